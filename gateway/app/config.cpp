@@ -1,0 +1,227 @@
+#include "gateway/app/config.hpp"
+
+#include <unistd.h>
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdlib>
+#include <variant>
+
+namespace vkhid::app {
+namespace {
+
+using FieldRef = std::variant<std::string*, int*, bool*>;
+
+struct KeyDef {
+  std::string_view key;
+  FieldRef (*field)(Config&);
+  int min = 0;
+  int max = 0;
+};
+
+// The single table of configuration keys: file parsing, environment overrides and the unknown-key
+// check all read it, so a key added here is everywhere at once.
+const std::array kKeys = {
+    KeyDef{"gateway.instance", [](Config& c) -> FieldRef { return &c.gateway.instance; }},
+    KeyDef{"gateway.shutdown_timeout_s", [](Config& c) -> FieldRef { return &c.gateway.shutdown_timeout_s; }, 1, 600},
+    KeyDef{"gateway.health_interval_ms", [](Config& c) -> FieldRef { return &c.gateway.health_interval_ms; }, 50,
+           60000},
+    KeyDef{"log.level", [](Config& c) -> FieldRef { return &c.log.level; }},
+    KeyDef{"database.url", [](Config& c) -> FieldRef { return &c.database.url; }},
+    KeyDef{"database.connect_timeout_s", [](Config& c) -> FieldRef { return &c.database.connect_timeout_s; }, 1, 300},
+    KeyDef{"database.statement_timeout_ms", [](Config& c) -> FieldRef { return &c.database.statement_timeout_ms; }, 10,
+           3600000},
+    KeyDef{"database.migrate_on_start", [](Config& c) -> FieldRef { return &c.database.migrate_on_start; }},
+    KeyDef{"broker.url", [](Config& c) -> FieldRef { return &c.broker.url; }},
+    KeyDef{"broker.connect_timeout_s", [](Config& c) -> FieldRef { return &c.broker.connect_timeout_s; }, 1, 300},
+    KeyDef{"broker.heartbeat_s", [](Config& c) -> FieldRef { return &c.broker.heartbeat_s; }, 0, 3600},
+    KeyDef{"broker.reconnect_max_s", [](Config& c) -> FieldRef { return &c.broker.reconnect_max_s; }, 1, 3600},
+    KeyDef{"admin.listen", [](Config& c) -> FieldRef { return &c.admin.listen; }},
+};
+
+const KeyDef* findKey(std::string_view key) {
+  for (const auto& k : kKeys) {
+    if (k.key == key) return &k;
+  }
+  return nullptr;
+}
+
+Error badValue(std::string_view where, std::string_view expected) {
+  return Error::invalid("config.bad_value", "config: " + std::string(where) + ": expected " + std::string(expected));
+}
+
+std::string rangeText(const KeyDef& def) {
+  return "an integer from " + std::to_string(def.min) + " to " + std::to_string(def.max);
+}
+
+Status setFromToml(Config& config, const KeyDef& def, const toml::node& node, std::string_view where) {
+  return std::visit(
+      [&](auto* field) -> Status {
+        using T = std::remove_pointer_t<decltype(field)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          auto v = node.value<std::string>();
+          if (!v || !node.is_string()) return badValue(where, "a string");
+          *field = *v;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (!node.is_boolean()) return badValue(where, "true or false");
+          *field = *node.value<bool>();
+        } else {
+          if (!node.is_integer()) return badValue(where, rangeText(def));
+          auto v = *node.value<int64_t>();
+          if (v < def.min || v > def.max) return badValue(where, rangeText(def));
+          *field = static_cast<int>(v);
+        }
+        return {};
+      },
+      def.field(config));
+}
+
+Status setFromText(Config& config, const KeyDef& def, const std::string& text, std::string_view where) {
+  return std::visit(
+      [&](auto* field) -> Status {
+        using T = std::remove_pointer_t<decltype(field)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          *field = text;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (text == "true" || text == "1") {
+            *field = true;
+          } else if (text == "false" || text == "0") {
+            *field = false;
+          } else {
+            return badValue(where, "true or false");
+          }
+        } else {
+          int v = 0;
+          auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+          if (ec != std::errc() || end != text.data() + text.size() || v < def.min || v > def.max) {
+            return badValue(where, rangeText(def));
+          }
+          *field = v;
+        }
+        return {};
+      },
+      def.field(config));
+}
+
+Status applyFile(Config& config, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return Error::invalid("config.syntax", "config: " + path + ":" + std::to_string(where.line) + ":" +
+                                               std::to_string(where.column) + ": " + std::string(e.description()));
+  }
+  for (const auto& [section, node] : root) {
+    const auto* table = node.as_table();
+    if (table == nullptr) {
+      return Error::invalid("config.unknown_key", "config: unknown key '" + std::string(section.str()) + "'");
+    }
+    for (const auto& [name, value] : *table) {
+      std::string key = std::string(section.str()) + "." + std::string(name.str());
+      const KeyDef* def = findKey(key);
+      if (def == nullptr) {
+        return Error::invalid("config.unknown_key", "config: unknown key '" + key + "'");
+      }
+      if (auto s = setFromToml(config, *def, value, key); !s) return s;
+    }
+  }
+  return {};
+}
+
+Status applyEnvironment(Config& config, const EnvLookup& env) {
+  // Aliases first, so the specific VKHID_SECTION_KEY form wins when both are set.
+  const std::array<std::pair<const char*, const char*>, 2> aliases = {{
+      {"VKHID_PG_URL", "database.url"},
+      {"VKHID_AMQP_URL", "broker.url"},
+  }};
+  for (const auto& [name, key] : aliases) {
+    if (auto v = env(name)) {
+      if (auto s = setFromText(config, *findKey(key), *v, name); !s) return s;
+    }
+  }
+  for (const auto& def : kKeys) {
+    std::string name = envNameFor(def.key);
+    if (auto v = env(name)) {
+      if (auto s = setFromText(config, def, *v, name); !s) return s;
+    }
+  }
+  return {};
+}
+
+Status validate(const Config& config) {
+  static constexpr std::array kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (std::find(kLevels.begin(), kLevels.end(), config.log.level) == kLevels.end()) {
+    return badValue("log.level", "one of trace, debug, info, warn, error, critical, off");
+  }
+  if (!config.database.url.starts_with("postgresql://") && !config.database.url.starts_with("postgres://")) {
+    return badValue("database.url", "a postgresql:// URL");
+  }
+  if (!config.broker.url.starts_with("amqp://")) {
+    return badValue("broker.url", "an amqp:// URL");
+  }
+  if (auto hp = parseHostPort(config.admin.listen); !hp) {
+    return badValue("admin.listen", "host:port, e.g. 127.0.0.1:8081");
+  }
+  return {};
+}
+
+}  // namespace
+
+EnvLookup processEnvironment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::string envNameFor(std::string_view key) {
+  std::string name = "VKHID_";
+  for (char c : key) {
+    name += (c == '.') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+std::vector<std::string> knownConfigKeys() {
+  std::vector<std::string> keys;
+  for (const auto& k : kKeys) keys.emplace_back(k.key);
+  return keys;
+}
+
+Result<HostPort> parseHostPort(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Error::invalid("config.bad_value", "expected host:port");
+  }
+  HostPort hp;
+  hp.host = std::string(text.substr(0, colon));
+  auto port = text.substr(colon + 1);
+  unsigned v = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
+  if (ec != std::errc() || end != port.data() + port.size() || v > 65535) {
+    return Error::invalid("config.bad_value", "expected a port from 0 to 65535");
+  }
+  hp.port = static_cast<unsigned short>(v);
+  return hp;
+}
+
+Result<Config> loadConfig(const std::optional<std::string>& path, const EnvLookup& env) {
+  Config config;
+  if (path) {
+    if (auto s = applyFile(config, *path); !s) return s.error();
+  }
+  if (auto s = applyEnvironment(config, env); !s) return s.error();
+  if (auto s = validate(config); !s) return s.error();
+  if (config.gateway.instance.empty()) {
+    std::array<char, 256> host{};
+    gethostname(host.data(), host.size() - 1);
+    config.gateway.instance = std::string(host.data()) + "-" + std::to_string(getpid());
+  }
+  return config;
+}
+
+}  // namespace vkhid::app

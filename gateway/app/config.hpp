@@ -1,0 +1,71 @@
+// The gateway's configuration: parsed once at start from TOML and the environment into typed structs.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/domain/error.hpp"
+
+namespace vkhid::app {
+
+struct GatewaySettings {
+  std::string instance;           // a name for this process in logs and metrics; default: host-pid
+  int shutdown_timeout_s = 20;    // SIGTERM: in-flight work gets this long, then the process exits
+  int health_interval_ms = 1000;  // how often database and broker reachability are probed
+};
+
+struct LogSettings {
+  std::string level = "info";  // trace, debug, info, warn, error, critical, off
+};
+
+struct DatabaseSettings {
+  std::string url = "postgresql://vkhid@127.0.0.1:54329/vkhid";
+  int connect_timeout_s = 5;
+  int statement_timeout_ms = 10000;
+  bool migrate_on_start = true;
+};
+
+struct BrokerSettings {
+  std::string url = "amqp://guest:guest@127.0.0.1:56729/%2f";
+  int connect_timeout_s = 5;
+  int heartbeat_s = 30;
+  int reconnect_max_s = 30;  // ceiling of the reconnect backoff
+};
+
+struct AdminSettings {
+  std::string listen = "127.0.0.1:8081";  // health, readiness and metrics; never expose publicly
+};
+
+struct Config {
+  GatewaySettings gateway;
+  LogSettings log;
+  DatabaseSettings database;
+  BrokerSettings broker;
+  AdminSettings admin;
+};
+
+// Reads an environment variable; injectable so tests need not touch the process environment.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+EnvLookup processEnvironment();
+
+// Defaults, then the TOML file (if a path is given), then the environment. Every key `section.name`
+// can be overridden by `VKHID_SECTION_NAME`; `VKHID_PG_URL` and `VKHID_AMQP_URL` (printed by
+// scripts/services env) are accepted for database.url and broker.url. Unknown keys in the file and
+// malformed values anywhere are refused with the key's name.
+Result<Config> loadConfig(const std::optional<std::string>& path, const EnvLookup& env);
+
+// The environment variable that overrides `key`, e.g. "database.url" -> "VKHID_DATABASE_URL".
+std::string envNameFor(std::string_view key);
+
+// Every key the configuration knows, in file order (for documentation and tests).
+std::vector<std::string> knownConfigKeys();
+
+struct HostPort {
+  std::string host;
+  unsigned short port = 0;
+};
+Result<HostPort> parseHostPort(std::string_view text);
+
+}  // namespace vkhid::app

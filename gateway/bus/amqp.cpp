@@ -1,0 +1,264 @@
+#include "gateway/bus/amqp.hpp"
+
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+#include <sys/time.h>
+
+#include <cstring>
+
+namespace vkhid::bus {
+namespace {
+
+constexpr amqp_channel_t kChannel = 1;
+
+timeval toTimeval(std::chrono::milliseconds ms) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+amqp_bytes_t bytes(std::string_view s) { return {s.size(), const_cast<char*>(s.data())}; }
+
+std::string replyText(const amqp_rpc_reply_t& r) {
+  switch (r.reply_type) {
+    case AMQP_RESPONSE_NORMAL: return "ok";
+    case AMQP_RESPONSE_NONE: return "missing reply";
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION: return amqp_error_string2(r.library_error);
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+      if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+        auto* m = static_cast<amqp_connection_close_t*>(r.reply.decoded);
+        return "connection closed by broker: " + std::to_string(m->reply_code) + " " +
+               std::string(static_cast<char*>(m->reply_text.bytes), m->reply_text.len);
+      }
+      if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+        auto* m = static_cast<amqp_channel_close_t*>(r.reply.decoded);
+        return "channel closed by broker: " + std::to_string(m->reply_code) + " " +
+               std::string(static_cast<char*>(m->reply_text.bytes), m->reply_text.len);
+      }
+      return "broker exception";
+  }
+  return "unknown reply";
+}
+
+// Holds the amqp_table_t entries for the duration of one call.
+class ArgTable {
+ public:
+  explicit ArgTable(const AmqpArgs& args) {
+    entries_.reserve(args.size());
+    for (const auto& [key, value] : args) {
+      amqp_table_entry_t e{};
+      e.key = bytes(key);
+      if (const auto* i = std::get_if<std::int64_t>(&value)) {
+        e.value.kind = AMQP_FIELD_KIND_I64;
+        e.value.value.i64 = *i;
+      } else {
+        e.value.kind = AMQP_FIELD_KIND_UTF8;
+        e.value.value.bytes = bytes(std::get<std::string>(value));
+      }
+      entries_.push_back(e);
+    }
+    table_.num_entries = static_cast<int>(entries_.size());
+    table_.entries = entries_.empty() ? nullptr : entries_.data();
+  }
+  amqp_table_t get() const { return table_; }
+
+ private:
+  std::vector<amqp_table_entry_t> entries_;
+  amqp_table_t table_{0, nullptr};
+};
+
+}  // namespace
+
+AmqpConnection::AmqpConnection(AmqpConnection&& o) noexcept { *this = std::move(o); }
+
+AmqpConnection& AmqpConnection::operator=(AmqpConnection&& o) noexcept {
+  if (this != &o) {
+    destroy();
+    state_ = std::exchange(o.state_, nullptr);
+    broken_ = o.broken_;
+    next_tag_ = o.next_tag_;
+    confirmed_up_to_ = o.confirmed_up_to_;
+    nacked_ = o.nacked_;
+    rpc_timeout_ = o.rpc_timeout_;
+  }
+  return *this;
+}
+
+AmqpConnection::~AmqpConnection() { destroy(); }
+
+void AmqpConnection::destroy() {
+  if (state_ == nullptr) return;
+  if (!broken_) {
+    // Polite close, bounded by the RPC timeout; a dead broker just makes these fail.
+    amqp_channel_close(state_, kChannel, AMQP_REPLY_SUCCESS);
+    amqp_connection_close(state_, AMQP_REPLY_SUCCESS);
+  }
+  amqp_destroy_connection(state_);
+  state_ = nullptr;
+}
+
+Error AmqpConnection::fail(std::string code, std::string message) {
+  broken_ = true;
+  return Error::unavailable(std::move(code), "broker: " + std::move(message));
+}
+
+Status AmqpConnection::check(const char* what) {
+  auto r = amqp_get_rpc_reply(state_);
+  if (r.reply_type == AMQP_RESPONSE_NORMAL) return {};
+  return fail("amqp.unavailable", std::string(what) + ": " + replyText(r));
+}
+
+Result<AmqpConnection> AmqpConnection::connect(const AmqpSettings& settings) {
+  std::string url = settings.url;  // amqp_parse_url writes into the buffer and points into it
+  amqp_connection_info info{};
+  amqp_default_connection_info(&info);
+  if (amqp_parse_url(url.data(), &info) != AMQP_STATUS_OK) {
+    return Error::invalid("amqp.bad_url", "broker: cannot parse URL (expected amqp://user:password@host:port/vhost)");
+  }
+  AmqpConnection c;
+  c.rpc_timeout_ = settings.rpc_timeout;
+  c.state_ = amqp_new_connection();
+  if (c.state_ == nullptr) return Error::internal("amqp.alloc", "broker: out of memory");
+  amqp_socket_t* socket = amqp_tcp_socket_new(c.state_);
+  if (socket == nullptr) return Error::internal("amqp.alloc", "broker: cannot create socket");
+
+  std::string where = std::string(info.host) + ":" + std::to_string(info.port);
+  timeval connect_tv = toTimeval(std::chrono::seconds(settings.connect_timeout_s));
+  if (int rc = amqp_socket_open_noblock(socket, info.host, info.port, &connect_tv); rc != AMQP_STATUS_OK) {
+    c.broken_ = true;
+    return Error::unavailable("amqp.unavailable", "broker: cannot connect to " + where + ": " + amqp_error_string2(rc));
+  }
+  timeval rpc_tv = toTimeval(settings.rpc_timeout);
+  amqp_set_handshake_timeout(c.state_, &rpc_tv);
+  amqp_set_rpc_timeout(c.state_, &rpc_tv);
+
+  auto login = amqp_login(c.state_, info.vhost, 0, 131072, settings.heartbeat_s, AMQP_SASL_METHOD_PLAIN, info.user,
+                          info.password);
+  if (login.reply_type != AMQP_RESPONSE_NORMAL) {
+    c.broken_ = true;
+    return Error::unavailable("amqp.login", "broker: login to " + where + " failed: " + replyText(login));
+  }
+  amqp_channel_open(c.state_, kChannel);
+  if (auto s = c.check("channel.open"); !s) return s.error();
+  amqp_confirm_select(c.state_, kChannel);
+  if (auto s = c.check("confirm.select"); !s) return s.error();
+  return c;
+}
+
+Status AmqpConnection::declareExchange(const std::string& name, const std::string& type, const AmqpArgs& args) {
+  ArgTable table(args);
+  amqp_exchange_declare(state_, kChannel, bytes(name), bytes(type), 0, 1, 0, 0, table.get());
+  return check(("exchange.declare " + name).c_str());
+}
+
+Status AmqpConnection::declareQueue(const std::string& name, const AmqpArgs& args) {
+  ArgTable table(args);
+  amqp_queue_declare(state_, kChannel, bytes(name), 0, 1, 0, 0, table.get());
+  return check(("queue.declare " + name).c_str());
+}
+
+Status AmqpConnection::bindQueue(const std::string& queue, const std::string& exchange, const std::string& key) {
+  amqp_queue_bind(state_, kChannel, bytes(queue), bytes(exchange), bytes(key), amqp_empty_table);
+  return check(("queue.bind " + queue).c_str());
+}
+
+Result<std::uint32_t> AmqpConnection::queueDepth(const std::string& name) {
+  auto* ok = amqp_queue_declare(state_, kChannel, bytes(name), 1, 0, 0, 0, amqp_empty_table);
+  if (auto s = check(("queue.declare passive " + name).c_str()); !s) return s.error();
+  return ok->message_count;
+}
+
+Result<std::uint64_t> AmqpConnection::publish(const std::string& exchange, const std::string& key,
+                                              std::string_view body, const PublishProperties& props) {
+  amqp_basic_properties_t p{};
+  p._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
+  p.delivery_mode = props.persistent ? 2 : 1;
+  if (!props.message_id.empty()) {
+    p._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+    p.message_id = bytes(props.message_id);
+  }
+  if (!props.content_type.empty()) {
+    p._flags |= AMQP_BASIC_CONTENT_TYPE_FLAG;
+    p.content_type = bytes(props.content_type);
+  }
+  if (!props.type.empty()) {
+    p._flags |= AMQP_BASIC_TYPE_FLAG;
+    p.type = bytes(props.type);
+  }
+  if (!props.user_id.empty()) {
+    p._flags |= AMQP_BASIC_USER_ID_FLAG;
+    p.user_id = bytes(props.user_id);
+  }
+  if (props.priority) {
+    p._flags |= AMQP_BASIC_PRIORITY_FLAG;
+    p.priority = *props.priority;
+  }
+  std::vector<amqp_table_entry_t> headers;
+  if (!props.headers.empty()) {
+    for (const auto& [k, v] : props.headers) {
+      amqp_table_entry_t e{};
+      e.key = bytes(k);
+      e.value.kind = AMQP_FIELD_KIND_UTF8;
+      e.value.value.bytes = bytes(v);
+      headers.push_back(e);
+    }
+    p._flags |= AMQP_BASIC_HEADERS_FLAG;
+    p.headers = {static_cast<int>(headers.size()), headers.data()};
+  }
+  int rc = amqp_basic_publish(state_, kChannel, bytes(exchange), bytes(key), 1, 0, &p, bytes(body));
+  if (rc != AMQP_STATUS_OK) return fail("amqp.publish", std::string("publish: ") + amqp_error_string2(rc));
+  return next_tag_++;
+}
+
+Status AmqpConnection::waitForConfirms(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool returned = false;
+  while (confirmed_up_to_ + 1 < next_tag_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return Error{ErrorKind::Timeout, "amqp.confirm_timeout", "broker: publish not confirmed in time"};
+    }
+    timeval tv = toTimeval(left);
+    amqp_frame_t frame{};
+    int rc = amqp_simple_wait_frame_noblock(state_, &frame, &tv);
+    if (rc == AMQP_STATUS_TIMEOUT) continue;
+    if (rc != AMQP_STATUS_OK)
+      return fail("amqp.unavailable", std::string("waiting for confirms: ") + amqp_error_string2(rc));
+    if (frame.frame_type != AMQP_FRAME_METHOD) continue;
+    switch (frame.payload.method.id) {
+      case AMQP_BASIC_ACK_METHOD: {
+        auto* ack = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded);
+        confirmed_up_to_ = std::max<std::uint64_t>(confirmed_up_to_, ack->delivery_tag);
+        break;
+      }
+      case AMQP_BASIC_NACK_METHOD: {
+        auto* nack = static_cast<amqp_basic_nack_t*>(frame.payload.method.decoded);
+        confirmed_up_to_ = std::max<std::uint64_t>(confirmed_up_to_, nack->delivery_tag);
+        nacked_ = true;
+        break;
+      }
+      case AMQP_BASIC_RETURN_METHOD: {
+        // A mandatory message no queue took; its content frames follow and are skipped.
+        amqp_message_t message{};
+        auto r = amqp_read_message(state_, kChannel, &message, 0);
+        if (r.reply_type == AMQP_RESPONSE_NORMAL) amqp_destroy_message(&message);
+        returned = true;
+        break;
+      }
+      case AMQP_CHANNEL_CLOSE_METHOD:
+      case AMQP_CONNECTION_CLOSE_METHOD:
+        return fail("amqp.unavailable", "broker closed the channel while confirms were pending");
+      default: break;
+    }
+  }
+  if (nacked_ || returned) {
+    nacked_ = false;
+    return Error::unavailable(returned ? "amqp.unroutable" : "amqp.nack",
+                              returned ? "broker: message had no queue to go to" : "broker: publish refused (nack)");
+  }
+  return {};
+}
+
+}  // namespace vkhid::bus

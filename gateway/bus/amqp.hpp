@@ -1,0 +1,79 @@
+// An owning wrapper over one rabbitmq-c connection with one channel in confirm mode. Every call has a
+// deadline (the connection's RPC timeout). Not thread-safe: a connection belongs to one thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "gateway/domain/error.hpp"
+
+struct amqp_connection_state_t_;
+
+namespace vkhid::bus {
+
+struct AmqpSettings {
+  std::string url;  // amqp://user:password@host:port/vhost
+  int connect_timeout_s = 5;
+  int heartbeat_s = 30;
+  std::chrono::milliseconds rpc_timeout{5000};
+};
+
+// Queue and exchange arguments, e.g. {"x-message-ttl", 10000}, {"x-dead-letter-exchange", "vkhid.dead"}.
+using AmqpArgValue = std::variant<std::int64_t, std::string>;
+using AmqpArgs = std::map<std::string, AmqpArgValue>;
+
+struct PublishProperties {
+  std::string message_id;
+  std::string content_type;
+  std::string type;
+  std::string user_id;  // checked by the broker against the connection's user when set
+  bool persistent = true;
+  std::optional<std::uint8_t> priority;
+  std::map<std::string, std::string> headers;
+};
+
+class AmqpConnection {
+ public:
+  static Result<AmqpConnection> connect(const AmqpSettings& settings);
+
+  AmqpConnection(AmqpConnection&&) noexcept;
+  AmqpConnection& operator=(AmqpConnection&&) noexcept;
+  ~AmqpConnection();
+
+  Status declareExchange(const std::string& name, const std::string& type, const AmqpArgs& args = {});
+  Status declareQueue(const std::string& name, const AmqpArgs& args = {});
+  Status bindQueue(const std::string& queue, const std::string& exchange, const std::string& key);
+  // A passive declare: one round trip that fails when the broker or the queue is gone.
+  Result<std::uint32_t> queueDepth(const std::string& name);
+
+  // Publishes and returns the delivery tag; the broker's confirm arrives later (waitForConfirms).
+  Result<std::uint64_t> publish(const std::string& exchange, const std::string& key, std::string_view body,
+                                const PublishProperties& props);
+  // Waits until the broker has confirmed every publish so far. A nack or an unroutable mandatory
+  // message is an error; so is the deadline passing.
+  Status waitForConfirms(std::chrono::milliseconds timeout);
+
+  bool open() const { return state_ != nullptr && !broken_; }
+
+ private:
+  AmqpConnection() = default;
+  Status check(const char* what);  // reads the last RPC reply
+  Error fail(std::string code, std::string message);
+  void destroy();
+
+  amqp_connection_state_t_* state_ = nullptr;
+  bool broken_ = false;
+  std::uint64_t next_tag_ = 1;  // delivery tag of the next publish
+  std::uint64_t confirmed_up_to_ = 0;
+  bool nacked_ = false;
+  std::chrono::milliseconds rpc_timeout_{5000};
+};
+
+}  // namespace vkhid::bus

@@ -1,0 +1,64 @@
+// The RabbitMQ topology the gateway relies on, as data, and its idempotent declaration.
+// docs/architecture.md draws it; this file is the truth.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gateway/bus/amqp.hpp"
+
+namespace vkhid::bus {
+
+// Names shared by publishers and consumers.
+namespace names {
+inline constexpr const char* kEvents = "vkhid.events";                // topic: internal events from the outbox
+inline constexpr const char* kDelivery = "vkhid.delivery";            // direct: key = participant org_id
+inline constexpr const char* kRetry = "vkhid.retry";                  // direct: key = delay tier, e.g. "10s"
+inline constexpr const char* kDead = "vkhid.dead";                    // fanout: what needs a person
+inline constexpr const char* kAlerts = "vkhid.alerts";                // topic: escalations for the UCC
+inline constexpr const char* kNotifications = "vkhid.notifications";  // topic: applicant notices (SMS, e-mail)
+inline constexpr const char* kRoutingQueue = "vkhid.routing";
+inline constexpr const char* kInboundQueue = "vkhid.inbound";
+inline constexpr const char* kDeadQueue = "vkhid.dead";
+inline constexpr const char* kReviewQueue = "vkhid.review";  // cases no rule places
+}  // namespace names
+
+struct ExchangeSpec {
+  std::string name;
+  std::string type;
+};
+struct QueueSpec {
+  std::string name;
+  AmqpArgs args;
+};
+struct BindingSpec {
+  std::string queue;
+  std::string exchange;
+  std::string key;
+};
+
+struct Topology {
+  std::vector<ExchangeSpec> exchanges;
+  std::vector<QueueSpec> queues;
+  std::vector<BindingSpec> bindings;
+};
+
+// Retry tiers: a message waits in vkhid.retry.<tier> for its TTL, then dead-letters back to
+// vkhid.delivery with its original routing key (the participant).
+struct RetryTier {
+  std::string name;
+  int delay_ms;
+};
+const std::vector<RetryTier>& retryTiers();
+
+// The static part of the topology (per-participant queues are added when participants are).
+Topology gatewayTopology();
+
+// The delivery queue of one participant, bound to vkhid.delivery with its org_id.
+Topology participantTopology(const std::string& org_id);
+std::string deliveryQueueName(const std::string& org_id);
+
+// Declares everything; safe to repeat (declarations with the same arguments are no-ops).
+Status declare(AmqpConnection& connection, const Topology& topology);
+
+}  // namespace vkhid::bus

@@ -1,0 +1,58 @@
+// `vkhid`: the gateway binary and its sub-commands.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "gateway/app/config.hpp"
+#include "gateway/app/logging.hpp"
+#include "gateway/flows/service.hpp"
+
+namespace {
+
+std::optional<vkhid::app::Config> loadOrComplain(const std::string& path, const char* command) {
+  std::optional<std::string> file;
+  if (!path.empty()) file = path;
+  auto config = vkhid::app::loadConfig(file, vkhid::app::processEnvironment());
+  if (!config) {
+    std::fprintf(stderr, "vkhid %s: %s\n", command, config.error().message.c_str());
+    return std::nullopt;
+  }
+  return std::move(config).value();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Vkhid — the single-entry exchange gateway (SEV OVV 1.5)"};
+  app.require_subcommand(1);
+
+  std::string config_path;
+  auto* serve = app.add_subcommand("serve", "Run the gateway until SIGTERM");
+  serve->add_option("--config", config_path, "TOML configuration file (see config/vkhid.toml)");
+
+  auto* migrate = app.add_subcommand("migrate", "Apply the database migrations and exit");
+  migrate->add_option("--config", config_path, "TOML configuration file");
+
+  auto* version = app.add_subcommand("version", "Print the version");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (version->parsed()) {
+    std::printf("vkhid %s\n", VKHID_VERSION);
+    return 0;
+  }
+  if (serve->parsed()) {
+    auto config = loadOrComplain(config_path, "serve");
+    if (!config) return 2;
+    vkhid::log::init(config->log.level, config->gateway.instance);
+    return vkhid::flows::runGateway(*config);
+  }
+  if (migrate->parsed()) {
+    auto config = loadOrComplain(config_path, "migrate");
+    if (!config) return 2;
+    vkhid::log::init(config->log.level, config->gateway.instance);
+    return vkhid::flows::runMigrations(*config);
+  }
+  return 2;
+}

@@ -1,0 +1,209 @@
+// The only translation unit of the product that includes Boost.Beast and Boost.Asio (build time:
+// they are heavy). Structure follows Beast's async server example: a listener, and one session per
+// connection that owns its stream, buffer and parser, with a deadline on every step.
+#include "gateway/http/server.hpp"
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "gateway/app/logging.hpp"
+
+namespace vkhid::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+constexpr std::chrono::seconds kWriteTimeout{30};
+
+struct Shared {
+  ServerOptions options;
+  Handler handler;
+  std::atomic<int> in_flight{0};
+  std::atomic<bool> stopping{false};
+};
+
+Response callHandler(const Shared& shared, const Request& request) {
+  try {
+    return shared.handler(request);
+  } catch (const std::exception& e) {
+    // A handler must not throw; if one does, the client gets a 500 and the process lives on.
+    log::error("http handler threw", {{"server", shared.options.name}, {"error", e.what()}});
+    return Response::problem(500, "Internal error", "the request could not be handled");
+  }
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared)
+      : stream_(std::move(socket)), shared_(std::move(shared)) {}
+
+  void run() { net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::doRead, shared_from_this())); }
+
+ private:
+  void doRead() {
+    parser_.emplace();
+    parser_->body_limit(shared_->options.max_body_bytes);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(shared_->options.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, shared_from_this()));
+  }
+
+  void onRead(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::end_of_stream) return doClose();
+    if (ec == bhttp::error::body_limit) {
+      return reply(Response::problem(413, "Body too large",
+                                     "the request body is over the limit of " +
+                                         std::to_string(shared_->options.max_body_bytes) + " bytes"),
+                   false, 11);
+    }
+    if (ec == bhttp::error::header_limit) {
+      return reply(Response::problem(431, "Headers too large", "the request headers are over 16 KiB"), false, 11);
+    }
+    if (ec) return;  // timeout, reset, malformed request: nothing sensible to answer
+
+    auto req = parser_->release();
+    Request request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers[name] = std::string(field.value());
+    }
+    request.body = std::move(req.body());
+    beast::error_code ignored;
+    request.remote_address = stream_.socket().remote_endpoint(ignored).address().to_string();
+
+    shared_->in_flight++;
+    Response response = callHandler(*shared_, request);
+    bool keep_alive = req.keep_alive() && !shared_->stopping;
+    reply(std::move(response), keep_alive, req.version());
+    shared_->in_flight--;
+  }
+
+  void reply(Response response, bool keep_alive, unsigned version) {
+    res_ = {};
+    res_.version(version);
+    res_.result(static_cast<unsigned>(response.status));
+    res_.set(bhttp::field::server, "vkhid");
+    res_.set(bhttp::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) res_.set(name, value);
+    res_.body() = std::move(response.body);
+    res_.keep_alive(keep_alive);
+    res_.prepare_payload();
+    stream_.expires_after(kWriteTimeout);
+    bhttp::async_write(stream_, res_, beast::bind_front_handler(&Session::onWrite, shared_from_this(), keep_alive));
+  }
+
+  void onWrite(bool keep_alive, beast::error_code ec, std::size_t) {
+    if (ec) return;
+    if (!keep_alive) return doClose();
+    doRead();
+  }
+
+  void doClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> res_;
+  std::shared_ptr<Shared> shared_;
+};
+
+class BeastServer final : public HttpServer {
+ public:
+  BeastServer(const ServerOptions& options, Handler handler) : shared_(std::make_shared<Shared>()), acceptor_(ioc_) {
+    shared_->options = options;
+    shared_->handler = std::move(handler);
+  }
+
+  ~BeastServer() override { stop(std::chrono::milliseconds(0)); }
+
+  Status bind() {
+    beast::error_code ec;
+    auto address = net::ip::make_address(shared_->options.host, ec);
+    if (ec) return Error::invalid("http.bad_address", "http: bad listen address " + shared_->options.host);
+    tcp::endpoint endpoint(address, shared_->options.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Error::unavailable("http.bind", "http: cannot listen on " + shared_->options.host + ":" +
+                                                 std::to_string(shared_->options.port) + ": " + ec.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    doAccept();
+    for (int i = 0; i < std::max(1, shared_->options.threads); ++i) {
+      threads_.emplace_back([this] { ioc_.run(); });
+    }
+    return {};
+  }
+
+  unsigned short port() const override { return port_; }
+
+  void stop(std::chrono::milliseconds grace) override {
+    if (threads_.empty()) return;
+    shared_->stopping = true;
+    net::post(ioc_, [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (shared_->in_flight > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ioc_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  void doAccept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+        log::warn("http accept failed", {{"server", shared_->options.name}, {"error", ec.message()}});
+      } else {
+        std::make_shared<Session>(std::move(socket), shared_)->run();
+      }
+      doAccept();
+    });
+  }
+
+  std::shared_ptr<Shared> shared_;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+  unsigned short port_ = 0;
+};
+
+}  // namespace
+
+Response Response::problem(int status, const std::string& title, const std::string& detail) {
+  std::string body = "{\"type\":\"about:blank\",\"title\":";
+  log::appendJsonString(body, title);
+  body += ",\"status\":" + std::to_string(status) + ",\"detail\":";
+  log::appendJsonString(body, detail);
+  body += "}";
+  return {status, "application/problem+json", std::move(body), {}};
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& options, Handler handler) {
+  auto server = std::make_unique<BeastServer>(options, std::move(handler));
+  if (auto s = server->bind(); !s) return s.error();
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace vkhid::http

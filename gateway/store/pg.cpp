@@ -1,0 +1,95 @@
+#include "gateway/store/pg.hpp"
+
+#include <libpq-fe.h>
+
+#include <cassert>
+#include <cstdlib>
+
+namespace vkhid::store {
+namespace {
+
+// libpq's messages end in a newline and may span lines; logs want one line.
+std::string oneLine(const char* text) {
+  std::string s = text ? text : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  for (auto& c : s) {
+    if (c == '\n') c = ' ';
+  }
+  return s;
+}
+
+}  // namespace
+
+PgResult::PgResult(pg_result* r) : r_(r, &PQclear) {}
+int PgResult::rows() const { return PQntuples(r_.get()); }
+int PgResult::columns() const { return PQnfields(r_.get()); }
+bool PgResult::isNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+std::string_view PgResult::get(int row, int col) const {
+  return {PQgetvalue(r_.get(), row, col), static_cast<size_t>(PQgetlength(r_.get(), row, col))};
+}
+std::optional<std::string> PgResult::optional(int row, int col) const {
+  if (isNull(row, col)) return std::nullopt;
+  return std::string(get(row, col));
+}
+long long PgResult::getInt(int row, int col) const {
+  char* end = nullptr;
+  const char* v = PQgetvalue(r_.get(), row, col);
+  long long n = std::strtoll(v, &end, 10);
+  assert(end != v && *end == '\0');
+  return n;
+}
+long long PgResult::affected() const {
+  const char* t = PQcmdTuples(r_.get());
+  return (t && *t) ? std::atoll(t) : 0;
+}
+
+PgConnection::PgConnection(pg_conn* c) : c_(c, &PQfinish) {}
+
+Result<PgConnection> PgConnection::connect(const PgSettings& settings) {
+  std::string timeout = std::to_string(settings.connect_timeout_s);
+  std::string options = "-c statement_timeout=" + std::to_string(settings.statement_timeout_ms);
+  // dbname is expanded as the URL; the keywords after it override what the URL says.
+  const char* keys[] = {"dbname", "connect_timeout", "options", "application_name", nullptr};
+  const char* values[] = {settings.url.c_str(), timeout.c_str(), options.c_str(), settings.application_name.c_str(),
+                          nullptr};
+  PgConnection conn(PQconnectdbParams(keys, values, 1));
+  if (!conn.c_) return Error::internal("db.alloc", "database: out of memory");
+  if (PQstatus(conn.c_.get()) != CONNECTION_OK) {
+    return Error::unavailable("db.unavailable", "database: cannot connect: " + oneLine(PQerrorMessage(conn.c_.get())));
+  }
+  return conn;
+}
+
+bool PgConnection::healthy() const { return c_ && PQstatus(c_.get()) == CONNECTION_OK; }
+
+Error PgConnection::lastError(std::string_view what) const {
+  if (!healthy()) {
+    return Error::unavailable("db.unavailable", "database: connection lost during " + std::string(what) + ": " +
+                                                    oneLine(PQerrorMessage(c_.get())));
+  }
+  return Error::internal("db.error", "database: " + std::string(what) + ": " + oneLine(PQerrorMessage(c_.get())));
+}
+
+Result<PgResult> PgConnection::exec(std::string_view sql) { return exec(std::string(sql), {}); }
+
+Result<PgResult> PgConnection::exec(const std::string& sql, const std::vector<PgParam>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  pg_result* raw = params.empty() ? PQexec(c_.get(), sql.c_str())
+                                  : PQexecParams(c_.get(), sql.c_str(), static_cast<int>(params.size()), nullptr,
+                                                 values.data(), nullptr, nullptr, 0);
+  PgResult r(raw);
+  if (raw == nullptr) return lastError("query");
+  auto status = PQresultStatus(raw);
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
+  const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+  if (!healthy()) return lastError("query");
+  Error e = Error::internal(std::string("db.") + (state ? state : "error"),
+                            "database: " + oneLine(PQresultErrorMessage(raw)));
+  if (state && std::string_view(state).starts_with("23")) e.kind = ErrorKind::Conflict;
+  if (state && (std::string_view(state) == "57014")) e.kind = ErrorKind::Timeout;
+  return e;
+}
+
+}  // namespace vkhid::store

@@ -1,0 +1,65 @@
+// A thin, owning wrapper over libpq: one connection, parameterised statements, typed errors.
+// Not thread-safe: one connection belongs to one thread at a time.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/domain/error.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace vkhid::store {
+
+struct PgSettings {
+  std::string url;
+  int connect_timeout_s = 5;
+  int statement_timeout_ms = 10000;
+  std::string application_name = "vkhid";
+};
+
+class PgResult {
+ public:
+  explicit PgResult(pg_result* r);
+  int rows() const;
+  int columns() const;
+  bool isNull(int row, int col) const;
+  std::string_view get(int row, int col) const;
+  std::optional<std::string> optional(int row, int col) const;
+  long long getInt(int row, int col) const;  // asserts the value is an integer
+  long long affected() const;                // rows touched by INSERT/UPDATE/DELETE
+
+ private:
+  std::unique_ptr<pg_result, void (*)(pg_result*)> r_;
+};
+
+using PgParam = std::optional<std::string>;  // nullopt = SQL NULL
+
+class PgConnection {
+ public:
+  static Result<PgConnection> connect(const PgSettings& settings);
+
+  // One statement (or several without parameters), text results.
+  Result<PgResult> exec(std::string_view sql);
+  Result<PgResult> exec(const std::string& sql, const std::vector<PgParam>& params);
+
+  Status begin() { return discard(exec("BEGIN")); }
+  Status commit() { return discard(exec("COMMIT")); }
+  Status rollback() { return discard(exec("ROLLBACK")); }
+
+  // True while the server connection is usable.
+  bool healthy() const;
+
+ private:
+  explicit PgConnection(pg_conn* c);
+  static Status discard(Result<PgResult> r) { return r ? Status() : Status(r.error()); }
+  Error lastError(std::string_view what) const;
+
+  std::unique_ptr<pg_conn, void (*)(pg_conn*)> c_;
+};
+
+}  // namespace vkhid::store

@@ -1,0 +1,64 @@
+#define BOOST_TEST_MODULE integration_bus
+#include <boost/test/unit_test.hpp>
+
+#include "gateway/bus/topology.hpp"
+#include "tests/support/test_env.hpp"
+
+using namespace vkhid;
+
+namespace {
+bus::AmqpConnection connect() {
+  auto c = bus::AmqpConnection::connect({testing::amqpUrl(), 5, 0, std::chrono::milliseconds(5000)});
+  BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
+  return std::move(c).value();
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(amqp)
+
+BOOST_AUTO_TEST_CASE(topology_declares_twice_without_error) {
+  auto c = connect();
+  auto first = bus::declare(c, bus::gatewayTopology());
+  BOOST_REQUIRE_MESSAGE(first.ok(), (first.ok() ? "" : first.error().message));
+  auto again = bus::declare(c, bus::gatewayTopology());
+  BOOST_TEST(again.ok());
+  BOOST_TEST(c.queueDepth("vkhid.retry.10s").ok());
+  BOOST_TEST(c.queueDepth("vkhid.dead").ok());
+}
+
+BOOST_AUTO_TEST_CASE(publish_is_confirmed_and_lands_in_its_queue) {
+  auto c = connect();
+  BOOST_REQUIRE(bus::declare(c, bus::gatewayTopology()).ok());
+  const std::string org = "t" + std::to_string(testing::freePort());
+  BOOST_REQUIRE(bus::declare(c, bus::participantTopology(org)).ok());
+  bus::PublishProperties props;
+  props.message_id = "5d3b0c56-6a3e-4d0b-9a57-0d7f3f0f0001";
+  for (int i = 0; i < 3; ++i) {
+    BOOST_REQUIRE(c.publish(bus::names::kDelivery, org, "<Header/>", props).ok());
+  }
+  auto confirmed = c.waitForConfirms(std::chrono::seconds(5));
+  BOOST_REQUIRE_MESSAGE(confirmed.ok(), (confirmed.ok() ? "" : confirmed.error().message));
+  auto depth = c.queueDepth(bus::deliveryQueueName(org));
+  BOOST_REQUIRE(depth.ok());
+  BOOST_TEST(*depth == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(unroutable_publish_is_reported) {
+  auto c = connect();
+  BOOST_REQUIRE(bus::declare(c, bus::gatewayTopology()).ok());
+  BOOST_REQUIRE(c.publish(bus::names::kDelivery, "no-such-participant", "x", {}).ok());
+  auto confirmed = c.waitForConfirms(std::chrono::seconds(5));
+  BOOST_REQUIRE(!confirmed.ok());
+  BOOST_TEST(confirmed.error().code == "amqp.unroutable");
+}
+
+BOOST_AUTO_TEST_CASE(unreachable_broker_is_unavailable_within_timeout) {
+  auto start = std::chrono::steady_clock::now();
+  auto c = bus::AmqpConnection::connect({"amqp://guest:guest@127.0.0.1:" + std::to_string(testing::freePort()) + "/%2f",
+                                         2, 0, std::chrono::milliseconds(2000)});
+  BOOST_REQUIRE(!c.ok());
+  BOOST_TEST(errorKindName(c.error().kind) == std::string("unavailable"));
+  BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(5)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,34 @@
+// A blocking HTTP client for tests (Boost.Beast, kept in this one translation unit).
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "tests/support/test_env.hpp"
+
+namespace vkhid::testing {
+
+HttpReply httpGet(const std::string& host, unsigned short port, const std::string& target) {
+  namespace beast = boost::beast;
+  namespace bhttp = beast::http;
+  namespace net = boost::asio;
+  try {
+    net::io_context ioc;
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(std::chrono::seconds(10));
+    stream.connect(net::ip::tcp::endpoint(net::ip::make_address(host), port));
+    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, target, 11};
+    req.set(bhttp::field::host, host);
+    bhttp::write(stream, req);
+    beast::flat_buffer buffer;
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(stream, buffer, res);
+    beast::error_code ec;
+    stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+    return {static_cast<int>(res.result_int()), res.body(), std::string(res[bhttp::field::content_type])};
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+}  // namespace vkhid::testing

@@ -1,0 +1,80 @@
+// Helpers shared by the test tiers: the servers of scripts/services, fresh databases, child
+// processes, polling with a deadline (tests never sleep to wait for a state).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vkhid::testing {
+
+// From the environment that scripts/test sets (scripts/services env).
+std::string pgUrl();
+std::string amqpUrl();
+std::string sourceDir();   // the checkout
+std::string binaryPath();  // build/bin/vkhid
+std::string varDir();      // a scratch folder under the build tree for this test process
+
+// True when the servers are the private ones of scripts/services (so a test may stop and start them).
+bool servicesManaged();
+// Runs `scripts/services <args>`; returns its exit status.
+int services(const std::string& args);
+
+// Polls `condition` until it holds or `timeout` passes. Returns whether it held.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds every = std::chrono::milliseconds(100));
+
+unsigned short freePort();
+
+// A database of its own for one test, dropped at the end.
+class TestDatabase {
+ public:
+  TestDatabase();
+  ~TestDatabase();
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+  const std::string& url() const { return url_; }
+  const std::string& name() const { return name_; }
+  // Runs one SQL statement as the superuser; returns the first column of the first row (or "").
+  std::string query(const std::string& sql) const;
+
+ private:
+  std::string name_;
+  std::string url_;
+};
+
+// A child process with its stderr captured to a file.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+               const std::string& log_path);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int sig);
+  // Waits for the exit; returns the exit code, or nullopt after `timeout` (the process still runs).
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+  bool running();
+  std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  std::string log_path_;
+};
+
+struct HttpReply {
+  int status = 0;  // 0 = no connection
+  std::string body;
+  std::string content_type;
+};
+HttpReply httpGet(const std::string& host, unsigned short port, const std::string& target);
+
+}  // namespace vkhid::testing
