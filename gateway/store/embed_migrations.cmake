@@ -1,5 +1,6 @@
 # Turns the versioned .sql files into a C++ table, so the binary carries its own schema.
 # Input: FILES (sorted list), OUT (the .cpp to write).
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "// Generated from gateway/store/migrations/*.sql by embed_migrations.cmake. Do not edit.\n")
 string(APPEND body "#include \"gateway/store/migrations.hpp\"\n\nnamespace vkhid::store {\n\n")
 string(APPEND body "const std::vector<Migration>& embeddedMigrations() {\n  static const std::vector<Migration> all = {\n")

@@ -78,6 +78,22 @@ std::string varDir() {
   return dir;
 }
 
+std::string sharedDir() { return envOr("VKHID_SHARED_DIR", sourceDir() + "/../shared"); }
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void writeFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
 bool servicesManaged() {
   const char* pg = std::getenv("VKHID_PG_PORT");
   std::string port = pg ? pg : "54329";

@@ -19,6 +19,9 @@ std::string amqpUrl();
 std::string sourceDir();   // the checkout
 std::string binaryPath();  // build/bin/vkhid
 std::string varDir();      // a scratch folder under the build tree for this test process
+std::string sharedDir();   // ../shared beside the checkout (interop samples, reference data)
+std::string readFile(const std::string& path);
+void writeFile(const std::string& path, const std::string& bytes);
 
 // True when the servers are the private ones of scripts/services (so a test may stop and start them).
 bool servicesManaged();

@@ -1,0 +1,174 @@
+#include "gateway/sev/xml.hpp"
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/xmlschemas.h>
+
+#include <mutex>
+
+#include "gateway/sev/errors.hpp"
+
+namespace vkhid::sev {
+namespace {
+
+// Serves our embedded schemas to the schema parser (xs:import); refuses everything else: no DTD, no
+// external entity, no file, no URL is ever fetched by any libxml2 call in this process.
+xmlParserInputPtr embeddedOnlyLoader(const char* url, const char* /*id*/, xmlParserCtxtPtr ctxt) {
+  if (url != nullptr) {
+    std::string_view name(url);
+    if (auto slash = name.rfind('/'); slash != std::string_view::npos) name = name.substr(slash + 1);
+    auto text = embeddedSchema(name);
+    if (!text.empty()) {
+      // The view is a whole NUL-terminated string literal embedded in the binary.
+      return xmlNewStringInputStream(ctxt, reinterpret_cast<const xmlChar*>(text.data()));
+    }
+  }
+  return nullptr;
+}
+
+struct ParseState {
+  bool dtd_seen = false;
+  bool too_deep = false;
+  int max_depth = 64;
+  startElementNsSAX2Func start_element = nullptr;
+};
+
+void refuseDtd(void* ctx, const xmlChar*, const xmlChar*, const xmlChar*) {
+  auto* ctxt = static_cast<xmlParserCtxtPtr>(ctx);
+  static_cast<ParseState*>(ctxt->_private)->dtd_seen = true;
+  xmlStopParser(ctxt);
+}
+
+void refuseEntity(void* ctx, const xmlChar*, int, const xmlChar*, const xmlChar*, xmlChar*) {
+  auto* ctxt = static_cast<xmlParserCtxtPtr>(ctx);
+  static_cast<ParseState*>(ctxt->_private)->dtd_seen = true;
+  xmlStopParser(ctxt);
+}
+
+void startElementWithDepthLimit(void* ctx, const xmlChar* localname, const xmlChar* prefix, const xmlChar* uri,
+                                int nb_namespaces, const xmlChar** namespaces, int nb_attributes, int nb_defaulted,
+                                const xmlChar** attributes) {
+  auto* ctxt = static_cast<xmlParserCtxtPtr>(ctx);
+  auto* state = static_cast<ParseState*>(ctxt->_private);
+  if (ctxt->nameNr > state->max_depth) {
+    state->too_deep = true;
+    xmlStopParser(ctxt);
+    return;
+  }
+  state->start_element(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes, nb_defaulted, attributes);
+}
+
+struct ParserCtxtDeleter {
+  void operator()(xmlParserCtxt* c) const { xmlFreeParserCtxt(c); }
+};
+struct SchemaDeleter {
+  void operator()(xmlSchema* s) const { xmlSchemaFree(s); }
+};
+struct SchemaParserDeleter {
+  void operator()(xmlSchemaParserCtxt* c) const { xmlSchemaFreeParserCtxt(c); }
+};
+struct SchemaValidDeleter {
+  void operator()(xmlSchemaValidCtxt* c) const { xmlSchemaFreeValidCtxt(c); }
+};
+
+std::string oneLine(const char* text) {
+  std::string s = text ? text : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  for (auto& c : s) {
+    if (c == '\n') c = ' ';
+  }
+  return s;
+}
+
+// The compiled envelope schema: built once, shared read-only by every validation.
+xmlSchema* envelopeSchema() {
+  static std::unique_ptr<xmlSchema, SchemaDeleter> schema = [] {
+    initXml();
+    auto text = embeddedSchema("sev-ovv-1.5.xsd");
+    std::unique_ptr<xmlSchemaParserCtxt, SchemaParserDeleter> pctx(
+        xmlSchemaNewMemParserCtxt(text.data(), static_cast<int>(text.size())));
+    return std::unique_ptr<xmlSchema, SchemaDeleter>(xmlSchemaParse(pctx.get()));
+  }();
+  return schema.get();
+}
+
+void collectValidationError(void* user, xmlErrorPtr error) {
+  auto* first = static_cast<std::string*>(user);
+  if (!first->empty() || error == nullptr) return;
+  *first = "line " + std::to_string(error->line) + ": " + oneLine(error->message);
+}
+
+void ignoreErrors(void*, xmlErrorPtr) {}
+
+}  // namespace
+
+void initXml() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    xmlInitParser();
+    xmlSetExternalEntityLoader(embeddedOnlyLoader);
+  });
+}
+
+Result<XmlDocPtr> parseUntrusted(std::string_view bytes, const ParseLimits& limits) {
+  initXml();
+  if (bytes.size() > limits.max_bytes) {
+    return sevError(SevError::TooLarge,
+                    std::to_string(bytes.size()) + " bytes, the limit is " + std::to_string(limits.max_bytes));
+  }
+  std::unique_ptr<xmlParserCtxt, ParserCtxtDeleter> ctxt(xmlNewParserCtxt());
+  if (!ctxt) return Error::internal("xml.alloc", "xml: out of memory");
+  ParseState state;
+  state.max_depth = limits.max_depth;
+  state.start_element = ctxt->sax->startElementNs;
+  ctxt->_private = &state;
+  ctxt->sax->internalSubset = refuseDtd;
+  ctxt->sax->externalSubset = refuseDtd;
+  ctxt->sax->entityDecl = refuseEntity;
+  ctxt->sax->startElementNs = startElementWithDepthLimit;
+  ctxt->sax->serror = ignoreErrors;  // errors are read from the context below, never printed
+
+  // HUGE only lifts the 10 MB text-node limit (large base64 attachments); size and depth are ours.
+  const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE;
+  XmlDocPtr doc(
+      xmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()), "package.xml", nullptr, options));
+  if (state.dtd_seen) return sevError(SevError::DtdForbidden, "the package declares a DOCTYPE or entities");
+  if (state.too_deep) {
+    return sevError(SevError::TooDeep, "more than " + std::to_string(limits.max_depth) + " levels");
+  }
+  if (!doc || !ctxt->wellFormed) {
+    const xmlError* e = xmlCtxtGetLastError(ctxt.get());
+    std::string where = e ? "line " + std::to_string(e->line) + ": " + oneLine(e->message) : "empty input";
+    if (e && (e->code == XML_ERR_INVALID_CHAR || e->code == XML_ERR_INVALID_ENCODING ||
+              e->code == XML_ERR_UNSUPPORTED_ENCODING || e->code == XML_I18N_CONV_FAILED)) {
+      return sevError(SevError::BadEncoding, where);
+    }
+    return sevError(SevError::Malformed, where);
+  }
+  if (doc->encoding != nullptr && xmlStrcasecmp(doc->encoding, xc("UTF-8")) != 0) {
+    return sevError(SevError::BadEncoding, "declared encoding " + std::string(sv(doc->encoding)));
+  }
+  return doc;
+}
+
+Status validateEnvelope(xmlDoc* doc) {
+  xmlSchema* schema = envelopeSchema();
+  if (schema == nullptr) return Error::internal("xml.schema", "xml: the embedded schema does not compile");
+  std::unique_ptr<xmlSchemaValidCtxt, SchemaValidDeleter> vctx(xmlSchemaNewValidCtxt(schema));
+  std::string first_error;
+  xmlSchemaSetValidStructuredErrors(vctx.get(), collectValidationError, &first_error);
+  int rc = xmlSchemaValidateDoc(vctx.get(), doc);
+  if (rc == 0) return {};
+  return sevError(SevError::SchemaInvalid, first_error.empty() ? "validation failed" : first_error);
+}
+
+std::string serialize(xmlDoc* doc) {
+  xmlChar* mem = nullptr;
+  int size = 0;
+  xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 0);
+  std::string out(reinterpret_cast<const char*>(mem), static_cast<std::size_t>(size));
+  xmlFree(mem);
+  return out;
+}
+
+}  // namespace vkhid::sev

@@ -1,0 +1,50 @@
+// libxml2 made safe for packages from outside: owning handles, a parser that refuses DTDs,
+// entities, excessive size and depth before building anything large, and schema validation against
+// the schemas embedded in the binary (no file or network access, ever).
+#pragma once
+
+#include <libxml/tree.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gateway/domain/error.hpp"
+
+namespace vkhid::sev {
+
+struct XmlDocDeleter {
+  void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
+};
+using XmlDocPtr = std::unique_ptr<xmlDoc, XmlDocDeleter>;
+
+struct ParseLimits {
+  std::size_t max_bytes = std::size_t{50} << 20;  // a package over this is refused unread
+  int max_depth = 64;                             // SEV OVV needs about 10
+};
+
+// Call once before any other libxml2 use (idempotent, thread-safe): initialises the library and
+// replaces its external entity loader with one that serves only our embedded schemas.
+void initXml();
+
+// Parses untrusted bytes. Errors carry a SEV code (sev/errors.hpp): Malformed, DtdForbidden,
+// TooLarge, TooDeep, BadEncoding. A UTF-8 byte-order mark is accepted.
+Result<XmlDocPtr> parseUntrusted(std::string_view bytes, const ParseLimits& limits = {});
+
+// Validates against the embedded SEV OVV 1.5 schema (with Vkhid's appeal expansion).
+// Error: SchemaInvalid, naming the line and what the schema expected.
+Status validateEnvelope(xmlDoc* doc);
+
+// The text of an embedded schema by file name ("sev-ovv-1.5.xsd", "vkhid-appeal-1.xsd"); empty if unknown.
+std::string_view embeddedSchema(std::string_view name);
+
+// Serialises a document as UTF-8 with an XML declaration and no byte-order mark.
+std::string serialize(xmlDoc* doc);
+
+// Small helpers over libxml2's unsigned-char strings.
+inline const xmlChar* xc(const char* s) { return reinterpret_cast<const xmlChar*>(s); }
+inline std::string_view sv(const xmlChar* s) {
+  return s ? std::string_view(reinterpret_cast<const char*>(s)) : std::string_view();
+}
+
+}  // namespace vkhid::sev
