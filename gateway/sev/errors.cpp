@@ -90,6 +90,13 @@ Error sevError(SevError code, const std::string& detail) {
   return Error{kind, "sev." + std::to_string(static_cast<int>(code)), std::move(message)};
 }
 
+std::string sevErrorDetail(const Error& error) {
+  auto code = sevErrorOf(error);
+  if (!code) return error.message;
+  std::string prefix = std::string(sevErrorInfo(*code).message) + ": ";
+  return error.message.starts_with(prefix) ? error.message.substr(prefix.size()) : error.message;
+}
+
 std::optional<SevError> sevErrorOf(const Error& error) {
   if (!error.code.starts_with("sev.")) return std::nullopt;
   int n = 0;

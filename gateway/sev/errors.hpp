@@ -66,6 +66,8 @@ const std::vector<SevErrorInfo>& allSevErrors();
 
 // An Error whose code is "sev.<number>" and whose message is the English text plus `detail`.
 Error sevError(SevError code, const std::string& detail);
+// What sevError was given as `detail` (the message without its fixed English text).
+std::string sevErrorDetail(const Error& error);
 // The SEV code of an Error made by sevError; nullopt for any other error.
 std::optional<SevError> sevErrorOf(const Error& error);
 

@@ -1,0 +1,274 @@
+#include "gateway/crypto/seal.hpp"
+
+#include <xmlsec/crypto.h>
+#include <xmlsec/errors.h>
+#include <xmlsec/openssl/evp.h>
+#include <xmlsec/openssl/x509.h>
+#include <xmlsec/templates.h>
+#include <xmlsec/xmldsig.h>
+#include <xmlsec/xmlsec.h>
+#include <xmlsec/xmltree.h>
+
+#include <mutex>
+
+#include "gateway/domain/base64.hpp"
+#include "gateway/domain/time.hpp"
+
+namespace vkhid::crypto {
+namespace {
+
+using sev::sv;
+using sev::xc;
+
+struct DSigCtxDeleter {
+  void operator()(xmlSecDSigCtx* c) const { xmlSecDSigCtxDestroy(c); }
+};
+using DSigCtxPtr = std::unique_ptr<xmlSecDSigCtx, DSigCtxDeleter>;
+struct KeyDeleter {
+  void operator()(xmlSecKey* k) const { xmlSecKeyDestroy(k); }
+};
+using KeyPtr = std::unique_ptr<xmlSecKey, KeyDeleter>;
+
+bool isDsig(const xmlNode* n, const char* name) {
+  return n != nullptr && n->type == XML_ELEMENT_NODE && n->ns != nullptr && sv(n->ns->href) == kDsigNs &&
+         sv(n->name) == name;
+}
+bool isPlain(const xmlNode* n, const char* name) {
+  return n != nullptr && n->type == XML_ELEMENT_NODE && n->ns == nullptr && sv(n->name) == name;
+}
+
+void collectSignatures(xmlNode* n, std::vector<xmlNode*>& out) {
+  for (xmlNode* c = n; c != nullptr; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE) continue;
+    if (isDsig(c, "Signature")) out.push_back(c);
+    collectSignatures(c->children, out);
+  }
+}
+
+std::vector<xmlNode*> elementChildren(const xmlNode* n) {
+  std::vector<xmlNode*> out;
+  for (xmlNode* c = n ? n->children : nullptr; c != nullptr; c = c->next) {
+    if (c->type == XML_ELEMENT_NODE) out.push_back(c);
+  }
+  return out;
+}
+
+std::string attr(const xmlNode* n, const char* name) {
+  xmlChar* v = xmlGetNoNsProp(n, xc(name));
+  std::string s(sv(v));
+  xmlFree(v);
+  return s;
+}
+
+// An xmlsec key holding `pkey` (and, for signing, its certificate for KeyInfo).
+KeyPtr makeKey(EVP_PKEY* pkey, X509* cert) {
+  EVP_PKEY_up_ref(pkey);
+  xmlSecKeyDataPtr data = xmlSecOpenSSLEvpKeyAdopt(pkey);
+  if (data == nullptr) {
+    EVP_PKEY_free(pkey);
+    return nullptr;
+  }
+  KeyPtr key(xmlSecKeyCreate());
+  if (!key || xmlSecKeySetValue(key.get(), data) < 0) {
+    xmlSecKeyDataDestroy(data);
+    return nullptr;
+  }
+  if (cert != nullptr) {
+    xmlSecKeyDataPtr x509 = xmlSecKeyEnsureData(key.get(), xmlSecOpenSSLKeyDataX509Id);
+    X509_up_ref(cert);
+    if (x509 == nullptr || xmlSecOpenSSLKeyDataX509AdoptCert(x509, cert) < 0) return nullptr;
+  }
+  return key;
+}
+
+SignatureVerdict fail(SignatureVerdict v, SignatureState state, sev::SevError code, std::string detail) {
+  v.state = state;
+  v.code = code;
+  v.detail = std::move(detail);
+  return v;
+}
+
+xmlNode* ensureExpansion(xmlDoc* doc, const std::string& organization, const std::string& version) {
+  xmlNode* root = xmlDocGetRootElement(doc);
+  for (xmlNode* c : elementChildren(root)) {
+    if (isPlain(c, "Expansion")) return c;
+  }
+  xmlNode* expansion = xmlNewDocNode(doc, nullptr, xc("Expansion"), nullptr);
+  xmlNewChild(expansion, nullptr, xc("StaticExpansion"), nullptr);
+  xmlNewProp(expansion, xc("organization"), xc(organization.c_str()));
+  xmlNewProp(expansion, xc("exp_ver"), xc(version.c_str()));
+  xmlNode* ack = nullptr;
+  for (xmlNode* c : elementChildren(root)) {
+    if (isPlain(c, "Acknowledgement")) ack = c;
+  }
+  // Expansion comes before Acknowledgement in the envelope's sequence.
+  if (ack != nullptr) return xmlAddPrevSibling(ack, expansion);
+  return xmlAddChild(root, expansion);
+}
+
+}  // namespace
+
+void initXmlSec() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sev::initXml();
+    xmlSecInit();
+    xmlSecCryptoAppInit(nullptr);
+    xmlSecCryptoInit();
+    // Verification failures are expected input, reported as verdicts; xmlsec must not print them.
+    xmlSecErrorsSetCallback([](const char*, int, const char*, const char*, const char*, int, const char*) {});
+  });
+}
+
+Status seal(xmlDoc* doc, const Signer& signer, const std::string& expansion_organization,
+            const std::string& expansion_version) {
+  initXmlSec();
+  std::vector<xmlNode*> existing;
+  collectSignatures(xmlDocGetRootElement(doc), existing);
+  for (xmlNode* n : existing) {
+    xmlUnlinkNode(n);
+    xmlFreeNode(n);
+  }
+  xmlNode* expansion = ensureExpansion(doc, expansion_organization, expansion_version);
+
+  int base = EVP_PKEY_get_base_id(signer.key());
+  xmlSecTransformId method = base == EVP_PKEY_RSA ? xmlSecTransformRsaSha256Id : xmlSecTransformEcdsaSha256Id;
+  if (base != EVP_PKEY_RSA && base != EVP_PKEY_EC) {
+    return Error::invalid("crypto.key_type", "the seal key must be ECDSA or RSA");
+  }
+  xmlNode* sig = xmlSecTmplSignatureCreateNsPref(doc, xmlSecTransformExclC14NId, method, nullptr, xc("ds"));
+  xmlAddChild(expansion, sig);
+  xmlNode* ref = xmlSecTmplSignatureAddReference(sig, xmlSecTransformSha256Id, nullptr, xc(""), nullptr);
+  if (ref == nullptr || xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == nullptr ||
+      xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId) == nullptr) {
+    return Error::internal("crypto.seal", "cannot build the signature template");
+  }
+  xmlNode* key_info = xmlSecTmplSignatureEnsureKeyInfo(sig, nullptr);
+  xmlNode* x509 = xmlSecTmplKeyInfoAddX509Data(key_info);
+  if (x509 == nullptr || xmlSecTmplX509DataAddCertificate(x509) == nullptr) {
+    return Error::internal("crypto.seal", "cannot build KeyInfo");
+  }
+  DSigCtxPtr ctx(xmlSecDSigCtxCreate(nullptr));
+  KeyPtr key = makeKey(signer.key(), signer.certificate());
+  if (!ctx || !key) return Error::internal("crypto.seal", "cannot load the seal key into xmlsec");
+  ctx->signKey = key.release();  // the context owns it now
+  if (xmlSecDSigCtxSign(ctx.get(), sig) < 0) return Error::internal("crypto.seal", "xmlsec could not sign");
+  return {};
+}
+
+SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust) {
+  initXmlSec();
+  SignatureVerdict v;
+  xmlNode* root = xmlDocGetRootElement(doc);
+  std::vector<xmlNode*> signatures;
+  collectSignatures(root, signatures);
+  if (signatures.empty()) return fail(v, SignatureState::Missing, sev::SevError::SealMissing, "no ds:Signature");
+  if (signatures.size() > 1) {
+    return fail(v, SignatureState::Malformed, sev::SevError::SealDuplicated,
+                std::to_string(signatures.size()) + " ds:Signature elements");
+  }
+  xmlNode* sig = signatures.front();
+  if (!isPlain(sig->parent, "Expansion") || sig->parent->parent != root) {
+    return fail(v, SignatureState::Malformed, sev::SevError::SealMalformed, "the seal is not in Header/Expansion");
+  }
+
+  // Structure: one SignedInfo with one Reference URI="" and exactly the two transforms we make.
+  auto parts = elementChildren(sig);
+  xmlNode* signed_info = parts.empty() ? nullptr : parts.front();
+  if (!isDsig(signed_info, "SignedInfo")) {
+    return fail(v, SignatureState::Malformed, sev::SevError::SealMalformed, "no SignedInfo");
+  }
+  std::vector<xmlNode*> references;
+  std::string method;
+  for (xmlNode* c : elementChildren(signed_info)) {
+    if (isDsig(c, "Reference")) references.push_back(c);
+    if (isDsig(c, "SignatureMethod")) method = attr(c, "Algorithm");
+  }
+  v.algorithm = method;
+  if (references.size() != 1) {
+    return fail(v, SignatureState::Malformed, sev::SevError::SealReferenceNotWhole,
+                std::to_string(references.size()) + " references; exactly one is allowed");
+  }
+  xmlNode* reference = references.front();
+  if (xmlHasProp(reference, xc("URI")) == nullptr || !attr(reference, "URI").empty()) {
+    return fail(v, SignatureState::Malformed, sev::SevError::SealReferenceNotWhole,
+                "Reference URI=\"" + attr(reference, "URI") + "\"; only URI=\"\" (the whole document) is accepted");
+  }
+  std::vector<std::string> transforms;
+  for (xmlNode* c : elementChildren(reference)) {
+    if (isDsig(c, "Transforms")) {
+      for (xmlNode* t : elementChildren(c)) transforms.push_back(attr(t, "Algorithm"));
+    }
+  }
+  const std::vector<std::string> expected = {"http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+                                             "http://www.w3.org/2001/10/xml-exc-c14n#"};
+  if (transforms != expected) {
+    return fail(v, SignatureState::Malformed, sev::SevError::SealMalformed,
+                "the Reference must have exactly the enveloped-signature and exclusive C14N transforms");
+  }
+
+  // The signer's certificate from KeyInfo/X509Data.
+  std::vector<X509Ptr> certs;
+  for (xmlNode* c : parts) {
+    if (!isDsig(c, "KeyInfo")) continue;
+    for (xmlNode* d : elementChildren(c)) {
+      if (!isDsig(d, "X509Data")) continue;
+      for (xmlNode* e : elementChildren(d)) {
+        if (!isDsig(e, "X509Certificate")) continue;
+        xmlChar* text = xmlNodeGetContent(e);
+        auto der = base64Decode(sv(text));
+        xmlFree(text);
+        if (!der) continue;
+        if (auto cert = certificateFromDer(*der)) certs.push_back(std::move(cert).value());
+      }
+    }
+  }
+  if (certs.empty()) {
+    return fail(v, SignatureState::Malformed, sev::SevError::SealMalformed, "no X509Certificate in KeyInfo");
+  }
+  X509* signer = certs.front().get();
+  v.signer_subject = describe(signer).subject;
+  v.signer_org_id = trust.organizationOf(signer);
+
+  // The mathematics, with xmlsec limited to what the structure check allowed.
+  EvpPkeyPtr pub(X509_get_pubkey(signer));
+  KeyPtr key = pub ? makeKey(pub.get(), nullptr) : nullptr;
+  DSigCtxPtr ctx(xmlSecDSigCtxCreate(nullptr));
+  if (!key || !ctx) return fail(v, SignatureState::Malformed, sev::SevError::SealMalformed, "unusable certificate key");
+  ctx->signKey = key.release();
+  ctx->enabledReferenceUris = xmlSecTransformUriTypeEmpty;
+  xmlSecDSigCtxEnableReferenceTransform(ctx.get(), xmlSecTransformEnvelopedId);
+  xmlSecDSigCtxEnableReferenceTransform(ctx.get(), xmlSecTransformExclC14NId);
+  xmlSecDSigCtxEnableReferenceTransform(ctx.get(), xmlSecTransformSha256Id);
+  xmlSecDSigCtxEnableSignatureTransform(ctx.get(), xmlSecTransformExclC14NId);
+  xmlSecDSigCtxEnableSignatureTransform(ctx.get(), xmlSecTransformSha256Id);
+  xmlSecDSigCtxEnableSignatureTransform(ctx.get(), xmlSecTransformEcdsaSha256Id);
+  xmlSecDSigCtxEnableSignatureTransform(ctx.get(), xmlSecTransformRsaSha256Id);
+  if (xmlSecDSigCtxVerify(ctx.get(), sig) < 0 || ctx->status != xmlSecDSigStatusSucceeded) {
+    return fail(v, SignatureState::Invalid, sev::SevError::SealInvalid,
+                "the seal does not match the package (changed after sealing, or another key)");
+  }
+
+  // The signer: trusted at the time the package says it was made, and the sender itself.
+  std::string time = attr(root, "time");
+  std::time_t at = parseIsoDateTime(time).value_or(std::time(nullptr));
+  v.signing_time = formatIsoUtc(at);
+  std::vector<X509*> intermediates;
+  for (auto& c : certs) intermediates.push_back(c.get());
+  if (auto s = trust.verifyChain(signer, intermediates, at); !s) {
+    auto code = sev::sevErrorOf(s.error()).value_or(sev::SevError::SignerUntrusted);
+    return fail(v,
+                code == sev::SevError::CertificateNotValidAtSigning ? SignatureState::NotValidAtSigning
+                                                                    : SignatureState::Untrusted,
+                code, sev::sevErrorDetail(s.error()));
+  }
+  std::string from = attr(root, "from_org_id");
+  if (v.signer_org_id != from) {
+    return fail(v, SignatureState::SignerNotSender, sev::SevError::SignerNotSender,
+                "sealed for organisation '" + v.signer_org_id + "', the sender is '" + from + "'");
+  }
+  v.state = SignatureState::Valid;
+  return v;
+}
+
+}  // namespace vkhid::crypto

@@ -1,0 +1,132 @@
+#include "gateway/crypto/trust.hpp"
+
+#include <openssl/x509v3.h>
+
+#include <filesystem>
+
+#include "gateway/domain/time.hpp"
+#include "gateway/sev/errors.hpp"
+
+namespace vkhid::crypto {
+namespace {
+
+std::string nameText(X509_NAME* name) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+std::string timeText(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return {};
+  return formatIsoUtc(timegm(&tm));
+}
+
+}  // namespace
+
+CertificateInfo describe(X509* cert) {
+  CertificateInfo info;
+  info.subject = nameText(X509_get_subject_name(cert));
+  info.issuer = nameText(X509_get_issuer_name(cert));
+  ASN1_OBJECT* oid = OBJ_txt2obj("2.5.4.97", 1);
+  X509_NAME* subject = X509_get_subject_name(cert);
+  int idx = X509_NAME_get_index_by_OBJ(subject, oid, -1);
+  ASN1_OBJECT_free(oid);
+  if (idx >= 0) {
+    ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx));
+    std::string text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
+                     static_cast<std::size_t>(ASN1_STRING_length(value)));
+    if (text.starts_with("NTRUA-")) info.org_id = text.substr(6);
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  X509_digest(cert, EVP_sha256(), md, &len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned i = 0; i < len; ++i) {
+    info.sha256 += kHex[md[i] >> 4];
+    info.sha256 += kHex[md[i] & 0xf];
+  }
+  info.not_before = timeText(X509_get0_notBefore(cert));
+  info.not_after = timeText(X509_get0_notAfter(cert));
+  X509_PUBKEY* pub = X509_get_X509_PUBKEY(cert);
+  ASN1_OBJECT* alg = nullptr;
+  X509_PUBKEY_get0_param(&alg, nullptr, nullptr, nullptr, pub);
+  int nid = alg ? OBJ_obj2nid(alg) : NID_undef;
+  if (nid == NID_X9_62_id_ecPublicKey) {
+    info.key_algorithm = "EC";
+  } else if (nid == NID_rsaEncryption) {
+    info.key_algorithm = "RSA";
+  } else if (alg != nullptr) {
+    char buf[128];
+    OBJ_obj2txt(buf, sizeof buf, alg, 1);
+    info.key_algorithm = buf;
+  }
+  return info;
+}
+
+TrustStore::TrustStore() : store_(X509_STORE_new()) {}
+
+Result<TrustStore> TrustStore::fromDirectory(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Error::invalid("crypto.trust_dir", "trust folder " + dir + " does not exist");
+  TrustStore trust;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".pem") continue;
+    auto text = readFile(entry.path().string());
+    if (!text) return text.error();
+    if (auto s = trust.addPem(*text); !s) {
+      return Error::invalid("crypto.trust_file", entry.path().string() + ": " + s.error().message);
+    }
+  }
+  if (trust.size() == 0) return Error::invalid("crypto.trust_empty", "no certificate in " + dir + "/*.pem");
+  return trust;
+}
+
+Status TrustStore::addPem(std::string_view pem) {
+  auto certs = certificatesFromPem(pem);
+  if (!certs) return certs.error();
+  for (auto& c : *certs) add(c.get());
+  return {};
+}
+
+void TrustStore::add(X509* ca) {
+  X509_STORE_add_cert(store_.get(), ca);
+  ++count_;
+}
+
+void TrustStore::mapOrganization(const std::string& sha256_hex, const std::string& org_id) {
+  org_by_fingerprint_[sha256_hex] = org_id;
+}
+
+std::string TrustStore::organizationOf(X509* cert) const {
+  auto info = describe(cert);
+  if (auto it = org_by_fingerprint_.find(info.sha256); it != org_by_fingerprint_.end()) return it->second;
+  return info.org_id;
+}
+
+Status TrustStore::verifyChain(X509* cert, const std::vector<X509*>& intermediates, std::time_t at) const {
+  X509StackPtr chain(sk_X509_new_null());
+  for (X509* c : intermediates) {
+    if (c != cert) {
+      X509_up_ref(c);
+      sk_X509_push(chain.get(), c);
+    }
+  }
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+  X509_STORE_CTX_init(ctx.get(), store_.get(), cert, chain.get());
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+  X509_VERIFY_PARAM_set_time(param, at);
+  if (X509_verify_cert(ctx.get()) == 1) return {};
+  int err = X509_STORE_CTX_get_error(ctx.get());
+  std::string reason = X509_verify_cert_error_string(err);
+  if (err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID) {
+    return sev::sevError(sev::SevError::CertificateNotValidAtSigning,
+                         reason + " at " + formatIsoUtc(at) + " (" + describe(cert).subject + ")");
+  }
+  return sev::sevError(sev::SevError::SignerUntrusted, reason + " (" + describe(cert).subject + ")");
+}
+
+}  // namespace vkhid::crypto

@@ -1,0 +1,51 @@
+// Who is trusted to sign for whom: the CA certificates trusted for one participant (or for the CLI's
+// --trust folder), chain checks at the time of signing, and the organisation a certificate speaks for.
+#pragma once
+
+#include <ctime>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gateway/crypto/openssl.hpp"
+
+namespace vkhid::crypto {
+
+struct CertificateInfo {
+  std::string subject;  // RFC 2253, UTF-8
+  std::string issuer;
+  std::string org_id;      // EDRPOU from organizationIdentifier "NTRUA-<code>"; empty when absent
+  std::string sha256;      // fingerprint, lower-case hex
+  std::string not_before;  // ISO 8601 UTC
+  std::string not_after;
+  std::string key_algorithm;  // "EC", "RSA", or the OID of what OpenSSL does not know (e.g. DSTU 4145)
+};
+
+CertificateInfo describe(X509* cert);
+
+class TrustStore {
+ public:
+  TrustStore();
+
+  // Every *.pem file in `dir` (each may hold several CA certificates).
+  static Result<TrustStore> fromDirectory(const std::string& dir);
+  Status addPem(std::string_view pem);
+  void add(X509* ca);
+  std::size_t size() const { return count_; }
+
+  // A certificate that carries no organizationIdentifier may be mapped to an org id by its SHA-256
+  // fingerprint (configured per participant).
+  void mapOrganization(const std::string& sha256_hex, const std::string& org_id);
+  std::string organizationOf(X509* cert) const;
+
+  // The chain from `cert` (helped by `intermediates`) to a trusted CA, all valid at `at`.
+  // Errors: sev SignerUntrusted or CertificateNotValidAtSigning, naming the reason.
+  Status verifyChain(X509* cert, const std::vector<X509*>& intermediates, std::time_t at) const;
+
+ private:
+  X509StorePtr store_;
+  std::size_t count_ = 0;
+  std::map<std::string, std::string> org_by_fingerprint_;
+};
+
+}  // namespace vkhid::crypto

@@ -1,0 +1,69 @@
+// A case: one appeal, public-information request or violence report, as the UCC registered it
+// (DESIGN §4). Pure data; the store persists it, the codec packages it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vkhid::domain {
+
+enum class CaseKind { Appeal, InfoRequest, ViolenceReport };
+
+const char* caseKindName(CaseKind k);  // "appeal", "info_request", "violence_report"
+std::optional<CaseKind> caseKindFromName(const std::string& name);
+
+struct Applicant {
+  bool anonymous = false;
+  bool collective = false;
+  std::string surname, first_name, patronymic;
+  std::string address, email, phone;
+};
+
+struct Consent {
+  bool disclose_identity = false;  // Law 393 art. 10: may the name go to the participant
+  bool process_personal_data = false;
+};
+
+// Класифікатор звернень (Постанова КМУ 858/2008): codes are data (config), never constants.
+struct ClassificationCodes {
+  std::optional<std::string> form_of_receipt, sign, type, subject, applicant_category, social_status, topic;
+};
+
+struct Attachment {
+  std::string file_name;
+  std::string media_type;
+  std::string content;  // the bytes
+};
+
+struct Deadline {
+  std::string kind;  // answer, forward, …
+  std::string due;   // ISO 8601 with offset
+  std::string rule;  // legal citation
+};
+
+enum class Urgency { None, Urgent, ThreatToLife };
+const char* urgencyName(Urgency u);  // "none", "urgent", "threat_to_life"
+
+struct Case {
+  std::string id;             // UUID
+  std::string ucc_number;     // e.g. УКЦ-2026-0000123
+  std::string registered_on;  // YYYY-MM-DD (Kyiv date)
+  CaseKind kind = CaseKind::Appeal;
+  Applicant applicant;
+  Consent consent;
+  ClassificationCodes classification;
+  std::string text;
+  std::vector<Attachment> attachments;
+  std::string channel;      // web, hotline, email, post, participant:<org_id>, …
+  std::string received_at;  // ISO 8601 UTC
+  Urgency urgency = Urgency::None;
+  bool priority = false;  // art. 20 of Law 393: served first
+  std::string addressee_org_id;
+  std::vector<Deadline> deadlines;
+
+  // Violence and trafficking reports are restricted (Confident flag 1, minimum data, role-limited).
+  bool restricted() const { return kind == CaseKind::ViolenceReport; }
+};
+
+}  // namespace vkhid::domain
