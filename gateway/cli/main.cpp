@@ -6,6 +6,7 @@
 
 #include "gateway/app/config.hpp"
 #include "gateway/app/logging.hpp"
+#include "gateway/cli/package_commands.hpp"
 #include "gateway/flows/service.hpp"
 
 namespace {
@@ -36,7 +37,15 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the version");
 
-  CLI11_PARSE(app, argc, argv);
+  int exit_code = 0;
+  vkhid::cli::addPackageCommands(app, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;  // bad arguments: exit 2, as documented
+  }
 
   if (version->parsed()) {
     std::printf("vkhid %s\n", VKHID_VERSION);
@@ -54,5 +63,5 @@ int main(int argc, char** argv) {
     vkhid::log::init(config->log.level, config->gateway.instance);
     return vkhid::flows::runMigrations(*config);
   }
-  return 2;
+  return exit_code;
 }

@@ -1,0 +1,288 @@
+#include "gateway/cli/package_commands.hpp"
+
+#include <openssl/rand.h>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include "gateway/crypto/package.hpp"
+#include "gateway/crypto/trust.hpp"
+#include "gateway/domain/time.hpp"
+#include "gateway/http/case_json.hpp"
+#include "gateway/sev/builders.hpp"
+#include "gateway/sev/codec.hpp"
+
+namespace vkhid::cli {
+namespace {
+
+namespace json = boost::json;
+
+struct Options {
+  std::string file;
+  std::string trust_dir;
+  bool json_output = false;
+  bool allow_unsupported = false;
+  bool require_seal = false;
+  std::string key, cert;
+  std::string case_file;
+  std::string to_org, to_name, to_sys_id, to_system;
+};
+
+int fail(const std::string& what) {
+  std::fprintf(stderr, "vkhid package: %s\n", what.c_str());
+  return 2;
+}
+
+const char* msgTypeName(int t) {
+  switch (t) {
+    case 0: return "повідомлення (notification)";
+    case 1: return "документ (document)";
+    case 2: return "доповнення до документа (additions)";
+    case 3: return "документ-відповідь (reply)";
+    case 4: return "доповнення до відповіді (reply additions)";
+  }
+  return "?";
+}
+
+std::string uuid4() {
+  unsigned char b[16];
+  RAND_bytes(b, sizeof b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  char out[37];
+  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return out;
+}
+
+std::string codeText(const Error& e) {
+  auto code = sev::sevErrorOf(e);
+  return code ? std::to_string(static_cast<int>(*code)) : e.code;
+}
+
+json::object verdictJson(const crypto::SignatureVerdict& v) {
+  json::object o{{"state", crypto::signatureStateName(v.state)}};
+  if (v.code != sev::SevError::None) o["code"] = static_cast<int>(v.code);
+  if (!v.detail.empty()) o["detail"] = v.detail;
+  if (!v.signer_subject.empty()) o["signer"] = v.signer_subject;
+  if (!v.signer_org_id.empty()) o["signer_org_id"] = v.signer_org_id;
+  if (!v.algorithm.empty()) o["algorithm"] = v.algorithm;
+  if (!v.signing_time.empty()) o["signing_time"] = v.signing_time;
+  return o;
+}
+
+std::string verdictText(const crypto::SignatureVerdict& v) {
+  std::string s = crypto::signatureStateName(v.state);
+  if (!v.signer_subject.empty()) s += " — " + v.signer_subject;
+  bool detail_adds =
+      v.state != crypto::SignatureState::Missing && v.state != crypto::SignatureState::UnsupportedAlgorithm;
+  if (!v.valid() && !v.detail.empty() && detail_adds) s += " (" + v.detail + ")";
+  return s;
+}
+
+Result<crypto::TrustStore> trustFrom(const std::string& dir) {
+  if (dir.empty()) return crypto::TrustStore();
+  return crypto::TrustStore::fromDirectory(dir);
+}
+
+int inspect(const Options& o) {
+  auto bytes = crypto::readFile(o.file);
+  if (!bytes) return fail(bytes.error().message);
+  auto trust = trustFrom(o.trust_dir);
+  if (!trust) return fail(trust.error().message);
+  crypto::VerifyOptions vo;
+  vo.allow_unsupported = true;
+  auto report = crypto::verifyPackage(*bytes, *trust, vo);
+  if (!report.header) {
+    std::fprintf(stderr, "error %s: %s\n", codeText(report.findings.front()).c_str(),
+                 report.findings.front().message.c_str());
+    return 1;
+  }
+  const auto& h = *report.header;
+  std::vector<std::string> zones;
+  if (h.document) zones.emplace_back("Document");
+  if (h.task_list) zones.emplace_back("TaskList");
+  if (h.add_documents) zones.emplace_back("AddDocuments");
+  if (h.expansion) zones.emplace_back("Expansion");
+  if (h.acknowledgement) zones.emplace_back("Acknowledgement");
+
+  if (o.json_output) {
+    json::array zone_list(zones.begin(), zones.end());
+    json::array attachments;
+    for (const auto& a : report.attachments) {
+      attachments.push_back(json::object{{"idnumber", a.idnumber},
+                                         {"description", a.description},
+                                         {"type", a.type},
+                                         {"size", a.size},
+                                         {"signature", verdictJson(a.verdict)}});
+    }
+    json::object out{{"msg_type", h.msg_type},
+                     {"msg_id", h.msg_id},
+                     {"time", h.time},
+                     {"from", json::object{{"org_id", h.from_org_id},
+                                           {"organization", h.from_organization},
+                                           {"sys_id", h.from_sys_id},
+                                           {"system", h.from_system}}},
+                     {"to", json::object{{"org_id", h.to_org_id},
+                                         {"organization", h.to_organization},
+                                         {"sys_id", h.to_sys_id},
+                                         {"system", h.to_system}}},
+                     {"zones", std::move(zone_list)},
+                     {"attachments", std::move(attachments)},
+                     {"seal", verdictJson(report.seal)}};
+    if (h.document) {
+      out["document"] = json::object{{"kind", h.document->attrs.kind.value_or("")},
+                                     {"reg_number", h.document->reg_number.value},
+                                     {"reg_date", h.document->reg_number.regdate},
+                                     {"purpose_type", h.document->attrs.purpose_type},
+                                     {"confidential", h.document->confident.flag}};
+    }
+    if (h.acknowledgement) {
+      out["acknowledgement"] =
+          json::object{{"msg_id", h.acknowledgement->msg_id}, {"ack_type", h.acknowledgement->ack_type}};
+    }
+    std::cout << json::serialize(out) << "\n";
+    return 0;
+  }
+  std::printf("package     msg_type=%d, %s\n", h.msg_type, msgTypeName(h.msg_type));
+  std::printf("msg_id      %s at %s\n", h.msg_id.c_str(), h.time.c_str());
+  std::printf("from        %s %s (system %s, %s)\n", h.from_org_id.c_str(), h.from_organization.c_str(),
+              h.from_system.c_str(), h.from_sys_id.c_str());
+  std::printf("to          %s %s (system %s, %s)\n", h.to_org_id.c_str(), h.to_organization.c_str(),
+              h.to_system.c_str(), h.to_sys_id.c_str());
+  std::string zone_text;
+  for (const auto& z : zones) zone_text += (zone_text.empty() ? "" : ", ") + z;
+  std::printf("zones       %s\n", zone_text.c_str());
+  if (h.document) {
+    const auto& d = *h.document;
+    std::printf("document    %s, reg %s of %s, purpose %d, confidential %d\n", d.attrs.kind.value_or("-").c_str(),
+                d.reg_number.value.c_str(), d.reg_number.regdate.c_str(), d.attrs.purpose_type, d.confident.flag);
+  }
+  if (h.acknowledgement) {
+    const auto& a = *h.acknowledgement;
+    std::printf("receipt     ack_type=%d for %s", a.ack_type, a.msg_id.c_str());
+    if (a.reg_number)
+      std::printf(", registered as %s of %s", a.reg_number->value.c_str(), a.reg_number->regdate.c_str());
+    for (const auto& r : a.results) std::printf(", code %d \"%s\"", r.errorcode, r.errortext.c_str());
+    std::printf("\n");
+  }
+  for (const auto& a : report.attachments) {
+    std::printf("attachment  %s %s \"%s\" %zu bytes — signature: %s\n", a.idnumber.c_str(), a.type.c_str(),
+                a.description.c_str(), a.size, verdictText(a.verdict).c_str());
+  }
+  std::printf("seal        %s\n", verdictText(report.seal).c_str());
+  if (o.trust_dir.empty()) std::printf("(no --trust folder given: no signer can be trusted)\n");
+  return 0;
+}
+
+int verify(const Options& o) {
+  auto bytes = crypto::readFile(o.file);
+  if (!bytes) return fail(bytes.error().message);
+  auto trust = crypto::TrustStore::fromDirectory(o.trust_dir);
+  if (!trust) return fail(trust.error().message);
+  crypto::VerifyOptions vo;
+  vo.allow_unsupported = o.allow_unsupported;
+  vo.require_seal = o.require_seal;
+  auto report = crypto::verifyPackage(*bytes, *trust, vo);
+  for (const auto& f : report.findings) std::printf("error %s: %s\n", codeText(f).c_str(), f.message.c_str());
+  if (!report.ok()) return 1;
+  std::printf("ok: schema, %s, %zu attachment signature(s)\n",
+              report.seal.state == crypto::SignatureState::Missing ? "no seal" : "seal valid",
+              report.attachments.size());
+  return 0;
+}
+
+int seal(const Options& o) {
+  auto bytes = crypto::readFile(o.file);
+  if (!bytes) return fail(bytes.error().message);
+  auto signer = crypto::FileSigner::load(o.key, o.cert);
+  if (!signer) return fail(signer.error().message);
+  auto sealed = crypto::resealPackage(*bytes, *signer);
+  if (!sealed) {
+    std::fprintf(stderr, "error %s: %s\n", codeText(sealed.error()).c_str(), sealed.error().message.c_str());
+    return 1;
+  }
+  std::fwrite(sealed->data(), 1, sealed->size(), stdout);
+  return 0;
+}
+
+int build(const Options& o) {
+  auto text = crypto::readFile(o.case_file);
+  if (!text) return fail(text.error().message);
+  auto parsed = http::parseCaseJson(*text);
+  if (!parsed.errors.empty()) {
+    for (const auto& e : parsed.errors) {
+      std::fprintf(stderr, "vkhid package build: %s: expected %s\n", e.field.empty() ? "(body)" : e.field.c_str(),
+                   e.expected.c_str());
+    }
+    return 2;
+  }
+  auto signer = crypto::FileSigner::load(o.key, o.cert);
+  if (!signer) return fail(signer.error().message);
+  auto me = crypto::describe(signer->certificate());
+  if (me.org_id.empty()) return fail("the certificate carries no organizationIdentifier NTRUA-<EDRPOU>");
+
+  domain::Case c = std::move(parsed.value);
+  std::time_t now = std::time(nullptr);
+  std::string now_text = formatIsoUtc(now);
+  if (c.id.empty()) c.id = uuid4();
+  if (c.received_at.empty()) c.received_at = now_text;
+  if (c.registered_on.empty()) c.registered_on = now_text.substr(0, 10);
+  if (c.ucc_number.empty()) c.ucc_number = "УКЦ-" + now_text.substr(0, 4) + "-CLI";
+  c.addressee_org_id = o.to_org;
+
+  sev::Envelope env;
+  env.from = {me.org_id, "Урядовий контактний центр", "vkhid-gateway", "Вхід"};
+  env.to = {o.to_org, o.to_name.empty() ? "Учасник " + o.to_org : o.to_name, o.to_sys_id, o.to_system};
+  env.msg_id = uuid4();
+  env.time = now_text;
+  auto h = sev::buildAppealPackage(c, env);
+  if (auto s = crypto::signAttachments(h, *signer); !s) return fail(s.error().message);
+  auto sealed = crypto::sealedPackage(h, *signer);
+  if (!sealed) return fail(sealed.error().message);
+  std::fwrite(sealed->data(), 1, sealed->size(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+void addPackageCommands(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<Options>();
+  auto* package = app.add_subcommand("package", "SEV OVV 1.5 packages: inspect, verify, seal, build");
+  package->require_subcommand(1);
+
+  auto* inspect_cmd =
+      package->add_subcommand("inspect", "Show a package: ids, parties, zones, attachments, signatures");
+  inspect_cmd->add_option("FILE", options->file, "the package")->required();
+  inspect_cmd->add_option("--trust", options->trust_dir, "folder of trusted CA certificates (*.pem)");
+  inspect_cmd->add_flag("--json", options->json_output, "one JSON object");
+  inspect_cmd->callback([options, &exit_code] { exit_code = inspect(*options); });
+
+  auto* verify_cmd = package->add_subcommand(
+      "verify", "Check schema, seal and attachment signatures; exit 0 when all hold, 1 with findings, 2 on bad use");
+  verify_cmd->add_option("FILE", options->file, "the package")->required();
+  verify_cmd->add_option("--trust", options->trust_dir, "folder of trusted CA certificates (*.pem)")->required();
+  verify_cmd->add_flag("--allow-unsupported", options->allow_unsupported,
+                       "accept DSTU 4145 attachment signatures as present, unchecked");
+  verify_cmd->add_flag("--require-seal", options->require_seal, "a package without a seal is a finding");
+  verify_cmd->callback([options, &exit_code] { exit_code = verify(*options); });
+
+  auto* seal_cmd = package->add_subcommand("seal", "Print FILE with a new package seal");
+  seal_cmd->add_option("FILE", options->file, "the package")->required();
+  seal_cmd->add_option("--key", options->key, "PEM private key")->required();
+  seal_cmd->add_option("--cert", options->cert, "PEM certificate (then any intermediates)")->required();
+  seal_cmd->callback([options, &exit_code] { exit_code = seal(*options); });
+
+  auto* build_cmd = package->add_subcommand("build", "Print a signed appeal package built from a case (JSON)");
+  build_cmd->add_option("--case", options->case_file, "the case, as the intake API takes it")->required();
+  build_cmd->add_option("--key", options->key, "PEM private key of the seal")->required();
+  build_cmd->add_option("--cert", options->cert, "PEM certificate of the seal")->required();
+  build_cmd->add_option("--to", options->to_org, "the participant's EDRPOU code")->required();
+  build_cmd->add_option("--to-name", options->to_name, "the participant's name");
+  build_cmd->add_option("--to-sys-id", options->to_sys_id, "the participant's EDMS id")->default_val("edms");
+  build_cmd->add_option("--to-system", options->to_system, "the participant's EDMS name")->default_val("СЕД");
+  build_cmd->callback([options, &exit_code] { exit_code = build(*options); });
+}
+
+}  // namespace vkhid::cli

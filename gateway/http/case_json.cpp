@@ -1,0 +1,210 @@
+#include "gateway/http/case_json.hpp"
+
+#include <boost/json.hpp>
+#include <regex>
+
+#include "gateway/domain/base64.hpp"
+#include "gateway/domain/time.hpp"
+
+namespace vkhid::http {
+namespace {
+
+namespace json = boost::json;
+
+class CaseReader {
+ public:
+  CaseReader(std::vector<FieldError>& errors, const CaseLimits& limits) : errors_(errors), limits_(limits) {}
+
+  void error(std::string field, std::string expected) { errors_.push_back({std::move(field), std::move(expected)}); }
+
+  std::optional<std::string> string(const json::object& o, const char* key, const std::string& path, bool required,
+                                    std::size_t max = 1000) {
+    auto* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) {
+      if (required) error(path + "/" + key, "a string (required)");
+      return std::nullopt;
+    }
+    if (!v->is_string()) {
+      error(path + "/" + key, "a string");
+      return std::nullopt;
+    }
+    std::string s(v->as_string());
+    if (s.size() > max) {
+      error(path + "/" + key, "at most " + std::to_string(max) + " bytes");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  bool boolean(const json::object& o, const char* key, const std::string& path, bool fallback) {
+    auto* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) return fallback;
+    if (!v->is_bool()) {
+      error(path + "/" + key, "true or false");
+      return fallback;
+    }
+    return v->as_bool();
+  }
+
+  const json::object* object(const json::object& o, const char* key, const std::string& path, bool required) {
+    auto* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) {
+      if (required) error(path + "/" + key, "an object (required)");
+      return nullptr;
+    }
+    if (!v->is_object()) {
+      error(path + "/" + key, "an object");
+      return nullptr;
+    }
+    return &v->as_object();
+  }
+
+  void code(const json::object& o, const char* key, const std::string& path, const std::regex& pattern,
+            const char* expected, std::optional<std::string>& out) {
+    out = string(o, key, path, false, 16);
+    if (out && !std::regex_match(*out, pattern)) {
+      error(path + "/" + key, expected);
+      out.reset();
+    }
+  }
+
+ private:
+  std::vector<FieldError>& errors_;
+  const CaseLimits& limits_;
+};
+
+}  // namespace
+
+ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
+  ParsedCase out;
+  auto& c = out.value;
+  CaseReader r(out.errors, limits);
+  boost::system::error_code ec;
+  json::parse_options options;
+  options.max_depth = 16;
+  json::value doc = json::parse(text, ec, {}, options);
+  if (ec) {
+    r.error("", "a JSON object (" + ec.message() + ")");
+    return out;
+  }
+  if (!doc.is_object()) {
+    r.error("", "a JSON object");
+    return out;
+  }
+  const auto& o = doc.as_object();
+  static const std::vector<std::string> known = {"kind",          "applicant",   "consent",  "classification",
+                                                 "text",          "attachments", "channel",  "addressee_org_id",
+                                                 "urgency",       "priority",    "id",       "ucc_number",
+                                                 "registered_on", "received_at", "deadlines"};
+  for (const auto& kv : o) {
+    if (std::find(known.begin(), known.end(), std::string(kv.key())) == known.end()) {
+      r.error("/" + std::string(kv.key()), "no such field");
+    }
+  }
+
+  if (auto kind = r.string(o, "kind", "", true)) {
+    if (auto k = domain::caseKindFromName(*kind)) {
+      c.kind = *k;
+    } else {
+      r.error("/kind", "one of appeal, info_request, violence_report");
+    }
+  }
+  if (const auto* a = r.object(o, "applicant", "", true)) {
+    c.applicant.anonymous = r.boolean(*a, "anonymous", "/applicant", false);
+    c.applicant.collective = r.boolean(*a, "collective", "/applicant", false);
+    bool named = !c.applicant.anonymous;
+    c.applicant.surname = r.string(*a, "surname", "/applicant", named, 200).value_or("");
+    c.applicant.first_name = r.string(*a, "first_name", "/applicant", named, 200).value_or("");
+    c.applicant.patronymic = r.string(*a, "patronymic", "/applicant", false, 200).value_or("");
+    c.applicant.address = r.string(*a, "address", "/applicant", false, 500).value_or("");
+    c.applicant.email = r.string(*a, "email", "/applicant", false, 200).value_or("");
+    c.applicant.phone = r.string(*a, "phone", "/applicant", false, 50).value_or("");
+    if (!c.applicant.email.empty() && c.applicant.email.find('@') == std::string::npos) {
+      r.error("/applicant/email", "an e-mail address");
+    }
+  }
+  if (const auto* k = r.object(o, "consent", "", false)) {
+    c.consent.disclose_identity = r.boolean(*k, "disclose_identity", "/consent", false);
+    c.consent.process_personal_data = r.boolean(*k, "process_personal_data", "/consent", false);
+  }
+  if (const auto* k = r.object(o, "classification", "", false)) {
+    static const std::regex code_re(R"([0-9]{1,2}(\.[0-9]{1,3}){1,3})");
+    static const std::regex topic_re(R"([0-9]{3}(\.[0-9]{1,4})*)");
+    const char* code_text = "a classifier code such as 1.1 or 7.10";
+    auto& cl = c.classification;
+    r.code(*k, "form_of_receipt", "/classification", code_re, code_text, cl.form_of_receipt);
+    r.code(*k, "sign", "/classification", code_re, code_text, cl.sign);
+    r.code(*k, "type", "/classification", code_re, code_text, cl.type);
+    r.code(*k, "subject", "/classification", code_re, code_text, cl.subject);
+    r.code(*k, "applicant_category", "/classification", code_re, code_text, cl.applicant_category);
+    r.code(*k, "social_status", "/classification", code_re, code_text, cl.social_status);
+    r.code(*k, "topic", "/classification", topic_re, "a topic code such as 004", cl.topic);
+  }
+  c.text = r.string(o, "text", "", true, limits.max_text_bytes).value_or("");
+  if (auto* atts = o.if_contains("attachments"); atts != nullptr && !atts->is_null()) {
+    if (!atts->is_array()) {
+      r.error("/attachments", "an array");
+    } else if (atts->as_array().size() > limits.max_attachments) {
+      r.error("/attachments", "at most " + std::to_string(limits.max_attachments) + " attachments");
+    } else {
+      std::size_t i = 0;
+      for (const auto& item : atts->as_array()) {
+        std::string path = "/attachments/" + std::to_string(i++);
+        if (!item.is_object()) {
+          r.error(path, "an object");
+          continue;
+        }
+        domain::Attachment a;
+        a.file_name = r.string(item.as_object(), "file_name", path, true, 255).value_or("");
+        a.media_type = r.string(item.as_object(), "media_type", path, true, 100).value_or("");
+        auto b64 = r.string(item.as_object(), "content_base64", path, true, limits.max_attachment_bytes * 4 / 3 + 4);
+        if (b64) {
+          if (auto bytes = base64Decode(*b64)) {
+            a.content = std::move(*bytes);
+          } else {
+            r.error(path + "/content_base64", "base64 text");
+          }
+        }
+        c.attachments.push_back(std::move(a));
+      }
+    }
+  }
+  c.channel = r.string(o, "channel", "", true, 100).value_or("");
+  c.addressee_org_id = r.string(o, "addressee_org_id", "", false, 20).value_or("");
+  if (!c.addressee_org_id.empty() && !std::regex_match(c.addressee_org_id, std::regex("[0-9]{8,10}"))) {
+    r.error("/addressee_org_id", "an EDRPOU code (8 to 10 digits)");
+  }
+  if (auto u = r.string(o, "urgency", "", false)) {
+    if (*u == "none")
+      c.urgency = domain::Urgency::None;
+    else if (*u == "urgent")
+      c.urgency = domain::Urgency::Urgent;
+    else if (*u == "threat_to_life")
+      c.urgency = domain::Urgency::ThreatToLife;
+    else
+      r.error("/urgency", "one of none, urgent, threat_to_life");
+  }
+  c.priority = r.boolean(o, "priority", "", false);
+  // Set by the gateway at registration; accepted here so a registered case can be re-packaged.
+  c.id = r.string(o, "id", "", false, 64).value_or("");
+  c.ucc_number = r.string(o, "ucc_number", "", false, 64).value_or("");
+  c.registered_on = r.string(o, "registered_on", "", false, 10).value_or("");
+  c.received_at = r.string(o, "received_at", "", false, 40).value_or("");
+  if (!c.received_at.empty() && !parseIsoDateTime(c.received_at)) r.error("/received_at", "an ISO 8601 date-time");
+  if (auto* dl = o.if_contains("deadlines"); dl != nullptr && dl->is_array()) {
+    std::size_t i = 0;
+    for (const auto& item : dl->as_array()) {
+      std::string path = "/deadlines/" + std::to_string(i++);
+      if (!item.is_object()) {
+        r.error(path, "an object");
+        continue;
+      }
+      const auto& d = item.as_object();
+      c.deadlines.push_back({r.string(d, "kind", path, true).value_or(""), r.string(d, "due", path, true).value_or(""),
+                             r.string(d, "rule", path, true).value_or("")});
+    }
+  }
+  return out;
+}
+
+}  // namespace vkhid::http
