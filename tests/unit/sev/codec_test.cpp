@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE unit_sev
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <set>
 
 #include "gateway/sev/codec.hpp"
 #include "gateway/sev/errors.hpp"
@@ -180,6 +181,27 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_is_refused) {
 BOOST_AUTO_TEST_CASE(not_well_formed_is_malformed) {
   BOOST_TEST((codeOf(parsePackage("<Header><Document></Header>")) == SevError::Malformed));
   BOOST_TEST((codeOf(parsePackage("")) == SevError::Malformed));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(sev_errors)
+
+BOOST_AUTO_TEST_CASE(every_code_is_documented_with_both_texts) {
+  auto doc = testing::readFile(testing::sourceDir() + "/docs/sev-errors.md");
+  std::set<int> seen;
+  for (const auto& e : allSevErrors()) {
+    int code = static_cast<int>(e.code);
+    BOOST_TEST_INFO("code " << code);
+    BOOST_TEST(seen.insert(code).second);  // unique
+    BOOST_TEST(doc.find("| " + std::to_string(code) + " | `" + e.id + "` |") != std::string::npos);
+    BOOST_TEST(std::string(e.errortext).size() > 0u);
+    BOOST_TEST(std::string(e.message).size() > 0u);
+  }
+  auto err = sevError(SevError::SealInvalid, "detail");
+  BOOST_TEST(err.code == "sev.111");
+  BOOST_TEST((sevErrorOf(err) == SevError::SealInvalid));
+  BOOST_TEST(sevErrorDetail(err) == "detail");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,149 @@
+// Micro-benchmarks of the SEV OVV codec and signatures, beside the raw OpenSSL rates of the same key,
+// so the overhead of our code shows as a ratio. Results and method: docs/performance.md.
+//   cmake -S . -B build/bench -DVKHID_BENCH=ON -DVKHID_TESTS=OFF -DCMAKE_BUILD_TYPE=Release
+//   cmake --build build/bench --target codec_bench && build/bench/bench/codec_bench
+#include <benchmark/benchmark.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <stdexcept>
+
+#include "gateway/crypto/package.hpp"
+#include "gateway/domain/time.hpp"
+#include "gateway/sev/builders.hpp"
+#include "gateway/sev/codec.hpp"
+
+using namespace vkhid;
+
+namespace {
+
+struct Fixture {
+  std::string pki = std::string(VKHID_BUILD_DIR) + "/bench-pki";
+  crypto::FileSigner signer;
+  crypto::TrustStore trust;
+  domain::Case small;  // a 4 KiB appeal: text only
+  domain::Case large;  // the same with a 1 MiB attachment
+  std::string small_bytes, large_bytes;
+  sev::Envelope env;
+
+  static Fixture& get() {
+    static Fixture f;
+    return f;
+  }
+
+ private:
+  Fixture() : signer(load()) {
+    (void)trust.addPem(*crypto::readFile(pki + "/ca.pem"));
+    env = {{"99999901", "Урядовий контактний центр", "vkhid", "Вхід"},
+           {"99999911", "Учасник", "edms", "СЕД"},
+           "0b7c1f52-3f1a-4e7e-8f1e-6a1c2b3d4e5f",
+           formatIsoUtc(std::time(nullptr))};
+    small.id = "7b2f3c9e-2d7a-4c11-9d55-1a8e0c6f4b21";
+    small.ucc_number = "УКЦ-2026-0000123";
+    small.registered_on = "2026-11-28";
+    small.applicant = {false, false, "Шевченко", "Олена", "Петрівна", "м. Київ", "o@example.org", "+380501234567"};
+    small.consent = {true, true};
+    small.channel = "web";
+    small.received_at = env.time;
+    while (small.text.size() < 2500) small.text += "Прошу розглянути звернення щодо освітлення. ";
+    large = small;
+    std::string blob(1 << 20, '\0');
+    RAND_bytes(reinterpret_cast<unsigned char*>(blob.data()), static_cast<int>(blob.size()));
+    large.attachments.push_back({"scan.pdf", "application/pdf", blob});
+    small_bytes = build(small);
+    large_bytes = build(large);
+  }
+
+  crypto::FileSigner load() {
+    std::string cmd = std::string(VKHID_SOURCE_DIR) + "/certs/make-dev-pki " + pki + " >/dev/null";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("make-dev-pki failed");
+    auto s = crypto::FileSigner::load(pki + "/ucc-seal.key", pki + "/ucc-seal.pem");
+    if (!s) throw std::runtime_error(s.error().message);
+    return std::move(s).value();
+  }
+
+ public:
+  std::string build(const domain::Case& c) {
+    auto h = sev::buildAppealPackage(c, env);
+    (void)crypto::signAttachments(h, signer);
+    return *crypto::sealedPackage(h, signer);
+  }
+};
+
+const domain::Case& caseFor(const benchmark::State& state) {
+  return state.range(0) == 0 ? Fixture::get().small : Fixture::get().large;
+}
+const std::string& bytesFor(const benchmark::State& state) {
+  return state.range(0) == 0 ? Fixture::get().small_bytes : Fixture::get().large_bytes;
+}
+void label(benchmark::State& state) {
+  state.SetLabel((state.range(0) == 0 ? "4KiB appeal, " : "1MiB attachment, ") +
+                 std::to_string(bytesFor(state).size()) + " bytes");
+  state.SetItemsProcessed(state.iterations());
+}
+
+void ParseValidate(benchmark::State& state) {
+  const auto& bytes = bytesFor(state);
+  for (auto _ : state) benchmark::DoNotOptimize(sev::parsePackage(bytes));
+  label(state);
+}
+BENCHMARK(ParseValidate)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
+void BuildSignSeal(benchmark::State& state) {
+  const auto& c = caseFor(state);
+  for (auto _ : state) benchmark::DoNotOptimize(Fixture::get().build(c));
+  label(state);
+}
+BENCHMARK(BuildSignSeal)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
+void VerifySealAndAttachments(benchmark::State& state) {
+  const auto& bytes = bytesFor(state);
+  for (auto _ : state) {
+    auto report = crypto::verifyPackage(bytes, Fixture::get().trust);
+    if (!report.ok()) state.SkipWithError("verification failed");
+    benchmark::DoNotOptimize(report);
+  }
+  label(state);
+}
+BENCHMARK(VerifySealAndAttachments)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
+// The floor: one ECDSA P-256 signature / verification of a SHA-256 digest with the same key.
+void RawOpenSslSign(benchmark::State& state) {
+  EVP_PKEY* key = Fixture::get().signer.key();
+  unsigned char msg[32] = {1};
+  unsigned char sig[128];
+  for (auto _ : state) {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    size_t len = sizeof sig;
+    EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key);
+    EVP_DigestSign(ctx, sig, &len, msg, sizeof msg);
+    EVP_MD_CTX_free(ctx);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(RawOpenSslSign)->Unit(benchmark::kMicrosecond);
+
+void RawOpenSslVerify(benchmark::State& state) {
+  EVP_PKEY* key = Fixture::get().signer.key();
+  unsigned char msg[32] = {1};
+  unsigned char sig[128];
+  size_t len = sizeof sig;
+  EVP_MD_CTX* sctx = EVP_MD_CTX_new();
+  EVP_DigestSignInit(sctx, nullptr, EVP_sha256(), nullptr, key);
+  EVP_DigestSign(sctx, sig, &len, msg, sizeof msg);
+  EVP_MD_CTX_free(sctx);
+  for (auto _ : state) {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key);
+    benchmark::DoNotOptimize(EVP_DigestVerify(ctx, sig, len, msg, sizeof msg));
+    EVP_MD_CTX_free(ctx);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(RawOpenSslVerify)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
