@@ -1,6 +1,6 @@
 // schemas/sev-ovv-1.5.xsd must refuse everything the published Header.xsd refuses.
-#include <boost/test/unit_test.hpp>
 #include <libxml/xmlschemas.h>
+#include <boost/test/unit_test.hpp>
 
 #include "gateway/sev/codec.hpp"
 #include "tests/support/test_env.hpp"
@@ -24,7 +24,8 @@ bool publishedAccepts(const std::string& xml) {
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE);
   if (doc == nullptr) return false;
   xmlSchemaValidCtxtPtr v = xmlSchemaNewValidCtxt(schema);
-  xmlSchemaSetValidStructuredErrors(v, [](void*, xmlErrorPtr) {}, nullptr);
+  xmlSchemaSetValidStructuredErrors(
+      v, [](void*, xmlErrorPtr) {}, nullptr);
   int rc = xmlSchemaValidateDoc(v, doc);
   xmlSchemaFreeValidCtxt(v);
   xmlFreeDoc(doc);
@@ -64,7 +65,7 @@ BOOST_AUTO_TEST_CASE(ours_refuses_whatever_the_published_schema_refuses) {
   };
   for (const auto& [xml, what] : mutations) {
     BOOST_TEST_CONTEXT(what) {
-      BOOST_TEST(!publishedAccepts(xml));  // the mutation is one the published schema refuses…
+      BOOST_TEST(!publishedAccepts(xml));            // the mutation is one the published schema refuses…
       BOOST_TEST(!sev::parseAndValidate(xml).ok());  // …and so does ours
     }
   }

@@ -52,7 +52,7 @@ domain::Case sampleCase() {
   c.classification.subject = "5.1";
   c.classification.topic = "004";
   c.text = "Прошу полагодити освітлення на вулиці.";
-  c.attachments.push_back({"фото.jpg", "image/jpeg", std::string("\xFF\xD8\xFF\xE0 not really a jpeg", 24)});
+  c.attachments.push_back({"фото.jpg", "image/jpeg", std::string("\xFF\xD8\xFF\xE0") + " not really a jpeg"});
   c.channel = "web";
   c.received_at = "2026-11-28T09:15:00Z";
   c.addressee_org_id = kP1Org;

@@ -120,6 +120,16 @@ BOOST_AUTO_TEST_CASE(seal_by_another_organisation_is_refused) {
   BOOST_TEST(has(report, SevError::SignerNotSender), describeFindings(report));
 }
 
+BOOST_AUTO_TEST_CASE(configured_mapping_names_the_organisation) {
+  // A participant whose certificate names no (or another) EDRPOU code: the mapping by fingerprint decides.
+  auto trust = devTrust();
+  auto p2 = signerOf("p2-seal");
+  trust.mapOrganization(crypto::describe(p2.certificate()).sha256, kUccOrg);
+  auto report = crypto::verifyPackage(sealedAppeal("p2-seal"), trust);
+  BOOST_TEST(report.ok(), describeFindings(report));
+  BOOST_TEST(report.seal.signer_org_id == kUccOrg);
+}
+
 BOOST_AUTO_TEST_CASE(seal_from_an_untrusted_ca_is_refused) {
   auto report = crypto::verifyPackage(sealedAppeal("rogue-seal"), devTrust());
   BOOST_TEST(has(report, SevError::SignerUntrusted), describeFindings(report));
