@@ -28,6 +28,13 @@ const std::array kKeys = {
     KeyDef{"gateway.shutdown_timeout_s", [](Config& c) -> FieldRef { return &c.gateway.shutdown_timeout_s; }, 1, 600},
     KeyDef{"gateway.health_interval_ms", [](Config& c) -> FieldRef { return &c.gateway.health_interval_ms; }, 50,
            60000},
+    KeyDef{"gateway.org_id", [](Config& c) -> FieldRef { return &c.gateway.org_id; }},
+    KeyDef{"gateway.organization", [](Config& c) -> FieldRef { return &c.gateway.organization; }},
+    KeyDef{"gateway.sys_id", [](Config& c) -> FieldRef { return &c.gateway.sys_id; }},
+    KeyDef{"gateway.system", [](Config& c) -> FieldRef { return &c.gateway.system; }},
+    KeyDef{"gateway.seal_key", [](Config& c) -> FieldRef { return &c.gateway.seal_key; }},
+    KeyDef{"gateway.seal_cert", [](Config& c) -> FieldRef { return &c.gateway.seal_cert; }},
+    KeyDef{"gateway.workers", [](Config& c) -> FieldRef { return &c.gateway.workers; }, 1, 64},
     KeyDef{"log.level", [](Config& c) -> FieldRef { return &c.log.level; }},
     KeyDef{"database.url", [](Config& c) -> FieldRef { return &c.database.url; }},
     KeyDef{"database.connect_timeout_s", [](Config& c) -> FieldRef { return &c.database.connect_timeout_s; }, 1, 300},
@@ -38,6 +45,16 @@ const std::array kKeys = {
     KeyDef{"broker.connect_timeout_s", [](Config& c) -> FieldRef { return &c.broker.connect_timeout_s; }, 1, 300},
     KeyDef{"broker.heartbeat_s", [](Config& c) -> FieldRef { return &c.broker.heartbeat_s; }, 0, 3600},
     KeyDef{"broker.reconnect_max_s", [](Config& c) -> FieldRef { return &c.broker.reconnect_max_s; }, 1, 3600},
+    KeyDef{"intake.listen", [](Config& c) -> FieldRef { return &c.intake.listen; }},
+    KeyDef{"intake.tls_cert", [](Config& c) -> FieldRef { return &c.intake.tls_cert; }},
+    KeyDef{"intake.tls_key", [](Config& c) -> FieldRef { return &c.intake.tls_key; }},
+    KeyDef{"intake.max_body_bytes", [](Config& c) -> FieldRef { return &c.intake.max_body_bytes; }, 1024, 1 << 30},
+    KeyDef{"intake.max_attachments", [](Config& c) -> FieldRef { return &c.intake.max_attachments; }, 0, 1000},
+    KeyDef{"intake.threads", [](Config& c) -> FieldRef { return &c.intake.threads; }, 1, 64},
+    KeyDef{"delivery.retry_delays", [](Config& c) -> FieldRef { return &c.delivery.retry_delays; }},
+    KeyDef{"delivery.prefetch", [](Config& c) -> FieldRef { return &c.delivery.prefetch; }, 1, 10000},
+    KeyDef{"delivery.publish_timeout_ms", [](Config& c) -> FieldRef { return &c.delivery.publish_timeout_ms; }, 100,
+           600000},
     KeyDef{"admin.listen", [](Config& c) -> FieldRef { return &c.admin.listen; }},
 };
 
@@ -162,6 +179,16 @@ Status validate(const Config& config) {
   if (!config.broker.url.starts_with("amqp://")) {
     return badValue("broker.url", "an amqp:// URL");
   }
+  if (auto hp = parseHostPort(config.intake.listen); !hp) {
+    return badValue("intake.listen", "host:port, e.g. 127.0.0.1:8443");
+  }
+  if (config.intake.tls_cert.empty() != config.intake.tls_key.empty()) {
+    return badValue("intake.tls_key", "both intake.tls_cert and intake.tls_key, or neither");
+  }
+  if (auto d = parseDelays(config.delivery.retry_delays); !d) {
+    return badValue("delivery.retry_delays", "a comma-separated list of delays such as 10s,1m,10m,1h,6h");
+  }
+  if (config.gateway.org_id.empty()) return badValue("gateway.org_id", "the UCC's EDRPOU code");
   if (auto hp = parseHostPort(config.admin.listen); !hp) {
     return badValue("admin.listen", "host:port, e.g. 127.0.0.1:8081");
   }
@@ -207,6 +234,29 @@ Result<HostPort> parseHostPort(std::string_view text) {
   }
   hp.port = static_cast<unsigned short>(v);
   return hp;
+}
+
+Result<std::vector<long long>> parseDelays(std::string_view text) {
+  std::vector<long long> out;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    auto comma = text.find(',', pos);
+    auto item = text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    long long n = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
+    std::string_view unit(end, static_cast<std::size_t>(item.data() + item.size() - end));
+    long long scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : unit == "h" ? 3600000 : 0;
+    if (ec != std::errc() || scale == 0 || n <= 0) {
+      return Error::invalid("config.bad_value", "bad delay '" + std::string(item) + "'");
+    }
+    out.push_back(n * scale);
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  if (out.empty()) return Error::invalid("config.bad_value", "no delays");
+  return out;
 }
 
 Result<Config> loadConfig(const std::optional<std::string>& path, const EnvLookup& env) {

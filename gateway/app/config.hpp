@@ -11,7 +11,14 @@
 namespace vkhid::app {
 
 struct GatewaySettings {
-  std::string instance;           // a name for this process in logs and metrics; default: host-pid
+  std::string instance;             // a name for this process in logs and metrics; default: host-pid
+  std::string org_id = "99999901";  // the UCC's EDRPOU code: from_org_id of everything we send
+  std::string organization = "Урядовий контактний центр";
+  std::string sys_id = "vkhid-gateway";
+  std::string system = "Вхід";
+  std::string seal_key = "var/pki/ucc-seal.key";  // PEM; the package seal and attachment signatures
+  std::string seal_cert = "var/pki/ucc-seal.pem";
+  int workers = 2;                // consumer threads per kind of work (routing, delivery, inbound)
   int shutdown_timeout_s = 20;    // SIGTERM: in-flight work gets this long, then the process exits
   int health_interval_ms = 1000;  // how often database and broker reachability are probed
 };
@@ -34,6 +41,21 @@ struct BrokerSettings {
   int reconnect_max_s = 30;  // ceiling of the reconnect backoff
 };
 
+struct IntakeSettings {
+  std::string listen = "127.0.0.1:8443";  // the intake and tracking API for channel systems
+  std::string tls_cert;                   // PEM; empty = plain HTTP (development only)
+  std::string tls_key;
+  int max_body_bytes = 26214400;  // 25 MiB
+  int max_attachments = 20;
+  int threads = 4;
+};
+
+struct DeliverySettings {
+  std::string retry_delays = "10s,1m,10m,1h,6h";  // then dead-letter; each delay gets up to 20% jitter
+  int prefetch = 16;
+  int publish_timeout_ms = 10000;
+};
+
 struct AdminSettings {
   std::string listen = "127.0.0.1:8081";  // health, readiness and metrics; never expose publicly
 };
@@ -43,6 +65,8 @@ struct Config {
   LogSettings log;
   DatabaseSettings database;
   BrokerSettings broker;
+  IntakeSettings intake;
+  DeliverySettings delivery;
   AdminSettings admin;
 };
 
@@ -67,5 +91,8 @@ struct HostPort {
   unsigned short port = 0;
 };
 Result<HostPort> parseHostPort(std::string_view text);
+
+// "10s,1m,10m,1h,6h" -> milliseconds. Units: ms, s, m, h.
+Result<std::vector<long long>> parseDelays(std::string_view text);
 
 }  // namespace vkhid::app
