@@ -81,6 +81,7 @@ AmqpConnection& AmqpConnection::operator=(AmqpConnection&& o) noexcept {
     next_tag_ = o.next_tag_;
     confirmed_up_to_ = o.confirmed_up_to_;
     nacked_ = o.nacked_;
+    returned_ = std::move(o.returned_);
     rpc_timeout_ = o.rpc_timeout_;
   }
   return *this;
@@ -191,6 +192,10 @@ Result<std::uint64_t> AmqpConnection::publish(const std::string& exchange, const
     p._flags |= AMQP_BASIC_USER_ID_FLAG;
     p.user_id = bytes(props.user_id);
   }
+  if (!props.expiration.empty()) {
+    p._flags |= AMQP_BASIC_EXPIRATION_FLAG;
+    p.expiration = bytes(props.expiration);
+  }
   if (props.priority) {
     p._flags |= AMQP_BASIC_PRIORITY_FLAG;
     p.priority = *props.priority;
@@ -243,7 +248,13 @@ Status AmqpConnection::waitForConfirms(std::chrono::milliseconds timeout) {
         // A mandatory message no queue took; its content frames follow and are skipped.
         amqp_message_t message{};
         auto r = amqp_read_message(state_, kChannel, &message, 0);
-        if (r.reply_type == AMQP_RESPONSE_NORMAL) amqp_destroy_message(&message);
+        if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+          if (message.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG) {
+            returned_.emplace_back(static_cast<const char*>(message.properties.message_id.bytes),
+                                   message.properties.message_id.len);
+          }
+          amqp_destroy_message(&message);
+        }
         returned = true;
         break;
       }
@@ -259,6 +270,89 @@ Status AmqpConnection::waitForConfirms(std::chrono::milliseconds timeout) {
                               returned ? "broker: message had no queue to go to" : "broker: publish refused (nack)");
   }
   return {};
+}
+
+namespace {
+
+std::string text(const amqp_bytes_t& b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
+
+void fillDelivery(Delivery& d, const amqp_basic_properties_t& p, const amqp_bytes_t& body) {
+  d.body = text(body);
+  if (p._flags & AMQP_BASIC_MESSAGE_ID_FLAG) d.message_id = text(p.message_id);
+  if (p._flags & AMQP_BASIC_USER_ID_FLAG) d.user_id = text(p.user_id);
+  if (p._flags & AMQP_BASIC_TYPE_FLAG) d.type = text(p.type);
+  if (p._flags & AMQP_BASIC_HEADERS_FLAG) {
+    for (int i = 0; i < p.headers.num_entries; ++i) {
+      const auto& e = p.headers.entries[i];
+      if (e.value.kind == AMQP_FIELD_KIND_UTF8 || e.value.kind == AMQP_FIELD_KIND_BYTES) {
+        d.headers[text(e.key)] = text(e.value.value.bytes);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Status AmqpConnection::setPrefetch(std::uint16_t prefetch) {
+  amqp_basic_qos(state_, kChannel, 0, prefetch, 0);
+  return check("basic.qos");
+}
+
+Status AmqpConnection::consume(const std::string& queue) {
+  amqp_basic_consume(state_, kChannel, bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+  return check(("basic.consume " + queue).c_str());
+}
+
+Result<std::optional<Delivery>> AmqpConnection::next(std::chrono::milliseconds timeout) {
+  amqp_maybe_release_buffers(state_);
+  amqp_envelope_t envelope{};
+  timeval tv = toTimeval(timeout);
+  auto r = amqp_consume_message(state_, &envelope, &tv, 0);
+  if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT) {
+    return std::optional<Delivery>();
+  }
+  if (r.reply_type != AMQP_RESPONSE_NORMAL) return fail("amqp.unavailable", "consume: " + replyText(r));
+  Delivery d;
+  d.tag = envelope.delivery_tag;
+  d.redelivered = envelope.redelivered != 0;
+  d.exchange = text(envelope.exchange);
+  d.routing_key = text(envelope.routing_key);
+  fillDelivery(d, envelope.message.properties, envelope.message.body);
+  amqp_destroy_envelope(&envelope);
+  return std::optional<Delivery>(std::move(d));
+}
+
+Status AmqpConnection::ack(std::uint64_t tag) {
+  if (int rc = amqp_basic_ack(state_, kChannel, tag, 0); rc != AMQP_STATUS_OK) {
+    return fail("amqp.unavailable", std::string("ack: ") + amqp_error_string2(rc));
+  }
+  return {};
+}
+
+Status AmqpConnection::nack(std::uint64_t tag, bool requeue) {
+  if (int rc = amqp_basic_nack(state_, kChannel, tag, 0, requeue ? 1 : 0); rc != AMQP_STATUS_OK) {
+    return fail("amqp.unavailable", std::string("nack: ") + amqp_error_string2(rc));
+  }
+  return {};
+}
+
+Result<std::optional<Delivery>> AmqpConnection::get(const std::string& queue) {
+  amqp_maybe_release_buffers(state_);
+  auto r = amqp_basic_get(state_, kChannel, bytes(queue), 0);
+  if (r.reply_type != AMQP_RESPONSE_NORMAL) return fail("amqp.unavailable", "basic.get: " + replyText(r));
+  if (r.reply.id == AMQP_BASIC_GET_EMPTY_METHOD) return std::optional<Delivery>();
+  auto* ok = static_cast<amqp_basic_get_ok_t*>(r.reply.decoded);
+  Delivery d;
+  d.tag = ok->delivery_tag;
+  d.redelivered = ok->redelivered != 0;
+  d.exchange = text(ok->exchange);
+  d.routing_key = text(ok->routing_key);
+  amqp_message_t message{};
+  auto m = amqp_read_message(state_, kChannel, &message, 0);
+  if (m.reply_type != AMQP_RESPONSE_NORMAL) return fail("amqp.unavailable", "basic.get body: " + replyText(m));
+  fillDelivery(d, message.properties, message.body);
+  amqp_destroy_message(&message);
+  return std::optional<Delivery>(std::move(d));
 }
 
 }  // namespace vkhid::bus

@@ -35,8 +35,19 @@ struct PublishProperties {
   std::string type;
   std::string user_id;  // checked by the broker against the connection's user when set
   bool persistent = true;
+  std::string expiration;  // per-message TTL in ms, as text (retry jitter)
   std::optional<std::uint8_t> priority;
   std::map<std::string, std::string> headers;
+};
+
+// One message taken from a queue; ack or nack it by its tag on the same connection.
+struct Delivery {
+  std::uint64_t tag = 0;
+  bool redelivered = false;
+  std::string exchange, routing_key;
+  std::string body;
+  std::string message_id, user_id, type;
+  std::map<std::string, std::string> headers;  // string-valued headers only
 };
 
 class AmqpConnection {
@@ -60,6 +71,19 @@ class AmqpConnection {
   // message is an error; so is the deadline passing.
   Status waitForConfirms(std::chrono::milliseconds timeout);
 
+  // Consuming, with manual acknowledgement. `prefetch` bounds unacknowledged deliveries.
+  Status setPrefetch(std::uint16_t prefetch);
+  Status consume(const std::string& queue);
+  // The next delivery, or nullopt when none arrived within `timeout`.
+  Result<std::optional<Delivery>> next(std::chrono::milliseconds timeout);
+  Status ack(std::uint64_t tag);
+  Status nack(std::uint64_t tag, bool requeue);
+  // One message without a consumer (basic.get); nullopt when the queue is empty.
+  Result<std::optional<Delivery>> get(const std::string& queue);
+
+  // The message_ids of mandatory publishes the broker returned (no queue took them) since the last call.
+  std::vector<std::string> takeReturned() { return std::exchange(returned_, {}); }
+
   bool open() const { return state_ != nullptr && !broken_; }
 
  private:
@@ -73,6 +97,7 @@ class AmqpConnection {
   std::uint64_t next_tag_ = 1;  // delivery tag of the next publish
   std::uint64_t confirmed_up_to_ = 0;
   bool nacked_ = false;
+  std::vector<std::string> returned_;
   std::chrono::milliseconds rpc_timeout_{5000};
 };
 

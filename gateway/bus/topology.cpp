@@ -2,38 +2,37 @@
 
 namespace vkhid::bus {
 
-const std::vector<RetryTier>& retryTiers() {
-  static const std::vector<RetryTier> tiers = {
-      {"10s", 10'000}, {"1m", 60'000}, {"10m", 600'000}, {"1h", 3'600'000}, {"6h", 21'600'000},
-  };
+std::vector<RetryTier> retryTiers(const std::vector<long long>& delays_ms) {
+  std::vector<RetryTier> tiers;
+  for (long long d : delays_ms) tiers.push_back({std::to_string(d) + "ms", d});
   return tiers;
 }
 
-Topology gatewayTopology() {
+Topology gatewayTopology(const std::vector<long long>& retry_delays_ms) {
   using namespace names;
   Topology t;
   t.exchanges = {
-      {kEvents, "topic"}, {kDelivery, "direct"}, {kRetry, "direct"},
-      {kDead, "fanout"},  {kAlerts, "topic"},    {kNotifications, "topic"},
+      {kEvents, "topic"}, {kDelivery, "topic"}, {kRetry, "topic"},
+      {kDead, "fanout"},  {kAlerts, "topic"},   {kNotifications, "topic"},
   };
   t.queues = {
-      {kRoutingQueue, {}},
-      {kInboundQueue, {}},
-      {kDeadQueue, {}},
-      {kReviewQueue, {}},
+      {kRoutingQueue, {}}, {kInboundQueue, {}}, {kDeadQueue, {}},
+      {kReviewQueue, {}},  {kAlertsQueue, {}},  {kNotificationsQueue, {}},
   };
   t.bindings = {
       {kRoutingQueue, kEvents, "case.registered"},
       {kRoutingQueue, kEvents, "case.forwarded"},
       {kReviewQueue, kEvents, "case.unrouted"},
       {kDeadQueue, kDead, ""},
+      {kAlertsQueue, kAlerts, "#"},
+      {kNotificationsQueue, kNotifications, "#"},
   };
-  for (const auto& tier : retryTiers()) {
+  for (const auto& tier : retryTiers(retry_delays_ms)) {
     std::string queue = std::string("vkhid.retry.") + tier.name;
     t.queues.push_back({queue,
                         {{"x-message-ttl", static_cast<std::int64_t>(tier.delay_ms)},
                          {"x-dead-letter-exchange", std::string(kDelivery)}}});
-    t.bindings.push_back({queue, kRetry, tier.name});
+    t.bindings.push_back({queue, kRetry, tier.name + ".#"});
   }
   return t;
 }
@@ -43,7 +42,8 @@ std::string deliveryQueueName(const std::string& org_id) { return "vkhid.deliver
 Topology participantTopology(const std::string& org_id) {
   Topology t;
   t.queues = {{deliveryQueueName(org_id), {}}};
-  t.bindings = {{deliveryQueueName(org_id), names::kDelivery, org_id}};
+  t.bindings = {{deliveryQueueName(org_id), names::kDelivery, org_id},
+                {deliveryQueueName(org_id), names::kDelivery, "*." + org_id}};
   return t;
 }
 

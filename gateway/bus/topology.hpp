@@ -20,7 +20,9 @@ inline constexpr const char* kNotifications = "vkhid.notifications";  // topic: 
 inline constexpr const char* kRoutingQueue = "vkhid.routing";
 inline constexpr const char* kInboundQueue = "vkhid.inbound";
 inline constexpr const char* kDeadQueue = "vkhid.dead";
-inline constexpr const char* kReviewQueue = "vkhid.review";  // cases no rule places
+inline constexpr const char* kReviewQueue = "vkhid.review";                // cases no rule places
+inline constexpr const char* kAlertsQueue = "vkhid.alerts";                // consumed by the UCC's monitoring
+inline constexpr const char* kNotificationsQueue = "vkhid.notifications";  // consumed by the SMS and e-mail systems
 }  // namespace names
 
 struct ExchangeSpec {
@@ -43,16 +45,17 @@ struct Topology {
   std::vector<BindingSpec> bindings;
 };
 
-// Retry tiers: a message waits in vkhid.retry.<tier> for its TTL, then dead-letters back to
-// vkhid.delivery with its original routing key (the participant).
+// Retry tiers: a delivery job published to vkhid.retry with key "<tier>.<org_id>" waits in
+// vkhid.retry.<tier> for the tier's TTL (or its own shorter expiration: jitter), then dead-letters
+// back to vkhid.delivery with the same key, which the participant's queue is bound to.
 struct RetryTier {
-  std::string name;
-  int delay_ms;
+  std::string name;  // e.g. "10000ms": named by the delay, so changing delays never clashes
+  long long delay_ms;
 };
-const std::vector<RetryTier>& retryTiers();
+std::vector<RetryTier> retryTiers(const std::vector<long long>& delays_ms);
 
 // The static part of the topology (per-participant queues are added when participants are).
-Topology gatewayTopology();
+Topology gatewayTopology(const std::vector<long long>& retry_delays_ms = {10000, 60000, 600000, 3600000, 21600000});
 
 // The delivery queue of one participant, bound to vkhid.delivery with its org_id.
 Topology participantTopology(const std::string& org_id);

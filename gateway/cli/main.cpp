@@ -6,7 +6,9 @@
 
 #include "gateway/app/config.hpp"
 #include "gateway/app/logging.hpp"
+#include "gateway/cli/admin_commands.hpp"
 #include "gateway/cli/package_commands.hpp"
+#include "gateway/cli/sim_commands.hpp"
 #include "gateway/flows/service.hpp"
 
 namespace {
@@ -25,6 +27,7 @@ std::optional<vkhid::app::Config> loadOrComplain(const std::string& path, const 
 }  // namespace
 
 int main(int argc, char** argv) {
+  vkhid::log::init("warn", "cli");  // commands log warnings only; serve and migrate set their own level
   CLI::App app{"Vkhid — the single-entry exchange gateway (SEV OVV 1.5)"};
   app.require_subcommand(1);
 
@@ -39,6 +42,8 @@ int main(int argc, char** argv) {
 
   int exit_code = 0;
   vkhid::cli::addPackageCommands(app, exit_code);
+  vkhid::cli::addAdminCommands(app, exit_code, config_path);
+  vkhid::cli::addSimCommands(app, exit_code);
 
   try {
     app.parse(argc, argv);

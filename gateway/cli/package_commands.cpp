@@ -9,7 +9,7 @@
 #include "gateway/crypto/package.hpp"
 #include "gateway/crypto/trust.hpp"
 #include "gateway/domain/time.hpp"
-#include "gateway/http/case_json.hpp"
+#include "gateway/flows/case_json.hpp"
 #include "gateway/sev/builders.hpp"
 #include "gateway/sev/codec.hpp"
 
@@ -210,7 +210,7 @@ int seal(const Options& o) {
 int build(const Options& o) {
   auto text = crypto::readFile(o.case_file);
   if (!text) return fail(text.error().message);
-  auto parsed = http::parseCaseJson(*text);
+  auto parsed = flows::parseCaseJson(*text);
   if (!parsed.errors.empty()) {
     for (const auto& e : parsed.errors) {
       std::fprintf(stderr, "vkhid package build: %s: expected %s\n", e.field.empty() ? "(body)" : e.field.c_str(),

@@ -169,7 +169,9 @@ std::chrono::milliseconds BrokerProbe::tick() {
                                std::chrono::milliseconds(5000)};
     auto c = bus::AmqpConnection::connect(settings);
     if (!c) return failed(c.error());
-    if (auto s = bus::declare(*c, bus::gatewayTopology()); !s) return failed(s.error());
+    if (auto s = bus::declare(*c, bus::gatewayTopology(*app::parseDelays(config_.delivery.retry_delays))); !s) {
+      return failed(s.error());
+    }
     connection_.emplace(std::move(c).value());
     log::info("broker connected, topology declared");
   }

@@ -8,8 +8,11 @@
 #include "gateway/app/health.hpp"
 #include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
+#include "gateway/crypto/signer.hpp"
+#include "gateway/flows/exchange.hpp"
 #include "gateway/flows/health.hpp"
 #include "gateway/http/admin_routes.hpp"
+#include "gateway/http/intake_routes.hpp"
 #include "gateway/http/server.hpp"
 #include "gateway/store/migrations.hpp"
 
@@ -55,6 +58,40 @@ int runGateway(const app::Config& config) {
   database.start();
   broker.start();
 
+  // The exchange needs the seal key, a connection pool, and the schema migrated.
+  auto signer = crypto::FileSigner::load(config.gateway.seal_key, config.gateway.seal_cert);
+  if (!signer) {
+    log::error("cannot load the seal key", {{"error", signer.error().message}});
+    return 1;
+  }
+  store::PgPool pool({config.database.url, config.database.connect_timeout_s, config.database.statement_timeout_ms,
+                      "vkhid-" + config.gateway.instance},
+                     static_cast<std::size_t>(config.intake.threads + 3 * config.gateway.workers + 4));
+  for (int i = 0; i < 300 && !health.snapshot()["migrations"].ok; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  flows::Exchange exchange(config, pool, *signer);
+  exchange.start();
+  flows::Intake intake(exchange.context());
+  http::IntakeRoutes intake_routes(intake);
+  auto intake_listen = app::parseHostPort(config.intake.listen);
+  http::ServerOptions intake_options;
+  intake_options.host = intake_listen->host;
+  intake_options.port = intake_listen->port;
+  intake_options.name = "intake";
+  intake_options.threads = config.intake.threads;
+  intake_options.max_body_bytes = static_cast<std::size_t>(config.intake.max_body_bytes);
+  intake_options.tls_cert_file = config.intake.tls_cert;
+  intake_options.tls_key_file = config.intake.tls_key;
+  auto intake_server = http::HttpServer::start(
+      intake_options, [&intake_routes](const http::Request& r) { return intake_routes.handle(r); });
+  if (!intake_server) {
+    log::error("cannot start intake server", {{"error", intake_server.error().message}});
+    return 1;
+  }
+  log::info("intake server listening",
+            {{"port", static_cast<int>((*intake_server)->port())}, {"tls", !config.intake.tls_cert.empty()}});
+
   int signal = 0;
   sigwait(&stop_signals, &signal);
   log::info("stop signal received, shutting down", {{"signal", signal}});
@@ -67,7 +104,9 @@ int runGateway(const app::Config& config) {
     _exit(1);
   }).detach();
 
-  (*admin)->stop(std::chrono::seconds(std::max(1, timeout_s / 2)));
+  (*intake_server)->stop(std::chrono::seconds(std::max(1, timeout_s / 3)));
+  exchange.stop();
+  (*admin)->stop(std::chrono::seconds(1));
   broker.stop();
   database.stop();
   log::info("gateway stopped");

@@ -16,6 +16,8 @@ struct Request {
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string remote_address;
+  std::string client_cert_subject;  // TLS client certificate, verified against the server's client CA
+  std::string client_cert_sha256;
 
   std::string path() const { return target.substr(0, target.find('?')); }
   std::string header(const std::string& lower_name) const {

@@ -3,14 +3,17 @@
 // connection that owns its stream, buffer and parser, with a deadline on every step.
 #include "gateway/http/server.hpp"
 
+#include <openssl/x509.h>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -26,6 +29,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 constexpr std::chrono::seconds kWriteTimeout{30};
+namespace ssl = net::ssl;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 struct Shared {
   ServerOptions options;
@@ -44,20 +49,66 @@ Response callHandler(const Shared& shared, const Request& request) {
   }
 }
 
-class Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {}
+std::string certificateSubject(X509* cert) {
+  char buf[512];
+  X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);
+  return buf;
+}
 
-  void run() { net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::doRead, shared_from_this())); }
+std::string certificateSha256(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  X509_digest(cert, EVP_sha256(), md, &len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 0xf];
+  }
+  return out;
+}
+
+// One connection. Stream is beast::tcp_stream (HTTP) or TlsStream (HTTPS).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared, ssl::context* tls)
+      : stream_(makeStream(std::move(socket), tls)), shared_(std::move(shared)) {}
+
+  void run() {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        beast::get_lowest_layer(self->stream_).expires_after(self->shared_->options.read_timeout);
+        self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return;  // a failed handshake (wrong or missing client certificate) closes the connection
+          self->doRead();
+        });
+      } else {
+        self->doRead();
+      }
+    });
+  }
 
  private:
+  static Stream makeStream(tcp::socket&& socket, ssl::context* tls) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *tls);
+    } else {
+      (void)tls;
+      return Stream(std::move(socket));
+    }
+  }
+  auto& lowest() { return beast::get_lowest_layer(stream_); }
+
   void doRead() {
     parser_.emplace();
     parser_->body_limit(shared_->options.max_body_bytes);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(shared_->options.read_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, shared_from_this()));
+    lowest().expires_after(shared_->options.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::onRead, this->shared_from_this()));
   }
 
   void onRead(beast::error_code ec, std::size_t) {
@@ -84,7 +135,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(req.body());
     beast::error_code ignored;
-    request.remote_address = stream_.socket().remote_endpoint(ignored).address().to_string();
+    request.remote_address = lowest().socket().remote_endpoint(ignored).address().to_string();
+    if constexpr (kTls) {
+      if (X509* cert = SSL_get1_peer_certificate(stream_.native_handle())) {
+        request.client_cert_subject = certificateSubject(cert);
+        request.client_cert_sha256 = certificateSha256(cert);
+        X509_free(cert);
+      }
+    }
 
     shared_->in_flight++;
     Response response = callHandler(*shared_, request);
@@ -103,8 +161,9 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.body() = std::move(response.body);
     res_.keep_alive(keep_alive);
     res_.prepare_payload();
-    stream_.expires_after(kWriteTimeout);
-    bhttp::async_write(stream_, res_, beast::bind_front_handler(&Session::onWrite, shared_from_this(), keep_alive));
+    lowest().expires_after(kWriteTimeout);
+    bhttp::async_write(stream_, res_,
+                       beast::bind_front_handler(&Session::onWrite, this->shared_from_this(), keep_alive));
   }
 
   void onWrite(bool keep_alive, beast::error_code ec, std::size_t) {
@@ -114,11 +173,16 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void doClose() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if constexpr (kTls) {
+      lowest().expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> res_;
@@ -135,6 +199,22 @@ class BeastServer final : public HttpServer {
   ~BeastServer() override { stop(std::chrono::milliseconds(0)); }
 
   Status bind() {
+    const auto& o = shared_->options;
+    if (!o.tls_cert_file.empty()) {
+      tls_.emplace(ssl::context::tls_server);
+      tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+      beast::error_code tls_ec;
+      tls_->use_certificate_chain_file(o.tls_cert_file, tls_ec);
+      if (!tls_ec) tls_->use_private_key_file(o.tls_key_file, ssl::context::pem, tls_ec);
+      if (!tls_ec && !o.client_ca_file.empty()) {
+        tls_->load_verify_file(o.client_ca_file, tls_ec);
+        tls_->set_verify_mode(ssl::verify_peer | (o.require_client_cert ? ssl::verify_fail_if_no_peer_cert : 0));
+      }
+      if (tls_ec) {
+        return Error::invalid("http.tls", "http: TLS files for " + o.name + ": " + tls_ec.message());
+      }
+    }
     beast::error_code ec;
     auto address = net::ip::make_address(shared_->options.host, ec);
     if (ec) return Error::invalid("http.bad_address", "http: bad listen address " + shared_->options.host);
@@ -180,13 +260,18 @@ class BeastServer final : public HttpServer {
         if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
         log::warn("http accept failed", {{"server", shared_->options.name}, {"error", ec.message()}});
       } else {
-        std::make_shared<Session>(std::move(socket), shared_)->run();
+        if (tls_) {
+          std::make_shared<Session<TlsStream>>(std::move(socket), shared_, &*tls_)->run();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(std::move(socket), shared_, nullptr)->run();
+        }
       }
       doAccept();
     });
   }
 
   std::shared_ptr<Shared> shared_;
+  std::optional<ssl::context> tls_;
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;

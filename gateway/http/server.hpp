@@ -18,6 +18,12 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{15};
   int threads = 1;
   std::string name = "http";  // for logs and metrics
+  // TLS: both files set = HTTPS. With client_ca_file, clients may (or, with require_client_cert, must)
+  // present a certificate chaining to it; the handler sees its subject and fingerprint.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string client_ca_file;
+  bool require_client_cert = false;
 };
 
 class HttpServer {

@@ -57,6 +57,9 @@ Result<PgConnection> PgConnection::connect(const PgSettings& settings) {
   if (PQstatus(conn.c_.get()) != CONNECTION_OK) {
     return Error::unavailable("db.unavailable", "database: cannot connect: " + oneLine(PQerrorMessage(conn.c_.get())));
   }
+  // Server notices ("relation already exists, skipping") are not errors; libpq would print them.
+  PQsetNoticeProcessor(
+      conn.c_.get(), [](void*, const char*) {}, nullptr);
   return conn;
 }
 

@@ -1,4 +1,4 @@
-#include "gateway/http/case_json.hpp"
+#include "gateway/flows/case_json.hpp"
 
 #include <boost/json.hpp>
 #include <regex>
@@ -6,7 +6,7 @@
 #include "gateway/domain/base64.hpp"
 #include "gateway/domain/time.hpp"
 
-namespace vkhid::http {
+namespace vkhid::flows {
 namespace {
 
 namespace json = boost::json;
@@ -207,4 +207,4 @@ ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
   return out;
 }
 
-}  // namespace vkhid::http
+}  // namespace vkhid::flows

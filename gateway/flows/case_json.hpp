@@ -8,7 +8,7 @@
 
 #include "gateway/domain/case.hpp"
 
-namespace vkhid::http {
+namespace vkhid::flows {
 
 struct FieldError {
   std::string field;     // JSON pointer style, e.g. "/applicant/surname"
@@ -28,4 +28,4 @@ struct ParsedCase {
 
 ParsedCase parseCaseJson(std::string_view json, const CaseLimits& limits = {});
 
-}  // namespace vkhid::http
+}  // namespace vkhid::flows

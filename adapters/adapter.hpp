@@ -1,0 +1,93 @@
+// The one interface every transport implements (DESIGN §6). An adapter knows this interface and the
+// bytes it moves, never the store or the case: the core decides what to send and what an arrival means.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/domain/error.hpp"
+
+namespace vkhid::adapters {
+
+// A participant's endpoint: which adapter, and its settings (the endpoint's TOML table, flattened
+// to strings: "inbox_queue" = "edms.99999911.in").
+struct Endpoint {
+  std::string org_id;
+  std::string adapter;
+  std::map<std::string, std::string> settings;
+
+  std::string setting(const std::string& key, const std::string& fallback = {}) const {
+    auto it = settings.find(key);
+    return it == settings.end() ? fallback : it->second;
+  }
+};
+
+struct DeliveryOutcome {
+  enum class Kind { Delivered, Retry, Failed };
+  Kind kind = Kind::Retry;
+  std::string detail;                                    // why, for the message record (no personal data)
+  std::string remote_ref;                                // the transport's reference, when it gives one
+  std::optional<std::chrono::milliseconds> retry_after;  // the peer's own wish (HTTP Retry-After)
+
+  static DeliveryOutcome delivered(std::string ref = {}) { return {Kind::Delivered, {}, std::move(ref), {}}; }
+  static DeliveryOutcome retry(std::string why) { return {Kind::Retry, std::move(why), {}, {}}; }
+  static DeliveryOutcome failed(std::string why) { return {Kind::Failed, std::move(why), {}, {}}; }
+};
+
+// A package as it arrived, before anything has read it.
+struct InboundPackage {
+  std::string bytes;
+  std::string adapter;
+  std::string peer_identity;    // who the transport says sent it: broker user, certificate subject, …
+  std::string endpoint_org_id;  // the endpoint it came in through, when the transport knows
+};
+
+// Called for each arrival. Ok: the package is durably handled (or durably refused) and the transport
+// may forget it. Error: not handled; the transport keeps it and offers it again later.
+using InboundSink = std::function<Status(const InboundPackage&)>;
+
+// Shared by every adapter instance: what the gateway knows that transports need.
+struct AdapterContext {
+  std::string broker_url;
+  int connect_timeout_s = 5;
+  std::chrono::milliseconds publish_timeout{10000};
+  std::uint16_t prefetch = 16;
+};
+
+// Thread-safety: deliver() and health() may be called from several threads at once.
+class Adapter {
+ public:
+  virtual ~Adapter() = default;
+  virtual std::string name() const = 0;
+  // Moves the bytes to the endpoint; blocks, bounded by the adapter's timeouts.
+  virtual DeliveryOutcome deliver(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) = 0;
+  virtual Status health(const Endpoint& endpoint) = 0;
+  // Starts taking packages arriving for these endpoints on the adapter's own threads.
+  virtual Status startInbound(const std::vector<Endpoint>& endpoints, InboundSink sink) = 0;
+  // Stops inbound threads; returns when none runs.
+  virtual void stop() = 0;
+};
+
+using AdapterFactory = std::function<std::unique_ptr<Adapter>(const AdapterContext&)>;
+
+class AdapterRegistry {
+ public:
+  void add(const std::string& name, AdapterFactory factory) { factories_[name] = std::move(factory); }
+  bool has(const std::string& name) const { return factories_.count(name) > 0; }
+  std::unique_ptr<Adapter> create(const std::string& name, const AdapterContext& context) const;
+  std::vector<std::string> names() const;
+
+ private:
+  std::map<std::string, AdapterFactory> factories_;
+};
+
+// Every adapter the product ships, listed in one place (adapters/registry.cpp).
+void registerBuiltinAdapters(AdapterRegistry& registry);
+
+}  // namespace vkhid::adapters

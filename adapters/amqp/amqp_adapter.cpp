@@ -1,0 +1,98 @@
+#include "adapters/amqp/amqp_adapter.hpp"
+
+#include "adapters/amqp/config.hpp"
+#include "gateway/app/logging.hpp"
+
+namespace vkhid::adapters::amqp {
+
+Result<bus::AmqpConnection> AmqpAdapter::connect() const {
+  return bus::AmqpConnection::connect({context_.broker_url, context_.connect_timeout_s, 30, context_.publish_timeout});
+}
+
+DeliveryOutcome AmqpAdapter::deliver(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) {
+  std::lock_guard lock(publish_mutex_);
+  if (!publisher_ || !publisher_->open()) {
+    auto c = connect();
+    if (!c) return DeliveryOutcome::retry(c.error().message);
+    publisher_.emplace(std::move(c).value());
+  }
+  const std::string queue = inboxQueue(endpoint);
+  // The participant's queue is part of its endpoint: declaring it is idempotent and makes a first
+  // delivery work before the participant ever connected.
+  if (auto s = publisher_->declareQueue(queue); !s) {
+    publisher_.reset();
+    return DeliveryOutcome::retry(s.error().message);
+  }
+  bus::PublishProperties props;
+  props.message_id = msg_id;
+  props.content_type = "application/xml";
+  props.type = "sev-ovv-1.5";
+  auto tag = publisher_->publish("", queue, bytes, props);
+  if (!tag) {
+    publisher_.reset();
+    return DeliveryOutcome::retry(tag.error().message);
+  }
+  if (auto s = publisher_->waitForConfirms(context_.publish_timeout); !s) {
+    if (!publisher_->open()) publisher_.reset();
+    return DeliveryOutcome::retry(s.error().message);
+  }
+  return DeliveryOutcome::delivered(queue);
+}
+
+Status AmqpAdapter::health(const Endpoint& endpoint) {
+  auto c = connect();
+  if (!c) return c.error();
+  if (auto s = c->declareQueue(inboxQueue(endpoint)); !s) return s;
+  return {};
+}
+
+Status AmqpAdapter::startInbound(const std::vector<Endpoint>& endpoints, InboundSink sink) {
+  stopping_ = false;
+  consumer_ = std::thread([this, endpoints, sink = std::move(sink)] { consumeLoop(endpoints, sink); });
+  return {};
+}
+
+void AmqpAdapter::stop() {
+  stopping_ = true;
+  if (consumer_.joinable()) consumer_.join();
+}
+
+void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink) {
+  std::chrono::milliseconds backoff{250};
+  while (!stopping_) {
+    auto c = connect();
+    Status ready = c ? c->setPrefetch(context_.prefetch) : Status(c.error());
+    for (const auto& e : endpoints) {
+      if (!ready) break;
+      ready = c->declareQueue(outboxQueue(e));
+      if (ready) ready = c->consume(outboxQueue(e));
+    }
+    if (!ready) {
+      log::warn("amqp adapter: cannot consume participants' queues", {{"error", ready.error().message}});
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(10));
+      continue;
+    }
+    backoff = std::chrono::milliseconds(250);
+    while (!stopping_) {
+      auto d = c->next(std::chrono::milliseconds(200));
+      if (!d) break;  // connection lost: reconnect
+      if (!d->has_value()) continue;
+      const auto& delivery = **d;
+      std::string org;
+      for (const auto& e : endpoints) {
+        if (outboxQueue(e) == delivery.routing_key) org = e.org_id;
+      }
+      InboundPackage package{delivery.body, "amqp", delivery.user_id, org};
+      if (auto s = sink(package); s) {
+        (void)c->ack(delivery.tag);
+      } else {
+        // Not handled (database away, say): back to the queue, after a pause so it does not spin.
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        (void)c->nack(delivery.tag, true);
+      }
+    }
+  }
+}
+
+}  // namespace vkhid::adapters::amqp

@@ -1,0 +1,39 @@
+// Participants that speak AMQP: we publish each package to their inbox queue (persistent, confirmed)
+// and consume their outbox queue. RabbitMQ validates the user_id property against the connection's
+// user, so the broker tells us who sent a package.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "adapters/adapter.hpp"
+#include "gateway/bus/amqp.hpp"
+
+namespace vkhid::adapters::amqp {
+
+class AmqpAdapter final : public Adapter {
+ public:
+  explicit AmqpAdapter(AdapterContext context) : context_(std::move(context)) {}
+  ~AmqpAdapter() override { stop(); }
+
+  // Adapter
+  std::string name() const override { return "amqp"; }
+  DeliveryOutcome deliver(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) override;
+  Status health(const Endpoint& endpoint) override;
+  Status startInbound(const std::vector<Endpoint>& endpoints, InboundSink sink) override;
+  void stop() override;
+
+ private:
+  void consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink);
+  Result<bus::AmqpConnection> connect() const;
+
+  AdapterContext context_;
+  std::mutex publish_mutex_;
+  std::optional<bus::AmqpConnection> publisher_;
+  std::atomic<bool> stopping_{false};
+  std::thread consumer_;
+};
+
+}  // namespace vkhid::adapters::amqp

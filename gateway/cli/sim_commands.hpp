@@ -1,0 +1,10 @@
+// `vkhid sim participant`: a reference EDMS of a participant, for tests, the demo and the benchmark.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace vkhid::cli {
+
+void addSimCommands(CLI::App& app, int& exit_code);
+
+}  // namespace vkhid::cli

@@ -1,0 +1,268 @@
+// A participant's EDMS, simulated over the amqp adapter: it takes packages from its inbox queue,
+// verifies them, answers with receipts 1 -> 2 -> 3 (its own registration numbers) and later a signed
+// reply — or misbehaves on purpose. It speaks only the real protocol: SEV OVV packages over AMQP.
+#include <amqp.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "gateway/app/logging.hpp"
+#include "gateway/bus/amqp.hpp"
+#include "gateway/cli/sim_commands.hpp"
+#include "gateway/crypto/package.hpp"
+#include "gateway/domain/time.hpp"
+#include "gateway/flows/exchange_store.hpp"
+#include "gateway/sev/builders.hpp"
+#include "gateway/sev/codec.hpp"
+
+namespace vkhid::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+struct SimOptions {
+  std::string via = "amqp";
+  std::string org, name = "Симулятор учасника", key, cert, trust, broker_url, stats_file;
+  int answer_after_ms = 0;
+  int reject_code = 0;
+  int drop = 0;
+  bool duplicate = false, reorder = false, bad_seal = false, malformed = false, no_answer = false;
+};
+
+struct Outgoing {
+  std::chrono::steady_clock::time_point due;
+  std::string bytes;
+};
+
+class Simulator {
+ public:
+  Simulator(SimOptions o, crypto::FileSigner signer, crypto::TrustStore trust)
+      : o_(std::move(o)), signer_(std::move(signer)), trust_(std::move(trust)) {
+    inbox_ = "edms." + o_.org + ".in";
+    outbox_ = "edms." + o_.org + ".out";
+    std::string url = o_.broker_url;
+    amqp_connection_info info{};
+    if (amqp_parse_url(url.data(), &info) == AMQP_STATUS_OK) user_ = info.user;
+  }
+
+  int run() {
+    while (!g_stop) {
+      auto in = bus::AmqpConnection::connect({o_.broker_url, 5, 30, std::chrono::milliseconds(5000)});
+      auto out = bus::AmqpConnection::connect({o_.broker_url, 5, 30, std::chrono::milliseconds(5000)});
+      if (!in || !out || !in->declareQueue(inbox_) || !out->declareQueue(outbox_) || !in->setPrefetch(50) ||
+          !in->consume(inbox_)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
+      while (!g_stop) {
+        flushDue(*out);
+        auto d = in->next(std::chrono::milliseconds(50));
+        if (!d) break;
+        if (!d->has_value()) continue;
+        handle((*d)->body);
+        flushDue(*out);
+        if (!in->ack((*d)->tag)) break;
+        writeStats();
+      }
+    }
+    writeStats();
+    return 0;
+  }
+
+ private:
+  void handle(const std::string& bytes) {
+    stats_["received"]++;
+    auto report = crypto::verifyPackage(bytes, trust_, {false, true, {}});
+    if (!report.header || !report.ok()) {
+      stats_["invalid"]++;
+      return;
+    }
+    const auto& h = *report.header;
+    if (!seen_.insert(h.msg_id).second) {
+      stats_["duplicates_seen"]++;
+      // A real EDMS answers a repeat with the receipts it already gave.
+      for (const auto& r : answers_[h.msg_id]) schedule(r, 0);
+      return;
+    }
+    stats_["distinct"]++;
+    if (h.msg_type == 0) {
+      stats_["receipts_received"]++;
+      return;
+    }
+    if (h.msg_type != 1 || !h.document) return;
+    stats_["appeals"]++;
+    if (o_.drop > 0) {
+      o_.drop--;
+      stats_["dropped"]++;
+      seen_.erase(h.msg_id);  // as if it never arrived
+      return;
+    }
+    sev::Envelope back{me(), them(h), "", ""};
+    auto receipt = [&](sev::AckType type, std::optional<sev::RegNumber> reg = {},
+                       std::optional<sev::Rejection> rej = {}) {
+      back.msg_id = flows::newUuid();
+      back.time = formatIsoUtc(std::time(nullptr));
+      return seal(sev::buildReceipt(back, h.msg_id, type, reg, rej));
+    };
+    std::vector<std::string> sent;
+    if (o_.malformed) {
+      sent.push_back("<Header standart=\"1207\"><Document>");
+    } else if (o_.reject_code != 0) {
+      sent.push_back(receipt(sev::AckType::Delivered));
+      sent.push_back(
+          receipt(sev::AckType::Rejected, {}, sev::Rejection{o_.reject_code, "Документ відхилено симулятором"}));
+      stats_["rejected"]++;
+    } else {
+      std::string number = "SIM-" + o_.org + "-" + std::to_string(++registered_);
+      sev::RegNumber reg{number, formatIsoUtc(std::time(nullptr)).substr(0, 10), std::nullopt};
+      auto r1 = receipt(sev::AckType::Delivered);
+      auto r2 = receipt(sev::AckType::Accepted);
+      auto r3 = receipt(sev::AckType::Registered, reg);
+      if (o_.reorder) {
+        sent = {r3, r1, r2};
+      } else {
+        sent = {r1, r2, r3};
+      }
+      stats_["registered"]++;
+      for (const auto& r : sent) schedule(r, 0);  // receipts go out before the answer
+      if (!o_.no_answer) {
+        sev::ReplyContent reply{
+            flows::newUuid(),
+            reg,
+            h.document->reg_number,
+            h.document->attrs.idnumber,
+            "Відповідь на звернення " + h.document->reg_number.value + ": розглянуто, вжито заходів.",
+            {}};
+        back.msg_id = flows::newUuid();
+        back.time = formatIsoUtc(std::time(nullptr));
+        auto answer = sev::buildReply(back, reply);
+        (void)crypto::signAttachments(answer, signer_);
+        std::string bytes = seal(answer);
+        schedule(bytes, o_.answer_after_ms);
+        stats_["answered"]++;
+      }
+    }
+    if (o_.malformed || o_.reject_code != 0) {
+      for (const auto& s : sent) schedule(s, 0);
+    }
+    answers_[h.msg_id] = sent;
+  }
+
+  std::string seal(const sev::Header& h) {
+    auto bytes = crypto::sealedPackage(h, signer_);
+    std::string out = bytes ? *bytes : std::string();
+    if (o_.bad_seal) {
+      // Change one byte of a header attribute after sealing: the seal no longer holds.
+      auto at = out.find("from_system=\"");
+      if (at != std::string::npos) out[at + 13] = out[at + 13] == 'X' ? 'Y' : 'X';
+    }
+    return out;
+  }
+
+  void schedule(const std::string& bytes, int after_ms) {
+    pending_.push_back({std::chrono::steady_clock::now() + std::chrono::milliseconds(after_ms), bytes});
+    if (o_.duplicate) pending_.push_back(pending_.back());
+  }
+
+  void flushDue(bus::AmqpConnection& out) {
+    auto now = std::chrono::steady_clock::now();
+    bool any = false;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->due > now) {
+        ++it;
+        continue;
+      }
+      bus::PublishProperties props;
+      props.user_id = user_;  // the broker checks it: the gateway learns who we are from it
+      props.content_type = "application/xml";
+      if (!out.publish("", outbox_, it->bytes, props)) return;
+      stats_["sent"]++;
+      any = true;
+      it = pending_.erase(it);
+    }
+    if (any) (void)out.waitForConfirms(std::chrono::seconds(10));
+  }
+
+  sev::Party2 me() const { return {o_.org, o_.name, "sim-" + o_.org, "Симулятор СЕД"}; }
+  static sev::Party2 them(const sev::Header& h) {
+    return {h.from_org_id, h.from_organization, h.from_sys_id, h.from_system};
+  }
+
+  void writeStats() {
+    if (o_.stats_file.empty()) return;
+    boost::json::object o;
+    for (const auto& [k, v] : stats_) o[k] = v;
+    std::string tmp = o_.stats_file + ".tmp";
+    std::ofstream(tmp) << boost::json::serialize(o) << "\n";
+    std::rename(tmp.c_str(), o_.stats_file.c_str());
+  }
+
+  SimOptions o_;
+  crypto::FileSigner signer_;
+  crypto::TrustStore trust_;
+  std::string inbox_, outbox_, user_;
+  std::set<std::string> seen_;
+  std::map<std::string, std::vector<std::string>> answers_;
+  std::deque<Outgoing> pending_;
+  std::map<std::string, long long> stats_;
+  int registered_ = 0;
+};
+
+int runSimParticipant(const SimOptions& o) {
+  if (o.via != "amqp") {
+    std::fprintf(stderr, "vkhid sim participant: --via %s is not available yet (amqp is)\n", o.via.c_str());
+    return 2;
+  }
+  auto signer = crypto::FileSigner::load(o.key, o.cert);
+  if (!signer) {
+    std::fprintf(stderr, "vkhid sim participant: %s\n", signer.error().message.c_str());
+    return 2;
+  }
+  crypto::TrustStore trust;
+  auto pem = crypto::readFile(o.trust);
+  if (!pem || !trust.addPem(*pem)) {
+    std::fprintf(stderr, "vkhid sim participant: cannot read trust file %s\n", o.trust.c_str());
+    return 2;
+  }
+  std::signal(SIGTERM, [](int) { g_stop = true; });
+  std::signal(SIGINT, [](int) { g_stop = true; });
+  log::init("warn", "sim-" + o.org);
+  Simulator sim(o, std::move(signer).value(), std::move(trust));
+  return sim.run();
+}
+
+}  // namespace
+
+void addSimCommands(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<SimOptions>();
+  auto* sim = app.add_subcommand("sim", "Simulators of outside parties (a participant's EDMS)");
+  sim->require_subcommand(1);
+  auto* p = sim->add_subcommand("participant", "A reference EDMS of a participant");
+  p->add_option("--via", o->via, "transport: amqp")->default_val("amqp");
+  p->add_option("--org", o->org, "the participant's EDRPOU code")->required();
+  p->add_option("--name", o->name, "its name");
+  p->add_option("--key", o->key, "its seal key (PEM)")->required();
+  p->add_option("--cert", o->cert, "its seal certificate (PEM)")->required();
+  p->add_option("--trust", o->trust, "CA certificate(s) it trusts for the UCC's seal (PEM)")->required();
+  p->add_option("--broker-url", o->broker_url, "amqp://user:password@host:port/vhost (its own broker user)")
+      ->required();
+  p->add_option("--stats", o->stats_file, "write counts (received, distinct, registered, …) to this JSON file");
+  p->add_option("--answer-after-ms", o->answer_after_ms, "send the reply this long after registering")->default_val(0);
+  p->add_flag("--no-answer", o->no_answer, "register but never answer");
+  p->add_option("--reject", o->reject_code, "reject every appeal with this error code (receipt 4)")->default_val(0);
+  p->add_option("--drop", o->drop, "lose the first N appeals")->default_val(0);
+  p->add_flag("--duplicate", o->duplicate, "send everything twice");
+  p->add_flag("--reorder", o->reorder, "send the registration receipt before the delivery receipt");
+  p->add_flag("--bad-seal", o->bad_seal, "break the seal of everything sent");
+  p->add_flag("--malformed", o->malformed, "answer with malformed XML");
+  p->callback([o, &exit_code] { exit_code = runSimParticipant(*o); });
+}
+
+}  // namespace vkhid::cli

@@ -1,0 +1,154 @@
+// Delivery: a queued package goes to its participant through the endpoint's adapter. Claimed first
+// (so two workers never send it at once), then the outcome is recorded with its consequences —
+// sent, a retry after a tier's delay, or dead with the case marked delivery_failed.
+#include <boost/json.hpp>
+#include <random>
+
+#include "gateway/app/logging.hpp"
+#include "gateway/app/metrics.hpp"
+#include "gateway/bus/topology.hpp"
+#include "gateway/domain/case_status.hpp"
+#include "gateway/flows/exchange.hpp"
+#include "gateway/flows/exchange_store.hpp"
+
+namespace vkhid::flows {
+namespace {
+
+adapters::Endpoint endpointFrom(const std::string& org_id, const std::string& adapter, const std::string& settings) {
+  adapters::Endpoint e{org_id, adapter, {}};
+  boost::system::error_code ec;
+  auto v = boost::json::parse(settings, ec);
+  if (!ec && v.is_object()) {
+    for (const auto& kv : v.as_object()) {
+      if (kv.value().is_string()) e.settings[std::string(kv.key())] = std::string(kv.value().as_string());
+    }
+  }
+  return e;
+}
+
+// Up to 20% less than the tier's delay, so retries of many messages do not arrive together.
+long long jittered(long long ms) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<long long> d(ms * 8 / 10, ms);
+  return d(rng);
+}
+
+}  // namespace
+
+Disposition Exchange::deliver(const std::string& msg_id) {
+  auto& ctx = context_;
+  auto db = ctx.pool.acquire();
+  if (!db) return Disposition::Requeue;
+  auto claim = (*db)->exec(
+      "UPDATE message SET status = 'sending', attempts = attempts + 1, updated_at = now() "
+      "WHERE msg_id::text = $1 AND direction = 'out' AND status IN ('queued', 'waiting_retry') "
+      "RETURNING bytes, peer_org_id, attempts, coalesce(case_id::text, ''), msg_type",
+      {msg_id});
+  if (!claim) return Disposition::Requeue;
+  if (claim->rows() == 0) return Disposition::Ack;  // already sent, or being sent by another worker
+  std::string bytes = fromByteaHex(claim->get(0, 0));
+  std::string org(claim->get(0, 1));
+  int attempts = static_cast<int>(claim->getInt(0, 2));
+  std::string case_id(claim->get(0, 3));
+  int msg_type = static_cast<int>(claim->getInt(0, 4));
+
+  auto ep = (*db)->exec("SELECT adapter, settings::text FROM endpoint WHERE org_id = $1 AND active ORDER BY id LIMIT 1",
+                        {org});
+  adapters::DeliveryOutcome outcome = adapters::DeliveryOutcome::failed("no active endpoint for " + org);
+  std::string adapter_name = "none";
+  if (ep && ep->rows() > 0) {
+    adapter_name = std::string(ep->get(0, 0));
+    auto endpoint = endpointFrom(org, adapter_name, std::string(ep->get(0, 1)));
+    if (auto* adapter = ctx.adapter(adapter_name)) {
+      outcome = adapter->deliver(bytes, msg_id, endpoint);
+    } else {
+      outcome = adapters::DeliveryOutcome::failed("unknown adapter " + adapter_name);
+    }
+  } else if (!ep) {
+    outcome = adapters::DeliveryOutcome::retry(ep.error().message);
+  }
+
+  const auto tiers = bus::retryTiers(ctx.retry_delays);
+  bool exhausted = attempts > static_cast<int>(tiers.size());
+  std::string result;
+  Status done = store::inTransaction(**db, [&]() -> Status {
+    using Kind = adapters::DeliveryOutcome::Kind;
+    if (outcome.kind == Kind::Delivered) {
+      result = "delivered";
+      auto u = (*db)->exec(
+          "UPDATE message SET status = 'sent', last_error = NULL, updated_at = now() WHERE msg_id::text = $1",
+          {msg_id});
+      if (!u) return u.error();
+      if (msg_type == 1 && !case_id.empty()) {
+        auto c = (*db)->exec("SELECT status FROM cases WHERE id::text = $1 FOR UPDATE", {case_id});
+        if (!c) return c.error();
+        std::string from(c->get(0, 0));
+        auto to = domain::afterTransportDelivery(domain::caseStatusFromName(from).value_or(domain::CaseStatus::Routed));
+        std::string to_name = domain::caseStatusName(to);
+        if (to_name != from) {
+          auto s =
+              (*db)->exec("UPDATE cases SET status = $2, updated_at = now() WHERE id::text = $1", {case_id, to_name});
+          if (!s) return s.error();
+        }
+        return recordEvent(**db, case_id, "gateway", "delivered_to_transport", from, to_name,
+                           boost::json::serialize(boost::json::object{
+                               {"msg_id", msg_id}, {"adapter", adapter_name}, {"attempt", attempts}}));
+      }
+      return {};
+    }
+    if (outcome.kind == Kind::Retry && !exhausted) {
+      result = "retry";
+      const auto& tier = tiers[static_cast<std::size_t>(attempts - 1)];
+      auto u = (*db)->exec(
+          "UPDATE message SET status = 'waiting_retry', last_error = $2, updated_at = now() WHERE msg_id::text = $1",
+          {msg_id, outcome.detail});
+      if (!u) return u.error();
+      boost::json::object headers{{"expiration", std::to_string(jittered(tier.delay_ms))}};
+      return enqueueOutbox(**db, bus::names::kRetry, tier.name + "." + org, msg_id,
+                           boost::json::serialize(boost::json::object{{"msg_id", msg_id}}),
+                           boost::json::serialize(headers));
+    }
+    result = "dead";
+    auto u =
+        (*db)->exec("UPDATE message SET status = 'dead', last_error = $2, updated_at = now() WHERE msg_id::text = $1",
+                    {msg_id, outcome.detail});
+    if (!u) return u.error();
+    if (msg_type == 1 && !case_id.empty()) {
+      auto c = (*db)->exec("SELECT status FROM cases WHERE id::text = $1 FOR UPDATE", {case_id});
+      if (!c) return c.error();
+      std::string from(c->get(0, 0));
+      if (from == "routed" || from == "sent") {
+        auto s = (*db)->exec("UPDATE cases SET status = 'delivery_failed', updated_at = now() WHERE id::text = $1",
+                             {case_id});
+        if (!s) return s.error();
+        if (auto e =
+                recordEvent(**db, case_id, "gateway", "delivery_failed", from, "delivery_failed",
+                            boost::json::serialize(boost::json::object{{"msg_id", msg_id}, {"attempts", attempts}}));
+            !e) {
+          return e;
+        }
+      }
+    }
+    boost::json::object dead{
+        {"msg_id", msg_id}, {"participant", org}, {"attempts", attempts}, {"reason", outcome.detail}};
+    if (auto s = enqueueOutbox(**db, bus::names::kDead, "delivery.dead", msg_id, boost::json::serialize(dead)); !s)
+      return s;
+    return enqueueOutbox(**db, bus::names::kAlerts, "delivery.failed", msg_id + ":alert", boost::json::serialize(dead));
+  });
+  if (!done) {
+    // The claim stays 'sending'; the sweeper returns it to the queue.
+    log::warn("delivery outcome not recorded", {{"msg_id", msg_id}, {"error", done.error().message}});
+    return Disposition::Ack;
+  }
+  app::metrics()
+      .counter("vkhid_deliveries_total", "Delivery attempts by outcome",
+               {{"adapter", adapter_name}, {"outcome", result}})
+      .inc();
+  if (result != "delivered") {
+    log::info("delivery not done",
+              {{"msg_id", msg_id}, {"outcome", result}, {"attempt", attempts}, {"reason", outcome.detail}});
+  }
+  return Disposition::Ack;
+}
+
+}  // namespace vkhid::flows

@@ -1,0 +1,309 @@
+// The running exchange: the outbox relay, the routing and delivery consumers, the inbound adapters,
+// the sweeper that returns interrupted deliveries to the queue, and dead-letter replay.
+#include "gateway/flows/exchange.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "gateway/app/logging.hpp"
+#include "gateway/app/metrics.hpp"
+#include "gateway/bus/topology.hpp"
+#include "gateway/flows/exchange_store.hpp"
+
+namespace vkhid::flows {
+namespace {
+
+namespace json = boost::json;
+
+constexpr int kRelayBatch = 200;
+
+std::string jsonField(const std::string& body, const char* key) {
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) return {};
+  auto* f = v.as_object().if_contains(key);
+  return (f && f->is_string()) ? std::string(f->as_string()) : std::string();
+}
+
+std::vector<std::string> activeParticipants(store::PgPool& pool) {
+  std::vector<std::string> out;
+  auto db = pool.acquire();
+  if (!db) return out;
+  auto r = (*db)->exec("SELECT org_id FROM participant WHERE status <> 'retired' ORDER BY org_id", {});
+  for (int i = 0; r && i < r->rows(); ++i) out.emplace_back(r->get(i, 0));
+  return out;
+}
+
+Status declareParticipants(bus::AmqpConnection& c, const std::vector<std::string>& orgs) {
+  for (const auto& org : orgs) {
+    if (auto s = bus::declare(c, bus::participantTopology(org)); !s) return s;
+  }
+  return {};
+}
+
+}  // namespace
+
+ExchangeContext::ExchangeContext(const app::Config& cfg, store::PgPool& p, const crypto::Signer& s)
+    : config(cfg),
+      pool(p),
+      signer(s),
+      ucc{cfg.gateway.org_id, cfg.gateway.organization, cfg.gateway.sys_id, cfg.gateway.system},
+      retry_delays(*app::parseDelays(cfg.delivery.retry_delays)) {
+  adapters::registerBuiltinAdapters(registry_);
+}
+
+bus::AmqpSettings ExchangeContext::broker() const {
+  return {config.broker.url, config.broker.connect_timeout_s, config.broker.heartbeat_s,
+          std::chrono::milliseconds(config.delivery.publish_timeout_ms)};
+}
+
+adapters::AdapterContext ExchangeContext::adapterContext() const {
+  return {config.broker.url, config.broker.connect_timeout_s,
+          std::chrono::milliseconds(config.delivery.publish_timeout_ms),
+          static_cast<std::uint16_t>(config.delivery.prefetch)};
+}
+
+adapters::Adapter* ExchangeContext::adapter(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto it = adapters_.find(name);
+  if (it != adapters_.end()) return it->second.get();
+  auto made = registry_.create(name, adapterContext());
+  if (!made) return nullptr;
+  return adapters_.emplace(name, std::move(made)).first->second.get();
+}
+
+Exchange::Exchange(const app::Config& config, store::PgPool& pool, const crypto::Signer& signer)
+    : context_(config, pool, signer) {}
+
+Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
+  auto db = context_.pool.acquire();
+  if (!db) return db.error();
+  int published = 0;
+  bool unroutable = false;
+  Status done = store::inTransaction(**db, [&]() -> Status {
+    // Several gateways relay at once: each takes rows the others have not locked.
+    auto rows = (*db)->exec(
+        "SELECT id, exchange, routing_key, message_id, payload, headers::text, priority FROM outbox "
+        "WHERE sent_at IS NULL ORDER BY id LIMIT " +
+            std::to_string(kRelayBatch) + " FOR UPDATE SKIP LOCKED",
+        {});
+    if (!rows) return rows.error();
+    if (rows->rows() == 0) return {};
+    std::vector<std::pair<std::string, std::string>> published_rows;  // outbox id, message_id
+    for (int i = 0; i < rows->rows(); ++i) {
+      bus::PublishProperties props;
+      props.message_id = std::string(rows->get(i, 3));
+      props.content_type = "application/json";
+      auto priority = rows->getInt(i, 6);
+      if (priority > 0) props.priority = static_cast<std::uint8_t>(priority);
+      props.expiration = jsonField(std::string(rows->get(i, 5)), "expiration");
+      auto tag = connection.publish(std::string(rows->get(i, 1)), std::string(rows->get(i, 2)),
+                                    fromByteaHex(rows->get(i, 4)), props);
+      if (!tag) return tag.error();
+      published_rows.emplace_back(std::string(rows->get(i, 0)), props.message_id);
+    }
+    // Marked sent only once the broker has confirmed them. A row no queue took (a participant added
+    // since we declared its queue) stays for the next batch and holds back nothing else.
+    auto confirmed = connection.waitForConfirms(std::chrono::milliseconds(context_.config.delivery.publish_timeout_ms));
+    if (!confirmed && confirmed.error().code != "amqp.unroutable") return confirmed;
+    auto returned = connection.takeReturned();
+    std::string ids = "{";
+    for (const auto& [id, message_id] : published_rows) {
+      if (std::find(returned.begin(), returned.end(), message_id) != returned.end()) continue;
+      ids += (ids.size() > 1 ? "," : "") + id;
+      published++;
+    }
+    ids += "}";
+    auto u = (*db)->exec("UPDATE outbox SET sent_at = now() WHERE id = ANY ($1::bigint[])", {ids});
+    if (!u) return u.error();
+    if (!returned.empty()) {
+      unroutable = true;
+      log::warn("outbox relay: rows no queue took, kept for retry", {{"count", static_cast<int>(returned.size())}});
+    }
+    return {};
+  });
+  if (!done) return done.error();
+  if (published > 0) {
+    app::metrics().counter("vkhid_outbox_published_total", "Outbox rows published with confirms").inc(published);
+  }
+  if (unroutable) {
+    (void)declareParticipants(connection, activeParticipants(context_.pool));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return published;
+}
+
+Status Exchange::sweepStuckDeliveries() {
+  auto db = context_.pool.acquire();
+  if (!db) return db.error();
+  return store::inTransaction(**db, [&]() -> Status {
+    // A claim older than any adapter's timeouts belongs to a gateway that died mid-delivery.
+    auto stuck = (*db)->exec(
+        "UPDATE message SET status = 'queued', updated_at = now() WHERE direction = 'out' AND status = 'sending' "
+        "AND updated_at < now() - interval '2 minutes' RETURNING msg_id::text, peer_org_id",
+        {});
+    if (!stuck) return stuck.error();
+    for (int i = 0; i < stuck->rows(); ++i) {
+      std::string id(stuck->get(i, 0));
+      if (auto s = enqueueOutbox(**db, bus::names::kDelivery, std::string(stuck->get(i, 1)), id,
+                                 json::serialize(json::object{{"msg_id", id}}));
+          !s) {
+        return s;
+      }
+    }
+    if (stuck->rows() > 0) log::warn("interrupted deliveries queued again", {{"count", stuck->rows()}});
+    return {};
+  });
+}
+
+void Exchange::relayLoop() {
+  std::optional<bus::AmqpConnection> connection;
+  std::chrono::milliseconds backoff{250};
+  auto next_sweep = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    if (!connection || !connection->open()) {
+      auto c = bus::AmqpConnection::connect(context_.broker());
+      Status ready = c ? bus::declare(*c, bus::gatewayTopology(context_.retry_delays)) : Status(c.error());
+      if (ready) ready = declareParticipants(*c, activeParticipants(context_.pool));
+      if (!ready) {
+        connection.reset();
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(5));
+        continue;
+      }
+      connection.emplace(std::move(c).value());
+      backoff = std::chrono::milliseconds(250);
+    }
+    if (std::chrono::steady_clock::now() >= next_sweep) {
+      (void)sweepStuckDeliveries();
+      next_sweep = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    }
+    auto n = relayOnce(*connection);
+    if (!n) {
+      log::warn("outbox relay: batch not published, will retry", {{"error", n.error().message}});
+      connection.reset();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      continue;
+    }
+    if (*n < kRelayBatch) std::this_thread::sleep_for(std::chrono::milliseconds(*n == 0 ? 50 : 5));
+  }
+}
+
+void Exchange::start() {
+  if (started_) return;
+  started_ = true;
+  stopping_ = false;
+  relay_ = std::thread([this] { relayLoop(); });
+
+  auto broker = context_.broker();
+  auto setup = [this](bus::AmqpConnection& c) -> Status {
+    if (auto s = bus::declare(c, bus::gatewayTopology(context_.retry_delays)); !s) return s;
+    return declareParticipants(c, activeParticipants(context_.pool));
+  };
+  const auto prefetch = static_cast<std::uint16_t>(context_.config.delivery.prefetch);
+  for (int i = 0; i < context_.config.gateway.workers; ++i) {
+    consumers_.push_back(std::make_unique<QueueConsumer>(
+        "routing", broker, setup, [] { return std::vector<std::string>{bus::names::kRoutingQueue}; },
+        [this](const bus::Delivery& d) { return route(jsonField(d.body, "case_id")); }, prefetch));
+    consumers_.push_back(std::make_unique<QueueConsumer>(
+        "delivery", broker, setup,
+        [this] {
+          std::vector<std::string> queues;
+          for (const auto& org : activeParticipants(context_.pool)) queues.push_back(bus::deliveryQueueName(org));
+          return queues;
+        },
+        [this](const bus::Delivery& d) { return deliver(jsonField(d.body, "msg_id")); }, prefetch));
+  }
+  for (auto& c : consumers_) c->start();
+
+  // Inbound: every adapter that has endpoints starts taking packages for them.
+  auto db = context_.pool.acquire();
+  if (db) {
+    auto r = (*db)->exec(
+        "SELECT e.org_id, e.adapter, e.settings::text FROM endpoint e JOIN participant p ON p.org_id = e.org_id "
+        "WHERE e.active AND p.status <> 'retired' ORDER BY e.adapter, e.org_id",
+        {});
+    std::map<std::string, std::vector<adapters::Endpoint>> by_adapter;
+    for (int i = 0; r && i < r->rows(); ++i) {
+      adapters::Endpoint e{std::string(r->get(i, 0)), std::string(r->get(i, 1)), {}};
+      boost::system::error_code ec;
+      auto v = json::parse(r->get(i, 2), ec);
+      if (!ec && v.is_object()) {
+        for (const auto& kv : v.as_object()) {
+          if (kv.value().is_string()) e.settings[std::string(kv.key())] = std::string(kv.value().as_string());
+        }
+      }
+      by_adapter[e.adapter].push_back(std::move(e));
+    }
+    for (auto& [name, endpoints] : by_adapter) {
+      if (auto* a = context_.adapter(name)) {
+        (void)a->startInbound(endpoints, [this](const adapters::InboundPackage& p) { return receive(p); });
+      }
+    }
+  } else {
+    log::warn("inbound adapters not started: database unreachable at start");
+  }
+}
+
+void Exchange::stop() {
+  if (!started_) return;
+  stopping_ = true;
+  for (auto& c : consumers_) c->stop();
+  consumers_.clear();
+  for (const auto& name : std::vector<std::string>{"amqp"}) {
+    if (auto* a = context_.adapter(name)) a->stop();
+  }
+  if (relay_.joinable()) relay_.join();
+  started_ = false;
+}
+
+Status replayMessage(ExchangeContext& context, const std::string& msg_id, const std::string& actor) {
+  auto db = context.pool.acquire();
+  if (!db) return db.error();
+  std::string org;
+  Status done = store::inTransaction(**db, [&]() -> Status {
+    auto m = (*db)->exec(
+        "UPDATE message SET status = 'queued', attempts = 0, updated_at = now() WHERE msg_id::text = $1 AND "
+        "direction = 'out' AND status = 'dead' RETURNING peer_org_id, coalesce(case_id::text, ''), msg_type",
+        {msg_id});
+    if (!m) return m.error();
+    if (m->rows() == 0) {
+      return Error{ErrorKind::NotFound, "message.not_dead", "no dead outbound message " + msg_id};
+    }
+    org = std::string(m->get(0, 0));
+    std::string case_id(m->get(0, 1));
+    if (!case_id.empty() && m->getInt(0, 2) == 1) {
+      auto c = (*db)->exec(
+          "UPDATE cases SET status = 'routed', updated_at = now() WHERE id::text = $1 AND status = 'delivery_failed' "
+          "RETURNING 1",
+          {case_id});
+      if (!c) return c.error();
+      if (c->rows() > 0) {
+        if (auto s = recordEvent(**db, case_id, actor, "delivery_replayed", "delivery_failed", "routed",
+                                 json::serialize(json::object{{"msg_id", msg_id}}));
+            !s) {
+          return s;
+        }
+      }
+    }
+    return enqueueOutbox(**db, bus::names::kDelivery, org, msg_id, json::serialize(json::object{{"msg_id", msg_id}}));
+  });
+  if (!done) return done;
+  // Take its entry out of the dead-letter queue: a person has dealt with it.
+  auto c = bus::AmqpConnection::connect(context.broker());
+  if (!c) return {};
+  std::vector<std::uint64_t> others;
+  for (int i = 0; i < 10000; ++i) {
+    auto d = c->get(bus::names::kDeadQueue);
+    if (!d || !d->has_value()) break;
+    if ((*d)->message_id == msg_id) {
+      (void)c->ack((*d)->tag);
+    } else {
+      others.push_back((*d)->tag);
+    }
+  }
+  for (auto tag : others) (void)c->nack(tag, true);
+  return {};
+}
+
+}  // namespace vkhid::flows

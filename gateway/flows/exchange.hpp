@@ -1,0 +1,107 @@
+// The exchange core (DESIGN §2, §7): intake -> register -> route -> signed package -> delivery ->
+// receipts -> answer. Every state change and the event it announces commit together (outbox); every
+// consumer is idempotent by id, so a crash at any line leaves a state the restart completes.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/adapter.hpp"
+#include "gateway/app/config.hpp"
+#include "gateway/crypto/signer.hpp"
+#include "gateway/flows/queue_consumer.hpp"
+#include "gateway/sev/builders.hpp"
+#include "gateway/store/pg_pool.hpp"
+
+namespace vkhid::flows {
+
+// What every flow needs. Owned by Exchange; shared read-only with the flows' threads.
+class ExchangeContext {
+ public:
+  ExchangeContext(const app::Config& config, store::PgPool& pool, const crypto::Signer& signer);
+
+  const app::Config& config;
+  store::PgPool& pool;
+  const crypto::Signer& signer;
+  sev::Party2 ucc;                      // who we are in every envelope
+  std::vector<long long> retry_delays;  // ms
+
+  bus::AmqpSettings broker() const;
+  adapters::AdapterContext adapterContext() const;
+  // The adapter instance for a name (made once, shared); nullptr for an unknown name.
+  adapters::Adapter* adapter(const std::string& name);
+
+ private:
+  adapters::AdapterRegistry registry_;
+  std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<adapters::Adapter>> adapters_;
+};
+
+// ---- intake ----
+
+struct IntakeReply {
+  int status = 201;      // 201 created, 200 repeat of an earlier request, 409, 422, 503
+  std::string body;      // JSON (problem+json when status >= 400)
+  std::string location;  // /api/v1/cases/<id> on success
+  bool problem = false;
+};
+
+class Intake {
+ public:
+  explicit Intake(ExchangeContext& context) : context_(context) {}
+
+  // Registers a case from its JSON, once per (client, idempotency key): the same key and body
+  // return the first answer; the same key with another body is refused (409).
+  IntakeReply submit(const std::string& client_id, const std::string& idempotency_key, const std::string& body);
+  // The case's status and history (ids, codes, times; the channel client's own cases only).
+  IntakeReply status(const std::string& client_id, const std::string& case_id);
+  // The participant's answer: the reply package, its attachments and their signature verdicts.
+  IntakeReply answer(const std::string& client_id, const std::string& case_id);
+  // Resolves a bearer token to a client id; nullopt when unknown or revoked.
+  std::optional<std::string> authenticate(const std::string& token, const std::string& role);
+
+ private:
+  ExchangeContext& context_;
+};
+
+// Issues a token for a channel client (`vkhid token issue`): returns the token, stores its SHA-256.
+Result<std::string> issueToken(store::PgConnection& db, const std::string& client_id, const std::string& role);
+
+// ---- the running exchange: relay, routing, delivery, inbound ----
+
+class Exchange {
+ public:
+  Exchange(const app::Config& config, store::PgPool& pool, const crypto::Signer& signer);
+  ~Exchange() { stop(); }
+
+  void start();
+  void stop();
+  ExchangeContext& context() { return context_; }
+
+  // Flows, public so tests and the CLI can drive them one step at a time.
+  Disposition route(const std::string& case_id);
+  Disposition deliver(const std::string& msg_id);
+  Status receive(const adapters::InboundPackage& package);
+  // Publishes one batch of the outbox; returns how many rows were published.
+  Result<int> relayOnce(bus::AmqpConnection& connection);
+
+ private:
+  void relayLoop();
+  Status sweepStuckDeliveries();
+
+  ExchangeContext context_;
+  std::vector<std::unique_ptr<QueueConsumer>> consumers_;
+  std::atomic<bool> stopping_{false};
+  std::thread relay_;
+  bool started_ = false;
+};
+
+// `vkhid message replay ID`: a dead delivery goes out again (and leaves the dead-letter queue).
+Status replayMessage(ExchangeContext& context, const std::string& msg_id, const std::string& actor);
+
+}  // namespace vkhid::flows

@@ -1,0 +1,82 @@
+#include "gateway/flows/exchange_store.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <cstdio>
+
+namespace vkhid::flows {
+namespace {
+constexpr char kHex[] = "0123456789abcdef";
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 0;
+}
+}  // namespace
+
+Status enqueueOutbox(store::PgConnection& db, const std::string& exchange, const std::string& routing_key,
+                     const std::string& message_id, std::string_view payload, const std::string& headers_json,
+                     int priority) {
+  auto r = db.exec(
+      "INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
+      "VALUES ($1, $2, $3, $4::bytea, $5::jsonb, $6)",
+      {exchange, routing_key, message_id, byteaHex(payload), headers_json, std::to_string(priority)});
+  return r ? Status() : Status(r.error());
+}
+
+Status recordEvent(store::PgConnection& db, const std::string& case_id, const std::string& actor,
+                   const std::string& event, const std::string& from, const std::string& to,
+                   const std::string& detail_json) {
+  auto r = db.exec(
+      "INSERT INTO case_event (case_id, actor, event, status_from, status_to, detail) "
+      "VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6::jsonb)",
+      {case_id, actor, event, from, to, detail_json});
+  return r ? Status() : Status(r.error());
+}
+
+std::string newUuid() {
+  unsigned char b[16];
+  RAND_bytes(b, sizeof b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  char out[37];
+  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return out;
+}
+
+std::string sha256Hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 0xf];
+  }
+  return out;
+}
+
+std::string byteaHex(std::string_view bytes) {
+  std::string out = "\\x";
+  out.reserve(2 + bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 0xf];
+  }
+  return out;
+}
+
+std::string fromByteaHex(std::string_view text) {
+  if (text.starts_with("\\x")) text.remove_prefix(2);
+  std::string out;
+  out.reserve(text.size() / 2);
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2) {
+    out += static_cast<char>(hexValue(text[i]) * 16 + hexValue(text[i + 1]));
+  }
+  return out;
+}
+
+}  // namespace vkhid::flows

@@ -1,0 +1,29 @@
+// Small helpers every exchange flow uses inside its transactions: the outbox, the case history,
+// identifiers and digests.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "gateway/store/pg.hpp"
+
+namespace vkhid::flows {
+
+// Adds a row to the outbox: published by the relay after this transaction commits.
+Status enqueueOutbox(store::PgConnection& db, const std::string& exchange, const std::string& routing_key,
+                     const std::string& message_id, std::string_view payload, const std::string& headers_json = "{}",
+                     int priority = 0);
+
+// Appends to a case's history. `detail_json` carries ids and codes only.
+Status recordEvent(store::PgConnection& db, const std::string& case_id, const std::string& actor,
+                   const std::string& event, const std::string& from, const std::string& to,
+                   const std::string& detail_json = "{}");
+
+std::string newUuid();
+std::string sha256Hex(std::string_view bytes);
+// bytea for a text parameter: "\x…" hex.
+std::string byteaHex(std::string_view bytes);
+// bytea text output ("\x…") back to bytes.
+std::string fromByteaHex(std::string_view text);
+
+}  // namespace vkhid::flows

@@ -1,0 +1,359 @@
+// Inbound: every package from a participant is identified by its transport, parsed, validated,
+// signature-checked with that participant's trust and policy, de-duplicated by msg_id, matched to its
+// case and applied — with our own receipts queued in the same transaction.
+#include <boost/json.hpp>
+
+#include "gateway/app/logging.hpp"
+#include "gateway/app/metrics.hpp"
+#include "gateway/bus/topology.hpp"
+#include "gateway/crypto/package.hpp"
+#include "gateway/domain/case_status.hpp"
+#include "gateway/domain/time.hpp"
+#include "gateway/flows/exchange.hpp"
+#include "gateway/flows/exchange_store.hpp"
+
+namespace vkhid::flows {
+namespace {
+
+namespace json = boost::json;
+
+struct Peer {
+  std::string org_id, name, sys_id, system;
+  bool require_seal = true;
+  bool accept_unsupported = false;
+  std::string trust_pem;
+};
+
+void countInbound(const std::string& outcome) {
+  app::metrics().counter("vkhid_inbound_total", "Packages received from participants", {{"outcome", outcome}}).inc();
+}
+
+// Seals and queues one of our receipts for a participant's message.
+Status queueReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& peer, const std::string& their_msg_id,
+                    sev::AckType type, const std::string& case_id, std::optional<sev::Rejection> rejection = {}) {
+  std::string msg_id = newUuid();
+  sev::Envelope env{
+      ctx.ucc, {peer.org_id, peer.name, peer.sys_id, peer.system}, msg_id, formatIsoUtc(std::time(nullptr))};
+  auto header = sev::buildReceipt(env, their_msg_id, type, std::nullopt, rejection);
+  auto bytes = crypto::sealedPackage(header, ctx.signer);
+  if (!bytes) return bytes.error();
+  auto r = db.exec(
+      "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
+      "status, error_code) VALUES ($1, 'out', NULLIF($2, '')::uuid, $3, 0, $4, $5::uuid, $6::bytea, $7, 'queued', $8)",
+      {msg_id, case_id, peer.org_id, std::to_string(static_cast<int>(type)), their_msg_id, byteaHex(*bytes),
+       sha256Hex(*bytes), rejection ? std::optional<std::string>(std::to_string(rejection->code)) : std::nullopt});
+  if (!r) return r.error();
+  return enqueueOutbox(db, bus::names::kDelivery, peer.org_id, msg_id,
+                       json::serialize(json::object{{"msg_id", msg_id}}));
+}
+
+sev::Rejection rejectionFor(const Error& e) {
+  auto code = sev::sevErrorOf(e).value_or(sev::SevError::SchemaInvalid);
+  return {static_cast<int>(code), sev::sevErrorInfo(code).errortext};
+}
+
+bool isUuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status Exchange::receive(const adapters::InboundPackage& package) {
+  auto& ctx = context_;
+  auto db = ctx.pool.acquire();
+  if (!db) return db.error();
+
+  // 1. Who sent it, by what the transport vouches for.
+  auto p = (*db)->exec(
+      "SELECT org_id, name, sys_id, system_name, require_seal, accept_unsupported_signatures, trust_pem "
+      "FROM participant WHERE transport_user = $1 AND status IN ('active', 'pending_check', 'suspended')",
+      {package.peer_identity});
+  if (!p) return p.error();
+  if (p->rows() == 0) {
+    countInbound("unknown_sender");
+    log::warn("package from an unknown transport identity dropped", {{"adapter", package.adapter}});
+    return {};
+  }
+  Peer peer{std::string(p->get(0, 0)), std::string(p->get(0, 1)), std::string(p->get(0, 2)), std::string(p->get(0, 3)),
+            p->get(0, 4) == "t",       p->get(0, 5) == "t",       std::string(p->get(0, 6))};
+
+  // 2. Parse, validate, verify: nothing reads the package before this.
+  crypto::TrustStore trust;
+  if (!peer.trust_pem.empty()) (void)trust.addPem(peer.trust_pem);
+  crypto::VerifyOptions options;
+  options.require_seal = peer.require_seal;
+  options.allow_unsupported = peer.accept_unsupported;
+  auto report = crypto::verifyPackage(package.bytes, trust, options);
+  const std::string sha = sha256Hex(package.bytes);
+
+  if (!report.header) {
+    // Unreadable: kept as evidence under an id of our own; there is no msg_id to answer.
+    auto r = (*db)->exec(
+        "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, error_code, last_error) "
+        "VALUES ($1, 'in', $2, -1, $3::bytea, $4, 'rejected', $5, $6)",
+        {newUuid(), peer.org_id, byteaHex(package.bytes), sha,
+         std::to_string(static_cast<int>(sev::sevErrorOf(report.findings.front()).value_or(sev::SevError::Malformed))),
+         report.findings.front().message});
+    countInbound("unreadable");
+    return r ? Status() : Status(r.error());
+  }
+  const sev::Header& h = *report.header;
+  if (!isUuid(h.msg_id)) {
+    report.findings.push_back(sev::sevError(sev::SevError::BadHeaderAttribute, "msg_id must be a UUID"));
+  }
+  if (h.from_org_id != peer.org_id) {
+    report.findings.push_back(sev::sevError(sev::SevError::SignerNotSender,
+                                            "from_org_id " + h.from_org_id + " is not the connected participant"));
+  }
+  if (h.to_org_id != ctx.ucc.org_id) {
+    report.findings.push_back(sev::sevError(sev::SevError::UnknownRecipient, "to_org_id " + h.to_org_id));
+  }
+  const bool answer_always = h.msg_acknow.value_or(0) == 2;
+  const bool answer_errors = h.msg_acknow.value_or(0) >= 1;
+
+  std::string outcome;
+  Status done = store::inTransaction(**db, [&]() -> Status {
+    // 3. Seen before? Same bytes: the same receipts again. Other bytes under the same id: refused.
+    if (isUuid(h.msg_id)) {
+      auto seen = (*db)->exec("SELECT sha256 FROM message WHERE msg_id = $1::uuid", {h.msg_id});
+      if (!seen) return seen.error();
+      if (seen->rows() > 0) {
+        if (seen->get(0, 0) == sha) {
+          outcome = "duplicate";
+          auto again = (*db)->exec(
+              "UPDATE message SET status = 'queued', updated_at = now() WHERE direction = 'out' AND ref_msg_id = "
+              "$1::uuid "
+              "AND status IN ('sent', 'dead') RETURNING msg_id::text",
+              {h.msg_id});
+          if (!again) return again.error();
+          for (int i = 0; i < again->rows(); ++i) {
+            std::string id(again->get(i, 0));
+            if (auto s = enqueueOutbox(**db, bus::names::kDelivery, peer.org_id, id,
+                                       json::serialize(json::object{{"msg_id", id}}));
+                !s) {
+              return s;
+            }
+          }
+          return {};
+        }
+        outcome = "conflicting_duplicate";
+        if (!answer_errors) return {};
+        return queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Rejected, "",
+                            rejectionFor(sev::sevError(sev::SevError::DuplicateMsgIdDifferentContent, "")));
+      }
+    }
+
+    // 4. Refused: recorded with its reason, the case untouched, a rejection receipt when asked.
+    std::string seal = crypto::signatureStateName(report.seal.state);
+    if (!report.ok()) {
+      outcome = "rejected";
+      const Error& first = report.findings.front();
+      auto r = (*db)->exec(
+          "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, ack_type, bytes, sha256, status, "
+          "seal_verdict, "
+          "error_code, last_error) VALUES ($1, 'in', $2, $3, $4, $5::bytea, $6, 'rejected', $7, $8, $9)",
+          {isUuid(h.msg_id) ? h.msg_id : newUuid(), peer.org_id, std::to_string(h.msg_type),
+           h.acknowledgement ? std::optional<std::string>(std::to_string(h.acknowledgement->ack_type)) : std::nullopt,
+           byteaHex(package.bytes), sha, seal, std::to_string(static_cast<int>(rejectionFor(first).code)),
+           first.message});
+      if (!r) return r.error();
+      if (!answer_errors || !isUuid(h.msg_id)) return {};
+      return queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Rejected, "", rejectionFor(first));
+    }
+
+    // 5. Apply.
+    std::string case_id, ref_msg_id, kind_of_effect;
+    std::optional<Error> mismatch;
+    if (h.msg_type == 0 && h.acknowledgement) {
+      const auto& ack = *h.acknowledgement;
+      ref_msg_id = ack.msg_id;
+      auto ours = (*db)->exec(
+          "SELECT coalesce(case_id::text, ''), msg_type FROM message WHERE msg_id::text = lower($1) AND direction = "
+          "'out' "
+          "AND peer_org_id = $2",
+          {ack.msg_id, peer.org_id});
+      if (!ours) return ours.error();
+      if (ours->rows() == 0) {
+        mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "Acknowledgement msg_id " + ack.msg_id);
+      } else {
+        case_id = std::string(ours->get(0, 0));
+        kind_of_effect = "receipt";
+        if (ours->getInt(0, 1) == 1 && !case_id.empty()) {
+          auto c = (*db)->exec("SELECT status FROM cases WHERE id::text = $1 FOR UPDATE", {case_id});
+          if (!c) return c.error();
+          std::string from(c->get(0, 0));
+          auto to =
+              domain::afterReceipt(domain::caseStatusFromName(from).value_or(domain::CaseStatus::Sent), ack.ack_type);
+          std::string to_name = domain::caseStatusName(to);
+          std::optional<std::string> reg_no, reg_date, rej_code, rej_text;
+          if (ack.ack_type == 3 && ack.reg_number) {
+            reg_no = ack.reg_number->value;
+            reg_date = ack.reg_number->regdate;
+          }
+          if (ack.ack_type == 4 && !ack.results.empty()) {
+            rej_code = std::to_string(ack.results.front().errorcode);
+            rej_text = ack.results.front().errortext;
+          }
+          auto u = (*db)->exec(
+              "UPDATE cases SET status = $2, participant_reg_number = coalesce($3, participant_reg_number), "
+              "participant_reg_date = coalesce($4::date, participant_reg_date), rejection_code = coalesce($5::int, "
+              "rejection_code), rejection_text = coalesce($6, rejection_text), updated_at = now() WHERE id::text = $1",
+              {case_id, to_name, reg_no, reg_date, rej_code, rej_text});
+          if (!u) return u.error();
+          json::object detail{{"msg_id", h.msg_id}, {"ack_type", ack.ack_type}};
+          if (reg_no) detail["participant_reg_number"] = *reg_no;
+          if (rej_code) detail["error_code"] = std::stoi(*rej_code);
+          if (auto s = recordEvent(**db, case_id, "participant:" + peer.org_id,
+                                   "receipt_" + std::to_string(ack.ack_type), from, to_name, json::serialize(detail));
+              !s) {
+            return s;
+          }
+        }
+      }
+    } else if (h.msg_type == 0 && h.expansion && h.expansion->notice) {
+      const auto& n = *h.expansion->notice;
+      ref_msg_id = n.ref_msg_id.value_or("");
+      auto c = (*db)->exec("SELECT status FROM cases WHERE id::text = $1 AND participant_org_id = $2 FOR UPDATE",
+                           {n.case_id, peer.org_id});
+      if (!c) return c.error();
+      if (c->rows() == 0) {
+        mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "notice for case " + n.case_id);
+      } else {
+        case_id = n.case_id;
+        kind_of_effect = "notice";
+        std::string from(c->get(0, 0));
+        if (n.kind == "forwarding") {
+          std::string competent = n.competent_org_id.value_or("");
+          auto target = (*db)->exec("SELECT 1 FROM participant WHERE org_id = $1 AND status = 'active'", {competent});
+          if (!target) return target.error();
+          bool known = target->rows() > 0 && competent != peer.org_id;
+          auto u = (*db)->exec(
+              "UPDATE cases SET status = 'forwarded', addressee_org_id = NULLIF($2, ''), participant_org_id = NULL, "
+              "participant_reg_number = NULL, participant_reg_date = NULL, updated_at = now() WHERE id::text = $1",
+              {case_id, known ? competent : std::string()});
+          if (!u) return u.error();
+          json::object detail{{"msg_id", h.msg_id}, {"from_participant", peer.org_id}, {"competent_org_id", competent}};
+          if (auto s = recordEvent(**db, case_id, "participant:" + peer.org_id, "forwarded", from, "forwarded",
+                                   json::serialize(detail));
+              !s) {
+            return s;
+          }
+          json::object event{{"case_id", case_id}};
+          if (auto s = enqueueOutbox(**db, bus::names::kNotifications, "applicant.forwarded", case_id + ":forwarded",
+                                     json::serialize(event));
+              !s) {
+            return s;
+          }
+          // A participant is re-routed to; anyone else means a person decides.
+          if (auto s = enqueueOutbox(**db, bus::names::kEvents, known ? "case.forwarded" : "case.unrouted",
+                                     case_id + ":" + h.msg_id, json::serialize(event));
+              !s) {
+            return s;
+          }
+        } else {
+          json::object detail{{"msg_id", h.msg_id}, {"new_due", n.new_due.value_or("")}};
+          if (auto s = recordEvent(**db, case_id, "participant:" + peer.org_id, "extension_requested", from, from,
+                                   json::serialize(detail));
+              !s) {
+            return s;
+          }
+        }
+      }
+    } else if (h.msg_type == 3 && h.document) {
+      std::string referred_number;
+      for (const auto& a : h.document->addressees) {
+        for (const auto& r : a.referred) {
+          if (const auto* reg = std::get_if<sev::RegNumber>(&r.number)) referred_number = reg->value;
+        }
+      }
+      auto c =
+          (*db)->exec("SELECT id::text, status FROM cases WHERE ucc_number = $1 AND participant_org_id = $2 FOR UPDATE",
+                      {referred_number, peer.org_id});
+      if (!c) return c.error();
+      if (c->rows() == 0) {
+        mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "Referred RegNumber " + referred_number);
+      } else {
+        case_id = std::string(c->get(0, 0));
+        kind_of_effect = "answer";
+        std::string from(c->get(0, 1));
+        auto to = domain::afterAnswer(domain::caseStatusFromName(from).value_or(domain::CaseStatus::Sent));
+        std::string to_name = domain::caseStatusName(to);
+        auto u = (*db)->exec(
+            "UPDATE cases SET status = $2, answer_msg_id = $3::uuid, updated_at = now() WHERE id::text = $1",
+            {case_id, to_name, h.msg_id});
+        if (!u) return u.error();
+        json::object detail{{"msg_id", h.msg_id}, {"participant_reg_number", h.document->reg_number.value}};
+        if (auto s = recordEvent(**db, case_id, "participant:" + peer.org_id, "answered", from, "answered",
+                                 json::serialize(detail));
+            !s) {
+          return s;
+        }
+        if (to_name == "closed") {
+          if (auto s = recordEvent(**db, case_id, "gateway", "closed", "answered", "closed"); !s) return s;
+        }
+        if (auto s = enqueueOutbox(**db, bus::names::kNotifications, "applicant.answered", case_id + ":answered",
+                                   json::serialize(json::object{{"case_id", case_id}}));
+            !s) {
+          return s;
+        }
+      }
+    } else {
+      mismatch = sev::sevError(sev::SevError::ZoneNotAllowed,
+                               "msg_type " + std::to_string(h.msg_type) + " is not taken from this participant");
+    }
+
+    if (mismatch) {
+      outcome = "rejected";
+      auto r = (*db)->exec(
+          "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, seal_verdict, "
+          "error_code, "
+          "last_error) VALUES ($1::uuid, 'in', $2, $3, $4::bytea, $5, 'rejected', $6, $7, $8)",
+          {h.msg_id, peer.org_id, std::to_string(h.msg_type), byteaHex(package.bytes), sha, seal,
+           std::to_string(rejectionFor(*mismatch).code), mismatch->message});
+      if (!r) return r.error();
+      if (!answer_errors) return {};
+      return queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Rejected, "", rejectionFor(*mismatch));
+    }
+
+    outcome = kind_of_effect;
+    auto ins = (*db)->exec(
+        "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
+        "status, seal_verdict) VALUES ($1::uuid, 'in', NULLIF($2, '')::uuid, $3, $4, $5, "
+        "CASE WHEN $6 ~* '^[0-9a-f-]{36}$' THEN $6::uuid END, $7::bytea, $8, 'applied', $9)",
+        {h.msg_id, case_id, peer.org_id, std::to_string(h.msg_type),
+         h.acknowledgement ? std::optional<std::string>(std::to_string(h.acknowledgement->ack_type)) : std::nullopt,
+         ref_msg_id, byteaHex(package.bytes), sha, seal});
+    if (!ins) return ins.error();
+    if (h.acknowledgement) {
+      const auto& ack = *h.acknowledgement;
+      auto rr = (*db)->exec(
+          "INSERT INTO receipt (receipt_msg_id, msg_id, ack_type, reg_number, reg_date, error_code, error_text) "
+          "VALUES ($1::uuid, lower($2)::uuid, $3, $4, $5::date, $6, $7)",
+          {h.msg_id, ack.msg_id, std::to_string(ack.ack_type),
+           ack.reg_number ? std::optional<std::string>(ack.reg_number->value) : std::nullopt,
+           ack.reg_number ? std::optional<std::string>(ack.reg_number->regdate) : std::nullopt,
+           ack.results.empty() ? std::nullopt
+                               : std::optional<std::string>(std::to_string(ack.results.front().errorcode)),
+           ack.results.empty() ? std::nullopt : std::optional<std::string>(ack.results.front().errortext)});
+      if (!rr) return rr.error();
+    }
+    if (!answer_always) return {};
+    if (auto s = queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Delivered, case_id); !s) return s;
+    if (h.msg_type == 0) return {};
+    return queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Accepted, case_id);
+  });
+  if (!done) {
+    log::warn("inbound package not handled, the transport keeps it",
+              {{"participant", peer.org_id}, {"error", done.error().message}});
+    return done;
+  }
+  countInbound(outcome);
+  return {};
+}
+
+}  // namespace vkhid::flows

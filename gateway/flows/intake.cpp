@@ -1,0 +1,226 @@
+// Intake: a channel client's case becomes a registered case, in one transaction with its history and
+// the event that sends it on to routing.
+#include <openssl/rand.h>
+#include <boost/json.hpp>
+
+#include "gateway/app/logging.hpp"
+#include "gateway/app/metrics.hpp"
+#include "gateway/bus/topology.hpp"
+#include "gateway/crypto/package.hpp"
+#include "gateway/domain/base64.hpp"
+#include "gateway/flows/case_json.hpp"
+#include "gateway/flows/exchange.hpp"
+#include "gateway/flows/exchange_store.hpp"
+#include "gateway/sev/codec.hpp"
+
+namespace vkhid::flows {
+namespace {
+
+namespace json = boost::json;
+
+IntakeReply problem(int status, const std::string& title, const std::string& detail, json::array errors = {}) {
+  json::object o{{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
+  if (!errors.empty()) o["errors"] = std::move(errors);
+  return {status, json::serialize(o), {}, true};
+}
+
+// A tracking code for the applicant: 80 random bits in Crockford base32, XXXX-XXXX-XXXX-XXXX.
+std::string trackingCode() {
+  static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  unsigned char b[10];
+  RAND_bytes(b, sizeof b);
+  std::string out;
+  unsigned long long acc = 0;
+  int bits = 0;
+  for (unsigned char c : b) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += kAlphabet[(acc >> bits) & 31];
+      if (out.size() % 5 == 4 && out.size() < 19) out += '-';
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+IntakeReply Intake::submit(const std::string& client_id, const std::string& idempotency_key, const std::string& body) {
+  auto& m = app::metrics();
+  flows::CaseLimits limits;
+  limits.max_attachments = static_cast<std::size_t>(context_.config.intake.max_attachments);
+  auto parsed = flows::parseCaseJson(body, limits);
+  if (!parsed.errors.empty()) {
+    json::array errors;
+    for (const auto& e : parsed.errors) errors.push_back(json::object{{"field", e.field}, {"expected", e.expected}});
+    m.counter("vkhid_intake_rejected_total", "Cases refused at intake", {{"reason", "invalid"}}).inc();
+    return problem(422, "Invalid case", "the case has " + std::to_string(parsed.errors.size()) + " wrong field(s)",
+                   std::move(errors));
+  }
+  const domain::Case& c = parsed.value;
+  const std::string request_hash = sha256Hex(body);
+
+  auto db = context_.pool.acquire();
+  if (!db) return problem(503, "Unavailable", "the database is not reachable; try again");
+
+  std::string case_id = newUuid();
+  std::string number, tracking;
+  IntakeReply reply;
+  bool repeat = false;
+  Status done = store::inTransaction(**db, [&]() -> Status {
+    if (!idempotency_key.empty()) {
+      // Serialise requests with the same key, so two concurrent repeats do not both register.
+      auto lock = (*db)->exec("SELECT pg_advisory_xact_lock(hashtext($1))", {client_id + "\n" + idempotency_key});
+      if (!lock) return lock.error();
+      auto earlier = (*db)->exec(
+          "SELECT id, ucc_number, tracking_code, request_sha256 FROM cases WHERE client_id = $1 AND "
+          "idempotency_key = $2",
+          {client_id, idempotency_key});
+      if (!earlier) return earlier.error();
+      if (earlier->rows() > 0) {
+        repeat = true;
+        if (earlier->get(0, 3) != request_hash) {
+          reply = problem(409, "Idempotency key reused", "this Idempotency-Key was used for another request body");
+        } else {
+          case_id = std::string(earlier->get(0, 0));
+          number = std::string(earlier->get(0, 1));
+          tracking = std::string(earlier->get(0, 2));
+        }
+        return {};
+      }
+    }
+    auto n = (*db)->exec(
+        "INSERT INTO ucc_number_counter (year, last) VALUES (extract(year FROM now() AT TIME ZONE 'Europe/Kyiv'), 1) "
+        "ON CONFLICT (year) DO UPDATE SET last = ucc_number_counter.last + 1 RETURNING year, last",
+        {});
+    if (!n) return n.error();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s-%07lld", std::string(n->get(0, 0)).c_str(), n->getInt(0, 1));
+    number = std::string("УКЦ-") + buf;
+    tracking = trackingCode();
+    auto ins = (*db)->exec(
+        "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
+        "received_at, addressee_org_id, body, client_id, idempotency_key, request_sha256) "
+        "VALUES ($1, $2, $3, $4, 'registered', $5, $6, $7, $8, coalesce(NULLIF($9, '')::timestamptz, now()), "
+        "NULLIF($10, ''), $11::jsonb, $12, NULLIF($13, ''), $14)",
+        {case_id, number, tracking, domain::caseKindName(c.kind), c.restricted() ? "true" : "false",
+         c.priority ? "true" : "false", domain::urgencyName(c.urgency), c.channel, c.received_at, c.addressee_org_id,
+         body, client_id, idempotency_key, request_hash});
+    if (!ins) return ins.error();
+    if (auto s = recordEvent(**db, case_id, "client:" + client_id, "registered", "received", "registered",
+                             json::serialize(json::object{{"ucc_number", number}}));
+        !s) {
+      return s;
+    }
+    json::object event{{"case_id", case_id}};
+    return enqueueOutbox(**db, bus::names::kEvents, "case.registered", case_id, json::serialize(event), "{}",
+                         c.priority ? 5 : 0);
+  });
+  if (!done) {
+    log::error("intake failed", {{"code", done.error().code}, {"error", done.error().message}});
+    return problem(503, "Unavailable", "the case could not be registered now; try again");
+  }
+  if (reply.problem) return reply;
+  if (!repeat) {
+    m.counter("vkhid_cases_registered_total", "Cases registered at intake", {{"kind", domain::caseKindName(c.kind)}})
+        .inc();
+    log::info("case registered", {{"case_id", case_id}, {"kind", domain::caseKindName(c.kind)}});
+  }
+  json::object o{{"id", case_id}, {"ucc_number", number}, {"tracking_code", tracking}, {"status", "registered"}};
+  return {repeat ? 200 : 201, json::serialize(o), "/api/v1/cases/" + case_id, false};
+}
+
+IntakeReply Intake::status(const std::string& client_id, const std::string& case_id) {
+  auto db = context_.pool.acquire();
+  if (!db) return problem(503, "Unavailable", "the database is not reachable; try again");
+  auto c = (*db)->exec(
+      "SELECT id, ucc_number, tracking_code, kind, status, participant_org_id, participant_reg_number, "
+      "participant_reg_date, answer_msg_id IS NOT NULL, rejection_code, rejection_text FROM cases "
+      "WHERE id::text = $1 AND client_id = $2",
+      {case_id, client_id});
+  if (!c) return problem(503, "Unavailable", "try again");
+  if (c->rows() == 0) return problem(404, "Not found", "no such case for this client");
+  json::object o{{"id", c->get(0, 0)},   {"ucc_number", c->get(0, 1)}, {"tracking_code", c->get(0, 2)},
+                 {"kind", c->get(0, 3)}, {"status", c->get(0, 4)},     {"answer_available", c->get(0, 8) == "t"}};
+  if (!c->isNull(0, 5)) o["participant_org_id"] = c->get(0, 5);
+  if (!c->isNull(0, 6)) o["participant_reg_number"] = c->get(0, 6);
+  if (!c->isNull(0, 7)) o["participant_reg_date"] = c->get(0, 7);
+  if (!c->isNull(0, 9)) o["rejection"] = json::object{{"code", c->getInt(0, 9)}, {"text", c->get(0, 10)}};
+  auto ev = (*db)->exec(
+      "SELECT at, actor, event, coalesce(status_from, ''), coalesce(status_to, ''), detail::text FROM case_event "
+      "WHERE case_id::text = $1 ORDER BY id",
+      {case_id});
+  json::array history;
+  for (int i = 0; ev && i < ev->rows(); ++i) {
+    history.push_back(json::object{{"at", ev->get(i, 0)},
+                                   {"actor", ev->get(i, 1)},
+                                   {"event", ev->get(i, 2)},
+                                   {"from", ev->get(i, 3)},
+                                   {"to", ev->get(i, 4)},
+                                   {"detail", json::parse(ev->get(i, 5))}});
+  }
+  o["history"] = std::move(history);
+  return {200, json::serialize(o), {}, false};
+}
+
+IntakeReply Intake::answer(const std::string& client_id, const std::string& case_id) {
+  auto db = context_.pool.acquire();
+  if (!db) return problem(503, "Unavailable", "the database is not reachable; try again");
+  auto r = (*db)->exec(
+      "SELECT m.bytes, m.seal_verdict, m.msg_id FROM cases c JOIN message m ON m.msg_id = c.answer_msg_id "
+      "WHERE c.id::text = $1 AND c.client_id = $2",
+      {case_id, client_id});
+  if (!r) return problem(503, "Unavailable", "try again");
+  if (r->rows() == 0) return problem(404, "No answer", "no such case, or no answer yet");
+  std::string bytes = fromByteaHex(r->get(0, 0));
+  auto header = sev::parsePackage(bytes);
+  if (!header) return problem(500, "Stored answer unreadable", header.error().message);
+  json::array attachments;
+  for (const auto* t : crypto::allTransfers(*header)) {
+    std::string verdict = "missing";
+    if (header->expansion) {
+      for (const auto& s : header->expansion->sign_infos) {
+        if (s.doc_transfer_idnumber == t->idnumber) verdict = "present";
+      }
+    }
+    attachments.push_back(json::object{{"idnumber", t->idnumber},
+                                       {"file_name", t->description},
+                                       {"type", t->type},
+                                       {"size", t->content.size()},
+                                       {"content_base64", base64Encode(t->content)},
+                                       {"signature", verdict}});
+  }
+  json::object o{{"case_id", case_id},
+                 {"msg_id", r->get(0, 2)},
+                 {"seal", r->get(0, 1)},
+                 {"reg_number", header->document ? header->document->reg_number.value : ""},
+                 {"reg_date", header->document ? header->document->reg_number.regdate : ""},
+                 {"attachments", std::move(attachments)},
+                 {"package_base64", base64Encode(bytes)}};
+  return {200, json::serialize(o), {}, false};
+}
+
+std::optional<std::string> Intake::authenticate(const std::string& token, const std::string& role) {
+  if (token.empty()) return std::nullopt;
+  auto db = context_.pool.acquire();
+  if (!db) return std::nullopt;
+  auto r = (*db)->exec("SELECT id FROM api_client WHERE token_sha256 = $1 AND role = $2 AND revoked_at IS NULL",
+                       {sha256Hex(token), role});
+  if (!r || r->rows() == 0) return std::nullopt;
+  return std::string(r->get(0, 0));
+}
+
+Result<std::string> issueToken(store::PgConnection& db, const std::string& client_id, const std::string& role) {
+  unsigned char b[32];
+  RAND_bytes(b, sizeof b);
+  std::string token = "vkh_" + sha256Hex(std::string_view(reinterpret_cast<char*>(b), sizeof b)).substr(0, 40);
+  auto r = db.exec(
+      "INSERT INTO api_client (id, role, token_sha256) VALUES ($1, $2, $3) "
+      "ON CONFLICT (id) DO UPDATE SET role = excluded.role, token_sha256 = excluded.token_sha256, revoked_at = NULL",
+      {client_id, role, sha256Hex(token)});
+  if (!r) return r.error();
+  return token;
+}
+
+}  // namespace vkhid::flows

@@ -1,0 +1,50 @@
+// A thread that consumes RabbitMQ queues with manual acks and hands each delivery to a handler,
+// reconnecting with backoff when the broker goes away. Delivery is at least once: handlers must be
+// idempotent (they are: every effect is keyed by an id in the database).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gateway/bus/amqp.hpp"
+
+namespace vkhid::flows {
+
+enum class Disposition {
+  Ack,      // handled (the database committed), or nothing to do
+  Requeue,  // not handled now (database away): offer it again
+};
+
+class QueueConsumer {
+ public:
+  using Handler = std::function<Disposition(const bus::Delivery&)>;
+  using Setup = std::function<Status(bus::AmqpConnection&)>;    // declares what the queues need
+  using QueueList = std::function<std::vector<std::string>()>;  // re-read every `refresh`
+
+  QueueConsumer(std::string name, bus::AmqpSettings settings, Setup setup, QueueList queues, Handler handler,
+                std::uint16_t prefetch, std::chrono::milliseconds refresh = std::chrono::seconds(10));
+  ~QueueConsumer() { stop(); }
+  QueueConsumer(const QueueConsumer&) = delete;
+  QueueConsumer& operator=(const QueueConsumer&) = delete;
+
+  void start();
+  void stop();
+
+ private:
+  void run();
+
+  std::string name_;
+  bus::AmqpSettings settings_;
+  Setup setup_;
+  QueueList queues_;
+  Handler handler_;
+  std::uint16_t prefetch_;
+  std::chrono::milliseconds refresh_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace vkhid::flows

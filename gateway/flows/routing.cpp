@@ -1,0 +1,113 @@
+// Routing and packaging: a registered case goes to the participant its rules name, as a signed and
+// sealed SEV OVV package stored byte for byte, queued for delivery — all in one transaction.
+#include <boost/json.hpp>
+
+#include "gateway/app/logging.hpp"
+#include "gateway/app/metrics.hpp"
+#include "gateway/bus/topology.hpp"
+#include "gateway/crypto/package.hpp"
+#include "gateway/domain/time.hpp"
+#include "gateway/flows/case_json.hpp"
+#include "gateway/flows/exchange.hpp"
+#include "gateway/flows/exchange_store.hpp"
+
+namespace vkhid::flows {
+
+Disposition Exchange::route(const std::string& case_id) {
+  auto& ctx = context_;
+  auto db = ctx.pool.acquire();
+  if (!db) return Disposition::Requeue;
+  std::string outcome;
+  Status done = store::inTransaction(**db, [&]() -> Status {
+    auto c = (*db)->exec(
+        "SELECT status, kind, body::text, ucc_number, to_char(registered_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD'), "
+        "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(addressee_org_id, ''), "
+        "priority, coalesce(body->'classification'->>'topic', '') FROM cases WHERE id = $1 FOR UPDATE",
+        {case_id});
+    if (!c) return c.error();
+    if (c->rows() == 0) {
+      outcome = "unknown case";
+      return {};
+    }
+    std::string status(c->get(0, 0));
+    if (status != "registered" && status != "forwarded") {
+      outcome = "already " + status;  // a repeated event: the first one did the work
+      return {};
+    }
+    std::string kind(c->get(0, 1)), addressee(c->get(0, 6)), topic(c->get(0, 8));
+    auto rule = (*db)->exec(
+        "SELECT r.target_org_id FROM routing_rule r JOIN participant p ON p.org_id = r.target_org_id "
+        "WHERE r.active AND p.status = 'active' AND $1 = ANY (p.kinds) "
+        "AND (r.kind IS NULL OR r.kind = $1) AND (r.topic IS NULL OR r.topic = $2) "
+        "AND (r.addressee_org_id IS NULL OR r.addressee_org_id = $3) "
+        "ORDER BY r.priority, r.id LIMIT 1",
+        {kind, topic, addressee});
+    if (!rule) return rule.error();
+    std::string target = rule->rows() > 0 ? std::string(rule->get(0, 0)) : "";
+    if (status == "forwarded" && !addressee.empty()) target.clear();  // the competent body named by the forwarder
+    if (target.empty() && !addressee.empty()) {
+      // No rule, but the channel named an active participant that takes this kind: send it there.
+      auto direct =
+          (*db)->exec("SELECT org_id FROM participant WHERE org_id = $1 AND status = 'active' AND $2 = ANY (kinds)",
+                      {addressee, kind});
+      if (!direct) return direct.error();
+      if (direct->rows() > 0) target = addressee;
+    }
+    if (target.empty()) {
+      outcome = "unrouted";
+      if (auto s = recordEvent(**db, case_id, "gateway", "unrouted", status, status); !s) return s;
+      return enqueueOutbox(**db, bus::names::kEvents, "case.unrouted", case_id,
+                           boost::json::serialize(boost::json::object{{"case_id", case_id}}));
+    }
+
+    auto p = (*db)->exec("SELECT name, sys_id, system_name FROM participant WHERE org_id = $1", {target});
+    if (!p) return p.error();
+    auto parsed = flows::parseCaseJson(c->get(0, 2));
+    domain::Case kase = std::move(parsed.value);
+    kase.id = case_id;
+    kase.ucc_number = std::string(c->get(0, 3));
+    kase.registered_on = std::string(c->get(0, 4));
+    kase.received_at = std::string(c->get(0, 5));
+    kase.addressee_org_id = target;
+
+    std::string msg_id = newUuid();
+    sev::Envelope env{ctx.ucc,
+                      {target, std::string(p->get(0, 0)), std::string(p->get(0, 1)), std::string(p->get(0, 2))},
+                      msg_id,
+                      formatIsoUtc(std::time(nullptr))};
+    auto header = sev::buildAppealPackage(kase, env);
+    if (auto s = crypto::signAttachments(header, ctx.signer); !s) return s;
+    auto bytes = crypto::sealedPackage(header, ctx.signer);
+    if (!bytes) return bytes.error();
+
+    auto ins = (*db)->exec(
+        "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, bytes, sha256, status) "
+        "VALUES ($1, 'out', $2, $3, 1, $4::bytea, $5, 'queued')",
+        {msg_id, case_id, target, byteaHex(*bytes), sha256Hex(*bytes)});
+    if (!ins) return ins.error();
+    auto upd =
+        (*db)->exec("UPDATE cases SET status = 'routed', participant_org_id = $2, updated_at = now() WHERE id = $1",
+                    {case_id, target});
+    if (!upd) return upd.error();
+    if (auto s = recordEvent(**db, case_id, "gateway", "routed", status, "routed",
+                             boost::json::serialize(boost::json::object{{"participant", target}, {"msg_id", msg_id}}));
+        !s) {
+      return s;
+    }
+    outcome = "routed";
+    return enqueueOutbox(**db, bus::names::kDelivery, target, msg_id,
+                         boost::json::serialize(boost::json::object{{"msg_id", msg_id}}), "{}",
+                         c->get(0, 7) == "t" ? 5 : 0);
+  });
+  if (!done) {
+    log::warn("routing failed, will retry", {{"case_id", case_id}, {"error", done.error().message}});
+    return Disposition::Requeue;
+  }
+  app::metrics()
+      .counter("vkhid_routing_total", "Routing decisions",
+               {{"outcome", outcome.starts_with("already") ? "repeat" : outcome}})
+      .inc();
+  return Disposition::Ack;
+}
+
+}  // namespace vkhid::flows
