@@ -159,9 +159,9 @@ class Simulator {
     auto bytes = crypto::sealedPackage(h, signer_);
     std::string out = bytes ? *bytes : std::string();
     if (o_.bad_seal) {
-      // Change one byte of a header attribute after sealing: the seal no longer holds.
-      auto at = out.find("from_system=\"");
-      if (at != std::string::npos) out[at + 13] = out[at + 13] == 'X' ? 'Y' : 'X';
+      // Change one (ASCII) byte of a header attribute after sealing: still valid XML, but the seal fails.
+      auto at = out.find("from_sys_id=\"sim-");
+      if (at != std::string::npos) out[at + 13] = 'S';
     }
     return out;
   }

@@ -77,7 +77,11 @@ struct HttpReply {
   int status = 0;  // 0 = no connection
   std::string body;
   std::string content_type;
+  std::string location;
 };
 HttpReply httpGet(const std::string& host, unsigned short port, const std::string& target);
+HttpReply httpRequest(const std::string& method, const std::string& host, unsigned short port,
+                      const std::string& target, const std::map<std::string, std::string>& headers,
+                      const std::string& body);
 
 }  // namespace vkhid::testing

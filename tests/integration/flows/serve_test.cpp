@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/pki.hpp"
 #include "tests/support/test_env.hpp"
 
 using namespace vkhid::testing;
@@ -28,7 +29,10 @@ struct Gateway {
                                            {"VKHID_GATEWAY_INSTANCE", "test-" + std::to_string(admin_port)},
                                            {"VKHID_GATEWAY_HEALTH_INTERVAL_MS", "200"},
                                            {"VKHID_BROKER_RECONNECT_MAX_S", "1"},
-                                           {"VKHID_GATEWAY_SHUTDOWN_TIMEOUT_S", "10"}},
+                                           {"VKHID_GATEWAY_SHUTDOWN_TIMEOUT_S", "10"},
+                                           {"VKHID_INTAKE_LISTEN", "127.0.0.1:" + std::to_string(freePort())},
+                                           {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
+                                           {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"}},
         log);
   }
   HttpReply readyz() const { return httpGet("127.0.0.1", admin_port, "/readyz"); }

@@ -1,0 +1,237 @@
+// The exchange core end to end, against the real PostgreSQL and RabbitMQ, real gateway processes and
+// the participant simulator speaking SEV OVV over AMQP.
+#define BOOST_TEST_MODULE integration_exchange
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <csignal>
+#include <thread>
+
+#include "gateway/bus/amqp.hpp"
+#include "tests/support/exchange_harness.hpp"
+
+using namespace vkhid::testing;
+using namespace std::chrono_literals;
+namespace utf = boost::unit_test;
+
+namespace {
+
+// What the cases and messages look like now: printed when a test gives up waiting.
+std::string histogram(ExchangeHarness& x) {
+  return "cases: " +
+         x.sql("SELECT string_agg(status || '=' || n, ' ') FROM (SELECT status, count(*) n FROM cases GROUP BY 1) s") +
+         "; messages: " +
+         x.sql(
+             "SELECT string_agg(direction || msg_type || ':' || status || '=' || n, ' ') FROM (SELECT direction, "
+             "msg_type, "
+             "status, count(*) n FROM message GROUP BY 1, 2, 3) s") +
+         "; outbox unsent: " + x.sql("SELECT count(*) FROM outbox WHERE sent_at IS NULL") + "; sim: received " +
+         std::to_string(x.simStats()["received"]) + ", registered " + std::to_string(x.simStats()["registered"]);
+}
+
+bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
+
+std::string field(const std::string& json, const char* key) {
+  auto v = boost::json::parse(json);
+  return std::string(v.as_object().at(key).as_string());
+}
+
+// Submits n cases, retrying each with its own Idempotency-Key until the gateway answers.
+std::vector<std::string> submitMany(ExchangeHarness& x, int n, const std::function<int(int)>& gateway_of = {}) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    std::string key = "k-" + std::to_string(i);
+    HttpReply r;
+    bool ok = eventually(
+        [&] {
+          r = x.submit(key, gateway_of ? gateway_of(i) : 0);
+          return r.status == 201 || r.status == 200;
+        },
+        60s, 100ms);
+    BOOST_REQUIRE_MESSAGE(ok, "case " << i << " not accepted: " << r.status << " " << r.body);
+    ids.push_back(field(r.body, "id"));
+  }
+  return ids;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(exchange, *utf::precondition(servicesAreOurs))
+
+BOOST_AUTO_TEST_CASE(exchange_case_reaches_closed_with_answer) {
+  ExchangeHarness x;
+  x.setUp();
+  auto port = x.startGateway();
+  x.startSimulator();
+  auto created = x.submit("first");
+  BOOST_REQUIRE_MESSAGE(created.status == 201, created.body);
+  BOOST_TEST(created.location.starts_with("/api/v1/cases/"));
+  BOOST_TEST(field(created.body, "ucc_number").find("УКЦ-") == 0u);
+  BOOST_TEST(field(created.body, "tracking_code").size() == 19u);
+  std::string id = field(created.body, "id");
+
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
+  auto status =
+      httpRequest("GET", "127.0.0.1", port, "/api/v1/cases/" + id, {{"Authorization", "Bearer " + x.token()}}, "");
+  BOOST_TEST(status.status == 200);
+  BOOST_TEST(field(status.body, "participant_reg_number") == "SIM-" + x.org() + "-1");
+  for (const char* step : {"\"registered\"", "\"routed\"", "\"delivered_to_transport\"", "\"receipt_1\"",
+                           "\"receipt_2\"", "\"receipt_3\"", "\"answered\"", "\"closed\""}) {
+    BOOST_TEST(status.body.find(step) != std::string::npos, "history lacks " << step << ": " << status.body);
+  }
+  auto answer = httpRequest("GET", "127.0.0.1", port, "/api/v1/cases/" + id + "/answer",
+                            {{"Authorization", "Bearer " + x.token()}}, "");
+  BOOST_TEST(answer.status == 200, answer.body);
+  BOOST_TEST(answer.body.find("\"seal\":\"valid\"") != std::string::npos);
+  BOOST_TEST(answer.body.find("\"signature\":\"present\"") != std::string::npos);
+
+  // The same key and body: the first answer again; the same key with another body: refused.
+  auto again = x.submit("first");
+  BOOST_TEST(again.status == 200);
+  BOOST_TEST(field(again.body, "id") == id);
+  auto other = httpRequest(
+      "POST", "127.0.0.1", port, "/api/v1/cases",
+      {{"Authorization", "Bearer " + x.token()}, {"Content-Type", "application/json"}, {"Idempotency-Key", "first"}},
+      R"({"kind":"appeal","applicant":{"anonymous":true},"text":"інше","channel":"web"})");
+  BOOST_TEST(other.status == 409);
+  BOOST_TEST(x.count("SELECT count(*) FROM cases") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(exchange_invalid_case_lists_every_wrong_field) {
+  ExchangeHarness x;
+  x.setUp();
+  auto port = x.startGateway();
+  auto r = httpRequest("POST", "127.0.0.1", port, "/api/v1/cases",
+                       {{"Authorization", "Bearer " + x.token()}, {"Content-Type", "application/json"}},
+                       R"({"kind":"complaint","applicant":{"surname":"Ш"},"channel":7,"extra":1})");
+  BOOST_TEST(r.status == 422);
+  BOOST_TEST(r.content_type == "application/problem+json");
+  for (const char* f : {"/kind", "/applicant/first_name", "/text", "/channel", "/extra"}) {
+    BOOST_TEST(r.body.find(std::string("\"field\":\"") + f + "\"") != std::string::npos, f << " in " << r.body);
+  }
+  auto no_token = httpRequest("POST", "127.0.0.1", port, "/api/v1/cases", {{"Content-Type", "application/json"}}, "{}");
+  BOOST_TEST(no_token.status == 401);
+  BOOST_TEST(x.count("SELECT count(*) FROM cases") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(exchange_duplicates_have_one_effect) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator({"--duplicate"});
+  submitMany(x, 20);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 20, 120s), histogram(x));
+  auto stats = x.simStats();
+  BOOST_TEST(stats["appeals"] == 20);
+  BOOST_TEST(stats["registered"] == 20);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'answered'") == 20);
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'in' AND msg_type = 3") == 20);
+  BOOST_TEST(x.count("SELECT count(*) FROM receipt") == 60);
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1") == 20);
+}
+
+BOOST_AUTO_TEST_CASE(exchange_rejection_marks_case_rejected) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator({"--reject", "132"});
+  auto r = x.submit("r1");
+  BOOST_REQUIRE(r.status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'rejected' AND rejection_code = 132", 1, 60s));
+  BOOST_TEST(x.sql("SELECT rejection_text FROM cases") == "Документ відхилено симулятором");
+}
+
+BOOST_AUTO_TEST_CASE(exchange_bad_seal_is_refused_and_the_case_unchanged) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator({"--bad-seal"});
+  auto r = x.submit("b1");
+  BOOST_REQUIRE(r.status == 201);
+  // Every package the participant sent is refused with the seal's code, and answered with receipt 4.
+  BOOST_REQUIRE(x.waitFor(
+      "SELECT count(*) FROM message WHERE direction = 'in' AND status = 'rejected' AND error_code = 111", 4, 60s));
+  BOOST_REQUIRE(
+      x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND ack_type = 4 AND error_code = 111", 1, 30s));
+  BOOST_TEST(x.sql("SELECT status FROM cases") == "sent");
+  BOOST_TEST(x.count("SELECT count(*) FROM receipt") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(exchange_participant_away_then_back_completes) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  submitMany(x, 5);  // no simulator yet: packages wait in the participant's queue
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'sent'", 5, 60s));
+  x.startSimulator();
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 5, 60s));
+}
+
+BOOST_AUTO_TEST_CASE(exchange_retries_exhausted_dead_letter_and_replay) {
+  ExchangeHarness x;
+  // A queue name the broker refuses ("amq." is reserved): every attempt fails, then retries run out.
+  x.setUp("inbox_queue = \"amq.refused\"\n");
+  x.startGateway();
+  x.startSimulator();
+  auto r = x.submit("d1");
+  BOOST_REQUIRE(r.status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'delivery_failed'", 1, 90s));
+  std::string msg_id = x.sql("SELECT msg_id FROM message WHERE direction = 'out' AND msg_type = 1");
+  BOOST_TEST(x.count("SELECT attempts FROM message WHERE msg_id::text = '" + msg_id + "'") == 4);
+
+  // Fix the endpoint, replay from the dead-letter queue: delivered once, answered, closed.
+  x.setUp();
+  x.runVkhid({"message", "replay", msg_id});
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
+  BOOST_TEST(x.simStats()["registered"] == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'delivery_replayed'") == 1);
+  auto c = vkhid::bus::AmqpConnection::connect({x.brokerUrlForTests(), 5, 0, std::chrono::milliseconds(5000)});
+  BOOST_REQUIRE(c.ok());
+  std::vector<std::uint64_t> tags;
+  bool still_dead = false;
+  for (int i = 0; i < 1000; ++i) {
+    auto d = c->get("vkhid.dead");
+    if (!d || !d->has_value()) break;
+    still_dead |= (*d)->message_id == msg_id;
+    tags.push_back((*d)->tag);
+  }
+  for (auto t : tags) (void)c->nack(t, true);
+  BOOST_TEST(!still_dead);
+}
+
+BOOST_AUTO_TEST_CASE(exchange_gateway_killed_mid_run_loses_and_repeats_nothing, *utf::timeout(600)) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  const int n = 500;
+  std::thread killer([&] {
+    eventually([&] { return x.count("SELECT count(*) FROM cases") >= 150; }, 120s, 50ms);
+    x.killGateway(0, SIGKILL);
+    x.startGateway(0);
+  });
+  submitMany(x, n);
+  killer.join();
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 300s), histogram(x));
+  auto stats = x.simStats();
+  BOOST_TEST(x.count("SELECT count(*) FROM cases") == n);
+  BOOST_TEST(stats["appeals"] == n);     // every case reached the participant …
+  BOOST_TEST(stats["registered"] == n);  // … and had its effect once
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'answered'") == n);
+}
+
+BOOST_AUTO_TEST_CASE(exchange_two_gateways_share_the_work_exactly_once, *utf::timeout(600)) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway(0);
+  x.startGateway(1);
+  x.startSimulator();
+  const int n = 200;
+  submitMany(x, n, [](int i) { return i % 2; });
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 300s), histogram(x));
+  auto stats = x.simStats();
+  BOOST_TEST(stats["appeals"] == n);
+  BOOST_TEST(stats["registered"] == n);
+  BOOST_TEST(x.count("SELECT count(DISTINCT instance) FROM gateway_instance") == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,167 @@
+#include "tests/support/exchange_harness.hpp"
+
+#include <boost/json.hpp>
+#include <csignal>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+
+#include "tests/support/pki.hpp"
+
+namespace vkhid::testing {
+
+ExchangeHarness::ExchangeHarness() {
+  std::random_device rd;
+  org_ = "98" + std::to_string(100000 + rd() % 900000);
+  user_ = "p" + org_;
+  password_ = "pw" + org_;
+  vhost_ = "t" + org_;  // a broker of its own for this test, as a database of its own
+  dir_ = varDir() + "/exchange-" + org_;
+  std::filesystem::create_directories(dir_);
+  if (services("add-user " + user_ + " " + password_ + " " + vhost_) != 0) {
+    throw std::runtime_error("cannot add the broker user");
+  }
+  // The participant's own seal, from the development CA: its organizationIdentifier is NTRUA-<org>.
+  std::string cmd = sourceDir() + "/certs/make-dev-pki " + pkiDir() + " --participant " + org_ + " >/dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot issue the participant's certificate");
+}
+
+ExchangeHarness::~ExchangeHarness() {
+  stopSimulator();
+  for (auto& [i, g] : gateways_) {
+    if (g->running()) {
+      g->signal(SIGTERM);
+      (void)g->wait(std::chrono::seconds(20));
+    }
+  }
+}
+
+std::string ExchangeHarness::runVkhid(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{binaryPath()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  static int n = 0;
+  ChildProcess p(argv,
+                 {{"VKHID_DATABASE_URL", db_.url()},
+                  {"VKHID_BROKER_URL", brokerUrl("guest", "guest")},
+                  {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
+                  {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"}},
+                 dir_ + "/cli-" + std::to_string(++n) + ".log");
+  auto code = p.wait(std::chrono::seconds(60));
+  std::string out = p.log();
+  if (code != 0) throw std::runtime_error("vkhid " + args.at(0) + " failed: " + out);
+  return out;
+}
+
+void ExchangeHarness::setUp(const std::string& endpoint_extra) {
+  std::string toml = dir_ + "/participant.toml";
+  writeFile(toml, "org_id = \"" + org_ + "\"\nsys_id = \"edms-" + org_ + "\"\nname = \"Учасник " + org_ +
+                      "\"\nsystem_name = \"Симулятор\"\ntrust_ca_file = \"" + pkiDir() + "/ca.pem\"\n" +
+                      "transport_user = \"" + user_ + "\"\n[[endpoint]]\nadapter = \"amqp\"\n" + endpoint_extra);
+  runVkhid({"participant", "add", toml});
+  runVkhid({"route", "add", "--target", org_});
+  auto out = runVkhid({"token", "issue", "--client", "web-" + org_});
+  token_ = out.substr(out.rfind("vkh_"), 44);
+}
+
+std::string ExchangeHarness::brokerUrl(const std::string& user, const std::string& password) const {
+  std::string base = amqpUrl();  // amqp://guest:guest@127.0.0.1:56729/%2f
+  std::string host_port = base.substr(base.find('@') + 1);
+  host_port = host_port.substr(0, host_port.find('/'));
+  return "amqp://" + user + ":" + password + "@" + host_port + "/" + vhost_;
+}
+
+std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const {
+  return {{"VKHID_DATABASE_URL", db_.url()},
+          {"VKHID_BROKER_URL", brokerUrl("guest", "guest")},
+          {"VKHID_INTAKE_LISTEN", "127.0.0.1:" + std::to_string(intake_ports_.at(index))},
+          {"VKHID_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(freePort())},
+          {"VKHID_GATEWAY_INSTANCE", "gw" + std::to_string(index) + "-" + org_},
+          {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
+          {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
+          {"VKHID_GATEWAY_HEALTH_INTERVAL_MS", "200"},
+          {"VKHID_DELIVERY_RETRY_DELAYS", "1s,1s,2s"},
+          {"VKHID_LOG_LEVEL", "info"}};
+}
+
+unsigned short ExchangeHarness::startGateway(int index, const std::map<std::string, std::string>& extra_env) {
+  if (!intake_ports_.count(index)) intake_ports_[index] = freePort();
+  auto env = gatewayEnv(index);
+  for (const auto& [k, v] : extra_env) env[k] = v;
+  static int runs = 0;
+  gateways_[index] = std::make_unique<ChildProcess>(
+      std::vector<std::string>{binaryPath(), "serve"}, env,
+      dir_ + "/gateway-" + std::to_string(index) + "-" + std::to_string(++runs) + ".log");
+  unsigned short port = intake_ports_[index];
+  bool up =
+      eventually([&] { return httpGet("127.0.0.1", port, "/api/v1/cases/x").status != 0; }, std::chrono::seconds(30));
+  if (!up) throw std::runtime_error("gateway did not start: " + gateways_[index]->log());
+  return port;
+}
+
+void ExchangeHarness::killGateway(int index, int signal) {
+  gateways_.at(index)->signal(signal);
+  (void)gateways_.at(index)->wait(std::chrono::seconds(30));
+}
+
+bool ExchangeHarness::gatewayRunning(int index) { return gateways_.count(index) && gateways_[index]->running(); }
+
+void ExchangeHarness::startSimulator(const std::vector<std::string>& flags) {
+  std::vector<std::string> argv{binaryPath(),
+                                "sim",
+                                "participant",
+                                "--org",
+                                org_,
+                                "--key",
+                                pkiDir() + "/" + org_ + "-seal.key",
+                                "--cert",
+                                pkiDir() + "/" + org_ + "-seal.pem",
+                                "--trust",
+                                pkiDir() + "/ca.pem",
+                                "--broker-url",
+                                brokerUrl(user_, password_),
+                                "--stats",
+                                dir_ + "/sim.json"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  sim_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
+                                        dir_ + "/sim-" + std::to_string(++sim_runs_) + ".log");
+}
+
+void ExchangeHarness::stopSimulator() {
+  if (sim_ && sim_->running()) {
+    sim_->signal(SIGTERM);
+    (void)sim_->wait(std::chrono::seconds(10));
+  }
+}
+
+std::map<std::string, long long> ExchangeHarness::simStats() const {
+  std::map<std::string, long long> out;
+  std::string path = dir_ + "/sim.json";
+  if (!std::filesystem::exists(path)) return out;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(readFile(path), ec);
+  if (ec || !v.is_object()) return out;
+  for (const auto& kv : v.as_object()) out[std::string(kv.key())] = kv.value().to_number<long long>();
+  return out;
+}
+
+HttpReply ExchangeHarness::submit(const std::string& idempotency_key, int gateway) {
+  static const std::string example = readFile(sourceDir() + "/config/examples/case-appeal.json");
+  std::string body = example;
+  auto at = body.find("\"99999911\"");
+  if (at != std::string::npos) body.replace(at, 10, "\"" + org_ + "\"");
+  std::map<std::string, std::string> headers{{"Authorization", "Bearer " + token_},
+                                             {"Content-Type", "application/json"}};
+  if (!idempotency_key.empty()) headers["Idempotency-Key"] = idempotency_key;
+  return httpRequest("POST", "127.0.0.1", intake_ports_.at(gateway), "/api/v1/cases", headers, body);
+}
+
+long long ExchangeHarness::count(const std::string& query) const {
+  auto v = db_.query(query);
+  return v.empty() ? 0 : std::stoll(v);
+}
+
+bool ExchangeHarness::waitFor(const std::string& count_query, long long expected, std::chrono::seconds timeout) {
+  return eventually([&] { return count(count_query) == expected; }, timeout, std::chrono::milliseconds(250));
+}
+
+}  // namespace vkhid::testing

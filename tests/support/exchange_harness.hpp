@@ -1,0 +1,59 @@
+// A whole exchange for one integration test: its own database, a participant of its own (org id,
+// broker user, queues), gateway processes and a participant simulator, all real.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/test_env.hpp"
+
+namespace vkhid::testing {
+
+class ExchangeHarness {
+ public:
+  ExchangeHarness();
+  ~ExchangeHarness();
+
+  // Registers the participant (amqp endpoint; `endpoint_extra` adds TOML lines to [[endpoint]]),
+  // a catch-all route to it and a channel token.
+  void setUp(const std::string& endpoint_extra = "");
+
+  // Starts gateway number `index` (0, 1, …) on its own ports; returns its intake port.
+  unsigned short startGateway(int index = 0, const std::map<std::string, std::string>& extra_env = {});
+  void killGateway(int index, int signal);
+  bool gatewayRunning(int index);
+
+  void startSimulator(const std::vector<std::string>& flags = {});
+  void stopSimulator();
+  std::map<std::string, long long> simStats() const;
+
+  // POSTs the example case (with `addressee_org_id` = the participant); returns HTTP status and body.
+  HttpReply submit(const std::string& idempotency_key = "", int gateway = 0);
+
+  std::string sql(const std::string& query) const { return db_.query(query); }
+  long long count(const std::string& query) const;
+  bool waitFor(const std::string& count_query, long long expected, std::chrono::seconds timeout);
+  std::string runVkhid(const std::vector<std::string>& args);
+
+  const std::string& org() const { return org_; }
+  const std::string& token() const { return token_; }
+  std::string dbUrl() const { return db_.url(); }
+  std::string dir() const { return dir_; }
+  std::string brokerUrlForTests() const { return brokerUrl("guest", "guest"); }
+
+ private:
+  std::map<std::string, std::string> gatewayEnv(int index) const;
+
+  TestDatabase db_;
+  std::string brokerUrl(const std::string& user, const std::string& password) const;
+
+  std::string org_, user_, password_, vhost_, token_, dir_;
+  std::map<int, std::unique_ptr<ChildProcess>> gateways_;
+  std::map<int, unsigned short> intake_ports_;
+  std::unique_ptr<ChildProcess> sim_;
+  int sim_runs_ = 0;
+};
+
+}  // namespace vkhid::testing
