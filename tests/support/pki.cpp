@@ -61,6 +61,9 @@ domain::Case sampleCase() {
 }
 
 sev::Envelope envelopeFromUcc(const std::string& to_org) {
+  // The certificates must exist before the package's time is taken: a seal made by a certificate
+  // issued after the time the package claims is, rightly, refused.
+  (void)pkiDir();
   return {uccParty(), participantParty(to_org), "0b7c1f52-3f1a-4e7e-8f1e-6a1c2b3d4e5f",
           formatIsoUtc(std::time(nullptr))};
 }
