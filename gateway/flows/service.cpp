@@ -38,6 +38,7 @@ int runGateway(const app::Config& config) {
   app::metrics().gauge("vkhid_build_info", "Build of this gateway process", {{"version", VKHID_VERSION}}).set(1);
 
   app::HealthRegistry health;
+  health.expect("intake", "the intake server is not listening yet");
   DatabaseProbe database(config, health);
   BrokerProbe broker(config, health);
 
@@ -89,6 +90,7 @@ int runGateway(const app::Config& config) {
     log::error("cannot start intake server", {{"error", intake_server.error().message}});
     return 1;
   }
+  health.set("intake", true);
   log::info("intake server listening",
             {{"port", static_cast<int>((*intake_server)->port())}, {"tls", !config.intake.tls_cert.empty()}});
 

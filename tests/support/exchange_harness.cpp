@@ -74,7 +74,7 @@ std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const 
   return {{"VKHID_DATABASE_URL", db_.url()},
           {"VKHID_BROKER_URL", brokerUrl("guest", "guest")},
           {"VKHID_INTAKE_LISTEN", "127.0.0.1:" + std::to_string(intake_ports_.at(index))},
-          {"VKHID_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(freePort())},
+          {"VKHID_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(admin_ports_.at(index))},
           {"VKHID_GATEWAY_INSTANCE", "gw" + std::to_string(index) + "-" + org_},
           {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
           {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
@@ -85,6 +85,7 @@ std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const 
 
 unsigned short ExchangeHarness::startGateway(int index, const std::map<std::string, std::string>& extra_env) {
   if (!intake_ports_.count(index)) intake_ports_[index] = freePort();
+  if (!admin_ports_.count(index)) admin_ports_[index] = freePort();
   auto env = gatewayEnv(index);
   for (const auto& [k, v] : extra_env) env[k] = v;
   static int runs = 0;
@@ -92,9 +93,13 @@ unsigned short ExchangeHarness::startGateway(int index, const std::map<std::stri
       std::vector<std::string>{binaryPath(), "serve"}, env,
       dir_ + "/gateway-" + std::to_string(index) + "-" + std::to_string(++runs) + ".log");
   unsigned short port = intake_ports_[index];
-  bool up =
-      eventually([&] { return httpGet("127.0.0.1", port, "/api/v1/cases/x").status != 0; }, std::chrono::seconds(30));
-  if (!up) throw std::runtime_error("gateway did not start: " + gateways_[index]->log());
+  unsigned short admin = admin_ports_[index];
+  // Ready means database, schema and broker reachable; the intake port may speak TLS only.
+  bool up = eventually([&] { return httpGet("127.0.0.1", admin, "/readyz").status == 200; }, std::chrono::seconds(30));
+  if (!up) {
+    throw std::runtime_error("gateway not ready (readyz: " + httpGet("127.0.0.1", admin, "/readyz").body +
+                             "): " + gateways_[index]->log());
+  }
   return port;
 }
 

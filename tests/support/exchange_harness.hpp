@@ -52,6 +52,7 @@ class ExchangeHarness {
   std::string org_, user_, password_, vhost_, token_, dir_;
   std::map<int, std::unique_ptr<ChildProcess>> gateways_;
   std::map<int, unsigned short> intake_ports_;
+  std::map<int, unsigned short> admin_ports_;
   std::unique_ptr<ChildProcess> sim_;
   int sim_runs_ = 0;
 };

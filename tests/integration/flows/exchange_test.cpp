@@ -8,6 +8,7 @@
 
 #include "gateway/bus/amqp.hpp"
 #include "tests/support/exchange_harness.hpp"
+#include "tests/support/pki.hpp"
 
 using namespace vkhid::testing;
 using namespace std::chrono_literals;
@@ -94,6 +95,51 @@ BOOST_AUTO_TEST_CASE(exchange_case_reaches_closed_with_answer) {
       R"({"kind":"appeal","applicant":{"anonymous":true},"text":"інше","channel":"web"})");
   BOOST_TEST(other.status == 409);
   BOOST_TEST(x.count("SELECT count(*) FROM cases") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(exchange_intake_over_tls) {
+  ExchangeHarness x;
+  x.setUp();
+  auto port = x.startGateway(0, {{"VKHID_INTAKE_TLS_CERT", pkiDir() + "/gateway-tls.pem"},
+                                 {"VKHID_INTAKE_TLS_KEY", pkiDir() + "/gateway-tls.key"}});
+  std::string body = x.dir() + "/case.json";
+  writeFile(body, readFile(sourceDir() + "/config/examples/case-appeal.json"));
+  std::string out = x.dir() + "/tls.out";
+  auto curl = [&](const std::string& extra) {
+    std::string cmd = "curl -sS -o " + out + " -w '%{http_code}' " + extra +
+                      " -X POST https://localhost:" + std::to_string(port) +
+                      "/api/v1/cases -H 'Authorization: Bearer " + x.token() +
+                      "' -H 'Content-Type: application/json' --data @" + body + " > " + out + ".code 2>&1";
+    std::system(cmd.c_str());
+    return readFile(out + ".code");
+  };
+  // Trusting the development CA, the certificate for localhost is accepted and the case registered.
+  BOOST_TEST(curl("--cacert " + pkiDir() + "/ca.pem") == "201");
+  BOOST_TEST(readFile(out).find("\"ucc_number\"") != std::string::npos);
+  // Without that trust the handshake fails: nothing is registered by it.
+  BOOST_TEST(curl("--cacert " + pkiDir() + "/rogue-ca.pem").find("201") == std::string::npos);
+  // Plain HTTP to the TLS port gets no answer.
+  BOOST_TEST(httpGet("127.0.0.1", port, "/api/v1/cases/x").status == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM cases") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(exchange_body_over_the_limit_is_refused_with_its_own_message) {
+  ExchangeHarness x;
+  x.setUp();
+  auto port = x.startGateway(0, {{"VKHID_INTAKE_MAX_BODY_BYTES", "4096"}, {"VKHID_INTAKE_MAX_ATTACHMENTS", "1"}});
+  auto big = httpRequest("POST", "127.0.0.1", port, "/api/v1/cases",
+                         {{"Authorization", "Bearer " + x.token()}, {"Content-Type", "application/json"}},
+                         std::string(8192, ' '));
+  BOOST_TEST(big.status == 413);
+  BOOST_TEST(big.body.find("4096 bytes") != std::string::npos, big.body);
+  std::string two = R"({"kind":"appeal","applicant":{"anonymous":true},"text":"т","channel":"web","attachments":[)"
+                    R"({"file_name":"a.txt","media_type":"text/plain","content_base64":"YQ=="},)"
+                    R"({"file_name":"b.txt","media_type":"text/plain","content_base64":"Yg=="}]})";
+  auto many = httpRequest("POST", "127.0.0.1", port, "/api/v1/cases",
+                          {{"Authorization", "Bearer " + x.token()}, {"Content-Type", "application/json"}}, two);
+  BOOST_TEST(many.status == 422);
+  BOOST_TEST(many.body.find("at most 1 attachments") != std::string::npos, many.body);
+  BOOST_TEST(x.count("SELECT count(*) FROM cases") == 0);
 }
 
 BOOST_AUTO_TEST_CASE(exchange_invalid_case_lists_every_wrong_field) {
