@@ -1,6 +1,5 @@
 #include "gateway/cli/package_commands.hpp"
 
-#include <openssl/rand.h>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <ctime>
@@ -10,6 +9,7 @@
 #include "gateway/crypto/trust.hpp"
 #include "gateway/domain/time.hpp"
 #include "gateway/flows/case_json.hpp"
+#include "gateway/flows/exchange_store.hpp"
 #include "gateway/sev/builders.hpp"
 #include "gateway/sev/codec.hpp"
 
@@ -43,17 +43,6 @@ const char* msgTypeName(int t) {
     case 4: return "доповнення до відповіді (reply additions)";
   }
   return "?";
-}
-
-std::string uuid4() {
-  unsigned char b[16];
-  RAND_bytes(b, sizeof b);
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  char out[37];
-  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-  return out;
 }
 
 std::string codeText(const Error& e) {
@@ -226,7 +215,7 @@ int build(const Options& o) {
   domain::Case c = std::move(parsed.value);
   std::time_t now = std::time(nullptr);
   std::string now_text = formatIsoUtc(now);
-  if (c.id.empty()) c.id = uuid4();
+  if (c.id.empty()) c.id = flows::newUuid();
   if (c.received_at.empty()) c.received_at = now_text;
   if (c.registered_on.empty()) c.registered_on = now_text.substr(0, 10);
   if (c.ucc_number.empty()) c.ucc_number = "УКЦ-" + now_text.substr(0, 4) + "-CLI";
@@ -235,7 +224,7 @@ int build(const Options& o) {
   sev::Envelope env;
   env.from = {me.org_id, "Урядовий контактний центр", "vkhid-gateway", "Вхід"};
   env.to = {o.to_org, o.to_name.empty() ? "Учасник " + o.to_org : o.to_name, o.to_sys_id, o.to_system};
-  env.msg_id = uuid4();
+  env.msg_id = flows::newUuid();
   env.time = now_text;
   auto h = sev::buildAppealPackage(c, env);
   if (auto s = crypto::signAttachments(h, *signer); !s) return fail(s.error().message);

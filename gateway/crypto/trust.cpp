@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
 #include "gateway/sev/errors.hpp"
 
@@ -43,11 +44,7 @@ CertificateInfo describe(X509* cert) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   X509_digest(cert, EVP_sha256(), md, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned i = 0; i < len; ++i) {
-    info.sha256 += kHex[md[i] >> 4];
-    info.sha256 += kHex[md[i] & 0xf];
-  }
+  info.sha256 = hexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
   info.not_before = timeText(X509_get0_notBefore(cert));
   info.not_after = timeText(X509_get0_notAfter(cert));
   X509_PUBKEY* pub = X509_get_X509_PUBKEY(cert);

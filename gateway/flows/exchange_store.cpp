@@ -1,5 +1,8 @@
 #include "gateway/flows/exchange_store.hpp"
 
+#include "gateway/app/digest.hpp"
+#include "gateway/domain/text.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -7,7 +10,6 @@
 
 namespace vkhid::flows {
 namespace {
-constexpr char kHex[] = "0123456789abcdef";
 int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -47,27 +49,9 @@ std::string newUuid() {
   return out;
 }
 
-std::string sha256Hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 0xf];
-  }
-  return out;
-}
+std::string sha256Hex(std::string_view bytes) { return app::sha256Hex(bytes); }
 
-std::string byteaHex(std::string_view bytes) {
-  std::string out = "\\x";
-  out.reserve(2 + bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 0xf];
-  }
-  return out;
-}
+std::string byteaHex(std::string_view bytes) { return "\\x" + hexEncode(bytes); }
 
 std::string fromByteaHex(std::string_view text) {
   if (text.starts_with("\\x")) text.remove_prefix(2);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "gateway/app/logging.hpp"
+#include "gateway/domain/text.hpp"
 
 namespace vkhid::http {
 namespace {
@@ -59,13 +60,7 @@ std::string certificateSha256(X509* cert) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   X509_digest(cert, EVP_sha256(), md, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 0xf];
-  }
-  return out;
+  return hexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 // One connection. Stream is beast::tcp_stream (HTTP) or TlsStream (HTTPS).

@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "gateway/domain/text.hpp"
 #include "gateway/sev/errors.hpp"
 
 namespace vkhid::sev {
@@ -70,15 +71,6 @@ struct SchemaParserDeleter {
 struct SchemaValidDeleter {
   void operator()(xmlSchemaValidCtxt* c) const { xmlSchemaFreeValidCtxt(c); }
 };
-
-std::string oneLine(const char* text) {
-  std::string s = text ? text : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  for (auto& c : s) {
-    if (c == '\n') c = ' ';
-  }
-  return s;
-}
 
 // The compiled envelope schema: built once, shared read-only by every validation.
 xmlSchema* envelopeSchema() {

@@ -1,10 +1,9 @@
 #include "gateway/store/migrations.hpp"
 
-#include <openssl/evp.h>
-
 #include <chrono>
 #include <thread>
 
+#include "gateway/app/digest.hpp"
 #include "gateway/app/logging.hpp"
 
 namespace vkhid::store {
@@ -12,19 +11,6 @@ namespace {
 
 // An arbitrary constant that names "vkhid schema migrations" among advisory locks.
 constexpr const char* kLockKey = "7627016475091505153";
-
-std::string sha256Hex(const std::string& text) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 0xf];
-  }
-  return out;
-}
 
 class AdvisoryLock {
  public:
@@ -96,7 +82,7 @@ Result<MigrationReport> migrate(PgConnection& db, const std::vector<Migration>& 
       return Error::invalid("db.schema_newer", "database: schema version " + std::to_string(version) +
                                                    " is not known to this binary (a newer gateway migrated it)");
     }
-    if (applied->get(i, 2) != sha256Hex(known->sql)) {
+    if (applied->get(i, 2) != app::sha256Hex(known->sql)) {
       return Error::invalid(
           "db.migration_changed",
           "database: migration " + known->name + " was changed after it was applied; add a new migration instead");
@@ -111,7 +97,7 @@ Result<MigrationReport> migrate(PgConnection& db, const std::vector<Migration>& 
     if (run) run = db.exec(m.sql);
     if (run) {
       run = db.exec("INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)",
-                    {std::to_string(m.version), m.name, sha256Hex(m.sql)});
+                    {std::to_string(m.version), m.name, app::sha256Hex(m.sql)});
     }
     if (!run) {
       (void)db.rollback();

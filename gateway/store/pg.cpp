@@ -5,20 +5,10 @@
 #include <cassert>
 #include <cstdlib>
 
+#include "gateway/domain/text.hpp"
+
 namespace vkhid::store {
-namespace {
-
-// libpq's messages end in a newline and may span lines; logs want one line.
-std::string oneLine(const char* text) {
-  std::string s = text ? text : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  for (auto& c : s) {
-    if (c == '\n') c = ' ';
-  }
-  return s;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 PgResult::PgResult(pg_result* r) : r_(r, &PQclear) {}
 int PgResult::rows() const { return PQntuples(r_.get()); }
