@@ -54,22 +54,25 @@ class Simulator {
 
   int run() {
     while (!g_stop) {
-      auto in = bus::AmqpConnection::connect({o_.broker_url, 5, 30, std::chrono::milliseconds(5000)});
-      auto out = bus::AmqpConnection::connect({o_.broker_url, 5, 30, std::chrono::milliseconds(5000)});
+      // No heartbeats: rabbitmq-c serves them only while reading, and the publishing connection may
+      // sit idle between answers; a broken connection shows as a failed publish and we reconnect.
+      auto in = bus::AmqpConnection::connect({o_.broker_url, 5, 0, std::chrono::milliseconds(5000)});
+      auto out = bus::AmqpConnection::connect({o_.broker_url, 5, 0, std::chrono::milliseconds(5000)});
       if (!in || !out || !in->declareQueue(inbox_) || !out->declareQueue(outbox_) || !in->setPrefetch(50) ||
           !in->consume(inbox_)) {
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         continue;
       }
       while (!g_stop) {
-        flushDue(*out);
+        if (!flushDue(*out)) break;  // reconnect both; what is pending stays pending
         auto d = in->next(std::chrono::milliseconds(50));
         if (!d) break;
         if (!d->has_value()) continue;
         handle((*d)->body);
-        flushDue(*out);
+        bool flushed = flushDue(*out);
         if (!in->ack((*d)->tag)) break;
         writeStats();
+        if (!flushed) break;
       }
     }
     writeStats();
@@ -171,23 +174,33 @@ class Simulator {
     if (o_.duplicate) pending_.push_back(pending_.back());
   }
 
-  void flushDue(bus::AmqpConnection& out) {
+  // Publishes what is due; a message leaves `pending_` only once the broker confirmed it. False when
+  // the connection failed: the caller reconnects and the same messages go out again (the gateway
+  // de-duplicates by msg_id, as the protocol expects).
+  bool flushDue(bus::AmqpConnection& out) {
     auto now = std::chrono::steady_clock::now();
-    bool any = false;
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->due > now) {
-        ++it;
-        continue;
-      }
+    std::vector<std::size_t> published;
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+      if (pending_[i].due > now) continue;
       bus::PublishProperties props;
       props.user_id = user_;  // the broker checks it: the gateway learns who we are from it
       props.content_type = "application/xml";
-      if (!out.publish("", outbox_, it->bytes, props)) return;
-      stats_["sent"]++;
-      any = true;
-      it = pending_.erase(it);
+      if (!out.publish("", outbox_, pending_[i].bytes, props)) {
+        stats_["publish_failures"]++;
+        return false;
+      }
+      published.push_back(i);
     }
-    if (any) (void)out.waitForConfirms(std::chrono::seconds(10));
+    if (published.empty()) return true;
+    if (!out.waitForConfirms(std::chrono::seconds(10))) {
+      stats_["publish_failures"]++;
+      return false;
+    }
+    for (auto it = published.rbegin(); it != published.rend(); ++it) {
+      pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(*it));
+    }
+    stats_["sent"] += static_cast<long long>(published.size());
+    return true;
   }
 
   sev::Party2 me() const { return {o_.org, o_.name, "sim-" + o_.org, "Симулятор СЕД"}; }
