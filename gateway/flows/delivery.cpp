@@ -40,10 +40,10 @@ Disposition Exchange::deliver(const std::string& msg_id) {
   auto db = ctx.pool.acquire();
   if (!db) return Disposition::Requeue;
   auto claim = (*db)->exec(
-      "UPDATE message SET status = 'sending', attempts = attempts + 1, updated_at = now() "
+      "UPDATE message SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
       "WHERE msg_id::text = $1 AND direction = 'out' AND status IN ('queued', 'waiting_retry') "
       "RETURNING bytes, peer_org_id, attempts, coalesce(case_id::text, ''), msg_type",
-      {msg_id});
+      {msg_id, ctx.process_id});
   if (!claim) return Disposition::Requeue;
   if (claim->rows() == 0) return Disposition::Ack;  // already sent, or being sent by another worker
   std::string bytes = fromByteaHex(claim->get(0, 0));

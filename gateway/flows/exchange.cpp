@@ -2,6 +2,8 @@
 // the sweeper that returns interrupted deliveries to the queue, and dead-letter replay.
 #include "gateway/flows/exchange.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/json.hpp>
 
@@ -48,6 +50,7 @@ ExchangeContext::ExchangeContext(const app::Config& cfg, store::PgPool& p, const
       pool(p),
       signer(s),
       ucc{cfg.gateway.org_id, cfg.gateway.organization, cfg.gateway.sys_id, cfg.gateway.system},
+      process_id(cfg.gateway.instance + ":" + std::to_string(getpid())),
       retry_delays(*app::parseDelays(cfg.delivery.retry_delays)) {
   adapters::registerBuiltinAdapters(registry_);
 }
@@ -137,11 +140,16 @@ Status Exchange::sweepStuckDeliveries() {
   auto db = context_.pool.acquire();
   if (!db) return db.error();
   return store::inTransaction(**db, [&]() -> Status {
-    // A claim older than any adapter's timeouts belongs to a gateway that died mid-delivery.
+    // A claim belongs to a process that died when that process no longer heartbeats (its gateway_instance
+    // row shows another pid, or is stale, or stopped); a claim older than any adapter's timeouts is
+    // returned in any case.
     auto stuck = (*db)->exec(
-        "UPDATE message SET status = 'queued', updated_at = now() WHERE direction = 'out' AND status = 'sending' "
-        "AND updated_at < now() - interval '2 minutes' RETURNING msg_id::text, peer_org_id",
-        {});
+        "UPDATE message SET status = 'queued', claimed_by = NULL, updated_at = now() WHERE direction = 'out' "
+        "AND status = 'sending' AND claimed_by IS DISTINCT FROM $1 AND (updated_at < now() - interval '2 minutes' "
+        "OR claimed_by IS NULL OR claimed_by NOT IN (SELECT instance || ':' || pid FROM gateway_instance "
+        "WHERE stopped_at IS NULL AND heartbeat_at > now() - interval '10 seconds')) "
+        "RETURNING msg_id::text, peer_org_id",
+        {context_.process_id});
     if (!stuck) return stuck.error();
     for (int i = 0; i < stuck->rows(); ++i) {
       std::string id(stuck->get(i, 0));
@@ -176,7 +184,7 @@ void Exchange::relayLoop() {
     }
     if (std::chrono::steady_clock::now() >= next_sweep) {
       (void)sweepStuckDeliveries();
-      next_sweep = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      next_sweep = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     }
     auto n = relayOnce(*connection);
     if (!n) {

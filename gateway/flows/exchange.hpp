@@ -29,6 +29,7 @@ class ExchangeContext {
   store::PgPool& pool;
   const crypto::Signer& signer;
   sev::Party2 ucc;                      // who we are in every envelope
+  std::string process_id;               // "<instance>:<pid>": who holds a delivery claim
   std::vector<long long> retry_delays;  // ms
 
   bus::AmqpSettings broker() const;
