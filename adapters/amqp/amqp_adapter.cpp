@@ -11,6 +11,15 @@ Result<bus::AmqpConnection> AmqpAdapter::connect() const {
 
 DeliveryOutcome AmqpAdapter::deliver(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) {
   std::lock_guard lock(publish_mutex_);
+  // The cached connection may have been closed while idle (rabbitmq-c serves heartbeats only while
+  // it reads): that is not the participant failing, so one fresh connection gets a second try.
+  bool had_connection = publisher_.has_value();
+  auto outcome = publishOnce(bytes, msg_id, endpoint);
+  if (outcome.kind == DeliveryOutcome::Kind::Retry && had_connection) outcome = publishOnce(bytes, msg_id, endpoint);
+  return outcome;
+}
+
+DeliveryOutcome AmqpAdapter::publishOnce(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) {
   if (!publisher_ || !publisher_->open()) {
     auto c = connect();
     if (!c) return DeliveryOutcome::retry(c.error().message);
@@ -33,7 +42,7 @@ DeliveryOutcome AmqpAdapter::deliver(std::string_view bytes, const std::string& 
     return DeliveryOutcome::retry(tag.error().message);
   }
   if (auto s = publisher_->waitForConfirms(context_.publish_timeout); !s) {
-    if (!publisher_->open()) publisher_.reset();
+    publisher_.reset();  // unconfirmed: never reuse a connection in an unknown state
     return DeliveryOutcome::retry(s.error().message);
   }
   return DeliveryOutcome::delivered(queue);

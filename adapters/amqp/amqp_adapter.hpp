@@ -27,6 +27,7 @@ class AmqpAdapter final : public Adapter {
 
  private:
   void consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink);
+  DeliveryOutcome publishOnce(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint);
   Result<bus::AmqpConnection> connect() const;
 
   AdapterContext context_;

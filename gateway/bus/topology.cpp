@@ -16,8 +16,7 @@ Topology gatewayTopology(const std::vector<long long>& retry_delays_ms) {
       {kDead, "fanout"},  {kAlerts, "topic"},   {kNotifications, "topic"},
   };
   t.queues = {
-      {kRoutingQueue, {}}, {kInboundQueue, {}}, {kDeadQueue, {}},
-      {kReviewQueue, {}},  {kAlertsQueue, {}},  {kNotificationsQueue, {}},
+      {kRoutingQueue, {}}, {kDeadQueue, {}}, {kReviewQueue, {}}, {kAlertsQueue, {}}, {kNotificationsQueue, {}},
   };
   t.bindings = {
       {kRoutingQueue, kEvents, "case.registered"},

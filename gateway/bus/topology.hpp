@@ -18,7 +18,6 @@ inline constexpr const char* kDead = "vkhid.dead";                    // fanout:
 inline constexpr const char* kAlerts = "vkhid.alerts";                // topic: escalations for the UCC
 inline constexpr const char* kNotifications = "vkhid.notifications";  // topic: applicant notices (SMS, e-mail)
 inline constexpr const char* kRoutingQueue = "vkhid.routing";
-inline constexpr const char* kInboundQueue = "vkhid.inbound";
 inline constexpr const char* kDeadQueue = "vkhid.dead";
 inline constexpr const char* kReviewQueue = "vkhid.review";                // cases no rule places
 inline constexpr const char* kAlertsQueue = "vkhid.alerts";                // consumed by the UCC's monitoring

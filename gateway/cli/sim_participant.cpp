@@ -203,8 +203,8 @@ class Simulator {
     return true;
   }
 
-  sev::Party2 me() const { return {o_.org, o_.name, "sim-" + o_.org, "Симулятор СЕД"}; }
-  static sev::Party2 them(const sev::Header& h) {
+  sev::EnvelopeParty me() const { return {o_.org, o_.name, "sim-" + o_.org, "Симулятор СЕД"}; }
+  static sev::EnvelopeParty them(const sev::Header& h) {
     return {h.from_org_id, h.from_organization, h.from_sys_id, h.from_system};
   }
 

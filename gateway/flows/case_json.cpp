@@ -13,7 +13,7 @@ namespace json = boost::json;
 
 class CaseReader {
  public:
-  CaseReader(std::vector<FieldError>& errors, const CaseLimits& limits) : errors_(errors), limits_(limits) {}
+  explicit CaseReader(std::vector<FieldError>& errors) : errors_(errors) {}
 
   void error(std::string field, std::string expected) { errors_.push_back({std::move(field), std::move(expected)}); }
 
@@ -70,7 +70,6 @@ class CaseReader {
 
  private:
   std::vector<FieldError>& errors_;
-  const CaseLimits& limits_;
 };
 
 }  // namespace
@@ -78,7 +77,7 @@ class CaseReader {
 ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
   ParsedCase out;
   auto& c = out.value;
-  CaseReader r(out.errors, limits);
+  CaseReader r(out.errors);
   boost::system::error_code ec;
   json::parse_options options;
   options.max_depth = 16;

@@ -14,18 +14,6 @@
 namespace vkhid::flows {
 namespace {
 
-adapters::Endpoint endpointFrom(const std::string& org_id, const std::string& adapter, const std::string& settings) {
-  adapters::Endpoint e{org_id, adapter, {}};
-  boost::system::error_code ec;
-  auto v = boost::json::parse(settings, ec);
-  if (!ec && v.is_object()) {
-    for (const auto& kv : v.as_object()) {
-      if (kv.value().is_string()) e.settings[std::string(kv.key())] = std::string(kv.value().as_string());
-    }
-  }
-  return e;
-}
-
 // Up to 20% less than the tier's delay, so retries of many messages do not arrive together.
 long long jittered(long long ms) {
   thread_local std::mt19937_64 rng{std::random_device{}()};

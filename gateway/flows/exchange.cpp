@@ -75,6 +75,22 @@ adapters::Adapter* ExchangeContext::adapter(const std::string& name) {
   return adapters_.emplace(name, std::move(made)).first->second.get();
 }
 
+void ExchangeContext::stopAdapters() {
+  std::lock_guard lock(mutex_);
+  for (auto& [name, a] : adapters_) a->stop();
+}
+
+std::shared_ptr<const crypto::TrustStore> ExchangeContext::trustFor(const std::string& pem) {
+  std::lock_guard lock(mutex_);
+  auto& slot = trust_[pem];
+  if (!slot) {
+    auto store = std::make_shared<crypto::TrustStore>();
+    if (!pem.empty()) (void)store->addPem(pem);
+    slot = std::move(store);
+  }
+  return slot;
+}
+
 Exchange::Exchange(const app::Config& config, store::PgPool& pool, const crypto::Signer& signer)
     : context_(config, pool, signer) {}
 
@@ -233,14 +249,7 @@ void Exchange::start() {
         {});
     std::map<std::string, std::vector<adapters::Endpoint>> by_adapter;
     for (int i = 0; r && i < r->rows(); ++i) {
-      adapters::Endpoint e{std::string(r->get(i, 0)), std::string(r->get(i, 1)), {}};
-      boost::system::error_code ec;
-      auto v = json::parse(r->get(i, 2), ec);
-      if (!ec && v.is_object()) {
-        for (const auto& kv : v.as_object()) {
-          if (kv.value().is_string()) e.settings[std::string(kv.key())] = std::string(kv.value().as_string());
-        }
-      }
+      auto e = endpointFrom(std::string(r->get(i, 0)), std::string(r->get(i, 1)), r->get(i, 2));
       by_adapter[e.adapter].push_back(std::move(e));
     }
     for (auto& [name, endpoints] : by_adapter) {
@@ -258,9 +267,7 @@ void Exchange::stop() {
   stopping_ = true;
   for (auto& c : consumers_) c->stop();
   consumers_.clear();
-  for (const auto& name : std::vector<std::string>{"amqp"}) {
-    if (auto* a = context_.adapter(name)) a->stop();
-  }
+  context_.stopAdapters();
   if (relay_.joinable()) relay_.join();
   started_ = false;
 }

@@ -14,6 +14,7 @@
 #include "adapters/adapter.hpp"
 #include "gateway/app/config.hpp"
 #include "gateway/crypto/signer.hpp"
+#include "gateway/crypto/trust.hpp"
 #include "gateway/flows/queue_consumer.hpp"
 #include "gateway/sev/builders.hpp"
 #include "gateway/store/pg_pool.hpp"
@@ -28,7 +29,7 @@ class ExchangeContext {
   const app::Config& config;
   store::PgPool& pool;
   const crypto::Signer& signer;
-  sev::Party2 ucc;                      // who we are in every envelope
+  sev::EnvelopeParty ucc;               // who we are in every envelope
   std::string process_id;               // "<instance>:<pid>": who holds a delivery claim
   std::vector<long long> retry_delays;  // ms
 
@@ -36,11 +37,16 @@ class ExchangeContext {
   adapters::AdapterContext adapterContext() const;
   // The adapter instance for a name (made once, shared); nullptr for an unknown name.
   adapters::Adapter* adapter(const std::string& name);
+  // Stops the inbound threads of every adapter made so far.
+  void stopAdapters();
+  // The trust store for a participant's CA certificates (PEM), built once and shared; thread-safe.
+  std::shared_ptr<const crypto::TrustStore> trustFor(const std::string& pem);
 
  private:
   adapters::AdapterRegistry registry_;
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<adapters::Adapter>> adapters_;
+  std::map<std::string, std::shared_ptr<const crypto::TrustStore>> trust_;  // by PEM text
 };
 
 // ---- intake ----

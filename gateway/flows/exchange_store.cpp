@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <boost/json.hpp>
 
 #include <cstdio>
 
@@ -36,6 +37,18 @@ Status recordEvent(store::PgConnection& db, const std::string& case_id, const st
       "VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6::jsonb)",
       {case_id, actor, event, from, to, detail_json});
   return r ? Status() : Status(r.error());
+}
+
+adapters::Endpoint endpointFrom(const std::string& org_id, const std::string& adapter, std::string_view settings_json) {
+  adapters::Endpoint e{org_id, adapter, {}};
+  boost::system::error_code ec;
+  auto v = boost::json::parse(settings_json, ec);
+  if (!ec && v.is_object()) {
+    for (const auto& kv : v.as_object()) {
+      if (kv.value().is_string()) e.settings[std::string(kv.key())] = std::string(kv.value().as_string());
+    }
+  }
+  return e;
 }
 
 std::string newUuid() {

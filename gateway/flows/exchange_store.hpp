@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "adapters/adapter.hpp"
 #include "gateway/store/pg.hpp"
 
 namespace vkhid::flows {
@@ -18,6 +19,9 @@ Status enqueueOutbox(store::PgConnection& db, const std::string& exchange, const
 Status recordEvent(store::PgConnection& db, const std::string& case_id, const std::string& actor,
                    const std::string& event, const std::string& from, const std::string& to,
                    const std::string& detail_json = "{}");
+
+// An endpoint row: its settings are a JSON object of strings (the endpoint's TOML table).
+adapters::Endpoint endpointFrom(const std::string& org_id, const std::string& adapter, std::string_view settings_json);
 
 std::string newUuid();
 std::string sha256Hex(std::string_view bytes);

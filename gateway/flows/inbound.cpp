@@ -83,12 +83,11 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
             p->get(0, 4) == "t",       p->get(0, 5) == "t",       std::string(p->get(0, 6))};
 
   // 2. Parse, validate, verify: nothing reads the package before this.
-  crypto::TrustStore trust;
-  if (!peer.trust_pem.empty()) (void)trust.addPem(peer.trust_pem);
+  auto trust = ctx.trustFor(peer.trust_pem);
   crypto::VerifyOptions options;
   options.require_seal = peer.require_seal;
   options.allow_unsupported = peer.accept_unsupported;
-  auto report = crypto::verifyPackage(package.bytes, trust, options);
+  auto report = crypto::verifyPackage(package.bytes, *trust, options);
   const std::string sha = sha256Hex(package.bytes);
 
   if (!report.header) {

@@ -21,7 +21,7 @@ Header envelope(const Envelope& env, MsgType type, int acknow) {
   return h;
 }
 
-Organization organizationOf(const Party2& p) {
+Organization organizationOf(const EnvelopeParty& p) {
   Organization o;
   o.fullname = p.organization;
   o.shortname = p.organization;

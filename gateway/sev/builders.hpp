@@ -13,7 +13,7 @@
 namespace vkhid::sev {
 
 // One side of an exchange as the envelope names it.
-struct Party2 {
+struct EnvelopeParty {
   std::string org_id;        // EDRPOU
   std::string organization;  // name
   std::string sys_id;        // EDMS system id
@@ -22,8 +22,8 @@ struct Party2 {
 
 // Envelope values every builder needs.
 struct Envelope {
-  Party2 from;
-  Party2 to;
+  EnvelopeParty from;
+  EnvelopeParty to;
   std::string msg_id;  // UUID of the new message
   std::string time;    // xs:dateTime, UTC
 };

@@ -31,9 +31,9 @@ crypto::TrustStore devTrust() {
   return t;
 }
 
-sev::Party2 uccParty() { return {kUccOrg, "Урядовий контактний центр", "vkhid-gateway", "Вхід"}; }
+sev::EnvelopeParty uccParty() { return {kUccOrg, "Урядовий контактний центр", "vkhid-gateway", "Вхід"}; }
 
-sev::Party2 participantParty(const std::string& org_id) {
+sev::EnvelopeParty participantParty(const std::string& org_id) {
   return {org_id, "Учасник " + org_id, "edms-" + org_id, "СЕД учасника"};
 }
 

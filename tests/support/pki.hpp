@@ -18,8 +18,8 @@ inline constexpr const char* kUccOrg = "99999901";
 inline constexpr const char* kP1Org = "99999911";
 inline constexpr const char* kP2Org = "99999912";
 
-sev::Party2 uccParty();
-sev::Party2 participantParty(const std::string& org_id);
+sev::EnvelopeParty uccParty();
+sev::EnvelopeParty participantParty(const std::string& org_id);
 domain::Case sampleCase();  // an appeal with one attachment, consent given
 sev::Envelope envelopeFromUcc(const std::string& to_org = kP1Org);
 

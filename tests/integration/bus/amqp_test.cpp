@@ -52,6 +52,25 @@ BOOST_AUTO_TEST_CASE(unroutable_publish_is_reported) {
   BOOST_TEST(confirmed.error().code == "amqp.unroutable");
 }
 
+BOOST_AUTO_TEST_CASE(publish_with_another_user_id_is_refused_by_the_broker) {
+  // The amqp adapter identifies a participant by the user_id property: this holds only because the
+  // broker refuses a user_id that is not the connection's own user.
+  auto c = connect();
+  BOOST_REQUIRE(bus::declare(c, bus::gatewayTopology()).ok());
+  bus::PublishProperties props;
+  props.user_id = "someone-else";
+  BOOST_REQUIRE(c.publish(bus::names::kEvents, "case.registered", "{}", props).ok());
+  auto confirmed = c.waitForConfirms(std::chrono::seconds(5));
+  BOOST_TEST(!confirmed.ok());
+  BOOST_TEST(!c.open());
+  // Its own user name is accepted.
+  auto own = connect();
+  props.user_id = "guest";
+  BOOST_REQUIRE(own.publish(bus::names::kEvents, "case.nothing-bound", "{}", props).ok());
+  auto ok = own.waitForConfirms(std::chrono::seconds(5));
+  BOOST_TEST((ok.ok() || ok.error().code == "amqp.unroutable"), (ok.ok() ? "" : ok.error().message));
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_broker_is_unavailable_within_timeout) {
   auto start = std::chrono::steady_clock::now();
   auto c = bus::AmqpConnection::connect({"amqp://guest:guest@127.0.0.1:" + std::to_string(testing::freePort()) + "/%2f",
