@@ -48,6 +48,7 @@ const std::array kKeys = {
     KeyDef{"intake.listen", [](Config& c) -> FieldRef { return &c.intake.listen; }},
     KeyDef{"intake.tls_cert", [](Config& c) -> FieldRef { return &c.intake.tls_cert; }},
     KeyDef{"intake.tls_key", [](Config& c) -> FieldRef { return &c.intake.tls_key; }},
+    KeyDef{"intake.client_ca", [](Config& c) -> FieldRef { return &c.intake.client_ca; }},
     KeyDef{"intake.max_body_bytes", [](Config& c) -> FieldRef { return &c.intake.max_body_bytes; }, 1024, 1 << 30},
     KeyDef{"intake.max_attachments", [](Config& c) -> FieldRef { return &c.intake.max_attachments; }, 0, 1000},
     KeyDef{"intake.threads", [](Config& c) -> FieldRef { return &c.intake.threads; }, 1, 64},
@@ -55,6 +56,7 @@ const std::array kKeys = {
     KeyDef{"delivery.prefetch", [](Config& c) -> FieldRef { return &c.delivery.prefetch; }, 1, 10000},
     KeyDef{"delivery.publish_timeout_ms", [](Config& c) -> FieldRef { return &c.delivery.publish_timeout_ms; }, 100,
            600000},
+    KeyDef{"routing.rules_file", [](Config& c) -> FieldRef { return &c.routing.rules_file; }},
     KeyDef{"admin.listen", [](Config& c) -> FieldRef { return &c.admin.listen; }},
 };
 
@@ -184,6 +186,9 @@ Status validate(const Config& config) {
   }
   if (config.intake.tls_cert.empty() != config.intake.tls_key.empty()) {
     return badValue("intake.tls_key", "both intake.tls_cert and intake.tls_key, or neither");
+  }
+  if (!config.intake.client_ca.empty() && config.intake.tls_cert.empty()) {
+    return badValue("intake.client_ca", "intake.tls_cert and intake.tls_key as well: client certificates need TLS");
   }
   if (auto d = parseDelays(config.delivery.retry_delays); !d) {
     return badValue("delivery.retry_delays", "a comma-separated list of delays such as 10s,1m,10m,1h,6h");

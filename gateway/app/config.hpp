@@ -45,6 +45,7 @@ struct IntakeSettings {
   std::string listen = "127.0.0.1:8443";  // the intake and tracking API for channel systems
   std::string tls_cert;                   // PEM; empty = plain HTTP (development only)
   std::string tls_key;
+  std::string client_ca;          // PEM CA(s) for channel clients' certificates; empty = bearer tokens only
   int max_body_bytes = 26214400;  // 25 MiB
   int max_attachments = 20;
   int threads = 4;
@@ -54,6 +55,10 @@ struct DeliverySettings {
   std::string retry_delays = "10s,1m,10m,1h,6h";  // then dead-letter; each delay gets up to 20% jitter
   int prefetch = 16;
   int publish_timeout_ms = 10000;
+};
+
+struct RoutingSettings {
+  std::string rules_file;  // TOML [[route]] tables, loaded at start beside the rules of `vkhid route add`
 };
 
 struct AdminSettings {
@@ -67,6 +72,7 @@ struct Config {
   BrokerSettings broker;
   IntakeSettings intake;
   DeliverySettings delivery;
+  RoutingSettings routing;
   AdminSettings admin;
 };
 

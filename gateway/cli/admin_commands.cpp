@@ -17,7 +17,7 @@ struct Options {
   std::string file;
   std::string target, kind, topic, addressee;
   int priority = 100;
-  std::string client_id, role = "channel";
+  std::string client_id, role = "channel", cert;
   std::string msg_id;
 };
 
@@ -138,6 +138,18 @@ int tokenIssue(const Options& o, const std::string& config_path) {
   return 0;
 }
 
+int tokenBindCert(const Options& o, const std::string& config_path) {
+  auto pem = crypto::readFile(o.cert);
+  if (!pem) return complain(pem.error().message);
+  auto db = database(config_path);
+  if (!db) return complain(db.error().message);
+  auto fingerprint = flows::bindClientCertificate(*db, o.client_id, o.role, *pem);
+  if (!fingerprint) return complain(o.cert + ": " + fingerprint.error().message);
+  std::printf("client %s (%s) authenticates with certificate sha256 %s\n", o.client_id.c_str(), o.role.c_str(),
+              fingerprint->c_str());
+  return 0;
+}
+
 int messageReplay(const Options& o, const std::string& config_path) {
   std::optional<std::string> path;
   if (!config_path.empty()) path = config_path;
@@ -184,6 +196,13 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   issue->add_option("--role", o->role, "channel, participant, admin or auditor")->default_val("channel");
   issue->add_option("--config", config_path, "gateway configuration");
   issue->callback([o, &exit_code, &config_path] { exit_code = tokenIssue(*o, config_path); });
+
+  auto* bind = token->add_subcommand("bind-cert", "Let a client authenticate with its TLS client certificate");
+  bind->add_option("--client", o->client_id, "client id, e.g. ucc-hotline")->required();
+  bind->add_option("--role", o->role, "channel, participant, admin or auditor")->default_val("channel");
+  bind->add_option("--cert", o->cert, "the client's certificate (PEM), issued by a CA in intake.client_ca")->required();
+  bind->add_option("--config", config_path, "gateway configuration");
+  bind->callback([o, &exit_code, &config_path] { exit_code = tokenBindCert(*o, config_path); });
 
   auto* message = app.add_subcommand("message", "Messages exchanged");
   message->require_subcommand(1);

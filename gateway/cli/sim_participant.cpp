@@ -33,6 +33,9 @@ struct SimOptions {
   int answer_after_ms = 0;
   int reject_code = 0;
   int drop = 0;
+  std::string forward_to;  // reject as not in competence, naming this body
+  int send_appeals = 0;    // appeals of its own contact centre to send in at start
+  std::string ucc_org = "99999901";
   bool duplicate = false, reorder = false, bad_seal = false, malformed = false, no_answer = false;
 };
 
@@ -53,6 +56,7 @@ class Simulator {
   }
 
   int run() {
+    for (int i = 0; i < o_.send_appeals; ++i) schedule(ownAppeal(i + 1), 0);
     while (!g_stop) {
       // No heartbeats: rabbitmq-c serves them only while reading, and the publishing connection may
       // sit idle between answers; a broken connection shows as a failed publish and we reconnect.
@@ -97,6 +101,11 @@ class Simulator {
     stats_["distinct"]++;
     if (h.msg_type == 0) {
       stats_["receipts_received"]++;
+      // The UCC registered one of our own contact centre's appeals under its number.
+      if (h.acknowledgement && h.acknowledgement->ack_type == 3 && h.acknowledgement->reg_number &&
+          own_sent_.count(h.acknowledgement->msg_id)) {
+        stats_["own_appeals_registered"]++;
+      }
       return;
     }
     if (h.msg_type != 1 || !h.document) return;
@@ -117,6 +126,23 @@ class Simulator {
     std::vector<std::string> sent;
     if (o_.malformed) {
       sent.push_back("<Header standart=\"1207\"><Document>");
+    } else if (!o_.forward_to.empty()) {
+      // Not ours: a rejection with the not-in-competence code, naming the competent body both in the
+      // text (as any EDMS can) and in the forwarding notice of the expansion.
+      sent.push_back(receipt(sev::AckType::Delivered));
+      back.msg_id = flows::newUuid();
+      back.time = formatIsoUtc(std::time(nullptr));
+      auto rejection = sev::buildReceipt(
+          back, h.msg_id, sev::AckType::Rejected, std::nullopt,
+          sev::Rejection{132, "Звернення не належить до компетенції органу; компетентний орган: " + o_.forward_to});
+      sev::NoticeExpansion notice;
+      notice.kind = "forwarding";
+      notice.case_id = h.expansion && h.expansion->appeal ? h.expansion->appeal->case_id : "";
+      notice.ref_msg_id = h.msg_id;
+      notice.competent_org_id = o_.forward_to;
+      rejection.expansion = sev::buildNotice(back, notice).expansion;
+      sent.push_back(seal(rejection));
+      stats_["forwarded"]++;
     } else if (o_.reject_code != 0) {
       sent.push_back(receipt(sev::AckType::Delivered));
       sent.push_back(
@@ -152,7 +178,7 @@ class Simulator {
         stats_["answered"]++;
       }
     }
-    if (o_.malformed || o_.reject_code != 0) {
+    if (o_.malformed || o_.reject_code != 0 || !o_.forward_to.empty()) {
       for (const auto& s : sent) schedule(s, 0);
     }
     answers_[h.msg_id] = sent;
@@ -203,6 +229,31 @@ class Simulator {
     return true;
   }
 
+  // An appeal that reached this body's own contact centre, sent to the UCC as a real EDMS would: the
+  // standard zones only (no Vkhid expansion), with our registration number.
+  std::string ownAppeal(int n) {
+    domain::Case c;
+    c.id = flows::newUuid();
+    c.ucc_number = "ЦЗ-" + o_.org + "-" + std::to_string(n);
+    c.registered_on = formatIsoUtc(std::time(nullptr)).substr(0, 10);
+    c.kind = domain::CaseKind::Appeal;
+    c.applicant.surname = "Коваленко";
+    c.applicant.first_name = "Петро";
+    c.applicant.email = "petro@example.org";
+    c.consent = {true, true};
+    c.text = "Звернення, що надійшло до контактного центру органу, № " + std::to_string(n);
+    sev::Envelope env{me(),
+                      {o_.ucc_org, "Урядовий контактний центр", "vkhid-gateway", "Вхід"},
+                      flows::newUuid(),
+                      formatIsoUtc(std::time(nullptr))};
+    auto header = sev::buildAppealPackage(c, env);
+    header.expansion.reset();
+    (void)crypto::signAttachments(header, signer_);
+    own_sent_.insert(env.msg_id);
+    stats_["own_appeals_sent"]++;
+    return seal(header);
+  }
+
   sev::EnvelopeParty me() const { return {o_.org, o_.name, "sim-" + o_.org, "Симулятор СЕД"}; }
   static sev::EnvelopeParty them(const sev::Header& h) {
     return {h.from_org_id, h.from_organization, h.from_sys_id, h.from_system};
@@ -221,7 +272,7 @@ class Simulator {
   crypto::FileSigner signer_;
   crypto::TrustStore trust_;
   std::string inbox_, outbox_, user_;
-  std::set<std::string> seen_;
+  std::set<std::string> seen_, own_sent_;
   std::map<std::string, std::vector<std::string>> answers_;
   std::deque<Outgoing> pending_;
   std::map<std::string, long long> stats_;
@@ -271,6 +322,12 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   p->add_flag("--no-answer", o->no_answer, "register but never answer");
   p->add_option("--reject", o->reject_code, "reject every appeal with this error code (receipt 4)")->default_val(0);
   p->add_option("--drop", o->drop, "lose the first N appeals")->default_val(0);
+  p->add_option("--forward", o->forward_to,
+                "reject every appeal as not in competence (code 132), naming this org_id as the competent body");
+  p->add_option("--send-appeals", o->send_appeals, "at start, send N appeals of its own contact centre to the UCC")
+      ->default_val(0);
+  p->add_option("--ucc-org", o->ucc_org, "the UCC's org_id (to_org_id of what it sends on its own)")
+      ->default_val("99999901");
   p->add_flag("--duplicate", o->duplicate, "send everything twice");
   p->add_flag("--reorder", o->reorder, "send the registration receipt before the delivery receipt");
   p->add_flag("--bad-seal", o->bad_seal, "break the seal of everything sent");

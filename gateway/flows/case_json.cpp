@@ -206,4 +206,47 @@ ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
   return out;
 }
 
+std::string caseToJson(const domain::Case& c) {
+  json::object o{{"kind", domain::caseKindName(c.kind)}};
+  json::object a;
+  if (c.applicant.anonymous) a["anonymous"] = true;
+  if (c.applicant.collective) a["collective"] = true;
+  auto put = [](json::object& to, const char* key, const std::string& v) {
+    if (!v.empty()) to[key] = v;
+  };
+  put(a, "surname", c.applicant.surname);
+  put(a, "first_name", c.applicant.first_name);
+  put(a, "patronymic", c.applicant.patronymic);
+  put(a, "address", c.applicant.address);
+  put(a, "email", c.applicant.email);
+  put(a, "phone", c.applicant.phone);
+  o["applicant"] = std::move(a);
+  o["consent"] = json::object{{"disclose_identity", c.consent.disclose_identity},
+                              {"process_personal_data", c.consent.process_personal_data}};
+  json::object k;
+  const auto& cl = c.classification;
+  for (const auto& [key, v] :
+       {std::pair{"form_of_receipt", &cl.form_of_receipt}, std::pair{"sign", &cl.sign}, std::pair{"type", &cl.type},
+        std::pair{"subject", &cl.subject}, std::pair{"applicant_category", &cl.applicant_category},
+        std::pair{"social_status", &cl.social_status}, std::pair{"topic", &cl.topic}}) {
+    if (*v) k[key] = **v;
+  }
+  if (!k.empty()) o["classification"] = std::move(k);
+  o["text"] = c.text;
+  if (!c.attachments.empty()) {
+    json::array atts;
+    for (const auto& f : c.attachments) {
+      atts.push_back(json::object{
+          {"file_name", f.file_name}, {"media_type", f.media_type}, {"content_base64", base64Encode(f.content)}});
+    }
+    o["attachments"] = std::move(atts);
+  }
+  o["channel"] = c.channel;
+  put(o, "addressee_org_id", c.addressee_org_id);
+  o["urgency"] = domain::urgencyName(c.urgency);
+  o["priority"] = c.priority;
+  put(o, "received_at", c.received_at);
+  return json::serialize(o);
+}
+
 }  // namespace vkhid::flows

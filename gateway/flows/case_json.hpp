@@ -28,4 +28,8 @@ struct ParsedCase {
 
 ParsedCase parseCaseJson(std::string_view json, const CaseLimits& limits = {});
 
+// The case as the intake API's JSON (what parseCaseJson reads back to the same case): how a case that
+// did not come through the intake API (a participant's own contact centre) is stored like any other.
+std::string caseToJson(const domain::Case& c);
+
 }  // namespace vkhid::flows

@@ -58,6 +58,20 @@ struct IntakeReply {
   bool problem = false;
 };
 
+struct Registration {
+  std::string case_id, ucc_number, tracking_code;
+  std::string registered_on;  // YYYY-MM-DD, Kyiv
+};
+
+// Registers a case inside the caller's transaction: the next UCC number of the Kyiv year, a tracking
+// code, the case row with its body (the intake JSON), the `registered` event by `actor`, and the
+// event that sends it to routing. After the commit the caller counts it with countRegistered.
+Result<Registration> registerCase(store::PgConnection& db, const domain::Case& c, const std::string& body_json,
+                                  const std::string& client_id, const std::string& idempotency_key,
+                                  const std::string& request_sha256, const std::string& actor);
+
+void countRegistered(const domain::Case& c);
+
 class Intake {
  public:
   explicit Intake(ExchangeContext& context) : context_(context) {}
@@ -69,8 +83,10 @@ class Intake {
   IntakeReply status(const std::string& client_id, const std::string& case_id);
   // The participant's answer: the reply package, its attachments and their signature verdicts.
   IntakeReply answer(const std::string& client_id, const std::string& case_id);
-  // Resolves a bearer token to a client id; nullopt when unknown or revoked.
-  std::optional<std::string> authenticate(const std::string& token, const std::string& role);
+  // Resolves a bearer token, or else a verified client certificate (SHA-256 of its DER, hex), to a
+  // client id of that role; nullopt when unknown or revoked.
+  std::optional<std::string> authenticate(const std::string& token, const std::string& role,
+                                          const std::string& cert_sha256 = {});
 
  private:
   ExchangeContext& context_;
@@ -78,6 +94,9 @@ class Intake {
 
 // Issues a token for a channel client (`vkhid token issue`): returns the token, stores its SHA-256.
 Result<std::string> issueToken(store::PgConnection& db, const std::string& client_id, const std::string& role);
+// Binds a client certificate (PEM) to a client (`vkhid token bind-cert`); returns its SHA-256 fingerprint.
+Result<std::string> bindClientCertificate(store::PgConnection& db, const std::string& client_id,
+                                          const std::string& role, const std::string& cert_pem);
 
 // ---- the running exchange: relay, routing, delivery, inbound ----
 
@@ -107,6 +126,11 @@ class Exchange {
   std::thread relay_;
   bool started_ = false;
 };
+
+// Replaces the rules loaded from a routing rules file (routing.rules_file) with that file's [[route]]
+// tables; rules whose target is not a registered participant are skipped with a warning. Returns how
+// many were loaded; a malformed file is refused naming the rule and key.
+Result<int> loadRoutingRules(store::PgConnection& db, const std::string& path);
 
 // `vkhid message replay ID`: a dead delivery goes out again (and leaves the dead-letter queue).
 Status replayMessage(ExchangeContext& context, const std::string& msg_id, const std::string& actor);

@@ -9,8 +9,10 @@
 #include "gateway/crypto/package.hpp"
 #include "gateway/domain/case_status.hpp"
 #include "gateway/domain/time.hpp"
+#include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/sev/appeal_reader.hpp"
 
 namespace vkhid::flows {
 namespace {
@@ -22,6 +24,7 @@ struct Peer {
   bool require_seal = true;
   bool accept_unsupported = false;
   std::string trust_pem;
+  bool own_channel = false;  // its own contact centre's appeals come in through the exchange
 };
 
 void countInbound(const std::string& outcome) {
@@ -30,11 +33,12 @@ void countInbound(const std::string& outcome) {
 
 // Seals and queues one of our receipts for a participant's message.
 Status queueReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& peer, const std::string& their_msg_id,
-                    sev::AckType type, const std::string& case_id, std::optional<sev::Rejection> rejection = {}) {
+                    sev::AckType type, const std::string& case_id, std::optional<sev::Rejection> rejection = {},
+                    std::optional<sev::RegNumber> registration = {}) {
   std::string msg_id = newUuid();
   sev::Envelope env{
       ctx.ucc, {peer.org_id, peer.name, peer.sys_id, peer.system}, msg_id, formatIsoUtc(std::time(nullptr))};
-  auto header = sev::buildReceipt(env, their_msg_id, type, std::nullopt, rejection);
+  auto header = sev::buildReceipt(env, their_msg_id, type, registration, rejection);
   auto bytes = crypto::sealedPackage(header, ctx.signer);
   if (!bytes) return bytes.error();
   auto r = db.exec(
@@ -50,6 +54,68 @@ Status queueReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& p
 sev::Rejection rejectionFor(const Error& e) {
   auto code = sev::sevErrorOf(e).value_or(sev::SevError::SchemaInvalid);
   return {static_cast<int>(code), sev::sevErrorInfo(code).errortext};
+}
+
+// The competent body a not-in-competence rejection names: our forwarding notice when the participant
+// added one, else the one EDRPOU code (8 digits standing alone) in the error text.
+std::string competentBodyOf(const sev::Header& h) {
+  if (h.expansion && h.expansion->notice && h.expansion->notice->competent_org_id) {
+    return *h.expansion->notice->competent_org_id;
+  }
+  if (!h.acknowledgement || h.acknowledgement->results.empty()) return {};
+  const std::string& text = h.acknowledgement->results.front().errortext;
+  std::string found;
+  int codes = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+    if (j - i == 8) {
+      found = text.substr(i, 8);
+      ++codes;
+    }
+    i = j;
+  }
+  return codes == 1 ? found : std::string();
+}
+
+// Not in the participant's competence: the case leaves it for good. To the competent body when that is
+// an active participant that has not declined it already, else to the UCC review queue; the applicant
+// is told either way.
+Status forwardCase(store::PgConnection& db, const Peer& peer, const std::string& case_id, const std::string& from,
+                   const std::string& competent, const std::string& msg_id, std::string& outcome) {
+  auto target = db.exec(
+      "SELECT 1 FROM participant p, cases c WHERE p.org_id = $1 AND p.status = 'active' AND c.id::text = $2 "
+      "AND NOT (p.org_id = ANY (c.declined_by)) AND c.kind = ANY (p.kinds)",
+      {competent, case_id});
+  if (!target) return target.error();
+  bool known = target->rows() > 0 && competent != peer.org_id;
+  auto u = db.exec(
+      "UPDATE cases SET status = 'forwarded', addressee_org_id = NULLIF($2, ''), participant_org_id = NULL, "
+      "participant_reg_number = NULL, participant_reg_date = NULL, declined_by = array_append(declined_by, $3), "
+      "updated_at = now() WHERE id::text = $1",
+      {case_id, known ? competent : std::string(), peer.org_id});
+  if (!u) return u.error();
+  json::object detail{{"msg_id", msg_id}, {"from_participant", peer.org_id}, {"to", known ? "participant" : "review"}};
+  if (!competent.empty()) detail["competent_org_id"] = competent;
+  if (auto s = recordEvent(db, case_id, "participant:" + peer.org_id, "forwarded", from, "forwarded",
+                           json::serialize(detail));
+      !s) {
+    return s;
+  }
+  json::object event{{"case_id", case_id}};
+  if (auto s = enqueueOutbox(db, bus::names::kNotifications, "applicant.forwarded", case_id + ":forwarded:" + msg_id,
+                             json::serialize(event));
+      !s) {
+    return s;
+  }
+  outcome = known ? "forwarded" : "forwarded_to_review";
+  // A participant is re-routed to; anyone else means a person decides.
+  return enqueueOutbox(db, bus::names::kEvents, known ? "case.forwarded" : "case.unrouted", case_id + ":" + msg_id,
+                       json::serialize(event));
 }
 
 bool isUuid(const std::string& s) {
@@ -70,7 +136,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
 
   // 1. Who sent it, by what the transport vouches for.
   auto p = (*db)->exec(
-      "SELECT org_id, name, sys_id, system_name, require_seal, accept_unsupported_signatures, trust_pem "
+      "SELECT org_id, name, sys_id, system_name, require_seal, accept_unsupported_signatures, trust_pem, own_channel "
       "FROM participant WHERE transport_user = $1 AND status IN ('active', 'pending_check', 'suspended')",
       {package.peer_identity});
   if (!p) return p.error();
@@ -80,7 +146,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
     return {};
   }
   Peer peer{std::string(p->get(0, 0)), std::string(p->get(0, 1)), std::string(p->get(0, 2)), std::string(p->get(0, 3)),
-            p->get(0, 4) == "t",       p->get(0, 5) == "t",       std::string(p->get(0, 6))};
+            p->get(0, 4) == "t",       p->get(0, 5) == "t",       std::string(p->get(0, 6)), p->get(0, 7) == "t"};
 
   // 2. Parse, validate, verify: nothing reads the package before this.
   auto trust = ctx.trustFor(peer.trust_pem);
@@ -116,6 +182,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
   const bool answer_errors = h.msg_acknow.value_or(0) >= 1;
 
   std::string outcome;
+  std::optional<domain::Case> registered;
   Status done = store::inTransaction(**db, [&]() -> Status {
     // 3. Seen before? Same bytes: the same receipts again. Other bytes under the same id: refused.
     if (isUuid(h.msg_id)) {
@@ -168,6 +235,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
     // 5. Apply.
     std::string case_id, ref_msg_id, kind_of_effect;
     std::optional<Error> mismatch;
+    std::optional<sev::RegNumber> ucc_registration;  // a participant's appeal registered as a UCC case
     if (h.msg_type == 0 && h.acknowledgement) {
       const auto& ack = *h.acknowledgement;
       ref_msg_id = ack.msg_id;
@@ -183,34 +251,53 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
         case_id = std::string(ours->get(0, 0));
         kind_of_effect = "receipt";
         if (ours->getInt(0, 1) == 1 && !case_id.empty()) {
-          auto c = (*db)->exec("SELECT status FROM cases WHERE id::text = $1 FOR UPDATE", {case_id});
+          auto c = (*db)->exec(
+              "SELECT status, coalesce(participant_org_id, '') FROM cases WHERE id::text = $1 FOR UPDATE", {case_id});
           if (!c) return c.error();
           std::string from(c->get(0, 0));
-          auto to =
-              domain::afterReceipt(domain::caseStatusFromName(from).value_or(domain::CaseStatus::Sent), ack.ack_type);
-          std::string to_name = domain::caseStatusName(to);
-          std::optional<std::string> reg_no, reg_date, rej_code, rej_text;
-          if (ack.ack_type == 3 && ack.reg_number) {
-            reg_no = ack.reg_number->value;
-            reg_date = ack.reg_number->regdate;
-          }
-          if (ack.ack_type == 4 && !ack.results.empty()) {
-            rej_code = std::to_string(ack.results.front().errorcode);
-            rej_text = ack.results.front().errortext;
-          }
-          auto u = (*db)->exec(
-              "UPDATE cases SET status = $2, participant_reg_number = coalesce($3, participant_reg_number), "
-              "participant_reg_date = coalesce($4::date, participant_reg_date), rejection_code = coalesce($5::int, "
-              "rejection_code), rejection_text = coalesce($6, rejection_text), updated_at = now() WHERE id::text = $1",
-              {case_id, to_name, reg_no, reg_date, rej_code, rej_text});
-          if (!u) return u.error();
-          json::object detail{{"msg_id", h.msg_id}, {"ack_type", ack.ack_type}};
-          if (reg_no) detail["participant_reg_number"] = *reg_no;
-          if (rej_code) detail["error_code"] = std::stoi(*rej_code);
-          if (auto s = recordEvent(**db, case_id, "participant:" + peer.org_id,
-                                   "receipt_" + std::to_string(ack.ack_type), from, to_name, json::serialize(detail));
-              !s) {
-            return s;
+          const bool current = c->get(0, 1) == peer.org_id;
+          const bool not_competent = ack.ack_type == 4 && !ack.results.empty() &&
+                                     ack.results.front().errorcode == static_cast<int>(sev::SevError::NotInCompetence);
+          if (!current) {
+            // The case has moved on (forwarded): a late receipt is recorded, the case left as it is.
+            kind_of_effect = "late_receipt";
+            if (auto s = recordEvent(**db, case_id, "participant:" + peer.org_id, "late_receipt", from, from,
+                                     json::serialize(json::object{{"msg_id", h.msg_id}, {"ack_type", ack.ack_type}}));
+                !s) {
+              return s;
+            }
+          } else if (not_competent) {
+            if (auto s = forwardCase(**db, peer, case_id, from, competentBodyOf(h), h.msg_id, kind_of_effect); !s) {
+              return s;
+            }
+          } else {
+            auto to =
+                domain::afterReceipt(domain::caseStatusFromName(from).value_or(domain::CaseStatus::Sent), ack.ack_type);
+            std::string to_name = domain::caseStatusName(to);
+            std::optional<std::string> reg_no, reg_date, rej_code, rej_text;
+            if (ack.ack_type == 3 && ack.reg_number) {
+              reg_no = ack.reg_number->value;
+              reg_date = ack.reg_number->regdate;
+            }
+            if (ack.ack_type == 4 && !ack.results.empty()) {
+              rej_code = std::to_string(ack.results.front().errorcode);
+              rej_text = ack.results.front().errortext;
+            }
+            auto u = (*db)->exec(
+                "UPDATE cases SET status = $2, participant_reg_number = coalesce($3, participant_reg_number), "
+                "participant_reg_date = coalesce($4::date, participant_reg_date), rejection_code = coalesce($5::int, "
+                "rejection_code), rejection_text = coalesce($6, rejection_text), updated_at = now() WHERE id::text = "
+                "$1",
+                {case_id, to_name, reg_no, reg_date, rej_code, rej_text});
+            if (!u) return u.error();
+            json::object detail{{"msg_id", h.msg_id}, {"ack_type", ack.ack_type}};
+            if (reg_no) detail["participant_reg_number"] = *reg_no;
+            if (rej_code) detail["error_code"] = std::stoi(*rej_code);
+            if (auto s = recordEvent(**db, case_id, "participant:" + peer.org_id,
+                                     "receipt_" + std::to_string(ack.ack_type), from, to_name, json::serialize(detail));
+                !s) {
+              return s;
+            }
           }
         }
       }
@@ -227,32 +314,10 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
         kind_of_effect = "notice";
         std::string from(c->get(0, 0));
         if (n.kind == "forwarding") {
-          std::string competent = n.competent_org_id.value_or("");
-          auto target = (*db)->exec("SELECT 1 FROM participant WHERE org_id = $1 AND status = 'active'", {competent});
-          if (!target) return target.error();
-          bool known = target->rows() > 0 && competent != peer.org_id;
-          auto u = (*db)->exec(
-              "UPDATE cases SET status = 'forwarded', addressee_org_id = NULLIF($2, ''), participant_org_id = NULL, "
-              "participant_reg_number = NULL, participant_reg_date = NULL, updated_at = now() WHERE id::text = $1",
-              {case_id, known ? competent : std::string()});
-          if (!u) return u.error();
-          json::object detail{{"msg_id", h.msg_id}, {"from_participant", peer.org_id}, {"competent_org_id", competent}};
-          if (auto s = recordEvent(**db, case_id, "participant:" + peer.org_id, "forwarded", from, "forwarded",
-                                   json::serialize(detail));
-              !s) {
-            return s;
-          }
-          json::object event{{"case_id", case_id}};
-          if (auto s = enqueueOutbox(**db, bus::names::kNotifications, "applicant.forwarded", case_id + ":forwarded",
-                                     json::serialize(event));
-              !s) {
-            return s;
-          }
-          // A participant is re-routed to; anyone else means a person decides.
-          if (auto s = enqueueOutbox(**db, bus::names::kEvents, known ? "case.forwarded" : "case.unrouted",
-                                     case_id + ":" + h.msg_id, json::serialize(event));
-              !s) {
-            return s;
+          if (auto st =
+                  forwardCase(**db, peer, case_id, from, n.competent_org_id.value_or(""), h.msg_id, kind_of_effect);
+              !st) {
+            return st;
           }
         } else {
           json::object detail{{"msg_id", h.msg_id}, {"new_due", n.new_due.value_or("")}};
@@ -301,6 +366,27 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
           return s;
         }
       }
+    } else if (h.msg_type == 1 && h.document && peer.own_channel) {
+      // An appeal that reached the participant's own contact centre: a new UCC case, routed like any other.
+      auto kase = sev::caseFromAppealPackage(h);
+      if (!kase) {
+        mismatch = kase.error();
+      } else {
+        kase->channel = "participant:" + peer.org_id;
+        auto reg = registerCase(**db, *kase, caseToJson(*kase), "participant:" + peer.org_id, h.msg_id, sha,
+                                "participant:" + peer.org_id);
+        if (!reg) return reg.error();
+        case_id = reg->case_id;
+        kind_of_effect = "appeal";
+        registered = std::move(kase).value();
+        json::object detail{{"msg_id", h.msg_id}, {"participant_reg_number", h.document->reg_number.value}};
+        if (auto s = recordEvent(**db, case_id, "participant:" + peer.org_id, "received_from_participant", "registered",
+                                 "registered", json::serialize(detail));
+            !s) {
+          return s;
+        }
+        ucc_registration = sev::RegNumber{reg->ucc_number, reg->registered_on, std::nullopt};
+      }
     } else {
       mismatch = sev::sevError(sev::SevError::ZoneNotAllowed,
                                "msg_type " + std::to_string(h.msg_type) + " is not taken from this participant");
@@ -344,7 +430,9 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
     if (!answer_always) return {};
     if (auto s = queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Delivered, case_id); !s) return s;
     if (h.msg_type == 0) return {};
-    return queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Accepted, case_id);
+    if (auto s = queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Accepted, case_id); !s) return s;
+    if (!ucc_registration) return {};
+    return queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Registered, case_id, std::nullopt, ucc_registration);
   });
   if (!done) {
     log::warn("inbound package not handled, the transport keeps it",
@@ -352,6 +440,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
     return done;
   }
   countInbound(outcome);
+  if (registered) countRegistered(*registered);
   return {};
 }
 

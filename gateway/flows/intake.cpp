@@ -7,6 +7,7 @@
 #include "gateway/app/metrics.hpp"
 #include "gateway/bus/topology.hpp"
 #include "gateway/crypto/package.hpp"
+#include "gateway/crypto/trust.hpp"
 #include "gateway/domain/base64.hpp"
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange.hpp"
@@ -46,6 +47,50 @@ std::string trackingCode() {
 
 }  // namespace
 
+void countRegistered(const domain::Case& c) {
+  app::metrics()
+      .counter("vkhid_cases_registered_total", "Cases registered", {{"kind", domain::caseKindName(c.kind)}})
+      .inc();
+}
+
+Result<Registration> registerCase(store::PgConnection& db, const domain::Case& c, const std::string& body_json,
+                                  const std::string& client_id, const std::string& idempotency_key,
+                                  const std::string& request_sha256, const std::string& actor) {
+  Registration out;
+  out.case_id = newUuid();
+  auto n = db.exec(
+      "INSERT INTO ucc_number_counter (year, last) VALUES (extract(year FROM now() AT TIME ZONE 'Europe/Kyiv'), 1) "
+      "ON CONFLICT (year) DO UPDATE SET last = ucc_number_counter.last + 1 "
+      "RETURNING year, last, to_char(now() AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD')",
+      {});
+  if (!n) return n.error();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s-%07lld", std::string(n->get(0, 0)).c_str(), n->getInt(0, 1));
+  out.ucc_number = std::string("УКЦ-") + buf;
+  out.tracking_code = trackingCode();
+  out.registered_on = std::string(n->get(0, 2));
+  auto ins = db.exec(
+      "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
+      "received_at, addressee_org_id, body, client_id, idempotency_key, request_sha256) "
+      "VALUES ($1, $2, $3, $4, 'registered', $5, $6, $7, $8, coalesce(NULLIF($9, '')::timestamptz, now()), "
+      "NULLIF($10, ''), $11::jsonb, $12, NULLIF($13, ''), $14)",
+      {out.case_id, out.ucc_number, out.tracking_code, domain::caseKindName(c.kind), c.restricted() ? "true" : "false",
+       c.priority ? "true" : "false", domain::urgencyName(c.urgency), c.channel, c.received_at, c.addressee_org_id,
+       body_json, client_id, idempotency_key, request_sha256});
+  if (!ins) return ins.error();
+  if (auto s = recordEvent(db, out.case_id, actor, "registered", "received", "registered",
+                           json::serialize(json::object{{"ucc_number", out.ucc_number}, {"channel", c.channel}}));
+      !s) {
+    return s.error();
+  }
+  if (auto s = enqueueOutbox(db, bus::names::kEvents, "case.registered", out.case_id,
+                             json::serialize(json::object{{"case_id", out.case_id}}), "{}", c.priority ? 5 : 0);
+      !s) {
+    return s.error();
+  }
+  return out;
+}
+
 IntakeReply Intake::submit(const std::string& client_id, const std::string& idempotency_key, const std::string& body) {
   auto& m = app::metrics();
   flows::CaseLimits limits;
@@ -64,7 +109,7 @@ IntakeReply Intake::submit(const std::string& client_id, const std::string& idem
   auto db = context_.pool.acquire();
   if (!db) return problem(503, "Unavailable", "the database is not reachable; try again");
 
-  std::string case_id = newUuid();
+  std::string case_id;
   std::string number, tracking;
   IntakeReply reply;
   bool repeat = false;
@@ -90,32 +135,12 @@ IntakeReply Intake::submit(const std::string& client_id, const std::string& idem
         return {};
       }
     }
-    auto n = (*db)->exec(
-        "INSERT INTO ucc_number_counter (year, last) VALUES (extract(year FROM now() AT TIME ZONE 'Europe/Kyiv'), 1) "
-        "ON CONFLICT (year) DO UPDATE SET last = ucc_number_counter.last + 1 RETURNING year, last",
-        {});
-    if (!n) return n.error();
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%s-%07lld", std::string(n->get(0, 0)).c_str(), n->getInt(0, 1));
-    number = std::string("УКЦ-") + buf;
-    tracking = trackingCode();
-    auto ins = (*db)->exec(
-        "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
-        "received_at, addressee_org_id, body, client_id, idempotency_key, request_sha256) "
-        "VALUES ($1, $2, $3, $4, 'registered', $5, $6, $7, $8, coalesce(NULLIF($9, '')::timestamptz, now()), "
-        "NULLIF($10, ''), $11::jsonb, $12, NULLIF($13, ''), $14)",
-        {case_id, number, tracking, domain::caseKindName(c.kind), c.restricted() ? "true" : "false",
-         c.priority ? "true" : "false", domain::urgencyName(c.urgency), c.channel, c.received_at, c.addressee_org_id,
-         body, client_id, idempotency_key, request_hash});
-    if (!ins) return ins.error();
-    if (auto s = recordEvent(**db, case_id, "client:" + client_id, "registered", "received", "registered",
-                             json::serialize(json::object{{"ucc_number", number}}));
-        !s) {
-      return s;
-    }
-    json::object event{{"case_id", case_id}};
-    return enqueueOutbox(**db, bus::names::kEvents, "case.registered", case_id, json::serialize(event), "{}",
-                         c.priority ? 5 : 0);
+    auto reg = registerCase(**db, c, body, client_id, idempotency_key, request_hash, "client:" + client_id);
+    if (!reg) return reg.error();
+    case_id = reg->case_id;
+    number = reg->ucc_number;
+    tracking = reg->tracking_code;
+    return {};
   });
   if (!done) {
     log::error("intake failed", {{"code", done.error().code}, {"error", done.error().message}});
@@ -123,8 +148,7 @@ IntakeReply Intake::submit(const std::string& client_id, const std::string& idem
   }
   if (reply.problem) return reply;
   if (!repeat) {
-    m.counter("vkhid_cases_registered_total", "Cases registered at intake", {{"kind", domain::caseKindName(c.kind)}})
-        .inc();
+    countRegistered(c);
     log::info("case registered", {{"case_id", case_id}, {"kind", domain::caseKindName(c.kind)}});
   }
   json::object o{{"id", case_id}, {"ucc_number", number}, {"tracking_code", tracking}, {"status", "registered"}};
@@ -168,28 +192,35 @@ IntakeReply Intake::answer(const std::string& client_id, const std::string& case
   auto db = context_.pool.acquire();
   if (!db) return problem(503, "Unavailable", "the database is not reachable; try again");
   auto r = (*db)->exec(
-      "SELECT m.bytes, m.seal_verdict, m.msg_id FROM cases c JOIN message m ON m.msg_id = c.answer_msg_id "
+      "SELECT m.bytes, m.seal_verdict, m.msg_id, p.trust_pem, p.accept_unsupported_signatures FROM cases c "
+      "JOIN message m ON m.msg_id = c.answer_msg_id JOIN participant p ON p.org_id = m.peer_org_id "
       "WHERE c.id::text = $1 AND c.client_id = $2",
       {case_id, client_id});
   if (!r) return problem(503, "Unavailable", "try again");
   if (r->rows() == 0) return problem(404, "No answer", "no such case, or no answer yet");
   std::string bytes = fromByteaHex(r->get(0, 0));
-  auto header = sev::parsePackage(bytes);
-  if (!header) return problem(500, "Stored answer unreadable", header.error().message);
+  // Verified again now, against the participant's trust, so each file comes with its own verdict and
+  // signer for the applicant's copy (the seal verdict at receipt is kept as it was).
+  crypto::VerifyOptions options;
+  options.allow_unsupported = r->get(0, 4) == "t";
+  auto report = crypto::verifyPackage(bytes, *context_.trustFor(std::string(r->get(0, 3))), options);
+  if (!report.header) return problem(500, "Stored answer unreadable", report.findings.front().message);
+  const sev::Header* header = &*report.header;
   json::array attachments;
   for (const auto* t : crypto::allTransfers(*header)) {
-    std::string verdict = "missing";
-    if (header->expansion) {
-      for (const auto& s : header->expansion->sign_infos) {
-        if (s.doc_transfer_idnumber == t->idnumber) verdict = "present";
-      }
+    json::object a{{"idnumber", t->idnumber},
+                   {"file_name", t->description},
+                   {"type", t->type},
+                   {"size", t->content.size()},
+                   {"content_base64", base64Encode(t->content)},
+                   {"signature", "missing"}};
+    for (const auto& ar : report.attachments) {
+      if (ar.idnumber != t->idnumber) continue;
+      a["signature"] = crypto::signatureStateName(ar.verdict.state);
+      if (!ar.verdict.signer_subject.empty()) a["signer"] = ar.verdict.signer_subject;
+      if (!ar.verdict.signing_time.empty()) a["signing_time"] = ar.verdict.signing_time;
     }
-    attachments.push_back(json::object{{"idnumber", t->idnumber},
-                                       {"file_name", t->description},
-                                       {"type", t->type},
-                                       {"size", t->content.size()},
-                                       {"content_base64", base64Encode(t->content)},
-                                       {"signature", verdict}});
+    attachments.push_back(std::move(a));
   }
   json::object o{{"case_id", case_id},
                  {"msg_id", r->get(0, 2)},
@@ -201,12 +232,17 @@ IntakeReply Intake::answer(const std::string& client_id, const std::string& case
   return {200, json::serialize(o), {}, false};
 }
 
-std::optional<std::string> Intake::authenticate(const std::string& token, const std::string& role) {
-  if (token.empty()) return std::nullopt;
+std::optional<std::string> Intake::authenticate(const std::string& token, const std::string& role,
+                                                const std::string& cert_sha256) {
+  if (token.empty() && cert_sha256.empty()) return std::nullopt;
   auto db = context_.pool.acquire();
   if (!db) return std::nullopt;
-  auto r = (*db)->exec("SELECT id FROM api_client WHERE token_sha256 = $1 AND role = $2 AND revoked_at IS NULL",
-                       {sha256Hex(token), role});
+  // A token, when sent, decides; a certificate is only asked about when no token came.
+  auto r = token.empty()
+               ? (*db)->exec("SELECT id FROM api_client WHERE cert_sha256 = $1 AND role = $2 AND revoked_at IS NULL",
+                             {cert_sha256, role})
+               : (*db)->exec("SELECT id FROM api_client WHERE token_sha256 = $1 AND role = $2 AND revoked_at IS NULL",
+                             {sha256Hex(token), role});
   if (!r || r->rows() == 0) return std::nullopt;
   return std::string(r->get(0, 0));
 }
@@ -221,6 +257,20 @@ Result<std::string> issueToken(store::PgConnection& db, const std::string& clien
       {client_id, role, sha256Hex(token)});
   if (!r) return r.error();
   return token;
+}
+
+Result<std::string> bindClientCertificate(store::PgConnection& db, const std::string& client_id,
+                                          const std::string& role, const std::string& cert_pem) {
+  auto certs = crypto::certificatesFromPem(cert_pem);
+  if (!certs) return certs.error();
+  if (certs->size() != 1) return Error::invalid("cli.cert", "the file must hold exactly one certificate");
+  std::string fingerprint = crypto::describe((*certs)[0].get()).sha256;
+  auto r = db.exec(
+      "INSERT INTO api_client (id, role, cert_sha256) VALUES ($1, $2, $3) "
+      "ON CONFLICT (id) DO UPDATE SET role = excluded.role, cert_sha256 = excluded.cert_sha256, revoked_at = NULL",
+      {client_id, role, fingerprint});
+  if (!r) return r.error();
+  return fingerprint;
 }
 
 }  // namespace vkhid::flows

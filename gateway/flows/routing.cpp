@@ -22,7 +22,8 @@ Disposition Exchange::route(const std::string& case_id) {
     auto c = (*db)->exec(
         "SELECT status, kind, body::text, ucc_number, to_char(registered_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD'), "
         "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(addressee_org_id, ''), "
-        "priority, coalesce(body->'classification'->>'topic', '') FROM cases WHERE id = $1 FOR UPDATE",
+        "priority, coalesce(body->'classification'->>'topic', ''), declined_by::text FROM cases WHERE id = $1 "
+        "FOR UPDATE",
         {case_id});
     if (!c) return c.error();
     if (c->rows() == 0) {
@@ -39,17 +40,18 @@ Disposition Exchange::route(const std::string& case_id) {
         "SELECT r.target_org_id FROM routing_rule r JOIN participant p ON p.org_id = r.target_org_id "
         "WHERE r.active AND p.status = 'active' AND $1 = ANY (p.kinds) "
         "AND (r.kind IS NULL OR r.kind = $1) AND (r.topic IS NULL OR r.topic = $2) "
-        "AND (r.addressee_org_id IS NULL OR r.addressee_org_id = $3) "
+        "AND (r.addressee_org_id IS NULL OR r.addressee_org_id = $3) AND NOT (r.target_org_id = ANY ($4::text[])) "
         "ORDER BY r.priority, r.id LIMIT 1",
-        {kind, topic, addressee});
+        {kind, topic, addressee, std::string(c->get(0, 9))});
     if (!rule) return rule.error();
     std::string target = rule->rows() > 0 ? std::string(rule->get(0, 0)) : "";
     if (status == "forwarded" && !addressee.empty()) target.clear();  // the competent body named by the forwarder
     if (target.empty() && !addressee.empty()) {
       // No rule, but the channel named an active participant that takes this kind: send it there.
-      auto direct =
-          (*db)->exec("SELECT org_id FROM participant WHERE org_id = $1 AND status = 'active' AND $2 = ANY (kinds)",
-                      {addressee, kind});
+      auto direct = (*db)->exec(
+          "SELECT org_id FROM participant WHERE org_id = $1 AND status = 'active' AND $2 = ANY (kinds) "
+          "AND NOT (org_id = ANY ($3::text[]))",
+          {addressee, kind, std::string(c->get(0, 9))});
       if (!direct) return direct.error();
       if (direct->rows() > 0) target = addressee;
     }

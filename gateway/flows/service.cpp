@@ -71,6 +71,21 @@ int runGateway(const app::Config& config) {
   for (int i = 0; i < 300 && !health.snapshot()["migrations"].ok; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  if (!config.routing.rules_file.empty()) {
+    // A malformed rules file stops the start, naming the rule; an unreachable database is waited for.
+    Result<int> loaded = Error::unavailable("routing.rules_file", "not loaded");
+    for (int attempt = 0; attempt < 60; ++attempt) {
+      auto db = pool.acquire();
+      loaded = db ? flows::loadRoutingRules(**db, config.routing.rules_file) : Result<int>(db.error());
+      if (loaded || loaded.error().code == "routing.rules_file") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    if (!loaded) {
+      log::error("cannot load the routing rules", {{"error", loaded.error().message}});
+      return 1;
+    }
+    log::info("routing rules loaded", {{"file", config.routing.rules_file}, {"rules", *loaded}});
+  }
   flows::Exchange exchange(config, pool, *signer);
   exchange.start();
   flows::Intake intake(exchange.context());
@@ -84,6 +99,7 @@ int runGateway(const app::Config& config) {
   intake_options.max_body_bytes = static_cast<std::size_t>(config.intake.max_body_bytes);
   intake_options.tls_cert_file = config.intake.tls_cert;
   intake_options.tls_key_file = config.intake.tls_key;
+  intake_options.client_ca_file = config.intake.client_ca;  // optional: a token still works without one
   auto intake_server = http::HttpServer::start(
       intake_options, [&intake_routes](const http::Request& r) { return intake_routes.handle(r); });
   if (!intake_server) {

@@ -17,9 +17,10 @@ Response IntakeRoutes::handle(const Request& request) const {
 
   std::string auth = request.header("authorization");
   std::string token = auth.starts_with("Bearer ") ? auth.substr(7) : "";
-  auto client = intake_.authenticate(token, "channel");
+  auto client = intake_.authenticate(token, "channel", request.client_cert_sha256);
   if (!client) {
-    auto r = Response::problem(401, "Unauthorized", "a channel client's bearer token is required");
+    auto r = Response::problem(401, "Unauthorized",
+                               "a channel client's bearer token, or its registered client certificate, is required");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }

@@ -12,22 +12,44 @@ namespace vkhid::testing {
 
 ExchangeHarness::ExchangeHarness() {
   std::random_device rd;
-  org_ = "98" + std::to_string(100000 + rd() % 900000);
-  user_ = "p" + org_;
-  password_ = "pw" + org_;
-  vhost_ = "t" + org_;  // a broker of its own for this test, as a database of its own
-  dir_ = varDir() + "/exchange-" + org_;
+  std::string first = "98" + std::to_string(100000 + rd() % 900000);
+  vhost_ = "t" + first;  // a broker of its own for this test, as a database of its own
+  dir_ = varDir() + "/exchange-" + first;
   std::filesystem::create_directories(dir_);
-  if (services("add-user " + user_ + " " + password_ + " " + vhost_) != 0) {
+  newParty().org = first;
+  auto& p = *parties_.back();
+  p.user = "p" + p.org;
+  p.password = "pw" + p.org;
+  if (services("add-user " + p.user + " " + p.password + " " + vhost_) != 0) {
     throw std::runtime_error("cannot add the broker user");
   }
   // The participant's own seal, from the development CA: its organizationIdentifier is NTRUA-<org>.
-  std::string cmd = sourceDir() + "/certs/make-dev-pki " + pkiDir() + " --participant " + org_ + " >/dev/null";
+  std::string cmd = sourceDir() + "/certs/make-dev-pki " + pkiDir() + " --participant " + p.org + " >/dev/null";
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot issue the participant's certificate");
 }
 
+ExchangeHarness::Party& ExchangeHarness::newParty() {
+  parties_.push_back(std::make_unique<Party>());
+  return *parties_.back();
+}
+
+int ExchangeHarness::addParticipant(const std::string& participant_extra) {
+  // The next org id after the first one's, so every participant of a test shares its prefix.
+  auto& p = newParty();
+  p.org = std::to_string(std::stoll(parties_.front()->org) + static_cast<long long>(parties_.size()) - 1);
+  p.user = "p" + p.org;
+  p.password = "pw" + p.org;
+  if (services("add-user " + p.user + " " + p.password + " " + vhost_) != 0) {
+    throw std::runtime_error("cannot add the broker user");
+  }
+  std::string cmd = sourceDir() + "/certs/make-dev-pki " + pkiDir() + " --participant " + p.org + " >/dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot issue the participant's certificate");
+  registerParty(p, "", participant_extra);
+  return static_cast<int>(parties_.size()) - 1;
+}
+
 ExchangeHarness::~ExchangeHarness() {
-  stopSimulator();
+  for (std::size_t i = 0; i < parties_.size(); ++i) stopSimulator(static_cast<int>(i));
   for (auto& [i, g] : gateways_) {
     if (g->running()) {
       g->signal(SIGTERM);
@@ -52,14 +74,20 @@ std::string ExchangeHarness::runVkhid(const std::vector<std::string>& args) {
   return out;
 }
 
-void ExchangeHarness::setUp(const std::string& endpoint_extra) {
-  std::string toml = dir_ + "/participant.toml";
-  writeFile(toml, "org_id = \"" + org_ + "\"\nsys_id = \"edms-" + org_ + "\"\nname = \"Учасник " + org_ +
+void ExchangeHarness::registerParty(const Party& p, const std::string& endpoint_extra,
+                                    const std::string& participant_extra) {
+  std::string toml = dir_ + "/participant-" + p.org + ".toml";
+  writeFile(toml, "org_id = \"" + p.org + "\"\nsys_id = \"edms-" + p.org + "\"\nname = \"Учасник " + p.org +
                       "\"\nsystem_name = \"Симулятор\"\ntrust_ca_file = \"" + pkiDir() + "/ca.pem\"\n" +
-                      "transport_user = \"" + user_ + "\"\n[[endpoint]]\nadapter = \"amqp\"\n" + endpoint_extra);
+                      "transport_user = \"" + p.user + "\"\n" + participant_extra +
+                      "\n[[endpoint]]\nadapter = \"amqp\"\n" + endpoint_extra);
   runVkhid({"participant", "add", toml});
-  runVkhid({"route", "add", "--target", org_});
-  auto out = runVkhid({"token", "issue", "--client", "web-" + org_});
+}
+
+void ExchangeHarness::setUp(const std::string& endpoint_extra, const std::string& participant_extra) {
+  registerParty(*parties_.front(), endpoint_extra, participant_extra);
+  runVkhid({"route", "add", "--target", org()});
+  auto out = runVkhid({"token", "issue", "--client", "web-" + org()});
   token_ = out.substr(out.rfind("vkh_"), 44);
 }
 
@@ -75,7 +103,7 @@ std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const 
           {"VKHID_BROKER_URL", brokerUrl("guest", "guest")},
           {"VKHID_INTAKE_LISTEN", "127.0.0.1:" + std::to_string(intake_ports_.at(index))},
           {"VKHID_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(admin_ports_.at(index))},
-          {"VKHID_GATEWAY_INSTANCE", "gw" + std::to_string(index) + "-" + org_},
+          {"VKHID_GATEWAY_INSTANCE", "gw" + std::to_string(index) + "-" + org()},
           {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
           {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
           {"VKHID_GATEWAY_HEALTH_INTERVAL_MS", "200"},
@@ -110,37 +138,39 @@ void ExchangeHarness::killGateway(int index, int signal) {
 
 bool ExchangeHarness::gatewayRunning(int index) { return gateways_.count(index) && gateways_[index]->running(); }
 
-void ExchangeHarness::startSimulator(const std::vector<std::string>& flags) {
+void ExchangeHarness::startSimulator(const std::vector<std::string>& flags, int participant) {
+  auto& p = *parties_.at(participant);
   std::vector<std::string> argv{binaryPath(),
                                 "sim",
                                 "participant",
                                 "--org",
-                                org_,
+                                p.org,
                                 "--key",
-                                pkiDir() + "/" + org_ + "-seal.key",
+                                pkiDir() + "/" + p.org + "-seal.key",
                                 "--cert",
-                                pkiDir() + "/" + org_ + "-seal.pem",
+                                pkiDir() + "/" + p.org + "-seal.pem",
                                 "--trust",
                                 pkiDir() + "/ca.pem",
                                 "--broker-url",
-                                brokerUrl(user_, password_),
+                                brokerUrl(p.user, p.password),
                                 "--stats",
-                                dir_ + "/sim.json"};
+                                dir_ + "/sim-" + p.org + ".json"};
   argv.insert(argv.end(), flags.begin(), flags.end());
-  sim_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
-                                        dir_ + "/sim-" + std::to_string(++sim_runs_) + ".log");
+  p.sim = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
+                                         dir_ + "/sim-" + p.org + "-" + std::to_string(++p.sim_runs) + ".log");
 }
 
-void ExchangeHarness::stopSimulator() {
-  if (sim_ && sim_->running()) {
-    sim_->signal(SIGTERM);
-    (void)sim_->wait(std::chrono::seconds(10));
+void ExchangeHarness::stopSimulator(int participant) {
+  auto& p = *parties_.at(participant);
+  if (p.sim && p.sim->running()) {
+    p.sim->signal(SIGTERM);
+    (void)p.sim->wait(std::chrono::seconds(10));
   }
 }
 
-std::map<std::string, long long> ExchangeHarness::simStats() const {
+std::map<std::string, long long> ExchangeHarness::simStats(int participant) const {
   std::map<std::string, long long> out;
-  std::string path = dir_ + "/sim.json";
+  std::string path = dir_ + "/sim-" + parties_.at(participant)->org + ".json";
   if (!std::filesystem::exists(path)) return out;
   boost::system::error_code ec;
   auto v = boost::json::parse(readFile(path), ec);
@@ -153,7 +183,7 @@ HttpReply ExchangeHarness::submit(const std::string& idempotency_key, int gatewa
   static const std::string example = readFile(sourceDir() + "/config/examples/case-appeal.json");
   std::string body = example;
   auto at = body.find("\"99999911\"");
-  if (at != std::string::npos) body.replace(at, 10, "\"" + org_ + "\"");
+  if (at != std::string::npos) body.replace(at, 10, "\"" + org() + "\"");
   std::map<std::string, std::string> headers{{"Authorization", "Bearer " + token_},
                                              {"Content-Type", "application/json"}};
   if (!idempotency_key.empty()) headers["Idempotency-Key"] = idempotency_key;

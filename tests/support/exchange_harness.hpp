@@ -16,18 +16,22 @@ class ExchangeHarness {
   ExchangeHarness();
   ~ExchangeHarness();
 
-  // Registers the participant (amqp endpoint; `endpoint_extra` adds TOML lines to [[endpoint]]),
-  // a catch-all route to it and a channel token.
-  void setUp(const std::string& endpoint_extra = "");
+  // Registers participant 0 (amqp endpoint; `endpoint_extra` adds TOML lines to [[endpoint]],
+  // `participant_extra` top-level keys), a catch-all route to it and a channel token.
+  void setUp(const std::string& endpoint_extra = "", const std::string& participant_extra = "");
+
+  // Another participant of this exchange (its own org id, broker user and certificate), registered
+  // with an amqp endpoint and no route; returns its index for org(), startSimulator() and simStats().
+  int addParticipant(const std::string& participant_extra = "");
 
   // Starts gateway number `index` (0, 1, …) on its own ports; returns its intake port.
   unsigned short startGateway(int index = 0, const std::map<std::string, std::string>& extra_env = {});
   void killGateway(int index, int signal);
   bool gatewayRunning(int index);
 
-  void startSimulator(const std::vector<std::string>& flags = {});
-  void stopSimulator();
-  std::map<std::string, long long> simStats() const;
+  void startSimulator(const std::vector<std::string>& flags = {}, int participant = 0);
+  void stopSimulator(int participant = 0);
+  std::map<std::string, long long> simStats(int participant = 0) const;
 
   // POSTs the example case (with `addressee_org_id` = the participant); returns HTTP status and body.
   HttpReply submit(const std::string& idempotency_key = "", int gateway = 0);
@@ -37,7 +41,7 @@ class ExchangeHarness {
   bool waitFor(const std::string& count_query, long long expected, std::chrono::seconds timeout);
   std::string runVkhid(const std::vector<std::string>& args);
 
-  const std::string& org() const { return org_; }
+  const std::string& org(int participant = 0) const { return parties_.at(participant)->org; }
   const std::string& token() const { return token_; }
   std::string dbUrl() const { return db_.url(); }
   std::string dir() const { return dir_; }
@@ -49,12 +53,19 @@ class ExchangeHarness {
   TestDatabase db_;
   std::string brokerUrl(const std::string& user, const std::string& password) const;
 
-  std::string org_, user_, password_, vhost_, token_, dir_;
+  struct Party {
+    std::string org, user, password;
+    std::unique_ptr<ChildProcess> sim;
+    int sim_runs = 0;
+  };
+  Party& newParty();
+  void registerParty(const Party& p, const std::string& endpoint_extra, const std::string& participant_extra);
+
+  std::string vhost_, token_, dir_;
+  std::vector<std::unique_ptr<Party>> parties_;
   std::map<int, std::unique_ptr<ChildProcess>> gateways_;
   std::map<int, unsigned short> intake_ports_;
   std::map<int, unsigned short> admin_ports_;
-  std::unique_ptr<ChildProcess> sim_;
-  int sim_runs_ = 0;
 };
 
 }  // namespace vkhid::testing

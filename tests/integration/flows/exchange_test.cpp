@@ -83,7 +83,9 @@ BOOST_AUTO_TEST_CASE(exchange_case_reaches_closed_with_answer) {
                             {{"Authorization", "Bearer " + x.token()}}, "");
   BOOST_TEST(answer.status == 200, answer.body);
   BOOST_TEST(answer.body.find("\"seal\":\"valid\"") != std::string::npos);
-  BOOST_TEST(answer.body.find("\"signature\":\"present\"") != std::string::npos);
+  // The answer's file, verified against the participant's certificates, with its signer.
+  BOOST_TEST(answer.body.find("\"signature\":\"valid\"") != std::string::npos);
+  BOOST_TEST(answer.body.find("\"signer\":") != std::string::npos);
 
   // The same key and body: the first answer again; the same key with another body: refused.
   auto again = x.submit("first");
@@ -179,11 +181,143 @@ BOOST_AUTO_TEST_CASE(exchange_rejection_marks_case_rejected) {
   ExchangeHarness x;
   x.setUp();
   x.startGateway();
-  x.startSimulator({"--reject", "132"});
+  x.startSimulator({"--reject", "33"});
   auto r = x.submit("r1");
   BOOST_REQUIRE(r.status == 201);
-  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'rejected' AND rejection_code = 132", 1, 60s));
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'rejected' AND rejection_code = 33", 1, 60s));
   BOOST_TEST(x.sql("SELECT rejection_text FROM cases") == "Документ відхилено симулятором");
+}
+
+BOOST_AUTO_TEST_CASE(exchange_not_in_competence_reroutes_to_the_competent_participant) {
+  ExchangeHarness x;
+  x.setUp();
+  int competent = x.addParticipant();
+  x.startGateway();
+  x.startSimulator({"--forward", x.org(competent)});
+  x.startSimulator({}, competent);
+  auto r = x.submit("f1");
+  BOOST_REQUIRE(r.status == 201);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), histogram(x));
+  // Answered by the competent body, which the first one named; the first one never gets it again.
+  BOOST_TEST(x.sql("SELECT participant_org_id FROM cases") == x.org(competent));
+  BOOST_TEST(x.sql("SELECT participant_reg_number FROM cases") == "SIM-" + x.org(competent) + "-1");
+  BOOST_TEST(x.sql("SELECT declined_by::text FROM cases") == "{" + x.org() + "}");
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'forwarded' AND detail->>'to' = 'participant' "
+                     "AND detail->>'competent_org_id' = '" +
+                     x.org(competent) + "'") == 1);
+  BOOST_TEST(x.simStats()["forwarded"] == 1);
+  BOOST_TEST(x.simStats()["appeals"] == 1);
+  BOOST_TEST(x.simStats(competent)["registered"] == 1);
+  // The applicant is told, by the tracking code's case, never by name.
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.forwarded'") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(exchange_not_in_competence_of_an_outside_body_goes_to_review) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator({"--forward", "12345678"});  // a body that is not a participant
+  auto r = x.submit("f2");
+  BOOST_REQUIRE(r.status == 201);
+  BOOST_REQUIRE_MESSAGE(
+      x.waitFor("SELECT count(*) FROM case_event WHERE event = 'forwarded' AND detail->>'to' = 'review'", 1, 60s),
+      histogram(x));
+  BOOST_REQUIRE(
+      x.waitFor("SELECT count(*) FROM outbox WHERE routing_key = 'case.unrouted' AND sent_at IS NOT NULL", 1, 30s));
+  // It waits for a person: not sent back to the participant that declined it, though its route matches.
+  std::this_thread::sleep_for(2s);
+  BOOST_TEST(x.sql("SELECT status FROM cases") == "forwarded");
+  BOOST_TEST(x.sql("SELECT coalesce(participant_org_id, '-') FROM cases") == "-");
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(exchange_participant_own_contact_centre_appeal_is_registered_and_routed) {
+  ExchangeHarness x;
+  x.setUp("", "own_channel = true");
+  int competent = x.addParticipant();
+  int outsider = x.addParticipant();  // its memorandum does not extend to its own contact centre
+  x.runVkhid({"route", "add", "--target", x.org(competent), "--priority", "10"});
+  x.startGateway();
+  x.startSimulator({}, competent);
+  x.startSimulator({"--send-appeals", "2"});
+  x.startSimulator({"--send-appeals", "1"}, outsider);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 2, 60s), histogram(x));
+  // Registered as UCC cases with the participant as their channel, routed by the rules like any other.
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE channel = 'participant:" + x.org() +
+                     "' AND participant_org_id = '" + x.org(competent) + "' AND ucc_number LIKE 'УКЦ-%'") == 2);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'received_from_participant'") == 2);
+  // The sender got the UCC's registration receipt (3) for each.
+  BOOST_REQUIRE(eventually([&] { return x.simStats()["own_appeals_registered"] == 2; }, 30s));
+  // The outsider's appeal is refused with code 21 and registers nothing.
+  BOOST_REQUIRE(
+      x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND ack_type = 4 AND error_code = 21 "
+                "AND peer_org_id = '" +
+                    x.org(outsider) + "'",
+                1, 30s));
+  BOOST_TEST(x.count("SELECT count(*) FROM cases") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(exchange_channel_client_authenticates_with_its_certificate) {
+  ExchangeHarness x;
+  x.setUp();
+  // p1-tls stands for the hot-line desk's client certificate; p2-tls is from the same CA but not bound.
+  x.runVkhid({"token", "bind-cert", "--client", "hotline", "--cert", pkiDir() + "/p1-tls.pem"});
+  auto port = x.startGateway(0, {{"VKHID_INTAKE_TLS_CERT", pkiDir() + "/gateway-tls.pem"},
+                                 {"VKHID_INTAKE_TLS_KEY", pkiDir() + "/gateway-tls.key"},
+                                 {"VKHID_INTAKE_CLIENT_CA", pkiDir() + "/ca.pem"}});
+  std::string body = x.dir() + "/case.json";
+  writeFile(body, readFile(sourceDir() + "/config/examples/case-appeal.json"));
+  std::string out = x.dir() + "/cert.out";
+  auto curl = [&](const std::string& who) {
+    std::string cmd = "curl -sS -o " + out + " -w '%{http_code}' --cacert " + pkiDir() + "/ca.pem " + who +
+                      " -X POST https://localhost:" + std::to_string(port) +
+                      "/api/v1/cases -H 'Content-Type: application/json' --data @" + body + " > " + out + ".code 2>&1";
+    std::system(cmd.c_str());
+    return readFile(out + ".code");
+  };
+  BOOST_TEST(curl("--cert " + pkiDir() + "/p1-tls.pem --key " + pkiDir() + "/p1-tls.key") == "201");
+  BOOST_TEST(x.sql("SELECT client_id FROM cases") == "hotline");
+  // A certificate from the right CA that no client is bound to, and no certificate at all: 401.
+  BOOST_TEST(curl("--cert " + pkiDir() + "/p2-tls.pem --key " + pkiDir() + "/p2-tls.key") == "401");
+  BOOST_TEST(curl("") == "401");
+  // A certificate of another CA does not pass the handshake.
+  BOOST_TEST(curl("--cert " + pkiDir() + "/rogue-seal.pem --key " + pkiDir() + "/rogue-seal.key").find("201") ==
+             std::string::npos);
+  BOOST_TEST(x.count("SELECT count(*) FROM cases") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(exchange_routing_rules_from_the_config_file) {
+  ExchangeHarness x;
+  x.setUp();
+  int other = x.addParticipant();
+  std::string rules = x.dir() + "/routes.toml";
+  // The topic of the example case (004) goes to the other participant, before the catch-all rule.
+  writeFile(rules, "[[route]]\ntarget = \"" + x.org(other) +
+                       "\"\nkind = \"appeal\"\ntopic = \"004\"\npriority = 5\n\n[[route]]\ntarget = \"00000000\"\n");
+  x.startGateway(0, {{"VKHID_ROUTING_RULES_FILE", rules}});
+  x.startSimulator({}, other);
+  BOOST_REQUIRE(x.submit("rr1").status == 201);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), histogram(x));
+  BOOST_TEST(x.sql("SELECT participant_org_id FROM cases") == x.org(other));
+  // Loaded once, beside the rules of `vkhid route add`; the unregistered target skipped.
+  BOOST_TEST(x.count("SELECT count(*) FROM routing_rule WHERE source = 'config'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM routing_rule WHERE source = 'admin'") == 1);
+
+  // A rules file with a mistake stops the start and names the rule and the key.
+  writeFile(rules, "[[route]]\ntarget = \"" + x.org(other) + "\"\nkinds = \"appeal\"\n");
+  x.killGateway(0, SIGTERM);
+  ChildProcess bad({binaryPath(), "serve"},
+                   {{"VKHID_DATABASE_URL", x.dbUrl()},
+                    {"VKHID_BROKER_URL", x.brokerUrlForTests()},
+                    {"VKHID_INTAKE_LISTEN", "127.0.0.1:" + std::to_string(freePort())},
+                    {"VKHID_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(freePort())},
+                    {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
+                    {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
+                    {"VKHID_ROUTING_RULES_FILE", rules}},
+                   x.dir() + "/bad-rules.log");
+  BOOST_TEST(bad.wait(30s).value_or(-1) == 1);
+  BOOST_TEST(bad.log().find("route 1: unknown key 'kinds'") != std::string::npos, bad.log());
+  BOOST_TEST(x.count("SELECT count(*) FROM routing_rule WHERE source = 'config'") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(exchange_bad_seal_is_refused_and_the_case_unchanged) {

@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include "gateway/sev/appeal_reader.hpp"
 #include "gateway/sev/builders.hpp"
 #include "gateway/sev/codec.hpp"
 
@@ -126,6 +127,58 @@ BOOST_AUTO_TEST_CASE(a_notice_with_an_unknown_kind_fails_the_schema) {
   auto parsed = parsePackage(writePackage(buildNotice(env(), bad)));
   BOOST_REQUIRE(!parsed.ok());
   BOOST_TEST((sevErrorOf(parsed.error()) == SevError::SchemaInvalid));
+}
+
+BOOST_AUTO_TEST_CASE(appeal_package_reads_back_into_the_same_case) {
+  domain::Case c = appeal();
+  c.applicant.patronymic = "Петрович";
+  c.applicant.phone = "+380501234567";
+  c.applicant.address = "м. Львів";
+  c.attachments.push_back({"scan.pdf", "application/pdf", std::string("%PDF-1.4\0\x01", 10)});
+  auto back = caseFromAppealPackage(roundTrip(buildAppealPackage(c, env())));
+  BOOST_REQUIRE(back.ok());
+  BOOST_TEST(domain::caseKindName(back->kind) == std::string("info_request"));
+  BOOST_TEST(back->applicant.surname == "Коваль");
+  BOOST_TEST(back->applicant.first_name == "Іван");
+  BOOST_TEST(back->applicant.patronymic == "Петрович");
+  BOOST_TEST(back->applicant.email == "ivan@example.org");
+  BOOST_TEST(back->applicant.phone == "+380501234567");
+  BOOST_TEST(back->applicant.address == "м. Львів");
+  BOOST_TEST(back->text == "Запит");
+  BOOST_REQUIRE(back->attachments.size() == 1u);
+  BOOST_TEST(back->attachments[0].file_name == "scan.pdf");
+  BOOST_TEST(back->attachments[0].media_type == "application/pdf");
+  BOOST_TEST(back->attachments[0].content == c.attachments[0].content);
+  BOOST_TEST(*back->classification.topic == "010");
+  BOOST_TEST((back->urgency == domain::Urgency::Urgent));
+  BOOST_TEST(back->priority);
+  BOOST_TEST(back->received_at == "2026-11-28T09:00:00Z");
+}
+
+BOOST_AUTO_TEST_CASE(appeal_from_another_edms_is_read_from_the_standard_zones) {
+  // What a real EDMS sends: no Vkhid expansion; the kind from Document/@kind, the person from Author.
+  domain::Case c = appeal();
+  c.kind = domain::CaseKind::ViolenceReport;
+  Header h = buildAppealPackage(c, env());
+  h.expansion.reset();
+  auto back = caseFromAppealPackage(roundTrip(h));
+  BOOST_REQUIRE(back.ok());
+  BOOST_TEST(domain::caseKindName(back->kind) == std::string("violence_report"));
+  BOOST_TEST(back->applicant.surname == "Коваль");
+  BOOST_TEST(back->consent.disclose_identity);
+  BOOST_TEST(back->received_at == "2026-11-28T10:00:00Z");  // the package's time
+
+  // Nobody named: an anonymous appeal; no text and no title: refused with code 30.
+  h.document->authors.clear();
+  back = caseFromAppealPackage(h);
+  BOOST_REQUIRE(back.ok());
+  BOOST_TEST(back->applicant.anonymous);
+  h.document->transfers.clear();
+  h.document->attrs.title.reset();
+  auto refused = caseFromAppealPackage(h);
+  BOOST_REQUIRE(!refused.ok());
+  BOOST_TEST((sevErrorOf(refused.error()) == SevError::ElementMissing));
+  BOOST_TEST(refused.error().message.find("DocTransfer") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,76 @@
+// Routing rules as data (routing.rules_file): [[route]] tables replace the previous file's rules in one
+// transaction, beside the rules an administrator made with `vkhid route add`.
+#include <toml++/toml.h>
+
+#include <set>
+
+#include "gateway/app/logging.hpp"
+#include "gateway/domain/case.hpp"
+#include "gateway/flows/exchange.hpp"
+
+namespace vkhid::flows {
+
+Result<int> loadRoutingRules(store::PgConnection& db, const std::string& path) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Error::invalid("routing.rules_file", path + ": " + std::string(e.description()));
+  }
+  struct Rule {
+    std::string target, kind, topic, addressee;
+    long long priority = 100;
+  };
+  std::vector<Rule> rules;
+  for (const auto& [k, v] : t) {
+    if (k.str() != "route")
+      return Error::invalid("routing.rules_file", path + ": unknown key '" + std::string(k.str()) + "'");
+  }
+  if (const auto* routes = t["route"].as_array()) {
+    static const std::set<std::string> known{"target", "kind", "topic", "addressee", "priority"};
+    for (std::size_t i = 0; i < routes->size(); ++i) {
+      const auto* r = (*routes)[i].as_table();
+      std::string where = path + ": route " + std::to_string(i + 1);
+      if (r == nullptr) return Error::invalid("routing.rules_file", where + ": expected a [[route]] table");
+      for (const auto& [k, v] : *r) {
+        if (!known.count(std::string(k.str())))
+          return Error::invalid("routing.rules_file", where + ": unknown key '" + std::string(k.str()) + "'");
+      }
+      Rule rule{(*r)["target"].value_or(std::string()), (*r)["kind"].value_or(std::string()),
+                (*r)["topic"].value_or(std::string()), (*r)["addressee"].value_or(std::string()),
+                (*r)["priority"].value_or(100LL)};
+      if (rule.target.empty()) return Error::invalid("routing.rules_file", where + ": target (an org_id) is required");
+      if (!rule.kind.empty() && !domain::caseKindFromName(rule.kind)) {
+        return Error::invalid(
+            "routing.rules_file",
+            where + ": kind must be appeal, info_request or violence_report, not '" + rule.kind + "'");
+      }
+      rules.push_back(std::move(rule));
+    }
+  }
+  int loaded = 0;
+  Status done = store::inTransaction(db, [&]() -> Status {
+    // Two gateways starting together load one after the other.
+    if (auto l = db.exec("SELECT pg_advisory_xact_lock(hashtext('vkhid.routing_rules'))"); !l) return l.error();
+    if (auto d = db.exec("DELETE FROM routing_rule WHERE source = 'config'"); !d) return d.error();
+    for (const auto& r : rules) {
+      auto known = db.exec("SELECT 1 FROM participant WHERE org_id = $1", {r.target});
+      if (!known) return known.error();
+      if (known->rows() == 0) {
+        log::warn("routing rule skipped: its target is not a registered participant", {{"target", r.target}});
+        continue;
+      }
+      auto ins = db.exec(
+          "INSERT INTO routing_rule (priority, kind, topic, addressee_org_id, target_org_id, source) "
+          "VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), NULLIF($4, ''), $5, 'config')",
+          {std::to_string(r.priority), r.kind, r.topic, r.addressee, r.target});
+      if (!ins) return ins.error();
+      ++loaded;
+    }
+    return {};
+  });
+  if (!done) return done.error();
+  return loaded;
+}
+
+}  // namespace vkhid::flows
