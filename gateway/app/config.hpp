@@ -48,6 +48,7 @@ struct IntakeSettings {
   std::string client_ca;          // PEM CA(s) for channel clients' certificates; empty = bearer tokens only
   int max_body_bytes = 26214400;  // 25 MiB
   int max_attachments = 20;
+  int track_per_minute = 30;  // tracking requests per client address a minute
   int threads = 4;
 };
 
@@ -55,6 +56,14 @@ struct DeliverySettings {
   std::string retry_delays = "10s,1m,10m,1h,6h";  // then dead-letter; each delay gets up to 20% jitter
   int prefetch = 16;
   int publish_timeout_ms = 10000;
+};
+
+struct DeadlineSettings {
+  std::string calendar_file;            // empty = the shipped config/calendars/ua.toml (built in)
+  std::string rules_file;               // empty = the shipped config/deadlines.toml (built in)
+  int delivery_receipt_within_s = 900;  // no delivery receipt by then: an escalation
+  int timer_interval_ms = 1000;         // how often due timers are looked for
+  int clock_offset_s = 0;               // drills and tests: timers see the time as now + this
 };
 
 struct RoutingSettings {
@@ -73,6 +82,7 @@ struct Config {
   IntakeSettings intake;
   DeliverySettings delivery;
   RoutingSettings routing;
+  DeadlineSettings deadlines;
   AdminSettings admin;
 };
 

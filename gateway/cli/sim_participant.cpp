@@ -35,6 +35,7 @@ struct SimOptions {
   int drop = 0;
   std::string forward_to;  // reject as not in competence, naming this body
   int send_appeals = 0;    // appeals of its own contact centre to send in at start
+  int extend_days = 0;     // after registering, extend the answer deadline to now + this many days
   std::string ucc_org = "99999901";
   bool duplicate = false, reorder = false, bad_seal = false, malformed = false, no_answer = false;
 };
@@ -161,6 +162,20 @@ class Simulator {
       }
       stats_["registered"]++;
       for (const auto& r : sent) schedule(r, 0);  // receipts go out before the answer
+      if (o_.extend_days > 0) {
+        sev::NoticeExpansion notice;
+        notice.kind = "extension";
+        notice.case_id = h.expansion && h.expansion->appeal ? h.expansion->appeal->case_id : "";
+        notice.ref_msg_id = h.msg_id;
+        notice.new_due = formatIsoUtc(std::time(nullptr) + static_cast<std::time_t>(o_.extend_days) * 86400);
+        notice.reason = "Потрібне додаткове вивчення";
+        back.msg_id = flows::newUuid();
+        back.time = formatIsoUtc(std::time(nullptr));
+        auto bytes = seal(sev::buildNotice(back, notice));
+        sent.push_back(bytes);
+        schedule(bytes, 0);
+        stats_["extensions_sent"]++;
+      }
       if (!o_.no_answer) {
         sev::ReplyContent reply{
             flows::newUuid(),
@@ -325,6 +340,9 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   p->add_option("--forward", o->forward_to,
                 "reject every appeal as not in competence (code 132), naming this org_id as the competent body");
   p->add_option("--send-appeals", o->send_appeals, "at start, send N appeals of its own contact centre to the UCC")
+      ->default_val(0);
+  p->add_option("--extend-days", o->extend_days,
+                "after registering, send an extension notice moving the answer deadline to now + N days")
       ->default_val(0);
   p->add_option("--ucc-org", o->ucc_org, "the UCC's org_id (to_org_id of what it sends on its own)")
       ->default_val("99999901");

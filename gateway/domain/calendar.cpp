@@ -166,4 +166,12 @@ Date Calendar::nthWorkingDayAfter(Date d, int n) const {
   return d;
 }
 
+Date Calendar::nthWorkingDayBefore(Date d, int n) const {
+  for (int counted = 0; counted < n;) {
+    d = addDays(d, -1);
+    if (isWorkingDay(d)) ++counted;
+  }
+  return d;
+}
+
 }  // namespace vkhid::domain

@@ -68,6 +68,8 @@ class Calendar {
   Date workingDayOnOrAfter(Date d) const;
   // The n-th working day after d (n >= 1; d itself not counted).
   Date nthWorkingDayAfter(Date d, int n) const;
+  // The n-th working day before d (n >= 1; d itself not counted).
+  Date nthWorkingDayBefore(Date d, int n) const;
 
   const CalendarData& data() const { return data_; }
 

@@ -44,6 +44,8 @@ Instant kyivEndOfDay(Date d) {
   return fromKyivLocal(localOf(d) + std::chrono::hours(23) + std::chrono::minutes(59) + std::chrono::seconds(59));
 }
 
+Instant kyivStartOfDay(Date d) { return fromKyivLocal(localOf(d)); }
+
 std::string formatKyiv(Instant t) {
   return date::format("%FT%T%Ez", date::zoned_time<std::chrono::seconds>{kyiv(), t});
 }

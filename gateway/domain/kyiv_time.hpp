@@ -16,6 +16,8 @@ using Instant = std::chrono::sys_seconds;
 Date kyivDate(Instant t);
 // 23:59:59 Kyiv time on that date.
 Instant kyivEndOfDay(Date d);
+// 00:00:00 Kyiv time on that date.
+Instant kyivStartOfDay(Date d);
 // "2026-03-29T23:59:59+03:00".
 std::string formatKyiv(Instant t);
 // ISO 8601: "2026-11-28T10:00:00Z", "…T12:00:00+02:00", "…T12:00:00" (Kyiv local time), or a bare

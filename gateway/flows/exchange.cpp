@@ -51,7 +51,8 @@ ExchangeContext::ExchangeContext(const app::Config& cfg, store::PgPool& p, const
       signer(s),
       ucc{cfg.gateway.org_id, cfg.gateway.organization, cfg.gateway.sys_id, cfg.gateway.system},
       process_id(cfg.gateway.instance + ":" + std::to_string(getpid())),
-      retry_delays(*app::parseDelays(cfg.delivery.retry_delays)) {
+      retry_delays(*app::parseDelays(cfg.delivery.retry_delays)),
+      legal(LegalClock::loadOrShipped(cfg.deadlines)) {
   adapters::registerBuiltinAdapters(registry_);
 }
 
@@ -213,11 +214,29 @@ void Exchange::relayLoop() {
   }
 }
 
+// Fires due timers; any number of gateways run this at once (each timer is claimed by one).
+void Exchange::timerLoop() {
+  const auto interval = std::chrono::milliseconds(context_.config.deadlines.timer_interval_ms);
+  while (!stopping_) {
+    auto db = context_.pool.acquire();
+    if (db) {
+      auto n = fireDueTimers(**db, context_.legal);
+      if (!n) log::warn("timers: not fired now, will retry", {{"error", n.error().message}});
+      if (n && *n > 0) continue;  // more may be due
+    }
+    for (auto waited = std::chrono::milliseconds(0); waited < interval && !stopping_;
+         waited += std::chrono::milliseconds(50)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
 void Exchange::start() {
   if (started_) return;
   started_ = true;
   stopping_ = false;
   relay_ = std::thread([this] { relayLoop(); });
+  timers_ = std::thread([this] { timerLoop(); });
 
   auto broker = context_.broker();
   auto setup = [this](bus::AmqpConnection& c) -> Status {
@@ -269,6 +288,7 @@ void Exchange::stop() {
   consumers_.clear();
   context_.stopAdapters();
   if (relay_.joinable()) relay_.join();
+  if (timers_.joinable()) timers_.join();
   started_ = false;
 }
 

@@ -15,6 +15,7 @@
 #include "gateway/app/config.hpp"
 #include "gateway/crypto/signer.hpp"
 #include "gateway/crypto/trust.hpp"
+#include "gateway/flows/deadlines.hpp"
 #include "gateway/flows/queue_consumer.hpp"
 #include "gateway/sev/builders.hpp"
 #include "gateway/store/pg_pool.hpp"
@@ -32,6 +33,7 @@ class ExchangeContext {
   sev::EnvelopeParty ucc;               // who we are in every envelope
   std::string process_id;               // "<instance>:<pid>": who holds a delivery claim
   std::vector<long long> retry_delays;  // ms
+  LegalClock legal;                     // the calendar and deadline rules
 
   bus::AmqpSettings broker() const;
   adapters::AdapterContext adapterContext() const;
@@ -64,11 +66,13 @@ struct Registration {
 };
 
 // Registers a case inside the caller's transaction: the next UCC number of the Kyiv year, a tracking
-// code, the case row with its body (the intake JSON), the `registered` event by `actor`, and the
-// event that sends it to routing. After the commit the caller counts it with countRegistered.
-Result<Registration> registerCase(store::PgConnection& db, const domain::Case& c, const std::string& body_json,
-                                  const std::string& client_id, const std::string& idempotency_key,
-                                  const std::string& request_sha256, const std::string& actor);
+// code, the case row with its body (the intake JSON), the `registered` event by `actor`, its answer
+// deadline and timers, the applicant's `registered` notification and the event that sends it to
+// routing. After the commit the caller counts it with countRegistered.
+Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clock, const domain::Case& c,
+                                  const std::string& body_json, const std::string& client_id,
+                                  const std::string& idempotency_key, const std::string& request_sha256,
+                                  const std::string& actor);
 
 void countRegistered(const domain::Case& c);
 
@@ -83,6 +87,9 @@ class Intake {
   IntakeReply status(const std::string& client_id, const std::string& case_id);
   // The participant's answer: the reply package, its attachments and their signature verdicts.
   IntakeReply answer(const std::string& client_id, const std::string& case_id);
+  // The applicant's view by tracking code: status, dates, current participant, deadline, whether an
+  // answer is available — never names or text (404 for an unknown code).
+  IntakeReply track(const std::string& tracking_code);
   // Resolves a bearer token, or else a verified client certificate (SHA-256 of its DER, hex), to a
   // client id of that role; nullopt when unknown or revoked.
   std::optional<std::string> authenticate(const std::string& token, const std::string& role,
@@ -118,12 +125,14 @@ class Exchange {
 
  private:
   void relayLoop();
+  void timerLoop();
   Status sweepStuckDeliveries();
 
   ExchangeContext context_;
   std::vector<std::unique_ptr<QueueConsumer>> consumers_;
   std::atomic<bool> stopping_{false};
   std::thread relay_;
+  std::thread timers_;
   bool started_ = false;
 };
 

@@ -107,8 +107,11 @@ Status forwardCase(store::PgConnection& db, const Peer& peer, const std::string&
     return s;
   }
   json::object event{{"case_id", case_id}};
+  auto code = db.exec("SELECT tracking_code FROM cases WHERE id::text = $1", {case_id});
+  if (!code) return code.error();
+  json::object notice{{"case_id", case_id}, {"tracking_code", code->get(0, 0)}};
   if (auto s = enqueueOutbox(db, bus::names::kNotifications, "applicant.forwarded", case_id + ":forwarded:" + msg_id,
-                             json::serialize(event));
+                             json::serialize(notice));
       !s) {
     return s;
   }
@@ -320,11 +323,16 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
             return st;
           }
         } else {
-          json::object detail{{"msg_id", h.msg_id}, {"new_due", n.new_due.value_or("")}};
-          if (auto s = recordEvent(**db, case_id, "participant:" + peer.org_id, "extension_requested", from, from,
-                                   json::serialize(detail));
-              !s) {
-            return s;
+          // An extension: within the legal cap, or refused with its code and the case left as it was.
+          auto new_due = n.new_due ? domain::parseInstant(*n.new_due) : std::nullopt;
+          if (!new_due) {
+            mismatch = sev::sevError(sev::SevError::BadAttribute, "Notice/@new_due: a date-time is required");
+          } else if (auto s = extendAnswerDeadline(**db, ctx.legal, case_id, *new_due, "participant:" + peer.org_id);
+                     !s) {
+            if (!sev::sevErrorOf(s.error())) return s;
+            mismatch = s.error();
+          } else {
+            kind_of_effect = "extension";
           }
         }
       }
@@ -360,8 +368,11 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
         if (to_name == "closed") {
           if (auto s = recordEvent(**db, case_id, "gateway", "closed", "answered", "closed"); !s) return s;
         }
-        if (auto s = enqueueOutbox(**db, bus::names::kNotifications, "applicant.answered", case_id + ":answered",
-                                   json::serialize(json::object{{"case_id", case_id}}));
+        auto code = (*db)->exec("SELECT tracking_code FROM cases WHERE id::text = $1", {case_id});
+        if (!code) return code.error();
+        if (auto s =
+                enqueueOutbox(**db, bus::names::kNotifications, "applicant.answered", case_id + ":answered",
+                              json::serialize(json::object{{"case_id", case_id}, {"tracking_code", code->get(0, 0)}}));
             !s) {
           return s;
         }
@@ -373,7 +384,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
         mismatch = kase.error();
       } else {
         kase->channel = "participant:" + peer.org_id;
-        auto reg = registerCase(**db, *kase, caseToJson(*kase), "participant:" + peer.org_id, h.msg_id, sha,
+        auto reg = registerCase(**db, ctx.legal, *kase, caseToJson(*kase), "participant:" + peer.org_id, h.msg_id, sha,
                                 "participant:" + peer.org_id);
         if (!reg) return reg.error();
         case_id = reg->case_id;

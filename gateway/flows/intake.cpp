@@ -53,9 +53,10 @@ void countRegistered(const domain::Case& c) {
       .inc();
 }
 
-Result<Registration> registerCase(store::PgConnection& db, const domain::Case& c, const std::string& body_json,
-                                  const std::string& client_id, const std::string& idempotency_key,
-                                  const std::string& request_sha256, const std::string& actor) {
+Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clock, const domain::Case& c,
+                                  const std::string& body_json, const std::string& client_id,
+                                  const std::string& idempotency_key, const std::string& request_sha256,
+                                  const std::string& actor) {
   Registration out;
   out.case_id = newUuid();
   auto n = db.exec(
@@ -80,6 +81,22 @@ Result<Registration> registerCase(store::PgConnection& db, const domain::Case& c
   if (!ins) return ins.error();
   if (auto s = recordEvent(db, out.case_id, actor, "registered", "received", "registered",
                            json::serialize(json::object{{"ucc_number", out.ucc_number}, {"channel", c.channel}}));
+      !s) {
+    return s.error();
+  }
+  // The legal clock runs from the receipt (the channel's time of receipt when it gave one).
+  auto received = domain::parseInstant(c.received_at);
+  domain::Instant from =
+      received ? *received : std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  if (auto s = planAnswerDeadline(db, clock, out.case_id, LegalClock::answerKind(c.kind, c.urgency), from, actor,
+                                  "registered");
+      !s) {
+    return s.error();
+  }
+  if (auto s = enqueueOutbox(
+          db, bus::names::kNotifications, "applicant.registered", out.case_id + ":registered",
+          json::serialize(json::object{
+              {"case_id", out.case_id}, {"tracking_code", out.tracking_code}, {"ucc_number", out.ucc_number}}));
       !s) {
     return s.error();
   }
@@ -135,7 +152,8 @@ IntakeReply Intake::submit(const std::string& client_id, const std::string& idem
         return {};
       }
     }
-    auto reg = registerCase(**db, c, body, client_id, idempotency_key, request_hash, "client:" + client_id);
+    auto reg =
+        registerCase(**db, context_.legal, c, body, client_id, idempotency_key, request_hash, "client:" + client_id);
     if (!reg) return reg.error();
     case_id = reg->case_id;
     number = reg->ucc_number;
@@ -229,6 +247,49 @@ IntakeReply Intake::answer(const std::string& client_id, const std::string& case
                  {"reg_date", header->document ? header->document->reg_number.regdate : ""},
                  {"attachments", std::move(attachments)},
                  {"package_base64", base64Encode(bytes)}};
+  return {200, json::serialize(o), {}, false};
+}
+
+IntakeReply Intake::track(const std::string& raw_code) {
+  // As people type it: any case, with or without dashes; Crockford's O/I/L read as 0/1/1.
+  std::string code;
+  for (char ch : raw_code) {
+    char u = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (u == '-' || u == ' ') continue;
+    if (u == 'O') u = '0';
+    if (u == 'I' || u == 'L') u = '1';
+    code += u;
+    if (code.size() % 5 == 4 && code.size() < 19) code += '-';
+  }
+  auto db = context_.pool.acquire();
+  if (!db) return problem(503, "Unavailable", "the database is not reachable; try again");
+  auto c = (*db)->exec(
+      "SELECT c.kind, c.status, to_char(c.registered_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD'), "
+      "coalesce(extract(epoch FROM c.due_at)::bigint, 0), c.overdue, c.extended_at IS NOT NULL, "
+      "coalesce(c.participant_org_id, ''), coalesce(p.name, ''), c.answer_msg_id IS NOT NULL, c.restricted, "
+      "to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+      "FROM cases c LEFT JOIN participant p ON p.org_id = c.participant_org_id WHERE c.tracking_code = $1",
+      {code});
+  if (!c) return problem(503, "Unavailable", "try again");
+  if (c->rows() == 0) return problem(404, "Not found", "no case has this tracking code");
+  json::object o{{"tracking_code", code},
+                 {"kind", c->get(0, 0)},
+                 {"status", c->get(0, 1)},
+                 {"registered_on", c->get(0, 2)},
+                 {"overdue", c->get(0, 4) == "t"},
+                 {"extended", c->get(0, 5) == "t"},
+                 {"answer_available", c->get(0, 8) == "t"},
+                 {"updated_at", c->get(0, 10)}};
+  long long due = std::stoll(std::string(c->get(0, 3)));
+  if (due > 0) {
+    domain::Instant at{std::chrono::seconds(due)};
+    o["due"] = domain::formatKyiv(at);
+    o["due_date"] = domain::formatDate(domain::kyivDate(at));
+  }
+  // A restricted case (violence) does not say who handles it.
+  if (c->get(0, 9) != "t" && !c->get(0, 6).empty()) {
+    o["participant"] = json::object{{"org_id", c->get(0, 6)}, {"name", c->get(0, 7)}};
+  }
   return {200, json::serialize(o), {}, false};
 }
 

@@ -22,7 +22,8 @@ Disposition Exchange::route(const std::string& case_id) {
     auto c = (*db)->exec(
         "SELECT status, kind, body::text, ucc_number, to_char(registered_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD'), "
         "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(addressee_org_id, ''), "
-        "priority, coalesce(body->'classification'->>'topic', ''), declined_by::text FROM cases WHERE id = $1 "
+        "priority, coalesce(body->'classification'->>'topic', ''), declined_by::text, coalesce(due_kind, ''), "
+        "coalesce(extract(epoch FROM due_at)::bigint, 0), coalesce(due_rule, '') FROM cases WHERE id = $1 "
         "FOR UPDATE",
         {case_id});
     if (!c) return c.error();
@@ -72,6 +73,20 @@ Disposition Exchange::route(const std::string& case_id) {
     kase.received_at = std::string(c->get(0, 5));
     kase.addressee_org_id = target;
 
+    // Forwarded: the competent body's term runs from its receipt (Law 393 art. 7; Law 2939 art. 22).
+    std::string due_kind(c->get(0, 10));
+    long long due_epoch = std::stoll(std::string(c->get(0, 11)));
+    std::string due_rule(c->get(0, 12));
+    if (status == "forwarded" && !due_kind.empty()) {
+      auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+      if (auto s = planAnswerDeadline(**db, ctx.legal, case_id, due_kind, now, "gateway", "forwarded"); !s) return s;
+      if (auto due = ctx.legal.due(due_kind, now)) due_epoch = due->at.time_since_epoch().count();
+    }
+    if (due_epoch > 0) {
+      kase.deadlines.push_back(
+          {"answer", domain::formatKyiv(domain::Instant{std::chrono::seconds(due_epoch)}), due_rule});
+    }
+
     std::string msg_id = newUuid();
     sev::Envelope env{ctx.ucc,
                       {target, std::string(p->get(0, 0)), std::string(p->get(0, 1)), std::string(p->get(0, 2))},
@@ -87,6 +102,7 @@ Disposition Exchange::route(const std::string& case_id) {
         "VALUES ($1, 'out', $2, $3, 1, $4::bytea, $5, 'queued')",
         {msg_id, case_id, target, byteaHex(*bytes), sha256Hex(*bytes)});
     if (!ins) return ins.error();
+    if (auto s = planTransportTimers(**db, ctx.legal, case_id, msg_id); !s) return s;
     auto upd =
         (*db)->exec("UPDATE cases SET status = 'routed', participant_org_id = $2, updated_at = now() WHERE id = $1",
                     {case_id, target});

@@ -71,6 +71,10 @@ int runGateway(const app::Config& config) {
   for (int i = 0; i < 300 && !health.snapshot()["migrations"].ok; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  if (auto legal = flows::LegalClock::load(config.deadlines); !legal) {
+    log::error("cannot load the calendar or the deadline rules", {{"error", legal.error().message}});
+    return 1;
+  }
   if (!config.routing.rules_file.empty()) {
     // A malformed rules file stops the start, naming the rule; an unreachable database is waited for.
     Result<int> loaded = Error::unavailable("routing.rules_file", "not loaded");
@@ -89,7 +93,7 @@ int runGateway(const app::Config& config) {
   flows::Exchange exchange(config, pool, *signer);
   exchange.start();
   flows::Intake intake(exchange.context());
-  http::IntakeRoutes intake_routes(intake);
+  http::IntakeRoutes intake_routes(intake, config.intake.track_per_minute);
   auto intake_listen = app::parseHostPort(config.intake.listen);
   http::ServerOptions intake_options;
   intake_options.host = intake_listen->host;

@@ -1,5 +1,7 @@
 #include "gateway/http/intake_routes.hpp"
 
+#include <cmath>
+
 namespace vkhid::http {
 namespace {
 
@@ -11,8 +13,44 @@ Response fromReply(const flows::IntakeReply& r) {
 
 }  // namespace
 
+bool RateLimiter::allow(const std::string& key, std::chrono::steady_clock::time_point now, int& retry_after_s) {
+  std::lock_guard lock(mutex_);
+  if (buckets_.size() > 100000) {  // forget addresses idle for a minute, so the map stays bounded
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+      it = now - it->second.last > std::chrono::minutes(1) ? buckets_.erase(it) : std::next(it);
+    }
+  }
+  auto [it, fresh] = buckets_.try_emplace(key, Bucket{static_cast<double>(per_minute_), now});
+  Bucket& b = it->second;
+  double elapsed = std::chrono::duration<double>(now - b.last).count();
+  b.tokens = std::min<double>(per_minute_, b.tokens + elapsed * per_minute_ / 60.0);
+  b.last = now;
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return true;
+  }
+  retry_after_s = static_cast<int>(std::ceil((1.0 - b.tokens) * 60.0 / per_minute_));
+  return false;
+}
+
+Response IntakeRoutes::track(const Request& request) const {
+  if (request.method != "GET") {
+    auto r = Response::problem(405, "Method not allowed", "use GET");
+    r.headers.emplace_back("Allow", "GET");
+    return r;
+  }
+  int retry_after = 0;
+  if (!track_limit_.allow(request.remote_address, std::chrono::steady_clock::now(), retry_after)) {
+    auto r = Response::problem(429, "Too many requests", "too many tracking requests from this address; wait");
+    r.headers.emplace_back("Retry-After", std::to_string(retry_after));
+    return r;
+  }
+  return fromReply(intake_.track(request.path().substr(std::string("/api/v1/track/").size())));
+}
+
 Response IntakeRoutes::handle(const Request& request) const {
   const std::string path = request.path();
+  if (path.starts_with("/api/v1/track/")) return track(request);
   if (!path.starts_with("/api/v1/cases")) return Response::problem(404, "Not found", "no such endpoint: " + path);
 
   std::string auth = request.header("authorization");

@@ -71,6 +71,14 @@ const std::vector<SevErrorInfo>& allSevErrors() {
        "a message with this msg_id was already received with other content"},
       {SevError::NotInCompetence, "not_in_competence", "Звернення не належить до компетенції органу",
        "the case is not in the participant's competence"},
+      {SevError::ExtensionBeyondCap, "extension_beyond_cap",
+       "Новий строк перевищує граничний строк, встановлений законом",
+       "the extended deadline is beyond the legal cap (45 days for appeals, 20 working days for information requests)"},
+      {SevError::ExtensionNoticeLate, "extension_notice_late",
+       "Повідомлення про продовження строку надіслано пізніше п'яти робочих днів",
+       "the extension notice came later than 5 working days after receipt (Law 2939-VI art. 20 part 4)"},
+      {SevError::ExtensionNotAllowed, "extension_not_allowed", "Строк розгляду цього виду звернень не продовжується",
+       "this kind of case has no extension (a violence report, or a case already answered)"},
   };
   return all;
 }

@@ -52,6 +52,9 @@ enum class SevError : int {
   UnknownSender = 130,
   DuplicateMsgIdDifferentContent = 131,
   NotInCompetence = 132,
+  ExtensionBeyondCap = 133,
+  ExtensionNoticeLate = 134,
+  ExtensionNotAllowed = 135,
 };
 
 struct SevErrorInfo {

@@ -180,10 +180,14 @@ std::map<std::string, long long> ExchangeHarness::simStats(int participant) cons
 }
 
 HttpReply ExchangeHarness::submit(const std::string& idempotency_key, int gateway) {
+  return submitTo(0, idempotency_key, gateway);
+}
+
+HttpReply ExchangeHarness::submitTo(int participant, const std::string& idempotency_key, int gateway) {
   static const std::string example = readFile(sourceDir() + "/config/examples/case-appeal.json");
   std::string body = example;
   auto at = body.find("\"99999911\"");
-  if (at != std::string::npos) body.replace(at, 10, "\"" + org() + "\"");
+  if (at != std::string::npos) body.replace(at, 10, "\"" + org(participant) + "\"");
   std::map<std::string, std::string> headers{{"Authorization", "Bearer " + token_},
                                              {"Content-Type", "application/json"}};
   if (!idempotency_key.empty()) headers["Idempotency-Key"] = idempotency_key;

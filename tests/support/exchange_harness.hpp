@@ -35,6 +35,9 @@ class ExchangeHarness {
 
   // POSTs the example case (with `addressee_org_id` = the participant); returns HTTP status and body.
   HttpReply submit(const std::string& idempotency_key = "", int gateway = 0);
+  // The same, addressed to participant `participant` (its org id as addressee_org_id).
+  HttpReply submitTo(int participant, const std::string& idempotency_key, int gateway = 0);
+  unsigned short intakePort(int gateway = 0) const { return intake_ports_.at(gateway); }
 
   std::string sql(const std::string& query) const { return db_.query(query); }
   long long count(const std::string& query) const;

@@ -1,0 +1,72 @@
+// Deadlines in the running gateway (DESIGN §7.7-7.8, §9): each case's answer deadline at registration
+// (again from the competent body's receipt after forwarding, and within the legal cap on extension),
+// and timers in PostgreSQL that any gateway process may fire, each exactly once.
+#pragma once
+
+#include <string>
+
+#include "gateway/app/config.hpp"
+#include "gateway/domain/case.hpp"
+#include "gateway/domain/deadline.hpp"
+#include "gateway/store/pg.hpp"
+
+namespace vkhid::flows {
+
+class LegalClock {
+ public:
+  // From the configured calendar and rules (the shipped ones when the paths are empty).
+  static Result<LegalClock> load(const app::DeadlineSettings& settings);
+  // As load, but a refused file is logged and the shipped data used (serve checks the files first).
+  static LegalClock loadOrShipped(const app::DeadlineSettings& settings);
+
+  // The rule that governs the answer: appeal; info_request (urgent: info_request_urgent);
+  // violence_report (threat to life: violence_report_threat).
+  static std::string answerKind(domain::CaseKind kind, domain::Urgency urgency);
+
+  const domain::Calendar& calendar() const { return calendar_; }
+  const domain::DeadlineRules& rules() const { return rules_; }
+  // Throws nothing: an unknown kind has no deadline (nullopt).
+  std::optional<domain::Due> due(const std::string& kind, domain::Instant from) const;
+  // The time timers see: the system clock plus deadlines.clock_offset_s. Deadlines are planned by the
+  // system clock; an offset makes what is planned fire early, for drills and tests.
+  domain::Instant now() const;
+  int offsetSeconds() const { return offset_s_; }
+  int deliveryReceiptWithin() const { return delivery_receipt_within_s_; }
+
+ private:
+  LegalClock(domain::Calendar c, domain::DeadlineRules r, int offset_s, int within_s)
+      : calendar_(std::move(c)), rules_(std::move(r)), offset_s_(offset_s), delivery_receipt_within_s_(within_s) {}
+  domain::Calendar calendar_;
+  domain::DeadlineRules rules_;
+  int offset_s_ = 0;
+  int delivery_receipt_within_s_ = 900;
+};
+
+// Inside the caller's transaction: sets the case's answer deadline by `kind` counted from `from`,
+// records it in the history (`deadline_set`, with `reason`), cancels the timers of an earlier plan and
+// plans the warnings (3 working days and 1 day before) and the overdue timer. Warnings whose moment
+// has passed already are not planned.
+Status planAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
+                          const std::string& kind, domain::Instant from, const std::string& actor,
+                          const std::string& reason);
+
+// Inside the caller's transaction: a participant's extension notice moves the answer deadline to
+// `new_due` only within the legal cap: appeals up to 45 days from the receipt (Law 393 art. 20);
+// information requests up to 20 working days, and only when the notice came within 5 working days
+// (Law 2939-VI art. 20 part 4); nothing else. Refused with SEV code 133, 134 or 135 (the case
+// untouched); accepted, the deadline and its timers are re-planned and the applicant notified.
+Status extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
+                            domain::Instant new_due, const std::string& actor);
+
+// Inside the caller's transaction: the transport timers for a package just queued to a participant:
+// no delivery receipt within deadlines.delivery_receipt_within_s; no registration within one working day.
+Status planTransportTimers(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
+                           const std::string& msg_id);
+
+// Fires up to `limit` due timers, each in its own transaction, claimed with FOR UPDATE SKIP LOCKED so
+// any number of gateways may run this at once: a case event, a metric, an escalation on the alerts
+// exchange, and for overdue the case's flag and the applicant's notification. A timer whose condition
+// was met meanwhile is closed as moot. Returns how many were handled.
+Result<int> fireDueTimers(store::PgConnection& db, const LegalClock& clock, int limit = 100);
+
+}  // namespace vkhid::flows

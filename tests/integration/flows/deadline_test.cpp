@@ -1,0 +1,178 @@
+// Deadlines in the running gateway, against the real servers: each case's answer deadline, the timers
+// (fired once across gateway processes and restarts, with the clock moved forward by
+// deadlines.clock_offset_s), extensions within and beyond the legal cap, and the tracking API.
+#define BOOST_TEST_MODULE integration_deadlines
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <csignal>
+#include <thread>
+
+#include "tests/support/exchange_harness.hpp"
+
+using namespace vkhid::testing;
+using namespace std::chrono_literals;
+namespace utf = boost::unit_test;
+namespace json = boost::json;
+
+namespace {
+
+bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
+
+json::object parse(const std::string& body) { return json::parse(body).as_object(); }
+
+std::string str(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+constexpr const char* kForty = "3456000";  // 40 days, in seconds
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(deadlines, *utf::precondition(servicesAreOurs))
+
+BOOST_AUTO_TEST_CASE(deadline_set_at_registration_sent_to_the_participant_and_tracked) {
+  ExchangeHarness x;
+  x.setUp();
+  auto port = x.startGateway();
+  x.startSimulator({"--no-answer"});
+  auto r = x.submit("d1");
+  BOOST_REQUIRE(r.status == 201);
+  auto created = parse(r.body);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 60s));
+
+  // One month from the Kyiv date of receipt, by the rule the shipped file cites.
+  BOOST_TEST(x.sql("SELECT due_kind FROM cases") == "appeal");
+  BOOST_TEST(x.sql("SELECT due_rule FROM cases").find("ст. 20") != std::string::npos);
+  std::string expected = x.sql("SELECT to_char(due_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD HH24:MI:SS') FROM cases");
+  BOOST_TEST(expected.substr(11) == "23:59:59");
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'deadline_set' AND detail->>'kind' = 'appeal'") ==
+             1);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind = 'overdue' AND fired_at IS NULL") == 1);
+  // The participant got it in the appeal expansion.
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 "
+                     "AND position('kind=\"answer\"' IN convert_from(bytes, 'UTF8')) > 0") == 1);
+
+  // The applicant's view: status, dates, participant, deadline — no names, no text.
+  std::string code = str(created, "tracking_code");
+  auto t = httpGet("127.0.0.1", port, "/api/v1/track/" + code);
+  BOOST_REQUIRE(t.status == 200);
+  auto view = parse(t.body);
+  BOOST_TEST(str(view, "status") == "registered_by_participant");
+  BOOST_TEST(str(view, "due_date") == expected.substr(0, 10));
+  BOOST_TEST(view.at("answer_available").as_bool() == false);
+  BOOST_TEST(view.at("participant").as_object().at("org_id").as_string() == x.org());
+  for (const char* secret : {"Шевченко", "Олена", "olena@", "Садовій", "+380"}) {
+    BOOST_TEST(t.body.find(secret) == std::string::npos, secret);
+  }
+  // As people type it: lower case, no dashes.
+  std::string typed;
+  for (char ch : code) {
+    if (ch != '-') typed += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  BOOST_TEST(httpGet("127.0.0.1", port, "/api/v1/track/" + typed).status == 200);
+  BOOST_TEST(httpGet("127.0.0.1", port, "/api/v1/track/ZZZZ-ZZZZ-ZZZZ-ZZZZ").status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(deadline_tracking_is_rate_limited_per_address) {
+  ExchangeHarness x;
+  x.setUp();
+  auto port = x.startGateway(0, {{"VKHID_INTAKE_TRACK_PER_MINUTE", "5"}});
+  int ok = 0, limited = 0;
+  HttpReply last;
+  for (int i = 0; i < 8; ++i) {
+    last = httpGet("127.0.0.1", port, "/api/v1/track/AAAA-BBBB-CCCC-DDDD");
+    if (last.status == 404) ok++;
+    if (last.status == 429) limited++;
+  }
+  BOOST_TEST(ok == 5);
+  BOOST_TEST(limited == 3);
+  BOOST_TEST(last.body.find("too many tracking requests") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(deadline_warnings_and_overdue_fire_once_across_gateways_and_restarts, *utf::timeout(300)) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway(0);
+  x.startSimulator({"--no-answer"});  // registers, never answers
+  for (int i = 0; i < 3; ++i) BOOST_REQUIRE(x.submit("w" + std::to_string(i)).status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 3, 60s));
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind IN ('warning_3wd', 'warning_1d', 'overdue')") == 9);
+  x.killGateway(0, SIGKILL);
+
+  // Forty days later, by the clock the timers see: two gateways at once.
+  x.startGateway(0, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", kForty}});
+  x.startGateway(1, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", kForty}});
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE overdue", 3, 60s));
+  BOOST_REQUIRE(
+      x.waitFor("SELECT count(*) FROM outbox WHERE exchange = 'vkhid.alerts' AND routing_key = "
+                "'deadline.overdue' AND sent_at IS NOT NULL",
+                3, 30s));
+  // Restarted once more: nothing fires again.
+  x.killGateway(1, SIGKILL);
+  x.startGateway(1, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", kForty}});
+  std::this_thread::sleep_for(3s);
+  for (const char* kind : {"warning_3wd", "warning_1d", "overdue"}) {
+    BOOST_TEST(x.count(std::string("SELECT count(*) FROM case_event WHERE event = 'timer_") + kind + "'") == 3, kind);
+    BOOST_TEST(x.count(std::string("SELECT count(*) FROM outbox WHERE routing_key = 'deadline.") + kind + "'") == 3,
+               kind);
+  }
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.overdue'") == 3);
+  // Each case once per timer; none left pending.
+  BOOST_TEST(x.count("SELECT count(*) FROM (SELECT case_id, kind FROM timer WHERE outcome = 'fired' GROUP BY 1, 2 "
+                     "HAVING count(*) > 1) d") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL") == 0);
+  // The receipts came in time: the transport timers were moot, no escalation for them.
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind = 'delivery_receipt' AND outcome = 'moot'") == 3);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'deadline.delivery_receipt'") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(deadline_answered_case_raises_no_alarm) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway(0);
+  x.startSimulator();
+  BOOST_REQUIRE(x.submit("a1").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
+  x.killGateway(0, SIGTERM);
+  x.startGateway(0, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", kForty}});
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL", 0, 30s));
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE outcome = 'fired'") == 0);
+  BOOST_TEST(x.sql("SELECT overdue FROM cases") == "f");
+}
+
+BOOST_AUTO_TEST_CASE(deadline_extension_within_the_cap_and_beyond_it) {
+  ExchangeHarness x;
+  x.setUp();
+  int late = x.addParticipant();
+  x.runVkhid({"route", "add", "--target", x.org(late), "--addressee", x.org(late), "--priority", "10"});
+  x.startGateway();
+  x.startSimulator({"--no-answer", "--extend-days", "40"});        // within 45 days
+  x.startSimulator({"--no-answer", "--extend-days", "50"}, late);  // beyond
+  BOOST_REQUIRE(x.submit("e1").status == 201);
+  BOOST_REQUIRE(x.submitTo(late, "e2").status == 201);
+
+  std::string within = "participant_org_id = '" + x.org() + "'";
+  std::string beyond = "participant_org_id = '" + x.org(late) + "'";
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE extended_at IS NOT NULL AND " + within, 1, 60s));
+  BOOST_TEST(x.sql("SELECT due_kind FROM cases WHERE " + within) == "appeal_extended");
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE " + within +
+                     " AND due_at > now() + interval '39 days' AND due_at < now() + interval '41 days'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'extended'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.extended'") == 1);
+  // The old plan's timers are cancelled; one overdue timer stands, at the new date.
+  BOOST_TEST(x.count("SELECT count(*) FROM timer t JOIN cases c ON c.id = t.case_id WHERE c." + within +
+                     " AND t.kind = 'overdue' AND t.cancelled_at IS NULL AND t.fire_at > c.due_at") == 1);
+
+  // Beyond the cap: refused with code 133 and a receipt 4; the case keeps its one-month deadline.
+  BOOST_REQUIRE(
+      x.waitFor("SELECT count(*) FROM message WHERE direction = 'in' AND status = 'rejected' AND "
+                "error_code = 133",
+                1, 60s));
+  BOOST_REQUIRE(
+      x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND ack_type = 4 AND error_code = 133", 1, 30s));
+  BOOST_TEST(x.sql("SELECT due_kind FROM cases WHERE " + beyond) == "appeal");
+  BOOST_TEST(x.sql("SELECT extended_at IS NULL FROM cases WHERE " + beyond) == "t");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
