@@ -65,6 +65,12 @@ const std::array kKeys = {
     KeyDef{"deadlines.timer_interval_ms", [](Config& c) -> FieldRef { return &c.deadlines.timer_interval_ms; }, 50,
            600000},
     KeyDef{"deadlines.clock_offset_s", [](Config& c) -> FieldRef { return &c.deadlines.clock_offset_s; }, 0, 400000000},
+    KeyDef{"audit.batch_max_entries", [](Config& c) -> FieldRef { return &c.audit.batch_max_entries; }, 1, 1000000},
+    KeyDef{"audit.batch_max_age_ms", [](Config& c) -> FieldRef { return &c.audit.batch_max_age_ms; }, 50, 86400000},
+    KeyDef{"audit.tsa_url", [](Config& c) -> FieldRef { return &c.audit.tsa_url; }},
+    KeyDef{"audit.ca_file", [](Config& c) -> FieldRef { return &c.audit.ca_file; }},
+    KeyDef{"audit.fail_closed_after_s", [](Config& c) -> FieldRef { return &c.audit.fail_closed_after_s; }, 1, 604800},
+    KeyDef{"audit.fail_closed", [](Config& c) -> FieldRef { return &c.audit.fail_closed; }},
     KeyDef{"admin.listen", [](Config& c) -> FieldRef { return &c.admin.listen; }},
 };
 

@@ -66,6 +66,15 @@ struct DeadlineSettings {
   int clock_offset_s = 0;               // drills and tests: timers see the time as now + this
 };
 
+struct AuditSettings {
+  int batch_max_entries = 10000;           // a batch closes at this many entries …
+  int batch_max_age_ms = 60000;            // … or when its oldest entry is this old
+  std::string tsa_url;                     // RFC 3161 time-stamp authority (http://…); empty = batches not stamped
+  std::string ca_file = "var/pki/ca.pem";  // CA certificate(s) of the seal and the TSA, for the bundle
+  int fail_closed_after_s = 600;           // evidence unsealed this long: alert, and (fail_closed) refuse cases
+  bool fail_closed = true;
+};
+
 struct RoutingSettings {
   std::string rules_file;  // TOML [[route]] tables, loaded at start beside the rules of `vkhid route add`
 };
@@ -83,6 +92,7 @@ struct Config {
   DeliverySettings delivery;
   RoutingSettings routing;
   DeadlineSettings deadlines;
+  AuditSettings audit;
   AdminSettings admin;
 };
 

@@ -35,6 +35,11 @@ Result<store::PgConnection> database(const std::string& config_path) {
       store::PgConnection::connect({config->database.url, config->database.connect_timeout_s, 30000, "vkhid-cli"});
   if (!db) return db.error();
   if (auto m = store::migrate(*db, store::embeddedMigrations()); !m) return m.error();
+  // Who acts, for the evidence log: every change this command makes is recorded with it.
+  const char* user = std::getenv("SUDO_USER") ? std::getenv("SUDO_USER") : std::getenv("USER");
+  auto actor =
+      db->exec("SELECT set_config('vkhid.actor', $1, false)", {std::string("admin:cli:") + (user ? user : "unknown")});
+  if (!actor) return actor.error();
   return db;
 }
 

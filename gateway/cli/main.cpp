@@ -7,6 +7,7 @@
 #include "gateway/app/config.hpp"
 #include "gateway/app/logging.hpp"
 #include "gateway/cli/admin_commands.hpp"
+#include "gateway/cli/audit_commands.hpp"
 #include "gateway/cli/deadline_command.hpp"
 #include "gateway/cli/package_commands.hpp"
 #include "gateway/cli/sim_commands.hpp"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   vkhid::cli::addAdminCommands(app, exit_code, config_path);
   vkhid::cli::addSimCommands(app, exit_code);
   vkhid::cli::addDeadlineCommand(app, exit_code);
+  vkhid::cli::addAuditCommands(app, exit_code, config_path);
 
   try {
     app.parse(argc, argv);

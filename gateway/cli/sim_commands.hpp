@@ -6,5 +6,7 @@
 namespace vkhid::cli {
 
 void addSimCommands(CLI::App& app, int& exit_code);
+// `vkhid sim tsa`, under the `sim` command.
+void addSimTsaCommand(CLI::App& sim, int& exit_code);
 
 }  // namespace vkhid::cli

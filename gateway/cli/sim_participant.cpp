@@ -323,6 +323,7 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<SimOptions>();
   auto* sim = app.add_subcommand("sim", "Simulators of outside parties (a participant's EDMS)");
   sim->require_subcommand(1);
+  addSimTsaCommand(*sim, exit_code);
   auto* p = sim->add_subcommand("participant", "A reference EDMS of a participant");
   p->add_option("--via", o->via, "transport: amqp")->default_val("amqp");
   p->add_option("--org", o->org, "the participant's EDRPOU code")->required();

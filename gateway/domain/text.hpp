@@ -1,6 +1,7 @@
 // Small text helpers shared by the edges. Pure.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -8,6 +9,8 @@ namespace vkhid {
 
 // Lower-case hexadecimal of bytes.
 std::string hexEncode(std::string_view bytes);
+// Bytes of hexadecimal text (either case); nullopt if not an even run of hex digits.
+std::optional<std::string> hexDecode(std::string_view hex);
 
 // A library's message as one log-friendly line: trailing newlines and spaces dropped, inner newlines
 // made spaces.

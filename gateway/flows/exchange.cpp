@@ -92,8 +92,11 @@ std::shared_ptr<const crypto::TrustStore> ExchangeContext::trustFor(const std::s
   return slot;
 }
 
-Exchange::Exchange(const app::Config& config, store::PgPool& pool, const crypto::Signer& signer)
-    : context_(config, pool, signer) {}
+Exchange::Exchange(const app::Config& config, store::PgPool& pool, const crypto::Signer& signer,
+                   TimestampFetch timestamps)
+    : context_(config, pool, signer) {
+  context_.audit = std::make_unique<AuditSealer>(config.audit, signer, std::move(timestamps));
+}
 
 Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
   auto db = context_.pool.acquire();
@@ -231,12 +234,26 @@ void Exchange::timerLoop() {
   }
 }
 
+// Chains, seals and time-stamps the evidence log; one gateway at a time does the chaining.
+void Exchange::auditLoop() {
+  while (!stopping_) {
+    auto db = context_.pool.acquire();
+    if (db) {
+      if (auto s = context_.audit->runOnce(**db); !s) {
+        log::warn("audit: evidence not sealed now, will retry", {{"error", s.error().message}});
+      }
+    }
+    for (int i = 0; i < 4 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 void Exchange::start() {
   if (started_) return;
   started_ = true;
   stopping_ = false;
   relay_ = std::thread([this] { relayLoop(); });
   timers_ = std::thread([this] { timerLoop(); });
+  audit_ = std::thread([this] { auditLoop(); });
 
   auto broker = context_.broker();
   auto setup = [this](bus::AmqpConnection& c) -> Status {
@@ -289,6 +306,7 @@ void Exchange::stop() {
   context_.stopAdapters();
   if (relay_.joinable()) relay_.join();
   if (timers_.joinable()) timers_.join();
+  if (audit_.joinable()) audit_.join();
   started_ = false;
 }
 

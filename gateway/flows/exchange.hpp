@@ -15,6 +15,7 @@
 #include "gateway/app/config.hpp"
 #include "gateway/crypto/signer.hpp"
 #include "gateway/crypto/trust.hpp"
+#include "gateway/flows/audit.hpp"
 #include "gateway/flows/deadlines.hpp"
 #include "gateway/flows/queue_consumer.hpp"
 #include "gateway/sev/builders.hpp"
@@ -34,6 +35,7 @@ class ExchangeContext {
   std::string process_id;               // "<instance>:<pid>": who holds a delivery claim
   std::vector<long long> retry_delays;  // ms
   LegalClock legal;                     // the calendar and deadline rules
+  std::unique_ptr<AuditSealer> audit;   // chains, seals and time-stamps the evidence log
 
   bus::AmqpSettings broker() const;
   adapters::AdapterContext adapterContext() const;
@@ -109,7 +111,9 @@ Result<std::string> bindClientCertificate(store::PgConnection& db, const std::st
 
 class Exchange {
  public:
-  Exchange(const app::Config& config, store::PgPool& pool, const crypto::Signer& signer);
+  // `timestamps` fetches RFC 3161 answers for the evidence batches (none: batches are not stamped).
+  Exchange(const app::Config& config, store::PgPool& pool, const crypto::Signer& signer,
+           TimestampFetch timestamps = {});
   ~Exchange() { stop(); }
 
   void start();
@@ -126,6 +130,7 @@ class Exchange {
  private:
   void relayLoop();
   void timerLoop();
+  void auditLoop();
   Status sweepStuckDeliveries();
 
   ExchangeContext context_;
@@ -133,6 +138,7 @@ class Exchange {
   std::atomic<bool> stopping_{false};
   std::thread relay_;
   std::thread timers_;
+  std::thread audit_;
   bool started_ = false;
 };
 

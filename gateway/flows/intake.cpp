@@ -122,6 +122,13 @@ IntakeReply Intake::submit(const std::string& client_id, const std::string& idem
   }
   const domain::Case& c = parsed.value;
   const std::string request_hash = sha256Hex(body);
+  if (context_.config.audit.fail_closed && context_.audit && !context_.audit->evidenceSealed()) {
+    m.counter("vkhid_intake_rejected_total", "Cases refused at intake", {{"reason", "evidence_unsealed"}}).inc();
+    return problem(503, "Evidence cannot be sealed",
+                   "the exchange log has not been sealed and time-stamped for " +
+                       std::to_string(context_.audit->unsealedSeconds()) +
+                       " s (the time-stamp authority is unreachable); cases are refused until it catches up");
+  }
 
   auto db = context_.pool.acquire();
   if (!db) return problem(503, "Unavailable", "the database is not reachable; try again");

@@ -12,6 +12,7 @@
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/health.hpp"
 #include "gateway/http/admin_routes.hpp"
+#include "gateway/http/client.hpp"
 #include "gateway/http/intake_routes.hpp"
 #include "gateway/http/server.hpp"
 #include "gateway/store/migrations.hpp"
@@ -90,7 +91,18 @@ int runGateway(const app::Config& config) {
     }
     log::info("routing rules loaded", {{"file", config.routing.rules_file}, {"rules", *loaded}});
   }
-  flows::Exchange exchange(config, pool, *signer);
+  flows::TimestampFetch timestamps;
+  if (!config.audit.tsa_url.empty()) {
+    timestamps = [url = config.audit.tsa_url](const std::string& query) -> Result<std::string> {
+      auto r = http::post(url, "application/timestamp-query", query, std::chrono::seconds(10));
+      if (!r) return r.error();
+      if (r->status != 200) {
+        return Error::unavailable("audit.tsa", "the time-stamp authority answered HTTP " + std::to_string(r->status));
+      }
+      return std::move(r->body);
+    };
+  }
+  flows::Exchange exchange(config, pool, *signer, std::move(timestamps));
   exchange.start();
   flows::Intake intake(exchange.context());
   http::IntakeRoutes intake_routes(intake, config.intake.track_per_minute);

@@ -66,7 +66,8 @@ std::string ExchangeHarness::runVkhid(const std::vector<std::string>& args) {
                  {{"VKHID_DATABASE_URL", db_.url()},
                   {"VKHID_BROKER_URL", brokerUrl("guest", "guest")},
                   {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
-                  {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"}},
+                  {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
+                  {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"}},
                  dir_ + "/cli-" + std::to_string(++n) + ".log");
   auto code = p.wait(std::chrono::seconds(60));
   std::string out = p.log();
@@ -107,6 +108,7 @@ std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const 
           {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
           {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
           {"VKHID_GATEWAY_HEALTH_INTERVAL_MS", "200"},
+          {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"},
           {"VKHID_DELIVERY_RETRY_DELAYS", "1s,1s,2s"},
           {"VKHID_LOG_LEVEL", "info"}};
 }

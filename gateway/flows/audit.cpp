@@ -1,0 +1,563 @@
+#include "gateway/flows/audit.hpp"
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "gateway/app/digest.hpp"
+#include "gateway/app/logging.hpp"
+#include "gateway/app/metrics.hpp"
+#include "gateway/bus/topology.hpp"
+#include "gateway/crypto/cms.hpp"
+#include "gateway/crypto/openssl.hpp"
+#include "gateway/crypto/package.hpp"
+#include "gateway/crypto/timestamp.hpp"
+#include "gateway/domain/base64.hpp"
+#include "gateway/domain/text.hpp"
+#include "gateway/flows/exchange_store.hpp"
+#include "gateway/store/pg_pool.hpp"
+
+namespace vkhid::flows {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+const std::string kGenesis(64, '0');  // prev_hash of the first entry ever
+
+std::string rawSha256(std::string_view bytes) { return *hexDecode(app::sha256Hex(bytes)); }
+
+std::string leafHash(const std::string& entry_hash_hex) {
+  return rawSha256(std::string(1, '\0') + hexDecode(entry_hash_hex).value_or(""));
+}
+std::string nodeHash(const std::string& left, const std::string& right) {
+  return rawSha256(std::string(1, '\1') + left + right);
+}
+
+std::string arrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
+  return out + "}";
+}
+
+Status writeFile(const fs::path& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return Error::unavailable("audit.export", "cannot write " + path.string());
+  return {};
+}
+
+std::optional<std::string> readAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string field(const std::string& subject, const std::string& key) {
+  auto at = subject.find(key + ":");
+  if (at == std::string::npos) return {};
+  at += key.size() + 1;
+  return subject.substr(at, subject.find(' ', at) - at);
+}
+
+json::object entryJson(const AuditEntry& e) {
+  return {{"seq", e.seq},
+          {"at", e.at},
+          {"actor", e.actor},
+          {"action", e.action},
+          {"subject", e.subject},
+          {"payload_sha256", e.payload_sha256},
+          {"prev_hash", e.prev_hash},
+          {"entry_hash", e.entry_hash},
+          {"batch", e.batch}};
+}
+
+AuditEntry entryFromJson(const json::object& o) {
+  auto s = [&](const char* k) {
+    auto* v = o.if_contains(k);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  auto n = [&](const char* k) {
+    auto* v = o.if_contains(k);
+    return v && v->is_int64() ? v->as_int64() : 0LL;
+  };
+  return {n("seq"),       s("at"),         s("actor"), s("action"), s("subject"), s("payload_sha256"),
+          s("prev_hash"), s("entry_hash"), n("batch")};
+}
+
+}  // namespace
+
+// ---- pure ----
+
+std::string auditEntryHash(const AuditEntry& e) {
+  return app::sha256Hex("vkhid-audit-1\n" + e.prev_hash + "\n" + e.at + "\n" + e.actor + "\n" + e.action + "\n" +
+                        e.subject + "\n" + e.payload_sha256);
+}
+
+std::string merkleRoot(const std::vector<std::string>& hashes) {
+  if (hashes.empty()) return app::sha256Hex("");
+  std::vector<std::string> level;
+  for (const auto& h : hashes) level.push_back(leafHash(h));
+  while (level.size() > 1) {
+    std::vector<std::string> next;
+    for (std::size_t i = 0; i < level.size(); i += 2) {
+      next.push_back(i + 1 < level.size() ? nodeHash(level[i], level[i + 1]) : level[i]);
+    }
+    level = std::move(next);
+  }
+  return hexEncode(level[0]);
+}
+
+std::vector<ProofStep> merkleProof(const std::vector<std::string>& hashes, std::size_t index) {
+  std::vector<ProofStep> proof;
+  std::vector<std::string> level;
+  for (const auto& h : hashes) level.push_back(leafHash(h));
+  while (level.size() > 1) {
+    if (index % 2 == 1) {
+      proof.push_back({true, hexEncode(level[index - 1])});
+    } else if (index + 1 < level.size()) {
+      proof.push_back({false, hexEncode(level[index + 1])});
+    }
+    std::vector<std::string> next;
+    for (std::size_t i = 0; i < level.size(); i += 2) {
+      next.push_back(i + 1 < level.size() ? nodeHash(level[i], level[i + 1]) : level[i]);
+    }
+    level = std::move(next);
+    index /= 2;
+  }
+  return proof;
+}
+
+bool checkMerkleProof(const std::string& entry_hash, const std::vector<ProofStep>& proof, const std::string& root) {
+  std::string h = leafHash(entry_hash);
+  for (const auto& step : proof) {
+    auto sibling = hexDecode(step.hash);
+    if (!sibling) return false;
+    h = step.left ? nodeHash(*sibling, h) : nodeHash(h, *sibling);
+  }
+  return hexEncode(h) == root;
+}
+
+// ---- the sealer ----
+
+AuditSealer::AuditSealer(const app::AuditSettings& settings, const crypto::Signer& signer, TimestampFetch fetch)
+    : settings_(settings), signer_(signer), fetch_(std::move(fetch)) {
+  if (!settings_.ca_file.empty()) {
+    if (auto pem = crypto::readFile(settings_.ca_file)) ca_pem_ = *pem;
+  }
+}
+
+Result<int> AuditSealer::chain(store::PgConnection& db) {
+  // Entries whose transaction is older than every running one: none can appear before them any more.
+  auto xmin = db.exec("SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
+  if (!xmin) return xmin.error();
+  auto rows = db.exec(
+      "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor, action, subject, "
+      "payload_sha256 FROM audit_entry WHERE seq IS NULL AND xid < $1::xid8 ORDER BY id LIMIT 5000",
+      {std::string(xmin->get(0, 0))});
+  if (!rows) return rows.error();
+  if (rows->rows() == 0) return 0;
+  auto last = db.exec("SELECT seq, entry_hash FROM audit_entry WHERE seq = (SELECT max(seq) FROM audit_entry)");
+  if (!last) return last.error();
+  long long seq = last->rows() > 0 ? last->getInt(0, 0) : 0;
+  std::string prev = last->rows() > 0 ? std::string(last->get(0, 1)) : kGenesis;
+  std::vector<std::string> ids, seqs, prevs, hashes;
+  for (int i = 0; i < rows->rows(); ++i) {
+    AuditEntry e{++seq,
+                 std::string(rows->get(i, 1)),
+                 std::string(rows->get(i, 2)),
+                 std::string(rows->get(i, 3)),
+                 std::string(rows->get(i, 4)),
+                 std::string(rows->get(i, 5)),
+                 prev,
+                 {},
+                 0};
+    e.entry_hash = auditEntryHash(e);
+    ids.emplace_back(rows->get(i, 0));
+    seqs.push_back(std::to_string(seq));
+    prevs.push_back(prev);
+    hashes.push_back(e.entry_hash);
+    prev = e.entry_hash;
+  }
+  auto u = db.exec(
+      "UPDATE audit_entry a SET seq = v.seq, prev_hash = v.prev, entry_hash = v.h FROM (SELECT unnest($1::bigint[]) "
+      "id, unnest($2::bigint[]) seq, unnest($3::text[]) prev, unnest($4::text[]) h) v WHERE a.id = v.id",
+      {arrayLiteral(ids), arrayLiteral(seqs), arrayLiteral(prevs), arrayLiteral(hashes)});
+  if (!u) return u.error();
+  return rows->rows();
+}
+
+Result<bool> AuditSealer::closeBatch(store::PgConnection& db) {
+  auto due = db.exec(
+      "SELECT count(*), coalesce(extract(epoch FROM now() - min(at)) * 1000, 0)::bigint FROM audit_entry "
+      "WHERE seq IS NOT NULL AND batch_id IS NULL");
+  if (!due) return due.error();
+  long long count = due->getInt(0, 0), age_ms = due->getInt(0, 1);
+  if (count == 0 || (count < settings_.batch_max_entries && age_ms < settings_.batch_max_age_ms)) return false;
+  auto rows = db.exec(
+      "SELECT seq, entry_hash FROM audit_entry WHERE seq IS NOT NULL AND batch_id IS NULL ORDER BY seq LIMIT $1",
+      {std::to_string(settings_.batch_max_entries)});
+  if (!rows) return rows.error();
+  std::vector<std::string> hashes;
+  for (int i = 0; i < rows->rows(); ++i) hashes.emplace_back(rows->get(i, 1));
+  std::string root = merkleRoot(hashes);
+  auto signature = crypto::signDetached(*hexDecode(root), signer_);
+  if (!signature) return signature.error();
+  std::string first(rows->get(0, 0)), last(rows->get(rows->rows() - 1, 0));
+  auto b = db.exec(
+      "INSERT INTO audit_batch (first_seq, last_seq, entries, root, signature) VALUES ($1, $2, $3, $4, $5::bytea) "
+      "RETURNING id",
+      {first, last, std::to_string(hashes.size()), root, byteaHex(signature->der)});
+  if (!b) return b.error();
+  auto u = db.exec("UPDATE audit_entry SET batch_id = $1 WHERE seq BETWEEN $2 AND $3",
+                   {std::string(b->get(0, 0)), first, last});
+  if (!u) return u.error();
+  app::metrics().counter("vkhid_audit_batches_total", "Evidence batches closed").inc();
+  return true;
+}
+
+Status AuditSealer::stamp(store::PgConnection& db) {
+  if (settings_.tsa_url.empty() || !fetch_) return {};
+  auto rows = db.exec("SELECT id, root FROM audit_batch WHERE timestamp_token IS NULL ORDER BY id LIMIT 20");
+  if (!rows) return rows.error();
+  for (int i = 0; i < rows->rows(); ++i) {
+    std::string id(rows->get(i, 0));
+    std::string root = *hexDecode(rows->get(i, 1));
+    auto query = crypto::timestampQuery(root);
+    Result<std::string> token = query ? fetch_(*query) : Result<std::string>(query.error());
+    if (token) {
+      // Stored only once it verifies: a TSA that answers nonsense is as good as none.
+      if (auto checked = crypto::verifyTimestamp(*token, root, ca_pem_); !checked) token = checked.error();
+    }
+    if (!token) {
+      auto u = db.exec("UPDATE audit_batch SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                       {id, token.error().message});
+      if (!u) return u.error();
+      app::metrics().counter("vkhid_audit_timestamp_failures_total", "Time-stamp requests that failed").inc();
+      log::warn("audit: time-stamp not obtained, the batch waits", {{"batch", id}, {"error", token.error().message}});
+      return {};  // the authority is away: the others wait too
+    }
+    auto u = db.exec(
+        "UPDATE audit_batch SET timestamp_token = $2::bytea, stamped_at = now() WHERE id = $1 AND timestamp_token IS "
+        "NULL",
+        {id, byteaHex(*token)});
+    if (!u) return u.error();
+  }
+  return {};
+}
+
+Status AuditSealer::refreshHealth(store::PgConnection& db) {
+  auto r = db.exec(
+      "SELECT greatest((SELECT coalesce(extract(epoch FROM now() - min(at)), 0) FROM audit_entry WHERE batch_id IS "
+      "NULL), CASE WHEN $1 THEN (SELECT coalesce(extract(epoch FROM now() - min(e.at)), 0) FROM audit_batch b JOIN "
+      "audit_entry e ON e.seq = b.first_seq WHERE b.timestamp_token IS NULL) ELSE 0 END)::bigint, "
+      "(SELECT coalesce(min(id), 0) FROM audit_batch WHERE timestamp_token IS NULL)",
+      {settings_.tsa_url.empty() ? "false" : "true"});
+  if (!r) return r.error();
+  long long age = r->getInt(0, 0);
+  unsealed_s_ = age;
+  app::metrics()
+      .gauge("vkhid_audit_unsealed_seconds", "Age of the oldest evidence not yet sealed and time-stamped")
+      .set(static_cast<double>(age));
+  bool sealed = age <= settings_.fail_closed_after_s;
+  if (!sealed && sealed_.exchange(false)) {
+    log::error("audit: evidence unsealed for too long", {{"seconds", age}});
+    // One alert per stuck batch, whichever gateway notices first (the message id de-duplicates).
+    return enqueueOutbox(db, bus::names::kAlerts, "audit.unsealed", "audit.unsealed:" + std::string(r->get(0, 1)),
+                         json::serialize(json::object{{"unsealed_seconds", age},
+                                                      {"fail_closed", settings_.fail_closed},
+                                                      {"notify", json::array{"ucc:coordinator"}}}));
+  }
+  if (sealed && !sealed_.exchange(true)) log::info("audit: evidence sealed again", {});
+  return {};
+}
+
+Status AuditSealer::runOnce(store::PgConnection& db) {
+  Status chained = store::inTransaction(db, [&]() -> Status {
+    auto lock = db.exec("SELECT pg_try_advisory_xact_lock(hashtext('vkhid.audit'))");
+    if (!lock) return lock.error();
+    if (lock->get(0, 0) != "t") return {};  // another gateway is at it
+    auto n = chain(db);
+    if (!n) return n.error();
+    auto closed = closeBatch(db);
+    return closed ? Status() : Status(closed.error());
+  });
+  if (!chained) return chained;
+  if (auto s = stamp(db); !s) return s;
+  return store::inTransaction(db, [&]() -> Status { return refreshHealth(db); });
+}
+
+// ---- export ----
+
+Result<std::string> exportBundle(store::PgConnection& db, const app::Config& config, const ExportOptions& o) {
+  fs::create_directories(fs::path(o.out_dir) / "packages");
+  fs::create_directories(fs::path(o.out_dir) / "certs");
+  // Whole batches: every batch with an entry in the range.
+  auto batches = db.exec(
+      "SELECT id, first_seq, last_seq, entries, root, signature, timestamp_token FROM audit_batch b WHERE EXISTS "
+      "(SELECT 1 FROM audit_entry e WHERE e.batch_id = b.id AND ($1 = '' OR e.at >= $1::timestamptz) AND ($2 = '' "
+      "OR e.at <= $2::timestamptz)) ORDER BY id",
+      {o.from, o.to});
+  if (!batches) return batches.error();
+  if (batches->rows() == 0) return Error::invalid("audit.export", "no sealed batch has entries in that range");
+  std::string lo(batches->get(0, 1)), hi(batches->get(batches->rows() - 1, 2));
+  std::string batch_lines;
+  for (int i = 0; i < batches->rows(); ++i) {
+    json::object b{
+        {"id", batches->getInt(i, 0)},       {"first_seq", batches->getInt(i, 1)},
+        {"last_seq", batches->getInt(i, 2)}, {"entries", batches->getInt(i, 3)},
+        {"root", batches->get(i, 4)},        {"signature_base64", base64Encode(fromByteaHex(batches->get(i, 5)))}};
+    if (!batches->isNull(i, 6)) b["timestamp_base64"] = base64Encode(fromByteaHex(batches->get(i, 6)));
+    batch_lines += json::serialize(b) + "\n";
+  }
+  auto rows = db.exec(
+      "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor, action, subject, "
+      "payload_sha256, prev_hash, entry_hash, batch_id FROM audit_entry WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
+      {lo, hi});
+  if (!rows) return rows.error();
+  std::string entry_lines;
+  std::set<std::string> packages;
+  std::map<std::string, std::string> peers;
+  for (int i = 0; i < rows->rows(); ++i) {
+    AuditEntry e{
+        rows->getInt(i, 0),           std::string(rows->get(i, 1)), std::string(rows->get(i, 2)),
+        std::string(rows->get(i, 3)), std::string(rows->get(i, 4)), std::string(rows->get(i, 5)),
+        std::string(rows->get(i, 6)), std::string(rows->get(i, 7)), rows->isNull(i, 8) ? 0 : rows->getInt(i, 8)};
+    entry_lines += json::serialize(entryJson(e)) + "\n";
+    if (e.action.starts_with("message.")) {
+      std::string peer = field(e.subject, "peer");
+      if (o.participant.empty() || peer == o.participant) packages.insert(field(e.subject, "msg"));
+      peers[peer] = peer;
+    }
+  }
+  int written = 0;
+  for (const auto& msg_id : packages) {
+    auto m = db.exec("SELECT bytes FROM message WHERE msg_id::text = $1", {msg_id});
+    if (!m) return m.error();
+    if (m->rows() == 0) continue;  // deleted from the store: verify says so
+    if (auto s = writeFile(fs::path(o.out_dir) / "packages" / (msg_id + ".xml"), fromByteaHex(m->get(0, 0))); !s) {
+      return s.error();
+    }
+    ++written;
+  }
+  // The certificates an auditor needs: the CA(s) of the seal and the TSA, the seal's own certificate,
+  // and the CA certificates each participant's signatures chain to.
+  auto ca = crypto::readFile(config.audit.ca_file);
+  if (!ca) return ca.error();
+  if (auto s = writeFile(fs::path(o.out_dir) / "certs" / "ca.pem", *ca); !s) return s.error();
+  if (auto seal = crypto::readFile(config.gateway.seal_cert)) {
+    if (auto s = writeFile(fs::path(o.out_dir) / "certs" / "ucc-seal.pem", *seal); !s) return s.error();
+  }
+  for (const auto& [org, unused] : peers) {
+    auto p = db.exec("SELECT trust_pem FROM participant WHERE org_id = $1", {org});
+    if (!p) return p.error();
+    if (p->rows() == 0 || p->get(0, 0).empty()) continue;
+    if (auto s = writeFile(fs::path(o.out_dir) / "certs" / ("participant-" + org + ".pem"), p->get(0, 0)); !s) {
+      return s.error();
+    }
+  }
+  if (auto s = writeFile(fs::path(o.out_dir) / "entries.jsonl", entry_lines); !s) return s.error();
+  if (auto s = writeFile(fs::path(o.out_dir) / "batches.jsonl", batch_lines); !s) return s.error();
+  json::object files;
+  for (const auto& f : fs::recursive_directory_iterator(o.out_dir)) {
+    if (!f.is_regular_file() || f.path().filename() == "manifest.json") continue;
+    files[fs::relative(f.path(), o.out_dir).string()] = app::sha256Hex(*readAll(f.path()));
+  }
+  json::object manifest{{"format", "vkhid-evidence-1"},
+                        {"ucc_org_id", config.gateway.org_id},
+                        {"from", o.from},
+                        {"to", o.to},
+                        {"participant", o.participant},
+                        {"entries", rows->rows()},
+                        {"batches", batches->rows()},
+                        {"packages", written},
+                        {"files", std::move(files)}};
+  if (auto s = writeFile(fs::path(o.out_dir) / "manifest.json", json::serialize(manifest) + "\n"); !s) {
+    return s.error();
+  }
+  return "exported " + std::to_string(rows->rows()) + " entries (seq " + lo + ".." + hi + "), " +
+         std::to_string(batches->rows()) + " batches, " + std::to_string(written) + " packages to " + o.out_dir;
+}
+
+// ---- verification ----
+
+VerifyReport verifyBundle(const std::string& dir) {
+  VerifyReport report;
+  auto fail = [&](const std::string& what) {
+    if (report.ok) report.failure = what;
+    report.ok = false;
+    return report;
+  };
+  auto manifest_text = readAll(fs::path(dir) / "manifest.json");
+  if (!manifest_text) return fail("manifest.json: missing");
+  boost::system::error_code ec;
+  auto manifest = json::parse(*manifest_text, ec);
+  if (ec || !manifest.is_object()) return fail("manifest.json: not JSON");
+  if (auto* files = manifest.as_object().if_contains("files"); files && files->is_object()) {
+    for (const auto& [name, digest] : files->as_object()) {
+      auto bytes = readAll(fs::path(dir) / std::string(name));
+      if (!bytes) return fail(std::string(name) + ": missing from the bundle");
+      if (digest.is_string() && app::sha256Hex(*bytes) != digest.as_string()) {
+        return fail(std::string(name) + ": edited — it does not match the manifest");
+      }
+    }
+  }
+  auto ca_pem = readAll(fs::path(dir) / "certs" / "ca.pem");
+  if (!ca_pem) return fail("certs/ca.pem: missing");
+
+  // The chain.
+  std::vector<AuditEntry> entries;
+  {
+    std::ifstream in(fs::path(dir) / "entries.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      auto v = json::parse(line, ec);
+      if (ec || !v.is_object())
+        return fail("entries.jsonl: line " + std::to_string(entries.size() + 1) + " is not JSON");
+      entries.push_back(entryFromJson(v.as_object()));
+    }
+  }
+  if (entries.empty()) return fail("entries.jsonl: no entries");
+  std::map<std::string, long long> seq_by_hash;
+  for (const auto& e : entries) seq_by_hash[e.entry_hash] = e.seq;
+  long long expected = entries.front().seq;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    const std::string at = "seq " + std::to_string(e.seq) + ": ";
+    if (e.seq > expected) {
+      return fail("seq " + std::to_string(expected) + ": missing — the log jumps from seq " +
+                  std::to_string(expected - 1) + " to seq " + std::to_string(e.seq));
+    }
+    if (e.seq < expected) return fail(at + "reordered — it appears after seq " + std::to_string(expected - 1));
+    if (auditEntryHash(e) != e.entry_hash) {
+      return fail(at + "edited — its content (" + e.action + ", " + e.subject + ") does not match its hash");
+    }
+    if (i > 0 && e.prev_hash != entries[i - 1].entry_hash) {
+      auto other = seq_by_hash.find(e.prev_hash);
+      if (other != seq_by_hash.end()) {
+        return fail(at + "reordered — in the chain it follows seq " + std::to_string(other->second) + ", not seq " +
+                    std::to_string(entries[i - 1].seq));
+      }
+      return fail(at + "missing — the entry it follows in the chain is not in the log");
+    }
+    ++expected;
+  }
+
+  // The batches: root, seal signature, time-stamp.
+  int batch_count = 0;
+  {
+    std::ifstream in(fs::path(dir) / "batches.jsonl");
+    std::string line;
+    crypto::TrustStore trust;
+    (void)trust.addPem(*ca_pem);
+    std::string ucc_org = manifest.as_object().contains("ucc_org_id")
+                              ? std::string(manifest.as_object().at("ucc_org_id").as_string())
+                              : std::string();
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      auto v = json::parse(line, ec);
+      if (ec || !v.is_object()) return fail("batches.jsonl: a line is not JSON");
+      const auto& b = v.as_object();
+      long long id = b.at("id").as_int64(), first = b.at("first_seq").as_int64(), last = b.at("last_seq").as_int64();
+      std::string root(b.at("root").as_string());
+      const std::string at =
+          "batch " + std::to_string(id) + " (seq " + std::to_string(first) + ".." + std::to_string(last) + "): ";
+      auto root_raw = hexDecode(root);
+      auto sig = base64Decode(std::string(b.at("signature_base64").as_string()));
+      if (!root_raw || root_raw->size() != 32 || !sig) return fail(at + "bad signature — root or signature unreadable");
+      auto verdict = crypto::verifyDetached(*root_raw, *sig, trust, ucc_org);
+      if (!verdict.valid()) return fail(at + "bad signature — the seal did not sign this root: " + verdict.detail);
+      std::vector<std::string> hashes;
+      for (const auto& e : entries) {
+        if (e.seq >= first && e.seq <= last) hashes.push_back(e.entry_hash);
+      }
+      if (hashes.size() != static_cast<std::size_t>(last - first + 1)) {
+        return fail(at + "missing — the bundle lacks entries of this batch");
+      }
+      if (merkleRoot(hashes) != root) return fail(at + "edited — its entries do not make the signed root");
+      auto* ts = b.if_contains("timestamp_base64");
+      if (ts == nullptr) return fail(at + "bad time-stamp — the batch was never time-stamped");
+      auto token = base64Decode(std::string(ts->as_string()));
+      if (!token) return fail(at + "bad time-stamp — unreadable");
+      auto stamped = crypto::verifyTimestamp(*token, *root_raw, *ca_pem);
+      if (!stamped) return fail(at + "bad time-stamp — " + stamped.error().message);
+      ++batch_count;
+    }
+  }
+  if (batch_count == 0) return fail("batches.jsonl: no batches");
+
+  // Every package named: its bytes as recorded, and its own seal and signatures.
+  int packages = 0;
+  std::set<std::string> checked;
+  for (const auto& e : entries) {
+    if (!e.action.starts_with("message.")) continue;
+    std::string msg_id = field(e.subject, "msg");
+    if (!checked.insert(msg_id).second) continue;
+    auto bytes = readAll(fs::path(dir) / "packages" / (msg_id + ".xml"));
+    if (!bytes) continue;  // not exported (another participant's)
+    const std::string at = "seq " + std::to_string(e.seq) + ": ";
+    if (app::sha256Hex(*bytes) != e.payload_sha256) {
+      return fail(at + "package edited — message " + msg_id + " does not match its recorded SHA-256");
+    }
+    ++packages;
+    if (e.action.ends_with(".rejected")) continue;  // refused on arrival, for a reason of its own
+    bool inbound = e.action.starts_with("message.in.");
+    std::string trust_file = inbound ? "participant-" + field(e.subject, "peer") + ".pem" : "ca.pem";
+    auto pem = readAll(fs::path(dir) / "certs" / trust_file);
+    if (!pem) return fail(at + "certs/" + trust_file + ": missing");
+    crypto::TrustStore trust;
+    (void)trust.addPem(*pem);
+    auto r = crypto::verifyPackage(*bytes, trust, {true, true, {}});
+    if (!r.ok()) return fail(at + "bad signature — package " + msg_id + ": " + r.findings.front().message);
+  }
+
+  report.summary = "entries " + std::to_string(entries.size()) + " (seq " + std::to_string(entries.front().seq) + ".." +
+                   std::to_string(entries.back().seq) + "), batches " + std::to_string(batch_count) + ", packages " +
+                   std::to_string(packages) + ", from " + entries.front().at + " to " + entries.back().at;
+  return report;
+}
+
+Result<std::string> proveEntry(store::PgConnection& db, long long seq) {
+  auto e = db.exec(
+      "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor, action, subject, "
+      "payload_sha256, prev_hash, entry_hash, batch_id FROM audit_entry WHERE seq = $1",
+      {std::to_string(seq)});
+  if (!e) return e.error();
+  if (e->rows() == 0) return Error::invalid("audit.prove", "no entry with seq " + std::to_string(seq));
+  if (e->isNull(0, 7)) return Error::invalid("audit.prove", "seq " + std::to_string(seq) + " is not in a batch yet");
+  std::string batch(e->get(0, 7));
+  auto b = db.exec("SELECT first_seq, root, signature, timestamp_token FROM audit_batch WHERE id = $1", {batch});
+  if (!b) return b.error();
+  auto rows = db.exec("SELECT entry_hash FROM audit_entry WHERE batch_id = $1 ORDER BY seq", {batch});
+  if (!rows) return rows.error();
+  std::vector<std::string> hashes;
+  for (int i = 0; i < rows->rows(); ++i) hashes.emplace_back(rows->get(i, 0));
+  auto index = static_cast<std::size_t>(seq - b->getInt(0, 0));
+  json::array path;
+  for (const auto& step : merkleProof(hashes, index)) {
+    path.push_back(json::object{{"side", step.left ? "left" : "right"}, {"hash", step.hash}});
+  }
+  AuditEntry entry{seq,
+                   std::string(e->get(0, 0)),
+                   std::string(e->get(0, 1)),
+                   std::string(e->get(0, 2)),
+                   std::string(e->get(0, 3)),
+                   std::string(e->get(0, 4)),
+                   std::string(e->get(0, 5)),
+                   std::string(e->get(0, 6)),
+                   std::stoll(batch)};
+  json::object out{{"entry", entryJson(entry)}, {"leaf_index", index},
+                   {"path", std::move(path)},   {"batch", std::stoll(batch)},
+                   {"root", b->get(0, 1)},      {"signature_base64", base64Encode(fromByteaHex(b->get(0, 2)))}};
+  if (!b->isNull(0, 3)) out["timestamp_base64"] = base64Encode(fromByteaHex(b->get(0, 3)));
+  return json::serialize(out);
+}
+
+}  // namespace vkhid::flows

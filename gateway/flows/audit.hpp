@@ -1,0 +1,96 @@
+// The evidence log (DESIGN §10): the chain, the batches (Merkle root, seal signature, RFC 3161
+// time-stamp), the evidence bundle and its offline verification. Entries are appended by database
+// triggers in the same transaction as the change they record (migration 0006); this module chains
+// them, seals batches, exports and verifies.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/app/config.hpp"
+#include "gateway/crypto/signer.hpp"
+#include "gateway/store/pg.hpp"
+
+namespace vkhid::flows {
+
+// ---- pure: hashes and Merkle trees (SHA-256; RFC 6962 style, leaves and nodes domain-separated) ----
+
+struct AuditEntry {
+  long long seq = 0;
+  std::string at;  // UTC, microseconds: 2026-11-28T21:00:00.123456Z
+  std::string actor, action, subject, payload_sha256;
+  std::string prev_hash, entry_hash;  // hex
+  long long batch = 0;
+};
+
+// SHA-256 (hex) over "vkhid-audit-1", prev_hash, at, actor, action, subject and payload_sha256, one per
+// line. The seq is not hashed: the order is the chain of prev_hash links, so a moved entry is told
+// apart from an edited one.
+std::string auditEntryHash(const AuditEntry& e);
+
+// Root over entry hashes (hex) in order; hex. Empty input: the hash of nothing.
+std::string merkleRoot(const std::vector<std::string>& entry_hashes);
+struct ProofStep {
+  bool left;         // the sibling is on the left
+  std::string hash;  // hex
+};
+std::vector<ProofStep> merkleProof(const std::vector<std::string>& entry_hashes, std::size_t index);
+bool checkMerkleProof(const std::string& entry_hash, const std::vector<ProofStep>& proof, const std::string& root);
+
+// ---- in the running gateway ----
+
+// POSTs a TimeStampReq (DER), returns the TimeStampResp (DER). Given by the service (HTTP client).
+using TimestampFetch = std::function<Result<std::string>(const std::string& query_der)>;
+
+class AuditSealer {
+ public:
+  AuditSealer(const app::AuditSettings& settings, const crypto::Signer& signer, TimestampFetch fetch);
+  // One pass: chains settled entries, closes a batch when due, time-stamps unstamped batches (one
+  // gateway at a time, under an advisory lock), and refreshes evidenceSealed().
+  Status runOnce(store::PgConnection& db);
+  // False once evidence has waited longer than audit.fail_closed_after_s for its seal and time-stamp.
+  bool evidenceSealed() const { return sealed_.load(); }
+  long long unsealedSeconds() const { return unsealed_s_.load(); }
+
+ private:
+  Result<int> chain(store::PgConnection& db);
+  Result<bool> closeBatch(store::PgConnection& db);
+  Status stamp(store::PgConnection& db);
+  Status refreshHealth(store::PgConnection& db);
+
+  app::AuditSettings settings_;
+  const crypto::Signer& signer_;
+  TimestampFetch fetch_;
+  std::string ca_pem_;
+  std::atomic<bool> sealed_{true};
+  std::atomic<long long> unsealed_s_{0};
+};
+
+// ---- export, verification, proofs ----
+
+struct ExportOptions {
+  std::string from, to;     // ISO 8601 instants (inclusive); empty = unbounded
+  std::string participant;  // only this participant's packages (entries stay whole)
+  std::string out_dir;
+};
+// Writes the bundle: manifest.json, entries.jsonl, batches.jsonl, packages/<msg_id>.xml, certs/*.pem.
+// Whole batches are exported (every entry of a batch that has one in the range), so each root can be
+// recomputed. Returns a one-line summary.
+Result<std::string> exportBundle(store::PgConnection& db, const app::Config& config, const ExportOptions& o);
+
+struct VerifyReport {
+  bool ok = true;
+  std::string summary;  // entries, packages, batches, time span
+  std::string failure;  // the first break: "seq N: edited — …"
+};
+// Offline: no database, no network. Checks file digests, the chain, each batch root, signature and
+// time-stamp, and each package's digest and its own seal and attachment signatures.
+VerifyReport verifyBundle(const std::string& dir);
+
+// An inclusion proof for one entry (JSON): the entry, its hash, the path and the batch root.
+Result<std::string> proveEntry(store::PgConnection& db, long long seq);
+
+}  // namespace vkhid::flows
