@@ -185,8 +185,8 @@ IntakeReply Intake::status(const std::string& client_id, const std::string& case
   if (!db) return problem(503, "Unavailable", "the database is not reachable; try again");
   auto c = (*db)->exec(
       "SELECT id, ucc_number, tracking_code, kind, status, participant_org_id, participant_reg_number, "
-      "participant_reg_date, answer_msg_id IS NOT NULL, rejection_code, rejection_text FROM cases "
-      "WHERE id::text = $1 AND client_id = $2",
+      "participant_reg_date, answer_msg_id IS NOT NULL, rejection_code, rejection_text, "
+      "coalesce(extract(epoch FROM due_at)::bigint, 0), overdue FROM cases WHERE id::text = $1 AND client_id = $2",
       {case_id, client_id});
   if (!c) return problem(503, "Unavailable", "try again");
   if (c->rows() == 0) return problem(404, "Not found", "no such case for this client");
@@ -196,6 +196,10 @@ IntakeReply Intake::status(const std::string& client_id, const std::string& case
   if (!c->isNull(0, 6)) o["participant_reg_number"] = c->get(0, 6);
   if (!c->isNull(0, 7)) o["participant_reg_date"] = c->get(0, 7);
   if (!c->isNull(0, 9)) o["rejection"] = json::object{{"code", c->getInt(0, 9)}, {"text", c->get(0, 10)}};
+  if (long long due = std::stoll(std::string(c->get(0, 11))); due > 0) {
+    o["due"] = domain::formatKyiv(domain::Instant{std::chrono::seconds(due)});
+  }
+  o["overdue"] = c->get(0, 12) == "t";
   auto ev = (*db)->exec(
       "SELECT at, actor, event, coalesce(status_from, ''), coalesce(status_to, ''), detail::text FROM case_event "
       "WHERE case_id::text = $1 ORDER BY id",
