@@ -8,6 +8,7 @@
 #include "gateway/crypto/openssl.hpp"
 #include "gateway/crypto/signer.hpp"
 #include "gateway/flows/exchange.hpp"
+#include "gateway/flows/participants.hpp"
 #include "gateway/store/migrations.hpp"
 
 namespace vkhid::cli {
@@ -18,6 +19,9 @@ struct Options {
   std::string target, kind, topic, addressee;
   int priority = 100;
   std::string client_id, role = "channel", cert;
+  std::string org_id, reason, purpose = "seal";
+  bool skip_check = false, force = false, json = false;
+  int overlap_days = 30, timeout_s = 30;
   std::string msg_id;
 };
 
@@ -37,89 +41,95 @@ Result<store::PgConnection> database(const std::string& config_path) {
   if (auto m = store::migrate(*db, store::embeddedMigrations()); !m) return m.error();
   // Who acts, for the evidence log: every change this command makes is recorded with it.
   const char* user = std::getenv("SUDO_USER") ? std::getenv("SUDO_USER") : std::getenv("USER");
-  auto actor =
-      db->exec("SELECT set_config('vkhid.actor', $1, false)", {std::string("admin:cli:") + (user ? user : "unknown")});
-  if (!actor) return actor.error();
+  if (auto s = flows::setActor(*db, std::string("admin:cli:") + (user ? user : "unknown")); !s) return s.error();
   return db;
 }
 
-// A participant from TOML: [participant] keys and [[endpoint]] tables (docs/onboarding.md).
+// A participant from TOML (docs/onboarding.md).
 int participantAdd(const Options& o, const std::string& config_path) {
-  toml::table t;
-  try {
-    t = toml::parse_file(o.file);
-  } catch (const toml::parse_error& e) {
-    return complain(o.file + ": " + std::string(e.description()));
-  }
-  static const std::vector<std::string> known = {
-      "org_id",        "sys_id",         "name",         "system_name",
-      "kinds",         "own_channel",    "require_seal", "accept_unsupported_signatures",
-      "trust_ca_file", "transport_user", "status",       "endpoint"};
-  for (const auto& [k, v] : t) {
-    if (std::find(known.begin(), known.end(), std::string(k.str())) == known.end()) {
-      return complain(o.file + ": unknown key '" + std::string(k.str()) + "'");
-    }
-  }
-  auto str = [&](const char* k) { return t[k].value_or(std::string()); };
-  std::string org = str("org_id");
-  if (org.empty() || str("sys_id").empty() || str("name").empty()) {
-    return complain(o.file + ": org_id, sys_id and name are required");
-  }
-  std::string trust;
-  if (!str("trust_ca_file").empty()) {
-    auto pem = crypto::readFile(str("trust_ca_file"));
-    if (!pem) return complain(pem.error().message);
-    if (auto certs = crypto::certificatesFromPem(*pem); !certs)
-      return complain(str("trust_ca_file") + ": " + certs.error().message);
-    trust = *pem;
-  }
-  std::string kinds = "{appeal,info_request,violence_report}";
-  if (auto* arr = t["kinds"].as_array()) {
-    kinds = "{";
-    for (std::size_t i = 0; i < arr->size(); ++i) kinds += (i ? "," : "") + (*arr)[i].value_or(std::string());
-    kinds += "}";
-  }
+  auto text = crypto::readFile(o.file);
+  if (!text) return complain(text.error().message);
   auto db = database(config_path);
   if (!db) return complain(db.error().message);
-  Status done = store::inTransaction(*db, [&]() -> Status {
-    auto r = db->exec(
-        "INSERT INTO participant (org_id, sys_id, name, system_name, kinds, own_channel, require_seal, "
-        "accept_unsupported_signatures, trust_pem, transport_user, status) "
-        "VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9, NULLIF($10, ''), $11) ON CONFLICT (org_id) DO UPDATE SET "
-        "sys_id = excluded.sys_id, name = excluded.name, system_name = excluded.system_name, kinds = excluded.kinds, "
-        "own_channel = excluded.own_channel, require_seal = excluded.require_seal, "
-        "accept_unsupported_signatures = excluded.accept_unsupported_signatures, trust_pem = excluded.trust_pem, "
-        "transport_user = excluded.transport_user, status = excluded.status, updated_at = now()",
-        {org, str("sys_id"), str("name"), str("system_name"), kinds,
-         t["own_channel"].value_or(false) ? "true" : "false", t["require_seal"].value_or(true) ? "true" : "false",
-         t["accept_unsupported_signatures"].value_or(false) ? "true" : "false", trust, str("transport_user"),
-         t["status"].value_or(std::string("active"))});
-    if (!r) return r.error();
-    auto d = db->exec("UPDATE endpoint SET active = false WHERE org_id = $1", {org});
-    if (!d) return d.error();
-    if (auto* endpoints = t["endpoint"].as_array()) {
-      for (const auto& e : *endpoints) {
-        const auto* table = e.as_table();
-        if (table == nullptr) return Error::invalid("cli.endpoint", "[[endpoint]] must be a table");
-        boost::json::object settings;
-        std::string adapter;
-        for (const auto& [k, v] : *table) {
-          if (k.str() == "adapter") {
-            adapter = v.value_or(std::string());
-          } else {
-            settings[std::string(k.str())] = v.value_or(std::string());
-          }
-        }
-        auto ins = db->exec("INSERT INTO endpoint (org_id, adapter, settings) VALUES ($1, $2, $3::jsonb)",
-                            {org, adapter, boost::json::serialize(settings)});
-        if (!ins) return ins.error();
-      }
-    }
-    return {};
-  });
-  if (!done) return complain(done.error().message);
-  std::printf("participant %s saved\n", org.c_str());
+  auto status = flows::saveParticipant(*db, *text, o.file, {o.skip_check});
+  if (!status) return complain(status.error().message);
+  std::printf("participant saved: %s\n", status->c_str());
   return 0;
+}
+
+int participantList(const std::string& config_path) {
+  auto db = database(config_path);
+  if (!db) return complain(db.error().message);
+  auto list = flows::listParticipants(*db);
+  if (!list) return complain(list.error().message);
+  auto v = boost::json::parse(*list);
+  std::printf("%-10s %-14s %-8s %-6s %s\n", "org_id", "status", "adapters", "ready", "name");
+  for (const auto& p : v.as_array()) {
+    const auto& o = p.as_object();
+    std::printf("%-10s %-14s %-8s %-6s %s\n", std::string(o.at("org_id").as_string()).c_str(),
+                std::string(o.at("status").as_string()).c_str(), std::string(o.at("adapters").as_string()).c_str(),
+                o.at("ready_for_activation").as_bool() ? "yes" : "no", std::string(o.at("name").as_string()).c_str());
+  }
+  return 0;
+}
+
+int participantShow(const Options& o, const std::string& config_path) {
+  auto db = database(config_path);
+  if (!db) return complain(db.error().message);
+  auto shown = flows::showParticipant(*db, o.org_id);
+  if (!shown) return complain(shown.error().message);
+  std::printf("%s\n", shown->c_str());
+  return 0;
+}
+
+int participantAct(const Options& o, const std::string& config_path, const std::string& act) {
+  auto db = database(config_path);
+  if (!db) return complain(db.error().message);
+  Status s = act == "activate"  ? flows::activateParticipant(*db, o.org_id, o.force)
+             : act == "suspend" ? flows::suspendParticipant(*db, o.org_id, o.reason)
+                                : flows::retireParticipant(*db, o.org_id, o.reason);
+  if (!s) return complain(s.error().message);
+  std::printf("participant %s: %s\n", o.org_id.c_str(),
+              act == "activate"  ? "active"
+              : act == "suspend" ? "suspended"
+                                 : "retired");
+  return 0;
+}
+
+int participantRotate(const Options& o, const std::string& config_path) {
+  auto pem = crypto::readFile(o.cert);
+  if (!pem) return complain(pem.error().message);
+  auto db = database(config_path);
+  if (!db) return complain(db.error().message);
+  auto fingerprint = flows::rotateCertificate(*db, o.org_id, *pem, o.purpose, o.overlap_days);
+  if (!fingerprint) return complain(fingerprint.error().message);
+  std::printf("participant %s: %s certificate %s registered; the previous one is accepted for %d more day(s)\n",
+              o.org_id.c_str(), o.purpose.c_str(), fingerprint->c_str(), o.overlap_days);
+  return 0;
+}
+
+int participantCheck(const Options& o, const std::string& config_path) {
+  std::optional<std::string> path;
+  if (!config_path.empty()) path = config_path;
+  auto config = app::loadConfig(path, app::processEnvironment());
+  if (!config) return complain(config.error().message);
+  auto signer = crypto::FileSigner::load(config->gateway.seal_key, config->gateway.seal_cert);
+  if (!signer) return complain(signer.error().message);
+  {
+    auto db = database(config_path);  // migrations
+    if (!db) return complain(db.error().message);
+  }
+  store::PgPool pool({config->database.url, config->database.connect_timeout_s, 30000, "vkhid-cli"}, 2);
+  flows::ExchangeContext context(*config, pool, *signer);
+  auto report = flows::checkParticipant(context, o.org_id, std::chrono::seconds(o.timeout_s));
+  context.stopAdapters();
+  if (!report) return complain(report.error().message);
+  if (o.json) {
+    std::printf("%s\n", report->json().c_str());
+  } else {
+    std::printf("connectivity check of %s\n%s", o.org_id.c_str(), report->text().c_str());
+  }
+  return report->passed ? 0 : 1;
 }
 
 int routeAdd(const Options& o, const std::string& config_path) {
@@ -181,7 +191,45 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   auto* add = participant->add_subcommand("add", "Add or update a participant from a TOML file");
   add->add_option("FILE", o->file, "participant TOML (see docs/onboarding.md)")->required();
   add->add_option("--config", config_path, "gateway configuration");
+  add->add_flag("--skip-check", o->skip_check, "development and tests only: active at once, without a check");
   add->callback([o, &exit_code, &config_path] { exit_code = participantAdd(*o, config_path); });
+  auto* list = participant->add_subcommand("list", "All participants, their status and adapters");
+  list->add_option("--config", config_path, "gateway configuration");
+  list->callback([&exit_code, &config_path] { exit_code = participantList(config_path); });
+  auto* show = participant->add_subcommand("show", "One participant (JSON): endpoints, certificates, last check");
+  show->add_option("ID", o->org_id, "org_id")->required();
+  show->add_option("--config", config_path, "gateway configuration");
+  show->callback([o, &exit_code, &config_path] { exit_code = participantShow(*o, config_path); });
+  auto* check = participant->add_subcommand("check", "Send a signed test package and wait for the signed receipt");
+  check->add_option("ID", o->org_id, "org_id")->required();
+  check->add_option("--timeout", o->timeout_s, "seconds to wait for the receipt")->default_val(30);
+  check->add_flag("--json", o->json, "the report as JSON");
+  check->add_option("--config", config_path, "gateway configuration");
+  check->callback([o, &exit_code, &config_path] { exit_code = participantCheck(*o, config_path); });
+  auto* activate = participant->add_subcommand("activate", "pending_check or suspended -> active (after a check)");
+  activate->add_option("ID", o->org_id, "org_id")->required();
+  activate->add_flag("--force", o->force, "without a passed check (recorded)");
+  activate->add_option("--config", config_path, "gateway configuration");
+  activate->callback([o, &exit_code, &config_path] { exit_code = participantAct(*o, config_path, "activate"); });
+  auto* suspend =
+      participant->add_subcommand("suspend", "active -> suspended: its deliveries wait; the UCC is alerted");
+  suspend->add_option("ID", o->org_id, "org_id")->required();
+  suspend->add_option("--reason", o->reason, "why (recorded, sent to the UCC and the participant)")->required();
+  suspend->add_option("--config", config_path, "gateway configuration");
+  suspend->callback([o, &exit_code, &config_path] { exit_code = participantAct(*o, config_path, "suspend"); });
+  auto* retire = participant->add_subcommand("retire", "-> retired, for good");
+  retire->add_option("ID", o->org_id, "org_id")->required();
+  retire->add_option("--reason", o->reason, "why");
+  retire->add_option("--config", config_path, "gateway configuration");
+  retire->callback([o, &exit_code, &config_path] { exit_code = participantAct(*o, config_path, "retire"); });
+  auto* rotate = participant->add_subcommand("rotate-cert", "Register a new certificate; the old one overlaps");
+  rotate->add_option("ID", o->org_id, "org_id")->required();
+  rotate->add_option("--cert", o->cert, "the new certificate (PEM)")->required();
+  rotate->add_option("--purpose", o->purpose, "seal or tls")->default_val("seal");
+  rotate->add_option("--overlap-days", o->overlap_days, "days the old certificate stays valid for inbound")
+      ->default_val(30);
+  rotate->add_option("--config", config_path, "gateway configuration");
+  rotate->callback([o, &exit_code, &config_path] { exit_code = participantRotate(*o, config_path); });
 
   auto* route = app.add_subcommand("route", "Routing rules");
   route->require_subcommand(1);

@@ -110,6 +110,15 @@ class Simulator {
       return;
     }
     if (h.msg_type != 1 || !h.document) return;
+    if (h.document->attrs.kind.value_or("") == sev::kCheckDocumentKind) {
+      // The connectivity check: a delivery receipt is all it needs.
+      stats_["checks"]++;
+      sev::Envelope back{me(), them(h), flows::newUuid(), formatIsoUtc(std::time(nullptr))};
+      std::string r = seal(sev::buildReceipt(back, h.msg_id, sev::AckType::Delivered));
+      answers_[h.msg_id] = {r};
+      schedule(r, 0);
+      return;
+    }
     stats_["appeals"]++;
     if (o_.drop > 0) {
       o_.drop--;

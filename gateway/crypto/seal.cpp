@@ -228,6 +228,7 @@ SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust) {
   }
   X509* signer = certs.front().get();
   v.signer_subject = describe(signer).subject;
+  v.signer_sha256 = describe(signer).sha256;
   v.signer_org_id = trust.organizationOf(signer);
 
   // The mathematics, with xmlsec limited to what the structure check allowed.

@@ -26,8 +26,9 @@ struct SignatureVerdict {
   std::string detail;
   std::string signer_subject;
   std::string signer_org_id;
-  std::string algorithm;     // e.g. "ecdsa-with-SHA256", or the OID
-  std::string signing_time;  // ISO 8601 when known
+  std::string signer_sha256;  // the signer certificate's fingerprint (hex), when it was found
+  std::string algorithm;      // e.g. "ecdsa-with-SHA256", or the OID
+  std::string signing_time;   // ISO 8601 when known
 
   bool valid() const { return state == SignatureState::Valid; }
 };

@@ -220,7 +220,12 @@ void Exchange::relayLoop() {
 // Fires due timers; any number of gateways run this at once (each timer is claimed by one).
 void Exchange::timerLoop() {
   const auto interval = std::chrono::milliseconds(context_.config.deadlines.timer_interval_ms);
+  auto next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   while (!stopping_) {
+    if (std::chrono::steady_clock::now() >= next_refresh) {
+      refreshInbound();
+      next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    }
     auto db = context_.pool.acquire();
     if (db) {
       auto n = fireDueTimers(**db, context_.legal);
@@ -276,26 +281,42 @@ void Exchange::start() {
   }
   for (auto& c : consumers_) c->start();
 
-  // Inbound: every adapter that has endpoints starts taking packages for them.
+  refreshInbound();
+}
+
+// Inbound: every adapter that has endpoints takes packages for them. Re-run by the timer loop, so a
+// participant added or changed while the gateway runs is heard within seconds.
+void Exchange::refreshInbound() {
+  std::lock_guard lock(inbound_mutex_);
   auto db = context_.pool.acquire();
-  if (db) {
-    auto r = (*db)->exec(
-        "SELECT e.org_id, e.adapter, e.settings::text FROM endpoint e JOIN participant p ON p.org_id = e.org_id "
-        "WHERE e.active AND p.status <> 'retired' ORDER BY e.adapter, e.org_id",
-        {});
-    std::map<std::string, std::vector<adapters::Endpoint>> by_adapter;
-    for (int i = 0; r && i < r->rows(); ++i) {
-      auto e = endpointFrom(std::string(r->get(i, 0)), std::string(r->get(i, 1)), r->get(i, 2));
-      by_adapter[e.adapter].push_back(std::move(e));
-    }
-    for (auto& [name, endpoints] : by_adapter) {
-      if (auto* a = context_.adapter(name)) {
-        (void)a->startInbound(endpoints, [this](const adapters::InboundPackage& p) { return receive(p); });
-      }
-    }
-  } else {
-    log::warn("inbound adapters not started: database unreachable at start");
+  if (!db) {
+    log::warn("inbound adapters not (re)started: database unreachable");
+    return;
   }
+  auto r = (*db)->exec(
+      "SELECT e.org_id, e.adapter, e.settings::text FROM endpoint e JOIN participant p ON p.org_id = e.org_id "
+      "WHERE e.active AND p.status <> 'retired' ORDER BY e.adapter, e.org_id, e.id",
+      {});
+  if (!r) return;
+  std::string signature;
+  std::map<std::string, std::vector<adapters::Endpoint>> by_adapter;
+  for (int i = 0; i < r->rows(); ++i) {
+    signature += std::string(r->get(i, 0)) + "|" + std::string(r->get(i, 1)) + "|" + std::string(r->get(i, 2)) + "\n";
+    auto e = endpointFrom(std::string(r->get(i, 0)), std::string(r->get(i, 1)), r->get(i, 2));
+    by_adapter[e.adapter].push_back(std::move(e));
+  }
+  if (inbound_started_ && signature == inbound_signature_) return;
+  if (inbound_started_) {
+    log::info("participants' endpoints changed: inbound adapters restart");
+    context_.stopAdapters();
+  }
+  for (auto& [name, endpoints] : by_adapter) {
+    if (auto* a = context_.adapter(name)) {
+      (void)a->startInbound(endpoints, [this](const adapters::InboundPackage& p) { return receive(p); });
+    }
+  }
+  inbound_signature_ = signature;
+  inbound_started_ = true;
 }
 
 void Exchange::stop() {

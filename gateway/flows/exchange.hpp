@@ -131,6 +131,7 @@ class Exchange {
   void relayLoop();
   void timerLoop();
   void auditLoop();
+  void refreshInbound();
   Status sweepStuckDeliveries();
 
   ExchangeContext context_;
@@ -139,6 +140,9 @@ class Exchange {
   std::thread relay_;
   std::thread timers_;
   std::thread audit_;
+  std::mutex inbound_mutex_;
+  std::string inbound_signature_;  // the endpoints the inbound adapters were started with
+  bool inbound_started_ = false;
   bool started_ = false;
 };
 

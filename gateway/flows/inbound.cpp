@@ -139,8 +139,10 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
 
   // 1. Who sent it, by what the transport vouches for.
   auto p = (*db)->exec(
-      "SELECT org_id, name, sys_id, system_name, require_seal, accept_unsupported_signatures, trust_pem, own_channel "
-      "FROM participant WHERE transport_user = $1 AND status IN ('active', 'pending_check', 'suspended')",
+      "SELECT org_id, name, sys_id, system_name, require_seal, accept_unsupported_signatures, trust_pem, own_channel, "
+      "(SELECT coalesce(string_agg(sha256, ','), '') FROM participant_cert c WHERE c.org_id = p.org_id AND "
+      "c.purpose = 'seal' AND (c.retire_after IS NULL OR c.retire_after > now())) "
+      "FROM participant p WHERE transport_user = $1 AND status IN ('active', 'pending_check', 'suspended')",
       {package.peer_identity});
   if (!p) return p.error();
   if (p->rows() == 0) {
@@ -150,6 +152,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
   }
   Peer peer{std::string(p->get(0, 0)), std::string(p->get(0, 1)), std::string(p->get(0, 2)), std::string(p->get(0, 3)),
             p->get(0, 4) == "t",       p->get(0, 5) == "t",       std::string(p->get(0, 6)), p->get(0, 7) == "t"};
+  const std::string pinned(p->get(0, 8));  // registered seal certificates, when any
 
   // 2. Parse, validate, verify: nothing reads the package before this.
   auto trust = ctx.trustFor(peer.trust_pem);
@@ -158,6 +161,15 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
   options.allow_unsupported = peer.accept_unsupported;
   auto report = crypto::verifyPackage(package.bytes, *trust, options);
   const std::string sha = sha256Hex(package.bytes);
+  if (!pinned.empty() && report.header && report.seal.valid() &&
+      ("," + pinned + ",").find("," + report.seal.signer_sha256 + ",") == std::string::npos) {
+    // Chained to a trusted CA, but not a certificate registered for this participant (or its
+    // rotation overlap has ended).
+    report.findings.push_back(sev::sevError(sev::SevError::SignerUntrusted,
+                                            "the seal's certificate " + report.seal.signer_sha256.substr(0, 16) +
+                                                "… is not registered for participant " + peer.org_id));
+    report.seal.state = crypto::SignatureState::Untrusted;
+  }
 
   if (!report.header) {
     // Unreadable: kept as evidence under an id of our own; there is no msg_id to answer.
@@ -224,12 +236,12 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
       const Error& first = report.findings.front();
       auto r = (*db)->exec(
           "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, ack_type, bytes, sha256, status, "
-          "seal_verdict, "
-          "error_code, last_error) VALUES ($1, 'in', $2, $3, $4, $5::bytea, $6, 'rejected', $7, $8, $9)",
+          "seal_verdict, error_code, last_error, ref_msg_id) VALUES ($1, 'in', $2, $3, $4, $5::bytea, $6, 'rejected', "
+          "$7, $8, $9, CASE WHEN $10 ~* '^[0-9a-f-]{36}$' THEN $10::uuid END)",
           {isUuid(h.msg_id) ? h.msg_id : newUuid(), peer.org_id, std::to_string(h.msg_type),
            h.acknowledgement ? std::optional<std::string>(std::to_string(h.acknowledgement->ack_type)) : std::nullopt,
            byteaHex(package.bytes), sha, seal, std::to_string(static_cast<int>(rejectionFor(first).code)),
-           first.message});
+           first.message, h.acknowledgement ? h.acknowledgement->msg_id : std::string()});
       if (!r) return r.error();
       if (!answer_errors || !isUuid(h.msg_id)) return {};
       return queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Rejected, "", rejectionFor(first));

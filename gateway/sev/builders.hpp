@@ -12,6 +12,10 @@
 
 namespace vkhid::sev {
 
+// Document/@kind of the connectivity check's test package (`vkhid participant check`): an EDMS
+// answers it with its receipts; the UCC registers no case for it.
+inline constexpr const char* kCheckDocumentKind = "Перевірка з'єднання";
+
 // One side of an exchange as the envelope names it.
 struct EnvelopeParty {
   std::string org_id;        // EDRPOU
