@@ -72,6 +72,9 @@ const std::array kKeys = {
     KeyDef{"audit.fail_closed_after_s", [](Config& c) -> FieldRef { return &c.audit.fail_closed_after_s; }, 1, 604800},
     KeyDef{"audit.fail_closed", [](Config& c) -> FieldRef { return &c.audit.fail_closed; }},
     KeyDef{"admin.listen", [](Config& c) -> FieldRef { return &c.admin.listen; }},
+    KeyDef{"admin.tls_cert", [](Config& c) -> FieldRef { return &c.admin.tls_cert; }},
+    KeyDef{"admin.tls_key", [](Config& c) -> FieldRef { return &c.admin.tls_key; }},
+    KeyDef{"admin.client_ca", [](Config& c) -> FieldRef { return &c.admin.client_ca; }},
 };
 
 const KeyDef* findKey(std::string_view key) {
@@ -200,6 +203,12 @@ Status validate(const Config& config) {
   }
   if (config.intake.tls_cert.empty() != config.intake.tls_key.empty()) {
     return badValue("intake.tls_key", "both intake.tls_cert and intake.tls_key, or neither");
+  }
+  if (config.admin.tls_cert.empty() != config.admin.tls_key.empty()) {
+    return badValue("admin.tls_key", "both admin.tls_cert and admin.tls_key, or neither");
+  }
+  if (!config.admin.client_ca.empty() && config.admin.tls_cert.empty()) {
+    return badValue("admin.client_ca", "admin.tls_cert and admin.tls_key as well: client certificates need TLS");
   }
   if (!config.intake.client_ca.empty() && config.intake.tls_cert.empty()) {
     return badValue("intake.client_ca", "intake.tls_cert and intake.tls_key as well: client certificates need TLS");

@@ -80,7 +80,10 @@ struct RoutingSettings {
 };
 
 struct AdminSettings {
-  std::string listen = "127.0.0.1:8081";  // health, readiness and metrics; never expose publicly
+  std::string listen = "127.0.0.1:8081";  // health, readiness, metrics, administration API
+  std::string tls_cert;                   // PEM; both empty = plain HTTP (loopback only)
+  std::string tls_key;
+  std::string client_ca;  // CA(s) of admins' and auditors' client certificates (needs TLS)
 };
 
 struct Config {

@@ -3,6 +3,7 @@
 // sent, a retry after a tier's delay, or dead with the case marked delivery_failed.
 #include <boost/json.hpp>
 #include <random>
+#include <thread>
 
 #include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
@@ -27,6 +28,16 @@ Disposition Exchange::deliver(const std::string& msg_id) {
   auto& ctx = context_;
   auto db = ctx.pool.acquire();
   if (!db) return Disposition::Requeue;
+  // A suspended participant receives nothing: its deliveries wait in its queue (which no consumer
+  // takes from while it is suspended) until it is active again.
+  auto held = (*db)->exec(
+      "SELECT p.status FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id::text = $1",
+      {msg_id});
+  if (!held) return Disposition::Requeue;
+  if (held->rows() > 0 && held->get(0, 0) != "active") {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    return Disposition::Requeue;
+  }
   auto claim = (*db)->exec(
       "UPDATE message SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
       "WHERE msg_id::text = $1 AND direction = 'out' AND status IN ('queued', 'waiting_retry') "

@@ -1,6 +1,7 @@
 // The running exchange: the outbox relay, the routing and delivery consumers, the inbound adapters,
 // the sweeper that returns interrupted deliveries to the queue, and dead-letter replay.
 #include "gateway/flows/exchange.hpp"
+#include "gateway/flows/participants.hpp"
 
 #include <unistd.h>
 
@@ -221,10 +222,15 @@ void Exchange::relayLoop() {
 void Exchange::timerLoop() {
   const auto interval = std::chrono::milliseconds(context_.config.deadlines.timer_interval_ms);
   auto next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  auto next_cert_scan = std::chrono::steady_clock::now();
   while (!stopping_) {
     if (std::chrono::steady_clock::now() >= next_refresh) {
       refreshInbound();
       next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    }
+    if (std::chrono::steady_clock::now() >= next_cert_scan) {
+      if (auto db = context_.pool.acquire()) (void)warnExpiringCertificates(**db);
+      next_cert_scan = std::chrono::steady_clock::now() + std::chrono::minutes(10);
     }
     auto db = context_.pool.acquire();
     if (db) {

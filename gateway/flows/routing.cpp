@@ -39,7 +39,7 @@ Disposition Exchange::route(const std::string& case_id) {
     std::string kind(c->get(0, 1)), addressee(c->get(0, 6)), topic(c->get(0, 8));
     auto rule = (*db)->exec(
         "SELECT r.target_org_id FROM routing_rule r JOIN participant p ON p.org_id = r.target_org_id "
-        "WHERE r.active AND p.status = 'active' AND $1 = ANY (p.kinds) "
+        "WHERE r.active AND p.status IN ('active', 'suspended') AND $1 = ANY (p.kinds) "
         "AND (r.kind IS NULL OR r.kind = $1) AND (r.topic IS NULL OR r.topic = $2) "
         "AND (r.addressee_org_id IS NULL OR r.addressee_org_id = $3) AND NOT (r.target_org_id = ANY ($4::text[])) "
         "ORDER BY r.priority, r.id LIMIT 1",
@@ -50,7 +50,7 @@ Disposition Exchange::route(const std::string& case_id) {
     if (target.empty() && !addressee.empty()) {
       // No rule, but the channel named an active participant that takes this kind: send it there.
       auto direct = (*db)->exec(
-          "SELECT org_id FROM participant WHERE org_id = $1 AND status = 'active' AND $2 = ANY (kinds) "
+          "SELECT org_id FROM participant WHERE org_id = $1 AND status IN ('active', 'suspended') AND $2 = ANY (kinds) "
           "AND NOT (org_id = ANY ($3::text[]))",
           {addressee, kind, std::string(c->get(0, 9))});
       if (!direct) return direct.error();

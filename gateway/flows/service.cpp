@@ -1,6 +1,7 @@
 #include "gateway/flows/service.hpp"
 
 #include <unistd.h>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -11,6 +12,7 @@
 #include "gateway/crypto/signer.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/health.hpp"
+#include "gateway/http/admin_api_routes.hpp"
 #include "gateway/http/admin_routes.hpp"
 #include "gateway/http/client.hpp"
 #include "gateway/http/intake_routes.hpp"
@@ -45,12 +47,24 @@ int runGateway(const app::Config& config) {
 
   auto listen = app::parseHostPort(config.admin.listen);
   http::AdminRoutes admin_routes(health, app::metrics());
+  // The administration API joins once the exchange exists (until then: 503).
+  std::atomic<const http::AdminApiRoutes*> admin_api{nullptr};
   http::ServerOptions admin_options;
   admin_options.host = listen->host;
   admin_options.port = listen->port;
   admin_options.name = "admin";
-  auto admin = http::HttpServer::start(admin_options,
-                                       [&admin_routes](const http::Request& r) { return admin_routes.handle(r); });
+  admin_options.threads = 3;  // a connectivity check may take its time; health answers meanwhile
+  admin_options.tls_cert_file = config.admin.tls_cert;
+  admin_options.tls_key_file = config.admin.tls_key;
+  admin_options.client_ca_file = config.admin.client_ca;
+  auto admin = http::HttpServer::start(admin_options, [&admin_routes, &admin_api](const http::Request& r) {
+    if (r.path().starts_with("/api/v1/admin/")) {
+      const auto* api = admin_api.load();
+      if (api == nullptr) return http::Response::problem(503, "Unavailable", "the gateway is starting");
+      return *api->handle(r);
+    }
+    return admin_routes.handle(r);
+  });
   if (!admin) {
     log::error("cannot start admin server", {{"error", admin.error().message}});
     return 1;
@@ -106,6 +120,8 @@ int runGateway(const app::Config& config) {
   exchange.start();
   flows::Intake intake(exchange.context());
   http::IntakeRoutes intake_routes(intake, config.intake.track_per_minute);
+  http::AdminApiRoutes admin_api_routes(exchange.context(), intake);
+  admin_api = &admin_api_routes;
   auto intake_listen = app::parseHostPort(config.intake.listen);
   http::ServerOptions intake_options;
   intake_options.host = intake_listen->host;
@@ -139,6 +155,7 @@ int runGateway(const app::Config& config) {
   }).detach();
 
   (*intake_server)->stop(std::chrono::seconds(std::max(1, timeout_s / 3)));
+  admin_api = nullptr;
   exchange.stop();
   (*admin)->stop(std::chrono::seconds(1));
   broker.stop();

@@ -33,7 +33,27 @@ ExchangeHarness::Party& ExchangeHarness::newParty() {
   return *parties_.back();
 }
 
-int ExchangeHarness::addParticipant(const std::string& participant_extra) {
+void ExchangeHarness::useSimulatorCredentials(int participant, const std::string& key, const std::string& cert) {
+  parties_.at(participant)->key = key;
+  parties_.at(participant)->cert = cert;
+}
+
+std::pair<int, std::string> ExchangeHarness::runVkhidStatus(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{binaryPath()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  static int n = 0;
+  ChildProcess p(argv,
+                 {{"VKHID_DATABASE_URL", db_.url()},
+                  {"VKHID_BROKER_URL", brokerUrl("guest", "guest")},
+                  {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
+                  {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
+                  {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"}},
+                 dir_ + "/cli-status-" + std::to_string(++n) + ".log");
+  auto code = p.wait(std::chrono::seconds(90));
+  return {code.value_or(-1), p.log()};
+}
+
+int ExchangeHarness::addParticipant(const std::string& participant_extra, bool skip_check) {
   // The next org id after the first one's, so every participant of a test shares its prefix.
   auto& p = newParty();
   p.org = std::to_string(std::stoll(parties_.front()->org) + static_cast<long long>(parties_.size()) - 1);
@@ -44,7 +64,7 @@ int ExchangeHarness::addParticipant(const std::string& participant_extra) {
   }
   std::string cmd = sourceDir() + "/certs/make-dev-pki " + pkiDir() + " --participant " + p.org + " >/dev/null";
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot issue the participant's certificate");
-  registerParty(p, "", participant_extra);
+  registerParty(p, "", participant_extra, skip_check);
   return static_cast<int>(parties_.size()) - 1;
 }
 
@@ -76,13 +96,17 @@ std::string ExchangeHarness::runVkhid(const std::vector<std::string>& args) {
 }
 
 void ExchangeHarness::registerParty(const Party& p, const std::string& endpoint_extra,
-                                    const std::string& participant_extra) {
+                                    const std::string& participant_extra, bool skip_check) {
   std::string toml = dir_ + "/participant-" + p.org + ".toml";
   writeFile(toml, "org_id = \"" + p.org + "\"\nsys_id = \"edms-" + p.org + "\"\nname = \"Учасник " + p.org +
                       "\"\nsystem_name = \"Симулятор\"\ntrust_ca_file = \"" + pkiDir() + "/ca.pem\"\n" +
                       "transport_user = \"" + p.user + "\"\n" + participant_extra +
                       "\n[[endpoint]]\nadapter = \"amqp\"\n" + endpoint_extra);
-  runVkhid({"participant", "add", toml, "--skip-check"});
+  if (skip_check) {
+    runVkhid({"participant", "add", toml, "--skip-check"});
+  } else {
+    runVkhid({"participant", "add", toml});
+  }
 }
 
 void ExchangeHarness::setUp(const std::string& endpoint_extra, const std::string& participant_extra) {
@@ -148,9 +172,9 @@ void ExchangeHarness::startSimulator(const std::vector<std::string>& flags, int 
                                 "--org",
                                 p.org,
                                 "--key",
-                                pkiDir() + "/" + p.org + "-seal.key",
+                                p.key.empty() ? pkiDir() + "/" + p.org + "-seal.key" : p.key,
                                 "--cert",
-                                pkiDir() + "/" + p.org + "-seal.pem",
+                                p.cert.empty() ? pkiDir() + "/" + p.org + "-seal.pem" : p.cert,
                                 "--trust",
                                 pkiDir() + "/ca.pem",
                                 "--broker-url",
@@ -199,6 +223,10 @@ HttpReply ExchangeHarness::submitTo(int participant, const std::string& idempote
 long long ExchangeHarness::count(const std::string& query) const {
   auto v = db_.query(query);
   return v.empty() ? 0 : std::stoll(v);
+}
+
+bool ExchangeHarness::waitAtLeast(const std::string& count_query, long long minimum, std::chrono::seconds timeout) {
+  return eventually([&] { return count(count_query) >= minimum; }, timeout, std::chrono::milliseconds(250));
 }
 
 bool ExchangeHarness::waitFor(const std::string& count_query, long long expected, std::chrono::seconds timeout) {

@@ -22,7 +22,10 @@ class ExchangeHarness {
 
   // Another participant of this exchange (its own org id, broker user and certificate), registered
   // with an amqp endpoint and no route; returns its index for org(), startSimulator() and simStats().
-  int addParticipant(const std::string& participant_extra = "");
+  // With skip_check false it is left as `participant add` leaves it (pending_check), for onboarding.
+  int addParticipant(const std::string& participant_extra = "", bool skip_check = true);
+  // The simulator of `participant` signs with this key and certificate instead of its own.
+  void useSimulatorCredentials(int participant, const std::string& key, const std::string& cert);
 
   // Starts gateway number `index` (0, 1, …) on its own ports; returns its intake port.
   unsigned short startGateway(int index = 0, const std::map<std::string, std::string>& extra_env = {});
@@ -38,11 +41,15 @@ class ExchangeHarness {
   // The same, addressed to participant `participant` (its org id as addressee_org_id).
   HttpReply submitTo(int participant, const std::string& idempotency_key, int gateway = 0);
   unsigned short intakePort(int gateway = 0) const { return intake_ports_.at(gateway); }
+  unsigned short adminPort(int gateway = 0) const { return admin_ports_.at(gateway); }
 
   std::string sql(const std::string& query) const { return db_.query(query); }
   long long count(const std::string& query) const;
   bool waitFor(const std::string& count_query, long long expected, std::chrono::seconds timeout);
+  bool waitAtLeast(const std::string& count_query, long long minimum, std::chrono::seconds timeout);
   std::string runVkhid(const std::vector<std::string>& args);
+  // The same, for commands expected to fail: exit code and output.
+  std::pair<int, std::string> runVkhidStatus(const std::vector<std::string>& args);
 
   const std::string& org(int participant = 0) const { return parties_.at(participant)->org; }
   const std::string& token() const { return token_; }
@@ -60,9 +67,11 @@ class ExchangeHarness {
     std::string org, user, password;
     std::unique_ptr<ChildProcess> sim;
     int sim_runs = 0;
+    std::string key, cert;  // overrides of its seal for the simulator
   };
   Party& newParty();
-  void registerParty(const Party& p, const std::string& endpoint_extra, const std::string& participant_extra);
+  void registerParty(const Party& p, const std::string& endpoint_extra, const std::string& participant_extra,
+                     bool skip_check = true);
 
   std::string vhost_, token_, dir_;
   std::vector<std::unique_ptr<Party>> parties_;

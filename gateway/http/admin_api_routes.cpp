@@ -1,0 +1,138 @@
+#include "gateway/http/admin_api_routes.hpp"
+
+#include <boost/json.hpp>
+
+#include "gateway/flows/participants.hpp"
+
+namespace vkhid::http {
+namespace {
+
+namespace json = boost::json;
+
+Response fromError(const Error& e) {
+  if (e.code == "participant.unknown") return Response::problem(404, "Not found", e.message);
+  if (e.code == "participant.transition") return Response::problem(409, "Not allowed now", e.message);
+  if (e.code.starts_with("participant.") || e.code.starts_with("cli.") || e.kind == ErrorKind::InvalidInput) {
+    return Response::problem(422, "Invalid", e.message);
+  }
+  return Response::problem(503, "Unavailable", e.message);
+}
+
+std::string jsonString(const std::string& body, const char* key) {
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) return {};
+  auto* f = v.as_object().if_contains(key);
+  return f && f->is_string() ? std::string(f->as_string()) : std::string();
+}
+
+long long jsonInt(const std::string& body, const char* key, long long fallback) {
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) return fallback;
+  auto* f = v.as_object().if_contains(key);
+  return f && f->is_int64() ? f->as_int64() : fallback;
+}
+
+// The pooled connection acts for this client until the guard ends.
+class ActingAs {
+ public:
+  ActingAs(store::PgConnection& db, const std::string& actor) : db_(db) { ok_ = flows::setActor(db_, actor).ok(); }
+  ~ActingAs() { (void)flows::setActor(db_, ""); }
+  bool ok() const { return ok_; }
+
+ private:
+  store::PgConnection& db_;
+  bool ok_ = false;
+};
+
+}  // namespace
+
+std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
+  const std::string prefix = "/api/v1/admin/";
+  const std::string path = request.path();
+  if (!path.starts_with(prefix)) return std::nullopt;
+
+  // Who: a bearer token or a registered client certificate, of role admin or auditor.
+  std::string auth = request.header("authorization");
+  std::string token = auth.starts_with("Bearer ") ? auth.substr(7) : "";
+  std::string role = "admin";
+  auto client = intake_.authenticate(token, "admin", request.client_cert_sha256);
+  if (!client) {
+    role = "auditor";
+    client = intake_.authenticate(token, "auditor", request.client_cert_sha256);
+  }
+  if (!client) {
+    bool known = intake_.authenticate(token, "channel", request.client_cert_sha256).has_value() ||
+                 intake_.authenticate(token, "participant", request.client_cert_sha256).has_value();
+    if (known) return Response::problem(403, "Forbidden", "this client's role may not use the administration API");
+    auto r = Response::problem(401, "Unauthorized", "an admin or auditor bearer token or client certificate");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  const bool reads = request.method == "GET";
+  if (!reads && role != "admin") {
+    return Response::problem(403, "Forbidden", "the auditor role may read, not act");
+  }
+
+  auto db = context_.pool.acquire();
+  if (!db) return Response::problem(503, "Unavailable", "the database is not reachable; try again");
+  ActingAs acting(**db, "admin:" + *client);
+  if (!acting.ok()) return Response::problem(503, "Unavailable", "try again");
+
+  std::string rest = path.substr(prefix.size());
+  std::vector<std::string> parts;
+  for (std::size_t at = 0; at <= rest.size();) {
+    auto slash = rest.find('/', at);
+    parts.push_back(rest.substr(at, slash == std::string::npos ? std::string::npos : slash - at));
+    if (slash == std::string::npos) break;
+    at = slash + 1;
+  }
+  if (parts.empty() || parts[0] != "participants") return Response::problem(404, "Not found", "no such endpoint");
+
+  if (parts.size() == 1) {
+    if (reads) {
+      auto list = flows::listParticipants(**db);
+      return list ? Response::json(200, *list) : fromError(list.error());
+    }
+    if (request.method != "POST") return Response::problem(405, "Method not allowed", "GET or POST");
+    auto status = flows::saveParticipant(**db, request.body, "request body", {});
+    if (!status) return fromError(status.error());
+    return Response::json(201, json::serialize(json::object{{"status", *status}}));
+  }
+  const std::string& id = parts[1];
+  if (parts.size() == 2) {
+    if (!reads) return Response::problem(405, "Method not allowed", "GET");
+    auto shown = flows::showParticipant(**db, id);
+    return shown ? Response::json(200, *shown) : fromError(shown.error());
+  }
+  if (parts.size() != 3) return Response::problem(404, "Not found", "no such endpoint");
+  if (request.method != "POST") return Response::problem(405, "Method not allowed", "POST");
+  const std::string& act = parts[2];
+  Status done;
+  if (act == "activate") {
+    done = flows::activateParticipant(**db, id, request.target.find("force=1") != std::string::npos);
+  } else if (act == "suspend") {
+    done = flows::suspendParticipant(**db, id, jsonString(request.body, "reason"));
+  } else if (act == "retire") {
+    done = flows::retireParticipant(**db, id, jsonString(request.body, "reason"));
+  } else if (act == "rotate-cert") {
+    auto purpose = jsonString(request.body, "purpose");
+    auto fingerprint =
+        flows::rotateCertificate(**db, id, jsonString(request.body, "cert_pem"), purpose.empty() ? "seal" : purpose,
+                                 static_cast<int>(jsonInt(request.body, "overlap_days", 30)));
+    if (!fingerprint) return fromError(fingerprint.error());
+    return Response::json(200, json::serialize(json::object{{"sha256", *fingerprint}}));
+  } else if (act == "check") {
+    auto report = flows::checkParticipant(context_, id, std::chrono::seconds(jsonInt(request.body, "timeout_s", 30)));
+    if (!report) return fromError(report.error());
+    return Response::json(200, report->json());
+  } else {
+    return Response::problem(404, "Not found", "no such action: " + act);
+  }
+  if (!done) return fromError(done.error());
+  auto shown = flows::showParticipant(**db, id);
+  return shown ? Response::json(200, *shown) : fromError(shown.error());
+}
+
+}  // namespace vkhid::http

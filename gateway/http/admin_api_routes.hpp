@@ -1,0 +1,25 @@
+// The administration API on the admin listener (docs/api/admin.openapi.yaml): participants and routing
+// rules, the twin of `vkhid participant …` and `vkhid route …`. Roles: `admin` may read and act,
+// `auditor` may read; anyone else gets 403, no credentials 401. Every act runs as "admin:<client>", so
+// the evidence log names who did it.
+#pragma once
+
+#include <optional>
+
+#include "gateway/flows/exchange.hpp"
+#include "gateway/http/message.hpp"
+
+namespace vkhid::http {
+
+class AdminApiRoutes {
+ public:
+  AdminApiRoutes(flows::ExchangeContext& context, flows::Intake& intake) : context_(context), intake_(intake) {}
+  // nullopt when the path is not under /api/v1/admin/.
+  std::optional<Response> handle(const Request& request) const;
+
+ private:
+  flows::ExchangeContext& context_;
+  flows::Intake& intake_;
+};
+
+}  // namespace vkhid::http

@@ -1,0 +1,216 @@
+// Onboarding and administration against the real servers: a participant from TOML through its
+// connectivity check and activation, a check that fails at the right step, suspension, roles on the
+// administration API, and certificate rotation with an overlap.
+#define BOOST_TEST_MODULE integration_onboarding
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <thread>
+
+#include "tests/support/exchange_harness.hpp"
+#include "tests/support/pki.hpp"
+
+using namespace vkhid::testing;
+using namespace std::chrono_literals;
+namespace utf = boost::unit_test;
+
+namespace {
+
+bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
+
+std::string tokenOf(ExchangeHarness& x, const std::string& client, const std::string& role) {
+  auto out = x.runVkhid({"token", "issue", "--client", client, "--role", role});
+  return out.substr(out.rfind("vkh_"), 44);
+}
+
+// A second seal certificate for the same organisation, from the development CA (the rotation's "new").
+std::pair<std::string, std::string> secondSeal(ExchangeHarness& x, const std::string& org) {
+  std::string key = x.dir() + "/" + org + "-seal2.key", cert = x.dir() + "/" + org + "-seal2.pem";
+  std::string ext = x.dir() + "/seal2.ext";
+  writeFile(ext,
+            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n"
+            "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
+  std::string cmd = "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + key +
+                    " 2>/dev/null && openssl req -new -utf8 -key " + key + " -subj '/organizationIdentifier=NTRUA-" +
+                    org + "/O=Учасник " + org + "/CN=нова печатка' 2>/dev/null | openssl x509 -req -CA " + pkiDir() +
+                    "/ca.pem -CAkey " + pkiDir() + "/ca.key -set_serial 0x" + org + "2 -days 30 -sha256 -extfile " +
+                    ext + " -out " + cert + " 2>/dev/null";
+  BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  return {key, cert};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(onboarding, *utf::precondition(servicesAreOurs))
+
+BOOST_AUTO_TEST_CASE(onboarding_from_toml_through_check_and_activate_over_amqp) {
+  ExchangeHarness x;
+  x.setUp();
+  int p = x.addParticipant(
+      "full_name = \"Нове міністерство\"\nmemorandum_number = \"М-1\"\nmemorandum_date = "
+      "2026-11-01\n",
+      false);
+  BOOST_TEST(x.sql("SELECT status FROM participant WHERE org_id = '" + x.org(p) + "'") == "pending_check");
+  x.startGateway();
+  // Not before a passed check.
+  auto early = x.runVkhidStatus({"participant", "activate", x.org(p)});
+  BOOST_TEST(early.first == 2);
+  BOOST_TEST(early.second.find("no passed connectivity check") != std::string::npos, early.second);
+
+  x.startSimulator({}, p);
+  auto check = x.runVkhidStatus({"participant", "check", x.org(p)});
+  BOOST_TEST(check.first == 0, check.second);
+  for (const char* step : {"resolve    ok", "tcp        ok", "accepted   ok", "receipt    ok", "signature  ok"}) {
+    BOOST_TEST(check.second.find(step) != std::string::npos, step << " in " << check.second);
+  }
+  BOOST_TEST(x.simStats(p)["checks"] == 1);
+  x.runVkhid({"participant", "activate", x.org(p)});
+  BOOST_TEST(x.sql("SELECT status FROM participant WHERE org_id = '" + x.org(p) + "'") == "active");
+
+  // Now it receives cases.
+  x.runVkhid({"route", "add", "--target", x.org(p), "--addressee", x.org(p), "--priority", "1"});
+  BOOST_REQUIRE(x.submitTo(p, "o1").status == 201);
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed' AND participant_org_id = '" + x.org(p) + "'",
+                       1, 60s));
+  // Every act is in the evidence log with who did it.
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'participant_check.insert' AND subject LIKE "
+                     "'%passed:true%'") == 1);
+  BOOST_TEST(
+      x.count("SELECT count(*) FROM audit_entry WHERE action = 'participant.update' AND actor LIKE 'admin:cli:%' "
+              "AND subject LIKE '%status:active%'") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(onboarding_check_with_a_bad_receipt_seal_fails_at_the_signature_step) {
+  ExchangeHarness x;
+  x.setUp();
+  int p = x.addParticipant("[[contact]]\nname = \"Черговий\"\nemail = \"duty@example.gov.ua\"\n", false);
+  x.startGateway();
+  x.startSimulator({"--bad-seal"}, p);
+  auto check = x.runVkhidStatus({"participant", "check", x.org(p), "--timeout", "20"});
+  BOOST_TEST(check.first == 1, check.second);
+  BOOST_TEST(check.second.find("receipt    ok") != std::string::npos, check.second);
+  BOOST_TEST(check.second.find("signature  failed") != std::string::npos, check.second);
+  BOOST_TEST(check.second.find("code 111") != std::string::npos, check.second);
+  BOOST_TEST(x.sql("SELECT status FROM participant WHERE org_id = '" + x.org(p) + "'") == "pending_check");
+  // The participant's contacts are told why.
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'participant.check_failed' AND "
+                     "convert_from(payload, 'UTF8') LIKE '%duty@example.gov.ua%' AND convert_from(payload, 'UTF8') "
+                     "LIKE '%signature%'") == 1);
+  BOOST_TEST(x.runVkhidStatus({"participant", "activate", x.org(p)}).first == 2);
+}
+
+BOOST_AUTO_TEST_CASE(onboarding_suspended_participant_receives_nothing_until_reactivated) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  x.runVkhid({"participant", "suspend", x.org(), "--reason", "технічні роботи"});
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'participant.suspended'") == 1);
+  for (int i = 0; i < 3; ++i) BOOST_REQUIRE(x.submit("s" + std::to_string(i)).status == 201);
+  // Routed to it (nothing re-routed silently), and held.
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1", 3, 30s));
+  std::this_thread::sleep_for(4s);
+  BOOST_TEST(x.simStats()["received"] == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND status = 'sent'") == 0);
+  // Active again (it passed no new check, and needs none: nothing changed): its queue drains.
+  x.runVkhid({"participant", "activate", x.org(), "--force"});
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 3, 60s));
+  BOOST_TEST(x.simStats()["appeals"] == 3);
+}
+
+BOOST_AUTO_TEST_CASE(onboarding_roles_without_the_right_get_403) {
+  ExchangeHarness x;
+  x.setUp();
+  std::string admin = tokenOf(x, "ops", "admin"), auditor = tokenOf(x, "audit", "auditor");
+  std::string channel = tokenOf(x, "web2", "channel");
+  x.startGateway();
+  const unsigned short port = x.adminPort();
+  const std::string base = "/api/v1/admin/participants";
+  auto call = [&](const std::string& method, const std::string& target, const std::string& token,
+                  const std::string& body = "{}") {
+    std::map<std::string, std::string> headers{{"Content-Type", "application/json"}};
+    if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+    return httpRequest(method, "127.0.0.1", port, target, headers, body);
+  };
+  struct Action {
+    std::string method, target, body;
+  };
+  const std::vector<Action> reads{{"GET", base, ""}, {"GET", base + "/" + x.org(), ""}};
+  const std::vector<Action> acts{{"POST", base, "org_id = \"12345678\"\nsys_id = \"s\"\nname = \"n\"\n"},
+                                 {"POST", base + "/" + x.org() + "/check", "{\"timeout_s\": 1}"},
+                                 {"POST", base + "/" + x.org() + "/activate", "{}"},
+                                 {"POST", base + "/" + x.org() + "/suspend", "{\"reason\": \"x\"}"},
+                                 {"POST", base + "/" + x.org() + "/retire", "{}"},
+                                 {"POST", base + "/" + x.org() + "/rotate-cert", "{\"cert_pem\": \"\"}"}};
+  for (const auto& a : reads) {
+    BOOST_TEST(call(a.method, a.target, channel).status == 403, a.target);
+    BOOST_TEST(call(a.method, a.target, "").status == 401, a.target);
+    BOOST_TEST(call(a.method, a.target, auditor).status == 200, a.target);
+    BOOST_TEST(call(a.method, a.target, admin).status == 200, a.target);
+  }
+  for (const auto& a : acts) {
+    BOOST_TEST(call(a.method, a.target, channel, a.body).status == 403, a.target);
+    BOOST_TEST(call(a.method, a.target, auditor, a.body).status == 403, a.target);
+    BOOST_TEST(call(a.method, a.target, "", a.body).status == 401, a.target);
+  }
+  // Refused acts changed nothing; an admin may act, and the act is recorded with who did it.
+  BOOST_TEST(x.sql("SELECT status FROM participant WHERE org_id = '" + x.org() + "'") == "active");
+  BOOST_TEST(x.count("SELECT count(*) FROM participant WHERE org_id = '12345678'") == 0);
+  auto suspended = call("POST", base + "/" + x.org() + "/suspend", admin, "{\"reason\": \"планові роботи\"}");
+  BOOST_TEST(suspended.status == 200, suspended.body);
+  BOOST_TEST(suspended.body.find("\"status\":\"suspended\"") != std::string::npos);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE actor = 'admin:ops' AND action = 'participant.update'") ==
+             1);
+  // Acts that make no sense now are refused with 409, naming the status.
+  auto again = call("POST", base + "/" + x.org() + "/suspend", admin, "{\"reason\": \"ще раз\"}");
+  BOOST_TEST(again.status == 409);
+  BOOST_TEST(again.body.find("is suspended") != std::string::npos, again.body);
+}
+
+BOOST_AUTO_TEST_CASE(onboarding_certificate_rotation_with_overlap) {
+  ExchangeHarness x;
+  x.setUp("", "seal_cert_file = \"" + pkiDir() + "/" + x.org() + "-seal.pem\"\n");
+  auto [new_key, new_cert] = secondSeal(x, x.org());
+  x.startGateway();
+  auto closedAfter = [&](const std::string& key, long long expected) {
+    BOOST_REQUIRE(x.submit(key).status == 201);
+    return x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", expected, 60s);
+  };
+  // The registered (old) certificate: accepted.
+  x.startSimulator();
+  BOOST_TEST(closedAfter("r1", 1));
+  x.stopSimulator();
+  // A certificate of the right organisation and CA but not registered: refused (pinning).
+  x.useSimulatorCredentials(0, new_key, new_cert);
+  x.startSimulator();
+  BOOST_REQUIRE(x.submit("r2").status == 201);
+  BOOST_TEST(
+      x.waitAtLeast("SELECT count(*) FROM message WHERE direction = 'in' AND status = 'rejected' AND error_code = "
+                    "114",
+                    1, 60s));
+  x.stopSimulator();
+
+  // Rotation with a 30-day overlap: old and new are both accepted.
+  x.runVkhid({"participant", "rotate-cert", x.org(), "--cert", new_cert, "--overlap-days", "30"});
+  x.startSimulator();
+  BOOST_TEST(closedAfter("r3", 2));  // r2 stays where its refused receipts left it
+  x.stopSimulator();
+  x.useSimulatorCredentials(0, pkiDir() + "/" + x.org() + "-seal.key", pkiDir() + "/" + x.org() + "-seal.pem");
+  x.startSimulator();
+  BOOST_TEST(closedAfter("r4", 3));
+  x.stopSimulator();
+
+  // After the overlap (its end moved to the past): only the new one.
+  x.sql("UPDATE participant_cert SET retire_after = now() - interval '1 second' WHERE retire_after IS NOT NULL");
+  long long refused = x.count("SELECT count(*) FROM message WHERE direction = 'in' AND error_code = 114");
+  x.startSimulator();
+  BOOST_REQUIRE(x.submit("r5").status == 201);
+  BOOST_TEST(eventually(
+      [&] { return x.count("SELECT count(*) FROM message WHERE direction = 'in' AND error_code = 114") > refused; },
+      60s));
+  x.stopSimulator();
+  x.useSimulatorCredentials(0, new_key, new_cert);
+  x.startSimulator();
+  BOOST_TEST(closedAfter("r6", 4));  // r2 and r5 stay where their refused receipts left them
+}
+
+BOOST_AUTO_TEST_SUITE_END()
