@@ -144,6 +144,38 @@ int routeAdd(const Options& o, const std::string& config_path) {
   return 0;
 }
 
+int routeList(const std::string& config_path) {
+  auto db = database(config_path);
+  if (!db) return complain(db.error().message);
+  auto list = flows::listRoutes(*db);
+  if (!list) return complain(list.error().message);
+  std::printf("%-5s %-8s %-16s %-8s %-10s %-10s %s\n", "id", "priority", "kind", "topic", "addressee", "target",
+              "source");
+  boost::json::value rules = boost::json::parse(*list);
+  for (const auto& v : rules.as_array()) {
+    const auto& r = v.as_object();
+    auto str = [&](const char* k) {
+      std::string s(r.at(k).as_string());
+      return s.empty() ? std::string("*") : s;
+    };
+    std::printf("%-5lld %-8lld %-16s %-8s %-10s %-10s %s\n", static_cast<long long>(r.at("id").as_int64()),
+                static_cast<long long>(r.at("priority").as_int64()), str("kind").c_str(), str("topic").c_str(),
+                str("addressee_org_id").c_str(), str("target").c_str(), str("source").c_str());
+  }
+  return 0;
+}
+
+int routeDryRun(const Options& o, const std::string& config_path) {
+  auto text = crypto::readFile(o.file);
+  if (!text) return complain(text.error().message);
+  auto db = database(config_path);
+  if (!db) return complain(db.error().message);
+  auto where = flows::routeDryRun(*db, *text);
+  if (!where) return complain(where.error().message);
+  std::printf("%s\n", where->c_str());
+  return 0;
+}
+
 int tokenIssue(const Options& o, const std::string& config_path) {
   auto db = database(config_path);
   if (!db) return complain(db.error().message);
@@ -241,6 +273,14 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   radd->add_option("--priority", o->priority, "lower wins")->default_val(100);
   radd->add_option("--config", config_path, "gateway configuration");
   radd->callback([o, &exit_code, &config_path] { exit_code = routeAdd(*o, config_path); });
+
+  auto* rlist = route->add_subcommand("list", "Every routing rule, in the order they are tried");
+  rlist->add_option("--config", config_path, "gateway configuration");
+  rlist->callback([&exit_code, &config_path] { exit_code = routeList(config_path); });
+  auto* dry = route->add_subcommand("dry-run", "Where a sample case (intake JSON) would go, and why");
+  dry->add_option("FILE", o->file, "a case as the intake API takes it")->required();
+  dry->add_option("--config", config_path, "gateway configuration");
+  dry->callback([o, &exit_code, &config_path] { exit_code = routeDryRun(*o, config_path); });
 
   auto* token = app.add_subcommand("token", "API tokens");
   token->require_subcommand(1);

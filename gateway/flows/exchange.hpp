@@ -146,6 +146,22 @@ class Exchange {
   bool started_ = false;
 };
 
+// Where routing sends a case: the first matching rule (lowest priority) to an active or suspended
+// participant that takes the kind, else the addressee when it is such a participant; never one in
+// `declined_by` ("{…}" text array). An empty target means the UCC review queue.
+struct RouteChoice {
+  std::string target;
+  long long rule_id = 0;
+  std::string reason;
+};
+Result<RouteChoice> chooseRoute(store::PgConnection& db, const std::string& kind, const std::string& topic,
+                                const std::string& addressee, const std::string& declined_by = "{}",
+                                bool forwarded = false);
+// `vkhid route dry-run`: where a case (intake JSON) would go, and why (JSON).
+Result<std::string> routeDryRun(store::PgConnection& db, const std::string& case_json);
+// `vkhid route list`: every rule (JSON array).
+Result<std::string> listRoutes(store::PgConnection& db);
+
 // Replaces the rules loaded from a routing rules file (routing.rules_file) with that file's [[route]]
 // tables; rules whose target is not a registered participant are skipped with a warning. Returns how
 // many were loaded; a malformed file is refused naming the rule and key.

@@ -13,6 +13,43 @@
 
 namespace vkhid::flows {
 
+Result<RouteChoice> chooseRoute(store::PgConnection& db, const std::string& kind, const std::string& topic,
+                                const std::string& addressee, const std::string& declined_by, bool forwarded) {
+  RouteChoice out;
+  if (!forwarded || addressee.empty()) {
+    auto rule = db.exec(
+        "SELECT r.target_org_id, r.id FROM routing_rule r JOIN participant p ON p.org_id = r.target_org_id "
+        "WHERE r.active AND p.status IN ('active', 'suspended') AND $1 = ANY (p.kinds) "
+        "AND (r.kind IS NULL OR r.kind = $1) AND (r.topic IS NULL OR r.topic = $2) "
+        "AND (r.addressee_org_id IS NULL OR r.addressee_org_id = $3) AND NOT (r.target_org_id = ANY ($4::text[])) "
+        "ORDER BY r.priority, r.id LIMIT 1",
+        {kind, topic, addressee, declined_by});
+    if (!rule) return rule.error();
+    if (rule->rows() > 0) {
+      out.target = std::string(rule->get(0, 0));
+      out.rule_id = rule->getInt(0, 1);
+      out.reason = "routing rule " + std::to_string(out.rule_id);
+      return out;
+    }
+  }
+  if (!addressee.empty()) {
+    // No rule (or forwarded to the competent body it named): the addressee, when it is a participant
+    // that takes this kind.
+    auto direct = db.exec(
+        "SELECT org_id FROM participant WHERE org_id = $1 AND status IN ('active', 'suspended') AND $2 = ANY (kinds) "
+        "AND NOT (org_id = ANY ($3::text[]))",
+        {addressee, kind, declined_by});
+    if (!direct) return direct.error();
+    if (direct->rows() > 0) {
+      out.target = addressee;
+      out.reason = forwarded ? "the competent body named by the forwarder" : "the addressee named by the channel";
+      return out;
+    }
+  }
+  out.reason = "no rule places it: the UCC review queue";
+  return out;
+}
+
 Disposition Exchange::route(const std::string& case_id) {
   auto& ctx = context_;
   auto db = ctx.pool.acquire();
@@ -37,25 +74,9 @@ Disposition Exchange::route(const std::string& case_id) {
       return {};
     }
     std::string kind(c->get(0, 1)), addressee(c->get(0, 6)), topic(c->get(0, 8));
-    auto rule = (*db)->exec(
-        "SELECT r.target_org_id FROM routing_rule r JOIN participant p ON p.org_id = r.target_org_id "
-        "WHERE r.active AND p.status IN ('active', 'suspended') AND $1 = ANY (p.kinds) "
-        "AND (r.kind IS NULL OR r.kind = $1) AND (r.topic IS NULL OR r.topic = $2) "
-        "AND (r.addressee_org_id IS NULL OR r.addressee_org_id = $3) AND NOT (r.target_org_id = ANY ($4::text[])) "
-        "ORDER BY r.priority, r.id LIMIT 1",
-        {kind, topic, addressee, std::string(c->get(0, 9))});
-    if (!rule) return rule.error();
-    std::string target = rule->rows() > 0 ? std::string(rule->get(0, 0)) : "";
-    if (status == "forwarded" && !addressee.empty()) target.clear();  // the competent body named by the forwarder
-    if (target.empty() && !addressee.empty()) {
-      // No rule, but the channel named an active participant that takes this kind: send it there.
-      auto direct = (*db)->exec(
-          "SELECT org_id FROM participant WHERE org_id = $1 AND status IN ('active', 'suspended') AND $2 = ANY (kinds) "
-          "AND NOT (org_id = ANY ($3::text[]))",
-          {addressee, kind, std::string(c->get(0, 9))});
-      if (!direct) return direct.error();
-      if (direct->rows() > 0) target = addressee;
-    }
+    auto choice = chooseRoute(**db, kind, topic, addressee, std::string(c->get(0, 9)), status == "forwarded");
+    if (!choice) return choice.error();
+    std::string target = choice->target;
     if (target.empty()) {
       outcome = "unrouted";
       if (auto s = recordEvent(**db, case_id, "gateway", "unrouted", status, status); !s) return s;

@@ -2,10 +2,13 @@
 // transaction, beside the rules an administrator made with `vkhid route add`.
 #include <toml++/toml.h>
 
+#include <boost/json.hpp>
+
 #include <set>
 
 #include "gateway/app/logging.hpp"
 #include "gateway/domain/case.hpp"
+#include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange.hpp"
 
 namespace vkhid::flows {
@@ -71,6 +74,44 @@ Result<int> loadRoutingRules(store::PgConnection& db, const std::string& path) {
   });
   if (!done) return done.error();
   return loaded;
+}
+
+Result<std::string> routeDryRun(store::PgConnection& db, const std::string& case_json) {
+  auto parsed = parseCaseJson(case_json);
+  if (!parsed.errors.empty()) {
+    return Error::invalid("route.dry_run", "the sample case is invalid: " + parsed.errors.front().field +
+                                               ": expected " + parsed.errors.front().expected);
+  }
+  const auto& c = parsed.value;
+  auto choice = chooseRoute(db, domain::caseKindName(c.kind), c.classification.topic.value_or(""), c.addressee_org_id);
+  if (!choice) return choice.error();
+  boost::json::object o{
+      {"kind", domain::caseKindName(c.kind)},
+      {"topic", c.classification.topic.value_or("")},
+      {"addressee_org_id", c.addressee_org_id},
+      {"target", choice->target.empty() ? boost::json::value(nullptr) : boost::json::value(choice->target)},
+      {"reason", choice->reason}};
+  if (choice->rule_id > 0) o["rule_id"] = choice->rule_id;
+  return boost::json::serialize(o);
+}
+
+Result<std::string> listRoutes(store::PgConnection& db) {
+  auto r = db.exec(
+      "SELECT id, priority, coalesce(kind, ''), coalesce(topic, ''), coalesce(addressee_org_id, ''), target_org_id, "
+      "source, active FROM routing_rule ORDER BY priority, id");
+  if (!r) return r.error();
+  boost::json::array out;
+  for (int i = 0; i < r->rows(); ++i) {
+    out.push_back(boost::json::object{{"id", r->getInt(i, 0)},
+                                      {"priority", r->getInt(i, 1)},
+                                      {"kind", r->get(i, 2)},
+                                      {"topic", r->get(i, 3)},
+                                      {"addressee_org_id", r->get(i, 4)},
+                                      {"target", r->get(i, 5)},
+                                      {"source", r->get(i, 6)},
+                                      {"active", r->get(i, 7) == "t"}});
+  }
+  return boost::json::serialize(out);
 }
 
 }  // namespace vkhid::flows

@@ -302,6 +302,15 @@ BOOST_AUTO_TEST_CASE(exchange_routing_rules_from_the_config_file) {
   // Loaded once, beside the rules of `vkhid route add`; the unregistered target skipped.
   BOOST_TEST(x.count("SELECT count(*) FROM routing_rule WHERE source = 'config'") == 1);
   BOOST_TEST(x.count("SELECT count(*) FROM routing_rule WHERE source = 'admin'") == 1);
+  // The dry run says where a sample case would go, and by which rule; the rule list shows both.
+  auto dry = x.runVkhid({"route", "dry-run", sourceDir() + "/config/examples/case-appeal.json"});
+  BOOST_TEST(dry.find("\"target\":\"" + x.org(other) + "\"") != std::string::npos, dry);
+  BOOST_TEST(
+      dry.find("routing rule " + x.sql("SELECT id FROM routing_rule WHERE source = 'config'")) != std::string::npos,
+      dry);
+  auto listed = x.runVkhid({"route", "list"});
+  BOOST_TEST(listed.find("config") != std::string::npos);
+  BOOST_TEST(listed.find("admin") != std::string::npos);
 
   // A rules file with a mistake stops the start and names the rule and the key.
   writeFile(rules, "[[route]]\ntarget = \"" + x.org(other) + "\"\nkinds = \"appeal\"\n");
