@@ -40,12 +40,21 @@ struct DeliveryOutcome {
   static DeliveryOutcome failed(std::string why) { return {Kind::Failed, std::move(why), {}, {}}; }
 };
 
+// What the core made of an arrival, for transports that answer at once (HTTP: 202 or a problem).
+struct InboundVerdict {
+  bool accepted = false;  // applied, or a repeat of something applied
+  int error_code = 0;     // the SEV code it was refused with (docs/sev-errors.md)
+  std::string detail;
+  std::string msg_id;
+};
+
 // A package as it arrived, before anything has read it.
 struct InboundPackage {
   std::string bytes;
   std::string adapter;
-  std::string peer_identity;    // who the transport says sent it: broker user, certificate subject, …
-  std::string endpoint_org_id;  // the endpoint it came in through, when the transport knows
+  std::string peer_identity;          // who the transport vouches for: broker user, or "tls:<client cert sha256>"
+  std::string endpoint_org_id;        // the endpoint it came in through, when the transport knows
+  InboundVerdict* verdict = nullptr;  // filled by the core when given
 };
 
 // Called for each arrival. Ok: the package is durably handled (or durably refused) and the transport
@@ -58,6 +67,17 @@ struct AdapterContext {
   int connect_timeout_s = 5;
   std::chrono::milliseconds publish_timeout{10000};
   std::uint16_t prefetch = 16;
+  // The gateway's side of mutual TLS with participants (edms.*): its certificate, presented as a
+  // client and as the inbound server, and the CA(s) participants' client certificates chain to.
+  std::string edms_listen;
+  std::string tls_cert_file, tls_key_file, client_ca_file;
+};
+
+// A TLS handshake with an endpoint, for the connectivity check.
+struct TlsProbe {
+  bool used = false;  // false: this adapter or endpoint has no TLS of its own
+  bool ok = false;
+  std::string detail;  // the certificate seen (subject, issuer, expiry), or why the handshake failed
 };
 
 // Thread-safety: deliver() and health() may be called from several threads at once.
@@ -68,6 +88,9 @@ class Adapter {
   // Moves the bytes to the endpoint; blocks, bounded by the adapter's timeouts.
   virtual DeliveryOutcome deliver(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) = 0;
   virtual Status health(const Endpoint& endpoint) = 0;
+  // Where the endpoint is ("host:port"), for the check's resolution and TCP steps; empty = the broker.
+  virtual std::string address(const Endpoint&) const { return {}; }
+  virtual TlsProbe probeTls(const Endpoint&) { return {}; }
   // Starts taking packages arriving for these endpoints on the adapter's own threads.
   virtual Status startInbound(const std::vector<Endpoint>& endpoints, InboundSink sink) = 0;
   // Stops inbound threads; returns when none runs.

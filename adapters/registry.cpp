@@ -1,5 +1,6 @@
 #include "adapters/adapter.hpp"
 #include "adapters/amqp/config.hpp"
+#include "adapters/http/http_adapter.hpp"
 
 namespace vkhid::adapters {
 
@@ -14,6 +15,9 @@ std::vector<std::string> AdapterRegistry::names() const {
   return out;
 }
 
-void registerBuiltinAdapters(AdapterRegistry& registry) { amqp::registerAdapter(registry); }
+void registerBuiltinAdapters(AdapterRegistry& registry) {
+  amqp::registerAdapter(registry);
+  http::registerAdapter(registry);
+}
 
 }  // namespace vkhid::adapters

@@ -79,6 +79,13 @@ struct RoutingSettings {
   std::string rules_file;  // TOML [[route]] tables, loaded at start beside the rules of `vkhid route add`
 };
 
+struct EdmsSettings {
+  std::string listen = "127.0.0.1:8444";             // POST /edms/v1/messages for participants on the http adapter
+  std::string tls_cert = "var/pki/gateway-tls.pem";  // inbound server and outbound client certificate
+  std::string tls_key = "var/pki/gateway-tls.key";
+  std::string client_ca = "var/pki/ca.pem";  // CA(s) of participants' TLS client certificates
+};
+
 struct AdminSettings {
   std::string listen = "127.0.0.1:8081";  // health, readiness, metrics, administration API
   std::string tls_cert;                   // PEM; both empty = plain HTTP (loopback only)
@@ -96,6 +103,7 @@ struct Config {
   RoutingSettings routing;
   DeadlineSettings deadlines;
   AuditSettings audit;
+  EdmsSettings edms;
   AdminSettings admin;
 };
 

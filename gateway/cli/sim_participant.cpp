@@ -13,12 +13,16 @@
 #include <set>
 #include <thread>
 
+#include <mutex>
+#include "gateway/app/config.hpp"
 #include "gateway/app/logging.hpp"
 #include "gateway/bus/amqp.hpp"
 #include "gateway/cli/sim_commands.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/domain/time.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/http/client.hpp"
+#include "gateway/http/server.hpp"
 #include "gateway/sev/builders.hpp"
 #include "gateway/sev/codec.hpp"
 
@@ -37,6 +41,9 @@ struct SimOptions {
   int send_appeals = 0;    // appeals of its own contact centre to send in at start
   int extend_days = 0;     // after registering, extend the answer deadline to now + this many days
   std::string ucc_org = "99999901";
+  // --via http: its own HTTPS endpoint, and the gateway's
+  std::string listen = "127.0.0.1:9443", tls_cert, tls_key, gateway_url;
+  int fail_first = 0;  // answer 503 to the first N packages the gateway delivers
   bool duplicate = false, reorder = false, bad_seal = false, malformed = false, no_answer = false;
 };
 
@@ -56,7 +63,58 @@ class Simulator {
     if (amqp_parse_url(url.data(), &info) == AMQP_STATUS_OK) user_ = info.user;
   }
 
+  // --via http: packages arrive at our HTTPS endpoint; what we send goes to the gateway's by POST.
+  int runHttp() {
+    auto hp = app::parseHostPort(o_.listen);
+    if (!hp) {
+      std::fprintf(stderr, "vkhid sim participant: --listen: expected host:port\n");
+      return 2;
+    }
+    http::ServerOptions so;
+    so.host = hp->host;
+    so.port = hp->port;
+    so.name = "sim-edms";
+    so.threads = 2;
+    so.max_body_bytes = 64u << 20;
+    so.tls_cert_file = o_.tls_cert;
+    so.tls_key_file = o_.tls_key;
+    so.client_ca_file = o_.trust;
+    so.require_client_cert = true;
+    std::atomic<int> fail_left{o_.fail_first};
+    auto server = http::HttpServer::start(so, [this, &fail_left](const http::Request& r) {
+      if (r.method != "POST") return http::Response::problem(405, "Method not allowed", "POST a package");
+      if (fail_left.fetch_sub(1) > 0) {
+        auto out = http::Response::problem(503, "Busy", "try again");
+        out.headers.emplace_back("Retry-After", "1");
+        return out;
+      }
+      std::lock_guard lock(inbox_mutex_);
+      http_inbox_.push_back(r.body);
+      return http::Response::json(200, "{}");
+    });
+    if (!server) {
+      std::fprintf(stderr, "vkhid sim participant: %s\n", server.error().message.c_str());
+      return 1;
+    }
+    for (int i = 0; i < o_.send_appeals; ++i) schedule(ownAppeal(i + 1), 0);
+    while (!g_stop) {
+      std::deque<std::string> arrived;
+      {
+        std::lock_guard lock(inbox_mutex_);
+        arrived.swap(http_inbox_);
+      }
+      for (const auto& bytes : arrived) handle(bytes);
+      flushHttp();
+      writeStats();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    (*server)->stop(std::chrono::seconds(1));
+    writeStats();
+    return 0;
+  }
+
   int run() {
+    if (o_.via == "http") return runHttp();
     for (int i = 0; i < o_.send_appeals; ++i) schedule(ownAppeal(i + 1), 0);
     while (!g_stop) {
       // No heartbeats: rabbitmq-c serves them only while reading, and the publishing connection may
@@ -278,6 +336,27 @@ class Simulator {
     return seal(header);
   }
 
+  // Sends what is due to the gateway; a message leaves `pending_` once the gateway answered (2xx, or
+  // a 4xx refusal, which is final); on a connection failure or 5xx the rest waits for the next round.
+  void flushHttp() {
+    http::TlsClientOptions tls{o_.trust, o_.tls_cert, o_.tls_key, "localhost"};
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->due > now) {
+        ++it;
+        continue;
+      }
+      auto r = http::post(o_.gateway_url, "application/xml", it->bytes, std::chrono::seconds(10), &tls);
+      if (!r || r->status >= 500 || r->status == 429) {
+        stats_["publish_failures"]++;
+        return;
+      }
+      if (r->status >= 400) stats_["refused_by_gateway"]++;
+      stats_["sent"]++;
+      it = pending_.erase(it);
+    }
+  }
+
   sev::EnvelopeParty me() const { return {o_.org, o_.name, "sim-" + o_.org, "Симулятор СЕД"}; }
   static sev::EnvelopeParty them(const sev::Header& h) {
     return {h.from_org_id, h.from_organization, h.from_sys_id, h.from_system};
@@ -299,13 +378,23 @@ class Simulator {
   std::set<std::string> seen_, own_sent_;
   std::map<std::string, std::vector<std::string>> answers_;
   std::deque<Outgoing> pending_;
+  std::mutex inbox_mutex_;
+  std::deque<std::string> http_inbox_;
   std::map<std::string, long long> stats_;
   int registered_ = 0;
 };
 
 int runSimParticipant(const SimOptions& o) {
-  if (o.via != "amqp") {
-    std::fprintf(stderr, "vkhid sim participant: --via %s is not available yet (amqp is)\n", o.via.c_str());
+  if (o.via != "amqp" && o.via != "http") {
+    std::fprintf(stderr, "vkhid sim participant: --via %s is not available yet (amqp and http are)\n", o.via.c_str());
+    return 2;
+  }
+  if (o.via == "amqp" && o.broker_url.empty()) {
+    std::fprintf(stderr, "vkhid sim participant: --via amqp needs --broker-url\n");
+    return 2;
+  }
+  if (o.via == "http" && (o.tls_cert.empty() || o.tls_key.empty() || o.gateway_url.empty())) {
+    std::fprintf(stderr, "vkhid sim participant: --via http needs --tls-cert, --tls-key and --gateway-url\n");
     return 2;
   }
   auto signer = crypto::FileSigner::load(o.key, o.cert);
@@ -334,14 +423,18 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   sim->require_subcommand(1);
   addSimTsaCommand(*sim, exit_code);
   auto* p = sim->add_subcommand("participant", "A reference EDMS of a participant");
-  p->add_option("--via", o->via, "transport: amqp")->default_val("amqp");
+  p->add_option("--via", o->via, "transport: amqp or http")->default_val("amqp");
+  p->add_option("--listen", o->listen, "http: its own HTTPS endpoint, host:port")->default_val("127.0.0.1:9443");
+  p->add_option("--tls-cert", o->tls_cert, "http: its TLS certificate (server and client), PEM");
+  p->add_option("--tls-key", o->tls_key, "http: its TLS key, PEM");
+  p->add_option("--gateway-url", o->gateway_url, "http: the gateway's https://…/edms/v1/messages");
+  p->add_option("--fail-first", o->fail_first, "http: answer 503 to the first N packages delivered")->default_val(0);
   p->add_option("--org", o->org, "the participant's EDRPOU code")->required();
   p->add_option("--name", o->name, "its name");
   p->add_option("--key", o->key, "its seal key (PEM)")->required();
   p->add_option("--cert", o->cert, "its seal certificate (PEM)")->required();
   p->add_option("--trust", o->trust, "CA certificate(s) it trusts for the UCC's seal (PEM)")->required();
-  p->add_option("--broker-url", o->broker_url, "amqp://user:password@host:port/vhost (its own broker user)")
-      ->required();
+  p->add_option("--broker-url", o->broker_url, "amqp: amqp://user:password@host:port/vhost (its own broker user)");
   p->add_option("--stats", o->stats_file, "write counts (received, distinct, registered, …) to this JSON file");
   p->add_option("--answer-after-ms", o->answer_after_ms, "send the reply this long after registering")->default_val(0);
   p->add_flag("--no-answer", o->no_answer, "register but never answer");

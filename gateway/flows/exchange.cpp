@@ -63,9 +63,14 @@ bus::AmqpSettings ExchangeContext::broker() const {
 }
 
 adapters::AdapterContext ExchangeContext::adapterContext() const {
-  return {config.broker.url, config.broker.connect_timeout_s,
+  return {config.broker.url,
+          config.broker.connect_timeout_s,
           std::chrono::milliseconds(config.delivery.publish_timeout_ms),
-          static_cast<std::uint16_t>(config.delivery.prefetch)};
+          static_cast<std::uint16_t>(config.delivery.prefetch),
+          config.edms.listen,
+          config.edms.tls_cert,
+          config.edms.tls_key,
+          config.edms.client_ca};
 }
 
 adapters::Adapter* ExchangeContext::adapter(const std::string& name) {

@@ -138,16 +138,27 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
   if (!db) return db.error();
 
   // 1. Who sent it, by what the transport vouches for.
+  // The broker's validated user (amqp), or the TLS client certificate registered for it (http).
+  const bool by_certificate = package.peer_identity.starts_with("tls:");
   auto p = (*db)->exec(
-      "SELECT org_id, name, sys_id, system_name, require_seal, accept_unsupported_signatures, trust_pem, own_channel, "
-      "(SELECT coalesce(string_agg(sha256, ','), '') FROM participant_cert c WHERE c.org_id = p.org_id AND "
-      "c.purpose = 'seal' AND (c.retire_after IS NULL OR c.retire_after > now())) "
-      "FROM participant p WHERE transport_user = $1 AND status IN ('active', 'pending_check', 'suspended')",
-      {package.peer_identity});
+      std::string("SELECT org_id, name, sys_id, system_name, require_seal, accept_unsupported_signatures, trust_pem, "
+                  "own_channel, (SELECT coalesce(string_agg(sha256, ','), '') FROM participant_cert c WHERE c.org_id "
+                  "= p.org_id AND c.purpose = 'seal' AND (c.retire_after IS NULL OR c.retire_after > now())) "
+                  "FROM participant p WHERE status IN ('active', 'pending_check', 'suspended') AND ") +
+          (by_certificate ? "EXISTS (SELECT 1 FROM participant_cert t WHERE t.org_id = p.org_id AND t.purpose = 'tls' "
+                            "AND t.sha256 = $1 AND (t.retire_after IS NULL OR t.retire_after > now()))"
+                          : "transport_user = $1"),
+      {by_certificate ? package.peer_identity.substr(4) : package.peer_identity});
   if (!p) return p.error();
   if (p->rows() == 0) {
     countInbound("unknown_sender");
     log::warn("package from an unknown transport identity dropped", {{"adapter", package.adapter}});
+    if (package.verdict) {
+      *package.verdict = {false,
+                          static_cast<int>(sev::SevError::UnknownSender),
+                          "the transport identity is not registered for any participant",
+                          {}};
+    }
     return {};
   }
   Peer peer{std::string(p->get(0, 0)), std::string(p->get(0, 1)), std::string(p->get(0, 2)), std::string(p->get(0, 3)),
@@ -180,6 +191,12 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
          std::to_string(static_cast<int>(sev::sevErrorOf(report.findings.front()).value_or(sev::SevError::Malformed))),
          report.findings.front().message});
     countInbound("unreadable");
+    if (package.verdict && r) {
+      *package.verdict = {false,
+                          static_cast<int>(sev::sevErrorOf(report.findings.front()).value_or(sev::SevError::Malformed)),
+                          report.findings.front().message,
+                          {}};
+    }
     return r ? Status() : Status(r.error());
   }
   const sev::Header& h = *report.header;
@@ -197,6 +214,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
   const bool answer_errors = h.msg_acknow.value_or(0) >= 1;
 
   std::string outcome;
+  std::pair<int, std::string> refusal{0, {}};  // the SEV code and reason when refused
   std::optional<domain::Case> registered;
   Status done = store::inTransaction(**db, [&]() -> Status {
     // 3. Seen before? Same bytes: the same receipts again. Other bytes under the same id: refused.
@@ -223,6 +241,8 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
           return {};
         }
         outcome = "conflicting_duplicate";
+        refusal = {static_cast<int>(sev::SevError::DuplicateMsgIdDifferentContent),
+                   "msg_id " + h.msg_id + " was received before with other content"};
         if (!answer_errors) return {};
         return queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Rejected, "",
                             rejectionFor(sev::sevError(sev::SevError::DuplicateMsgIdDifferentContent, "")));
@@ -234,6 +254,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
     if (!report.ok()) {
       outcome = "rejected";
       const Error& first = report.findings.front();
+      refusal = {rejectionFor(first).code, first.message};
       auto r = (*db)->exec(
           "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, ack_type, bytes, sha256, status, "
           "seal_verdict, error_code, last_error, ref_msg_id) VALUES ($1, 'in', $2, $3, $4, $5::bytea, $6, 'rejected', "
@@ -417,6 +438,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
 
     if (mismatch) {
       outcome = "rejected";
+      refusal = {rejectionFor(*mismatch).code, mismatch->message};
       auto r = (*db)->exec(
           "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, seal_verdict, "
           "error_code, "
@@ -464,6 +486,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
   }
   countInbound(outcome);
   if (registered) countRegistered(*registered);
+  if (package.verdict) *package.verdict = {refusal.first == 0, refusal.first, refusal.second, h.msg_id};
   return {};
 }
 

@@ -508,8 +508,8 @@ Result<CheckReport> checkParticipant(ExchangeContext& ctx, const std::string& or
   std::string rest = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
   if (auto at = rest.find('@'); at != std::string::npos) rest = rest.substr(at + 1);
   rest = rest.substr(0, rest.find('/'));
+  if (auto a = adapter->address(endpoint); !a.empty()) rest = a;
   std::string host = rest.substr(0, rest.rfind(':')), port = rest.substr(rest.rfind(':') + 1);
-  const bool tls = url.starts_with("https://") || url.starts_with("amqps://");
 
   t0 = Clock::now();
   addrinfo hints{};
@@ -541,10 +541,12 @@ Result<CheckReport> checkParticipant(ExchangeContext& ctx, const std::string& or
     return finish();
   }
   t0 = Clock::now();
-  step("tls", tls ? "skipped" : "skipped",
-       tls ? "the TLS handshake is checked by the adapter's delivery below"
-           : "not used: " + endpoint.adapter + " to " + rest + " runs without TLS",
-       t0);
+  auto handshake = adapter->probeTls(endpoint);
+  if (!handshake.used) {
+    step("tls", "skipped", "not used: " + endpoint.adapter + " to " + rest + " runs without TLS", t0);
+  } else if (!step("tls", handshake.ok ? "ok" : "failed", handshake.detail, t0)) {
+    return finish();
+  }
 
   // A signed test package, stored like any other message so the receipt finds it.
   t0 = Clock::now();

@@ -1,56 +1,194 @@
 #include "gateway/http/client.hpp"
 
+#include <openssl/x509v3.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "gateway/domain/text.hpp"
 
 namespace vkhid::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+
+struct Url {
+  bool tls = false;
+  std::string host, port, hostport, target;
+};
+
+Result<Url> parseUrl(const std::string& url) {
+  Url u;
+  std::string rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+    u.tls = true;
+  } else {
+    return Error::invalid("http.client", "not an http:// or https:// URL: " + url);
+  }
+  u.hostport = rest.substr(0, rest.find('/'));
+  u.target = rest.find('/') == std::string::npos ? "/" : rest.substr(rest.find('/'));
+  u.host = u.hostport;
+  u.port = u.tls ? "443" : "80";
+  if (auto colon = u.hostport.rfind(':'); colon != std::string::npos) {
+    u.host = u.hostport.substr(0, colon);
+    u.port = u.hostport.substr(colon + 1);
+  }
+  return u;
+}
+
+std::string nameOf(X509_NAME* name) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<std::size_t>(len));
+  BIO_free(bio);
+  return out;
+}
+
+PeerCertificate describePeer(X509* cert) {
+  PeerCertificate p;
+  p.subject = nameOf(X509_get_subject_name(cert));
+  p.issuer = nameOf(X509_get_issuer_name(cert));
+  ASN1_TIME* t = X509_getm_notAfter(cert);
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(t, &tm) == 1) {
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    p.not_after = buf;
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  X509_digest(cert, EVP_sha256(), md, &len);
+  p.sha256 = hexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+  return p;
+}
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// Connects and shakes hands; the server's certificate chains to `ca_file` and carries the name.
+Result<PeerCertificate> connectTls(TlsStream& stream, net::ip::tcp::resolver& resolver, const Url& u,
+                                   const TlsClientOptions& tls, std::chrono::milliseconds timeout) {
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  beast::get_lowest_layer(stream).connect(resolver.resolve(u.host, u.port));
+  std::string name = tls.server_name.empty() ? u.host : tls.server_name;
+  if (!SSL_set_tlsext_host_name(stream.native_handle(), name.c_str())) {
+    return Error::invalid("http.tls", "cannot set the server name " + name);
+  }
+  stream.set_verify_callback(ssl::host_name_verification(name));
+  beast::error_code ec;
+  stream.handshake(ssl::stream_base::client, ec);
+  if (ec) {
+    long verify = SSL_get_verify_result(stream.native_handle());
+    std::string why = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : ec.message();
+    return Error::unavailable("http.tls", "TLS handshake with " + u.hostport + " failed: " + why);
+  }
+  X509* peer = SSL_get1_peer_certificate(stream.native_handle());
+  if (peer == nullptr) return Error::unavailable("http.tls", u.hostport + " presented no certificate");
+  auto described = describePeer(peer);
+  X509_free(peer);
+  return described;
+}
+
+Result<std::unique_ptr<ssl::context>> clientContext(const TlsClientOptions& tls) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  ctx->set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  beast::error_code ec;
+  if (tls.ca_file.empty()) return Error::invalid("http.tls", "no CA file to check the server's certificate");
+  ctx->load_verify_file(tls.ca_file, ec);
+  if (ec) return Error::invalid("http.tls", tls.ca_file + ": " + ec.message());
+  ctx->set_verify_mode(ssl::verify_peer);
+  if (!tls.cert_file.empty()) {
+    ctx->use_certificate_chain_file(tls.cert_file, ec);
+    if (!ec) ctx->use_private_key_file(tls.key_file, ssl::context::pem, ec);
+    if (ec) return Error::invalid("http.tls", tls.cert_file + ": " + ec.message());
+  }
+  return ctx;
+}
+
+template <class Stream>
+Result<ClientResponse> exchange(Stream& stream, const Url& u, const std::string& content_type,
+                                const std::string& body) {
+  bhttp::request<bhttp::string_body> req{bhttp::verb::post, u.target, 11};
+  req.set(bhttp::field::host, u.hostport);
+  req.set(bhttp::field::content_type, content_type);
+  req.set(bhttp::field::user_agent, "vkhid");
+  req.body() = body;
+  req.prepare_payload();
+  bhttp::write(stream, req);
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  bhttp::read(stream, buffer, parser);
+  auto res = parser.release();
+  ClientResponse out{static_cast<int>(res.result_int()), std::move(res.body()), {}, std::nullopt};
+  for (const auto& f : res) {
+    std::string name(f.name_string());
+    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    out.headers[name] = std::string(f.value());
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<ClientResponse> post(const std::string& url, const std::string& content_type, const std::string& body,
-                            std::chrono::milliseconds timeout) {
-  namespace beast = boost::beast;
-  namespace bhttp = beast::http;
-  namespace net = boost::asio;
-  if (!url.starts_with("http://")) return Error::invalid("http.client", "only http:// URLs are supported: " + url);
-  std::string rest = url.substr(7);
-  std::string hostport = rest.substr(0, rest.find('/'));
-  std::string target = rest.find('/') == std::string::npos ? "/" : rest.substr(rest.find('/'));
-  std::string host = hostport, port = "80";
-  if (auto colon = hostport.rfind(':'); colon != std::string::npos) {
-    host = hostport.substr(0, colon);
-    port = hostport.substr(colon + 1);
-  }
+                            std::chrono::milliseconds timeout, const TlsClientOptions* tls) {
+  auto u = parseUrl(url);
+  if (!u) return u.error();
   try {
     net::io_context ioc;
     net::ip::tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
-    stream.expires_after(timeout);
-    auto endpoints = resolver.resolve(host, port);
-    stream.connect(endpoints);
-    bhttp::request<bhttp::string_body> req{bhttp::verb::post, target, 11};
-    req.set(bhttp::field::host, hostport);
-    req.set(bhttp::field::content_type, content_type);
-    req.set(bhttp::field::user_agent, "vkhid");
-    req.body() = body;
-    req.prepare_payload();
-    bhttp::write(stream, req);
-    beast::flat_buffer buffer;
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(16 * 1024 * 1024);
-    bhttp::read(stream, buffer, parser);
-    auto res = parser.release();
-    beast::error_code ec;
-    stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
-    ClientResponse out{static_cast<int>(res.result_int()), std::move(res.body()), {}};
-    for (const auto& f : res) {
-      std::string name(f.name_string());
-      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      out.headers[name] = std::string(f.value());
+    if (!u->tls) {
+      beast::tcp_stream stream(ioc);
+      stream.expires_after(timeout);
+      stream.connect(resolver.resolve(u->host, u->port));
+      auto out = exchange(stream, *u, content_type, body);
+      beast::error_code ec;
+      stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+      return out;
     }
+    if (tls == nullptr) return Error::invalid("http.tls", "https needs TLS settings: " + url);
+    auto ctx = clientContext(*tls);
+    if (!ctx) return ctx.error();
+    TlsStream stream(ioc, **ctx);
+    auto peer = connectTls(stream, resolver, *u, *tls, timeout);
+    if (!peer) return peer.error();
+    auto out = exchange(stream, *u, content_type, body);
+    if (out) out->peer = *peer;
+    beast::error_code ec;
+    stream.shutdown(ec);
     return out;
   } catch (const std::exception& e) {
     return Error::unavailable("http.client", url + ": " + e.what());
+  }
+}
+
+Result<PeerCertificate> tlsHandshake(const std::string& host, const std::string& port,
+                                     std::chrono::milliseconds timeout, const TlsClientOptions& tls) {
+  try {
+    net::io_context ioc;
+    net::ip::tcp::resolver resolver(ioc);
+    auto ctx = clientContext(tls);
+    if (!ctx) return ctx.error();
+    TlsStream stream(ioc, **ctx);
+    Url u{true, host, port, host + ":" + port, "/"};
+    auto peer = connectTls(stream, resolver, u, tls, timeout);
+    beast::error_code ec;
+    stream.shutdown(ec);
+    return peer;
+  } catch (const std::exception& e) {
+    return Error::unavailable("http.client", host + ":" + port + ": " + e.what());
   }
 }
 

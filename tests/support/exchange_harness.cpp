@@ -33,6 +33,58 @@ ExchangeHarness::Party& ExchangeHarness::newParty() {
   return *parties_.back();
 }
 
+int ExchangeHarness::addHttpParticipant(bool skip_check) {
+  unsigned short port = freePort();
+  auto& p = newParty();
+  p.org = std::to_string(std::stoll(parties_.front()->org) + static_cast<long long>(parties_.size()) - 1);
+  std::string cmd = sourceDir() + "/certs/make-dev-pki " + pkiDir() + " --participant " + p.org + " >/dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot issue the participant's certificates");
+  std::string toml = dir_ + "/participant-" + p.org + ".toml";
+  writeFile(toml, "org_id = \"" + p.org + "\"\nsys_id = \"edms-" + p.org + "\"\nname = \"Учасник " + p.org +
+                      "\"\nsystem_name = \"Симулятор\"\ntrust_ca_file = \"" + pkiDir() + "/ca.pem\"\n" +
+                      "tls_cert_file = \"" + pkiDir() + "/" + p.org + "-tls.pem\"\n" +
+                      "[[endpoint]]\nadapter = \"http\"\nurl = \"https://localhost:" + std::to_string(port) +
+                      "/edms\"\nca_file = \"" + pkiDir() + "/ca.pem\"\n");
+  if (skip_check) {
+    runVkhid({"participant", "add", toml, "--skip-check"});
+  } else {
+    runVkhid({"participant", "add", toml});
+  }
+  int index = static_cast<int>(parties_.size()) - 1;
+  http_sim_ports_[index] = port;
+  return index;
+}
+
+void ExchangeHarness::startHttpSimulator(int participant, const std::vector<std::string>& flags, int gateway) {
+  auto& p = *parties_.at(participant);
+  std::vector<std::string> argv{binaryPath(),
+                                "sim",
+                                "participant",
+                                "--via",
+                                "http",
+                                "--org",
+                                p.org,
+                                "--key",
+                                p.key.empty() ? pkiDir() + "/" + p.org + "-seal.key" : p.key,
+                                "--cert",
+                                p.cert.empty() ? pkiDir() + "/" + p.org + "-seal.pem" : p.cert,
+                                "--trust",
+                                pkiDir() + "/ca.pem",
+                                "--listen",
+                                "127.0.0.1:" + std::to_string(http_sim_ports_.at(participant)),
+                                "--tls-cert",
+                                p.tls_cert.empty() ? pkiDir() + "/" + p.org + "-tls.pem" : p.tls_cert,
+                                "--tls-key",
+                                p.tls_key.empty() ? pkiDir() + "/" + p.org + "-tls.key" : p.tls_key,
+                                "--gateway-url",
+                                "https://localhost:" + std::to_string(edms_ports_.at(gateway)) + "/edms/v1/messages",
+                                "--stats",
+                                dir_ + "/sim-" + p.org + ".json"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  p.sim = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
+                                         dir_ + "/sim-" + p.org + "-" + std::to_string(++p.sim_runs) + ".log");
+}
+
 void ExchangeHarness::useSimulatorCredentials(int participant, const std::string& key, const std::string& cert) {
   parties_.at(participant)->key = key;
   parties_.at(participant)->cert = cert;
@@ -47,7 +99,10 @@ std::pair<int, std::string> ExchangeHarness::runVkhidStatus(const std::vector<st
                   {"VKHID_BROKER_URL", brokerUrl("guest", "guest")},
                   {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
                   {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
-                  {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"}},
+                  {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"},
+                  {"VKHID_EDMS_TLS_CERT", pkiDir() + "/gateway-tls.pem"},
+                  {"VKHID_EDMS_TLS_KEY", pkiDir() + "/gateway-tls.key"},
+                  {"VKHID_EDMS_CLIENT_CA", pkiDir() + "/ca.pem"}},
                  dir_ + "/cli-status-" + std::to_string(++n) + ".log");
   auto code = p.wait(std::chrono::seconds(90));
   return {code.value_or(-1), p.log()};
@@ -87,7 +142,10 @@ std::string ExchangeHarness::runVkhid(const std::vector<std::string>& args) {
                   {"VKHID_BROKER_URL", brokerUrl("guest", "guest")},
                   {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
                   {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
-                  {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"}},
+                  {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"},
+                  {"VKHID_EDMS_TLS_CERT", pkiDir() + "/gateway-tls.pem"},
+                  {"VKHID_EDMS_TLS_KEY", pkiDir() + "/gateway-tls.key"},
+                  {"VKHID_EDMS_CLIENT_CA", pkiDir() + "/ca.pem"}},
                  dir_ + "/cli-" + std::to_string(++n) + ".log");
   auto code = p.wait(std::chrono::seconds(60));
   std::string out = p.log();
@@ -133,6 +191,10 @@ std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const 
           {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
           {"VKHID_GATEWAY_HEALTH_INTERVAL_MS", "200"},
           {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"},
+          {"VKHID_EDMS_LISTEN", "127.0.0.1:" + std::to_string(edms_ports_.at(index))},
+          {"VKHID_EDMS_TLS_CERT", pkiDir() + "/gateway-tls.pem"},
+          {"VKHID_EDMS_TLS_KEY", pkiDir() + "/gateway-tls.key"},
+          {"VKHID_EDMS_CLIENT_CA", pkiDir() + "/ca.pem"},
           {"VKHID_DELIVERY_RETRY_DELAYS", "1s,1s,2s"},
           {"VKHID_LOG_LEVEL", "info"}};
 }
@@ -140,6 +202,7 @@ std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const 
 unsigned short ExchangeHarness::startGateway(int index, const std::map<std::string, std::string>& extra_env) {
   if (!intake_ports_.count(index)) intake_ports_[index] = freePort();
   if (!admin_ports_.count(index)) admin_ports_[index] = freePort();
+  if (!edms_ports_.count(index)) edms_ports_[index] = freePort();
   auto env = gatewayEnv(index);
   for (const auto& [k, v] : extra_env) env[k] = v;
   static int runs = 0;

@@ -24,6 +24,17 @@ class ExchangeHarness {
   // with an amqp endpoint and no route; returns its index for org(), startSimulator() and simStats().
   // With skip_check false it is left as `participant add` leaves it (pending_check), for onboarding.
   int addParticipant(const std::string& participant_extra = "", bool skip_check = true);
+  // A participant on the http adapter: its endpoint https://localhost:<port>/edms (its own TLS
+  // certificate, from the development CA), its TLS client certificate registered. Returns its index.
+  int addHttpParticipant(bool skip_check = true);
+  // Its simulator, speaking HTTPS both ways to gateway `gateway`.
+  void startHttpSimulator(int participant, const std::vector<std::string>& flags = {}, int gateway = 0);
+  unsigned short edmsPort(int gateway = 0) const { return edms_ports_.at(gateway); }
+  // Its HTTPS endpoint presents this certificate instead of its own.
+  void useSimulatorTls(int participant, const std::string& cert, const std::string& key) {
+    parties_.at(participant)->tls_cert = cert;
+    parties_.at(participant)->tls_key = key;
+  }
   // The simulator of `participant` signs with this key and certificate instead of its own.
   void useSimulatorCredentials(int participant, const std::string& key, const std::string& cert);
 
@@ -67,7 +78,8 @@ class ExchangeHarness {
     std::string org, user, password;
     std::unique_ptr<ChildProcess> sim;
     int sim_runs = 0;
-    std::string key, cert;  // overrides of its seal for the simulator
+    std::string key, cert;          // overrides of its seal for the simulator
+    std::string tls_cert, tls_key;  // overrides of its TLS certificate (http)
   };
   Party& newParty();
   void registerParty(const Party& p, const std::string& endpoint_extra, const std::string& participant_extra,
@@ -78,6 +90,8 @@ class ExchangeHarness {
   std::map<int, std::unique_ptr<ChildProcess>> gateways_;
   std::map<int, unsigned short> intake_ports_;
   std::map<int, unsigned short> admin_ports_;
+  std::map<int, unsigned short> edms_ports_;
+  std::map<int, unsigned short> http_sim_ports_;  // by participant
 };
 
 }  // namespace vkhid::testing
