@@ -79,6 +79,11 @@ struct RoutingSettings {
   std::string rules_file;  // TOML [[route]] tables, loaded at start beside the rules of `vkhid route add`
 };
 
+struct TrustSettings {
+  std::string crl_files;  // comma-separated PEM files of certificate revocation lists, checked on every
+                          // verification of a participant's signatures; re-read when the gateway starts
+};
+
 struct EdmsSettings {
   std::string listen = "127.0.0.1:8444";             // POST /edms/v1/messages for participants on the http adapter
   std::string tls_cert = "var/pki/gateway-tls.pem";  // inbound server and outbound client certificate
@@ -104,6 +109,7 @@ struct Config {
   DeadlineSettings deadlines;
   AuditSettings audit;
   EdmsSettings edms;
+  TrustSettings trust;
   AdminSettings admin;
 };
 

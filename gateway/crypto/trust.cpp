@@ -1,5 +1,7 @@
 #include "gateway/crypto/trust.hpp"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <filesystem>
@@ -104,6 +106,18 @@ std::string TrustStore::organizationOf(X509* cert) const {
   return info.org_id;
 }
 
+Status TrustStore::addCrl(std::string_view pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  int added = 0;
+  while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) {
+    crls_.emplace_back(crl);
+    ++added;
+  }
+  ERR_clear_error();
+  if (added == 0) return Error::invalid("crypto.crl", "no CRL in the PEM text");
+  return {};
+}
+
 Status TrustStore::verifyChain(X509* cert, const std::vector<X509*>& intermediates, std::time_t at) const {
   X509StackPtr chain(sk_X509_new_null());
   for (X509* c : intermediates) {
@@ -116,7 +130,26 @@ Status TrustStore::verifyChain(X509* cert, const std::vector<X509*>& intermediat
   X509_STORE_CTX_init(ctx.get(), store_.get(), cert, chain.get());
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_time(param, at);
-  if (X509_verify_cert(ctx.get()) == 1) return {};
+  if (X509_verify_cert(ctx.get()) == 1) {
+    // Revocation: each certificate of the chain against the CRL of its issuer, when one is loaded (a
+    // CRL counts only if that issuer signed it).
+    STACK_OF(X509)* built = X509_STORE_CTX_get0_chain(ctx.get());
+    for (int i = 0; i + 1 < sk_X509_num(built); ++i) {
+      X509* subject = sk_X509_value(built, i);
+      X509* issuer = sk_X509_value(built, i + 1);
+      for (const auto& crl : crls_) {
+        if (X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(issuer)) != 0) continue;
+        EvpPkeyPtr key(X509_get_pubkey(issuer));
+        if (!key || X509_CRL_verify(crl.get(), key.get()) != 1) continue;
+        X509_REVOKED* revoked = nullptr;
+        if (X509_CRL_get0_by_cert(crl.get(), &revoked, subject) == 1) {
+          return sev::sevError(sev::SevError::SignerUntrusted,
+                               "certificate revoked by its CA's CRL (" + describe(subject).subject + ")");
+        }
+      }
+    }
+    return {};
+  }
   int err = X509_STORE_CTX_get_error(ctx.get());
   std::string reason = X509_verify_cert_error_string(err);
   if (err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID) {

@@ -30,6 +30,9 @@ class TrustStore {
   // Every *.pem file in `dir` (each may hold several CA certificates).
   static Result<TrustStore> fromDirectory(const std::string& dir);
   Status addPem(std::string_view pem);
+  // Certificate revocation lists (PEM, several allowed): a certificate its issuer has revoked no
+  // longer verifies.
+  Status addCrl(std::string_view pem);
   void add(X509* ca);
   std::size_t size() const { return count_; }
 
@@ -44,6 +47,7 @@ class TrustStore {
 
  private:
   X509StorePtr store_;
+  std::vector<std::unique_ptr<X509_CRL, OsslDeleter<X509_CRL, X509_CRL_free>>> crls_;
   std::size_t count_ = 0;
   std::map<std::string, std::string> org_by_fingerprint_;
 };

@@ -1,6 +1,7 @@
 // The running exchange: the outbox relay, the routing and delivery consumers, the inbound adapters,
 // the sweeper that returns interrupted deliveries to the queue, and dead-letter replay.
 #include "gateway/flows/exchange.hpp"
+#include "gateway/crypto/openssl.hpp"
 #include "gateway/flows/participants.hpp"
 
 #include <unistd.h>
@@ -55,6 +56,19 @@ ExchangeContext::ExchangeContext(const app::Config& cfg, store::PgPool& p, const
       retry_delays(*app::parseDelays(cfg.delivery.retry_delays)),
       legal(LegalClock::loadOrShipped(cfg.deadlines)) {
   adapters::registerBuiltinAdapters(registry_);
+  std::string files = cfg.trust.crl_files;
+  for (std::size_t at = 0; at < files.size();) {
+    auto comma = files.find(',', at);
+    std::string path = files.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    at = comma == std::string::npos ? files.size() : comma + 1;
+    while (!path.empty() && path.front() == ' ') path.erase(0, 1);
+    if (path.empty()) continue;
+    if (auto pem = crypto::readFile(path)) {
+      crls_.push_back(*pem);
+    } else {
+      log::error("trust: a CRL file cannot be read", {{"file", path}, {"error", pem.error().message}});
+    }
+  }
 }
 
 bus::AmqpSettings ExchangeContext::broker() const {
@@ -93,6 +107,7 @@ std::shared_ptr<const crypto::TrustStore> ExchangeContext::trustFor(const std::s
   if (!slot) {
     auto store = std::make_shared<crypto::TrustStore>();
     if (!pem.empty()) (void)store->addPem(pem);
+    for (const auto& crl : crls_) (void)store->addCrl(crl);
     slot = std::move(store);
   }
   return slot;

@@ -51,6 +51,7 @@ class ExchangeContext {
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<adapters::Adapter>> adapters_;
   std::map<std::string, std::shared_ptr<const crypto::TrustStore>> trust_;  // by PEM text
+  std::vector<std::string> crls_;                                           // trust.crl_files, read once
 };
 
 // ---- intake ----

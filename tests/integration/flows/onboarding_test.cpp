@@ -213,4 +213,27 @@ BOOST_AUTO_TEST_CASE(onboarding_certificate_rotation_with_overlap) {
   BOOST_TEST(closedAfter("r6", 4));  // r2 and r5 stay where their refused receipts left them
 }
 
+BOOST_AUTO_TEST_CASE(onboarding_certificate_revoked_by_a_configured_crl_is_refused) {
+  ExchangeHarness x;
+  x.setUp();
+  // The CA revokes the participant's seal and publishes a CRL (stock `openssl ca`).
+  std::string db = x.dir() + "/crl-db";
+  std::string cmd = "mkdir -p " + db + " && touch " + db + "/index.txt && printf '[ca]\\ndefault_ca = dev\\n[dev]\\n" +
+                    "database = " + db + "/index.txt\\ndefault_md = sha256\\ndefault_crl_days = 30\\n' > " + db +
+                    "/ca.cnf && openssl ca -config " + db + "/ca.cnf -keyfile " + pkiDir() + "/ca.key -cert " +
+                    pkiDir() + "/ca.pem -revoke " + pkiDir() + "/" + x.org() + "-seal.pem >/dev/null 2>&1 && " +
+                    "openssl ca -config " + db + "/ca.cnf -keyfile " + pkiDir() + "/ca.key -cert " + pkiDir() +
+                    "/ca.pem -gencrl -out " + db + "/crl.pem >/dev/null 2>&1";
+  BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  x.startGateway(0, {{"VKHID_TRUST_CRL_FILES", db + "/crl.pem"}});
+  x.startSimulator();
+  BOOST_REQUIRE(x.submit("crl1").status == 201);
+  // Everything the participant signs is refused as untrusted, saying why; the case does not move on.
+  BOOST_REQUIRE(
+      x.waitAtLeast("SELECT count(*) FROM message WHERE direction = 'in' AND status = 'rejected' AND "
+                    "error_code = 114 AND last_error LIKE '%revoked%'",
+                    1, 60s));
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE status = 'closed'") == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
