@@ -1,5 +1,6 @@
 #include "adapters/adapter.hpp"
 #include "adapters/amqp/config.hpp"
+#include "adapters/folder/folder_adapter.hpp"
 #include "adapters/http/http_adapter.hpp"
 
 namespace vkhid::adapters {
@@ -18,6 +19,7 @@ std::vector<std::string> AdapterRegistry::names() const {
 void registerBuiltinAdapters(AdapterRegistry& registry) {
   amqp::registerAdapter(registry);
   http::registerAdapter(registry);
+  folder::registerAdapter(registry);
 }
 
 }  // namespace vkhid::adapters

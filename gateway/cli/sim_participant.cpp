@@ -13,7 +13,10 @@
 #include <set>
 #include <thread>
 
+#include <filesystem>
 #include <mutex>
+#include <sstream>
+#include "adapters/folder/folder_adapter.hpp"
 #include "gateway/app/config.hpp"
 #include "gateway/app/logging.hpp"
 #include "gateway/bus/amqp.hpp"
@@ -44,6 +47,8 @@ struct SimOptions {
   // --via http: its own HTTPS endpoint, and the gateway's
   std::string listen = "127.0.0.1:9443", tls_cert, tls_key, gateway_url;
   int fail_first = 0;  // answer 503 to the first N packages the gateway delivers
+  // --via folder: where the gateway puts packages for us, and where we put ours for it
+  std::string inbox_dir, outbox_dir;
   bool duplicate = false, reorder = false, bad_seal = false, malformed = false, no_answer = false;
 };
 
@@ -113,8 +118,51 @@ class Simulator {
     return 0;
   }
 
+  // --via folder: packages appear in the inbox folder (renamed in when complete); ours are written
+  // into the outbox folder the same way.
+  int runFolder() {
+    namespace fs = std::filesystem;
+    fs::create_directories(fs::path(o_.inbox_dir) / "done");
+    fs::create_directories(o_.outbox_dir);
+    for (int i = 0; i < o_.send_appeals; ++i) schedule(ownAppeal(i + 1), 0);
+    while (!g_stop) {
+      std::vector<fs::path> files;
+      for (const auto& f : fs::directory_iterator(o_.inbox_dir)) {
+        if (f.is_regular_file() && f.path().extension() == ".xml") files.push_back(f.path());
+      }
+      std::sort(files.begin(), files.end());
+      for (const auto& path : files) {
+        std::ifstream in(path, std::ios::binary);
+        std::ostringstream bytes;
+        bytes << in.rdbuf();
+        in.close();
+        handle(bytes.str());
+        std::error_code ec;
+        fs::rename(path, fs::path(o_.inbox_dir) / "done" / path.filename(), ec);
+      }
+      auto now = std::chrono::steady_clock::now();
+      for (auto it = pending_.begin(); it != pending_.end();) {
+        if (it->due > now) {
+          ++it;
+          continue;
+        }
+        if (!adapters::folder::writeAtomically(o_.outbox_dir, flows::newUuid() + ".xml", it->bytes)) {
+          stats_["publish_failures"]++;
+          break;
+        }
+        stats_["sent"]++;
+        it = pending_.erase(it);
+      }
+      writeStats();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    writeStats();
+    return 0;
+  }
+
   int run() {
     if (o_.via == "http") return runHttp();
+    if (o_.via == "folder") return runFolder();
     for (int i = 0; i < o_.send_appeals; ++i) schedule(ownAppeal(i + 1), 0);
     while (!g_stop) {
       // No heartbeats: rabbitmq-c serves them only while reading, and the publishing connection may
@@ -385,8 +433,13 @@ class Simulator {
 };
 
 int runSimParticipant(const SimOptions& o) {
-  if (o.via != "amqp" && o.via != "http") {
-    std::fprintf(stderr, "vkhid sim participant: --via %s is not available yet (amqp and http are)\n", o.via.c_str());
+  if (o.via != "amqp" && o.via != "http" && o.via != "folder") {
+    std::fprintf(stderr, "vkhid sim participant: --via %s is not available yet (amqp, http, folder are)\n",
+                 o.via.c_str());
+    return 2;
+  }
+  if (o.via == "folder" && (o.inbox_dir.empty() || o.outbox_dir.empty())) {
+    std::fprintf(stderr, "vkhid sim participant: --via folder needs --inbox and --outbox\n");
     return 2;
   }
   if (o.via == "amqp" && o.broker_url.empty()) {
@@ -423,7 +476,9 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   sim->require_subcommand(1);
   addSimTsaCommand(*sim, exit_code);
   auto* p = sim->add_subcommand("participant", "A reference EDMS of a participant");
-  p->add_option("--via", o->via, "transport: amqp or http")->default_val("amqp");
+  p->add_option("--via", o->via, "transport: amqp, http or folder")->default_val("amqp");
+  p->add_option("--inbox", o->inbox_dir, "folder: where the gateway puts packages for it");
+  p->add_option("--outbox", o->outbox_dir, "folder: where it puts packages for the gateway");
   p->add_option("--listen", o->listen, "http: its own HTTPS endpoint, host:port")->default_val("127.0.0.1:9443");
   p->add_option("--tls-cert", o->tls_cert, "http: its TLS certificate (server and client), PEM");
   p->add_option("--tls-key", o->tls_key, "http: its TLS key, PEM");

@@ -55,6 +55,46 @@ int ExchangeHarness::addHttpParticipant(bool skip_check) {
   return index;
 }
 
+int ExchangeHarness::addFolderParticipant() {
+  auto& p = newParty();
+  p.org = std::to_string(std::stoll(parties_.front()->org) + static_cast<long long>(parties_.size()) - 1);
+  std::string cmd = sourceDir() + "/certs/make-dev-pki " + pkiDir() + " --participant " + p.org + " >/dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot issue the participant's certificates");
+  std::string toml = dir_ + "/participant-" + p.org + ".toml";
+  writeFile(toml, "org_id = \"" + p.org + "\"\nsys_id = \"edms-" + p.org + "\"\nname = \"Учасник " + p.org +
+                      "\"\nsystem_name = \"Симулятор\"\ntrust_ca_file = \"" + pkiDir() + "/ca.pem\"\n" +
+                      "[[endpoint]]\nadapter = \"folder\"\noutgoing = \"" + dir_ + "/to-" + p.org +
+                      "\"\nincoming = \"" + dir_ + "/from-" + p.org + "\"\n");
+  runVkhid({"participant", "add", toml, "--skip-check"});
+  return static_cast<int>(parties_.size()) - 1;
+}
+
+void ExchangeHarness::startFolderSimulator(int participant, const std::vector<std::string>& flags) {
+  auto& p = *parties_.at(participant);
+  std::vector<std::string> argv{binaryPath(),
+                                "sim",
+                                "participant",
+                                "--via",
+                                "folder",
+                                "--org",
+                                p.org,
+                                "--key",
+                                pkiDir() + "/" + p.org + "-seal.key",
+                                "--cert",
+                                pkiDir() + "/" + p.org + "-seal.pem",
+                                "--trust",
+                                pkiDir() + "/ca.pem",
+                                "--inbox",
+                                dir_ + "/to-" + p.org,
+                                "--outbox",
+                                dir_ + "/from-" + p.org,
+                                "--stats",
+                                dir_ + "/sim-" + p.org + ".json"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  p.sim = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
+                                         dir_ + "/sim-" + p.org + "-" + std::to_string(++p.sim_runs) + ".log");
+}
+
 void ExchangeHarness::startHttpSimulator(int participant, const std::vector<std::string>& flags, int gateway) {
   auto& p = *parties_.at(participant);
   std::vector<std::string> argv{binaryPath(),

@@ -27,6 +27,9 @@ class ExchangeHarness {
   // A participant on the http adapter: its endpoint https://localhost:<port>/edms (its own TLS
   // certificate, from the development CA), its TLS client certificate registered. Returns its index.
   int addHttpParticipant(bool skip_check = true);
+  // A participant on the folder adapter: folders dir()/to-<org> (we write) and dir()/from-<org> (it writes).
+  int addFolderParticipant();
+  void startFolderSimulator(int participant, const std::vector<std::string>& flags = {});
   // Its simulator, speaking HTTPS both ways to gateway `gateway`.
   void startHttpSimulator(int participant, const std::vector<std::string>& flags = {}, int gateway = 0);
   unsigned short edmsPort(int gateway = 0) const { return edms_ports_.at(gateway); }
