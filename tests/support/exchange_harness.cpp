@@ -123,6 +123,11 @@ void ExchangeHarness::startHttpSimulator(int participant, const std::vector<std:
   argv.insert(argv.end(), flags.begin(), flags.end());
   p.sim = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
                                          dir_ + "/sim-" + p.org + "-" + std::to_string(++p.sim_runs) + ".log");
+  // Its endpoint listens before anything is sent to it.
+  unsigned short port = http_sim_ports_.at(participant);
+  if (!eventually([&] { return portOpen(port); }, std::chrono::seconds(15))) {
+    throw std::runtime_error("the http simulator does not listen: " + p.sim->log());
+  }
 }
 
 void ExchangeHarness::useSimulatorCredentials(int participant, const std::string& key, const std::string& cert) {

@@ -129,6 +129,17 @@ unsigned short freePort() {
   return ntohs(addr.sin_port);
 }
 
+bool portOpen(unsigned short port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  bool open = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return open;
+}
+
 TestDatabase::TestDatabase() : name_("vkhid_t_" + randomSuffix()) {
   superQuery(withDatabase(pgUrl(), "postgres"), "CREATE DATABASE " + name_);
   url_ = withDatabase(pgUrl(), name_);

@@ -33,6 +33,8 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
                 std::chrono::milliseconds every = std::chrono::milliseconds(100));
 
 unsigned short freePort();
+// True when something accepts TCP connections on 127.0.0.1:port.
+bool portOpen(unsigned short port);
 
 // A database of its own for one test, dropped at the end.
 class TestDatabase {
