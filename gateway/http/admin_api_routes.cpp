@@ -70,7 +70,8 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
-  const bool reads = request.method == "GET";
+  // A dry run changes nothing: reading, for both roles.
+  const bool reads = request.method == "GET" || path == prefix + "routes/dry-run";
   if (!reads && role != "admin") {
     return Response::problem(403, "Forbidden", "the auditor role may read, not act");
   }
@@ -87,6 +88,29 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
     parts.push_back(rest.substr(at, slash == std::string::npos ? std::string::npos : slash - at));
     if (slash == std::string::npos) break;
     at = slash + 1;
+  }
+  if (!parts.empty() && parts[0] == "routes") {
+    if (parts.size() == 1 && reads) {
+      auto list = flows::listRoutes(**db);
+      return list ? Response::json(200, *list) : fromError(list.error());
+    }
+    if (parts.size() == 2 && parts[1] == "dry-run" && request.method == "POST") {
+      auto where = flows::routeDryRun(**db, request.body);
+      return where ? Response::json(200, *where) : fromError(where.error());
+    }
+    if (parts.size() == 1 && request.method == "POST") {
+      std::string target = jsonString(request.body, "target");
+      if (target.empty()) return Response::problem(422, "Invalid", "target (an org_id) is required");
+      auto r = (**db).exec(
+          "INSERT INTO routing_rule (priority, kind, topic, addressee_org_id, target_org_id) VALUES ($1, NULLIF($2, "
+          "''), "
+          "NULLIF($3, ''), NULLIF($4, ''), $5) RETURNING id",
+          {std::to_string(jsonInt(request.body, "priority", 100)), jsonString(request.body, "kind"),
+           jsonString(request.body, "topic"), jsonString(request.body, "addressee_org_id"), target});
+      if (!r) return Response::problem(422, "Invalid", r.error().message);
+      return Response::json(201, json::serialize(json::object{{"id", std::stoll(std::string(r->get(0, 0)))}}));
+    }
+    return Response::problem(405, "Method not allowed", "GET or POST /routes, POST /routes/dry-run");
   }
   if (parts.empty() || parts[0] != "participants") return Response::problem(404, "Not found", "no such endpoint");
 

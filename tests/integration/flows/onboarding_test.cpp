@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE integration_onboarding
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <csignal>
 #include <thread>
 
 #include "tests/support/exchange_harness.hpp"
@@ -160,6 +161,17 @@ BOOST_AUTO_TEST_CASE(onboarding_roles_without_the_right_get_403) {
   BOOST_TEST(suspended.body.find("\"status\":\"suspended\"") != std::string::npos);
   BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE actor = 'admin:ops' AND action = 'participant.update'") ==
              1);
+  // Routing rules the same way: read and dry-run by both roles, changed by the admin only.
+  std::string sample = readFile(sourceDir() + "/config/examples/case-appeal.json");
+  BOOST_TEST(call("GET", "/api/v1/admin/routes", auditor, "").status == 200);
+  auto dry = call("POST", "/api/v1/admin/routes/dry-run", auditor, sample);
+  BOOST_TEST(dry.status == 200, dry.body);
+  BOOST_TEST(dry.body.find("\"target\":\"" + x.org() + "\"") != std::string::npos, dry.body);
+  std::string rule = "{\"target\": \"" + x.org() + "\", \"kind\": \"appeal\", \"priority\": 5}";
+  BOOST_TEST(call("POST", "/api/v1/admin/routes", auditor, rule).status == 403);
+  BOOST_TEST(call("POST", "/api/v1/admin/routes", channel, rule).status == 403);
+  BOOST_TEST(call("POST", "/api/v1/admin/routes", admin, rule).status == 201);
+  BOOST_TEST(x.count("SELECT count(*) FROM routing_rule") == 2);
   // Acts that make no sense now are refused with 409, naming the status.
   auto again = call("POST", base + "/" + x.org() + "/suspend", admin, "{\"reason\": \"ще раз\"}");
   BOOST_TEST(again.status == 409);
@@ -211,6 +223,30 @@ BOOST_AUTO_TEST_CASE(onboarding_certificate_rotation_with_overlap) {
   x.useSimulatorCredentials(0, new_key, new_cert);
   x.startSimulator();
   BOOST_TEST(closedAfter("r6", 4));  // r2 and r5 stay where their refused receipts left them
+}
+
+BOOST_AUTO_TEST_CASE(onboarding_certificate_expiring_within_30_days_is_warned_once) {
+  ExchangeHarness x;
+  x.setUp();
+  // A seal certificate valid for 20 more days, registered by rotation.
+  std::string key = x.dir() + "/short.key", cert = x.dir() + "/short.pem", ext = x.dir() + "/short.ext";
+  writeFile(ext, "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n");
+  std::string cmd = "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + key +
+                    " 2>/dev/null && openssl req -new -utf8 -key " + key + " -subj '/organizationIdentifier=NTRUA-" +
+                    x.org() + "/CN=short' 2>/dev/null | openssl x509 -req -CA " + pkiDir() + "/ca.pem -CAkey " +
+                    pkiDir() + "/ca.key -set_serial 0x" + x.org() + "3 -days 20 -sha256 -extfile " + ext + " -out " +
+                    cert + " 2>/dev/null";
+  BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  x.runVkhid({"participant", "rotate-cert", x.org(), "--cert", cert});
+  x.startGateway();
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM outbox WHERE routing_key = 'certificate.expiring'", 1, 30s));
+  BOOST_TEST(x.sql("SELECT convert_from(payload, 'UTF8') FROM outbox WHERE routing_key = 'certificate.expiring'")
+                 .find("\"within_days\":30") != std::string::npos);
+  // A restart does not warn again (and 7 days is not reached yet).
+  x.killGateway(0, SIGTERM);
+  x.startGateway();
+  std::this_thread::sleep_for(2s);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'certificate.expiring'") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(onboarding_certificate_revoked_by_a_configured_crl_is_refused) {
