@@ -30,10 +30,15 @@ int complain(const std::string& what) {
   return 2;
 }
 
-Result<store::PgConnection> database(const std::string& config_path) {
+// The configuration a command runs with: the file given (or none) and the environment.
+Result<app::Config> cliConfig(const std::string& config_path) {
   std::optional<std::string> path;
   if (!config_path.empty()) path = config_path;
-  auto config = app::loadConfig(path, app::processEnvironment());
+  return app::loadConfig(path, app::processEnvironment());
+}
+
+Result<store::PgConnection> database(const std::string& config_path) {
+  auto config = cliConfig(config_path);
   if (!config) return config.error();
   auto db =
       store::PgConnection::connect({config->database.url, config->database.connect_timeout_s, 30000, "vkhid-cli"});
@@ -109,9 +114,7 @@ int participantRotate(const Options& o, const std::string& config_path) {
 }
 
 int participantCheck(const Options& o, const std::string& config_path) {
-  std::optional<std::string> path;
-  if (!config_path.empty()) path = config_path;
-  auto config = app::loadConfig(path, app::processEnvironment());
+  auto config = cliConfig(config_path);
   if (!config) return complain(config.error().message);
   auto signer = crypto::FileSigner::load(config->gateway.seal_key, config->gateway.seal_cert);
   if (!signer) return complain(signer.error().message);
@@ -198,9 +201,7 @@ int tokenBindCert(const Options& o, const std::string& config_path) {
 }
 
 int messageReplay(const Options& o, const std::string& config_path) {
-  std::optional<std::string> path;
-  if (!config_path.empty()) path = config_path;
-  auto config = app::loadConfig(path, app::processEnvironment());
+  auto config = cliConfig(config_path);
   if (!config) return complain(config.error().message);
   auto signer = crypto::FileSigner::load(config->gateway.seal_key, config->gateway.seal_cert);
   if (!signer) return complain(signer.error().message);

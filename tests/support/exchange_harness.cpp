@@ -179,21 +179,7 @@ ExchangeHarness::~ExchangeHarness() {
 }
 
 std::string ExchangeHarness::runVkhid(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{binaryPath()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  static int n = 0;
-  ChildProcess p(argv,
-                 {{"VKHID_DATABASE_URL", db_.url()},
-                  {"VKHID_BROKER_URL", brokerUrl("guest", "guest")},
-                  {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
-                  {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
-                  {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"},
-                  {"VKHID_EDMS_TLS_CERT", pkiDir() + "/gateway-tls.pem"},
-                  {"VKHID_EDMS_TLS_KEY", pkiDir() + "/gateway-tls.key"},
-                  {"VKHID_EDMS_CLIENT_CA", pkiDir() + "/ca.pem"}},
-                 dir_ + "/cli-" + std::to_string(++n) + ".log");
-  auto code = p.wait(std::chrono::seconds(60));
-  std::string out = p.log();
+  auto [code, out] = runVkhidStatus(args);
   if (code != 0) throw std::runtime_error("vkhid " + args.at(0) + " failed: " + out);
   return out;
 }
