@@ -138,12 +138,9 @@ int participantCheck(const Options& o, const std::string& config_path) {
 int routeAdd(const Options& o, const std::string& config_path) {
   auto db = database(config_path);
   if (!db) return complain(db.error().message);
-  auto r = db->exec(
-      "INSERT INTO routing_rule (priority, kind, topic, addressee_org_id, target_org_id) VALUES ($1, NULLIF($2, ''), "
-      "NULLIF($3, ''), NULLIF($4, ''), $5) RETURNING id",
-      {std::to_string(o.priority), o.kind, o.topic, o.addressee, o.target});
-  if (!r) return complain(r.error().message);
-  std::printf("route %s saved\n", std::string(r->get(0, 0)).c_str());
+  auto id = flows::addRoute(*db, o.target, o.kind, o.topic, o.addressee, o.priority);
+  if (!id) return complain(id.error().message);
+  std::printf("route %lld saved\n", *id);
   return 0;
 }
 

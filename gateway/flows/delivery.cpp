@@ -28,23 +28,26 @@ Disposition Exchange::deliver(const std::string& msg_id) {
   auto& ctx = context_;
   auto db = ctx.pool.acquire();
   if (!db) return Disposition::Requeue;
-  // A suspended participant receives nothing: its deliveries wait in its queue (which no consumer
-  // takes from while it is suspended) until it is active again.
-  auto held = (*db)->exec(
-      "SELECT p.status FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id::text = $1",
-      {msg_id});
-  if (!held) return Disposition::Requeue;
-  if (held->rows() > 0 && held->get(0, 0) != "active") {
+  // Claimed only while its participant is active: a suspended participant receives nothing, and its
+  // deliveries wait in its queue (which no consumer takes from while it is suspended).
+  auto claim = (*db)->exec(
+      "UPDATE message m SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
+      "FROM participant p WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND m.msg_id::text = $1 "
+      "AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') "
+      "RETURNING m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, ''), m.msg_type",
+      {msg_id, ctx.process_id});
+  if (!claim) return Disposition::Requeue;
+  if (claim->rows() == 0) {
+    // Already sent, being sent by another worker — or held for a participant that is not active.
+    auto held = (*db)->exec(
+        "SELECT 1 FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id::text = $1 AND "
+        "m.status IN ('queued', 'waiting_retry') AND p.status <> 'active'",
+        {msg_id});
+    if (!held) return Disposition::Requeue;
+    if (held->rows() == 0) return Disposition::Ack;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     return Disposition::Requeue;
   }
-  auto claim = (*db)->exec(
-      "UPDATE message SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
-      "WHERE msg_id::text = $1 AND direction = 'out' AND status IN ('queued', 'waiting_retry') "
-      "RETURNING bytes, peer_org_id, attempts, coalesce(case_id::text, ''), msg_type",
-      {msg_id, ctx.process_id});
-  if (!claim) return Disposition::Requeue;
-  if (claim->rows() == 0) return Disposition::Ack;  // already sent, or being sent by another worker
   std::string bytes = fromByteaHex(claim->get(0, 0));
   std::string org(claim->get(0, 1));
   int attempts = static_cast<int>(claim->getInt(0, 2));

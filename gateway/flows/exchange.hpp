@@ -160,6 +160,10 @@ Result<RouteChoice> chooseRoute(store::PgConnection& db, const std::string& kind
                                 bool forwarded = false);
 // `vkhid route dry-run`: where a case (intake JSON) would go, and why (JSON).
 Result<std::string> routeDryRun(store::PgConnection& db, const std::string& case_json);
+// `vkhid route add` and its API twin: a rule made by an administrator; returns its id. Empty kind,
+// topic or addressee match anything.
+Result<long long> addRoute(store::PgConnection& db, const std::string& target, const std::string& kind,
+                           const std::string& topic, const std::string& addressee, long long priority);
 // `vkhid route list`: every rule (JSON array).
 Result<std::string> listRoutes(store::PgConnection& db);
 

@@ -95,6 +95,16 @@ Result<std::string> routeDryRun(store::PgConnection& db, const std::string& case
   return boost::json::serialize(o);
 }
 
+Result<long long> addRoute(store::PgConnection& db, const std::string& target, const std::string& kind,
+                           const std::string& topic, const std::string& addressee, long long priority) {
+  auto r = db.exec(
+      "INSERT INTO routing_rule (priority, kind, topic, addressee_org_id, target_org_id) VALUES ($1, NULLIF($2, ''), "
+      "NULLIF($3, ''), NULLIF($4, ''), $5) RETURNING id",
+      {std::to_string(priority), kind, topic, addressee, target});
+  if (!r) return Error::invalid("route.invalid", r.error().message);
+  return r->getInt(0, 0);
+}
+
 Result<std::string> listRoutes(store::PgConnection& db) {
   auto r = db.exec(
       "SELECT id, priority, coalesce(kind, ''), coalesce(topic, ''), coalesce(addressee_org_id, ''), target_org_id, "

@@ -101,14 +101,10 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
     if (parts.size() == 1 && request.method == "POST") {
       std::string target = jsonString(request.body, "target");
       if (target.empty()) return Response::problem(422, "Invalid", "target (an org_id) is required");
-      auto r = (**db).exec(
-          "INSERT INTO routing_rule (priority, kind, topic, addressee_org_id, target_org_id) VALUES ($1, NULLIF($2, "
-          "''), "
-          "NULLIF($3, ''), NULLIF($4, ''), $5) RETURNING id",
-          {std::to_string(jsonInt(request.body, "priority", 100)), jsonString(request.body, "kind"),
-           jsonString(request.body, "topic"), jsonString(request.body, "addressee_org_id"), target});
-      if (!r) return Response::problem(422, "Invalid", r.error().message);
-      return Response::json(201, json::serialize(json::object{{"id", std::stoll(std::string(r->get(0, 0)))}}));
+      auto id = flows::addRoute(**db, target, jsonString(request.body, "kind"), jsonString(request.body, "topic"),
+                                jsonString(request.body, "addressee_org_id"), jsonInt(request.body, "priority", 100));
+      if (!id) return Response::problem(422, "Invalid", id.error().message);
+      return Response::json(201, json::serialize(json::object{{"id", *id}}));
     }
     return Response::problem(405, "Method not allowed", "GET or POST /routes, POST /routes/dry-run");
   }

@@ -16,92 +16,43 @@ ExchangeHarness::ExchangeHarness() {
   vhost_ = "t" + first;  // a broker of its own for this test, as a database of its own
   dir_ = varDir() + "/exchange-" + first;
   std::filesystem::create_directories(dir_);
-  newParty().org = first;
-  auto& p = *parties_.back();
-  p.user = "p" + p.org;
-  p.password = "pw" + p.org;
-  if (services("add-user " + p.user + " " + p.password + " " + vhost_) != 0) {
-    throw std::runtime_error("cannot add the broker user");
-  }
-  // The participant's own seal, from the development CA: its organizationIdentifier is NTRUA-<org>.
-  std::string cmd = sourceDir() + "/certs/make-dev-pki " + pkiDir() + " --participant " + p.org + " >/dev/null";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot issue the participant's certificate");
+  newParty(first, true);
 }
 
-ExchangeHarness::Party& ExchangeHarness::newParty() {
+ExchangeHarness::Party& ExchangeHarness::newParty(const std::string& org, bool broker_user) {
   parties_.push_back(std::make_unique<Party>());
-  return *parties_.back();
-}
-
-int ExchangeHarness::addHttpParticipant(bool skip_check) {
-  unsigned short port = freePort();
-  auto& p = newParty();
-  p.org = std::to_string(std::stoll(parties_.front()->org) + static_cast<long long>(parties_.size()) - 1);
-  std::string cmd = sourceDir() + "/certs/make-dev-pki " + pkiDir() + " --participant " + p.org + " >/dev/null";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot issue the participant's certificates");
-  std::string toml = dir_ + "/participant-" + p.org + ".toml";
-  writeFile(toml, "org_id = \"" + p.org + "\"\nsys_id = \"edms-" + p.org + "\"\nname = \"Учасник " + p.org +
-                      "\"\nsystem_name = \"Симулятор\"\ntrust_ca_file = \"" + pkiDir() + "/ca.pem\"\n" +
-                      "tls_cert_file = \"" + pkiDir() + "/" + p.org + "-tls.pem\"\n" +
-                      "[[endpoint]]\nadapter = \"http\"\nurl = \"https://localhost:" + std::to_string(port) +
-                      "/edms\"\nca_file = \"" + pkiDir() + "/ca.pem\"\n");
-  if (skip_check) {
-    runVkhid({"participant", "add", toml, "--skip-check"});
-  } else {
-    runVkhid({"participant", "add", toml});
+  auto& p = *parties_.back();
+  // The next org id after the first one's, so every participant of a test shares its prefix.
+  p.org = !org.empty()
+              ? org
+              : std::to_string(std::stoll(parties_.front()->org) + static_cast<long long>(parties_.size()) - 1);
+  if (broker_user) {
+    p.user = "p" + p.org;
+    p.password = "pw" + p.org;
+    if (services("add-user " + p.user + " " + p.password + " " + vhost_) != 0) {
+      throw std::runtime_error("cannot add the broker user");
+    }
   }
-  int index = static_cast<int>(parties_.size()) - 1;
-  http_sim_ports_[index] = port;
-  return index;
-}
-
-int ExchangeHarness::addFolderParticipant() {
-  auto& p = newParty();
-  p.org = std::to_string(std::stoll(parties_.front()->org) + static_cast<long long>(parties_.size()) - 1);
+  // Its own seal and TLS certificates, from the development CA: organizationIdentifier NTRUA-<org>.
   std::string cmd = sourceDir() + "/certs/make-dev-pki " + pkiDir() + " --participant " + p.org + " >/dev/null";
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot issue the participant's certificates");
+  return p;
+}
+
+void ExchangeHarness::saveParty(const Party& p, const std::string& toml_rest, bool skip_check) {
   std::string toml = dir_ + "/participant-" + p.org + ".toml";
   writeFile(toml, "org_id = \"" + p.org + "\"\nsys_id = \"edms-" + p.org + "\"\nname = \"Учасник " + p.org +
-                      "\"\nsystem_name = \"Симулятор\"\ntrust_ca_file = \"" + pkiDir() + "/ca.pem\"\n" +
-                      "[[endpoint]]\nadapter = \"folder\"\noutgoing = \"" + dir_ + "/to-" + p.org +
-                      "\"\nincoming = \"" + dir_ + "/from-" + p.org + "\"\n");
-  runVkhid({"participant", "add", toml, "--skip-check"});
-  return static_cast<int>(parties_.size()) - 1;
+                      "\"\nsystem_name = \"Симулятор\"\ntrust_ca_file = \"" + pkiDir() + "/ca.pem\"\n" + toml_rest);
+  std::vector<std::string> args{"participant", "add", toml};
+  if (skip_check) args.push_back("--skip-check");
+  runVkhid(args);
 }
 
-void ExchangeHarness::startFolderSimulator(int participant, const std::vector<std::string>& flags) {
-  auto& p = *parties_.at(participant);
+void ExchangeHarness::launchSimulator(Party& p, const std::vector<std::string>& transport,
+                                      const std::vector<std::string>& flags) {
   std::vector<std::string> argv{binaryPath(),
                                 "sim",
                                 "participant",
-                                "--via",
-                                "folder",
-                                "--org",
-                                p.org,
-                                "--key",
-                                pkiDir() + "/" + p.org + "-seal.key",
-                                "--cert",
-                                pkiDir() + "/" + p.org + "-seal.pem",
-                                "--trust",
-                                pkiDir() + "/ca.pem",
-                                "--inbox",
-                                dir_ + "/to-" + p.org,
-                                "--outbox",
-                                dir_ + "/from-" + p.org,
-                                "--stats",
-                                dir_ + "/sim-" + p.org + ".json"};
-  argv.insert(argv.end(), flags.begin(), flags.end());
-  p.sim = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
-                                         dir_ + "/sim-" + p.org + "-" + std::to_string(++p.sim_runs) + ".log");
-}
-
-void ExchangeHarness::startHttpSimulator(int participant, const std::vector<std::string>& flags, int gateway) {
-  auto& p = *parties_.at(participant);
-  std::vector<std::string> argv{binaryPath(),
-                                "sim",
-                                "participant",
-                                "--via",
-                                "http",
                                 "--org",
                                 p.org,
                                 "--key",
@@ -110,19 +61,48 @@ void ExchangeHarness::startHttpSimulator(int participant, const std::vector<std:
                                 p.cert.empty() ? pkiDir() + "/" + p.org + "-seal.pem" : p.cert,
                                 "--trust",
                                 pkiDir() + "/ca.pem",
-                                "--listen",
-                                "127.0.0.1:" + std::to_string(http_sim_ports_.at(participant)),
-                                "--tls-cert",
-                                p.tls_cert.empty() ? pkiDir() + "/" + p.org + "-tls.pem" : p.tls_cert,
-                                "--tls-key",
-                                p.tls_key.empty() ? pkiDir() + "/" + p.org + "-tls.key" : p.tls_key,
-                                "--gateway-url",
-                                "https://localhost:" + std::to_string(edms_ports_.at(gateway)) + "/edms/v1/messages",
                                 "--stats",
                                 dir_ + "/sim-" + p.org + ".json"};
+  argv.insert(argv.end(), transport.begin(), transport.end());
   argv.insert(argv.end(), flags.begin(), flags.end());
   p.sim = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
                                          dir_ + "/sim-" + p.org + "-" + std::to_string(++p.sim_runs) + ".log");
+}
+
+int ExchangeHarness::addHttpParticipant(bool skip_check) {
+  unsigned short port = freePort();
+  auto& p = newParty({}, false);
+  saveParty(p,
+            "tls_cert_file = \"" + pkiDir() + "/" + p.org + "-tls.pem\"\n[[endpoint]]\nadapter = \"http\"\nurl = " +
+                "\"https://localhost:" + std::to_string(port) + "/edms\"\nca_file = \"" + pkiDir() + "/ca.pem\"\n",
+            skip_check);
+  int index = static_cast<int>(parties_.size()) - 1;
+  http_sim_ports_[index] = port;
+  return index;
+}
+
+int ExchangeHarness::addFolderParticipant() {
+  auto& p = newParty({}, false);
+  saveParty(p,
+            "[[endpoint]]\nadapter = \"folder\"\noutgoing = \"" + dir_ + "/to-" + p.org + "\"\nincoming = \"" + dir_ +
+                "/from-" + p.org + "\"\n",
+            true);
+  return static_cast<int>(parties_.size()) - 1;
+}
+
+void ExchangeHarness::startFolderSimulator(int participant, const std::vector<std::string>& flags) {
+  auto& p = *parties_.at(participant);
+  launchSimulator(p, {"--via", "folder", "--inbox", dir_ + "/to-" + p.org, "--outbox", dir_ + "/from-" + p.org}, flags);
+}
+
+void ExchangeHarness::startHttpSimulator(int participant, const std::vector<std::string>& flags, int gateway) {
+  auto& p = *parties_.at(participant);
+  launchSimulator(p,
+                  {"--via", "http", "--listen", "127.0.0.1:" + std::to_string(http_sim_ports_.at(participant)),
+                   "--tls-cert", p.tls_cert.empty() ? pkiDir() + "/" + p.org + "-tls.pem" : p.tls_cert, "--tls-key",
+                   p.tls_key.empty() ? pkiDir() + "/" + p.org + "-tls.key" : p.tls_key, "--gateway-url",
+                   "https://localhost:" + std::to_string(edms_ports_.at(gateway)) + "/edms/v1/messages"},
+                  flags);
   // Its endpoint listens before anything is sent to it.
   unsigned short port = http_sim_ports_.at(participant);
   if (!eventually([&] { return portOpen(port); }, std::chrono::seconds(15))) {
@@ -154,17 +134,7 @@ std::pair<int, std::string> ExchangeHarness::runVkhidStatus(const std::vector<st
 }
 
 int ExchangeHarness::addParticipant(const std::string& participant_extra, bool skip_check) {
-  // The next org id after the first one's, so every participant of a test shares its prefix.
-  auto& p = newParty();
-  p.org = std::to_string(std::stoll(parties_.front()->org) + static_cast<long long>(parties_.size()) - 1);
-  p.user = "p" + p.org;
-  p.password = "pw" + p.org;
-  if (services("add-user " + p.user + " " + p.password + " " + vhost_) != 0) {
-    throw std::runtime_error("cannot add the broker user");
-  }
-  std::string cmd = sourceDir() + "/certs/make-dev-pki " + pkiDir() + " --participant " + p.org + " >/dev/null";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot issue the participant's certificate");
-  registerParty(p, "", participant_extra, skip_check);
+  registerParty(newParty({}, true), "", participant_extra, skip_check);
   return static_cast<int>(parties_.size()) - 1;
 }
 
@@ -186,16 +156,10 @@ std::string ExchangeHarness::runVkhid(const std::vector<std::string>& args) {
 
 void ExchangeHarness::registerParty(const Party& p, const std::string& endpoint_extra,
                                     const std::string& participant_extra, bool skip_check) {
-  std::string toml = dir_ + "/participant-" + p.org + ".toml";
-  writeFile(toml, "org_id = \"" + p.org + "\"\nsys_id = \"edms-" + p.org + "\"\nname = \"Учасник " + p.org +
-                      "\"\nsystem_name = \"Симулятор\"\ntrust_ca_file = \"" + pkiDir() + "/ca.pem\"\n" +
-                      "transport_user = \"" + p.user + "\"\n" + participant_extra +
-                      "\n[[endpoint]]\nadapter = \"amqp\"\n" + endpoint_extra);
-  if (skip_check) {
-    runVkhid({"participant", "add", toml, "--skip-check"});
-  } else {
-    runVkhid({"participant", "add", toml});
-  }
+  saveParty(p,
+            "transport_user = \"" + p.user + "\"\n" + participant_extra + "\n[[endpoint]]\nadapter = \"amqp\"\n" +
+                endpoint_extra,
+            skip_check);
 }
 
 void ExchangeHarness::setUp(const std::string& endpoint_extra, const std::string& participant_extra) {
@@ -260,24 +224,7 @@ bool ExchangeHarness::gatewayRunning(int index) { return gateways_.count(index) 
 
 void ExchangeHarness::startSimulator(const std::vector<std::string>& flags, int participant) {
   auto& p = *parties_.at(participant);
-  std::vector<std::string> argv{binaryPath(),
-                                "sim",
-                                "participant",
-                                "--org",
-                                p.org,
-                                "--key",
-                                p.key.empty() ? pkiDir() + "/" + p.org + "-seal.key" : p.key,
-                                "--cert",
-                                p.cert.empty() ? pkiDir() + "/" + p.org + "-seal.pem" : p.cert,
-                                "--trust",
-                                pkiDir() + "/ca.pem",
-                                "--broker-url",
-                                brokerUrl(p.user, p.password),
-                                "--stats",
-                                dir_ + "/sim-" + p.org + ".json"};
-  argv.insert(argv.end(), flags.begin(), flags.end());
-  p.sim = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
-                                         dir_ + "/sim-" + p.org + "-" + std::to_string(++p.sim_runs) + ".log");
+  launchSimulator(p, {"--broker-url", brokerUrl(p.user, p.password)}, flags);
 }
 
 void ExchangeHarness::stopSimulator(int participant) {

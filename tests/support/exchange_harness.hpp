@@ -84,7 +84,13 @@ class ExchangeHarness {
     std::string key, cert;          // overrides of its seal for the simulator
     std::string tls_cert, tls_key;  // overrides of its TLS certificate (http)
   };
-  Party& newParty();
+  // A participant of this test: `org` (empty: the next after the first), its certificates, and with
+  // `broker_user` its own broker user on this test's vhost.
+  Party& newParty(const std::string& org, bool broker_user);
+  // Registers it by `vkhid participant add`: the common keys, then `toml_rest`.
+  void saveParty(const Party& p, const std::string& toml_rest, bool skip_check);
+  // `vkhid sim participant` for it: the common options, its transport's, then `flags`.
+  void launchSimulator(Party& p, const std::vector<std::string>& transport, const std::vector<std::string>& flags);
   void registerParty(const Party& p, const std::string& endpoint_extra, const std::string& participant_extra,
                      bool skip_check = true);
 
