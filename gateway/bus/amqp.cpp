@@ -154,10 +154,36 @@ Status AmqpConnection::declareExchange(const std::string& name, const std::strin
   return check(("exchange.declare " + name).c_str());
 }
 
+Status AmqpConnection::recoverChannel(const char* what, int expected_code, const char* error_code) {
+  auto r = amqp_get_rpc_reply(state_);
+  if (r.reply_type == AMQP_RESPONSE_NORMAL) return {};
+  if (r.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION || r.reply.id != AMQP_CHANNEL_CLOSE_METHOD ||
+      static_cast<amqp_channel_close_t*>(r.reply.decoded)->reply_code != expected_code) {
+    return fail("amqp.unavailable", std::string(what) + ": " + replyText(r));
+  }
+  std::string text = replyText(r);
+  amqp_channel_close_ok_t close_ok{};
+  if (amqp_send_method(state_, kChannel, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok) != AMQP_STATUS_OK) {
+    return fail("amqp.unavailable", std::string(what) + ": cannot acknowledge the channel close");
+  }
+  amqp_channel_open(state_, kChannel);
+  if (auto s = check("channel.open"); !s) return s;
+  amqp_confirm_select(state_, kChannel);
+  if (auto s = check("confirm.select"); !s) return s;
+  next_tag_ = 1;  // a new channel numbers its publishes from 1
+  confirmed_up_to_ = 0;
+  return Error{ErrorKind::Conflict, error_code, std::string("broker: ") + what + ": " + text};
+}
+
 Status AmqpConnection::declareQueue(const std::string& name, const AmqpArgs& args) {
   ArgTable table(args);
   amqp_queue_declare(state_, kChannel, bytes(name), 0, 1, 0, 0, table.get());
-  return check(("queue.declare " + name).c_str());
+  return recoverChannel(("queue.declare " + name).c_str(), AMQP_PRECONDITION_FAILED, "amqp.queue_args");
+}
+
+Status AmqpConnection::deleteEmptyQueue(const std::string& name) {
+  amqp_queue_delete(state_, kChannel, bytes(name), 0, 1);
+  return recoverChannel(("queue.delete " + name).c_str(), AMQP_PRECONDITION_FAILED, "amqp.queue_not_empty");
 }
 
 Status AmqpConnection::bindQueue(const std::string& queue, const std::string& exchange, const std::string& key) {

@@ -59,7 +59,11 @@ class AmqpConnection {
   ~AmqpConnection();
 
   Status declareExchange(const std::string& name, const std::string& type, const AmqpArgs& args = {});
+  // A queue that exists with other arguments fails with code "amqp.queue_args"; the channel is
+  // reopened, so the connection stays usable.
   Status declareQueue(const std::string& name, const AmqpArgs& args = {});
+  // Deletes a queue only while it holds no messages ("amqp.queue_not_empty" otherwise).
+  Status deleteEmptyQueue(const std::string& name);
   Status bindQueue(const std::string& queue, const std::string& exchange, const std::string& key);
   // A passive declare: one round trip that fails when the broker or the queue is gone.
   Result<std::uint32_t> queueDepth(const std::string& name);
@@ -89,6 +93,9 @@ class AmqpConnection {
  private:
   AmqpConnection() = default;
   Status check(const char* what);  // reads the last RPC reply
+  // After the broker closed our channel with `code` (precondition failed): acknowledges the close and
+  // opens the channel again; any other failure leaves the connection broken.
+  Status recoverChannel(const char* what, int expected_code, const char* error_code);
   Error fail(std::string code, std::string message);
   void destroy();
 

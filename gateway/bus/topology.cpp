@@ -1,5 +1,7 @@
 #include "gateway/bus/topology.hpp"
 
+#include "gateway/app/logging.hpp"
+
 namespace vkhid::bus {
 
 std::vector<RetryTier> retryTiers(const std::vector<long long>& delays_ms) {
@@ -16,7 +18,11 @@ Topology gatewayTopology(const std::vector<long long>& retry_delays_ms) {
       {kDead, "fanout"},  {kAlerts, "topic"},   {kNotifications, "topic"},
   };
   t.queues = {
-      {kRoutingQueue, {}}, {kDeadQueue, {}}, {kReviewQueue, {}}, {kAlertsQueue, {}}, {kNotificationsQueue, {}},
+      {kRoutingQueue, {{"x-max-priority", kMaxPriority}}},
+      {kDeadQueue, {}},
+      {kReviewQueue, {}},
+      {kAlertsQueue, {}},
+      {kNotificationsQueue, {}},
   };
   t.bindings = {
       {kRoutingQueue, kEvents, "case.registered"},
@@ -40,18 +46,41 @@ std::string deliveryQueueName(const std::string& org_id) { return "vkhid.deliver
 
 Topology participantTopology(const std::string& org_id) {
   Topology t;
-  t.queues = {{deliveryQueueName(org_id), {}}};
+  t.queues = {{deliveryQueueName(org_id), {{"x-max-priority", names::kMaxPriority}}}};
   t.bindings = {{deliveryQueueName(org_id), names::kDelivery, org_id},
                 {deliveryQueueName(org_id), names::kDelivery, "*." + org_id}};
   return t;
 }
+
+namespace {
+// A queue declared by an earlier version with other arguments (say, before priorities): replaced
+// while it is empty; one holding messages is used as it is until it drains (its consumer is this
+// gateway), and upgraded at a later start.
+Status redeclare(AmqpConnection& connection, const QueueSpec& q) {
+  auto depth = connection.queueDepth(q.name);
+  if (!depth) return depth.error();
+  if (*depth == 0) {
+    auto s = connection.deleteEmptyQueue(q.name);
+    if (s) s = connection.declareQueue(q.name, q.args);
+    if (s) {
+      log::warn("broker queue declared again with this version's arguments", {{"queue", q.name}});
+      return s;
+    }
+    if (s.error().code != "amqp.queue_not_empty") return s;
+  }
+  log::warn("broker queue keeps an earlier version's arguments until it is empty", {{"queue", q.name}});
+  return {};
+}
+}  // namespace
 
 Status declare(AmqpConnection& connection, const Topology& topology) {
   for (const auto& e : topology.exchanges) {
     if (auto s = connection.declareExchange(e.name, e.type); !s) return s;
   }
   for (const auto& q : topology.queues) {
-    if (auto s = connection.declareQueue(q.name, q.args); !s) return s;
+    auto s = connection.declareQueue(q.name, q.args);
+    if (!s && s.error().code == "amqp.queue_args") s = redeclare(connection, q);
+    if (!s) return s;
   }
   for (const auto& b : topology.bindings) {
     if (auto s = connection.bindQueue(b.queue, b.exchange, b.key); !s) return s;

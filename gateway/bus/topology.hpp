@@ -22,6 +22,8 @@ inline constexpr const char* kDeadQueue = "vkhid.dead";
 inline constexpr const char* kReviewQueue = "vkhid.review";                // cases no rule places
 inline constexpr const char* kAlertsQueue = "vkhid.alerts";                // consumed by the UCC's monitoring
 inline constexpr const char* kNotificationsQueue = "vkhid.notifications";  // consumed by the SMS and e-mail systems
+// Priority levels on the routing and delivery queues: art. 20 applicants go ahead of the others.
+inline constexpr std::int64_t kMaxPriority = 5;
 }  // namespace names
 
 struct ExchangeSpec {

@@ -106,9 +106,7 @@ Disposition Exchange::deliver(const std::string& msg_id) {
           {msg_id, outcome.detail});
       if (!u) return u.error();
       boost::json::object headers{{"expiration", std::to_string(jittered(tier.delay_ms))}};
-      return enqueueOutbox(**db, bus::names::kRetry, tier.name + "." + org, msg_id,
-                           boost::json::serialize(boost::json::object{{"msg_id", msg_id}}),
-                           boost::json::serialize(headers));
+      return enqueueDelivery(**db, org, msg_id, tier.name + "." + org, boost::json::serialize(headers));
     }
     result = "dead";
     auto u =

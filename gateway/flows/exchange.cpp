@@ -128,7 +128,7 @@ Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
     // Several gateways relay at once: each takes rows the others have not locked.
     auto rows = (*db)->exec(
         "SELECT id, exchange, routing_key, message_id, payload, headers::text, priority FROM outbox "
-        "WHERE sent_at IS NULL ORDER BY id LIMIT " +
+        "WHERE sent_at IS NULL ORDER BY priority DESC, id LIMIT " +
             std::to_string(kRelayBatch) + " FOR UPDATE SKIP LOCKED",
         {});
     if (!rows) return rows.error();
@@ -194,9 +194,7 @@ Status Exchange::sweepStuckDeliveries() {
     if (!stuck) return stuck.error();
     for (int i = 0; i < stuck->rows(); ++i) {
       std::string id(stuck->get(i, 0));
-      if (auto s = enqueueOutbox(**db, bus::names::kDelivery, std::string(stuck->get(i, 1)), id,
-                                 json::serialize(json::object{{"msg_id", id}}));
-          !s) {
+      if (auto s = enqueueDelivery(**db, std::string(stuck->get(i, 1)), id); !s) {
         return s;
       }
     }
@@ -386,7 +384,7 @@ Status replayMessage(ExchangeContext& context, const std::string& msg_id, const 
         }
       }
     }
-    return enqueueOutbox(**db, bus::names::kDelivery, org, msg_id, json::serialize(json::object{{"msg_id", msg_id}}));
+    return enqueueDelivery(**db, org, msg_id);
   });
   if (!done) return done;
   // Take its entry out of the dead-letter queue: a person has dealt with it.

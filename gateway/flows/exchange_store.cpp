@@ -1,6 +1,7 @@
 #include "gateway/flows/exchange_store.hpp"
 
 #include "gateway/app/digest.hpp"
+#include "gateway/bus/topology.hpp"
 #include "gateway/domain/text.hpp"
 
 #include <openssl/evp.h>
@@ -26,6 +27,19 @@ Status enqueueOutbox(store::PgConnection& db, const std::string& exchange, const
       "INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
       "VALUES ($1, $2, $3, $4::bytea, $5::jsonb, $6)",
       {exchange, routing_key, message_id, byteaHex(payload), headers_json, std::to_string(priority)});
+  return r ? Status() : Status(r.error());
+}
+
+Status enqueueDelivery(store::PgConnection& db, const std::string& org, const std::string& msg_id,
+                       const std::string& retry_key, const std::string& headers_json) {
+  bool retry = !retry_key.empty();
+  auto r = db.exec(
+      "INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
+      "SELECT $1, $2, $3, convert_to(json_build_object('msg_id', $3::text)::text, 'UTF8'), $4::jsonb, "
+      "CASE WHEN coalesce((SELECT c.priority FROM message m JOIN cases c ON c.id = m.case_id "
+      "WHERE m.msg_id::text = $3), false) THEN $5::int ELSE 0 END",
+      {retry ? std::string(bus::names::kRetry) : std::string(bus::names::kDelivery), retry ? retry_key : org, msg_id,
+       headers_json, std::to_string(kPriorityApplicant)});
   return r ? Status() : Status(r.error());
 }
 

@@ -15,6 +15,13 @@ Status enqueueOutbox(store::PgConnection& db, const std::string& exchange, const
                      const std::string& message_id, std::string_view payload, const std::string& headers_json = "{}",
                      int priority = 0);
 
+// Queues an outbound message for delivery to `org` (or, with `retry_key`, onto the retry exchange
+// under that key with `headers_json`). Carries the case's priority (art. 20 applicants) so the
+// delivery queues serve it first.
+inline constexpr int kPriorityApplicant = 5;
+Status enqueueDelivery(store::PgConnection& db, const std::string& org, const std::string& msg_id,
+                       const std::string& retry_key = {}, const std::string& headers_json = "{}");
+
 // Appends to a case's history. `detail_json` carries ids and codes only.
 Status recordEvent(store::PgConnection& db, const std::string& case_id, const std::string& actor,
                    const std::string& event, const std::string& from, const std::string& to,

@@ -47,8 +47,7 @@ Status queueReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& p
       {msg_id, case_id, peer.org_id, std::to_string(static_cast<int>(type)), their_msg_id, byteaHex(*bytes),
        sha256Hex(*bytes), rejection ? std::optional<std::string>(std::to_string(rejection->code)) : std::nullopt});
   if (!r) return r.error();
-  return enqueueOutbox(db, bus::names::kDelivery, peer.org_id, msg_id,
-                       json::serialize(json::object{{"msg_id", msg_id}}));
+  return enqueueDelivery(db, peer.org_id, msg_id);
 }
 
 sev::Rejection rejectionFor(const Error& e) {
@@ -239,9 +238,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
           if (!again) return again.error();
           for (int i = 0; i < again->rows(); ++i) {
             std::string id(again->get(i, 0));
-            if (auto s = enqueueOutbox(**db, bus::names::kDelivery, peer.org_id, id,
-                                       json::serialize(json::object{{"msg_id", id}}));
-                !s) {
+            if (auto s = enqueueDelivery(**db, peer.org_id, id); !s) {
               return s;
             }
           }

@@ -134,9 +134,7 @@ Disposition Exchange::route(const std::string& case_id) {
       return s;
     }
     outcome = "routed";
-    return enqueueOutbox(**db, bus::names::kDelivery, target, msg_id,
-                         boost::json::serialize(boost::json::object{{"msg_id", msg_id}}), "{}",
-                         c->get(0, 7) == "t" ? 5 : 0);
+    return enqueueDelivery(**db, target, msg_id);
   });
   if (!done) {
     log::warn("routing failed, will retry", {{"case_id", case_id}, {"error", done.error().message}});

@@ -250,11 +250,12 @@ HttpReply ExchangeHarness::submit(const std::string& idempotency_key, int gatewa
   return submitTo(0, idempotency_key, gateway);
 }
 
-HttpReply ExchangeHarness::submitTo(int participant, const std::string& idempotency_key, int gateway) {
+HttpReply ExchangeHarness::submitTo(int participant, const std::string& idempotency_key, int gateway, bool priority) {
   static const std::string example = readFile(sourceDir() + "/config/examples/case-appeal.json");
   std::string body = example;
   auto at = body.find("\"99999911\"");
   if (at != std::string::npos) body.replace(at, 10, "\"" + org(participant) + "\"");
+  if (priority) body.replace(body.find("\"priority\": false"), 17, "\"priority\": true");
   std::map<std::string, std::string> headers{{"Authorization", "Bearer " + token_},
                                              {"Content-Type", "application/json"}};
   if (!idempotency_key.empty()) headers["Idempotency-Key"] = idempotency_key;

@@ -53,7 +53,8 @@ class ExchangeHarness {
   // POSTs the example case (with `addressee_org_id` = the participant); returns HTTP status and body.
   HttpReply submit(const std::string& idempotency_key = "", int gateway = 0);
   // The same, addressed to participant `participant` (its org id as addressee_org_id).
-  HttpReply submitTo(int participant, const std::string& idempotency_key, int gateway = 0);
+  // `priority`: the applicant is one of those art. 20 of the Law on Citizens' Appeals serves first.
+  HttpReply submitTo(int participant, const std::string& idempotency_key, int gateway = 0, bool priority = false);
   unsigned short intakePort(int gateway = 0) const { return intake_ports_.at(gateway); }
   unsigned short adminPort(int gateway = 0) const { return admin_ports_.at(gateway); }
 

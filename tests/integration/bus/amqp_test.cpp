@@ -43,6 +43,66 @@ BOOST_AUTO_TEST_CASE(publish_is_confirmed_and_lands_in_its_queue) {
   BOOST_TEST(*depth == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(priority_applicant_is_served_before_messages_already_waiting) {
+  // Art. 20 applicants are served first: a priority message published after others waiting in a
+  // participant's delivery queue comes out of it first; the rest keep their order.
+  auto c = connect();
+  BOOST_REQUIRE(bus::declare(c, bus::gatewayTopology()).ok());
+  const std::string org = "p" + std::to_string(testing::freePort());
+  BOOST_REQUIRE(bus::declare(c, bus::participantTopology(org)).ok());
+  for (std::string id : {"first", "second", "third", "priority"}) {
+    bus::PublishProperties props;
+    props.message_id = id;
+    if (id == "priority") props.priority = 5;
+    BOOST_REQUIRE(c.publish(bus::names::kDelivery, org, "{}", props).ok());
+  }
+  BOOST_REQUIRE(c.waitForConfirms(std::chrono::seconds(5)).ok());
+  std::vector<std::string> order;
+  for (int i = 0; i < 4; ++i) {
+    auto d = c.get(bus::deliveryQueueName(org));
+    BOOST_REQUIRE(d.ok() && d->has_value());
+    order.push_back((*d)->message_id);
+    BOOST_REQUIRE(c.ack((*d)->tag).ok());
+  }
+  BOOST_TEST(order == (std::vector<std::string>{"priority", "first", "second", "third"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(queue_from_an_earlier_version_is_upgraded_once_empty) {
+  // A delivery queue declared before priorities existed: holding a message, it is used as it is (the
+  // connection keeps working); once drained, the next declare replaces it with a priority queue.
+  auto c = connect();
+  BOOST_REQUIRE(bus::declare(c, bus::gatewayTopology()).ok());
+  const std::string org = "u" + std::to_string(testing::freePort());
+  const std::string queue = bus::deliveryQueueName(org);
+  BOOST_REQUIRE(c.declareQueue(queue, {}).ok());
+  bus::PublishProperties props;
+  props.message_id = "waiting";
+  BOOST_REQUIRE(c.publish("", queue, "{}", props).ok());
+  BOOST_REQUIRE(c.waitForConfirms(std::chrono::seconds(5)).ok());
+
+  // Still usable as it is (its consumer drains it), not yet a priority queue, nothing lost.
+  auto kept = bus::declare(c, bus::participantTopology(org));
+  BOOST_REQUIRE_MESSAGE(kept.ok(), (kept.ok() ? "" : kept.error().message));
+  BOOST_REQUIRE(c.open());
+  auto priority_args = bus::AmqpArgs{{"x-max-priority", bus::names::kMaxPriority}};
+  auto old_args = c.declareQueue(queue, priority_args);
+  BOOST_REQUIRE(!old_args.ok());
+  BOOST_TEST(old_args.error().code == "amqp.queue_args");
+  BOOST_REQUIRE(c.open());
+  auto waiting = c.get(queue);
+  BOOST_REQUIRE(waiting.ok() && waiting->has_value());
+  BOOST_TEST((*waiting)->message_id == "waiting");
+  BOOST_REQUIRE(c.ack((*waiting)->tag).ok());
+
+  auto upgraded = bus::declare(c, bus::participantTopology(org));
+  BOOST_REQUIRE_MESSAGE(upgraded.ok(), (upgraded.ok() ? "" : upgraded.error().message));
+  BOOST_TEST(c.declareQueue(queue, priority_args).ok());
+  // Publishing after the channel was reopened is confirmed as before.
+  BOOST_REQUIRE(c.publish(bus::names::kDelivery, org, "{}", props).ok());
+  BOOST_TEST(c.waitForConfirms(std::chrono::seconds(5)).ok());
+}
+
 BOOST_AUTO_TEST_CASE(unroutable_publish_is_reported) {
   auto c = connect();
   BOOST_REQUIRE(bus::declare(c, bus::gatewayTopology()).ok());

@@ -99,6 +99,28 @@ BOOST_AUTO_TEST_CASE(exchange_case_reaches_closed_with_answer) {
   BOOST_TEST(x.count("SELECT count(*) FROM cases") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(exchange_priority_applicant_is_marked_in_every_queue) {
+  // A priority applicant's case: its registration event, its package and the receipts about it all
+  // leave the outbox at priority 5 (the broker serves them first: amqp/priority_applicant_…); an
+  // ordinary case's at 0. Both complete.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  auto ordinary = x.submitTo(0, "ordinary");
+  auto priority = x.submitTo(0, "priority", 0, true);
+  BOOST_REQUIRE_MESSAGE(ordinary.status == 201, ordinary.body);
+  BOOST_REQUIRE_MESSAGE(priority.status == 201, priority.body);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 2, 60s));
+  auto outboxPriorities = [&](const std::string& id) {
+    return x.sql("SELECT string_agg(DISTINCT o.priority::text, ',') FROM outbox o WHERE o.message_id = '" + id +
+                 "' OR o.message_id IN (SELECT msg_id::text FROM message WHERE case_id::text = '" + id + "')");
+  };
+  BOOST_TEST(outboxPriorities(field(priority.body, "id")) == "5");
+  BOOST_TEST(outboxPriorities(field(ordinary.body, "id")) == "0");
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE priority") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(exchange_intake_over_tls) {
   ExchangeHarness x;
   x.setUp();
