@@ -58,6 +58,8 @@ const std::array kKeys = {
     KeyDef{"delivery.publish_timeout_ms", [](Config& c) -> FieldRef { return &c.delivery.publish_timeout_ms; }, 100,
            600000},
     KeyDef{"routing.rules_file", [](Config& c) -> FieldRef { return &c.routing.rules_file; }},
+    KeyDef{"reports.classifier_file", [](Config& c) -> FieldRef { return &c.reports.classifier_file; }},
+    KeyDef{"reports.repeat_window_days", [](Config& c) -> FieldRef { return &c.reports.repeat_window_days; }, 1, 366},
     KeyDef{"deadlines.calendar_file", [](Config& c) -> FieldRef { return &c.deadlines.calendar_file; }},
     KeyDef{"deadlines.rules_file", [](Config& c) -> FieldRef { return &c.deadlines.rules_file; }},
     KeyDef{"deadlines.delivery_receipt_within_s",

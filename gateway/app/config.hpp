@@ -79,6 +79,11 @@ struct RoutingSettings {
   std::string rules_file;  // TOML [[route]] tables, loaded at start beside the rules of `vkhid route add`
 };
 
+struct ReportSettings {
+  std::string classifier_file;  // empty = the shipped config/classifier.toml (topic names)
+  int repeat_window_days = 30;  // an appeal from the same applicant on the same topic within this: repeated
+};
+
 struct TrustSettings {
   std::string crl_files;  // comma-separated PEM files of certificate revocation lists, checked on every
                           // verification of a participant's signatures; re-read when the gateway starts
@@ -106,6 +111,7 @@ struct Config {
   IntakeSettings intake;
   DeliverySettings delivery;
   RoutingSettings routing;
+  ReportSettings reports;
   DeadlineSettings deadlines;
   AuditSettings audit;
   EdmsSettings edms;

@@ -148,4 +148,25 @@ Result<domain::DeadlineRules> loadDeadlineRules(const std::string& path) {
   return parseDeadlineRules(*text, path);
 }
 
+Result<std::map<std::string, std::string>> loadTopicNames(const std::string& path) {
+  std::string text;
+  std::string source = path.empty() ? std::string("config/classifier.toml") : path;
+  if (path.empty()) {
+    text = std::string(embeddedLegalFile("classifier.toml"));
+  } else {
+    auto read = readAll(path);
+    if (!read) return read.error();
+    text = std::move(read).value();
+  }
+  auto doc = parseToml(text, source, [](const std::string& m) { return Error::invalid("config.classifier", m); });
+  if (!doc) return doc.error();
+  std::map<std::string, std::string> names;
+  if (const auto* topics = (*doc)["topic"].as_table()) {
+    for (const auto& [code, name] : *topics) {
+      if (auto v = name.value<std::string>()) names[std::string(code.str())] = *v;
+    }
+  }
+  return names;
+}
+
 }  // namespace vkhid::app

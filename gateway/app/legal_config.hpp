@@ -3,6 +3,7 @@
 // needs no file at run time; a configured path replaces them.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -21,5 +22,8 @@ Result<domain::DeadlineRules> parseDeadlineRules(std::string_view toml_text, con
 // From a file, or the shipped one when `path` is empty.
 Result<domain::CalendarData> loadCalendar(const std::string& path);
 Result<domain::DeadlineRules> loadDeadlineRules(const std::string& path);
+
+// The classifier's topic names (the [topic] table of config/classifier.toml, or of `path`): code → name.
+Result<std::map<std::string, std::string>> loadTopicNames(const std::string& path);
 
 }  // namespace vkhid::app

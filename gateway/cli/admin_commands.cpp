@@ -9,6 +9,7 @@
 #include "gateway/crypto/signer.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/participants.hpp"
+#include "gateway/flows/reports.hpp"
 #include "gateway/store/migrations.hpp"
 
 namespace vkhid::cli {
@@ -212,6 +213,34 @@ int messageReplay(const Options& o, const std::string& config_path) {
   return 0;
 }
 
+// `vkhid report`: the experiment's criteria for a period (docs/reports.md).
+int report(const flows::ReportOptions& requested, const std::string& format, const std::string& out,
+           const std::string& config_path) {
+  auto config = cliConfig(config_path);
+  if (!config) return complain(config.error().message);
+  flows::ReportOptions o = requested;
+  int window = o.repeat_window_days;
+  if (auto s = flows::applyReportSettings(config->reports, o); !s) return complain(s.error().message);
+  if (window != 0) o.repeat_window_days = window;
+  if (auto s = flows::checkReportOptions(o); !s) return complain(s.error().message);
+  if (format != "table" && format != "csv" && format != "json" && format != "html") {
+    return complain("--format: expected table, csv, json or html, not '" + format + "'");
+  }
+  auto db = database(config_path);
+  if (!db) return complain(db.error().message);
+  auto built = flows::buildReport(*db, o);
+  if (!built) return complain(built.error().message);
+  auto text = flows::renderReport(*built, format);
+  if (!text) return complain(text.error().message);
+  if (out.empty()) {
+    std::fwrite(text->data(), 1, text->size(), stdout);
+    return 0;
+  }
+  if (auto s = crypto::writeFile(out, *text); !s) return complain(s.error().message);
+  std::printf("report written to %s\n", out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
@@ -294,6 +323,21 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   bind->add_option("--cert", o->cert, "the client's certificate (PEM), issued by a CA in intake.client_ca")->required();
   bind->add_option("--config", config_path, "gateway configuration");
   bind->callback([o, &exit_code, &config_path] { exit_code = tokenBindCert(*o, config_path); });
+
+  auto ro = std::make_shared<flows::ReportOptions>();
+  ro->repeat_window_days = 0;  // 0: the configured window
+  auto format = std::make_shared<std::string>("table");
+  auto out = std::make_shared<std::string>();
+  auto* rep = app.add_subcommand("report", "Reports on the single entry's criteria for a period");
+  rep->add_option("--from", ro->from, "first day, YYYY-MM-DD (Kyiv), of cases received")->required();
+  rep->add_option("--to", ro->to, "last day, YYYY-MM-DD (Kyiv), inclusive")->required();
+  rep->add_option("--by", ro->by, "breakdown: participant, kind, topic or channel");
+  rep->add_option("--format", *format, "table, csv, json or html")->default_val("table");
+  rep->add_option("--out", *out, "write to this file instead of standard output");
+  rep->add_option("--as-of", ro->as_of, "judge 'overdue now' at this ISO 8601 instant (default: now)");
+  rep->add_option("--repeat-window", ro->repeat_window_days, "days within which an appeal counts as repeated");
+  rep->add_option("--config", config_path, "gateway configuration");
+  rep->callback([ro, format, out, &exit_code, &config_path] { exit_code = report(*ro, *format, *out, config_path); });
 
   auto* message = app.add_subcommand("message", "Messages exchanged");
   message->require_subcommand(1);

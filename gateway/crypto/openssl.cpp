@@ -28,6 +28,14 @@ Result<std::string> readFile(const std::string& path) {
   return s.str();
 }
 
+Status writeFile(const std::string& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return Error::unavailable("file.unwritable", "cannot write " + path);
+  return {};
+}
+
 Result<std::vector<X509Ptr>> certificatesFromPem(std::string_view pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   std::vector<X509Ptr> out;

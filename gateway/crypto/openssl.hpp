@@ -37,6 +37,8 @@ inline X509Ptr upRef(X509* cert) {
 std::string opensslError();
 
 Result<std::string> readFile(const std::string& path);
+// Writes the whole file (replacing it); code "file.unwritable" when it cannot.
+Status writeFile(const std::string& path, std::string_view bytes);
 
 // Every certificate in a PEM text, in order.
 Result<std::vector<X509Ptr>> certificatesFromPem(std::string_view pem);

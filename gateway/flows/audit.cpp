@@ -43,13 +43,7 @@ std::string arrayLiteral(const std::vector<std::string>& items) {
   return out + "}";
 }
 
-Status writeFile(const fs::path& path, std::string_view bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) return Error::unavailable("audit.export", "cannot write " + path.string());
-  return {};
-}
+Status writeFile(const fs::path& path, std::string_view bytes) { return crypto::writeFile(path.string(), bytes); }
 
 std::optional<std::string> readAll(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

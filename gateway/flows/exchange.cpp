@@ -13,6 +13,7 @@
 #include "gateway/app/metrics.hpp"
 #include "gateway/bus/topology.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/flows/reports.hpp"
 
 namespace vkhid::flows {
 namespace {
@@ -241,6 +242,7 @@ void Exchange::timerLoop() {
   const auto interval = std::chrono::milliseconds(context_.config.deadlines.timer_interval_ms);
   auto next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   auto next_cert_scan = std::chrono::steady_clock::now();
+  auto next_gauges = std::chrono::steady_clock::now();
   while (!stopping_) {
     if (std::chrono::steady_clock::now() >= next_refresh) {
       refreshInbound();
@@ -249,6 +251,10 @@ void Exchange::timerLoop() {
     if (std::chrono::steady_clock::now() >= next_cert_scan) {
       if (auto db = context_.pool.acquire()) (void)warnExpiringCertificates(**db);
       next_cert_scan = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+    }
+    if (std::chrono::steady_clock::now() >= next_gauges) {
+      if (auto db = context_.pool.acquire()) (void)refreshCaseGauges(**db);
+      next_gauges = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     }
     auto db = context_.pool.acquire();
     if (db) {

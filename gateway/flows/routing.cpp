@@ -128,8 +128,10 @@ Disposition Exchange::route(const std::string& case_id) {
         (*db)->exec("UPDATE cases SET status = 'routed', participant_org_id = $2, updated_at = now() WHERE id = $1",
                     {case_id, target});
     if (!upd) return upd.error();
-    if (auto s = recordEvent(**db, case_id, "gateway", "routed", status, "routed",
-                             boost::json::serialize(boost::json::object{{"participant", target}, {"msg_id", msg_id}}));
+    // The rule that placed it: misrouting reports count forwards by it.
+    boost::json::object routed{{"participant", target}, {"msg_id", msg_id}};
+    if (choice->rule_id > 0) routed["rule"] = choice->rule_id;
+    if (auto s = recordEvent(**db, case_id, "gateway", "routed", status, "routed", boost::json::serialize(routed));
         !s) {
       return s;
     }

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "gateway/flows/participants.hpp"
+#include "gateway/flows/reports.hpp"
 
 namespace vkhid::http {
 namespace {
@@ -107,6 +108,25 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
       return Response::json(201, json::serialize(json::object{{"id", *id}}));
     }
     return Response::problem(405, "Method not allowed", "GET or POST /routes, POST /routes/dry-run");
+  }
+  if (parts.size() == 1 && parts[0] == "reports") {
+    if (request.method != "GET") return Response::problem(405, "Method not allowed", "GET");
+    flows::ReportOptions o;
+    if (auto s = flows::applyReportSettings(context_.config.reports, o); !s) return fromError(s.error());
+    o.from = request.query("from");
+    o.to = request.query("to");
+    o.by = request.query("by");
+    o.as_of = request.query("as_of");
+    std::string format = request.query("format").empty() ? "json" : request.query("format");
+    if (auto s = flows::checkReportOptions(o); !s) return Response::problem(422, "Invalid", s.error().message);
+    auto built = flows::buildReport(**db, o);
+    if (!built) return fromError(built.error());
+    auto text = flows::renderReport(*built, format);
+    if (!text) return Response::problem(422, "Invalid", text.error().message);
+    if (format == "json") return Response::json(200, *built);
+    if (format == "csv") return Response::text(200, *text, "text/csv; charset=utf-8");
+    if (format == "html") return Response::text(200, *text, "text/html; charset=utf-8");
+    return Response::text(200, *text);
   }
   if (parts.empty() || parts[0] != "participants") return Response::problem(404, "Not found", "no such endpoint");
 

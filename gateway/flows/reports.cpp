@@ -1,0 +1,358 @@
+#include "gateway/flows/reports.hpp"
+
+#include <boost/json.hpp>
+
+#include "gateway/app/legal_config.hpp"
+#include "gateway/app/metrics.hpp"
+#include "gateway/domain/calendar.hpp"
+#include "gateway/domain/kyiv_time.hpp"
+
+namespace vkhid::flows {
+namespace json = boost::json;
+namespace {
+
+Error invalid(const std::string& message) { return Error::invalid("report.invalid", message); }
+
+// The cases of the period with every fact a measure needs. Parameters: $1 from, $2 to (Kyiv dates),
+// $3 the instant the report is as of, $4 the repeat window in days.
+constexpr const char* kBase = R"SQL(
+WITH base AS (
+  SELECT c.id, c.ucc_number, c.kind, c.channel, c.restricted, c.status, c.received_at, c.due_at,
+         coalesce(c.body->'classification'->>'topic', '') AS topic,
+         coalesce(c.participant_org_id, '') AS participant,
+         a.answered_at,
+         a.answered_at IS NOT NULL AND c.answer_msg_id IS NOT NULL AND coalesce(m.seal_verdict = 'valid', false)
+           AS electronic_signed,
+         cardinality(c.declined_by) > 0 AS forwarded,
+         rep.first_ucc
+  FROM cases c
+  LEFT JOIN LATERAL (SELECT min(e.at) AS answered_at FROM case_event e
+                     WHERE e.case_id = c.id AND e.event = 'answered' AND e.at <= $3::timestamptz) a ON true
+  LEFT JOIN message m ON m.msg_id = c.answer_msg_id
+  LEFT JOIN LATERAL (
+    SELECT f.ucc_number AS first_ucc FROM cases f
+    WHERE c.kind = 'appeal' AND f.kind = 'appeal' AND f.id <> c.id
+      AND NOT coalesce((c.body->'applicant'->>'anonymous')::boolean, false)
+      AND f.received_at < c.received_at AND f.received_at >= c.received_at - make_interval(days => $4::int)
+      AND f.body->'classification'->>'topic' = c.body->'classification'->>'topic'
+      AND lower(f.body->'applicant'->>'surname') = lower(c.body->'applicant'->>'surname')
+      AND lower(f.body->'applicant'->>'first_name') = lower(c.body->'applicant'->>'first_name')
+      AND lower(coalesce(f.body->'applicant'->>'patronymic', '')) =
+          lower(coalesce(c.body->'applicant'->>'patronymic', ''))
+      AND (lower(NULLIF(f.body->'applicant'->>'email', '')) = lower(NULLIF(c.body->'applicant'->>'email', ''))
+        OR NULLIF(regexp_replace(f.body->'applicant'->>'phone', '[^0-9]', '', 'g'), '') =
+           NULLIF(regexp_replace(c.body->'applicant'->>'phone', '[^0-9]', '', 'g'), '')
+        OR lower(NULLIF(f.body->'applicant'->>'address', '')) = lower(NULLIF(c.body->'applicant'->>'address', '')))
+    ORDER BY f.received_at LIMIT 1) rep ON true
+  WHERE (c.received_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date
+)
+)SQL";
+
+// The measures of a set of cases, in this column order (see measureNames).
+constexpr const char* kMeasures = R"SQL(
+  count(*),
+  count(answered_at),
+  count(*) FILTER (WHERE answered_at <= coalesce(due_at, 'infinity')),
+  coalesce(round((percentile_cont(0.5) WITHIN GROUP
+                  (ORDER BY extract(epoch FROM answered_at - received_at) / 86400))::numeric, 1)::text, ''),
+  coalesce(round((percentile_cont(0.9) WITHIN GROUP
+                  (ORDER BY extract(epoch FROM answered_at - received_at) / 86400))::numeric, 1)::text, ''),
+  count(*) FILTER (WHERE answered_at IS NULL AND due_at < $3::timestamptz
+                   AND status NOT IN ('closed', 'withdrawn', 'not_considered', 'merged')),
+  count(*) FILTER (WHERE electronic_signed),
+  count(first_ucc),
+  count(*) FILTER (WHERE forwarded),
+  count(*) FILTER (WHERE restricted)
+)SQL";
+
+constexpr int kMeasureCount = 10;
+
+double share(long long part, long long whole) {
+  if (whole == 0) return 0;
+  return static_cast<double>(
+             static_cast<long long>(static_cast<double>(part) * 1000.0 / static_cast<double>(whole) + 0.5)) /
+         1000.0;
+}
+
+json::value numberOrNull(std::string_view text) {
+  if (text.empty()) return nullptr;
+  return std::stod(std::string(text));
+}
+
+// One row's measures (starting at column `at`) as a JSON object.
+json::object measures(const store::PgResult& r, int row, int at) {
+  long long received = r.getInt(row, at), answered = r.getInt(row, at + 1), on_time = r.getInt(row, at + 2);
+  long long signed_answers = r.getInt(row, at + 6);
+  return {
+      {"received", received},
+      {"answered", answered},
+      {"answered_on_time", on_time},
+      {"on_time_share", share(on_time, answered)},
+      {"days_to_answer_median", numberOrNull(r.get(row, at + 3))},
+      {"days_to_answer_p90", numberOrNull(r.get(row, at + 4))},
+      {"overdue_now", r.getInt(row, at + 5)},
+      {"answered_electronically_signed", signed_answers},
+      {"electronic_signed_share", share(signed_answers, answered)},
+      {"repeated", r.getInt(row, at + 7)},
+      {"forwarded_not_in_competence", r.getInt(row, at + 8)},
+      {"restricted", r.getInt(row, at + 9)},
+  };
+}
+
+std::string groupColumn(const std::string& by) {
+  if (by == "participant") return "participant";
+  if (by == "kind") return "kind";
+  if (by == "topic") return "topic";
+  return "channel";
+}
+
+}  // namespace
+
+Status refreshCaseGauges(store::PgConnection& db) {
+  auto r = db.exec(
+      "SELECT count(*), count(*) FILTER (WHERE due_at < now()) FROM cases "
+      "WHERE status NOT IN ('answered', 'closed', 'withdrawn', 'not_considered', 'merged')");
+  if (!r) return r.error();
+  app::metrics()
+      .gauge("vkhid_cases_open", "Cases not yet answered or closed")
+      .set(static_cast<double>(r->getInt(0, 0)));
+  app::metrics()
+      .gauge("vkhid_cases_overdue", "Cases not yet answered whose answer deadline has passed")
+      .set(static_cast<double>(r->getInt(0, 1)));
+  return {};
+}
+
+Status applyReportSettings(const app::ReportSettings& settings, ReportOptions& o) {
+  auto names = app::loadTopicNames(settings.classifier_file);
+  if (!names) return names.error();
+  o.topic_names = std::move(names).value();
+  o.repeat_window_days = settings.repeat_window_days;
+  return {};
+}
+
+Status checkReportOptions(const ReportOptions& o) {
+  auto from = domain::parseDate(o.from);
+  if (!from) return invalid("--from: expected a date YYYY-MM-DD, not '" + o.from + "'");
+  auto to = domain::parseDate(o.to);
+  if (!to) return invalid("--to: expected a date YYYY-MM-DD, not '" + o.to + "'");
+  if (*to < *from) return invalid("--to: expected a date on or after --from (" + o.from + "), not '" + o.to + "'");
+  static const std::vector<std::string> groupings{"", "participant", "kind", "topic", "channel"};
+  if (std::find(groupings.begin(), groupings.end(), o.by) == groupings.end()) {
+    return invalid("--by: expected participant, kind, topic or channel, not '" + o.by + "'");
+  }
+  if (!o.as_of.empty() && !domain::parseInstant(o.as_of)) {
+    return invalid("--as-of: expected an ISO 8601 instant (e.g. 2026-11-30T23:59:59+02:00), not '" + o.as_of + "'");
+  }
+  if (o.repeat_window_days < 1 || o.repeat_window_days > 366) {
+    return invalid("--repeat-window: expected 1 to 366 days, not " + std::to_string(o.repeat_window_days));
+  }
+  return {};
+}
+
+Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o) {
+  if (auto s = checkReportOptions(o); !s) return s.error();
+  std::string as_of = o.as_of;
+  if (as_of.empty()) {
+    auto now = db.exec("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+    if (!now) return now.error();
+    as_of = std::string(now->get(0, 0));
+  }
+  const std::vector<store::PgParam> params{o.from, o.to, as_of, std::to_string(o.repeat_window_days)};
+  const std::string base = kBase;
+  auto query = [&](const std::string& select) { return db.exec(base + select, params); };
+  auto topicName = [&](const std::string& code) {
+    auto it = o.topic_names.find(code);
+    return it == o.topic_names.end() ? std::string() : it->second;
+  };
+
+  json::object report{
+      {"from", o.from}, {"to", o.to}, {"as_of", as_of}, {"by", o.by}, {"repeat_window_days", o.repeat_window_days}};
+
+  auto totals = query(std::string("SELECT ") + kMeasures + " FROM base");
+  if (!totals) return totals.error();
+  json::object total = measures(*totals, 0, 0);
+  report["empty"] = total["received"].as_int64() == 0;
+  report["totals"] = total;
+
+  // Breakdown: restricted cases form one row of their own, so no participant, topic or channel of a
+  // restricted case can be read off the report.
+  json::array groups;
+  if (!o.by.empty()) {
+    std::string column = groupColumn(o.by);
+    auto rows = query("SELECT CASE WHEN restricted THEN 'restricted' ELSE " + column + " END AS g, " + kMeasures +
+                      ", CASE WHEN bool_or(restricted) THEN '' ELSE coalesce((SELECT p.name FROM participant p WHERE "
+                      "p.org_id = min(participant)), '') END FROM base GROUP BY 1 ORDER BY bool_or(restricted), 1");
+    if (!rows) return rows.error();
+    for (int i = 0; i < rows->rows(); ++i) {
+      std::string key(rows->get(i, 0));
+      std::string name;
+      if (key == "restricted") {
+        name = "обмежений доступ";
+      } else if (o.by == "participant") {
+        name = key.empty() ? "черга перевірки УКЦ" : std::string(rows->get(i, 1 + kMeasureCount));
+      } else if (o.by == "topic") {
+        name = topicName(key);
+      }
+      json::object g{{"key", key}, {"name", name}};
+      for (auto& [k, v] : measures(*rows, i, 1)) g[k] = v;
+      groups.push_back(std::move(g));
+    }
+  }
+  report["groups"] = std::move(groups);
+
+  // On-time share per participant: the chart shows it whatever the breakdown.
+  auto per_participant = query(
+      "SELECT participant, coalesce((SELECT p.name FROM participant p WHERE p.org_id = participant), ''), "
+      "count(answered_at), count(*) FILTER (WHERE answered_at <= coalesce(due_at, 'infinity')) FROM base "
+      "WHERE NOT restricted AND participant <> '' GROUP BY 1 HAVING count(answered_at) > 0 ORDER BY 1");
+  if (!per_participant) return per_participant.error();
+  json::array on_time;
+  for (int i = 0; i < per_participant->rows(); ++i) {
+    long long answered = per_participant->getInt(i, 2), in_time = per_participant->getInt(i, 3);
+    on_time.push_back(json::object{{"participant", per_participant->get(i, 0)},
+                                   {"name", per_participant->get(i, 1)},
+                                   {"answered", answered},
+                                   {"on_time_share", share(in_time, answered)}});
+  }
+  report["on_time_by_participant"] = std::move(on_time);
+
+  auto overdue = query(
+      "SELECT ucc_number, kind, participant, to_char(due_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD HH24:MI'), "
+      "round((extract(epoch FROM $3::timestamptz - due_at) / 86400)::numeric, 1)::text FROM base "
+      "WHERE NOT restricted AND answered_at IS NULL AND due_at < $3::timestamptz "
+      "AND status NOT IN ('closed', 'withdrawn', 'not_considered', 'merged') ORDER BY due_at, ucc_number");
+  if (!overdue) return overdue.error();
+  json::array late;
+  for (int i = 0; i < overdue->rows(); ++i) {
+    late.push_back(json::object{{"ucc_number", overdue->get(i, 0)},
+                                {"kind", overdue->get(i, 1)},
+                                {"participant", overdue->get(i, 2)},
+                                {"due", overdue->get(i, 3)},
+                                {"days_late", std::stod(std::string(overdue->get(i, 4)))}});
+  }
+  report["overdue"] = std::move(late);
+
+  auto repeats = query(
+      "SELECT ucc_number, first_ucc, topic FROM base WHERE NOT restricted AND first_ucc IS NOT NULL "
+      "ORDER BY received_at");
+  if (!repeats) return repeats.error();
+  json::array repeated;
+  for (int i = 0; i < repeats->rows(); ++i) {
+    repeated.push_back(json::object{
+        {"ucc_number", repeats->get(i, 0)}, {"first_ucc_number", repeats->get(i, 1)}, {"topic", repeats->get(i, 2)}});
+  }
+  report["repeated"] = std::move(repeated);
+
+  // Misrouting: each "not in our competence" forward, by the rule that had placed the case there.
+  auto misrouted = query(
+      "SELECT coalesce(r.detail->>'rule', ''), f.detail->>'from_participant', count(*), "
+      "coalesce((SELECT concat_ws(' ', 'kind=' || rr.kind, 'topic=' || rr.topic, 'addressee=' || rr.addressee_org_id) "
+      "FROM routing_rule rr WHERE rr.id::text = r.detail->>'rule'), '') "
+      "FROM case_event f JOIN base b ON b.id = f.case_id "
+      "LEFT JOIN LATERAL (SELECT detail FROM case_event x WHERE x.case_id = f.case_id AND x.event = 'routed' "
+      "AND x.id < f.id ORDER BY x.id DESC LIMIT 1) r ON true "
+      "WHERE f.event = 'forwarded' AND f.at <= $3::timestamptz GROUP BY 1, 2, 4 ORDER BY 3 DESC, 1, 2");
+  if (!misrouted) return misrouted.error();
+  json::array misrouting;
+  for (int i = 0; i < misrouted->rows(); ++i) {
+    std::string rule(misrouted->get(i, 0));
+    json::object m{{"rule", rule.empty() ? json::value(nullptr) : json::value(std::stoll(rule))},
+                   {"rule_matches", misrouted->get(i, 3)},
+                   {"participant", misrouted->get(i, 1)},
+                   {"forwarded", misrouted->getInt(i, 2)}};
+    misrouting.push_back(std::move(m));
+  }
+  report["misrouting"] = std::move(misrouting);
+
+  // Rejected packages in the period: ours refused by participants (their receipts), theirs refused by us.
+  auto rejected = db.exec(
+      "SELECT 'participant', r.error_code, count(*) FROM receipt r JOIN message m ON m.msg_id = r.msg_id "
+      "AND m.direction = 'out' WHERE r.error_code IS NOT NULL "
+      "AND (r.received_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date GROUP BY 2 "
+      "UNION ALL SELECT 'gateway', error_code, count(*) FROM message WHERE direction = 'in' AND status = 'rejected' "
+      "AND error_code IS NOT NULL AND (created_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date "
+      "GROUP BY 2 ORDER BY 1 DESC, 2",
+      {o.from, o.to});
+  if (!rejected) return rejected.error();
+  json::array rejections;
+  for (int i = 0; i < rejected->rows(); ++i) {
+    rejections.push_back(json::object{
+        {"by", rejected->get(i, 0)}, {"code", rejected->getInt(i, 1)}, {"packages", rejected->getInt(i, 2)}});
+  }
+  report["rejections"] = std::move(rejections);
+
+  auto deliveries = db.exec(
+      "SELECT coalesce(e.adapter, 'unknown'), count(*), count(*) FILTER (WHERE m.status = 'sent'), "
+      "count(*) FILTER (WHERE m.attempts > 1), coalesce(sum(greatest(m.attempts - 1, 0)), 0), "
+      "count(*) FILTER (WHERE m.status = 'dead') FROM message m "
+      "LEFT JOIN LATERAL (SELECT adapter FROM endpoint WHERE org_id = m.peer_org_id AND active ORDER BY id DESC "
+      "LIMIT 1) e ON true WHERE m.direction = 'out' "
+      "AND (m.created_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date GROUP BY 1 ORDER BY 1",
+      {o.from, o.to});
+  if (!deliveries) return deliveries.error();
+  json::array by_adapter;
+  for (int i = 0; i < deliveries->rows(); ++i) {
+    by_adapter.push_back(json::object{{"adapter", deliveries->get(i, 0)},
+                                      {"packages", deliveries->getInt(i, 1)},
+                                      {"delivered", deliveries->getInt(i, 2)},
+                                      {"retried", deliveries->getInt(i, 3)},
+                                      {"retries", deliveries->getInt(i, 4)},
+                                      {"failed", deliveries->getInt(i, 5)}});
+  }
+  report["deliveries"] = std::move(by_adapter);
+
+  // The time series: cases received and answers given on each day of the period.
+  auto daily = db.exec(
+      "SELECT to_char(d, 'YYYY-MM-DD'), "
+      "(SELECT count(*) FROM cases c WHERE (c.received_at AT TIME ZONE 'Europe/Kyiv')::date = d), "
+      "(SELECT count(DISTINCT e.case_id) FROM case_event e WHERE e.event = 'answered' AND e.at <= $3::timestamptz "
+      "AND (e.at AT TIME ZONE 'Europe/Kyiv')::date = d) "
+      "FROM generate_series($1::date, $2::date, interval '1 day') AS g(d) ORDER BY 1",
+      {o.from, o.to, as_of});
+  if (!daily) return daily.error();
+  json::array days;
+  for (int i = 0; i < daily->rows(); ++i) {
+    days.push_back(
+        json::object{{"date", daily->get(i, 0)}, {"received", daily->getInt(i, 1)}, {"answered", daily->getInt(i, 2)}});
+  }
+  report["daily"] = std::move(days);
+
+  auto histogram = query(
+      "SELECT b.lo, b.hi, count(x.d) FROM (VALUES (0, 1), (1, 3), (3, 5), (5, 10), (10, 15), (15, 30), (30, 45), "
+      "(45, NULL)) AS b(lo, hi) LEFT JOIN (SELECT extract(epoch FROM answered_at - received_at) / 86400 AS d "
+      "FROM base WHERE answered_at IS NOT NULL) x ON x.d >= b.lo AND (b.hi IS NULL OR x.d < b.hi) "
+      "GROUP BY 1, 2 ORDER BY 1");
+  if (!histogram) return histogram.error();
+  json::array buckets;
+  for (int i = 0; i < histogram->rows(); ++i) {
+    buckets.push_back(
+        json::object{{"from_days", histogram->getInt(i, 0)},
+                     {"to_days", histogram->isNull(i, 1) ? json::value(nullptr) : json::value(histogram->getInt(i, 1))},
+                     {"answered", histogram->getInt(i, 2)}});
+  }
+  report["days_to_answer"] = std::move(buckets);
+
+  // Topics: the ten most frequent, with their counts in the last two weeks of the period.
+  auto topics = query(
+      "SELECT topic, count(*), "
+      "count(*) FILTER (WHERE (received_at AT TIME ZONE 'Europe/Kyiv')::date > $2::date - 7), "
+      "count(*) FILTER (WHERE (received_at AT TIME ZONE 'Europe/Kyiv')::date > $2::date - 14 AND "
+      "(received_at AT TIME ZONE 'Europe/Kyiv')::date <= $2::date - 7) "
+      "FROM base WHERE NOT restricted AND topic <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10");
+  if (!topics) return topics.error();
+  json::array top;
+  for (int i = 0; i < topics->rows(); ++i) {
+    std::string code(topics->get(i, 0));
+    long long last = topics->getInt(i, 2), before = topics->getInt(i, 3);
+    top.push_back(json::object{{"topic", code},
+                               {"name", topicName(code)},
+                               {"cases", topics->getInt(i, 1)},
+                               {"last_week", last},
+                               {"week_before", before},
+                               {"change", last - before}});
+  }
+  report["topics"] = std::move(top);
+  return json::serialize(report);
+}
+
+}  // namespace vkhid::flows
