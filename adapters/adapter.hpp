@@ -71,6 +71,9 @@ struct AdapterContext {
   // client and as the inbound server, and the CA(s) participants' client certificates chain to.
   std::string edms_listen;
   std::string tls_cert_file, tls_key_file, client_ca_file;
+  // The gateway's own account on the SEV OVV 2.0 hub (sevhub.*), for the `sev-hub` adapter.
+  std::string sevhub_url, sevhub_system_id, sevhub_password, sevhub_ca_file;
+  std::chrono::milliseconds sevhub_poll{1000};
 };
 
 // A TLS handshake with an endpoint, for the connectivity check.

@@ -2,6 +2,7 @@
 #include "adapters/amqp/config.hpp"
 #include "adapters/folder/folder_adapter.hpp"
 #include "adapters/http/http_adapter.hpp"
+#include "adapters/sevhub/sevhub_adapter.hpp"
 
 namespace vkhid::adapters {
 
@@ -20,6 +21,7 @@ void registerBuiltinAdapters(AdapterRegistry& registry) {
   amqp::registerAdapter(registry);
   http::registerAdapter(registry);
   folder::registerAdapter(registry);
+  sevhub::registerAdapter(registry);
 }
 
 }  // namespace vkhid::adapters

@@ -79,6 +79,15 @@ struct RoutingSettings {
   std::string rules_file;  // TOML [[route]] tables, loaded at start beside the rules of `vkhid route add`
 };
 
+struct SevHubSettings {
+  std::string
+      url;  // the hub's IntegrationService, e.g. https://sev21.dir.gov.ua/csp/dirbus/bus.esb.IntegrationService.cls
+  std::string system_id;        // the gateway's account (Identity/SystemId)
+  std::string password_file;    // its password, in a file outside the repository
+  std::string ca_file;          // https: CA(s) the hub's certificate must chain to
+  int poll_interval_ms = 1000;  // how often the account's incoming messages are asked for
+};
+
 struct ReportSettings {
   std::string classifier_file;  // empty = the shipped config/classifier.toml (topic names)
   int repeat_window_days = 30;  // an appeal from the same applicant on the same topic within this: repeated
@@ -112,6 +121,7 @@ struct Config {
   DeliverySettings delivery;
   RoutingSettings routing;
   ReportSettings reports;
+  SevHubSettings sevhub;
   DeadlineSettings deadlines;
   AuditSettings audit;
   EdmsSettings edms;

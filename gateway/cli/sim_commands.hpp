@@ -8,5 +8,7 @@ namespace vkhid::cli {
 void addSimCommands(CLI::App& app, int& exit_code);
 // `vkhid sim tsa`, under the `sim` command.
 void addSimTsaCommand(CLI::App& sim, int& exit_code);
+// `vkhid sim hub`, under the `sim` command.
+void addSimHubCommand(CLI::App& sim, int& exit_code);
 
 }  // namespace vkhid::cli

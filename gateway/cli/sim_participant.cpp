@@ -17,6 +17,7 @@
 #include <mutex>
 #include <sstream>
 #include "adapters/folder/folder_adapter.hpp"
+#include "adapters/sevhub/hub_client.hpp"
 #include "gateway/app/config.hpp"
 #include "gateway/app/logging.hpp"
 #include "gateway/bus/amqp.hpp"
@@ -49,6 +50,8 @@ struct SimOptions {
   int fail_first = 0;  // answer 503 to the first N packages the gateway delivers
   // --via folder: where the gateway puts packages for us, and where we put ours for it
   std::string inbox_dir, outbox_dir;
+  // --via sev-hub: our account on the hub
+  std::string hub_url, hub_system_id, hub_password, hub_ca;
   bool duplicate = false, reorder = false, bad_seal = false, malformed = false, no_answer = false;
 };
 
@@ -160,9 +163,51 @@ class Simulator {
     return 0;
   }
 
+  // --via sev-hub: our account's inbox on the hub is polled; what we send is uploaded to the UCC's.
+  int runHub() {
+    namespace hub = adapters::sevhub;
+    hub::HubClient client({o_.hub_url, {o_.hub_system_id, o_.hub_password}, o_.hub_ca});
+    for (int i = 0; i < o_.send_appeals; ++i) schedule(ownAppeal(i + 1), 0);
+    while (!g_stop) {
+      if (auto list = client.inputMessages(50)) {
+        for (const auto& info : *list) {
+          auto d = client.download(info.message_id);
+          if (!d) {
+            stats_["download_failures"]++;
+            continue;
+          }
+          handle(d->bytes);
+          if (!client.endProcessing(d->session, true)) stats_["end_failures"]++;
+        }
+      }
+      auto now = std::chrono::steady_clock::now();
+      for (auto it = pending_.begin(); it != pending_.end();) {
+        if (it->due > now) {
+          ++it;
+          continue;
+        }
+        hub::MessageInfo info;
+        info.message_id = hub::headerAttribute(it->bytes, "msg_id");
+        info.to_org_id = o_.ucc_org;
+        info.type = hub::messageTypeFor(std::atoi(hub::headerAttribute(it->bytes, "msg_type").c_str()));
+        if (!client.upload(it->bytes, info, std::chrono::seconds(10))) {
+          stats_["publish_failures"]++;
+          break;
+        }
+        stats_["sent"]++;
+        it = pending_.erase(it);
+      }
+      writeStats();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    writeStats();
+    return 0;
+  }
+
   int run() {
     if (o_.via == "http") return runHttp();
     if (o_.via == "folder") return runFolder();
+    if (o_.via == "sev-hub") return runHub();
     for (int i = 0; i < o_.send_appeals; ++i) schedule(ownAppeal(i + 1), 0);
     while (!g_stop) {
       // No heartbeats: rabbitmq-c serves them only while reading, and the publishing connection may
@@ -433,9 +478,12 @@ class Simulator {
 };
 
 int runSimParticipant(const SimOptions& o) {
-  if (o.via != "amqp" && o.via != "http" && o.via != "folder") {
-    std::fprintf(stderr, "vkhid sim participant: --via %s is not available yet (amqp, http, folder are)\n",
-                 o.via.c_str());
+  if (o.via != "amqp" && o.via != "http" && o.via != "folder" && o.via != "sev-hub") {
+    std::fprintf(stderr, "vkhid sim participant: --via %s: expected amqp, http, folder or sev-hub\n", o.via.c_str());
+    return 2;
+  }
+  if (o.via == "sev-hub" && (o.hub_url.empty() || o.hub_system_id.empty())) {
+    std::fprintf(stderr, "vkhid sim participant: --via sev-hub needs --hub-url, --hub-system-id and a password\n");
     return 2;
   }
   if (o.via == "folder" && (o.inbox_dir.empty() || o.outbox_dir.empty())) {
@@ -475,8 +523,13 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   auto* sim = app.add_subcommand("sim", "Simulators of outside parties (a participant's EDMS)");
   sim->require_subcommand(1);
   addSimTsaCommand(*sim, exit_code);
+  addSimHubCommand(*sim, exit_code);
   auto* p = sim->add_subcommand("participant", "A reference EDMS of a participant");
-  p->add_option("--via", o->via, "transport: amqp, http or folder")->default_val("amqp");
+  p->add_option("--via", o->via, "transport: amqp, http, folder or sev-hub")->default_val("amqp");
+  p->add_option("--hub-url", o->hub_url, "--via sev-hub: the hub's IntegrationService URL");
+  p->add_option("--hub-system-id", o->hub_system_id, "--via sev-hub: our account's SystemId");
+  p->add_option("--hub-password", o->hub_password, "--via sev-hub: its password")->envname("VKHID_SIM_HUB_PASSWORD");
+  p->add_option("--hub-ca", o->hub_ca, "--via sev-hub: CA of the hub's HTTPS certificate");
   p->add_option("--inbox", o->inbox_dir, "folder: where the gateway puts packages for it");
   p->add_option("--outbox", o->outbox_dir, "folder: where it puts packages for the gateway");
   p->add_option("--listen", o->listen, "http: its own HTTPS endpoint, host:port")->default_val("127.0.0.1:9443");

@@ -78,14 +78,30 @@ bus::AmqpSettings ExchangeContext::broker() const {
 }
 
 adapters::AdapterContext ExchangeContext::adapterContext() const {
-  return {config.broker.url,
-          config.broker.connect_timeout_s,
-          std::chrono::milliseconds(config.delivery.publish_timeout_ms),
-          static_cast<std::uint16_t>(config.delivery.prefetch),
-          config.edms.listen,
-          config.edms.tls_cert,
-          config.edms.tls_key,
-          config.edms.client_ca};
+  adapters::AdapterContext c;
+  c.broker_url = config.broker.url;
+  c.connect_timeout_s = config.broker.connect_timeout_s;
+  c.publish_timeout = std::chrono::milliseconds(config.delivery.publish_timeout_ms);
+  c.prefetch = static_cast<std::uint16_t>(config.delivery.prefetch);
+  c.edms_listen = config.edms.listen;
+  c.tls_cert_file = config.edms.tls_cert;
+  c.tls_key_file = config.edms.tls_key;
+  c.client_ca_file = config.edms.client_ca;
+  c.sevhub_url = config.sevhub.url;
+  c.sevhub_system_id = config.sevhub.system_id;
+  c.sevhub_ca_file = config.sevhub.ca_file;
+  c.sevhub_poll = std::chrono::milliseconds(config.sevhub.poll_interval_ms);
+  if (!config.sevhub.password_file.empty()) {
+    if (auto password = crypto::readFile(config.sevhub.password_file)) {
+      c.sevhub_password = *password;
+      while (!c.sevhub_password.empty() && std::isspace(static_cast<unsigned char>(c.sevhub_password.back()))) {
+        c.sevhub_password.pop_back();
+      }
+    } else {
+      log::warn("sevhub.password_file cannot be read", {{"error", password.error().message}});
+    }
+  }
+  return c;
 }
 
 adapters::Adapter* ExchangeContext::adapter(const std::string& name) {

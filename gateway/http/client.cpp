@@ -117,12 +117,13 @@ Result<std::unique_ptr<ssl::context>> clientContext(const TlsClientOptions& tls)
 }
 
 template <class Stream>
-Result<ClientResponse> exchange(Stream& stream, const Url& u, const std::string& content_type,
-                                const std::string& body) {
+Result<ClientResponse> exchange(Stream& stream, const Url& u, const std::string& content_type, const std::string& body,
+                                const std::map<std::string, std::string>& headers) {
   bhttp::request<bhttp::string_body> req{bhttp::verb::post, u.target, 11};
   req.set(bhttp::field::host, u.hostport);
   req.set(bhttp::field::content_type, content_type);
   req.set(bhttp::field::user_agent, "vkhid");
+  for (const auto& [name, value] : headers) req.set(name, value);
   req.body() = body;
   req.prepare_payload();
   bhttp::write(stream, req);
@@ -143,7 +144,8 @@ Result<ClientResponse> exchange(Stream& stream, const Url& u, const std::string&
 }  // namespace
 
 Result<ClientResponse> post(const std::string& url, const std::string& content_type, const std::string& body,
-                            std::chrono::milliseconds timeout, const TlsClientOptions* tls) {
+                            std::chrono::milliseconds timeout, const TlsClientOptions* tls,
+                            const std::map<std::string, std::string>& headers) {
   auto u = parseUrl(url);
   if (!u) return u.error();
   try {
@@ -153,7 +155,7 @@ Result<ClientResponse> post(const std::string& url, const std::string& content_t
       beast::tcp_stream stream(ioc);
       stream.expires_after(timeout);
       stream.connect(resolver.resolve(u->host, u->port));
-      auto out = exchange(stream, *u, content_type, body);
+      auto out = exchange(stream, *u, content_type, body, headers);
       beast::error_code ec;
       stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
       return out;
@@ -164,7 +166,7 @@ Result<ClientResponse> post(const std::string& url, const std::string& content_t
     TlsStream stream(ioc, **ctx);
     auto peer = connectTls(stream, resolver, *u, *tls, timeout);
     if (!peer) return peer.error();
-    auto out = exchange(stream, *u, content_type, body);
+    auto out = exchange(stream, *u, content_type, body, headers);
     if (out) out->peer = *peer;
     beast::error_code ec;
     stream.shutdown(ec);

@@ -32,8 +32,10 @@ struct ClientResponse {
 // POSTs `body` to an http:// or https:// URL (https needs `tls`); connect, handshake, write and read
 // bounded by `timeout` together. Errors: "http.client" (URL, resolution, connection, timeout),
 // "http.tls" (the handshake: the server's certificate refused, or ours).
+// `headers`: more request headers (SOAPAction, …).
 Result<ClientResponse> post(const std::string& url, const std::string& content_type, const std::string& body,
-                            std::chrono::milliseconds timeout, const TlsClientOptions* tls = nullptr);
+                            std::chrono::milliseconds timeout, const TlsClientOptions* tls = nullptr,
+                            const std::map<std::string, std::string>& headers = {});
 
 // The TLS handshake alone, for a connectivity check: the certificate the server presents, verified.
 Result<PeerCertificate> tlsHandshake(const std::string& host, const std::string& port,

@@ -95,6 +95,52 @@ void ExchangeHarness::startFolderSimulator(int participant, const std::vector<st
   launchSimulator(p, {"--via", "folder", "--inbox", dir_ + "/to-" + p.org, "--outbox", dir_ + "/from-" + p.org}, flags);
 }
 
+int ExchangeHarness::addHubParticipant() {
+  auto& p = newParty({}, false);
+  saveParty(p, "[[endpoint]]\nadapter = \"sev-hub\"\nsys_id = \"sys-" + p.org + "\"\n", true);
+  hub_parties_.push_back(static_cast<int>(parties_.size()) - 1);
+  return hub_parties_.back();
+}
+
+unsigned short ExchangeHarness::startHub(const std::vector<std::string>& flags) {
+  hub_port_ = freePort();
+  writeFile(dir_ + "/hub-password", "ucc-secret-" + org() + "\n");
+  std::vector<std::string> argv{binaryPath(),
+                                "sim",
+                                "hub",
+                                "--listen",
+                                "127.0.0.1:" + std::to_string(hub_port_),
+                                "--tls-cert",
+                                pkiDir() + "/gateway-tls.pem",
+                                "--tls-key",
+                                pkiDir() + "/gateway-tls.key",
+                                "--stats",
+                                dir_ + "/hub.json",
+                                "--account",
+                                "99999901:ucc-gateway:ucc-secret-" + org()};
+  for (int i : hub_parties_) {
+    argv.push_back("--account");
+    argv.push_back(this->org(i) + ":sys-" + this->org(i) + ":pw-" + this->org(i));
+  }
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  hub_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{}, dir_ + "/hub.log");
+  if (!eventually([&] { return portOpen(hub_port_); }, std::chrono::seconds(15))) {
+    throw std::runtime_error("the hub does not listen: " + hub_->log());
+  }
+  return hub_port_;
+}
+
+void ExchangeHarness::startHubSimulator(int participant, const std::vector<std::string>& flags) {
+  auto& p = *parties_.at(participant);
+  launchSimulator(
+      p,
+      {"--via", "sev-hub", "--hub-url", "https://localhost:" + std::to_string(hub_port_) + "/hub", "--hub-system-id",
+       "sys-" + p.org, "--hub-password", "pw-" + p.org, "--hub-ca", pkiDir() + "/ca.pem"},
+      flags);
+}
+
+std::map<std::string, long long> ExchangeHarness::hubStats() const { return statsFile(dir_ + "/hub.json"); }
+
 void ExchangeHarness::startHttpSimulator(int participant, const std::vector<std::string>& flags, int gateway) {
   auto& p = *parties_.at(participant);
   launchSimulator(p,
@@ -191,6 +237,11 @@ std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const 
           {"VKHID_EDMS_TLS_KEY", pkiDir() + "/gateway-tls.key"},
           {"VKHID_EDMS_CLIENT_CA", pkiDir() + "/ca.pem"},
           {"VKHID_DELIVERY_RETRY_DELAYS", "1s,1s,2s"},
+          {"VKHID_SEVHUB_URL", hub_port_ ? "https://localhost:" + std::to_string(hub_port_) + "/hub" : ""},
+          {"VKHID_SEVHUB_SYSTEM_ID", "ucc-gateway"},
+          {"VKHID_SEVHUB_PASSWORD_FILE", dir_ + "/hub-password"},
+          {"VKHID_SEVHUB_CA_FILE", pkiDir() + "/ca.pem"},
+          {"VKHID_SEVHUB_POLL_INTERVAL_MS", "200"},
           {"VKHID_LOG_LEVEL", "info"}};
 }
 
@@ -236,8 +287,11 @@ void ExchangeHarness::stopSimulator(int participant) {
 }
 
 std::map<std::string, long long> ExchangeHarness::simStats(int participant) const {
+  return statsFile(dir_ + "/sim-" + parties_.at(participant)->org + ".json");
+}
+
+std::map<std::string, long long> ExchangeHarness::statsFile(const std::string& path) {
   std::map<std::string, long long> out;
-  std::string path = dir_ + "/sim-" + parties_.at(participant)->org + ".json";
   if (!std::filesystem::exists(path)) return out;
   boost::system::error_code ec;
   auto v = boost::json::parse(readFile(path), ec);

@@ -30,6 +30,13 @@ class ExchangeHarness {
   // A participant on the folder adapter: folders dir()/to-<org> (we write) and dir()/from-<org> (it writes).
   int addFolderParticipant();
   void startFolderSimulator(int participant, const std::vector<std::string>& flags = {});
+  // A participant on the sev-hub adapter: an account "sys-<org>" on this test's hub. Add them all
+  // before startHub(), which gives the hub its accounts (the UCC's and theirs) and points gateways
+  // started after it at the hub over HTTPS.
+  int addHubParticipant();
+  unsigned short startHub(const std::vector<std::string>& flags = {});
+  void startHubSimulator(int participant, const std::vector<std::string>& flags = {});
+  std::map<std::string, long long> hubStats() const;
   // Its simulator, speaking HTTPS both ways to gateway `gateway`.
   void startHttpSimulator(int participant, const std::vector<std::string>& flags = {}, int gateway = 0);
   unsigned short edmsPort(int gateway = 0) const { return edms_ports_.at(gateway); }
@@ -74,6 +81,8 @@ class ExchangeHarness {
 
  private:
   std::map<std::string, std::string> gatewayEnv(int index) const;
+  // Counters a simulator writes as a JSON object of numbers.
+  static std::map<std::string, long long> statsFile(const std::string& path);
 
   TestDatabase db_;
   std::string brokerUrl(const std::string& user, const std::string& password) const;
@@ -102,6 +111,9 @@ class ExchangeHarness {
   std::map<int, unsigned short> admin_ports_;
   std::map<int, unsigned short> edms_ports_;
   std::map<int, unsigned short> http_sim_ports_;  // by participant
+  std::vector<int> hub_parties_;
+  unsigned short hub_port_ = 0;
+  std::unique_ptr<ChildProcess> hub_;
 };
 
 }  // namespace vkhid::testing

@@ -1,0 +1,132 @@
+#include "adapters/sevhub/sevhub_adapter.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "adapters/sevhub/hub_client.hpp"
+#include "gateway/app/logging.hpp"
+#include "gateway/app/metrics.hpp"
+
+namespace vkhid::adapters::sevhub {
+namespace {
+
+class SevHubAdapter final : public Adapter {
+ public:
+  explicit SevHubAdapter(AdapterContext context) : context_(std::move(context)) {}
+  ~SevHubAdapter() override { stop(); }
+
+  std::string name() const override { return kName; }
+
+  HubSettings settings() const {
+    HubSettings s;
+    s.url = context_.sevhub_url;
+    s.identity = {context_.sevhub_system_id, context_.sevhub_password};
+    s.ca_file = context_.sevhub_ca_file;
+    s.timeout = context_.publish_timeout;
+    return s;
+  }
+
+  DeliveryOutcome deliver(std::string_view bytes, const std::string& msg_id, const Endpoint& e) override {
+    if (context_.sevhub_url.empty()) return DeliveryOutcome::failed("sevhub.url is not configured");
+    MessageInfo info;
+    info.message_id = msg_id;
+    info.from_org_id = headerAttribute(bytes, "from_org_id");
+    info.from_sys_id = context_.sevhub_system_id;
+    info.to_org_id = e.org_id;
+    info.to_sys_id = e.setting("sys_id", headerAttribute(bytes, "to_sys_id"));
+    std::string msg_type = headerAttribute(bytes, "msg_type");
+    info.type = messageTypeFor(msg_type.empty() ? 1 : std::atoi(msg_type.c_str()));
+    HubClient client(settings());
+    auto s = client.upload(bytes, info, context_.publish_timeout);
+    if (s) return DeliveryOutcome::delivered("hub session " + std::to_string(s->session_id));
+    if (s.error().code == "sevhub.unavailable") return DeliveryOutcome::retry(s.error().message);
+    return DeliveryOutcome::failed(s.error().message);
+  }
+
+  Status health(const Endpoint&) override {
+    HubClient client(settings());
+    auto r = client.inputMessages(0);
+    return r ? Status() : Status(r.error());
+  }
+
+  std::string address(const Endpoint&) const override {
+    std::string url = context_.sevhub_url;
+    auto at = url.find("://");
+    std::string rest = at == std::string::npos ? url : url.substr(at + 3);
+    rest = rest.substr(0, rest.find('/'));
+    if (rest.find(':') == std::string::npos) rest += url.starts_with("https:") ? ":443" : ":80";
+    return rest;
+  }
+
+  TlsProbe probeTls(const Endpoint& e) override {
+    if (!context_.sevhub_url.starts_with("https:")) return {};
+    std::string hostport = address(e);
+    auto colon = hostport.rfind(':');
+    auto peer = vkhid::http::tlsHandshake(hostport.substr(0, colon), hostport.substr(colon + 1),
+                                          context_.publish_timeout, {context_.sevhub_ca_file, {}, {}, {}});
+    if (!peer) return {true, false, peer.error().message};
+    return {true, true,
+            "hub certificate " + peer->subject + ", issued by " + peer->issuer + ", valid until " + peer->not_after};
+  }
+
+  Status startInbound(const std::vector<Endpoint>& endpoints, InboundSink sink) override {
+    stop();
+    if (endpoints.empty() || context_.sevhub_url.empty()) return {};
+    stopping_ = false;
+    poller_ = std::thread([this, sink = std::move(sink)] { poll(sink); });
+    return {};
+  }
+
+  void stop() override {
+    stopping_ = true;
+    if (poller_.joinable()) poller_.join();
+  }
+
+ private:
+  void poll(const InboundSink& sink) {
+    HubClient client(settings());
+    while (!stopping_) {
+      auto list = client.inputMessages(50);
+      if (!list) {
+        log::warn("sev-hub: cannot list incoming messages", {{"error", list.error().message}});
+      } else {
+        for (const auto& info : *list) {
+          if (stopping_) return;
+          take(client, info, sink);
+        }
+      }
+      auto wake = std::chrono::steady_clock::now() + context_.sevhub_poll;
+      while (!stopping_ && std::chrono::steady_clock::now() < wake) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  }
+
+  void take(HubClient& client, const MessageInfo& info, const InboundSink& sink) {
+    auto d = client.download(info.message_id);
+    if (!d) {
+      // Left in the hub's inbox: the next poll tries again.
+      app::metrics().counter("vkhid_sevhub_download_failures_total", "Hub downloads not completed").inc();
+      log::warn("sev-hub: download not completed", {{"error", d.error().message}});
+      return;
+    }
+    InboundVerdict verdict;
+    InboundPackage package{d->bytes, kName, "sevhub:" + info.from_org_id, info.from_org_id, &verdict};
+    if (auto s = sink(package); !s) return;  // not handled now: it stays in the inbox
+    auto ended = client.endProcessing(d->session, verdict.accepted, verdict.error_code, verdict.detail);
+    if (!ended) log::warn("sev-hub: end of processing not confirmed", {{"error", ended.error().message}});
+  }
+
+  AdapterContext context_;
+  std::atomic<bool> stopping_{false};
+  std::thread poller_;
+};
+
+}  // namespace
+
+void registerAdapter(AdapterRegistry& registry) {
+  registry.add(kName, [](const AdapterContext& c) { return std::make_unique<SevHubAdapter>(c); });
+}
+
+}  // namespace vkhid::adapters::sevhub
