@@ -10,5 +10,7 @@ void addSimCommands(CLI::App& app, int& exit_code);
 void addSimTsaCommand(CLI::App& sim, int& exit_code);
 // `vkhid sim hub`, under the `sim` command.
 void addSimHubCommand(CLI::App& sim, int& exit_code);
+// `vkhid sev certify`: the SEV OVV 2.0 certification exchange through a hub (gateway/cli/sev_certify.cpp).
+void addSevCommands(CLI::App& app, int& exit_code);
 
 }  // namespace vkhid::cli

@@ -2,9 +2,11 @@
 // 5 MiB package in several chunks, a chunk damaged in transit (caught by the hash, uploaded again),
 // a damaged download (caught, downloaded again), and a wrong password refused.
 #define BOOST_TEST_MODULE integration_adapter_sevhub
+#include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "tests/support/exchange_harness.hpp"
+#include "tests/support/pki.hpp"
 
 using namespace vkhid::testing;
 using namespace std::chrono_literals;
@@ -120,6 +122,72 @@ BOOST_AUTO_TEST_CASE(adapter_sevhub_wrong_password_is_refused_and_nothing_is_del
   BOOST_TEST(why.find("authentication failed") != std::string::npos, why);
   BOOST_TEST(x.hubStats()["messages"] == 0);
   BOOST_TEST(x.hubStats()["auth_failures"] >= 1);
+}
+
+BOOST_AUTO_TEST_CASE(sev_certification_90) {
+  // The SEV OVV 2.0 certification run through the hub simulator: the UCC's account (the gateway's
+  // hub account and seal) and a participant's, each sending its nine message kinds and answering the
+  // other's with the four notifications. Both sides must end complete: 45 sent, 45 received, all
+  // valid (schema and seal) and matched; the hub carried 90 and saw each one processed.
+  ExchangeHarness x;
+  x.setUp();
+  int h = x.addHubParticipant();
+  unsigned short port = x.startHub();
+  std::string url = "https://localhost:" + std::to_string(port) + "/hub";
+  writeFile(x.dir() + "/participant-password", "pw-" + x.org(h) + "\n");
+  auto side = [&](const std::string& name, const std::string& sys, const std::string& password_file,
+                  const std::string& org, const std::string& seal, const std::string& peer_org,
+                  const std::string& peer_sys) {
+    return std::make_unique<ChildProcess>(std::vector<std::string>{binaryPath(),
+                                                                   "sev",
+                                                                   "certify",
+                                                                   "--hub-url",
+                                                                   url,
+                                                                   "--system-id",
+                                                                   sys,
+                                                                   "--password-file",
+                                                                   password_file,
+                                                                   "--hub-ca",
+                                                                   pkiDir() + "/ca.pem",
+                                                                   "--org",
+                                                                   org,
+                                                                   "--key",
+                                                                   seal + ".key",
+                                                                   "--cert",
+                                                                   seal + ".pem",
+                                                                   "--trust",
+                                                                   pkiDir() + "/ca.pem",
+                                                                   "--peer-org",
+                                                                   peer_org,
+                                                                   "--peer-sys",
+                                                                   peer_sys,
+                                                                   "--report",
+                                                                   x.dir() + "/" + name + ".json",
+                                                                   "--timeout",
+                                                                   "120"},
+                                          std::map<std::string, std::string>{}, x.dir() + "/" + name + ".log");
+  };
+  auto ucc = side("ucc", "ucc-gateway", x.dir() + "/hub-password", "99999901", pkiDir() + "/ucc-seal", x.org(h),
+                  "sys-" + x.org(h));
+  auto participant = side("participant", "sys-" + x.org(h), x.dir() + "/participant-password", x.org(h),
+                          pkiDir() + "/" + x.org(h) + "-seal", "99999901", "ucc-gateway");
+  auto a = ucc->wait(180s);
+  auto b = participant->wait(180s);
+  BOOST_TEST((a && *a == 0), ucc->log() << readFile(x.dir() + "/ucc.json"));
+  BOOST_TEST((b && *b == 0), participant->log() << readFile(x.dir() + "/participant.json"));
+  for (const char* name : {"ucc", "participant"}) {
+    auto r = boost::json::parse(readFile(x.dir() + "/" + name + ".json")).as_object();
+    for (const char* figure : {"sent", "received", "validated", "matched"}) {
+      BOOST_TEST(r.at(figure).as_int64() == 45, name << " " << figure);
+    }
+    BOOST_TEST(r.at("failures").as_array().empty(), name);
+  }
+  auto hub = x.hubStats();
+  BOOST_TEST(hub["messages"] == 90);
+  BOOST_TEST(hub["processed_by_recipient"] == 90);
+  BOOST_TEST(hub["type_Document"] == 8);
+  BOOST_TEST(hub["type_ReplayDocument"] == 10);
+  BOOST_TEST(hub["type_Notification"] == 72);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
