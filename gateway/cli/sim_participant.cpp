@@ -20,6 +20,7 @@
 #include "adapters/sevhub/hub_client.hpp"
 #include "gateway/app/config.hpp"
 #include "gateway/app/logging.hpp"
+#include "gateway/app/metrics.hpp"
 #include "gateway/bus/amqp.hpp"
 #include "gateway/cli/sim_commands.hpp"
 #include "gateway/crypto/package.hpp"
@@ -459,6 +460,12 @@ class Simulator {
     if (o_.stats_file.empty()) return;
     boost::json::object o;
     for (const auto& [k, v] : stats_) o[k] = v;
+    if (o_.via == "http") {  // how many connections the gateway opened to deliver what it did
+      o["connections"] = static_cast<long long>(
+          app::metrics()
+              .counter("vkhid_http_connections_total", "Connections accepted", {{"server", "sim-edms"}})
+              .value());
+    }
     std::string tmp = o_.stats_file + ".tmp";
     std::ofstream(tmp) << boost::json::serialize(o) << "\n";
     std::rename(tmp.c_str(), o_.stats_file.c_str());

@@ -8,6 +8,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <map>
+#include <mutex>
+#include <optional>
 
 #include "gateway/domain/text.hpp"
 
@@ -118,7 +121,7 @@ Result<std::unique_ptr<ssl::context>> clientContext(const TlsClientOptions& tls)
 
 template <class Stream>
 Result<ClientResponse> exchange(Stream& stream, const Url& u, const std::string& content_type, const std::string& body,
-                                const std::map<std::string, std::string>& headers) {
+                                const std::map<std::string, std::string>& headers, bool& keep_alive) {
   bhttp::request<bhttp::string_body> req{bhttp::verb::post, u.target, 11};
   req.set(bhttp::field::host, u.hostport);
   req.set(bhttp::field::content_type, content_type);
@@ -132,6 +135,7 @@ Result<ClientResponse> exchange(Stream& stream, const Url& u, const std::string&
   parser.body_limit(64 * 1024 * 1024);
   bhttp::read(stream, buffer, parser);
   auto res = parser.release();
+  keep_alive = res.keep_alive();
   ClientResponse out{static_cast<int>(res.result_int()), std::move(res.body()), {}, std::nullopt};
   for (const auto& f : res) {
     std::string name(f.name_string());
@@ -141,6 +145,70 @@ Result<ClientResponse> exchange(Stream& stream, const Url& u, const std::string&
   return out;
 }
 
+// One open connection to a server, kept for the next request to the same place (keep-alive).
+struct Connection {
+  net::io_context ioc;
+  std::unique_ptr<ssl::context> ctx;
+  std::optional<beast::tcp_stream> plain;
+  std::optional<TlsStream> secure;
+  PeerCertificate peer;
+  std::chrono::steady_clock::time_point idle_since;
+};
+
+// Idle connections by destination and TLS identity. A connection idle longer than kIdleFor is
+// closed rather than reused (servers close theirs after their own idle timeout, ours after 15 s).
+class ConnectionPool {
+ public:
+  static constexpr auto kIdleFor = std::chrono::seconds(10);
+  static constexpr std::size_t kPerKey = 8;
+
+  std::unique_ptr<Connection> take(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = idle_.lower_bound(key); it != idle_.end() && it->first == key;) {
+      auto c = std::move(it->second);
+      it = idle_.erase(it);
+      if (now - c->idle_since < kIdleFor) return c;
+    }
+    return nullptr;
+  }
+
+  void give(const std::string& key, std::unique_ptr<Connection> c) {
+    c->idle_since = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    if (idle_.count(key) < kPerKey) idle_.emplace(key, std::move(c));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::multimap<std::string, std::unique_ptr<Connection>> idle_;
+};
+
+ConnectionPool& pool() {
+  static ConnectionPool p;
+  return p;
+}
+
+Result<std::unique_ptr<Connection>> openConnection(const Url& u, const TlsClientOptions* tls,
+                                                   std::chrono::milliseconds timeout) {
+  auto c = std::make_unique<Connection>();
+  net::ip::tcp::resolver resolver(c->ioc);
+  if (!u.tls) {
+    c->plain.emplace(c->ioc);
+    c->plain->expires_after(timeout);
+    c->plain->connect(resolver.resolve(u.host, u.port));
+    return c;
+  }
+  auto ctx = clientContext(*tls);
+  if (!ctx) return ctx.error();
+  c->ctx = std::move(ctx).value();
+  c->secure.emplace(c->ioc, *c->ctx);
+  auto peer = connectTls(*c->secure, resolver, u, *tls, timeout);
+  if (!peer) return peer.error();
+  c->peer = *peer;
+  return c;
+}
+
 }  // namespace
 
 Result<ClientResponse> post(const std::string& url, const std::string& content_type, const std::string& body,
@@ -148,32 +216,38 @@ Result<ClientResponse> post(const std::string& url, const std::string& content_t
                             const std::map<std::string, std::string>& headers) {
   auto u = parseUrl(url);
   if (!u) return u.error();
-  try {
-    net::io_context ioc;
-    net::ip::tcp::resolver resolver(ioc);
-    if (!u->tls) {
-      beast::tcp_stream stream(ioc);
-      stream.expires_after(timeout);
-      stream.connect(resolver.resolve(u->host, u->port));
-      auto out = exchange(stream, *u, content_type, body, headers);
-      beast::error_code ec;
-      stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+  if (u->tls && tls == nullptr) return Error::invalid("http.tls", "https needs TLS settings: " + url);
+  std::string key = (u->tls ? "https://" : "http://") + u->hostport;
+  if (u->tls) key += "|" + tls->ca_file + "|" + tls->cert_file + "|" + tls->key_file + "|" + tls->server_name;
+  // A kept connection the server has closed meanwhile fails at once: then once more on a new one. The
+  // request may have reached the server before it failed; what we send is idempotent by msg_id.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto conn = attempt == 0 ? pool().take(key) : nullptr;
+    const bool reused = conn != nullptr;
+    try {
+      if (!conn) {
+        auto opened = openConnection(*u, tls, timeout);
+        if (!opened) return opened.error();
+        conn = std::move(opened).value();
+      }
+      bool keep_alive = false;
+      Result<ClientResponse> out = Error::internal("http.client", "no request made");
+      if (conn->plain) {
+        conn->plain->expires_after(timeout);
+        out = exchange(*conn->plain, *u, content_type, body, headers, keep_alive);
+      } else {
+        beast::get_lowest_layer(*conn->secure).expires_after(timeout);
+        out = exchange(*conn->secure, *u, content_type, body, headers, keep_alive);
+        if (out) out->peer = conn->peer;
+      }
+      if (out && keep_alive) pool().give(key, std::move(conn));
       return out;
+    } catch (const std::exception& e) {
+      if (reused) continue;
+      return Error::unavailable("http.client", url + ": " + e.what());
     }
-    if (tls == nullptr) return Error::invalid("http.tls", "https needs TLS settings: " + url);
-    auto ctx = clientContext(*tls);
-    if (!ctx) return ctx.error();
-    TlsStream stream(ioc, **ctx);
-    auto peer = connectTls(stream, resolver, *u, *tls, timeout);
-    if (!peer) return peer.error();
-    auto out = exchange(stream, *u, content_type, body, headers);
-    if (out) out->peer = *peer;
-    beast::error_code ec;
-    stream.shutdown(ec);
-    return out;
-  } catch (const std::exception& e) {
-    return Error::unavailable("http.client", url + ": " + e.what());
   }
+  return Error::unavailable("http.client", url + ": the connection failed twice");
 }
 
 Result<PeerCertificate> tlsHandshake(const std::string& host, const std::string& port,

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "gateway/app/logging.hpp"
+#include "gateway/app/metrics.hpp"
 #include "gateway/domain/text.hpp"
 
 namespace vkhid::http {
@@ -255,6 +256,9 @@ class BeastServer final : public HttpServer {
         if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
         log::warn("http accept failed", {{"server", shared_->options.name}, {"error", ec.message()}});
       } else {
+        app::metrics()
+            .counter("vkhid_http_connections_total", "Connections accepted", {{"server", shared_->options.name}})
+            .inc();
         if (tls_) {
           std::make_shared<Session<TlsStream>>(std::move(socket), shared_, &*tls_)->run();
         } else {

@@ -36,6 +36,24 @@ BOOST_AUTO_TEST_CASE(adapter_http_case_end_to_end_both_directions) {
   BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND status = 'sent'") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(adapter_http_deliveries_reuse_their_connection) {
+  // Keep-alive: three cases and the receipts for their answers go to the participant over fewer TLS
+  // connections than packages (one per package without reuse).
+  ExchangeHarness x;
+  x.setUp();
+  int h = x.addHttpParticipant();
+  x.runVkhid({"route", "add", "--target", x.org(h), "--addressee", x.org(h), "--priority", "1"});
+  x.startGateway();
+  x.startHttpSimulator(h);
+  for (const char* key : {"k1", "k2", "k3"}) BOOST_REQUIRE(x.submitTo(h, key).status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 3, 60s));
+  BOOST_REQUIRE(eventually([&] { return x.simStats(h)["received"] >= 6; }, 20s));
+  auto stats = x.simStats(h);
+  BOOST_TEST(stats["connections"] >= 1);
+  BOOST_TEST(stats["connections"] < stats["received"],
+             stats["connections"] << " connections for " << stats["received"] << " packages");
+}
+
 BOOST_AUTO_TEST_CASE(adapter_http_wrong_certificates_are_refused) {
   ExchangeHarness x;
   x.setUp();
