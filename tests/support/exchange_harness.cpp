@@ -81,11 +81,11 @@ int ExchangeHarness::addHttpParticipant(bool skip_check) {
   return index;
 }
 
-int ExchangeHarness::addFolderParticipant() {
+int ExchangeHarness::addFolderParticipant(const std::string& participant_extra) {
   auto& p = newParty({}, false);
   saveParty(p,
-            "[[endpoint]]\nadapter = \"folder\"\noutgoing = \"" + dir_ + "/to-" + p.org + "\"\nincoming = \"" + dir_ +
-                "/from-" + p.org + "\"\n",
+            participant_extra + "\n[[endpoint]]\nadapter = \"folder\"\noutgoing = \"" + dir_ + "/to-" + p.org +
+                "\"\nincoming = \"" + dir_ + "/from-" + p.org + "\"\n",
             true);
   return static_cast<int>(parties_.size()) - 1;
 }

@@ -28,7 +28,7 @@ class ExchangeHarness {
   // certificate, from the development CA), its TLS client certificate registered. Returns its index.
   int addHttpParticipant(bool skip_check = true);
   // A participant on the folder adapter: folders dir()/to-<org> (we write) and dir()/from-<org> (it writes).
-  int addFolderParticipant();
+  int addFolderParticipant(const std::string& participant_extra = "");
   void startFolderSimulator(int participant, const std::vector<std::string>& flags = {});
   // A participant on the sev-hub adapter: an account "sys-<org>" on this test's hub. Add them all
   // before startHub(), which gives the hub its accounts (the UCC's and theirs) and points gateways
