@@ -48,11 +48,19 @@ struct InboundVerdict {
   std::string msg_id;
 };
 
+// The identity of a transport that vouches for an organisation through one of its endpoints (a folder
+// only it writes to, a hub account the hub authenticated): "endpoint:<adapter>:<org_id>". The core
+// accepts it for the participant with that org_id and an active endpoint on that adapter.
+inline std::string endpointIdentity(const std::string& adapter, const std::string& org_id) {
+  return "endpoint:" + adapter + ":" + org_id;
+}
+
 // A package as it arrived, before anything has read it.
 struct InboundPackage {
   std::string bytes;
   std::string adapter;
-  std::string peer_identity;          // who the transport vouches for: broker user, or "tls:<client cert sha256>"
+  // Who the transport vouches for: the broker user, "tls:<client cert sha256>", or endpointIdentity().
+  std::string peer_identity;
   std::string endpoint_org_id;        // the endpoint it came in through, when the transport knows
   InboundVerdict* verdict = nullptr;  // filled by the core when given
 };

@@ -99,7 +99,7 @@ class FolderAdapter final : public Adapter {
     std::ostringstream bytes;
     bytes << in.rdbuf();
     InboundVerdict verdict;
-    InboundPackage package{bytes.str(), kName, "folder:" + e.org_id, e.org_id, &verdict};
+    InboundPackage package{bytes.str(), kName, endpointIdentity(kName, e.org_id), e.org_id, &verdict};
     if (auto s = sink(package); !s) return;  // not handled now: the file stays for the next round
     std::error_code ec;
     fs::path dir = path.parent_path();

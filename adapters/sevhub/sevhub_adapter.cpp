@@ -112,7 +112,7 @@ class SevHubAdapter final : public Adapter {
       return;
     }
     InboundVerdict verdict;
-    InboundPackage package{d->bytes, kName, "sevhub:" + info.from_org_id, info.from_org_id, &verdict};
+    InboundPackage package{d->bytes, kName, endpointIdentity(kName, info.from_org_id), info.from_org_id, &verdict};
     if (auto s = sink(package); !s) return;  // not handled now: it stays in the inbox
     auto ended = client.endProcessing(d->session, verdict.accepted, verdict.error_code, verdict.detail);
     if (!ended) log::warn("sev-hub: end of processing not confirmed", {{"error", ended.error().message}});

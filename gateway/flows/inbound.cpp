@@ -139,11 +139,15 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
   // 1. Who sent it, by what the transport vouches for.
   // The broker's validated user (amqp), or the TLS client certificate registered for it (http).
   const bool by_certificate = package.peer_identity.starts_with("tls:");
-  // A folder belongs to one participant: its endpoint vouches for who wrote into it. The SEV hub
-  // authenticated the sender's account and names its organisation.
-  const bool by_folder = package.peer_identity.starts_with("folder:") || package.peer_identity.starts_with("sevhub:");
-  const std::string endpoint_adapter = package.peer_identity.starts_with("folder:") ? "folder" : "sev-hub";
-  const std::string vouched_org = by_folder ? package.peer_identity.substr(package.peer_identity.find(':') + 1) : "";
+  // An endpoint that vouches for its organisation: a folder only it writes to, a hub account the hub
+  // authenticated ("endpoint:<adapter>:<org>").
+  const bool by_endpoint = package.peer_identity.starts_with("endpoint:");
+  std::string endpoint_adapter, vouched_org;
+  if (by_endpoint) {
+    auto colon = package.peer_identity.find(':', 9);
+    endpoint_adapter = package.peer_identity.substr(9, colon == std::string::npos ? 0 : colon - 9);
+    vouched_org = colon == std::string::npos ? "" : package.peer_identity.substr(colon + 1);
+  }
   auto p = (*db)->exec(
       std::string("SELECT org_id, name, sys_id, system_name, require_seal, accept_unsupported_signatures, trust_pem, "
                   "own_channel, (SELECT coalesce(string_agg(sha256, ','), '') FROM participant_cert c WHERE c.org_id "
@@ -151,12 +155,12 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
                   "FROM participant p WHERE status IN ('active', 'pending_check', 'suspended') AND ") +
           (by_certificate ? "EXISTS (SELECT 1 FROM participant_cert t WHERE t.org_id = p.org_id AND t.purpose = 'tls' "
                             "AND t.sha256 = $1 AND (t.retire_after IS NULL OR t.retire_after > now()))"
-           : by_folder
+           : by_endpoint
                ? "p.org_id = $1 AND EXISTS (SELECT 1 FROM endpoint e WHERE e.org_id = p.org_id AND e.active AND "
                  "e.adapter = $2)"
                : "transport_user = $1"),
       by_certificate ? std::vector<store::PgParam>{package.peer_identity.substr(4)}
-      : by_folder    ? std::vector<store::PgParam>{vouched_org, endpoint_adapter}
+      : by_endpoint  ? std::vector<store::PgParam>{vouched_org, endpoint_adapter}
                      : std::vector<store::PgParam>{package.peer_identity});
   if (!p) return p.error();
   if (p->rows() == 0) {
