@@ -70,6 +70,21 @@ class Simulator {
     std::string url = o_.broker_url;
     amqp_connection_info info{};
     if (amqp_parse_url(url.data(), &info) == AMQP_STATUS_OK) user_ = info.user;
+    // Restarted, an EDMS keeps its register: the counters and the registration numbering go on from
+    // where the last run's stats file left them.
+    if (!o_.stats_file.empty()) {
+      if (auto text = crypto::readFile(o_.stats_file)) {
+        boost::system::error_code ec;
+        auto v = boost::json::parse(*text, ec);
+        if (!ec && v.is_object()) {
+          for (const auto& kv : v.as_object()) {
+            if (kv.value().is_int64() && kv.key() != "connections")
+              stats_[std::string(kv.key())] = kv.value().as_int64();
+          }
+        }
+      }
+      registered_ = static_cast<int>(stats_["registered"]);
+    }
   }
 
   // --via http: packages arrive at our HTTPS endpoint; what we send goes to the gateway's by POST.

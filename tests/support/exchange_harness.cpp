@@ -223,26 +223,30 @@ std::string ExchangeHarness::brokerUrl(const std::string& user, const std::strin
 }
 
 std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const {
-  return {{"VKHID_DATABASE_URL", db_.url()},
-          {"VKHID_BROKER_URL", brokerUrl("guest", "guest")},
-          {"VKHID_INTAKE_LISTEN", "127.0.0.1:" + std::to_string(intake_ports_.at(index))},
-          {"VKHID_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(admin_ports_.at(index))},
-          {"VKHID_GATEWAY_INSTANCE", "gw" + std::to_string(index) + "-" + org()},
-          {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
-          {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
-          {"VKHID_GATEWAY_HEALTH_INTERVAL_MS", "200"},
-          {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"},
-          {"VKHID_EDMS_LISTEN", "127.0.0.1:" + std::to_string(edms_ports_.at(index))},
-          {"VKHID_EDMS_TLS_CERT", pkiDir() + "/gateway-tls.pem"},
-          {"VKHID_EDMS_TLS_KEY", pkiDir() + "/gateway-tls.key"},
-          {"VKHID_EDMS_CLIENT_CA", pkiDir() + "/ca.pem"},
-          {"VKHID_DELIVERY_RETRY_DELAYS", "1s,1s,2s"},
-          {"VKHID_SEVHUB_URL", hub_port_ ? "https://localhost:" + std::to_string(hub_port_) + "/hub" : ""},
-          {"VKHID_SEVHUB_SYSTEM_ID", "ucc-gateway"},
-          {"VKHID_SEVHUB_PASSWORD_FILE", dir_ + "/hub-password"},
-          {"VKHID_SEVHUB_CA_FILE", pkiDir() + "/ca.pem"},
-          {"VKHID_SEVHUB_POLL_INTERVAL_MS", "200"},
-          {"VKHID_LOG_LEVEL", "info"}};
+  std::map<std::string, std::string> env{
+      {"VKHID_DATABASE_URL", db_.url()},
+      {"VKHID_BROKER_URL", brokerUrl("guest", "guest")},
+      {"VKHID_INTAKE_LISTEN", "127.0.0.1:" + std::to_string(intake_ports_.at(index))},
+      {"VKHID_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(admin_ports_.at(index))},
+      {"VKHID_GATEWAY_INSTANCE", "gw" + std::to_string(index) + "-" + org()},
+      {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
+      {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
+      {"VKHID_GATEWAY_HEALTH_INTERVAL_MS", "200"},
+      {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"},
+      {"VKHID_EDMS_LISTEN", "127.0.0.1:" + std::to_string(edms_ports_.at(index))},
+      {"VKHID_EDMS_TLS_CERT", pkiDir() + "/gateway-tls.pem"},
+      {"VKHID_EDMS_TLS_KEY", pkiDir() + "/gateway-tls.key"},
+      {"VKHID_EDMS_CLIENT_CA", pkiDir() + "/ca.pem"},
+      {"VKHID_DELIVERY_RETRY_DELAYS", "1s,1s,2s"},
+      {"VKHID_LOG_LEVEL", "info"}};
+  if (hub_port_ != 0) {  // the gateway's account on this test's hub
+    env["VKHID_SEVHUB_URL"] = "https://localhost:" + std::to_string(hub_port_) + "/hub";
+    env["VKHID_SEVHUB_SYSTEM_ID"] = "ucc-gateway";
+    env["VKHID_SEVHUB_PASSWORD_FILE"] = dir_ + "/hub-password";
+    env["VKHID_SEVHUB_CA_FILE"] = pkiDir() + "/ca.pem";
+    env["VKHID_SEVHUB_POLL_INTERVAL_MS"] = "200";
+  }
+  return env;
 }
 
 unsigned short ExchangeHarness::startGateway(int index, const std::map<std::string, std::string>& extra_env) {
@@ -314,6 +318,36 @@ HttpReply ExchangeHarness::submitTo(int participant, const std::string& idempote
                                              {"Content-Type", "application/json"}};
   if (!idempotency_key.empty()) headers["Idempotency-Key"] = idempotency_key;
   return httpRequest("POST", "127.0.0.1", intake_ports_.at(gateway), "/api/v1/cases", headers, body);
+}
+
+std::vector<std::string> ExchangeHarness::submitMany(int n, const std::function<int(int)>& gateway_of) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    std::string key = "k-" + std::to_string(i);
+    HttpReply r;
+    bool ok = eventually(
+        [&] {
+          r = submit(key, gateway_of ? gateway_of(i) : 0);
+          return r.status == 201 || r.status == 200;
+        },
+        std::chrono::seconds(60), std::chrono::milliseconds(100));
+    if (!ok)
+      throw std::runtime_error("case " + std::to_string(i) + " not accepted: " + std::to_string(r.status) + " " +
+                               r.body);
+    auto at = r.body.find("\"id\":\"");
+    ids.push_back(at == std::string::npos ? "" : r.body.substr(at + 6, 36));
+  }
+  return ids;
+}
+
+std::string ExchangeHarness::histogram() {
+  return "cases: " +
+         sql("SELECT string_agg(status || '=' || n, ' ') FROM (SELECT status, count(*) n FROM cases GROUP BY 1) s") +
+         "; messages: " +
+         sql("SELECT string_agg(direction || msg_type || ':' || status || '=' || n, ' ') FROM (SELECT direction, "
+             "msg_type, status, count(*) n FROM message GROUP BY 1, 2, 3) s") +
+         "; outbox unsent: " + sql("SELECT count(*) FROM outbox WHERE sent_at IS NULL") + "; sim: received " +
+         std::to_string(simStats()["received"]) + ", registered " + std::to_string(simStats()["registered"]);
 }
 
 long long ExchangeHarness::count(const std::string& query) const {

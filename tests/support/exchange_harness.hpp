@@ -2,6 +2,7 @@
 // broker user, queues), gateway processes and a participant simulator, all real.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -64,6 +65,13 @@ class ExchangeHarness {
   HttpReply submitTo(int participant, const std::string& idempotency_key, int gateway = 0, bool priority = false);
   unsigned short intakePort(int gateway = 0) const { return intake_ports_.at(gateway); }
   unsigned short adminPort(int gateway = 0) const { return admin_ports_.at(gateway); }
+
+  // Submits n example cases with idempotency keys k-0 … k-(n-1), each retried until accepted (a
+  // database or gateway away for a while is waited out, up to a minute a case); returns their ids.
+  std::vector<std::string> submitMany(int n, const std::function<int(int)>& gateway_of = {});
+  // Cases by status, messages by direction/type/status, unsent outbox rows, and the simulator's
+  // counts: the state to print when a wait fails.
+  std::string histogram();
 
   std::string sql(const std::string& query) const { return db_.query(query); }
   long long count(const std::string& query) const;

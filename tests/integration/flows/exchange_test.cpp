@@ -17,41 +17,11 @@ namespace utf = boost::unit_test;
 namespace {
 
 // What the cases and messages look like now: printed when a test gives up waiting.
-std::string histogram(ExchangeHarness& x) {
-  return "cases: " +
-         x.sql("SELECT string_agg(status || '=' || n, ' ') FROM (SELECT status, count(*) n FROM cases GROUP BY 1) s") +
-         "; messages: " +
-         x.sql(
-             "SELECT string_agg(direction || msg_type || ':' || status || '=' || n, ' ') FROM (SELECT direction, "
-             "msg_type, "
-             "status, count(*) n FROM message GROUP BY 1, 2, 3) s") +
-         "; outbox unsent: " + x.sql("SELECT count(*) FROM outbox WHERE sent_at IS NULL") + "; sim: received " +
-         std::to_string(x.simStats()["received"]) + ", registered " + std::to_string(x.simStats()["registered"]);
-}
-
 bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
 
 std::string field(const std::string& json, const char* key) {
   auto v = boost::json::parse(json);
   return std::string(v.as_object().at(key).as_string());
-}
-
-// Submits n cases, retrying each with its own Idempotency-Key until the gateway answers.
-std::vector<std::string> submitMany(ExchangeHarness& x, int n, const std::function<int(int)>& gateway_of = {}) {
-  std::vector<std::string> ids;
-  for (int i = 0; i < n; ++i) {
-    std::string key = "k-" + std::to_string(i);
-    HttpReply r;
-    bool ok = eventually(
-        [&] {
-          r = x.submit(key, gateway_of ? gateway_of(i) : 0);
-          return r.status == 201 || r.status == 200;
-        },
-        60s, 100ms);
-    BOOST_REQUIRE_MESSAGE(ok, "case " << i << " not accepted: " << r.status << " " << r.body);
-    ids.push_back(field(r.body, "id"));
-  }
-  return ids;
 }
 
 }  // namespace
@@ -188,8 +158,8 @@ BOOST_AUTO_TEST_CASE(exchange_duplicates_have_one_effect) {
   x.setUp();
   x.startGateway();
   x.startSimulator({"--duplicate"});
-  submitMany(x, 20);
-  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 20, 120s), histogram(x));
+  x.submitMany(20);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 20, 120s), x.histogram());
   auto stats = x.simStats();
   BOOST_TEST(stats["appeals"] == 20);
   BOOST_TEST(stats["registered"] == 20);
@@ -219,7 +189,7 @@ BOOST_AUTO_TEST_CASE(exchange_not_in_competence_reroutes_to_the_competent_partic
   x.startSimulator({}, competent);
   auto r = x.submit("f1");
   BOOST_REQUIRE(r.status == 201);
-  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), histogram(x));
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), x.histogram());
   // Answered by the competent body, which the first one named; the first one never gets it again.
   BOOST_TEST(x.sql("SELECT participant_org_id FROM cases") == x.org(competent));
   BOOST_TEST(x.sql("SELECT participant_reg_number FROM cases") == "SIM-" + x.org(competent) + "-1");
@@ -243,7 +213,7 @@ BOOST_AUTO_TEST_CASE(exchange_not_in_competence_of_an_outside_body_goes_to_revie
   BOOST_REQUIRE(r.status == 201);
   BOOST_REQUIRE_MESSAGE(
       x.waitFor("SELECT count(*) FROM case_event WHERE event = 'forwarded' AND detail->>'to' = 'review'", 1, 60s),
-      histogram(x));
+      x.histogram());
   BOOST_REQUIRE(
       x.waitFor("SELECT count(*) FROM outbox WHERE routing_key = 'case.unrouted' AND sent_at IS NOT NULL", 1, 30s));
   // It waits for a person: not sent back to the participant that declined it, though its route matches.
@@ -263,7 +233,7 @@ BOOST_AUTO_TEST_CASE(exchange_participant_own_contact_centre_appeal_is_registere
   x.startSimulator({}, competent);
   x.startSimulator({"--send-appeals", "2"});
   x.startSimulator({"--send-appeals", "1"}, outsider);
-  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 2, 60s), histogram(x));
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 2, 60s), x.histogram());
   // Registered as UCC cases with the participant as their channel, routed by the rules like any other.
   BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE channel = 'participant:" + x.org() +
                      "' AND participant_org_id = '" + x.org(competent) + "' AND ucc_number LIKE 'УКЦ-%'") == 2);
@@ -319,7 +289,7 @@ BOOST_AUTO_TEST_CASE(exchange_routing_rules_from_the_config_file) {
   x.startGateway(0, {{"VKHID_ROUTING_RULES_FILE", rules}});
   x.startSimulator({}, other);
   BOOST_REQUIRE(x.submit("rr1").status == 201);
-  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), histogram(x));
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), x.histogram());
   BOOST_TEST(x.sql("SELECT participant_org_id FROM cases") == x.org(other));
   // Loaded once, beside the rules of `vkhid route add`; the unregistered target skipped.
   BOOST_TEST(x.count("SELECT count(*) FROM routing_rule WHERE source = 'config'") == 1);
@@ -371,7 +341,7 @@ BOOST_AUTO_TEST_CASE(exchange_participant_away_then_back_completes) {
   ExchangeHarness x;
   x.setUp();
   x.startGateway();
-  submitMany(x, 5);  // no simulator yet: packages wait in the participant's queue
+  x.submitMany(5);  // no simulator yet: packages wait in the participant's queue
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'sent'", 5, 60s));
   x.startSimulator();
   BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 5, 60s));
@@ -420,9 +390,9 @@ BOOST_AUTO_TEST_CASE(exchange_gateway_killed_mid_run_loses_and_repeats_nothing, 
     x.killGateway(0, SIGKILL);
     x.startGateway(0);
   });
-  submitMany(x, n);
+  x.submitMany(n);
   killer.join();
-  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 300s), histogram(x));
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 300s), x.histogram());
   auto stats = x.simStats();
   BOOST_TEST(x.count("SELECT count(*) FROM cases") == n);
   BOOST_TEST(stats["appeals"] == n);     // every case reached the participant …
@@ -437,8 +407,8 @@ BOOST_AUTO_TEST_CASE(exchange_two_gateways_share_the_work_exactly_once, *utf::ti
   x.startGateway(1);
   x.startSimulator();
   const int n = 200;
-  submitMany(x, n, [](int i) { return i % 2; });
-  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 300s), histogram(x));
+  x.submitMany(n, [](int i) { return i % 2; });
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 300s), x.histogram());
   auto stats = x.simStats();
   BOOST_TEST(stats["appeals"] == n);
   BOOST_TEST(stats["registered"] == n);

@@ -1,0 +1,185 @@
+// Fault injection (ctest label `faults`): a few hundred cases each, one fault in the middle, then the
+// same verdict every time — every case reached the participant exactly once and closed, and no receipt
+// was lost. Run one at a time (they stop the shared servers); bounded in count and time; loopback only.
+#define BOOST_TEST_MODULE integration_faults
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include "tests/support/exchange_harness.hpp"
+
+using namespace vkhid::testing;
+using namespace std::chrono_literals;
+namespace utf = boost::unit_test;
+
+namespace {
+
+bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
+
+// Waits until `threshold` cases are registered, then runs the fault.
+std::thread faultAt(ExchangeHarness& x, long long threshold, std::function<void()> fault) {
+  return std::thread([&x, threshold, fault = std::move(fault)] {
+    eventually([&] { return x.count("SELECT count(*) FROM cases") >= threshold; }, 180s, 50ms);
+    fault();
+  });
+}
+
+// The verdict every fault test shares, for `n` cases submitted to participant 0.
+void everyCaseOnceAndClosed(ExchangeHarness& x, long long n) {
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 300s), x.histogram());
+  BOOST_TEST(x.count("SELECT count(*) FROM cases") == n);
+  // One package per case, reaching the participant once in effect: its EDMS registered each once.
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1") == n);
+  BOOST_TEST(x.count("SELECT count(DISTINCT participant_reg_number) FROM cases") == n);
+  auto stats = x.simStats();  // a restarted simulator goes on counting from its stats file
+  BOOST_TEST(stats["appeals"] == n);
+  BOOST_TEST(stats["registered"] == n);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'answered'") == n);
+  // No receipt lost: each package has its delivered, accepted and registered receipts recorded.
+  BOOST_TEST(x.count("SELECT count(*) FROM (SELECT r.msg_id FROM receipt r JOIN message m ON m.msg_id = r.msg_id "
+                     "WHERE m.direction = 'out' AND m.msg_type = 1 GROUP BY r.msg_id "
+                     "HAVING count(DISTINCT r.ack_type) = 3) full_set") == n);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(faults, *utf::precondition(servicesAreOurs))
+
+BOOST_AUTO_TEST_CASE(faults_gateway_sigkill_three_times, *utf::timeout(600)) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  const int n = 300;
+  std::thread killer([&] {
+    for (long long at : {60, 140, 220}) {
+      eventually([&] { return x.count("SELECT count(*) FROM cases") >= at; }, 180s, 50ms);
+      x.killGateway(0, SIGKILL);
+      x.startGateway(0);
+    }
+  });
+  x.submitMany(n);
+  killer.join();
+  everyCaseOnceAndClosed(x, n);
+}
+
+BOOST_AUTO_TEST_CASE(faults_rabbitmq_stopped_and_restarted, *utf::timeout(600)) {
+  // A restart recovers every queue of every virtual host: the earlier tests' go first (none of them
+  // runs now; these tests run alone).
+  BOOST_REQUIRE(services("prune-test-vhosts") == 0);
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  const int n = 200;
+  auto fault = faultAt(x, 80, [] {
+    BOOST_REQUIRE(services("stop rabbitmq") == 0);
+    std::this_thread::sleep_for(3s);  // intake goes on: the outbox holds what the broker cannot take
+    BOOST_REQUIRE(services("start rabbitmq") == 0);
+  });
+  x.submitMany(n);
+  fault.join();
+  everyCaseOnceAndClosed(x, n);
+}
+
+BOOST_AUTO_TEST_CASE(faults_postgresql_stopped_and_restarted, *utf::timeout(600)) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  const int n = 200;
+  auto fault = faultAt(x, 80, [] {
+    BOOST_REQUIRE(services("stop postgres") == 0);
+    std::this_thread::sleep_for(3s);  // intake answers 503; the submitter retries with its key
+    BOOST_REQUIRE(services("start postgres") == 0);
+  });
+  x.submitMany(n);
+  fault.join();
+  everyCaseOnceAndClosed(x, n);
+}
+
+BOOST_AUTO_TEST_CASE(faults_participant_simulator_stopped_and_restarted, *utf::timeout(600)) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  const int n = 200;
+  auto fault = faultAt(x, 80, [&] {
+    x.stopSimulator();
+    std::this_thread::sleep_for(3s);
+    x.startSimulator();
+  });
+  x.submitMany(n);
+  fault.join();
+  everyCaseOnceAndClosed(x, n);
+}
+
+BOOST_AUTO_TEST_CASE(faults_simulator_duplicates_and_reorders_everything, *utf::timeout(600)) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator({"--duplicate", "--reorder"});
+  const int n = 200;
+  x.submitMany(n);
+  everyCaseOnceAndClosed(x, n);
+  // Every duplicate was recognised as one: each inbound msg_id is stored once.
+  BOOST_TEST(x.count("SELECT count(*) - count(DISTINCT msg_id) FROM message WHERE direction = 'in'") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(faults_two_gateways_one_killed, *utf::timeout(600)) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway(0);
+  x.startGateway(1);
+  x.startSimulator();
+  const int n = 200;
+  auto fault = faultAt(x, 80, [&] { x.killGateway(1, SIGKILL); });  // and not started again
+  x.submitMany(n);
+  fault.join();
+  everyCaseOnceAndClosed(x, n);
+  BOOST_TEST(!x.gatewayRunning(1));
+}
+
+BOOST_AUTO_TEST_CASE(faults_folder_disk_read_only_for_a_while, *utf::timeout(600)) {
+  if (::geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: making a folder read-only takes a bind mount (root)");
+    return;
+  }
+  // The participant's outgoing folder becomes a read-only file system for five seconds: writes fail,
+  // deliveries wait in their retry tiers, and all complete once it is writable again.
+  ExchangeHarness x;
+  x.setUp();
+  int f = x.addFolderParticipant();
+  x.runVkhid({"route", "add", "--target", x.org(f), "--addressee", x.org(f), "--priority", "1"});
+  x.startGateway(0, {{"VKHID_DELIVERY_RETRY_DELAYS", "2s,4s,8s,16s"}});
+  x.startFolderSimulator(f);
+  std::string to = x.dir() + "/to-" + x.org(f);
+  std::filesystem::create_directories(to);  // the mount point must exist before the first delivery
+  const int n = 150;
+  bool mounted = false;
+  auto fault = faultAt(x, 50, [&] {
+    mounted = ::mount(to.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) == 0 &&
+              ::mount(nullptr, to.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0;
+    std::this_thread::sleep_for(5s);
+    if (mounted) ::umount(to.c_str());
+  });
+  for (int i = 0; i < n; ++i) {
+    BOOST_REQUIRE(eventually([&] { return x.submitTo(f, "ro-" + std::to_string(i)).status / 100 == 2; }, 60s));
+  }
+  fault.join();
+  BOOST_REQUIRE_MESSAGE(mounted, "could not make the folder read-only");
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 300s), x.histogram());
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1") == n);
+  BOOST_TEST(x.simStats(f)["appeals"] == n);
+  BOOST_TEST(x.simStats(f)["registered"] == n);
+  // The outage was seen: some deliveries waited in a retry tier.
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND attempts > 1") >= 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND status = 'dead'") == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
