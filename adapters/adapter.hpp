@@ -75,6 +75,7 @@ struct AdapterContext {
   int connect_timeout_s = 5;
   std::chrono::milliseconds publish_timeout{10000};
   std::uint16_t prefetch = 16;
+  int inbound_workers = 2;  // threads taking arrivals, for adapters that can share them (gateway.workers)
   // The gateway's side of mutual TLS with participants (edms.*): its certificate, presented as a
   // client and as the inbound server, and the CA(s) participants' client certificates chain to.
   std::string edms_listen;

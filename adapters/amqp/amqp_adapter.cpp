@@ -57,13 +57,20 @@ Status AmqpAdapter::health(const Endpoint& endpoint) {
 
 Status AmqpAdapter::startInbound(const std::vector<Endpoint>& endpoints, InboundSink sink) {
   stopping_ = false;
-  consumer_ = std::thread([this, endpoints, sink = std::move(sink)] { consumeLoop(endpoints, sink); });
+  // Several consumers share the participants' queues (the broker hands each message to one): arrivals
+  // are handled in parallel, and the core's row locks keep one case's receipts in order of effect.
+  for (int i = 0; i < std::max(1, context_.inbound_workers); ++i) {
+    consumers_.emplace_back([this, endpoints, sink] { consumeLoop(endpoints, sink); });
+  }
   return {};
 }
 
 void AmqpAdapter::stop() {
   stopping_ = true;
-  if (consumer_.joinable()) consumer_.join();
+  for (auto& t : consumers_) {
+    if (t.joinable()) t.join();
+  }
+  consumers_.clear();
 }
 
 void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink) {

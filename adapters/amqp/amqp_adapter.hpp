@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "adapters/adapter.hpp"
 #include "gateway/bus/amqp.hpp"
@@ -34,7 +35,7 @@ class AmqpAdapter final : public Adapter {
   std::mutex publish_mutex_;
   std::optional<bus::AmqpConnection> publisher_;
   std::atomic<bool> stopping_{false};
-  std::thread consumer_;
+  std::vector<std::thread> consumers_;  // gateway.workers of them, each its own connection
 };
 
 }  // namespace vkhid::adapters::amqp

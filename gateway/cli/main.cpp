@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   vkhid::cli::addAdminCommands(app, exit_code, config_path);
   vkhid::cli::addSimCommands(app, exit_code);
   vkhid::cli::addSevCommands(app, exit_code);
+  vkhid::cli::addBenchCommand(app, exit_code);
   vkhid::cli::addDeadlineCommand(app, exit_code);
   vkhid::cli::addAuditCommands(app, exit_code, config_path);
 

@@ -12,5 +12,7 @@ void addSimTsaCommand(CLI::App& sim, int& exit_code);
 void addSimHubCommand(CLI::App& sim, int& exit_code);
 // `vkhid sev certify`: the SEV OVV 2.0 certification exchange through a hub (gateway/cli/sev_certify.cpp).
 void addSevCommands(CLI::App& app, int& exit_code);
+// `vkhid bench`: the load benchmark (gateway/cli/bench_command.cpp).
+void addBenchCommand(CLI::App& app, int& exit_code);
 
 }  // namespace vkhid::cli

@@ -83,6 +83,7 @@ adapters::AdapterContext ExchangeContext::adapterContext() const {
   c.connect_timeout_s = config.broker.connect_timeout_s;
   c.publish_timeout = std::chrono::milliseconds(config.delivery.publish_timeout_ms);
   c.prefetch = static_cast<std::uint16_t>(config.delivery.prefetch);
+  c.inbound_workers = config.gateway.workers;
   c.edms_listen = config.edms.listen;
   c.tls_cert_file = config.edms.tls_cert;
   c.tls_key_file = config.edms.tls_key;

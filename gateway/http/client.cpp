@@ -122,13 +122,16 @@ Result<std::unique_ptr<ssl::context>> clientContext(const TlsClientOptions& tls)
 template <class Stream>
 Result<ClientResponse> exchange(Stream& stream, const Url& u, const std::string& content_type, const std::string& body,
                                 const std::map<std::string, std::string>& headers, bool& keep_alive) {
-  bhttp::request<bhttp::string_body> req{bhttp::verb::post, u.target, 11};
+  bhttp::request<bhttp::string_body> req{body.empty() && content_type.empty() ? bhttp::verb::get : bhttp::verb::post,
+                                         u.target, 11};
   req.set(bhttp::field::host, u.hostport);
-  req.set(bhttp::field::content_type, content_type);
+  if (!content_type.empty()) req.set(bhttp::field::content_type, content_type);
   req.set(bhttp::field::user_agent, "vkhid");
   for (const auto& [name, value] : headers) req.set(name, value);
-  req.body() = body;
-  req.prepare_payload();
+  if (req.method() == bhttp::verb::post) {
+    req.body() = body;
+    req.prepare_payload();
+  }
   bhttp::write(stream, req);
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
@@ -248,6 +251,11 @@ Result<ClientResponse> post(const std::string& url, const std::string& content_t
     }
   }
   return Error::unavailable("http.client", url + ": the connection failed twice");
+}
+
+Result<ClientResponse> get(const std::string& url, std::chrono::milliseconds timeout, const TlsClientOptions* tls,
+                           const std::map<std::string, std::string>& headers) {
+  return post(url, "", "", timeout, tls, headers);
 }
 
 Result<PeerCertificate> tlsHandshake(const std::string& host, const std::string& port,

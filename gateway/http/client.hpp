@@ -37,6 +37,11 @@ Result<ClientResponse> post(const std::string& url, const std::string& content_t
                             std::chrono::milliseconds timeout, const TlsClientOptions* tls = nullptr,
                             const std::map<std::string, std::string>& headers = {});
 
+// GET, with the same connection reuse and bounds as post().
+Result<ClientResponse> get(const std::string& url, std::chrono::milliseconds timeout,
+                           const TlsClientOptions* tls = nullptr,
+                           const std::map<std::string, std::string>& headers = {});
+
 // The TLS handshake alone, for a connectivity check: the certificate the server presents, verified.
 Result<PeerCertificate> tlsHandshake(const std::string& host, const std::string& port,
                                      std::chrono::milliseconds timeout, const TlsClientOptions& tls);
