@@ -59,10 +59,10 @@ Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clo
                                   const std::string& actor) {
   Registration out;
   out.case_id = newUuid();
+  // A sequence per year (migration 0009): registrations never wait on one another for their number.
   auto n = db.exec(
-      "INSERT INTO ucc_number_counter (year, last) VALUES (extract(year FROM now() AT TIME ZONE 'Europe/Kyiv'), 1) "
-      "ON CONFLICT (year) DO UPDATE SET last = ucc_number_counter.last + 1 "
-      "RETURNING year, last, to_char(now() AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD')",
+      "SELECT y, ucc_next_number(y), to_char(now() AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD') FROM "
+      "(SELECT extract(year FROM now() AT TIME ZONE 'Europe/Kyiv')::integer AS y) t",
       {});
   if (!n) return n.error();
   char buf[64];
