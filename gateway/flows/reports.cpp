@@ -267,7 +267,7 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
   // Rejected packages in the period: ours refused by participants (their receipts), theirs refused by us.
   auto rejected = db.exec(
       "SELECT 'participant', r.error_code, count(*) FROM receipt r JOIN message m ON m.msg_id = r.msg_id "
-      "AND m.direction = 'out' WHERE r.error_code IS NOT NULL "
+      "AND m.direction = 'out' WHERE r.ack_type = 4 AND r.error_code IS NOT NULL "
       "AND (r.received_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date GROUP BY 2 "
       "UNION ALL SELECT 'gateway', error_code, count(*) FROM message WHERE direction = 'in' AND status = 'rejected' "
       "AND error_code IS NOT NULL AND (created_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date "

@@ -67,6 +67,14 @@ struct Seeded {
         "INSERT INTO receipt (receipt_msg_id, msg_id, ack_type, error_code, received_at) VALUES "
         "('00000000-0000-4000-8000-0000000000b2', '00000000-0000-4000-8000-0000000000a2', 4, 132, "
         "'2026-11-04 10:00+02'); "
+        // …and its ordinary delivery receipt, which carries error code 0: not a rejection.
+        "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, ack_type, bytes, sha256, status, created_at) "
+        "VALUES ('00000000-0000-4000-8000-0000000000b3', 'in', '" +
+        b +
+        "', 0, 1, '\\x00', 'x', 'applied', '2026-11-04 09:00+02'); "
+        "INSERT INTO receipt (receipt_msg_id, msg_id, ack_type, error_code, received_at) VALUES "
+        "('00000000-0000-4000-8000-0000000000b3', '00000000-0000-4000-8000-0000000000a2', 1, 0, "
+        "'2026-11-04 09:00+02'); "
         "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, error_code, created_at) "
         "VALUES ('00000000-0000-4000-8000-0000000000c1', 'in', '" +
         a + "', 3, '\\x00', 'x', 'rejected', 111, '2026-11-06 10:00+02')");
