@@ -101,7 +101,8 @@ Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clo
     return s.error();
   }
   if (auto s = enqueueOutbox(db, bus::names::kEvents, "case.registered", out.case_id,
-                             json::serialize(json::object{{"case_id", out.case_id}}), "{}", c.priority ? kPriorityApplicant : 0);
+                             json::serialize(json::object{{"case_id", out.case_id}}), "{}",
+                             c.priority ? kPriorityApplicant : 0);
       !s) {
     return s.error();
   }
