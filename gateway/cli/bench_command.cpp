@@ -234,9 +234,9 @@ int runBench(const BenchOptions& o) {
   std::fflush(stdout);
   auto signer = crypto::FileSigner::load(pki + "/ucc-seal.key", pki + "/ucc-seal.pem");
   if (!signer) return complain(signer.error().message);
-  crypto::TrustStore trust;
-  if (auto ca = crypto::readFile(pki + "/ca.pem"); !ca || !trust.addPem(*ca))
-    return complain("cannot read " + pki + "/ca.pem");
+  auto trust_file = crypto::TrustStore::fromFile(pki + "/ca.pem");
+  if (!trust_file) return complain(trust_file.error().message);
+  const crypto::TrustStore& trust = *trust_file;
   const std::string to_org = orgs[0];
   auto receiptBytes = [&] {  // each call its own envelope: called from two threads at once
     sev::Envelope e{{"99999901", "УКЦ", "ucc", "Vkhid"},

@@ -264,18 +264,15 @@ int runCertify(const CertifyOptions& o) {
     std::fprintf(stderr, "vkhid sev certify: %s\n", what.c_str());
     return 2;
   };
-  auto password = crypto::readFile(o.password_file);
+  auto password = crypto::readSecret(o.password_file);
   if (!password) return fail(password.error().message);
-  std::string pw = *password;
-  while (!pw.empty() && std::isspace(static_cast<unsigned char>(pw.back()))) pw.pop_back();
   auto signer = crypto::FileSigner::load(o.key, o.cert);
   if (!signer) return fail(signer.error().message);
-  crypto::TrustStore trust;
-  auto pem = crypto::readFile(o.trust);
-  if (!pem || !trust.addPem(*pem)) return fail("cannot read trust file " + o.trust);
+  auto trust = crypto::TrustStore::fromFile(o.trust);
+  if (!trust) return fail(trust.error().message);
   log::init("warn", "sev-certify");
   sev::initXml();
-  Certification c(o, std::move(signer).value(), std::move(trust), pw);
+  Certification c(o, std::move(signer).value(), std::move(trust).value(), *password);
   return c.run();
 }
 

@@ -525,16 +525,15 @@ int runSimParticipant(const SimOptions& o) {
     std::fprintf(stderr, "vkhid sim participant: %s\n", signer.error().message.c_str());
     return 2;
   }
-  crypto::TrustStore trust;
-  auto pem = crypto::readFile(o.trust);
-  if (!pem || !trust.addPem(*pem)) {
-    std::fprintf(stderr, "vkhid sim participant: cannot read trust file %s\n", o.trust.c_str());
+  auto trust = crypto::TrustStore::fromFile(o.trust);
+  if (!trust) {
+    std::fprintf(stderr, "vkhid sim participant: %s\n", trust.error().message.c_str());
     return 2;
   }
   std::signal(SIGTERM, [](int) { g_stop = true; });
   std::signal(SIGINT, [](int) { g_stop = true; });
   log::init("warn", "sim-" + o.org);
-  Simulator sim(o, std::move(signer).value(), std::move(trust));
+  Simulator sim(o, std::move(signer).value(), std::move(trust).value());
   return sim.run();
 }
 

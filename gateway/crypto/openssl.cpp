@@ -28,6 +28,13 @@ Result<std::string> readFile(const std::string& path) {
   return s.str();
 }
 
+Result<std::string> readSecret(const std::string& path) {
+  auto text = readFile(path);
+  if (!text) return text;
+  while (!text->empty() && std::isspace(static_cast<unsigned char>(text->back()))) text->pop_back();
+  return text;
+}
+
 Status writeFile(const std::string& path, std::string_view bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

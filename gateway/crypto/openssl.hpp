@@ -37,6 +37,8 @@ inline X509Ptr upRef(X509* cert) {
 std::string opensslError();
 
 Result<std::string> readFile(const std::string& path);
+// A secret kept in a file (a password): its contents without the trailing newline or spaces.
+Result<std::string> readSecret(const std::string& path);
 // Writes the whole file (replacing it); code "file.unwritable" when it cannot.
 Status writeFile(const std::string& path, std::string_view bytes);
 

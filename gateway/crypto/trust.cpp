@@ -84,6 +84,15 @@ Result<TrustStore> TrustStore::fromDirectory(const std::string& dir) {
   return trust;
 }
 
+Result<TrustStore> TrustStore::fromFile(const std::string& path) {
+  auto text = readFile(path);
+  if (!text) return text.error();
+  TrustStore trust;
+  if (auto s = trust.addPem(*text); !s) return Error::invalid("crypto.trust_file", path + ": " + s.error().message);
+  if (trust.size() == 0) return Error::invalid("crypto.trust_empty", "no certificate in " + path);
+  return trust;
+}
+
 Status TrustStore::addPem(std::string_view pem) {
   auto certs = certificatesFromPem(pem);
   if (!certs) return certs.error();

@@ -29,6 +29,8 @@ class TrustStore {
 
   // Every *.pem file in `dir` (each may hold several CA certificates).
   static Result<TrustStore> fromDirectory(const std::string& dir);
+  // The CA certificates of one PEM file.
+  static Result<TrustStore> fromFile(const std::string& path);
   Status addPem(std::string_view pem);
   // Certificate revocation lists (PEM, several allowed): a certificate its issuer has revoked no
   // longer verifies.

@@ -93,11 +93,8 @@ adapters::AdapterContext ExchangeContext::adapterContext() const {
   c.sevhub_ca_file = config.sevhub.ca_file;
   c.sevhub_poll = std::chrono::milliseconds(config.sevhub.poll_interval_ms);
   if (!config.sevhub.password_file.empty()) {
-    if (auto password = crypto::readFile(config.sevhub.password_file)) {
+    if (auto password = crypto::readSecret(config.sevhub.password_file)) {
       c.sevhub_password = *password;
-      while (!c.sevhub_password.empty() && std::isspace(static_cast<unsigned char>(c.sevhub_password.back()))) {
-        c.sevhub_password.pop_back();
-      }
     } else {
       log::warn("sevhub.password_file cannot be read", {{"error", password.error().message}});
     }

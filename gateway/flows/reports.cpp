@@ -49,7 +49,7 @@ WITH base AS (
 )SQL";
 
 // The measures of a set of cases, in this column order (see measureNames).
-constexpr const char* kMeasures = R"SQL(
+constexpr const char* kMeasuresSql = R"SQL(
   count(*),
   count(answered_at),
   count(*) FILTER (WHERE answered_at <= coalesce(due_at, 'infinity')),
@@ -168,7 +168,7 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
   json::object report{
       {"from", o.from}, {"to", o.to}, {"as_of", as_of}, {"by", o.by}, {"repeat_window_days", o.repeat_window_days}};
 
-  auto totals = query(std::string("SELECT ") + kMeasures + " FROM base");
+  auto totals = query(std::string("SELECT ") + kMeasuresSql + " FROM base");
   if (!totals) return totals.error();
   json::object total = measures(*totals, 0, 0);
   report["empty"] = total["received"].as_int64() == 0;
@@ -179,7 +179,7 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
   json::array groups;
   if (!o.by.empty()) {
     std::string column = groupColumn(o.by);
-    auto rows = query("SELECT CASE WHEN restricted THEN 'restricted' ELSE " + column + " END AS g, " + kMeasures +
+    auto rows = query("SELECT CASE WHEN restricted THEN 'restricted' ELSE " + column + " END AS g, " + kMeasuresSql +
                       ", CASE WHEN bool_or(restricted) THEN '' ELSE coalesce((SELECT p.name FROM participant p WHERE "
                       "p.org_id = min(participant)), '') END FROM base GROUP BY 1 ORDER BY bool_or(restricted), 1");
     if (!rows) return rows.error();
