@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -159,19 +160,9 @@ class Simulator {
         std::error_code ec;
         fs::rename(path, fs::path(o_.inbox_dir) / "done" / path.filename(), ec);
       }
-      auto now = std::chrono::steady_clock::now();
-      for (auto it = pending_.begin(); it != pending_.end();) {
-        if (it->due > now) {
-          ++it;
-          continue;
-        }
-        if (!adapters::folder::writeAtomically(o_.outbox_dir, flows::newUuid() + ".xml", it->bytes)) {
-          stats_["publish_failures"]++;
-          break;
-        }
-        stats_["sent"]++;
-        it = pending_.erase(it);
-      }
+      flushPending([&](const std::string& bytes) {
+        return adapters::folder::writeAtomically(o_.outbox_dir, flows::newUuid() + ".xml", bytes).ok();
+      });
       writeStats();
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -196,23 +187,13 @@ class Simulator {
           if (!client.endProcessing(d->session, true)) stats_["end_failures"]++;
         }
       }
-      auto now = std::chrono::steady_clock::now();
-      for (auto it = pending_.begin(); it != pending_.end();) {
-        if (it->due > now) {
-          ++it;
-          continue;
-        }
+      flushPending([&](const std::string& bytes) {
         hub::MessageInfo info;
-        info.message_id = hub::headerAttribute(it->bytes, "msg_id");
+        info.message_id = hub::headerAttribute(bytes, "msg_id");
         info.to_org_id = o_.ucc_org;
-        info.type = hub::messageTypeFor(std::atoi(hub::headerAttribute(it->bytes, "msg_type").c_str()));
-        if (!client.upload(it->bytes, info, std::chrono::seconds(10))) {
-          stats_["publish_failures"]++;
-          break;
-        }
-        stats_["sent"]++;
-        it = pending_.erase(it);
-      }
+        info.type = hub::messageTypeFor(std::atoi(hub::headerAttribute(bytes, "msg_type").c_str()));
+        return client.upload(bytes, info, std::chrono::seconds(10)).ok();
+      });
       writeStats();
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -449,18 +430,26 @@ class Simulator {
   // a 4xx refusal, which is final); on a connection failure or 5xx the rest waits for the next round.
   void flushHttp() {
     http::TlsClientOptions tls{o_.trust, o_.tls_cert, o_.tls_key, "localhost"};
+    flushPending([&](const std::string& bytes) {
+      auto r = http::post(o_.gateway_url, "application/xml", bytes, std::chrono::seconds(10), &tls);
+      if (!r || r->status >= 500 || r->status == 429) return false;
+      if (r->status >= 400) stats_["refused_by_gateway"]++;
+      return true;
+    });
+  }
+
+  // Sends what is due, in order, with `send`; stops at the first failure (kept for the next round).
+  void flushPending(const std::function<bool(const std::string&)>& send) {
     auto now = std::chrono::steady_clock::now();
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->due > now) {
         ++it;
         continue;
       }
-      auto r = http::post(o_.gateway_url, "application/xml", it->bytes, std::chrono::seconds(10), &tls);
-      if (!r || r->status >= 500 || r->status == 429) {
+      if (!send(it->bytes)) {
         stats_["publish_failures"]++;
         return;
       }
-      if (r->status >= 400) stats_["refused_by_gateway"]++;
       stats_["sent"]++;
       it = pending_.erase(it);
     }
