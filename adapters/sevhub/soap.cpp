@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "gateway/domain/text.hpp"
+
 namespace vkhid::adapters::sevhub {
 
 std::string messageTypeFor(int msg_type) {
@@ -19,21 +21,6 @@ std::string soapAction(const std::string& operation) {
   return std::string(kOperationNs) + "ICoverIntegrationService/" + operation;
 }
 
-std::string xmlText(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string envelope(const std::string& operation, const std::string& inner) {
   return std::string("<?xml version=\"1.0\" encoding=\"utf-8\"?><s:Envelope xmlns:s=\"") + kSoapNs + "\"><s:Body><" +
          operation + " xmlns=\"" + kOperationNs + "\" xmlns:a=\"" + kContractNs + "\">" + inner + "</" + operation +
@@ -43,16 +30,16 @@ std::string envelope(const std::string& operation, const std::string& inner) {
 std::string fault(bool client, const std::string& text) {
   return std::string("<?xml version=\"1.0\" encoding=\"utf-8\"?><s:Envelope xmlns:s=\"") + kSoapNs +
          "\"><s:Body><s:Fault><faultcode>" + (client ? "s:Client" : "s:Server") + "</faultcode><faultstring>" +
-         xmlText(text) + "</faultstring></s:Fault></s:Body></s:Envelope>";
+         escapeMarkup(text) + "</faultstring></s:Fault></s:Body></s:Envelope>";
 }
 
 std::string element(const std::string& name, const std::string& text) {
-  return "<" + name + ">" + xmlText(text) + "</" + name + ">";
+  return "<" + name + ">" + escapeMarkup(text) + "</" + name + ">";
 }
 
 namespace {
 std::string member(const char* name, const std::string& text) {
-  return std::string("<a:") + name + ">" + xmlText(text) + "</a:" + name + ">";
+  return std::string("<a:") + name + ">" + escapeMarkup(text) + "</a:" + name + ">";
 }
 }  // namespace
 

@@ -58,9 +58,6 @@ std::string messageTypeFor(int msg_type);
 
 std::string soapAction(const std::string& operation);  // "http://tempuri.org/ICoverIntegrationService/<op>"
 
-// Escapes text for an XML element or attribute.
-std::string xmlText(std::string_view s);
-
 // <s:Envelope><s:Body><{operation} xmlns=tempuri xmlns:a=contracts>{inner}</…></s:Body></s:Envelope>
 std::string envelope(const std::string& operation, const std::string& inner);
 // A SOAP fault: faultcode s:Client or s:Server.

@@ -12,6 +12,9 @@ std::string hexEncode(std::string_view bytes);
 // Bytes of hexadecimal text (either case); nullopt if not an even run of hex digits.
 std::optional<std::string> hexDecode(std::string_view hex);
 
+// Text made safe inside XML or HTML content and double-quoted attributes (& < > ").
+std::string escapeMarkup(std::string_view text);
+
 // A library's message as one log-friendly line: trailing newlines and spaces dropped, inner newlines
 // made spaces.
 std::string oneLine(const char* text);

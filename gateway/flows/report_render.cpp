@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "gateway/domain/text.hpp"
 #include "gateway/flows/reports.hpp"
 
 namespace vkhid::flows {
@@ -62,20 +63,6 @@ std::string percent(const json::value& v) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%.1f%%", number(v) * 100.0);
   return buf;
-}
-
-std::string escapeHtml(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 std::string csvField(const std::string& s) {
@@ -161,14 +148,14 @@ std::string seriesChart(const json::array& daily) {
     s << "\"/>";
     for (std::size_t i = 0; i < n; ++i) {
       s << "<circle class=\"" << series << "\" cx=\"" << fmt(x(i)) << "\" cy=\"" << fmt(y(integer(daily[i].at(series))))
-        << "\" r=\"2.5\"><title>" << escapeHtml(text(daily[i].at("date"))) << ": " << integer(daily[i].at(series))
+        << "\" r=\"2.5\"><title>" << escapeMarkup(text(daily[i].at("date"))) << ": " << integer(daily[i].at(series))
         << "</title></circle>";
     }
   }
   std::size_t step = std::max<std::size_t>(1, n / 6);
   for (std::size_t i = 0; i < n; i += step) {
     s << "<text x=\"" << fmt(x(i)) << "\" y=\"" << H - bottom + 16 << "\" class=\"tick\" text-anchor=\"middle\">"
-      << escapeHtml(text(daily[i].at("date")).substr(5)) << "</text>";
+      << escapeMarkup(text(daily[i].at("date")).substr(5)) << "</text>";
   }
   s << "</svg>";
   return s.str();
@@ -182,7 +169,7 @@ std::string barChart(const std::string& id, const std::string& title,
   if (max <= 0) max = 1;
   std::ostringstream s;
   s << "<svg class=\"chart\" data-chart=\"" << id << "\" viewBox=\"0 0 " << W << " " << H
-    << "\" role=\"img\" aria-labelledby=\"" << id << "-title\"><title id=\"" << id << "-title\">" << escapeHtml(title)
+    << "\" role=\"img\" aria-labelledby=\"" << id << "-title\"><title id=\"" << id << "-title\">" << escapeMarkup(title)
     << "</title>";
   for (std::size_t i = 0; i < bars.size(); ++i) {
     double y = top + row * static_cast<double>(i);
@@ -197,9 +184,9 @@ std::string barChart(const std::string& id, const std::string& title,
       }
       label = label.substr(0, cut) + "…";
     }
-    s << "<text x=\"0\" y=\"" << y + 11 << "\" class=\"label\">" << escapeHtml(label) << "</text>";
+    s << "<text x=\"0\" y=\"" << y + 11 << "\" class=\"label\">" << escapeMarkup(label) << "</text>";
     s << "<rect class=\"bar\" x=\"0\" y=\"" << y + 15 << "\" width=\"" << fmt(w) << "\" height=\"12\"><title>"
-      << escapeHtml(bars[i].first) << "</title></rect>";
+      << escapeMarkup(bars[i].first) << "</title></rect>";
     std::string value =
         as_percent ? fmt(bars[i].second * 100.0) + "%" : text(json::value(static_cast<long long>(bars[i].second)));
     s << "<text x=\"" << fmt(w + 4) << "\" y=\"" << y + 25 << "\" class=\"value\">" << value << "</text>";
@@ -212,14 +199,14 @@ std::string htmlTable(const std::vector<std::string>& head, const std::vector<st
                       const std::string& caption) {
   std::ostringstream s;
   s << "<div class=\"scroll\"><table>";
-  if (!caption.empty()) s << "<caption>" << escapeHtml(caption) << "</caption>";
+  if (!caption.empty()) s << "<caption>" << escapeMarkup(caption) << "</caption>";
   s << "<thead><tr>";
-  for (const auto& h : head) s << "<th scope=\"col\">" << escapeHtml(h) << "</th>";
+  for (const auto& h : head) s << "<th scope=\"col\">" << escapeMarkup(h) << "</th>";
   s << "</tr></thead><tbody>";
   for (const auto& r : rows) {
     s << "<tr>";
     for (std::size_t i = 0; i < r.size(); ++i)
-      s << (i == 0 ? "<th scope=\"row\">" : "<td>") << escapeHtml(r[i]) << (i == 0 ? "</th>" : "</td>");
+      s << (i == 0 ? "<th scope=\"row\">" : "<td>") << escapeMarkup(r[i]) << (i == 0 ? "</th>" : "</td>");
     s << "</tr>";
   }
   s << "</tbody></table></div>";
@@ -357,9 +344,9 @@ std::string renderReportHtml(const std::string& text_json) {
   s << "<!DOCTYPE html>\n<html lang=\"uk\"><head><meta charset=\"utf-8\">"
        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
        "<title>Єдиний вхід: звіт за "
-    << escapeHtml(period) << "</title><style>" << kStyle << "</style></head><body><main>";
-  s << "<h1>Звіт про роботу єдиного входу</h1><p class=\"meta\">Звернення, що надійшли " << escapeHtml(period)
-    << " (за київським часом); стан на " << escapeHtml(text(r.at("as_of")))
+    << escapeMarkup(period) << "</title><style>" << kStyle << "</style></head><body><main>";
+  s << "<h1>Звіт про роботу єдиного входу</h1><p class=\"meta\">Звернення, що надійшли " << escapeMarkup(period)
+    << " (за київським часом); стан на " << escapeMarkup(text(r.at("as_of")))
     << ". Персональні дані не наводяться; справи з обмеженим доступом враховано лише в підсумках.</p>";
   if (r.at("empty").as_bool()) {
     s << "<p class=\"empty\" data-empty=\"true\">Немає звернень за цей період.</p></main></body></html>\n";
@@ -368,7 +355,7 @@ std::string renderReportHtml(const std::string& text_json) {
   const auto& t = r.at("totals").as_object();
   s << "<section class=\"cards\" aria-label=\"Підсумки\">";
   auto card = [&](const std::string& value, const char* label) {
-    s << "<div class=\"card\"><b>" << escapeHtml(value) << "</b><span>" << label << "</span></div>";
+    s << "<div class=\"card\"><b>" << escapeMarkup(value) << "</b><span>" << label << "</span></div>";
   };
   card(text(t.at("received")), "надійшло");
   card(text(t.at("answered")), "надано відповідь");

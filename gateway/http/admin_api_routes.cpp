@@ -49,6 +49,11 @@ class ActingAs {
 
 }  // namespace
 
+AdminApiRoutes::AdminApiRoutes(flows::ExchangeContext& context, flows::Intake& intake)
+    : context_(context), intake_(intake) {
+  report_settings_ = flows::applyReportSettings(context_.config.reports, report_defaults_);
+}
+
 std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   const std::string prefix = "/api/v1/admin/";
   const std::string path = request.path();
@@ -111,8 +116,8 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   }
   if (parts.size() == 1 && parts[0] == "reports") {
     if (request.method != "GET") return Response::problem(405, "Method not allowed", "GET");
-    flows::ReportOptions o;
-    if (auto s = flows::applyReportSettings(context_.config.reports, o); !s) return fromError(s.error());
+    if (!report_settings_) return fromError(report_settings_.error());
+    flows::ReportOptions o = report_defaults_;
     o.from = request.query("from");
     o.to = request.query("to");
     o.by = request.query("by");

@@ -7,19 +7,23 @@
 #include <optional>
 
 #include "gateway/flows/exchange.hpp"
+#include "gateway/flows/reports.hpp"
 #include "gateway/http/message.hpp"
 
 namespace vkhid::http {
 
 class AdminApiRoutes {
  public:
-  AdminApiRoutes(flows::ExchangeContext& context, flows::Intake& intake) : context_(context), intake_(intake) {}
+  // Reads the report settings (the classifier's topic names) once, here, not per request.
+  AdminApiRoutes(flows::ExchangeContext& context, flows::Intake& intake);
   // nullopt when the path is not under /api/v1/admin/.
   std::optional<Response> handle(const Request& request) const;
 
  private:
   flows::ExchangeContext& context_;
   flows::Intake& intake_;
+  flows::ReportOptions report_defaults_;
+  Status report_settings_;  // why the report settings could not be read, if they could not
 };
 
 }  // namespace vkhid::http

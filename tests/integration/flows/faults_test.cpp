@@ -49,103 +49,83 @@ void everyCaseOnceAndClosed(ExchangeHarness& x, long long n) {
   BOOST_TEST(x.waitFor("SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0, 30s));
 }
 
+// One gateway and the participant's simulator, running.
+struct Running {
+  ExchangeHarness x;
+  explicit Running(const std::vector<std::string>& simulator_flags = {}) {
+    x.setUp();
+    x.startGateway();
+    x.startSimulator(simulator_flags);
+  }
+  // Submits n cases, runs `fault` once `at` of them are registered, then the shared verdict.
+  void withFaultAt(long long at, std::function<void()> fault, int n = 200) {
+    auto t = faultAt(x, at, std::move(fault));
+    x.submitMany(n);
+    t.join();
+    everyCaseOnceAndClosed(x, n);
+  }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(faults, *utf::precondition(servicesAreOurs))
 
 BOOST_AUTO_TEST_CASE(faults_gateway_sigkill_three_times, *utf::timeout(600)) {
-  ExchangeHarness x;
-  x.setUp();
-  x.startGateway();
-  x.startSimulator();
-  const int n = 300;
-  std::thread killer([&] {
-    for (long long at : {60, 140, 220}) {
-      eventually([&] { return x.count("SELECT count(*) FROM cases") >= at; }, 180s, 50ms);
-      x.killGateway(0, SIGKILL);
-      x.startGateway(0);
-    }
-  });
-  x.submitMany(n);
-  killer.join();
-  everyCaseOnceAndClosed(x, n);
+  Running r;
+  r.withFaultAt(
+      60,
+      [&r] {
+        for (long long at : {60, 140, 220}) {
+          eventually([&] { return r.x.count("SELECT count(*) FROM cases") >= at; }, 180s, 50ms);
+          r.x.killGateway(0, SIGKILL);
+          r.x.startGateway(0);
+        }
+      },
+      300);
 }
 
 BOOST_AUTO_TEST_CASE(faults_rabbitmq_stopped_and_restarted, *utf::timeout(600)) {
   // A restart recovers every queue of every virtual host: the earlier tests' go first (none of them
   // runs now; these tests run alone).
   BOOST_REQUIRE(services("prune-test-vhosts") == 0);
-  ExchangeHarness x;
-  x.setUp();
-  x.startGateway();
-  x.startSimulator();
-  const int n = 200;
-  auto fault = faultAt(x, 80, [] {
+  Running r;
+  r.withFaultAt(80, [] {
     BOOST_REQUIRE(services("stop rabbitmq") == 0);
     std::this_thread::sleep_for(3s);  // intake goes on: the outbox holds what the broker cannot take
     BOOST_REQUIRE(services("start rabbitmq") == 0);
   });
-  x.submitMany(n);
-  fault.join();
-  everyCaseOnceAndClosed(x, n);
 }
 
 BOOST_AUTO_TEST_CASE(faults_postgresql_stopped_and_restarted, *utf::timeout(600)) {
-  ExchangeHarness x;
-  x.setUp();
-  x.startGateway();
-  x.startSimulator();
-  const int n = 200;
-  auto fault = faultAt(x, 80, [] {
+  Running r;
+  r.withFaultAt(80, [] {
     BOOST_REQUIRE(services("stop postgres") == 0);
     std::this_thread::sleep_for(3s);  // intake answers 503; the submitter retries with its key
     BOOST_REQUIRE(services("start postgres") == 0);
   });
-  x.submitMany(n);
-  fault.join();
-  everyCaseOnceAndClosed(x, n);
 }
 
 BOOST_AUTO_TEST_CASE(faults_participant_simulator_stopped_and_restarted, *utf::timeout(600)) {
-  ExchangeHarness x;
-  x.setUp();
-  x.startGateway();
-  x.startSimulator();
-  const int n = 200;
-  auto fault = faultAt(x, 80, [&] {
-    x.stopSimulator();
+  Running r;
+  r.withFaultAt(80, [&r] {
+    r.x.stopSimulator();
     std::this_thread::sleep_for(3s);
-    x.startSimulator();
+    r.x.startSimulator();
   });
-  x.submitMany(n);
-  fault.join();
-  everyCaseOnceAndClosed(x, n);
 }
 
 BOOST_AUTO_TEST_CASE(faults_simulator_duplicates_and_reorders_everything, *utf::timeout(600)) {
-  ExchangeHarness x;
-  x.setUp();
-  x.startGateway();
-  x.startSimulator({"--duplicate", "--reorder"});
-  const int n = 200;
-  x.submitMany(n);
-  everyCaseOnceAndClosed(x, n);
+  Running r({"--duplicate", "--reorder"});
+  r.withFaultAt(0, [] {});  // the simulator is the fault, all along
   // Every duplicate was recognised as one: each inbound msg_id is stored once.
-  BOOST_TEST(x.count("SELECT count(*) - count(DISTINCT msg_id) FROM message WHERE direction = 'in'") == 0);
+  BOOST_TEST(r.x.count("SELECT count(*) - count(DISTINCT msg_id) FROM message WHERE direction = 'in'") == 0);
 }
 
 BOOST_AUTO_TEST_CASE(faults_two_gateways_one_killed, *utf::timeout(600)) {
-  ExchangeHarness x;
-  x.setUp();
-  x.startGateway(0);
-  x.startGateway(1);
-  x.startSimulator();
-  const int n = 200;
-  auto fault = faultAt(x, 80, [&] { x.killGateway(1, SIGKILL); });  // and not started again
-  x.submitMany(n);
-  fault.join();
-  everyCaseOnceAndClosed(x, n);
-  BOOST_TEST(!x.gatewayRunning(1));
+  Running r;
+  r.x.startGateway(1);
+  r.withFaultAt(80, [&r] { r.x.killGateway(1, SIGKILL); });  // and not started again
+  BOOST_TEST(!r.x.gatewayRunning(1));
 }
 
 BOOST_AUTO_TEST_CASE(faults_folder_disk_read_only_for_a_while, *utf::timeout(600)) {
