@@ -6,6 +6,7 @@
 // Session errors (SessionInfo/Error/Code): 1 unknown session, 3 hash mismatch, 4 unknown recipient,
 // 5 more bytes than announced or a chunk over MaxPartSize, 6 MessageId reused for other content,
 // 7 unknown message. A wrong SystemId or password is a SOAP fault (s:Client).
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <csignal>
@@ -46,6 +47,7 @@ struct Stored {
   MessageInfo info;
   std::string bytes, hash;
   long long upload_session = 0;
+  long long arrival = 0;  // inboxes list the oldest first
   bool ended = false;
 };
 
@@ -100,11 +102,14 @@ class Hub {
       if (count.empty()) count = childText(req, "count");
       inner = "<GetInputMessagesResult>";
       int left = count.empty() ? 100 : std::atoi(count.c_str());
-      for (auto& [mid, s] : messages_) {
-        if (left <= 0) break;
-        if (s.ended || s.info.to_sys_id != me.sys_id) continue;
-        inner += messageInfoXml("a:MessageInfo", s.info);
-        --left;
+      std::vector<const Stored*> inbox;
+      for (const auto& [mid, m] : messages_) {
+        if (!m.ended && m.info.to_sys_id == me.sys_id) inbox.push_back(&m);
+      }
+      std::sort(inbox.begin(), inbox.end(), [](const Stored* a, const Stored* b) { return a->arrival < b->arrival; });
+      for (const Stored* m : inbox) {
+        if (left-- <= 0) break;
+        inner += messageInfoXml("a:MessageInfo", m->info);
       }
       inner += "</GetInputMessagesResult>";
     } else if (op == "OpenDownloadingSession") {
@@ -238,6 +243,7 @@ class Hub {
         m.bytes = std::move(s.data);
         m.hash = s.hash;
         m.upload_session = s.id;
+        m.arrival = ++arrivals_;
         s.status = "Processed";
         stats_["messages"]++;
         stats_[("type_" + m.info.type)]++;
@@ -321,7 +327,7 @@ class Hub {
   std::map<std::string, Stored> messages_;
   std::map<long long, Session> sessions_;
   std::map<std::string, long long> stats_;
-  long long next_session_ = 0;
+  long long next_session_ = 0, arrivals_ = 0;
   int uploaded_chunks_ = 0, downloaded_chunks_ = 0;
 };
 
