@@ -22,77 +22,101 @@ long long jittered(long long ms) {
   return d(rng);
 }
 
+// How long a worker keeps trying to record a delivery's outcome while the database is away (0.5 s
+// apart) before it leaves the claim to the sweeper.
+constexpr int kOutcomeTries = 60;
+
 }  // namespace
+
+Exchange::InFlight::InFlight(Exchange& x, std::string msg_id) : x_(x), msg_id_(std::move(msg_id)) {
+  std::lock_guard lock(x_.in_flight_mutex_);
+  x_.in_flight_.insert(msg_id_);
+}
+
+Exchange::InFlight::~InFlight() {
+  std::lock_guard lock(x_.in_flight_mutex_);
+  x_.in_flight_.erase(x_.in_flight_.find(msg_id_));
+}
 
 Disposition Exchange::deliver(const std::string& msg_id) {
   auto& ctx = context_;
-  auto db = ctx.pool.acquire();
-  if (!db) return Disposition::Requeue;
-  // Claimed only while its participant is active: a suspended participant receives nothing, and its
-  // deliveries wait in its queue (which no consumer takes from while it is suspended).
-  auto claim = (*db)->exec(
-      "UPDATE message m SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
-      "FROM participant p WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND m.msg_id::text = $1 "
-      "AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') "
-      "RETURNING m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, ''), m.msg_type",
-      {msg_id, ctx.process_id});
-  if (!claim) return Disposition::Requeue;
-  if (claim->rows() == 0) {
-    // Already sent, being sent by another worker — or held for a participant that is not active.
-    auto held = (*db)->exec(
-        "SELECT 1 FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id::text = $1 AND "
-        "m.status IN ('queued', 'waiting_retry') AND p.status <> 'active'",
-        {msg_id});
-    if (!held) return Disposition::Requeue;
-    if (held->rows() == 0) return Disposition::Ack;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    return Disposition::Requeue;
-  }
-  std::string bytes = fromByteaHex(claim->get(0, 0));
-  std::string org(claim->get(0, 1));
-  int attempts = static_cast<int>(claim->getInt(0, 2));
-  std::string case_id(claim->get(0, 3));
-  int msg_type = static_cast<int>(claim->getInt(0, 4));
-
-  auto ep = (*db)->exec("SELECT adapter, settings::text FROM endpoint WHERE org_id = $1 AND active ORDER BY id LIMIT 1",
-                        {org});
-  adapters::DeliveryOutcome outcome = adapters::DeliveryOutcome::failed("no active endpoint for " + org);
-  std::string adapter_name = "none";
-  if (ep && ep->rows() > 0) {
-    adapter_name = std::string(ep->get(0, 0));
-    auto endpoint = endpointFrom(org, adapter_name, std::string(ep->get(0, 1)));
-    if (auto* adapter = ctx.adapter(adapter_name)) {
-      outcome = adapter->deliver(bytes, msg_id, endpoint);
-    } else {
-      outcome = adapters::DeliveryOutcome::failed("unknown adapter " + adapter_name);
+  // Marked in flight before it is claimed and until its outcome is recorded or given up: the sweeper
+  // returns this process's own claims only when no worker here holds them (an outcome the database
+  // did not take).
+  InFlight in_flight(*this, msg_id);
+  std::string bytes, org, case_id, adapter_name = "none";
+  int attempts = 0, msg_type = 0;
+  adapters::DeliveryOutcome outcome = adapters::DeliveryOutcome::failed("");
+  {
+    auto db = ctx.pool.acquire();
+    if (!db) return Disposition::Requeue;
+    // Claimed only while its participant is active: a suspended participant receives nothing, and its
+    // deliveries wait in its queue (which no consumer takes from while it is suspended).
+    auto claim = (*db)->exec(
+        "UPDATE message m SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
+        "FROM participant p WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND m.msg_id::text = $1 "
+        "AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') "
+        "RETURNING m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, ''), m.msg_type",
+        {msg_id, ctx.process_id});
+    if (!claim) return Disposition::Requeue;
+    if (claim->rows() == 0) {
+      // Already sent, being sent by another worker — or held for a participant that is not active.
+      auto held = (*db)->exec(
+          "SELECT 1 FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id::text = $1 AND "
+          "m.status IN ('queued', 'waiting_retry') AND p.status <> 'active'",
+          {msg_id});
+      if (!held) return Disposition::Requeue;
+      if (held->rows() == 0) return Disposition::Ack;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      return Disposition::Requeue;
     }
-  } else if (!ep) {
-    outcome = adapters::DeliveryOutcome::retry(ep.error().message);
+    bytes = fromByteaHex(claim->get(0, 0));
+    org = std::string(claim->get(0, 1));
+    attempts = static_cast<int>(claim->getInt(0, 2));
+    case_id = std::string(claim->get(0, 3));
+    msg_type = static_cast<int>(claim->getInt(0, 4));
+
+    auto ep = (*db)->exec(
+        "SELECT adapter, settings::text FROM endpoint WHERE org_id = $1 AND active ORDER BY id LIMIT 1", {org});
+    outcome = adapters::DeliveryOutcome::failed("no active endpoint for " + org);
+    if (ep && ep->rows() > 0) {
+      adapter_name = std::string(ep->get(0, 0));
+      auto endpoint = endpointFrom(org, adapter_name, std::string(ep->get(0, 1)));
+      if (auto* adapter = ctx.adapter(adapter_name)) {
+        outcome = adapter->deliver(bytes, msg_id, endpoint);
+      } else {
+        outcome = adapters::DeliveryOutcome::failed("unknown adapter " + adapter_name);
+      }
+    } else if (!ep) {
+      outcome = adapters::DeliveryOutcome::retry(ep.error().message);
+    }
   }
 
   const auto tiers = bus::retryTiers(ctx.retry_delays);
   bool exhausted = attempts > static_cast<int>(tiers.size());
   std::string result;
-  Status done = store::inTransaction(**db, [&]() -> Status {
+  // Each branch first moves the claim on; a claim no longer 'sending' was recorded already.
+  auto record = [&](store::PgConnection& db) -> Status {
     using Kind = adapters::DeliveryOutcome::Kind;
     if (outcome.kind == Kind::Delivered) {
       result = "delivered";
-      auto u = (*db)->exec(
-          "UPDATE message SET status = 'sent', last_error = NULL, updated_at = now() WHERE msg_id::text = $1",
+      auto u = db.exec(
+          "UPDATE message SET status = 'sent', last_error = NULL, updated_at = now() WHERE msg_id::text = $1 AND "
+          "status = 'sending'",
           {msg_id});
       if (!u) return u.error();
+      if (u->affected() == 0) return {};  // recorded by an earlier try whose answer was lost
       if (msg_type == 1 && !case_id.empty()) {
-        auto c = (*db)->exec("SELECT status FROM cases WHERE id::text = $1 FOR UPDATE", {case_id});
+        auto c = db.exec("SELECT status FROM cases WHERE id::text = $1 FOR UPDATE", {case_id});
         if (!c) return c.error();
         std::string from(c->get(0, 0));
         auto to = domain::afterTransportDelivery(domain::caseStatusFromName(from).value_or(domain::CaseStatus::Routed));
         std::string to_name = domain::caseStatusName(to);
         if (to_name != from) {
-          auto s =
-              (*db)->exec("UPDATE cases SET status = $2, updated_at = now() WHERE id::text = $1", {case_id, to_name});
+          auto s = db.exec("UPDATE cases SET status = $2, updated_at = now() WHERE id::text = $1", {case_id, to_name});
           if (!s) return s.error();
         }
-        return recordEvent(**db, case_id, "gateway", "delivered_to_transport", from, to_name,
+        return recordEvent(db, case_id, "gateway", "delivered_to_transport", from, to_name,
                            boost::json::serialize(boost::json::object{
                                {"msg_id", msg_id}, {"adapter", adapter_name}, {"attempt", attempts}}));
       }
@@ -101,28 +125,32 @@ Disposition Exchange::deliver(const std::string& msg_id) {
     if (outcome.kind == Kind::Retry && !exhausted) {
       result = "retry";
       const auto& tier = tiers[static_cast<std::size_t>(attempts - 1)];
-      auto u = (*db)->exec(
-          "UPDATE message SET status = 'waiting_retry', last_error = $2, updated_at = now() WHERE msg_id::text = $1",
+      auto u = db.exec(
+          "UPDATE message SET status = 'waiting_retry', last_error = $2, updated_at = now() WHERE msg_id::text = $1 "
+          "AND status = 'sending'",
           {msg_id, outcome.detail});
       if (!u) return u.error();
+      if (u->affected() == 0) return {};  // recorded by an earlier try whose answer was lost
       boost::json::object headers{{"expiration", std::to_string(jittered(tier.delay_ms))}};
-      return enqueueDelivery(**db, org, msg_id, tier.name + "." + org, boost::json::serialize(headers));
+      return enqueueDelivery(db, org, msg_id, tier.name + "." + org, boost::json::serialize(headers));
     }
     result = "dead";
-    auto u =
-        (*db)->exec("UPDATE message SET status = 'dead', last_error = $2, updated_at = now() WHERE msg_id::text = $1",
-                    {msg_id, outcome.detail});
+    auto u = db.exec(
+        "UPDATE message SET status = 'dead', last_error = $2, updated_at = now() WHERE msg_id::text = $1 AND status = "
+        "'sending'",
+        {msg_id, outcome.detail});
     if (!u) return u.error();
+    if (u->affected() == 0) return {};  // recorded by an earlier try whose answer was lost
     if (msg_type == 1 && !case_id.empty()) {
-      auto c = (*db)->exec("SELECT status FROM cases WHERE id::text = $1 FOR UPDATE", {case_id});
+      auto c = db.exec("SELECT status FROM cases WHERE id::text = $1 FOR UPDATE", {case_id});
       if (!c) return c.error();
       std::string from(c->get(0, 0));
       if (from == "routed" || from == "sent") {
-        auto s = (*db)->exec("UPDATE cases SET status = 'delivery_failed', updated_at = now() WHERE id::text = $1",
-                             {case_id});
+        auto s =
+            db.exec("UPDATE cases SET status = 'delivery_failed', updated_at = now() WHERE id::text = $1", {case_id});
         if (!s) return s.error();
         if (auto e =
-                recordEvent(**db, case_id, "gateway", "delivery_failed", from, "delivery_failed",
+                recordEvent(db, case_id, "gateway", "delivery_failed", from, "delivery_failed",
                             boost::json::serialize(boost::json::object{{"msg_id", msg_id}, {"attempts", attempts}}));
             !e) {
           return e;
@@ -131,12 +159,29 @@ Disposition Exchange::deliver(const std::string& msg_id) {
     }
     boost::json::object dead{
         {"msg_id", msg_id}, {"participant", org}, {"attempts", attempts}, {"reason", outcome.detail}};
-    if (auto s = enqueueOutbox(**db, bus::names::kDead, "delivery.dead", msg_id, boost::json::serialize(dead)); !s)
+    if (auto s = enqueueOutbox(db, bus::names::kDead, "delivery.dead", msg_id, boost::json::serialize(dead)); !s)
       return s;
-    return enqueueOutbox(**db, bus::names::kAlerts, "delivery.failed", msg_id + ":alert", boost::json::serialize(dead));
-  });
+    return enqueueOutbox(db, bus::names::kAlerts, "delivery.failed", msg_id + ":alert", boost::json::serialize(dead));
+  };
+  // The package went out (or did not): that must be written down, or the participant gets it twice.
+  // While the database is away the outcome waits here, with a fresh connection for each try.
+  Status done;
+  for (int tries = 0;; ++tries) {
+    if (auto db = ctx.pool.acquire()) {
+      done = store::inTransaction(**db, [&] { return record(**db); });
+    } else {
+      done = db.error();
+    }
+    const bool transient =
+        !done && (done.error().kind == ErrorKind::Unavailable || done.error().kind == ErrorKind::Timeout);
+    if (!transient || tries == kOutcomeTries || stopping_) break;
+    if (tries == 0) {
+      log::warn("delivery outcome not recorded yet, will retry", {{"msg_id", msg_id}, {"error", done.error().message}});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
   if (!done) {
-    // The claim stays 'sending'; the sweeper returns it to the queue.
+    // The claim stays 'sending' and is no longer in flight here: the sweeper returns it to the queue.
     log::warn("delivery outcome not recorded", {{"msg_id", msg_id}, {"error", done.error().message}});
     return Disposition::Ack;
   }

@@ -193,19 +193,30 @@ Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
 }
 
 Status Exchange::sweepStuckDeliveries() {
+  // Taken before the query: a delivery marked in flight after this claims after it, so its claim is
+  // younger than the ten seconds below.
+  std::string in_flight = "{";
+  {
+    std::lock_guard lock(in_flight_mutex_);
+    for (const auto& id : in_flight_) in_flight += (in_flight.size() > 1 ? "," : "") + id;
+  }
+  in_flight += "}";
   auto db = context_.pool.acquire();
   if (!db) return db.error();
   return store::inTransaction(**db, [&]() -> Status {
-    // A claim belongs to a process that died when that process no longer heartbeats (its gateway_instance
-    // row shows another pid, or is stale, or stopped); a claim older than any adapter's timeouts is
-    // returned in any case.
+    // A claim is lost when this process holds it but no worker here carries it out (its outcome could
+    // not be recorded), or when its process died: that process no longer heartbeats (its
+    // gateway_instance row shows another pid, or is stale, or stopped). Another process's claim older
+    // than any adapter's timeouts is returned in any case.
     auto stuck = (*db)->exec(
         "UPDATE message SET status = 'queued', claimed_by = NULL, updated_at = now() WHERE direction = 'out' "
-        "AND status = 'sending' AND claimed_by IS DISTINCT FROM $1 AND (updated_at < now() - interval '2 minutes' "
-        "OR claimed_by IS NULL OR claimed_by NOT IN (SELECT instance || ':' || pid FROM gateway_instance "
-        "WHERE stopped_at IS NULL AND heartbeat_at > now() - interval '10 seconds')) "
+        "AND status = 'sending' AND ((claimed_by = $1 AND updated_at < now() - interval '10 seconds' "
+        "AND msg_id::text <> ALL ($2::text[])) OR (claimed_by IS DISTINCT FROM $1 AND "
+        "(updated_at < now() - interval '2 minutes' OR claimed_by IS NULL OR claimed_by NOT IN "
+        "(SELECT instance || ':' || pid FROM gateway_instance "
+        "WHERE stopped_at IS NULL AND heartbeat_at > now() - interval '10 seconds')))) "
         "RETURNING msg_id::text, peer_org_id",
-        {context_.process_id});
+        {context_.process_id, in_flight});
     if (!stuck) return stuck.error();
     for (int i = 0; i < stuck->rows(); ++i) {
       std::string id(stuck->get(i, 0));

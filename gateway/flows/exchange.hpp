@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -135,7 +136,22 @@ class Exchange {
   void refreshInbound();
   Status sweepStuckDeliveries();
 
+  // Marks a delivery as being carried out by this process for as long as it lives.
+  class InFlight {
+   public:
+    InFlight(Exchange& x, std::string msg_id);
+    ~InFlight();
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    Exchange& x_;
+    std::string msg_id_;
+  };
+
   ExchangeContext context_;
+  std::mutex in_flight_mutex_;
+  std::multiset<std::string> in_flight_;  // msg_ids this process's delivery workers hold now
   std::vector<std::unique_ptr<QueueConsumer>> consumers_;
   std::atomic<bool> stopping_{false};
   std::thread relay_;

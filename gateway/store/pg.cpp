@@ -54,6 +54,7 @@ Result<PgConnection> PgConnection::connect(const PgSettings& settings) {
 }
 
 bool PgConnection::healthy() const { return c_ && PQstatus(c_.get()) == CONNECTION_OK; }
+bool PgConnection::reusable() const { return healthy() && PQtransactionStatus(c_.get()) == PQTRANS_IDLE; }
 
 Error PgConnection::lastError(std::string_view what) const {
   if (!healthy()) {

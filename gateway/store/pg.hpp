@@ -53,6 +53,8 @@ class PgConnection {
 
   // True while the server connection is usable.
   bool healthy() const;
+  // Connected and outside any transaction: safe to hand to the next user.
+  bool reusable() const;
 
  private:
   explicit PgConnection(pg_conn* c);

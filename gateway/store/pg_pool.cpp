@@ -27,10 +27,14 @@ Result<PgPool::Lease> PgPool::acquire(std::chrono::milliseconds timeout) {
 }
 
 void PgPool::release(std::unique_ptr<PgConnection> c) {
-  std::lock_guard lock(mutex_);
-  out_--;
-  if (c->healthy()) idle_.push_back(std::move(c));
+  {
+    std::lock_guard lock(mutex_);
+    out_--;
+    // One left inside a transaction (an early return, an exception) would hold its locks while idle
+    // here: closing it rolls that back.
+    if (c->reusable()) idle_.push_back(std::move(c));
+  }
   cv_.notify_one();
-}
+}  // one not kept is closed here, outside the lock
 
 }  // namespace vkhid::store

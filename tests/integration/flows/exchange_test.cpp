@@ -348,6 +348,26 @@ BOOST_AUTO_TEST_CASE(exchange_participant_away_then_back_completes) {
   BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 5, 60s));
 }
 
+BOOST_AUTO_TEST_CASE(exchange_own_claim_whose_outcome_was_lost_is_delivered_again) {
+  // A delivery worker that could not write down its outcome (the database went away under it) leaves
+  // its claim 'sending' in a gateway that lives on. Once no worker there holds it, the sweeper returns it.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.runVkhid({"participant", "suspend", x.org(), "--reason", "технічні роботи"});  // its deliveries wait
+  BOOST_REQUIRE(x.submit("lost-1").status == 201);
+  BOOST_REQUIRE(
+      x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND status = 'queued'", 1, 60s));
+  x.sql(
+      "UPDATE message SET status = 'sending', updated_at = now() - interval '30 seconds', claimed_by = "
+      "(SELECT instance || ':' || pid FROM gateway_instance WHERE stopped_at IS NULL) "
+      "WHERE direction = 'out' AND msg_type = 1 RETURNING 1");
+  x.runVkhid({"participant", "activate", x.org(), "--force"});
+  x.startSimulator();
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
+  BOOST_TEST(x.simStats()["registered"] == 1);
+}
+
 BOOST_AUTO_TEST_CASE(exchange_retries_exhausted_dead_letter_and_replay) {
   ExchangeHarness x;
   // A queue name the broker refuses ("amq." is reserved): every attempt fails, then retries run out.

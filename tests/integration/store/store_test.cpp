@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "gateway/store/migrations.hpp"
+#include "gateway/store/pg_pool.hpp"
 #include "tests/support/test_env.hpp"
 
 using namespace vkhid;
@@ -79,6 +80,57 @@ BOOST_AUTO_TEST_CASE(changed_migration_is_refused) {
   BOOST_TEST(b.error().message.find("0002_bad") != std::string::npos);
   BOOST_TEST(db.query("SELECT to_regclass('u') IS NULL") == "t");
   BOOST_TEST(db.query("SELECT max(version) FROM schema_migrations") == "1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(pool)
+
+BOOST_AUTO_TEST_CASE(pool_does_not_hand_out_a_connection_left_inside_a_transaction) {
+  // A lease given back mid-transaction (an early return that skipped the rollback) would keep its row
+  // locks while it sits idle in the pool, and the next user would run inside that transaction.
+  testing::TestDatabase db;
+  store::PgPool pool({db.url(), 5, 10000, "test"}, 2);
+  std::string first_pid;
+  {
+    auto lease = pool.acquire();
+    BOOST_REQUIRE(lease.ok());
+    BOOST_REQUIRE((*lease)->exec("CREATE TABLE t (id int PRIMARY KEY)").ok());
+    BOOST_REQUIRE((*lease)->exec("INSERT INTO t VALUES (1)").ok());
+    BOOST_REQUIRE((*lease)->begin().ok());
+    auto pid = (*lease)->exec("SELECT pg_backend_pid()::text");
+    BOOST_REQUIRE(pid.ok());
+    first_pid = std::string(pid->get(0, 0));
+    BOOST_REQUIRE((*lease)->exec("SELECT id FROM t FOR UPDATE").ok());
+  }  // given back inside the transaction
+  auto next = pool.acquire();
+  BOOST_REQUIRE(next.ok());
+  BOOST_TEST((*next)->reusable());
+  auto pid = (*next)->exec("SELECT pg_backend_pid()::text");
+  BOOST_REQUIRE(pid.ok());
+  BOOST_TEST(std::string(pid->get(0, 0)) != first_pid);
+  // The row is free: the abandoned transaction was rolled back with its connection.
+  auto locked = (*next)->exec("SELECT id FROM t FOR UPDATE SKIP LOCKED");
+  BOOST_REQUIRE(locked.ok());
+  BOOST_TEST(locked->rows() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(pool_reuses_a_connection_given_back_outside_a_transaction) {
+  testing::TestDatabase db;
+  store::PgPool pool({db.url(), 5, 10000, "test"}, 2);
+  std::string first_pid;
+  {
+    auto lease = pool.acquire();
+    BOOST_REQUIRE(lease.ok());
+    auto pid = (*lease)->exec("SELECT pg_backend_pid()::text");
+    BOOST_REQUIRE(pid.ok());
+    first_pid = std::string(pid->get(0, 0));
+  }
+  auto next = pool.acquire();
+  BOOST_REQUIRE(next.ok());
+  auto pid = (*next)->exec("SELECT pg_backend_pid()::text");
+  BOOST_REQUIRE(pid.ok());
+  BOOST_TEST(std::string(pid->get(0, 0)) == first_pid);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
