@@ -23,7 +23,7 @@ struct Options {
   std::string org_id, reason, purpose = "seal";
   bool skip_check = false, force = false, json = false;
   int overlap_days = 30, timeout_s = 30;
-  std::string msg_id;
+  std::string msg_id, case_id;
 };
 
 int complain(const std::string& what) {
@@ -213,6 +213,17 @@ int messageReplay(const Options& o, const std::string& config_path) {
   return 0;
 }
 
+int caseResend(const Options& o, const std::string& config_path) {
+  auto db = database(config_path);
+  if (!db) return complain(db.error().message);
+  if (auto s = flows::resendCase(*db, o.case_id, "admin:cli", o.reason, o.topic); !s) {
+    std::fprintf(stderr, "vkhid case resend: %s\n", s.error().message.c_str());
+    return s.error().kind == ErrorKind::InvalidInput ? 2 : 1;
+  }
+  std::printf("case %s goes to routing again: a new signed package follows\n", o.case_id.c_str());
+  return 0;
+}
+
 // `vkhid report`: the experiment's criteria for a period (docs/reports.md).
 int report(const flows::ReportOptions& requested, const std::string& format, const std::string& out,
            const std::string& config_path) {
@@ -338,6 +349,15 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   rep->add_option("--repeat-window", ro->repeat_window_days, "days within which an appeal counts as repeated");
   rep->add_option("--config", config_path, "gateway configuration");
   rep->callback([ro, format, out, &exit_code, &config_path] { exit_code = report(*ro, *format, *out, config_path); });
+
+  auto* kase = app.add_subcommand("case", "Cases");
+  kase->require_subcommand(1);
+  auto* resend = kase->add_subcommand("resend", "Send a rejected or undelivered case again, as a new signed package");
+  resend->add_option("ID", o->case_id, "the case's id")->required();
+  resend->add_option("--reason", o->reason, "why (recorded on the case)")->required();
+  resend->add_option("--topic", o->topic, "a corrected classification topic code (e.g. 004)");
+  resend->add_option("--config", config_path, "gateway configuration");
+  resend->callback([o, &exit_code, &config_path] { exit_code = caseResend(*o, config_path); });
 
   auto* message = app.add_subcommand("message", "Messages exchanged");
   message->require_subcommand(1);

@@ -42,6 +42,7 @@ struct SimOptions {
   std::string org, name = "Симулятор учасника", key, cert, trust, broker_url, stats_file;
   int answer_after_ms = 0;
   int reject_code = 0;
+  int reject_first = 0;  // with reject_code: only the first N appeals (0: all)
   int drop = 0;
   std::string forward_to;  // reject as not in competence, naming this body
   int send_appeals = 0;    // appeals of its own contact centre to send in at start
@@ -282,6 +283,7 @@ class Simulator {
       return seal(sev::buildReceipt(back, h.msg_id, type, reg, rej));
     };
     std::vector<std::string> sent;
+    const bool rejecting = o_.reject_code != 0 && (o_.reject_first == 0 || stats_["rejected"] < o_.reject_first);
     if (o_.malformed) {
       sent.push_back("<Header standart=\"1207\"><Document>");
     } else if (!o_.forward_to.empty()) {
@@ -301,7 +303,7 @@ class Simulator {
       rejection.expansion = sev::buildNotice(back, notice).expansion;
       sent.push_back(seal(rejection));
       stats_["forwarded"]++;
-    } else if (o_.reject_code != 0) {
+    } else if (rejecting) {
       sent.push_back(receipt(sev::AckType::Delivered));
       sent.push_back(
           receipt(sev::AckType::Rejected, {}, sev::Rejection{o_.reject_code, "Документ відхилено симулятором"}));
@@ -350,7 +352,7 @@ class Simulator {
         stats_["answered"]++;
       }
     }
-    if (o_.malformed || o_.reject_code != 0 || !o_.forward_to.empty()) {
+    if (o_.malformed || rejecting || !o_.forward_to.empty()) {
       for (const auto& s : sent) schedule(s, 0);
     }
     answers_[h.msg_id] = sent;
@@ -557,6 +559,8 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   p->add_option("--answer-after-ms", o->answer_after_ms, "send the reply this long after registering")->default_val(0);
   p->add_flag("--no-answer", o->no_answer, "register but never answer");
   p->add_option("--reject", o->reject_code, "reject every appeal with this error code (receipt 4)")->default_val(0);
+  p->add_option("--reject-first", o->reject_first, "with --reject: only the first N appeals, then as usual")
+      ->default_val(0);
   p->add_option("--drop", o->drop, "lose the first N appeals")->default_val(0);
   p->add_option("--forward", o->forward_to,
                 "reject every appeal as not in competence (code 132), naming this org_id as the competent body");

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <regex>
 
 #include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
@@ -384,6 +385,48 @@ void Exchange::stop() {
   if (timers_.joinable()) timers_.join();
   if (audit_.joinable()) audit_.join();
   started_ = false;
+}
+
+Status resendCase(store::PgConnection& db, const std::string& case_id, const std::string& actor,
+                  const std::string& reason, const std::string& topic) {
+  static const std::regex topic_re(R"([0-9]{3}(\.[0-9]{1,4})*)");
+  if (reason.empty()) return Error::invalid("case.reason_required", "reason: say why the case is sent again");
+  if (!topic.empty() && !std::regex_match(topic, topic_re)) {
+    return Error::invalid("case.bad_topic", "topic: expected a topic code such as 004, not '" + topic + "'");
+  }
+  return store::inTransaction(db, [&]() -> Status {
+    auto c = db.exec(
+        "SELECT status, coalesce(body->'classification'->>'topic', ''), priority FROM cases "
+        "WHERE id::text = $1 FOR UPDATE",
+        {case_id});
+    if (!c) return c.error();
+    if (c->rows() == 0) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
+    std::string from(c->get(0, 0)), old_topic(c->get(0, 1));
+    if (from != "rejected" && from != "delivery_failed") {
+      return Error{ErrorKind::Conflict, "case.not_resendable",
+                   "case " + case_id + " is " + from + ": only a rejected or undelivered case is sent again"};
+    }
+    if (!topic.empty() && topic != old_topic) {
+      auto u = db.exec(
+          "UPDATE cases SET body = jsonb_set(body, '{classification}', coalesce(body->'classification', '{}'::jsonb) "
+          "|| jsonb_build_object('topic', $2::text)) WHERE id::text = $1",
+          {case_id, topic});
+      if (!u) return u.error();
+    }
+    auto u = db.exec("UPDATE cases SET status = 'registered', updated_at = now() WHERE id::text = $1", {case_id});
+    if (!u) return u.error();
+    json::object detail{{"reason", reason}};
+    if (!topic.empty() && topic != old_topic) {
+      detail["topic"] = topic;
+      detail["topic_was"] = old_topic;
+    }
+    if (auto s = recordEvent(db, case_id, actor, "resent", from, "registered", json::serialize(detail)); !s) return s;
+    auto n = db.exec("SELECT count(*) FROM case_event WHERE case_id::text = $1 AND event = 'resent'", {case_id});
+    if (!n) return n.error();
+    return enqueueOutbox(db, bus::names::kEvents, "case.registered", case_id + ":resent:" + std::string(n->get(0, 0)),
+                         json::serialize(json::object{{"case_id", case_id}}), "{}",
+                         c->get(0, 2) == "t" ? kPriorityApplicant : 0);
+  });
 }
 
 Status replayMessage(ExchangeContext& context, const std::string& msg_id, const std::string& actor) {

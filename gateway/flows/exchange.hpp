@@ -190,5 +190,10 @@ Result<int> loadRoutingRules(store::PgConnection& db, const std::string& path);
 
 // `vkhid message replay ID`: a dead delivery goes out again (and leaves the dead-letter queue).
 Status replayMessage(ExchangeContext& context, const std::string& msg_id, const std::string& actor);
+// A person acts on a case its participant rejected (or that could not be delivered): optionally with
+// a corrected classification topic, the case goes to routing again and a new signed package (a new
+// msg_id) is made and delivered. `reason` is recorded on the `resent` event.
+Status resendCase(store::PgConnection& db, const std::string& case_id, const std::string& actor,
+                  const std::string& reason, const std::string& topic = "");
 
 }  // namespace vkhid::flows

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "gateway/flows/exchange.hpp"
 #include "gateway/flows/participants.hpp"
 #include "gateway/flows/reports.hpp"
 
@@ -16,6 +17,8 @@ Response fromError(const Error& e) {
   if (e.code.starts_with("participant.") || e.code.starts_with("cli.") || e.kind == ErrorKind::InvalidInput) {
     return Response::problem(422, "Invalid", e.message);
   }
+  if (e.kind == ErrorKind::NotFound) return Response::problem(404, "Not found", e.message);
+  if (e.kind == ErrorKind::Conflict) return Response::problem(409, "Not allowed now", e.message);
   return Response::problem(503, "Unavailable", e.message);
 }
 
@@ -132,6 +135,13 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
     if (format == "csv") return Response::text(200, *text, "text/csv; charset=utf-8");
     if (format == "html") return Response::text(200, *text, "text/html; charset=utf-8");
     return Response::text(200, *text);
+  }
+  if (parts.size() == 3 && parts[0] == "cases" && parts[2] == "resend") {
+    if (request.method != "POST") return Response::problem(405, "Method not allowed", "POST");
+    auto done = flows::resendCase(**db, parts[1], "admin:" + *client, jsonString(request.body, "reason"),
+                                  jsonString(request.body, "topic"));
+    if (!done) return fromError(done.error());
+    return Response::json(202, json::serialize(json::object{{"case_id", parts[1]}, {"status", "registered"}}));
   }
   if (parts.empty() || parts[0] != "participants") return Response::problem(404, "Not found", "no such endpoint");
 

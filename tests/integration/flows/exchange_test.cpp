@@ -181,6 +181,48 @@ BOOST_AUTO_TEST_CASE(exchange_rejection_marks_case_rejected) {
   BOOST_TEST(x.sql("SELECT rejection_text FROM cases") == "Документ відхилено симулятором");
 }
 
+BOOST_AUTO_TEST_CASE(exchange_rejected_case_resent_corrected_closes) {
+  // The participant rejects the first package (a wrong value); an administrator corrects the topic and
+  // sends the case again: a new signed package, registered and answered once.
+  ExchangeHarness x;
+  x.setUp();
+  std::string out = x.runVkhid({"token", "issue", "--client", "ops", "--role", "admin"});
+  std::string admin = out.substr(out.rfind("vkh_"), 44);
+  out = x.runVkhid({"token", "issue", "--client", "audit", "--role", "auditor"});
+  std::string auditor = out.substr(out.rfind("vkh_"), 44);
+  x.startGateway();
+  x.startSimulator({"--reject", "32", "--reject-first", "1"});
+  auto r = x.submit("resend-1");
+  BOOST_REQUIRE(r.status == 201);
+  std::string id = field(r.body, "id");
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'rejected' AND rejection_code = 32", 1, 60s));
+
+  auto resend = [&](const std::string& case_id, const std::string& body, const std::string& token) {
+    return httpRequest("POST", "127.0.0.1", x.adminPort(), "/api/v1/admin/cases/" + case_id + "/resend",
+                       {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}}, body);
+  };
+  // Refused, and nothing changes: no reason, a topic that is not a code, the auditor's role, no such case.
+  BOOST_TEST(resend(id, R"({"topic": "004"})", admin).status == 422);
+  BOOST_TEST(resend(id, R"({"reason": "r", "topic": "four"})", admin).status == 422);
+  BOOST_TEST(resend(id, R"({"reason": "r"})", auditor).status == 403);
+  BOOST_TEST(resend("00000000-0000-0000-0000-000000000000", R"({"reason": "r"})", admin).status == 404);
+  BOOST_TEST(x.sql("SELECT status FROM cases") == "rejected");
+
+  auto done = resend(id, R"({"reason": "Виправлено класифікацію", "topic": "004"})", admin);
+  BOOST_TEST(done.status == 202);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
+  BOOST_TEST(x.sql("SELECT body->'classification'->>'topic' FROM cases") == "004");
+  BOOST_TEST(x.count("SELECT count(DISTINCT msg_id) FROM message WHERE direction = 'out' AND msg_type = 1") == 2);
+  BOOST_TEST(x.sql("SELECT actor || ' ' || status_from || ' ' || status_to FROM case_event WHERE event = 'resent'") ==
+             "admin:ops rejected registered");
+  auto stats = x.simStats();
+  BOOST_TEST(stats["rejected"] == 1);
+  BOOST_TEST(stats["registered"] == 1);
+  // A closed case is not sent again.
+  BOOST_TEST(resend(id, R"({"reason": "r"})", admin).status == 409);
+  BOOST_TEST(x.runVkhidStatus({"case", "resend", id, "--reason", "r"}).first != 0);
+}
+
 BOOST_AUTO_TEST_CASE(exchange_not_in_competence_reroutes_to_the_competent_participant) {
   ExchangeHarness x;
   x.setUp();
