@@ -76,6 +76,7 @@ const std::array kKeys = {
     KeyDef{"audit.batch_max_age_ms", [](Config& c) -> FieldRef { return &c.audit.batch_max_age_ms; }, 50, 86400000},
     KeyDef{"audit.tsa_url", [](Config& c) -> FieldRef { return &c.audit.tsa_url; }},
     KeyDef{"audit.ca_file", [](Config& c) -> FieldRef { return &c.audit.ca_file; }},
+    KeyDef{"audit.export_dir", [](Config& c) -> FieldRef { return &c.audit.export_dir; }},
     KeyDef{"audit.fail_closed_after_s", [](Config& c) -> FieldRef { return &c.audit.fail_closed_after_s; }, 1, 604800},
     KeyDef{"audit.fail_closed", [](Config& c) -> FieldRef { return &c.audit.fail_closed; }},
     KeyDef{"trust.crl_files", [](Config& c) -> FieldRef { return &c.trust.crl_files; }},
@@ -87,6 +88,8 @@ const std::array kKeys = {
     KeyDef{"admin.tls_cert", [](Config& c) -> FieldRef { return &c.admin.tls_cert; }},
     KeyDef{"admin.tls_key", [](Config& c) -> FieldRef { return &c.admin.tls_key; }},
     KeyDef{"admin.client_ca", [](Config& c) -> FieldRef { return &c.admin.client_ca; }},
+    KeyDef{"admin.console_session_minutes", [](Config& c) -> FieldRef { return &c.admin.console_session_minutes; }, 1,
+           1440},
 };
 
 const KeyDef* findKey(std::string_view key) {

@@ -73,6 +73,7 @@ struct AuditSettings {
   std::string ca_file = "var/pki/ca.pem";  // CA certificate(s) of the seal and the TSA, for the bundle
   int fail_closed_after_s = 600;           // evidence unsealed this long: alert, and (fail_closed) refuse cases
   bool fail_closed = true;
+  std::string export_dir = "var/audit-exports";  // where the web console writes the bundles it exports
 };
 
 struct RoutingSettings {
@@ -109,7 +110,8 @@ struct AdminSettings {
   std::string listen = "127.0.0.1:8081";  // health, readiness, metrics, administration API
   std::string tls_cert;                   // PEM; both empty = plain HTTP (loopback only)
   std::string tls_key;
-  std::string client_ca;  // CA(s) of admins' and auditors' client certificates (needs TLS)
+  std::string client_ca;             // CA(s) of admins' and auditors' client certificates (needs TLS)
+  int console_session_minutes = 30;  // a web console session ends after this long unused
 };
 
 struct Config {

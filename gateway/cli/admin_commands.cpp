@@ -21,7 +21,7 @@ struct Options {
   int priority = 100;
   std::string client_id, role = "channel", cert;
   std::string org_id, reason, purpose = "seal";
-  bool skip_check = false, force = false, json = false;
+  bool skip_check = false, force = false, json = false, restricted_access = false;
   int overlap_days = 30, timeout_s = 30;
   std::string msg_id, case_id;
 };
@@ -182,6 +182,10 @@ int tokenIssue(const Options& o, const std::string& config_path) {
   if (!db) return complain(db.error().message);
   auto token = flows::issueToken(*db, o.client_id, o.role);
   if (!token) return complain(token.error().message);
+  // Restricted cases (violence, trafficking) are seen only by clients granted it by name, here.
+  auto granted = db->exec("UPDATE api_client SET restricted_access = $2 WHERE id = $1",
+                          {o.client_id, o.restricted_access ? "true" : "false"});
+  if (!granted) return complain(granted.error().message);
   std::printf("%s\n", token->c_str());  // shown once; only its SHA-256 is stored
   return 0;
 }
@@ -325,6 +329,8 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   auto* issue = token->add_subcommand("issue", "Issue a bearer token (printed once)");
   issue->add_option("--client", o->client_id, "client id, e.g. ucc-web")->required();
   issue->add_option("--role", o->role, "channel, participant, admin or auditor")->default_val("channel");
+  issue->add_flag("--restricted-access", o->restricted_access,
+                  "admin or auditor: may see restricted cases (violence, trafficking) in the console and API");
   issue->add_option("--config", config_path, "gateway configuration");
   issue->callback([o, &exit_code, &config_path] { exit_code = tokenIssue(*o, config_path); });
 

@@ -259,7 +259,10 @@ Result<std::string> listParticipants(store::PgConnection& db) {
       "SELECT p.org_id, p.name, p.short_name, p.status, coalesce(p.status_reason, ''), "
       "coalesce((SELECT string_agg(adapter, ',') FROM endpoint e WHERE e.org_id = p.org_id AND e.active), ''), "
       "coalesce(to_char(p.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
-      "p.checked_at IS NOT NULL AND p.checked_at >= p.changed_at FROM participant p ORDER BY p.org_id");
+      "p.checked_at IS NOT NULL AND p.checked_at >= p.changed_at, "
+      "coalesce((SELECT to_char(min(c.not_after) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+      "FROM participant_cert c WHERE c.org_id = p.org_id AND c.purpose = 'seal' AND c.retire_after IS NULL), '') "
+      "FROM participant p ORDER BY p.org_id");
   if (!r) return r.error();
   json::array out;
   for (int i = 0; i < r->rows(); ++i) {
@@ -270,7 +273,8 @@ Result<std::string> listParticipants(store::PgConnection& db) {
                                {"status_reason", r->get(i, 4)},
                                {"adapters", r->get(i, 5)},
                                {"checked_at", r->get(i, 6)},
-                               {"ready_for_activation", r->get(i, 7) == "t"}});
+                               {"ready_for_activation", r->get(i, 7) == "t"},
+                               {"seal_cert_not_after", r->get(i, 8)}});
   }
   return json::serialize(out);
 }

@@ -15,6 +15,7 @@
 #include "gateway/http/admin_api_routes.hpp"
 #include "gateway/http/admin_routes.hpp"
 #include "gateway/http/client.hpp"
+#include "gateway/http/console_routes.hpp"
 #include "gateway/http/intake_routes.hpp"
 #include "gateway/http/server.hpp"
 #include "gateway/store/migrations.hpp"
@@ -49,6 +50,7 @@ int runGateway(const app::Config& config) {
   http::AdminRoutes admin_routes(health, app::metrics());
   // The administration API joins once the exchange exists (until then: 503).
   std::atomic<const http::AdminApiRoutes*> admin_api{nullptr};
+  std::atomic<const http::ConsoleRoutes*> console{nullptr};
   http::ServerOptions admin_options;
   admin_options.host = listen->host;
   admin_options.port = listen->port;
@@ -57,11 +59,16 @@ int runGateway(const app::Config& config) {
   admin_options.tls_cert_file = config.admin.tls_cert;
   admin_options.tls_key_file = config.admin.tls_key;
   admin_options.client_ca_file = config.admin.client_ca;
-  auto admin = http::HttpServer::start(admin_options, [&admin_routes, &admin_api](const http::Request& r) {
+  auto admin = http::HttpServer::start(admin_options, [&admin_routes, &admin_api, &console](const http::Request& r) {
     if (r.path().starts_with("/api/v1/admin/")) {
       const auto* api = admin_api.load();
       if (api == nullptr) return http::Response::problem(503, "Unavailable", "the gateway is starting");
       return *api->handle(r);
+    }
+    if (r.path() == "/console" || r.path().starts_with("/console/")) {
+      const auto* c = console.load();
+      if (c == nullptr) return http::Response::problem(503, "Unavailable", "the gateway is starting");
+      return *c->handle(r);
     }
     return admin_routes.handle(r);
   });
@@ -122,6 +129,8 @@ int runGateway(const app::Config& config) {
   http::IntakeRoutes intake_routes(intake, config.intake.track_per_minute);
   http::AdminApiRoutes admin_api_routes(exchange.context(), intake);
   admin_api = &admin_api_routes;
+  http::ConsoleRoutes console_routes(exchange.context());
+  console = &console_routes;
   auto intake_listen = app::parseHostPort(config.intake.listen);
   http::ServerOptions intake_options;
   intake_options.host = intake_listen->host;
@@ -156,6 +165,7 @@ int runGateway(const app::Config& config) {
 
   (*intake_server)->stop(std::chrono::seconds(std::max(1, timeout_s / 3)));
   admin_api = nullptr;
+  console = nullptr;
   exchange.stop();
   (*admin)->stop(std::chrono::seconds(1));
   broker.stop();

@@ -1,10 +1,15 @@
 #include "gateway/http/admin_api_routes.hpp"
 
 #include <boost/json.hpp>
+#include <cctype>
+#include <ctime>
 
+#include "gateway/flows/audit.hpp"
+#include "gateway/flows/console.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/participants.hpp"
 #include "gateway/flows/reports.hpp"
+#include "gateway/http/console_routes.hpp"
 
 namespace vkhid::http {
 namespace {
@@ -62,11 +67,27 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   const std::string path = request.path();
   if (!path.starts_with(prefix)) return std::nullopt;
 
-  // Who: a bearer token or a registered client certificate, of role admin or auditor.
+  // Who: a bearer token or a registered client certificate, of role admin or auditor — or, with
+  // neither, a web console session (its cookie), whose changes must carry its CSRF token.
   std::string auth = request.header("authorization");
   std::string token = auth.starts_with("Bearer ") ? auth.substr(7) : "";
+  std::optional<std::string> client;
   std::string role = "admin";
-  auto client = intake_.authenticate(token, "admin", request.client_cert_sha256);
+  std::optional<flows::ConsoleSession> session;
+  std::string session_id = cookieValue(request, kSessionCookie);
+  if (token.empty() && !session_id.empty()) {
+    auto db = context_.pool.acquire();
+    if (!db) return Response::problem(503, "Unavailable", "the database is not reachable; try again");
+    session = flows::findConsoleSession(**db, session_id,
+                                        std::chrono::minutes(context_.config.admin.console_session_minutes));
+    if (!session) return Response::problem(401, "Unauthorized", "the console session has ended; sign in again");
+    client = session->client_id;
+    role = session->role;
+    if (request.method != "GET" && request.header("x-csrf-token") != session->csrf) {
+      return Response::problem(403, "Forbidden", "X-CSRF-Token: the session's token is required for a change");
+    }
+  }
+  if (!client) client = intake_.authenticate(token, "admin", request.client_cert_sha256);
   if (!client) {
     role = "auditor";
     client = intake_.authenticate(token, "auditor", request.client_cert_sha256);
@@ -79,8 +100,8 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
-  // A dry run changes nothing: reading, for both roles.
-  const bool reads = request.method == "GET" || path == prefix + "routes/dry-run";
+  // A dry run and an evidence export change nothing: reading, for both roles.
+  const bool reads = request.method == "GET" || path == prefix + "routes/dry-run" || path == prefix + "audit/exports";
   if (!reads && role != "admin") {
     return Response::problem(403, "Forbidden", "the auditor role may read, not act");
   }
@@ -89,6 +110,7 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   if (!db) return Response::problem(503, "Unavailable", "the database is not reachable; try again");
   ActingAs acting(**db, "admin:" + *client);
   if (!acting.ok()) return Response::problem(503, "Unavailable", "try again");
+  const bool restricted = session ? session->restricted_access : flows::clientHasRestrictedAccess(**db, *client);
 
   std::string rest = path.substr(prefix.size());
   std::vector<std::string> parts;
@@ -136,8 +158,60 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
     if (format == "html") return Response::text(200, *text, "text/html; charset=utf-8");
     return Response::text(200, *text);
   }
+  // A restricted case does not exist for a client without restricted access.
+  auto hidden = [&](const std::string& sql, const std::string& id) {
+    if (restricted) return false;
+    auto r = (*db)->exec(sql, {id});
+    return r && r->rows() > 0 && r->get(0, 0) == "t";
+  };
+  const std::string case_restricted = "SELECT restricted FROM cases WHERE id::text = $1";
+  if (!parts.empty() && parts[0] == "cases") {
+    if (parts.size() == 1 && request.method == "GET") {
+      flows::CaseQuery q;
+      q.text = request.query("q");
+      q.status = request.query("status");
+      q.overdue_only = request.query("overdue") == "1" || request.query("overdue") == "true";
+      if (!request.query("limit").empty()) q.limit = std::atoi(request.query("limit").c_str());
+      auto list = flows::listCases(**db, q, restricted);
+      return list ? Response::json(200, *list) : fromError(list.error());
+    }
+    if (parts.size() == 2 && request.method == "GET") {
+      auto shown = flows::showCase(**db, parts[1], restricted);
+      return shown ? Response::json(200, *shown) : fromError(shown.error());
+    }
+  }
+  if (parts.size() == 1 && parts[0] == "deliveries" && request.method == "GET") {
+    auto list = flows::listDeliveries(**db, restricted);
+    return list ? Response::json(200, *list) : fromError(list.error());
+  }
+  if (parts.size() == 3 && parts[0] == "messages" && parts[2] == "replay") {
+    if (request.method != "POST") return Response::problem(405, "Method not allowed", "POST");
+    if (hidden("SELECT c.restricted FROM message m JOIN cases c ON c.id = m.case_id WHERE m.msg_id::text = $1",
+               parts[1])) {
+      return Response::problem(404, "Not found", "no dead outbound message " + parts[1]);
+    }
+    if (auto done = flows::replayMessage(context_, parts[1], "admin:" + *client); !done) return fromError(done.error());
+    return Response::json(202, json::serialize(json::object{{"msg_id", parts[1]}, {"status", "queued"}}));
+  }
+  if (!parts.empty() && parts[0] == "audit") {
+    if (parts.size() == 1 && request.method == "GET") {
+      int limit = request.query("limit").empty() ? 50 : std::atoi(request.query("limit").c_str());
+      auto list = flows::listAudit(**db, limit);
+      return list ? Response::json(200, *list) : fromError(list.error());
+    }
+    if (parts.size() == 2 && parts[1] == "exports" && request.method == "POST") {
+      // A bundle holds every package byte for byte, restricted cases' too.
+      if (!restricted) {
+        return Response::problem(403, "Forbidden",
+                                 "an evidence bundle holds restricted cases' packages: restricted access is needed");
+      }
+      return exportEvidence(request, *client);
+    }
+    return Response::problem(404, "Not found", "GET /audit, POST /audit/exports");
+  }
   if (parts.size() == 3 && parts[0] == "cases" && parts[2] == "resend") {
     if (request.method != "POST") return Response::problem(405, "Method not allowed", "POST");
+    if (hidden(case_restricted, parts[1])) return Response::problem(404, "Not found", "no case " + parts[1]);
     auto done = flows::resendCase(**db, parts[1], "admin:" + *client, jsonString(request.body, "reason"),
                                   jsonString(request.body, "topic"));
     if (!done) return fromError(done.error());
@@ -188,6 +262,36 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   if (!done) return fromError(done.error());
   auto shown = flows::showParticipant(**db, id);
   return shown ? Response::json(200, *shown) : fromError(shown.error());
+}
+
+Response AdminApiRoutes::exportEvidence(const Request& request, const std::string& client) const {
+  flows::ExportOptions o;
+  o.from = jsonString(request.body, "from");
+  o.to = jsonString(request.body, "to");
+  o.participant = jsonString(request.body, "participant");
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  std::string who;
+  for (char c : client) who += std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_';
+  std::string name = std::string(stamp) + "-" + who;
+  o.out_dir = context_.config.audit.export_dir + "/" + name;
+  // Its own connection: an export reads the whole log, longer than the pool's statement timeout.
+  auto db = store::PgConnection::connect(
+      {context_.config.database.url, context_.config.database.connect_timeout_s, 300000, "vkhid-console-export"});
+  if (!db) return fromError(db.error());
+  if (auto s = flows::setActor(*db, "admin:" + client); !s) return fromError(s.error());
+  auto summary = flows::exportBundle(*db, context_.config, o);
+  if (!summary) return fromError(summary.error());
+  auto report = flows::verifyBundle(o.out_dir);
+  return Response::json(
+      201, json::serialize(json::object{
+               {"name", name},
+               {"dir", o.out_dir},
+               {"summary", *summary},
+               {"verify", json::object{{"ok", report.ok}, {"summary", report.summary}, {"failure", report.failure}}}}));
 }
 
 }  // namespace vkhid::http

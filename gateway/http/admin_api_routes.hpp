@@ -20,6 +20,9 @@ class AdminApiRoutes {
   std::optional<Response> handle(const Request& request) const;
 
  private:
+  // POST /audit/exports: a bundle written under audit.export_dir, then verified as an auditor would.
+  Response exportEvidence(const Request& request, const std::string& client) const;
+
   flows::ExchangeContext& context_;
   flows::Intake& intake_;
   flows::ReportOptions report_defaults_;

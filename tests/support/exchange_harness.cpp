@@ -179,6 +179,19 @@ std::pair<int, std::string> ExchangeHarness::runVkhidStatus(const std::vector<st
   return {code.value_or(-1), p.log()};
 }
 
+TsaSimulator::TsaSimulator(const std::string& dir, unsigned short p) : port(p ? p : freePort()) {
+  process = std::make_unique<ChildProcess>(
+      std::vector<std::string>{binaryPath(), "sim", "tsa", "--listen", "127.0.0.1:" + std::to_string(port), "--key",
+                               pkiDir() + "/tsa.key", "--cert", pkiDir() + "/tsa.pem"},
+      std::map<std::string, std::string>{}, dir + "/tsa-" + std::to_string(port) + ".log");
+  eventually([&] { return httpGet("127.0.0.1", port, "/").status != 0; }, std::chrono::seconds(10));
+}
+
+int ExchangeHarness::prepareParticipant() {
+  newParty({}, true);
+  return static_cast<int>(parties_.size()) - 1;
+}
+
 int ExchangeHarness::addParticipant(const std::string& participant_extra, bool skip_check) {
   registerParty(newParty({}, true), "", participant_extra, skip_check);
   return static_cast<int>(parties_.size()) - 1;

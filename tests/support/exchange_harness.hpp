@@ -12,6 +12,15 @@
 
 namespace vkhid::testing {
 
+// `vkhid sim tsa` on its own port (`p`, or a free one), with the development TSA certificate; running
+// once it answers.
+struct TsaSimulator {
+  unsigned short port;
+  std::unique_ptr<ChildProcess> process;
+  explicit TsaSimulator(const std::string& dir, unsigned short p = 0);
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
+};
+
 class ExchangeHarness {
  public:
   ExchangeHarness();
@@ -25,6 +34,10 @@ class ExchangeHarness {
   // with an amqp endpoint and no route; returns its index for org(), startSimulator() and simStats().
   // With skip_check false it is left as `participant add` leaves it (pending_check), for onboarding.
   int addParticipant(const std::string& participant_extra = "", bool skip_check = true);
+  // A participant's makings only — its org id, broker user and certificates (pkiDir()/<org>-seal.*) —
+  // not registered: for a test that onboards it another way (the web console). Returns its index.
+  int prepareParticipant();
+  const std::string& brokerUser(int participant) const { return parties_.at(participant)->user; }
   // A participant on the http adapter: its endpoint https://localhost:<port>/edms (its own TLS
   // certificate, from the development CA), its TLS client certificate registered. Returns its index.
   int addHttpParticipant(bool skip_check = true);

@@ -34,8 +34,17 @@ HttpReply httpRequest(const std::string& method, const std::string& host, unsign
     bhttp::read(stream, buffer, res);
     beast::error_code ec;
     stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
-    return {static_cast<int>(res.result_int()), res.body(), std::string(res[bhttp::field::content_type]),
-            std::string(res[bhttp::field::location])};
+    HttpReply reply{static_cast<int>(res.result_int()),
+                    res.body(),
+                    std::string(res[bhttp::field::content_type]),
+                    std::string(res[bhttp::field::location]),
+                    {}};
+    for (const auto& f : res) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      reply.headers[name] = std::string(f.value());
+    }
+    return reply;
   } catch (const std::exception&) {
     return {};
   }

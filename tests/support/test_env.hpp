@@ -80,6 +80,7 @@ struct HttpReply {
   std::string body;
   std::string content_type;
   std::string location;
+  std::map<std::string, std::string> headers;  // names lower-cased (the last of a repeated one)
 };
 HttpReply httpGet(const std::string& host, unsigned short port, const std::string& target);
 HttpReply httpRequest(const std::string& method, const std::string& host, unsigned short port,

@@ -17,19 +17,7 @@ namespace {
 
 bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
 
-// `vkhid sim tsa` on its own port.
-struct Tsa {
-  unsigned short port;
-  std::unique_ptr<ChildProcess> process;
-  Tsa(const std::string& dir, unsigned short p = 0) : port(p ? p : freePort()) {
-    process = std::make_unique<ChildProcess>(
-        std::vector<std::string>{binaryPath(), "sim", "tsa", "--listen", "127.0.0.1:" + std::to_string(port), "--key",
-                                 pkiDir() + "/tsa.key", "--cert", pkiDir() + "/tsa.pem"},
-        std::map<std::string, std::string>{}, dir + "/tsa-" + std::to_string(port) + ".log");
-    eventually([&] { return httpGet("127.0.0.1", port, "/").status != 0; }, 10s);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
-};
+using Tsa = TsaSimulator;
 
 struct Verdict {
   int code;

@@ -1,0 +1,490 @@
+// The web console for UCC administrators and auditors (issue 11). No framework: the DOM is built with
+// h() (text is always text, never markup), pages are hash routes, and every datum comes from the same
+// administration API the CLI uses (/api/v1/admin/), with this browser's session cookie and, for each
+// change, the session's CSRF token. Dates are shown in Kyiv time. Ukrainian first, English on request.
+'use strict';
+
+const T = {
+  uk: {
+    brand: 'Вхід — консоль обміну', sections: 'Розділи', signout: 'Вийти', lang: 'English',
+    nav_cases: 'Справи', nav_participants: 'Учасники', nav_deliveries: 'Доставки', nav_audit: 'Аудит',
+    nav_reports: 'Звіти', signin_title: 'Вхід до консолі', token: 'Токен доступу',
+    token_hint: 'токен адміністратора або аудитора (vkhid token issue)', signin: 'Увійти',
+    cases: 'Справи', search: 'Пошук', search_hint: 'номер УКЦ, код відстеження або id', status: 'Статус',
+    any: 'будь-який', overdue_only: 'лише прострочені', show: 'Показати', ucc_number: 'Номер УКЦ',
+    tracking: 'Код відстеження', kind: 'Вид', participant: 'Учасник', deadline: 'Строк відповіді',
+    left: 'Залишилось', overdue: 'прострочено', restricted: 'обмежений доступ', priority: 'пільговик',
+    none: 'немає', case: 'Справа', topic: 'Тема', channel: 'Канал', registered: 'Зареєстровано',
+    participant_no: 'Номер в учасника', rejection: 'Відмова', timeline: 'Хронологія', at: 'Час',
+    actor: 'Хто', event: 'Подія', change: 'Зміна', packages: 'Пакети', direction: 'Напрям',
+    type: 'Тип', receipt: 'Квитанція', attempts: 'Спроби', seal: 'Печатка', error: 'Помилка',
+    timers: 'Таймери', fire_at: 'Спрацює', fired: 'Спрацював', replay: 'Повторити доставку',
+    replayed: 'Доставку поставлено в чергу знову', resend_title: 'Надіслати повторно (з виправленням)',
+    reason: 'Причина', new_topic: 'Виправлена тема', optional: 'необов’язково', resend: 'Надіслати повторно',
+    resent: 'Справу надіслано на маршрутизацію повторно', in: 'вхідний', out: 'вихідний',
+    participants: 'Учасники', org_id: 'Код ЄДРПОУ', name: 'Назва', adapters: 'Адаптери',
+    checked: 'Перевірено', cert_until: 'Сертифікат печатки до', onboard: 'Підключити учасника',
+    check: 'Перевірити з’єднання', activate: 'Активувати', activated: 'Учасника активовано',
+    onboard_title: 'Підключення підписанта меморандуму', organisation: 'Організація',
+    full_name: 'Повна назва', sys_id: 'Ідентифікатор СЕД (sys_id)', system_name: 'Назва СЕД',
+    memorandum: 'Меморандум', memo_number: 'Номер меморандуму', memo_date: 'Дата меморандуму',
+    endpoint: 'Точка обміну', adapter: 'Адаптер', transport_user: 'Користувач брокера',
+    url: 'Адреса (https://…)', hub_sys_id: 'Обліковий запис на концентраторі (sys_id)',
+    certificates: 'Сертифікати', seal_pem: 'Сертифікат печатки (PEM)', ca_pem: 'Сертифікат ЦСК (PEM)',
+    or_file: 'або файл', contact: 'Контакт для ескалацій', contact_name: 'Ім’я', email: 'Ел. пошта',
+    save: 'Зберегти', saved: 'Учасника збережено, статус:', check_steps: 'Перевірка з’єднання',
+    passed: 'пройдено', failed_check: 'не пройдено', deliveries: 'Доставки', queued: 'у черзі',
+    sending: 'надсилаються', waiting_retry: 'чекають повтору', dead: 'не доставлені', sent: 'доставлено',
+    dead_letters: 'Недоставлені пакети', audit: 'Журнал доказів', unsealed: 'Записів ще не в пакеті:',
+    batches: 'Пакети записів', entries: 'Записи', root: 'Корінь', closed: 'Закрито', stamped: 'Позначка часу',
+    yes: 'так', no: 'ні', export: 'Експортувати та перевірити', exporting: 'Експорт…',
+    verdict_ok: 'Перевірка пройдена', verdict_failed: 'Перевірка не пройдена', bundle: 'Пакет доказів',
+    reports: 'Звіти', from: 'З', to: 'По', by: 'Групувати', by_participant: 'за учасниками',
+    by_kind: 'за видами', by_topic: 'за темами', by_channel: 'за каналами', build: 'Сформувати',
+    not_found: 'Не знайдено', loading: 'Завантаження…', session_ended: 'Сесія завершилась — увійдіть знову',
+    days: 'дн', hours: 'год', minutes: 'хв', action: 'Дія', count: 'Кількість', msg_id: 'Пакет',
+    appeal: 'звернення', info_request: 'запит на інформацію', violence_report: 'повідомлення про насильство',
+  },
+  en: {
+    brand: 'Vkhid — exchange console', sections: 'Sections', signout: 'Sign out', lang: 'Українська',
+    nav_cases: 'Cases', nav_participants: 'Participants', nav_deliveries: 'Deliveries', nav_audit: 'Audit',
+    nav_reports: 'Reports', signin_title: 'Sign in to the console', token: 'Access token',
+    token_hint: 'an admin’s or auditor’s token (vkhid token issue)', signin: 'Sign in',
+    cases: 'Cases', search: 'Search', search_hint: 'UCC number, tracking code or id', status: 'Status',
+    any: 'any', overdue_only: 'overdue only', show: 'Show', ucc_number: 'UCC number',
+    tracking: 'Tracking code', kind: 'Kind', participant: 'Participant', deadline: 'Answer due',
+    left: 'Time left', overdue: 'overdue', restricted: 'restricted', priority: 'priority applicant',
+    none: 'none', case: 'Case', topic: 'Topic', channel: 'Channel', registered: 'Registered',
+    participant_no: 'Participant’s number', rejection: 'Rejection', timeline: 'Timeline', at: 'At',
+    actor: 'Who', event: 'Event', change: 'Change', packages: 'Packages', direction: 'Direction',
+    type: 'Type', receipt: 'Receipt', attempts: 'Attempts', seal: 'Seal', error: 'Error',
+    timers: 'Timers', fire_at: 'Fires at', fired: 'Fired', replay: 'Replay delivery',
+    replayed: 'The delivery is queued again', resend_title: 'Send again (corrected)',
+    reason: 'Reason', new_topic: 'Corrected topic', optional: 'optional', resend: 'Send again',
+    resent: 'The case goes to routing again', in: 'in', out: 'out',
+    participants: 'Participants', org_id: 'EDRPOU code', name: 'Name', adapters: 'Adapters',
+    checked: 'Checked', cert_until: 'Seal certificate until', onboard: 'Onboard a participant',
+    check: 'Check the connection', activate: 'Activate', activated: 'The participant is active',
+    onboard_title: 'Onboarding a memorandum signatory', organisation: 'Organisation',
+    full_name: 'Full name', sys_id: 'EDMS id (sys_id)', system_name: 'EDMS name',
+    memorandum: 'Memorandum', memo_number: 'Memorandum number', memo_date: 'Memorandum date',
+    endpoint: 'Endpoint', adapter: 'Adapter', transport_user: 'Broker user',
+    url: 'URL (https://…)', hub_sys_id: 'Hub account (sys_id)',
+    certificates: 'Certificates', seal_pem: 'Seal certificate (PEM)', ca_pem: 'CA certificate (PEM)',
+    or_file: 'or a file', contact: 'Escalation contact', contact_name: 'Name', email: 'E-mail',
+    save: 'Save', saved: 'Participant saved, status:', check_steps: 'Connectivity check',
+    passed: 'passed', failed_check: 'failed', deliveries: 'Deliveries', queued: 'queued',
+    sending: 'sending', waiting_retry: 'waiting to retry', dead: 'dead', sent: 'sent',
+    dead_letters: 'Dead deliveries', audit: 'Evidence log', unsealed: 'Entries not yet in a batch:',
+    batches: 'Batches', entries: 'Entries', root: 'Root', closed: 'Closed', stamped: 'Time-stamp',
+    yes: 'yes', no: 'no', export: 'Export and verify', exporting: 'Exporting…',
+    verdict_ok: 'Verification passed', verdict_failed: 'Verification failed', bundle: 'Evidence bundle',
+    reports: 'Reports', from: 'From', to: 'To', by: 'Group by', by_participant: 'by participant',
+    by_kind: 'by kind', by_topic: 'by topic', by_channel: 'by channel', build: 'Build',
+    not_found: 'Not found', loading: 'Loading…', session_ended: 'The session ended — sign in again',
+    days: 'd', hours: 'h', minutes: 'min', action: 'Action', count: 'Count', msg_id: 'Package',
+    appeal: 'appeal', info_request: 'information request', violence_report: 'violence report',
+  },
+};
+const STATUSES = ['registered', 'routed', 'sent', 'delivered', 'accepted', 'registered_by_participant', 'answered',
+  'closed', 'rejected', 'delivery_failed', 'forwarded', 'withdrawn', 'not_considered', 'merged'];
+
+let lang = localStorage.getItem('vkhid-lang') === 'en' ? 'en' : 'uk';
+let session = null;
+const t = (k) => T[lang][k] ?? k;
+
+// h('a', {href: '#'}, 'text', child…): an element; attributes starting with "on" are listeners.
+function h(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'class') e.className = v;
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+function say(text, kind = 'info') {
+  const box = document.getElementById('status');
+  box.replaceChildren(text ? h('p', { class: kind }, text) : '');
+}
+
+class ApiError extends Error {
+  constructor(status, detail) { super(detail); this.status = status; }
+}
+
+async function call(method, url, body, raw = false) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = raw ? 'text/plain' : 'application/json';
+  if (method !== 'GET' && session) headers['X-CSRF-Token'] = session.csrf;
+  const r = await fetch(url, { method, headers, credentials: 'same-origin',
+    body: body === undefined ? undefined : (raw ? body : JSON.stringify(body)) });
+  const text = await r.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  if (!r.ok) {
+    if (r.status === 401 && session) { session = null; showSignIn(t('session_ended')); }
+    throw new ApiError(r.status, (data && data.detail) || r.statusText);
+  }
+  return data;
+}
+const api = (method, path, body, raw) => call(method, '/api/v1/admin/' + path, body, raw);
+
+const kyiv = () => new Intl.DateTimeFormat(lang === 'uk' ? 'uk-UA' : 'en-GB',
+  { timeZone: 'Europe/Kyiv', dateStyle: 'short', timeStyle: 'short' });
+function when(iso) { return iso ? kyiv().format(new Date(iso)) : '—'; }
+function timeLeft(iso) {
+  if (!iso) return '—';
+  let ms = new Date(iso) - Date.now();
+  const late = ms < 0;
+  ms = Math.abs(ms);
+  const d = Math.floor(ms / 86400000), hr = Math.floor(ms / 3600000) % 24, mi = Math.floor(ms / 60000) % 60;
+  const text = d > 0 ? `${d} ${t('days')} ${hr} ${t('hours')}` : `${hr} ${t('hours')} ${mi} ${t('minutes')}`;
+  return late ? `${t('overdue')} ${text}` : text;
+}
+function table(head, rows, rowAttrs = () => ({})) {
+  return h('div', { class: 'scroll' }, h('table', {},
+    h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, rows.map((r, i) => h('tr', rowAttrs(i), r.map((c) => h('td', {}, c)))))));
+}
+function field(label, input, hint) {
+  const id = input.id || ('f-' + Math.random().toString(36).slice(2));
+  input.id = id;
+  return h('div', {}, h('label', { for: id }, label, hint ? h('span', { class: 'hint' }, ' (', hint, ')') : ''), input);
+}
+function page(title, ...content) {
+  document.title = `${title} — ${t('brand')}`;
+  const main = document.getElementById('main');
+  main.replaceChildren(h('h1', {}, title), ...content);
+}
+
+// ---- sign-in, header, language ----
+
+function showSignIn(message) {
+  document.getElementById('top').hidden = true;
+  const token = h('input', { type: 'password', autocomplete: 'off', required: true });
+  const form = h('form', { class: 'signin', onsubmit: async (ev) => {
+    ev.preventDefault();
+    try {
+      session = await call('POST', '/console/session', { token: token.value });
+      say('');
+      start();
+    } catch (e) { say(e.message, 'error'); }
+  } }, h('h1', {}, t('signin_title')), field(t('token'), token, t('token_hint')),
+  h('p', {}, h('button', { type: 'submit' }, t('signin'))));
+  document.getElementById('main').replaceChildren(form);
+  document.title = t('signin_title');
+  if (message) say(message, 'error');
+  token.focus();
+}
+
+function translateChrome() {
+  document.documentElement.lang = lang;
+  for (const e of document.querySelectorAll('[data-t]')) e.textContent = t(e.dataset.t);
+  for (const e of document.querySelectorAll('[data-t-aria]')) e.setAttribute('aria-label', t(e.dataset.tAria));
+  document.getElementById('lang').textContent = t('lang');
+  document.querySelector('.skip').textContent = lang === 'uk' ? 'Перейти до змісту' : 'Skip to content';
+}
+
+function start() {
+  document.getElementById('top').hidden = false;
+  document.getElementById('who').textContent = `${session.client} · ${session.role}` +
+    (session.restricted_access ? ` · ${t('restricted')}` : '');
+  translateChrome();
+  route();
+}
+
+// ---- pages ----
+
+async function casesPage(params) {
+  const q = h('input', { type: 'search', name: 'q', value: params.get('q') || '' });
+  const status = h('select', { name: 'status' }, h('option', { value: '' }, t('any')),
+    STATUSES.map((s) => h('option', { value: s, selected: params.get('status') === s }, s)));
+  const overdue = h('input', { type: 'checkbox', name: 'overdue', checked: params.get('overdue') === '1' });
+  const form = h('form', { class: 'filters', onsubmit: (ev) => {
+    ev.preventDefault();
+    const p = new URLSearchParams();
+    if (q.value) p.set('q', q.value);
+    if (status.value) p.set('status', status.value);
+    if (overdue.checked) p.set('overdue', '1');
+    location.hash = '#/cases?' + p.toString();
+  } }, field(t('search'), q, t('search_hint')), field(t('status'), status),
+  h('label', { class: 'inline' }, overdue, t('overdue_only')), h('button', { type: 'submit' }, t('show')));
+  page(t('cases'), form, h('p', {}, t('loading')));
+  const list = await api('GET', 'cases?' + params.toString());
+  const rows = list.map((c) => [
+    h('a', { href: '#/cases/' + c.id }, c.ucc_number),
+    h('span', { class: 'mono' }, c.tracking_code),
+    [t(c.kind), c.restricted ? [' ', h('span', { class: 'badge warn' }, t('restricted'))] : ''],
+    c.participant ? `${c.participant} ${c.participant_name || ''}` : '—',
+    c.status,
+    when(c.due_at),
+    c.overdue ? h('span', { class: 'badge bad' }, timeLeft(c.due_at)) : timeLeft(c.due_at),
+  ]);
+  page(t('cases'), form, list.length ? table([t('ucc_number'), t('tracking'), t('kind'), t('participant'),
+    t('status'), t('deadline'), t('left')], rows, (i) => ({ class: list[i].overdue ? 'overdue' : '',
+    'data-case': list[i].id })) : h('p', {}, t('none')));
+}
+
+async function casePage(id) {
+  let data;
+  try { data = await api('GET', 'cases/' + encodeURIComponent(id)); } catch (e) {
+    if (e.status === 404) { page(t('not_found')); return; }
+    throw e;
+  }
+  const c = data.case;
+  const facts = h('dl', { class: 'facts' },
+    [[t('status'), c.status], [t('kind'), t(c.kind)], [t('topic'), c.topic || '—'],
+      [t('tracking'), c.tracking_code], [t('channel'), c.channel],
+      [t('registered'), when(c.registered_at)],
+      [t('participant'), c.participant ? `${c.participant} ${c.participant_name || ''}` : '—'],
+      [t('participant_no'), c.participant_reg_number || '—'],
+      [t('deadline'), `${when(c.due_at)} (${c.due_kind || '—'})`],
+      [t('left'), c.overdue ? h('span', { class: 'badge bad' }, timeLeft(c.due_at)) : timeLeft(c.due_at)],
+      [t('rejection'), c.rejection_code ? `${c.rejection_code}: ${c.rejection_text || ''}` : '—']]
+      .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+  const actions = [];
+  for (const p of data.packages.filter((m) => m.direction === 'out' && m.status === 'dead')) {
+    actions.push(h('button', { type: 'button', 'data-replay': p.msg_id, onclick: async (ev) => {
+      ev.target.disabled = true;
+      try { await api('POST', `messages/${p.msg_id}/replay`, {}); say(t('replayed')); casePage(id); } catch (e) {
+        say(e.message, 'error'); ev.target.disabled = false;
+      }
+    } }, `${t('replay')} ${p.msg_id.slice(0, 8)}`));
+  }
+  let resend = '';
+  if (session.role === 'admin' && (c.status === 'rejected' || c.status === 'delivery_failed')) {
+    const reason = h('input', { name: 'reason', required: true });
+    const topic = h('input', { name: 'topic', pattern: '[0-9]{3}(\\.[0-9]{1,4})*' });
+    resend = h('form', { onsubmit: async (ev) => {
+      ev.preventDefault();
+      try {
+        await api('POST', `cases/${id}/resend`, { reason: reason.value, topic: topic.value });
+        say(t('resent'));
+        casePage(id);
+      } catch (e) { say(e.message, 'error'); }
+    } }, h('fieldset', {}, h('legend', {}, t('resend_title')), field(t('reason'), reason),
+      field(t('new_topic'), topic, t('optional')), h('p', {}, h('button', { type: 'submit' }, t('resend')))));
+  }
+  page(`${t('case')} ${c.ucc_number}`,
+    c.restricted ? h('p', {}, h('span', { class: 'badge warn' }, t('restricted'))) : '', facts,
+    session.role === 'admin' && actions.length ? h('div', { class: 'actions' }, actions) : '', resend,
+    h('h2', {}, t('timeline')),
+    table([t('at'), t('actor'), t('event'), t('change')], data.events.map((e) => [when(e.at), e.actor, e.event,
+      e.status_from === e.status_to ? '' : `${e.status_from || ''} → ${e.status_to || ''}`])),
+    h('h2', {}, t('packages')),
+    table([t('at'), t('direction'), t('type'), t('receipt'), t('status'), t('attempts'), t('seal'), t('error')],
+      data.packages.map((m) => [when(m.created_at), `${t(m.direction)} ${m.peer_org_id}`, m.msg_type,
+        m.ack_type ?? '', m.status, m.attempts, m.seal_verdict || '', m.error_code || m.last_error || ''])),
+    h('h2', {}, t('timers')),
+    table([t('type'), t('fire_at'), t('fired')], data.timers.map((x) => [x.kind, when(x.fire_at),
+      x.fired_at ? `${when(x.fired_at)} ${x.outcome || ''}` : (x.cancelled_at ? '×' : '')])));
+}
+
+async function participantsPage() {
+  const list = await api('GET', 'participants');
+  const rows = list.map((p) => [p.org_id, p.name, p.status, p.adapters || '—', when(p.checked_at),
+    when(p.seal_cert_not_after),
+    session.role === 'admin' ? h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'secondary', onclick: () => runCheck(p.org_id) }, t('check')),
+      p.ready_for_activation && p.status !== 'active'
+        ? h('button', { type: 'button', onclick: () => activate(p.org_id) }, t('activate')) : '') : '']);
+  page(t('participants'),
+    session.role === 'admin' ? h('p', {}, h('a', { href: '#/participants/new', class: 'button' }, t('onboard'))) : '',
+    table([t('org_id'), t('name'), t('status'), t('adapters'), t('checked'), t('cert_until'), t('action')], rows),
+    h('div', { id: 'check' }));
+}
+
+async function runCheck(org) {
+  const box = document.getElementById('check');
+  box.replaceChildren(h('h2', {}, `${t('check_steps')}: ${org}`), h('p', {}, t('loading')));
+  try {
+    const report = await api('POST', `participants/${org}/check`, { timeout_s: 30 });
+    box.replaceChildren(h('h2', {}, `${t('check_steps')}: ${org}`),
+      h('ol', { class: 'steps', 'data-passed': String(report.passed) }, report.steps.map((s) =>
+        h('li', { 'data-step': s.step, 'data-result': s.result }, h('span', { class: s.result }, s.result), ' ',
+          s.step, s.detail ? ` — ${s.detail}` : '', ` (${s.ms} ms)`))),
+      h('p', { class: report.passed ? 'ok' : 'failed' }, report.passed ? t('passed') : t('failed_check')),
+      report.passed ? h('button', { type: 'button', onclick: () => activate(org) }, t('activate')) : '');
+  } catch (e) { box.replaceChildren(h('p', { class: 'failed' }, e.message)); }
+}
+
+async function activate(org) {
+  try { await api('POST', `participants/${org}/activate`, {}); say(`${t('activated')}: ${org}`); } catch (e) {
+    say(e.message, 'error'); return;
+  }
+  if (location.hash.startsWith('#/participants')) participantsPage();
+}
+
+const toml = (v) => JSON.stringify(v);  // a TOML basic string: the same escapes as JSON's
+
+function pemField(label, name) {
+  const area = h('textarea', { name, required: true, spellcheck: 'false' });
+  const file = h('input', { type: 'file', accept: '.pem,.crt,.cer', 'aria-label': `${label}: ${t('or_file')}`,
+    onchange: async () => { if (file.files[0]) area.value = await file.files[0].text(); } });
+  return h('div', {}, field(label, area), h('p', { class: 'hint' }, t('or_file'), ': ', file));
+}
+
+function onboardPage() {
+  const input = (name, attrs = {}) => h('input', { name, ...attrs });
+  const f = {
+    org_id: input('org_id', { required: true, pattern: '[0-9]{8}', inputmode: 'numeric' }),
+    name: input('name', { required: true }), full_name: input('full_name'),
+    sys_id: input('sys_id', { required: true }), system_name: input('system_name'),
+    memorandum_number: input('memorandum_number', { required: true }),
+    memorandum_date: input('memorandum_date', { type: 'date', required: true }),
+    transport_user: input('transport_user'), url: input('url', { type: 'url' }), hub_sys_id: input('hub_sys_id'),
+    contact_name: input('contact_name'), email: input('email', { type: 'email' }),
+  };
+  const adapter = h('select', { name: 'adapter' }, ['amqp', 'sev-hub', 'http'].map((a) => h('option', { value: a }, a)));
+  const specific = h('div');
+  const showSpecific = () => specific.replaceChildren(
+    adapter.value === 'amqp' ? field(t('transport_user'), f.transport_user) : '',
+    adapter.value === 'http' ? field(t('url'), f.url) : '',
+    adapter.value === 'sev-hub' ? field(t('hub_sys_id'), f.hub_sys_id) : '');
+  adapter.addEventListener('change', showSpecific);
+  showSpecific();
+  const seal = pemField(t('seal_pem'), 'seal_cert_pem');
+  const ca = pemField(t('ca_pem'), 'trust_ca_pem');
+  const result = h('div', { id: 'check' });
+  const form = h('form', { onsubmit: async (ev) => {
+    ev.preventDefault();
+    const v = (k) => f[k].value.trim();
+    let text = `org_id = ${toml(v('org_id'))}\nsys_id = ${toml(v('sys_id'))}\nname = ${toml(v('name'))}\n`;
+    if (v('full_name')) text += `full_name = ${toml(v('full_name'))}\n`;
+    if (v('system_name')) text += `system_name = ${toml(v('system_name'))}\n`;
+    text += `memorandum_number = ${toml(v('memorandum_number'))}\nmemorandum_date = ${v('memorandum_date')}\n`;
+    text += `trust_ca_pem = ${toml(ca.querySelector('textarea').value)}\n`;
+    text += `seal_cert_pem = ${toml(seal.querySelector('textarea').value)}\n`;
+    if (adapter.value === 'amqp' && v('transport_user')) text += `transport_user = ${toml(v('transport_user'))}\n`;
+    if (v('contact_name') || v('email')) {
+      text += `[[contact]]\nname = ${toml(v('contact_name'))}\nemail = ${toml(v('email'))}\nrole = "escalations"\n`;
+    }
+    text += `[[endpoint]]\nadapter = ${toml(adapter.value)}\n`;
+    if (adapter.value === 'http') text += `url = ${toml(v('url'))}\n`;
+    if (adapter.value === 'sev-hub') text += `sys_id = ${toml(v('hub_sys_id'))}\n`;
+    try {
+      const saved = await api('POST', 'participants', text, true);
+      say(`${t('saved')} ${saved.status}`);
+      result.replaceChildren(h('button', { type: 'button', onclick: () => runCheck(v('org_id')) }, t('check')));
+      result.querySelector('button').focus();
+    } catch (e) { say(e.message, 'error'); }
+  } },
+  h('fieldset', {}, h('legend', {}, t('organisation')), field(t('org_id'), f.org_id), field(t('name'), f.name),
+    field(t('full_name'), f.full_name), field(t('sys_id'), f.sys_id), field(t('system_name'), f.system_name)),
+  h('fieldset', {}, h('legend', {}, t('memorandum')), field(t('memo_number'), f.memorandum_number),
+    field(t('memo_date'), f.memorandum_date)),
+  h('fieldset', {}, h('legend', {}, t('endpoint')), field(t('adapter'), adapter), specific),
+  h('fieldset', {}, h('legend', {}, t('certificates')), seal, ca),
+  h('fieldset', {}, h('legend', {}, t('contact')), field(t('contact_name'), f.contact_name),
+    field(t('email'), f.email)),
+  h('p', {}, h('button', { type: 'submit' }, t('save'))));
+  page(t('onboard_title'), form, result);
+}
+
+async function deliveriesPage() {
+  const d = await api('GET', 'deliveries');
+  page(t('deliveries'),
+    table([t('participant'), t('status'), t('queued'), t('sending'), t('waiting_retry'), t('dead'), t('sent')],
+      d.participants.map((p) => [`${p.org_id} ${p.name}`, p.status, p.queued, p.sending, p.waiting_retry,
+        p.dead ? h('span', { class: 'badge bad' }, p.dead) : 0, p.sent])),
+    h('h2', {}, t('dead_letters')),
+    d.dead.length ? table([t('msg_id'), t('case'), t('participant'), t('attempts'), t('error'), t('at'), t('action')],
+      d.dead.map((m) => [h('span', { class: 'mono' }, m.msg_id),
+        m.case_id ? h('a', { href: '#/cases/' + m.case_id }, m.ucc_number || m.case_id) : '—', m.peer_org_id,
+        m.attempts, m.last_error || '', when(m.updated_at),
+        session.role === 'admin' ? h('button', { type: 'button', onclick: async () => {
+          try { await api('POST', `messages/${m.msg_id}/replay`, {}); say(t('replayed')); deliveriesPage(); } catch (e) {
+            say(e.message, 'error');
+          }
+        } }, t('replay')) : ''])) : h('p', {}, t('none')));
+}
+
+async function auditPage() {
+  const a = await api('GET', 'audit?limit=50');
+  const verdict = h('div', { id: 'verdict', 'aria-live': 'polite' });
+  const exportButton = h('button', { type: 'button', onclick: async () => {
+    exportButton.disabled = true;
+    verdict.replaceChildren(h('p', {}, t('exporting')));
+    try {
+      const r = await api('POST', 'audit/exports', {});
+      verdict.replaceChildren(h('h2', {}, t('bundle')),
+        h('p', { class: r.verify.ok ? 'ok' : 'failed', 'data-verdict': r.verify.ok ? 'ok' : 'failed' },
+          r.verify.ok ? t('verdict_ok') : t('verdict_failed')),
+        h('dl', { class: 'facts' }, h('dt', {}, 'dir'), h('dd', { class: 'mono' }, r.dir),
+          h('dt', {}, 'export'), h('dd', {}, r.summary),
+          h('dt', {}, 'verify'), h('dd', {}, r.verify.ok ? r.verify.summary : r.verify.failure)));
+    } catch (e) { verdict.replaceChildren(h('p', { class: 'failed' }, e.message)); }
+    exportButton.disabled = false;
+  } }, t('export'));
+  page(t('audit'), h('p', {}, t('unsealed'), ' ', String(a.unsealed)), h('div', { class: 'actions' }, exportButton),
+    verdict, h('h2', {}, t('batches')),
+    table(['#', t('entries'), t('root'), t('closed'), t('stamped')], a.batches.map((b) => [b.id,
+      `${b.first_seq}–${b.last_seq} (${b.entries})`, h('span', { class: 'mono' }, b.root.slice(0, 16) + '…'),
+      when(b.closed_at), b.stamped ? `${t('yes')} ${when(b.stamped_at)}` : t('no')])),
+    h('h2', {}, t('entries')),
+    table(['seq', t('at'), t('actor'), t('action'), 'subject'], a.entries.map((e) => [e.seq ?? '…', when(e.at),
+      e.actor, e.action, h('span', { class: 'mono' }, e.subject)])));
+}
+
+function reportsPage(params) {
+  const today = new Date().toLocaleDateString('sv-SE', { timeZone: 'Europe/Kyiv' });
+  const from = h('input', { type: 'date', value: params.get('from') || today.slice(0, 8) + '01' });
+  const to = h('input', { type: 'date', value: params.get('to') || today });
+  const by = h('select', {}, ['participant', 'kind', 'topic', 'channel'].map((b) =>
+    h('option', { value: b, selected: params.get('by') === b }, t('by_' + b))));
+  const frame = h('iframe', { class: 'report', title: t('reports') });
+  const show = () => {
+    const p = new URLSearchParams({ from: from.value, to: to.value, by: by.value, format: 'html' });
+    frame.src = '/api/v1/admin/reports?' + p.toString();
+  };
+  page(t('reports'), h('form', { class: 'filters', onsubmit: (ev) => { ev.preventDefault(); show(); } },
+    field(t('from'), from), field(t('to'), to), field(t('by'), by), h('button', { type: 'submit' }, t('build'))),
+  frame);
+  show();
+}
+
+async function route() {
+  if (!session) return;
+  const [path, query] = (location.hash.slice(1) || '/cases').split('?');
+  const params = new URLSearchParams(query || '');
+  for (const a of document.querySelectorAll('header nav a')) {
+    if (path.startsWith(a.getAttribute('href').slice(1))) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  say('');
+  try {
+    if (path === '/cases') await casesPage(params);
+    else if (path.startsWith('/cases/')) await casePage(decodeURIComponent(path.slice(7)));
+    else if (path === '/participants/new') onboardPage();
+    else if (path === '/participants') await participantsPage();
+    else if (path === '/deliveries') await deliveriesPage();
+    else if (path === '/audit') await auditPage();
+    else if (path === '/reports') reportsPage(params);
+    else page(t('not_found'));
+  } catch (e) {
+    if (session) say(e.message, 'error');
+  }
+  document.getElementById('main').focus();
+}
+
+window.addEventListener('hashchange', route);
+document.addEventListener('DOMContentLoaded', async () => {
+  document.getElementById('lang').addEventListener('click', () => {
+    lang = lang === 'uk' ? 'en' : 'uk';
+    localStorage.setItem('vkhid-lang', lang);
+    if (session) start(); else { translateChrome(); showSignIn(); }
+  });
+  document.getElementById('signout').addEventListener('click', async () => {
+    try { await call('DELETE', '/console/session'); } catch { /* ended already */ }
+    session = null;
+    showSignIn();
+  });
+  translateChrome();
+  try { session = await call('GET', '/console/session'); start(); } catch { showSignIn(); }
+});

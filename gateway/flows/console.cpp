@@ -1,0 +1,154 @@
+#include "gateway/flows/console.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "gateway/flows/exchange_store.hpp"
+
+namespace vkhid::flows {
+namespace {
+
+std::string randomHex(int bytes) {
+  std::string raw(static_cast<std::size_t>(bytes), '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), bytes);
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::string interval(std::chrono::minutes m) { return std::to_string(m.count()) + " minutes"; }
+
+// The one JSON text a query built with PostgreSQL's JSON functions returns.
+Result<std::string> jsonOf(Result<store::PgResult> r) {
+  if (!r) return r.error();
+  if (r->rows() == 0 || r->isNull(0, 0)) return std::string("null");
+  return std::string(r->get(0, 0));
+}
+
+}  // namespace
+
+Result<std::pair<std::string, ConsoleSession>> openConsoleSession(store::PgConnection& db, const std::string& token,
+                                                                  std::chrono::minutes idle) {
+  if (token.empty()) return Error::invalid("console.signin", "token: an admin or auditor bearer token is required");
+  auto c = db.exec(
+      "SELECT id, role, restricted_access FROM api_client WHERE token_sha256 = $1 AND revoked_at IS NULL "
+      "AND role IN ('admin', 'auditor')",
+      {sha256Hex(token)});
+  if (!c) return c.error();
+  if (c->rows() == 0) {
+    return Error::invalid("console.signin", "token: not an admin's or auditor's valid token");
+  }
+  ConsoleSession s{std::string(c->get(0, 0)), std::string(c->get(0, 1)), randomHex(32), c->get(0, 2) == "t"};
+  std::string id = randomHex(32);
+  auto ins = db.exec(
+      "INSERT INTO console_session (id_sha256, client_id, role, restricted_access, csrf, expires_at) "
+      "VALUES ($1, $2, $3, $4, $5, now() + $6::interval)",
+      {sha256Hex(id), s.client_id, s.role, s.restricted_access ? "true" : "false", s.csrf, interval(idle)});
+  if (!ins) return ins.error();
+  // Sessions long expired go as new ones come.
+  (void)db.exec("DELETE FROM console_session WHERE expires_at < now() - interval '1 day'");
+  return std::pair{id, s};
+}
+
+std::optional<ConsoleSession> findConsoleSession(store::PgConnection& db, const std::string& id,
+                                                 std::chrono::minutes idle) {
+  if (id.empty()) return std::nullopt;
+  // A revoked client's sessions end with it.
+  auto r = db.exec(
+      "UPDATE console_session s SET last_seen_at = now(), expires_at = now() + $2::interval FROM api_client c "
+      "WHERE s.id_sha256 = $1 AND s.expires_at > now() AND c.id = s.client_id AND c.revoked_at IS NULL "
+      "RETURNING s.client_id, s.role, s.csrf, s.restricted_access",
+      {sha256Hex(id), interval(idle)});
+  if (!r || r->rows() == 0) return std::nullopt;
+  return ConsoleSession{std::string(r->get(0, 0)), std::string(r->get(0, 1)), std::string(r->get(0, 2)),
+                        r->get(0, 3) == "t"};
+}
+
+Status closeConsoleSession(store::PgConnection& db, const std::string& id) {
+  auto r = db.exec("DELETE FROM console_session WHERE id_sha256 = $1", {sha256Hex(id)});
+  return r ? Status() : Status(r.error());
+}
+
+bool clientHasRestrictedAccess(store::PgConnection& db, const std::string& client_id) {
+  auto r = db.exec("SELECT restricted_access FROM api_client WHERE id = $1", {client_id});
+  return r && r->rows() == 1 && r->get(0, 0) == "t";
+}
+
+Result<std::string> listCases(store::PgConnection& db, const CaseQuery& q, bool restricted_access) {
+  return jsonOf(
+      db.exec("SELECT coalesce(json_agg(t), '[]')::text FROM ("
+              "SELECT c.id, c.ucc_number, c.tracking_code, c.kind, c.status, c.restricted, c.priority, c.urgency, "
+              "c.participant_org_id AS participant, p.name AS participant_name, c.registered_at, c.due_at, c.due_kind, "
+              "c.overdue, c.body->'classification'->>'topic' AS topic, "
+              "(SELECT count(*) FROM message m WHERE m.case_id = c.id AND m.direction = 'out' AND m.status = 'dead') "
+              "AS dead_packages "
+              "FROM cases c LEFT JOIN participant p ON p.org_id = c.participant_org_id "
+              "WHERE ($1::boolean OR NOT c.restricted) AND ($2 = '' OR c.ucc_number ILIKE '%' || $2 || '%' "
+              "OR c.tracking_code ILIKE '%' || $2 || '%' OR c.id::text LIKE lower($2) || '%') "
+              "AND ($3 = '' OR c.status = $3) AND (NOT $4::boolean OR c.overdue) "
+              "ORDER BY c.overdue DESC, c.due_at ASC NULLS LAST, c.registered_at DESC LIMIT $5) t",
+              {restricted_access ? "true" : "false", q.text, q.status, q.overdue_only ? "true" : "false",
+               std::to_string(std::clamp(q.limit, 1, 500))}));
+}
+
+Result<std::string> showCase(store::PgConnection& db, const std::string& case_id, bool restricted_access) {
+  auto c = db.exec("SELECT restricted FROM cases WHERE id::text = $1", {case_id});
+  if (!c) return c.error();
+  if (c->rows() == 0 || (c->get(0, 0) == "t" && !restricted_access)) {
+    return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
+  }
+  return jsonOf(db.exec(
+      "SELECT json_build_object("
+      "'case', (SELECT row_to_json(t) FROM (SELECT c.id, c.ucc_number, c.tracking_code, c.kind, c.status, "
+      "c.restricted, c.priority, c.urgency, c.channel, c.received_at, c.registered_at, "
+      "c.participant_org_id AS participant, p.name AS participant_name, c.participant_reg_number, "
+      "c.participant_reg_date, c.rejection_code, c.rejection_text, c.due_kind, c.due_at, c.due_rule, "
+      "c.extended_at, c.overdue, c.body->'classification'->>'topic' AS topic, c.declined_by "
+      "FROM cases c LEFT JOIN participant p ON p.org_id = c.participant_org_id WHERE c.id::text = $1) t), "
+      "'events', (SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (SELECT id, at, actor, event, status_from, "
+      "status_to, detail FROM case_event WHERE case_id::text = $1) e), "
+      "'packages', (SELECT coalesce(json_agg(m ORDER BY m.created_at, m.msg_id), '[]') FROM (SELECT m.msg_id, "
+      "m.direction, m.peer_org_id, m.msg_type, m.ack_type, m.ref_msg_id, m.status, m.attempts, m.last_error, "
+      "m.seal_verdict, m.error_code, m.created_at, m.updated_at, m.sha256, length(m.bytes) AS size "
+      "FROM message m WHERE m.case_id::text = $1) m), "
+      "'timers', (SELECT coalesce(json_agg(x ORDER BY x.fire_at), '[]') FROM (SELECT kind, fire_at, fired_at, "
+      "outcome, cancelled_at FROM timer WHERE case_id::text = $1) x))::text",
+      {case_id}));
+}
+
+Result<std::string> listDeliveries(store::PgConnection& db, bool restricted_access) {
+  return jsonOf(db.exec(
+      "SELECT json_build_object("
+      "'participants', (SELECT coalesce(json_agg(t ORDER BY t.org_id), '[]') FROM (SELECT p.org_id, p.name, "
+      "p.status, count(m.msg_id) FILTER (WHERE m.status = 'queued') AS queued, "
+      "count(m.msg_id) FILTER (WHERE m.status = 'sending') AS sending, "
+      "count(m.msg_id) FILTER (WHERE m.status = 'waiting_retry') AS waiting_retry, "
+      "count(m.msg_id) FILTER (WHERE m.status = 'dead') AS dead, "
+      "count(m.msg_id) FILTER (WHERE m.status = 'sent') AS sent "
+      "FROM participant p LEFT JOIN message m ON m.peer_org_id = p.org_id AND m.direction = 'out' "
+      "GROUP BY p.org_id, p.name, p.status) t), "
+      "'dead', (SELECT coalesce(json_agg(d ORDER BY d.updated_at DESC), '[]') FROM (SELECT m.msg_id, m.case_id, "
+      "c.ucc_number, m.peer_org_id, m.msg_type, m.attempts, m.last_error, m.updated_at FROM message m "
+      "LEFT JOIN cases c ON c.id = m.case_id WHERE m.direction = 'out' AND m.status = 'dead' "
+      "AND ($1::boolean OR c.restricted IS NOT TRUE) ORDER BY m.updated_at DESC LIMIT 200) d))::text",
+      {restricted_access ? "true" : "false"}));
+}
+
+Result<std::string> listAudit(store::PgConnection& db, int limit) {
+  return jsonOf(db.exec(
+      "SELECT json_build_object("
+      "'batches', (SELECT coalesce(json_agg(b ORDER BY b.id DESC), '[]') FROM (SELECT id, first_seq, last_seq, "
+      "entries, root, closed_at, stamped_at, timestamp_token IS NOT NULL AS stamped FROM audit_batch "
+      "ORDER BY id DESC LIMIT $1) b), "
+      "'entries', (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (SELECT id, seq, at, actor, action, "
+      "subject, batch_id FROM audit_entry ORDER BY id DESC LIMIT $1) e), "
+      "'unsealed', (SELECT count(*) FROM audit_entry WHERE batch_id IS NULL))::text",
+      {std::to_string(std::clamp(limit, 1, 500))}));
+}
+
+}  // namespace vkhid::flows

@@ -1,0 +1,48 @@
+// What the web console reads and how its users sign in (issue 11). The console calls the same
+// administration API as the CLI (docs/api/admin.openapi.yaml); these are the reads that API gained for
+// it, and its sessions. Case views carry no applicant's data (names, text): kind, topic, dates, ids and
+// codes. A restricted case (violence, trafficking) is shown only to a client granted restricted access;
+// to anyone else it does not exist (not found), in lists as in a case page.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "gateway/store/pg.hpp"
+
+namespace vkhid::flows {
+
+struct ConsoleSession {
+  std::string client_id, role, csrf;
+  bool restricted_access = false;
+};
+
+// Signs in with the bearer token of an admin or auditor client: a new session whose random id (the
+// cookie's value) is returned with it; the database keeps only its SHA-256. Unknown or revoked
+// tokens, and other roles, are refused (code "console.signin").
+Result<std::pair<std::string, ConsoleSession>> openConsoleSession(store::PgConnection& db, const std::string& token,
+                                                                  std::chrono::minutes idle);
+// The session for a cookie value, while it is in use: each use moves its expiry `idle` ahead.
+std::optional<ConsoleSession> findConsoleSession(store::PgConnection& db, const std::string& id,
+                                                 std::chrono::minutes idle);
+Status closeConsoleSession(store::PgConnection& db, const std::string& id);
+// Whether an API client (by id) may see restricted cases.
+bool clientHasRestrictedAccess(store::PgConnection& db, const std::string& client_id);
+
+struct CaseQuery {
+  std::string text;    // part of a UCC number, tracking code or case id
+  std::string status;  // exact status, or empty
+  bool overdue_only = false;
+  int limit = 100;
+};
+// Cases, overdue first, then by deadline (JSON array).
+Result<std::string> listCases(store::PgConnection& db, const CaseQuery& q, bool restricted_access);
+// One case (JSON): its fields, timeline, packages with receipts and seal verdicts, and deadline timers.
+Result<std::string> showCase(store::PgConnection& db, const std::string& case_id, bool restricted_access);
+// Deliveries (JSON): per participant the outbound packages by status, and the dead ones to replay.
+Result<std::string> listDeliveries(store::PgConnection& db, bool restricted_access);
+// The evidence log (JSON): the latest batches with their roots and time-stamps, and the latest entries.
+Result<std::string> listAudit(store::PgConnection& db, int limit);
+
+}  // namespace vkhid::flows

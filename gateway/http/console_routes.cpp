@@ -1,0 +1,105 @@
+#include "gateway/http/console_routes.hpp"
+
+#include <boost/json.hpp>
+
+namespace vkhid::http {
+namespace {
+
+namespace json = boost::json;
+
+std::string sessionJson(const flows::ConsoleSession& s) {
+  return json::serialize(json::object{
+      {"client", s.client_id}, {"role", s.role}, {"csrf", s.csrf}, {"restricted_access", s.restricted_access}});
+}
+
+}  // namespace
+
+std::string cookieValue(const Request& request, std::string_view name) {
+  const std::string all = request.header("cookie");
+  std::string_view view(all);
+  while (!view.empty()) {
+    auto semi = view.find(';');
+    std::string_view pair = view.substr(0, semi);
+    view = semi == std::string_view::npos ? std::string_view() : view.substr(semi + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+  }
+  return {};
+}
+
+void addConsoleSecurityHeaders(Response& r) {
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; img-src 'self' data:; frame-src 'self'; frame-ancestors 'self'; "
+                         "base-uri 'none'; form-action 'self'; object-src 'none'");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+}
+
+std::optional<Response> ConsoleRoutes::handle(const Request& request) const {
+  const std::string path = request.path();
+  if (path != "/console" && !path.starts_with("/console/")) return std::nullopt;
+  if (path == "/console/session") return session(request);
+  if (request.method != "GET" && request.method != "HEAD") {
+    return Response::problem(405, "Method not allowed", "GET");
+  }
+  if (path == "/console") {
+    Response r{308, "text/plain; charset=utf-8", "", {{"Location", "/console/"}}};
+    return r;
+  }
+  std::string name = path.substr(std::string("/console/").size());
+  if (name.empty()) name = "index.html";
+  for (const auto& f : consoleFiles()) {
+    if (name == f.path) {
+      Response r = Response::text(200, std::string(f.body), f.content_type);
+      r.headers.emplace_back("Cache-Control", "no-cache");
+      addConsoleSecurityHeaders(r);
+      return r;
+    }
+  }
+  return Response::problem(404, "Not found", "no such file in the console");
+}
+
+Response ConsoleRoutes::session(const Request& request) const {
+  const auto idle = std::chrono::minutes(context_.config.admin.console_session_minutes);
+  auto db = context_.pool.acquire();
+  if (!db) return Response::problem(503, "Unavailable", "the database is not reachable; try again");
+  // Secure cookies when the admin listener speaks TLS; on plain loopback HTTP a browser would drop them.
+  const std::string attributes =
+      "; Path=/; HttpOnly; SameSite=Strict" + std::string(context_.config.admin.tls_cert.empty() ? "" : "; Secure");
+  Response r;
+  if (request.method == "POST") {
+    boost::system::error_code ec;
+    auto body = json::parse(request.body, ec);
+    const json::value* token = (!ec && body.is_object()) ? body.as_object().if_contains("token") : nullptr;
+    auto opened =
+        flows::openConsoleSession(**db, token && token->is_string() ? std::string(token->as_string()) : "", idle);
+    if (!opened) {
+      if (opened.error().kind == ErrorKind::InvalidInput) {
+        return Response::problem(401, "Unauthorized", opened.error().message);
+      }
+      return Response::problem(503, "Unavailable", opened.error().message);
+    }
+    r = Response::json(201, sessionJson(opened->second));
+    r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + opened->first + attributes);
+  } else if (request.method == "GET") {
+    auto s = flows::findConsoleSession(**db, cookieValue(request, kSessionCookie), idle);
+    if (!s) return Response::problem(401, "Unauthorized", "no console session; sign in");
+    r = Response::json(200, sessionJson(*s));
+  } else if (request.method == "DELETE") {
+    std::string id = cookieValue(request, kSessionCookie);
+    auto s = flows::findConsoleSession(**db, id, idle);
+    if (s && request.header("x-csrf-token") != s->csrf) {
+      return Response::problem(403, "Forbidden", "X-CSRF-Token: the session's token is required");
+    }
+    if (s) (void)flows::closeConsoleSession(**db, id);
+    r = Response{204, "application/json", "", {}};
+    r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + attributes + "; Max-Age=0");
+  } else {
+    return Response::problem(405, "Method not allowed", "GET, POST or DELETE");
+  }
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace vkhid::http

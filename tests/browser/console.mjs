@@ -1,0 +1,133 @@
+// Drives the web console in headless Chromium as its users would, for the console_… ctest cases, and
+// prints what it saw as one JSON object (the C++ test judges it, and the database behind it).
+// Usage: node console.mjs SCENARIO BASE_URL SHOTS_PREFIX ARGS_JSON
+//   onboard   {token, org, user, seal_pem_file, ca_pem_file}   the onboarding form, the check, activation
+//   replay    {token, case_id}                                   an overdue case's dead delivery replayed
+//   audit     {token}                                            an auditor exports and verifies a bundle
+//   cases     {token, case_id}                                   what the case list and one case page show
+// Every page is screenshotted at a laptop width (SHOTS_PREFIX-<page>.png); nothing may be fetched from
+// anywhere but the gateway.
+import { launch } from './chromium.mjs';
+
+const [, , scenario, base, shots, argsJson] = process.argv;
+const args = JSON.parse(argsJson || '{}');
+const out = { scenario, external: [], console_errors: [] };
+const browser = await launch();
+let n = 0;
+const shot = async (page, name) => page.screenshot({ path: `${shots}-${++n}-${name}.png`, fullPage: true });
+
+async function signIn(page) {
+  await page.goto(`${base}/console/`);
+  await page.getByLabel(/Токен доступу/).fill(args.token);
+  await page.getByRole('button', { name: 'Увійти' }).click();
+  await page.waitForSelector('header:not([hidden])');
+}
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.on('request', (r) => { if (!r.url().startsWith(base)) out.external.push(r.url()); });
+  page.on('console', (m) => { if (m.type() === 'error') out.console_errors.push(m.text()); });
+  page.on('pageerror', (e) => out.console_errors.push(String(e)));
+  await signIn(page);
+  out.lang = await page.evaluate(() => document.documentElement.lang);
+  out.cookie_http_only = (await context.cookies()).every((c) => c.name !== 'vkhid_session' || c.httpOnly);
+  out.cookie_visible_to_script = await page.evaluate(() => document.cookie.includes('vkhid_session'));
+
+  if (scenario === 'onboard') {
+    await page.goto(`${base}/console/#/participants/new`);
+    await page.getByLabel('Код ЄДРПОУ').fill(args.org);
+    await page.getByLabel('Назва', { exact: true }).fill(`Учасник ${args.org}`);
+    await page.getByLabel('Ідентифікатор СЕД (sys_id)').fill(`edms-${args.org}`);
+    await page.getByLabel('Номер меморандуму').fill('М-1/2026');
+    await page.getByLabel('Дата меморандуму').fill('2026-11-20');
+    await page.getByLabel('Адаптер').selectOption('amqp');
+    await page.getByLabel('Користувач брокера').fill(args.user);
+    await page.getByLabel(/Сертифікат печатки \(PEM\): або файл/).setInputFiles(args.seal_pem_file);
+    await page.getByLabel(/Сертифікат ЦСК \(PEM\): або файл/).setInputFiles(args.ca_pem_file);
+    await page.waitForFunction(() => [...document.querySelectorAll('textarea')].every((t) => t.value.includes('BEGIN')));
+    await page.getByLabel('Ім’я').fill('Черговий СЕД');
+    await page.getByLabel('Ел. пошта').fill('sed@example.gov.ua');
+    await shot(page, 'onboard-form');
+    await page.getByRole('button', { name: 'Зберегти' }).click();
+    await page.getByText(/Учасника збережено, статус:/).waitFor();
+    out.saved = await page.locator('#status').innerText();
+    await page.getByRole('button', { name: 'Перевірити з’єднання' }).click();
+    await page.locator('ol.steps').waitFor({ timeout: 60000 });
+    out.steps = await page.$$eval('ol.steps li', (lis) => lis.map((li) => [li.dataset.step, li.dataset.result]));
+    out.passed = await page.$eval('ol.steps', (o) => o.dataset.passed === 'true');
+    await shot(page, 'onboard-check');
+    await page.locator('#check').getByRole('button', { name: 'Активувати' }).click();
+    await page.getByText(/Учасника активовано/).waitFor();
+    await page.goto(`${base}/console/#/participants`);
+    await page.locator('table').first().waitFor();
+    out.status_in_list = await page.$$eval('tbody tr', (rows, org) =>
+      rows.filter((r) => r.cells[0].innerText === org).map((r) => r.cells[2].innerText)[0], args.org);
+    await shot(page, 'participants');
+  } else if (scenario === 'replay') {
+    await page.goto(`${base}/console/#/cases?overdue=1`);
+    await page.locator('tbody tr').first().waitFor();
+    out.overdue_rows = await page.$$eval('tbody tr', (rows) => rows.map((r) => [r.dataset.case, r.className]));
+    await shot(page, 'cases-overdue');
+    await page.locator(`tr[data-case="${args.case_id}"] a`).click();
+    await page.locator('[data-replay]').first().waitFor();
+    await shot(page, 'case-dead');
+    await page.locator('[data-replay]').first().click();
+    await page.getByText('Доставку поставлено в чергу знову').waitFor();
+    out.replayed = true;
+    await shot(page, 'case-replayed');
+    await page.goto(`${base}/console/#/deliveries`);
+    await page.locator('table').first().waitFor();
+    await shot(page, 'deliveries');
+  } else if (scenario === 'audit') {
+    await page.goto(`${base}/console/#/audit`);
+    await page.getByRole('button', { name: 'Експортувати та перевірити' }).click();
+    await page.locator('[data-verdict]').waitFor({ timeout: 120000 });
+    out.verdict = await page.$eval('[data-verdict]', (e) => e.dataset.verdict);
+    out.verdict_text = await page.locator('#verdict').innerText();
+    out.batches = await page.locator('tbody').first().locator('tr').count();
+    await shot(page, 'audit');
+    // The auditor may read, not act: the API refuses a change even with the session's CSRF token.
+    out.act_status = await page.evaluate(async () => {
+      const s = await (await fetch('/console/session')).json();
+      const r = await fetch('/api/v1/admin/participants/00000000/suspend', { method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf }, body: '{"reason":"x"}' });
+      return r.status;
+    });
+    await page.goto(`${base}/console/#/participants`);
+    await page.locator('table').first().waitFor();
+    out.action_buttons = await page.locator('tbody button').count();
+    await page.goto(`${base}/console/#/reports`);
+    await page.frameLocator('iframe.report').locator('svg').first().waitFor({ timeout: 30000 });
+    await shot(page, 'reports');
+  } else if (scenario === 'cases') {
+    await page.goto(`${base}/console/#/cases`);
+    await page.locator('tbody tr').first().waitFor();
+    out.rows = await page.$$eval('tbody tr', (rows) => rows.map((r) => r.dataset.case));
+    await shot(page, 'cases');
+    await page.goto(`${base}/console/#/cases/${args.case_id}`);
+    await page.locator('h1').waitFor();
+    await page.waitForFunction(() => document.querySelector('h1').innerText !== '');
+    out.case_heading = await page.locator('h1').innerText();
+    await shot(page, 'case');
+    // The same on a phone: nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${base}/console/#/cases`);
+    await page.locator('h1').waitFor();
+    out.phone_overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    await shot(page, 'cases-phone');
+    // English on request.
+    await page.getByRole('button', { name: 'English' }).click();
+    out.english_heading = await page.locator('h1').innerText();
+    out.lang_after = await page.evaluate(() => document.documentElement.lang);
+  }
+  // Signing out ends the session on the server: the API then refuses the cookie.
+  await page.getByRole('button', { name: /Вийти|Sign out/ }).click();
+  await page.getByRole('button', { name: /Увійти|Sign in/ }).waitFor();
+  out.after_signout = await page.evaluate(async () => (await fetch('/api/v1/admin/participants')).status);
+} catch (e) {
+  out.error = String(e && e.stack || e);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(out));
