@@ -14,7 +14,10 @@ const T = {
     any: 'будь-який', overdue_only: 'лише прострочені', show: 'Показати', ucc_number: 'Номер УКЦ',
     tracking: 'Код відстеження', kind: 'Вид', participant: 'Учасник', deadline: 'Строк відповіді',
     left: 'Залишилось', overdue: 'прострочено', restricted: 'обмежений доступ', priority: 'пільговик',
-    none: 'немає', case: 'Справа', topic: 'Тема', channel: 'Канал', registered: 'Зареєстровано',
+    none: 'немає', review: 'на розгляд', review_only: 'лише позначені на розгляд', review_note: 'Позначено на розгляд',
+    reroute_title: 'Спрямувати іншому учаснику', reroute: 'Спрямувати', rerouted: 'Справу спрямовано повторно',
+    mark_title: 'Позначити на розгляд', note: 'Що розглянути', mark: 'Позначити', marked: 'Справу позначено на розгляд',
+    case: 'Справа', topic: 'Тема', channel: 'Канал', registered: 'Зареєстровано',
     participant_no: 'Номер в учасника', rejection: 'Відмова', timeline: 'Хронологія', at: 'Час',
     actor: 'Хто', event: 'Подія', change: 'Зміна', packages: 'Пакети', direction: 'Напрям',
     type: 'Тип', receipt: 'Квитанція', attempts: 'Спроби', seal: 'Печатка', error: 'Помилка',
@@ -54,7 +57,10 @@ const T = {
     any: 'any', overdue_only: 'overdue only', show: 'Show', ucc_number: 'UCC number',
     tracking: 'Tracking code', kind: 'Kind', participant: 'Participant', deadline: 'Answer due',
     left: 'Time left', overdue: 'overdue', restricted: 'restricted', priority: 'priority applicant',
-    none: 'none', case: 'Case', topic: 'Topic', channel: 'Channel', registered: 'Registered',
+    none: 'none', review: 'for review', review_only: 'marked for review only', review_note: 'Marked for review',
+    reroute_title: 'Send to another participant', reroute: 'Send there', rerouted: 'The case goes to routing again',
+    mark_title: 'Mark for review', note: 'What to review', mark: 'Mark', marked: 'The case is marked for review',
+    case: 'Case', topic: 'Topic', channel: 'Channel', registered: 'Registered',
     participant_no: 'Participant’s number', rejection: 'Rejection', timeline: 'Timeline', at: 'At',
     actor: 'Who', event: 'Event', change: 'Change', packages: 'Packages', direction: 'Direction',
     type: 'Type', receipt: 'Receipt', attempts: 'Attempts', seal: 'Seal', error: 'Error',
@@ -206,21 +212,25 @@ async function casesPage(params) {
   const status = h('select', { name: 'status' }, h('option', { value: '' }, t('any')),
     STATUSES.map((s) => h('option', { value: s, selected: params.get('status') === s }, s)));
   const overdue = h('input', { type: 'checkbox', name: 'overdue', checked: params.get('overdue') === '1' });
+  const review = h('input', { type: 'checkbox', name: 'review', checked: params.get('review') === '1' });
   const form = h('form', { class: 'filters', onsubmit: (ev) => {
     ev.preventDefault();
     const p = new URLSearchParams();
     if (q.value) p.set('q', q.value);
     if (status.value) p.set('status', status.value);
     if (overdue.checked) p.set('overdue', '1');
+    if (review.checked) p.set('review', '1');
     location.hash = '#/cases?' + p.toString();
   } }, field(t('search'), q, t('search_hint')), field(t('status'), status),
-  h('label', { class: 'inline' }, overdue, t('overdue_only')), h('button', { type: 'submit' }, t('show')));
+  h('label', { class: 'inline' }, overdue, t('overdue_only')), h('label', { class: 'inline' }, review, t('review_only')),
+  h('button', { type: 'submit' }, t('show')));
   page(t('cases'), form, h('p', {}, t('loading')));
   const list = await api('GET', 'cases?' + params.toString());
   const rows = list.map((c) => [
     h('a', { href: '#/cases/' + c.id }, c.ucc_number),
     h('span', { class: 'mono' }, c.tracking_code),
-    [t(c.kind), c.restricted ? [' ', h('span', { class: 'badge warn' }, t('restricted'))] : ''],
+    [t(c.kind), c.restricted ? [' ', h('span', { class: 'badge warn' }, t('restricted'))] : '',
+      c.review_at ? [' ', h('span', { class: 'badge warn' }, t('review'))] : ''],
     c.participant ? `${c.participant} ${c.participant_name || ''}` : '—',
     c.status,
     when(c.due_at),
@@ -246,7 +256,8 @@ async function casePage(id) {
       [t('participant_no'), c.participant_reg_number || '—'],
       [t('deadline'), `${when(c.due_at)} (${c.due_kind || '—'})`],
       [t('left'), c.overdue ? h('span', { class: 'badge bad' }, timeLeft(c.due_at)) : timeLeft(c.due_at)],
-      [t('rejection'), c.rejection_code ? `${c.rejection_code}: ${c.rejection_text || ''}` : '—']]
+      [t('rejection'), c.rejection_code ? `${c.rejection_code}: ${c.rejection_text || ''}` : '—'],
+      [t('review_note'), c.review_at ? `${when(c.review_at)}: ${c.review_note}` : '—']]
       .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
   const actions = [];
   for (const p of data.packages.filter((m) => m.direction === 'out' && m.status === 'dead')) {
@@ -271,9 +282,37 @@ async function casePage(id) {
     } }, h('fieldset', {}, h('legend', {}, t('resend_title')), field(t('reason'), reason),
       field(t('new_topic'), topic, t('optional')), h('p', {}, h('button', { type: 'submit' }, t('resend')))));
   }
+  let reroute = '', mark = '';
+  if (session.role === 'admin') {
+    if (c.status === 'rejected' || c.status === 'delivery_failed' || (c.status === 'registered' && !c.participant)) {
+      const to = h('select', { name: 'to', required: true });
+      const reason = h('input', { name: 'reason', required: true });
+      api('GET', 'participants').then((list) => to.replaceChildren(...list.filter((p) => p.status === 'active' ||
+        p.status === 'suspended').map((p) => h('option', { value: p.org_id }, `${p.org_id} ${p.name}`))));
+      reroute = h('form', { onsubmit: async (ev) => {
+        ev.preventDefault();
+        try {
+          await api('POST', `cases/${id}/reroute`, { to: to.value, reason: reason.value });
+          say(t('rerouted'));
+          casePage(id);
+        } catch (e) { say(e.message, 'error'); }
+      } }, h('fieldset', {}, h('legend', {}, t('reroute_title')), field(t('participant'), to),
+        field(t('reason'), reason), h('p', {}, h('button', { type: 'submit' }, t('reroute')))));
+    }
+    const note = h('input', { name: 'note', required: true });
+    mark = h('form', { onsubmit: async (ev) => {
+      ev.preventDefault();
+      try {
+        await api('POST', `cases/${id}/review`, { note: note.value });
+        say(t('marked'));
+        casePage(id);
+      } catch (e) { say(e.message, 'error'); }
+    } }, h('fieldset', {}, h('legend', {}, t('mark_title')), field(t('note'), note),
+      h('p', {}, h('button', { type: 'submit' }, t('mark')))));
+  }
   page(`${t('case')} ${c.ucc_number}`,
     c.restricted ? h('p', {}, h('span', { class: 'badge warn' }, t('restricted'))) : '', facts,
-    session.role === 'admin' && actions.length ? h('div', { class: 'actions' }, actions) : '', resend,
+    session.role === 'admin' && actions.length ? h('div', { class: 'actions' }, actions) : '', resend, reroute, mark,
     h('h2', {}, t('timeline')),
     table([t('at'), t('actor'), t('event'), t('change')], data.events.map((e) => [when(e.at), e.actor, e.event,
       e.status_from === e.status_to ? '' : `${e.status_from || ''} → ${e.status_to || ''}`])),

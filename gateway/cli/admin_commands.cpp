@@ -217,14 +217,22 @@ int messageReplay(const Options& o, const std::string& config_path) {
   return 0;
 }
 
-int caseResend(const Options& o, const std::string& config_path) {
+// `vkhid case resend|reroute|review`: a person's hand on one case.
+int caseAct(const Options& o, const std::string& config_path, const std::string& act) {
   auto db = database(config_path);
   if (!db) return complain(db.error().message);
-  if (auto s = flows::resendCase(*db, o.case_id, "admin:cli", o.reason, o.topic); !s) {
-    std::fprintf(stderr, "vkhid case resend: %s\n", s.error().message.c_str());
+  Status s = act == "resend"    ? flows::resendCase(*db, o.case_id, "admin:cli", o.reason, o.topic)
+             : act == "reroute" ? flows::rerouteCase(*db, o.case_id, "admin:cli", o.target, o.reason)
+                                : flows::markForReview(*db, o.case_id, "admin:cli", o.reason);
+  if (!s) {
+    std::fprintf(stderr, "vkhid case %s: %s\n", act.c_str(), s.error().message.c_str());
     return s.error().kind == ErrorKind::InvalidInput ? 2 : 1;
   }
-  std::printf("case %s goes to routing again: a new signed package follows\n", o.case_id.c_str());
+  if (act == "review") {
+    std::printf("case %s is marked for review\n", o.case_id.c_str());
+  } else {
+    std::printf("case %s goes to routing again: a new signed package follows\n", o.case_id.c_str());
+  }
   return 0;
 }
 
@@ -363,7 +371,19 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   resend->add_option("--reason", o->reason, "why (recorded on the case)")->required();
   resend->add_option("--topic", o->topic, "a corrected classification topic code (e.g. 004)");
   resend->add_option("--config", config_path, "gateway configuration");
-  resend->callback([o, &exit_code, &config_path] { exit_code = caseResend(*o, config_path); });
+  resend->callback([o, &exit_code, &config_path] { exit_code = caseAct(*o, config_path, "resend"); });
+  auto* reroute = kase->add_subcommand(
+      "reroute", "Send a rejected, undelivered or unrouted case to a participant of your choice (before any rule)");
+  reroute->add_option("ID", o->case_id, "the case's id")->required();
+  reroute->add_option("--to", o->target, "the participant's org_id")->required();
+  reroute->add_option("--reason", o->reason, "why (recorded on the case)")->required();
+  reroute->add_option("--config", config_path, "gateway configuration");
+  reroute->callback([o, &exit_code, &config_path] { exit_code = caseAct(*o, config_path, "reroute"); });
+  auto* review = kase->add_subcommand("review", "Mark a case for a person's review");
+  review->add_option("ID", o->case_id, "the case's id")->required();
+  review->add_option("--note", o->reason, "what is to be reviewed (recorded on the case)")->required();
+  review->add_option("--config", config_path, "gateway configuration");
+  review->callback([o, &exit_code, &config_path] { exit_code = caseAct(*o, config_path, "review"); });
 
   auto* message = app.add_subcommand("message", "Messages exchanged");
   message->require_subcommand(1);

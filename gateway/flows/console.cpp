@@ -84,16 +84,17 @@ Result<std::string> listCases(store::PgConnection& db, const CaseQuery& q, bool 
       db.exec("SELECT coalesce(json_agg(t), '[]')::text FROM ("
               "SELECT c.id, c.ucc_number, c.tracking_code, c.kind, c.status, c.restricted, c.priority, c.urgency, "
               "c.participant_org_id AS participant, p.name AS participant_name, c.registered_at, c.due_at, c.due_kind, "
-              "c.overdue, c.body->'classification'->>'topic' AS topic, "
+              "c.overdue, c.body->'classification'->>'topic' AS topic, c.review_note, c.review_at, "
               "(SELECT count(*) FROM message m WHERE m.case_id = c.id AND m.direction = 'out' AND m.status = 'dead') "
               "AS dead_packages "
               "FROM cases c LEFT JOIN participant p ON p.org_id = c.participant_org_id "
               "WHERE ($1::boolean OR NOT c.restricted) AND ($2 = '' OR c.ucc_number ILIKE '%' || $2 || '%' "
               "OR c.tracking_code ILIKE '%' || $2 || '%' OR c.id::text LIKE lower($2) || '%') "
               "AND ($3 = '' OR c.status = $3) AND (NOT $4::boolean OR c.overdue) "
+              "AND (NOT $6::boolean OR c.review_at IS NOT NULL) "
               "ORDER BY c.overdue DESC, c.due_at ASC NULLS LAST, c.registered_at DESC LIMIT $5) t",
               {restricted_access ? "true" : "false", q.text, q.status, q.overdue_only ? "true" : "false",
-               std::to_string(std::clamp(q.limit, 1, 500))}));
+               std::to_string(std::clamp(q.limit, 1, 500)), q.review_only ? "true" : "false"}));
 }
 
 Result<std::string> showCase(store::PgConnection& db, const std::string& case_id, bool restricted_access) {
@@ -108,7 +109,8 @@ Result<std::string> showCase(store::PgConnection& db, const std::string& case_id
       "c.restricted, c.priority, c.urgency, c.channel, c.received_at, c.registered_at, "
       "c.participant_org_id AS participant, p.name AS participant_name, c.participant_reg_number, "
       "c.participant_reg_date, c.rejection_code, c.rejection_text, c.due_kind, c.due_at, c.due_rule, "
-      "c.extended_at, c.overdue, c.body->'classification'->>'topic' AS topic, c.declined_by "
+      "c.extended_at, c.overdue, c.body->'classification'->>'topic' AS topic, c.declined_by, c.review_note, "
+      "c.review_at "
       "FROM cases c LEFT JOIN participant p ON p.org_id = c.participant_org_id WHERE c.id::text = $1) t), "
       "'events', (SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (SELECT id, at, actor, event, status_from, "
       "status_to, detail FROM case_event WHERE case_id::text = $1) e), "

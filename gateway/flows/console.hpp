@@ -34,6 +34,7 @@ struct CaseQuery {
   std::string text;    // part of a UCC number, tracking code or case id
   std::string status;  // exact status, or empty
   bool overdue_only = false;
+  bool review_only = false;  // marked for review
   int limit = 100;
 };
 // Cases, overdue first, then by deadline (JSON array).

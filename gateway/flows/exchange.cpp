@@ -387,6 +387,44 @@ void Exchange::stop() {
   started_ = false;
 }
 
+namespace {
+
+// A person sends a case to routing again: under the case's row lock, from one of `allowed` statuses,
+// `prepare` changes what it must (with the status it finds), the case becomes `registered` with
+// `event` recorded, and routing hears of it in the same transaction.
+template <class Prepare>
+Status routeAgain(store::PgConnection& db, const std::string& case_id, const std::string& actor,
+                  const std::string& event, const std::vector<std::string>& allowed, json::object detail,
+                  Prepare&& prepare) {
+  return store::inTransaction(db, [&]() -> Status {
+    auto c = db.exec(
+        "SELECT status, kind, priority, participant_org_id IS NULL FROM cases WHERE id::text = $1 "
+        "FOR UPDATE",
+        {case_id});
+    if (!c) return c.error();
+    if (c->rows() == 0) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
+    std::string from(c->get(0, 0)), kind(c->get(0, 1));
+    // A registered case that no rule placed waits in the UCC review queue: a person may route it.
+    bool waiting = from == "registered" && c->get(0, 3) == "t";
+    if (std::find(allowed.begin(), allowed.end(), from) == allowed.end() && !(waiting && event == "rerouted")) {
+      return Error{ErrorKind::Conflict, "case.not_now",
+                   "case " + case_id + " is " + from + ": " + event + " needs it rejected or undelivered" +
+                       (event == "rerouted" ? ", or waiting in the review queue" : "")};
+    }
+    if (auto s = prepare(kind, detail); !s) return s;
+    auto u = db.exec("UPDATE cases SET status = 'registered', updated_at = now() WHERE id::text = $1", {case_id});
+    if (!u) return u.error();
+    if (auto s = recordEvent(db, case_id, actor, event, from, "registered", json::serialize(detail)); !s) return s;
+    auto n = db.exec("SELECT count(*) FROM case_event WHERE case_id::text = $1 AND event = $2", {case_id, event});
+    if (!n) return n.error();
+    return enqueueOutbox(
+        db, bus::names::kEvents, "case.registered", case_id + ":" + event + ":" + std::string(n->get(0, 0)),
+        json::serialize(json::object{{"case_id", case_id}}), "{}", c->get(0, 2) == "t" ? kPriorityApplicant : 0);
+  });
+}
+
+}  // namespace
+
 Status resendCase(store::PgConnection& db, const std::string& case_id, const std::string& actor,
                   const std::string& reason, const std::string& topic) {
   static const std::regex topic_re(R"([0-9]{3}(\.[0-9]{1,4})*)");
@@ -394,38 +432,58 @@ Status resendCase(store::PgConnection& db, const std::string& case_id, const std
   if (!topic.empty() && !std::regex_match(topic, topic_re)) {
     return Error::invalid("case.bad_topic", "topic: expected a topic code such as 004, not '" + topic + "'");
   }
+  return routeAgain(
+      db, case_id, actor, "resent", {"rejected", "delivery_failed"}, json::object{{"reason", reason}},
+      [&](const std::string&, json::object& detail) -> Status {
+        if (topic.empty()) return {};
+        auto old =
+            db.exec("SELECT coalesce(body->'classification'->>'topic', '') FROM cases WHERE id::text = $1", {case_id});
+        if (!old) return old.error();
+        if (old->get(0, 0) == topic) return {};
+        detail["topic"] = topic;
+        detail["topic_was"] = std::string(old->get(0, 0));
+        auto u = db.exec(
+            "UPDATE cases SET body = jsonb_set(body, '{classification}', "
+            "coalesce(body->'classification', '{}'::jsonb) || jsonb_build_object('topic', $2::text)) "
+            "WHERE id::text = $1",
+            {case_id, topic});
+        return u ? Status() : Status(u.error());
+      });
+}
+
+Status rerouteCase(store::PgConnection& db, const std::string& case_id, const std::string& actor, const std::string& to,
+                   const std::string& reason) {
+  if (reason.empty()) return Error::invalid("case.reason_required", "reason: say why the case goes elsewhere");
+  if (to.empty()) return Error::invalid("case.to_required", "to: the org_id of the participant to send it to");
+  return routeAgain(
+      db, case_id, actor, "rerouted", {"rejected", "delivery_failed"}, json::object{{"reason", reason}, {"to", to}},
+      [&](const std::string& kind, json::object&) -> Status {
+        auto ok = db.exec(
+            "SELECT 1 FROM participant WHERE org_id = $1 AND status IN ('active', 'suspended') "
+            "AND $2 = ANY (kinds)",
+            {to, kind});
+        if (!ok) return ok.error();
+        if (ok->rows() == 0) {
+          return Error::invalid("case.bad_target", "to: " + to + " is not an active participant that takes " + kind);
+        }
+        auto u = db.exec("UPDATE cases SET route_to = $2 WHERE id::text = $1", {case_id, to});
+        return u ? Status() : Status(u.error());
+      });
+}
+
+Status markForReview(store::PgConnection& db, const std::string& case_id, const std::string& actor,
+                     const std::string& note) {
+  if (note.empty()) return Error::invalid("case.note_required", "note: say what is to be reviewed");
   return store::inTransaction(db, [&]() -> Status {
     auto c = db.exec(
-        "SELECT status, coalesce(body->'classification'->>'topic', ''), priority FROM cases "
-        "WHERE id::text = $1 FOR UPDATE",
-        {case_id});
+        "UPDATE cases SET review_note = $2, review_at = now(), updated_at = now() WHERE id::text = $1 "
+        "RETURNING status",
+        {case_id, note});
     if (!c) return c.error();
     if (c->rows() == 0) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
-    std::string from(c->get(0, 0)), old_topic(c->get(0, 1));
-    if (from != "rejected" && from != "delivery_failed") {
-      return Error{ErrorKind::Conflict, "case.not_resendable",
-                   "case " + case_id + " is " + from + ": only a rejected or undelivered case is sent again"};
-    }
-    if (!topic.empty() && topic != old_topic) {
-      auto u = db.exec(
-          "UPDATE cases SET body = jsonb_set(body, '{classification}', coalesce(body->'classification', '{}'::jsonb) "
-          "|| jsonb_build_object('topic', $2::text)) WHERE id::text = $1",
-          {case_id, topic});
-      if (!u) return u.error();
-    }
-    auto u = db.exec("UPDATE cases SET status = 'registered', updated_at = now() WHERE id::text = $1", {case_id});
-    if (!u) return u.error();
-    json::object detail{{"reason", reason}};
-    if (!topic.empty() && topic != old_topic) {
-      detail["topic"] = topic;
-      detail["topic_was"] = old_topic;
-    }
-    if (auto s = recordEvent(db, case_id, actor, "resent", from, "registered", json::serialize(detail)); !s) return s;
-    auto n = db.exec("SELECT count(*) FROM case_event WHERE case_id::text = $1 AND event = 'resent'", {case_id});
-    if (!n) return n.error();
-    return enqueueOutbox(db, bus::names::kEvents, "case.registered", case_id + ":resent:" + std::string(n->get(0, 0)),
-                         json::serialize(json::object{{"case_id", case_id}}), "{}",
-                         c->get(0, 2) == "t" ? kPriorityApplicant : 0);
+    std::string status(c->get(0, 0));
+    return recordEvent(db, case_id, actor, "review_requested", status, status,
+                       json::serialize(json::object{{"note", note}}));
   });
 }
 

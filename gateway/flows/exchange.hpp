@@ -195,5 +195,12 @@ Status replayMessage(ExchangeContext& context, const std::string& msg_id, const 
 // msg_id) is made and delivered. `reason` is recorded on the `resent` event.
 Status resendCase(store::PgConnection& db, const std::string& case_id, const std::string& actor,
                   const std::string& reason, const std::string& topic = "");
+// A person sends a rejected or undelivered case — or one waiting in the review queue (no rule placed
+// it) — to participant `to`: routing takes that choice before any rule. Recorded as `rerouted`.
+Status rerouteCase(store::PgConnection& db, const std::string& case_id, const std::string& actor, const std::string& to,
+                   const std::string& reason);
+// Marks a case for a person's review (any status), with a note; recorded as `review_requested`.
+Status markForReview(store::PgConnection& db, const std::string& case_id, const std::string& actor,
+                     const std::string& note);
 
 }  // namespace vkhid::flows

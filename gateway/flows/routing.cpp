@@ -60,7 +60,8 @@ Disposition Exchange::route(const std::string& case_id) {
         "SELECT status, kind, body::text, ucc_number, to_char(registered_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD'), "
         "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(addressee_org_id, ''), "
         "priority, coalesce(body->'classification'->>'topic', ''), declined_by::text, coalesce(due_kind, ''), "
-        "coalesce(extract(epoch FROM due_at)::bigint, 0), coalesce(due_rule, '') FROM cases WHERE id = $1 "
+        "coalesce(extract(epoch FROM due_at)::bigint, 0), coalesce(due_rule, ''), coalesce(route_to, '') "
+        "FROM cases WHERE id = $1 "
         "FOR UPDATE",
         {case_id});
     if (!c) return c.error();
@@ -74,7 +75,19 @@ Disposition Exchange::route(const std::string& case_id) {
       return {};
     }
     std::string kind(c->get(0, 1)), addressee(c->get(0, 6)), topic(c->get(0, 8));
-    auto choice = chooseRoute(**db, kind, topic, addressee, std::string(c->get(0, 9)), status == "forwarded");
+    Result<RouteChoice> choice = RouteChoice{};
+    std::string chosen(c->get(0, 13));
+    if (!chosen.empty()) {
+      // An administrator's choice goes first, while that participant can take the case.
+      auto ok = (*db)->exec(
+          "SELECT 1 FROM participant WHERE org_id = $1 AND status IN ('active', 'suspended') AND $2 = ANY (kinds)",
+          {chosen, kind});
+      if (!ok) return ok.error();
+      if (ok->rows() > 0) choice = RouteChoice{chosen, 0, "chosen by a UCC administrator"};
+    }
+    if (choice->target.empty()) {
+      choice = chooseRoute(**db, kind, topic, addressee, std::string(c->get(0, 9)), status == "forwarded");
+    }
     if (!choice) return choice.error();
     std::string target = choice->target;
     if (target.empty()) {
@@ -124,13 +137,15 @@ Disposition Exchange::route(const std::string& case_id) {
         {msg_id, case_id, target, byteaHex(*bytes), sha256Hex(*bytes)});
     if (!ins) return ins.error();
     if (auto s = planTransportTimers(**db, ctx.legal, case_id, msg_id); !s) return s;
-    auto upd =
-        (*db)->exec("UPDATE cases SET status = 'routed', participant_org_id = $2, updated_at = now() WHERE id = $1",
-                    {case_id, target});
+    auto upd = (*db)->exec(
+        "UPDATE cases SET status = 'routed', participant_org_id = $2, route_to = NULL, updated_at = now() "
+        "WHERE id = $1",
+        {case_id, target});
     if (!upd) return upd.error();
     // The rule that placed it: misrouting reports count forwards by it.
     boost::json::object routed{{"participant", target}, {"msg_id", msg_id}};
     if (choice->rule_id > 0) routed["rule"] = choice->rule_id;
+    if (!chosen.empty() && choice->target == chosen) routed["chosen_by_administrator"] = true;
     if (auto s = recordEvent(**db, case_id, "gateway", "routed", status, "routed", boost::json::serialize(routed));
         !s) {
       return s;

@@ -171,6 +171,7 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
       q.text = request.query("q");
       q.status = request.query("status");
       q.overdue_only = request.query("overdue") == "1" || request.query("overdue") == "true";
+      q.review_only = request.query("review") == "1" || request.query("review") == "true";
       if (!request.query("limit").empty()) q.limit = std::atoi(request.query("limit").c_str());
       auto list = flows::listCases(**db, q, restricted);
       return list ? Response::json(200, *list) : fromError(list.error());
@@ -209,11 +210,25 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
     }
     return Response::problem(404, "Not found", "GET /audit, POST /audit/exports");
   }
-  if (parts.size() == 3 && parts[0] == "cases" && parts[2] == "resend") {
+  if (parts.size() == 3 && parts[0] == "cases") {
     if (request.method != "POST") return Response::problem(405, "Method not allowed", "POST");
     if (hidden(case_restricted, parts[1])) return Response::problem(404, "Not found", "no case " + parts[1]);
-    auto done = flows::resendCase(**db, parts[1], "admin:" + *client, jsonString(request.body, "reason"),
-                                  jsonString(request.body, "topic"));
+    const std::string& act = parts[2];
+    const std::string actor = "admin:" + *client;
+    Status done;
+    if (act == "resend") {
+      done = flows::resendCase(**db, parts[1], actor, jsonString(request.body, "reason"),
+                               jsonString(request.body, "topic"));
+    } else if (act == "reroute") {
+      done =
+          flows::rerouteCase(**db, parts[1], actor, jsonString(request.body, "to"), jsonString(request.body, "reason"));
+    } else if (act == "review") {
+      done = flows::markForReview(**db, parts[1], actor, jsonString(request.body, "note"));
+      if (!done) return fromError(done.error());
+      return Response::json(200, json::serialize(json::object{{"case_id", parts[1]}, {"review", true}}));
+    } else {
+      return Response::problem(404, "Not found", "no such action: " + act + " (resend, reroute, review)");
+    }
     if (!done) return fromError(done.error());
     return Response::json(202, json::serialize(json::object{{"case_id", parts[1]}, {"status", "registered"}}));
   }

@@ -76,6 +76,12 @@ try {
     await page.getByText('Доставку поставлено в чергу знову').waitFor();
     out.replayed = true;
     await shot(page, 'case-replayed');
+    await page.getByLabel('Що розглянути').fill('Перевірити затримку доставки');
+    await page.getByRole('button', { name: 'Позначити', exact: true }).click();
+    await page.getByText('Справу позначено на розгляд').waitFor();
+    await page.goto(`${base}/console/#/cases?review=1`);
+    await page.locator('tbody tr').first().waitFor();
+    out.review_rows = await page.$$eval('tbody tr', (rows) => rows.map((r) => r.dataset.case));
     await page.goto(`${base}/console/#/deliveries`);
     await page.locator('table').first().waitFor();
     await shot(page, 'deliveries');

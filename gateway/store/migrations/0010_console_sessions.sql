@@ -15,3 +15,9 @@ CREATE TABLE console_session (
   expires_at         timestamptz NOT NULL
 );
 CREATE INDEX console_session_expiry ON console_session (expires_at);
+
+-- A person's hand on a case (issue 11): the participant an administrator sends it to (routing takes it
+-- once, before any rule), and a mark for review with its note.
+ALTER TABLE cases ADD COLUMN route_to text REFERENCES participant (org_id);
+ALTER TABLE cases ADD COLUMN review_note text;
+ALTER TABLE cases ADD COLUMN review_at timestamptz;

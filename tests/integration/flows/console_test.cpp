@@ -163,6 +163,8 @@ BOOST_AUTO_TEST_CASE(console_admin_replays_the_dead_delivery_of_an_overdue_case,
   BOOST_TEST(rows[0].as_array()[1].as_string() == "overdue");
   BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
   BOOST_TEST(x.sql("SELECT actor FROM case_event WHERE event = 'delivery_replayed'") == "admin:ops");
+  BOOST_TEST(seen.at("review_rows").as_array().size() == 1u);
+  BOOST_TEST(x.sql("SELECT review_note FROM cases") == "Перевірити затримку доставки");
   BOOST_TEST(x.simStats()["registered"] == 1);
 }
 

@@ -223,6 +223,46 @@ BOOST_AUTO_TEST_CASE(exchange_rejected_case_resent_corrected_closes) {
   BOOST_TEST(x.runVkhidStatus({"case", "resend", id, "--reason", "r"}).first != 0);
 }
 
+BOOST_AUTO_TEST_CASE(exchange_rejected_case_rerouted_by_an_administrator_closes_elsewhere) {
+  // The first participant rejects every package; an administrator sends the case to another one (no
+  // rule names it), and marks it for review on the way.
+  ExchangeHarness x;
+  x.setUp();
+  std::string out = x.runVkhid({"token", "issue", "--client", "ops", "--role", "admin"});
+  std::string admin = out.substr(out.rfind("vkh_"), 44);
+  int other = x.addParticipant();
+  x.startGateway();
+  x.startSimulator({"--reject", "32"});
+  x.startSimulator({}, other);
+  auto r = x.submit("reroute-1");
+  BOOST_REQUIRE(r.status == 201);
+  std::string id = field(r.body, "id");
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'rejected'", 1, 60s));
+  auto act = [&](const std::string& what, const std::string& body) {
+    return httpRequest("POST", "127.0.0.1", x.adminPort(), "/api/v1/admin/cases/" + id + "/" + what,
+                       {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + admin}}, body);
+  };
+  BOOST_TEST(act("reroute", R"({"to": "00000000", "reason": "r"})").status == 422);  // not a participant
+  BOOST_TEST(act("reroute", R"({"to": ")" + x.org(other) + R"("})").status == 422);  // no reason
+  BOOST_TEST(act("review", R"({})").status == 422);                                  // no note
+  BOOST_TEST(x.sql("SELECT status FROM cases") == "rejected");
+
+  BOOST_TEST(act("review", R"({"note": "Чому відхилено?"})").status == 200);
+  auto listed = httpRequest("GET", "127.0.0.1", x.adminPort(), "/api/v1/admin/cases?review=1",
+                            {{"Authorization", "Bearer " + admin}}, "");
+  BOOST_TEST(listed.body.find(id) != std::string::npos);
+  BOOST_TEST(act("reroute", R"({"to": ")" + x.org(other) + R"(", "reason": "Компетентний орган"})").status == 202);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
+  BOOST_TEST(x.sql("SELECT participant_org_id FROM cases") == x.org(other));
+  BOOST_TEST(x.sql("SELECT count(*) FROM cases WHERE route_to IS NOT NULL") == "0");
+  BOOST_TEST(x.sql("SELECT detail->>'chosen_by_administrator' FROM case_event WHERE event = 'routed' "
+                   "ORDER BY id DESC LIMIT 1") == "true");
+  BOOST_TEST(x.simStats(other)["registered"] == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event IN ('rerouted', 'review_requested') "
+                     "AND actor = 'admin:ops'") == 2);
+  BOOST_TEST(act("reroute", R"({"to": ")" + x.org() + R"(", "reason": "r"})").status == 409);  // closed
+}
+
 BOOST_AUTO_TEST_CASE(exchange_not_in_competence_reroutes_to_the_competent_participant) {
   ExchangeHarness x;
   x.setUp();
