@@ -45,6 +45,7 @@ const std::array kKeys = {
     KeyDef{"broker.connect_timeout_s", [](Config& c) -> FieldRef { return &c.broker.connect_timeout_s; }, 1, 300},
     KeyDef{"broker.heartbeat_s", [](Config& c) -> FieldRef { return &c.broker.heartbeat_s; }, 0, 3600},
     KeyDef{"broker.reconnect_max_s", [](Config& c) -> FieldRef { return &c.broker.reconnect_max_s; }, 1, 3600},
+    KeyDef{"broker.queue_type", [](Config& c) -> FieldRef { return &c.broker.queue_type; }},
     KeyDef{"intake.listen", [](Config& c) -> FieldRef { return &c.intake.listen; }},
     KeyDef{"intake.tls_cert", [](Config& c) -> FieldRef { return &c.intake.tls_cert; }},
     KeyDef{"intake.tls_key", [](Config& c) -> FieldRef { return &c.intake.tls_key; }},
@@ -210,8 +211,21 @@ Status validate(const Config& config) {
   if (!config.database.url.starts_with("postgresql://") && !config.database.url.starts_with("postgres://")) {
     return badValue("database.url", "a postgresql:// URL");
   }
-  if (!config.broker.url.starts_with("amqp://")) {
-    return badValue("broker.url", "an amqp:// URL");
+  {
+    std::string_view urls = config.broker.url;
+    bool ok = !urls.empty();
+    for (std::size_t at = 0; ok && at <= urls.size();) {
+      auto comma = urls.find(',', at);
+      auto one = urls.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at);
+      while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+      ok = one.starts_with("amqp://");
+      if (comma == std::string_view::npos) break;
+      at = comma + 1;
+    }
+    if (!ok) return badValue("broker.url", "an amqp:// URL, or several (a cluster's nodes) separated by commas");
+  }
+  if (config.broker.queue_type != "classic" && config.broker.queue_type != "quorum") {
+    return badValue("broker.queue_type", "classic (one node) or quorum (a cluster)");
   }
   if (auto hp = parseHostPort(config.intake.listen); !hp) {
     return badValue("intake.listen", "host:port, e.g. 127.0.0.1:8443");

@@ -38,7 +38,8 @@ struct BrokerSettings {
   std::string url = "amqp://guest:guest@127.0.0.1:56729/%2f";
   int connect_timeout_s = 5;
   int heartbeat_s = 30;
-  int reconnect_max_s = 30;  // ceiling of the reconnect backoff
+  int reconnect_max_s = 30;            // ceiling of the reconnect backoff
+  std::string queue_type = "classic";  // or "quorum" on a cluster (docs/operations.md)
 };
 
 struct IntakeSettings {

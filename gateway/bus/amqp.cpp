@@ -5,6 +5,7 @@
 #include <amqp_tcp_socket.h>
 #include <sys/time.h>
 
+#include <atomic>
 #include <cstring>
 
 namespace vkhid::bus {
@@ -83,6 +84,8 @@ AmqpConnection& AmqpConnection::operator=(AmqpConnection&& o) noexcept {
     nacked_ = o.nacked_;
     returned_ = std::move(o.returned_);
     rpc_timeout_ = o.rpc_timeout_;
+    queue_type_ = std::move(o.queue_type_);
+    node_ = std::move(o.node_);
   }
   return *this;
 }
@@ -111,8 +114,41 @@ Status AmqpConnection::check(const char* what) {
   return fail("amqp.unavailable", std::string(what) + ": " + replyText(r));
 }
 
+std::vector<std::string> brokerNodes(const std::string& urls) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= urls.size()) {
+    auto comma = urls.find(',', at);
+    std::string one = urls.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    auto first = one.find_first_not_of(" \t");
+    auto last = one.find_last_not_of(" \t");
+    if (first != std::string::npos) out.push_back(one.substr(first, last - first + 1));
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+
 Result<AmqpConnection> AmqpConnection::connect(const AmqpSettings& settings) {
-  std::string url = settings.url;  // amqp_parse_url writes into the buffer and points into it
+  auto nodes = brokerNodes(settings.url);
+  if (nodes.empty())
+    return Error::invalid("amqp.bad_url", "broker: no URL (expected amqp://user:password@host:port/vhost)");
+  // Connections spread over the nodes: each starts from the next one, and moves on while one fails.
+  static std::atomic<std::size_t> next_start{0};
+  const std::size_t start = next_start++ % nodes.size();
+  std::optional<Error> last;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    auto c = connectNode(settings, nodes[(start + i) % nodes.size()]);
+    if (c) return c;
+    if (c.error().code == "amqp.bad_url") return c.error();
+    last = c.error();
+  }
+  if (nodes.size() > 1) last->message += " (and every other node of broker.url)";
+  return *last;
+}
+
+Result<AmqpConnection> AmqpConnection::connectNode(const AmqpSettings& settings, const std::string& node_url) {
+  std::string url = node_url;  // amqp_parse_url writes into the buffer and points into it
   amqp_connection_info info{};
   amqp_default_connection_info(&info);
   if (amqp_parse_url(url.data(), &info) != AMQP_STATUS_OK) {
@@ -120,12 +156,14 @@ Result<AmqpConnection> AmqpConnection::connect(const AmqpSettings& settings) {
   }
   AmqpConnection c;
   c.rpc_timeout_ = settings.rpc_timeout;
+  c.queue_type_ = settings.queue_type;
   c.state_ = amqp_new_connection();
   if (c.state_ == nullptr) return Error::internal("amqp.alloc", "broker: out of memory");
   amqp_socket_t* socket = amqp_tcp_socket_new(c.state_);
   if (socket == nullptr) return Error::internal("amqp.alloc", "broker: cannot create socket");
 
   std::string where = std::string(info.host) + ":" + std::to_string(info.port);
+  c.node_ = where;
   timeval connect_tv = toTimeval(std::chrono::seconds(settings.connect_timeout_s));
   if (int rc = amqp_socket_open_noblock(socket, info.host, info.port, &connect_tv); rc != AMQP_STATUS_OK) {
     c.broken_ = true;

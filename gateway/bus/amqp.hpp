@@ -19,11 +19,19 @@ struct amqp_connection_state_t_;
 namespace vkhid::bus {
 
 struct AmqpSettings {
-  std::string url;  // amqp://user:password@host:port/vhost
+  // amqp://user:password@host:port/vhost — or several nodes of a cluster, comma-separated: a connection
+  // tries them in turn, each new connection starting from the next node, and takes the first that answers.
+  std::string url;
   int connect_timeout_s = 5;
   int heartbeat_s = 30;
   std::chrono::milliseconds rpc_timeout{5000};
+  // "classic", or "quorum": the queues of the gateway's topology (bus::declare) are quorum queues,
+  // replicated across a cluster's nodes (they have no priorities in RabbitMQ 3.10).
+  std::string queue_type = "classic";
 };
+
+// The node URLs of a comma-separated list, spaces trimmed, empty items dropped.
+std::vector<std::string> brokerNodes(const std::string& urls);
 
 // Queue and exchange arguments, e.g. {"x-message-ttl", 10000}, {"x-dead-letter-exchange", "vkhid.dead"}.
 using AmqpArgValue = std::variant<std::int64_t, std::string>;
@@ -89,6 +97,8 @@ class AmqpConnection {
   std::vector<std::string> takeReturned() { return std::exchange(returned_, {}); }
 
   bool open() const { return state_ != nullptr && !broken_; }
+  const std::string& queueType() const { return queue_type_; }
+  const std::string& node() const { return node_; }  // host:port of the node connected to
 
  private:
   AmqpConnection() = default;
@@ -106,6 +116,10 @@ class AmqpConnection {
   bool nacked_ = false;
   std::vector<std::string> returned_;
   std::chrono::milliseconds rpc_timeout_{5000};
+  std::string queue_type_ = "classic";
+  std::string node_;
+  // Connects to one node's URL.
+  static Result<AmqpConnection> connectNode(const AmqpSettings& settings, const std::string& url);
 };
 
 }  // namespace vkhid::bus

@@ -77,7 +77,12 @@ Status declare(AmqpConnection& connection, const Topology& topology) {
   for (const auto& e : topology.exchanges) {
     if (auto s = connection.declareExchange(e.name, e.type); !s) return s;
   }
-  for (const auto& q : topology.queues) {
+  for (QueueSpec q : topology.queues) {
+    if (connection.queueType() == "quorum") {
+      // Replicated on the cluster's nodes; RabbitMQ 3.10's quorum queues take no priorities.
+      q.args.erase("x-max-priority");
+      q.args["x-queue-type"] = std::string("quorum");
+    }
     auto s = connection.declareQueue(q.name, q.args);
     if (!s && s.error().code == "amqp.queue_args") s = redeclare(connection, q);
     if (!s) return s;

@@ -75,7 +75,7 @@ ExchangeContext::ExchangeContext(const app::Config& cfg, store::PgPool& p, const
 
 bus::AmqpSettings ExchangeContext::broker() const {
   return {config.broker.url, config.broker.connect_timeout_s, config.broker.heartbeat_s,
-          std::chrono::milliseconds(config.delivery.publish_timeout_ms)};
+          std::chrono::milliseconds(config.delivery.publish_timeout_ms), config.broker.queue_type};
 }
 
 adapters::AdapterContext ExchangeContext::adapterContext() const {

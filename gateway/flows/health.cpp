@@ -166,7 +166,7 @@ std::chrono::milliseconds BrokerProbe::tick() {
 
   if (!connection_ || !connection_->open()) {
     bus::AmqpSettings settings{config_.broker.url, config_.broker.connect_timeout_s, config_.broker.heartbeat_s,
-                               std::chrono::milliseconds(5000)};
+                               std::chrono::milliseconds(5000), config_.broker.queue_type};
     auto c = bus::AmqpConnection::connect(settings);
     if (!c) return failed(c.error());
     if (auto s = bus::declare(*c, bus::gatewayTopology(*app::parseDelays(config_.delivery.retry_delays))); !s) {

@@ -140,4 +140,55 @@ BOOST_AUTO_TEST_CASE(unreachable_broker_is_unavailable_within_timeout) {
   BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(5)));
 }
 
+BOOST_AUTO_TEST_CASE(connects_to_the_first_reachable_node_of_a_list) {
+  // A cluster's nodes as one broker.url: a node that is down is passed over, whichever node a
+  // connection starts from; with none up, the error says every node was tried.
+  const std::string dead = "amqp://guest:guest@127.0.0.1:" + std::to_string(testing::freePort()) + "/%2f";
+  const std::string live = testing::amqpUrl();
+  const std::string live_node = live.substr(live.find('@') + 1, live.rfind('/') - live.find('@') - 1);
+  for (int i = 0; i < 3; ++i) {
+    auto c = bus::AmqpConnection::connect({dead + " , " + live, 2, 0, std::chrono::milliseconds(5000)});
+    BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
+    BOOST_TEST(c->node() == live_node);
+    BOOST_TEST(c->declareExchange("vkhid.node-list-test", "fanout").ok());  // usable: one round trip
+  }
+  const std::string dead2 = "amqp://guest:guest@127.0.0.1:" + std::to_string(testing::freePort()) + "/%2f";
+  auto none = bus::AmqpConnection::connect({dead + "," + dead2, 2, 0, std::chrono::milliseconds(5000)});
+  BOOST_REQUIRE(!none.ok());
+  BOOST_TEST((none.error().kind == ErrorKind::Unavailable));
+  BOOST_TEST(none.error().message.find("every other node") != std::string::npos, none.error().message);
+  BOOST_TEST(bus::brokerNodes(" a ,, b,") == (std::vector<std::string>{"a", "b"}));
+}
+
+BOOST_AUTO_TEST_CASE(quorum_queues_are_declared_without_priorities) {
+  // On a cluster the gateway's queues are quorum queues: replicated, and (RabbitMQ 3.10) without
+  // priorities — messages come out in the order they went in.
+  auto c = bus::AmqpConnection::connect({testing::amqpUrl(), 5, 0, std::chrono::milliseconds(5000), "quorum"});
+  BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
+  const std::string org = "q" + std::to_string(testing::freePort());
+  auto declared = bus::declare(*c, bus::participantTopology(org));
+  BOOST_REQUIRE_MESSAGE(declared.ok(), (declared.ok() ? "" : declared.error().message));
+  for (std::string id : {"first", "priority"}) {
+    bus::PublishProperties props;
+    props.message_id = id;
+    if (id == "priority") props.priority = 5;
+    BOOST_REQUIRE(c->publish("", bus::deliveryQueueName(org), "{}", props).ok());
+  }
+  BOOST_REQUIRE(c->waitForConfirms(std::chrono::seconds(5)).ok());
+  std::vector<std::string> order;
+  for (int i = 0; i < 2; ++i) {
+    auto d = c->get(bus::deliveryQueueName(org));
+    BOOST_REQUIRE(d.ok() && d->has_value());
+    order.push_back((*d)->message_id);
+    BOOST_REQUIRE(c->ack((*d)->tag).ok());
+  }
+  BOOST_TEST(order == (std::vector<std::string>{"first", "priority"}));
+  // It is not a classic priority queue: declaring it as one is refused by the broker.
+  auto classic = connect();
+  auto again = classic.declareQueue(bus::deliveryQueueName(org), {{"x-max-priority", std::int64_t{5}}});
+  BOOST_REQUIRE(!again.ok());
+  BOOST_TEST(again.error().code == "amqp.queue_args");
+  BOOST_TEST(classic.open());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -450,6 +450,24 @@ BOOST_AUTO_TEST_CASE(exchange_own_claim_whose_outcome_was_lost_is_delivered_agai
   BOOST_TEST(x.simStats()["registered"] == 1);
 }
 
+BOOST_AUTO_TEST_CASE(exchange_on_quorum_queues_with_a_node_list_closes_cases) {
+  // Configured for a cluster: quorum queues, and broker.url naming a node that is down before the one
+  // that is up. Cases go through as on a single node.
+  ExchangeHarness x;
+  x.setUp();
+  const std::string dead = "amqp://guest:guest@127.0.0.1:" + std::to_string(freePort()) + "/%2f";
+  x.startGateway(0, {{"VKHID_BROKER_QUEUE_TYPE", "quorum"}, {"VKHID_BROKER_URL", dead + "," + x.brokerUrlForTests()}});
+  x.startSimulator();
+  x.submitMany(10);
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 10, 90s));
+  BOOST_TEST(x.simStats()["registered"] == 10);
+  // The routing queue is a quorum queue: the broker refuses it as a classic priority queue.
+  auto c = vkhid::bus::AmqpConnection::connect({x.brokerUrlForTests(), 5, 0, std::chrono::milliseconds(5000)});
+  BOOST_REQUIRE(c.ok());
+  auto classic = c->declareQueue("vkhid.routing", {{"x-max-priority", std::int64_t{5}}});
+  BOOST_TEST((!classic.ok() && classic.error().code == "amqp.queue_args"));
+}
+
 BOOST_AUTO_TEST_CASE(exchange_retries_exhausted_dead_letter_and_replay) {
   ExchangeHarness x;
   // A queue name the broker refuses ("amq." is reserved): every attempt fails, then retries run out.
