@@ -104,8 +104,15 @@ try {
     await page.locator('table').first().waitFor();
     out.action_buttons = await page.locator('tbody button').count();
     await page.goto(`${base}/console/#/reports`);
-    await page.frameLocator('iframe.report').locator('svg').first().waitFor({ timeout: 30000 });
-    await shot(page, 'reports');
+    // A report is built on the admin listener's threads; under a loaded machine it may take a while.
+    const report = page.frameLocator('iframe.report');
+    try {
+      await report.locator('svg').first().waitFor({ timeout: 90000 });
+    } finally {
+      await shot(page, 'reports');
+      out.report_text = (await report.locator('body').innerText({ timeout: 1000 }).catch(() => '')).slice(0, 300);
+    }
+    out.report_charts = await report.locator('svg[data-chart]').count();
   } else if (scenario === 'cases') {
     await page.goto(`${base}/console/#/cases`);
     await page.locator('tbody tr').first().waitFor();

@@ -186,6 +186,7 @@ BOOST_AUTO_TEST_CASE(console_auditor_exports_and_verifies_a_bundle, *utf::timeou
   BOOST_TEST(seen.at("batches").as_int64() > 0);
   BOOST_TEST(seen.at("act_status").as_int64() == 403);    // reads, never acts
   BOOST_TEST(seen.at("action_buttons").as_int64() == 0);  // and is offered no action
+  BOOST_TEST(seen.at("report_charts").as_int64() >= 4);   // the reports page shows the report's charts
   // The bundle is on disk where the configuration says, and an auditor's offline check agrees.
   std::string dir;
   for (const auto& e : std::filesystem::directory_iterator(x.dir() + "/exports")) dir = e.path().string();
