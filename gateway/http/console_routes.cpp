@@ -49,15 +49,16 @@ std::optional<Response> ConsoleRoutes::handle(const Request& request) const {
   }
   std::string name = path.substr(std::string("/console/").size());
   if (name.empty()) name = "index.html";
-  for (const auto& f : consoleFiles()) {
-    if (name == f.path) {
-      Response r = Response::text(200, std::string(f.body), f.content_type);
-      r.headers.emplace_back("Cache-Control", "no-cache");
-      addConsoleSecurityHeaders(r);
-      return r;
-    }
-  }
-  return Response::problem(404, "Not found", "no such file in the console");
+  auto body = consoleFile(name);
+  if (body.empty()) return Response::problem(404, "Not found", "no such file in the console");
+  const char* type = name.ends_with(".html")  ? "text/html; charset=utf-8"
+                     : name.ends_with(".js")  ? "text/javascript; charset=utf-8"
+                     : name.ends_with(".css") ? "text/css; charset=utf-8"
+                                              : "application/octet-stream";
+  Response r = Response::text(200, std::string(body), type);
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  addConsoleSecurityHeaders(r);
+  return r;
 }
 
 Response ConsoleRoutes::session(const Request& request) const {
