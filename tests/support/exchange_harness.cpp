@@ -224,8 +224,14 @@ void ExchangeHarness::registerParty(const Party& p, const std::string& endpoint_
 void ExchangeHarness::setUp(const std::string& endpoint_extra, const std::string& participant_extra) {
   registerParty(*parties_.front(), endpoint_extra, participant_extra);
   runVkhid({"route", "add", "--target", org()});
-  auto out = runVkhid({"token", "issue", "--client", "web-" + org()});
-  token_ = out.substr(out.rfind("vkh_"), 44);
+  token_ = issueToken("web-" + org());
+}
+
+std::string ExchangeHarness::issueToken(const std::string& client, const std::string& role, bool restricted_access) {
+  std::vector<std::string> args{"token", "issue", "--client", client, "--role", role};
+  if (restricted_access) args.push_back("--restricted-access");
+  auto out = runVkhid(args);
+  return out.substr(out.rfind("vkh_"), 44);
 }
 
 std::string ExchangeHarness::brokerUrl(const std::string& user, const std::string& password) const {

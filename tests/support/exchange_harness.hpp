@@ -91,6 +91,9 @@ class ExchangeHarness {
   bool waitFor(const std::string& count_query, long long expected, std::chrono::seconds timeout);
   bool waitAtLeast(const std::string& count_query, long long minimum, std::chrono::seconds timeout);
   std::string runVkhid(const std::vector<std::string>& args);
+  // `vkhid token issue` for a client of `role` (with restricted access when asked); returns the token.
+  std::string issueToken(const std::string& client, const std::string& role = "channel",
+                         bool restricted_access = false);
   // The same, for commands expected to fail: exit code and output.
   std::pair<int, std::string> runVkhidStatus(const std::vector<std::string>& args);
 

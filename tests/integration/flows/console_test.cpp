@@ -18,13 +18,6 @@ namespace {
 
 bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
 
-std::string tokenOf(ExchangeHarness& x, const std::string& client, const std::string& role, bool restricted = false) {
-  std::vector<std::string> args{"token", "issue", "--client", client, "--role", role};
-  if (restricted) args.push_back("--restricted-access");
-  auto out = x.runVkhid(args);
-  return out.substr(out.rfind("vkh_"), 44);
-}
-
 std::string field(const std::string& body, const char* key) {
   auto v = json::parse(body);
   return std::string(v.as_object().at(key).as_string());
@@ -63,7 +56,7 @@ BOOST_AUTO_TEST_SUITE(console, *utf::precondition(servicesAreOurs))
 BOOST_AUTO_TEST_CASE(console_session_needs_its_cookie_and_csrf_token) {
   ExchangeHarness x;
   x.setUp();
-  std::string admin = tokenOf(x, "ops", "admin");
+  std::string admin = x.issueToken("ops", "admin");
   x.startGateway();
   const auto port = x.adminPort();
   auto post = [&](const std::string& target, const std::string& body, std::map<std::string, std::string> h = {}) {
@@ -119,7 +112,7 @@ BOOST_AUTO_TEST_CASE(console_session_needs_its_cookie_and_csrf_token) {
 BOOST_AUTO_TEST_CASE(console_admin_onboards_a_participant_and_sees_the_check_pass, *utf::timeout(300)) {
   ExchangeHarness x;
   x.setUp();
-  std::string admin = tokenOf(x, "ops", "admin");
+  std::string admin = x.issueToken("ops", "admin");
   int p = x.prepareParticipant();  // certificates and a broker user; not registered
   x.startGateway();
   x.startSimulator({}, p);  // its EDMS is up, waiting for the check's package
@@ -147,7 +140,7 @@ BOOST_AUTO_TEST_CASE(console_admin_onboards_a_participant_and_sees_the_check_pas
 BOOST_AUTO_TEST_CASE(console_admin_replays_the_dead_delivery_of_an_overdue_case, *utf::timeout(300)) {
   ExchangeHarness x;
   x.setUp("inbox_queue = \"amq.refused\"\n");  // every delivery is refused by the broker: it dies
-  std::string admin = tokenOf(x, "ops", "admin");
+  std::string admin = x.issueToken("ops", "admin");
   x.startGateway({}, {{"VKHID_DELIVERY_RETRY_DELAYS", "200ms,200ms,200ms"}});
   auto r = x.submit("overdue-1");
   BOOST_REQUIRE(r.status == 201);
@@ -171,7 +164,7 @@ BOOST_AUTO_TEST_CASE(console_admin_replays_the_dead_delivery_of_an_overdue_case,
 BOOST_AUTO_TEST_CASE(console_auditor_exports_and_verifies_a_bundle, *utf::timeout(300)) {
   ExchangeHarness x;
   x.setUp();
-  std::string auditor = tokenOf(x, "audit", "auditor", true);
+  std::string auditor = x.issueToken("audit", "auditor", true);
   TsaSimulator tsa(x.dir());
   x.startGateway({}, {{"VKHID_AUDIT_TSA_URL", tsa.url()},
                       {"VKHID_AUDIT_BATCH_MAX_AGE_MS", "500"},
@@ -197,7 +190,7 @@ BOOST_AUTO_TEST_CASE(console_auditor_exports_and_verifies_a_bundle, *utf::timeou
 BOOST_AUTO_TEST_CASE(console_restricted_case_hidden_without_restricted_access, *utf::timeout(300)) {
   ExchangeHarness x;
   x.setUp();
-  std::string plain = tokenOf(x, "ops", "admin"), cleared = tokenOf(x, "lead", "admin", true);
+  std::string plain = x.issueToken("ops", "admin"), cleared = x.issueToken("lead", "admin", true);
   x.startGateway();
   BOOST_REQUIRE(x.submit("ordinary-1").status == 201);
   auto restricted = httpRequest(

@@ -186,10 +186,7 @@ BOOST_AUTO_TEST_CASE(exchange_rejected_case_resent_corrected_closes) {
   // sends the case again: a new signed package, registered and answered once.
   ExchangeHarness x;
   x.setUp();
-  std::string out = x.runVkhid({"token", "issue", "--client", "ops", "--role", "admin"});
-  std::string admin = out.substr(out.rfind("vkh_"), 44);
-  out = x.runVkhid({"token", "issue", "--client", "audit", "--role", "auditor"});
-  std::string auditor = out.substr(out.rfind("vkh_"), 44);
+  std::string admin = x.issueToken("ops", "admin"), auditor = x.issueToken("audit", "auditor");
   x.startGateway();
   x.startSimulator({"--reject", "32", "--reject-first", "1"});
   auto r = x.submit("resend-1");
@@ -228,8 +225,7 @@ BOOST_AUTO_TEST_CASE(exchange_rejected_case_rerouted_by_an_administrator_closes_
   // rule names it), and marks it for review on the way.
   ExchangeHarness x;
   x.setUp();
-  std::string out = x.runVkhid({"token", "issue", "--client", "ops", "--role", "admin"});
-  std::string admin = out.substr(out.rfind("vkh_"), 44);
+  std::string admin = x.issueToken("ops", "admin");
   int other = x.addParticipant();
   x.startGateway();
   x.startSimulator({"--reject", "32"});

@@ -18,11 +18,6 @@ namespace {
 
 bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
 
-std::string tokenOf(ExchangeHarness& x, const std::string& client, const std::string& role) {
-  auto out = x.runVkhid({"token", "issue", "--client", client, "--role", role});
-  return out.substr(out.rfind("vkh_"), 44);
-}
-
 // A second seal certificate for the same organisation, from the development CA (the rotation's "new").
 std::pair<std::string, std::string> secondSeal(ExchangeHarness& x, const std::string& org) {
   std::string key = x.dir() + "/" + org + "-seal2.key", cert = x.dir() + "/" + org + "-seal2.pem";
@@ -121,8 +116,8 @@ BOOST_AUTO_TEST_CASE(onboarding_suspended_participant_receives_nothing_until_rea
 BOOST_AUTO_TEST_CASE(onboarding_roles_without_the_right_get_403) {
   ExchangeHarness x;
   x.setUp();
-  std::string admin = tokenOf(x, "ops", "admin"), auditor = tokenOf(x, "audit", "auditor");
-  std::string channel = tokenOf(x, "web2", "channel");
+  std::string admin = x.issueToken("ops", "admin"), auditor = x.issueToken("audit", "auditor");
+  std::string channel = x.issueToken("web2", "channel");
   x.startGateway();
   const unsigned short port = x.adminPort();
   const std::string base = "/api/v1/admin/participants";

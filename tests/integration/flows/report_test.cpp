@@ -303,8 +303,7 @@ BOOST_AUTO_TEST_CASE(report_bad_options_are_refused_with_the_option_named) {
 BOOST_AUTO_TEST_CASE(report_on_the_admin_api_and_as_metrics) {
   Seeded s;
   s.x.startGateway();
-  std::string issued = s.x.runVkhid({"token", "issue", "--client", "dashboard", "--role", "auditor"});
-  std::string token = issued.substr(issued.rfind("vkh_"), 44);
+  std::string token = s.x.issueToken("dashboard", "auditor");
   auto get = [&](const std::string& target) {
     return httpRequest("GET", "127.0.0.1", s.x.adminPort(), target, {{"Authorization", "Bearer " + token}}, "");
   };
