@@ -37,6 +37,7 @@ const std::array kKeys = {
     KeyDef{"gateway.workers", [](Config& c) -> FieldRef { return &c.gateway.workers; }, 1, 64},
     KeyDef{"log.level", [](Config& c) -> FieldRef { return &c.log.level; }},
     KeyDef{"database.url", [](Config& c) -> FieldRef { return &c.database.url; }},
+    KeyDef{"database.read_url", [](Config& c) -> FieldRef { return &c.database.read_url; }},
     KeyDef{"database.connect_timeout_s", [](Config& c) -> FieldRef { return &c.database.connect_timeout_s; }, 1, 300},
     KeyDef{"database.statement_timeout_ms", [](Config& c) -> FieldRef { return &c.database.statement_timeout_ms; }, 10,
            3600000},
@@ -210,6 +211,10 @@ Status validate(const Config& config) {
   }
   if (!config.database.url.starts_with("postgresql://") && !config.database.url.starts_with("postgres://")) {
     return badValue("database.url", "a postgresql:// URL");
+  }
+  if (!config.database.read_url.empty() && !config.database.read_url.starts_with("postgresql://") &&
+      !config.database.read_url.starts_with("postgres://")) {
+    return badValue("database.read_url", "a postgresql:// URL of a replica, or empty (the primary)");
   }
   {
     std::string_view urls = config.broker.url;

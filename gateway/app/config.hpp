@@ -32,6 +32,8 @@ struct DatabaseSettings {
   int connect_timeout_s = 5;
   int statement_timeout_ms = 10000;
   bool migrate_on_start = true;
+  // A streaming replica for read-only work — reports, tracking, evidence export; empty = the primary.
+  std::string read_url;
 };
 
 struct BrokerSettings {

@@ -249,7 +249,11 @@ int report(const flows::ReportOptions& requested, const std::string& format, con
   if (format != "table" && format != "csv" && format != "json" && format != "html") {
     return complain("--format: expected table, csv, json or html, not '" + format + "'");
   }
-  auto db = database(config_path);
+  // Read-only: from the replica when database.read_url names one.
+  auto db = config->database.read_url.empty()
+                ? database(config_path)
+                : store::PgConnection::connect(
+                      {config->database.read_url, config->database.connect_timeout_s, 30000, "vkhid-cli-report"});
   if (!db) return complain(db.error().message);
   auto built = flows::buildReport(*db, o);
   if (!built) return complain(built.error().message);

@@ -39,6 +39,14 @@ class ExchangeContext {
   std::unique_ptr<AuditSealer> audit;   // chains, seals and time-stamps the evidence log
 
   bus::AmqpSettings broker() const;
+  // Where read-only work goes (reports, tracking, evidence export): the replica's pool when
+  // database.read_url names one, else the primary's. A replica may lag the primary a little.
+  store::PgPool& readPool() { return read_pool_ ? *read_pool_ : pool; }
+  void useReadPool(store::PgPool& replica) { read_pool_ = &replica; }
+  // The URL read-only connections of their own use (an evidence export).
+  const std::string& readUrl() const {
+    return config.database.read_url.empty() ? config.database.url : config.database.read_url;
+  }
   adapters::AdapterContext adapterContext() const;
   // The adapter instance for a name (made once, shared); nullptr for an unknown name.
   adapters::Adapter* adapter(const std::string& name);
@@ -48,6 +56,7 @@ class ExchangeContext {
   std::shared_ptr<const crypto::TrustStore> trustFor(const std::string& pem);
 
  private:
+  store::PgPool* read_pool_ = nullptr;
   adapters::AdapterRegistry registry_;
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<adapters::Adapter>> adapters_;

@@ -273,16 +273,22 @@ IntakeReply Intake::track(const std::string& raw_code) {
     code += u;
     if (code.size() % 5 == 4 && code.size() < 19) code += '-';
   }
-  auto db = context_.pool.acquire();
-  if (!db) return problem(503, "Unavailable", "the database is not reachable; try again");
-  auto c = (*db)->exec(
-      "SELECT c.kind, c.status, to_char(c.registered_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD'), "
-      "coalesce(extract(epoch FROM c.due_at)::bigint, 0), c.overdue, c.extended_at IS NOT NULL, "
-      "coalesce(c.participant_org_id, ''), coalesce(p.name, ''), c.answer_msg_id IS NOT NULL, c.restricted, "
-      "to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-      "FROM cases c LEFT JOIN participant p ON p.org_id = c.participant_org_id WHERE c.tracking_code = $1",
-      {code});
-  if (!c) return problem(503, "Unavailable", "try again");
+  // From the replica when there is one; a case registered a moment ago that it has not yet received is
+  // looked for on the primary.
+  auto find = [&](store::PgPool& pool) -> Result<store::PgResult> {
+    auto db = pool.acquire();
+    if (!db) return db.error();
+    return (*db)->exec(
+        "SELECT c.kind, c.status, to_char(c.registered_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD'), "
+        "coalesce(extract(epoch FROM c.due_at)::bigint, 0), c.overdue, c.extended_at IS NOT NULL, "
+        "coalesce(c.participant_org_id, ''), coalesce(p.name, ''), c.answer_msg_id IS NOT NULL, c.restricted, "
+        "to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+        "FROM cases c LEFT JOIN participant p ON p.org_id = c.participant_org_id WHERE c.tracking_code = $1",
+        {code});
+  };
+  auto c = find(context_.readPool());
+  if (&context_.readPool() != &context_.pool && (!c || c->rows() == 0)) c = find(context_.pool);
+  if (!c) return problem(503, "Unavailable", "the database is not reachable; try again");
   if (c->rows() == 0) return problem(404, "Not found", "no case has this tracking code");
   json::object o{{"tracking_code", code},
                  {"kind", c->get(0, 0)},

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "gateway/app/health.hpp"
@@ -123,7 +124,15 @@ int runGateway(const app::Config& config) {
       return std::move(r->body);
     };
   }
+  // Read-only work on a streaming replica, when one is configured (connections made as needed).
+  std::optional<store::PgPool> read_pool;
+  if (!config.database.read_url.empty()) {
+    read_pool.emplace(store::PgSettings{config.database.read_url, config.database.connect_timeout_s,
+                                        config.database.statement_timeout_ms, "vkhid-read-" + config.gateway.instance},
+                      static_cast<std::size_t>(config.intake.threads + 2));
+  }
   flows::Exchange exchange(config, pool, *signer, std::move(timestamps));
+  if (read_pool) exchange.context().useReadPool(*read_pool);
   exchange.start();
   flows::Intake intake(exchange.context());
   http::IntakeRoutes intake_routes(intake, config.intake.track_per_minute);

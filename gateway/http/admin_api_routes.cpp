@@ -149,7 +149,9 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
     o.as_of = request.query("as_of");
     std::string format = request.query("format").empty() ? "json" : request.query("format");
     if (auto s = flows::checkReportOptions(o); !s) return Response::problem(422, "Invalid", s.error().message);
-    auto built = flows::buildReport(**db, o);
+    auto reader = context_.readPool().acquire();  // a replica's, when there is one
+    if (!reader) return fromError(reader.error());
+    auto built = flows::buildReport(**reader, o);
     if (!built) return fromError(built.error());
     auto text = flows::renderReport(*built, format);
     if (!text) return Response::problem(422, "Invalid", text.error().message);
@@ -295,7 +297,7 @@ Response AdminApiRoutes::exportEvidence(const Request& request, const std::strin
   o.out_dir = context_.config.audit.export_dir + "/" + name;
   // Its own connection: an export reads the whole log, longer than the pool's statement timeout.
   auto db = store::PgConnection::connect(
-      {context_.config.database.url, context_.config.database.connect_timeout_s, 300000, "vkhid-console-export"});
+      {context_.readUrl(), context_.config.database.connect_timeout_s, 300000, "vkhid-console-export"});
   if (!db) return fromError(db.error());
   if (auto s = flows::setActor(*db, "admin:" + client); !s) return fromError(s.error());
   auto summary = flows::exportBundle(*db, context_.config, o);

@@ -1,0 +1,80 @@
+// Scale-out on the engines themselves (issue 12), against real servers: a PostgreSQL streaming replica
+// made by `scripts/services start replica`. Label `faults`: it changes the servers every test shares.
+#define BOOST_TEST_MODULE integration_cluster
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "gateway/store/pg.hpp"
+#include "tests/support/exchange_harness.hpp"
+
+using namespace vkhid::testing;
+using namespace std::chrono_literals;
+namespace utf = boost::unit_test;
+namespace json = boost::json;
+
+namespace {
+
+bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
+
+// The same database's URL on the replica (scripts/services: the primary's port + 1).
+std::string onReplica(const std::string& primary_url) {
+  auto at = primary_url.rfind('/');
+  auto colon = primary_url.rfind(':', at);
+  int port = std::stoi(primary_url.substr(colon + 1, at - colon - 1));
+  return primary_url.substr(0, colon + 1) + std::to_string(port + 1) + primary_url.substr(at);
+}
+
+long long readers(const std::string& url) {
+  auto c = vkhid::store::PgConnection::connect({url, 5, 10000, "test"});
+  BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
+  auto r = c->exec(
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'vkhid-read-%' AND datname = "
+      "current_database()");
+  BOOST_REQUIRE(r.ok());
+  return r->getInt(0, 0);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cluster, *utf::precondition(servicesAreOurs))
+
+BOOST_AUTO_TEST_CASE(cluster_reports_and_tracking_read_from_the_replica, *utf::timeout(300)) {
+  BOOST_REQUIRE(services("start replica") == 0);
+  {
+    ExchangeHarness x;
+    x.setUp();
+    const std::string replica = onReplica(x.dbUrl());
+    std::string auditor = x.issueToken("audit", "auditor");
+    x.startGateway(0, {{"VKHID_DATABASE_READ_URL", replica}});
+    x.startSimulator();
+    auto r = x.submit("replica-1");
+    BOOST_REQUIRE(r.status == 201);
+    std::string code(json::parse(r.body).as_object().at("tracking_code").as_string());
+    // Tracked at once: from the replica, or from the primary while the replica has not received it yet.
+    BOOST_TEST(httpGet("127.0.0.1", x.intakePort(), "/api/v1/track/" + code).status == 200);
+    BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
+
+    // The report, read on the replica, counts the case once the replica has it.
+    BOOST_TEST(eventually(
+        [&] {
+          auto rep = httpRequest("GET", "127.0.0.1", x.adminPort(),
+                                 "/api/v1/admin/reports?from=2000-01-01&to=2100-12-31&by=kind",
+                                 {{"Authorization", "Bearer " + auditor}}, "");
+          return rep.status == 200 && rep.body.find("\"received\":1") != std::string::npos;
+        },
+        30s));
+    auto track = httpGet("127.0.0.1", x.intakePort(), "/api/v1/track/" + code);
+    BOOST_TEST(track.status == 200);
+    BOOST_TEST(track.body.find("\"status\":\"closed\"") != std::string::npos);
+    // Those reads were served by the replica's connections; the primary has none of them.
+    BOOST_TEST(readers(replica) >= 1);
+    BOOST_TEST(readers(x.dbUrl()) == 0);
+    // And the replica is what it says: read-only.
+    auto c = vkhid::store::PgConnection::connect({replica, 5, 10000, "test"});
+    BOOST_REQUIRE(c.ok());
+    BOOST_TEST(!c->exec("UPDATE cases SET status = status").ok());
+  }
+  BOOST_TEST(services("stop replica") == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
