@@ -497,6 +497,8 @@ async function route() {
     else a.removeAttribute('aria-current');
   }
   say('');
+  const main = document.getElementById('main');
+  main.dataset.route = '';  // set to the route (path and query) once its page is drawn: tests wait for it
   try {
     if (path === '/cases') await casesPage(params);
     else if (path.startsWith('/cases/')) await casePage(decodeURIComponent(path.slice(7)));
@@ -509,7 +511,8 @@ async function route() {
   } catch (e) {
     if (session) say(e.message, 'error');
   }
-  document.getElementById('main').focus();
+  main.dataset.route = location.hash.slice(1) || '/cases';
+  main.focus();
 }
 
 window.addEventListener('hashchange', route);

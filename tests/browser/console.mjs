@@ -60,13 +60,13 @@ try {
     await page.locator('#check').getByRole('button', { name: 'Активувати' }).click();
     await page.getByText(/Учасника активовано/).waitFor();
     await page.goto(`${base}/console/#/participants`);
-    await page.locator('table').first().waitFor();
+    await page.locator('main[data-route="/participants"]').waitFor();
     out.status_in_list = await page.$$eval('tbody tr', (rows, org) =>
       rows.filter((r) => r.cells[0].innerText === org).map((r) => r.cells[2].innerText)[0], args.org);
     await shot(page, 'participants');
   } else if (scenario === 'replay') {
     await page.goto(`${base}/console/#/cases?overdue=1`);
-    await page.locator('tbody tr').first().waitFor();
+    await page.locator('main[data-route="/cases?overdue=1"]').waitFor();
     out.overdue_rows = await page.$$eval('tbody tr', (rows) => rows.map((r) => [r.dataset.case, r.className]));
     await shot(page, 'cases-overdue');
     await page.locator(`tr[data-case="${args.case_id}"] a`).click();
@@ -80,10 +80,10 @@ try {
     await page.getByRole('button', { name: 'Позначити', exact: true }).click();
     await page.getByText('Справу позначено на розгляд').waitFor();
     await page.goto(`${base}/console/#/cases?review=1`);
-    await page.locator('tbody tr').first().waitFor();
+    await page.locator('main[data-route="/cases?review=1"]').waitFor();
     out.review_rows = await page.$$eval('tbody tr', (rows) => rows.map((r) => r.dataset.case));
     await page.goto(`${base}/console/#/deliveries`);
-    await page.locator('table').first().waitFor();
+    await page.locator('main[data-route="/deliveries"]').waitFor();
     await shot(page, 'deliveries');
   } else if (scenario === 'audit') {
     await page.goto(`${base}/console/#/audit`);
@@ -101,7 +101,7 @@ try {
       return r.status;
     });
     await page.goto(`${base}/console/#/participants`);
-    await page.locator('table').first().waitFor();
+    await page.locator('main[data-route="/participants"]').waitFor();
     out.action_buttons = await page.locator('tbody button').count();
     await page.goto(`${base}/console/#/reports`);
     // A report is built on the admin listener's threads; under a loaded machine it may take a while.
@@ -115,12 +115,11 @@ try {
     out.report_charts = await report.locator('svg[data-chart]').count();
   } else if (scenario === 'cases') {
     await page.goto(`${base}/console/#/cases`);
-    await page.locator('tbody tr').first().waitFor();
+    await page.locator('main[data-route="/cases"]').waitFor();
     out.rows = await page.$$eval('tbody tr', (rows) => rows.map((r) => r.dataset.case));
     await shot(page, 'cases');
     await page.goto(`${base}/console/#/cases/${args.case_id}`);
-    await page.locator('h1').waitFor();
-    await page.waitForFunction(() => document.querySelector('h1').innerText !== '');
+    await page.locator(`main[data-route="/cases/${args.case_id}"]`).waitFor();
     out.case_heading = await page.locator('h1').innerText();
     await shot(page, 'case');
     // The same on a phone: nothing wider than the screen.

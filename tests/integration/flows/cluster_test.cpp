@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE integration_cluster
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <cstdio>
 
 #include "gateway/store/pg.hpp"
 #include "tests/support/exchange_harness.hpp"
@@ -16,12 +17,19 @@ namespace {
 
 bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
 
-// The same database's URL on the replica (scripts/services: the primary's port + 1).
+// The same database's URL on the replica, whose address `scripts/services env` gives while it runs.
 std::string onReplica(const std::string& primary_url) {
-  auto at = primary_url.rfind('/');
-  auto colon = primary_url.rfind(':', at);
-  int port = std::stoi(primary_url.substr(colon + 1, at - colon - 1));
-  return primary_url.substr(0, colon + 1) + std::to_string(port + 1) + primary_url.substr(at);
+  std::string out, line;
+  if (FILE* f = ::popen((sourceDir() + "/scripts/services env").c_str(), "r")) {
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, f)) out += buf;
+    ::pclose(f);
+  }
+  const std::string key = "VKHID_PG_REPLICA_URL=";
+  auto at = out.find(key);
+  BOOST_REQUIRE_MESSAGE(at != std::string::npos, "scripts/services env names no replica: " + out);
+  std::string replica = out.substr(at + key.size(), out.find('\n', at) - at - key.size());
+  return replica.substr(0, replica.rfind('/')) + primary_url.substr(primary_url.rfind('/'));
 }
 
 long long readers(const std::string& url) {
