@@ -9,7 +9,8 @@ const T = {
     brand: 'Вхід — консоль обміну', sections: 'Розділи', signout: 'Вийти', lang: 'English',
     nav_cases: 'Справи', nav_participants: 'Учасники', nav_deliveries: 'Доставки', nav_audit: 'Аудит',
     nav_reports: 'Звіти', signin_title: 'Вхід до консолі', token: 'Токен доступу',
-    token_hint: 'токен адміністратора або аудитора (vkhid token issue)', signin: 'Увійти',
+    token_hint: 'токен адміністратора або аудитора (vkhid token issue); порожньо — за клієнтським сертифікатом',
+    signin: 'Увійти',
     cases: 'Справи', search: 'Пошук', search_hint: 'номер УКЦ, код відстеження або id', status: 'Статус',
     any: 'будь-який', overdue_only: 'лише прострочені', show: 'Показати', ucc_number: 'Номер УКЦ',
     tracking: 'Код відстеження', kind: 'Вид', participant: 'Учасник', deadline: 'Строк відповіді',
@@ -52,7 +53,8 @@ const T = {
     brand: 'Vkhid — exchange console', sections: 'Sections', signout: 'Sign out', lang: 'Українська',
     nav_cases: 'Cases', nav_participants: 'Participants', nav_deliveries: 'Deliveries', nav_audit: 'Audit',
     nav_reports: 'Reports', signin_title: 'Sign in to the console', token: 'Access token',
-    token_hint: 'an admin’s or auditor’s token (vkhid token issue)', signin: 'Sign in',
+    token_hint: 'an admin’s or auditor’s token (vkhid token issue); empty — by client certificate',
+    signin: 'Sign in',
     cases: 'Cases', search: 'Search', search_hint: 'UCC number, tracking code or id', status: 'Status',
     any: 'any', overdue_only: 'overdue only', show: 'Show', ucc_number: 'UCC number',
     tracking: 'Tracking code', kind: 'Kind', participant: 'Participant', deadline: 'Answer due',
@@ -173,7 +175,7 @@ function page(title, ...content) {
 
 function showSignIn(message) {
   document.getElementById('top').hidden = true;
-  const token = h('input', { type: 'password', autocomplete: 'off', required: true });
+  const token = h('input', { type: 'password', autocomplete: 'off' });
   const form = h('form', { class: 'signin', onsubmit: async (ev) => {
     ev.preventDefault();
     try {

@@ -33,15 +33,22 @@ Result<std::string> jsonOf(Result<store::PgResult> r) {
 }  // namespace
 
 Result<std::pair<std::string, ConsoleSession>> openConsoleSession(store::PgConnection& db, const std::string& token,
-                                                                  std::chrono::minutes idle) {
-  if (token.empty()) return Error::invalid("console.signin", "token: an admin or auditor bearer token is required");
-  auto c = db.exec(
-      "SELECT id, role, restricted_access FROM api_client WHERE token_sha256 = $1 AND revoked_at IS NULL "
-      "AND role IN ('admin', 'auditor')",
-      {sha256Hex(token)});
+                                                                  std::chrono::minutes idle,
+                                                                  const std::string& cert_sha256) {
+  if (token.empty() && cert_sha256.empty()) {
+    return Error::invalid("console.signin",
+                          "token: an admin or auditor bearer token (or a bound client certificate) is required");
+  }
+  // A token, when sent, decides; the certificate is asked about only when no token came.
+  auto c = db.exec(std::string("SELECT id, role, restricted_access FROM api_client WHERE ") +
+                       (token.empty() ? "cert_sha256" : "token_sha256") +
+                       " = $1 AND revoked_at IS NULL AND role IN ('admin', 'auditor')",
+                   {token.empty() ? cert_sha256 : sha256Hex(token)});
   if (!c) return c.error();
   if (c->rows() == 0) {
-    return Error::invalid("console.signin", "token: not an admin's or auditor's valid token");
+    return Error::invalid("console.signin",
+                          token.empty() ? "certificate: not bound to an admin or auditor (vkhid token bind-cert)"
+                                        : "token: not an admin's or auditor's valid token");
   }
   ConsoleSession s{std::string(c->get(0, 0)), std::string(c->get(0, 1)), randomHex(32), c->get(0, 2) == "t"};
   std::string id = randomHex(32);

@@ -18,11 +18,13 @@ struct ConsoleSession {
   bool restricted_access = false;
 };
 
-// Signs in with the bearer token of an admin or auditor client: a new session whose random id (the
-// cookie's value) is returned with it; the database keeps only its SHA-256. Unknown or revoked
-// tokens, and other roles, are refused (code "console.signin").
+// Signs in an admin or auditor client by its bearer token — or, with none, by the verified TLS client
+// certificate it presented (SHA-256 of its DER, bound by `vkhid token bind-cert`): a new session whose
+// random id (the cookie's value) is returned with it; the database keeps only its SHA-256. Unknown or
+// revoked credentials, and other roles, are refused (code "console.signin").
 Result<std::pair<std::string, ConsoleSession>> openConsoleSession(store::PgConnection& db, const std::string& token,
-                                                                  std::chrono::minutes idle);
+                                                                  std::chrono::minutes idle,
+                                                                  const std::string& cert_sha256 = {});
 // The session for a cookie value, while it is in use: each use moves its expiry `idle` ahead.
 std::optional<ConsoleSession> findConsoleSession(store::PgConnection& db, const std::string& id,
                                                  std::chrono::minutes idle);

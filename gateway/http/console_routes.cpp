@@ -73,8 +73,8 @@ Response ConsoleRoutes::session(const Request& request) const {
     boost::system::error_code ec;
     auto body = json::parse(request.body, ec);
     const json::value* token = (!ec && body.is_object()) ? body.as_object().if_contains("token") : nullptr;
-    auto opened =
-        flows::openConsoleSession(**db, token && token->is_string() ? std::string(token->as_string()) : "", idle);
+    auto opened = flows::openConsoleSession(**db, token && token->is_string() ? std::string(token->as_string()) : "",
+                                            idle, request.client_cert_sha256);
     if (!opened) {
       if (opened.error().kind == ErrorKind::InvalidInput) {
         return Response::problem(401, "Unauthorized", opened.error().message);

@@ -280,8 +280,16 @@ unsigned short ExchangeHarness::startGateway(int index, const std::map<std::stri
       dir_ + "/gateway-" + std::to_string(index) + "-" + std::to_string(++runs) + ".log");
   unsigned short port = intake_ports_[index];
   unsigned short admin = admin_ports_[index];
-  // Ready means database, schema and broker reachable; the intake port may speak TLS only.
-  bool up = eventually([&] { return httpGet("127.0.0.1", admin, "/readyz").status == 200; }, std::chrono::seconds(30));
+  // Ready means database, schema and broker reachable; the intake port may speak TLS only, and so may
+  // the admin port (then asked with curl).
+  const bool admin_tls = !env["VKHID_ADMIN_TLS_CERT"].empty();
+  auto ready = [&] {
+    if (!admin_tls) return httpGet("127.0.0.1", admin, "/readyz").status == 200;
+    std::string cmd = "curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:" + std::to_string(admin) +
+                      "/readyz 2>/dev/null | grep -q 200";
+    return std::system(cmd.c_str()) == 0;
+  };
+  bool up = eventually(ready, std::chrono::seconds(30));
   if (!up) {
     throw std::runtime_error("gateway not ready (readyz: " + httpGet("127.0.0.1", admin, "/readyz").body +
                              "): " + gateways_[index]->log());

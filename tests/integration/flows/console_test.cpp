@@ -109,6 +109,36 @@ BOOST_AUTO_TEST_CASE(console_session_needs_its_cookie_and_csrf_token) {
   BOOST_TEST(httpRequest("GET", "127.0.0.1", port, "/console/session", {{"Cookie", pair2}}, "").status == 401);
 }
 
+BOOST_AUTO_TEST_CASE(console_signs_in_by_client_certificate_over_tls) {
+  // The admin listener on HTTPS with a client CA: an administrator whose certificate is bound signs in
+  // with no token; the cookie is then Secure. An unbound certificate of the same CA, or none, is refused.
+  ExchangeHarness x;
+  x.setUp();
+  x.runVkhid({"token", "bind-cert", "--client", "desk", "--role", "admin", "--cert", pkiDir() + "/p1-tls.pem"});
+  x.startGateway(0, {{"VKHID_ADMIN_TLS_CERT", pkiDir() + "/gateway-tls.pem"},
+                     {"VKHID_ADMIN_TLS_KEY", pkiDir() + "/gateway-tls.key"},
+                     {"VKHID_ADMIN_CLIENT_CA", pkiDir() + "/ca.pem"}});
+  const std::string base = "https://localhost:" + std::to_string(x.adminPort());
+  const std::string headers = x.dir() + "/signin.headers", code = x.dir() + "/signin.code";
+  auto curl = [&](const std::string& args) {
+    std::string cmd = "curl -sS -D " + headers + " -o /dev/null -w '%{http_code}' --cacert " + pkiDir() + "/ca.pem " +
+                      args + " > " + code + " 2>&1";
+    std::system(cmd.c_str());
+    return readFile(code);
+  };
+  const std::string signin = " -X POST " + base + "/console/session -H 'Content-Type: application/json' --data '{}'";
+  BOOST_TEST(curl("--cert " + pkiDir() + "/p1-tls.pem --key " + pkiDir() + "/p1-tls.key" + signin) == "201");
+  const std::string answered = readFile(headers);
+  auto at = answered.find("vkhid_session=");
+  BOOST_REQUIRE(at != std::string::npos);
+  const std::string cookie = answered.substr(at, answered.find(';', at) - at);
+  BOOST_TEST(answered.find("Secure") != std::string::npos);
+  BOOST_TEST(curl("-b '" + cookie + "' " + base + "/api/v1/admin/participants") == "200");
+  BOOST_TEST(curl("--cert " + pkiDir() + "/p2-tls.pem --key " + pkiDir() + "/p2-tls.key" + signin) == "401");
+  BOOST_TEST(curl(signin) == "401");
+  BOOST_TEST(x.sql("SELECT client_id FROM console_session") == "desk");
+}
+
 BOOST_AUTO_TEST_CASE(console_admin_onboards_a_participant_and_sees_the_check_pass, *utf::timeout(300)) {
   ExchangeHarness x;
   x.setUp();
