@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -79,6 +80,10 @@ std::string varDir() {
 }
 
 std::string sharedDir() { return envOr("VKHID_SHARED_DIR", sourceDir() + "/../shared"); }
+
+std::string jsonField(const std::string& json_text, const char* key) {
+  return std::string(boost::json::parse(json_text).as_object().at(key).as_string());
+}
 
 std::string readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -25,6 +25,11 @@ void writeFile(const std::string& path, const std::string& bytes);
 
 // True when the servers are the private ones of scripts/services (so a test may stop and start them).
 bool servicesManaged();
+// A Boost.Test precondition (its argument is the test unit's id): the integration suites run only
+// against the private servers of scripts/services.
+inline bool servicesAreOurs(unsigned long /*test_unit_id*/) { return servicesManaged(); }
+// The string member `key` of a JSON object's text (throws when it is missing or not a string).
+std::string jsonField(const std::string& json_text, const char* key);
 // Runs `scripts/services <args>`; returns its exit status.
 int services(const std::string& args);
 

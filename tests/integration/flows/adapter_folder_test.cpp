@@ -15,8 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
-
 long filesIn(const fs::path& dir, const std::string& extension) {
   long n = 0;
   std::error_code ec;

@@ -11,11 +11,7 @@ using namespace vkhid::testing;
 using namespace std::chrono_literals;
 namespace utf = boost::unit_test;
 
-namespace {
-
-bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
-
-}  // namespace
+namespace {}  // namespace
 
 BOOST_AUTO_TEST_SUITE(adapter_http, *utf::precondition(servicesAreOurs))
 

@@ -14,8 +14,6 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
-
 // A case with one attachment of `size` bytes of pseudo-random base64-safe data.
 HttpReply submitWithAttachment(ExchangeHarness& x, int participant, std::size_t size) {
   std::string data;

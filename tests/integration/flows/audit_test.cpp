@@ -15,8 +15,6 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
-
 using Tsa = TsaSimulator;
 
 struct Verdict {

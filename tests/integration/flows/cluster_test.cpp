@@ -15,8 +15,6 @@ namespace json = boost::json;
 
 namespace {
 
-bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
-
 // The same database's URL on the replica, whose address `scripts/services env` gives while it runs.
 std::string onReplica(const std::string& primary_url) {
   std::string out, line;

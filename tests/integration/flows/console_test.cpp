@@ -16,13 +16,6 @@ namespace json = boost::json;
 
 namespace {
 
-bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
-
-std::string field(const std::string& body, const char* key) {
-  auto v = json::parse(body);
-  return std::string(v.as_object().at(key).as_string());
-}
-
 // Runs one scenario of console.mjs; returns what it saw. Screenshots stay in the test's folder.
 json::object browse(ExchangeHarness& x, const std::string& scenario, const json::object& args) {
   std::string base = "http://127.0.0.1:" + std::to_string(x.adminPort());
@@ -81,7 +74,7 @@ BOOST_AUTO_TEST_CASE(console_session_needs_its_cookie_and_csrf_token) {
   BOOST_TEST(cookie.find("HttpOnly") != std::string::npos);
   BOOST_TEST(cookie.find("SameSite=Strict") != std::string::npos);
   const std::string pair = cookie.substr(0, cookie.find(';'));
-  const std::string csrf = field(in.body, "csrf");
+  const std::string csrf = jsonField(in.body, "csrf");
   BOOST_TEST(x.count("SELECT count(*) FROM console_session") == 1);
   // The database keeps the id's hash, not the id.
   BOOST_TEST(
@@ -174,7 +167,7 @@ BOOST_AUTO_TEST_CASE(console_admin_replays_the_dead_delivery_of_an_overdue_case,
   x.startGateway({}, {{"VKHID_DELIVERY_RETRY_DELAYS", "200ms,200ms,200ms"}});
   auto r = x.submit("overdue-1");
   BOOST_REQUIRE(r.status == 201);
-  std::string id = field(r.body, "id");
+  std::string id = jsonField(r.body, "id");
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'delivery_failed'", 1, 90s));
   x.sql("UPDATE cases SET due_at = now() - interval '2 days', overdue = true RETURNING 1");  // time has passed
   x.setUp();                                                                                 // the endpoint fixed
@@ -230,7 +223,7 @@ BOOST_AUTO_TEST_CASE(console_restricted_case_hidden_without_restricted_access, *
       R"("consent":{"disclose_identity":false,"process_personal_data":true},)"
       R"("text":"Повідомлення про насильство.","channel":"hotline","urgency":"threat_to_life"})");
   BOOST_REQUIRE_MESSAGE(restricted.status == 201, restricted.body);
-  std::string hidden = field(restricted.body, "id");
+  std::string hidden = jsonField(restricted.body, "id");
   BOOST_REQUIRE(x.count("SELECT count(*) FROM cases WHERE restricted") == 1);
 
   auto plain_view = browse(x, "cases", {{"token", plain}, {"case_id", hidden}});

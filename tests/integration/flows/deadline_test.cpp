@@ -16,8 +16,6 @@ namespace json = boost::json;
 
 namespace {
 
-bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
-
 json::object parse(const std::string& body) { return json::parse(body).as_object(); }
 
 std::string str(const json::object& o, const char* key) {

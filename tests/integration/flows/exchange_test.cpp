@@ -17,12 +17,6 @@ namespace utf = boost::unit_test;
 namespace {
 
 // What the cases and messages look like now: printed when a test gives up waiting.
-bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
-
-std::string field(const std::string& json, const char* key) {
-  auto v = boost::json::parse(json);
-  return std::string(v.as_object().at(key).as_string());
-}
 
 }  // namespace
 
@@ -36,15 +30,15 @@ BOOST_AUTO_TEST_CASE(exchange_case_reaches_closed_with_answer) {
   auto created = x.submit("first");
   BOOST_REQUIRE_MESSAGE(created.status == 201, created.body);
   BOOST_TEST(created.location.starts_with("/api/v1/cases/"));
-  BOOST_TEST(field(created.body, "ucc_number").find("УКЦ-") == 0u);
-  BOOST_TEST(field(created.body, "tracking_code").size() == 19u);
-  std::string id = field(created.body, "id");
+  BOOST_TEST(jsonField(created.body, "ucc_number").find("УКЦ-") == 0u);
+  BOOST_TEST(jsonField(created.body, "tracking_code").size() == 19u);
+  std::string id = jsonField(created.body, "id");
 
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
   auto status =
       httpRequest("GET", "127.0.0.1", port, "/api/v1/cases/" + id, {{"Authorization", "Bearer " + x.token()}}, "");
   BOOST_TEST(status.status == 200);
-  BOOST_TEST(field(status.body, "participant_reg_number") == "SIM-" + x.org() + "-1");
+  BOOST_TEST(jsonField(status.body, "participant_reg_number") == "SIM-" + x.org() + "-1");
   for (const char* step : {"\"registered\"", "\"routed\"", "\"delivered_to_transport\"", "\"receipt_1\"",
                            "\"receipt_2\"", "\"receipt_3\"", "\"answered\"", "\"closed\""}) {
     BOOST_TEST(status.body.find(step) != std::string::npos, "history lacks " << step << ": " << status.body);
@@ -60,7 +54,7 @@ BOOST_AUTO_TEST_CASE(exchange_case_reaches_closed_with_answer) {
   // The same key and body: the first answer again; the same key with another body: refused.
   auto again = x.submit("first");
   BOOST_TEST(again.status == 200);
-  BOOST_TEST(field(again.body, "id") == id);
+  BOOST_TEST(jsonField(again.body, "id") == id);
   auto other = httpRequest(
       "POST", "127.0.0.1", port, "/api/v1/cases",
       {{"Authorization", "Bearer " + x.token()}, {"Content-Type", "application/json"}, {"Idempotency-Key", "first"}},
@@ -86,8 +80,8 @@ BOOST_AUTO_TEST_CASE(exchange_priority_applicant_is_marked_in_every_queue) {
     return x.sql("SELECT string_agg(DISTINCT o.priority::text, ',') FROM outbox o WHERE o.message_id = '" + id +
                  "' OR o.message_id IN (SELECT msg_id::text FROM message WHERE case_id::text = '" + id + "')");
   };
-  BOOST_TEST(outboxPriorities(field(priority.body, "id")) == "5");
-  BOOST_TEST(outboxPriorities(field(ordinary.body, "id")) == "0");
+  BOOST_TEST(outboxPriorities(jsonField(priority.body, "id")) == "5");
+  BOOST_TEST(outboxPriorities(jsonField(ordinary.body, "id")) == "0");
   BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE priority") == 1);
 }
 
@@ -191,7 +185,7 @@ BOOST_AUTO_TEST_CASE(exchange_rejected_case_resent_corrected_closes) {
   x.startSimulator({"--reject", "32", "--reject-first", "1"});
   auto r = x.submit("resend-1");
   BOOST_REQUIRE(r.status == 201);
-  std::string id = field(r.body, "id");
+  std::string id = jsonField(r.body, "id");
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'rejected' AND rejection_code = 32", 1, 60s));
 
   auto resend = [&](const std::string& case_id, const std::string& body, const std::string& token) {
@@ -232,7 +226,7 @@ BOOST_AUTO_TEST_CASE(exchange_rejected_case_rerouted_by_an_administrator_closes_
   x.startSimulator({}, other);
   auto r = x.submit("reroute-1");
   BOOST_REQUIRE(r.status == 201);
-  std::string id = field(r.body, "id");
+  std::string id = jsonField(r.body, "id");
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'rejected'", 1, 60s));
   auto act = [&](const std::string& what, const std::string& body) {
     return httpRequest("POST", "127.0.0.1", x.adminPort(), "/api/v1/admin/cases/" + id + "/" + what,

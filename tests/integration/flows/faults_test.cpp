@@ -18,8 +18,6 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
-
 // Waits until `threshold` cases are registered, then runs the fault.
 std::thread faultAt(ExchangeHarness& x, long long threshold, std::function<void()> fault) {
   return std::thread([&x, threshold, fault = std::move(fault)] {

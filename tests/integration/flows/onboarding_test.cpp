@@ -16,8 +16,6 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
-
 // A second seal certificate for the same organisation, from the development CA (the rotation's "new").
 std::pair<std::string, std::string> secondSeal(ExchangeHarness& x, const std::string& org) {
   std::string key = x.dir() + "/" + org + "-seal2.key", cert = x.dir() + "/" + org + "-seal2.pem";

@@ -39,8 +39,6 @@ struct Gateway {
   bool readyIs(int status) const { return readyz().status == status; }
 };
 
-bool servicesAreOurs(utf::test_unit_id) { return servicesManaged(); }
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(serve)
