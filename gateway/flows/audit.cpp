@@ -332,7 +332,7 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
   }
   int written = 0;
   for (const auto& msg_id : packages) {
-    auto m = db.exec("SELECT bytes FROM message WHERE msg_id::text = $1", {msg_id});
+    auto m = db.exec("SELECT bytes FROM message WHERE msg_id = vkhid_uuid($1)", {msg_id});
     if (!m) return m.error();
     if (m->rows() == 0) continue;  // deleted from the store: verify says so
     if (auto s = writeFile(fs::path(o.out_dir) / "packages" / (msg_id + ".xml"), fromByteaHex(m->get(0, 0))); !s) {

@@ -105,7 +105,7 @@ Result<std::string> listCases(store::PgConnection& db, const CaseQuery& q, bool 
 }
 
 Result<std::string> showCase(store::PgConnection& db, const std::string& case_id, bool restricted_access) {
-  auto c = db.exec("SELECT restricted FROM cases WHERE id::text = $1", {case_id});
+  auto c = db.exec("SELECT restricted FROM cases WHERE id = vkhid_uuid($1)", {case_id});
   if (!c) return c.error();
   if (c->rows() == 0 || (c->get(0, 0) == "t" && !restricted_access)) {
     return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
@@ -118,15 +118,15 @@ Result<std::string> showCase(store::PgConnection& db, const std::string& case_id
       "c.participant_reg_date, c.rejection_code, c.rejection_text, c.due_kind, c.due_at, c.due_rule, "
       "c.extended_at, c.overdue, c.body->'classification'->>'topic' AS topic, c.declined_by, c.review_note, "
       "c.review_at "
-      "FROM cases c LEFT JOIN participant p ON p.org_id = c.participant_org_id WHERE c.id::text = $1) t), "
+      "FROM cases c LEFT JOIN participant p ON p.org_id = c.participant_org_id WHERE c.id = vkhid_uuid($1)) t), "
       "'events', (SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (SELECT id, at, actor, event, status_from, "
-      "status_to, detail FROM case_event WHERE case_id::text = $1) e), "
+      "status_to, detail FROM case_event WHERE case_id = vkhid_uuid($1)) e), "
       "'packages', (SELECT coalesce(json_agg(m ORDER BY m.created_at, m.msg_id), '[]') FROM (SELECT m.msg_id, "
       "m.direction, m.peer_org_id, m.msg_type, m.ack_type, m.ref_msg_id, m.status, m.attempts, m.last_error, "
       "m.seal_verdict, m.error_code, m.created_at, m.updated_at, m.sha256, length(m.bytes) AS size "
-      "FROM message m WHERE m.case_id::text = $1) m), "
+      "FROM message m WHERE m.case_id = vkhid_uuid($1)) m), "
       "'timers', (SELECT coalesce(json_agg(x ORDER BY x.fire_at), '[]') FROM (SELECT kind, fire_at, fired_at, "
-      "outcome, cancelled_at FROM timer WHERE case_id::text = $1) x))::text",
+      "outcome, cancelled_at FROM timer WHERE case_id = vkhid_uuid($1)) x))::text",
       {case_id}));
 }
 

@@ -54,7 +54,7 @@ Disposition Exchange::deliver(const std::string& msg_id) {
     // deliveries wait in its queue (which no consumer takes from while it is suspended).
     auto claim = (*db)->exec(
         "UPDATE message m SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
-        "FROM participant p WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND m.msg_id::text = $1 "
+        "FROM participant p WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND m.msg_id = vkhid_uuid($1) "
         "AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') "
         "RETURNING m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, ''), m.msg_type",
         {msg_id, ctx.process_id});
@@ -62,7 +62,7 @@ Disposition Exchange::deliver(const std::string& msg_id) {
     if (claim->rows() == 0) {
       // Already sent, being sent by another worker — or held for a participant that is not active.
       auto held = (*db)->exec(
-          "SELECT 1 FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id::text = $1 AND "
+          "SELECT 1 FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id = vkhid_uuid($1) AND "
           "m.status IN ('queued', 'waiting_retry') AND p.status <> 'active'",
           {msg_id});
       if (!held) return Disposition::Requeue;
@@ -101,19 +101,20 @@ Disposition Exchange::deliver(const std::string& msg_id) {
     if (outcome.kind == Kind::Delivered) {
       result = "delivered";
       auto u = db.exec(
-          "UPDATE message SET status = 'sent', last_error = NULL, updated_at = now() WHERE msg_id::text = $1 AND "
+          "UPDATE message SET status = 'sent', last_error = NULL, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
           "status = 'sending'",
           {msg_id});
       if (!u) return u.error();
       if (u->affected() == 0) return {};  // recorded by an earlier try whose answer was lost
       if (msg_type == 1 && !case_id.empty()) {
-        auto c = db.exec("SELECT status FROM cases WHERE id::text = $1 FOR UPDATE", {case_id});
+        auto c = db.exec("SELECT status FROM cases WHERE id = vkhid_uuid($1) FOR UPDATE", {case_id});
         if (!c) return c.error();
         std::string from(c->get(0, 0));
         auto to = domain::afterTransportDelivery(domain::caseStatusFromName(from).value_or(domain::CaseStatus::Routed));
         std::string to_name = domain::caseStatusName(to);
         if (to_name != from) {
-          auto s = db.exec("UPDATE cases SET status = $2, updated_at = now() WHERE id::text = $1", {case_id, to_name});
+          auto s =
+              db.exec("UPDATE cases SET status = $2, updated_at = now() WHERE id = vkhid_uuid($1)", {case_id, to_name});
           if (!s) return s.error();
         }
         return recordEvent(db, case_id, "gateway", "delivered_to_transport", from, to_name,
@@ -126,7 +127,8 @@ Disposition Exchange::deliver(const std::string& msg_id) {
       result = "retry";
       const auto& tier = tiers[static_cast<std::size_t>(attempts - 1)];
       auto u = db.exec(
-          "UPDATE message SET status = 'waiting_retry', last_error = $2, updated_at = now() WHERE msg_id::text = $1 "
+          "UPDATE message SET status = 'waiting_retry', last_error = $2, updated_at = now() WHERE msg_id = "
+          "vkhid_uuid($1) "
           "AND status = 'sending'",
           {msg_id, outcome.detail});
       if (!u) return u.error();
@@ -136,18 +138,19 @@ Disposition Exchange::deliver(const std::string& msg_id) {
     }
     result = "dead";
     auto u = db.exec(
-        "UPDATE message SET status = 'dead', last_error = $2, updated_at = now() WHERE msg_id::text = $1 AND status = "
+        "UPDATE message SET status = 'dead', last_error = $2, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
+        "status = "
         "'sending'",
         {msg_id, outcome.detail});
     if (!u) return u.error();
     if (u->affected() == 0) return {};  // recorded by an earlier try whose answer was lost
     if (msg_type == 1 && !case_id.empty()) {
-      auto c = db.exec("SELECT status FROM cases WHERE id::text = $1 FOR UPDATE", {case_id});
+      auto c = db.exec("SELECT status FROM cases WHERE id = vkhid_uuid($1) FOR UPDATE", {case_id});
       if (!c) return c.error();
       std::string from(c->get(0, 0));
       if (from == "routed" || from == "sent") {
-        auto s =
-            db.exec("UPDATE cases SET status = 'delivery_failed', updated_at = now() WHERE id::text = $1", {case_id});
+        auto s = db.exec("UPDATE cases SET status = 'delivery_failed', updated_at = now() WHERE id = vkhid_uuid($1)",
+                         {case_id});
         if (!s) return s.error();
         if (auto e =
                 recordEvent(db, case_id, "gateway", "delivery_failed", from, "delivery_failed",

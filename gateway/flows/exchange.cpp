@@ -398,7 +398,7 @@ Status routeAgain(store::PgConnection& db, const std::string& case_id, const std
                   Prepare&& prepare) {
   return store::inTransaction(db, [&]() -> Status {
     auto c = db.exec(
-        "SELECT status, kind, priority, participant_org_id IS NULL FROM cases WHERE id::text = $1 "
+        "SELECT status, kind, priority, participant_org_id IS NULL FROM cases WHERE id = vkhid_uuid($1) "
         "FOR UPDATE",
         {case_id});
     if (!c) return c.error();
@@ -412,10 +412,10 @@ Status routeAgain(store::PgConnection& db, const std::string& case_id, const std
                        (event == "rerouted" ? ", or waiting in the review queue" : "")};
     }
     if (auto s = prepare(kind, detail); !s) return s;
-    auto u = db.exec("UPDATE cases SET status = 'registered', updated_at = now() WHERE id::text = $1", {case_id});
+    auto u = db.exec("UPDATE cases SET status = 'registered', updated_at = now() WHERE id = vkhid_uuid($1)", {case_id});
     if (!u) return u.error();
     if (auto s = recordEvent(db, case_id, actor, event, from, "registered", json::serialize(detail)); !s) return s;
-    auto n = db.exec("SELECT count(*) FROM case_event WHERE case_id::text = $1 AND event = $2", {case_id, event});
+    auto n = db.exec("SELECT count(*) FROM case_event WHERE case_id = vkhid_uuid($1) AND event = $2", {case_id, event});
     if (!n) return n.error();
     return enqueueOutbox(
         db, bus::names::kEvents, "case.registered", case_id + ":" + event + ":" + std::string(n->get(0, 0)),
@@ -432,23 +432,23 @@ Status resendCase(store::PgConnection& db, const std::string& case_id, const std
   if (!topic.empty() && !std::regex_match(topic, topic_re)) {
     return Error::invalid("case.bad_topic", "topic: expected a topic code such as 004, not '" + topic + "'");
   }
-  return routeAgain(
-      db, case_id, actor, "resent", {"rejected", "delivery_failed"}, json::object{{"reason", reason}},
-      [&](const std::string&, json::object& detail) -> Status {
-        if (topic.empty()) return {};
-        auto old =
-            db.exec("SELECT coalesce(body->'classification'->>'topic', '') FROM cases WHERE id::text = $1", {case_id});
-        if (!old) return old.error();
-        if (old->get(0, 0) == topic) return {};
-        detail["topic"] = topic;
-        detail["topic_was"] = std::string(old->get(0, 0));
-        auto u = db.exec(
-            "UPDATE cases SET body = jsonb_set(body, '{classification}', "
-            "coalesce(body->'classification', '{}'::jsonb) || jsonb_build_object('topic', $2::text)) "
-            "WHERE id::text = $1",
-            {case_id, topic});
-        return u ? Status() : Status(u.error());
-      });
+  return routeAgain(db, case_id, actor, "resent", {"rejected", "delivery_failed"}, json::object{{"reason", reason}},
+                    [&](const std::string&, json::object& detail) -> Status {
+                      if (topic.empty()) return {};
+                      auto old = db.exec(
+                          "SELECT coalesce(body->'classification'->>'topic', '') FROM cases WHERE id = vkhid_uuid($1)",
+                          {case_id});
+                      if (!old) return old.error();
+                      if (old->get(0, 0) == topic) return {};
+                      detail["topic"] = topic;
+                      detail["topic_was"] = std::string(old->get(0, 0));
+                      auto u = db.exec(
+                          "UPDATE cases SET body = jsonb_set(body, '{classification}', "
+                          "coalesce(body->'classification', '{}'::jsonb) || jsonb_build_object('topic', $2::text)) "
+                          "WHERE id = vkhid_uuid($1)",
+                          {case_id, topic});
+                      return u ? Status() : Status(u.error());
+                    });
 }
 
 Status rerouteCase(store::PgConnection& db, const std::string& case_id, const std::string& actor, const std::string& to,
@@ -466,7 +466,7 @@ Status rerouteCase(store::PgConnection& db, const std::string& case_id, const st
         if (ok->rows() == 0) {
           return Error::invalid("case.bad_target", "to: " + to + " is not an active participant that takes " + kind);
         }
-        auto u = db.exec("UPDATE cases SET route_to = $2 WHERE id::text = $1", {case_id, to});
+        auto u = db.exec("UPDATE cases SET route_to = $2 WHERE id = vkhid_uuid($1)", {case_id, to});
         return u ? Status() : Status(u.error());
       });
 }
@@ -476,7 +476,7 @@ Status markForReview(store::PgConnection& db, const std::string& case_id, const 
   if (note.empty()) return Error::invalid("case.note_required", "note: say what is to be reviewed");
   return store::inTransaction(db, [&]() -> Status {
     auto c = db.exec(
-        "UPDATE cases SET review_note = $2, review_at = now(), updated_at = now() WHERE id::text = $1 "
+        "UPDATE cases SET review_note = $2, review_at = now(), updated_at = now() WHERE id = vkhid_uuid($1) "
         "RETURNING status",
         {case_id, note});
     if (!c) return c.error();
@@ -493,7 +493,7 @@ Status replayMessage(ExchangeContext& context, const std::string& msg_id, const 
   std::string org;
   Status done = store::inTransaction(**db, [&]() -> Status {
     auto m = (*db)->exec(
-        "UPDATE message SET status = 'queued', attempts = 0, updated_at = now() WHERE msg_id::text = $1 AND "
+        "UPDATE message SET status = 'queued', attempts = 0, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
         "direction = 'out' AND status = 'dead' RETURNING peer_org_id, coalesce(case_id::text, ''), msg_type",
         {msg_id});
     if (!m) return m.error();
@@ -504,7 +504,8 @@ Status replayMessage(ExchangeContext& context, const std::string& msg_id, const 
     std::string case_id(m->get(0, 1));
     if (!case_id.empty() && m->getInt(0, 2) == 1) {
       auto c = (*db)->exec(
-          "UPDATE cases SET status = 'routed', updated_at = now() WHERE id::text = $1 AND status = 'delivery_failed' "
+          "UPDATE cases SET status = 'routed', updated_at = now() WHERE id = vkhid_uuid($1) AND status = "
+          "'delivery_failed' "
           "RETURNING 1",
           {case_id});
       if (!c) return c.error();

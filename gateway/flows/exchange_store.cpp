@@ -37,7 +37,7 @@ Status enqueueDelivery(store::PgConnection& db, const std::string& org, const st
       "INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
       "SELECT $1, $2, $3, convert_to(json_build_object('msg_id', $3::text)::text, 'UTF8'), $4::jsonb, "
       "CASE WHEN coalesce((SELECT c.priority FROM message m JOIN cases c ON c.id = m.case_id "
-      "WHERE m.msg_id::text = $3), false) THEN $5::int ELSE 0 END",
+      "WHERE m.msg_id = vkhid_uuid($3)), false) THEN $5::int ELSE 0 END",
       {retry ? std::string(bus::names::kRetry) : std::string(bus::names::kDelivery), retry ? retry_key : org, msg_id,
        headers_json, std::to_string(kPriorityApplicant)});
   return r ? Status() : Status(r.error());

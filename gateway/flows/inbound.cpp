@@ -87,7 +87,7 @@ std::string competentBodyOf(const sev::Header& h) {
 Status forwardCase(store::PgConnection& db, const Peer& peer, const std::string& case_id, const std::string& from,
                    const std::string& competent, const std::string& msg_id, std::string& outcome) {
   auto target = db.exec(
-      "SELECT 1 FROM participant p, cases c WHERE p.org_id = $1 AND p.status = 'active' AND c.id::text = $2 "
+      "SELECT 1 FROM participant p, cases c WHERE p.org_id = $1 AND p.status = 'active' AND c.id = vkhid_uuid($2) "
       "AND NOT (p.org_id = ANY (c.declined_by)) AND c.kind = ANY (p.kinds)",
       {competent, case_id});
   if (!target) return target.error();
@@ -95,7 +95,7 @@ Status forwardCase(store::PgConnection& db, const Peer& peer, const std::string&
   auto u = db.exec(
       "UPDATE cases SET status = 'forwarded', addressee_org_id = NULLIF($2, ''), participant_org_id = NULL, "
       "participant_reg_number = NULL, participant_reg_date = NULL, declined_by = array_append(declined_by, $3), "
-      "updated_at = now() WHERE id::text = $1",
+      "updated_at = now() WHERE id = vkhid_uuid($1)",
       {case_id, known ? competent : std::string(), peer.org_id});
   if (!u) return u.error();
   json::object detail{{"msg_id", msg_id}, {"from_participant", peer.org_id}, {"to", known ? "participant" : "review"}};
@@ -106,7 +106,7 @@ Status forwardCase(store::PgConnection& db, const Peer& peer, const std::string&
     return s;
   }
   json::object event{{"case_id", case_id}};
-  auto code = db.exec("SELECT tracking_code FROM cases WHERE id::text = $1", {case_id});
+  auto code = db.exec("SELECT tracking_code FROM cases WHERE id = vkhid_uuid($1)", {case_id});
   if (!code) return code.error();
   json::object notice{{"case_id", case_id}, {"tracking_code", code->get(0, 0)}};
   if (auto s = enqueueOutbox(db, bus::names::kNotifications, "applicant.forwarded", case_id + ":forwarded:" + msg_id,
@@ -287,7 +287,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
       const auto& ack = *h.acknowledgement;
       ref_msg_id = ack.msg_id;
       auto ours = (*db)->exec(
-          "SELECT coalesce(case_id::text, ''), msg_type FROM message WHERE msg_id::text = lower($1) AND direction = "
+          "SELECT coalesce(case_id::text, ''), msg_type FROM message WHERE msg_id = vkhid_uuid($1) AND direction = "
           "'out' "
           "AND peer_org_id = $2",
           {ack.msg_id, peer.org_id});
@@ -299,7 +299,8 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
         kind_of_effect = "receipt";
         if (ours->getInt(0, 1) == 1 && !case_id.empty()) {
           auto c = (*db)->exec(
-              "SELECT status, coalesce(participant_org_id, '') FROM cases WHERE id::text = $1 FOR UPDATE", {case_id});
+              "SELECT status, coalesce(participant_org_id, '') FROM cases WHERE id = vkhid_uuid($1) FOR UPDATE",
+              {case_id});
           if (!c) return c.error();
           std::string from(c->get(0, 0));
           const bool current = c->get(0, 1) == peer.org_id;
@@ -333,8 +334,8 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
             auto u = (*db)->exec(
                 "UPDATE cases SET status = $2, participant_reg_number = coalesce($3, participant_reg_number), "
                 "participant_reg_date = coalesce($4::date, participant_reg_date), rejection_code = coalesce($5::int, "
-                "rejection_code), rejection_text = coalesce($6, rejection_text), updated_at = now() WHERE id::text = "
-                "$1",
+                "rejection_code), rejection_text = coalesce($6, rejection_text), updated_at = now() WHERE id = "
+                "vkhid_uuid($1)",
                 {case_id, to_name, reg_no, reg_date, rej_code, rej_text});
             if (!u) return u.error();
             json::object detail{{"msg_id", h.msg_id}, {"ack_type", ack.ack_type}};
@@ -351,7 +352,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
     } else if (h.msg_type == 0 && h.expansion && h.expansion->notice) {
       const auto& n = *h.expansion->notice;
       ref_msg_id = n.ref_msg_id.value_or("");
-      auto c = (*db)->exec("SELECT status FROM cases WHERE id::text = $1 AND participant_org_id = $2 FOR UPDATE",
+      auto c = (*db)->exec("SELECT status FROM cases WHERE id = vkhid_uuid($1) AND participant_org_id = $2 FOR UPDATE",
                            {n.case_id, peer.org_id});
       if (!c) return c.error();
       if (c->rows() == 0) {
@@ -400,7 +401,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
         auto to = domain::afterAnswer(domain::caseStatusFromName(from).value_or(domain::CaseStatus::Sent));
         std::string to_name = domain::caseStatusName(to);
         auto u = (*db)->exec(
-            "UPDATE cases SET status = $2, answer_msg_id = $3::uuid, updated_at = now() WHERE id::text = $1",
+            "UPDATE cases SET status = $2, answer_msg_id = $3::uuid, updated_at = now() WHERE id = vkhid_uuid($1)",
             {case_id, to_name, h.msg_id});
         if (!u) return u.error();
         json::object detail{{"msg_id", h.msg_id}, {"participant_reg_number", h.document->reg_number.value}};
@@ -412,7 +413,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
         if (to_name == "closed") {
           if (auto s = recordEvent(**db, case_id, "gateway", "closed", "answered", "closed"); !s) return s;
         }
-        auto code = (*db)->exec("SELECT tracking_code FROM cases WHERE id::text = $1", {case_id});
+        auto code = (*db)->exec("SELECT tracking_code FROM cases WHERE id = vkhid_uuid($1)", {case_id});
         if (!code) return code.error();
         if (auto s =
                 enqueueOutbox(**db, bus::names::kNotifications, "applicant.answered", case_id + ":answered",

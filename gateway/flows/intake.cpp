@@ -187,7 +187,8 @@ IntakeReply Intake::status(const std::string& client_id, const std::string& case
   auto c = (*db)->exec(
       "SELECT id, ucc_number, tracking_code, kind, status, participant_org_id, participant_reg_number, "
       "participant_reg_date, answer_msg_id IS NOT NULL, rejection_code, rejection_text, "
-      "coalesce(extract(epoch FROM due_at)::bigint, 0), overdue FROM cases WHERE id::text = $1 AND client_id = $2",
+      "coalesce(extract(epoch FROM due_at)::bigint, 0), overdue FROM cases WHERE id = vkhid_uuid($1) AND client_id = "
+      "$2",
       {case_id, client_id});
   if (!c) return problem(503, "Unavailable", "try again");
   if (c->rows() == 0) return problem(404, "Not found", "no such case for this client");
@@ -203,7 +204,7 @@ IntakeReply Intake::status(const std::string& client_id, const std::string& case
   o["overdue"] = c->get(0, 12) == "t";
   auto ev = (*db)->exec(
       "SELECT at, actor, event, coalesce(status_from, ''), coalesce(status_to, ''), detail::text FROM case_event "
-      "WHERE case_id::text = $1 ORDER BY id",
+      "WHERE case_id = vkhid_uuid($1) ORDER BY id",
       {case_id});
   json::array history;
   for (int i = 0; ev && i < ev->rows(); ++i) {
@@ -224,7 +225,7 @@ IntakeReply Intake::answer(const std::string& client_id, const std::string& case
   auto r = (*db)->exec(
       "SELECT m.bytes, m.seal_verdict, m.msg_id, p.trust_pem, p.accept_unsupported_signatures FROM cases c "
       "JOIN message m ON m.msg_id = c.answer_msg_id JOIN participant p ON p.org_id = m.peer_org_id "
-      "WHERE c.id::text = $1 AND c.client_id = $2",
+      "WHERE c.id = vkhid_uuid($1) AND c.client_id = $2",
       {case_id, client_id});
   if (!r) return problem(503, "Unavailable", "try again");
   if (r->rows() == 0) return problem(404, "No answer", "no such case, or no answer yet");

@@ -166,7 +166,7 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
     auto r = (*db)->exec(sql, {id});
     return r && r->rows() > 0 && r->get(0, 0) == "t";
   };
-  const std::string case_restricted = "SELECT restricted FROM cases WHERE id::text = $1";
+  const std::string case_restricted = "SELECT restricted FROM cases WHERE id = vkhid_uuid($1)";
   if (!parts.empty() && parts[0] == "cases") {
     if (parts.size() == 1 && request.method == "GET") {
       flows::CaseQuery q;
@@ -189,7 +189,7 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   }
   if (parts.size() == 3 && parts[0] == "messages" && parts[2] == "replay") {
     if (request.method != "POST") return Response::problem(405, "Method not allowed", "POST");
-    if (hidden("SELECT c.restricted FROM message m JOIN cases c ON c.id = m.case_id WHERE m.msg_id::text = $1",
+    if (hidden("SELECT c.restricted FROM message m JOIN cases c ON c.id = m.case_id WHERE m.msg_id = vkhid_uuid($1)",
                parts[1])) {
       return Response::problem(404, "Not found", "no dead outbound message " + parts[1]);
     }

@@ -8,7 +8,11 @@
 #include "gateway/domain/text.hpp"
 
 namespace vkhid::store {
-namespace {}  // namespace
+namespace {
+// Statements prepared per connection at most; any further ones run unprepared (SQL built at run time
+// must not grow the server's memory without end).
+constexpr std::size_t kMaxPrepared = 256;
+}  // namespace
 
 PgResult::PgResult(pg_result* r) : r_(r, &PQclear) {}
 int PgResult::rows() const { return PQntuples(r_.get()); }
@@ -27,6 +31,10 @@ long long PgResult::getInt(int row, int col) const {
   long long n = std::strtoll(v, &end, 10);
   assert(end != v && *end == '\0');
   return n;
+}
+bool PgResult::ok() const {
+  auto s = r_ ? PQresultStatus(r_.get()) : PGRES_FATAL_ERROR;
+  return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
 }
 long long PgResult::affected() const {
   const char* t = PQcmdTuples(r_.get());
@@ -70,15 +78,30 @@ Result<PgResult> PgConnection::exec(const std::string& sql, const std::vector<Pg
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  pg_result* raw = params.empty() ? PQexec(c_.get(), sql.c_str())
-                                  : PQexecParams(c_.get(), sql.c_str(), static_cast<int>(params.size()), nullptr,
-                                                 values.data(), nullptr, nullptr, 0);
+  const int n = static_cast<int>(params.size());
+  const std::string* name = nullptr;
+  if (n > 0) {
+    if (auto it = prepared_.find(sql); it != prepared_.end()) {
+      name = &it->second;
+    } else if (prepared_.size() < kMaxPrepared) {
+      std::string fresh = "vkhid_" + std::to_string(next_statement_++);
+      PgResult p(PQprepare(c_.get(), fresh.c_str(), sql.c_str(), n, nullptr));
+      if (p.ok()) name = &prepared_.emplace(sql, std::move(fresh)).first->second;
+      // Not prepared (a syntax error, an aborted transaction): run unprepared, for its own error.
+    }
+  }
+  pg_result* raw = n == 0 ? PQexec(c_.get(), sql.c_str())
+                   : name ? PQexecPrepared(c_.get(), name->c_str(), n, values.data(), nullptr, nullptr, 0)
+                          : PQexecParams(c_.get(), sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
   PgResult r(raw);
   if (raw == nullptr) return lastError("query");
   auto status = PQresultStatus(raw);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
   const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
   if (!healthy()) return lastError("query");
+  // A table changed under a prepared statement ("cached plan must not change result type"): this call
+  // fails; the next one prepares the statement afresh under a new name.
+  if (name && state && std::string_view(state) == "0A000") prepared_.erase(sql);
   Error e = Error::internal(std::string("db.") + (state ? state : "error"),
                             "database: " + oneLine(PQresultErrorMessage(raw)));
   if (state && std::string_view(state).starts_with("23")) e.kind = ErrorKind::Conflict;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "gateway/domain/error.hpp"
@@ -32,6 +33,7 @@ class PgResult {
   std::optional<std::string> optional(int row, int col) const;
   long long getInt(int row, int col) const;  // asserts the value is an integer
   long long affected() const;                // rows touched by INSERT/UPDATE/DELETE
+  bool ok() const;                           // the command or query succeeded
 
  private:
   std::unique_ptr<pg_result, void (*)(pg_result*)> r_;
@@ -43,7 +45,9 @@ class PgConnection {
  public:
   static Result<PgConnection> connect(const PgSettings& settings);
 
-  // One statement (or several without parameters), text results.
+  // One statement (or several without parameters), text results. A statement with parameters is
+  // prepared on this connection the first time and executed as prepared after that: the server parses
+  // and plans it once per connection instead of once per call.
   Result<PgResult> exec(std::string_view sql);
   Result<PgResult> exec(const std::string& sql, const std::vector<PgParam>& params);
 
@@ -62,6 +66,8 @@ class PgConnection {
   Error lastError(std::string_view what) const;
 
   std::unique_ptr<pg_conn, void (*)(pg_conn*)> c_;
+  std::unordered_map<std::string, std::string> prepared_;  // statement text -> server-side name
+  int next_statement_ = 1;
 };
 
 }  // namespace vkhid::store
