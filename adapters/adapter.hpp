@@ -72,6 +72,7 @@ using InboundSink = std::function<Status(const InboundPackage&)>;
 // Shared by every adapter instance: what the gateway knows that transports need.
 struct AdapterContext {
   std::string broker_url;
+  std::string broker_queue_type = "classic";  // broker.queue_type: participants' queues too
   int connect_timeout_s = 5;
   std::chrono::milliseconds publish_timeout{10000};
   std::uint16_t prefetch = 16;

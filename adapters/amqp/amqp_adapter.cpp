@@ -2,11 +2,13 @@
 
 #include "adapters/amqp/config.hpp"
 #include "gateway/app/logging.hpp"
+#include "gateway/bus/topology.hpp"
 
 namespace vkhid::adapters::amqp {
 
 Result<bus::AmqpConnection> AmqpAdapter::connect() const {
-  return bus::AmqpConnection::connect({context_.broker_url, context_.connect_timeout_s, 30, context_.publish_timeout});
+  return bus::AmqpConnection::connect(
+      {context_.broker_url, context_.connect_timeout_s, 30, context_.publish_timeout, context_.broker_queue_type});
 }
 
 DeliveryOutcome AmqpAdapter::deliver(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) {
@@ -28,7 +30,7 @@ DeliveryOutcome AmqpAdapter::publishOnce(std::string_view bytes, const std::stri
   const std::string queue = inboxQueue(endpoint);
   // The participant's queue is part of its endpoint: declaring it is idempotent and makes a first
   // delivery work before the participant ever connected.
-  if (auto s = publisher_->declareQueue(queue); !s) {
+  if (auto s = bus::declarePeerQueue(*publisher_, queue); !s) {
     publisher_.reset();
     return DeliveryOutcome::retry(s.error().message);
   }
@@ -51,7 +53,7 @@ DeliveryOutcome AmqpAdapter::publishOnce(std::string_view bytes, const std::stri
 Status AmqpAdapter::health(const Endpoint& endpoint) {
   auto c = connect();
   if (!c) return c.error();
-  if (auto s = c->declareQueue(inboxQueue(endpoint)); !s) return s;
+  if (auto s = bus::declarePeerQueue(*c, inboxQueue(endpoint)); !s) return s;
   return {};
 }
 
@@ -80,7 +82,7 @@ void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink)
     Status ready = c ? c->setPrefetch(context_.prefetch) : Status(c.error());
     for (const auto& e : endpoints) {
       if (!ready) break;
-      ready = c->declareQueue(outboxQueue(e));
+      ready = bus::declarePeerQueue(*c, outboxQueue(e));
       if (ready) ready = c->consume(outboxQueue(e));
     }
     if (!ready) {

@@ -93,4 +93,12 @@ Status declare(AmqpConnection& connection, const Topology& topology) {
   return {};
 }
 
+Status declarePeerQueue(AmqpConnection& connection, const std::string& name) {
+  AmqpArgs args;
+  if (connection.queueType() == "quorum") args["x-queue-type"] = std::string("quorum");
+  auto s = connection.declareQueue(name, args);
+  if (!s && s.error().code == "amqp.queue_args") return {};  // the channel is open again
+  return s;
+}
+
 }  // namespace vkhid::bus

@@ -65,4 +65,9 @@ std::string deliveryQueueName(const std::string& org_id);
 // Declares everything; safe to repeat (declarations with the same arguments are no-ops).
 Status declare(AmqpConnection& connection, const Topology& topology);
 
+// A queue the other side declares too (a participant's own queues on the amqp adapter): of the
+// connection's queue type (quorum on a cluster, so it survives a node); one that exists already with
+// other arguments is used as it is.
+Status declarePeerQueue(AmqpConnection& connection, const std::string& name);
+
 }  // namespace vkhid::bus

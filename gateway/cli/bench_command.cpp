@@ -23,6 +23,7 @@
 
 #include "gateway/app/config.hpp"
 #include "gateway/bus/amqp.hpp"
+#include "gateway/bus/topology.hpp"
 #include "gateway/cli/sim_commands.hpp"
 #include "gateway/crypto/openssl.hpp"
 #include "gateway/crypto/package.hpp"
@@ -46,6 +47,7 @@ struct BenchOptions {
   double rate = 0;  // cases per second offered; 0 = as fast as the clients go
   std::string json, root = ".", var = "var";
   int timeout_s = 600;
+  bool cluster = false;  // the three-node broker cluster of `scripts/services start cluster`
 };
 
 int complain(const std::string& what) {
@@ -169,13 +171,38 @@ int runBench(const BenchOptions& o) {
   if (!db) return complain(db.error().message);
   if (auto m = store::migrate(*db, store::embeddedMigrations()); !m) return complain(m.error().message);
   const std::string vhost = "bench";
-  std::string amqp_base = config->broker.url.substr(0, config->broker.url.rfind('/'));  // amqp://user:pw@host:port
-  std::string hostport = amqp_base.substr(amqp_base.find('@') + 1);
+  // host:port of the broker's node, or of each node of the cluster (quorum queues everywhere then).
+  std::string broker_urls = config->broker.url;
+  if (o.cluster) {
+    broker_urls.clear();
+    if (FILE* f = ::popen((o.root + "/scripts/services env").c_str(), "r")) {
+      char buf[1024];
+      while (std::fgets(buf, sizeof buf, f)) {
+        std::string line(buf);
+        if (line.rfind("VKHID_AMQP_CLUSTER_URL=", 0) == 0) broker_urls = line.substr(23, line.find('\n') - 23);
+      }
+      ::pclose(f);
+    }
+    if (broker_urls.empty()) return complain("--cluster: no cluster runs (scripts/services start cluster)");
+  }
+  std::vector<std::string> hostports;
+  for (const auto& url : bus::brokerNodes(broker_urls)) {
+    std::string rest = url.substr(url.find('@') + 1);
+    hostports.push_back(rest.substr(0, rest.find('/')));
+  }
+  const std::string queue_type = o.cluster ? "quorum" : "classic";
+  auto urlsFor = [&](const std::string& user, const std::string& password) {
+    std::string out;
+    for (const auto& hp : hostports)
+      out += (out.empty() ? "" : ",") + ("amqp://" + user + ":" + password + "@" + hp + "/" + vhost);
+    return out;
+  };
   std::vector<std::string> orgs;
   for (int i = 1; i <= o.participants; ++i) {
     std::string p = "p" + std::to_string(i), org = "9999991" + std::to_string(i);
     orgs.push_back(org);
-    std::string cmd = o.root + "/scripts/services add-user " + p + " " + p + "-bench-secret " + vhost + " >/dev/null";
+    std::string cmd = o.root + "/scripts/services add-user " + p + " " + p + "-bench-secret " + vhost +
+                      (o.cluster ? " --cluster" : "") + " >/dev/null";
     if (std::system(cmd.c_str()) != 0) return complain("scripts/services add-user failed for " + p);
     std::string toml = "org_id = \"" + org + "\"\nsys_id = \"edms-" + p + "\"\nname = \"Учасник " + p +
                        "\"\nfull_name = \"Учасник " + p + "\"\nsystem_name = \"Симулятор СЕД\"\n" +
@@ -191,7 +218,8 @@ int runBench(const BenchOptions& o) {
   // --- the gateway and the participants' simulators ---
   unsigned short intake_port = 18643, admin_port = 18681, edms_port = 18644;
   std::map<std::string, std::string> env{{"VKHID_DATABASE_URL", db_url},
-                                         {"VKHID_BROKER_URL", "amqp://guest:guest@" + hostport + "/" + vhost},
+                                         {"VKHID_BROKER_URL", urlsFor("guest", "guest")},
+                                         {"VKHID_BROKER_QUEUE_TYPE", queue_type},
                                          {"VKHID_INTAKE_LISTEN", "127.0.0.1:" + std::to_string(intake_port)},
                                          {"VKHID_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(admin_port)},
                                          {"VKHID_EDMS_LISTEN", "127.0.0.1:" + std::to_string(edms_port)},
@@ -206,8 +234,8 @@ int runBench(const BenchOptions& o) {
     std::string p = "p" + std::to_string(i);
     sims.push_back(Child::spawn(
         {"sim", "participant", "--org", orgs[i - 1], "--key", pki + "/" + p + "-seal.key", "--cert",
-         pki + "/" + p + "-seal.pem", "--trust", pki + "/ca.pem", "--broker-url",
-         "amqp://" + p + ":" + p + "-bench-secret@" + hostport + "/" + vhost, "--stats", dir + "/sim-" + p + ".json"},
+         pki + "/" + p + "-seal.pem", "--trust", pki + "/ca.pem", "--broker-url", urlsFor(p, p + "-bench-secret"),
+         "--queue-type", queue_type, "--stats", dir + "/sim-" + p + ".json"},
         {}, dir + "/sim-" + p + ".log"));
   }
   auto stopAll = [&] {
@@ -268,10 +296,11 @@ int runBench(const BenchOptions& o) {
     pg_commit_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / 100.0;
   }
   {
-    bus::AmqpSettings s{"amqp://guest:guest@" + hostport + "/" + vhost, 5, 0, std::chrono::milliseconds(10000)};
+    bus::AmqpSettings s{urlsFor("guest", "guest"), 5, 0, std::chrono::milliseconds(10000), queue_type};
     auto pub = bus::AmqpConnection::connect(s);
     auto sub = bus::AmqpConnection::connect(s);
-    if (pub && sub && pub->declareQueue("bench.bound") && sub->setPrefetch(200) && sub->consume("bench.bound")) {
+    if (pub && sub && bus::declarePeerQueue(*pub, "bench.bound") && sub->setPrefetch(200) &&
+        sub->consume("bench.bound")) {
       std::atomic<bool> stop{false};
       std::atomic<long long> consumed{0};
       std::thread consumer([&] {
@@ -409,6 +438,7 @@ int runBench(const BenchOptions& o) {
 
   boost::json::object r{{"cases", o.cases},
                         {"refused", refused.load()},
+                        {"broker_nodes", static_cast<long long>(hostports.size())},
                         {"closed", closed},
                         {"cases_per_s", cases_per_s},
                         {"offered_per_s", o.cases / offered_s},
@@ -461,6 +491,8 @@ void addBenchCommand(CLI::App& app, int& exit_code) {
   bench->add_option("--json", o->json, "write the figures as one JSON object here");
   bench->add_option("--root", o->root, "the checkout (scripts/, config/)")->default_val(".");
   bench->add_option("--var", o->var, "the var folder (pki/, bench/)")->default_val("var");
+  bench->add_flag("--cluster", o->cluster,
+                  "against the three-node RabbitMQ cluster of `scripts/services start cluster` (quorum queues)");
   bench->add_option("--timeout", o->timeout_s, "seconds to wait for every case to close")->default_val(600);
   bench->callback([o, &exit_code] { exit_code = runBench(*o); });
 }

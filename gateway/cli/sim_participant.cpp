@@ -23,6 +23,7 @@
 #include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
 #include "gateway/bus/amqp.hpp"
+#include "gateway/bus/topology.hpp"
 #include "gateway/cli/sim_commands.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/domain/time.hpp"
@@ -40,6 +41,7 @@ std::atomic<bool> g_stop{false};
 struct SimOptions {
   std::string via = "amqp";
   std::string org, name = "Симулятор учасника", key, cert, trust, broker_url, stats_file;
+  std::string queue_type = "classic";  // amqp: its queues' type (quorum on a cluster)
   int answer_after_ms = 0;
   int reject_code = 0;
   int reject_first = 0;  // with reject_code: only the first N appeals (0: all)
@@ -69,7 +71,8 @@ class Simulator {
       : o_(std::move(o)), signer_(std::move(signer)), trust_(std::move(trust)) {
     inbox_ = "edms." + o_.org + ".in";
     outbox_ = "edms." + o_.org + ".out";
-    std::string url = o_.broker_url;
+    auto nodes = bus::brokerNodes(o_.broker_url);  // one user on every node of a cluster
+    std::string url = nodes.empty() ? std::string() : nodes.front();
     amqp_connection_info info{};
     if (amqp_parse_url(url.data(), &info) == AMQP_STATUS_OK) user_ = info.user;
     // Restarted, an EDMS keeps its register: the counters and the registration numbering go on from
@@ -210,10 +213,10 @@ class Simulator {
     while (!g_stop) {
       // No heartbeats: rabbitmq-c serves them only while reading, and the publishing connection may
       // sit idle between answers; a broken connection shows as a failed publish and we reconnect.
-      auto in = bus::AmqpConnection::connect({o_.broker_url, 5, 0, std::chrono::milliseconds(5000)});
-      auto out = bus::AmqpConnection::connect({o_.broker_url, 5, 0, std::chrono::milliseconds(5000)});
-      if (!in || !out || !in->declareQueue(inbox_) || !out->declareQueue(outbox_) || !in->setPrefetch(50) ||
-          !in->consume(inbox_)) {
+      auto in = bus::AmqpConnection::connect({o_.broker_url, 5, 0, std::chrono::milliseconds(5000), o_.queue_type});
+      auto out = bus::AmqpConnection::connect({o_.broker_url, 5, 0, std::chrono::milliseconds(5000), o_.queue_type});
+      if (!in || !out || !bus::declarePeerQueue(*in, inbox_) || !bus::declarePeerQueue(*out, outbox_) ||
+          !in->setPrefetch(50) || !in->consume(inbox_)) {
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         continue;
       }
@@ -555,6 +558,8 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   p->add_option("--cert", o->cert, "its seal certificate (PEM)")->required();
   p->add_option("--trust", o->trust, "CA certificate(s) it trusts for the UCC's seal (PEM)")->required();
   p->add_option("--broker-url", o->broker_url, "amqp: amqp://user:password@host:port/vhost (its own broker user)");
+  p->add_option("--queue-type", o->queue_type, "amqp: classic, or quorum on a cluster (as the gateway's)")
+      ->check(CLI::IsMember({"classic", "quorum"}));
   p->add_option("--stats", o->stats_file, "write counts (received, distinct, registered, …) to this JSON file");
   p->add_option("--answer-after-ms", o->answer_after_ms, "send the reply this long after registering")->default_val(0);
   p->add_flag("--no-answer", o->no_answer, "register but never answer");

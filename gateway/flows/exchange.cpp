@@ -81,6 +81,7 @@ bus::AmqpSettings ExchangeContext::broker() const {
 adapters::AdapterContext ExchangeContext::adapterContext() const {
   adapters::AdapterContext c;
   c.broker_url = config.broker.url;
+  c.broker_queue_type = config.broker.queue_type;
   c.connect_timeout_s = config.broker.connect_timeout_s;
   c.publish_timeout = std::chrono::milliseconds(config.delivery.publish_timeout_ms);
   c.prefetch = static_cast<std::uint16_t>(config.delivery.prefetch);

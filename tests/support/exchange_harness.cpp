@@ -1,16 +1,44 @@
 #include "tests/support/exchange_harness.hpp"
 
 #include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <stdexcept>
 
+#include "gateway/bus/amqp.hpp"
 #include "tests/support/pki.hpp"
 
 namespace vkhid::testing {
 
-ExchangeHarness::ExchangeHarness() {
+namespace {
+// host:port of each node: the cluster's, as `scripts/services env` names them while it runs.
+std::vector<std::string> brokerNodesOf(Broker broker) {
+  std::string urls = amqpUrl();
+  if (broker == Broker::Cluster) {
+    std::string out;
+    if (FILE* f = ::popen((sourceDir() + "/scripts/services env").c_str(), "r")) {
+      char buf[1024];
+      while (std::fgets(buf, sizeof buf, f)) out += buf;
+      ::pclose(f);
+    }
+    const std::string key = "VKHID_AMQP_CLUSTER_URL=";
+    auto at = out.find(key);
+    if (at == std::string::npos) throw std::runtime_error("no cluster runs (scripts/services start cluster)");
+    urls = out.substr(at + key.size(), out.find('\n', at) - at - key.size());
+  }
+  std::vector<std::string> nodes;
+  for (const auto& url : vkhid::bus::brokerNodes(urls)) {
+    std::string host_port = url.substr(url.find('@') + 1);
+    nodes.push_back(host_port.substr(0, host_port.find('/')));
+  }
+  return nodes;
+}
+}  // namespace
+
+ExchangeHarness::ExchangeHarness(Broker broker) : broker_(broker), broker_nodes_(brokerNodesOf(broker)) {
   std::random_device rd;
   std::string first = "98" + std::to_string(100000 + rd() % 900000);
   vhost_ = "t" + first;  // a broker of its own for this test, as a database of its own
@@ -29,7 +57,8 @@ ExchangeHarness::Party& ExchangeHarness::newParty(const std::string& org, bool b
   if (broker_user) {
     p.user = "p" + p.org;
     p.password = "pw" + p.org;
-    if (services("add-user " + p.user + " " + p.password + " " + vhost_) != 0) {
+    if (services("add-user " + p.user + " " + p.password + " " + vhost_ +
+                 (broker_ == Broker::Cluster ? " --cluster" : "")) != 0) {
       throw std::runtime_error("cannot add the broker user");
     }
   }
@@ -235,10 +264,11 @@ std::string ExchangeHarness::issueToken(const std::string& client, const std::st
 }
 
 std::string ExchangeHarness::brokerUrl(const std::string& user, const std::string& password) const {
-  std::string base = amqpUrl();  // amqp://guest:guest@127.0.0.1:56729/%2f
-  std::string host_port = base.substr(base.find('@') + 1);
-  host_port = host_port.substr(0, host_port.find('/'));
-  return "amqp://" + user + ":" + password + "@" + host_port + "/" + vhost_;
+  std::string urls;  // one node, or every node of the cluster
+  for (const auto& host_port : broker_nodes_) {
+    urls += (urls.empty() ? "" : ",") + ("amqp://" + user + ":" + password + "@" + host_port + "/" + vhost_);
+  }
+  return urls;
 }
 
 std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const {
@@ -258,6 +288,7 @@ std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const 
       {"VKHID_EDMS_CLIENT_CA", pkiDir() + "/ca.pem"},
       {"VKHID_DELIVERY_RETRY_DELAYS", "1s,1s,2s"},
       {"VKHID_LOG_LEVEL", "info"}};
+  if (broker_ == Broker::Cluster) env["VKHID_BROKER_QUEUE_TYPE"] = "quorum";
   if (hub_port_ != 0) {  // the gateway's account on this test's hub
     env["VKHID_SEVHUB_URL"] = "https://localhost:" + std::to_string(hub_port_) + "/hub";
     env["VKHID_SEVHUB_SYSTEM_ID"] = "ucc-gateway";
@@ -306,7 +337,9 @@ bool ExchangeHarness::gatewayRunning(int index) { return gateways_.count(index) 
 
 void ExchangeHarness::startSimulator(const std::vector<std::string>& flags, int participant) {
   auto& p = *parties_.at(participant);
-  launchSimulator(p, {"--broker-url", brokerUrl(p.user, p.password)}, flags);
+  std::vector<std::string> transport{"--broker-url", brokerUrl(p.user, p.password)};
+  if (broker_ == Broker::Cluster) transport.insert(transport.end(), {"--queue-type", "quorum"});
+  launchSimulator(p, transport, flags);
 }
 
 void ExchangeHarness::stopSimulator(int participant) {
@@ -388,6 +421,27 @@ bool ExchangeHarness::waitAtLeast(const std::string& count_query, long long mini
 
 bool ExchangeHarness::waitFor(const std::string& count_query, long long expected, std::chrono::seconds timeout) {
   return eventually([&] { return count(count_query) == expected; }, timeout, std::chrono::milliseconds(250));
+}
+
+void expectEveryCaseOnceAndClosed(ExchangeHarness& x, long long n) {
+  using namespace std::chrono_literals;
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 300s), x.histogram());
+  // No receipt lost: each package gets its delivered, accepted and registered receipts recorded. An
+  // answer may overtake a receipt redelivered after the fault (the case closes first): wait for them.
+  BOOST_TEST(
+      x.waitFor("SELECT count(*) FROM (SELECT r.msg_id FROM receipt r JOIN message m ON m.msg_id = r.msg_id "
+                "WHERE m.direction = 'out' AND m.msg_type = 1 GROUP BY r.msg_id "
+                "HAVING count(DISTINCT r.ack_type) = 3) full_set",
+                n, 60s));
+  BOOST_TEST(x.count("SELECT count(*) FROM cases") == n);
+  // One package per case, reaching the participant once in effect: its EDMS registered each once.
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1") == n);
+  BOOST_TEST(x.count("SELECT count(DISTINCT participant_reg_number) FROM cases") == n);
+  auto stats = x.simStats();  // a restarted simulator goes on counting from its stats file
+  BOOST_TEST(stats["appeals"] == n);
+  BOOST_TEST(stats["registered"] == n);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'answered'") == n);
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0, 30s));
 }
 
 }  // namespace vkhid::testing

@@ -21,9 +21,13 @@ struct TsaSimulator {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
 };
 
+// Where the exchange's broker is: the private node, or the three-node cluster of
+// `scripts/services start cluster` (node list, quorum queues — for gateways and simulators alike).
+enum class Broker { Node, Cluster };
+
 class ExchangeHarness {
  public:
-  ExchangeHarness();
+  explicit ExchangeHarness(Broker broker = Broker::Node);
   ~ExchangeHarness();
 
   // Registers participant 0 (amqp endpoint; `endpoint_extra` adds TOML lines to [[endpoint]],
@@ -128,7 +132,9 @@ class ExchangeHarness {
   void registerParty(const Party& p, const std::string& endpoint_extra, const std::string& participant_extra,
                      bool skip_check = true);
 
+  Broker broker_ = Broker::Node;
   std::string vhost_, token_, dir_;
+  std::vector<std::string> broker_nodes_;  // host:port of each node the broker has
   std::vector<std::unique_ptr<Party>> parties_;
   std::map<int, std::unique_ptr<ChildProcess>> gateways_;
   std::map<int, unsigned short> intake_ports_;
@@ -139,5 +145,9 @@ class ExchangeHarness {
   unsigned short hub_port_ = 0;
   std::unique_ptr<ChildProcess> hub_;
 };
+
+// The verdict every fault test shares, for `n` cases submitted to participant 0: every case reached
+// the participant exactly once and closed, and no receipt was lost.
+void expectEveryCaseOnceAndClosed(ExchangeHarness& x, long long n);
 
 }  // namespace vkhid::testing

@@ -1,10 +1,14 @@
 // Scale-out on the engines themselves (issue 12), against real servers: a PostgreSQL streaming replica
-// made by `scripts/services start replica`. Label `faults`: it changes the servers every test shares.
+// made by `scripts/services start replica`, and a three-node RabbitMQ cluster made by
+// `scripts/services start cluster`. Label `faults`: it changes the servers every test shares.
 #define BOOST_TEST_MODULE integration_cluster
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <csignal>
 #include <cstdio>
+#include <thread>
 
+#include "gateway/bus/amqp.hpp"
 #include "gateway/store/pg.hpp"
 #include "tests/support/exchange_harness.hpp"
 
@@ -81,6 +85,49 @@ BOOST_AUTO_TEST_CASE(cluster_reports_and_tracking_read_from_the_replica, *utf::t
     BOOST_TEST(!c->exec("UPDATE cases SET status = status").ok());
   }
   BOOST_TEST(services("stop replica") == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(cluster_broker, *utf::precondition(servicesAreOurs))
+
+BOOST_AUTO_TEST_CASE(cluster_broker_node_stopped_and_a_gateway_killed_every_case_closes, *utf::timeout(900)) {
+  // Three RabbitMQ nodes in one cluster (quorum queues, every process given the node list) and three
+  // gateways. While cases flow, node 2 stops, gateway 2 is killed (and stays dead), node 2 comes back.
+  BOOST_REQUIRE(services("start cluster") == 0);
+  {
+    ExchangeHarness x(Broker::Cluster);
+    x.setUp();
+    for (int g = 0; g < 3; ++g) x.startGateway(g);
+    x.startSimulator();
+    const int n = 200;
+    bool node_stopped = false, node_started = false;
+    std::thread fault([&] {
+      eventually([&] { return x.count("SELECT count(*) FROM cases") >= 50; }, 180s, 50ms);
+      node_stopped = services("stop cluster-node 2") == 0;
+      eventually([&] { return x.count("SELECT count(*) FROM cases") >= 100; }, 180s, 50ms);
+      x.killGateway(2, SIGKILL);
+      std::this_thread::sleep_for(3s);
+      node_started = services("start cluster-node 2") == 0;
+    });
+    // The applicants' channel goes on through the two gateways that stay.
+    x.submitMany(n, [](int i) { return i % 2; });
+    fault.join();
+    BOOST_REQUIRE(node_stopped);
+    BOOST_REQUIRE(node_started);
+    expectEveryCaseOnceAndClosed(x, n);
+    BOOST_TEST(!x.gatewayRunning(2));
+    // Work the killed gateway had claimed was finished by the others: nothing is left claimed by it.
+    BOOST_TEST(x.count("SELECT count(*) FROM message WHERE status = 'sending'") == 0);
+    // The gateway's queues are quorum queues, replicated on the nodes: declaring one as a classic
+    // queue is refused by the broker.
+    auto c = vkhid::bus::AmqpConnection::connect({x.brokerUrlForTests(), 5, 0, std::chrono::milliseconds(5000)});
+    BOOST_REQUIRE(c.ok());
+    auto classic = c->declareQueue("vkhid.routing");
+    BOOST_REQUIRE(!classic.ok());
+    BOOST_TEST(classic.error().code == "amqp.queue_args");
+  }
+  BOOST_TEST(services("stop cluster") == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -26,27 +26,6 @@ std::thread faultAt(ExchangeHarness& x, long long threshold, std::function<void(
   });
 }
 
-// The verdict every fault test shares, for `n` cases submitted to participant 0.
-void everyCaseOnceAndClosed(ExchangeHarness& x, long long n) {
-  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 300s), x.histogram());
-  // No receipt lost: each package gets its delivered, accepted and registered receipts recorded. An
-  // answer may overtake a receipt redelivered after the fault (the case closes first): wait for them.
-  BOOST_TEST(
-      x.waitFor("SELECT count(*) FROM (SELECT r.msg_id FROM receipt r JOIN message m ON m.msg_id = r.msg_id "
-                "WHERE m.direction = 'out' AND m.msg_type = 1 GROUP BY r.msg_id "
-                "HAVING count(DISTINCT r.ack_type) = 3) full_set",
-                n, 60s));
-  BOOST_TEST(x.count("SELECT count(*) FROM cases") == n);
-  // One package per case, reaching the participant once in effect: its EDMS registered each once.
-  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1") == n);
-  BOOST_TEST(x.count("SELECT count(DISTINCT participant_reg_number) FROM cases") == n);
-  auto stats = x.simStats();  // a restarted simulator goes on counting from its stats file
-  BOOST_TEST(stats["appeals"] == n);
-  BOOST_TEST(stats["registered"] == n);
-  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'answered'") == n);
-  BOOST_TEST(x.waitFor("SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0, 30s));
-}
-
 // One gateway and the participant's simulator, running.
 struct Running {
   ExchangeHarness x;
@@ -60,7 +39,7 @@ struct Running {
     auto t = faultAt(x, at, std::move(fault));
     x.submitMany(n);
     t.join();
-    everyCaseOnceAndClosed(x, n);
+    expectEveryCaseOnceAndClosed(x, n);
   }
 };
 
