@@ -229,7 +229,10 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
   std::string outcome;
   std::pair<int, std::string> refusal{0, {}};  // the SEV code and reason when refused
   std::optional<domain::Case> registered;
-  Status done = store::inTransaction(**db, [&]() -> Status {
+  auto apply = [&]() -> Status {
+    outcome.clear();
+    refusal = {0, {}};
+    registered.reset();
     // 3. Seen before? Same bytes: the same receipts again. Other bytes under the same id: refused.
     if (isUuid(h.msg_id)) {
       auto seen = (*db)->exec("SELECT sha256 FROM message WHERE msg_id = $1::uuid", {h.msg_id});
@@ -490,7 +493,11 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
     if (auto s = queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Accepted, case_id); !s) return s;
     if (!ucc_registration) return {};
     return queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Registered, case_id, std::nullopt, ucc_registration);
-  });
+  };
+  Status done = store::inTransaction(**db, apply);
+  // The same msg_id committed a moment ago by another consumer (the broker redelivered the message to a
+  // second gateway while the first still handled it): once more, and it is seen as the duplicate it is.
+  if (!done && done.error().kind == ErrorKind::Conflict) done = store::inTransaction(**db, apply);
   if (!done) {
     log::warn("inbound package not handled, the transport keeps it",
               {{"participant", peer.org_id}, {"error", done.error().message}});
