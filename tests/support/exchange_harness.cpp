@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <csignal>
-#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <stdexcept>
@@ -18,16 +17,8 @@ namespace {
 std::vector<std::string> brokerNodesOf(Broker broker) {
   std::string urls = amqpUrl();
   if (broker == Broker::Cluster) {
-    std::string out;
-    if (FILE* f = ::popen((sourceDir() + "/scripts/services env").c_str(), "r")) {
-      char buf[1024];
-      while (std::fgets(buf, sizeof buf, f)) out += buf;
-      ::pclose(f);
-    }
-    const std::string key = "VKHID_AMQP_CLUSTER_URL=";
-    auto at = out.find(key);
-    if (at == std::string::npos) throw std::runtime_error("no cluster runs (scripts/services start cluster)");
-    urls = out.substr(at + key.size(), out.find('\n', at) - at - key.size());
+    urls = servicesEnv("VKHID_AMQP_CLUSTER_URL");
+    if (urls.empty()) throw std::runtime_error("no cluster runs (scripts/services start cluster)");
   }
   std::vector<std::string> nodes;
   for (const auto& url : vkhid::bus::brokerNodes(urls)) {

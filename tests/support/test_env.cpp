@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -109,6 +110,19 @@ int services(const std::string& args) {
   std::string cmd = sourceDir() + "/scripts/services " + args + " >/dev/null";
   int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+std::string servicesEnv(const std::string& key) {
+  std::string out;
+  if (FILE* f = ::popen((sourceDir() + "/scripts/services env").c_str(), "r")) {
+    char buf[1024];
+    while (std::fgets(buf, sizeof buf, f)) out += buf;
+    ::pclose(f);
+  }
+  auto at = out.find(key + "=");
+  if (at == std::string::npos) return "";
+  at += key.size() + 1;
+  return out.substr(at, out.find('\n', at) - at);
 }
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,

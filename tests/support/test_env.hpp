@@ -32,6 +32,9 @@ inline bool servicesAreOurs(unsigned long /*test_unit_id*/) { return servicesMan
 std::string jsonField(const std::string& json_text, const char* key);
 // Runs `scripts/services <args>`; returns its exit status.
 int services(const std::string& args);
+// The value of `key` in what `scripts/services env` prints now ("" when it prints none: the replica's
+// and the cluster's URLs appear only while they run).
+std::string servicesEnv(const std::string& key);
 
 // Polls `condition` until it holds or `timeout` passes. Returns whether it held.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,

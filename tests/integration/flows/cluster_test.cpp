@@ -5,7 +5,6 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <csignal>
-#include <cstdio>
 #include <thread>
 
 #include "gateway/bus/amqp.hpp"
@@ -21,16 +20,8 @@ namespace {
 
 // The same database's URL on the replica, whose address `scripts/services env` gives while it runs.
 std::string onReplica(const std::string& primary_url) {
-  std::string out, line;
-  if (FILE* f = ::popen((sourceDir() + "/scripts/services env").c_str(), "r")) {
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, f)) out += buf;
-    ::pclose(f);
-  }
-  const std::string key = "VKHID_PG_REPLICA_URL=";
-  auto at = out.find(key);
-  BOOST_REQUIRE_MESSAGE(at != std::string::npos, "scripts/services env names no replica: " + out);
-  std::string replica = out.substr(at + key.size(), out.find('\n', at) - at - key.size());
+  std::string replica = servicesEnv("VKHID_PG_REPLICA_URL");
+  BOOST_REQUIRE_MESSAGE(!replica.empty(), "scripts/services env names no replica");
   return replica.substr(0, replica.rfind('/')) + primary_url.substr(primary_url.rfind('/'));
 }
 
