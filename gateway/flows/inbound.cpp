@@ -272,7 +272,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
       auto r = (*db)->exec(
           "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, ack_type, bytes, sha256, status, "
           "seal_verdict, error_code, last_error, ref_msg_id) VALUES ($1, 'in', $2, $3, $4, $5::bytea, $6, 'rejected', "
-          "$7, $8, $9, CASE WHEN $10 ~* '^[0-9a-f-]{36}$' THEN $10::uuid END)",
+          "$7, $8, $9, vkhid_uuid($10))",
           {isUuid(h.msg_id) ? h.msg_id : newUuid(), peer.org_id, std::to_string(h.msg_type),
            h.acknowledgement ? std::optional<std::string>(std::to_string(h.acknowledgement->ack_type)) : std::nullopt,
            byteaHex(package.bytes), sha, seal, std::to_string(static_cast<int>(rejectionFor(first).code)),
@@ -469,7 +469,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
     auto ins = (*db)->exec(
         "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
         "status, seal_verdict) VALUES ($1::uuid, 'in', NULLIF($2, '')::uuid, $3, $4, $5, "
-        "CASE WHEN $6 ~* '^[0-9a-f-]{36}$' THEN $6::uuid END, $7::bytea, $8, 'applied', $9)",
+        "vkhid_uuid($6), $7::bytea, $8, 'applied', $9)",
         {h.msg_id, case_id, peer.org_id, std::to_string(h.msg_type),
          h.acknowledgement ? std::optional<std::string>(std::to_string(h.acknowledgement->ack_type)) : std::nullopt,
          ref_msg_id, byteaHex(package.bytes), sha, seal});

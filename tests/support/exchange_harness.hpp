@@ -106,6 +106,10 @@ class ExchangeHarness {
   std::string dbUrl() const { return db_.url(); }
   std::string dir() const { return dir_; }
   std::string brokerUrlForTests() const { return brokerUrl("guest", "guest"); }
+  // As participant `participant`'s own broker user: what its EDMS connects with.
+  std::string brokerUrlOf(int participant) const {
+    return brokerUrl(parties_.at(participant)->user, parties_.at(participant)->password);
+  }
 
  private:
   std::map<std::string, std::string> gatewayEnv(int index) const;

@@ -410,6 +410,40 @@ BOOST_AUTO_TEST_CASE(exchange_bad_seal_is_refused_and_the_case_unchanged) {
   BOOST_TEST(x.count("SELECT count(*) FROM receipt") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(exchange_acknowledgement_of_a_malformed_msg_id_is_refused_once) {
+  // A receipt naming 36 hyphens as the package it acknowledges — a uuid's length and alphabet, but no
+  // uuid — and unsealed: refused and recorded with no reference, not a failing statement that leaves
+  // the package to be offered again and again.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  const std::string id = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
+  const std::string xml =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Header standart=\"1207\" version=\"1.5\" charset=\"UTF-8\" "
+      "time=\"2026-11-29T06:56:34Z\" msg_type=\"0\" msg_id=\"" +
+      id + "\" msg_acknow=\"0\" from_org_id=\"" + x.org() + "\" from_organization=\"Учасник\" from_sys_id=\"edms-" +
+      x.org() +
+      "\" from_system=\"Симулятор\" to_org_id=\"99999901\" to_organization=\"Урядовий контактний центр\" "
+      "to_sys_id=\"vkhid-gateway\" to_system=\"Вхід\"><Acknowledgement msg_id=\"------------------------------------\" "
+      "ack_type=\"1\"><AckResult errorcode=\"0\" errortext=\"\"/></Acknowledgement></Header>";
+  auto c = vkhid::bus::AmqpConnection::connect({x.brokerUrlOf(0), 5, 0, std::chrono::milliseconds(5000)});
+  BOOST_REQUIRE(c.ok());
+  vkhid::bus::PublishProperties props;
+  props.message_id = id;
+  props.user_id = x.brokerUser(0);
+  BOOST_REQUIRE(c->publish("", "edms." + x.org() + ".out", xml, props).ok());
+  BOOST_REQUIRE(c->waitForConfirms(std::chrono::seconds(5)).ok());
+  BOOST_TEST(
+      x.waitFor("SELECT count(*) FROM message WHERE direction = 'in' AND status = 'rejected' AND "
+                "ref_msg_id IS NULL AND msg_id = '" +
+                    id + "'",
+                1, 30s));
+  // Taken off the queue: handled, not waiting to be offered again.
+  auto depth = c->queueDepth("edms." + x.org() + ".out");
+  BOOST_REQUIRE(depth.ok());
+  BOOST_TEST(*depth == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(exchange_participant_away_then_back_completes) {
   ExchangeHarness x;
   x.setUp();
