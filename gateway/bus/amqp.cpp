@@ -129,6 +129,17 @@ std::vector<std::string> brokerNodes(const std::string& urls) {
   return out;
 }
 
+std::string brokerUrlsAs(const std::string& urls, const std::string& user, const std::string& password,
+                         const std::string& vhost) {
+  std::string out;
+  for (const auto& url : brokerNodes(urls)) {
+    std::string host_port = url.substr(url.find('@') + 1);
+    host_port = host_port.substr(0, host_port.find('/'));
+    out += (out.empty() ? "" : ",") + ("amqp://" + user + ":" + password + "@" + host_port + "/" + vhost);
+  }
+  return out;
+}
+
 Result<AmqpConnection> AmqpConnection::connect(const AmqpSettings& settings) {
   auto nodes = brokerNodes(settings.url);
   if (nodes.empty())

@@ -32,6 +32,9 @@ struct AmqpSettings {
 
 // The node URLs of a comma-separated list, spaces trimmed, empty items dropped.
 std::vector<std::string> brokerNodes(const std::string& urls);
+// The same nodes (one URL or a comma-separated list) as `user` on virtual host `vhost`.
+std::string brokerUrlsAs(const std::string& urls, const std::string& user, const std::string& password,
+                         const std::string& vhost);
 
 // Queue and exchange arguments, e.g. {"x-message-ttl", 10000}, {"x-dead-letter-exchange", "vkhid.dead"}.
 using AmqpArgValue = std::variant<std::int64_t, std::string>;

@@ -171,7 +171,7 @@ int runBench(const BenchOptions& o) {
   if (!db) return complain(db.error().message);
   if (auto m = store::migrate(*db, store::embeddedMigrations()); !m) return complain(m.error().message);
   const std::string vhost = "bench";
-  // host:port of the broker's node, or of each node of the cluster (quorum queues everywhere then).
+  // The broker's node, or each node of the cluster (quorum queues everywhere then).
   std::string broker_urls = config->broker.url;
   if (o.cluster) {
     broker_urls.clear();
@@ -185,17 +185,9 @@ int runBench(const BenchOptions& o) {
     }
     if (broker_urls.empty()) return complain("--cluster: no cluster runs (scripts/services start cluster)");
   }
-  std::vector<std::string> hostports;
-  for (const auto& url : bus::brokerNodes(broker_urls)) {
-    std::string rest = url.substr(url.find('@') + 1);
-    hostports.push_back(rest.substr(0, rest.find('/')));
-  }
   const std::string queue_type = o.cluster ? "quorum" : "classic";
   auto urlsFor = [&](const std::string& user, const std::string& password) {
-    std::string out;
-    for (const auto& hp : hostports)
-      out += (out.empty() ? "" : ",") + ("amqp://" + user + ":" + password + "@" + hp + "/" + vhost);
-    return out;
+    return bus::brokerUrlsAs(broker_urls, user, password, vhost);
   };
   std::vector<std::string> orgs;
   for (int i = 1; i <= o.participants; ++i) {
@@ -438,7 +430,7 @@ int runBench(const BenchOptions& o) {
 
   boost::json::object r{{"cases", o.cases},
                         {"refused", refused.load()},
-                        {"broker_nodes", static_cast<long long>(hostports.size())},
+                        {"broker_nodes", static_cast<long long>(bus::brokerNodes(broker_urls).size())},
                         {"closed", closed},
                         {"cases_per_s", cases_per_s},
                         {"offered_per_s", o.cases / offered_s},

@@ -13,23 +13,16 @@
 namespace vkhid::testing {
 
 namespace {
-// host:port of each node: the cluster's, as `scripts/services env` names them while it runs.
-std::vector<std::string> brokerNodesOf(Broker broker) {
-  std::string urls = amqpUrl();
-  if (broker == Broker::Cluster) {
-    urls = servicesEnv("VKHID_AMQP_CLUSTER_URL");
-    if (urls.empty()) throw std::runtime_error("no cluster runs (scripts/services start cluster)");
-  }
-  std::vector<std::string> nodes;
-  for (const auto& url : vkhid::bus::brokerNodes(urls)) {
-    std::string host_port = url.substr(url.find('@') + 1);
-    nodes.push_back(host_port.substr(0, host_port.find('/')));
-  }
-  return nodes;
+// The broker's node, or the cluster's nodes as `scripts/services env` names them while it runs.
+std::string brokerUrlsOf(Broker broker) {
+  if (broker == Broker::Node) return amqpUrl();
+  std::string urls = servicesEnv("VKHID_AMQP_CLUSTER_URL");
+  if (urls.empty()) throw std::runtime_error("no cluster runs (scripts/services start cluster)");
+  return urls;
 }
 }  // namespace
 
-ExchangeHarness::ExchangeHarness(Broker broker) : broker_(broker), broker_nodes_(brokerNodesOf(broker)) {
+ExchangeHarness::ExchangeHarness(Broker broker) : broker_(broker), broker_urls_(brokerUrlsOf(broker)) {
   std::random_device rd;
   std::string first = "98" + std::to_string(100000 + rd() % 900000);
   vhost_ = "t" + first;  // a broker of its own for this test, as a database of its own
@@ -255,11 +248,7 @@ std::string ExchangeHarness::issueToken(const std::string& client, const std::st
 }
 
 std::string ExchangeHarness::brokerUrl(const std::string& user, const std::string& password) const {
-  std::string urls;  // one node, or every node of the cluster
-  for (const auto& host_port : broker_nodes_) {
-    urls += (urls.empty() ? "" : ",") + ("amqp://" + user + ":" + password + "@" + host_port + "/" + vhost_);
-  }
-  return urls;
+  return bus::brokerUrlsAs(broker_urls_, user, password, vhost_);  // one node, or every node of the cluster
 }
 
 std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const {

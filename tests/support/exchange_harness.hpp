@@ -138,7 +138,7 @@ class ExchangeHarness {
 
   Broker broker_ = Broker::Node;
   std::string vhost_, token_, dir_;
-  std::vector<std::string> broker_nodes_;  // host:port of each node the broker has
+  std::string broker_urls_;  // the broker's node, or the cluster's nodes (comma-separated)
   std::vector<std::unique_ptr<Party>> parties_;
   std::map<int, std::unique_ptr<ChildProcess>> gateways_;
   std::map<int, unsigned short> intake_ports_;
