@@ -138,7 +138,7 @@ class Simulator {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     (*server)->stop(std::chrono::seconds(1));
-    writeStats();
+    writeStats(true);
     return 0;
   }
 
@@ -170,7 +170,7 @@ class Simulator {
       writeStats();
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    writeStats();
+    writeStats(true);
     return 0;
   }
 
@@ -201,7 +201,7 @@ class Simulator {
       writeStats();
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    writeStats();
+    writeStats(true);
     return 0;
   }
 
@@ -224,7 +224,10 @@ class Simulator {
         if (!flushDue(*out)) break;  // reconnect both; what is pending stays pending
         auto d = in->next(std::chrono::milliseconds(50));
         if (!d) break;
-        if (!d->has_value()) continue;
+        if (!d->has_value()) {
+          flushStats();
+          continue;
+        }
         handle((*d)->body);
         bool flushed = flushDue(*out);
         if (!in->ack((*d)->tag)) break;
@@ -232,7 +235,7 @@ class Simulator {
         if (!flushed) break;
       }
     }
-    writeStats();
+    writeStats(true);
     return 0;
   }
 
@@ -465,8 +468,21 @@ class Simulator {
     return {h.from_org_id, h.from_organization, h.from_sys_id, h.from_system};
   }
 
-  void writeStats() {
+  // The counts change with every message; the file is rewritten at most every 100 ms (creating and
+  // renaming a file per message took a twentieth of the simulator's CPU under load), and at once
+  // when `now`. What changed since is written on the next call or the next idle moment.
+  void writeStats(bool now = false) {
     if (o_.stats_file.empty()) return;
+    stats_dirty_ = true;
+    flushStats(now);
+  }
+
+  void flushStats(bool now = false) {
+    if (!stats_dirty_) return;
+    auto t = std::chrono::steady_clock::now();
+    if (!now && t - stats_written_ < std::chrono::milliseconds(100)) return;
+    stats_written_ = t;
+    stats_dirty_ = false;
     boost::json::object o;
     for (const auto& [k, v] : stats_) o[k] = v;
     if (o_.via == "http") {  // how many connections the gateway opened to deliver what it did
@@ -481,6 +497,8 @@ class Simulator {
   }
 
   SimOptions o_;
+  std::chrono::steady_clock::time_point stats_written_{};
+  bool stats_dirty_ = false;
   crypto::FileSigner signer_;
   crypto::TrustStore trust_;
   std::string inbox_, outbox_, user_;

@@ -129,7 +129,7 @@ SignatureVerdict verifyDetached(std::string_view content, std::string_view der, 
     auto info = describe(signer_cert);
     v.signer_subject = info.subject;
     v.signer_sha256 = info.sha256;
-    v.signer_org_id = trust.organizationOf(signer_cert);
+    v.signer_org_id = trust.organizationOf(info);
   } else {
     v.signer_subject = signerIdText(si);
   }

@@ -227,9 +227,10 @@ SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust) {
     return fail(v, SignatureState::Malformed, sev::SevError::SealMalformed, "no X509Certificate in KeyInfo");
   }
   X509* signer = certs.front().get();
-  v.signer_subject = describe(signer).subject;
-  v.signer_sha256 = describe(signer).sha256;
-  v.signer_org_id = trust.organizationOf(signer);
+  auto info = describe(signer);
+  v.signer_subject = info.subject;
+  v.signer_sha256 = info.sha256;
+  v.signer_org_id = trust.organizationOf(info);
 
   // The mathematics, with xmlsec limited to what the structure check allowed.
   EvpPkeyPtr pub(X509_get_pubkey(signer));

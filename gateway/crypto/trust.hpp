@@ -26,6 +26,9 @@ CertificateInfo describe(X509* cert);
 class TrustStore {
  public:
   TrustStore();
+  ~TrustStore();
+  TrustStore(TrustStore&&) noexcept;
+  TrustStore& operator=(TrustStore&&) noexcept;
 
   // Every *.pem file in `dir` (each may hold several CA certificates).
   static Result<TrustStore> fromDirectory(const std::string& dir);
@@ -42,16 +45,26 @@ class TrustStore {
   // fingerprint (configured per participant).
   void mapOrganization(const std::string& sha256_hex, const std::string& org_id);
   std::string organizationOf(X509* cert) const;
+  std::string organizationOf(const CertificateInfo& info) const;
 
-  // The chain from `cert` (helped by `intermediates`) to a trusted CA, all valid at `at`.
-  // Errors: sev SignerUntrusted or CertificateNotValidAtSigning, naming the reason.
+  // The chain from `cert` (helped by `intermediates`) to a trusted CA, all valid at `at`, none revoked
+  // by a loaded CRL. Errors: sev SignerUntrusted or CertificateNotValidAtSigning, naming the reason.
+  // A chain once built is remembered with the span of time all its certificates are valid in: the
+  // same certificates signing again within that span are not built and checked afresh (revocation
+  // is checked every time).
   Status verifyChain(X509* cert, const std::vector<X509*>& intermediates, std::time_t at) const;
+  // How many chains were built by OpenSSL (not taken from what was remembered).
+  std::size_t chainsBuilt() const;
 
  private:
+  struct ChainMemory;
+  Status revocation(const std::vector<X509*>& chain) const;
+
   X509StorePtr store_;
   std::vector<std::unique_ptr<X509_CRL, OsslDeleter<X509_CRL, X509_CRL_free>>> crls_;
   std::size_t count_ = 0;
   std::map<std::string, std::string> org_by_fingerprint_;
+  std::unique_ptr<ChainMemory> chains_;
 };
 
 }  // namespace vkhid::crypto

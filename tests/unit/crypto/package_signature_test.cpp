@@ -1,6 +1,9 @@
 #define BOOST_TEST_MODULE unit_crypto
 #include <boost/test/unit_test.hpp>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "gateway/crypto/cms.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/crypto/seal.hpp"
@@ -210,6 +213,120 @@ BOOST_AUTO_TEST_CASE(real_dstu_p7s_shows_its_signer) {
   BOOST_TEST(v.signer_subject.find("issuer") != std::string::npos);
   BOOST_TEST(v.signer_subject.find("NTRUA-00015622") != std::string::npos);
   BOOST_TEST_MESSAGE("DSTU signer: " << v.signer_subject);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+crypto::X509Ptr certificateOf(const std::string& name) {
+  auto certs = crypto::certificatesFromPem(readFile(pkiDir() + "/" + name + ".pem"));
+  BOOST_REQUIRE(certs.ok());
+  return std::move(certs->front());
+}
+
+std::time_t timeOf(const ASN1_TIME* t) {
+  std::tm tm{};
+  BOOST_REQUIRE(ASN1_TIME_to_tm(t, &tm) == 1);
+  return timegm(&tm);
+}
+
+// A CRL of the development CA revoking `cert`, as the CA's operator would publish it.
+std::string crlRevoking(X509* cert) {
+  auto ca = certificateOf("ca");
+  auto key = crypto::privateKeyFromPem(readFile(pkiDir() + "/ca.key"));
+  BOOST_REQUIRE(key.ok());
+  std::unique_ptr<X509_CRL, crypto::OsslDeleter<X509_CRL, X509_CRL_free>> crl(X509_CRL_new());
+  X509_CRL_set_version(crl.get(), 1);
+  X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca.get()));
+  std::unique_ptr<ASN1_TIME, crypto::OsslDeleter<ASN1_TIME, ASN1_TIME_free>> now(
+      ASN1_TIME_set(nullptr, std::time(nullptr)));
+  std::unique_ptr<ASN1_TIME, crypto::OsslDeleter<ASN1_TIME, ASN1_TIME_free>> next(
+      ASN1_TIME_set(nullptr, std::time(nullptr) + 30 * 86400));
+  X509_CRL_set1_lastUpdate(crl.get(), now.get());
+  X509_CRL_set1_nextUpdate(crl.get(), next.get());
+  X509_REVOKED* revoked = X509_REVOKED_new();
+  X509_REVOKED_set_serialNumber(revoked, X509_get_serialNumber(cert));
+  X509_REVOKED_set_revocationDate(revoked, now.get());
+  X509_CRL_add0_revoked(crl.get(), revoked);
+  X509_CRL_sort(crl.get());
+  BOOST_REQUIRE(X509_CRL_sign(crl.get(), key->get(), EVP_sha256()) > 0);
+  crypto::BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509_CRL(bio.get(), crl.get());
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+}  // namespace
+
+// Under load the same few certificates sign every package: their chains are built once and
+// remembered, but never beyond what a fresh check would accept.
+BOOST_AUTO_TEST_SUITE(chain_memory)
+
+BOOST_AUTO_TEST_CASE(a_signer_verified_again_reuses_its_chain_and_another_signer_gets_its_own) {
+  auto trust = devTrust();
+  auto first = crypto::verifyPackage(sealedAppeal(), trust);
+  BOOST_TEST(first.ok(), describeFindings(first));
+  BOOST_TEST(trust.chainsBuilt() == 1u);  // the seal and both attachment signatures: one signer
+  for (int i = 0; i < 3; ++i) BOOST_TEST(crypto::verifyPackage(sealedAppeal(), trust).ok());
+  BOOST_TEST(trust.chainsBuilt() == 1u);
+
+  BOOST_TEST(crypto::verifyPackage(sealedAppeal("p1-seal"), trust).seal.signer_org_id == kP1Org);
+  BOOST_TEST(trust.chainsBuilt() == 2u);
+
+  // A refusal is not remembered: each of an untrusted signer's three signatures is checked afresh
+  // every time, and refused every time.
+  for (std::size_t round = 1; round <= 2; ++round) {
+    auto other = crypto::verifyPackage(sealedAppeal("rogue-seal"), trust);
+    BOOST_TEST(has(other, SevError::SignerUntrusted), describeFindings(other));
+    BOOST_TEST(trust.chainsBuilt() == 2u + 3u * round);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_remembered_chain_does_not_cover_a_time_outside_its_certificates) {
+  auto trust = devTrust();
+  auto cert = certificateOf("ucc-seal");
+  const std::time_t not_after = timeOf(X509_get0_notAfter(cert.get()));
+  const std::time_t not_before = timeOf(X509_get0_notBefore(cert.get()));
+  BOOST_REQUIRE(trust.verifyChain(cert.get(), {}, std::time(nullptr)).ok());
+  BOOST_REQUIRE(trust.verifyChain(cert.get(), {}, not_after).ok());  // the last second still counts
+  BOOST_TEST(trust.chainsBuilt() == 1u);
+
+  for (std::time_t at : {not_after + 1, not_before - 1}) {
+    auto s = trust.verifyChain(cert.get(), {}, at);
+    BOOST_REQUIRE(!s.ok());
+    BOOST_TEST((sev::sevErrorOf(s.error()).value_or(SevError::None) == SevError::CertificateNotValidAtSigning),
+               s.error().message);
+  }
+  BOOST_TEST(trust.chainsBuilt() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_remembered_chain_is_still_checked_against_a_crl_loaded_later) {
+  auto trust = devTrust();
+  auto cert = certificateOf("ucc-seal");
+  BOOST_REQUIRE(trust.verifyChain(cert.get(), {}, std::time(nullptr)).ok());
+  BOOST_REQUIRE(trust.addCrl(crlRevoking(cert.get())).ok());
+  auto s = trust.verifyChain(cert.get(), {}, std::time(nullptr));
+  BOOST_REQUIRE(!s.ok());
+  BOOST_TEST(s.error().message.find("revoked") != std::string::npos, s.error().message);
+  BOOST_TEST(trust.chainsBuilt() == 1u);  // refused from the remembered chain
+  BOOST_TEST(trust.verifyChain(certificateOf("p1-seal").get(), {}, std::time(nullptr)).ok());  // not revoked
+}
+
+BOOST_AUTO_TEST_CASE(a_certificate_decoded_again_is_the_same_and_garbage_after_it_changes_nothing) {
+  auto der = crypto::certificateToDer(certificateOf("p1-seal").get());
+  auto a = crypto::certificateFromDer(der);
+  auto b = crypto::certificateFromDer(der);
+  BOOST_REQUIRE(a.ok());
+  BOOST_REQUIRE(b.ok());
+  BOOST_TEST(X509_cmp(a->get(), b->get()) == 0);
+  BOOST_TEST(crypto::describe(b->get()).org_id == kP1Org);
+  auto trailing = crypto::certificateFromDer(der + "xyz");
+  BOOST_REQUIRE(trailing.ok());
+  BOOST_TEST(X509_cmp(trailing->get(), a->get()) == 0);
+  BOOST_TEST(!crypto::certificateFromDer(der.substr(0, der.size() / 2)).ok());
+  BOOST_TEST(!crypto::certificateFromDer("").ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
