@@ -388,6 +388,7 @@ class Simulator {
     std::vector<std::size_t> published;
     for (std::size_t i = 0; i < pending_.size(); ++i) {
       if (pending_[i].due > now) continue;
+      if (published.empty()) flushStats(true);
       bus::PublishProperties props;
       props.user_id = user_;  // the broker checks it: the gateway learns who we are from it
       props.content_type = "application/xml";
@@ -454,6 +455,7 @@ class Simulator {
         ++it;
         continue;
       }
+      flushStats(true);  // when it has changed: a no-op after the first
       if (!send(it->bytes)) {
         stats_["publish_failures"]++;
         return;
@@ -470,7 +472,8 @@ class Simulator {
 
   // The counts change with every message; the file is rewritten at most every 100 ms (creating and
   // renaming a file per message took a twentieth of the simulator's CPU under load), and at once
-  // when `now`. What changed since is written on the next call or the next idle moment.
+  // when `now`. What changed since is written on the next call or the next idle moment — and always
+  // before anything is sent, so the file is never behind what the gateway could have seen from us.
   void writeStats(bool now = false) {
     if (o_.stats_file.empty()) return;
     stats_dirty_ = true;

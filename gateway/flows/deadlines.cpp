@@ -22,11 +22,10 @@ std::string epoch(domain::Instant t) { return std::to_string(t.time_since_epoch(
 
 Status insertTimer(store::PgConnection& db, const std::string& case_id, const char* kind, domain::Instant at,
                    const std::string& msg_id = {}) {
-  auto r = db.exec(
+  return db.later(
       "INSERT INTO timer (case_id, kind, msg_id, fire_at) VALUES ($1::uuid, $2, NULLIF($3, '')::uuid, "
       "to_timestamp($4::double precision))",
       {case_id, kind, msg_id, epoch(at)});
-  return r ? Status() : Status(r.error());
 }
 
 // A case whose answer is in: nothing about the answer can be late any more.
@@ -81,16 +80,16 @@ namespace {
 Status applyAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
                            const std::string& kind, const domain::Due* due, const domain::DeadlineRule* rule,
                            domain::Instant from, const std::string& actor, const std::string& reason) {
-  auto u = db.exec(
+  auto u = db.later(
       "UPDATE cases SET due_kind = $2, due_at = to_timestamp($3::double precision), due_rule = $4, "
       "clock_from = to_timestamp($5::double precision), overdue = false, updated_at = now() WHERE id = $1::uuid",
       {case_id, kind, epoch(due->at), rule->citation, epoch(from)});
-  if (!u) return u.error();
-  auto cancel = db.exec(
+  if (!u) return u;
+  auto cancel = db.later(
       "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND fired_at IS NULL AND cancelled_at IS NULL "
       "AND kind IN ('warning_3wd', 'warning_1d', 'overdue')",
       {case_id});
-  if (!cancel) return cancel.error();
+  if (!cancel) return cancel;
   const domain::Instant now = realNow();
   const domain::Instant warn3 = domain::kyivStartOfDay(clock.calendar().nthWorkingDayBefore(due->date, 3));
   const domain::Instant warn1 = due->at - std::chrono::hours(24);

@@ -113,9 +113,9 @@ Disposition Exchange::deliver(const std::string& msg_id) {
         auto to = domain::afterTransportDelivery(domain::caseStatusFromName(from).value_or(domain::CaseStatus::Routed));
         std::string to_name = domain::caseStatusName(to);
         if (to_name != from) {
-          auto s =
-              db.exec("UPDATE cases SET status = $2, updated_at = now() WHERE id = vkhid_uuid($1)", {case_id, to_name});
-          if (!s) return s.error();
+          auto s = db.later("UPDATE cases SET status = $2, updated_at = now() WHERE id = vkhid_uuid($1)",
+                            {case_id, to_name});
+          if (!s) return s;
         }
         return recordEvent(db, case_id, "gateway", "delivered_to_transport", from, to_name,
                            boost::json::serialize(boost::json::object{

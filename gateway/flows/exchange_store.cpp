@@ -23,34 +23,31 @@ int hexValue(char c) {
 Status enqueueOutbox(store::PgConnection& db, const std::string& exchange, const std::string& routing_key,
                      const std::string& message_id, std::string_view payload, const std::string& headers_json,
                      int priority) {
-  auto r = db.exec(
+  return db.later(
       "INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
       "VALUES ($1, $2, $3, $4::bytea, $5::jsonb, $6)",
       {exchange, routing_key, message_id, byteaHex(payload), headers_json, std::to_string(priority)});
-  return r ? Status() : Status(r.error());
 }
 
 Status enqueueDelivery(store::PgConnection& db, const std::string& org, const std::string& msg_id,
                        const std::string& retry_key, const std::string& headers_json) {
   bool retry = !retry_key.empty();
-  auto r = db.exec(
+  return db.later(
       "INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
       "SELECT $1, $2, $3, convert_to(json_build_object('msg_id', $3::text)::text, 'UTF8'), $4::jsonb, "
       "CASE WHEN coalesce((SELECT c.priority FROM message m JOIN cases c ON c.id = m.case_id "
       "WHERE m.msg_id = vkhid_uuid($3)), false) THEN $5::int ELSE 0 END",
       {retry ? std::string(bus::names::kRetry) : std::string(bus::names::kDelivery), retry ? retry_key : org, msg_id,
        headers_json, std::to_string(kPriorityApplicant)});
-  return r ? Status() : Status(r.error());
 }
 
 Status recordEvent(store::PgConnection& db, const std::string& case_id, const std::string& actor,
                    const std::string& event, const std::string& from, const std::string& to,
                    const std::string& detail_json) {
-  auto r = db.exec(
+  return db.later(
       "INSERT INTO case_event (case_id, actor, event, status_from, status_to, detail) "
       "VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6::jsonb)",
       {case_id, actor, event, from, to, detail_json});
-  return r ? Status() : Status(r.error());
 }
 
 adapters::Endpoint endpointFrom(const std::string& org_id, const std::string& adapter, std::string_view settings_json) {

@@ -1,5 +1,6 @@
 // Small helpers every exchange flow uses inside its transactions: the outbox, the case history,
-// identifiers and digests.
+// identifiers and digests. The three writes are queued (PgConnection::later): they travel with the
+// transaction's next statement or its COMMIT, and an error of theirs fails the transaction there.
 #pragma once
 
 #include <string>

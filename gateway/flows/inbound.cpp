@@ -41,12 +41,12 @@ Status queueReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& p
   auto header = sev::buildReceipt(env, their_msg_id, type, registration, rejection);
   auto bytes = crypto::sealedPackage(header, ctx.signer);
   if (!bytes) return bytes.error();
-  auto r = db.exec(
+  auto r = db.later(
       "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
       "status, error_code) VALUES ($1, 'out', NULLIF($2, '')::uuid, $3, 0, $4, $5::uuid, $6::bytea, $7, 'queued', $8)",
       {msg_id, case_id, peer.org_id, std::to_string(static_cast<int>(type)), their_msg_id, byteaHex(*bytes),
        sha256Hex(*bytes), rejection ? std::optional<std::string>(std::to_string(rejection->code)) : std::nullopt});
-  if (!r) return r.error();
+  if (!r) return r;
   return enqueueDelivery(db, peer.org_id, msg_id);
 }
 
@@ -334,13 +334,13 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
               rej_code = std::to_string(ack.results.front().errorcode);
               rej_text = ack.results.front().errortext;
             }
-            auto u = (*db)->exec(
+            auto u = (*db)->later(
                 "UPDATE cases SET status = $2, participant_reg_number = coalesce($3, participant_reg_number), "
                 "participant_reg_date = coalesce($4::date, participant_reg_date), rejection_code = coalesce($5::int, "
                 "rejection_code), rejection_text = coalesce($6, rejection_text), updated_at = now() WHERE id = "
                 "vkhid_uuid($1)",
                 {case_id, to_name, reg_no, reg_date, rej_code, rej_text});
-            if (!u) return u.error();
+            if (!u) return u;
             json::object detail{{"msg_id", h.msg_id}, {"ack_type", ack.ack_type}};
             if (reg_no) detail["participant_reg_number"] = *reg_no;
             if (rej_code) detail["error_code"] = std::stoi(*rej_code);
@@ -403,10 +403,10 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
         std::string from(c->get(0, 1));
         auto to = domain::afterAnswer(domain::caseStatusFromName(from).value_or(domain::CaseStatus::Sent));
         std::string to_name = domain::caseStatusName(to);
-        auto u = (*db)->exec(
+        auto u = (*db)->later(
             "UPDATE cases SET status = $2, answer_msg_id = $3::uuid, updated_at = now() WHERE id = vkhid_uuid($1)",
             {case_id, to_name, h.msg_id});
-        if (!u) return u.error();
+        if (!u) return u;
         json::object detail{{"msg_id", h.msg_id}, {"participant_reg_number", h.document->reg_number.value}};
         if (auto s = recordEvent(**db, case_id, "participant:" + peer.org_id, "answered", from, "answered",
                                  json::serialize(detail));
@@ -466,17 +466,17 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
     }
 
     outcome = kind_of_effect;
-    auto ins = (*db)->exec(
+    auto ins = (*db)->later(
         "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
         "status, seal_verdict) VALUES ($1::uuid, 'in', NULLIF($2, '')::uuid, $3, $4, $5, "
         "vkhid_uuid($6), $7::bytea, $8, 'applied', $9)",
         {h.msg_id, case_id, peer.org_id, std::to_string(h.msg_type),
          h.acknowledgement ? std::optional<std::string>(std::to_string(h.acknowledgement->ack_type)) : std::nullopt,
          ref_msg_id, byteaHex(package.bytes), sha, seal});
-    if (!ins) return ins.error();
+    if (!ins) return ins;
     if (h.acknowledgement) {
       const auto& ack = *h.acknowledgement;
-      auto rr = (*db)->exec(
+      auto rr = (*db)->later(
           "INSERT INTO receipt (receipt_msg_id, msg_id, ack_type, reg_number, reg_date, error_code, error_text) "
           "VALUES ($1::uuid, lower($2)::uuid, $3, $4, $5::date, $6, $7)",
           {h.msg_id, ack.msg_id, std::to_string(ack.ack_type),
@@ -485,7 +485,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
            ack.results.empty() ? std::nullopt
                                : std::optional<std::string>(std::to_string(ack.results.front().errorcode)),
            ack.results.empty() ? std::nullopt : std::optional<std::string>(ack.results.front().errortext)});
-      if (!rr) return rr.error();
+      if (!rr) return rr;
     }
     if (!answer_always) return {};
     if (auto s = queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Delivered, case_id); !s) return s;

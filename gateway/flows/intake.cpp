@@ -70,7 +70,7 @@ Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clo
   out.ucc_number = std::string("УКЦ-") + buf;
   out.tracking_code = trackingCode();
   out.registered_on = std::string(n->get(0, 2));
-  auto ins = db.exec(
+  auto ins = db.later(
       "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
       "received_at, addressee_org_id, body, client_id, idempotency_key, request_sha256) "
       "VALUES ($1, $2, $3, $4, 'registered', $5, $6, $7, $8, coalesce(NULLIF($9, '')::timestamptz, now()), "

@@ -131,17 +131,17 @@ Disposition Exchange::route(const std::string& case_id) {
     auto bytes = crypto::sealedPackage(header, ctx.signer);
     if (!bytes) return bytes.error();
 
-    auto ins = (*db)->exec(
+    auto ins = (*db)->later(
         "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, bytes, sha256, status) "
         "VALUES ($1, 'out', $2, $3, 1, $4::bytea, $5, 'queued')",
         {msg_id, case_id, target, byteaHex(*bytes), sha256Hex(*bytes)});
-    if (!ins) return ins.error();
+    if (!ins) return ins;
     if (auto s = planTransportTimers(**db, ctx.legal, case_id, msg_id); !s) return s;
-    auto upd = (*db)->exec(
+    auto upd = (*db)->later(
         "UPDATE cases SET status = 'routed', participant_org_id = $2, route_to = NULL, updated_at = now() "
         "WHERE id = $1",
         {case_id, target});
-    if (!upd) return upd.error();
+    if (!upd) return upd;
     // The rule that placed it: misrouting reports count forwards by it.
     boost::json::object routed{{"participant", target}, {"msg_id", msg_id}};
     if (choice->rule_id > 0) routed["rule"] = choice->rule_id;

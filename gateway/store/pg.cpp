@@ -4,6 +4,7 @@
 
 #include <cassert>
 #include <cstdlib>
+#include <optional>
 
 #include "gateway/domain/text.hpp"
 
@@ -62,7 +63,10 @@ Result<PgConnection> PgConnection::connect(const PgSettings& settings) {
 }
 
 bool PgConnection::healthy() const { return c_ && PQstatus(c_.get()) == CONNECTION_OK; }
-bool PgConnection::reusable() const { return healthy() && PQtransactionStatus(c_.get()) == PQTRANS_IDLE; }
+bool PgConnection::reusable() const {
+  return healthy() && PQtransactionStatus(c_.get()) == PQTRANS_IDLE && !in_transaction_ && queued_.empty() &&
+         PQpipelineStatus(c_.get()) == PQ_PIPELINE_OFF;
+}
 
 Error PgConnection::lastError(std::string_view what) const {
   if (!healthy()) {
@@ -72,24 +76,58 @@ Error PgConnection::lastError(std::string_view what) const {
   return Error::internal("db.error", "database: " + std::string(what) + ": " + oneLine(PQerrorMessage(c_.get())));
 }
 
+Error PgConnection::statementError(pg_result* raw, const std::string& sql, bool prepared) {
+  const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+  if (!healthy()) return lastError("query");
+  // A table changed under a prepared statement ("cached plan must not change result type"): this call
+  // fails; the next one prepares the statement afresh under a new name.
+  if (prepared && state && std::string_view(state) == "0A000") prepared_.erase(sql);
+  Error e = Error::internal(std::string("db.") + (state ? state : "error"),
+                            "database: " + oneLine(PQresultErrorMessage(raw)));
+  if (state && std::string_view(state).starts_with("23")) e.kind = ErrorKind::Conflict;
+  if (state && (std::string_view(state) == "57014")) e.kind = ErrorKind::Timeout;
+  return e;
+}
+
+const std::string* PgConnection::preparedName(const std::string& sql, int params, bool in_pipeline,
+                                              bool& sent_prepare) {
+  sent_prepare = false;
+  if (params == 0) return nullptr;
+  if (auto it = prepared_.find(sql); it != prepared_.end()) return &it->second;
+  if (prepared_.size() >= kMaxPrepared) return nullptr;
+  std::string fresh = "vkhid_" + std::to_string(next_statement_++);
+  if (in_pipeline) {
+    // Prepared in the pipeline, ahead of its first execution; forgotten again if that fails.
+    if (PQsendPrepare(c_.get(), fresh.c_str(), sql.c_str(), params, nullptr) != 1) return nullptr;
+    sent_prepare = true;
+    return &prepared_.emplace(sql, std::move(fresh)).first->second;
+  }
+  ++round_trips_;
+  PgResult p(PQprepare(c_.get(), fresh.c_str(), sql.c_str(), params, nullptr));
+  if (p.ok()) return &prepared_.emplace(sql, std::move(fresh)).first->second;
+  // Not prepared (a syntax error, an aborted transaction): run unprepared, for its own error.
+  return nullptr;
+}
+
 Result<PgResult> PgConnection::exec(std::string_view sql) { return exec(std::string(sql), {}); }
 
 Result<PgResult> PgConnection::exec(const std::string& sql, const std::vector<PgParam>& params) {
+  if (!queued_.empty()) {
+    if (!params.empty() || sql == "COMMIT") {
+      Queued last{sql, params};
+      return pipeline(&last);
+    }
+    // Without parameters the text may hold several statements, which a pipeline cannot carry: what
+    // is queued goes first, on its own.
+    if (auto r = pipeline(nullptr); !r) return r.error();
+  }
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   const int n = static_cast<int>(params.size());
-  const std::string* name = nullptr;
-  if (n > 0) {
-    if (auto it = prepared_.find(sql); it != prepared_.end()) {
-      name = &it->second;
-    } else if (prepared_.size() < kMaxPrepared) {
-      std::string fresh = "vkhid_" + std::to_string(next_statement_++);
-      PgResult p(PQprepare(c_.get(), fresh.c_str(), sql.c_str(), n, nullptr));
-      if (p.ok()) name = &prepared_.emplace(sql, std::move(fresh)).first->second;
-      // Not prepared (a syntax error, an aborted transaction): run unprepared, for its own error.
-    }
-  }
+  bool sent_prepare = false;
+  const std::string* name = preparedName(sql, n, false, sent_prepare);
+  ++round_trips_;
   pg_result* raw = n == 0 ? PQexec(c_.get(), sql.c_str())
                    : name ? PQexecPrepared(c_.get(), name->c_str(), n, values.data(), nullptr, nullptr, 0)
                           : PQexecParams(c_.get(), sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
@@ -97,16 +135,107 @@ Result<PgResult> PgConnection::exec(const std::string& sql, const std::vector<Pg
   if (raw == nullptr) return lastError("query");
   auto status = PQresultStatus(raw);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
-  const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
-  if (!healthy()) return lastError("query");
-  // A table changed under a prepared statement ("cached plan must not change result type"): this call
-  // fails; the next one prepares the statement afresh under a new name.
-  if (name && state && std::string_view(state) == "0A000") prepared_.erase(sql);
-  Error e = Error::internal(std::string("db.") + (state ? state : "error"),
-                            "database: " + oneLine(PQresultErrorMessage(raw)));
-  if (state && std::string_view(state).starts_with("23")) e.kind = ErrorKind::Conflict;
-  if (state && (std::string_view(state) == "57014")) e.kind = ErrorKind::Timeout;
-  return e;
+  return statementError(raw, sql, name != nullptr);
+}
+
+Result<PgResult> PgConnection::pipeline(const Queued* last) {
+  std::vector<Queued> commands = std::move(queued_);
+  queued_.clear();
+  if (last != nullptr) commands.push_back(*last);
+  ++round_trips_;
+  pg_conn* c = c_.get();
+  if (PQenterPipelineMode(c) != 1) return lastError("pipeline");
+  struct Sent {
+    std::size_t command;
+    bool is_prepare;   // the PQsendPrepare ahead of the command's first execution
+    bool as_prepared;  // executed as a prepared statement
+  };
+  std::vector<Sent> sent;
+  bool sending = true;
+  for (std::size_t i = 0; i < commands.size() && sending; ++i) {
+    const Queued& q = commands[i];
+    std::vector<const char*> values;
+    values.reserve(q.params.size());
+    for (const auto& p : q.params) values.push_back(p ? p->c_str() : nullptr);
+    const int n = static_cast<int>(q.params.size());
+    bool sent_prepare = false;
+    const std::string* name = preparedName(q.sql, n, true, sent_prepare);
+    if (sent_prepare) sent.push_back({i, true, false});
+    sending = (name ? PQsendQueryPrepared(c, name->c_str(), n, values.data(), nullptr, nullptr, 0)
+                    : PQsendQueryParams(c, q.sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0)) == 1;
+    if (sending) sent.push_back({i, false, name != nullptr});
+  }
+  std::optional<Error> first;
+  if (!sending) first = lastError("pipeline");
+  if (PQpipelineSync(c) != 1 && !first) first = lastError("pipeline");
+
+  // One result per command (then the null that ends it), every one after a failure "aborted", and
+  // the sync point last.
+  std::optional<PgResult> result;
+  for (const Sent& s : sent) {
+    pg_result* raw = PQgetResult(c);
+    if (raw == nullptr) {
+      if (!first) first = lastError("pipeline");
+      break;
+    }
+    PgResult r(raw);
+    if (pg_result* end = PQgetResult(c)) PQclear(end);
+    const auto status = PQresultStatus(raw);
+    const std::string& sql = commands[s.command].sql;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      if (last != nullptr && !s.is_prepare && s.command + 1 == commands.size()) result = std::move(r);
+    } else if (status != PGRES_PIPELINE_ABORTED) {
+      if (s.is_prepare) prepared_.erase(sql);
+      if (!first) first = statementError(raw, sql, s.as_prepared);
+    } else if (s.is_prepare) {
+      prepared_.erase(sql);
+    }
+  }
+  while (pg_result* raw = PQgetResult(c)) {  // the sync point
+    const bool sync = PQresultStatus(raw) == PGRES_PIPELINE_SYNC;
+    PQclear(raw);
+    if (sync) break;
+  }
+  if (PQexitPipelineMode(c) != 1 && !first) first = lastError("pipeline");
+  if (first) return *first;
+  if (last == nullptr) return PgResult(nullptr);
+  if (!result) return lastError("pipeline");
+  return std::move(*result);
+}
+
+Status PgConnection::later(const std::string& sql, std::vector<PgParam> params) {
+  if (!in_transaction_) return discard(exec(sql, params));
+  queued_.push_back({sql, std::move(params)});
+  return {};
+}
+
+Status PgConnection::begin() {
+  if (in_transaction_ || !queued_.empty()) {
+    return Error::internal("db.nested", "database: BEGIN inside a transaction");
+  }
+  in_transaction_ = true;
+  queued_.push_back({"BEGIN", {}});
+  return {};
+}
+
+Status PgConnection::commit() {
+  in_transaction_ = false;
+  if (queued_.size() == 1 && queued_.front().sql == "BEGIN") {  // nothing was done
+    queued_.clear();
+    return {};
+  }
+  Status s = discard(exec("COMMIT"));
+  // A queued write failed: the COMMIT behind it never ran and the transaction is still open, failed.
+  if (!s && healthy() && PQtransactionStatus(c_.get()) != PQTRANS_IDLE) (void)exec("ROLLBACK");
+  return s;
+}
+
+Status PgConnection::rollback() {
+  in_transaction_ = false;
+  const bool never_sent = !queued_.empty() && queued_.front().sql == "BEGIN";
+  queued_.clear();
+  if (never_sent) return {};
+  return discard(exec("ROLLBACK"));
 }
 
 }  // namespace vkhid::store

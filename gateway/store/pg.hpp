@@ -51,9 +51,20 @@ class PgConnection {
   Result<PgResult> exec(std::string_view sql);
   Result<PgResult> exec(const std::string& sql, const std::vector<PgParam>& params);
 
-  Status begin() { return discard(exec("BEGIN")); }
-  Status commit() { return discard(exec("COMMIT")); }
-  Status rollback() { return discard(exec("ROLLBACK")); }
+  // A write whose result the caller does not need at once (no rows, no count). Inside a transaction
+  // it is queued and sent, in order, together with the next `exec` or the COMMIT, in one round trip
+  // (libpq's pipeline mode); an error of a queued write is the error of that `exec` or `commit`, and
+  // the transaction fails with it. Outside a transaction it runs at once.
+  Status later(const std::string& sql, std::vector<PgParam> params);
+
+  // BEGIN is queued too: it travels with the transaction's first statement. A transaction of queued
+  // writes only costs one round trip, its COMMIT included.
+  Status begin();
+  Status commit();
+  Status rollback();
+
+  // Exchanges with the server so far (a statement, or a pipeline of queued ones with the next).
+  long long roundTrips() const { return round_trips_; }
 
   // True while the server connection is usable.
   bool healthy() const;
@@ -62,12 +73,26 @@ class PgConnection {
 
  private:
   explicit PgConnection(pg_conn* c);
+  struct Queued {
+    std::string sql;
+    std::vector<PgParam> params;
+  };
   static Status discard(Result<PgResult> r) { return r ? Status() : Status(r.error()); }
   Error lastError(std::string_view what) const;
+  Error statementError(pg_result* raw, const std::string& sql, bool prepared);
+  // The server-side name of `sql`, preparing it (now, or with `queue_prepare` in the pipeline being
+  // built) the first time; nullptr when it is to run unprepared.
+  const std::string* preparedName(const std::string& sql, int params, bool in_pipeline, bool& sent_prepare);
+  // Sends the queued statements and then `last` (when given) in one pipeline; the result of `last`,
+  // or the first error.
+  Result<PgResult> pipeline(const Queued* last);
 
   std::unique_ptr<pg_conn, void (*)(pg_conn*)> c_;
   std::unordered_map<std::string, std::string> prepared_;  // statement text -> server-side name
   int next_statement_ = 1;
+  std::vector<Queued> queued_;   // BEGIN and writes not sent yet
+  bool in_transaction_ = false;  // begin() called, commit() or rollback() not yet
+  long long round_trips_ = 0;
 };
 
 }  // namespace vkhid::store

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 #include <thread>
 
+#include "gateway/app/digest.hpp"
 #include "gateway/store/migrations.hpp"
 #include "gateway/store/pg_pool.hpp"
 #include "tests/support/test_env.hpp"
@@ -214,6 +215,153 @@ BOOST_AUTO_TEST_CASE(lookup_by_id_uses_the_index_and_finds_nothing_for_a_malform
   BOOST_TEST_INFO(text);
   BOOST_TEST(text.find("Index Scan using cases_pkey") != std::string::npos);
   BOOST_TEST(text.find("Seq Scan") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(evidence_digest_is_inlined_and_packages_are_compressed_with_lz4) {
+  // Migration 0012: the evidence log's digest function was run as a separate statement for every
+  // entry (declared IMMUTABLE over a STABLE body, so never inlined); the packages used pglz.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  BOOST_REQUIRE(store::migrate(conn, store::embeddedMigrations()).ok());
+  const std::string detail = R"({"msg_id": "0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e11", "ack_type": 3})";
+  auto digest = conn.exec("SELECT vkhid_audit_digest($1), vkhid_audit_digest(NULL)", {detail});
+  BOOST_REQUIRE(digest.ok());
+  BOOST_TEST(digest->get(0, 0) == app::sha256Hex(detail));  // the same digest as before
+  BOOST_TEST(digest->get(0, 1) == app::sha256Hex(""));
+  auto plan = conn.exec("EXPLAIN (VERBOSE, COSTS OFF) SELECT vkhid_audit_digest($1)", {detail});
+  BOOST_REQUIRE(plan.ok());
+  std::string text;
+  for (int i = 0; i < plan->rows(); ++i) text += std::string(plan->get(i, 0)) + "\n";
+  BOOST_TEST_INFO(text);
+  BOOST_TEST(text.find("sha256") != std::string::npos);
+  BOOST_TEST(text.find("vkhid_audit_digest") == std::string::npos);
+  BOOST_TEST(db.query("SELECT attcompression FROM pg_attribute WHERE attrelid = 'message'::regclass AND attname = "
+                      "'bytes'") == "l");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Writes whose results nobody reads wait in the connection and travel with the transaction's next
+// statement or its COMMIT, in one round trip (libpq's pipeline mode).
+BOOST_AUTO_TEST_SUITE(queued_writes)
+
+namespace {
+long long countRows(store::PgConnection& c, const std::string& where = "true") {
+  auto r = c.exec("SELECT count(*) FROM t WHERE " + where);
+  BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+  return r->getInt(0, 0);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(queued_writes_run_in_order_before_the_next_statement_and_commit_in_one_round_trip) {
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  auto other = connectTo(db.url());
+  BOOST_REQUIRE(conn.exec("CREATE TABLE t (id int PRIMARY KEY, name text)").ok());
+
+  const long long before = conn.roundTrips();
+  Status s = store::inTransaction(conn, [&]() -> Status {
+    for (int i = 1; i <= 3; ++i) {
+      if (auto w = conn.later("INSERT INTO t VALUES ($1, $2)", {std::to_string(i), "n" + std::to_string(i)}); !w) {
+        return w;
+      }
+    }
+    if (auto w = conn.later("UPDATE t SET name = $2 WHERE id = $1", {std::string("2"), std::string("second")}); !w) {
+      return w;
+    }
+    BOOST_TEST(conn.roundTrips() == before);  // nothing sent yet, not even BEGIN
+    BOOST_TEST(countRows(other) == 0);
+    // The next statement sees them, in their order: the update ran after the insert it changes.
+    auto r = conn.exec("SELECT string_agg(name, ',' ORDER BY id) FROM t WHERE id > $1", {std::string("0")});
+    if (!r) return r.error();
+    BOOST_TEST(r->get(0, 0) == "n1,second,n3");
+    BOOST_TEST(conn.roundTrips() == before + 1);  // BEGIN, four writes and the query together
+    BOOST_TEST(countRows(other) == 0);            // not committed yet
+    return conn.later("INSERT INTO t VALUES ($1, $2)", {std::string("4"), std::string("n4")});
+  });
+  BOOST_REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+  BOOST_TEST(conn.roundTrips() == before + 2);  // the last write and COMMIT together
+  BOOST_TEST(countRows(other) == 4);
+  BOOST_TEST(countRows(other, "name = 'second'") == 1);
+
+  // A transaction of writes alone is one round trip, BEGIN to COMMIT.
+  const long long start = conn.roundTrips();
+  BOOST_REQUIRE(
+      store::inTransaction(conn, [&] { return conn.later("DELETE FROM t WHERE id = $1", {std::string("4")}); }).ok());
+  BOOST_TEST(conn.roundTrips() == start + 1);
+  BOOST_TEST(countRows(other) == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_queued_write_fails_the_transaction_and_nothing_of_it_is_kept) {
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  BOOST_REQUIRE(conn.exec("CREATE TABLE t (id int PRIMARY KEY, name text)").ok());
+  BOOST_REQUIRE(conn.exec("INSERT INTO t VALUES (1, 'one')").ok());
+
+  // The duplicate key fails at COMMIT, as a conflict; the writes queued before and after it are gone.
+  Status s = store::inTransaction(conn, [&]() -> Status {
+    (void)conn.later("INSERT INTO t VALUES ($1, $2)", {std::string("2"), std::string("two")});
+    (void)conn.later("INSERT INTO t VALUES ($1, $2)", {std::string("1"), std::string("again")});
+    return conn.later("INSERT INTO t VALUES ($1, $2)", {std::string("3"), std::string("three")});
+  });
+  BOOST_REQUIRE(!s.ok());
+  BOOST_TEST((s.error().kind == ErrorKind::Conflict), s.error().message);
+  BOOST_TEST(s.error().message.find("t_pkey") != std::string::npos, s.error().message);
+  BOOST_TEST(conn.reusable());
+  BOOST_TEST(countRows(conn) == 1);
+
+  // Failing before a query: the query's call returns the write's error, the transaction rolls back.
+  s = store::inTransaction(conn, [&]() -> Status {
+    (void)conn.later("INSERT INTO t VALUES ($1, $2)", {std::string("5"), std::string("five")});
+    (void)conn.later("INSERT INTO t VALUES ($1, $2)", {std::string("not a number"), std::string("x")});
+    auto r = conn.exec("SELECT count(*) FROM t WHERE id > $1", {std::string("0")});
+    return r ? Status() : Status(r.error());
+  });
+  BOOST_REQUIRE(!s.ok());
+  BOOST_TEST(s.error().message.find("not a number") != std::string::npos, s.error().message);
+  BOOST_TEST(conn.reusable());
+
+  // A statement first prepared in a failing pipeline is prepared afresh next time.
+  const std::string bad = "INSERT INTO t VALUES ($1, $2) RETURNING nonexistent";
+  s = store::inTransaction(conn, [&] { return conn.later(bad, {std::string("6"), std::string("six")}); });
+  BOOST_REQUIRE(!s.ok());
+  BOOST_TEST(s.error().message.find("nonexistent") != std::string::npos, s.error().message);
+  BOOST_REQUIRE(conn.exec("ALTER TABLE t ADD COLUMN nonexistent int DEFAULT 7").ok());
+  s = store::inTransaction(conn, [&] { return conn.later(bad, {std::string("6"), std::string("six")}); });
+  BOOST_REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+  BOOST_TEST(countRows(conn) == 2);
+  BOOST_TEST(conn.reusable());
+}
+
+BOOST_AUTO_TEST_CASE(outside_a_transaction_a_write_runs_at_once_and_a_rollback_sends_nothing_unsent) {
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  auto other = connectTo(db.url());
+  BOOST_REQUIRE(conn.exec("CREATE TABLE t (id int PRIMARY KEY, name text)").ok());
+  BOOST_REQUIRE(conn.later("INSERT INTO t VALUES ($1, $2)", {std::string("1"), std::string("one")}).ok());
+  BOOST_TEST(countRows(other) == 1);  // committed on its own
+  auto dup = conn.later("INSERT INTO t VALUES ($1, $2)", {std::string("1"), std::string("again")});
+  BOOST_REQUIRE(!dup.ok());
+  BOOST_TEST((dup.error().kind == ErrorKind::Conflict));
+
+  // A body that fails before anything was sent: its queued writes are dropped, without a round trip.
+  const long long before = conn.roundTrips();
+  Status s = store::inTransaction(conn, [&]() -> Status {
+    (void)conn.later("INSERT INTO t VALUES ($1, $2)", {std::string("2"), std::string("two")});
+    return Error::invalid("test.refused", "the body refuses");
+  });
+  BOOST_REQUIRE(!s.ok());
+  BOOST_TEST(s.error().code == "test.refused");
+  BOOST_TEST(conn.roundTrips() == before);
+  BOOST_TEST(conn.reusable());
+  BOOST_TEST(countRows(other) == 1);
+
+  // A connection given up between BEGIN and COMMIT is not handed out again, even with nothing sent.
+  BOOST_REQUIRE(conn.begin().ok());
+  BOOST_TEST(!conn.reusable());
+  BOOST_TEST(!conn.begin().ok());  // no nested transaction
+  BOOST_REQUIRE(conn.rollback().ok());
+  BOOST_TEST(conn.reusable());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
