@@ -188,14 +188,16 @@ Result<int> AuditSealer::chain(store::PgConnection& db) {
 }
 
 Result<bool> AuditSealer::closeBatch(store::PgConnection& db) {
+  // Chained but in no batch yet: after the last batch's range (batches are closed in seq order).
   auto due = db.exec(
       "SELECT count(*), coalesce(extract(epoch FROM now() - min(at)) * 1000, 0)::bigint FROM audit_entry "
-      "WHERE seq IS NOT NULL AND batch_id IS NULL");
+      "WHERE seq > " +
+      std::string(kLastBatchedSeq));
   if (!due) return due.error();
   long long count = due->getInt(0, 0), age_ms = due->getInt(0, 1);
   if (count == 0 || (count < settings_.batch_max_entries && age_ms < settings_.batch_max_age_ms)) return false;
   auto rows = db.exec(
-      "SELECT seq, entry_hash FROM audit_entry WHERE seq IS NOT NULL AND batch_id IS NULL ORDER BY seq LIMIT $1",
+      "SELECT seq, entry_hash FROM audit_entry WHERE seq > " + std::string(kLastBatchedSeq) + " ORDER BY seq LIMIT $1",
       {std::to_string(settings_.batch_max_entries)});
   if (!rows) return rows.error();
   std::vector<std::string> hashes;
@@ -248,10 +250,12 @@ Status AuditSealer::stamp(store::PgConnection& db) {
 
 Status AuditSealer::refreshHealth(store::PgConnection& db) {
   auto r = db.exec(
-      "SELECT greatest((SELECT coalesce(extract(epoch FROM now() - min(at)), 0) FROM audit_entry WHERE batch_id IS "
-      "NULL), CASE WHEN $1 THEN (SELECT coalesce(extract(epoch FROM now() - min(e.at)), 0) FROM audit_batch b JOIN "
-      "audit_entry e ON e.seq = b.first_seq WHERE b.timestamp_token IS NULL) ELSE 0 END)::bigint, "
-      "(SELECT coalesce(min(id), 0) FROM audit_batch WHERE timestamp_token IS NULL)",
+      "SELECT greatest((SELECT coalesce(extract(epoch FROM now() - min(at)), 0) FROM audit_entry WHERE seq IS NULL), "
+      "(SELECT coalesce(extract(epoch FROM now() - min(at)), 0) FROM audit_entry WHERE seq > " +
+          std::string(kLastBatchedSeq) +
+          "), CASE WHEN $1 THEN (SELECT coalesce(extract(epoch FROM now() - min(e.at)), 0) FROM audit_batch b JOIN "
+          "audit_entry e ON e.seq = b.first_seq WHERE b.timestamp_token IS NULL) ELSE 0 END)::bigint, "
+          "(SELECT coalesce(min(id), 0) FROM audit_batch WHERE timestamp_token IS NULL)",
       {settings_.tsa_url.empty() ? "false" : "true"});
   if (!r) return r.error();
   long long age = r->getInt(0, 0);
@@ -295,8 +299,8 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
   // Whole batches: every batch with an entry in the range.
   auto batches = db.exec(
       "SELECT id, first_seq, last_seq, entries, root, signature, timestamp_token FROM audit_batch b WHERE EXISTS "
-      "(SELECT 1 FROM audit_entry e WHERE e.batch_id = b.id AND ($1 = '' OR e.at >= $1::timestamptz) AND ($2 = '' "
-      "OR e.at <= $2::timestamptz)) ORDER BY id",
+      "(SELECT 1 FROM audit_entry e WHERE e.seq BETWEEN b.first_seq AND b.last_seq AND ($1 = '' OR e.at >= "
+      "$1::timestamptz) AND ($2 = '' OR e.at <= $2::timestamptz)) ORDER BY id",
       {o.from, o.to});
   if (!batches) return batches.error();
   if (batches->rows() == 0) return Error::invalid("audit.export", "no sealed batch has entries in that range");
@@ -529,7 +533,10 @@ Result<std::string> proveEntry(store::PgConnection& db, long long seq) {
   std::string batch(e->get(0, 7));
   auto b = db.exec("SELECT first_seq, root, signature, timestamp_token FROM audit_batch WHERE id = $1", {batch});
   if (!b) return b.error();
-  auto rows = db.exec("SELECT entry_hash FROM audit_entry WHERE batch_id = $1 ORDER BY seq", {batch});
+  auto rows = db.exec(
+      "SELECT e.entry_hash FROM audit_batch b JOIN audit_entry e ON e.seq BETWEEN b.first_seq AND b.last_seq WHERE "
+      "b.id = $1 ORDER BY e.seq",
+      {batch});
   if (!rows) return rows.error();
   std::vector<std::string> hashes;
   for (int i = 0; i < rows->rows(); ++i) hashes.emplace_back(rows->get(i, 0));

@@ -16,6 +16,12 @@
 
 namespace vkhid::flows {
 
+// SQL: the last seq of the last closed batch, 0 before the first. Batches close in seq order without
+// gaps, so an entry's batch is the one whose range holds its seq, and the entries after this one are
+// in none yet (migration 0013).
+inline constexpr const char* kLastBatchedSeq =
+    "(SELECT coalesce((SELECT last_seq FROM audit_batch ORDER BY id DESC LIMIT 1), 0))";
+
 // ---- pure: hashes and Merkle trees (SHA-256; RFC 6962 style, leaves and nodes domain-separated) ----
 
 struct AuditEntry {

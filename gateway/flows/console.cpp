@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "gateway/flows/audit.hpp"
 #include "gateway/flows/exchange_store.hpp"
 
 namespace vkhid::flows {
@@ -156,7 +157,9 @@ Result<std::string> listAudit(store::PgConnection& db, int limit) {
       "ORDER BY id DESC LIMIT $1) b), "
       "'entries', (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (SELECT id, seq, at, actor, action, "
       "subject, batch_id FROM audit_entry ORDER BY id DESC LIMIT $1) e), "
-      "'unsealed', (SELECT count(*) FROM audit_entry WHERE batch_id IS NULL))::text",
+      "'unsealed', (SELECT count(*) FROM audit_entry WHERE seq IS NULL) + (SELECT count(*) FROM audit_entry WHERE "
+      "seq > " +
+          std::string(kLastBatchedSeq) + "))::text",
       {std::to_string(std::clamp(limit, 1, 500))}));
 }
 

@@ -175,8 +175,8 @@ Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
       published++;
     }
     ids += "}";
-    auto u = (*db)->exec("UPDATE outbox SET sent_at = now() WHERE id = ANY ($1::bigint[])", {ids});
-    if (!u) return u.error();
+    // Sent with the COMMIT.
+    if (auto u = (*db)->later("UPDATE outbox SET sent_at = now() WHERE id = ANY ($1::bigint[])", {ids}); !u) return u;
     if (!returned.empty()) {
       unroutable = true;
       log::warn("outbox relay: rows no queue took, kept for retry", {{"count", static_cast<int>(returned.size())}});

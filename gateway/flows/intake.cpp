@@ -140,9 +140,10 @@ IntakeReply Intake::submit(const std::string& client_id, const std::string& idem
   bool repeat = false;
   Status done = store::inTransaction(**db, [&]() -> Status {
     if (!idempotency_key.empty()) {
-      // Serialise requests with the same key, so two concurrent repeats do not both register.
-      auto lock = (*db)->exec("SELECT pg_advisory_xact_lock(hashtext($1))", {client_id + "\n" + idempotency_key});
-      if (!lock) return lock.error();
+      // Serialise requests with the same key, so two concurrent repeats do not both register (the
+      // lock is taken, on the server, before the lookup it travels with).
+      auto lock = (*db)->later("SELECT pg_advisory_xact_lock(hashtext($1))", {client_id + "\n" + idempotency_key});
+      if (!lock) return lock;
       auto earlier = (*db)->exec(
           "SELECT id, ucc_number, tracking_code, request_sha256 FROM cases WHERE client_id = $1 AND "
           "idempotency_key = $2",

@@ -51,7 +51,8 @@ class PgConnection {
   Result<PgResult> exec(std::string_view sql);
   Result<PgResult> exec(const std::string& sql, const std::vector<PgParam>& params);
 
-  // A write whose result the caller does not need at once (no rows, no count). Inside a transaction
+  // A statement whose result the caller does not need at once (a write, a lock; no rows, no count).
+  // Inside a transaction
   // it is queued and sent, in order, together with the next `exec` or the COMMIT, in one round trip
   // (libpq's pipeline mode); an error of a queued write is the error of that `exec` or `commit`, and
   // the transaction fails with it. Outside a transaction it runs at once.

@@ -65,6 +65,19 @@ BOOST_AUTO_TEST_CASE(audit_day_of_exchanges_exports_and_verifies_clean) {
   // No personal data: the applicant's name appears nowhere in the log.
   BOOST_TEST(a.x.count("SELECT count(*) FROM audit_entry WHERE subject LIKE '%Шевченко%' OR actor LIKE '%Шевченко%'") ==
              0);
+  // An entry's batch is the one whose seq range holds it: what finds the unsealed entries, an entry's
+  // batch for a proof and the batches of an export relies on it (migration 0013).
+  BOOST_TEST(a.x.count("SELECT count(*) FROM audit_entry e LEFT JOIN audit_batch b ON e.seq BETWEEN b.first_seq AND "
+                       "b.last_seq WHERE e.batch_id IS DISTINCT FROM b.id") == 0);
+  std::string auditor = a.x.issueToken("evidence-reader", "auditor");  // itself an entry: sealed in turn
+  a.waitSealed();
+  auto listing = httpRequest("GET", "127.0.0.1", a.x.adminPort(), "/api/v1/admin/audit?limit=5",
+                             {{"Authorization", "Bearer " + auditor}}, "");
+  BOOST_REQUIRE_MESSAGE(listing.status == 200, listing.body);
+  auto listed = boost::json::parse(listing.body).as_object();
+  BOOST_TEST(listed.at("unsealed").as_int64() == 0);
+  BOOST_TEST(listed.at("batches").as_array().size() > 0u);
+
   auto v = a.exportAndVerify("clean");
   BOOST_TEST(v.code == 0, v.output);
   BOOST_TEST(v.output.find("audit verify: OK") != std::string::npos, v.output);
