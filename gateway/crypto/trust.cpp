@@ -25,10 +25,23 @@ std::string nameText(X509_NAME* name) {
   return std::string(data, static_cast<std::size_t>(len));
 }
 
-std::string timeText(const ASN1_TIME* t) {
+std::optional<std::time_t> timeOf(const ASN1_TIME* t) {
   std::tm tm{};
-  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return {};
-  return formatIsoUtc(timegm(&tm));
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+  return timegm(&tm);
+}
+
+std::string timeText(const ASN1_TIME* t) {
+  auto at = timeOf(t);
+  return at ? formatIsoUtc(*at) : std::string();
+}
+
+// SHA-256 of the certificate's DER, raw bytes.
+std::string fingerprint(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  X509_digest(cert, EVP_sha256(), md, &len);
+  return std::string(reinterpret_cast<const char*>(md), len);
 }
 
 }  // namespace
@@ -47,10 +60,7 @@ CertificateInfo describe(X509* cert) {
                      static_cast<std::size_t>(ASN1_STRING_length(value)));
     if (text.starts_with("NTRUA-")) info.org_id = text.substr(6);
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  X509_digest(cert, EVP_sha256(), md, &len);
-  info.sha256 = hexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+  info.sha256 = hexEncode(fingerprint(cert));
   info.not_before = timeText(X509_get0_notBefore(cert));
   info.not_after = timeText(X509_get0_notAfter(cert));
   X509_PUBKEY* pub = X509_get_X509_PUBKEY(cert);
@@ -81,23 +91,6 @@ struct TrustStore::ChainMemory {
   std::map<std::string, Chain> chains;
   std::size_t built = 0;
 };
-
-namespace {
-
-std::optional<std::time_t> timeOf(const ASN1_TIME* t) {
-  std::tm tm{};
-  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
-  return timegm(&tm);
-}
-
-std::string fingerprint(X509* cert) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  X509_digest(cert, EVP_sha256(), md, &len);
-  return std::string(reinterpret_cast<const char*>(md), len);
-}
-
-}  // namespace
 
 TrustStore::TrustStore() : store_(X509_STORE_new()), chains_(std::make_unique<ChainMemory>()) {}
 TrustStore::~TrustStore() = default;

@@ -52,10 +52,9 @@ class PgConnection {
   Result<PgResult> exec(const std::string& sql, const std::vector<PgParam>& params);
 
   // A statement whose result the caller does not need at once (a write, a lock; no rows, no count).
-  // Inside a transaction
-  // it is queued and sent, in order, together with the next `exec` or the COMMIT, in one round trip
-  // (libpq's pipeline mode); an error of a queued write is the error of that `exec` or `commit`, and
-  // the transaction fails with it. Outside a transaction it runs at once.
+  // Inside a transaction it is queued and sent, in order, together with the next `exec` or the
+  // COMMIT, in one round trip (libpq's pipeline mode); an error of a queued statement is the error of
+  // that `exec` or `commit`, and the transaction fails with it. Outside a transaction it runs at once.
   Status later(const std::string& sql, std::vector<PgParam> params);
 
   // BEGIN is queued too: it travels with the transaction's first statement. A transaction of queued
@@ -81,8 +80,8 @@ class PgConnection {
   static Status discard(Result<PgResult> r) { return r ? Status() : Status(r.error()); }
   Error lastError(std::string_view what) const;
   Error statementError(pg_result* raw, const std::string& sql, bool prepared);
-  // The server-side name of `sql`, preparing it (now, or with `queue_prepare` in the pipeline being
-  // built) the first time; nullptr when it is to run unprepared.
+  // The server-side name of `sql`, preparing it the first time (at once, or `in_pipeline` as a
+  // command of the pipeline being built, then `sent_prepare`); nullptr when it is to run unprepared.
   const std::string* preparedName(const std::string& sql, int params, bool in_pipeline, bool& sent_prepare);
   // Sends the queued statements and then `last` (when given) in one pipeline; the result of `last`,
   // or the first error.

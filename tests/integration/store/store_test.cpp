@@ -15,6 +15,15 @@ store::PgConnection connectTo(const std::string& url) {
   BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
   return std::move(c).value();
 }
+
+// The plan PostgreSQL chose for `explain` (an EXPLAIN of a statement with one parameter), as text.
+std::string planOf(store::PgConnection& conn, const std::string& explain, const std::string& param) {
+  auto plan = conn.exec(explain, {param});
+  BOOST_REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.error().message));
+  std::string text;
+  for (int i = 0; i < plan->rows(); ++i) text += std::string(plan->get(i, 0)) + "\n";
+  return text;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(migrations)
@@ -207,11 +216,8 @@ BOOST_AUTO_TEST_CASE(lookup_by_id_uses_the_index_and_finds_nothing_for_a_malform
                           "FROM generate_series(1, 5000) i")
                     .ok());
   BOOST_REQUIRE(conn.exec("ANALYZE cases").ok());
-  auto plan = conn.exec("EXPLAIN SELECT status FROM cases WHERE id = vkhid_uuid($1)",
-                        {std::string("0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e11")});
-  BOOST_REQUIRE(plan.ok());
-  std::string text;
-  for (int i = 0; i < plan->rows(); ++i) text += std::string(plan->get(i, 0)) + "\n";
+  std::string text = planOf(conn, "EXPLAIN SELECT status FROM cases WHERE id = vkhid_uuid($1)",
+                            "0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e11");
   BOOST_TEST_INFO(text);
   BOOST_TEST(text.find("Index Scan using cases_pkey") != std::string::npos);
   BOOST_TEST(text.find("Seq Scan") == std::string::npos);
@@ -228,10 +234,7 @@ BOOST_AUTO_TEST_CASE(evidence_digest_is_inlined_and_packages_are_compressed_with
   BOOST_REQUIRE(digest.ok());
   BOOST_TEST(digest->get(0, 0) == app::sha256Hex(detail));  // the same digest as before
   BOOST_TEST(digest->get(0, 1) == app::sha256Hex(""));
-  auto plan = conn.exec("EXPLAIN (VERBOSE, COSTS OFF) SELECT vkhid_audit_digest($1)", {detail});
-  BOOST_REQUIRE(plan.ok());
-  std::string text;
-  for (int i = 0; i < plan->rows(); ++i) text += std::string(plan->get(i, 0)) + "\n";
+  std::string text = planOf(conn, "EXPLAIN (VERBOSE, COSTS OFF) SELECT vkhid_audit_digest($1)", detail);
   BOOST_TEST_INFO(text);
   BOOST_TEST(text.find("sha256") != std::string::npos);
   BOOST_TEST(text.find("vkhid_audit_digest") == std::string::npos);
