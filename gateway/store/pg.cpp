@@ -13,6 +13,14 @@ namespace {
 // Statements prepared per connection at most; any further ones run unprepared (SQL built at run time
 // must not grow the server's memory without end).
 constexpr std::size_t kMaxPrepared = 256;
+
+// libpq's view of the parameters: C strings, NULL for SQL NULL.
+std::vector<const char*> valuesOf(const std::vector<PgParam>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return values;
+}
 }  // namespace
 
 PgResult::PgResult(pg_result* r) : r_(r, &PQclear) {}
@@ -113,17 +121,12 @@ Result<PgResult> PgConnection::exec(std::string_view sql) { return exec(std::str
 
 Result<PgResult> PgConnection::exec(const std::string& sql, const std::vector<PgParam>& params) {
   if (!queued_.empty()) {
-    if (!params.empty() || sql == "COMMIT") {
-      Queued last{sql, params};
-      return pipeline(&last);
-    }
+    if (!params.empty()) return pipeline(Queued{sql, params});
     // Without parameters the text may hold several statements, which a pipeline cannot carry: what
     // is queued goes first, on its own.
-    if (auto r = pipeline(nullptr); !r) return r.error();
+    if (auto r = pipeline(std::nullopt); !r) return r.error();
   }
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  const auto values = valuesOf(params);
   const int n = static_cast<int>(params.size());
   bool sent_prepare = false;
   const std::string* name = preparedName(sql, n, false, sent_prepare);
@@ -138,10 +141,11 @@ Result<PgResult> PgConnection::exec(const std::string& sql, const std::vector<Pg
   return statementError(raw, sql, name != nullptr);
 }
 
-Result<PgResult> PgConnection::pipeline(const Queued* last) {
+Result<PgResult> PgConnection::pipeline(std::optional<Queued> last) {
   std::vector<Queued> commands = std::move(queued_);
   queued_.clear();
-  if (last != nullptr) commands.push_back(*last);
+  const bool wants_result = last.has_value();
+  if (last) commands.push_back(std::move(*last));
   ++round_trips_;
   pg_conn* c = c_.get();
   if (PQenterPipelineMode(c) != 1) return lastError("pipeline");
@@ -154,9 +158,7 @@ Result<PgResult> PgConnection::pipeline(const Queued* last) {
   bool sending = true;
   for (std::size_t i = 0; i < commands.size() && sending; ++i) {
     const Queued& q = commands[i];
-    std::vector<const char*> values;
-    values.reserve(q.params.size());
-    for (const auto& p : q.params) values.push_back(p ? p->c_str() : nullptr);
+    const auto values = valuesOf(q.params);
     const int n = static_cast<int>(q.params.size());
     bool sent_prepare = false;
     const std::string* name = preparedName(q.sql, n, true, sent_prepare);
@@ -183,7 +185,7 @@ Result<PgResult> PgConnection::pipeline(const Queued* last) {
     const auto status = PQresultStatus(raw);
     const std::string& sql = commands[s.command].sql;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-      if (last != nullptr && !s.is_prepare && s.command + 1 == commands.size()) result = std::move(r);
+      if (wants_result && !s.is_prepare && s.command + 1 == commands.size()) result = std::move(r);
     } else if (status != PGRES_PIPELINE_ABORTED) {
       if (s.is_prepare) prepared_.erase(sql);
       if (!first) first = statementError(raw, sql, s.as_prepared);
@@ -198,7 +200,7 @@ Result<PgResult> PgConnection::pipeline(const Queued* last) {
   }
   if (PQexitPipelineMode(c) != 1 && !first) first = lastError("pipeline");
   if (first) return *first;
-  if (last == nullptr) return PgResult(nullptr);
+  if (!wants_result) return PgResult(nullptr);
   if (!result) return lastError("pipeline");
   return std::move(*result);
 }
@@ -224,7 +226,8 @@ Status PgConnection::commit() {
     queued_.clear();
     return {};
   }
-  Status s = discard(exec("COMMIT"));
+  // With writes queued, COMMIT travels with them.
+  Status s = discard(queued_.empty() ? exec("COMMIT") : pipeline(Queued{"COMMIT", {}}));
   // A queued write failed: the COMMIT behind it never ran and the transaction is still open, failed.
   if (!s && healthy() && PQtransactionStatus(c_.get()) != PQTRANS_IDLE) (void)exec("ROLLBACK");
   return s;

@@ -85,7 +85,7 @@ class PgConnection {
   const std::string* preparedName(const std::string& sql, int params, bool in_pipeline, bool& sent_prepare);
   // Sends the queued statements and then `last` (when given) in one pipeline; the result of `last`,
   // or the first error.
-  Result<PgResult> pipeline(const Queued* last);
+  Result<PgResult> pipeline(std::optional<Queued> last);
 
   std::unique_ptr<pg_conn, void (*)(pg_conn*)> c_;
   std::unordered_map<std::string, std::string> prepared_;  // statement text -> server-side name

@@ -321,10 +321,12 @@ BOOST_AUTO_TEST_CASE(a_certificate_decoded_again_is_the_same_and_garbage_after_i
   BOOST_REQUIRE(a.ok());
   BOOST_REQUIRE(b.ok());
   BOOST_TEST(X509_cmp(a->get(), b->get()) == 0);
+  BOOST_TEST(a->get() == b->get());  // decoded once, shared
   BOOST_TEST(crypto::describe(b->get()).org_id == kP1Org);
   auto trailing = crypto::certificateFromDer(der + "xyz");
   BOOST_REQUIRE(trailing.ok());
   BOOST_TEST(X509_cmp(trailing->get(), a->get()) == 0);
+  BOOST_TEST(trailing->get() != a->get());  // decoded, not kept: those bytes are not a certificate's
   BOOST_TEST(!crypto::certificateFromDer(der.substr(0, der.size() / 2)).ok());
   BOOST_TEST(!crypto::certificateFromDer("").ok());
 }
