@@ -21,8 +21,14 @@ DeliveryOutcome AmqpAdapter::deliver(std::string_view bytes, const std::string& 
   return outcome;
 }
 
+void AmqpAdapter::dropPublisher() {
+  publisher_.reset();
+  declared_.clear();
+}
+
 DeliveryOutcome AmqpAdapter::publishOnce(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) {
   if (!publisher_ || !publisher_->open()) {
+    dropPublisher();
     auto c = connect();
     if (!c) return DeliveryOutcome::retry(c.error().message);
     publisher_.emplace(std::move(c).value());
@@ -30,9 +36,12 @@ DeliveryOutcome AmqpAdapter::publishOnce(std::string_view bytes, const std::stri
   const std::string queue = inboxQueue(endpoint);
   // The participant's queue is part of its endpoint: declaring it is idempotent and makes a first
   // delivery work before the participant ever connected.
-  if (auto s = bus::declarePeerQueue(*publisher_, queue); !s) {
-    publisher_.reset();
-    return DeliveryOutcome::retry(s.error().message);
+  if (!declared_.contains(queue)) {
+    if (auto s = bus::declarePeerQueue(*publisher_, queue); !s) {
+      dropPublisher();
+      return DeliveryOutcome::retry(s.error().message);
+    }
+    declared_.insert(queue);
   }
   bus::PublishProperties props;
   props.message_id = msg_id;
@@ -40,11 +49,11 @@ DeliveryOutcome AmqpAdapter::publishOnce(std::string_view bytes, const std::stri
   props.type = "sev-ovv-1.5";
   auto tag = publisher_->publish("", queue, bytes, props);
   if (!tag) {
-    publisher_.reset();
+    dropPublisher();
     return DeliveryOutcome::retry(tag.error().message);
   }
   if (auto s = publisher_->waitForConfirms(context_.publish_timeout); !s) {
-    publisher_.reset();  // unconfirmed: never reuse a connection in an unknown state
+    dropPublisher();  // unconfirmed: never reuse a connection in an unknown state
     return DeliveryOutcome::retry(s.error().message);
   }
   return DeliveryOutcome::delivered(queue);

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -34,6 +36,11 @@ class AmqpAdapter final : public Adapter {
   AdapterContext context_;
   std::mutex publish_mutex_;
   std::optional<bus::AmqpConnection> publisher_;
+  // Participants' queues declared on publisher_ since it connected: declared once per connection, not
+  // before every package. Publishes are mandatory, so a queue deleted since comes back as unroutable —
+  // the connection is dropped with this memory, and the retry declares the queue again.
+  std::set<std::string> declared_;
+  void dropPublisher();
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> consumers_;  // gateway.workers of them, each its own connection
 };

@@ -51,12 +51,16 @@ Disposition Exchange::deliver(const std::string& msg_id) {
     auto db = ctx.pool.acquire();
     if (!db) return Disposition::Requeue;
     // Claimed only while its participant is active: a suspended participant receives nothing, and its
-    // deliveries wait in its queue (which no consumer takes from while it is suspended).
+    // deliveries wait in its queue (which no consumer takes from while it is suspended). The claim
+    // reads the participant's active endpoint with it (none: adapter and settings are NULL).
     auto claim = (*db)->exec(
         "UPDATE message m SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
-        "FROM participant p WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND m.msg_id = vkhid_uuid($1) "
+        "FROM participant p LEFT JOIN LATERAL (SELECT e.adapter, e.settings::text AS settings FROM endpoint e "
+        "WHERE e.org_id = p.org_id AND e.active ORDER BY e.id LIMIT 1) ep ON true "
+        "WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND m.msg_id = vkhid_uuid($1) "
         "AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') "
-        "RETURNING m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, ''), m.msg_type",
+        "RETURNING m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, ''), m.msg_type, ep.adapter, "
+        "ep.settings",
         {msg_id, ctx.process_id});
     if (!claim) return Disposition::Requeue;
     if (claim->rows() == 0) {
@@ -76,19 +80,15 @@ Disposition Exchange::deliver(const std::string& msg_id) {
     case_id = std::string(claim->get(0, 3));
     msg_type = static_cast<int>(claim->getInt(0, 4));
 
-    auto ep = (*db)->exec(
-        "SELECT adapter, settings::text FROM endpoint WHERE org_id = $1 AND active ORDER BY id LIMIT 1", {org});
     outcome = adapters::DeliveryOutcome::failed("no active endpoint for " + org);
-    if (ep && ep->rows() > 0) {
-      adapter_name = std::string(ep->get(0, 0));
-      auto endpoint = endpointFrom(org, adapter_name, std::string(ep->get(0, 1)));
+    if (!claim->isNull(0, 5)) {
+      adapter_name = std::string(claim->get(0, 5));
+      auto endpoint = endpointFrom(org, adapter_name, std::string(claim->get(0, 6)));
       if (auto* adapter = ctx.adapter(adapter_name)) {
         outcome = adapter->deliver(bytes, msg_id, endpoint);
       } else {
         outcome = adapters::DeliveryOutcome::failed("unknown adapter " + adapter_name);
       }
-    } else if (!ep) {
-      outcome = adapters::DeliveryOutcome::retry(ep.error().message);
     }
   }
 

@@ -454,6 +454,37 @@ BOOST_AUTO_TEST_CASE(exchange_participant_away_then_back_completes) {
   BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 5, 60s));
 }
 
+BOOST_AUTO_TEST_CASE(exchange_participant_queue_deleted_between_packages_is_declared_again) {
+  // The gateway declares a participant's queue once per connection, not before every package. A queue
+  // deleted since (an operator clearing the participant's queues while its EDMS is away) returns the
+  // next package as unroutable; it is not lost, not retried for ever: the queue is declared again and
+  // the package delivered in the same attempt.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  BOOST_REQUIRE(x.submit("before").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
+  x.stopSimulator();
+  auto c = vkhid::bus::AmqpConnection::connect({x.brokerUrlForTests(), 5, 0, std::chrono::milliseconds(5000)});
+  BOOST_REQUIRE(c.ok());
+  BOOST_REQUIRE(c->deleteEmptyQueue("edms." + x.org() + ".in").ok());
+  BOOST_REQUIRE(!c->queueDepth("edms." + x.org() + ".in").ok());  // gone
+
+  BOOST_REQUIRE(x.submit("after").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'sent'", 1, 60s));
+  auto c2 = vkhid::bus::AmqpConnection::connect({x.brokerUrlForTests(), 5, 0, std::chrono::milliseconds(5000)});
+  BOOST_REQUIRE(c2.ok());
+  auto depth = c2->queueDepth("edms." + x.org() + ".in");
+  BOOST_REQUIRE(depth.ok());
+  BOOST_TEST(*depth == 1u);
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND attempts = 1") == 2);
+  x.startSimulator();
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 2, 60s));
+  BOOST_TEST(x.simStats()["registered"] == 2);  // its stats carry over a restart: once each
+  BOOST_TEST(x.simStats()["duplicates_seen"] == 0);
+}
+
 BOOST_AUTO_TEST_CASE(exchange_own_claim_whose_outcome_was_lost_is_delivered_again) {
   // A delivery worker that could not write down its outcome (the database went away under it) leaves
   // its claim 'sending' in a gateway that lives on. Once no worker there holds it, the sweeper returns it.
