@@ -59,6 +59,8 @@ const std::array kKeys = {
     KeyDef{"delivery.prefetch", [](Config& c) -> FieldRef { return &c.delivery.prefetch; }, 1, 10000},
     KeyDef{"delivery.publish_timeout_ms", [](Config& c) -> FieldRef { return &c.delivery.publish_timeout_ms; }, 100,
            600000},
+    KeyDef{"delivery.outbox_retention_hours", [](Config& c) -> FieldRef { return &c.delivery.outbox_retention_hours; },
+           1, 87600},
     KeyDef{"routing.rules_file", [](Config& c) -> FieldRef { return &c.routing.rules_file; }},
     KeyDef{"sevhub.url", [](Config& c) -> FieldRef { return &c.sevhub.url; }},
     KeyDef{"sevhub.system_id", [](Config& c) -> FieldRef { return &c.sevhub.system_id; }},

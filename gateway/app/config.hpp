@@ -59,6 +59,9 @@ struct DeliverySettings {
   std::string retry_delays = "10s,1m,10m,1h,6h";  // then dead-letter; each delay gets up to 20% jitter
   int prefetch = 16;
   int publish_timeout_ms = 10000;
+  // Outbox rows the broker confirmed are deleted this long after (the case's own records keep what
+  // was sent); unsent rows are never deleted.
+  int outbox_retention_hours = 168;
 };
 
 struct DeadlineSettings {

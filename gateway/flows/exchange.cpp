@@ -231,10 +231,38 @@ Status Exchange::sweepStuckDeliveries() {
   });
 }
 
+Result<long long> Exchange::pruneSentOutbox() {
+  // Chunks of a few thousand rows, each its own short transaction, oldest first. Rows are found in id
+  // order and only below the first row created within the retention: the scan reads what it deletes
+  // (and the few old rows still unsent), not the outbox of the last week every time.
+  constexpr int kChunk = 5000;
+  long long pruned = 0;
+  while (!stopping_) {
+    auto db = context_.pool.acquire();
+    if (!db) return db.error();
+    auto r = (*db)->exec(
+        "DELETE FROM outbox WHERE id = ANY (ARRAY(SELECT o.id FROM outbox o WHERE o.id < coalesce((SELECT b.id "
+        "FROM outbox b WHERE b.created_at >= now() - make_interval(hours => $1::int) ORDER BY b.id LIMIT 1), "
+        "9223372036854775807) AND o.sent_at < now() - make_interval(hours => $1::int) ORDER BY o.id LIMIT $2::int))",
+        {std::to_string(context_.config.delivery.outbox_retention_hours), std::to_string(kChunk)});
+    if (!r) return r.error();
+    pruned += r->affected();
+    if (r->affected() < kChunk) break;
+  }
+  if (pruned > 0) {
+    app::metrics()
+        .counter("vkhid_outbox_pruned_total", "Sent outbox rows deleted after their retention")
+        .inc(static_cast<double>(pruned));
+    log::info("outbox: sent rows past their retention deleted", {{"count", pruned}});
+  }
+  return pruned;
+}
+
 void Exchange::relayLoop() {
   std::optional<bus::AmqpConnection> connection;
   std::chrono::milliseconds backoff{250};
   auto next_sweep = std::chrono::steady_clock::now();
+  auto next_prune = std::chrono::steady_clock::now();
   while (!stopping_) {
     if (!connection || !connection->open()) {
       auto c = bus::AmqpConnection::connect(context_.broker());
@@ -252,6 +280,10 @@ void Exchange::relayLoop() {
     if (std::chrono::steady_clock::now() >= next_sweep) {
       (void)sweepStuckDeliveries();
       next_sweep = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    }
+    if (std::chrono::steady_clock::now() >= next_prune) {
+      if (auto p = pruneSentOutbox(); !p) log::warn("outbox: sent rows not pruned now", {{"error", p.error().message}});
+      next_prune = std::chrono::steady_clock::now() + std::chrono::minutes(10);
     }
     auto n = relayOnce(*connection);
     if (!n) {

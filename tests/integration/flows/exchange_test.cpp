@@ -485,6 +485,43 @@ BOOST_AUTO_TEST_CASE(exchange_participant_queue_deleted_between_packages_is_decl
   BOOST_TEST(x.simStats()["duplicates_seen"] == 0);
 }
 
+BOOST_AUTO_TEST_CASE(exchange_sent_outbox_rows_are_deleted_after_their_retention) {
+  // The outbox is the relay's bookkeeping: a row the broker confirmed more than
+  // delivery.outbox_retention_hours ago is deleted (at a gateway's start, then every ten minutes); a
+  // row still unsent is kept however old, and the cases' own records stay whole.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway(0, {{"VKHID_DELIVERY_OUTBOX_RETENTION_HOURS", "24"}});
+  x.startSimulator();
+  BOOST_REQUIRE(x.submit("old").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0, 30s));
+  const std::string first = x.sql("SELECT max(id) FROM outbox");
+  BOOST_REQUIRE(x.submit("recent").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 2, 60s));
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0, 30s));
+  x.killGateway(0, SIGTERM);
+  const long long recent = x.count("SELECT count(*) FROM outbox WHERE id > " + first);
+  BOOST_REQUIRE(recent > 0);
+  // The first case's rows sent two days ago; one row never sent, older still.
+  x.sql(
+      "UPDATE outbox SET created_at = now() - interval '49 hours', sent_at = now() - interval '48 hours' "
+      "WHERE id <= " +
+      first + " RETURNING 1");
+  x.sql(
+      "INSERT INTO outbox (exchange, routing_key, message_id, payload, created_at) VALUES ('vkhid.events', "
+      "'case.registered', 'never-sent', '\\x7b7d', now() - interval '72 hours') RETURNING 1");
+
+  x.startGateway(0, {{"VKHID_DELIVERY_OUTBOX_RETENTION_HOURS", "24"}});
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM outbox WHERE id <= " + first, 0, 30s));
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE message_id = 'never-sent'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE id > " + first + " AND message_id <> 'never-sent'") == recent);
+  // What happened to the first case is still all there.
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE status = 'closed'") == 2);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event e JOIN cases c ON c.id = e.case_id "
+                     "WHERE c.idempotency_key = 'old' AND e.event = 'closed'") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(exchange_own_claim_whose_outcome_was_lost_is_delivered_again) {
   // A delivery worker that could not write down its outcome (the database went away under it) leaves
   // its claim 'sending' in a gateway that lives on. Once no worker there holds it, the sweeper returns it.
