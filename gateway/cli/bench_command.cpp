@@ -5,7 +5,9 @@
 // PostgreSQL transactions; persistent RabbitMQ publish-and-consume), then drives N cases through the
 // intake API and follows each to closed. Reports full-lifecycle cases per second, intake latency,
 // intake-to-delivered and intake-to-closed, CPU seconds per 1,000 cases and peak RSS of the gateway,
-// messages lost or duplicated, and the pipeline efficiency against the lowest bound.
+// the CPU of PostgreSQL, RabbitMQ, the simulators and the load clients over the same window (when the
+// servers run on this machine), messages lost or duplicated, and the pipeline efficiency against the
+// lowest bound.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,6 +57,53 @@ int complain(const std::string& what) {
   return 2;
 }
 
+// Clock ticks (user + system) of a process from /proc/PID/stat; with `children`, also those of its
+// children it has waited for. 0 for a process that is gone.
+double cpuTicks(const std::string& pid, bool children, std::string* comm = nullptr) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string line;
+  std::getline(in, line);
+  auto open = line.find('(');
+  auto close = line.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close < open) return 0;
+  if (comm) *comm = line.substr(open + 1, close - open - 1);
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 17 && rest >> field; ++i) {
+    if (i == 14 || i == 15 || (children && (i == 16 || i == 17))) ticks += std::stod(field);
+  }
+  return ticks;
+}
+
+// CPU seconds so far of this machine's processes with these names, with the time of children they
+// reaped: PostgreSQL's postmaster holds the time of its ended backends, so the difference over a
+// window is the whole server's work in it. 0 when the server runs on another machine.
+double cpuOfProcesses(const std::vector<std::string>& names) {
+  double ticks = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+    std::string comm;
+    double t = cpuTicks(pid, true, &comm);
+    if (std::find(names.begin(), names.end(), comm) != names.end()) ticks += t;
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds the whole machine has been busy (all CPUs, everything but idle and I/O wait), from /proc/stat.
+double machineBusySeconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  in >> cpu;
+  double busy = 0, v = 0;
+  for (int i = 0; i < 8 && in >> v; ++i) {
+    if (i != 3 && i != 4) busy += v;  // idle, iowait
+  }
+  return busy / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // A child process of this binary, stderr and stdout to a log file.
 struct Child {
   pid_t pid = -1;
@@ -94,20 +143,7 @@ struct Child {
     pid = -1;
   }
   // CPU seconds (user + system) and peak resident memory (MiB) so far, from /proc.
-  double cpuSeconds() const {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    std::getline(in, line);
-    auto close = line.rfind(')');
-    if (close == std::string::npos) return 0;
-    std::istringstream rest(line.substr(close + 2));
-    std::string field;
-    double ticks = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-      if (i == 14 || i == 15) ticks += std::stod(field);
-    }
-    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-  }
+  double cpuSeconds() const { return cpuTicks(std::to_string(pid), false) / static_cast<double>(sysconf(_SC_CLK_TCK)); }
   double peakRssMiB() const {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     std::string line;
@@ -343,6 +379,17 @@ int runBench(const BenchOptions& o) {
   (void)db->exec("SELECT pg_stat_clear_snapshot()");
   const long long commits_before = commits();
   double cpu_before = gateway.cpuSeconds();
+  // Where the machine's CPU goes over the same window: the servers, the simulators, this process's
+  // load clients (and its polling).
+  const std::vector<std::string> kPostgres{"postgres"}, kRabbitmq{"beam.smp", "erl_child_setup", "epmd"};
+  auto simsCpu = [&] {
+    double s = 0;
+    for (const auto& sim : sims) s += sim.cpuSeconds();
+    return s;
+  };
+  auto selfCpu = [] { return cpuTicks("self", false) / static_cast<double>(sysconf(_SC_CLK_TCK)); };
+  const double pg_cpu_before = cpuOfProcesses(kPostgres), mq_cpu_before = cpuOfProcesses(kRabbitmq);
+  const double sims_cpu_before = simsCpu(), self_cpu_before = selfCpu(), machine_before = machineBusySeconds();
   auto load_start = Clock::now();
   std::vector<std::thread> clients;
   for (int c = 0; c < o.clients; ++c) {
@@ -380,6 +427,9 @@ int runBench(const BenchOptions& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   double cpu = gateway.cpuSeconds() - cpu_before;
+  const double pg_cpu = cpuOfProcesses(kPostgres) - pg_cpu_before, mq_cpu = cpuOfProcesses(kRabbitmq) - mq_cpu_before;
+  const double sims_cpu = simsCpu() - sims_cpu_before, self_cpu = selfCpu() - self_cpu_before;
+  const double machine_cpu = machineBusySeconds() - machine_before;
   (void)db->exec("SELECT pg_stat_clear_snapshot()");
   const long long commits_during = commits() - commits_before;
   double rss = gateway.peakRssMiB();
@@ -426,6 +476,7 @@ int runBench(const BenchOptions& o) {
   double mq_bound = mq_per_case > 0 ? mq_rate / mq_per_case : 0;
   double lowest = std::min({seal_bound, pg_bound > 0 ? pg_bound : 1e12, mq_bound > 0 ? mq_bound : 1e12});
   long long lost = static_cast<long long>(n) - closed;
+  auto per1000 = [&](double seconds) { return closed > 0 ? seconds * 1000.0 / static_cast<double>(closed) : 0; };
   long long duplicated = std::max(0LL, packages - static_cast<long long>(n)) + std::max(0LL, sim_appeals - closed);
 
   boost::json::object r{{"cases", o.cases},
@@ -441,7 +492,12 @@ int runBench(const BenchOptions& o) {
                         {"delivered_p99_ms", percentile(delivered_ms, 0.99)},
                         {"closed_p50_ms", percentile(closed_ms, 0.5)},
                         {"closed_p99_ms", percentile(closed_ms, 0.99)},
-                        {"cpu_s_per_1000", closed > 0 ? cpu * 1000.0 / static_cast<double>(closed) : 0},
+                        {"cpu_s_per_1000", per1000(cpu)},
+                        {"postgres_cpu_s_per_1000", per1000(pg_cpu)},
+                        {"rabbitmq_cpu_s_per_1000", per1000(mq_cpu)},
+                        {"simulators_cpu_s_per_1000", per1000(sims_cpu)},
+                        {"load_cpu_s_per_1000", per1000(self_cpu)},
+                        {"machine_cpu_s_per_1000", per1000(machine_cpu)},
                         {"peak_rss_mib", rss},
                         {"bound_seal_verify_cases_per_s", seal_bound},
                         {"bound_postgres_cases_per_s", pg_bound},
