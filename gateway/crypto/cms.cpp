@@ -49,7 +49,10 @@ std::string signerIdText(CMS_SignerInfo* si) {
 bool isDstuOid(const std::string& oid) { return oid.starts_with("1.2.804.2.1.1.1."); }
 
 Result<CmsSignature> signDetached(std::string_view content, const Signer& signer) {
-  const int flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL;
+  // The signed attributes of a CAdES-BES signature as Ukrainian signing tools make them: content type,
+  // message digest, signing time and the signing certificate (below) — no S/MIME capabilities list,
+  // which OpenSSL adds by default and which no reader of these files uses.
+  const int flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
   X509StackPtr extra(sk_X509_new_null());
   for (X509* c : signer.chain()) {
     X509_up_ref(c);

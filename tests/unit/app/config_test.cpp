@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(every_key_has_an_environment_name) {
   BOOST_TEST(vkhid::app::envNameFor("database.url") == "VKHID_DATABASE_URL");
   BOOST_TEST(vkhid::app::envNameFor("delivery.retry_delays") == "VKHID_DELIVERY_RETRY_DELAYS");
   auto parsed = loadConfig(vkhid::testing::sourceDir() + "/config/vkhid.toml", envOf({}));
-  BOOST_TEST(parsed.ok());
+  BOOST_TEST(parsed.ok(), (parsed.ok() ? std::string() : parsed.error().message));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

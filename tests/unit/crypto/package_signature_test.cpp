@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE unit_crypto
 #include <boost/test/unit_test.hpp>
+#include <set>
 
+#include <openssl/cms.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -203,6 +205,34 @@ BOOST_AUTO_TEST_CASE(real_dstu_signatures_are_unsupported_never_valid) {
   crypto::VerifyOptions lenient;
   lenient.allow_unsupported = true;
   BOOST_TEST(crypto::verifyPackage(bytes, devTrust(), lenient).ok());
+}
+
+BOOST_AUTO_TEST_CASE(attachment_signature_has_the_signed_attributes_of_a_real_one) {
+  // A real CAdES signature from a Ukrainian signing tool signs its content type, message digest,
+  // signing time and signing certificate (v2) — and a content time-stamp, which ours leave to the
+  // evidence log's time-stamps. Ours sign the same four and nothing else.
+  auto attributes = [](const std::string& der) {
+    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+    CMS_ContentInfo* cms = d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size()));
+    BOOST_REQUIRE(cms != nullptr);
+    std::set<int> nids;
+    auto* infos = CMS_get0_SignerInfos(cms);
+    BOOST_REQUIRE_EQUAL(sk_CMS_SignerInfo_num(infos), 1);
+    CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
+    for (int i = 0; i < CMS_signed_get_attr_count(si); ++i) {
+      nids.insert(OBJ_obj2nid(X509_ATTRIBUTE_get0_object(CMS_signed_get_attr(si, i))));
+    }
+    CMS_ContentInfo_free(cms);
+    return nids;
+  };
+  auto ours = crypto::signDetached("Звернення громадянина", signerOf("ucc-seal"));
+  BOOST_REQUIRE(ours.ok());
+  auto real = attributes(readFile(sharedDir() + "/interop/sev-ovv-1.5/signed/blanche.docx.p7s"));
+  BOOST_REQUIRE(real.erase(NID_id_smime_aa_ets_contentTimestamp) == 1);
+  const std::set<int> expected{NID_pkcs9_contentType, NID_pkcs9_messageDigest, NID_pkcs9_signingTime,
+                               NID_id_smime_aa_signingCertificateV2};
+  BOOST_TEST((real == expected));
+  BOOST_TEST((attributes(ours->der) == expected));
 }
 
 BOOST_AUTO_TEST_CASE(real_dstu_p7s_shows_its_signer) {
