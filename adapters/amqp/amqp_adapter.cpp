@@ -5,6 +5,11 @@
 #include "gateway/bus/topology.hpp"
 
 namespace vkhid::adapters::amqp {
+namespace {
+
+constexpr int kAckEvery = 8;  // handled packages one acknowledgement may cover (under the prefetch)
+
+}  // namespace
 
 Result<bus::AmqpConnection> AmqpAdapter::connect() const {
   return bus::AmqpConnection::connect(
@@ -101,10 +106,22 @@ void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink)
       continue;
     }
     backoff = std::chrono::milliseconds(250);
+    // Packages handled but not acknowledged yet: while more are waiting, one ack (multiple) covers
+    // several; a connection lost first has them offered again (the core de-duplicates by msg_id).
+    std::uint64_t handled_up_to = 0;
+    int handled = 0;
+    auto acknowledge = [&] {
+      Status s = handled > 0 ? c->ack(handled_up_to, true) : Status{};
+      handled = 0;
+      return s;
+    };
     while (!stopping_) {
-      auto d = c->next(std::chrono::milliseconds(200));
+      auto d = c->next(handled > 0 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(200));
       if (!d) break;  // connection lost: reconnect
-      if (!d->has_value()) continue;
+      if (!d->has_value()) {
+        if (!acknowledge()) break;  // nothing more waiting
+        continue;
+      }
       const auto& delivery = **d;
       std::string org;
       for (const auto& e : endpoints) {
@@ -112,13 +129,16 @@ void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink)
       }
       InboundPackage package{delivery.body, "amqp", delivery.user_id, org};
       if (auto s = sink(package); s) {
-        (void)c->ack(delivery.tag);
+        handled_up_to = delivery.tag;
+        if (++handled >= kAckEvery && !acknowledge()) break;
       } else {
         // Not handled (database away, say): back to the queue, after a pause so it does not spin.
+        if (!acknowledge()) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         (void)c->nack(delivery.tag, true);
       }
     }
+    (void)acknowledge();
   }
 }
 

@@ -397,8 +397,8 @@ Result<std::optional<Delivery>> AmqpConnection::next(std::chrono::milliseconds t
   return std::optional<Delivery>(std::move(d));
 }
 
-Status AmqpConnection::ack(std::uint64_t tag) {
-  if (int rc = amqp_basic_ack(state_, kChannel, tag, 0); rc != AMQP_STATUS_OK) {
+Status AmqpConnection::ack(std::uint64_t tag, bool multiple) {
+  if (int rc = amqp_basic_ack(state_, kChannel, tag, multiple ? 1 : 0); rc != AMQP_STATUS_OK) {
     return fail("amqp.unavailable", std::string("ack: ") + amqp_error_string2(rc));
   }
   return {};

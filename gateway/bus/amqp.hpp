@@ -91,7 +91,8 @@ class AmqpConnection {
   Status consume(const std::string& queue);
   // The next delivery, or nullopt when none arrived within `timeout`.
   Result<std::optional<Delivery>> next(std::chrono::milliseconds timeout);
-  Status ack(std::uint64_t tag);
+  // With `multiple`, acknowledges every delivery up to and including `tag` not acknowledged yet.
+  Status ack(std::uint64_t tag, bool multiple = false);
   Status nack(std::uint64_t tag, bool requeue);
   // One message without a consumer (basic.get); nullopt when the queue is empty.
   Result<std::optional<Delivery>> get(const std::string& queue);

@@ -3,6 +3,13 @@
 #include "gateway/app/logging.hpp"
 
 namespace vkhid::flows {
+namespace {
+
+// At most this many handled deliveries wait for one acknowledgement (under the prefetch, so the broker
+// keeps sending meanwhile).
+constexpr int kAckEvery = 8;
+
+}  // namespace
 
 QueueConsumer::QueueConsumer(std::string name, bus::AmqpSettings settings, Setup setup, QueueList queues,
                              Handler handler, std::uint16_t prefetch, std::chrono::milliseconds refresh)
@@ -49,22 +56,41 @@ void QueueConsumer::run() {
     }
     backoff = std::chrono::milliseconds(250);
     auto next_refresh = std::chrono::steady_clock::now() + refresh_;
+    // Deliveries handled but not acknowledged yet: while more are waiting, one ack (multiple) covers
+    // several. At least once as before — a connection lost first offers them again, and handlers are
+    // idempotent.
+    std::uint64_t handled_up_to = 0;
+    int handled = 0;
+    auto acknowledge = [&] {
+      Status s = handled > 0 ? c->ack(handled_up_to, true) : Status{};
+      handled = 0;
+      return s;
+    };
     while (!stopping_) {
       if (std::chrono::steady_clock::now() >= next_refresh) {
         next_refresh = std::chrono::steady_clock::now() + refresh_;
         if (queues_() != queues) break;  // the set of queues changed: consume the new set
       }
-      auto d = c->next(std::chrono::milliseconds(200));
+      auto d = c->next(handled > 0 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(200));
       if (!d) {
         log::warn("consumer lost the broker", {{"consumer", name_}, {"error", d.error().message}});
         break;
       }
-      if (!d->has_value()) continue;
+      if (!d->has_value()) {
+        if (!acknowledge()) break;  // nothing more waiting
+        continue;
+      }
       Disposition what = handler_(**d);
-      Status s = what == Disposition::Ack ? c->ack((*d)->tag) : c->nack((*d)->tag, true);
-      if (!s) break;
-      if (what == Disposition::Requeue) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (what == Disposition::Ack) {
+        handled_up_to = (*d)->tag;
+        if (++handled < kAckEvery) continue;
+        if (!acknowledge()) break;
+        continue;
+      }
+      if (!acknowledge() || !c->nack((*d)->tag, true)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
+    (void)acknowledge();
   }
 }
 
