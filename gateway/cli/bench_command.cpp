@@ -430,9 +430,19 @@ int runBench(const BenchOptions& o) {
   const double pg_cpu = cpuOfProcesses(kPostgres) - pg_cpu_before, mq_cpu = cpuOfProcesses(kRabbitmq) - mq_cpu_before;
   const double sims_cpu = simsCpu() - sims_cpu_before, self_cpu = selfCpu() - self_cpu_before;
   const double machine_cpu = machineBusySeconds() - machine_before;
+  double rss = gateway.peakRssMiB();
+  // PostgreSQL counts a backend's commits in pg_stat_database when it reports them — at most once a
+  // second, or when it ends: the gateway and the simulators stop first and their backends are gone
+  // before the count is read (a short run would otherwise miss most of its transactions).
+  stopAll();
+  for (int i = 0; i < 50; ++i) {
+    auto left =
+        db->exec("SELECT count(*) FROM pg_stat_activity WHERE datname = 'vkhid_bench' AND pid <> pg_backend_pid()");
+    if (!left || left->getInt(0, 0) == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   (void)db->exec("SELECT pg_stat_clear_snapshot()");
   const long long commits_during = commits() - commits_before;
-  double rss = gateway.peakRssMiB();
 
   // --- figures from what the gateway recorded ---
   auto spans = db->exec(
@@ -468,7 +478,6 @@ int runBench(const BenchOptions& o) {
     if (!ec && v.is_object() && v.as_object().contains("appeals"))
       sim_appeals += v.as_object().at("appeals").as_int64();
   }
-  stopAll();
 
   double cases_per_s = last > first ? static_cast<double>(closed) / (last - first) : 0;
   double seal_bound = 1.0 / (out_per_case / std::max(seal_rate, 1.0) + in_per_case / std::max(verify_rate, 1.0));

@@ -1,4 +1,5 @@
 #define BOOST_TEST_MODULE integration_serve
+#include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <csignal>
 #include <fstream>
@@ -78,6 +79,49 @@ BOOST_AUTO_TEST_CASE(serve_becomes_ready_and_stops_on_sigterm) {
     ++count;
   }
   BOOST_TEST(count > 3);
+}
+
+BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, *utf::precondition(servicesAreOurs)) {
+  // `vkhid bench` as docs/performance.md runs it, small: every case closes, nothing is lost or
+  // duplicated, and the JSON carries the figures the benchmark promises — with the CPU of the servers
+  // on this machine measured beside the gateway's.
+  const std::string json = varDir() + "/bench-small.json";
+  (void)pkiDir();  // the development PKI the bench's participants use, under varDir()
+  ChildProcess bench({binaryPath(), "bench", "--cases", "40", "--json", json, "--root", sourceDir(), "--var", varDir(),
+                      "--timeout", "120"},
+                     {{"VKHID_DATABASE_URL", pgUrl()}, {"VKHID_BROKER_URL", amqpUrl()}}, varDir() + "/bench-small.log");
+  auto code = bench.wait(240s);
+  BOOST_REQUIRE_MESSAGE(code.has_value(), "bench still running after 240 s:\n" << bench.log());
+  BOOST_REQUIRE_MESSAGE(*code == 0, "bench exited " << *code << ":\n" << bench.log());
+  auto r = boost::json::parse(readFile(json)).as_object();
+  auto number = [&](const char* key) {
+    BOOST_TEST_INFO("key " << key);
+    BOOST_REQUIRE(r.contains(key));
+    return r.at(key).to_number<double>();
+  };
+  BOOST_TEST(number("closed") == 40);
+  BOOST_TEST(number("lost") == 0);
+  BOOST_TEST(number("duplicated") == 0);
+  BOOST_TEST(number("cases_per_s") > 0);
+  BOOST_TEST(number("intake_p50_ms") > 0);
+  BOOST_TEST(number("intake_p99_ms") >= number("intake_p50_ms"));
+  BOOST_TEST(number("closed_p99_ms") >= number("delivered_p99_ms"));
+  BOOST_TEST(number("cpu_s_per_1000") > 0);
+  BOOST_TEST(number("peak_rss_mib") > 0);
+  // Counted from the server's statistics after the run: a case takes well over ten transactions (a short
+  // run read before the backends report their commits counted two).
+  BOOST_TEST(number("transactions_per_case") > 10);
+  BOOST_TEST(number("packages_sealed_per_case") == 3);
+  BOOST_TEST(number("packages_verified_per_case") == 4);
+  BOOST_TEST(number("pipeline_efficiency") > 0);
+  BOOST_TEST(number("pipeline_efficiency") < 1);
+  BOOST_TEST(number("postgres_cpu_s_per_1000") > 0);
+  BOOST_TEST(number("rabbitmq_cpu_s_per_1000") > 0);
+  BOOST_TEST(number("simulators_cpu_s_per_1000") > 0);
+  // The parts are the machine's: together no more than it was busy (a little slack for rounding).
+  BOOST_TEST(number("cpu_s_per_1000") + number("postgres_cpu_s_per_1000") + number("rabbitmq_cpu_s_per_1000") +
+                 number("simulators_cpu_s_per_1000") <=
+             number("machine_cpu_s_per_1000") * 1.05);
 }
 
 BOOST_AUTO_TEST_CASE(serve_refuses_unknown_config_key) {
