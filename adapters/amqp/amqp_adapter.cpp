@@ -106,20 +106,14 @@ void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink)
       continue;
     }
     backoff = std::chrono::milliseconds(250);
-    // Packages handled but not acknowledged yet: while more are waiting, one ack (multiple) covers
-    // several; a connection lost first has them offered again (the core de-duplicates by msg_id).
-    std::uint64_t handled_up_to = 0;
-    int handled = 0;
-    auto acknowledge = [&] {
-      Status s = handled > 0 ? c->ack(handled_up_to, true) : Status{};
-      handled = 0;
-      return s;
-    };
+    // While more packages are waiting, one ack covers several (the core de-duplicates by msg_id
+    // what a lost connection has offered again).
+    bus::AckBatch acks(*c, kAckEvery);
     while (!stopping_) {
-      auto d = c->next(handled > 0 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(200));
+      auto d = c->next(acks.pending() ? std::chrono::milliseconds(0) : std::chrono::milliseconds(200));
       if (!d) break;  // connection lost: reconnect
       if (!d->has_value()) {
-        if (!acknowledge()) break;  // nothing more waiting
+        if (!acks.flush()) break;  // nothing more waiting
         continue;
       }
       const auto& delivery = **d;
@@ -129,16 +123,15 @@ void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink)
       }
       InboundPackage package{delivery.body, "amqp", delivery.user_id, org};
       if (auto s = sink(package); s) {
-        handled_up_to = delivery.tag;
-        if (++handled >= kAckEvery && !acknowledge()) break;
+        if (!acks.handled(delivery.tag)) break;
       } else {
         // Not handled (database away, say): back to the queue, after a pause so it does not spin.
-        if (!acknowledge()) break;
+        if (!acks.flush()) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         (void)c->nack(delivery.tag, true);
       }
     }
-    (void)acknowledge();
+    (void)acks.flush();
   }
 }
 

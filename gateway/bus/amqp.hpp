@@ -126,4 +126,29 @@ class AmqpConnection {
   static Result<AmqpConnection> connectNode(const AmqpSettings& settings, const std::string& url);
 };
 
+// Acknowledges handled deliveries of one connection together: the consumer calls handled() for each,
+// and flush() when nothing more is waiting or before it returns a delivery (nack); one ack with
+// `multiple` then covers them, and at most `every` wait for it. Deliveries not yet acknowledged when
+// the connection is lost are offered again, so handlers must be idempotent — as they must be anyway.
+class AckBatch {
+ public:
+  AckBatch(AmqpConnection& connection, int every) : connection_(connection), every_(every) {}
+  bool pending() const { return count_ > 0; }
+  Status handled(std::uint64_t tag) {
+    last_ = tag;
+    return ++count_ >= every_ ? flush() : Status{};
+  }
+  Status flush() {
+    if (count_ == 0) return {};
+    count_ = 0;
+    return connection_.ack(last_, true);
+  }
+
+ private:
+  AmqpConnection& connection_;
+  int every_;
+  int count_ = 0;
+  std::uint64_t last_ = 0;
+};
+
 }  // namespace vkhid::bus

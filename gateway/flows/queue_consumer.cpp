@@ -56,41 +56,30 @@ void QueueConsumer::run() {
     }
     backoff = std::chrono::milliseconds(250);
     auto next_refresh = std::chrono::steady_clock::now() + refresh_;
-    // Deliveries handled but not acknowledged yet: while more are waiting, one ack (multiple) covers
-    // several. At least once as before — a connection lost first offers them again, and handlers are
-    // idempotent.
-    std::uint64_t handled_up_to = 0;
-    int handled = 0;
-    auto acknowledge = [&] {
-      Status s = handled > 0 ? c->ack(handled_up_to, true) : Status{};
-      handled = 0;
-      return s;
-    };
+    // While more deliveries are waiting, one ack covers several of them.
+    bus::AckBatch acks(*c, kAckEvery);
     while (!stopping_) {
       if (std::chrono::steady_clock::now() >= next_refresh) {
         next_refresh = std::chrono::steady_clock::now() + refresh_;
         if (queues_() != queues) break;  // the set of queues changed: consume the new set
       }
-      auto d = c->next(handled > 0 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(200));
+      auto d = c->next(acks.pending() ? std::chrono::milliseconds(0) : std::chrono::milliseconds(200));
       if (!d) {
         log::warn("consumer lost the broker", {{"consumer", name_}, {"error", d.error().message}});
         break;
       }
       if (!d->has_value()) {
-        if (!acknowledge()) break;  // nothing more waiting
+        if (!acks.flush()) break;  // nothing more waiting
         continue;
       }
-      Disposition what = handler_(**d);
-      if (what == Disposition::Ack) {
-        handled_up_to = (*d)->tag;
-        if (++handled < kAckEvery) continue;
-        if (!acknowledge()) break;
+      if (handler_(**d) == Disposition::Ack) {
+        if (!acks.handled((*d)->tag)) break;
         continue;
       }
-      if (!acknowledge() || !c->nack((*d)->tag, true)) break;
+      if (!acks.flush() || !c->nack((*d)->tag, true)) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    (void)acknowledge();
+    (void)acks.flush();
   }
 }
 
