@@ -22,6 +22,9 @@ namespace {
 namespace json = boost::json;
 
 constexpr int kRelayBatch = 200;
+// Sent outbox rows deleted per statement, and statements per round of the timer loop.
+constexpr int kPruneChunk = 5000;
+constexpr int kPruneChunks = 10;
 
 std::string jsonField(const std::string& body, const char* key) {
   boost::system::error_code ec;
@@ -235,19 +238,18 @@ Result<long long> Exchange::pruneSentOutbox() {
   // Chunks of a few thousand rows, each its own short transaction, oldest first. Rows are found in id
   // order and only below the first row created within the retention: the scan reads what it deletes
   // (and the few old rows still unsent), not the outbox of the last week every time.
-  constexpr int kChunk = 5000;
   long long pruned = 0;
-  while (!stopping_) {
+  for (int chunk = 0; chunk < kPruneChunks && !stopping_; ++chunk) {
     auto db = context_.pool.acquire();
     if (!db) return db.error();
     auto r = (*db)->exec(
         "DELETE FROM outbox WHERE id = ANY (ARRAY(SELECT o.id FROM outbox o WHERE o.id < coalesce((SELECT b.id "
         "FROM outbox b WHERE b.created_at >= now() - make_interval(hours => $1::int) ORDER BY b.id LIMIT 1), "
         "9223372036854775807) AND o.sent_at < now() - make_interval(hours => $1::int) ORDER BY o.id LIMIT $2::int))",
-        {std::to_string(context_.config.delivery.outbox_retention_hours), std::to_string(kChunk)});
+        {std::to_string(context_.config.delivery.outbox_retention_hours), std::to_string(kPruneChunk)});
     if (!r) return r.error();
     pruned += r->affected();
-    if (r->affected() < kChunk) break;
+    if (r->affected() < kPruneChunk) break;
   }
   if (pruned > 0) {
     app::metrics()
@@ -262,7 +264,6 @@ void Exchange::relayLoop() {
   std::optional<bus::AmqpConnection> connection;
   std::chrono::milliseconds backoff{250};
   auto next_sweep = std::chrono::steady_clock::now();
-  auto next_prune = std::chrono::steady_clock::now();
   while (!stopping_) {
     if (!connection || !connection->open()) {
       auto c = bus::AmqpConnection::connect(context_.broker());
@@ -281,10 +282,6 @@ void Exchange::relayLoop() {
       (void)sweepStuckDeliveries();
       next_sweep = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     }
-    if (std::chrono::steady_clock::now() >= next_prune) {
-      if (auto p = pruneSentOutbox(); !p) log::warn("outbox: sent rows not pruned now", {{"error", p.error().message}});
-      next_prune = std::chrono::steady_clock::now() + std::chrono::minutes(10);
-    }
     auto n = relayOnce(*connection);
     if (!n) {
       log::warn("outbox relay: batch not published, will retry", {{"error", n.error().message}});
@@ -302,6 +299,7 @@ void Exchange::timerLoop() {
   auto next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   auto next_cert_scan = std::chrono::steady_clock::now();
   auto next_gauges = std::chrono::steady_clock::now();
+  auto next_prune = std::chrono::steady_clock::now();
   while (!stopping_) {
     if (std::chrono::steady_clock::now() >= next_refresh) {
       refreshInbound();
@@ -314,6 +312,14 @@ void Exchange::timerLoop() {
     if (std::chrono::steady_clock::now() >= next_gauges) {
       if (auto db = context_.pool.acquire()) (void)refreshCaseGauges(**db);
       next_gauges = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    }
+    if (std::chrono::steady_clock::now() >= next_prune) {
+      // A round deletes at most kPruneChunks chunks; a backlog (the first start after an upgrade, say)
+      // is worked off a round every few seconds, between timers, not all at once.
+      auto p = pruneSentOutbox();
+      if (!p) log::warn("outbox: sent rows not pruned now", {{"error", p.error().message}});
+      const bool more = p && *p >= kPruneChunk * kPruneChunks;
+      next_prune = std::chrono::steady_clock::now() + (more ? std::chrono::seconds(5) : std::chrono::minutes(10));
     }
     auto db = context_.pool.acquire();
     if (db) {

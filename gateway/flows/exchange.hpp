@@ -137,7 +137,8 @@ class Exchange {
   Status receive(const adapters::InboundPackage& package);
   // Publishes one batch of the outbox; returns how many rows were published.
   Result<int> relayOnce(bus::AmqpConnection& connection);
-  // Deletes outbox rows sent longer ago than delivery.outbox_retention_hours; returns how many.
+  // Deletes outbox rows sent longer ago than delivery.outbox_retention_hours, up to a round's worth;
+  // returns how many.
   Result<long long> pruneSentOutbox();
 
  private:

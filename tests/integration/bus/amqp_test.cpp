@@ -18,6 +18,15 @@ bus::AmqpConnection connect() {
   BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
   return std::move(c).value();
 }
+
+// A fresh queue holding n confirmed messages whose bodies are "0", "1", …
+std::string queueWith(bus::AmqpConnection& c, const std::string& prefix, int n) {
+  const std::string queue = prefix + "." + std::to_string(testing::freePort());
+  BOOST_REQUIRE(c.declareQueue(queue).ok());
+  for (int i = 0; i < n; ++i) BOOST_REQUIRE(c.publish("", queue, std::to_string(i), {}).ok());
+  BOOST_REQUIRE(c.waitForConfirms(std::chrono::seconds(5)).ok());
+  return queue;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(amqp)
@@ -88,12 +97,10 @@ BOOST_AUTO_TEST_CASE(priority_applicant_is_served_before_messages_already_waitin
 BOOST_AUTO_TEST_CASE(one_acknowledgement_covers_every_delivery_up_to_its_tag) {
   // Five taken, the third acknowledged with `multiple`: the first three are done, the other two come
   // back once the connection that held them is gone.
-  const std::string queue = "acks." + std::to_string(testing::freePort());
+  std::string queue;
   {
     auto c = connect();
-    BOOST_REQUIRE(c.declareQueue(queue).ok());
-    for (int i = 0; i < 5; ++i) BOOST_REQUIRE(c.publish("", queue, std::to_string(i), {}).ok());
-    BOOST_REQUIRE(c.waitForConfirms(std::chrono::seconds(5)).ok());
+    queue = queueWith(c, "acks", 5);
     std::vector<std::uint64_t> tags;
     for (int i = 0; i < 5; ++i) {
       auto d = c.get(queue);
@@ -116,13 +123,10 @@ BOOST_AUTO_TEST_CASE(one_acknowledgement_covers_every_delivery_up_to_its_tag) {
 BOOST_AUTO_TEST_CASE(consumer_acknowledges_in_batches_and_a_requeued_delivery_comes_back_alone) {
   // Twenty deliveries waiting: the consumer acknowledges several with one ack, and when one of them
   // cannot be handled now it first acknowledges those before it and then returns that one alone — each
-  // other delivery is handled exactly once (an ack covering the returned one would close the channel
-  // and have the broker offer all of them again).
-  const std::string queue = "consumer." + std::to_string(testing::freePort());
+  // other delivery is handled exactly once, and the returned one once more (acknowledged together with
+  // the others it would be lost).
   auto c = connect();
-  BOOST_REQUIRE(c.declareQueue(queue).ok());
-  for (int i = 0; i < 20; ++i) BOOST_REQUIRE(c.publish("", queue, std::to_string(i), {}).ok());
-  BOOST_REQUIRE(c.waitForConfirms(std::chrono::seconds(5)).ok());
+  const std::string queue = queueWith(c, "consumer", 20);
   std::mutex mutex;
   std::map<std::string, int> seen;
   std::atomic<int> calls{0};

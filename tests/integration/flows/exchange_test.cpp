@@ -487,7 +487,7 @@ BOOST_AUTO_TEST_CASE(exchange_participant_queue_deleted_between_packages_is_decl
 
 BOOST_AUTO_TEST_CASE(exchange_sent_outbox_rows_are_deleted_after_their_retention) {
   // The outbox is the relay's bookkeeping: a row the broker confirmed more than
-  // delivery.outbox_retention_hours ago is deleted (at a gateway's start, then every ten minutes); a
+  // delivery.outbox_retention_hours ago is deleted (soon after a gateway's start, then every ten minutes); a
   // row still unsent is kept however old, and the cases' own records stay whole.
   ExchangeHarness x;
   x.setUp();
