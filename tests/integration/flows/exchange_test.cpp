@@ -473,6 +473,7 @@ BOOST_AUTO_TEST_CASE(exchange_participant_queue_deleted_between_packages_is_decl
 
   BOOST_REQUIRE(x.submit("after").status == 201);
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'sent'", 1, 60s));
+  // A new connection: the broker closed c's channel when the passive declare found no queue.
   auto c2 = vkhid::bus::AmqpConnection::connect({x.brokerUrlForTests(), 5, 0, std::chrono::milliseconds(5000)});
   BOOST_REQUIRE(c2.ok());
   auto depth = c2->queueDepth("edms." + x.org() + ".in");
