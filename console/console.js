@@ -125,8 +125,14 @@ function say(text, kind = 'info') {
 class ApiError extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
 }
+// What the page shows is one view: each route and the sign-in form start a new one. A page's data that
+// arrives after a newer view has started is dropped rather than drawn over it (a slow list must not
+// cover the sign-in form after signing out, nor the page navigated to since).
+let view = 0;
+class Superseded extends Error {}
 
 async function call(method, url, body, raw = false) {
+  const mine = view;
   const headers = {};
   if (body !== undefined) headers['Content-Type'] = raw ? 'text/plain' : 'application/json';
   if (method !== 'GET' && session) headers['X-CSRF-Token'] = session.csrf;
@@ -135,6 +141,7 @@ async function call(method, url, body, raw = false) {
   const text = await r.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  if (method === 'GET' && mine !== view) throw new Superseded('superseded');
   if (!r.ok) {
     if (r.status === 401 && session) { session = null; showSignIn(t('session_ended')); }
     throw new ApiError(r.status, (data && data.detail) || r.statusText);
@@ -174,6 +181,7 @@ function page(title, ...content) {
 // ---- sign-in, header, language ----
 
 function showSignIn(message) {
+  ++view;
   document.getElementById('top').hidden = true;
   const token = h('input', { type: 'password', autocomplete: 'off' });
   const form = h('form', { class: 'signin', onsubmit: async (ev) => {
@@ -265,7 +273,7 @@ async function casePage(id) {
   for (const p of data.packages.filter((m) => m.direction === 'out' && m.status === 'dead')) {
     actions.push(h('button', { type: 'button', 'data-replay': p.msg_id, onclick: async (ev) => {
       ev.target.disabled = true;
-      try { await api('POST', `messages/${p.msg_id}/replay`, {}); say(t('replayed')); casePage(id); } catch (e) {
+      try { await api('POST', `messages/${p.msg_id}/replay`, {}); say(t('replayed')); redraw(() => casePage(id)); } catch (e) {
         say(e.message, 'error'); ev.target.disabled = false;
       }
     } }, `${t('replay')} ${p.msg_id.slice(0, 8)}`));
@@ -279,7 +287,7 @@ async function casePage(id) {
       try {
         await api('POST', `cases/${id}/resend`, { reason: reason.value, topic: topic.value });
         say(t('resent'));
-        casePage(id);
+        redraw(() => casePage(id));
       } catch (e) { say(e.message, 'error'); }
     } }, h('fieldset', {}, h('legend', {}, t('resend_title')), field(t('reason'), reason),
       field(t('new_topic'), topic, t('optional')), h('p', {}, h('button', { type: 'submit' }, t('resend')))));
@@ -290,13 +298,14 @@ async function casePage(id) {
       const to = h('select', { name: 'to', required: true });
       const reason = h('input', { name: 'reason', required: true });
       api('GET', 'participants').then((list) => to.replaceChildren(...list.filter((p) => p.status === 'active' ||
-        p.status === 'suspended').map((p) => h('option', { value: p.org_id }, `${p.org_id} ${p.name}`))));
+        p.status === 'suspended').map((p) => h('option', { value: p.org_id }, `${p.org_id} ${p.name}`))))
+        .catch((e) => { if (!(e instanceof Superseded)) say(e.message, 'error'); });
       reroute = h('form', { onsubmit: async (ev) => {
         ev.preventDefault();
         try {
           await api('POST', `cases/${id}/reroute`, { to: to.value, reason: reason.value });
           say(t('rerouted'));
-          casePage(id);
+          redraw(() => casePage(id));
         } catch (e) { say(e.message, 'error'); }
       } }, h('fieldset', {}, h('legend', {}, t('reroute_title')), field(t('participant'), to),
         field(t('reason'), reason), h('p', {}, h('button', { type: 'submit' }, t('reroute')))));
@@ -307,7 +316,7 @@ async function casePage(id) {
       try {
         await api('POST', `cases/${id}/review`, { note: note.value });
         say(t('marked'));
-        casePage(id);
+        redraw(() => casePage(id));
       } catch (e) { say(e.message, 'error'); }
     } }, h('fieldset', {}, h('legend', {}, t('mark_title')), field(t('note'), note),
       h('p', {}, h('button', { type: 'submit' }, t('mark')))));
@@ -359,7 +368,7 @@ async function activate(org) {
   try { await api('POST', `participants/${org}/activate`, {}); say(`${t('activated')}: ${org}`); } catch (e) {
     say(e.message, 'error'); return;
   }
-  if (location.hash.startsWith('#/participants')) participantsPage();
+  if (location.hash.startsWith('#/participants')) redraw(participantsPage);
 }
 
 const toml = (v) => JSON.stringify(v);  // a TOML basic string: the same escapes as JSON's
@@ -440,7 +449,7 @@ async function deliveriesPage() {
         m.case_id ? h('a', { href: '#/cases/' + m.case_id }, m.ucc_number || m.case_id) : '—', m.peer_org_id,
         m.attempts, m.last_error || '', when(m.updated_at),
         session.role === 'admin' ? h('button', { type: 'button', onclick: async () => {
-          try { await api('POST', `messages/${m.msg_id}/replay`, {}); say(t('replayed')); deliveriesPage(); } catch (e) {
+          try { await api('POST', `messages/${m.msg_id}/replay`, {}); say(t('replayed')); redraw(deliveriesPage); } catch (e) {
             say(e.message, 'error');
           }
         } }, t('replay')) : ''])) : h('p', {}, t('none')));
@@ -490,8 +499,15 @@ function reportsPage(params) {
   show();
 }
 
+// Draws the current page again after an action on it, as a view of its own.
+function redraw(draw) {
+  ++view;
+  draw().catch((e) => { if (!(e instanceof Superseded)) say(e.message, 'error'); });
+}
+
 async function route() {
   if (!session) return;
+  const mine = ++view;
   const [path, query] = (location.hash.slice(1) || '/cases').split('?');
   const params = new URLSearchParams(query || '');
   for (const a of document.querySelectorAll('header nav a')) {
@@ -511,8 +527,9 @@ async function route() {
     else if (path === '/reports') reportsPage(params);
     else page(t('not_found'));
   } catch (e) {
-    if (session) say(e.message, 'error');
+    if (session && !(e instanceof Superseded)) say(e.message, 'error');
   }
+  if (mine !== view) return;  // another view was drawn meanwhile
   main.dataset.route = location.hash.slice(1) || '/cases';
   main.focus();
 }

@@ -133,9 +133,28 @@ try {
     out.english_heading = await page.locator('h1').innerText();
     out.lang_after = await page.evaluate(() => document.documentElement.lang);
   }
+  // Signing out while a page is still loading: the case list's answer, already given by the gateway, is
+  // held back until the sign-in form is shown, and must not be drawn over it.
+  let release, answered;
+  const gate = new Promise((ok) => { release = ok; });
+  const fetched = new Promise((ok) => { answered = ok; });
+  await page.route('**/api/v1/admin/cases?*', async (r) => {
+    const response = await r.fetch();
+    answered();
+    await gate;
+    await r.fulfill({ response });
+  });
+  await page.evaluate(() => { location.hash = '#/cases?q=slow'; });
+  await fetched;
   // Signing out ends the session on the server: the API then refuses the cookie.
   await page.getByRole('button', { name: /Вийти|Sign out/ }).click();
   await page.getByRole('button', { name: /Увійти|Sign in/ }).waitFor();
+  const delivered = page.waitForResponse((r) => r.url().includes('/api/v1/admin/cases?'));
+  release();
+  await delivered;
+  out.list_drawn_over_signin = await page.waitForFunction(() => !document.querySelector('form.signin'),
+    null, { timeout: 2000 }).then(() => true, () => false);
+  await page.unroute('**/api/v1/admin/cases?*');
   out.after_signout = await page.evaluate(async () => (await fetch('/api/v1/admin/participants')).status);
 } catch (e) {
   out.error = String(e && e.stack || e);

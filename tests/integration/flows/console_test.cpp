@@ -39,6 +39,8 @@ json::object browse(ExchangeHarness& x, const std::string& scenario, const json:
   BOOST_TEST(seen.at("cookie_http_only").as_bool());
   BOOST_TEST(!seen.at("cookie_visible_to_script").as_bool());
   BOOST_TEST(seen.at("after_signout").as_int64() == 401);
+  // A page whose answer comes after signing out is dropped; the sign-in form stays.
+  BOOST_TEST(!seen.at("list_drawn_over_signin").as_bool());
   return seen;
 }
 
