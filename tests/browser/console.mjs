@@ -125,7 +125,7 @@ try {
     // The same on a phone: nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/console/#/cases`);
-    await page.locator('h1').waitFor();
+    await page.locator('main[data-route="/cases"]').waitFor();
     out.phone_overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
     await shot(page, 'cases-phone');
     // English on request.
