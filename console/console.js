@@ -125,9 +125,9 @@ function say(text, kind = 'info') {
 class ApiError extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
 }
-// What the page shows is one view: each route and the sign-in form start a new one. A page's data that
-// arrives after a newer view has started is dropped rather than drawn over it (a slow list must not
-// cover the sign-in form after signing out, nor the page navigated to since).
+// What the page shows is one view: each page drawn (drawView) and the sign-in form start a new one.
+// A page's data that arrives after a newer view has started is dropped rather than drawn over it (a
+// slow list must not cover the sign-in form after signing out, nor the page navigated to since).
 let view = 0;
 class Superseded extends Error {}
 
@@ -273,7 +273,7 @@ async function casePage(id) {
   for (const p of data.packages.filter((m) => m.direction === 'out' && m.status === 'dead')) {
     actions.push(h('button', { type: 'button', 'data-replay': p.msg_id, onclick: async (ev) => {
       ev.target.disabled = true;
-      try { await api('POST', `messages/${p.msg_id}/replay`, {}); say(t('replayed')); redraw(() => casePage(id)); } catch (e) {
+      try { await api('POST', `messages/${p.msg_id}/replay`, {}); say(t('replayed')); drawView(() => casePage(id)); } catch (e) {
         say(e.message, 'error'); ev.target.disabled = false;
       }
     } }, `${t('replay')} ${p.msg_id.slice(0, 8)}`));
@@ -287,7 +287,7 @@ async function casePage(id) {
       try {
         await api('POST', `cases/${id}/resend`, { reason: reason.value, topic: topic.value });
         say(t('resent'));
-        redraw(() => casePage(id));
+        drawView(() => casePage(id));
       } catch (e) { say(e.message, 'error'); }
     } }, h('fieldset', {}, h('legend', {}, t('resend_title')), field(t('reason'), reason),
       field(t('new_topic'), topic, t('optional')), h('p', {}, h('button', { type: 'submit' }, t('resend')))));
@@ -305,7 +305,7 @@ async function casePage(id) {
         try {
           await api('POST', `cases/${id}/reroute`, { to: to.value, reason: reason.value });
           say(t('rerouted'));
-          redraw(() => casePage(id));
+          drawView(() => casePage(id));
         } catch (e) { say(e.message, 'error'); }
       } }, h('fieldset', {}, h('legend', {}, t('reroute_title')), field(t('participant'), to),
         field(t('reason'), reason), h('p', {}, h('button', { type: 'submit' }, t('reroute')))));
@@ -316,7 +316,7 @@ async function casePage(id) {
       try {
         await api('POST', `cases/${id}/review`, { note: note.value });
         say(t('marked'));
-        redraw(() => casePage(id));
+        drawView(() => casePage(id));
       } catch (e) { say(e.message, 'error'); }
     } }, h('fieldset', {}, h('legend', {}, t('mark_title')), field(t('note'), note),
       h('p', {}, h('button', { type: 'submit' }, t('mark')))));
@@ -368,7 +368,7 @@ async function activate(org) {
   try { await api('POST', `participants/${org}/activate`, {}); say(`${t('activated')}: ${org}`); } catch (e) {
     say(e.message, 'error'); return;
   }
-  if (location.hash.startsWith('#/participants')) redraw(participantsPage);
+  if (location.hash.startsWith('#/participants')) drawView(participantsPage);
 }
 
 const toml = (v) => JSON.stringify(v);  // a TOML basic string: the same escapes as JSON's
@@ -449,7 +449,7 @@ async function deliveriesPage() {
         m.case_id ? h('a', { href: '#/cases/' + m.case_id }, m.ucc_number || m.case_id) : '—', m.peer_org_id,
         m.attempts, m.last_error || '', when(m.updated_at),
         session.role === 'admin' ? h('button', { type: 'button', onclick: async () => {
-          try { await api('POST', `messages/${m.msg_id}/replay`, {}); say(t('replayed')); redraw(deliveriesPage); } catch (e) {
+          try { await api('POST', `messages/${m.msg_id}/replay`, {}); say(t('replayed')); drawView(deliveriesPage); } catch (e) {
             say(e.message, 'error');
           }
         } }, t('replay')) : ''])) : h('p', {}, t('none')));
@@ -499,15 +499,25 @@ function reportsPage(params) {
   show();
 }
 
-// Draws the current page again after an action on it, as a view of its own.
-function redraw(draw) {
-  ++view;
-  draw().catch((e) => { if (!(e instanceof Superseded)) say(e.message, 'error'); });
+// Draws a page as a new view. Once it is drawn — and no newer view has started — main carries the route
+// (path and query) in data-route, which tests wait for; an error loading it is shown, a superseded load
+// is not. Returns whether this view is still the current one.
+async function drawView(draw) {
+  const mine = ++view;
+  const main = document.getElementById('main');
+  main.dataset.route = '';
+  try {
+    await draw();
+  } catch (e) {
+    if (session && !(e instanceof Superseded)) say(e.message, 'error');
+  }
+  if (mine !== view) return false;
+  main.dataset.route = location.hash.slice(1) || '/cases';
+  return true;
 }
 
 async function route() {
   if (!session) return;
-  const mine = ++view;
   const [path, query] = (location.hash.slice(1) || '/cases').split('?');
   const params = new URLSearchParams(query || '');
   for (const a of document.querySelectorAll('header nav a')) {
@@ -515,9 +525,7 @@ async function route() {
     else a.removeAttribute('aria-current');
   }
   say('');
-  const main = document.getElementById('main');
-  main.dataset.route = '';  // set to the route (path and query) once its page is drawn: tests wait for it
-  try {
+  const current = await drawView(async () => {
     if (path === '/cases') await casesPage(params);
     else if (path.startsWith('/cases/')) await casePage(decodeURIComponent(path.slice(7)));
     else if (path === '/participants/new') onboardPage();
@@ -526,12 +534,8 @@ async function route() {
     else if (path === '/audit') await auditPage();
     else if (path === '/reports') reportsPage(params);
     else page(t('not_found'));
-  } catch (e) {
-    if (session && !(e instanceof Superseded)) say(e.message, 'error');
-  }
-  if (mine !== view) return;  // another view was drawn meanwhile
-  main.dataset.route = location.hash.slice(1) || '/cases';
-  main.focus();
+  });
+  if (current) document.getElementById('main').focus();
 }
 
 window.addEventListener('hashchange', route);

@@ -74,6 +74,7 @@ try {
     await shot(page, 'case-dead');
     await page.locator('[data-replay]').first().click();
     await page.getByText('Доставку поставлено в чергу знову').waitFor();
+    await page.locator(`main[data-route="/cases/${args.case_id}"]`).waitFor();  // drawn again after the act
     out.replayed = true;
     await shot(page, 'case-replayed');
     await page.getByLabel('Що розглянути').fill('Перевірити затримку доставки');
