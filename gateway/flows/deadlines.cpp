@@ -85,11 +85,13 @@ Status applyAnswerDeadline(store::PgConnection& db, const LegalClock& clock, con
       "clock_from = to_timestamp($5::double precision), overdue = false, updated_at = now() WHERE id = $1::uuid",
       {case_id, kind, epoch(due->at), rule->citation, epoch(from)});
   if (!u) return u;
-  auto cancel = db.later(
-      "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND fired_at IS NULL AND cancelled_at IS NULL "
-      "AND kind IN ('warning_3wd', 'warning_1d', 'overdue')",
-      {case_id});
-  if (!cancel) return cancel;
+  if (reason != "registered") {  // a new case has no earlier plan; as to the predicate, see below
+    auto cancel = db.later(
+        "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND coalesce(fired_at, cancelled_at) IS NULL "
+        "AND kind IN ('warning_3wd', 'warning_1d', 'overdue')",
+        {case_id});
+    if (!cancel) return cancel;
+  }
   const domain::Instant now = realNow();
   const domain::Instant warn3 = domain::kyivStartOfDay(clock.calendar().nthWorkingDayBefore(due->date, 3));
   const domain::Instant warn1 = due->at - std::chrono::hours(24);
@@ -102,9 +104,12 @@ Status applyAnswerDeadline(store::PgConnection& db, const LegalClock& clock, con
   }
   if (auto s = insertTimer(db, case_id, "overdue", over); !s) return s;
   json::object detail{{"kind", kind}, {"due", domain::formatKyiv(due->at)}, {"reason", reason}};
-  auto st = db.exec("SELECT status FROM cases WHERE id = $1::uuid", {case_id});
-  if (!st) return st.error();
-  std::string status(st->get(0, 0));
+  std::string status = "registered";  // a new case's, in the transaction that registers it
+  if (reason != "registered") {
+    auto st = db.exec("SELECT status FROM cases WHERE id = $1::uuid", {case_id});
+    if (!st) return st.error();
+    status = std::string(st->get(0, 0));
+  }
   return recordEvent(db, case_id, actor, reason == "extended" ? "extended" : "deadline_set", status, status,
                      json::serialize(detail));
 }
@@ -167,6 +172,27 @@ Status planTransportTimers(store::PgConnection& db, const LegalClock& clock, con
   }
   const domain::Date next = clock.calendar().nthWorkingDayAfter(domain::kyivDate(now), 1);
   return insertTimer(db, case_id, "registration", domain::kyivEndOfDay(next), msg_id);
+}
+
+// A case's pending timers are named `coalesce(fired_at, cancelled_at) IS NULL` in the cancellations, so
+// that the planner finds them through the case's index (timer_by_case): spelt as the pending index's
+// own predicate, it walked every pending timer of every case through timer_pending instead (0.48 ms a
+// receipt in a 500-case bench, growing with the pending timers).
+Status cancelTransportTimers(store::PgConnection& db, const std::string& case_id, const std::string& msg_id,
+                             int ack_type) {
+  // The kinds whose moot test (fireDueTimers) this receipt meets.
+  const char* kinds = ack_type == 3 || ack_type == 4 ? "{delivery_receipt,registration}" : "{delivery_receipt}";
+  return db.later(
+      "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND msg_id = vkhid_uuid($2) AND kind = ANY "
+      "($3::text[]) "
+      "AND coalesce(fired_at, cancelled_at) IS NULL",
+      {case_id, msg_id, kinds});
+}
+
+Status cancelTimersOfSettledCase(store::PgConnection& db, const std::string& case_id) {
+  return db.later(
+      "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND coalesce(fired_at, cancelled_at) IS NULL",
+      {case_id});
 }
 
 Result<int> fireDueTimers(store::PgConnection& db, const LegalClock& clock, int limit) {

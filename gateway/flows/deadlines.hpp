@@ -43,7 +43,8 @@ class LegalClock {
 };
 
 // Inside the caller's transaction: sets the case's answer deadline by `kind` counted from `from`,
-// records it in the history (`deadline_set`, with `reason`), cancels the timers of an earlier plan and
+// records it in the history (`deadline_set`, with `reason`), cancels the timers of an earlier plan (none
+// when `reason` is "registered": a new case) and
 // plans the warnings (3 working days and 1 day before) and the overdue timer. Warnings whose moment
 // has passed already are not planned.
 Status planAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
@@ -63,10 +64,21 @@ Status extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, co
 Status planTransportTimers(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
                            const std::string& msg_id);
 
+// Inside the caller's transaction: a participant's receipt for one of our packages (SEV ack_type)
+// settles that package's transport timers — any receipt the delivery one, a registration (3) or
+// rejection (4) the registration one too: cancelled now, rather than fired later as moot.
+Status cancelTransportTimers(store::PgConnection& db, const std::string& case_id, const std::string& msg_id,
+                             int ack_type);
+
+// Inside the caller's transaction: a case whose answer is in (answered, closed, …) has nothing left
+// to warn about: every pending timer of it is cancelled.
+Status cancelTimersOfSettledCase(store::PgConnection& db, const std::string& case_id);
+
 // Fires up to `limit` due timers, each in its own transaction, claimed with FOR UPDATE SKIP LOCKED so
 // any number of gateways may run this at once: a case event, a metric, an escalation on the alerts
 // exchange, and for overdue the case's flag and the applicant's notification. A timer whose condition
-// was met meanwhile is closed as moot. Returns how many were handled.
+// was met meanwhile without cancelling it (the case moved on to another participant) is closed as moot. Returns how
+// many were handled.
 Result<int> fireDueTimers(store::PgConnection& db, const LegalClock& clock, int limit = 100);
 
 }  // namespace vkhid::flows

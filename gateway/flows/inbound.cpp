@@ -349,6 +349,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
                 !s) {
               return s;
             }
+            if (auto s = cancelTransportTimers(**db, case_id, ack.msg_id, ack.ack_type); !s) return s;
           }
         }
       }
@@ -416,6 +417,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
         if (to_name == "closed") {
           if (auto s = recordEvent(**db, case_id, "gateway", "closed", "answered", "closed"); !s) return s;
         }
+        if (auto s = cancelTimersOfSettledCase(**db, case_id); !s) return s;
         auto code = (*db)->exec("SELECT tracking_code FROM cases WHERE id = vkhid_uuid($1)", {case_id});
         if (!code) return code.error();
         if (auto s =
