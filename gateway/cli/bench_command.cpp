@@ -484,6 +484,15 @@ int runBench(const BenchOptions& o) {
   double pg_bound = tx_per_case > 0 ? pg_rate / tx_per_case : 0;
   double mq_bound = mq_per_case > 0 ? mq_rate / mq_per_case : 0;
   double lowest = std::min({seal_bound, pg_bound > 0 ? pg_bound : 1e12, mq_bound > 0 ? mq_bound : 1e12});
+  // The ceiling of any pipeline doing this run's work per case on this machine, everything sharing its
+  // cores: the gateway's seals and verifications and the participants' own (they verify what it sealed
+  // and seal what it verifies), the case's commits and broker messages — each at the rate measured
+  // above with every core, so one after another. Nothing else (HTTP, XML, JSON, the gateway's own
+  // logic) is counted: no code reaches it, and an efficiency above ceiling ÷ lowest bound is out of reach.
+  const double packages_per_case = out_per_case + in_per_case;
+  double floor_s = packages_per_case / std::max(seal_rate, 1.0) + packages_per_case / std::max(verify_rate, 1.0) +
+                   (pg_rate > 0 ? tx_per_case / pg_rate : 0) + (mq_rate > 0 ? mq_per_case / mq_rate : 0);
+  double ceiling = floor_s > 0 ? 1.0 / floor_s : 0;
   long long lost = static_cast<long long>(n) - closed;
   auto per1000 = [&](double seconds) { return closed > 0 ? seconds * 1000.0 / static_cast<double>(closed) : 0; };
   long long duplicated = std::max(0LL, packages - static_cast<long long>(n)) + std::max(0LL, sim_appeals - closed);
@@ -522,6 +531,8 @@ int runBench(const BenchOptions& o) {
                         {"packages_sealed_per_case", out_per_case},
                         {"packages_verified_per_case", in_per_case},
                         {"pipeline_efficiency", lowest > 0 ? cases_per_s / lowest : 0},
+                        {"ceiling_cases_per_s", ceiling},
+                        {"ceiling_efficiency", lowest > 0 ? ceiling / lowest : 0},
                         {"lost", lost},
                         {"duplicated", duplicated}};
   std::printf("\n%-34s %12s\n", "measure", "value");

@@ -115,6 +115,12 @@ BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, 
   BOOST_TEST(number("packages_verified_per_case") == 4);
   BOOST_TEST(number("pipeline_efficiency") > 0);
   BOOST_TEST(number("pipeline_efficiency") < 1);
+  // The ceiling of this machine for this work per case: above what the run did, below the lowest bound
+  // (it adds the participants' signatures and every bound's share together).
+  BOOST_TEST(number("ceiling_cases_per_s") > number("cases_per_s"));
+  BOOST_TEST(number("ceiling_cases_per_s") < number("bound_postgres_cases_per_s"));
+  BOOST_TEST(number("ceiling_efficiency") > number("pipeline_efficiency"));
+  BOOST_TEST(number("ceiling_efficiency") < 1);
   BOOST_TEST(number("postgres_cpu_s_per_1000") > 0);
   BOOST_TEST(number("rabbitmq_cpu_s_per_1000") > 0);
   BOOST_TEST(number("simulators_cpu_s_per_1000") > 0);
