@@ -85,7 +85,7 @@ Status applyAnswerDeadline(store::PgConnection& db, const LegalClock& clock, con
       "clock_from = to_timestamp($5::double precision), overdue = false, updated_at = now() WHERE id = $1::uuid",
       {case_id, kind, epoch(due->at), rule->citation, epoch(from)});
   if (!u) return u;
-  if (reason != "registered") {  // a new case has no earlier plan; as to the predicate, see below
+  if (reason != "registered") {  // a new case has no earlier plan (the predicate: cancelTransportTimers)
     auto cancel = db.later(
         "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND coalesce(fired_at, cancelled_at) IS NULL "
         "AND kind IN ('warning_3wd', 'warning_1d', 'overdue')",
@@ -183,9 +183,8 @@ Status cancelTransportTimers(store::PgConnection& db, const std::string& case_id
   // The kinds whose moot test (fireDueTimers) this receipt meets.
   const char* kinds = ack_type == 3 || ack_type == 4 ? "{delivery_receipt,registration}" : "{delivery_receipt}";
   return db.later(
-      "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND msg_id = vkhid_uuid($2) AND kind = ANY "
-      "($3::text[]) "
-      "AND coalesce(fired_at, cancelled_at) IS NULL",
+      "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND msg_id = vkhid_uuid($2) "
+      "AND kind = ANY ($3::text[]) AND coalesce(fired_at, cancelled_at) IS NULL",
       {case_id, msg_id, kinds});
 }
 
