@@ -7,6 +7,7 @@
 #include <csignal>
 #include <thread>
 
+#include "gateway/store/pg.hpp"
 #include "tests/support/exchange_harness.hpp"
 
 using namespace vkhid::testing;
@@ -143,6 +144,32 @@ BOOST_AUTO_TEST_CASE(deadline_answered_case_raises_no_alarm) {
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL", 0, 30s));
   BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE outcome = 'fired'") == 0);
   BOOST_TEST(x.sql("SELECT overdue FROM cases") == "f");
+}
+
+BOOST_AUTO_TEST_CASE(deadline_answer_closes_a_case_whose_timer_is_being_fired) {
+  // A gateway firing a timer holds its row until its transaction ends (and that transaction wants the
+  // case's row to record its event). The answer arriving meanwhile holds the case's row and cancels the
+  // case's timers: it skips the one being fired rather than wait for it — or deadlock with it.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway(0);
+  x.startSimulator({"--answer-after-ms", "4000"});
+  BOOST_REQUIRE(x.submit("f1").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 60s));
+  // The overdue timer held as a firing gateway holds it, for longer than the test waits below.
+  auto firing = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 60000, "test-firing"});
+  BOOST_REQUIRE(firing.ok());
+  BOOST_REQUIRE(firing->begin().ok());
+  auto held = firing->exec("SELECT id FROM timer WHERE kind = 'overdue' FOR UPDATE");
+  BOOST_REQUIRE(held.ok());
+  BOOST_REQUIRE(held->rows() == 1);
+  BOOST_REQUIRE(x.count("SELECT count(*) FROM cases WHERE status = 'closed'") == 0);  // the answer is still to come
+  // The answer closes the case while the timer is held; every other timer of it is cancelled, the held
+  // one left to its firing (which finds it moot).
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 20s));
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind = 'overdue' AND cancelled_at IS NULL") == 1);
+  BOOST_TEST(firing->rollback().ok());
 }
 
 BOOST_AUTO_TEST_CASE(deadline_extension_within_the_cap_and_beyond_it) {
