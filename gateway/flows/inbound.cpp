@@ -392,9 +392,10 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
           if (const auto* reg = std::get_if<sev::RegNumber>(&r.number)) referred_number = reg->value;
         }
       }
-      auto c =
-          (*db)->exec("SELECT id::text, status FROM cases WHERE ucc_number = $1 AND participant_org_id = $2 FOR UPDATE",
-                      {referred_number, peer.org_id});
+      auto c = (*db)->exec(
+          "SELECT id::text, status, tracking_code FROM cases WHERE ucc_number = $1 AND participant_org_id = $2 "
+          "FOR UPDATE",
+          {referred_number, peer.org_id});
       if (!c) return c.error();
       if (c->rows() == 0) {
         mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "Referred RegNumber " + referred_number);
@@ -418,11 +419,9 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
           if (auto s = recordEvent(**db, case_id, "gateway", "closed", "answered", "closed"); !s) return s;
         }
         if (auto s = cancelTimersOfSettledCase(**db, case_id); !s) return s;
-        auto code = (*db)->exec("SELECT tracking_code FROM cases WHERE id = vkhid_uuid($1)", {case_id});
-        if (!code) return code.error();
-        if (auto s =
-                enqueueOutbox(**db, bus::names::kNotifications, "applicant.answered", case_id + ":answered",
-                              json::serialize(json::object{{"case_id", case_id}, {"tracking_code", code->get(0, 0)}}));
+        if (auto s = enqueueOutbox(
+                **db, bus::names::kNotifications, "applicant.answered", case_id + ":answered",
+                json::serialize(json::object{{"case_id", case_id}, {"tracking_code", std::string(c->get(0, 2))}}));
             !s) {
           return s;
         }

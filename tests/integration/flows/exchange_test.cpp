@@ -50,6 +50,10 @@ BOOST_AUTO_TEST_CASE(exchange_case_reaches_closed_with_answer) {
   // The answer's file, verified against the participant's certificates, with its signer.
   BOOST_TEST(answer.body.find("\"signature\":\"valid\"") != std::string::npos);
   BOOST_TEST(answer.body.find("\"signer\":") != std::string::npos);
+  // The applicant is told the answer is in, by the tracking code they were given.
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.answered' AND "
+                     "convert_from(payload, 'UTF8')::jsonb->>'tracking_code' = '" +
+                     jsonField(created.body, "tracking_code") + "'") == 1);
 
   // The same key and body: the first answer again; the same key with another body: refused.
   auto again = x.submit("first");
