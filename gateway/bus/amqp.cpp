@@ -80,7 +80,7 @@ AmqpConnection& AmqpConnection::operator=(AmqpConnection&& o) noexcept {
     state_ = std::exchange(o.state_, nullptr);
     broken_ = o.broken_;
     next_tag_ = o.next_tag_;
-    confirmed_up_to_ = o.confirmed_up_to_;
+    confirms_ = std::move(o.confirms_);
     nacked_ = o.nacked_;
     returned_ = std::move(o.returned_);
     rpc_timeout_ = o.rpc_timeout_;
@@ -220,7 +220,7 @@ Status AmqpConnection::recoverChannel(const char* what, int expected_code, const
   amqp_confirm_select(state_, kChannel);
   if (auto s = check("confirm.select"); !s) return s;
   next_tag_ = 1;  // a new channel numbers its publishes from 1
-  confirmed_up_to_ = 0;
+  confirms_.reset();
   return Error{ErrorKind::Conflict, error_code, std::string("broker: ") + what + ": " + text};
 }
 
@@ -295,7 +295,9 @@ Result<std::uint64_t> AmqpConnection::publish(const std::string& exchange, const
 Status AmqpConnection::waitForConfirms(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   bool returned = false;
-  while (confirmed_up_to_ + 1 < next_tag_) {
+  // Until every publish is confirmed: returning at the highest tag confirmed would leave earlier ones
+  // unconfirmed, and their confirms would arrive in the middle of the next RPC on the channel.
+  while (!confirms_.allBefore(next_tag_)) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       return Error{ErrorKind::Timeout, "amqp.confirm_timeout", "broker: publish not confirmed in time"};
@@ -310,12 +312,12 @@ Status AmqpConnection::waitForConfirms(std::chrono::milliseconds timeout) {
     switch (frame.payload.method.id) {
       case AMQP_BASIC_ACK_METHOD: {
         auto* ack = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded);
-        confirmed_up_to_ = std::max<std::uint64_t>(confirmed_up_to_, ack->delivery_tag);
+        confirms_.confirm(ack->delivery_tag, ack->multiple != 0);
         break;
       }
       case AMQP_BASIC_NACK_METHOD: {
         auto* nack = static_cast<amqp_basic_nack_t*>(frame.payload.method.decoded);
-        confirmed_up_to_ = std::max<std::uint64_t>(confirmed_up_to_, nack->delivery_tag);
+        confirms_.confirm(nack->delivery_tag, nack->multiple != 0);
         nacked_ = true;
         break;
       }

@@ -2,11 +2,13 @@
 // deadline (the connection's RPC timeout). Not thread-safe: a connection belongs to one thread.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -59,6 +61,35 @@ struct Delivery {
   std::string body;
   std::string message_id, user_id, type;
   std::map<std::string, std::string> headers;  // string-valued headers only
+};
+
+// Which publishes of a channel the broker has confirmed. Confirms may come out of order — a priority
+// queue confirms each priority level on its own — and one may cover every tag up to its own
+// (`multiple`): the tags up to the first unconfirmed one are done; those confirmed singly above it wait.
+class ConfirmTracker {
+ public:
+  void reset() {
+    up_to_ = 0;
+    above_.clear();
+  }
+  void confirm(std::uint64_t tag, bool multiple) {
+    if (multiple) {
+      up_to_ = std::max(up_to_, tag);
+      above_.erase(above_.begin(), above_.upper_bound(up_to_));
+    } else if (tag > up_to_) {
+      above_.insert(tag);
+    }
+    while (!above_.empty() && *above_.begin() == up_to_ + 1) {
+      up_to_ = *above_.begin();
+      above_.erase(above_.begin());
+    }
+  }
+  // Whether every publish with a tag below `next_tag` is confirmed.
+  bool allBefore(std::uint64_t next_tag) const { return up_to_ + 1 >= next_tag; }
+
+ private:
+  std::uint64_t up_to_ = 0;
+  std::set<std::uint64_t> above_;
 };
 
 class AmqpConnection {
@@ -116,7 +147,7 @@ class AmqpConnection {
   amqp_connection_state_t_* state_ = nullptr;
   bool broken_ = false;
   std::uint64_t next_tag_ = 1;  // delivery tag of the next publish
-  std::uint64_t confirmed_up_to_ = 0;
+  ConfirmTracker confirms_;
   bool nacked_ = false;
   std::vector<std::string> returned_;
   std::chrono::milliseconds rpc_timeout_{5000};
