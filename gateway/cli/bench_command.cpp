@@ -225,6 +225,12 @@ int runBench(const BenchOptions& o) {
   auto urlsFor = [&](const std::string& user, const std::string& password) {
     return bus::brokerUrlsAs(broker_urls, user, password, vhost);
   };
+  // The broker's side starts empty too, as the database does: nothing a previous run left (the
+  // applicants' notifications nobody consumes here, queues of participants no longer configured).
+  if (std::system((o.root + "/scripts/services reset-vhost " + vhost + (o.cluster ? " --cluster" : "") + " >/dev/null")
+                      .c_str()) != 0) {
+    return complain("scripts/services reset-vhost failed for " + vhost);
+  }
   std::vector<std::string> orgs;
   for (int i = 1; i <= o.participants; ++i) {
     std::string p = "p" + std::to_string(i), org = "9999991" + std::to_string(i);
@@ -376,8 +382,15 @@ int runBench(const BenchOptions& o) {
     auto r = db->exec("SELECT xact_commit FROM pg_stat_database WHERE datname = 'vkhid_bench'");
     return r ? r->getInt(0, 0) : 0;
   };
+  // What the database wrote for the run (the whole cluster's WAL; nothing else runs on it): records and
+  // bytes per case — a figure of the work per case that does not vary with the machine's speed.
+  auto wal = [&]() -> std::pair<long long, long long> {
+    auto r = db->exec("SELECT wal_records, wal_bytes FROM pg_stat_wal");
+    return r ? std::pair{r->getInt(0, 0), r->getInt(0, 1)} : std::pair{0LL, 0LL};
+  };
   (void)db->exec("SELECT pg_stat_clear_snapshot()");
   const long long commits_before = commits();
+  const auto wal_before = wal();
   double cpu_before = gateway.cpuSeconds();
   // Where the machine's CPU goes over the same window: the servers, the simulators, this process's
   // load clients (and its polling).
@@ -443,6 +456,7 @@ int runBench(const BenchOptions& o) {
   }
   (void)db->exec("SELECT pg_stat_clear_snapshot()");
   const long long commits_during = commits() - commits_before;
+  const auto wal_after = wal();
 
   // --- figures from what the gateway recorded ---
   auto spans = db->exec(
@@ -527,6 +541,8 @@ int runBench(const BenchOptions& o) {
                         {"rabbitmq_confirm_ms", mq_confirm_ms},
                         {"postgres_commit_ms", pg_commit_ms},
                         {"transactions_per_case", tx_per_case},
+                        {"wal_records_per_case", static_cast<double>(wal_after.first - wal_before.first) / n},
+                        {"wal_kib_per_case", static_cast<double>(wal_after.second - wal_before.second) / 1024.0 / n},
                         {"broker_messages_per_case", mq_per_case},
                         {"packages_sealed_per_case", out_per_case},
                         {"packages_verified_per_case", in_per_case},
