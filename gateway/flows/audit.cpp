@@ -213,9 +213,6 @@ Result<bool> AuditSealer::closeBatch(store::PgConnection& db) {
       "RETURNING id",
       {first, last, std::to_string(hashes.size()), root, byteaHex(signature->der)});
   if (!b) return b.error();
-  auto u = db.exec("UPDATE audit_entry SET batch_id = $1 WHERE seq BETWEEN $2 AND $3",
-                   {std::string(b->get(0, 0)), first, last});
-  if (!u) return u.error();
   app::metrics().counter("vkhid_audit_batches_total", "Evidence batches closed").inc();
   return true;
 }
@@ -321,7 +318,8 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
   }
   auto rows = db.exec(
       "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor, action, subject, "
-      "payload_sha256, prev_hash, entry_hash, batch_id FROM audit_entry WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
+      "payload_sha256, prev_hash, entry_hash, " +
+          std::string(kBatchOfEntry) + " FROM audit_entry e WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
       {lo, hi});
   if (!rows) return rows.error();
   std::string entry_lines;
@@ -530,7 +528,8 @@ VerifyReport verifyBundle(const std::string& dir) {
 Result<std::string> proveEntry(store::PgConnection& db, long long seq) {
   auto e = db.exec(
       "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor, action, subject, "
-      "payload_sha256, prev_hash, entry_hash, batch_id FROM audit_entry WHERE seq = $1",
+      "payload_sha256, prev_hash, entry_hash, " +
+          std::string(kBatchOfEntry) + " FROM audit_entry e WHERE seq = $1",
       {std::to_string(seq)});
   if (!e) return e.error();
   if (e->rows() == 0) return Error::invalid("audit.prove", "no entry with seq " + std::to_string(seq));

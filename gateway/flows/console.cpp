@@ -156,9 +156,11 @@ Result<std::string> listAudit(store::PgConnection& db, int limit) {
       "entries, root, closed_at, stamped_at, timestamp_token IS NOT NULL AS stamped FROM audit_batch "
       "ORDER BY id DESC LIMIT $1) b), "
       "'entries', (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (SELECT id, seq, at, actor, action, "
-      "subject, batch_id FROM audit_entry ORDER BY id DESC LIMIT $1) e), "
-      "'unsealed', (SELECT count(*) FROM audit_entry WHERE seq IS NULL) + (SELECT count(*) FROM audit_entry WHERE "
-      "seq > " +
+      "subject, " +
+          std::string(kBatchOfEntry) +
+          " AS batch_id FROM audit_entry e ORDER BY id DESC LIMIT $1) e), "
+          "'unsealed', (SELECT count(*) FROM audit_entry WHERE seq IS NULL) + (SELECT count(*) FROM audit_entry WHERE "
+          "seq > " +
           std::string(kLastBatchedSeq) + "))::text",
       {std::to_string(std::clamp(limit, 1, 500))}));
 }
