@@ -111,6 +111,10 @@ BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, 
   // Counted from the server's statistics after the run: a case takes well over ten transactions (a short
   // run read before the backends report their commits counted two).
   BOOST_TEST(number("transactions_per_case") > 10);
+  // The database's own record of the work (pg_stat_wal over the run): every transaction writes at least
+  // its commit record, and a case's rows and index entries many more.
+  BOOST_TEST(number("wal_records_per_case") > 4 * number("transactions_per_case"));
+  BOOST_TEST(number("wal_kib_per_case") > 1);
   BOOST_TEST(number("packages_sealed_per_case") == 3);
   BOOST_TEST(number("packages_verified_per_case") == 4);
   BOOST_TEST(number("pipeline_efficiency") > 0);
