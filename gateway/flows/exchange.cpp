@@ -145,6 +145,13 @@ Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
   int published = 0;
   bool unroutable = false;
   Status done = store::inTransaction(**db, [&]() -> Status {
+    // Read through the unsent index in its order, never as a bitmap: a row marked sent leaves a dead
+    // entry in that index until VACUUM, and a bitmap scan (the planner's choice when it expects few
+    // rows) rechecks each of them in the table on every round — 2.5 ms a round after 1,000 cases and
+    // growing with every row sent since the last vacuum — where an index scan marks them dead once and
+    // steps over them after (0.02 ms). With the SELECT, in one round trip; set back for the UPDATE below
+    // (which finds its rows by id as a bitmap, where it would otherwise read the whole table).
+    if (auto s = (*db)->later("SET LOCAL enable_bitmapscan = off", {}); !s) return s;
     // Several gateways relay at once: each takes rows the others have not locked.
     auto rows = (*db)->exec(
         "SELECT id, exchange, routing_key, message_id, payload, headers::text, priority FROM outbox "
@@ -152,6 +159,7 @@ Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
             std::to_string(kRelayBatch) + " FOR UPDATE SKIP LOCKED",
         {});
     if (!rows) return rows.error();
+    if (auto s = (*db)->later("SET LOCAL enable_bitmapscan = on", {}); !s) return s;
     if (rows->rows() == 0) return {};
     std::vector<std::pair<std::string, std::string>> published_rows;  // outbox id, message_id
     for (int i = 0; i < rows->rows(); ++i) {
