@@ -100,6 +100,21 @@ BOOST_AUTO_TEST_CASE(audit_day_of_exchanges_exports_and_verifies_clean) {
   BOOST_TEST(vkhid::flows::checkMerkleProof(entry_hash, path, root));
   BOOST_TEST(root ==
              a.x.sql("SELECT root FROM audit_batch WHERE id = " + std::to_string(proof.at("batch").as_int64())));
+
+  // Entries at a batch's edges are proved against their own batch: the first batch's last entry and the
+  // next batch's first (the batch is read from the seq ranges, migration 0014; the token above made
+  // the next batch).
+  std::string first_batch = a.x.sql("SELECT min(id) FROM audit_batch");
+  std::string next_batch = a.x.sql("SELECT min(id) FROM audit_batch WHERE id > " + first_batch);
+  for (const auto& [edge, batch] :
+       {std::pair{a.x.sql("SELECT last_seq FROM audit_batch WHERE id = " + first_batch), first_batch},
+        std::pair{a.x.sql("SELECT first_seq FROM audit_batch WHERE id = " + next_batch), next_batch}}) {
+    auto [code, text] = a.x.runVkhidStatus({"audit", "prove", edge});
+    BOOST_TEST_INFO("seq " << edge << ": " << text);
+    BOOST_REQUIRE(code == 0);
+    auto edge_proof = boost::json::parse(text.substr(text.find('{'))).as_object();
+    BOOST_TEST(std::to_string(edge_proof.at("batch").as_int64()) == batch);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(audit_edited_row_is_found_and_named) {
