@@ -6,8 +6,8 @@
 -- status at every step, its deadline, the participant's number). cases_by_status made each of them a
 -- full update — a new entry in all five of the table's indexes, four of them unique and checked — and
 -- nothing reads through it: the console's filter is one of several optional conditions (planned
--- without it) and the rest look cases up by id, number or tracking code. Without it, and with room left on each page for the next versions, the
--- updates stay on the page and touch no index.
+-- without it) and the rest look cases up by id, number or tracking code. Without it, and with room
+-- left on each page for the next versions, the updates stay on the page and touch no index.
 DROP INDEX IF EXISTS cases_by_status;
 ALTER TABLE cases SET (fillfactor = 70);
 
