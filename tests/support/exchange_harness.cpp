@@ -399,6 +399,14 @@ bool ExchangeHarness::waitAtLeast(const std::string& count_query, long long mini
   return eventually([&] { return count(count_query) >= minimum; }, timeout, std::chrono::milliseconds(250));
 }
 
+bool ExchangeHarness::waitEvidenceSealed(std::chrono::seconds timeout) {
+  return waitFor(
+             "SELECT count(*) FROM audit_entry WHERE seq IS NULL OR seq > (SELECT coalesce(max(last_seq), 0) FROM "
+             "audit_batch)",
+             0, timeout) &&
+         waitFor("SELECT count(*) FROM audit_batch WHERE timestamp_token IS NULL", 0, timeout);
+}
+
 bool ExchangeHarness::waitFor(const std::string& count_query, long long expected, std::chrono::seconds timeout) {
   return eventually([&] { return count(count_query) == expected; }, timeout, std::chrono::milliseconds(250));
 }

@@ -94,6 +94,9 @@ class ExchangeHarness {
   long long count(const std::string& query) const;
   bool waitFor(const std::string& count_query, long long expected, std::chrono::seconds timeout);
   bool waitAtLeast(const std::string& count_query, long long minimum, std::chrono::seconds timeout);
+  // Every evidence entry chained and in a batch (the batch whose seq range holds it), and every batch
+  // time-stamped.
+  bool waitEvidenceSealed(std::chrono::seconds timeout);
   std::string runVkhid(const std::vector<std::string>& args);
   // `vkhid token issue` for a client of `role` (with restricted access when asked); returns the token.
   std::string issueToken(const std::string& client, const std::string& role = "channel",

@@ -35,13 +35,7 @@ struct Audited {
     BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", cases, 60s));
     waitSealed();
   }
-  void waitSealed() {
-    BOOST_REQUIRE(
-        x.waitFor("SELECT count(*) FROM audit_entry WHERE seq IS NULL OR seq > (SELECT "
-                  "coalesce(max(last_seq), 0) FROM audit_batch)",
-                  0, 30s));
-    BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM audit_batch WHERE timestamp_token IS NULL", 0, 30s));
-  }
+  void waitSealed() { BOOST_REQUIRE(x.waitEvidenceSealed(30s)); }
   long long seqAt(int offset) { return x.count("SELECT min(seq) + " + std::to_string(offset) + " FROM audit_entry"); }
   Verdict exportAndVerify(const std::string& name, const std::vector<std::string>& extra = {}) {
     std::string dir = x.dir() + "/bundle-" + name;

@@ -197,11 +197,7 @@ BOOST_AUTO_TEST_CASE(console_auditor_exports_and_verifies_a_bundle, *utf::timeou
   x.startSimulator();
   BOOST_REQUIRE(x.submit("evidence-1").status == 201);
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
-  BOOST_REQUIRE(
-      x.waitFor("SELECT count(*) FROM audit_entry WHERE seq IS NULL OR seq > (SELECT "
-                "coalesce(max(last_seq), 0) FROM audit_batch)",
-                0, 60s));
-  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM audit_batch WHERE timestamp_token IS NULL", 0, 60s));
+  BOOST_REQUIRE(x.waitEvidenceSealed(60s));
   auto seen = browse(x, "audit", {{"token", auditor}});
   BOOST_TEST(seen.at("verdict").as_string() == "ok", seen.at("verdict_text").as_string());
   BOOST_TEST(seen.at("batches").as_int64() > 0);
