@@ -12,6 +12,7 @@ namespace {
 struct AuditOptions {
   flows::ExportOptions out;
   std::string dir;
+  std::string ucc_org;  // verify: whom the batches must be sealed by
   long long seq = 0;
 };
 
@@ -35,7 +36,7 @@ int auditExport(const AuditOptions& o, const std::string& config_path) {
 }
 
 int auditVerify(const AuditOptions& o) {
-  auto report = flows::verifyBundle(o.dir);
+  auto report = flows::verifyBundle(o.dir, o.ucc_org);
   if (!report.ok) {
     std::printf("audit verify: FAILED at %s\n", report.failure.c_str());
     return 1;
@@ -73,6 +74,9 @@ void addAuditCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   ex->callback([o, &exit_code, &config_path] { exit_code = auditExport(*o, config_path); });
   auto* verify = audit->add_subcommand("verify", "Check a bundle offline (no database, no network)");
   verify->add_option("DIR", o->dir, "the bundle's directory")->required();
+  verify->add_option("--ucc-org", o->ucc_org,
+                     "the UCC's org_id (EDRPOU) as you know it: batches sealed by anyone else fail (default: the "
+                     "bundle's manifest says)");
   verify->callback([o, &exit_code] { exit_code = auditVerify(*o); });
   auto* prove = audit->add_subcommand("prove", "An inclusion proof of one entry in its batch root (JSON)");
   prove->add_option("SEQ", o->seq, "the entry's sequence number")->required();

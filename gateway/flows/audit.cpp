@@ -72,6 +72,20 @@ json::object entryJson(const AuditEntry& e) {
           {"batch", e.batch}};
 }
 
+// "20261129193901Z" or "20261129193901.123Z" (a token's genTime) as "2026-11-29T19:39:01Z"; as is when
+// it is neither.
+std::string isoFromGeneralized(const std::string& t) {
+  if (t.size() < 15 || t.back() != 'Z') return t;
+  return t.substr(0, 4) + "-" + t.substr(4, 2) + "-" + t.substr(6, 2) + "T" + t.substr(8, 2) + ":" + t.substr(10, 2) +
+         ":" + t.substr(12, 2) + "Z";
+}
+
+std::string joined(const std::set<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
 AuditEntry entryFromJson(const json::object& o) {
   auto s = [&](const char* k) {
     auto* v = o.if_contains(k);
@@ -298,11 +312,14 @@ Status AuditSealer::runOnce(store::PgConnection& db) {
 Result<std::string> exportBundle(store::PgConnection& db, const app::Config& config, const ExportOptions& o) {
   fs::create_directories(fs::path(o.out_dir) / "packages");
   fs::create_directories(fs::path(o.out_dir) / "certs");
-  // Whole batches: every batch with an entry in the range.
+  // Whole batches: every batch from the first to the last with an entry in the range, and those between
+  // (an entry's time is its transaction's start, so a batch between two may have none in the range; its
+  // entries are exported as the range's own, and the verifier refuses entries no batch holds).
   auto batches = db.exec(
-      "SELECT id, first_seq, last_seq, entries, root, signature, timestamp_token FROM audit_batch b WHERE EXISTS "
-      "(SELECT 1 FROM audit_entry e WHERE e.seq BETWEEN b.first_seq AND b.last_seq AND ($1 = '' OR e.at >= "
-      "$1::timestamptz) AND ($2 = '' OR e.at <= $2::timestamptz)) ORDER BY id",
+      "WITH hit AS (SELECT min(b.first_seq) AS lo, max(b.last_seq) AS hi FROM audit_batch b WHERE EXISTS (SELECT 1 "
+      "FROM audit_entry e WHERE e.seq BETWEEN b.first_seq AND b.last_seq AND ($1 = '' OR e.at >= $1::timestamptz) "
+      "AND ($2 = '' OR e.at <= $2::timestamptz))) SELECT id, first_seq, last_seq, entries, root, signature, "
+      "timestamp_token FROM audit_batch, hit WHERE first_seq >= hit.lo AND last_seq <= hit.hi ORDER BY id",
       {o.from, o.to});
   if (!batches) return batches.error();
   if (batches->rows() == 0) return Error::invalid("audit.export", "no sealed batch has entries in that range");
@@ -337,11 +354,14 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
       peers[peer] = peer;
     }
   }
-  int written = 0;
+  int written = 0, absent = 0;
   for (const auto& msg_id : packages) {
     auto m = db.exec("SELECT bytes FROM message WHERE msg_id = vkhid_uuid($1)", {msg_id});
     if (!m) return m.error();
-    if (m->rows() == 0) continue;  // deleted from the store: verify says so
+    if (m->rows() == 0) {  // deleted from the store (Vkhid never deletes one): exported without it, verify names it
+      ++absent;
+      continue;
+    }
     if (auto s = writeFile(fs::path(o.out_dir) / "packages" / (msg_id + ".xml"), fromByteaHex(m->get(0, 0))); !s) {
       return s.error();
     }
@@ -382,13 +402,20 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
   if (auto s = writeFile(fs::path(o.out_dir) / "manifest.json", json::serialize(manifest) + "\n"); !s) {
     return s.error();
   }
-  return "exported " + std::to_string(rows->rows()) + " entries (seq " + lo + ".." + hi + "), " +
-         std::to_string(batches->rows()) + " batches, " + std::to_string(written) + " packages to " + o.out_dir;
+  std::string summary = "exported " + std::to_string(rows->rows()) + " entries (seq " + lo + ".." + hi + "), " +
+                        std::to_string(batches->rows()) + " batches, " + std::to_string(written) + " packages to " +
+                        o.out_dir;
+  if (absent > 0) {
+    summary += "; " + std::to_string(absent) +
+               " package(s) named by the log are not in the database — 'audit verify' "
+               "names them";
+  }
+  return summary;
 }
 
 // ---- verification ----
 
-VerifyReport verifyBundle(const std::string& dir) {
+VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id) {
   VerifyReport report;
   auto fail = [&](const std::string& what) {
     if (report.ok) report.failure = what;
@@ -411,6 +438,9 @@ VerifyReport verifyBundle(const std::string& dir) {
   }
   auto ca_pem = readAll(fs::path(dir) / "certs" / "ca.pem");
   if (!ca_pem) return fail("certs/ca.pem: missing");
+  // The export's scope: one participant's packages, or (empty) every package the entries name.
+  std::string scope;
+  if (auto* p = manifest.as_object().if_contains("participant"); p && p->is_string()) scope = p->as_string();
 
   // The chain.
   std::vector<AuditEntry> entries;
@@ -453,14 +483,19 @@ VerifyReport verifyBundle(const std::string& dir) {
 
   // The batches: root, seal signature, time-stamp.
   int batch_count = 0;
+  std::vector<bool> sealed(entries.size(), false);
+  std::set<std::string> sealers, stamp_times;  // by position: seqs are consecutive from here on
   {
     std::ifstream in(fs::path(dir) / "batches.jsonl");
     std::string line;
     crypto::TrustStore trust;
     (void)trust.addPem(*ca_pem);
-    std::string ucc_org = manifest.as_object().contains("ucc_org_id")
-                              ? std::string(manifest.as_object().at("ucc_org_id").as_string())
-                              : std::string();
+    // Whom the batches must be sealed by: the auditor's own knowledge when given (the manifest is the
+    // bundle's word, not signed), else the manifest's.
+    std::string ucc_org = ucc_org_id;
+    if (auto* m = manifest.as_object().if_contains("ucc_org_id"); ucc_org.empty() && m && m->is_string()) {
+      ucc_org = m->as_string();
+    }
     while (std::getline(in, line)) {
       if (line.empty()) continue;
       auto v = json::parse(line, ec);
@@ -475,9 +510,13 @@ VerifyReport verifyBundle(const std::string& dir) {
       if (!root_raw || root_raw->size() != 32 || !sig) return fail(at + "bad signature — root or signature unreadable");
       auto verdict = crypto::verifyDetached(*root_raw, *sig, trust, ucc_org);
       if (!verdict.valid()) return fail(at + "bad signature — the seal did not sign this root: " + verdict.detail);
+      sealers.insert(verdict.signer_org_id + " (seal certificate SHA-256 " + verdict.signer_sha256.substr(0, 16) +
+                     "…)");
       std::vector<std::string> hashes;
-      for (const auto& e : entries) {
-        if (e.seq >= first && e.seq <= last) hashes.push_back(e.entry_hash);
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (entries[i].seq < first || entries[i].seq > last) continue;
+        hashes.push_back(entries[i].entry_hash);
+        sealed[i] = true;
       }
       if (hashes.size() != static_cast<std::size_t>(last - first + 1)) {
         return fail(at + "missing — the bundle lacks entries of this batch");
@@ -489,10 +528,19 @@ VerifyReport verifyBundle(const std::string& dir) {
       if (!token) return fail(at + "bad time-stamp — unreadable");
       auto stamped = crypto::verifyTimestamp(*token, *root_raw, *ca_pem);
       if (!stamped) return fail(at + "bad time-stamp — " + stamped.error().message);
+      stamp_times.insert(isoFromGeneralized(stamped->gen_time));
       ++batch_count;
     }
   }
   if (batch_count == 0) return fail("batches.jsonl: no batches");
+  // An export holds whole batches: an entry no batch holds is protected by nothing signed (anyone can
+  // chain a hash), so it is refused, not counted.
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (!sealed[i]) {
+      return fail("seq " + std::to_string(entries[i].seq) +
+                  ": unsealed — no batch in the bundle holds it, so nothing signed vouches for it");
+    }
+  }
 
   // Every package named: its bytes as recorded, and its own seal and signatures.
   int packages = 0;
@@ -501,9 +549,12 @@ VerifyReport verifyBundle(const std::string& dir) {
     if (!e.action.starts_with("message.")) continue;
     std::string msg_id = field(e.subject, "msg");
     if (!checked.insert(msg_id).second) continue;
-    auto bytes = readAll(fs::path(dir) / "packages" / (msg_id + ".xml"));
-    if (!bytes) continue;  // not exported (another participant's)
     const std::string at = "seq " + std::to_string(e.seq) + ": ";
+    auto bytes = readAll(fs::path(dir) / "packages" / (msg_id + ".xml"));
+    if (!bytes) {
+      if (!scope.empty() && field(e.subject, "peer") != scope) continue;  // another participant's: not exported
+      return fail(at + "package missing — message " + msg_id + " is named by the log but not in the bundle");
+    }
     if (app::sha256Hex(*bytes) != e.payload_sha256) {
       return fail(at + "package edited — message " + msg_id + " does not match its recorded SHA-256");
     }
@@ -521,7 +572,10 @@ VerifyReport verifyBundle(const std::string& dir) {
 
   report.summary = "entries " + std::to_string(entries.size()) + " (seq " + std::to_string(entries.front().seq) + ".." +
                    std::to_string(entries.back().seq) + "), batches " + std::to_string(batch_count) + ", packages " +
-                   std::to_string(packages) + ", from " + entries.front().at + " to " + entries.back().at;
+                   std::to_string(packages) + (scope.empty() ? "" : " (participant " + scope + "'s only)") + ", from " +
+                   entries.front().at + " to " + entries.back().at + "; sealed by " + joined(sealers) +
+                   "; time-stamped " + *stamp_times.begin() +
+                   (stamp_times.size() > 1 ? " to " + *stamp_times.rbegin() : std::string());
   return report;
 }
 

@@ -97,8 +97,10 @@ struct VerifyReport {
   std::string failure;  // the first break: "seq N: edited — …"
 };
 // Offline: no database, no network. Checks file digests, the chain, each batch root, signature and
-// time-stamp, and each package's digest and its own seal and attachment signatures.
-VerifyReport verifyBundle(const std::string& dir);
+// time-stamp, that every entry is in a batch, and each package's presence, digest and its own seal and
+// attachment signatures. The batches must be sealed by `ucc_org_id` (the manifest's when empty); the
+// summary names who sealed them and when they were time-stamped.
+VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id = {});
 
 // An inclusion proof for one entry (JSON): the entry, its hash, the path and the batch root.
 Result<std::string> proveEntry(store::PgConnection& db, long long seq);

@@ -302,7 +302,7 @@ Response AdminApiRoutes::exportEvidence(const Request& request, const std::strin
   if (auto s = flows::setActor(*db, "admin:" + client); !s) return fromError(s.error());
   auto summary = flows::exportBundle(*db, context_.config, o);
   if (!summary) return fromError(summary.error());
-  auto report = flows::verifyBundle(o.out_dir);
+  auto report = flows::verifyBundle(o.out_dir, context_.config.gateway.org_id);
   return Response::json(
       201, json::serialize(json::object{
                {"name", name},

@@ -3,8 +3,13 @@
 #define BOOST_TEST_MODULE integration_audit
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <sstream>
 #include <thread>
 
+#include "gateway/app/digest.hpp"
+#include "gateway/crypto/cms.hpp"
+#include "gateway/domain/base64.hpp"
+#include "gateway/domain/text.hpp"
 #include "gateway/flows/audit.hpp"
 #include "tests/support/exchange_harness.hpp"
 #include "tests/support/pki.hpp"
@@ -37,13 +42,33 @@ struct Audited {
   }
   void waitSealed() { BOOST_REQUIRE(x.waitEvidenceSealed(30s)); }
   long long seqAt(int offset) { return x.count("SELECT min(seq) + " + std::to_string(offset) + " FROM audit_entry"); }
-  Verdict exportAndVerify(const std::string& name, const std::vector<std::string>& extra = {}) {
-    std::string dir = x.dir() + "/bundle-" + name;
-    std::vector<std::string> args{"audit", "export", "--out", dir};
+  std::string bundle(const std::string& name) { return x.dir() + "/bundle-" + name; }
+  // `vkhid audit export` into bundle(name); its one-line summary.
+  std::string exportBundle(const std::string& name, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"audit", "export", "--out", bundle(name)};
     args.insert(args.end(), extra.begin(), extra.end());
-    x.runVkhid(args);
-    ChildProcess verify({binaryPath(), "audit", "verify", dir}, {}, x.dir() + "/verify-" + name + ".log");
-    return {verify.wait(60s).value_or(-1), verify.log()};
+    return x.runVkhid(args);
+  }
+  Verdict verify(const std::string& name, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv{binaryPath(), "audit", "verify", bundle(name)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run(argv, "verify-" + name + std::to_string(extra.size()));
+  }
+  // The manifest's digests made to match the bundle's files again (what a forger does).
+  void reManifest(const std::string& name) {
+    auto manifest = boost::json::parse(readFile(bundle(name) + "/manifest.json")).as_object();
+    for (auto& [file, digest] : manifest["files"].as_object()) {
+      digest = vkhid::app::sha256Hex(readFile(bundle(name) + "/" + std::string(file)));
+    }
+    writeFile(bundle(name) + "/manifest.json", boost::json::serialize(manifest));
+  }
+  Verdict exportAndVerify(const std::string& name, const std::vector<std::string>& extra = {}) {
+    exportBundle(name, extra);
+    return verify(name);
+  }
+  Verdict run(const std::vector<std::string>& argv, const std::string& log) {
+    ChildProcess child(argv, {}, x.dir() + "/" + log + ".log");
+    return {child.wait(60s).value_or(-1), child.log()};
   }
 };
 
@@ -80,6 +105,36 @@ BOOST_AUTO_TEST_CASE(audit_day_of_exchanges_exports_and_verifies_clean) {
   BOOST_TEST(v.code == 0, v.output);
   BOOST_TEST(v.output.find("audit verify: OK") != std::string::npos, v.output);
   BOOST_TEST(v.output.find("packages ") != std::string::npos);
+  // Who sealed the batches and when they were time-stamped, for the auditor to compare with what the
+  // UCC publishes; with the UCC's org_id given, the same bundle verifies, and with another it fails.
+  BOOST_TEST(v.output.find("sealed by " + std::string(kUccOrg) + " (seal certificate SHA-256 ") != std::string::npos,
+             v.output);
+  BOOST_TEST(v.output.find("time-stamped 20") != std::string::npos, v.output);
+  BOOST_TEST(a.verify("clean", {"--ucc-org", kUccOrg}).code == 0);
+  BOOST_TEST(a.verify("clean", {"--ucc-org", kP1Org}).code == 1);
+
+  // The guide's checks of a batch with stock OpenSSL alone (docs/auditor-guide.md): the seal's signature
+  // over the root's 32 bytes and the time-stamp over the root, both against the bundle's CA.
+  std::string dir = a.bundle("clean"), ca = dir + "/certs/ca.pem";
+  std::string batches = readFile(dir + "/batches.jsonl");
+  auto batch = boost::json::parse(batches.substr(0, batches.find('\n'))).as_object();
+  std::string root_hex(batch.at("root").as_string());
+  writeFile(dir + "/../root.bin", *vkhid::hexDecode(root_hex));
+  writeFile(dir + "/../batch.sig", *vkhid::base64Decode(batch.at("signature_base64").as_string()));
+  writeFile(dir + "/../batch.tsr", *vkhid::base64Decode(batch.at("timestamp_base64").as_string()));
+  auto cms = a.run({"/usr/bin/openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", dir + "/../batch.sig", "-content",
+                    dir + "/../root.bin", "-CAfile", ca, "-out", "/dev/null"},
+                   "stock-cms");
+  BOOST_TEST(cms.code == 0, cms.output);
+  auto ts =
+      a.run({"/usr/bin/openssl", "ts", "-verify", "-in", dir + "/../batch.tsr", "-digest", root_hex, "-CAfile", ca}, "stock-ts");
+  BOOST_TEST(ts.code == 0, ts.output);
+  BOOST_TEST(ts.output.find("Verification: OK") != std::string::npos, ts.output);
+  std::string other_root = root_hex.substr(0, 63) + (root_hex.back() == '0' ? "1" : "0");
+  auto ts_other =
+      a.run({"/usr/bin/openssl", "ts", "-verify", "-in", dir + "/../batch.tsr", "-digest", other_root, "-CAfile", ca},
+            "stock-ts-other");
+  BOOST_TEST(ts_other.code != 0, ts_other.output);  // the same check refuses a root the token is not over
 
   // A third party checks one entry against the published batch root with the proof alone.
   std::string seq = std::to_string(a.seqAt(3));
@@ -147,6 +202,101 @@ BOOST_AUTO_TEST_CASE(audit_package_changed_by_one_byte_is_found_and_named) {
   auto v = a.exportAndVerify("package");
   BOOST_TEST(v.code == 1);
   BOOST_TEST(v.output.find("package edited — message " + msg) != std::string::npos, v.output);
+}
+
+BOOST_AUTO_TEST_CASE(audit_package_deleted_is_found_and_named) {
+  Audited a;
+  // A package the log names, deleted from the database (Vkhid never deletes one): the export says so
+  // and still writes the bundle, and the verifier names the entry and the message.
+  std::string msg = a.x.sql("SELECT msg_id FROM message WHERE direction = 'out' AND msg_type = 1 LIMIT 1");
+  std::string peer = a.x.sql("SELECT peer_org_id FROM message WHERE msg_id = '" + msg + "'");
+  std::string seq = a.x.sql("SELECT min(seq) FROM audit_entry WHERE subject LIKE 'msg:" + msg + " %'");
+  a.x.sql("DELETE FROM message WHERE msg_id = '" + msg + "'");
+  auto exported = a.exportBundle("package-deleted");
+  BOOST_TEST(exported.find("1 package(s) named by the log are not in the database") != std::string::npos, exported);
+  auto v = a.verify("package-deleted");
+  BOOST_TEST(v.code == 1);
+  BOOST_TEST(v.output.find("seq " + seq + ": package missing — message " + msg) != std::string::npos, v.output);
+
+  // An export for one participant holds that participant's packages only: the body the package was for
+  // misses it too; another body's export needs none of its packages and verifies.
+  auto own = a.exportAndVerify("own-participant", {"--participant", peer});
+  BOOST_TEST(own.code == 1);
+  BOOST_TEST(own.output.find("package missing — message " + msg) != std::string::npos, own.output);
+  auto other = a.exportAndVerify("other-participant", {"--participant", "99999999"});
+  BOOST_TEST(other.code == 0, other.output);
+  BOOST_TEST(other.output.find("packages 0 (participant 99999999's only)") != std::string::npos, other.output);
+}
+
+BOOST_AUTO_TEST_CASE(audit_entries_no_batch_holds_are_refused) {
+  Audited a;
+  a.x.issueToken("last-batch", "auditor");  // an entry after everything is sealed: a last batch of its own
+  a.waitSealed();
+  BOOST_REQUIRE(a.x.count("SELECT count(*) FROM audit_batch") >= 2);
+  a.exportBundle("unsealed");
+  std::string dir = a.bundle("unsealed");
+  // The bundle's last batch dropped and its entries rewritten — chained again, which anyone can do:
+  // nothing signed holds them any more, and the manifest is made to match.
+  std::string batches = readFile(dir + "/batches.jsonl");
+  std::size_t cut = batches.rfind('\n', batches.size() - 2);
+  BOOST_REQUIRE(cut != std::string::npos);
+  long long first = boost::json::parse(batches.substr(cut + 1)).at("first_seq").as_int64();
+  writeFile(dir + "/batches.jsonl", batches.substr(0, cut + 1));
+  std::istringstream lines(readFile(dir + "/entries.jsonl"));
+  std::string line, rewritten, prev;
+  while (std::getline(lines, line)) {
+    auto o = boost::json::parse(line).as_object();
+    if (o.at("seq").as_int64() >= first) {
+      if (o.at("seq").as_int64() == first) o["subject"] = "api_client:forged role:admin";
+      if (!prev.empty()) o["prev_hash"] = prev;
+      auto field = [&](const char* key) { return std::string(o.at(key).as_string()); };
+      vkhid::flows::AuditEntry e;
+      e.at = field("at");
+      e.actor = field("actor");
+      e.action = field("action");
+      e.subject = field("subject");
+      e.payload_sha256 = field("payload_sha256");
+      e.prev_hash = field("prev_hash");
+      o["entry_hash"] = vkhid::flows::auditEntryHash(e);
+    }
+    prev = std::string(o.at("entry_hash").as_string());
+    rewritten += boost::json::serialize(o) + "\n";
+  }
+  writeFile(dir + "/entries.jsonl", rewritten);
+  a.reManifest("unsealed");
+  auto v = a.verify("unsealed");
+  BOOST_TEST(v.code == 1);
+  BOOST_TEST(v.output.find("seq " + std::to_string(first) + ": unsealed") != std::string::npos, v.output);
+}
+
+BOOST_AUTO_TEST_CASE(audit_bundle_resealed_by_a_participant_fails_against_the_uccs_org) {
+  Audited a;
+  a.exportBundle("resealed");
+  // A participant — its seal chains to the same CA — re-signs every batch root and names itself the
+  // UCC in the manifest (which nothing signs). The roots and time-stamps are untouched, so only the
+  // sealer's identity can tell: the summary names it, and the auditor's own --ucc-org refuses it.
+  std::istringstream lines(readFile(a.bundle("resealed") + "/batches.jsonl"));
+  std::string line, resealed;
+  while (std::getline(lines, line)) {
+    auto b = boost::json::parse(line).as_object();
+    auto root = vkhid::hexDecode(b.at("root").as_string());
+    auto sig = vkhid::crypto::signDetached(*root, signerOf("p1-seal"));
+    BOOST_REQUIRE(sig);
+    b["signature_base64"] = vkhid::base64Encode(sig->der);
+    resealed += boost::json::serialize(b) + "\n";
+  }
+  writeFile(a.bundle("resealed") + "/batches.jsonl", resealed);
+  auto manifest = boost::json::parse(readFile(a.bundle("resealed") + "/manifest.json")).as_object();
+  manifest["ucc_org_id"] = kP1Org;
+  writeFile(a.bundle("resealed") + "/manifest.json", boost::json::serialize(manifest));
+  a.reManifest("resealed");
+
+  auto forged = a.verify("resealed");
+  BOOST_TEST(forged.output.find("sealed by " + std::string(kP1Org)) != std::string::npos, forged.output);
+  auto checked = a.verify("resealed", {"--ucc-org", kUccOrg});
+  BOOST_TEST(checked.code == 1);
+  BOOST_TEST(checked.output.find("batch ") != std::string::npos, checked.output);
+  BOOST_TEST(checked.output.find("bad signature") != std::string::npos, checked.output);
 }
 
 BOOST_AUTO_TEST_CASE(audit_batch_root_replaced_is_found_and_named) {
