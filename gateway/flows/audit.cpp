@@ -17,6 +17,7 @@
 #include "gateway/crypto/timestamp.hpp"
 #include "gateway/domain/base64.hpp"
 #include "gateway/domain/text.hpp"
+#include "gateway/domain/time.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/store/pg_pool.hpp"
 
@@ -484,7 +485,8 @@ VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id)
   // The batches: root, seal signature, time-stamp.
   int batch_count = 0;
   std::vector<bool> sealed(entries.size(), false);
-  std::set<std::string> sealers, stamp_times;  // by position: seqs are consecutive from here on
+  std::set<std::string> sealers, stamp_times;
+  long long longest_wait_s = 0, longest_wait_batch = 0;  // by position: seqs are consecutive from here on
   {
     std::ifstream in(fs::path(dir) / "batches.jsonl");
     std::string line;
@@ -513,9 +515,11 @@ VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id)
       sealers.insert(verdict.signer_org_id + " (seal certificate SHA-256 " + verdict.signer_sha256.substr(0, 16) +
                      "…)");
       std::vector<std::string> hashes;
+      std::string last_at;
       for (std::size_t i = 0; i < entries.size(); ++i) {
         if (entries[i].seq < first || entries[i].seq > last) continue;
         hashes.push_back(entries[i].entry_hash);
+        last_at = entries[i].at;
         sealed[i] = true;
       }
       if (hashes.size() != static_cast<std::size_t>(last - first + 1)) {
@@ -529,6 +533,12 @@ VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id)
       auto stamped = crypto::verifyTimestamp(*token, *root_raw, *ca_pem);
       if (!stamped) return fail(at + "bad time-stamp — " + stamped.error().message);
       stamp_times.insert(isoFromGeneralized(stamped->gen_time));
+      // How long its entries were protected by the database's access control alone (docs: Limits).
+      auto stamp_time = parseIsoDateTime(isoFromGeneralized(stamped->gen_time)), entry_time = parseIsoDateTime(last_at);
+      if (stamp_time && entry_time && (longest_wait_batch == 0 || *stamp_time - *entry_time > longest_wait_s)) {
+        longest_wait_s = static_cast<long long>(*stamp_time - *entry_time);
+        longest_wait_batch = id;
+      }
       ++batch_count;
     }
   }
@@ -575,7 +585,11 @@ VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id)
                    std::to_string(packages) + (scope.empty() ? "" : " (participant " + scope + "'s only)") + ", from " +
                    entries.front().at + " to " + entries.back().at + "; sealed by " + joined(sealers) +
                    "; time-stamped " + *stamp_times.begin() +
-                   (stamp_times.size() > 1 ? " to " + *stamp_times.rbegin() : std::string());
+                   (stamp_times.size() > 1 ? " to " + *stamp_times.rbegin() : std::string()) +
+                   (longest_wait_batch == 0
+                        ? std::string()
+                        : ", at most " + std::to_string(longest_wait_s) + " s after a batch's last entry (batch " +
+                              std::to_string(longest_wait_batch) + ")");
   return report;
 }
 

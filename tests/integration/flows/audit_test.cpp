@@ -110,6 +110,7 @@ BOOST_AUTO_TEST_CASE(audit_day_of_exchanges_exports_and_verifies_clean) {
   BOOST_TEST(v.output.find("sealed by " + std::string(kUccOrg) + " (seal certificate SHA-256 ") != std::string::npos,
              v.output);
   BOOST_TEST(v.output.find("time-stamped 20") != std::string::npos, v.output);
+  BOOST_TEST(v.output.find(" s after a batch's last entry (batch ") != std::string::npos, v.output);
   BOOST_TEST(a.verify("clean", {"--ucc-org", kUccOrg}).code == 0);
   BOOST_TEST(a.verify("clean", {"--ucc-org", kP1Org}).code == 1);
 
@@ -122,12 +123,13 @@ BOOST_AUTO_TEST_CASE(audit_day_of_exchanges_exports_and_verifies_clean) {
   writeFile(dir + "/../root.bin", *vkhid::hexDecode(root_hex));
   writeFile(dir + "/../batch.sig", *vkhid::base64Decode(batch.at("signature_base64").as_string()));
   writeFile(dir + "/../batch.tsr", *vkhid::base64Decode(batch.at("timestamp_base64").as_string()));
-  auto cms = a.run({"/usr/bin/openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", dir + "/../batch.sig", "-content",
-                    dir + "/../root.bin", "-CAfile", ca, "-out", "/dev/null"},
+  auto cms = a.run({"/usr/bin/openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", dir + "/../batch.sig",
+                    "-content", dir + "/../root.bin", "-CAfile", ca, "-out", "/dev/null"},
                    "stock-cms");
   BOOST_TEST(cms.code == 0, cms.output);
   auto ts =
-      a.run({"/usr/bin/openssl", "ts", "-verify", "-in", dir + "/../batch.tsr", "-digest", root_hex, "-CAfile", ca}, "stock-ts");
+      a.run({"/usr/bin/openssl", "ts", "-verify", "-in", dir + "/../batch.tsr", "-digest", root_hex, "-CAfile", ca},
+            "stock-ts");
   BOOST_TEST(ts.code == 0, ts.output);
   BOOST_TEST(ts.output.find("Verification: OK") != std::string::npos, ts.output);
   std::string other_root = root_hex.substr(0, 63) + (root_hex.back() == '0' ? "1" : "0");
@@ -351,7 +353,9 @@ BOOST_AUTO_TEST_CASE(audit_tsa_down_batches_wait_intake_fails_closed_then_catche
   BOOST_TEST(x.count("SELECT count(*) FROM cases") == before);
   BOOST_REQUIRE(x.waitAtLeast("SELECT count(*) FROM outbox WHERE routing_key = 'audit.unsealed'", 1, 30s));
 
-  // The authority returns: every waiting batch is stamped, and cases are taken again.
+  // The authority returns (three seconds later still): every waiting batch is stamped, and cases are
+  // taken again.
+  std::this_thread::sleep_for(3s);
   Tsa tsa(x.dir(), tsa_port);
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM audit_batch WHERE timestamp_token IS NULL", 0, 30s));
   HttpReply accepted;
@@ -361,6 +365,15 @@ BOOST_AUTO_TEST_CASE(audit_tsa_down_batches_wait_intake_fails_closed_then_catche
         return accepted.status == 201;
       },
       30s));
+  // The wait shows in the evidence: the verifier names how long the entries of a batch went without
+  // a time-stamp — the two seconds after which intake was refused (less the batch's 0.3 s) and the
+  // three after, in whole seconds (a normal batch's is 0 or 1).
+  x.runVkhid({"audit", "export", "--out", x.dir() + "/bundle-late"});
+  ChildProcess verify({binaryPath(), "audit", "verify", x.dir() + "/bundle-late"}, {}, x.dir() + "/verify-late.log");
+  BOOST_TEST(verify.wait(60s).value_or(-1) == 0, verify.log());
+  auto at = verify.log().find(", at most ");
+  BOOST_REQUIRE_MESSAGE(at != std::string::npos, verify.log());
+  BOOST_TEST(std::stoll(verify.log().substr(at + 10)) >= 4, verify.log());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
