@@ -416,7 +416,8 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
 
 // ---- verification ----
 
-VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id) {
+namespace {
+VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& ucc_org_id) {
   VerifyReport report;
   auto fail = [&](const std::string& what) {
     if (report.ok) report.failure = what;
@@ -427,10 +428,14 @@ VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id)
   if (!manifest_text) return fail("manifest.json: missing");
   boost::system::error_code ec;
   auto manifest = json::parse(*manifest_text, ec);
-  if (ec || !manifest.is_object()) return fail("manifest.json: not JSON");
+  if (ec || !manifest.is_object()) return fail("manifest.json: not a JSON object");
   if (auto* files = manifest.as_object().if_contains("files"); files && files->is_object()) {
     for (const auto& [name, digest] : files->as_object()) {
-      auto bytes = readAll(fs::path(dir) / std::string(name));
+      fs::path relative{std::string(name)};
+      bool inside = !relative.empty() && relative.is_relative();
+      for (const auto& part : relative) inside &= part != "..";
+      if (!inside) return fail("manifest.json: the file name '" + std::string(name) + "' leaves the bundle");
+      auto bytes = readAll(fs::path(dir) / relative);
       if (!bytes) return fail(std::string(name) + ": missing from the bundle");
       if (digest.is_string() && app::sha256Hex(*bytes) != digest.as_string()) {
         return fail(std::string(name) + ": edited — it does not match the manifest");
@@ -484,9 +489,9 @@ VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id)
 
   // The batches: root, seal signature, time-stamp.
   int batch_count = 0;
-  std::vector<bool> sealed(entries.size(), false);
+  std::vector<bool> sealed(entries.size(), false);  // by position: seqs are consecutive from here on
   std::set<std::string> sealers, stamp_times;
-  long long longest_wait_s = 0, longest_wait_batch = 0;  // by position: seqs are consecutive from here on
+  long long longest_wait_s = 0, longest_wait_batch = 0;
   {
     std::ifstream in(fs::path(dir) / "batches.jsonl");
     std::string line;
@@ -498,17 +503,33 @@ VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id)
     if (auto* m = manifest.as_object().if_contains("ucc_org_id"); ucc_org.empty() && m && m->is_string()) {
       ucc_org = m->as_string();
     }
+    int line_no = 0;
     while (std::getline(in, line)) {
+      ++line_no;
       if (line.empty()) continue;
+      const std::string where = "batches.jsonl: line " + std::to_string(line_no) + ": ";
       auto v = json::parse(line, ec);
-      if (ec || !v.is_object()) return fail("batches.jsonl: a line is not JSON");
+      if (ec || !v.is_object()) return fail(where + "not a JSON object");
       const auto& b = v.as_object();
-      long long id = b.at("id").as_int64(), first = b.at("first_seq").as_int64(), last = b.at("last_seq").as_int64();
-      std::string root(b.at("root").as_string());
+      auto integer = [&](const char* key) -> std::optional<long long> {
+        auto* f = b.if_contains(key);
+        return f && f->is_int64() ? std::optional(f->as_int64()) : std::nullopt;
+      };
+      auto text = [&](const char* key) -> std::optional<std::string> {
+        auto* f = b.if_contains(key);
+        return f && f->is_string() ? std::optional(std::string(f->as_string())) : std::nullopt;
+      };
+      auto id = integer("id"), first_seq = integer("first_seq"), last_seq = integer("last_seq");
+      auto root_text = text("root"), sig_text = text("signature_base64");
+      if (!id || !first_seq || !last_seq) return fail(where + "'id', 'first_seq' and 'last_seq' must be integers");
+      if (*first_seq < 1 || *last_seq < *first_seq) return fail(where + "expected 1 <= first_seq <= last_seq");
+      if (!root_text || !sig_text) return fail(where + "'root' and 'signature_base64' must be strings");
+      long long first = *first_seq, last = *last_seq;
+      const std::string& root = *root_text;
       const std::string at =
-          "batch " + std::to_string(id) + " (seq " + std::to_string(first) + ".." + std::to_string(last) + "): ";
+          "batch " + std::to_string(*id) + " (seq " + std::to_string(first) + ".." + std::to_string(last) + "): ";
       auto root_raw = hexDecode(root);
-      auto sig = base64Decode(std::string(b.at("signature_base64").as_string()));
+      auto sig = base64Decode(*sig_text);
       if (!root_raw || root_raw->size() != 32 || !sig) return fail(at + "bad signature — root or signature unreadable");
       auto verdict = crypto::verifyDetached(*root_raw, *sig, trust, ucc_org);
       if (!verdict.valid()) return fail(at + "bad signature — the seal did not sign this root: " + verdict.detail);
@@ -526,9 +547,9 @@ VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id)
         return fail(at + "missing — the bundle lacks entries of this batch");
       }
       if (merkleRoot(hashes) != root) return fail(at + "edited — its entries do not make the signed root");
-      auto* ts = b.if_contains("timestamp_base64");
-      if (ts == nullptr) return fail(at + "bad time-stamp — the batch was never time-stamped");
-      auto token = base64Decode(std::string(ts->as_string()));
+      auto ts = text("timestamp_base64");
+      if (!ts) return fail(at + "bad time-stamp — the batch was never time-stamped");
+      auto token = base64Decode(*ts);
       if (!token) return fail(at + "bad time-stamp — unreadable");
       auto stamped = crypto::verifyTimestamp(*token, *root_raw, *ca_pem);
       if (!stamped) return fail(at + "bad time-stamp — " + stamped.error().message);
@@ -537,7 +558,7 @@ VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id)
       auto stamp_time = parseIsoDateTime(isoFromGeneralized(stamped->gen_time)), entry_time = parseIsoDateTime(last_at);
       if (stamp_time && entry_time && (longest_wait_batch == 0 || *stamp_time - *entry_time > longest_wait_s)) {
         longest_wait_s = static_cast<long long>(*stamp_time - *entry_time);
-        longest_wait_batch = id;
+        longest_wait_batch = *id;
       }
       ++batch_count;
     }
@@ -560,6 +581,10 @@ VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id)
     std::string msg_id = field(e.subject, "msg");
     if (!checked.insert(msg_id).second) continue;
     const std::string at = "seq " + std::to_string(e.seq) + ": ";
+    // A message id is a UUID: nothing else may become a file name read from the bundle.
+    if (msg_id.empty() || msg_id.find_first_not_of("0123456789abcdef-") != std::string::npos) {
+      return fail(at + "its subject names no message id (msg:<uuid>)");
+    }
     auto bytes = readAll(fs::path(dir) / "packages" / (msg_id + ".xml"));
     if (!bytes) {
       if (!scope.empty() && field(e.subject, "peer") != scope) continue;  // another participant's: not exported
@@ -591,6 +616,20 @@ VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id)
                         : ", at most " + std::to_string(longest_wait_s) + " s after a batch's last entry (batch " +
                               std::to_string(longest_wait_batch) + ")");
   return report;
+}
+
+}  // namespace
+
+VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id) {
+  // A bundle is outside input: whatever its checks did not foresee is a failure, never a crash.
+  try {
+    return verifyBundleUnguarded(dir, ucc_org_id);
+  } catch (const std::exception& e) {
+    VerifyReport report;
+    report.ok = false;
+    report.failure = std::string("the bundle is unreadable: ") + e.what();
+    return report;
+  }
 }
 
 Result<std::string> proveEntry(store::PgConnection& db, long long seq) {

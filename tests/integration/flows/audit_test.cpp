@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE integration_audit
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 
@@ -299,6 +300,45 @@ BOOST_AUTO_TEST_CASE(audit_bundle_resealed_by_a_participant_fails_against_the_uc
   BOOST_TEST(checked.code == 1);
   BOOST_TEST(checked.output.find("batch ") != std::string::npos, checked.output);
   BOOST_TEST(checked.output.find("bad signature") != std::string::npos, checked.output);
+}
+
+BOOST_AUTO_TEST_CASE(audit_malformed_bundle_is_refused_by_line_and_field_never_a_crash) {
+  Audited a(1);
+  a.exportBundle("good");
+  std::string batches = readFile(a.bundle("good") + "/batches.jsonl");
+  std::string first_line = batches.substr(0, batches.find('\n'));
+  auto batch_with = [&](const char* key, boost::json::value v) {
+    auto b = boost::json::parse(first_line).as_object();
+    b[key] = std::move(v);
+    return boost::json::serialize(b) + "\n" + batches.substr(batches.find('\n') + 1);
+  };
+  // Each: a copy of the good bundle with one file replaced (the manifest made to match), and what the
+  // verifier must say — exit 1, the place named; an exception or a crash would exit otherwise.
+  struct Hostile {
+    std::string name, file, content, said;
+  };
+  std::vector<Hostile> cases{
+      {"id-text", "batches.jsonl", batch_with("id", "x"),
+       "batches.jsonl: line 1: 'id', 'first_seq' and 'last_seq' must be integers"},
+      {"range-backwards", "batches.jsonl", batch_with("first_seq", 1000000),
+       "batches.jsonl: line 1: expected 1 <= first_seq <= last_seq"},
+      {"root-number", "batches.jsonl", batch_with("root", 7),
+       "batches.jsonl: line 1: 'root' and 'signature_base64' must be strings"},
+      {"stamp-number", "batches.jsonl", batch_with("timestamp_base64", 7), "bad time-stamp"},
+      {"manifest-array", "manifest.json", "[1, 2]", "manifest.json: not a JSON object"},
+      {"manifest-escapes", "manifest.json", R"({"files": {"../../../../etc/hostname": "00"}})",
+       "manifest.json: the file name '../../../../etc/hostname' leaves the bundle"},
+  };
+  for (const auto& h : cases) {
+    BOOST_TEST_CONTEXT(h.name) {
+      std::filesystem::copy(a.bundle("good"), a.bundle(h.name), std::filesystem::copy_options::recursive);
+      writeFile(a.bundle(h.name) + "/" + h.file, h.content);
+      if (h.file != "manifest.json") a.reManifest(h.name);
+      auto v = a.verify(h.name);
+      BOOST_TEST(v.code == 1, v.output);
+      BOOST_TEST(v.output.find(h.said) != std::string::npos, v.output);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(audit_batch_root_replaced_is_found_and_named) {
