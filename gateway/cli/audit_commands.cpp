@@ -1,8 +1,11 @@
 #include "gateway/cli/audit_commands.hpp"
 
 #include <cstdio>
+#include <iostream>
+#include <iterator>
 
 #include "gateway/app/config.hpp"
+#include "gateway/crypto/openssl.hpp"
 #include "gateway/flows/audit.hpp"
 #include "gateway/store/migrations.hpp"
 
@@ -12,7 +15,9 @@ namespace {
 struct AuditOptions {
   flows::ExportOptions out;
   std::string dir;
-  std::string ucc_org;  // verify: whom the batches must be sealed by
+  std::string ucc_org;  // verify, check-proof: whom the batches must be sealed by
+  std::string proof;    // check-proof: the proof's file, or - for standard input
+  std::string ca;       // check-proof: the CA certificate(s) the seal and the time-stamp chain to
   long long seq = 0;
 };
 
@@ -42,6 +47,26 @@ int auditVerify(const AuditOptions& o) {
     return 1;
   }
   std::printf("audit verify: OK — %s\n", report.summary.c_str());
+  return 0;
+}
+
+int auditCheckProof(const AuditOptions& o) {
+  std::string proof;
+  if (o.proof == "-") {
+    proof.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else if (auto text = crypto::readFile(o.proof)) {
+    proof = *text;
+  } else {
+    return complain(text.error().message);
+  }
+  auto ca = crypto::readFile(o.ca);
+  if (!ca) return complain(ca.error().message);
+  auto report = flows::checkProof(proof, *ca, o.ucc_org);
+  if (!report.ok) {
+    std::printf("audit check-proof: FAILED at %s\n", report.failure.c_str());
+    return 1;
+  }
+  std::printf("audit check-proof: OK — %s\n", report.summary.c_str());
   return 0;
 }
 
@@ -78,6 +103,13 @@ void addAuditCommands(CLI::App& app, int& exit_code, std::string& config_path) {
                      "the UCC's org_id (EDRPOU) as you know it: batches sealed by anyone else fail (default: the "
                      "bundle's manifest says)");
   verify->callback([o, &exit_code] { exit_code = auditVerify(*o); });
+  auto* check =
+      audit->add_subcommand("check-proof", "Check one entry's proof offline, as a third party given it would");
+  check->add_option("PROOF", o->proof, "the proof's file ('vkhid audit prove' output), or - for standard input")
+      ->required();
+  check->add_option("--ca", o->ca, "the CA certificate(s) the seal and the time-stamp chain to (PEM)")->required();
+  check->add_option("--ucc-org", o->ucc_org, "the UCC's org_id (EDRPOU): a root sealed by anyone else fails");
+  check->callback([o, &exit_code] { exit_code = auditCheckProof(*o); });
   auto* prove = audit->add_subcommand("prove", "An inclusion proof of one entry in its batch root (JSON)");
   prove->add_option("SEQ", o->seq, "the entry's sequence number")->required();
   prove->add_option("--config", config_path, "gateway configuration");

@@ -417,6 +417,48 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
 // ---- verification ----
 
 namespace {
+
+// A batch root as its seal signed it and its authority time-stamped it, or the first thing that fails
+// ("bad signature — …", "bad time-stamp — …").
+struct SealedRoot {
+  std::string failure;
+  std::string sealer;      // "99999901 (seal certificate SHA-256 2bb08e68f171f2cc…)"
+  std::string stamped_at;  // ISO 8601 UTC, seconds
+};
+SealedRoot checkSealedRoot(const std::string& root_hex, const std::string& signature_base64,
+                           const std::optional<std::string>& timestamp_base64, const crypto::TrustStore& trust,
+                           const std::string& ca_pem, const std::string& ucc_org) {
+  SealedRoot out;
+  auto root_raw = hexDecode(root_hex);
+  auto sig = base64Decode(signature_base64);
+  if (!root_raw || root_raw->size() != 32 || !sig) {
+    out.failure = "bad signature — root or signature unreadable";
+    return out;
+  }
+  auto verdict = crypto::verifyDetached(*root_raw, *sig, trust, ucc_org);
+  if (!verdict.valid()) {
+    out.failure = "bad signature — the seal did not sign this root: " + verdict.detail;
+    return out;
+  }
+  out.sealer = verdict.signer_org_id + " (seal certificate SHA-256 " + verdict.signer_sha256.substr(0, 16) + "…)";
+  if (!timestamp_base64) {
+    out.failure = "bad time-stamp — the batch was never time-stamped";
+    return out;
+  }
+  auto token = base64Decode(*timestamp_base64);
+  if (!token) {
+    out.failure = "bad time-stamp — unreadable";
+    return out;
+  }
+  auto stamped = crypto::verifyTimestamp(*token, *root_raw, ca_pem);
+  if (!stamped) {
+    out.failure = "bad time-stamp — " + stamped.error().message;
+    return out;
+  }
+  out.stamped_at = isoFromGeneralized(stamped->gen_time);
+  return out;
+}
+
 VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& ucc_org_id) {
   VerifyReport report;
   auto fail = [&](const std::string& what) {
@@ -528,13 +570,10 @@ VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& uc
       const std::string& root = *root_text;
       const std::string at =
           "batch " + std::to_string(*id) + " (seq " + std::to_string(first) + ".." + std::to_string(last) + "): ";
-      auto root_raw = hexDecode(root);
-      auto sig = base64Decode(*sig_text);
-      if (!root_raw || root_raw->size() != 32 || !sig) return fail(at + "bad signature — root or signature unreadable");
-      auto verdict = crypto::verifyDetached(*root_raw, *sig, trust, ucc_org);
-      if (!verdict.valid()) return fail(at + "bad signature — the seal did not sign this root: " + verdict.detail);
-      sealers.insert(verdict.signer_org_id + " (seal certificate SHA-256 " + verdict.signer_sha256.substr(0, 16) +
-                     "…)");
+      auto sealed_root = checkSealedRoot(root, *sig_text, text("timestamp_base64"), trust, *ca_pem, ucc_org);
+      if (!sealed_root.failure.empty()) return fail(at + sealed_root.failure);
+      sealers.insert(sealed_root.sealer);
+      stamp_times.insert(sealed_root.stamped_at);
       std::vector<std::string> hashes;
       std::string last_at;
       for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -547,15 +586,8 @@ VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& uc
         return fail(at + "missing — the bundle lacks entries of this batch");
       }
       if (merkleRoot(hashes) != root) return fail(at + "edited — its entries do not make the signed root");
-      auto ts = text("timestamp_base64");
-      if (!ts) return fail(at + "bad time-stamp — the batch was never time-stamped");
-      auto token = base64Decode(*ts);
-      if (!token) return fail(at + "bad time-stamp — unreadable");
-      auto stamped = crypto::verifyTimestamp(*token, *root_raw, *ca_pem);
-      if (!stamped) return fail(at + "bad time-stamp — " + stamped.error().message);
-      stamp_times.insert(isoFromGeneralized(stamped->gen_time));
       // How long its entries were protected by the database's access control alone (docs: Limits).
-      auto stamp_time = parseIsoDateTime(isoFromGeneralized(stamped->gen_time)), entry_time = parseIsoDateTime(last_at);
+      auto stamp_time = parseIsoDateTime(sealed_root.stamped_at), entry_time = parseIsoDateTime(last_at);
       if (stamp_time && entry_time && (longest_wait_batch == 0 || *stamp_time - *entry_time > longest_wait_s)) {
         longest_wait_s = static_cast<long long>(*stamp_time - *entry_time);
         longest_wait_batch = *id;
@@ -630,6 +662,61 @@ VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id)
     report.failure = std::string("the bundle is unreadable: ") + e.what();
     return report;
   }
+}
+
+VerifyReport checkProof(const std::string& proof_json, const std::string& ca_pem, const std::string& ucc_org_id) {
+  VerifyReport report;
+  auto fail = [&](const std::string& what) {
+    report.ok = false;
+    report.failure = what;
+    return report;
+  };
+  boost::system::error_code ec;
+  auto parsed = json::parse(proof_json, ec);
+  if (ec || !parsed.is_object()) return fail("proof: not a JSON object");
+  const auto& proof = parsed.as_object();
+  auto text = [](const json::object& o, const char* key) -> std::optional<std::string> {
+    auto* f = o.if_contains(key);
+    return f && f->is_string() ? std::optional(std::string(f->as_string())) : std::nullopt;
+  };
+  auto* entry_value = proof.if_contains("entry");
+  if (!entry_value || !entry_value->is_object()) return fail("proof: 'entry' must be an object");
+  const auto& entry_json = entry_value->as_object();
+  for (const char* key : {"at", "actor", "action", "subject", "payload_sha256", "prev_hash", "entry_hash"}) {
+    if (!text(entry_json, key)) return fail("proof: 'entry." + std::string(key) + "' must be a string");
+  }
+  AuditEntry entry = entryFromJson(entry_json);
+  auto root = text(proof, "root"), signature = text(proof, "signature_base64");
+  if (!root || !signature) return fail("proof: 'root' and 'signature_base64' must be strings");
+  auto* path_value = proof.if_contains("path");
+  if (!path_value || !path_value->is_array()) return fail("proof: 'path' must be an array");
+  std::vector<ProofStep> path;
+  for (const auto& step : path_value->as_array()) {
+    auto side = step.is_object() ? text(step.as_object(), "side") : std::nullopt;
+    auto hash = step.is_object() ? text(step.as_object(), "hash") : std::nullopt;
+    if (!side || (*side != "left" && *side != "right") || !hash || hash->size() != 64) {
+      return fail("proof: each step of 'path' must be {\"side\": \"left\"|\"right\", \"hash\": <64 hex>}");
+    }
+    path.push_back({*side == "left", *hash});
+  }
+  const std::string at = "seq " + std::to_string(entry.seq) + ": ";
+  if (auditEntryHash(entry) != entry.entry_hash) {
+    return fail(at + "edited — its content (" + entry.action + ", " + entry.subject + ") does not match its hash");
+  }
+  if (!checkMerkleProof(entry.entry_hash, path, *root)) {
+    return fail(at + "not in the batch — its hash and the path do not make the root");
+  }
+  crypto::TrustStore trust;
+  (void)trust.addPem(ca_pem);
+  auto sealed_root = checkSealedRoot(*root, *signature, text(proof, "timestamp_base64"), trust, ca_pem, ucc_org_id);
+  if (!sealed_root.failure.empty()) return fail("root: " + sealed_root.failure);
+  auto* batch = proof.if_contains("batch");
+  report.summary = "seq " + std::to_string(entry.seq) + " (" + entry.action + ", " + entry.subject + ", at " +
+                   entry.at + ") is in batch " +
+                   (batch && batch->is_int64() ? std::to_string(batch->as_int64()) : std::string("?")) + ", root " +
+                   root->substr(0, 16) + "…; sealed by " + sealed_root.sealer + "; time-stamped " +
+                   sealed_root.stamped_at;
+  return report;
 }
 
 Result<std::string> proveEntry(store::PgConnection& db, long long seq) {

@@ -105,4 +105,9 @@ VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id 
 // An inclusion proof for one entry (JSON): the entry, its hash, the path and the batch root.
 Result<std::string> proveEntry(store::PgConnection& db, long long seq);
 
+// Offline, what a third party given one proof checks: the entry's hash from its content, the path from
+// it to the root, the seal's signature over the root (chained to `ca_pem`, by `ucc_org_id` unless
+// empty) and the time-stamp over it. The summary names the entry, batch, sealer and time-stamp.
+VerifyReport checkProof(const std::string& proof_json, const std::string& ca_pem, const std::string& ucc_org_id);
+
 }  // namespace vkhid::flows

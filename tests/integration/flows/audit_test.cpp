@@ -169,6 +169,60 @@ BOOST_AUTO_TEST_CASE(audit_day_of_exchanges_exports_and_verifies_clean) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(audit_proof_of_one_entry_checks_offline_and_fails_when_altered) {
+  Audited a(1);
+  std::string seq = std::to_string(a.seqAt(2));
+  auto out = a.x.runVkhid({"audit", "prove", seq});
+  std::string proof_text = out.substr(out.find('{'));
+  // A third party with the proof and the CA alone (no database, no bundle).
+  auto check = [&](const std::string& name, const std::string& text, const std::string& org) {
+    writeFile(a.x.dir() + "/" + name + ".json", text);
+    return a.run({binaryPath(), "audit", "check-proof", a.x.dir() + "/" + name + ".json", "--ca", pkiDir() + "/ca.pem",
+                  "--ucc-org", org},
+                 "check-" + name);
+  };
+  auto proof = boost::json::parse(proof_text).as_object();
+  auto good = check("proof", proof_text, kUccOrg);
+  BOOST_TEST(good.code == 0, good.output);
+  BOOST_TEST(good.output.find("audit check-proof: OK — seq " + seq + " (") != std::string::npos, good.output);
+  BOOST_TEST(good.output.find("is in batch " + std::to_string(proof.at("batch").as_int64())) != std::string::npos,
+             good.output);
+  BOOST_TEST(good.output.find("sealed by " + std::string(kUccOrg)) != std::string::npos, good.output);
+  BOOST_TEST(good.output.find("; time-stamped 20") != std::string::npos, good.output);
+
+  auto edited = proof;
+  edited["entry"].as_object()["subject"] = "case:forged";
+  auto v = check("edited", boost::json::serialize(edited), kUccOrg);
+  BOOST_TEST(v.code == 1);
+  BOOST_TEST(v.output.find("seq " + seq + ": edited") != std::string::npos, v.output);
+
+  // Another entry's hash, chained correctly, is not in this root.
+  auto moved = proof;
+  auto& entry = moved["entry"].as_object();
+  entry["payload_sha256"] = std::string(64, 'a');
+  vkhid::flows::AuditEntry e;
+  for (auto [field, key] : {std::pair{&e.at, "at"},
+                            {&e.actor, "actor"},
+                            {&e.action, "action"},
+                            {&e.subject, "subject"},
+                            {&e.payload_sha256, "payload_sha256"},
+                            {&e.prev_hash, "prev_hash"}}) {
+    *field = std::string(entry.at(key).as_string());
+  }
+  entry["entry_hash"] = vkhid::flows::auditEntryHash(e);
+  v = check("moved", boost::json::serialize(moved), kUccOrg);
+  BOOST_TEST(v.code == 1);
+  BOOST_TEST(v.output.find("seq " + seq + ": not in the batch") != std::string::npos, v.output);
+
+  v = check("other-sealer", proof_text, kP1Org);
+  BOOST_TEST(v.code == 1);
+  BOOST_TEST(v.output.find("root: bad signature") != std::string::npos, v.output);
+
+  v = check("not-json", "{\"entry\": 1}", kUccOrg);
+  BOOST_TEST(v.code == 1);
+  BOOST_TEST(v.output.find("proof: 'entry' must be an object") != std::string::npos, v.output);
+}
+
 BOOST_AUTO_TEST_CASE(audit_edited_row_is_found_and_named) {
   Audited a;
   long long seq = a.seqAt(5);
