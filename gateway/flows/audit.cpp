@@ -533,7 +533,7 @@ VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& uc
   int batch_count = 0;
   std::vector<bool> sealed(entries.size(), false);  // by position: seqs are consecutive from here on
   std::set<std::string> sealers, stamp_times;
-  long long longest_wait_s = 0, longest_wait_batch = 0;
+  std::optional<std::pair<long long, long long>> longest_wait;  // seconds, batch id
   {
     std::ifstream in(fs::path(dir) / "batches.jsonl");
     std::string line;
@@ -588,9 +588,8 @@ VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& uc
       if (merkleRoot(hashes) != root) return fail(at + "edited — its entries do not make the signed root");
       // How long its entries were protected by the database's access control alone (docs: Limits).
       auto stamp_time = parseIsoDateTime(sealed_root.stamped_at), entry_time = parseIsoDateTime(last_at);
-      if (stamp_time && entry_time && (longest_wait_batch == 0 || *stamp_time - *entry_time > longest_wait_s)) {
-        longest_wait_s = static_cast<long long>(*stamp_time - *entry_time);
-        longest_wait_batch = *id;
+      if (stamp_time && entry_time && (!longest_wait || *stamp_time - *entry_time > longest_wait->first)) {
+        longest_wait = std::pair{static_cast<long long>(*stamp_time - *entry_time), *id};
       }
       ++batch_count;
     }
@@ -637,16 +636,15 @@ VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& uc
     if (!r.ok()) return fail(at + "bad signature — package " + msg_id + ": " + r.findings.front().message);
   }
 
-  report.summary = "entries " + std::to_string(entries.size()) + " (seq " + std::to_string(entries.front().seq) + ".." +
-                   std::to_string(entries.back().seq) + "), batches " + std::to_string(batch_count) + ", packages " +
-                   std::to_string(packages) + (scope.empty() ? "" : " (participant " + scope + "'s only)") + ", from " +
-                   entries.front().at + " to " + entries.back().at + "; sealed by " + joined(sealers) +
-                   "; time-stamped " + *stamp_times.begin() +
-                   (stamp_times.size() > 1 ? " to " + *stamp_times.rbegin() : std::string()) +
-                   (longest_wait_batch == 0
-                        ? std::string()
-                        : ", at most " + std::to_string(longest_wait_s) + " s after a batch's last entry (batch " +
-                              std::to_string(longest_wait_batch) + ")");
+  report.summary =
+      "entries " + std::to_string(entries.size()) + " (seq " + std::to_string(entries.front().seq) + ".." +
+      std::to_string(entries.back().seq) + "), batches " + std::to_string(batch_count) + ", packages " +
+      std::to_string(packages) + (scope.empty() ? "" : " (participant " + scope + "'s only)") + ", from " +
+      entries.front().at + " to " + entries.back().at + "; sealed by " + joined(sealers) + "; time-stamped " +
+      *stamp_times.begin() + (stamp_times.size() > 1 ? " to " + *stamp_times.rbegin() : std::string()) +
+      (!longest_wait ? std::string()
+                     : ", at most " + std::to_string(longest_wait->first) + " s after a batch's last entry (batch " +
+                           std::to_string(longest_wait->second) + ")");
   return report;
 }
 
