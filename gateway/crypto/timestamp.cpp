@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "gateway/crypto/openssl.hpp"
+#include "gateway/domain/time.hpp"
 
 namespace vkhid::crypto {
 namespace {
@@ -77,8 +78,7 @@ Result<TimestampInfo> verifyTimestamp(std::string_view response_der, std::string
   TimestampInfo info;
   TS_TST_INFO* tst = TS_RESP_get_tst_info(resp.get());
   const ASN1_GENERALIZEDTIME* t = TS_TST_INFO_get_time(tst);
-  info.gen_time.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(t)),
-                       static_cast<std::size_t>(ASN1_STRING_length(t)));
+  if (std::tm tm{}; ASN1_TIME_to_tm(t, &tm) == 1) info.time = formatIsoUtc(timegm(&tm));
   if (const GENERAL_NAME* tsa = TS_TST_INFO_get_tsa(tst); tsa != nullptr && tsa->type == GEN_DIRNAME) {
     char buf[512];
     X509_NAME_oneline(tsa->d.directoryName, buf, sizeof buf);

@@ -15,7 +15,7 @@ namespace vkhid::crypto {
 Result<std::string> timestampQuery(std::string_view sha256_digest);
 
 struct TimestampInfo {
-  std::string gen_time;  // as the token says, e.g. "20261128210000Z"
+  std::string time;  // the token's genTime, ISO 8601 UTC to the second: "2026-11-28T21:00:00Z"
   std::string tsa_subject;
 };
 

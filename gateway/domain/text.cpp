@@ -1,5 +1,7 @@
 #include "gateway/domain/text.hpp"
 
+#include <cctype>
+
 namespace vkhid {
 
 std::string hexEncode(std::string_view bytes) {
@@ -11,6 +13,15 @@ std::string hexEncode(std::string_view bytes) {
     out += kHex[c & 0xf];
   }
   return out;
+}
+
+bool isUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
 }
 
 std::string oneLine(const char* text) {

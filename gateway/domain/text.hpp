@@ -12,6 +12,9 @@ std::string hexEncode(std::string_view bytes);
 // Bytes of hexadecimal text (either case); nullopt if not an even run of hex digits.
 std::optional<std::string> hexDecode(std::string_view hex);
 
+// 8-4-4-4-12 hexadecimal digits (either case): what a SEV OVV msg_id and PostgreSQL's uuid look like.
+bool isUuid(std::string_view s);
+
 // Text made safe inside XML or HTML content and double-quoted attributes (& < > ").
 std::string escapeMarkup(std::string_view text);
 

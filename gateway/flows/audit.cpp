@@ -73,14 +73,6 @@ json::object entryJson(const AuditEntry& e) {
           {"batch", e.batch}};
 }
 
-// "20261129193901Z" or "20261129193901.123Z" (a token's genTime) as "2026-11-29T19:39:01Z"; as is when
-// it is neither.
-std::string isoFromGeneralized(const std::string& t) {
-  if (t.size() < 15 || t.back() != 'Z') return t;
-  return t.substr(0, 4) + "-" + t.substr(4, 2) + "-" + t.substr(6, 2) + "T" + t.substr(8, 2) + ":" + t.substr(10, 2) +
-         ":" + t.substr(12, 2) + "Z";
-}
-
 std::string joined(const std::set<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
@@ -455,7 +447,7 @@ SealedRoot checkSealedRoot(const std::string& root_hex, const std::string& signa
     out.failure = "bad time-stamp — " + stamped.error().message;
     return out;
   }
-  out.stamped_at = isoFromGeneralized(stamped->gen_time);
+  out.stamped_at = stamped->time;
   return out;
 }
 
@@ -613,7 +605,7 @@ VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& uc
     if (!checked.insert(msg_id).second) continue;
     const std::string at = "seq " + std::to_string(e.seq) + ": ";
     // A message id is a UUID: nothing else may become a file name read from the bundle.
-    if (msg_id.empty() || msg_id.find_first_not_of("0123456789abcdef-") != std::string::npos) {
+    if (!isUuid(msg_id)) {
       return fail(at + "its subject names no message id (msg:<uuid>)");
     }
     auto bytes = readAll(fs::path(dir) / "packages" / (msg_id + ".xml"));

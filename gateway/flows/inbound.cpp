@@ -8,6 +8,7 @@
 #include "gateway/bus/topology.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/domain/case_status.hpp"
+#include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange.hpp"
@@ -118,15 +119,6 @@ Status forwardCase(store::PgConnection& db, const Peer& peer, const std::string&
   // A participant is re-routed to; anyone else means a person decides.
   return enqueueOutbox(db, bus::names::kEvents, known ? "case.forwarded" : "case.unrouted", case_id + ":" + msg_id,
                        json::serialize(event));
-}
-
-bool isUuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
 }
 
 }  // namespace

@@ -23,6 +23,19 @@ namespace {
 
 using Tsa = TsaSimulator;
 
+// An entry's hash from its JSON fields, as anyone can compute it (no key is needed to chain).
+std::string rehash(const boost::json::object& entry) {
+  auto field = [&](const char* key) { return std::string(entry.at(key).as_string()); };
+  vkhid::flows::AuditEntry e;
+  e.at = field("at");
+  e.actor = field("actor");
+  e.action = field("action");
+  e.subject = field("subject");
+  e.payload_sha256 = field("payload_sha256");
+  e.prev_hash = field("prev_hash");
+  return vkhid::flows::auditEntryHash(e);
+}
+
 struct Verdict {
   int code;
   std::string output;
@@ -133,6 +146,16 @@ BOOST_AUTO_TEST_CASE(audit_day_of_exchanges_exports_and_verifies_clean) {
             "stock-ts");
   BOOST_TEST(ts.code == 0, ts.output);
   BOOST_TEST(ts.output.find("Verification: OK") != std::string::npos, ts.output);
+  // And an entry's hash with printf and sha256sum, as the guide spells it.
+  std::string entries = readFile(dir + "/entries.jsonl");
+  auto entry = boost::json::parse(entries.substr(0, entries.find('\n'))).as_object();
+  std::vector<std::string> recipe{"/bin/sh", "-c",
+                                  "printf 'vkhid-audit-1\\n%s\\n%s\\n%s\\n%s\\n%s\\n%s' \"$@\" | sha256sum", "sh"};
+  for (const char* key : {"prev_hash", "at", "actor", "action", "subject", "payload_sha256"}) {
+    recipe.emplace_back(entry.at(key).as_string());
+  }
+  auto printed = a.run(recipe, "stock-entry-hash");
+  BOOST_TEST(printed.output.substr(0, 64) == std::string(entry.at("entry_hash").as_string()), printed.output);
   std::string other_root = root_hex.substr(0, 63) + (root_hex.back() == '0' ? "1" : "0");
   auto ts_other =
       a.run({"/usr/bin/openssl", "ts", "-verify", "-in", dir + "/../batch.tsr", "-digest", other_root, "-CAfile", ca},
@@ -200,16 +223,7 @@ BOOST_AUTO_TEST_CASE(audit_proof_of_one_entry_checks_offline_and_fails_when_alte
   auto moved = proof;
   auto& entry = moved["entry"].as_object();
   entry["payload_sha256"] = std::string(64, 'a');
-  vkhid::flows::AuditEntry e;
-  for (auto [field, key] : {std::pair{&e.at, "at"},
-                            {&e.actor, "actor"},
-                            {&e.action, "action"},
-                            {&e.subject, "subject"},
-                            {&e.payload_sha256, "payload_sha256"},
-                            {&e.prev_hash, "prev_hash"}}) {
-    *field = std::string(entry.at(key).as_string());
-  }
-  entry["entry_hash"] = vkhid::flows::auditEntryHash(e);
+  entry["entry_hash"] = rehash(entry);
   v = check("moved", boost::json::serialize(moved), kUccOrg);
   BOOST_TEST(v.code == 1);
   BOOST_TEST(v.output.find("seq " + seq + ": not in the batch") != std::string::npos, v.output);
@@ -306,15 +320,7 @@ BOOST_AUTO_TEST_CASE(audit_entries_no_batch_holds_are_refused) {
     if (o.at("seq").as_int64() >= first) {
       if (o.at("seq").as_int64() == first) o["subject"] = "api_client:forged role:admin";
       if (!prev.empty()) o["prev_hash"] = prev;
-      auto field = [&](const char* key) { return std::string(o.at(key).as_string()); };
-      vkhid::flows::AuditEntry e;
-      e.at = field("at");
-      e.actor = field("actor");
-      e.action = field("action");
-      e.subject = field("subject");
-      e.payload_sha256 = field("payload_sha256");
-      e.prev_hash = field("prev_hash");
-      o["entry_hash"] = vkhid::flows::auditEntryHash(e);
+      o["entry_hash"] = rehash(o);
     }
     prev = std::string(o.at("entry_hash").as_string());
     rewritten += boost::json::serialize(o) + "\n";
