@@ -117,8 +117,16 @@ adapters::Adapter* ExchangeContext::adapter(const std::string& name) {
 }
 
 void ExchangeContext::stopAdapters() {
-  std::lock_guard lock(mutex_);
-  for (auto& [name, a] : adapters_) a->stop();
+  std::lock_guard stopping(stop_mutex_);
+  std::vector<adapters::Adapter*> made;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [name, a] : adapters_) made.push_back(a.get());  // stable: adapters are never removed
+  }
+  // Outside mutex_: an adapter's stop waits for its consumers, and a consumer inside receive() asks
+  // trustFor() (mutex_) — holding it here stopped both for good (every later delivery and the
+  // gateway's shutdown with them) whenever endpoints changed while packages arrived.
+  for (auto* a : made) a->stop();
 }
 
 std::shared_ptr<const crypto::TrustStore> ExchangeContext::trustFor(const std::string& pem) {
@@ -391,15 +399,20 @@ void Exchange::start() {
 // participant added or changed while the gateway runs is heard within seconds.
 void Exchange::refreshInbound() {
   std::lock_guard lock(inbound_mutex_);
-  auto db = context_.pool.acquire();
-  if (!db) {
-    log::warn("inbound adapters not (re)started: database unreachable");
-    return;
+  if (stopping_) return;  // stop() has stopped the adapters, or is about to: none started after it
+  Result<store::PgResult> r = Error::unavailable("db.unavailable", "not read");
+  {
+    // The connection goes back before the adapters stop: their consumers may be waiting for one.
+    auto db = context_.pool.acquire();
+    if (!db) {
+      log::warn("inbound adapters not (re)started: database unreachable");
+      return;
+    }
+    r = (*db)->exec(
+        "SELECT e.org_id, e.adapter, e.settings::text FROM endpoint e JOIN participant p ON p.org_id = e.org_id "
+        "WHERE e.active AND p.status <> 'retired' ORDER BY e.adapter, e.org_id, e.id",
+        {});
   }
-  auto r = (*db)->exec(
-      "SELECT e.org_id, e.adapter, e.settings::text FROM endpoint e JOIN participant p ON p.org_id = e.org_id "
-      "WHERE e.active AND p.status <> 'retired' ORDER BY e.adapter, e.org_id, e.id",
-      {});
   if (!r) return;
   std::string signature;
   std::map<std::string, std::vector<adapters::Endpoint>> by_adapter;
@@ -427,7 +440,10 @@ void Exchange::stop() {
   stopping_ = true;
   for (auto& c : consumers_) c->stop();
   consumers_.clear();
-  context_.stopAdapters();
+  {
+    std::lock_guard lock(inbound_mutex_);  // after a refresh under way, before any later one
+    context_.stopAdapters();
+  }
   if (relay_.joinable()) relay_.join();
   if (timers_.joinable()) timers_.join();
   if (audit_.joinable()) audit_.join();

@@ -50,7 +50,8 @@ class ExchangeContext {
   adapters::AdapterContext adapterContext() const;
   // The adapter instance for a name (made once, shared); nullptr for an unknown name.
   adapters::Adapter* adapter(const std::string& name);
-  // Stops the inbound threads of every adapter made so far.
+  // Stops the inbound threads of every adapter made so far, and waits for them. Not under the lock of
+  // adapter() and trustFor(): those threads call them while they handle a package.
   void stopAdapters();
   // The trust store for a participant's CA certificates (PEM), built once and shared; thread-safe.
   std::shared_ptr<const crypto::TrustStore> trustFor(const std::string& pem);
@@ -58,8 +59,9 @@ class ExchangeContext {
  private:
   store::PgPool* read_pool_ = nullptr;
   adapters::AdapterRegistry registry_;
-  std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<adapters::Adapter>> adapters_;
+  std::mutex mutex_;                                                        // adapters_, trust_
+  std::mutex stop_mutex_;                                                   // one stopAdapters() at a time
+  std::map<std::string, std::unique_ptr<adapters::Adapter>> adapters_;      // only ever added to
   std::map<std::string, std::shared_ptr<const crypto::TrustStore>> trust_;  // by PEM text
   std::vector<std::string> crls_;                                           // trust.crl_files, read once
 };

@@ -455,6 +455,29 @@ BOOST_AUTO_TEST_CASE(exchange_acknowledgement_of_a_malformed_msg_id_is_refused_o
   BOOST_TEST(*depth == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(exchange_endpoints_changed_while_packages_arrive_every_case_closes) {
+  // Participants onboarded while another's receipts and answers are being handled: each change of the
+  // endpoints restarts the inbound adapters under traffic (within 3 s, the gateway's refresh). A restart
+  // waited for the adapters' consumers while holding the lock a consumer takes inside receive() (the
+  // trust store): both stopped for good, and with them every delivery and the gateway's shutdown
+  // (found in CI by the console's replay test, which changes an endpoint while an answer arrives).
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  int submitted = 0;
+  for (int round = 0; round < 4; ++round) {
+    x.addParticipant();  // a new endpoint: the next refresh restarts the inbound adapters
+    auto until = std::chrono::steady_clock::now() + 3500ms;
+    while (std::chrono::steady_clock::now() < until) {
+      BOOST_REQUIRE(x.submit("r" + std::to_string(submitted++)).status == 201);
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", submitted, 120s));
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'in' AND status = 'applied'") >= 4 * submitted);
+}
+
 BOOST_AUTO_TEST_CASE(exchange_participant_away_then_back_completes) {
   ExchangeHarness x;
   x.setUp();
