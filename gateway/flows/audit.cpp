@@ -79,15 +79,19 @@ std::string joined(const std::set<std::string>& items) {
   return out;
 }
 
+// A field of outside JSON (a bundle, a proof) when it has the expected type; nullopt otherwise.
+std::optional<std::string> stringField(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::optional(std::string(v->as_string())) : std::nullopt;
+}
+std::optional<long long> integerField(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_int64() ? std::optional(v->as_int64()) : std::nullopt;
+}
+
 AuditEntry entryFromJson(const json::object& o) {
-  auto s = [&](const char* k) {
-    auto* v = o.if_contains(k);
-    return v && v->is_string() ? std::string(v->as_string()) : std::string();
-  };
-  auto n = [&](const char* k) {
-    auto* v = o.if_contains(k);
-    return v && v->is_int64() ? v->as_int64() : 0LL;
-  };
+  auto s = [&](const char* k) { return stringField(o, k).value_or(""); };
+  auto n = [&](const char* k) { return integerField(o, k).value_or(0); };
   return {n("seq"),       s("at"),         s("actor"), s("action"), s("subject"), s("payload_sha256"),
           s("prev_hash"), s("entry_hash"), n("batch")};
 }
@@ -400,8 +404,7 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
                         o.out_dir;
   if (absent > 0) {
     summary += "; " + std::to_string(absent) +
-               " package(s) named by the log are not in the database — 'audit verify' "
-               "names them";
+               " package(s) named by the log are not in the database — 'audit verify' names them";
   }
   return summary;
 }
@@ -523,7 +526,7 @@ VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& uc
 
   // The batches: root, seal signature, time-stamp.
   int batch_count = 0;
-  std::vector<bool> sealed(entries.size(), false);  // by position: seqs are consecutive from here on
+  std::vector<bool> sealed(entries.size(), false);  // by position
   std::set<std::string> sealers, stamp_times;
   std::optional<std::pair<long long, long long>> longest_wait;  // seconds, batch id
   {
@@ -545,16 +548,8 @@ VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& uc
       auto v = json::parse(line, ec);
       if (ec || !v.is_object()) return fail(where + "not a JSON object");
       const auto& b = v.as_object();
-      auto integer = [&](const char* key) -> std::optional<long long> {
-        auto* f = b.if_contains(key);
-        return f && f->is_int64() ? std::optional(f->as_int64()) : std::nullopt;
-      };
-      auto text = [&](const char* key) -> std::optional<std::string> {
-        auto* f = b.if_contains(key);
-        return f && f->is_string() ? std::optional(std::string(f->as_string())) : std::nullopt;
-      };
-      auto id = integer("id"), first_seq = integer("first_seq"), last_seq = integer("last_seq");
-      auto root_text = text("root"), sig_text = text("signature_base64");
+      auto id = integerField(b, "id"), first_seq = integerField(b, "first_seq"), last_seq = integerField(b, "last_seq");
+      auto root_text = stringField(b, "root"), sig_text = stringField(b, "signature_base64");
       if (!id || !first_seq || !last_seq) return fail(where + "'id', 'first_seq' and 'last_seq' must be integers");
       if (*first_seq < 1 || *last_seq < *first_seq) return fail(where + "expected 1 <= first_seq <= last_seq");
       if (!root_text || !sig_text) return fail(where + "'root' and 'signature_base64' must be strings");
@@ -562,21 +557,21 @@ VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& uc
       const std::string& root = *root_text;
       const std::string at =
           "batch " + std::to_string(*id) + " (seq " + std::to_string(first) + ".." + std::to_string(last) + "): ";
-      auto sealed_root = checkSealedRoot(root, *sig_text, text("timestamp_base64"), trust, *ca_pem, ucc_org);
+      auto sealed_root = checkSealedRoot(root, *sig_text, stringField(b, "timestamp_base64"), trust, *ca_pem, ucc_org);
       if (!sealed_root.failure.empty()) return fail(at + sealed_root.failure);
       sealers.insert(sealed_root.sealer);
       stamp_times.insert(sealed_root.stamped_at);
-      std::vector<std::string> hashes;
-      std::string last_at;
-      for (std::size_t i = 0; i < entries.size(); ++i) {
-        if (entries[i].seq < first || entries[i].seq > last) continue;
-        hashes.push_back(entries[i].entry_hash);
-        last_at = entries[i].at;
-        sealed[i] = true;
-      }
-      if (hashes.size() != static_cast<std::size_t>(last - first + 1)) {
+      // The entries' seqs are consecutive (checked above): a batch's are a slice, found by position.
+      const long long base = entries.front().seq;
+      if (first < base || last > entries.back().seq) {
         return fail(at + "missing — the bundle lacks entries of this batch");
       }
+      std::vector<std::string> hashes;
+      for (auto i = static_cast<std::size_t>(first - base); i <= static_cast<std::size_t>(last - base); ++i) {
+        hashes.push_back(entries[i].entry_hash);
+        sealed[i] = true;
+      }
+      const std::string& last_at = entries[static_cast<std::size_t>(last - base)].at;
       if (merkleRoot(hashes) != root) return fail(at + "edited — its entries do not make the signed root");
       // How long its entries were protected by the database's access control alone (docs: Limits).
       auto stamp_time = parseIsoDateTime(sealed_root.stamped_at), entry_time = parseIsoDateTime(last_at);
@@ -665,25 +660,21 @@ VerifyReport checkProof(const std::string& proof_json, const std::string& ca_pem
   auto parsed = json::parse(proof_json, ec);
   if (ec || !parsed.is_object()) return fail("proof: not a JSON object");
   const auto& proof = parsed.as_object();
-  auto text = [](const json::object& o, const char* key) -> std::optional<std::string> {
-    auto* f = o.if_contains(key);
-    return f && f->is_string() ? std::optional(std::string(f->as_string())) : std::nullopt;
-  };
   auto* entry_value = proof.if_contains("entry");
   if (!entry_value || !entry_value->is_object()) return fail("proof: 'entry' must be an object");
   const auto& entry_json = entry_value->as_object();
   for (const char* key : {"at", "actor", "action", "subject", "payload_sha256", "prev_hash", "entry_hash"}) {
-    if (!text(entry_json, key)) return fail("proof: 'entry." + std::string(key) + "' must be a string");
+    if (!stringField(entry_json, key)) return fail("proof: 'entry." + std::string(key) + "' must be a string");
   }
   AuditEntry entry = entryFromJson(entry_json);
-  auto root = text(proof, "root"), signature = text(proof, "signature_base64");
+  auto root = stringField(proof, "root"), signature = stringField(proof, "signature_base64");
   if (!root || !signature) return fail("proof: 'root' and 'signature_base64' must be strings");
   auto* path_value = proof.if_contains("path");
   if (!path_value || !path_value->is_array()) return fail("proof: 'path' must be an array");
   std::vector<ProofStep> path;
   for (const auto& step : path_value->as_array()) {
-    auto side = step.is_object() ? text(step.as_object(), "side") : std::nullopt;
-    auto hash = step.is_object() ? text(step.as_object(), "hash") : std::nullopt;
+    auto side = step.is_object() ? stringField(step.as_object(), "side") : std::nullopt;
+    auto hash = step.is_object() ? stringField(step.as_object(), "hash") : std::nullopt;
     if (!side || (*side != "left" && *side != "right") || !hash || hash->size() != 64) {
       return fail("proof: each step of 'path' must be {\"side\": \"left\"|\"right\", \"hash\": <64 hex>}");
     }
@@ -698,7 +689,8 @@ VerifyReport checkProof(const std::string& proof_json, const std::string& ca_pem
   }
   crypto::TrustStore trust;
   (void)trust.addPem(ca_pem);
-  auto sealed_root = checkSealedRoot(*root, *signature, text(proof, "timestamp_base64"), trust, ca_pem, ucc_org_id);
+  auto sealed_root =
+      checkSealedRoot(*root, *signature, stringField(proof, "timestamp_base64"), trust, ca_pem, ucc_org_id);
   if (!sealed_root.failure.empty()) return fail("root: " + sealed_root.failure);
   auto* batch = proof.if_contains("batch");
   report.summary = "seq " + std::to_string(entry.seq) + " (" + entry.action + ", " + entry.subject + ", at " +

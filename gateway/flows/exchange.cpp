@@ -400,19 +400,18 @@ void Exchange::start() {
 void Exchange::refreshInbound() {
   std::lock_guard lock(inbound_mutex_);
   if (stopping_) return;  // stop() has stopped the adapters, or is about to: none started after it
-  Result<store::PgResult> r = Error::unavailable("db.unavailable", "not read");
-  {
-    // The connection goes back before the adapters stop: their consumers may be waiting for one.
+  // The connection goes back before the adapters stop (their consumers may be waiting for one).
+  auto r = [this]() -> Result<store::PgResult> {
     auto db = context_.pool.acquire();
     if (!db) {
       log::warn("inbound adapters not (re)started: database unreachable");
-      return;
+      return db.error();
     }
-    r = (*db)->exec(
+    return (*db)->exec(
         "SELECT e.org_id, e.adapter, e.settings::text FROM endpoint e JOIN participant p ON p.org_id = e.org_id "
         "WHERE e.active AND p.status <> 'retired' ORDER BY e.adapter, e.org_id, e.id",
         {});
-  }
+  }();
   if (!r) return;
   std::string signature;
   std::map<std::string, std::vector<adapters::Endpoint>> by_adapter;

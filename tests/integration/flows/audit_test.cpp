@@ -149,6 +149,10 @@ BOOST_AUTO_TEST_CASE(audit_day_of_exchanges_exports_and_verifies_clean) {
   // And an entry's hash with printf and sha256sum, as the guide spells it.
   std::string entries = readFile(dir + "/entries.jsonl");
   auto entry = boost::json::parse(entries.substr(0, entries.find('\n'))).as_object();
+  // A whole-log export begins with the first entry ever, which follows the genesis hash (the guide's
+  // Limits: how an auditor knows nothing was left out at its start).
+  BOOST_TEST(entry.at("seq").as_int64() == 1);
+  BOOST_TEST(entry.at("prev_hash").as_string() == std::string(64, '0'));
   std::vector<std::string> recipe{"/bin/sh", "-c",
                                   "printf 'vkhid-audit-1\\n%s\\n%s\\n%s\\n%s\\n%s\\n%s' \"$@\" | sha256sum", "sh"};
   for (const char* key : {"prev_hash", "at", "actor", "action", "subject", "payload_sha256"}) {
@@ -232,7 +236,7 @@ BOOST_AUTO_TEST_CASE(audit_proof_of_one_entry_checks_offline_and_fails_when_alte
   BOOST_TEST(v.code == 1);
   BOOST_TEST(v.output.find("root: bad signature") != std::string::npos, v.output);
 
-  v = check("not-json", "{\"entry\": 1}", kUccOrg);
+  v = check("entry-not-object", "{\"entry\": 1}", kUccOrg);
   BOOST_TEST(v.code == 1);
   BOOST_TEST(v.output.find("proof: 'entry' must be an object") != std::string::npos, v.output);
 }
