@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "gateway/app/config.hpp"
+#include "gateway/cli/case_show.hpp"
 #include "gateway/crypto/openssl.hpp"
 #include "gateway/crypto/signer.hpp"
 #include "gateway/flows/exchange.hpp"
@@ -370,6 +371,14 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
 
   auto* kase = app.add_subcommand("case", "Cases");
   kase->require_subcommand(1);
+  auto* case_show = kase->add_subcommand("show", "A case in words: status, deadline, timeline, packages and receipts");
+  case_show->add_option("CASE", o->case_id, "the case's id, UCC number or tracking code")->required();
+  case_show->add_flag("--json", o->json, "print the case as JSON (what the console's case page reads)");
+  case_show->add_option("--config", config_path, "gateway configuration");
+  case_show->callback([o, &exit_code, &config_path] {
+    auto db = database(config_path);
+    exit_code = db ? caseShow(*db, o->case_id, o->json) : complain(db.error().message);
+  });
   auto* resend = kase->add_subcommand("resend", "Send a rejected or undelivered case again, as a new signed package");
   resend->add_option("ID", o->case_id, "the case's id")->required();
   resend->add_option("--reason", o->reason, "why (recorded on the case)")->required();

@@ -128,8 +128,8 @@ Status planAnswerDeadline(store::PgConnection& db, const LegalClock& clock, cons
 Status extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
                             domain::Instant new_due, const std::string& actor) {
   auto c = db.exec(
-      "SELECT kind, status, coalesce(extract(epoch FROM clock_from)::bigint, 0), tracking_code FROM cases "
-      "WHERE id = $1::uuid",
+      "SELECT kind, status, coalesce(extract(epoch FROM clock_from)::bigint, 0), tracking_code, "
+      "coalesce(extract(epoch FROM due_at)::bigint, 0) FROM cases WHERE id = $1::uuid",
       {case_id});
   if (!c) return c.error();
   std::string kind(c->get(0, 0)), status(c->get(0, 1));
@@ -144,6 +144,14 @@ Status extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, co
       return sev::sevError(sev::SevError::ExtensionNoticeLate,
                            "the notice window closed at " + domain::formatKyiv(window->at));
     }
+  }
+  // An extension extends: a date not after the term in force would shorten it (a participant that can
+  // answer sooner simply answers).
+  const domain::Instant current{seconds(std::stoll(std::string(c->get(0, 4))))};
+  if (new_due <= current) {
+    return sev::sevError(
+        sev::SevError::ExtensionNotAllowed,
+        "new_due " + domain::formatKyiv(new_due) + " is not after the term in force, " + domain::formatKyiv(current));
   }
   auto cap = clock.due(cap_kind, from);
   if (!cap) return Error::invalid("deadline.unknown_kind", "no deadline rule for '" + cap_kind + "'");

@@ -1,16 +1,12 @@
 #include "gateway/flows/participants.hpp"
 
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <toml++/toml.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <set>
 #include <thread>
 
+#include "adapters/probe/tcp_probe.hpp"
 #include "gateway/app/logging.hpp"
 #include "gateway/bus/topology.hpp"
 #include "gateway/crypto/openssl.hpp"
@@ -516,34 +512,10 @@ Result<CheckReport> checkParticipant(ExchangeContext& ctx, const std::string& or
   std::string host = rest.substr(0, rest.rfind(':')), port = rest.substr(rest.rfind(':') + 1);
 
   t0 = Clock::now();
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (host.empty() || getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || found == nullptr) {
-    step("resolve", "failed", "cannot resolve '" + host + "'", t0);
-    return finish();
-  }
-  step("resolve", "ok", host + " -> " + std::to_string(found->ai_family == AF_INET6 ? 6 : 4) + " address", t0);
-
+  auto reach = adapters::probeTcp(host, port, std::chrono::seconds(5));
+  if (!step("resolve", reach.resolved ? "ok" : "failed", reach.resolutionText(host), t0)) return finish();
   t0 = Clock::now();
-  int fd = socket(found->ai_family, SOCK_STREAM, 0);
-  fcntl(fd, F_SETFL, O_NONBLOCK);
-  int rc = connect(fd, found->ai_addr, found->ai_addrlen);
-  bool connected = rc == 0;
-  if (!connected && errno == EINPROGRESS) {
-    pollfd pfd{fd, POLLOUT, 0};
-    if (poll(&pfd, 1, 5000) == 1) {
-      int err = 0;
-      socklen_t len = sizeof err;
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      connected = err == 0;
-    }
-  }
-  close(fd);
-  freeaddrinfo(found);
-  if (!step("tcp", connected ? "ok" : "failed", connected ? "connected to " + rest : "cannot connect to " + rest, t0)) {
-    return finish();
-  }
+  if (!step("tcp", reach.connected() ? "ok" : "failed", reach.connectionText(port), t0)) return finish();
   t0 = Clock::now();
   auto handshake = adapter->probeTls(endpoint);
   if (!handshake.used) {

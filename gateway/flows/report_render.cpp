@@ -294,8 +294,10 @@ std::string renderReportTable(const std::string& text_json) {
   const auto& rejections = r.at("rejections").as_array();
   if (!rejections.empty()) {
     std::vector<std::vector<std::string>> rows2;
-    for (const auto& o : rejections) rows2.push_back({text(o.at("by")), text(o.at("code")), text(o.at("packages"))});
-    out += "\nRejected packages by error code\n" + table({"rejected by", "code", "packages"}, rows2);
+    for (const auto& o : rejections) {
+      rows2.push_back({text(o.at("by")), text(o.at("code")), text(o.at("meaning")), text(o.at("packages"))});
+    }
+    out += "\nRejected packages by error code\n" + table({"rejected by", "code", "meaning", "packages"}, rows2);
   }
   const auto& deliveries = r.at("deliveries").as_array();
   if (!deliveries.empty()) {
@@ -454,8 +456,8 @@ std::string renderReportHtml(const std::string& text_json) {
   list("Переслано як не за належністю", r.at("misrouting").as_array(),
        {"Правило маршрутизації", "Умови правила", "Учасник", "Переслано"},
        {"rule", "rule_matches", "participant", "forwarded"});
-  list("Відхилені пакети за кодом помилки", r.at("rejections").as_array(), {"Ким відхилено", "Код", "Пакетів"},
-       {"by", "code", "packages"});
+  list("Відхилені пакети за кодом помилки", r.at("rejections").as_array(),
+       {"Ким відхилено", "Код", "Значення", "Пакетів"}, {"by", "code", "meaning_uk", "packages"});
   list("Доставка за адаптерами", r.at("deliveries").as_array(),
        {"Адаптер", "Пакетів", "Доставлено", "З повторами", "Повторів", "Не доставлено"},
        {"adapter", "packages", "delivered", "retried", "retries", "failed"});

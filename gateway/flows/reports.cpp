@@ -1,4 +1,5 @@
 #include "gateway/flows/reports.hpp"
+#include "gateway/sev/errors.hpp"
 
 #include <boost/json.hpp>
 
@@ -276,8 +277,15 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
   if (!rejected) return rejected.error();
   json::array rejections;
   for (int i = 0; i < rejected->rows(); ++i) {
-    rejections.push_back(json::object{
-        {"by", rejected->get(i, 0)}, {"code", rejected->getInt(i, 1)}, {"packages", rejected->getInt(i, 2)}});
+    // The code with what it means (docs/sev-errors.md): 132 is "not in competence", not a fault.
+    const auto code = rejected->getInt(i, 1);
+    const auto& info = sev::sevErrorInfo(static_cast<sev::SevError>(code));
+    const bool known = info.code != sev::SevError::None || code == 0;
+    rejections.push_back(json::object{{"by", rejected->get(i, 0)},
+                                      {"code", code},
+                                      {"meaning", known ? info.message : "a code of the participant's own"},
+                                      {"meaning_uk", known ? info.errortext : "власний код учасника"},
+                                      {"packages", rejected->getInt(i, 2)}});
   }
   report["rejections"] = std::move(rejections);
 

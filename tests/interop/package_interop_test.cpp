@@ -107,7 +107,7 @@ BOOST_AUTO_TEST_CASE(attachment_signatures_verify_with_openssl_cms) {
 
 BOOST_AUTO_TEST_CASE(built_packages_validate_against_the_published_schema) {
   auto path = sealedAppealFile();
-  auto r = run("xmllint --noout --schema " + sharedDir() + "/interop/sev-ovv-1.5/xsd/Header.xsd " + path);
+  auto r = run("xmllint --noout --schema " + dataDir() + "/sev-ovv-1.5/xsd/Header.xsd " + path);
   BOOST_TEST(r.status == 0, r.output);
   sev::Envelope env = envelopeFromUcc();
   for (auto type :
@@ -115,8 +115,7 @@ BOOST_AUTO_TEST_CASE(built_packages_validate_against_the_published_schema) {
     auto receipt = sev::buildReceipt(env, "m-1", type, sev::RegNumber{"01-15/7", "2026-11-28", {}},
                                      sev::Rejection{132, "Не належить до компетенції"});
     writeFile(varDir() + "/receipt.xml", sev::writePackage(receipt));
-    auto v = run("xmllint --noout --schema " + sharedDir() + "/interop/sev-ovv-1.5/xsd/Header.xsd " + varDir() +
-                 "/receipt.xml");
+    auto v = run("xmllint --noout --schema " + dataDir() + "/sev-ovv-1.5/xsd/Header.xsd " + varDir() + "/receipt.xml");
     BOOST_TEST(v.status == 0, "ack_type " << static_cast<int>(type) << ": " << v.output);
   }
 }
@@ -140,7 +139,7 @@ BOOST_AUTO_TEST_CASE(cli_verify_exit_codes_and_findings) {
   auto no_trust = run(vkhid + " package verify " + path);
   BOOST_TEST(no_trust.status == 2);
 
-  auto dstu = sharedDir() + "/interop/sev-ovv-1.5/samples/ds07-reply-to-execution.xml";
+  auto dstu = dataDir() + "/sev-ovv-1.5/samples/ds07-reply-to-execution.xml";
   BOOST_TEST(run(vkhid + " package verify " + dstu + " --trust " + pkiDir()).status == 1);
   BOOST_TEST(run(vkhid + " package verify " + dstu + " --trust " + pkiDir() + " --allow-unsupported").status == 0);
 }

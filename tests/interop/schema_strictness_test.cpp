@@ -13,7 +13,7 @@ namespace {
 bool publishedAccepts(const std::string& xml) {
   static xmlSchemaPtr schema = [] {
     sev::initXml();
-    std::string text = testing::readFile(testing::sharedDir() + "/interop/sev-ovv-1.5/xsd/Header.xsd");
+    std::string text = testing::readFile(testing::dataDir() + "/sev-ovv-1.5/xsd/Header.xsd");
     xmlSchemaParserCtxtPtr p = xmlSchemaNewMemParserCtxt(text.data(), static_cast<int>(text.size()));
     xmlSchemaPtr s = xmlSchemaParse(p);
     xmlSchemaFreeParserCtxt(p);
@@ -43,8 +43,8 @@ std::string mutate(std::string s, const std::string& from, const std::string& to
 BOOST_AUTO_TEST_SUITE(schema)
 
 BOOST_AUTO_TEST_CASE(ours_refuses_whatever_the_published_schema_refuses) {
-  auto reply = testing::readFile(testing::sharedDir() + "/interop/sev-ovv-1.5/samples/ds09-reply-to-approval.xml");
-  auto ack = testing::readFile(testing::sharedDir() + "/interop/sev-ovv-1.5/samples/ds15-ack3-registered.xml");
+  auto reply = testing::readFile(testing::dataDir() + "/sev-ovv-1.5/samples/ds09-reply-to-approval.xml");
+  auto ack = testing::readFile(testing::dataDir() + "/sev-ovv-1.5/samples/ds15-ack3-registered.xml");
   BOOST_REQUIRE(publishedAccepts(reply));
   BOOST_REQUIRE(sev::parseAndValidate(reply).ok());
 
@@ -72,7 +72,7 @@ BOOST_AUTO_TEST_CASE(ours_refuses_whatever_the_published_schema_refuses) {
 }
 
 BOOST_AUTO_TEST_CASE(ours_is_stricter_where_it_says_so) {
-  auto ack = testing::readFile(testing::sharedDir() + "/interop/sev-ovv-1.5/samples/ds13-ack1-delivered.xml");
+  auto ack = testing::readFile(testing::dataDir() + "/sev-ovv-1.5/samples/ds13-ack1-delivered.xml");
   auto other_charset = mutate(ack, "charset=\"UTF-8\"", "charset=\"windows-1251\"");
   BOOST_TEST(publishedAccepts(other_charset));
   BOOST_TEST(!sev::parseAndValidate(other_charset).ok());

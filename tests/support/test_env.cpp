@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,7 +82,7 @@ std::string varDir() {
   return dir;
 }
 
-std::string sharedDir() { return envOr("VKHID_SHARED_DIR", sourceDir() + "/../shared"); }
+std::string dataDir() { return sourceDir() + "/tests/data"; }
 
 std::string jsonField(const std::string& json_text, const char* key) {
   return std::string(boost::json::parse(json_text).as_object().at(key).as_string());
@@ -98,6 +100,16 @@ void writeFile(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << bytes;
   if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+bool resolveLocalhostIpv6First() {
+  if (::geteuid() != 0) return false;
+  if (::unshare(CLONE_NEWNS) != 0) return false;
+  // Private: the bind below stays in this namespace, never reaching the machine's own /etc/hosts.
+  if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+  std::string hosts = varDir() + "/hosts-ipv6-first";
+  writeFile(hosts, "::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\tlocalhost\n");
+  return ::mount(hosts.c_str(), "/etc/hosts", nullptr, MS_BIND, nullptr) == 0;
 }
 
 bool servicesManaged() {

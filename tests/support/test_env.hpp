@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <functional>
@@ -19,7 +20,7 @@ std::string amqpUrl();
 std::string sourceDir();   // the checkout
 std::string binaryPath();  // build/bin/vkhid
 std::string varDir();      // a scratch folder under the build tree for this test process
-std::string sharedDir();   // ../shared beside the checkout (interop samples, reference data)
+std::string dataDir();     // tests/data: real interop material and reference data (its README)
 std::string readFile(const std::string& path);
 void writeFile(const std::string& path, const std::string& bytes);
 
@@ -28,6 +29,11 @@ bool servicesManaged();
 // A Boost.Test precondition (its argument is the test unit's id): the integration suites run only
 // against the private servers of scripts/services.
 inline bool servicesAreOurs(unsigned long /*test_unit_id*/) { return servicesManaged(); }
+// As stock Debian's /etc/hosts has it (a fresh root's: `::1 localhost` first, then 127.0.0.1), for this
+// test process and every process it starts: its own mount namespace with that file bound over
+// /etc/hosts. Root only, and before the process starts any thread; false when it cannot.
+bool resolveLocalhostIpv6First();
+inline bool isRoot(unsigned long /*test_unit_id*/) { return ::geteuid() == 0; }
 // The string member `key` of a JSON object's text (throws when it is missing or not a string).
 std::string jsonField(const std::string& json_text, const char* key);
 // Runs `scripts/services <args>`; returns its exit status.

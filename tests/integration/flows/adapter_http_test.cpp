@@ -121,4 +121,22 @@ BOOST_AUTO_TEST_CASE(onboarding_check_over_http_and_a_wrong_server_certificate) 
   BOOST_TEST(bad.second.find("accepted") == std::string::npos, bad.second);  // nothing sent after a failed step
 }
 
+// A fresh Debian root's /etc/hosts names ::1 first for localhost; the participant's server listens on
+// 127.0.0.1 only. The gateway's client tries both addresses: so must the check, reporting each.
+BOOST_AUTO_TEST_CASE(onboarding_check_tries_every_address_of_the_endpoint_host, *utf::precondition(isRoot)) {
+  BOOST_REQUIRE(resolveLocalhostIpv6First());
+  ExchangeHarness x;
+  x.setUp();
+  int h = x.addHttpParticipant(false);
+  x.startGateway();
+  x.startHttpSimulator(h);
+  auto check = x.runVkhidStatus({"participant", "check", x.org(h), "--timeout", "10"});
+  BOOST_TEST(check.first == 0, check.second);
+  BOOST_TEST(check.second.find("localhost -> IPv6 address ::1, IPv4 address 127.0.0.1") != std::string::npos,
+             check.second);
+  BOOST_TEST(check.second.find("connected to 127.0.0.1 port") != std::string::npos, check.second);
+  BOOST_TEST(check.second.find("::1: connection refused") != std::string::npos, check.second);
+  BOOST_TEST(check.second.find("signature  ok") != std::string::npos, check.second);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -206,4 +206,23 @@ BOOST_AUTO_TEST_CASE(deadline_extension_within_the_cap_and_beyond_it) {
   BOOST_TEST(x.sql("SELECT extended_at IS NULL FROM cases WHERE " + beyond) == "t");
 }
 
+BOOST_AUTO_TEST_CASE(deadline_extension_that_would_shorten_the_term_is_refused) {
+  // Ten days from now is before the one-month term in force: not an extension. Refused with code 135
+  // and a receipt 4; the case keeps its term.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator({"--no-answer", "--extend-days", "10"});
+  BOOST_REQUIRE(x.submit("s1").status == 201);
+  BOOST_REQUIRE(x.waitFor(
+      "SELECT count(*) FROM message WHERE direction = 'in' AND status = 'rejected' AND error_code = 135", 1, 60s));
+  BOOST_TEST(x.sql("SELECT last_error FROM message WHERE direction = 'in' AND error_code = 135")
+                 .find("is not after the term in force") != std::string::npos);
+  BOOST_REQUIRE(
+      x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND ack_type = 4 AND error_code = 135", 1, 30s));
+  BOOST_TEST(x.sql("SELECT due_kind FROM cases") == "appeal");
+  BOOST_TEST(x.sql("SELECT extended_at IS NULL FROM cases") == "t");
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE due_at > now() + interval '27 days'") == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -194,7 +194,10 @@ BOOST_AUTO_TEST_CASE(report_figures_are_exact_in_json_csv_and_table) {
   BOOST_TEST(misrouting[0].at("participant").as_string() == s.b);
   BOOST_TEST(misrouting[0].at("rule_matches").as_string() == "topic=003");
   BOOST_TEST(json::serialize(r.at("rejections")) ==
-             R"([{"by":"participant","code":132,"packages":1},{"by":"gateway","code":111,"packages":1}])");
+             R"x([{"by":"participant","code":132,"meaning":"the case is not in the participant's competence",)x"
+             R"x("meaning_uk":"Звернення не належить до компетенції органу","packages":1},{"by":"gateway","code":111,)x"
+             R"x("meaning":"the package seal does not verify (content changed or wrong key)",)x"
+             R"x("meaning_uk":"Електронна печатка пакета недійсна","packages":1}])x");
   BOOST_TEST(json::serialize(r.at("deliveries")) ==
              R"([{"adapter":"amqp","packages":3,"delivered":2,"retried":2,"retries":6,"failed":1}])");
   BOOST_TEST(json::serialize(r.at("days_to_answer")).find(R"({"from_days":3,"to_days":5,"answered":2})") !=

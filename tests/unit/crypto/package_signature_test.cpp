@@ -193,7 +193,7 @@ BOOST_AUTO_TEST_CASE(restricted_case_without_consent_carries_no_identity) {
 }
 
 BOOST_AUTO_TEST_CASE(real_dstu_signatures_are_unsupported_never_valid) {
-  auto bytes = readFile(sharedDir() + "/interop/sev-ovv-1.5/samples/ds01-doc-for-execution.xml");
+  auto bytes = readFile(dataDir() + "/sev-ovv-1.5/samples/ds01-doc-for-execution.xml");
   auto report = crypto::verifyPackage(bytes, devTrust());
   BOOST_REQUIRE(report.header.has_value());
   BOOST_REQUIRE_EQUAL(report.attachments.size(), 1u);
@@ -227,7 +227,7 @@ BOOST_AUTO_TEST_CASE(attachment_signature_has_the_signed_attributes_of_a_real_on
   };
   auto ours = crypto::signDetached("Звернення громадянина", signerOf("ucc-seal"));
   BOOST_REQUIRE(ours.ok());
-  auto real = attributes(readFile(sharedDir() + "/interop/sev-ovv-1.5/signed/blanche.docx.p7s"));
+  auto real = attributes(readFile(dataDir() + "/sev-ovv-1.5/signed/blanche.docx.p7s"));
   BOOST_REQUIRE(real.erase(NID_id_smime_aa_ets_contentTimestamp) == 1);
   const std::set<int> expected{NID_pkcs9_contentType, NID_pkcs9_messageDigest, NID_pkcs9_signingTime,
                                NID_id_smime_aa_signingCertificateV2};
@@ -236,8 +236,8 @@ BOOST_AUTO_TEST_CASE(attachment_signature_has_the_signed_attributes_of_a_real_on
 }
 
 BOOST_AUTO_TEST_CASE(real_dstu_p7s_shows_its_signer) {
-  auto content = readFile(sharedDir() + "/interop/sev-ovv-1.5/signed/blanche.docx");
-  auto p7s = readFile(sharedDir() + "/interop/sev-ovv-1.5/signed/blanche.docx.p7s");
+  auto content = readFile(dataDir() + "/sev-ovv-1.5/signed/blanche.docx");
+  auto p7s = readFile(dataDir() + "/sev-ovv-1.5/signed/blanche.docx.p7s");
   auto v = crypto::verifyDetached(content, p7s, devTrust(), "");
   BOOST_TEST(crypto::signatureStateName(v.state) == std::string("unsupported-algorithm"));
   BOOST_TEST(v.signer_subject.find("issuer") != std::string::npos);

@@ -15,7 +15,7 @@ namespace {
 
 std::vector<fs::path> realSamples() {
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(testing::sharedDir() + "/interop/sev-ovv-1.5/samples")) {
+  for (const auto& e : fs::directory_iterator(testing::dataDir() + "/sev-ovv-1.5/samples")) {
     if (e.path().extension() == ".xml") files.push_back(e.path());
   }
   std::sort(files.begin(), files.end());
@@ -23,7 +23,7 @@ std::vector<fs::path> realSamples() {
 }
 
 std::string sample(const std::string& name) {
-  return testing::readFile(testing::sharedDir() + "/interop/sev-ovv-1.5/samples/" + name);
+  return testing::readFile(testing::dataDir() + "/sev-ovv-1.5/samples/" + name);
 }
 
 std::optional<SevError> codeOf(const Result<Header>& r) { return r.ok() ? std::nullopt : sevErrorOf(r.error()); }
