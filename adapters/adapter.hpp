@@ -63,6 +63,9 @@ struct InboundPackage {
   std::string peer_identity;
   std::string endpoint_org_id;        // the endpoint it came in through, when the transport knows
   InboundVerdict* verdict = nullptr;  // filled by the core when given
+  // Set when the transport could not verify that these bytes are what was sent (a hub's hash that never
+  // matched): the core keeps them as evidence, refuses them (code 106) and alerts; nothing reads them.
+  std::string transfer_problem;
 };
 
 // Called for each arrival. Ok: the package is durably handled (or durably refused) and the transport
@@ -81,6 +84,7 @@ struct AdapterContext {
   // client and as the inbound server, and the CA(s) participants' client certificates chain to.
   std::string edms_listen;
   std::string tls_cert_file, tls_key_file, client_ca_file;
+  std::size_t max_package_bytes = std::size_t{50} << 20;  // edms.max_package_bytes: the inbound listener's limit
   // The gateway's own account on the SEV OVV 2.0 hub (sevhub.*), for the `sev-hub` adapter.
   std::string sevhub_url, sevhub_system_id, sevhub_password, sevhub_ca_file;
   std::chrono::milliseconds sevhub_poll{1000};

@@ -121,7 +121,7 @@ void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink)
       for (const auto& e : endpoints) {
         if (outboxQueue(e) == delivery.routing_key) org = e.org_id;
       }
-      InboundPackage package{delivery.body, "amqp", delivery.user_id, org};
+      InboundPackage package{delivery.body, "amqp", delivery.user_id, org, nullptr, {}};
       if (auto s = sink(package); s) {
         if (!acks.handled(delivery.tag)) break;
       } else {

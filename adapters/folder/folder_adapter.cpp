@@ -95,11 +95,16 @@ class FolderAdapter final : public Adapter {
   }
 
   void take(const Endpoint& e, const fs::path& path, const InboundSink& sink) {
+    // A file over the package limit is read no further than the limit and a byte: enough for the core to
+    // refuse it as too large, never a whole huge file in memory.
     std::ifstream in(path, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
+    std::error_code size_ec;
+    auto size = fs::file_size(path, size_ec);
+    std::string bytes(std::min<std::uintmax_t>(size_ec ? 0 : size, context_.max_package_bytes + 1), '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    bytes.resize(static_cast<std::size_t>(in.gcount()));
     InboundVerdict verdict;
-    InboundPackage package{bytes.str(), kName, endpointIdentity(kName, e.org_id), e.org_id, &verdict};
+    InboundPackage package{std::move(bytes), kName, endpointIdentity(kName, e.org_id), e.org_id, &verdict, {}};
     if (auto s = sink(package); !s) return;  // not handled now: the file stays for the next round
     std::error_code ec;
     fs::path dir = path.parent_path();

@@ -83,7 +83,7 @@ class HttpAdapter final : public Adapter {
     options.port = hp->port;
     options.name = "edms";
     options.threads = 2;
-    options.max_body_bytes = 64u << 20;
+    options.max_body_bytes = context_.max_package_bytes;  // what the core would refuse is not even read
     options.tls_cert_file = context_.tls_cert_file;
     options.tls_key_file = context_.tls_key_file;
     options.client_ca_file = context_.client_ca_file;
@@ -93,7 +93,7 @@ class HttpAdapter final : public Adapter {
         return vkhid::http::Response::problem(404, "Not found", "POST to " + std::string(kInboundPath));
       if (r.method != "POST") return vkhid::http::Response::problem(405, "Method not allowed", "use POST");
       InboundVerdict verdict;
-      InboundPackage package{r.body, kName, "tls:" + r.client_cert_sha256, {}, &verdict};
+      InboundPackage package{r.body, kName, "tls:" + r.client_cert_sha256, {}, &verdict, {}};
       if (auto s = sink(package); !s) {
         auto out = vkhid::http::Response::problem(503, "Unavailable", "not taken now; send it again");
         out.headers.emplace_back("Retry-After", "5");

@@ -4,6 +4,7 @@
 
 #include "gateway/app/digest.hpp"
 #include "gateway/domain/base64.hpp"
+#include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
 
 namespace vkhid::adapters::sevhub {
@@ -18,6 +19,16 @@ Error sessionError(const std::string& operation, const SessionInfo& s) {
 }
 
 }  // namespace
+
+bool sameSha256(const std::string& given, std::string_view bytes) {
+  auto ours = hexDecode(app::sha256Hex(bytes));
+  std::string trimmed = given;
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.erase(0, 1);
+  // Hex in either case, or base64: the same 32 bytes.
+  std::optional<std::string> theirs = trimmed.size() == 64 ? hexDecode(trimmed) : base64Decode(trimmed);
+  return ours && theirs && *theirs == *ours;
+}
 
 std::string headerAttribute(std::string_view package, const std::string& name) {
   std::string_view head = package.substr(0, 8192);
@@ -171,16 +182,18 @@ Result<Downloaded> HubClient::download(const std::string& message_id) {
       auto chunk = base64Decode(childText(result, "MessageChunk"));
       if (!chunk || chunk->empty()) return Error::invalid("sevhub.failed", "hub DownloadMessageChunk: no data");
       d.bytes += *chunk;
+      d.session = session;  // the session as it stands after this chunk: what EndProcessing echoes
     }
     auto v = call("GetMessageValidationInfo",
                   identityXml(s_.identity) + element("sessionId", std::to_string(s->session_id)));
     if (!v) return v.error();
     std::string hash = childText(child(v->body_element, "GetMessageValidationInfoResult"), "Hash");
-    if (!hash.empty() && hash == app::sha256Hex(d.bytes) && static_cast<long long>(d.bytes.size()) == s->message_size) {
-      return d;
-    }
-    last =
-        Error::invalid("sevhub.failed", "hub: message " + message_id + " arrived with another SHA-256 than the hub's");
+    if (static_cast<long long>(d.bytes.size()) == s->message_size && sameSha256(hash, d.bytes)) return d;
+    last = Error::invalid("sevhub.unverified", "hub: message " + message_id +
+                                                   (hash.empty() ? " came with no hash to check it against"
+                                                                 : " arrived with another SHA-256 than the hub's"));
+    last_bytes_ = std::move(d.bytes);
+    last_session_ = d.session;
   }
   return last;
 }

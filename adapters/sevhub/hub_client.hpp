@@ -3,8 +3,9 @@
 // each whole message against its SHA-256. Used by the `sev-hub` adapter, `vkhid sim participant --via
 // sev-hub` and `vkhid sev certify`. Blocking; one instance may be used from one thread at a time.
 //
-// Hash: the SHA-256 of the message bytes as lowercase hex, given when an upload opens and returned by
-// GetMessageValidationInfo for a download (our reading of the WSDL's `hash` string; docs/adapters.md).
+// Hash: the SHA-256 of the message bytes, given as lowercase hex when an upload opens; the one
+// GetMessageValidationInfo returns for a download is taken in hex of either case or in base64 (the WSDL
+// says only `string`; docs/participant-guide.md). A download with no hash is not taken.
 #pragma once
 
 #include <chrono>
@@ -28,12 +29,17 @@ struct HubSettings {
 
 struct Downloaded {
   std::string bytes;
-  SessionInfo session;
+  SessionInfo session;  // after the last chunk
 };
 
+// Whether `given` (hex in either case, or base64) is the SHA-256 of `bytes`.
+bool sameSha256(const std::string& given, std::string_view bytes);
+
 // Errors: "sevhub.unavailable" (the hub could not be reached or answered 5xx without a client fault:
-// try again later), "sevhub.refused" (a client fault: authentication, a malformed request), and
-// "sevhub.failed" (the hub's session error, its code and text in the message).
+// try again later), "sevhub.refused" (a client fault: authentication, a malformed request),
+// "sevhub.failed" (the hub's session error, its code and text in the message), and, for a download,
+// "sevhub.unverified" (every attempt arrived unlike the hub's hash, or with none; what arrived last is
+// in lastUnverified()).
 class HubClient {
  public:
   explicit HubClient(HubSettings settings) : s_(std::move(settings)) {}
@@ -47,6 +53,8 @@ class HubClient {
   Result<SessionInfo> endProcessing(const SessionInfo& session, bool ok, int error_code = 0,
                                     const std::string& error_text = {});
   Result<SessionInfo> sessionInfo(long long session_id);
+  // After a download failed with "sevhub.unverified": the bytes of its last attempt and that session.
+  std::pair<std::string, SessionInfo> lastUnverified() const { return {last_bytes_, last_session_}; }
 
   const HubSettings& settings() const { return s_; }
 
@@ -57,6 +65,8 @@ class HubClient {
                                  std::chrono::milliseconds settle_timeout);
 
   HubSettings s_;
+  std::string last_bytes_;
+  SessionInfo last_session_;
 };
 
 // An attribute of a SEV OVV Header, read from the first bytes of a package without parsing it

@@ -1,8 +1,10 @@
 #include "adapters/sevhub/sevhub_adapter.hpp"
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "adapters/sevhub/hub_client.hpp"
 #include "gateway/app/logging.hpp"
@@ -105,18 +107,34 @@ class SevHubAdapter final : public Adapter {
 
   void take(HubClient& client, const MessageInfo& info, const InboundSink& sink) {
     auto d = client.download(info.message_id);
-    if (!d) {
-      // Left in the hub's inbox: the next poll tries again.
+    InboundVerdict verdict;
+    InboundPackage package{{}, kName, endpointIdentity(kName, info.from_org_id), info.from_org_id, &verdict, {}};
+    SessionInfo session;
+    if (d) {
+      failures_.erase(info.message_id);
+      package.bytes = std::move(d->bytes);
+      session = d->session;
+    } else {
       app::metrics().counter("vkhid_sevhub_download_failures_total", "Hub downloads not completed").inc();
       log::warn("sev-hub: download not completed", {{"error", d.error().message}});
-      return;
+      // Left in the hub's inbox for the next poll — unless it never arrives as the hub says it should:
+      // after kParkAfter polls it is set aside (recorded and alerted by the core, refused at the hub), so
+      // one message cannot be downloaded again and again for ever.
+      if (d.error().code != "sevhub.unverified" || ++failures_[info.message_id] < kParkAfter) {
+        if (failures_.size() > 10000) failures_.clear();
+        return;
+      }
+      failures_.erase(info.message_id);
+      std::tie(package.bytes, session) = client.lastUnverified();
+      package.transfer_problem = d.error().message;
     }
-    InboundVerdict verdict;
-    InboundPackage package{d->bytes, kName, endpointIdentity(kName, info.from_org_id), info.from_org_id, &verdict};
     if (auto s = sink(package); !s) return;  // not handled now: it stays in the inbox
-    auto ended = client.endProcessing(d->session, verdict.accepted, verdict.error_code, verdict.detail);
+    auto ended = client.endProcessing(session, verdict.accepted, verdict.error_code, verdict.detail);
     if (!ended) log::warn("sev-hub: end of processing not confirmed", {{"error", ended.error().message}});
   }
+
+  static constexpr int kParkAfter = 3;
+  std::map<std::string, int> failures_;  // message id -> polls whose download did not verify (poller only)
 
   AdapterContext context_;
   std::atomic<bool> stopping_{false};

@@ -88,6 +88,7 @@ const std::array kKeys = {
     KeyDef{"edms.tls_cert", [](Config& c) -> FieldRef { return &c.edms.tls_cert; }},
     KeyDef{"edms.tls_key", [](Config& c) -> FieldRef { return &c.edms.tls_key; }},
     KeyDef{"edms.client_ca", [](Config& c) -> FieldRef { return &c.edms.client_ca; }},
+    KeyDef{"edms.max_package_bytes", [](Config& c) -> FieldRef { return &c.edms.max_package_bytes; }, 4096, 1 << 30},
     KeyDef{"admin.listen", [](Config& c) -> FieldRef { return &c.admin.listen; }},
     KeyDef{"admin.tls_cert", [](Config& c) -> FieldRef { return &c.admin.tls_cert; }},
     KeyDef{"admin.tls_key", [](Config& c) -> FieldRef { return &c.admin.tls_key; }},

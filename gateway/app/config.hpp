@@ -110,6 +110,9 @@ struct EdmsSettings {
   std::string tls_cert = "var/pki/gateway-tls.pem";  // inbound server and outbound client certificate
   std::string tls_key = "var/pki/gateway-tls.key";
   std::string client_ca = "var/pki/ca.pem";  // CA(s) of participants' TLS client certificates
+  // The largest package a participant may send, on any transport: larger ones are refused unread (code
+  // 102) and kept only as their digest and first kilobytes.
+  int max_package_bytes = 52428800;  // 50 MiB
 };
 
 struct AdminSettings {

@@ -46,7 +46,9 @@ std::string eventWords(const std::string& event, const json::object& d) {
       {"receipt_2", "participant: accepted"},
       {"receipt_3", "participant: registered under its own number"},
       {"receipt_4", "participant: rejected"},
-      {"late_receipt", "a receipt from a participant the case had already left: recorded, the case unchanged"},
+      {"late_receipt", "a late receipt: recorded, the case unchanged"},
+      {"receipt_conflict", "a receipt that would change what is recorded: kept, alerted, not applied"},
+      {"further_reply", "a further reply after the case was answered: kept as a document of the case, for review"},
       {"forwarded", "participant: not in its competence; sent on to the competent body"},
       {"extended", "deadline extended by the participant"},
       {"answered", "participant's signed answer received"},
@@ -75,15 +77,19 @@ std::string eventWords(const std::string& event, const json::object& d) {
     if (auto to = str(d, "competent_org_id"); !to.empty()) extra = "to " + to;
     if (str(d, "to") == "review") extra += (extra.empty() ? "" : ", ") + std::string("to the UCC review queue");
   }
-  if (auto due = str(d, "due"); !due.empty()) extra = "answer due " + due + (d.contains("kind") ? ", " + str(d, "kind") : "");
+  if (auto due = str(d, "due"); !due.empty())
+    extra = "answer due " + due + (d.contains("kind") ? ", " + str(d, "kind") : "");
   if (event == "resent" || event == "rerouted") extra = str(d, "reason");
   if (event == "review_requested") extra = str(d, "note");
+  if (event == "receipt_conflict") extra = str(d, "conflict");
   return extra.empty() ? out : out + " (" + extra + ")";
 }
 
 std::string packageWords(const json::object& m) {
-  static const std::map<std::string, std::string> ack = {
-      {"1", "receipt: delivered"}, {"2", "receipt: accepted"}, {"3", "receipt: registered"}, {"4", "receipt: rejected"}};
+  static const std::map<std::string, std::string> ack = {{"1", "receipt: delivered"},
+                                                         {"2", "receipt: accepted"},
+                                                         {"3", "receipt: registered"},
+                                                         {"4", "receipt: rejected"}};
   static const std::map<std::string, std::string> type = {
       {"1", "appeal package"}, {"2", "additions"}, {"3", "answer"}, {"4", "additions to the answer"}};
   std::string msg_type = str(m, "msg_type"), ack_type = str(m, "ack_type");

@@ -93,4 +93,27 @@ CaseStatus afterAnswer(CaseStatus current) {
   return CaseStatus::Closed;
 }
 
+ReceiptEffect receiptEffect(CaseStatus current, int ack_type, const std::string& recorded_number,
+                            const std::string& receipt_number) {
+  const bool answered = current == CaseStatus::Answered || isFinal(current);
+  if (ack_type == 3 && !recorded_number.empty() && receipt_number != recorded_number) {
+    return {ReceiptEffect::Kind::Conflict, current,
+            "a registration receipt whose number differs from the recorded one (" + recorded_number + ")"};
+  }
+  if (answered) {
+    if (ack_type == 4) return {ReceiptEffect::Kind::Conflict, current, "a rejection after the case was answered"};
+    // A registration receipt overtaken by the answer still gives the case its number.
+    if (ack_type == 3 && recorded_number.empty() && !receipt_number.empty()) {
+      return {ReceiptEffect::Kind::Apply, current, {}};
+    }
+    return {ReceiptEffect::Kind::Record, current, {}};
+  }
+  return {ReceiptEffect::Kind::Apply, afterReceipt(current, ack_type), {}};
+}
+
+ReplyEffect replyEffect(CaseStatus current, bool answered_already) {
+  if (answered_already || current == CaseStatus::Answered || isFinal(current)) return ReplyEffect::FurtherDocument;
+  return ReplyEffect::Answer;
+}
+
 }  // namespace vkhid::domain

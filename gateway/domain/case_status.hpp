@@ -42,4 +42,21 @@ CaseStatus afterTransportDelivery(CaseStatus current);
 // After the participant's answer (a reply document) from the one participant the case is with.
 CaseStatus afterAnswer(CaseStatus current);
 
+// What a receipt from the participant a case is with does to it. A registration number, once recorded,
+// stands; so does everything once the case is answered: a receipt that would change either is a
+// conflict, recorded and alerted, never applied. A late receipt that changes nothing is recorded.
+struct ReceiptEffect {
+  enum class Kind { Apply, Record, Conflict };
+  Kind kind = Kind::Apply;
+  CaseStatus to = CaseStatus::Sent;  // Apply: the status after it
+  std::string why;                   // Conflict: what it would have changed
+};
+ReceiptEffect receiptEffect(CaseStatus current, int ack_type, const std::string& recorded_number,
+                            const std::string& receipt_number);
+
+// Whether a reply from the participant a case is with is its answer, or — once an answer is recorded —
+// a further document of the case (kept, shown, flagged for review; the first answer stands).
+enum class ReplyEffect { Answer, FurtherDocument };
+ReplyEffect replyEffect(CaseStatus current, bool answered_already);
+
 }  // namespace vkhid::domain

@@ -1,6 +1,7 @@
 #include "gateway/domain/text.hpp"
 
 #include <cctype>
+#include <optional>
 
 namespace vkhid {
 
@@ -64,6 +65,51 @@ std::string escapeMarkup(std::string_view text) {
     }
   }
   return out;
+}
+
+namespace {
+
+// The next code point of well-formed UTF-8 at `i` (advanced past it); nullopt when malformed.
+std::optional<char32_t> nextCodePoint(std::string_view s, std::size_t& i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  int extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+  if (extra < 0 || s.size() - i <= static_cast<std::size_t>(extra)) return std::nullopt;
+  char32_t cp = extra == 0 ? c : c & (0x3F >> extra);
+  for (int k = 1; k <= extra; ++k) {
+    unsigned char cc = byte(i + static_cast<std::size_t>(k));
+    if ((cc >> 6) != 2) return std::nullopt;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  static constexpr char32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
+  i += static_cast<std::size_t>(extra) + 1;
+  return cp;
+}
+
+}  // namespace
+
+bool isCleanText(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto cp = nextCodePoint(s, i);
+    if (!cp) return false;
+    if ((*cp < 0x20 && *cp != '\t' && *cp != '\n' && *cp != '\r') || *cp == 0x7F) return false;
+  }
+  return true;
+}
+
+bool isRegistrationNumber(std::string_view s) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < s.size(); ++count) {
+    auto cp = nextCodePoint(s, i);
+    if (!cp) return false;
+    char32_t c = *cp;
+    bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= 0x0400 && c <= 0x04FF) || c == 0x2116 || c == ' ' || c == '/' || c == '-' || c == '.' || c == '_' ||
+              c == ',' || c == ':' || c == '(' || c == ')';
+    if (!ok) return false;
+  }
+  return count >= 1 && count <= 64;
 }
 
 }  // namespace vkhid

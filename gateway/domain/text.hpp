@@ -18,6 +18,14 @@ bool isUuid(std::string_view s);
 // Text made safe inside XML or HTML content and double-quoted attributes (& < > ").
 std::string escapeMarkup(std::string_view text);
 
+// Well-formed UTF-8 (no overlong forms, no surrogates) with no NUL and no other C0 control but tab,
+// line feed and carriage return: what a text field may hold before it goes near a database or a log.
+bool isCleanText(std::string_view s);
+
+// A participant's registration number as SEV OVV carries it (RegNumber): 1 to 64 characters — letters
+// (Latin, Cyrillic), digits, spaces and the separators / - . _ , : ( ) №. Nothing that reads as markup.
+bool isRegistrationNumber(std::string_view s);
+
 // A library's message as one log-friendly line: trailing newlines and spaces dropped, inner newlines
 // made spaces.
 std::string oneLine(const char* text);

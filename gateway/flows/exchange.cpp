@@ -93,6 +93,7 @@ adapters::AdapterContext ExchangeContext::adapterContext() const {
   c.tls_cert_file = config.edms.tls_cert;
   c.tls_key_file = config.edms.tls_key;
   c.client_ca_file = config.edms.client_ca;
+  c.max_package_bytes = static_cast<std::size_t>(config.edms.max_package_bytes);
   c.sevhub_url = config.sevhub.url;
   c.sevhub_system_id = config.sevhub.system_id;
   c.sevhub_ca_file = config.sevhub.ca_file;

@@ -5,6 +5,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -78,19 +79,72 @@ PeerCertificate describePeer(X509* cert) {
 }
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using Deadline = std::chrono::steady_clock::time_point;
+
+// Every operation here is asynchronous on the connection's own io_context, run until it completes: the
+// stream's expiry applies only to asynchronous operations (a synchronous read ignores it, and a server
+// that accepts and never answers would hold the caller for as long as it keeps the socket open).
+template <class Start>
+beast::error_code await(net::io_context& ioc, Start&& start) {
+  beast::error_code result = net::error::would_block;
+  bool done = false;
+  start([&](beast::error_code ec, auto&&...) {
+    result = ec;
+    done = true;
+  });
+  ioc.restart();
+  while (!done && ioc.run_one() > 0) {
+  }
+  return result;
+}
+
+// Resolves within the deadline (a resolver is not bound by the stream's expiry: a timer cancels it).
+Result<net::ip::tcp::resolver::results_type> resolve(net::io_context& ioc, const Url& u, Deadline deadline) {
+  net::ip::tcp::resolver resolver(ioc);
+  net::steady_timer timer(ioc, deadline);
+  net::ip::tcp::resolver::results_type found;
+  timer.async_wait([&](beast::error_code ec) {
+    if (!ec) resolver.cancel();
+  });
+  auto ec = await(ioc, [&](auto handler) {
+    resolver.async_resolve(u.host, u.port, [&, handler](beast::error_code e, net::ip::tcp::resolver::results_type r) {
+      timer.cancel();
+      found = std::move(r);
+      handler(e);
+    });
+  });
+  if (ec == net::error::operation_aborted) {
+    return Error::unavailable("http.client", "resolving " + u.host + ": no answer in time");
+  }
+  if (ec) return Error::unavailable("http.client", "cannot resolve " + u.host + ": " + ec.message());
+  return found;
+}
+
+// Connects to each address in turn, as the resolver orders them, within the deadline.
+Status connectStream(net::io_context& ioc, beast::tcp_stream& stream, const Url& u, Deadline deadline) {
+  auto found = resolve(ioc, u, deadline);
+  if (!found) return found.error();
+  stream.expires_at(deadline);
+  auto ec = await(ioc, [&](auto handler) { stream.async_connect(*found, std::move(handler)); });
+  if (ec == beast::error::timeout) return Error::unavailable("http.client", u.hostport + ": no connection in time");
+  if (ec) return Error::unavailable("http.client", "cannot connect to " + u.hostport + ": " + ec.message());
+  return {};
+}
 
 // Connects and shakes hands; the server's certificate chains to `ca_file` and carries the name.
-Result<PeerCertificate> connectTls(TlsStream& stream, net::ip::tcp::resolver& resolver, const Url& u,
-                                   const TlsClientOptions& tls, std::chrono::milliseconds timeout) {
-  beast::get_lowest_layer(stream).expires_after(timeout);
-  beast::get_lowest_layer(stream).connect(resolver.resolve(u.host, u.port));
+Result<PeerCertificate> connectTls(net::io_context& ioc, TlsStream& stream, const Url& u, const TlsClientOptions& tls,
+                                   Deadline deadline) {
+  if (auto s = connectStream(ioc, beast::get_lowest_layer(stream), u, deadline); !s) return s.error();
   std::string name = tls.server_name.empty() ? u.host : tls.server_name;
   if (!SSL_set_tlsext_host_name(stream.native_handle(), name.c_str())) {
     return Error::invalid("http.tls", "cannot set the server name " + name);
   }
   stream.set_verify_callback(ssl::host_name_verification(name));
-  beast::error_code ec;
-  stream.handshake(ssl::stream_base::client, ec);
+  beast::get_lowest_layer(stream).expires_at(deadline);
+  auto ec = await(ioc, [&](auto handler) { stream.async_handshake(ssl::stream_base::client, std::move(handler)); });
+  if (ec == beast::error::timeout) {
+    return Error::unavailable("http.tls", "TLS handshake with " + u.hostport + ": no answer in time");
+  }
   if (ec) {
     long verify = SSL_get_verify_result(stream.native_handle());
     std::string why = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : ec.message();
@@ -119,9 +173,12 @@ Result<std::unique_ptr<ssl::context>> clientContext(const TlsClientOptions& tls)
   return ctx;
 }
 
+// One request and its response within the deadline. `reused`: on a kept connection, which the server may
+// have closed meanwhile (the caller then tries once more on a new one).
 template <class Stream>
-Result<ClientResponse> exchange(Stream& stream, const Url& u, const std::string& content_type, const std::string& body,
-                                const std::map<std::string, std::string>& headers, bool& keep_alive) {
+Result<ClientResponse> exchange(net::io_context& ioc, Stream& stream, const Url& u, const std::string& content_type,
+                                const std::string& body, const std::map<std::string, std::string>& headers,
+                                Deadline deadline, bool& keep_alive) {
   bhttp::request<bhttp::string_body> req{body.empty() && content_type.empty() ? bhttp::verb::get : bhttp::verb::post,
                                          u.target, 11};
   req.set(bhttp::field::host, u.hostport);
@@ -132,13 +189,26 @@ Result<ClientResponse> exchange(Stream& stream, const Url& u, const std::string&
     req.body() = body;
     req.prepare_payload();
   }
-  bhttp::write(stream, req);
+  beast::get_lowest_layer(stream).expires_at(deadline);
+  auto ec = await(ioc, [&](auto handler) { bhttp::async_write(stream, req, std::move(handler)); });
+  if (ec == beast::error::timeout) return Error::unavailable("http.client", u.hostport + ": request not taken in time");
+  if (ec) return Error::unavailable("http.client.send", u.hostport + ": " + ec.message());
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(64 * 1024 * 1024);
-  bhttp::read(stream, buffer, parser);
+  ec = await(ioc, [&](auto handler) { bhttp::async_read(stream, buffer, parser, std::move(handler)); });
+  // A body that ends where the connection does (HTTP/1.0 without Content-Length): over TLS a server that
+  // closes without close_notify reports a truncated stream where plain TCP reports the end. Such a body
+  // is taken as it is: what is read from it (a receipt of ours, a time-stamp, a SOAP answer) is checked
+  // by its own parser. A body with a length, or chunked, that stops short is refused.
+  if (ec == ssl::error::stream_truncated && parser.got_some() && !parser.is_done() && parser.need_eof()) {
+    parser.put_eof(ec);
+  }
+  if (ec == beast::error::timeout) return Error::unavailable("http.client", u.hostport + ": no response in time");
+  if (ec)
+    return Error::unavailable(parser.got_some() ? "http.client" : "http.client.send", u.hostport + ": " + ec.message());
   auto res = parser.release();
-  keep_alive = res.keep_alive();
+  keep_alive = res.keep_alive() && !parser.need_eof();
   ClientResponse out{static_cast<int>(res.result_int()), std::move(res.body()), {}, std::nullopt};
   for (const auto& f : res) {
     std::string name(f.name_string());
@@ -192,21 +262,18 @@ ConnectionPool& pool() {
   return p;
 }
 
-Result<std::unique_ptr<Connection>> openConnection(const Url& u, const TlsClientOptions* tls,
-                                                   std::chrono::milliseconds timeout) {
+Result<std::unique_ptr<Connection>> openConnection(const Url& u, const TlsClientOptions* tls, Deadline deadline) {
   auto c = std::make_unique<Connection>();
-  net::ip::tcp::resolver resolver(c->ioc);
   if (!u.tls) {
     c->plain.emplace(c->ioc);
-    c->plain->expires_after(timeout);
-    c->plain->connect(resolver.resolve(u.host, u.port));
+    if (auto s = connectStream(c->ioc, *c->plain, u, deadline); !s) return s.error();
     return c;
   }
   auto ctx = clientContext(*tls);
   if (!ctx) return ctx.error();
   c->ctx = std::move(ctx).value();
   c->secure.emplace(c->ioc, *c->ctx);
-  auto peer = connectTls(*c->secure, resolver, u, *tls, timeout);
+  auto peer = connectTls(c->ioc, *c->secure, u, *tls, deadline);
   if (!peer) return peer.error();
   c->peer = *peer;
   return c;
@@ -222,27 +289,29 @@ Result<ClientResponse> post(const std::string& url, const std::string& content_t
   if (u->tls && tls == nullptr) return Error::invalid("http.tls", "https needs TLS settings: " + url);
   std::string key = (u->tls ? "https://" : "http://") + u->hostport;
   if (u->tls) key += "|" + tls->ca_file + "|" + tls->cert_file + "|" + tls->key_file + "|" + tls->server_name;
-  // A kept connection the server has closed meanwhile fails at once: then once more on a new one. The
-  // request may have reached the server before it failed; what we send is idempotent by msg_id.
+  const Deadline deadline = std::chrono::steady_clock::now() + timeout;
+  // A kept connection the server has closed meanwhile fails at once, before any response: then once more
+  // on a new one. The request may have reached the server before it failed; what we send is idempotent
+  // by msg_id.
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto conn = attempt == 0 ? pool().take(key) : nullptr;
     const bool reused = conn != nullptr;
     try {
       if (!conn) {
-        auto opened = openConnection(*u, tls, timeout);
+        auto opened = openConnection(*u, tls, deadline);
         if (!opened) return opened.error();
         conn = std::move(opened).value();
       }
       bool keep_alive = false;
       Result<ClientResponse> out = Error::internal("http.client", "no request made");
       if (conn->plain) {
-        conn->plain->expires_after(timeout);
-        out = exchange(*conn->plain, *u, content_type, body, headers, keep_alive);
+        out = exchange(conn->ioc, *conn->plain, *u, content_type, body, headers, deadline, keep_alive);
       } else {
-        beast::get_lowest_layer(*conn->secure).expires_after(timeout);
-        out = exchange(*conn->secure, *u, content_type, body, headers, keep_alive);
+        out = exchange(conn->ioc, *conn->secure, *u, content_type, body, headers, deadline, keep_alive);
         if (out) out->peer = conn->peer;
       }
+      if (!out && reused && out.error().code == "http.client.send") continue;
+      if (!out) return Error::unavailable("http.client", out.error().message);
       if (out && keep_alive) pool().give(key, std::move(conn));
       return out;
     } catch (const std::exception& e) {
@@ -262,14 +331,16 @@ Result<PeerCertificate> tlsHandshake(const std::string& host, const std::string&
                                      std::chrono::milliseconds timeout, const TlsClientOptions& tls) {
   try {
     net::io_context ioc;
-    net::ip::tcp::resolver resolver(ioc);
     auto ctx = clientContext(tls);
     if (!ctx) return ctx.error();
     TlsStream stream(ioc, **ctx);
     Url u{true, host, port, host + ":" + port, "/"};
-    auto peer = connectTls(stream, resolver, u, tls, timeout);
-    beast::error_code ec;
-    stream.shutdown(ec);
+    const Deadline deadline = std::chrono::steady_clock::now() + timeout;
+    auto peer = connectTls(ioc, stream, u, tls, deadline);
+    if (peer) {
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+      (void)await(ioc, [&](auto handler) { stream.async_shutdown(std::move(handler)); });
+    }
     return peer;
   } catch (const std::exception& e) {
     return Error::unavailable("http.client", host + ":" + port + ": " + e.what());

@@ -41,6 +41,9 @@ const std::vector<SevErrorInfo>& allSevErrors() {
       {SevError::BadEncoding, "bad_encoding", "Повідомлення не в кодуванні UTF-8", "the package is not valid UTF-8"},
       {SevError::SchemaInvalid, "schema_invalid", "Повідомлення не відповідає схемі формату",
        "the package does not validate against the SEV OVV 1.5 schema"},
+      {SevError::TransferUnverified, "transfer_unverified",
+       "Цілісність переданого повідомлення не підтверджено (хеш не збігається)",
+       "the transport could not confirm the package arrived as sent (the hub's hash never matched)"},
       {SevError::SealMissing, "seal_missing", "Відсутня електронна печатка пакета", "the package has no seal"},
       {SevError::SealInvalid, "seal_invalid", "Електронна печатка пакета недійсна",
        "the package seal does not verify (content changed or wrong key)"},
@@ -56,6 +59,9 @@ const std::vector<SevErrorInfo>& allSevErrors() {
        "the signer's certificate was not valid at the time of signing"},
       {SevError::SealMalformed, "seal_malformed", "Печатка пакета має неприпустиму структуру",
        "the seal is malformed (algorithm, transforms or key info not as required)"},
+      {SevError::SignerNotRegistered, "signer_not_registered",
+       "Сертифікат підписувача не зареєстровано для цього учасника",
+       "the signer's certificate chains to a trusted CA but is not one registered for this participant"},
       {SevError::AttachmentSignatureInvalid, "attachment_signature_invalid", "Підпис вкладення недійсний",
        "an attachment signature does not verify"},
       {SevError::AttachmentSignatureMissing, "attachment_signature_missing", "Відсутній підпис вкладення",
@@ -77,8 +83,10 @@ const std::vector<SevErrorInfo>& allSevErrors() {
       {SevError::ExtensionNoticeLate, "extension_notice_late",
        "Повідомлення про продовження строку надіслано пізніше п'яти робочих днів",
        "the extension notice came later than 5 working days after receipt (Law 2939-VI art. 20 part 4)"},
-      {SevError::ExtensionNotAllowed, "extension_not_allowed", "Строк розгляду цього виду звернень не продовжується",
-       "this kind of case has no extension (a violence report, or a case already answered)"},
+      {SevError::ExtensionNotAllowed, "extension_not_allowed",
+       "Строк розгляду не продовжується: вид звернення, його стан або дата, що не подовжує строк",
+       "no extension: a kind of case without one (a violence report), a case already answered, or a date "
+       "not after the term in force"},
   };
   return all;
 }

@@ -184,14 +184,17 @@ BOOST_AUTO_TEST_CASE(onboarding_certificate_rotation_with_overlap) {
   x.startSimulator();
   BOOST_TEST(closedAfter("r1", 1));
   x.stopSimulator();
-  // A certificate of the right organisation and CA but not registered: refused (pinning).
+  // A certificate of the right organisation and CA but not registered: refused (pinning) with a code of its
+  // own — 114 says the chain is untrusted, which it is not.
   x.useSimulatorCredentials(0, new_key, new_cert);
   x.startSimulator();
   BOOST_REQUIRE(x.submit("r2").status == 201);
   BOOST_TEST(
       x.waitAtLeast("SELECT count(*) FROM message WHERE direction = 'in' AND status = 'rejected' AND error_code = "
-                    "114",
+                    "118",
                     1, 60s));
+  BOOST_TEST(x.sql("SELECT last_error FROM message WHERE direction = 'in' AND error_code = 118 LIMIT 1")
+                 .find("is not registered for participant " + x.org()) != std::string::npos);
   x.stopSimulator();
 
   // Rotation with a 30-day overlap: old and new are both accepted.
@@ -206,11 +209,11 @@ BOOST_AUTO_TEST_CASE(onboarding_certificate_rotation_with_overlap) {
 
   // After the overlap (its end moved to the past): only the new one.
   x.sql("UPDATE participant_cert SET retire_after = now() - interval '1 second' WHERE retire_after IS NOT NULL");
-  long long refused = x.count("SELECT count(*) FROM message WHERE direction = 'in' AND error_code = 114");
+  long long refused = x.count("SELECT count(*) FROM message WHERE direction = 'in' AND error_code = 118");
   x.startSimulator();
   BOOST_REQUIRE(x.submit("r5").status == 201);
   BOOST_TEST(eventually(
-      [&] { return x.count("SELECT count(*) FROM message WHERE direction = 'in' AND error_code = 114") > refused; },
+      [&] { return x.count("SELECT count(*) FROM message WHERE direction = 'in' AND error_code = 118") > refused; },
       60s));
   x.stopSimulator();
   x.useSimulatorCredentials(0, new_key, new_cert);
