@@ -18,7 +18,7 @@ struct GatewaySettings {
   std::string system = "Вхід";
   std::string seal_key = "var/pki/ucc-seal.key";  // PEM; the package seal and attachment signatures
   std::string seal_cert = "var/pki/ucc-seal.pem";
-  int workers = 2;                // consumer threads per kind of work (routing, delivery, inbound)
+  int workers = 2;                // consumer threads for routing and inbound (deliveries: per participant)
   int shutdown_timeout_s = 20;    // SIGTERM: in-flight work gets this long, then the process exits
   int health_interval_ms = 1000;  // how often database and broker reachability are probed
 };
@@ -58,6 +58,7 @@ struct IntakeSettings {
 struct DeliverySettings {
   std::string retry_delays = "10s,1m,10m,1h,6h";  // then dead-letter; each delay gets up to 20% jitter
   int prefetch = 16;
+  int workers_per_participant = 2;  // delivery threads of each participant's own queue
   int publish_timeout_ms = 10000;
   // Outbox rows the broker confirmed are deleted this long after (the case's own records keep what
   // was sent); unsent rows are never deleted.

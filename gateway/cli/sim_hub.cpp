@@ -5,7 +5,8 @@
 //
 // Session errors (SessionInfo/Error/Code): 1 unknown session, 3 hash mismatch, 4 unknown recipient,
 // 5 more bytes than announced or a chunk over MaxPartSize, 6 MessageId reused for other content,
-// 7 unknown message. A wrong SystemId or password is a SOAP fault (s:Client).
+// 7 unknown message, 8 EndProcessingDownloadedMessage with a session not fully transferred. A wrong SystemId
+// or password is a SOAP fault (s:Client).
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
@@ -22,6 +23,7 @@
 #include "gateway/app/logging.hpp"
 #include "gateway/cli/sim_commands.hpp"
 #include "gateway/domain/base64.hpp"
+#include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
 #include "gateway/http/server.hpp"
 
@@ -37,6 +39,10 @@ struct HubOptions {
   long long max_part_size = 1 << 20;
   int corrupt_upload_chunk = 0;    // the N-th chunk uploaded (counting from 1) arrives with a byte flipped
   int corrupt_download_chunk = 0;  // the N-th chunk downloaded leaves with a byte flipped
+  // How GetMessageValidationInfo gives the hash (the WSDL says only `string`): lower or upper hex, base64,
+  // none at all, or a wrong one.
+  std::string hash_format = "lower";
+  std::string hash_account;  // only downloads by this SystemId get it (empty: every account's)
 };
 
 struct Account {
@@ -123,7 +129,9 @@ class Hub {
     } else if (op == "GetMessageValidationInfo") {
       auto s = info(me, childInt(req, "sessionId"));
       auto msg = messages_.find(s.message_id);
-      std::string hash = msg == messages_.end() ? "" : msg->second.hash;
+      std::string hash = msg == messages_.end()                                    ? ""
+                         : o_.hash_account.empty() || o_.hash_account == me.sys_id ? validationHash(msg->second.hash)
+                                                                                   : msg->second.hash;
       inner = "<GetMessageValidationInfoResult>" + element("a:Hash", hash) + sessionInfoXml("a:Session", s) +
               "</GetMessageValidationInfoResult>";
     } else if (op == "EndProcessingDownloadedMessage") {
@@ -267,6 +275,7 @@ class Hub {
     Session s;
     s.id = ++next_session_;
     s.type = "Download";
+    stats_["download_sessions"]++;
     s.owner = me.sys_id;
     s.message_id = message_id;
     s.size = static_cast<long long>(m->second.bytes.size());
@@ -296,12 +305,32 @@ class Hub {
     return view(s);
   }
 
+  // The hash as --hash-format gives it.
+  std::string validationHash(const std::string& lower_hex) const {
+    if (o_.hash_format == "none") return {};
+    if (o_.hash_format == "wrong") return std::string(64, '0');
+    if (o_.hash_format == "upper") {
+      std::string up = lower_hex;
+      for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return up;
+    }
+    if (o_.hash_format == "base64") return base64Encode(*hexDecode(lower_hex));
+    return lower_hex;
+  }
+
   SessionInfo endProcessing(const Account& me, const SessionInfo& given) {
     auto it = sessions_.find(given.session_id);
     if (it == sessions_.end() || it->second.owner != me.sys_id || it->second.type != "Download") {
       return failed(given.session_id, 1, "unknown session");
     }
     Session& s = it->second;
+    // A strict hub: the session echoed must be the one the download left, all of it transferred.
+    if (given.transferred != s.size) {
+      stats_["stale_end_processing"]++;
+      return failed(given.session_id, 8,
+                    "EndProcessing for " + std::to_string(given.transferred) + " of " + std::to_string(s.size) +
+                        " bytes: the session echoed is not the one the download left");
+    }
     auto& m = messages_.at(s.message_id);
     if (!m.ended) {
       m.ended = true;
@@ -382,6 +411,9 @@ void addSimHubCommand(CLI::App& sim, int& exit_code) {
   hub->add_option("--corrupt-upload-chunk", o->corrupt_upload_chunk, "damage the N-th uploaded chunk in transit");
   hub->add_option("--corrupt-download-chunk", o->corrupt_download_chunk, "damage the N-th downloaded chunk in transit");
   hub->add_option("--stats", o->stats_file, "write counters as JSON here after each call");
+  hub->add_option("--hash-format", o->hash_format, "GetMessageValidationInfo's hash: lower, upper, base64, none, wrong")
+      ->check(CLI::IsMember({"lower", "upper", "base64", "none", "wrong"}));
+  hub->add_option("--hash-account", o->hash_account, "give --hash-format to this SystemId's downloads only");
   hub->callback([o, &exit_code] { exit_code = runSimHub(*o); });
 }
 

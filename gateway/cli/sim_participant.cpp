@@ -52,7 +52,8 @@ struct SimOptions {
   std::string ucc_org = "99999901";
   // --via http: its own HTTPS endpoint, and the gateway's
   std::string listen = "127.0.0.1:9443", tls_cert, tls_key, gateway_url;
-  int fail_first = 0;  // answer 503 to the first N packages the gateway delivers
+  int fail_first = 0;        // answer 503 to the first N packages the gateway delivers
+  int respond_after_ms = 0;  // http: answer each delivered package only after this long (a slow endpoint)
   // --via folder: where the gateway puts packages for us, and where we put ours for it
   std::string inbox_dir, outbox_dir;
   // --via sev-hub: our account on the hub
@@ -103,7 +104,7 @@ class Simulator {
     so.host = hp->host;
     so.port = hp->port;
     so.name = "sim-edms";
-    so.threads = 2;
+    so.threads = o_.respond_after_ms > 0 ? 8 : 2;
     so.max_body_bytes = 64u << 20;
     so.tls_cert_file = o_.tls_cert;
     so.tls_key_file = o_.tls_key;
@@ -112,6 +113,7 @@ class Simulator {
     std::atomic<int> fail_left{o_.fail_first};
     auto server = http::HttpServer::start(so, [this, &fail_left](const http::Request& r) {
       if (r.method != "POST") return http::Response::problem(405, "Method not allowed", "POST a package");
+      if (o_.respond_after_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o_.respond_after_ms));
       if (fail_left.fetch_sub(1) > 0) {
         auto out = http::Response::problem(503, "Busy", "try again");
         out.headers.emplace_back("Retry-After", "1");
@@ -573,6 +575,8 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   p->add_option("--tls-key", o->tls_key, "http: its TLS key, PEM");
   p->add_option("--gateway-url", o->gateway_url, "http: the gateway's https://…/edms/v1/messages");
   p->add_option("--fail-first", o->fail_first, "http: answer 503 to the first N packages delivered")->default_val(0);
+  p->add_option("--respond-after-ms", o->respond_after_ms, "http: answer each package delivered only after this long")
+      ->default_val(0);
   p->add_option("--org", o->org, "the participant's EDRPOU code")->required();
   p->add_option("--name", o->name, "its name");
   p->add_option("--key", o->key, "its seal key (PEM)")->required();

@@ -47,7 +47,10 @@ Disposition Exchange::deliver(const std::string& msg_id) {
   std::string bytes, org, case_id, adapter_name = "none";
   int attempts = 0, msg_type = 0;
   adapters::DeliveryOutcome outcome = adapters::DeliveryOutcome::failed("");
+  std::optional<adapters::Endpoint> endpoint;
   {
+    // The connection goes back before the adapter is called: a slow endpoint holds its own delivery
+    // thread, never a database connection the others need.
     auto db = ctx.pool.acquire();
     if (!db) return Disposition::Requeue;
     // Claimed only while its participant is active: a suspended participant receives nothing, and its
@@ -80,15 +83,17 @@ Disposition Exchange::deliver(const std::string& msg_id) {
     case_id = std::string(claim->get(0, 3));
     msg_type = static_cast<int>(claim->getInt(0, 4));
 
-    outcome = adapters::DeliveryOutcome::failed("no active endpoint for " + org);
     if (!claim->isNull(0, 5)) {
       adapter_name = std::string(claim->get(0, 5));
-      auto endpoint = endpointFrom(org, adapter_name, std::string(claim->get(0, 6)));
-      if (auto* adapter = ctx.adapter(adapter_name)) {
-        outcome = adapter->deliver(bytes, msg_id, endpoint);
-      } else {
-        outcome = adapters::DeliveryOutcome::failed("unknown adapter " + adapter_name);
-      }
+      endpoint = endpointFrom(org, adapter_name, std::string(claim->get(0, 6)));
+    }
+  }
+  outcome = adapters::DeliveryOutcome::failed("no active endpoint for " + org);
+  if (endpoint) {
+    if (auto* adapter = ctx.adapter(adapter_name)) {
+      outcome = adapter->deliver(bytes, msg_id, *endpoint);
+    } else {
+      outcome = adapters::DeliveryOutcome::failed("unknown adapter " + adapter_name);
     }
   }
 

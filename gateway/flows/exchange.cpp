@@ -319,6 +319,7 @@ void Exchange::timerLoop() {
   auto next_prune = std::chrono::steady_clock::now();
   while (!stopping_) {
     if (std::chrono::steady_clock::now() >= next_refresh) {
+      refreshDeliveryConsumers();
       refreshInbound();
       next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     }
@@ -382,18 +383,51 @@ void Exchange::start() {
     consumers_.push_back(std::make_unique<QueueConsumer>(
         "routing", broker, setup, [] { return std::vector<std::string>{bus::names::kRoutingQueue}; },
         [this](const bus::Delivery& d) { return route(jsonField(d.body, "case_id")); }, prefetch));
-    consumers_.push_back(std::make_unique<QueueConsumer>(
-        "delivery", broker, setup,
-        [this] {
-          std::vector<std::string> queues;
-          for (const auto& org : activeParticipants(context_.pool)) queues.push_back(bus::deliveryQueueName(org));
-          return queues;
-        },
-        [this](const bus::Delivery& d) { return deliver(jsonField(d.body, "msg_id")); }, prefetch));
   }
   for (auto& c : consumers_) c->start();
 
+  refreshDeliveryConsumers();
   refreshInbound();
+}
+
+// Each participant's delivery queue has consumers of its own (delivery.workers_per_participant): a
+// participant whose endpoint is slow or silent holds its own threads up to the adapter's timeout, never
+// another's deliveries (head-of-line blocking across participants). Re-run by the timer loop, so a
+// participant added while the gateway runs is served within seconds, and one retired stops being.
+void Exchange::refreshDeliveryConsumers() {
+  std::lock_guard lock(delivery_mutex_);
+  if (stopping_) return;
+  auto orgs = activeParticipants(context_.pool);
+  if (orgs.empty() && !delivery_consumers_.empty()) {
+    // Either none is left, or the database did not answer: asked again, so a blip stops nobody.
+    orgs = activeParticipants(context_.pool);
+  }
+  std::set<std::string> wanted(orgs.begin(), orgs.end());
+  for (auto it = delivery_consumers_.begin(); it != delivery_consumers_.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+      continue;
+    }
+    for (auto& c : it->second) c->stop();
+    it = delivery_consumers_.erase(it);
+  }
+  const auto prefetch = static_cast<std::uint16_t>(context_.config.delivery.prefetch);
+  for (const auto& org : wanted) {
+    if (delivery_consumers_.count(org)) continue;
+    auto setup = [this, org](bus::AmqpConnection& c) -> Status {
+      if (auto s = bus::declare(c, bus::gatewayTopology(context_.retry_delays)); !s) return s;
+      return bus::declare(c, bus::participantTopology(org));
+    };
+    auto& set = delivery_consumers_[org];
+    for (int i = 0; i < context_.config.delivery.workers_per_participant; ++i) {
+      set.push_back(std::make_unique<QueueConsumer>(
+          "delivery:" + org, context_.broker(), setup,
+          [org] { return std::vector<std::string>{bus::deliveryQueueName(org)}; },
+          [this](const bus::Delivery& d) { return deliver(jsonField(d.body, "msg_id")); }, prefetch,
+          std::chrono::hours(24)));
+      set.back()->start();
+    }
+  }
 }
 
 // Inbound: every adapter that has endpoints takes packages for them. Re-run by the timer loop, so a
@@ -440,6 +474,13 @@ void Exchange::stop() {
   stopping_ = true;
   for (auto& c : consumers_) c->stop();
   consumers_.clear();
+  {
+    std::lock_guard lock(delivery_mutex_);
+    for (auto& [org, set] : delivery_consumers_) {
+      for (auto& c : set) c->stop();
+    }
+    delivery_consumers_.clear();
+  }
   {
     std::lock_guard lock(inbound_mutex_);  // after a refresh under way, before any later one
     context_.stopAdapters();

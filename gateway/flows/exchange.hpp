@@ -148,6 +148,7 @@ class Exchange {
   void timerLoop();
   void auditLoop();
   void refreshInbound();
+  void refreshDeliveryConsumers();
   Status sweepStuckDeliveries();
 
   // Marks a delivery as being carried out by this process for as long as it lives.
@@ -165,8 +166,10 @@ class Exchange {
 
   ExchangeContext context_;
   std::mutex in_flight_mutex_;
-  std::multiset<std::string> in_flight_;  // msg_ids this process's delivery workers hold now
-  std::vector<std::unique_ptr<QueueConsumer>> consumers_;
+  std::multiset<std::string> in_flight_;                   // msg_ids this process's delivery workers hold now
+  std::vector<std::unique_ptr<QueueConsumer>> consumers_;  // routing
+  std::mutex delivery_mutex_;
+  std::map<std::string, std::vector<std::unique_ptr<QueueConsumer>>> delivery_consumers_;  // by participant
   std::atomic<bool> stopping_{false};
   std::thread relay_;
   std::thread timers_;

@@ -547,14 +547,16 @@ Result<CheckReport> checkParticipant(ExchangeContext& ctx, const std::string& or
   auto bytes = crypto::sealedPackage(header, ctx.signer);
   if (!bytes) return bytes.error();
   auto ins = (*db)->exec(
-      "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status) VALUES ($1, 'out', $2, 1, "
-      "$3::bytea, $4, 'sending')",
+      "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, attempts) VALUES ($1, "
+      "'out', $2, 1, $3::bytea, $4, 'checking', 1)",
       {msg_id, org_id, byteaHex(*bytes), sha256Hex(*bytes)});
   if (!ins) return ins.error();
   auto outcome = adapter->deliver(*bytes, msg_id, endpoint);
   bool accepted = outcome.kind == adapters::DeliveryOutcome::Kind::Delivered;
+  // Not a delivery of the exchange: its package is never retried, and one refused is no dead delivery to
+  // replay (the check's report says what failed).
   (void)(*db)->exec("UPDATE message SET status = $2, last_error = NULLIF($3, ''), updated_at = now() WHERE msg_id = $1",
-                    {msg_id, accepted ? "sent" : "dead", outcome.detail});
+                    {msg_id, accepted ? "sent" : "check_failed", outcome.detail});
   if (!step("accepted", accepted ? "ok" : "failed",
             accepted ? "test package " + msg_id + " taken by the " + endpoint.adapter + " endpoint"
                      : "not taken: " + outcome.detail,

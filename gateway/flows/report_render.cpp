@@ -32,6 +32,7 @@ constexpr Measure kMeasures[] = {
     {"repeated", "repeated", "Повторні"},
     {"forwarded_not_in_competence", "forwarded", "Переслано як не за належністю"},
     {"restricted", "restricted", "З обмеженим доступом"},
+    {"answered_without_number", "answered, no participant no.", "Відповідь без реєстраційного номера учасника"},
 };
 
 std::string text(const json::value& v) {

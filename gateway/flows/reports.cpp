@@ -25,6 +25,7 @@ WITH base AS (
          a.answered_at IS NOT NULL AND c.answer_msg_id IS NOT NULL AND coalesce(m.seal_verdict = 'valid', false)
            AS electronic_signed,
          cardinality(c.declined_by) > 0 AS forwarded,
+         c.participant_reg_number IS NULL AS no_number,
          rep.first_ucc
   FROM cases c
   LEFT JOIN LATERAL (SELECT min(e.at) AS answered_at FROM case_event e
@@ -63,10 +64,11 @@ constexpr const char* kMeasuresSql = R"SQL(
   count(*) FILTER (WHERE electronic_signed),
   count(first_ucc),
   count(*) FILTER (WHERE forwarded),
-  count(*) FILTER (WHERE restricted)
+  count(*) FILTER (WHERE restricted),
+  count(*) FILTER (WHERE answered_at IS NOT NULL AND no_number)
 )SQL";
 
-constexpr int kMeasureCount = 10;
+constexpr int kMeasureCount = 11;
 
 double share(long long part, long long whole) {
   if (whole == 0) return 0;
@@ -97,6 +99,9 @@ json::object measures(const store::PgResult& r, int row, int at) {
       {"repeated", r.getInt(row, at + 7)},
       {"forwarded_not_in_competence", r.getInt(row, at + 8)},
       {"restricted", r.getInt(row, at + 9)},
+      // Answered, but the participant never sent its registration receipt (3): the case has no number of
+      // the participant's to quote.
+      {"answered_without_number", r.getInt(row, at + 10)},
   };
 }
 

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE integration_edms
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <thread>
 
 #include "tests/support/exchange_harness.hpp"
 #include "tests/support/participant_peer.hpp"
@@ -131,6 +132,142 @@ BOOST_AUTO_TEST_CASE(edms_other_bytes_under_an_answered_msg_id_never_get_a_rejec
     }
   }
   BOOST_TEST(again >= 2);
+}
+
+BOOST_AUTO_TEST_CASE(edms_hub_hash_in_upper_case_or_base64_is_the_same_digest) {
+  // GetMessageValidationInfo's `hash` is a string the WSDL does not define further: the same SHA-256 in
+  // upper-case hex or in base64 is taken, once; the hub gets every download ended with the session as
+  // the last chunk left it (a strict hub refuses a stale one).
+  for (const char* format : {"upper", "base64"}) {
+    BOOST_TEST_CONTEXT("hash as " << format) {
+      ExchangeHarness x;
+      x.setUp();
+      int h = x.addHubParticipant();
+      x.runVkhid({"route", "add", "--target", x.org(h), "--addressee", x.org(h), "--priority", "1"});
+      x.startHub({"--hash-format", format});
+      x.startGateway();
+      x.startHubSimulator(h);
+      BOOST_REQUIRE(x.submitTo(h, std::string("hash-") + format).status == 201);
+      BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), x.histogram());
+      BOOST_TEST(eventually([&] { return x.hubStats()["messages"] == x.hubStats()["processed_by_recipient"]; }, 20s));
+      auto hub = x.hubStats();
+      BOOST_TEST(hub["stale_end_processing"] == 0);
+      // One download session per message: nothing fetched again and again.
+      BOOST_TEST(hub["download_sessions"] == hub["messages"]);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(edms_hub_message_that_never_verifies_is_set_aside_and_alerted) {
+  // The hub gives the gateway's account a hash no download matches: each message is fetched a bounded
+  // number of times, then kept as evidence, refused at the hub (106) and alerted — and polling goes on.
+  ExchangeHarness x;
+  x.setUp();
+  int h = x.addHubParticipant();
+  x.runVkhid({"route", "add", "--target", x.org(h), "--addressee", x.org(h), "--priority", "1"});
+  x.startHub({"--hash-format", "wrong", "--hash-account", "ucc-gateway"});
+  x.startGateway();
+  x.startHubSimulator(h);
+  BOOST_REQUIRE(x.submitTo(h, "never").status == 201);
+  // The participant's three receipts and its answer: each set aside.
+  BOOST_REQUIRE(
+      x.waitFor("SELECT count(*) FROM message WHERE direction = 'in' AND status = 'rejected' AND "
+                "error_code = 106",
+                4, 90s));
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'inbound.transfer_unverified'") == 4);
+  BOOST_TEST(eventually([&] { return x.hubStats()["refused_by_recipient"] == 4; }, 20s));
+  auto settled = x.hubStats()["download_sessions"];
+  std::this_thread::sleep_for(3s);  // several polls: nothing is downloaded again
+  BOOST_TEST(x.hubStats()["download_sessions"] == settled);
+  // The participant's own downloads (a lower-case hash) went on: it got the appeal, once.
+  BOOST_TEST(x.simStats(h)["appeals"] == 1);
+  BOOST_TEST(x.sql("SELECT status FROM cases") == "sent");
+}
+
+BOOST_AUTO_TEST_CASE(edms_slow_participant_holds_back_no_other) {
+  // One participant's endpoint answers each package after 10 s. Another participant's intake-to-delivered
+  // p99 must not move by more than 20 % — plus 250 ms of slack, as its p99 alone is tens of milliseconds
+  // on a shared two-core machine; held behind the slow one it would be seconds.
+  ExchangeHarness x;
+  x.setUp();
+  int slow = x.addHttpParticipant();
+  x.runVkhid({"route", "add", "--target", x.org(slow), "--addressee", x.org(slow), "--priority", "1"});
+  x.startGateway(0, {{"VKHID_DELIVERY_PUBLISH_TIMEOUT_MS", "15000"}});
+  x.startSimulator();
+  x.startHttpSimulator(slow, {"--respond-after-ms", "10000"});
+  auto p99 = [&](const std::string& first_key, const std::string& last_key) {
+    return std::stod(x.sql(
+        "SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM e.at - c.registered_at)) FROM cases "
+        "c JOIN case_event e ON e.case_id = c.id AND e.event = 'delivered_to_transport' WHERE c.participant_org_id = "
+        "'" +
+        x.org() + "' AND c.idempotency_key BETWEEN '" + first_key + "' AND '" + last_key + "'"));
+  };
+  auto delivered = [&](const std::string& prefix) {
+    return "SELECT count(*) FROM cases c JOIN case_event e ON e.case_id = c.id AND e.event = "
+           "'delivered_to_transport' WHERE c.idempotency_key LIKE '" +
+           prefix + "%'";
+  };
+  for (int i = 0; i < 20; ++i) BOOST_REQUIRE(x.submit("a-" + std::to_string(100 + i)).status == 201);
+  BOOST_REQUIRE(x.waitFor(delivered("a-"), 20, 60s));
+  const double alone = p99("a-100", "a-119");
+
+  for (int i = 0; i < 6; ++i) BOOST_REQUIRE(x.submitTo(slow, "s-" + std::to_string(i)).status == 201);
+  BOOST_REQUIRE(eventually(
+      [&] {
+        return x.count("SELECT count(*) FROM message WHERE status = 'sending' AND peer_org_id = '" + x.org(slow) +
+                       "'") > 0;
+      },
+      20s));
+  for (int i = 0; i < 20; ++i) BOOST_REQUIRE(x.submit("b-" + std::to_string(100 + i)).status == 201);
+  BOOST_REQUIRE(x.waitFor(delivered("b-"), 20, 60s));
+  const double beside_slow = p99("b-100", "b-119");
+  // The slow participant was really holding deliveries while the others went out.
+  BOOST_TEST(x.count("SELECT count(*) FROM message m JOIN cases c ON c.id = m.case_id WHERE m.msg_type = 1 AND "
+                     "m.status = 'sent' AND c.participant_org_id = '" +
+                     x.org(slow) + "'") < 6);
+  BOOST_TEST(beside_slow <= alone * 1.2 + 0.25,
+             "p99 alone " << alone << " s, beside the slow one " << beside_slow << " s");
+}
+
+BOOST_AUTO_TEST_CASE(edms_case_answered_without_a_registration_receipt_says_it_has_no_number) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  ParticipantPeer peer(x);
+  auto appeal = appealTaken(x, peer, "n1");
+  peer.send(peer.receipt(appeal, sev::AckType::Delivered));
+  peer.send(peer.reply(appeal, "ВИХ-5", "Відповідь без реєстрації."));
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 30s));
+  auto shown = x.runVkhid({"case", "show", x.sql("SELECT tracking_code FROM cases")});
+  BOOST_TEST(shown.find("none: the participant sent no registration receipt (3)") != std::string::npos, shown);
+  auto today = x.sql("SELECT to_char(now() AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD')");
+  auto report = x.runVkhid({"report", "--from", today, "--to", today, "--format", "json"});
+  auto totals = boost::json::parse(report).at("totals");
+  BOOST_TEST(totals.at("answered_without_number").as_int64() == 1);
+  // A registration receipt overtaken by the answer still gives the case its number.
+  peer.send(peer.receipt(appeal, sev::AckType::Registered, "ВХ-42"));
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE participant_reg_number = 'ВХ-42'", 1, 30s));
+  BOOST_TEST(x.sql("SELECT status FROM cases") == "closed");
+}
+
+BOOST_AUTO_TEST_CASE(edms_failed_check_leaves_no_dead_delivery) {
+  // The participant's endpoint answers the check's test package with 503: the check fails at `accepted`;
+  // the package is no delivery of the exchange, so nothing shows as dead with 0 attempts.
+  ExchangeHarness x;
+  x.setUp();
+  int h = x.addHttpParticipant(false);
+  x.startGateway();
+  x.startHttpSimulator(h, {"--fail-first", "100"});
+  auto check = x.runVkhidStatus({"participant", "check", x.org(h), "--timeout", "5"});
+  BOOST_TEST(check.first == 1, check.second);
+  BOOST_TEST(check.second.find("accepted   failed") != std::string::npos, check.second);
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE status = 'dead'") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE status = 'check_failed' AND attempts = 1") == 1);
+  auto admin = x.issueToken("ops", "admin");
+  auto deliveries = httpRequest("GET", "127.0.0.1", x.adminPort(), "/api/v1/admin/deliveries",
+                                {{"Authorization", "Bearer " + admin}}, "");
+  BOOST_REQUIRE(deliveries.status == 200);
+  BOOST_TEST(boost::json::parse(deliveries.body).at("dead").as_array().empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
