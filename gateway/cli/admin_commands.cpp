@@ -8,6 +8,7 @@
 #include "gateway/cli/case_show.hpp"
 #include "gateway/crypto/openssl.hpp"
 #include "gateway/crypto/signer.hpp"
+#include "gateway/flows/conformance.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/participants.hpp"
 #include "gateway/flows/reports.hpp"
@@ -23,7 +24,8 @@ struct Options {
   std::string client_id, role = "channel", cert;
   std::string org_id, reason, purpose = "seal";
   bool skip_check = false, force = false, json = false, restricted_access = false;
-  int overlap_days = 30, timeout_s = 30;
+  int overlap_days = 30, timeout_s = 30, answer_timeout_s = 120;
+  bool deep = false;
   std::string msg_id, case_id;
 };
 
@@ -115,7 +117,9 @@ int participantRotate(const Options& o, const std::string& config_path) {
   return 0;
 }
 
-int participantCheck(const Options& o, const std::string& config_path) {
+// `vkhid participant check [--deep]` and `vkhid conformance`: the participant's endpoint driven from here
+// (a running gateway takes in what it sends back). Exit 0 passed, 1 failed.
+int participantCheck(const Options& o, const std::string& config_path, bool check, bool conformance) {
   auto config = cliConfig(config_path);
   if (!config) return complain(config.error().message);
   auto signer = crypto::FileSigner::load(config->gateway.seal_key, config->gateway.seal_cert);
@@ -126,15 +130,29 @@ int participantCheck(const Options& o, const std::string& config_path) {
   }
   store::PgPool pool({config->database.url, config->database.connect_timeout_s, 30000, "vkhid-cli"}, 2);
   flows::ExchangeContext context(*config, pool, *signer);
-  auto report = flows::checkParticipant(context, o.org_id, std::chrono::seconds(o.timeout_s));
-  context.stopAdapters();
-  if (!report) return complain(report.error().message);
-  if (o.json) {
-    std::printf("%s\n", report->json().c_str());
-  } else {
-    std::printf("connectivity check of %s\n%s", o.org_id.c_str(), report->text().c_str());
+  bool passed = true;
+  auto show = [&](const char* what, const Result<flows::CheckReport>& report) {
+    if (!report) return complain(report.error().message);
+    if (o.json) {
+      std::printf("%s\n", report->json().c_str());
+    } else {
+      std::printf("%s of %s\n%s", what, o.org_id.c_str(), report->text().c_str());
+    }
+    passed = passed && report->passed;
+    return 0;
+  };
+  int rc = 0;
+  if (check)
+    rc = show("connectivity check", flows::checkParticipant(context, o.org_id, std::chrono::seconds(o.timeout_s)));
+  if (rc == 0 && conformance && passed) {
+    flows::ConformanceOptions options;
+    options.receipt_timeout = std::chrono::seconds(o.timeout_s);
+    options.answer_timeout = std::chrono::seconds(o.answer_timeout_s);
+    rc = show("conformance run", flows::runConformance(context, o.org_id, options));
   }
-  return report->passed ? 0 : 1;
+  context.stopAdapters();
+  if (rc != 0) return rc;
+  return passed ? 0 : 1;
 }
 
 int routeAdd(const Options& o, const std::string& config_path) {
@@ -291,8 +309,20 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   check->add_option("ID", o->org_id, "org_id")->required();
   check->add_option("--timeout", o->timeout_s, "seconds to wait for the receipt")->default_val(30);
   check->add_flag("--json", o->json, "the report as JSON");
+  check->add_flag("--deep", o->deep, "then, when it passes, the conformance run (vkhid conformance)");
+  check->add_option("--answer-timeout", o->answer_timeout_s, "--deep: seconds to wait for the answer")
+      ->default_val(120);
   check->add_option("--config", config_path, "gateway configuration");
-  check->callback([o, &exit_code, &config_path] { exit_code = participantCheck(*o, config_path); });
+  check->callback([o, &exit_code, &config_path] { exit_code = participantCheck(*o, config_path, true, o->deep); });
+
+  auto* conformance = app.add_subcommand(
+      "conformance", "Drive a participant's EDMS through the exchange profile, each step pass or fail (for vendors)");
+  conformance->add_option("--participant", o->org_id, "the participant's org_id")->required();
+  conformance->add_option("--timeout", o->timeout_s, "seconds to wait for each receipt")->default_val(30);
+  conformance->add_option("--answer-timeout", o->answer_timeout_s, "seconds to wait for the answer")->default_val(120);
+  conformance->add_flag("--json", o->json, "the report as JSON");
+  conformance->add_option("--config", config_path, "gateway configuration");
+  conformance->callback([o, &exit_code, &config_path] { exit_code = participantCheck(*o, config_path, false, true); });
   auto* activate = participant->add_subcommand("activate", "pending_check or suspended -> active (after a check)");
   activate->add_option("ID", o->org_id, "org_id")->required();
   activate->add_flag("--force", o->force, "without a passed check (recorded)");

@@ -52,8 +52,10 @@ struct SimOptions {
   std::string ucc_org = "99999901";
   // --via http: its own HTTPS endpoint, and the gateway's
   std::string listen = "127.0.0.1:9443", tls_cert, tls_key, gateway_url;
-  int fail_first = 0;        // answer 503 to the first N packages the gateway delivers
-  int respond_after_ms = 0;  // http: answer each delivered package only after this long (a slow endpoint)
+  int fail_first = 0;                // answer 503 to the first N packages the gateway delivers
+  bool accept_tampered = false;      // misbehave: take packages whose signatures do not verify
+  bool register_duplicates = false;  // misbehave: register a repeated msg_id again
+  int respond_after_ms = 0;          // http: answer each delivered package only after this long (a slow endpoint)
   // --via folder: where the gateway puts packages for us, and where we put ours for it
   std::string inbox_dir, outbox_dir;
   // --via sev-hub: our account on the hub
@@ -245,12 +247,31 @@ class Simulator {
   void handle(const std::string& bytes) {
     stats_["received"]++;
     auto report = crypto::verifyPackage(bytes, trust_, {false, true, {}});
-    if (!report.header || !report.ok()) {
+    if (!report.header) {
       stats_["invalid"]++;
       return;
     }
+    if (!report.ok() && !o_.accept_tampered) {
+      // Read, but its seal or signatures do not hold: refused with a receipt 4 naming why, as an EDMS must.
+      stats_["invalid"]++;
+      const auto& bad = *report.header;
+      if (bad.msg_acknow.value_or(0) >= 1 && seen_.insert(bad.msg_id).second) {
+        auto code = sev::sevErrorOf(report.findings.front()).value_or(sev::SevError::SealInvalid);
+        sev::Envelope back{me(), them(bad), flows::newUuid(), formatIsoUtc(std::time(nullptr))};
+        std::string r =
+            seal(sev::buildReceipt(back, bad.msg_id, sev::AckType::Rejected, std::nullopt,
+                                   sev::Rejection{static_cast<int>(code), sev::sevErrorInfo(code).errortext}));
+        answers_[bad.msg_id] = {r};
+        schedule(r, 0);
+        stats_["refused_invalid"]++;
+      }
+      return;
+    }
+    if (!report.ok()) stats_["accepted_tampered"]++;
     const auto& h = *report.header;
-    if (!seen_.insert(h.msg_id).second) {
+    if (o_.register_duplicates && !seen_.insert(h.msg_id).second) {
+      stats_["duplicates_registered_again"]++;  // misbehaving: a repeat registered under a new number
+    } else if (!o_.register_duplicates && !seen_.insert(h.msg_id).second) {
       stats_["duplicates_seen"]++;
       // A real EDMS answers a repeat with the receipts it already gave.
       for (const auto& r : answers_[h.msg_id]) schedule(r, 0);
@@ -605,6 +626,10 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   p->add_flag("--reorder", o->reorder, "send the registration receipt before the delivery receipt");
   p->add_flag("--bad-seal", o->bad_seal, "break the seal of everything sent");
   p->add_flag("--malformed", o->malformed, "answer with malformed XML");
+  p->add_flag("--accept-tampered", o->accept_tampered,
+              "misbehave: register packages whose seal or signatures do not verify");
+  p->add_flag("--register-duplicates", o->register_duplicates,
+              "misbehave: register a repeated package (same msg_id) again, under a new number");
   p->callback([o, &exit_code] { exit_code = runSimParticipant(*o); });
 }
 

@@ -114,11 +114,15 @@ Status alertOf(store::PgConnection& db, const std::string& kind, const std::stri
 Status forwardCase(Arrival& a, const std::string& from, const std::string& competent) {
   auto& db = a.db;
   const std::string& case_id = a.case_id;
+  // A conformance run's test case is never routed on: the forward is recorded, and stops there.
   auto target = db.exec(
       "SELECT 1 FROM participant p, cases c WHERE p.org_id = $1 AND p.status = 'active' AND c.id = vkhid_uuid($2) "
-      "AND NOT (p.org_id = ANY (c.declined_by)) AND c.kind = ANY (p.kinds)",
+      "AND NOT (p.org_id = ANY (c.declined_by)) AND c.kind = ANY (p.kinds) AND c.channel <> 'conformance'",
       {competent, case_id});
   if (!target) return target.error();
+  auto channel = db.exec("SELECT channel FROM cases WHERE id = vkhid_uuid($1)", {case_id});
+  if (!channel) return channel.error();
+  const bool test_case = channel->rows() > 0 && channel->get(0, 0) == "conformance";
   bool known = target->rows() > 0 && competent != a.peer.org_id;
   auto u = db.exec(
       "UPDATE cases SET status = 'forwarded', addressee_org_id = NULLIF($2, ''), participant_org_id = NULL, "
@@ -139,6 +143,7 @@ Status forwardCase(Arrival& a, const std::string& from, const std::string& compe
     return s;
   }
   a.effect = known ? "forwarded" : "forwarded_to_review";
+  if (test_case) return {};
   // A participant is re-routed to; anyone else means a person decides.
   return enqueueOutbox(db, bus::names::kEvents, known ? "case.forwarded" : "case.unrouted", case_id + ":" + a.h.msg_id,
                        json::serialize(json::object{{"case_id", case_id}}));

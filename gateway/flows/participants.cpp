@@ -440,13 +440,36 @@ std::string CheckReport::json() const {
 
 std::string CheckReport::text() const {
   std::string out;
-  char line[512];
+  int width = 10;
+  for (const auto& s : steps) width = std::max(width, static_cast<int>(s.name.size()));
+  char line[1024];
   for (const auto& s : steps) {
-    std::snprintf(line, sizeof line, "  %-10s %-8s %6lld ms  %s\n", s.name.c_str(), s.result.c_str(), s.ms,
+    std::snprintf(line, sizeof line, "  %-*s %-8s %6lld ms  %s\n", width, s.name.c_str(), s.result.c_str(), s.ms,
                   s.detail.c_str());
     out += line;
   }
-  out += passed ? "check passed: ready for activation\n" : "check FAILED\n";
+  out += passed ? passed_text + "\n" : failed_text + "\n";
+  return out;
+}
+
+Result<ParticipantEndpoint> participantEndpoint(ExchangeContext& ctx, store::PgConnection& db,
+                                                const std::string& org_id) {
+  auto p = db.exec(
+      "SELECT p.name, p.sys_id, p.system_name, p.status, e.adapter, e.settings::text FROM participant p "
+      "LEFT JOIN LATERAL (SELECT adapter, settings FROM endpoint WHERE org_id = p.org_id AND active ORDER BY id "
+      "LIMIT 1) e ON true WHERE p.org_id = $1",
+      {org_id});
+  if (!p) return p.error();
+  if (p->rows() == 0) return Error::invalid("participant.unknown", "no participant " + org_id);
+  if (p->get(0, 3) == "retired") return transition("participant " + org_id + " is retired");
+  if (p->isNull(0, 4)) return Error::invalid("participant.no_endpoint", "no active endpoint registered");
+  ParticipantEndpoint out;
+  out.endpoint = endpointFrom(org_id, std::string(p->get(0, 4)), p->get(0, 5));
+  out.adapter = ctx.adapter(out.endpoint.adapter);
+  if (out.adapter == nullptr) {
+    return Error::invalid("participant.no_endpoint", "no adapter named '" + out.endpoint.adapter + "'");
+  }
+  out.party = {org_id, std::string(p->get(0, 0)), std::string(p->get(0, 1)), std::string(p->get(0, 2))};
   return out;
 }
 
@@ -454,13 +477,8 @@ Result<CheckReport> checkParticipant(ExchangeContext& ctx, const std::string& or
                                      std::chrono::seconds receipt_timeout) {
   auto db = ctx.pool.acquire();
   if (!db) return db.error();
-  auto p = (*db)->exec("SELECT name, sys_id, system_name, status FROM participant WHERE org_id = $1", {org_id});
-  if (!p) return p.error();
-  if (p->rows() == 0) return Error::invalid("participant.unknown", "no participant " + org_id);
-  if (p->get(0, 3) == "retired") return transition("participant " + org_id + " is retired");
-  auto e = (*db)->exec("SELECT adapter, settings::text FROM endpoint WHERE org_id = $1 AND active ORDER BY id LIMIT 1",
-                       {org_id});
-  if (!e) return e.error();
+  auto target = participantEndpoint(ctx, **db, org_id);
+  if (!target && target.error().code != "participant.no_endpoint") return target.error();
   CheckReport report;
   auto step = [&](std::string name, std::string result, std::string detail, Clock::time_point t0) {
     report.steps.push_back({std::move(name), std::move(result), std::move(detail), msSince(t0)});
@@ -492,16 +510,12 @@ Result<CheckReport> checkParticipant(ExchangeContext& ctx, const std::string& or
     return report;
   };
   auto t0 = Clock::now();
-  if (e->rows() == 0) {
-    step("endpoint", "failed", "no active endpoint registered", t0);
+  if (!target) {
+    step("endpoint", "failed", target.error().message, t0);
     return finish();
   }
-  auto endpoint = endpointFrom(org_id, std::string(e->get(0, 0)), e->get(0, 1));
-  auto* adapter = ctx.adapter(endpoint.adapter);
-  if (adapter == nullptr) {
-    step("endpoint", "failed", "no adapter named '" + endpoint.adapter + "'", t0);
-    return finish();
-  }
+  const auto& endpoint = target->endpoint;
+  auto* adapter = target->adapter;
 
   // Where the bytes go: the participant's URL, or (amqp) the UCC's broker that holds its queues.
   std::string url = endpoint.setting("url", endpoint.adapter == "amqp" ? ctx.config.broker.url : "");
@@ -535,10 +549,7 @@ Result<CheckReport> checkParticipant(ExchangeContext& ctx, const std::string& or
   probe.channel = "check";
   probe.received_at = formatIsoUtc(std::time(nullptr));
   std::string msg_id = newUuid();
-  sev::Envelope env{ctx.ucc,
-                    {org_id, std::string(p->get(0, 0)), std::string(p->get(0, 1)), std::string(p->get(0, 2))},
-                    msg_id,
-                    formatIsoUtc(std::time(nullptr))};
+  sev::Envelope env{ctx.ucc, target->party, msg_id, formatIsoUtc(std::time(nullptr))};
   auto header = sev::buildAppealPackage(probe, env);
   header.document->attrs.kind = std::string(sev::kCheckDocumentKind);
   header.document->attrs.title = "Тестовий пакет перевірки з'єднання";

@@ -41,6 +41,16 @@ Status retireParticipant(store::PgConnection& db, const std::string& org_id, con
 Result<std::string> rotateCertificate(store::PgConnection& db, const std::string& org_id, const std::string& pem,
                                       const std::string& purpose, int overlap_days);
 
+// A participant's active endpoint and the adapter that serves it, with the participant as an envelope
+// names it: what the check and the conformance run send through. An error names what is missing.
+struct ParticipantEndpoint {
+  adapters::Endpoint endpoint;
+  adapters::Adapter* adapter = nullptr;
+  sev::EnvelopeParty party;
+};
+Result<ParticipantEndpoint> participantEndpoint(ExchangeContext& context, store::PgConnection& db,
+                                                const std::string& org_id);
+
 // The connectivity check: a signed test package through the participant's endpoint, then its signed
 // receipt (taken in by a running gateway). Each step is reported separately with its duration.
 struct CheckStep {
@@ -52,6 +62,8 @@ struct CheckStep {
 struct CheckReport {
   bool passed = false;
   std::vector<CheckStep> steps;
+  std::string passed_text = "check passed: ready for activation";
+  std::string failed_text = "check FAILED";
   std::string json() const;
   std::string text() const;  // the human table
 };

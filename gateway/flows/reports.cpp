@@ -47,6 +47,7 @@ WITH base AS (
         OR lower(NULLIF(f.body->'applicant'->>'address', '')) = lower(NULLIF(c.body->'applicant'->>'address', '')))
     ORDER BY f.received_at LIMIT 1) rep ON true
   WHERE (c.received_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date
+    AND c.channel <> 'conformance'  -- a vendor's conformance run: test cases, no citizen's
 )
 )SQL";
 
@@ -117,7 +118,8 @@ std::string groupColumn(const std::string& by) {
 Status refreshCaseGauges(store::PgConnection& db) {
   auto r = db.exec(
       "SELECT count(*), count(*) FILTER (WHERE due_at < now()) FROM cases "
-      "WHERE status NOT IN ('answered', 'closed', 'withdrawn', 'not_considered', 'merged')");
+      "WHERE status NOT IN ('answered', 'closed', 'withdrawn', 'not_considered', 'merged') AND channel <> "
+      "'conformance'");
   if (!r) return r.error();
   app::metrics()
       .gauge("vkhid_cases_open", "Cases not yet answered or closed")
@@ -317,9 +319,11 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
   // The time series: cases received and answers given on each day of the period.
   auto daily = db.exec(
       "SELECT to_char(d, 'YYYY-MM-DD'), "
-      "(SELECT count(*) FROM cases c WHERE (c.received_at AT TIME ZONE 'Europe/Kyiv')::date = d), "
-      "(SELECT count(DISTINCT e.case_id) FROM case_event e WHERE e.event = 'answered' AND e.at <= $3::timestamptz "
-      "AND (e.at AT TIME ZONE 'Europe/Kyiv')::date = d) "
+      "(SELECT count(*) FROM cases c WHERE (c.received_at AT TIME ZONE 'Europe/Kyiv')::date = d "
+      "AND c.channel <> 'conformance'), "
+      "(SELECT count(DISTINCT e.case_id) FROM case_event e JOIN cases c ON c.id = e.case_id WHERE e.event = "
+      "'answered' AND e.at <= $3::timestamptz AND (e.at AT TIME ZONE 'Europe/Kyiv')::date = d AND c.channel <> "
+      "'conformance') "
       "FROM generate_series($1::date, $2::date, interval '1 day') AS g(d) ORDER BY 1",
       {o.from, o.to, as_of});
   if (!daily) return daily.error();

@@ -76,6 +76,25 @@ bool PgConnection::reusable() const {
          PQpipelineStatus(c_.get()) == PQ_PIPELINE_OFF;
 }
 
+namespace {
+
+// "invalid input syntax for type uuid: \"x\"" -> "invalid input syntax for type uuid: \"…\"".
+std::string withoutQuotedValues(const std::string& message) {
+  std::string out;
+  bool inside = false;
+  for (char c : message) {
+    if (c == '"') {
+      out += inside ? "…\"" : "\"";
+      inside = !inside;
+    } else if (!inside) {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Error PgConnection::lastError(std::string_view what) const {
   if (!healthy()) {
     return Error::unavailable("db.unavailable", "database: connection lost during " + std::string(what) + ": " +
@@ -90,8 +109,17 @@ Error PgConnection::statementError(pg_result* raw, const std::string& sql, bool 
   // A table changed under a prepared statement ("cached plan must not change result type"): this call
   // fails; the next one prepares the statement afresh under a new name.
   if (prepared && state && std::string_view(state) == "0A000") prepared_.erase(sql);
-  Error e = Error::internal(std::string("db.") + (state ? state : "error"),
-                            "database: " + oneLine(PQresultErrorMessage(raw)));
+  // The primary message alone, never DETAIL or CONTEXT (they quote the row and the statement's values:
+  // a citizen's name, in the log); in a data exception (class 22) even the primary message quotes the
+  // value it refused, so quoted text is cut from it too.
+  std::string primary = oneLine(
+      PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY) ? PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY) : "error");
+  if (state && std::string_view(state).starts_with("22")) primary = withoutQuotedValues(primary);
+  for (auto [field, label] :
+       {std::pair{PG_DIAG_COLUMN_NAME, "column"}, std::pair{PG_DIAG_CONSTRAINT_NAME, "constraint"}}) {
+    if (const char* name = PQresultErrorField(raw, field)) primary += std::string(" (") + label + " " + name + ")";
+  }
+  Error e = Error::internal(std::string("db.") + (state ? state : "error"), "database: " + primary);
   if (state && std::string_view(state).starts_with("23")) e.kind = ErrorKind::Conflict;
   if (state && (std::string_view(state) == "57014")) e.kind = ErrorKind::Timeout;
   return e;

@@ -2,8 +2,14 @@
 // what the protocol lets a participant send — twice, late, after the case closed, addressed elsewhere —
 // and what the gateway must make of it. The defects an EDMS written apart from us found (issue 14).
 #define BOOST_TEST_MODULE integration_edms
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/exchange_harness.hpp"
@@ -268,6 +274,82 @@ BOOST_AUTO_TEST_CASE(edms_failed_check_leaves_no_dead_delivery) {
                                 {{"Authorization", "Bearer " + admin}}, "");
   BOOST_REQUIRE(deliveries.status == 200);
   BOOST_TEST(boost::json::parse(deliveries.body).at("dead").as_array().empty());
+}
+
+BOOST_AUTO_TEST_CASE(edms_conformance_run_passes_a_good_edms_and_names_each_step_a_bad_one_fails) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  auto run = [&](const std::vector<std::string>& sim_flags) {
+    x.stopSimulator();
+    x.startSimulator(sim_flags);
+    return x.runVkhidStatus({"conformance", "--participant", x.org(), "--timeout", "15", "--answer-timeout", "8"});
+  };
+  // The result word of a step's line in the report ("  <step> <result> <ms> ms  <detail>").
+  auto resultOf = [](const std::string& report, const std::string& step) {
+    auto at = report.find("  " + step + " ");
+    if (at == std::string::npos) return std::string("(no such step)");
+    std::istringstream line(report.substr(at, report.find('\n', at) - at));
+    std::string name, result;
+    line >> name >> result;
+    return result;
+  };
+  auto good = run({"--extend-days", "40"});
+  BOOST_TEST(good.first == 0, good.second);
+  for (const char* step :
+       {"appeal_registered", "duplicate_not_registered_twice", "tampered_refused", "answer_signed", "extension"}) {
+    BOOST_TEST(resultOf(good.second, step) == "ok", step << ": " << good.second);
+  }
+  BOOST_TEST(resultOf(good.second, "forward") == "skipped", good.second);
+  // Its test cases stay out of the reports.
+  auto today = x.sql("SELECT to_char(now() AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD')");
+  auto report = boost::json::parse(x.runVkhid({"report", "--from", today, "--to", today, "--format", "json"}));
+  BOOST_TEST(report.at("totals").at("received").as_int64() == 0);
+
+  // A simulator told to misbehave on one step fails that step, by name.
+  const std::vector<std::pair<std::vector<std::string>, std::string>> faults = {
+      {{"--reject", "32"}, "appeal_registered"},
+      {{"--register-duplicates"}, "duplicate_not_registered_twice"},
+      {{"--accept-tampered"}, "tampered_refused"},
+      {{"--no-answer"}, "answer_signed"},
+  };
+  for (const auto& [flags, step] : faults) {
+    auto bad = run(flags);
+    BOOST_TEST(bad.first == 1, step << ": " << bad.second);
+    BOOST_TEST(resultOf(bad.second, step) == "failed", step << ": " << bad.second);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(edms_endpoint_that_never_answers_is_given_up_at_the_delivery_timeout) {
+  // The participant's HTTPS endpoint accepts connections and never answers (a listen backlog no one
+  // takes from). The delivery is cut at its 2-second timeout and retried later, the worker freed.
+  ExchangeHarness x;
+  x.setUp();
+  int h = x.addHttpParticipant();
+  x.runVkhid({"route", "add", "--target", x.org(h), "--addressee", x.org(h), "--priority", "1"});
+  int hole = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::bind(hole, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  BOOST_REQUIRE(::listen(hole, 16) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(hole, reinterpret_cast<sockaddr*>(&addr), &len);
+  x.sql("UPDATE endpoint SET settings = jsonb_set(settings, '{url}', to_jsonb('https://localhost:" +
+        std::to_string(ntohs(addr.sin_port)) + "/edms'::text)) WHERE org_id = '" + x.org(h) + "'");
+  x.startGateway(0, {{"VKHID_DELIVERY_PUBLISH_TIMEOUT_MS", "2000"}});
+  x.startSimulator();  // participant 0, answering as usual
+  auto t0 = std::chrono::steady_clock::now();
+  BOOST_REQUIRE(x.submitTo(h, "hole").status == 201);
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM message WHERE msg_type = 1 AND status = 'waiting_retry' AND "
+                       "last_error LIKE '%in time%'",
+                       1, 30s),
+             x.histogram());
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 20s));
+  // Meanwhile another participant's case goes through.
+  BOOST_REQUIRE(x.submit("other").status == 201);
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 30s));
+  ::close(hole);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,287 @@
+#include "gateway/flows/conformance.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <set>
+#include <thread>
+
+#include "gateway/crypto/package.hpp"
+#include "gateway/domain/time.hpp"
+#include "gateway/flows/case_json.hpp"
+#include "gateway/flows/exchange_store.hpp"
+#include "gateway/sev/builders.hpp"
+
+namespace vkhid::flows {
+namespace {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+long long msSince(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+// One test appeal of the run: its case (channel `conformance`) and the package that carries it.
+struct TestAppeal {
+  domain::Case kase;
+  std::string msg_id, bytes;
+};
+
+// A case of the channel `conformance`, as the participant would get any appeal; routed to it already
+// (the run delivers it itself), with its answer deadline planned like any other.
+Result<TestAppeal> makeTestAppeal(ExchangeContext& ctx, store::PgConnection& db, const std::string& org_id,
+                                  const sev::EnvelopeParty& to, const std::string& label) {
+  TestAppeal t;
+  t.kase.id = newUuid();
+  t.kase.ucc_number = "ПЕРЕВІРКА-" + t.kase.id.substr(0, 8);
+  t.kase.registered_on = formatIsoUtc(std::time(nullptr)).substr(0, 10);
+  t.kase.applicant.anonymous = true;
+  t.kase.consent = {false, true};
+  t.kase.classification.topic = "024";
+  t.kase.text = "Тестове звернення перевірки сумісності СЕД з обміном УКЦ (" + label +
+                "). Зареєструйте його та надайте відповідь, як на будь-яке інше.";
+  t.kase.attachments.push_back({"перевірка.txt", "text/plain", "Вкладення тестового звернення."});
+  t.kase.channel = "conformance";
+  t.kase.received_at = formatIsoUtc(std::time(nullptr));
+  t.kase.addressee_org_id = org_id;
+  t.msg_id = newUuid();
+  Status made = store::inTransaction(db, [&]() -> Status {
+    auto ins = db.exec(
+        "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
+        "received_at, addressee_org_id, participant_org_id, body, client_id) VALUES ($1, $2, $3, 'appeal', 'routed', "
+        "false, false, 'none', 'conformance', now(), $4, $4, $5::jsonb, 'conformance')",
+        {t.kase.id, t.kase.ucc_number, "CONF-" + t.kase.id.substr(0, 14), org_id, caseToJson(t.kase)});
+    if (!ins) return ins.error();
+    if (auto s = recordEvent(db, t.kase.id, "conformance", "registered", "received", "routed",
+                             json::serialize(json::object{{"label", label}, {"participant", org_id}}));
+        !s) {
+      return s;
+    }
+    return planAnswerDeadline(db, ctx.legal, t.kase.id, "appeal", ctx.legal.now(), "conformance", "registered");
+  });
+  if (!made) return made.error();
+  sev::Envelope env{ctx.ucc, to, t.msg_id, formatIsoUtc(std::time(nullptr))};
+  auto header = sev::buildAppealPackage(t.kase, env);
+  if (auto s = crypto::signAttachments(header, ctx.signer); !s) return s.error();
+  auto bytes = crypto::sealedPackage(header, ctx.signer);
+  if (!bytes) return bytes.error();
+  t.bytes = std::move(bytes).value();
+  return t;
+}
+
+// The package with one byte of its first attachment changed after it was signed and sealed: what a
+// damaged or forged transfer looks like to the EDMS.
+std::string tampered(const std::string& bytes) {
+  std::string out = bytes;
+  auto at = out.find("<DocTransfer");
+  if (at != std::string::npos) at = out.find('>', at);
+  if (at != std::string::npos && at + 8 < out.size()) out[at + 5] = out[at + 5] == 'A' ? 'B' : 'A';
+  return out;
+}
+
+struct Inbound {
+  std::string msg_id, status, seal;
+  int msg_type = 0, ack_type = 0, error_code = 0;
+  std::string error, reg_number;
+};
+
+// What the participant sent about one of our packages, recorded by the gateway that took it in.
+Result<std::vector<Inbound>> inboundFor(store::PgConnection& db, const std::string& ref_msg_id) {
+  auto r = db.exec(
+      "SELECT m.msg_id::text, m.status, coalesce(m.seal_verdict, ''), m.msg_type, coalesce(m.ack_type, 0), "
+      "coalesce(m.error_code, 0), coalesce(m.last_error, ''), coalesce(r.reg_number, '') FROM message m "
+      "LEFT JOIN receipt r ON r.receipt_msg_id = m.msg_id WHERE m.direction = 'in' AND m.ref_msg_id = $1::uuid "
+      "ORDER BY m.created_at",
+      {ref_msg_id});
+  if (!r) return r.error();
+  std::vector<Inbound> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    out.push_back({std::string(r->get(i, 0)), std::string(r->get(i, 1)), std::string(r->get(i, 2)),
+                   static_cast<int>(r->getInt(i, 3)), static_cast<int>(r->getInt(i, 4)),
+                   static_cast<int>(r->getInt(i, 5)), std::string(r->get(i, 6)), std::string(r->get(i, 7))});
+  }
+  return out;
+}
+
+// Polls until `done` says the answer is in, or the timeout passes.
+template <class Done>
+Result<bool> waitUntil(std::chrono::seconds timeout, Done&& done) {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    auto d = done();
+    if (!d) return d.error();
+    if (*d) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+Result<long long> countOf(store::PgConnection& db, const std::string& sql, const std::vector<store::PgParam>& args) {
+  auto r = db.exec(sql, args);
+  if (!r) return r.error();
+  return r->getInt(0, 0);
+}
+
+}  // namespace
+
+Result<CheckReport> runConformance(ExchangeContext& ctx, const std::string& org_id, const ConformanceOptions& o) {
+  auto db = ctx.pool.acquire();
+  if (!db) return db.error();
+  auto target = participantEndpoint(ctx, **db, org_id);
+  if (!target) return target.error();
+  CheckReport report;
+  report.passed_text = "conformance passed: the EDMS follows the exchange profile";
+  report.failed_text = "conformance FAILED";
+  auto step = [&](std::string name, std::string result, std::string detail, Clock::time_point t0) {
+    report.steps.push_back({std::move(name), std::move(result), std::move(detail), msSince(t0)});
+    return report.steps.back().result != "failed";
+  };
+  auto deliver = [&](const TestAppeal& t, const std::string& bytes, bool record) -> Status {
+    if (record) {
+      auto ins = (*db)->exec(
+          "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, bytes, sha256, status, attempts) "
+          "VALUES ($1, 'out', $2, $3, 1, $4::bytea, $5, 'checking', 1) ON CONFLICT (msg_id) DO NOTHING",
+          {t.msg_id, t.kase.id, org_id, byteaHex(bytes), sha256Hex(bytes)});
+      if (!ins) return ins.error();
+    }
+    auto outcome = target->adapter->deliver(bytes, t.msg_id, target->endpoint);
+    if (outcome.kind != adapters::DeliveryOutcome::Kind::Delivered) {
+      return Error::unavailable("conformance.delivery",
+                                "not taken by the " + target->endpoint.adapter + " endpoint: " + outcome.detail);
+    }
+    auto u = (*db)->exec(
+        "UPDATE message SET status = 'sent', updated_at = now() WHERE msg_id = $1::uuid AND "
+        "status = 'checking'",
+        {t.msg_id});
+    return u ? Status() : Status(u.error());
+  };
+  auto finish = [&](const std::vector<std::string>& case_ids) -> Result<CheckReport> {
+    // The test cases' timers never fire: nothing escalates about a conformance run.
+    for (const auto& id : case_ids) (void)cancelTimersOfSettledCase(**db, id);
+    report.passed =
+        std::none_of(report.steps.begin(), report.steps.end(), [](const CheckStep& s) { return s.result == "failed"; });
+    return report;
+  };
+
+  // 1. An appeal it must register: receipts 1, 2 and 3 (with its number), each sealed by it.
+  auto t0 = Clock::now();
+  auto a = makeTestAppeal(ctx, **db, org_id, target->party, "A");
+  if (!a) return a.error();
+  if (auto s = deliver(*a, a->bytes, true); !s) {
+    step("appeal_registered", "failed", s.error().message, t0);
+    return finish({a->kase.id});
+  }
+  std::vector<Inbound> got;
+  auto registered = waitUntil(o.receipt_timeout, [&]() -> Result<bool> {
+    auto r = inboundFor(**db, a->msg_id);
+    if (!r) return r.error();
+    got = std::move(r).value();
+    return std::any_of(got.begin(), got.end(), [](const Inbound& i) { return i.ack_type == 3 || i.ack_type == 4; });
+  });
+  if (!registered) return registered.error();
+  std::string number, problem;
+  std::set<int> acks;
+  for (const auto& i : got) {
+    if (i.status == "rejected")
+      problem = "its receipt was refused with code " + std::to_string(i.error_code) + ": " + i.error;
+    if (i.ack_type == 4) problem = "rejected the appeal (receipt 4, code " + std::to_string(i.error_code) + ")";
+    if (i.ack_type == 3 && i.status == "applied") number = i.reg_number;
+    acks.insert(i.ack_type);
+  }
+  if (problem.empty() && number.empty())
+    problem = "no registration receipt (3) within " + std::to_string(o.receipt_timeout.count()) + " s";
+  if (problem.empty() && !acks.count(1)) problem = "registered, but sent no delivery receipt (1)";
+  if (!step("appeal_registered", problem.empty() ? "ok" : "failed",
+            problem.empty()
+                ? "receipts 1" + std::string(acks.count(2) ? ", 2" : "") + " and 3, sealed; registered as " + number
+                : problem,
+            t0)) {
+    return finish({a->kase.id});
+  }
+
+  // 2. The same package again (same msg_id): it must not register it twice.
+  t0 = Clock::now();
+  if (auto s = deliver(*a, a->bytes, false); !s) {
+    step("duplicate_not_registered_twice", "failed", s.error().message, t0);
+  } else {
+    std::this_thread::sleep_for(o.settle);
+    auto twice = countOf(
+        **db, "SELECT count(*) FROM case_event WHERE case_id = $1::uuid AND event = 'receipt_conflict'", {a->kase.id});
+    if (!twice) return twice.error();
+    step("duplicate_not_registered_twice", *twice == 0 ? "ok" : "failed",
+         *twice == 0 ? "the repeat kept number " + number
+                     : "registered the repeat again under another number (the same msg_id must be de-duplicated)",
+         t0);
+  }
+
+  // 3. A package changed after it was signed: refused with a receipt 4, never registered.
+  t0 = Clock::now();
+  auto b = makeTestAppeal(ctx, **db, org_id, target->party, "B");
+  if (!b) return b.error();
+  if (auto s = deliver(*b, tampered(b->bytes), true); !s) {
+    step("tampered_refused", "failed", s.error().message, t0);
+  } else {
+    std::vector<Inbound> on_b;
+    auto answered = waitUntil(o.receipt_timeout, [&]() -> Result<bool> {
+      auto r = inboundFor(**db, b->msg_id);
+      if (!r) return r.error();
+      on_b = std::move(r).value();
+      return std::any_of(on_b.begin(), on_b.end(), [](const Inbound& i) { return i.ack_type >= 3; });
+    });
+    if (!answered) return answered.error();
+    bool refused = std::any_of(on_b.begin(), on_b.end(), [](const Inbound& i) { return i.ack_type == 4; });
+    bool took = std::any_of(on_b.begin(), on_b.end(), [](const Inbound& i) { return i.ack_type == 3; });
+    step("tampered_refused", refused && !took ? "ok" : "failed",
+         took      ? "registered a package whose signatures do not verify"
+         : refused ? "refused with a receipt 4"
+                   : "no receipt 4 within " + std::to_string(o.receipt_timeout.count()) + " s",
+         t0);
+  }
+
+  // 4. The answer: a reply to A, sealed and its attachments signed, that closes the case.
+  t0 = Clock::now();
+  std::string answer_problem;
+  auto closed = waitUntil(o.answer_timeout, [&]() -> Result<bool> {
+    auto r = (*db)->exec(
+        "SELECT (SELECT status FROM cases WHERE id = $1::uuid), (SELECT coalesce(min(error_code), 0) FROM message "
+        "WHERE direction = 'in' AND peer_org_id = $2 AND msg_type = 3 AND status = 'rejected' AND created_at > "
+        "(SELECT registered_at FROM cases WHERE id = $1::uuid))",
+        {a->kase.id, org_id});
+    if (!r) return r.error();
+    if (r->getInt(0, 1) != 0) {
+      answer_problem = "its reply was refused with code " + std::string(r->get(0, 1)) + " (docs/sev-errors.md)";
+      return true;
+    }
+    return r->get(0, 0) == "closed";
+  });
+  if (!closed) return closed.error();
+  if (answer_problem.empty() && !*closed) {
+    answer_problem = "no answer within " + std::to_string(o.answer_timeout.count()) + " s";
+  }
+  step("answer_signed", answer_problem.empty() ? "ok" : "failed",
+       answer_problem.empty() ? "a reply sealed and signed, referring to " + a->kase.ucc_number + "; the case closed"
+                              : answer_problem,
+       t0);
+
+  // 5, 6. What it may send: an extension notice, a forward.
+  t0 = Clock::now();
+  auto events = (*db)->exec(
+      "SELECT (SELECT count(*) FROM case_event WHERE case_id = ANY ($1::uuid[]) AND event = 'extended'), "
+      "(SELECT count(*) FROM case_event WHERE case_id = ANY ($1::uuid[]) AND event = 'forwarded'), "
+      "(SELECT coalesce(min(error_code), 0) FROM message WHERE direction = 'in' AND peer_org_id = $2 AND "
+      "error_code IN (133, 134, 135) AND created_at > now() - interval '1 hour')",
+      {"{" + a->kase.id + "," + b->kase.id + "}", org_id});
+  if (!events) return events.error();
+  if (events->getInt(0, 2) != 0) {
+    step("extension", "failed", "an extension notice refused with code " + std::string(events->get(0, 2)), t0);
+  } else {
+    step("extension", events->getInt(0, 0) > 0 ? "ok" : "skipped",
+         events->getInt(0, 0) > 0 ? "an extension notice within the legal cap" : "none sent (optional)", t0);
+  }
+  step("forward", events->getInt(0, 1) > 0 ? "ok" : "skipped",
+       events->getInt(0, 1) > 0 ? "a not-in-competence forward, naming the competent body" : "none sent (optional)",
+       Clock::now());
+  return finish({a->kase.id, b->kase.id});
+}
+
+}  // namespace vkhid::flows
