@@ -7,13 +7,16 @@
 // 5 more bytes than announced or a chunk over MaxPartSize, 6 MessageId reused for other content,
 // 7 unknown message, 8 EndProcessingDownloadedMessage with a session not fully transferred. A wrong SystemId
 // or password is a SOAP fault (s:Client).
+#include <libxml/tree.h>
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -42,7 +45,9 @@ struct HubOptions {
   // How GetMessageValidationInfo gives the hash (the WSDL says only `string`): lower or upper hex, base64,
   // none at all, or a wrong one.
   std::string hash_format = "lower";
-  std::string hash_account;  // only downloads by this SystemId get it (empty: every account's)
+  std::string hash_account;   // only downloads by this SystemId get it (empty: every account's)
+  std::string dump_requests;  // a folder: each request's operation element is written there as a document
+  int check_polls = 0;        // an upload stays InProgress (the hub checking it) for this many GetSessionInfo calls
 };
 
 struct Account {
@@ -62,7 +67,8 @@ struct Session {
   std::string type, owner, message_id, hash, status, data;
   long long size = 0, transferred = 0;
   std::optional<CommunicationError> error;
-  MessageInfo info;  // upload: the message as announced
+  MessageInfo info;        // upload: the message as announced
+  int pending_checks = 0;  // upload: GetSessionInfo calls that still see it InProgress after the last chunk
 };
 
 class Hub {
@@ -85,6 +91,7 @@ class Hub {
     std::lock_guard lock(mutex_);
     const std::string op = m->name();
     xmlNode* req = m->body_element;
+    if (!o_.dump_requests.empty()) dump(op, req);
     auto id = readIdentity(child(req, "identity"));
     auto acc = accounts_.find(id.system_id);
     if (acc == accounts_.end() || acc->second.password != id.password) {
@@ -165,8 +172,8 @@ class Hub {
     out.message_id = s.message_id;
     out.message_size = s.size;
     out.max_part_size = o_.max_part_size;
-    out.status = s.status;
-    out.error = s.error;
+    out.status = s.pending_checks > 0 ? "InProgress" : s.status;
+    out.error = s.pending_checks > 0 ? std::nullopt : s.error;
     out.transferred = s.transferred;
     if (s.type == "Upload" && s.status == "Processed") {
       auto m = messages_.find(s.message_id);
@@ -236,6 +243,7 @@ class Hub {
     s.data += *chunk;
     s.transferred = static_cast<long long>(s.data.size());
     s.status = "InProgress";
+    if (static_cast<long long>(s.data.size()) == s.size) s.pending_checks = o_.check_polls;
     if (static_cast<long long>(s.data.size()) > s.size) {
       s.status = "Failed";
       s.error = CommunicationError{5, "more bytes than MessageSize"};
@@ -264,7 +272,9 @@ class Hub {
   SessionInfo info(const Account& me, long long id) {
     auto it = sessions_.find(id);
     if (it == sessions_.end() || it->second.owner != me.sys_id) return failed(id, 1, "unknown session");
-    return view(it->second);
+    auto out = view(it->second);
+    if (it->second.pending_checks > 0) --it->second.pending_checks;
+    return out;
   }
 
   SessionInfo openDownload(const Account& me, const std::string& message_id) {
@@ -303,6 +313,21 @@ class Hub {
     s.status = "InProgress";
     s.transferred = from + n;
     return view(s);
+  }
+
+  // The operation element of a request as a document of its own (its namespaces declared on it), for a
+  // test to validate against the published XSDs.
+  void dump(const std::string& op, xmlNode* element) {
+    std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)> doc(xmlNewDoc(BAD_CAST "1.0"), &xmlFreeDoc);
+    xmlNode* copy = xmlDocCopyNode(element, doc.get(), 1);
+    xmlDocSetRootElement(doc.get(), copy);
+    xmlReconciliateNs(doc.get(), copy);
+    xmlChar* text = nullptr;
+    int size = 0;
+    xmlDocDumpMemoryEnc(doc.get(), &text, &size, "UTF-8");
+    std::ofstream(o_.dump_requests + "/" + std::to_string(++dumped_) + "-" + op + ".xml", std::ios::binary)
+        .write(reinterpret_cast<const char*>(text), size);
+    xmlFree(text);
   }
 
   // The hash as --hash-format gives it.
@@ -357,7 +382,7 @@ class Hub {
   std::map<long long, Session> sessions_;
   std::map<std::string, long long> stats_;
   long long next_session_ = 0, arrivals_ = 0;
-  int uploaded_chunks_ = 0, downloaded_chunks_ = 0;
+  int uploaded_chunks_ = 0, downloaded_chunks_ = 0, dumped_ = 0;
 };
 
 int runSimHub(const HubOptions& o) {
@@ -414,6 +439,9 @@ void addSimHubCommand(CLI::App& sim, int& exit_code) {
   hub->add_option("--hash-format", o->hash_format, "GetMessageValidationInfo's hash: lower, upper, base64, none, wrong")
       ->check(CLI::IsMember({"lower", "upper", "base64", "none", "wrong"}));
   hub->add_option("--hash-account", o->hash_account, "give --hash-format to this SystemId's downloads only");
+  hub->add_option("--dump-requests", o->dump_requests, "write each request's operation element into this folder");
+  hub->add_option("--check-polls", o->check_polls,
+                  "an upload stays InProgress for N GetSessionInfo calls after its last chunk (the hub checking it)");
   hub->callback([o, &exit_code] { exit_code = runSimHub(*o); });
 }
 
