@@ -83,6 +83,7 @@ class HttpAdapter final : public Adapter {
     options.port = hp->port;
     options.name = "edms";
     options.threads = 2;
+    options.workers = std::max(2, context_.inbound_workers);
     options.max_body_bytes = context_.max_package_bytes;  // what the core would refuse is not even read
     options.tls_cert_file = context_.tls_cert_file;
     options.tls_key_file = context_.tls_key_file;

@@ -53,6 +53,12 @@ struct IntakeSettings {
   int max_attachments = 20;
   int track_per_minute = 30;  // tracking requests per client address a minute
   int threads = 4;
+  // Reverse proxies (addresses, comma-separated) whose X-Forwarded-For names the client, for rate limits.
+  std::string trusted_proxies;
+  // A case's received_at (the channel's time of receipt) may be at most this far in the future (clocks
+  // differ) and this old (what a channel can have held it for); else 422.
+  int received_future_s = 300;
+  int received_max_age_days = 30;
 };
 
 struct DeliverySettings {

@@ -24,7 +24,7 @@ struct Options {
   std::string client_id, role = "channel", cert;
   std::string org_id, reason, purpose = "seal";
   bool skip_check = false, force = false, json = false, restricted_access = false;
-  int overlap_days = 30, timeout_s = 30, answer_timeout_s = 120;
+  int overlap_days = 30, timeout_s = 30, answer_timeout_s = 120, valid_days = 365;
   bool deep = false;
   std::string msg_id, case_id;
 };
@@ -199,13 +199,24 @@ int routeDryRun(const Options& o, const std::string& config_path) {
 int tokenIssue(const Options& o, const std::string& config_path) {
   auto db = database(config_path);
   if (!db) return complain(db.error().message);
-  auto token = flows::issueToken(*db, o.client_id, o.role);
+  auto token = flows::issueToken(*db, o.client_id, o.role, o.valid_days);
   if (!token) return complain(token.error().message);
   // Restricted cases (violence, trafficking) are seen only by clients granted it by name, here.
   auto granted = db->exec("UPDATE api_client SET restricted_access = $2 WHERE id = $1",
                           {o.client_id, o.restricted_access ? "true" : "false"});
   if (!granted) return complain(granted.error().message);
   std::printf("%s\n", token->c_str());  // shown once; only its SHA-256 is stored
+  return 0;
+}
+
+int tokenRevoke(const Options& o, const std::string& config_path) {
+  auto db = database(config_path);
+  if (!db) return complain(db.error().message);
+  if (auto s = flows::revokeClient(*db, o.client_id); !s) {
+    std::fprintf(stderr, "vkhid token revoke: %s\n", s.error().message.c_str());
+    return 1;
+  }
+  std::printf("client %s revoked: its token, certificate and console sessions no longer work\n", o.client_id.c_str());
   return 0;
 }
 
@@ -375,7 +386,13 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   issue->add_flag("--restricted-access", o->restricted_access,
                   "admin or auditor: may see restricted cases (violence, trafficking) in the console and API");
   issue->add_option("--config", config_path, "gateway configuration");
+  issue->add_option("--valid-days", o->valid_days, "the token expires after this many days (0: never)")
+      ->default_val(365);
   issue->callback([o, &exit_code, &config_path] { exit_code = tokenIssue(*o, config_path); });
+  auto* revoke = token->add_subcommand("revoke", "Revoke a client: its token, certificate and sessions stop at once");
+  revoke->add_option("--client", o->client_id, "client id")->required();
+  revoke->add_option("--config", config_path, "gateway configuration");
+  revoke->callback([o, &exit_code, &config_path] { exit_code = tokenRevoke(*o, config_path); });
 
   auto* bind = token->add_subcommand("bind-cert", "Let a client authenticate with its TLS client certificate");
   bind->add_option("--client", o->client_id, "client id, e.g. ucc-hotline")->required();

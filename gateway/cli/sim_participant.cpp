@@ -106,7 +106,8 @@ class Simulator {
     so.host = hp->host;
     so.port = hp->port;
     so.name = "sim-edms";
-    so.threads = o_.respond_after_ms > 0 ? 8 : 2;
+    so.threads = 2;
+    so.workers = o_.respond_after_ms > 0 ? 8 : 2;
     so.max_body_bytes = 64u << 20;
     so.tls_cert_file = o_.tls_cert;
     so.tls_key_file = o_.tls_key;

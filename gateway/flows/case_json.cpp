@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "gateway/domain/base64.hpp"
+#include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
 
 namespace vkhid::flows {
@@ -31,6 +32,12 @@ class CaseReader {
     std::string s(v->as_string());
     if (s.size() > max) {
       error(path + "/" + key, "at most " + std::to_string(max) + " bytes");
+      return std::nullopt;
+    }
+    // Refused here, naming the field — not by the database later, as a retryable 503 with the value in
+    // the log.
+    if (!isCleanText(s)) {
+      error(path + "/" + key, "UTF-8 text without NUL or other control characters");
       return std::nullopt;
     }
     return s;

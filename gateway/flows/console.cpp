@@ -149,7 +149,9 @@ Result<std::string> listDeliveries(store::PgConnection& db, bool restricted_acce
       {restricted_access ? "true" : "false"}));
 }
 
-Result<std::string> listAudit(store::PgConnection& db, int limit) {
+Result<std::string> listAudit(store::PgConnection& db, int limit, bool restricted_access) {
+  // An entry that names a restricted case (its registration, routing, the participant, every receipt)
+  // is left out for a client without restricted access, as the case itself is.
   return jsonOf(db.exec(
       "SELECT json_build_object("
       "'batches', (SELECT coalesce(json_agg(b ORDER BY b.id DESC), '[]') FROM (SELECT id, first_seq, last_seq, "
@@ -158,11 +160,13 @@ Result<std::string> listAudit(store::PgConnection& db, int limit) {
       "'entries', (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (SELECT id, seq, at, actor, action, "
       "subject, " +
           std::string(kBatchOfEntry) +
-          " AS batch_id FROM audit_entry e ORDER BY id DESC LIMIT $1) e), "
+          " AS batch_id FROM audit_entry e WHERE $2::boolean OR NOT EXISTS (SELECT 1 FROM cases c WHERE c.id = "
+          "vkhid_uuid(substring(e.subject FROM 'case:([0-9a-f-]{36})')) AND c.restricted) "
+          "ORDER BY id DESC LIMIT $1) e), "
           "'unsealed', (SELECT count(*) FROM audit_entry WHERE seq IS NULL) + (SELECT count(*) FROM audit_entry WHERE "
           "seq > " +
           std::string(kLastBatchedSeq) + "))::text",
-      {std::to_string(std::clamp(limit, 1, 500))}));
+      {std::to_string(std::clamp(limit, 1, 500)), restricted_access ? "true" : "false"}));
 }
 
 }  // namespace vkhid::flows

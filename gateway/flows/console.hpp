@@ -45,7 +45,8 @@ Result<std::string> listCases(store::PgConnection& db, const CaseQuery& q, bool 
 Result<std::string> showCase(store::PgConnection& db, const std::string& case_id, bool restricted_access);
 // Deliveries (JSON): per participant the outbound packages by status, and the dead ones to replay.
 Result<std::string> listDeliveries(store::PgConnection& db, bool restricted_access);
-// The evidence log (JSON): the latest batches with their roots and time-stamps, and the latest entries.
-Result<std::string> listAudit(store::PgConnection& db, int limit);
+// The evidence log (JSON): the latest batches with their roots and time-stamps, and the latest entries
+// (without those naming a restricted case, unless the client may see them).
+Result<std::string> listAudit(store::PgConnection& db, int limit, bool restricted_access);
 
 }  // namespace vkhid::flows

@@ -75,6 +75,12 @@ struct IntakeReply {
   bool problem = false;
 };
 
+// Who an API request comes from.
+struct ClientIdentity {
+  std::string id, role;  // role: channel, participant, admin, auditor
+  bool restricted_access = false;
+};
+
 struct Registration {
   std::string case_id, ucc_number, tracking_code;
   std::string registered_on;  // YYYY-MM-DD, Kyiv
@@ -105,17 +111,21 @@ class Intake {
   // The applicant's view by tracking code: status, dates, current participant, deadline, whether an
   // answer is available — never names or text (404 for an unknown code).
   IntakeReply track(const std::string& tracking_code);
-  // Resolves a bearer token, or else a verified client certificate (SHA-256 of its DER, hex), to a
-  // client id of that role; nullopt when unknown or revoked.
-  std::optional<std::string> authenticate(const std::string& token, const std::string& role,
-                                          const std::string& cert_sha256 = {});
+  // Resolves a bearer token, or else a verified client certificate (SHA-256 of its DER, hex), to its
+  // client: nullopt when unknown, revoked or expired; an error when the database cannot say now (a
+  // caller answers 503, never 401: a client told 401 stops retrying and pages a person).
+  Result<std::optional<ClientIdentity>> identify(const std::string& token, const std::string& cert_sha256 = {});
 
  private:
   ExchangeContext& context_;
 };
 
-// Issues a token for a channel client (`vkhid token issue`): returns the token, stores its SHA-256.
-Result<std::string> issueToken(store::PgConnection& db, const std::string& client_id, const std::string& role);
+// Issues a token for a channel client (`vkhid token issue`): returns the token, stores its SHA-256; it
+// expires after `valid_days` (0: never).
+Result<std::string> issueToken(store::PgConnection& db, const std::string& client_id, const std::string& role,
+                               int valid_days = 365);
+// `vkhid token revoke`: the client's token and certificate stop working at once (sessions too).
+Status revokeClient(store::PgConnection& db, const std::string& client_id);
 // Binds a client certificate (PEM) to a client (`vkhid token bind-cert`); returns its SHA-256 fingerprint.
 Result<std::string> bindClientCertificate(store::PgConnection& db, const std::string& client_id,
                                           const std::string& role, const std::string& cert_pem);

@@ -114,6 +114,21 @@ IntakeReply Intake::submit(const std::string& client_id, const std::string& idem
   flows::CaseLimits limits;
   limits.max_attachments = static_cast<std::size_t>(context_.config.intake.max_attachments);
   auto parsed = flows::parseCaseJson(body, limits);
+  // The channel's time of receipt starts the legal clock: bounded, so that a wrong one can neither make
+  // a case overdue at once nor put its deadline out of reach.
+  if (parsed.errors.empty() && !parsed.value.received_at.empty()) {
+    if (auto at = domain::parseInstant(parsed.value.received_at)) {
+      const auto now = std::chrono::system_clock::now();
+      const auto& in = context_.config.intake;
+      if (*at > now + std::chrono::seconds(in.received_future_s)) {
+        parsed.errors.push_back(
+            {"/received_at", "not more than " + std::to_string(in.received_future_s) + " s in the future"});
+      } else if (*at < now - std::chrono::hours(24) * in.received_max_age_days) {
+        parsed.errors.push_back(
+            {"/received_at", "not older than " + std::to_string(in.received_max_age_days) + " days"});
+      }
+    }
+  }
   if (!parsed.errors.empty()) {
     json::array errors;
     for (const auto& e : parsed.errors) errors.push_back(json::object{{"field", e.field}, {"expected", e.expected}});
@@ -313,31 +328,40 @@ IntakeReply Intake::track(const std::string& raw_code) {
   return {200, json::serialize(o), {}, false};
 }
 
-std::optional<std::string> Intake::authenticate(const std::string& token, const std::string& role,
-                                                const std::string& cert_sha256) {
-  if (token.empty() && cert_sha256.empty()) return std::nullopt;
+Result<std::optional<ClientIdentity>> Intake::identify(const std::string& token, const std::string& cert_sha256) {
+  if (token.empty() && cert_sha256.empty()) return std::optional<ClientIdentity>();
   auto db = context_.pool.acquire();
-  if (!db) return std::nullopt;
+  if (!db) return db.error();
   // A token, when sent, decides; a certificate is only asked about when no token came.
-  auto r = token.empty()
-               ? (*db)->exec("SELECT id FROM api_client WHERE cert_sha256 = $1 AND role = $2 AND revoked_at IS NULL",
-                             {cert_sha256, role})
-               : (*db)->exec("SELECT id FROM api_client WHERE token_sha256 = $1 AND role = $2 AND revoked_at IS NULL",
-                             {sha256Hex(token), role});
-  if (!r || r->rows() == 0) return std::nullopt;
-  return std::string(r->get(0, 0));
+  auto r = (*db)->exec(std::string("SELECT id, role, restricted_access FROM api_client WHERE ") +
+                           (token.empty() ? "cert_sha256" : "token_sha256") +
+                           " = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
+                       {token.empty() ? cert_sha256 : sha256Hex(token)});
+  if (!r) return r.error();
+  if (r->rows() == 0) return std::optional<ClientIdentity>();
+  return std::optional<ClientIdentity>(
+      ClientIdentity{std::string(r->get(0, 0)), std::string(r->get(0, 1)), r->get(0, 2) == "t"});
 }
 
-Result<std::string> issueToken(store::PgConnection& db, const std::string& client_id, const std::string& role) {
+Result<std::string> issueToken(store::PgConnection& db, const std::string& client_id, const std::string& role,
+                               int valid_days) {
   unsigned char b[32];
   RAND_bytes(b, sizeof b);
   std::string token = "vkh_" + sha256Hex(std::string_view(reinterpret_cast<char*>(b), sizeof b)).substr(0, 40);
   auto r = db.exec(
-      "INSERT INTO api_client (id, role, token_sha256) VALUES ($1, $2, $3) "
-      "ON CONFLICT (id) DO UPDATE SET role = excluded.role, token_sha256 = excluded.token_sha256, revoked_at = NULL",
-      {client_id, role, sha256Hex(token)});
+      "INSERT INTO api_client (id, role, token_sha256, expires_at) VALUES ($1, $2, $3, CASE WHEN $4::int > 0 THEN "
+      "now() + make_interval(days => $4::int) END) ON CONFLICT (id) DO UPDATE SET role = excluded.role, "
+      "token_sha256 = excluded.token_sha256, expires_at = excluded.expires_at, revoked_at = NULL",
+      {client_id, role, sha256Hex(token), std::to_string(valid_days)});
   if (!r) return r.error();
   return token;
+}
+
+Status revokeClient(store::PgConnection& db, const std::string& client_id) {
+  auto r = db.exec("UPDATE api_client SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", {client_id});
+  if (!r) return r.error();
+  if (r->affected() == 0) return Error{ErrorKind::NotFound, "client.unknown", "no active client " + client_id};
+  return {};
 }
 
 Result<std::string> bindClientCertificate(store::PgConnection& db, const std::string& client_id,

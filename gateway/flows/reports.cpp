@@ -144,6 +144,14 @@ Status checkReportOptions(const ReportOptions& o) {
   auto to = domain::parseDate(o.to);
   if (!to) return invalid("--to: expected a date YYYY-MM-DD, not '" + o.to + "'");
   if (*to < *from) return invalid("--to: expected a date on or after --from (" + o.from + "), not '" + o.to + "'");
+  // Dates from 2000 to 2100, and a period of at most five years (a
+  // period of a millennium kept three admin threads busy for minutes).
+  if (from->year < 2000 || to->year > 2100) {
+    return invalid("--from, --to: expected dates between 2000-01-01 and 2100-12-31");
+  }
+  if (domain::daysSinceEpoch(*to) - domain::daysSinceEpoch(*from) > 5 * 366) {
+    return invalid("--to: a report covers at most 5 years");
+  }
   static const std::vector<std::string> groupings{"", "participant", "kind", "topic", "channel"};
   if (std::find(groupings.begin(), groupings.end(), o.by) == groupings.end()) {
     return invalid("--by: expected participant, kind, topic or channel, not '" + o.by + "'");

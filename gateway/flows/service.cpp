@@ -56,7 +56,14 @@ int runGateway(const app::Config& config) {
   admin_options.host = listen->host;
   admin_options.port = listen->port;
   admin_options.name = "admin";
-  admin_options.threads = 3;  // a connectivity check may take its time; health answers meanwhile
+  admin_options.threads = 1;
+  // Reports, exports and connectivity checks may take their time on the workers; health, readiness and
+  // metrics read what the probes last saw and are answered on the I/O thread, which no request can fill.
+  admin_options.workers = 3;
+  admin_options.serve_inline = [](const http::Request& r) {
+    const std::string p = r.path();
+    return p == "/healthz" || p == "/readyz" || p == "/metrics";
+  };
   admin_options.tls_cert_file = config.admin.tls_cert;
   admin_options.tls_key_file = config.admin.tls_key;
   admin_options.client_ca_file = config.admin.client_ca;
@@ -135,7 +142,17 @@ int runGateway(const app::Config& config) {
   if (read_pool) exchange.context().useReadPool(*read_pool);
   exchange.start();
   flows::Intake intake(exchange.context());
-  http::IntakeRoutes intake_routes(intake, config.intake.track_per_minute);
+  std::vector<std::string> proxies;
+  for (std::size_t at = 0; at < config.intake.trusted_proxies.size();) {
+    auto comma = config.intake.trusted_proxies.find(',', at);
+    std::string p =
+        config.intake.trusted_proxies.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    at = comma == std::string::npos ? config.intake.trusted_proxies.size() : comma + 1;
+    p.erase(0, p.find_first_not_of(' '));
+    p.erase(p.find_last_not_of(' ') + 1);
+    if (!p.empty()) proxies.push_back(p);
+  }
+  http::IntakeRoutes intake_routes(intake, config.intake.track_per_minute, std::move(proxies));
   http::AdminApiRoutes admin_api_routes(exchange.context(), intake);
   admin_api = &admin_api_routes;
   http::ConsoleRoutes console_routes(exchange.context());
@@ -145,7 +162,9 @@ int runGateway(const app::Config& config) {
   intake_options.host = intake_listen->host;
   intake_options.port = intake_listen->port;
   intake_options.name = "intake";
-  intake_options.threads = config.intake.threads;
+  intake_options.threads = 2;
+  intake_options.workers = config.intake.threads;
+  intake_options.header_check = [&intake_routes](http::Request& r) { return intake_routes.checkHeaders(r); };
   intake_options.max_body_bytes = static_cast<std::size_t>(config.intake.max_body_bytes);
   intake_options.tls_cert_file = config.intake.tls_cert;
   intake_options.tls_key_file = config.intake.tls_key;

@@ -87,18 +87,20 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
       return Response::problem(403, "Forbidden", "X-CSRF-Token: the session's token is required for a change");
     }
   }
-  if (!client) client = intake_.authenticate(token, "admin", request.client_cert_sha256);
   if (!client) {
-    role = "auditor";
-    client = intake_.authenticate(token, "auditor", request.client_cert_sha256);
-  }
-  if (!client) {
-    bool known = intake_.authenticate(token, "channel", request.client_cert_sha256).has_value() ||
-                 intake_.authenticate(token, "participant", request.client_cert_sha256).has_value();
-    if (known) return Response::problem(403, "Forbidden", "this client's role may not use the administration API");
-    auto r = Response::problem(401, "Unauthorized", "an admin or auditor bearer token or client certificate");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
+    auto who = intake_.identify(token, request.client_cert_sha256);
+    // The database cannot say now: 503, never 401 (a client told 401 stops and pages a person).
+    if (!who) return Response::problem(503, "Unavailable", "the credentials cannot be checked now; try again");
+    if (!*who) {
+      auto r = Response::problem(401, "Unauthorized", "an admin or auditor bearer token or client certificate");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    if ((*who)->role != "admin" && (*who)->role != "auditor") {
+      return Response::problem(403, "Forbidden", "this client's role may not use the administration API");
+    }
+    client = (*who)->id;
+    role = (*who)->role;
   }
   // A dry run and an evidence export change nothing: reading, for both roles.
   const bool reads = request.method == "GET" || path == prefix + "routes/dry-run" || path == prefix + "audit/exports";
@@ -199,7 +201,7 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   if (!parts.empty() && parts[0] == "audit") {
     if (parts.size() == 1 && request.method == "GET") {
       int limit = request.query("limit").empty() ? 50 : std::atoi(request.query("limit").c_str());
-      auto list = flows::listAudit(**db, limit);
+      auto list = flows::listAudit(**db, limit, restricted);
       return list ? Response::json(200, *list) : fromError(list.error());
     }
     if (parts.size() == 2 && parts[1] == "exports" && request.method == "POST") {

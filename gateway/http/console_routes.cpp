@@ -70,6 +70,17 @@ Response ConsoleRoutes::session(const Request& request) const {
       "; Path=/; HttpOnly; SameSite=Strict" + std::string(context_.config.admin.tls_cert.empty() ? "" : "; Secure");
   Response r;
   if (request.method == "POST") {
+    // Login CSRF: a page elsewhere can make a browser POST a form (text/plain, urlencoded, multipart)
+    // to sign it in as someone else; it cannot send application/json without a preflight this server
+    // never grants, and a browser names the page's origin.
+    if (!request.header("content-type").starts_with("application/json")) {
+      return Response::problem(415, "Unsupported media type", "sign in with application/json");
+    }
+    const std::string origin = request.header("origin");
+    const std::string host = request.header("host");
+    if (!origin.empty() && origin != "http://" + host && origin != "https://" + host) {
+      return Response::problem(403, "Forbidden", "Origin: sign-in is accepted only from the console's own origin");
+    }
     boost::system::error_code ec;
     auto body = json::parse(request.body, ec);
     const json::value* token = (!ec && body.is_object()) ? body.as_object().if_contains("token") : nullptr;

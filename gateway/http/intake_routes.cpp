@@ -1,6 +1,9 @@
 #include "gateway/http/intake_routes.hpp"
 
+#include <algorithm>
 #include <cmath>
+
+#include "gateway/domain/text.hpp"
 
 namespace vkhid::http {
 namespace {
@@ -33,6 +36,27 @@ bool RateLimiter::allow(const std::string& key, std::chrono::steady_clock::time_
   return false;
 }
 
+std::string IntakeRoutes::clientAddress(const Request& request) const {
+  auto trusted = [&](const std::string& a) {
+    return std::find(trusted_proxies_.begin(), trusted_proxies_.end(), a) != trusted_proxies_.end();
+  };
+  if (!trusted(request.remote_address)) return request.remote_address;
+  std::string forwarded = request.header("x-forwarded-for");
+  // From the right: each hop appends the address it took the request from.
+  std::string address = request.remote_address;
+  while (!forwarded.empty()) {
+    auto comma = forwarded.rfind(',');
+    std::string hop = forwarded.substr(comma == std::string::npos ? 0 : comma + 1);
+    forwarded = comma == std::string::npos ? "" : forwarded.substr(0, comma);
+    while (!hop.empty() && hop.front() == ' ') hop.erase(0, 1);
+    while (!hop.empty() && hop.back() == ' ') hop.pop_back();
+    if (hop.empty()) continue;
+    address = hop;
+    if (!trusted(hop)) break;
+  }
+  return address;
+}
+
 Response IntakeRoutes::track(const Request& request) const {
   if (request.method != "GET") {
     auto r = Response::problem(405, "Method not allowed", "use GET");
@@ -40,7 +64,7 @@ Response IntakeRoutes::track(const Request& request) const {
     return r;
   }
   int retry_after = 0;
-  if (!track_limit_.allow(request.remote_address, std::chrono::steady_clock::now(), retry_after)) {
+  if (!track_limit_.allow(clientAddress(request), std::chrono::steady_clock::now(), retry_after)) {
     auto r = Response::problem(429, "Too many requests", "too many tracking requests from this address; wait");
     r.headers.emplace_back("Retry-After", std::to_string(retry_after));
     return r;
@@ -48,19 +72,41 @@ Response IntakeRoutes::track(const Request& request) const {
   return fromReply(intake_.track(request.path().substr(std::string("/api/v1/track/").size())));
 }
 
+std::optional<Response> IntakeRoutes::checkCredentials(const Request& request,
+                                                       std::optional<std::string>& client) const {
+  if (!request.path().starts_with("/api/v1/cases")) return std::nullopt;  // tracking needs none; 404s neither
+  std::string auth = request.header("authorization");
+  std::string token = auth.starts_with("Bearer ") ? auth.substr(7) : "";
+  auto who = intake_.identify(token, request.client_cert_sha256);
+  if (!who) return Response::problem(503, "Unavailable", "the credentials cannot be checked now; try again");
+  if (*who && (*who)->role == "channel") {
+    client = (*who)->id;
+    return std::nullopt;
+  }
+  if (*who) return Response::problem(403, "Forbidden", "this client's role may not use the intake API");
+  auto r = Response::problem(401, "Unauthorized",
+                             "a channel client's bearer token, or its registered client certificate, is required");
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+std::optional<Response> IntakeRoutes::checkHeaders(Request& request) const {
+  std::optional<std::string> client;
+  if (auto refused = checkCredentials(request, client)) return refused;
+  if (client) request.authenticated = *client;
+  return std::nullopt;
+}
+
 Response IntakeRoutes::handle(const Request& request) const {
   const std::string path = request.path();
   if (path.starts_with("/api/v1/track/")) return track(request);
   if (!path.starts_with("/api/v1/cases")) return Response::problem(404, "Not found", "no such endpoint: " + path);
 
-  std::string auth = request.header("authorization");
-  std::string token = auth.starts_with("Bearer ") ? auth.substr(7) : "";
-  auto client = intake_.authenticate(token, "channel", request.client_cert_sha256);
-  if (!client) {
-    auto r = Response::problem(401, "Unauthorized",
-                               "a channel client's bearer token, or its registered client certificate, is required");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
+  std::optional<std::string> client;
+  if (!request.authenticated.empty()) {
+    client = request.authenticated;  // checked on the headers, before the body was read
+  } else if (auto refused = checkCredentials(request, client)) {
+    return *refused;
   }
 
   if (path == "/api/v1/cases") {
@@ -74,6 +120,10 @@ Response IntakeRoutes::handle(const Request& request) const {
     }
     std::string key = request.header("idempotency-key");
     if (key.size() > 200) return Response::problem(400, "Bad Idempotency-Key", "at most 200 characters");
+    if (!isCleanText(key)) {
+      return Response::problem(422, "Bad Idempotency-Key",
+                               "Idempotency-Key: expected UTF-8 text without NUL or control characters");
+    }
     return fromReply(intake_.submit(*client, key, request.body));
   }
 

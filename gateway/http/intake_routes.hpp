@@ -6,6 +6,9 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "gateway/flows/exchange.hpp"
 #include "gateway/http/message.hpp"
@@ -31,14 +34,26 @@ class RateLimiter {
 
 class IntakeRoutes {
  public:
-  IntakeRoutes(flows::Intake& intake, int track_per_minute = 30) : intake_(intake), track_limit_(track_per_minute) {}
+  // `trusted_proxies`: addresses of reverse proxies (the UCC's front end) whose X-Forwarded-For names the
+  // client; requests from anyone else are the address they come from.
+  IntakeRoutes(flows::Intake& intake, int track_per_minute = 30, std::vector<std::string> trusted_proxies = {})
+      : intake_(intake), track_limit_(track_per_minute), trusted_proxies_(std::move(trusted_proxies)) {}
   Response handle(const Request& request) const;
+  // The server's HeaderCheck: a channel client's credentials, checked before its body is read.
+  std::optional<Response> checkHeaders(Request& request) const;
+  // Who the request comes from, for rate limits: behind a trusted proxy, the last address of
+  // X-Forwarded-For that is not one of the trusted proxies.
+  std::string clientAddress(const Request& request) const;
 
  private:
   Response track(const Request& request) const;
+  // nullopt with `client` set when the credentials are a channel client's; else the refusal (401, 403, or
+  // 503 when the database cannot say).
+  std::optional<Response> checkCredentials(const Request& request, std::optional<std::string>& client) const;
 
   flows::Intake& intake_;
   mutable RateLimiter track_limit_;
+  std::vector<std::string> trusted_proxies_;
 };
 
 }  // namespace vkhid::http

@@ -20,6 +20,7 @@ struct Request {
   std::string remote_address;
   std::string client_cert_subject;  // TLS client certificate, verified against the server's client CA
   std::string client_cert_sha256;
+  std::string authenticated;  // set by the server's HeaderCheck: who the credentials identify
 
   std::string path() const { return target.substr(0, target.find('?')); }
   // A query parameter, percent- and plus-decoded; empty when absent.

@@ -38,6 +38,7 @@ enum class SevError : int {
   BadEncoding = 104,
   SchemaInvalid = 105,
   TransferUnverified = 106,
+  LimitsExceeded = 107,
   SealMissing = 110,
   SealInvalid = 111,
   SealDuplicated = 112,

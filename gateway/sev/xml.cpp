@@ -5,6 +5,7 @@
 #include <libxml/xmlschemas.h>
 
 #include <mutex>
+#include <optional>
 
 #include "gateway/domain/text.hpp"
 #include "gateway/sev/errors.hpp"
@@ -92,6 +93,87 @@ void collectValidationError(void* user, xmlErrorPtr error) {
 
 void ignoreErrors(void*, xmlErrorPtr) {}
 
+// One pass over the bytes, before libxml2 sees them, counting what its parser would pay for more than
+// once: attributes per element and in all, namespace declarations, the length of names and values.
+// Linear in the input whatever it holds. Only limits are checked here; whether the markup is well formed
+// is libxml2's to say (the scan stops quietly at anything it does not follow).
+std::optional<Error> overLimits(std::string_view b, const ParseLimits& limits) {
+  const std::size_t n = b.size();
+  std::size_t i = 0;
+  int attributes = 0, namespaces = 0;
+  auto at = [&](std::size_t k) { return " at byte " + std::to_string(k); };
+  auto skipTo = [&](std::string_view end) {
+    auto found = b.find(end, i);
+    i = found == std::string_view::npos ? n : found + end.size();
+  };
+  auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  auto nameEnd = [&](std::size_t k) {
+    while (k < n && !isSpace(b[k]) && b[k] != '=' && b[k] != '>' && b[k] != '/') ++k;
+    return k;
+  };
+  while (i < n) {
+    auto lt = b.find('<', i);
+    if (lt == std::string_view::npos) break;
+    i = lt + 1;
+    if (b.substr(lt, 4) == "<!--") {
+      skipTo("-->");
+    } else if (b.substr(lt, 9) == "<![CDATA[") {
+      skipTo("]]>");
+    } else if (i < n && (b[i] == '?' || b[i] == '!' || b[i] == '/')) {
+      skipTo(">");
+    } else {
+      // A start tag: its name, then attributes until > or />.
+      std::size_t end = nameEnd(i);
+      if (end - i > limits.max_name_bytes) {
+        return sevError(SevError::LimitsExceeded,
+                        "an element name longer than " + std::to_string(limits.max_name_bytes) + " bytes" + at(lt));
+      }
+      i = end;
+      int here = 0;
+      while (i < n) {
+        while (i < n && isSpace(b[i])) ++i;
+        if (i >= n || b[i] == '>' || b[i] == '/') break;
+        std::size_t name_start = i;
+        i = nameEnd(i);
+        if (i == name_start) return std::nullopt;  // not markup we follow: libxml2 will say
+        if (i - name_start > limits.max_name_bytes) {
+          return sevError(
+              SevError::LimitsExceeded,
+              "an attribute name longer than " + std::to_string(limits.max_name_bytes) + " bytes" + at(name_start));
+        }
+        std::string_view name = b.substr(name_start, i - name_start);
+        while (i < n && isSpace(b[i])) ++i;
+        if (i >= n || b[i] != '=') return std::nullopt;
+        ++i;
+        while (i < n && isSpace(b[i])) ++i;
+        if (i >= n || (b[i] != '"' && b[i] != '\'')) return std::nullopt;
+        auto close = b.find(b[i], i + 1);
+        if (close == std::string_view::npos) return std::nullopt;
+        if (close - i - 1 > limits.max_attribute_bytes) {
+          return sevError(SevError::LimitsExceeded, "an attribute value longer than " +
+                                                        std::to_string(limits.max_attribute_bytes) + " bytes" +
+                                                        at(name_start));
+        }
+        i = close + 1;
+        if (++here > limits.max_attributes_per_element) {
+          return sevError(SevError::LimitsExceeded, "an element with more than " +
+                                                        std::to_string(limits.max_attributes_per_element) +
+                                                        " attributes" + at(lt));
+        }
+        if (++attributes > limits.max_attributes) {
+          return sevError(SevError::LimitsExceeded,
+                          "more than " + std::to_string(limits.max_attributes) + " attributes in all" + at(name_start));
+        }
+        if ((name == "xmlns" || name.starts_with("xmlns:")) && ++namespaces > limits.max_namespace_declarations) {
+          return sevError(SevError::LimitsExceeded, "more than " + std::to_string(limits.max_namespace_declarations) +
+                                                        " namespace declarations" + at(name_start));
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void initXml() {
@@ -108,6 +190,7 @@ Result<XmlDocPtr> parseUntrusted(std::string_view bytes, const ParseLimits& limi
     return sevError(SevError::TooLarge,
                     std::to_string(bytes.size()) + " bytes, the limit is " + std::to_string(limits.max_bytes));
   }
+  if (auto over = overLimits(bytes, limits)) return *over;
   std::unique_ptr<xmlParserCtxt, ParserCtxtDeleter> ctxt(xmlNewParserCtxt());
   if (!ctxt) return Error::internal("xml.alloc", "xml: out of memory");
   ParseState state;

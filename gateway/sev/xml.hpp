@@ -21,6 +21,13 @@ using XmlDocPtr = std::unique_ptr<xmlDoc, XmlDocDeleter>;
 struct ParseLimits {
   std::size_t max_bytes = std::size_t{50} << 20;  // a package over this is refused unread
   int max_depth = 64;                             // SEV OVV needs about 10
+  // Counted in one pass over the bytes before libxml2 builds anything: its attribute handling costs
+  // the square of an element's attributes (100,000 of them held a thread for five minutes).
+  int max_attributes_per_element = 64;      // SEV OVV's Header has 17
+  int max_attributes = 20000;               // in the whole package
+  int max_namespace_declarations = 256;     // xmlns and xmlns:p in the whole package
+  std::size_t max_name_bytes = 256;         // an element's or attribute's name
+  std::size_t max_attribute_bytes = 65536;  // an attribute's value
 };
 
 // Call once before any other libxml2 use (idempotent, thread-safe): initialises the library and
@@ -28,7 +35,7 @@ struct ParseLimits {
 void initXml();
 
 // Parses untrusted bytes. Errors carry a SEV code (sev/errors.hpp): Malformed, DtdForbidden,
-// TooLarge, TooDeep, BadEncoding. A UTF-8 byte-order mark is accepted.
+// TooLarge, TooDeep, BadEncoding, LimitsExceeded. A UTF-8 byte-order mark is accepted.
 Result<XmlDocPtr> parseUntrusted(std::string_view bytes, const ParseLimits& limits = {});
 
 // Validates against the embedded SEV OVV 1.5 schema (with Vkhid's appeal expansion).

@@ -128,7 +128,7 @@ std::pair<std::chrono::milliseconds, Result<http::ClientResponse>> timedPost(con
 BOOST_AUTO_TEST_SUITE(http_client)
 
 // The time-stamp authority (plain http), a participant's endpoint and the SEV hub (https) alike.
-BOOST_AUTO_TEST_CASE(a_server_that_never_answers_is_given_up_at_the_timeout) {
+BOOST_AUTO_TEST_CASE(edms_http_client_gives_up_on_a_server_that_never_answers) {
   // Connections complete in the listen backlog and are never accepted: the TLS handshake gets no answer.
   Listener black_hole;
   for (const char* scheme : {"http://", "https://"}) {
@@ -147,7 +147,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_never_answers_is_given_up_at_the_timeout) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(a_body_that_ends_with_the_connection_is_taken) {
+BOOST_AUTO_TEST_CASE(edms_http_client_takes_a_body_that_ends_with_the_connection) {
   const std::string response = "HTTP/1.0 202 Accepted\r\nContent-Type: application/json\r\n\r\n{\"msg_id\":\"m1\"}";
   for (bool secure : {false, true}) {
     // Over TLS the server closes without close_notify, as many do once the response is written.
@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_CASE(a_body_that_ends_with_the_connection_is_taken) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(a_body_cut_short_of_its_length_is_refused) {
+BOOST_AUTO_TEST_CASE(edms_http_client_refuses_a_body_cut_short_of_its_length) {
   const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part of it";
   for (bool secure : {false, true}) {
     OneShotServer server(secure, response, Close::WithoutCloseNotify);

@@ -154,6 +154,55 @@ BOOST_AUTO_TEST_CASE(billion_laughs_is_refused) {
   BOOST_TEST((codeOf(parsePackage(xml)) == SevError::DtdForbidden));
 }
 
+// The bombs an attacker sent a registered participant's way (issue 21, B1): each refused with code 107
+// before libxml2 builds anything — 100,000 attributes on one element held a thread for 5.5 minutes.
+BOOST_AUTO_TEST_CASE(hostile_attribute_bomb_is_refused_before_parsing) {
+  std::string xml = "<?xml version=\"1.0\"?><Header standart=\"1207\"";
+  for (int i = 0; i < 100000; ++i) xml += " a" + std::to_string(i) + "=\"x\"";
+  xml += "/>";
+  auto r = parsePackage(xml);
+  BOOST_TEST((codeOf(r) == SevError::LimitsExceeded));
+  BOOST_TEST(r.error().message.find("more than 64 attributes") != std::string::npos, r.error().message);
+  // Spread over many elements instead: the total is bounded too.
+  std::string spread = "<Header>";
+  for (int i = 0; i < 1000; ++i) {
+    spread += "<e";
+    for (int j = 0; j < 40; ++j) spread += " a" + std::to_string(j) + "='v'";
+    spread += "/>";
+  }
+  spread += "</Header>";
+  BOOST_TEST(parsePackage(spread).error().message.find("attributes in all") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(hostile_long_name_bomb_is_refused_before_parsing) {
+  std::string element = "<Header><" + std::string(1 << 20, 'x') + "/></Header>";
+  BOOST_TEST((codeOf(parsePackage(element)) == SevError::LimitsExceeded));
+  std::string attribute = "<Header " + std::string(1 << 20, 'a') + "=\"1\"/>";
+  BOOST_TEST((codeOf(parsePackage(attribute)) == SevError::LimitsExceeded));
+  std::string value = "<Header a=\"" + std::string(1 << 20, 'v') + "\"/>";
+  BOOST_TEST((codeOf(parsePackage(value)) == SevError::LimitsExceeded));
+}
+
+BOOST_AUTO_TEST_CASE(hostile_many_namespaces_bomb_is_refused_before_parsing) {
+  std::string xml = "<Header>";
+  for (int i = 0; i < 5000; ++i)
+    xml += "<p" + std::to_string(i) + ":e xmlns:p" + std::to_string(i) + "=\"urn:" + std::to_string(i) + "\">";
+  auto r = parsePackage(xml);
+  BOOST_TEST((codeOf(r) == SevError::LimitsExceeded));
+  BOOST_TEST(r.error().message.find("namespace declarations") != std::string::npos, r.error().message);
+}
+
+BOOST_AUTO_TEST_CASE(attributes_inside_comments_cdata_and_values_are_not_counted) {
+  // What only looks like attributes — in a comment, CDATA, or a quoted value holding '>' — is not
+  // counted: the real samples, and a package with such text, parse as before.
+  std::string filler;
+  for (int i = 0; i < 200; ++i) filler += " a" + std::to_string(i) + "=\"x\"";
+  std::string xml =
+      "<Header><!--<e" + filler + "/>--><![CDATA[<e" + filler + "/>]]><x t=\"a>b" + filler + "\"/></Header>";
+  auto r = parsePackage(xml);
+  BOOST_TEST((codeOf(r) != SevError::LimitsExceeded), (r.ok() ? "" : r.error().message));
+}
+
 BOOST_AUTO_TEST_CASE(internal_dtd_is_refused) {
   std::string xml = "<?xml version=\"1.0\"?><!DOCTYPE Header [<!ELEMENT Header ANY>]><Header/>";
   BOOST_TEST((codeOf(parsePackage(xml)) == SevError::DtdForbidden));
