@@ -32,6 +32,9 @@ void AmqpAdapter::dropPublisher() {
 }
 
 DeliveryOutcome AmqpAdapter::publishOnce(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) {
+  // Idle since its last delivery, it served no heartbeats: its frames are read now, and one the broker
+  // closed meanwhile is replaced before anything is published on it.
+  if (publisher_ && !publisher_->keepAlive()) dropPublisher();
   if (!publisher_ || !publisher_->open()) {
     dropPublisher();
     auto c = connect();

@@ -292,6 +292,22 @@ Result<std::uint64_t> AmqpConnection::publish(const std::string& exchange, const
   return next_tag_++;
 }
 
+Status AmqpConnection::keepAlive() {
+  if (!open()) return fail("amqp.unavailable", "the connection is closed");
+  timeval none{0, 0};
+  for (int frames = 0; frames < 16; ++frames) {
+    amqp_frame_t frame{};
+    int rc = amqp_simple_wait_frame_noblock(state_, &frame, &none);
+    if (rc == AMQP_STATUS_TIMEOUT) return {};  // nothing waiting; a heartbeat went out if one was due
+    if (rc != AMQP_STATUS_OK) return fail("amqp.unavailable", std::string("idle: ") + amqp_error_string2(rc));
+    if (frame.frame_type == AMQP_FRAME_METHOD && (frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD ||
+                                                  frame.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD)) {
+      return fail("amqp.unavailable", "the broker closed the connection while it was idle");
+    }
+  }
+  return {};
+}
+
 Status AmqpConnection::waitForConfirms(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   bool returned = false;

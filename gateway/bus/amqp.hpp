@@ -116,6 +116,11 @@ class AmqpConnection {
   // Waits until the broker has confirmed every publish so far. A nack or an unroutable mandatory
   // message is an error; so is the deadline passing.
   Status waitForConfirms(std::chrono::milliseconds timeout);
+  // Serves the connection's heartbeats while it has nothing else to do (without blocking): rabbitmq-c
+  // sends and reads them only inside its own calls, and a connection left alone for two intervals is
+  // closed by the broker — its next publish then fails. Call it from the connection's own thread while
+  // idle; an error means the connection is gone.
+  Status keepAlive();
 
   // Consuming, with manual acknowledgement. `prefetch` bounds unacknowledged deliveries.
   Status setPrefetch(std::uint16_t prefetch);

@@ -306,6 +306,10 @@ void Exchange::relayLoop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
+    if (*n == 0 && !connection->keepAlive()) {
+      connection.reset();  // gone while idle: a new one before the next batch, not a failed publish
+      continue;
+    }
     if (*n < kRelayBatch) std::this_thread::sleep_for(std::chrono::milliseconds(*n == 0 ? 50 : 5));
   }
 }

@@ -118,7 +118,8 @@ IntakeReply Intake::submit(const std::string& client_id, const std::string& idem
   // a case overdue at once nor put its deadline out of reach.
   if (parsed.errors.empty() && !parsed.value.received_at.empty()) {
     if (auto at = domain::parseInstant(parsed.value.received_at)) {
-      const auto now = std::chrono::system_clock::now();
+      // In seconds: a year like 9999 does not fit a nanosecond clock.
+      const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
       const auto& in = context_.config.intake;
       if (*at > now + std::chrono::seconds(in.received_future_s)) {
         parsed.errors.push_back(

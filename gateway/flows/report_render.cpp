@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <regex>
 #include <sstream>
 
 #include "gateway/domain/text.hpp"
@@ -66,7 +67,19 @@ std::string percent(const json::value& v) {
   return buf;
 }
 
-std::string csvField(const std::string& s) {
+bool plainNumber(const std::string& s) {
+  static const std::regex number(R"(-?[0-9]+(\.[0-9]+)?)");
+  return std::regex_match(s, number);
+}
+
+// A spreadsheet takes a cell that starts with = + - @ (or a tab or carriage return) for a formula: such
+// text is prefixed with an apostrophe, as OWASP advises against CSV injection (a negative number stays
+// a number).
+std::string csvField(const std::string& raw) {
+  std::string s = raw;
+  if (!s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos && !plainNumber(s)) {
+    s = "'" + s;
+  }
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);

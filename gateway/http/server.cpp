@@ -150,7 +150,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (parser_->got_some()) return refuse(408, "Request timeout", "the headers did not arrive in time");
       return doClose();
     }
-    if (ec) return;  // reset, malformed request: nothing sensible to answer
+    // A request Beast cannot frame (an unknown Transfer-Encoding, a bad Content-Length, …): 400, closed.
+    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+      return refuse(400, "Bad request", ec.message());
+    }
+    if (ec) return;  // reset: nothing sensible to answer
     const auto& req = parser_->get();
     if (auto problem = framingProblem(req)) return refuse(400, "Bad request", *problem);
     request_ = Request{};

@@ -236,6 +236,26 @@ BOOST_AUTO_TEST_CASE(publish_with_another_user_id_is_refused_by_the_broker) {
   BOOST_TEST((ok.ok() || ok.error().code == "amqp.unroutable"), (ok.ok() ? "" : ok.error().message));
 }
 
+BOOST_AUTO_TEST_CASE(idle_connection_lives_on_its_heartbeats_and_dies_without) {
+  // Heartbeats every second: left alone for five, a connection is closed by the broker (what made a
+  // gateway's idle relay and publisher fail their next publish, 15 times in one run); served by
+  // keepAlive() while idle, it publishes as if it had never waited.
+  const auto settings = bus::AmqpSettings{testing::amqpUrl(), 5, 1, std::chrono::milliseconds(5000)};
+  auto kept = bus::AmqpConnection::connect(settings);
+  auto left = bus::AmqpConnection::connect(settings);
+  BOOST_REQUIRE(kept.ok());
+  BOOST_REQUIRE(left.ok());
+  for (int i = 0; i < 25; ++i) {
+    BOOST_REQUIRE(kept->keepAlive().ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  BOOST_TEST(kept->publish("", "amq.nonexistent-but-harmless", "x", {}).ok());
+  auto kept_confirm = kept->waitForConfirms(std::chrono::seconds(5));
+  BOOST_TEST((kept_confirm.ok() || kept_confirm.error().code == "amqp.unroutable"),
+             (kept_confirm.ok() ? "" : kept_confirm.error().message));
+  BOOST_TEST(!left->keepAlive().ok());  // the broker gave up on it
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_broker_is_unavailable_within_timeout) {
   auto start = std::chrono::steady_clock::now();
   auto c = bus::AmqpConnection::connect({"amqp://guest:guest@127.0.0.1:" + std::to_string(testing::freePort()) + "/%2f",
