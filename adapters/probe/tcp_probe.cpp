@@ -16,8 +16,9 @@ namespace {
 
 std::string numericAddress(const addrinfo& a) {
   char text[INET6_ADDRSTRLEN] = {};
-  const void* raw = a.ai_family == AF_INET6 ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a.ai_addr)->sin6_addr)
-                                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a.ai_addr)->sin_addr);
+  const void* raw = a.ai_family == AF_INET6
+                        ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a.ai_addr)->sin6_addr)
+                        : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a.ai_addr)->sin_addr);
   inet_ntop(a.ai_family, raw, text, sizeof text);
   return text;
 }
@@ -43,7 +44,8 @@ AddressAttempt tryConnect(const addrinfo& a, std::chrono::milliseconds timeout) 
   close(fd);
   attempt.connected = err == 0;
   if (err != 0) {
-    attempt.error = err == ETIMEDOUT ? "no answer within " + std::to_string(timeout.count()) + " ms" : std::strerror(err);
+    attempt.error =
+        err == ETIMEDOUT ? "no answer within " + std::to_string(timeout.count()) + " ms" : std::strerror(err);
     for (auto& c : attempt.error) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return attempt;
@@ -70,7 +72,8 @@ std::string TcpProbe::connectionText(const std::string& port) const {
     if (!a.connected) failures += (failures.empty() ? "" : ", ") + a.address + ": " + a.error;
   }
   if (connected()) {
-    return "connected to " + attempts.back().address + " port " + port + (failures.empty() ? "" : " (" + failures + ")");
+    return "connected to " + attempts.back().address + " port " + port +
+           (failures.empty() ? "" : " (" + failures + ")");
   }
   return "cannot connect to port " + port + " at any address (" + failures + ")";
 }

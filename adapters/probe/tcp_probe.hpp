@@ -21,7 +21,7 @@ struct TcpProbe {
   bool resolved = false;
   std::string resolve_error;
   std::vector<std::pair<std::string, int>> all_addresses;  // every address resolved, and its family (4, 6)
-  std::vector<AddressAttempt> attempts;  // in the resolver's order; stops at the first that connects
+  std::vector<AddressAttempt> attempts;                    // in the resolver's order; stops at the first that connects
 
   bool connected() const;
   // "localhost -> IPv6 address ::1, IPv4 address 127.0.0.1"

@@ -60,8 +60,7 @@ std::optional<sev::Header> ParticipantPeer::take(int msg_type, std::chrono::seco
 }
 
 sev::Envelope ParticipantPeer::toGateway(const std::string& msg_id) const {
-  return {participantParty(org_), uccParty(), msg_id.empty() ? freshUuid() : msg_id,
-          formatIsoUtc(std::time(nullptr))};
+  return {participantParty(org_), uccParty(), msg_id.empty() ? freshUuid() : msg_id, formatIsoUtc(std::time(nullptr))};
 }
 
 sev::Header ParticipantPeer::receipt(const sev::Header& theirs, sev::AckType type, const std::string& reg_number,
