@@ -90,6 +90,7 @@ const std::array kKeys = {
     KeyDef{"audit.fail_closed_after_s", [](Config& c) -> FieldRef { return &c.audit.fail_closed_after_s; }, 1, 604800},
     KeyDef{"audit.fail_closed", [](Config& c) -> FieldRef { return &c.audit.fail_closed; }},
     KeyDef{"trust.crl_files", [](Config& c) -> FieldRef { return &c.trust.crl_files; }},
+    KeyDef{"trust.qualified_lists", [](Config& c) -> FieldRef { return &c.trust.qualified_lists; }},
     KeyDef{"edms.listen", [](Config& c) -> FieldRef { return &c.edms.listen; }},
     KeyDef{"edms.tls_cert", [](Config& c) -> FieldRef { return &c.edms.tls_cert; }},
     KeyDef{"edms.tls_key", [](Config& c) -> FieldRef { return &c.edms.tls_key; }},

@@ -108,8 +108,13 @@ struct ReportSettings {
 };
 
 struct TrustSettings {
-  std::string crl_files;  // comma-separated PEM files of certificate revocation lists, checked on every
-                          // verification of a participant's signatures; re-read when the gateway starts
+  std::string crl_files;  // comma-separated files of certificate revocation lists (PEM or DER, DSTU-signed
+                          // ones too), checked on every verification of a participant's signatures; read
+                          // when the gateway starts
+  // Comma-separated trust lists of qualified providers' CAs and TSAs, as published: PKCS#7 bundles (the
+  // IIT CACertificates.p7b), certificates (PEM or DER) or folders of them. Participants' attachment
+  // signatures are judged against these unless the participant's onboarding pins a list of its own.
+  std::string qualified_lists;
 };
 
 struct EdmsSettings {

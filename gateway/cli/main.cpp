@@ -10,6 +10,7 @@
 #include "gateway/cli/audit_commands.hpp"
 #include "gateway/cli/deadline_command.hpp"
 #include "gateway/cli/package_commands.hpp"
+#include "gateway/cli/signature_commands.hpp"
 #include "gateway/cli/sim_commands.hpp"
 #include "gateway/flows/service.hpp"
 
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
 
   int exit_code = 0;
   vkhid::cli::addPackageCommands(app, exit_code);
+  vkhid::cli::addSignatureCommands(app, exit_code);
   vkhid::cli::addAdminCommands(app, exit_code, config_path);
   vkhid::cli::addSimCommands(app, exit_code);
   vkhid::cli::addSevCommands(app, exit_code);

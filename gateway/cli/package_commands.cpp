@@ -7,9 +7,11 @@
 
 #include "gateway/crypto/package.hpp"
 #include "gateway/crypto/trust.hpp"
+#include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/flows/signature_json.hpp"
 #include "gateway/sev/builders.hpp"
 #include "gateway/sev/codec.hpp"
 
@@ -21,8 +23,8 @@ namespace json = boost::json;
 struct Options {
   std::string file;
   std::string trust_dir;
+  std::string at;
   bool json_output = false;
-  bool allow_unsupported = false;
   bool require_seal = false;
   std::string key, cert;
   std::string case_file;
@@ -50,29 +52,36 @@ std::string codeText(const Error& e) {
   return code ? std::to_string(static_cast<int>(*code)) : e.code;
 }
 
-json::object verdictJson(const crypto::SignatureVerdict& v) {
-  json::object o{{"state", crypto::signatureStateName(v.state)}};
-  if (v.code != sev::SevError::None) o["code"] = static_cast<int>(v.code);
-  if (!v.detail.empty()) o["detail"] = v.detail;
-  if (!v.signer_subject.empty()) o["signer"] = v.signer_subject;
-  if (!v.signer_org_id.empty()) o["signer_org_id"] = v.signer_org_id;
-  if (!v.algorithm.empty()) o["algorithm"] = v.algorithm;
-  if (!v.signing_time.empty()) o["signing_time"] = v.signing_time;
-  return o;
-}
+json::object verdictJson(const crypto::SignatureVerdict& v) { return flows::signatureJson("", v); }
 
 std::string verdictText(const crypto::SignatureVerdict& v) {
   std::string s = crypto::signatureStateName(v.state);
   if (!v.signer_subject.empty()) s += " — " + v.signer_subject;
-  bool detail_adds =
-      v.state != crypto::SignatureState::Missing && v.state != crypto::SignatureState::UnsupportedAlgorithm;
-  if (!v.valid() && !v.detail.empty() && detail_adds) s += " (" + v.detail + ")";
+  if (!v.provider.empty()) s += ", provider " + v.provider + (v.qualified ? " (qualified)" : "");
+  if (!v.key.empty()) s += ", " + v.key;
+  if (!v.valid() && !v.detail.empty() && v.state != crypto::SignatureState::Missing) s += " (" + v.detail + ")";
+  if (!v.judged_at.empty()) s += "; judged at " + v.judged_at + " (" + v.judged_by + ")";
   return s;
 }
 
-Result<crypto::TrustStore> trustFrom(const std::string& dir) {
-  if (dir.empty()) return crypto::TrustStore();
-  return crypto::TrustStore::fromDirectory(dir);
+// --trust: a folder, a PKCS#7 bundle as published (CACertificates.p7b) or a certificate file; several
+// comma-separated.
+Result<crypto::TrustStore> trustFrom(const std::string& paths) {
+  crypto::TrustStore trust;
+  for (const auto& path : splitList(paths)) {
+    auto one = crypto::TrustStore::fromPath(path);
+    if (!one) return Error::invalid(one.error().code, "--trust " + path + ": " + one.error().message);
+    trust.addFrom(*one);
+  }
+  return trust;
+}
+
+// --at: the time an auditor judges the certificates at.
+Result<std::optional<std::time_t>> atFrom(const std::string& text) {
+  if (text.empty()) return std::optional<std::time_t>();
+  auto at = parseIsoDateTime(text);
+  if (!at) return Error::invalid("cli.at", "--at: expected an ISO 8601 time such as 2015-09-08T14:00:00Z");
+  return std::optional<std::time_t>(*at);
 }
 
 int inspect(const Options& o) {
@@ -80,8 +89,10 @@ int inspect(const Options& o) {
   if (!bytes) return fail(bytes.error().message);
   auto trust = trustFrom(o.trust_dir);
   if (!trust) return fail(trust.error().message);
+  auto at = atFrom(o.at);
+  if (!at) return fail(at.error().message);
   crypto::VerifyOptions vo;
-  vo.allow_unsupported = true;
+  vo.at = *at;
   auto report = crypto::verifyPackage(*bytes, *trust, vo);
   if (!report.header) {
     std::fprintf(stderr, "error %s: %s\n", codeText(report.findings.front()).c_str(),
@@ -161,21 +172,49 @@ int inspect(const Options& o) {
                 a.description.c_str(), a.size, verdictText(a.verdict).c_str());
   }
   std::printf("seal        %s\n", verdictText(report.seal).c_str());
-  if (o.trust_dir.empty()) std::printf("(no --trust folder given: no signer can be trusted)\n");
+  if (o.trust_dir.empty()) std::printf("(no --trust given: no signer can be trusted)\n");
   return 0;
 }
 
 int verify(const Options& o) {
   auto bytes = crypto::readFile(o.file);
   if (!bytes) return fail(bytes.error().message);
-  auto trust = crypto::TrustStore::fromDirectory(o.trust_dir);
+  auto trust = trustFrom(o.trust_dir);
   if (!trust) return fail(trust.error().message);
+  auto at = atFrom(o.at);
+  if (!at) return fail(at.error().message);
   crypto::VerifyOptions vo;
-  vo.allow_unsupported = o.allow_unsupported;
   vo.require_seal = o.require_seal;
+  vo.at = *at;
   auto report = crypto::verifyPackage(*bytes, *trust, vo);
   for (const auto& f : report.findings) std::printf("error %s: %s\n", codeText(f).c_str(), f.message.c_str());
-  if (!report.ok()) return 1;
+  if (report.header) {
+    if (report.seal.state != crypto::SignatureState::Missing) {
+      std::printf("seal        %s\n", verdictText(report.seal).c_str());
+    }
+    for (const auto& a : report.attachments) {
+      std::printf("attachment  %s: %s\n", a.idnumber.c_str(), verdictText(a.verdict).c_str());
+    }
+  }
+  std::printf("judged at   %s\n", vo.at ? (formatIsoUtc(*vo.at) + " (the time asked for)").c_str()
+                                        : "now, or the time a signature's own time-stamp proves");
+  if (!report.ok()) {
+    // Invalid (1) when something does not hold; indeterminate (3) when all that fails is what cannot be
+    // decided from what is at hand (an expired certificate without a proof of time, no signer certificate).
+    auto undecided = [](const crypto::SignatureVerdict& v) {
+      return v.state == crypto::SignatureState::ExpiredNoProof || v.state == crypto::SignatureState::NotCheckable;
+    };
+    bool all_undecided = report.header.has_value();
+    for (const auto& f : report.findings) {
+      auto code = sev::sevErrorOf(f);
+      bool from_signature =
+          code == sev::SevError::CertificateExpiredNoProof || code == sev::SevError::AttachmentSignatureNotCheckable;
+      all_undecided = all_undecided && from_signature;
+    }
+    all_undecided = all_undecided && (report.seal.state == crypto::SignatureState::Missing || report.seal.valid() ||
+                                      undecided(report.seal));
+    return all_undecided ? 3 : 1;
+  }
   std::printf("ok: schema, %s, %zu attachment signature(s)\n",
               report.seal.state == crypto::SignatureState::Missing ? "no seal" : "seal valid",
               report.attachments.size());
@@ -244,16 +283,25 @@ void addPackageCommands(CLI::App& app, int& exit_code) {
   auto* inspect_cmd =
       package->add_subcommand("inspect", "Show a package: ids, parties, zones, attachments, signatures");
   inspect_cmd->add_option("FILE", options->file, "the package")->required();
-  inspect_cmd->add_option("--trust", options->trust_dir, "folder of trusted CA certificates (*.pem)");
+  inspect_cmd->add_option(
+      "--trust", options->trust_dir,
+      "trusted CAs: a folder, a PKCS#7 bundle (CACertificates.p7b) or a certificate; comma-separated");
+  inspect_cmd->add_option("--at", options->at, "judge certificates at this time (ISO 8601) instead of now");
   inspect_cmd->add_flag("--json", options->json_output, "one JSON object");
   inspect_cmd->callback([options, &exit_code] { exit_code = inspect(*options); });
 
   auto* verify_cmd = package->add_subcommand(
-      "verify", "Check schema, seal and attachment signatures; exit 0 when all hold, 1 with findings, 2 on bad use");
+      "verify",
+      "Check schema, seal and attachment signatures; exit 0 when all hold, 1 with findings, 3 when all that fails "
+      "cannot be decided (an expired certificate without proof of time), 2 on bad use");
   verify_cmd->add_option("FILE", options->file, "the package")->required();
-  verify_cmd->add_option("--trust", options->trust_dir, "folder of trusted CA certificates (*.pem)")->required();
-  verify_cmd->add_flag("--allow-unsupported", options->allow_unsupported,
-                       "accept DSTU 4145 attachment signatures as present, unchecked");
+  verify_cmd
+      ->add_option("--trust", options->trust_dir,
+                   "trusted CAs and TSAs: a folder, a PKCS#7 bundle (CACertificates.p7b) or a certificate; "
+                   "comma-separated")
+      ->required();
+  verify_cmd->add_option("--at", options->at,
+                         "judge the certificates at this time (ISO 8601) instead of now or a time-stamp's time");
   verify_cmd->add_flag("--require-seal", options->require_seal, "a package without a seal is a finding");
   verify_cmd->callback([options, &exit_code] { exit_code = verify(*options); });
 

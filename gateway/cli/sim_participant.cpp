@@ -25,6 +25,7 @@
 #include "gateway/bus/amqp.hpp"
 #include "gateway/bus/topology.hpp"
 #include "gateway/cli/sim_commands.hpp"
+#include "gateway/crypto/dstu_signer.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/domain/time.hpp"
 #include "gateway/flows/exchange_store.hpp"
@@ -61,6 +62,10 @@ struct SimOptions {
   // --via sev-hub: our account on the hub
   std::string hub_url, hub_system_id, hub_password, hub_ca;
   bool duplicate = false, reorder = false, bad_seal = false, malformed = false, no_answer = false;
+  // A DSTU 4145 signer (dstu-<org>.{cer,key} of `vkhid crypto test-pki`): attachments are signed with it
+  std::string dstu_key, dstu_cert;
+  bool no_seal = false;        // send packages without an XML-DSig seal, as real SEV OVV 1.5 systems do
+  bool bad_signature = false;  // change each answer's file after signing it: its signature no longer holds
 };
 
 struct Outgoing {
@@ -70,8 +75,9 @@ struct Outgoing {
 
 class Simulator {
  public:
-  Simulator(SimOptions o, crypto::FileSigner signer, crypto::TrustStore trust)
-      : o_(std::move(o)), signer_(std::move(signer)), trust_(std::move(trust)) {
+  Simulator(SimOptions o, crypto::FileSigner signer, crypto::TrustStore trust,
+            std::optional<crypto::dstu::DstuSigner> dstu = std::nullopt)
+      : o_(std::move(o)), signer_(std::move(signer)), trust_(std::move(trust)), dstu_(std::move(dstu)) {
     inbox_ = "edms." + o_.org + ".in";
     outbox_ = "edms." + o_.org + ".out";
     auto nodes = bus::brokerNodes(o_.broker_url);  // one user on every node of a cluster
@@ -247,7 +253,7 @@ class Simulator {
  private:
   void handle(const std::string& bytes) {
     stats_["received"]++;
-    auto report = crypto::verifyPackage(bytes, trust_, {false, true, {}});
+    auto report = crypto::verifyPackage(bytes, trust_, {true, {}, {}});
     if (!report.header) {
       stats_["invalid"]++;
       return;
@@ -376,7 +382,10 @@ class Simulator {
         back.msg_id = flows::newUuid();
         back.time = formatIsoUtc(std::time(nullptr));
         auto answer = sev::buildReply(back, reply);
-        (void)crypto::signAttachments(answer, signer_);
+        (void)crypto::signAttachments(answer, attachmentSigner());
+        if (o_.bad_signature && answer.document && !answer.document->transfers.empty()) {
+          answer.document->transfers.front().content += " (змінено після підпису)";
+        }
         std::string bytes = seal(answer);
         schedule(bytes, o_.answer_after_ms);
         stats_["answered"]++;
@@ -388,7 +397,16 @@ class Simulator {
     answers_[h.msg_id] = sent;
   }
 
+  // Attachments are signed by the DSTU key when it has one, else by its seal key.
+  const crypto::Signer& attachmentSigner() const {
+    return dstu_ ? static_cast<const crypto::Signer&>(*dstu_) : signer_;
+  }
+
   std::string seal(const sev::Header& h) {
+    if (o_.no_seal) {
+      auto doc = sev::buildDocument(h);
+      return sev::serialize(doc.get());
+    }
     auto bytes = crypto::sealedPackage(h, signer_);
     std::string out = bytes ? *bytes : std::string();
     if (o_.bad_seal) {
@@ -453,7 +471,7 @@ class Simulator {
                       formatIsoUtc(std::time(nullptr))};
     auto header = sev::buildAppealPackage(c, env);
     header.expansion.reset();
-    (void)crypto::signAttachments(header, signer_);
+    (void)crypto::signAttachments(header, attachmentSigner());
     own_sent_.insert(env.msg_id);
     stats_["own_appeals_sent"]++;
     return seal(header);
@@ -528,6 +546,7 @@ class Simulator {
   bool stats_dirty_ = false;
   crypto::FileSigner signer_;
   crypto::TrustStore trust_;
+  std::optional<crypto::dstu::DstuSigner> dstu_;
   std::string inbox_, outbox_, user_;
   std::set<std::string> seen_, own_sent_;
   std::map<std::string, std::vector<std::string>> answers_;
@@ -569,10 +588,19 @@ int runSimParticipant(const SimOptions& o) {
     std::fprintf(stderr, "vkhid sim participant: %s\n", trust.error().message.c_str());
     return 2;
   }
+  std::optional<crypto::dstu::DstuSigner> dstu;
+  if (!o.dstu_key.empty() || !o.dstu_cert.empty()) {
+    auto d = crypto::dstu::DstuSigner::load(o.dstu_key, o.dstu_cert);
+    if (!d) {
+      std::fprintf(stderr, "vkhid sim participant: %s\n", d.error().message.c_str());
+      return 2;
+    }
+    dstu = std::move(d).value();
+  }
   std::signal(SIGTERM, [](int) { g_stop = true; });
   std::signal(SIGINT, [](int) { g_stop = true; });
   log::init("warn", "sim-" + o.org);
-  Simulator sim(o, std::move(signer).value(), std::move(trust).value());
+  Simulator sim(o, std::move(signer).value(), std::move(trust).value(), std::move(dstu));
   return sim.run();
 }
 
@@ -627,6 +655,10 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   p->add_flag("--reorder", o->reorder, "send the registration receipt before the delivery receipt");
   p->add_flag("--bad-seal", o->bad_seal, "break the seal of everything sent");
   p->add_flag("--malformed", o->malformed, "answer with malformed XML");
+  p->add_option("--dstu-key", o->dstu_key, "sign attachments with this DSTU 4145 key (vkhid crypto test-pki)");
+  p->add_option("--dstu-cert", o->dstu_cert, "the DSTU key's certificate (DER)");
+  p->add_flag("--no-seal", o->no_seal, "send packages without an XML-DSig seal (as real SEV OVV 1.5 systems)");
+  p->add_flag("--bad-signature", o->bad_signature, "change each answer's file after signing it");
   p->add_flag("--accept-tampered", o->accept_tampered,
               "misbehave: register packages whose seal or signatures do not verify");
   p->add_flag("--register-duplicates", o->register_duplicates,

@@ -4,47 +4,10 @@
 #include <openssl/err.h>
 #include <openssl/ess.h>
 
+#include "gateway/crypto/cades.hpp"
 #include "gateway/domain/time.hpp"
 
 namespace vkhid::crypto {
-namespace {
-
-std::string oidText(const ASN1_OBJECT* obj) {
-  char buf[128];
-  OBJ_obj2txt(buf, sizeof buf, obj, 1);
-  return buf;
-}
-
-std::string algorithmName(const ASN1_OBJECT* obj) {
-  int nid = OBJ_obj2nid(obj);
-  return nid != NID_undef ? OBJ_nid2ln(nid) : oidText(obj);
-}
-
-SignatureVerdict verdict(SignatureState state, sev::SevError code, std::string detail) {
-  SignatureVerdict v;
-  v.state = state;
-  v.code = code;
-  v.detail = std::move(detail);
-  return v;
-}
-
-// "issuer <DN>, serial <hex>" for a signer whose certificate did not travel with the signature.
-std::string signerIdText(CMS_SignerInfo* si) {
-  ASN1_OCTET_STRING* keyid = nullptr;
-  X509_NAME* issuer = nullptr;
-  ASN1_INTEGER* serial = nullptr;
-  if (CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &serial) != 1 || issuer == nullptr) return {};
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  BIO_puts(bio.get(), "issuer ");
-  X509_NAME_print_ex(bio.get(), issuer, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-  BIO_puts(bio.get(), ", serial ");
-  if (serial != nullptr) i2a_ASN1_INTEGER(bio.get(), serial);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(len));
-}
-
-}  // namespace
 
 bool isDstuOid(const std::string& oid) { return oid.starts_with("1.2.804.2.1.1.1."); }
 
@@ -92,106 +55,13 @@ Result<CmsSignature> signDetached(std::string_view content, const Signer& signer
 }
 
 SignatureVerdict verifyDetached(std::string_view content, std::string_view der, const TrustStore& trust,
-                                const std::string& expected_org_id, std::string_view hint_certificate_der) {
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
-  if (!cms) {
-    ERR_clear_error();
-    return verdict(SignatureState::Malformed, sev::SevError::AttachmentSignatureInvalid, "not a CMS SignedData");
-  }
-  STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms.get());
-  if (infos == nullptr || sk_CMS_SignerInfo_num(infos) != 1) {
-    return verdict(SignatureState::Malformed, sev::SevError::AttachmentSignatureInvalid,
-                   "expected exactly one signer in the CMS");
-  }
-  CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
-
-  X509StackPtr certs(CMS_get1_certs(cms.get()));
-  X509* signer_cert = nullptr;
-  for (int i = 0; certs && i < sk_X509_num(certs.get()); ++i) {
-    if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs.get(), i)) == 0) signer_cert = sk_X509_value(certs.get(), i);
-  }
-
-  // SEV OVV may carry the certificate beside the signature (SignInfo/CertificateData) instead of in it.
-  X509Ptr hint;
-  if (signer_cert == nullptr && !hint_certificate_der.empty()) {
-    if (auto c = certificateFromDer(hint_certificate_der); c && CMS_SignerInfo_cert_cmp(si, c->get()) == 0) {
-      hint = std::move(c).value();
-      signer_cert = hint.get();
-    }
-  }
-
-  SignatureVerdict v;
-  X509_ALGOR* digest_alg = nullptr;
-  X509_ALGOR* sig_alg = nullptr;
-  CMS_SignerInfo_get0_algs(si, nullptr, nullptr, &digest_alg, &sig_alg);
-  const ASN1_OBJECT* sig_oid = nullptr;
-  X509_ALGOR_get0(&sig_oid, nullptr, nullptr, sig_alg);
-  v.algorithm = algorithmName(sig_oid);
-  if (signer_cert != nullptr) {
-    auto info = describe(signer_cert);
-    v.signer_subject = info.subject;
-    v.signer_sha256 = info.sha256;
-    v.signer_org_id = trust.organizationOf(info);
-  } else {
-    v.signer_subject = signerIdText(si);
-  }
-  int idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
-  std::time_t signed_at = std::time(nullptr);
-  if (idx >= 0) {
-    ASN1_TYPE* t = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, idx), 0);
-    std::tm tm{};
-    if (t != nullptr && (t->type == V_ASN1_UTCTIME || t->type == V_ASN1_GENERALIZEDTIME) &&
-        ASN1_TIME_to_tm(t->value.utctime, &tm) == 1) {
-      signed_at = timegm(&tm);
-      v.signing_time = formatIsoUtc(signed_at);
-    }
-  }
-
-  const ASN1_OBJECT* digest_oid = nullptr;
-  X509_ALGOR_get0(&digest_oid, nullptr, nullptr, digest_alg);
-  if (isDstuOid(oidText(sig_oid)) || isDstuOid(oidText(digest_oid))) {
-    v.state = SignatureState::UnsupportedAlgorithm;
-    v.code = sev::SevError::AttachmentSignatureUnsupported;
-    v.detail = "DSTU 4145 signature (" + oidText(sig_oid) + ") by " +
-               (v.signer_subject.empty() ? std::string("an unknown signer") : v.signer_subject);
-    return v;
-  }
-  if (signer_cert == nullptr) {
-    v.state = SignatureState::Malformed;
-    v.code = sev::SevError::AttachmentSignatureInvalid;
-    v.detail = "the CMS carries no signer certificate";
-    return v;
-  }
-
-  // The mathematics and the ESS binding first; the chain is ours to check at the signing time.
-  BioPtr data(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
-  X509StorePtr empty(X509_STORE_new());
-  if (CMS_verify(cms.get(), nullptr, empty.get(), data.get(), nullptr,
-                 CMS_BINARY | CMS_DETACHED | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
-    v.state = SignatureState::Invalid;
-    v.code = sev::SevError::AttachmentSignatureInvalid;
-    v.detail = "the signature does not match the attachment: " + opensslError();
-    return v;
-  }
-  std::vector<X509*> intermediates;
-  for (int i = 0; i < sk_X509_num(certs.get()); ++i) intermediates.push_back(sk_X509_value(certs.get(), i));
-  if (auto s = trust.verifyChain(signer_cert, intermediates, signed_at); !s) {
-    auto code = sev::sevErrorOf(s.error()).value_or(sev::SevError::SignerUntrusted);
-    v.state = code == sev::SevError::CertificateNotValidAtSigning ? SignatureState::NotValidAtSigning
-                                                                  : SignatureState::Untrusted;
-    v.code = code;
-    v.detail = sev::sevErrorDetail(s.error());
-    return v;
-  }
-  if (!expected_org_id.empty() && v.signer_org_id != expected_org_id) {
-    v.state = SignatureState::SignerNotSender;
-    v.code = sev::SevError::SignerNotSender;
-    v.detail = "signed for organisation '" + v.signer_org_id + "', the sender is '" + expected_org_id + "'";
-    return v;
-  }
-  v.state = SignatureState::Valid;
-  return v;
+                                const std::string& expected_org_id, std::string_view hint_certificate_der,
+                                std::optional<std::time_t> at) {
+  CadesOptions options;
+  options.at = at;
+  options.expected_org_id = expected_org_id;
+  options.hint_certificate = hint_certificate_der;
+  return verifyCades(content, der, trust, options).signature;
 }
 
 const char* signatureStateName(SignatureState s) {
@@ -204,6 +74,8 @@ const char* signatureStateName(SignatureState s) {
     case SignatureState::SignerNotSender: return "signer-not-sender";
     case SignatureState::Missing: return "missing";
     case SignatureState::Malformed: return "malformed";
+    case SignatureState::NotCheckable: return "not-checkable";
+    case SignatureState::ExpiredNoProof: return "expired-no-proof-of-time";
   }
   return "invalid";
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,19 +13,16 @@
 
 namespace vkhid::crypto {
 
-struct CmsSignature {
-  std::string der;           // the SignedData, DER
-  std::string certificate;   // the signer's certificate, DER (for SignInfo/CertificateData)
-  std::string signing_time;  // ISO 8601 UTC (for SignInfo/SigningTime)
-};
-
 Result<CmsSignature> signDetached(std::string_view content, const Signer& signer);
 
-// Checks `der` over `content`: the signature, the ESS signing-certificate binding, the chain at the
-// signing time, and that the signer speaks for `expected_org_id` (skipped when empty).
-// `hint_certificate_der`: SignInfo/CertificateData, used when the CMS itself carries no certificate.
+// Checks `der` over `content` as verifyCades does (any algorithm: DSTU 4145, ECDSA, RSA): the digest,
+// the signing-certificate binding, the signature, the chain at the time a trusted time-stamp proves or
+// now (or `at`, an auditor's choice) — never at the signingTime the signer states — and that the signer
+// speaks for `expected_org_id` (skipped when empty). `hint_certificate_der`: SignInfo/CertificateData,
+// used when the CMS itself carries no certificate.
 SignatureVerdict verifyDetached(std::string_view content, std::string_view der, const TrustStore& trust,
-                                const std::string& expected_org_id, std::string_view hint_certificate_der = {});
+                                const std::string& expected_org_id, std::string_view hint_certificate_der = {},
+                                std::optional<std::time_t> at = {});
 
 // True for the OIDs of Ukrainian DSTU 4145 / GOST 34.311 (1.2.804.2.1.1.1.*).
 bool isDstuOid(const std::string& oid);

@@ -39,7 +39,7 @@ Status signAttachments(sev::Header& header, const Signer& signer) {
     bool signed_already = false;
     for (const auto& i : infos) signed_already |= i.doc_transfer_idnumber == t->idnumber;
     if (signed_already) continue;
-    auto cms = signDetached(t->content, signer);
+    auto cms = signer.signCms(t->content);
     if (!cms) return cms.error();
     sev::SignInfo info;
     info.doc_transfer_idnumber = t->idnumber;
@@ -78,7 +78,7 @@ PackageReport verifyPackage(std::string_view bytes, const TrustStore& trust, con
   }
   if (auto s = sev::checkZones(*header); !s) report.findings.push_back(s.error());
 
-  report.seal = verifySeal(doc->get(), trust);
+  report.seal = verifySeal(doc->get(), trust, options.at);
   if (report.seal.state == SignatureState::Missing) {
     if (options.require_seal) report.findings.push_back(sev::sevError(sev::SevError::SealMissing, ""));
   } else if (!report.seal.valid()) {
@@ -99,12 +99,10 @@ PackageReport verifyPackage(std::string_view bytes, const TrustStore& trust, con
       a.verdict.detail = "DocTransfer idnumber=" + t->idnumber + " has no SignInfo";
     } else {
       a.verdict = verifyDetached(t->content, it->second->sign_data, trust, header->from_org_id,
-                                 it->second->certificate_data.value_or(""));
+                                 it->second->certificate_data.value_or(""), options.at);
       if (!a.verdict.valid()) a.verdict.detail = "DocTransfer idnumber=" + t->idnumber + ": " + a.verdict.detail;
     }
-    bool accepted =
-        a.verdict.valid() || (options.allow_unsupported && a.verdict.state == SignatureState::UnsupportedAlgorithm);
-    if (!accepted) report.findings.push_back(sev::sevError(a.verdict.code, a.verdict.detail));
+    if (!a.verdict.valid()) report.findings.push_back(sev::sevError(a.verdict.code, a.verdict.detail));
     report.attachments.push_back(std::move(a));
   }
   for (const auto& [id, info] : by_id) {

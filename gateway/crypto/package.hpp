@@ -2,6 +2,7 @@
 // package seal, with a report that names each finding by its SEV code.
 #pragma once
 
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,9 +27,11 @@ Result<std::string> sealedPackage(const sev::Header& header, const Signer& signe
 Result<std::string> resealPackage(std::string_view bytes, const Signer& signer, const sev::ParseLimits& limits = {});
 
 struct VerifyOptions {
-  bool allow_unsupported = false;  // DSTU 4145 attachment signatures pass as "present, unchecked"
-  bool require_seal = false;       // a package without a seal is a finding
+  bool require_seal = false;  // a package without a seal is a finding
   sev::ParseLimits limits;
+  // Judge every certificate at this time (an auditor's choice, or a time the audit log's time-stamp
+  // proves) instead of now or an attachment signature's own time-stamp.
+  std::optional<std::time_t> at;
 };
 
 struct AttachmentReport {

@@ -11,6 +11,7 @@
 
 #include <mutex>
 
+#include "gateway/crypto/qualified.hpp"
 #include "gateway/domain/base64.hpp"
 #include "gateway/domain/time.hpp"
 
@@ -123,6 +124,10 @@ void initXmlSec() {
 Status seal(xmlDoc* doc, const Signer& signer, const std::string& expansion_organization,
             const std::string& expansion_version) {
   initXmlSec();
+  if (signer.key() == nullptr) {
+    return Error::invalid("crypto.seal_key",
+                          "this key cannot make an XML-DSig seal (a DSTU 4145 key signs attachments only)");
+  }
   std::vector<xmlNode*> existing;
   collectSignatures(xmlDocGetRootElement(doc), existing);
   for (xmlNode* n : existing) {
@@ -156,7 +161,7 @@ Status seal(xmlDoc* doc, const Signer& signer, const std::string& expansion_orga
   return {};
 }
 
-SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust) {
+SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust, std::optional<std::time_t> at) {
   initXmlSec();
   SignatureVerdict v;
   xmlNode* root = xmlDocGetRootElement(doc);
@@ -251,14 +256,28 @@ SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust) {
                 "the seal does not match the package (changed after sealing, or another key)");
   }
 
-  // The signer: trusted at the time the package says it was made, and the sender itself.
-  std::string time = attr(root, "time");
-  std::time_t at = parseIsoDateTime(time).value_or(std::time(nullptr));
-  v.signing_time = formatIsoUtc(at);
+  // The signer: trusted now (or at the time an auditor asks for) — never at the Header's time, which the
+  // sender writes itself (ETSI EN 319 102-1: a signature is judged at a time someone can prove).
+  if (auto stated = parseIsoDateTime(attr(root, "time"))) v.signing_time = formatIsoUtc(*stated);
+  std::time_t now = std::time(nullptr);
+  const std::time_t judged = at.value_or(now);
+  v.judged_at = formatIsoUtc(judged);
+  v.judged_by = at ? "the time asked for" : "now";
+  auto facts = factsOf(signer);
+  v.provider = facts.provider;
+  v.key = facts.key;
+  v.qualified = facts.qualified;
   std::vector<X509*> intermediates;
   for (auto& c : certs) intermediates.push_back(c.get());
-  if (auto s = trust.verifyChain(signer, intermediates, at); !s) {
+  if (auto s = trust.verifyChain(signer, intermediates, judged); !s) {
     auto code = sev::sevErrorOf(s.error()).value_or(sev::SevError::SignerUntrusted);
+    if (code == sev::SevError::CertificateNotValidAtSigning && !at &&
+        X509_cmp_time(X509_get0_notAfter(signer), &now) < 0) {
+      return fail(v, SignatureState::ExpiredNoProof, sev::SevError::CertificateExpiredNoProof,
+                  "signer's certificate expired; no proof the signature existed before (" +
+                      sev::sevErrorDetail(s.error()) + "; the package's own time " + attr(root, "time") +
+                      " is the sender's word, not a proof)");
+    }
     return fail(v,
                 code == sev::SevError::CertificateNotValidAtSigning ? SignatureState::NotValidAtSigning
                                                                     : SignatureState::Untrusted,

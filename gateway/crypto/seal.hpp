@@ -3,6 +3,8 @@
 // ECDSA P-256 or RSA, the certificate in KeyInfo). Made and checked with xmlsec1.
 #pragma once
 
+#include <ctime>
+#include <optional>
 #include <string>
 
 #include "gateway/crypto/signer.hpp"
@@ -22,8 +24,10 @@ void initXmlSec();
 Status seal(xmlDoc* doc, const Signer& signer, const std::string& expansion_organization = "Урядовий контактний центр",
             const std::string& expansion_version = "vkhid/1");
 
-// Checks the seal of a parsed (untouched) package: structure, mathematics, chain at the Header's
-// time, and that the signer speaks for from_org_id. State Missing when there is no seal.
-SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust);
+// Checks the seal of a parsed (untouched) package: structure, mathematics, the chain now (or at `at`,
+// an auditor's choice; never at the Header's time, which is the sender's own word), and that the
+// signer speaks for from_org_id. State Missing when there is no seal; ExpiredNoProof (code 119) when
+// the certificate has expired and nothing proves the seal was made before.
+SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust, std::optional<std::time_t> at = {});
 
 }  // namespace vkhid::crypto

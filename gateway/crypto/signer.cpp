@@ -1,6 +1,10 @@
 #include "gateway/crypto/signer.hpp"
 
+#include "gateway/crypto/cms.hpp"
+
 namespace vkhid::crypto {
+
+Result<CmsSignature> Signer::signCms(std::string_view content) const { return signDetached(content, *this); }
 
 Result<FileSigner> FileSigner::load(const std::string& key_path, const std::string& cert_path) {
   auto key_pem = readFile(key_path);

@@ -4,19 +4,31 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateway/crypto/openssl.hpp"
 
 namespace vkhid::crypto {
 
+// A detached CMS signature of attachment bytes, as SEV OVV carries it in SignInfo.
+struct CmsSignature {
+  std::string der;           // the SignedData, DER
+  std::string certificate;   // the signer's certificate, DER (for SignInfo/CertificateData)
+  std::string signing_time;  // ISO 8601 UTC (for SignInfo/SigningTime)
+};
+
 class Signer {
  public:
   virtual ~Signer() = default;
+  // The key of an XML-DSig seal and of OpenSSL's CMS; nullptr for a key OpenSSL cannot use (DSTU 4145),
+  // which signs attachments only (signCms).
   virtual EVP_PKEY* key() const = 0;
   virtual X509* certificate() const = 0;
   // Intermediate certificates to send along (may be empty); never the root.
   virtual std::vector<X509*> chain() const = 0;
+  // A detached CAdES-BES signature of `content` (cms.hpp's signDetached unless the key signs otherwise).
+  virtual Result<CmsSignature> signCms(std::string_view content) const;
 };
 
 // A PEM key file and a PEM certificate file (the signer first, then any intermediates).

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include <mutex>
 #include <optional>
 
+#include "gateway/crypto/der.hpp"
+#include "gateway/crypto/qualified.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
 #include "gateway/sev/errors.hpp"
@@ -44,6 +47,30 @@ std::string fingerprint(X509* cert) {
   return std::string(reinterpret_cast<const char*>(md), len);
 }
 
+// The EDRPOU code Ukrainian qualified certificates of an organisation's officials carry in their
+// subjectDirectoryAttributes (1.2.804.2.1.1.1.11.1.4.2.1), when the subject names no
+// organizationIdentifier.
+std::string edrpouAttribute(X509* cert) {
+  int at = X509_get_ext_by_NID(cert, NID_subject_directory_attributes, -1);
+  if (at < 0) return {};
+  ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(X509_get_ext(cert, at));
+  auto attrs = der::readAll(
+      std::string_view(reinterpret_cast<const char*>(value->data), static_cast<std::size_t>(value->length)));
+  auto list = attrs ? der::children(*attrs) : Result<std::vector<der::Node>>(attrs.error());
+  if (!list) return {};
+  for (const auto& a : *list) {
+    auto parts = der::children(a);
+    if (!parts || parts->size() != 2) continue;
+    auto type = der::oid((*parts)[0], "attribute");
+    if (!type || *type != "1.2.804.2.1.1.1.11.1.4.2.1") continue;
+    auto values = der::children((*parts)[1]);
+    if (!values || values->empty()) continue;
+    std::string code((*values)[0].content);
+    if (isDigits(code) && code.size() >= 8 && code.size() <= 10) return code;
+  }
+  return {};
+}
+
 }  // namespace
 
 CertificateInfo describe(X509* cert) {
@@ -60,6 +87,7 @@ CertificateInfo describe(X509* cert) {
                      static_cast<std::size_t>(ASN1_STRING_length(value)));
     if (text.starts_with("NTRUA-")) info.org_id = text.substr(6);
   }
+  if (info.org_id.empty()) info.org_id = edrpouAttribute(cert);
   info.sha256 = hexEncode(fingerprint(cert));
   info.not_before = timeText(X509_get0_notBefore(cert));
   info.not_after = timeText(X509_get0_notAfter(cert));
@@ -128,6 +156,72 @@ Result<TrustStore> TrustStore::fromFile(const std::string& path) {
   return trust;
 }
 
+Result<TrustStore> TrustStore::fromPath(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  TrustStore trust;
+  std::vector<fs::path> files;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      static const std::vector<std::string> kinds{".pem", ".der", ".cer", ".crt", ".p7b"};
+      if (std::find(kinds.begin(), kinds.end(), entry.path().extension().string()) != kinds.end()) {
+        files.push_back(entry.path());
+      }
+    }
+    std::sort(files.begin(), files.end());
+  } else {
+    files.emplace_back(path);
+  }
+  for (const auto& f : files) {
+    auto bytes = readFile(f.string());
+    if (!bytes) return bytes.error();
+    if (auto s = trust.addAny(*bytes); !s) {
+      return Error::invalid("crypto.trust_file", f.string() + ": " + s.error().message);
+    }
+  }
+  if (trust.size() == 0) return Error::invalid("crypto.trust_empty", "no certificate in " + path);
+  return trust;
+}
+
+Status TrustStore::addAny(std::string_view bytes) {
+  if (bytes.find("-----BEGIN") != std::string_view::npos) return addPem(bytes);
+  if (auto c = certificateFromDer(bytes)) {
+    add(c->get());
+    return {};
+  }
+  return addBundle(bytes);
+}
+
+Status TrustStore::addBundle(std::string_view der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<PKCS7, OsslDeleter<PKCS7, PKCS7_free>> p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
+  if (!p7 || !PKCS7_type_is_signed(p7.get()) || p7->d.sign == nullptr || p7->d.sign->cert == nullptr) {
+    ERR_clear_error();
+    return Error::invalid("crypto.bundle", "neither a certificate nor a PKCS#7 bundle of certificates");
+  }
+  for (int i = 0; i < sk_X509_num(p7->d.sign->cert); ++i) add(sk_X509_value(p7->d.sign->cert, i));
+  return {};
+}
+
+Status TrustStore::addCrlDer(std::string_view der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509_CRL* crl = d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size()));
+  if (crl == nullptr) {
+    ERR_clear_error();
+    return Error::invalid("crypto.crl", "not a DER CRL");
+  }
+  crls_.emplace_back(crl);
+  return {};
+}
+
+void TrustStore::addFrom(const TrustStore& other) {
+  for (const auto& c : other.anchors_) add(c.get());
+  for (const auto& crl : other.crls_) {
+    X509_CRL_up_ref(crl.get());
+    crls_.emplace_back(crl.get());
+  }
+}
+
 Status TrustStore::addPem(std::string_view pem) {
   auto certs = certificatesFromPem(pem);
   if (!certs) return certs.error();
@@ -137,6 +231,7 @@ Status TrustStore::addPem(std::string_view pem) {
 
 void TrustStore::add(X509* ca) {
   X509_STORE_add_cert(store_.get(), ca);
+  anchors_.push_back(upRef(ca));
   ++count_;
   std::lock_guard lock(chains_->mutex);
   chains_->chains.clear();
@@ -186,6 +281,16 @@ Status TrustStore::revocation(const std::vector<X509*>& chain) const {
 }
 
 Status TrustStore::verifyChain(X509* cert, const std::vector<X509*>& intermediates, std::time_t at) const {
+  // A DSTU 4145 key in the leaf or among the certificates sent with it: OpenSSL cannot read it, so the
+  // chain is built here (mixed chains too: an ECDSA CA under a DSTU root).
+  auto built_here = [&] {
+    std::vector<X509*> anchors;
+    for (const auto& a : anchors_) anchors.push_back(a.get());
+    std::vector<X509_CRL*> crls;
+    for (const auto& c : crls_) crls.push_back(c.get());
+    return verifyChainAnyKey(cert, intermediates, anchors, crls, at);
+  };
+  if (hasDstuKey(cert) || std::any_of(intermediates.begin(), intermediates.end(), hasDstuKey)) return built_here();
   std::string key = fingerprint(cert);
   std::vector<std::string> others;
   for (X509* c : intermediates) {
@@ -244,6 +349,14 @@ Status TrustStore::verifyChain(X509* cert, const std::vector<X509*>& intermediat
     return revocation(chain);
   }
   int err = X509_STORE_CTX_get_error(ctx.get());
+  const bool dstu_anchor =
+      std::any_of(anchors_.begin(), anchors_.end(), [](const X509Ptr& a) { return hasDstuKey(a.get()); });
+  if (dstu_anchor &&
+      (err == X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY || err == X509_V_ERR_CERT_SIGNATURE_FAILURE ||
+       err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)) {
+    // An issuer with a key OpenSSL cannot read (a DSTU root over an ECDSA CA): built here instead.
+    return built_here();
+  }
   std::string reason = X509_verify_cert_error_string(err);
   if (err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID) {
     return sev::sevError(sev::SevError::CertificateNotValidAtSigning,

@@ -112,4 +112,21 @@ bool isRegistrationNumber(std::string_view s) {
   return count >= 1 && count <= 64;
 }
 
+std::vector<std::string> splitList(std::string_view list) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= list.size()) {
+    auto comma = list.find(',', at);
+    std::string_view item = list.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+
+bool isDigits(std::string_view s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos; }
+
 }  // namespace vkhid

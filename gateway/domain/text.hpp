@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vkhid {
 
@@ -25,6 +26,12 @@ bool isCleanText(std::string_view s);
 // A participant's registration number as SEV OVV carries it (RegNumber): 1 to 64 characters — letters
 // (Latin, Cyrillic), digits, spaces and the separators / - . _ , : ( ) №. Nothing that reads as markup.
 bool isRegistrationNumber(std::string_view s);
+
+// The items of a comma-separated setting ("a, b,c"), spaces around each trimmed, empty ones dropped.
+std::vector<std::string> splitList(std::string_view list);
+
+// One or more ASCII digits and nothing else (an EDRPOU code, a number safe in a file name).
+bool isDigits(std::string_view s);
 
 // A library's message as one log-friendly line: trailing newlines and spaces dropped, inner newlines
 // made spaces.

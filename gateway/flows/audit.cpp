@@ -374,12 +374,42 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
   if (auto seal = crypto::readFile(config.gateway.seal_cert)) {
     if (auto s = writeFile(fs::path(o.out_dir) / "certs" / "ucc-seal.pem", *seal); !s) return s.error();
   }
+  bool global_list = false;
   for (const auto& [org, unused] : peers) {
-    auto p = db.exec("SELECT trust_pem FROM participant WHERE org_id = $1", {org});
+    auto p = db.exec("SELECT trust_pem, coalesce(trust_list, ''::bytea) FROM participant WHERE org_id = $1", {org});
     if (!p) return p.error();
-    if (p->rows() == 0 || p->get(0, 0).empty()) continue;
-    if (auto s = writeFile(fs::path(o.out_dir) / "certs" / ("participant-" + org + ".pem"), p->get(0, 0)); !s) {
-      return s.error();
+    if (p->rows() == 0) continue;
+    if (!p->get(0, 0).empty()) {
+      if (auto s = writeFile(fs::path(o.out_dir) / "certs" / ("participant-" + org + ".pem"), p->get(0, 0)); !s) {
+        return s.error();
+      }
+    }
+    // The qualified providers' list its attachment signatures were judged against: its own, or the global.
+    if (auto pinned = fromByteaHex(p->get(0, 1)); !pinned.empty()) {
+      if (auto s = writeFile(fs::path(o.out_dir) / "certs" / ("participant-" + org + "-list.p7b"), pinned); !s) {
+        return s.error();
+      }
+    } else {
+      global_list = true;
+    }
+  }
+  if (global_list) {
+    int n = 0;
+    for (const auto& path : splitList(config.trust.qualified_lists)) {
+      std::error_code ec;
+      std::vector<fs::path> files;
+      if (fs::is_directory(path, ec)) {
+        for (const auto& f : fs::directory_iterator(path, ec)) files.push_back(f.path());
+      } else {
+        files.emplace_back(path);
+      }
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) {
+        auto bytes = crypto::readFile(f.string());
+        if (!bytes) return bytes.error();
+        const std::string name = std::to_string(++n) + "-" + f.filename().string();
+        if (auto s = writeFile(fs::path(o.out_dir) / "certs" / "qualified" / name, *bytes); !s) return s.error();
+      }
     }
   }
   if (auto s = writeFile(fs::path(o.out_dir) / "entries.jsonl", entry_lines); !s) return s.error();
@@ -432,7 +462,15 @@ SealedRoot checkSealedRoot(const std::string& root_hex, const std::string& signa
     out.failure = "bad signature — root or signature unreadable";
     return out;
   }
-  auto verdict = crypto::verifyDetached(*root_raw, *sig, trust, ucc_org);
+  // The seal is judged at the time the batch's time-stamp proves (a bundle is read years after its
+  // certificates expire); without a valid one, now — and the missing stamp is a failure of its own.
+  std::optional<Result<crypto::TimestampInfo>> stamped;
+  std::optional<std::string> token;
+  if (timestamp_base64) token = base64Decode(*timestamp_base64);
+  if (token) stamped = crypto::verifyTimestamp(*token, *root_raw, ca_pem);
+  std::optional<std::time_t> proven;
+  if (stamped && *stamped) proven = parseIsoDateTime((*stamped)->time);
+  auto verdict = crypto::verifyDetached(*root_raw, *sig, trust, ucc_org, {}, proven);
   if (!verdict.valid()) {
     out.failure = "bad signature — the seal did not sign this root: " + verdict.detail;
     return out;
@@ -442,17 +480,15 @@ SealedRoot checkSealedRoot(const std::string& root_hex, const std::string& signa
     out.failure = "bad time-stamp — the batch was never time-stamped";
     return out;
   }
-  auto token = base64Decode(*timestamp_base64);
   if (!token) {
     out.failure = "bad time-stamp — unreadable";
     return out;
   }
-  auto stamped = crypto::verifyTimestamp(*token, *root_raw, ca_pem);
-  if (!stamped) {
-    out.failure = "bad time-stamp — " + stamped.error().message;
+  if (!*stamped) {
+    out.failure = "bad time-stamp — " + stamped->error().message;
     return out;
   }
-  out.stamped_at = stamped->time;
+  out.stamped_at = (*stamped)->time;
   return out;
 }
 
@@ -529,6 +565,8 @@ VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& uc
   // The batches: root, seal signature, time-stamp.
   int batch_count = 0;
   std::vector<bool> sealed(entries.size(), false);  // by position
+  // The time each entry's batch time-stamp proves, by position: packages are judged at it.
+  std::vector<std::optional<std::time_t>> proven_at(entries.size());
   std::set<std::string> sealers, stamp_times;
   std::optional<std::pair<long long, long long>> longest_wait;  // seconds, batch id
   {
@@ -572,6 +610,7 @@ VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& uc
       for (auto i = static_cast<std::size_t>(first - base); i <= static_cast<std::size_t>(last - base); ++i) {
         hashes.push_back(entries[i].entry_hash);
         sealed[i] = true;
+        proven_at[i] = parseIsoDateTime(sealed_root.stamped_at);
       }
       const std::string& last_at = entries[static_cast<std::size_t>(last - base)].at;
       if (merkleRoot(hashes) != root) return fail(at + "edited — its entries do not make the signed root");
@@ -628,7 +667,24 @@ VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& uc
     if (!pem) return fail(at + "certs/" + trust_file + ": missing");
     crypto::TrustStore trust;
     (void)trust.addPem(*pem);
-    auto r = crypto::verifyPackage(*bytes, trust, {true, true, {}});
+    if (inbound) {
+      // The qualified providers' list the participant's attachment signatures were judged against.
+      const std::string peer = field(e.subject, "peer");
+      const fs::path pinned = fs::path(dir) / "certs" / ("participant-" + peer + "-list.p7b");
+      std::error_code ec;
+      if (isDigits(peer) && fs::exists(pinned, ec)) {
+        if (auto list = readAll(pinned)) (void)trust.addAny(*list);
+      } else if (fs::is_directory(fs::path(dir) / "certs" / "qualified", ec)) {
+        for (const auto& f : fs::directory_iterator(fs::path(dir) / "certs" / "qualified", ec)) {
+          if (auto list = readAll(f.path())) (void)trust.addAny(*list);
+        }
+      }
+    }
+    // Judged when the log's time-stamp proves the package was already there, not at the auditor's now.
+    crypto::VerifyOptions options;
+    options.require_seal = true;
+    options.at = proven_at[static_cast<std::size_t>(e.seq - entries.front().seq)];
+    auto r = crypto::verifyPackage(*bytes, trust, options);
     if (!r.ok()) return fail(at + "bad signature — package " + msg_id + ": " + r.findings.front().message);
   }
 

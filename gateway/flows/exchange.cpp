@@ -13,6 +13,7 @@
 #include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
 #include "gateway/bus/topology.hpp"
+#include "gateway/domain/text.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/reports.hpp"
 
@@ -61,18 +62,22 @@ ExchangeContext::ExchangeContext(const app::Config& cfg, store::PgPool& p, const
       retry_delays(*app::parseDelays(cfg.delivery.retry_delays)),
       legal(LegalClock::loadOrShipped(cfg.deadlines)) {
   adapters::registerBuiltinAdapters(registry_);
-  std::string files = cfg.trust.crl_files;
-  for (std::size_t at = 0; at < files.size();) {
-    auto comma = files.find(',', at);
-    std::string path = files.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-    at = comma == std::string::npos ? files.size() : comma + 1;
-    while (!path.empty() && path.front() == ' ') path.erase(0, 1);
-    if (path.empty()) continue;
-    if (auto pem = crypto::readFile(path)) {
-      crls_.push_back(*pem);
+  for (const auto& path : splitList(cfg.trust.crl_files)) {
+    if (auto crl = crypto::readFile(path)) {
+      crls_.push_back(*crl);
     } else {
-      log::error("trust: a CRL file cannot be read", {{"file", path}, {"error", pem.error().message}});
+      log::error("trust: a CRL file cannot be read", {{"file", path}, {"error", crl.error().message}});
+      trust_status_ = Error::invalid("config.trust", "trust.crl_files: " + crl.error().message);
     }
+  }
+  for (const auto& path : splitList(cfg.trust.qualified_lists)) {
+    auto list = crypto::TrustStore::fromPath(path);
+    if (!list) {
+      log::error("trust: a qualified trust list cannot be read", {{"file", path}, {"error", list.error().message}});
+      trust_status_ = Error::invalid("config.trust", "trust.qualified_lists: " + list.error().message);
+      continue;
+    }
+    qualified_.addFrom(*list);
   }
 }
 
@@ -130,13 +135,21 @@ void ExchangeContext::stopAdapters() {
   for (auto* a : made) a->stop();
 }
 
-std::shared_ptr<const crypto::TrustStore> ExchangeContext::trustFor(const std::string& pem) {
+std::shared_ptr<const crypto::TrustStore> ExchangeContext::trustFor(const std::string& pem,
+                                                                    const std::string& pinned_list) {
   std::lock_guard lock(mutex_);
-  auto& slot = trust_[pem];
+  auto& slot = trust_[pem + '\0' + pinned_list];
   if (!slot) {
     auto store = std::make_shared<crypto::TrustStore>();
     if (!pem.empty()) (void)store->addPem(pem);
-    for (const auto& crl : crls_) (void)store->addCrl(crl);
+    if (!pinned_list.empty()) {
+      (void)store->addAny(pinned_list);
+    } else {
+      store->addFrom(qualified_);
+    }
+    for (const auto& crl : crls_) {
+      (void)(crl.find("-----BEGIN") != std::string::npos ? store->addCrl(crl) : store->addCrlDer(crl));
+    }
     slot = std::move(store);
   }
   return slot;

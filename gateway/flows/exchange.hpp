@@ -53,8 +53,12 @@ class ExchangeContext {
   // Stops the inbound threads of every adapter made so far, and waits for them. Not under the lock of
   // adapter() and trustFor(): those threads call them while they handle a package.
   void stopAdapters();
-  // The trust store for a participant's CA certificates (PEM), built once and shared; thread-safe.
-  std::shared_ptr<const crypto::TrustStore> trustFor(const std::string& pem);
+  // The trust store for a participant: its CA certificates (PEM) and the qualified providers' list it
+  // pinned at onboarding (`pinned_list`, as published), or else the global trust.qualified_lists; the
+  // CRLs of trust.crl_files. Built once and shared; thread-safe.
+  std::shared_ptr<const crypto::TrustStore> trustFor(const std::string& pem, const std::string& pinned_list = {});
+  // The global trust lists and CRLs as read at start; an error names the file that could not be read.
+  const Status& trustSettingsStatus() const { return trust_status_; }
 
  private:
   store::PgPool* read_pool_ = nullptr;
@@ -62,8 +66,10 @@ class ExchangeContext {
   std::mutex mutex_;                                                        // adapters_, trust_
   std::mutex stop_mutex_;                                                   // one stopAdapters() at a time
   std::map<std::string, std::unique_ptr<adapters::Adapter>> adapters_;      // only ever added to
-  std::map<std::string, std::shared_ptr<const crypto::TrustStore>> trust_;  // by PEM text
+  std::map<std::string, std::shared_ptr<const crypto::TrustStore>> trust_;  // by PEM text and pinned list
   std::vector<std::string> crls_;                                           // trust.crl_files, read once
+  crypto::TrustStore qualified_;                                            // trust.qualified_lists, read once
+  Status trust_status_;
 };
 
 // ---- intake ----

@@ -15,6 +15,7 @@
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/flows/signature_json.hpp"
 #include "gateway/sev/appeal_reader.hpp"
 
 namespace vkhid::flows {
@@ -28,7 +29,7 @@ constexpr std::size_t kKeptOfOversized = 4096;
 struct Peer {
   std::string org_id, name, sys_id, system;
   bool require_seal = true;
-  bool accept_unsupported = false;
+  std::string trust_list;  // a pinned list of qualified providers (as published), or empty: the global one
   std::string trust_pem;
   bool own_channel = false;  // its own contact centre's appeals come in through the exchange
   std::string pinned;        // registered seal certificates (SHA-256, comma-separated), when any
@@ -361,7 +362,7 @@ Result<std::optional<Peer>> identify(store::PgConnection& db, const std::string&
     vouched_org = colon == std::string::npos ? "" : identity.substr(colon + 1);
   }
   auto p = db.exec(
-      std::string("SELECT org_id, name, sys_id, system_name, require_seal, accept_unsupported_signatures, trust_pem, "
+      std::string("SELECT org_id, name, sys_id, system_name, require_seal, coalesce(trust_list, ''::bytea), trust_pem, "
                   "own_channel, (SELECT coalesce(string_agg(sha256, ','), '') FROM participant_cert c WHERE c.org_id "
                   "= p.org_id AND c.purpose = 'seal' AND (c.retire_after IS NULL OR c.retire_after > now())) "
                   "FROM participant p WHERE status IN ('active', 'pending_check', 'suspended') AND ") +
@@ -377,8 +378,15 @@ Result<std::optional<Peer>> identify(store::PgConnection& db, const std::string&
   if (!p) return p.error();
   if (p->rows() == 0) return std::optional<Peer>();
   return std::optional<Peer>(Peer{std::string(p->get(0, 0)), std::string(p->get(0, 1)), std::string(p->get(0, 2)),
-                                  std::string(p->get(0, 3)), p->get(0, 4) == "t", p->get(0, 5) == "t",
+                                  std::string(p->get(0, 3)), p->get(0, 4) == "t", fromByteaHex(p->get(0, 5)),
                                   std::string(p->get(0, 6)), p->get(0, 7) == "t", std::string(p->get(0, 8))});
+}
+
+// The verdicts of a package's attachment signatures as they stood on arrival: kept with the message.
+std::string signaturesJson(const crypto::PackageReport& report) {
+  json::array out;
+  for (const auto& a : report.attachments) out.push_back(signatureJson(a.idnumber, a.verdict));
+  return json::serialize(out);
 }
 
 // Bytes that no handler reads — unreadable, oversized, or of a transfer that could not be verified — are
@@ -433,10 +441,9 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
 
   // 3. Parse, validate, verify: nothing reads the package before this (and nothing over the size limit
   // is parsed at all).
-  auto trust = ctx.trustFor(peer.trust_pem);
+  auto trust = ctx.trustFor(peer.trust_pem, peer.trust_list);
   crypto::VerifyOptions options;
   options.require_seal = peer.require_seal;
-  options.allow_unsupported = peer.accept_unsupported;
   options.limits.max_bytes = static_cast<std::size_t>(ctx.config.edms.max_package_bytes);
   auto report = crypto::verifyPackage(package.bytes, *trust, options);
   const std::string sha = sha256Hex(package.bytes);
@@ -515,17 +522,18 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
 
     // 5. Refused: recorded with its reason, the case untouched, a rejection receipt when asked.
     std::string seal = crypto::signatureStateName(report.seal.state);
+    const std::string signatures = signaturesJson(report);
     auto rejected = [&](const Error& why) -> Status {
       outcome = "rejected";
       refusal = {rejectionFor(why).code, why.message};
       auto r = (*db)->exec(
           "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, ack_type, bytes, sha256, status, "
-          "seal_verdict, error_code, last_error, ref_msg_id) VALUES ($1, 'in', $2, $3, $4, $5::bytea, $6, "
-          "'rejected', $7, $8, $9, vkhid_uuid($10))",
+          "seal_verdict, error_code, last_error, ref_msg_id, signatures) VALUES ($1, 'in', $2, $3, $4, $5::bytea, $6, "
+          "'rejected', $7, $8, $9, vkhid_uuid($10), $11::jsonb)",
           {isUuid(h.msg_id) ? h.msg_id : newUuid(), peer.org_id, std::to_string(h.msg_type),
            h.acknowledgement ? std::optional<std::string>(std::to_string(h.acknowledgement->ack_type)) : std::nullopt,
            byteaHex(package.bytes), sha, seal, std::to_string(refusal.first), why.message,
-           h.acknowledgement ? h.acknowledgement->msg_id : std::string()});
+           h.acknowledgement ? h.acknowledgement->msg_id : std::string(), signatures});
       if (!r) return r.error();
       if (!answer_errors || !isUuid(h.msg_id)) return {};
       return queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Rejected, "", rejectionFor(why));
@@ -554,11 +562,11 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
     outcome = a.effect;
     auto ins = (*db)->later(
         "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
-        "status, seal_verdict) VALUES ($1::uuid, 'in', NULLIF($2, '')::uuid, $3, $4, $5, "
-        "vkhid_uuid($6), $7::bytea, $8, 'applied', $9)",
+        "status, seal_verdict, signatures) VALUES ($1::uuid, 'in', NULLIF($2, '')::uuid, $3, $4, $5, "
+        "vkhid_uuid($6), $7::bytea, $8, 'applied', $9, $10::jsonb)",
         {h.msg_id, a.case_id, peer.org_id, std::to_string(h.msg_type),
          h.acknowledgement ? std::optional<std::string>(std::to_string(h.acknowledgement->ack_type)) : std::nullopt,
-         a.ref_msg_id, byteaHex(package.bytes), sha, seal});
+         a.ref_msg_id, byteaHex(package.bytes), sha, seal, signatures});
     if (!ins) return ins;
     if (h.acknowledgement && a.record_receipt) {
       const auto& ack = *h.acknowledgement;

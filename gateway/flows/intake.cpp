@@ -12,6 +12,7 @@
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/flows/signature_json.hpp"
 #include "gateway/sev/codec.hpp"
 
 namespace vkhid::flows {
@@ -240,18 +241,24 @@ IntakeReply Intake::answer(const std::string& client_id, const std::string& case
   auto db = context_.pool.acquire();
   if (!db) return problem(503, "Unavailable", "the database is not reachable; try again");
   auto r = (*db)->exec(
-      "SELECT m.bytes, m.seal_verdict, m.msg_id, p.trust_pem, p.accept_unsupported_signatures FROM cases c "
+      "SELECT m.bytes, m.seal_verdict, m.msg_id, p.trust_pem, coalesce(p.trust_list, ''::bytea), "
+      "coalesce(m.signatures::text, '') FROM cases c "
       "JOIN message m ON m.msg_id = c.answer_msg_id JOIN participant p ON p.org_id = m.peer_org_id "
       "WHERE c.id = vkhid_uuid($1) AND c.client_id = $2",
       {case_id, client_id});
   if (!r) return problem(503, "Unavailable", "try again");
   if (r->rows() == 0) return problem(404, "No answer", "no such case, or no answer yet");
   std::string bytes = fromByteaHex(r->get(0, 0));
-  // Verified again now, against the participant's trust, so each file comes with its own verdict and
-  // signer for the applicant's copy (the seal verdict at receipt is kept as it was).
-  crypto::VerifyOptions options;
-  options.allow_unsupported = r->get(0, 4) == "t";
-  auto report = crypto::verifyPackage(bytes, *context_.trustFor(std::string(r->get(0, 3))), options);
+  // Each file with the verdict its signature got when the answer arrived (recorded with the message:
+  // judged then, as the law asks, not again years later); an answer recorded before verdicts were kept
+  // is verified now, against the participant's trust.
+  json::array recorded;
+  if (boost::system::error_code ec; !r->get(0, 5).empty()) {
+    auto v = json::parse(r->get(0, 5), ec);
+    if (!ec && v.is_array()) recorded = v.as_array();
+  }
+  auto report = crypto::verifyPackage(bytes, *context_.trustFor(std::string(r->get(0, 3)), fromByteaHex(r->get(0, 4))),
+                                      crypto::VerifyOptions{});
   if (!report.header) return problem(500, "Stored answer unreadable", report.findings.front().message);
   const sev::Header* header = &*report.header;
   json::array attachments;
@@ -262,11 +269,20 @@ IntakeReply Intake::answer(const std::string& client_id, const std::string& case
                    {"size", t->content.size()},
                    {"content_base64", base64Encode(t->content)},
                    {"signature", "missing"}};
+    std::optional<json::object> verdict;
+    for (const auto& v : recorded) {
+      const auto* id = v.is_object() ? v.as_object().if_contains("idnumber") : nullptr;
+      if (id && id->is_string() && id->as_string() == t->idnumber) verdict = v.as_object();
+    }
     for (const auto& ar : report.attachments) {
-      if (ar.idnumber != t->idnumber) continue;
-      a["signature"] = crypto::signatureStateName(ar.verdict.state);
-      if (!ar.verdict.signer_subject.empty()) a["signer"] = ar.verdict.signer_subject;
-      if (!ar.verdict.signing_time.empty()) a["signing_time"] = ar.verdict.signing_time;
+      if (!verdict && ar.idnumber == t->idnumber) verdict = signatureJson(ar.idnumber, ar.verdict);
+    }
+    if (verdict) {
+      a["signature"] = (*verdict)["state"];
+      for (const char* k :
+           {"signer", "provider", "key", "qualified", "algorithm", "signing_time", "judged_at", "judged_by"}) {
+        if (auto* x = verdict->if_contains(k)) a[k] = *x;
+      }
     }
     attachments.push_back(std::move(a));
   }

@@ -39,6 +39,14 @@ Result<std::string> pemOf(const toml::table& t, const std::string& key) {
   return *pem;
 }
 
+// What a participant's signatures are judged against, in words: its pinned list, or the global one.
+std::string trustListText(const std::string& pinned) {
+  if (pinned.empty()) return "global (trust.qualified_lists)";
+  crypto::TrustStore list;
+  (void)list.addAny(pinned);
+  return "pinned: " + std::to_string(list.size()) + " certificates";
+}
+
 struct CertRow {
   std::string purpose, pem, sha256, subject, not_after;
 };
@@ -99,7 +107,7 @@ Result<std::string> saveParticipant(store::PgConnection& db, std::string_view te
                                               "kinds",
                                               "own_channel",
                                               "require_seal",
-                                              "accept_unsupported_signatures",
+                                              "trust_list_file",
                                               "trust_ca_file",
                                               "trust_ca_pem",
                                               "seal_cert_file",
@@ -111,6 +119,13 @@ Result<std::string> saveParticipant(store::PgConnection& db, std::string_view te
                                               "contact",
                                               "endpoint"};
   for (const auto& [k, v] : t) {
+    if (k.str() == "accept_unsupported_signatures") {
+      return invalid(source +
+                     ": accept_unsupported_signatures is no longer a setting: DSTU 4145, ECDSA and RSA qualified "
+                     "signatures are verified against the qualified providers' trust list (the gateway's "
+                     "trust.qualified_lists, or this participant's own with trust_list_file = \"….p7b\"); remove "
+                     "the key");
+    }
     if (!known.count(std::string(k.str()))) return invalid(source + ": unknown key '" + std::string(k.str()) + "'");
   }
   auto str = [&](const char* k) { return t[k].value_or(std::string()); };
@@ -129,6 +144,18 @@ Result<std::string> saveParticipant(store::PgConnection& db, std::string_view te
   }
   auto trust_pem = pemOf(t, "trust_ca");
   if (!trust_pem) return trust_pem.error();
+  // A trust list of qualified providers pinned for this participant, as published (PKCS#7 bundle,
+  // DER or PEM certificates): its attachment signatures are judged against it instead of the global one.
+  std::optional<std::string> trust_list;
+  if (auto file = t["trust_list_file"].value<std::string>()) {
+    auto bytes = crypto::readFile(*file);
+    if (!bytes) return invalid("trust_list_file: " + bytes.error().message);
+    crypto::TrustStore list;
+    if (auto s = list.addAny(*bytes); !s || list.size() == 0) {
+      return invalid("trust_list_file: " + (s ? std::string("no certificate in it") : s.error().message));
+    }
+    trust_list = std::move(bytes).value();
+  }
   crypto::TrustStore trust;
   if (!trust_pem->empty()) {
     if (auto certs = crypto::certificatesFromPem(*trust_pem); !certs) {
@@ -210,12 +237,13 @@ Result<std::string> saveParticipant(store::PgConnection& db, std::string_view te
     if (options.skip_check) status = "active";
     auto r = db.exec(
         "INSERT INTO participant (org_id, sys_id, name, system_name, kinds, own_channel, require_seal, "
-        "accept_unsupported_signatures, trust_pem, transport_user, status, full_name, short_name, memorandum_number, "
-        "memorandum_date, contacts, status_reason, checked_at) VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9, "
+        "trust_list, trust_pem, transport_user, status, full_name, short_name, memorandum_number, "
+        "memorandum_date, contacts, status_reason, checked_at) VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8::bytea, "
+        "$9, "
         "NULLIF($10, ''), $11, $12, $13, $14, $15::date, $16::jsonb, $17, CASE WHEN $18 THEN now() END) "
         "ON CONFLICT (org_id) DO UPDATE SET sys_id = excluded.sys_id, name = excluded.name, system_name = "
         "excluded.system_name, kinds = excluded.kinds, own_channel = excluded.own_channel, require_seal = "
-        "excluded.require_seal, accept_unsupported_signatures = excluded.accept_unsupported_signatures, trust_pem = "
+        "excluded.require_seal, trust_list = excluded.trust_list, trust_pem = "
         "excluded.trust_pem, transport_user = excluded.transport_user, status = excluded.status, full_name = "
         "excluded.full_name, short_name = excluded.short_name, memorandum_number = excluded.memorandum_number, "
         "memorandum_date = excluded.memorandum_date, contacts = excluded.contacts, status_reason = "
@@ -223,8 +251,8 @@ Result<std::string> saveParticipant(store::PgConnection& db, std::string_view te
         "participant.checked_at), changed_at = now(), updated_at = now()",
         {org, str("sys_id"), str("name"), str("system_name"), kinds,
          t["own_channel"].value_or(false) ? "true" : "false", t["require_seal"].value_or(true) ? "true" : "false",
-         t["accept_unsupported_signatures"].value_or(false) ? "true" : "false", *trust_pem, str("transport_user"),
-         status, str("full_name"), str("short_name"), str("memorandum_number"), memorandum_date,
+         trust_list ? std::optional<std::string>(byteaHex(*trust_list)) : std::nullopt, *trust_pem,
+         str("transport_user"), status, str("full_name"), str("short_name"), str("memorandum_number"), memorandum_date,
          json::serialize(contacts),
          options.skip_check ? std::optional<std::string>("activated without a connectivity check (--skip-check)")
                             : std::nullopt,
@@ -278,7 +306,7 @@ Result<std::string> listParticipants(store::PgConnection& db) {
 Result<std::string> showParticipant(store::PgConnection& db, const std::string& org_id) {
   auto r = db.exec(
       "SELECT org_id, sys_id, name, system_name, full_name, short_name, memorandum_number, "
-      "coalesce(memorandum_date::text, ''), kinds::text, own_channel, require_seal, accept_unsupported_signatures, "
+      "coalesce(memorandum_date::text, ''), kinds::text, own_channel, require_seal, coalesce(trust_list, ''::bytea), "
       "status, coalesce(status_reason, ''), contacts::text, coalesce(transport_user, ''), "
       "checked_at IS NOT NULL AND checked_at >= changed_at FROM participant WHERE org_id = $1",
       {org_id});
@@ -295,7 +323,7 @@ Result<std::string> showParticipant(store::PgConnection& db, const std::string& 
                  {"kinds", r->get(0, 8)},
                  {"own_channel", r->get(0, 9) == "t"},
                  {"require_seal", r->get(0, 10) == "t"},
-                 {"accept_unsupported_signatures", r->get(0, 11) == "t"},
+                 {"trust_list", trustListText(fromByteaHex(r->get(0, 11)))},
                  {"status", r->get(0, 12)},
                  {"status_reason", r->get(0, 13)},
                  {"contacts", json::parse(r->get(0, 14))},

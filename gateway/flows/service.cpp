@@ -11,6 +11,7 @@
 #include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
 #include "gateway/crypto/signer.hpp"
+#include "gateway/domain/text.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/health.hpp"
 #include "gateway/http/admin_api_routes.hpp"
@@ -139,19 +140,15 @@ int runGateway(const app::Config& config) {
                       static_cast<std::size_t>(config.intake.threads + 2));
   }
   flows::Exchange exchange(config, pool, *signer, std::move(timestamps));
+  if (const Status& trust = exchange.context().trustSettingsStatus(); !trust) {
+    // A trust list that cannot be read would make every qualified signature "untrusted": not started.
+    log::error("cannot load the trust lists", {{"error", trust.error().message}});
+    return 1;
+  }
   if (read_pool) exchange.context().useReadPool(*read_pool);
   exchange.start();
   flows::Intake intake(exchange.context());
-  std::vector<std::string> proxies;
-  for (std::size_t at = 0; at < config.intake.trusted_proxies.size();) {
-    auto comma = config.intake.trusted_proxies.find(',', at);
-    std::string p =
-        config.intake.trusted_proxies.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-    at = comma == std::string::npos ? config.intake.trusted_proxies.size() : comma + 1;
-    p.erase(0, p.find_first_not_of(' '));
-    p.erase(p.find_last_not_of(' ') + 1);
-    if (!p.empty()) proxies.push_back(p);
-  }
+  std::vector<std::string> proxies = splitList(config.intake.trusted_proxies);
   http::IntakeRoutes intake_routes(intake, config.intake.track_per_minute, std::move(proxies));
   http::AdminApiRoutes admin_api_routes(exchange.context(), intake);
   admin_api = &admin_api_routes;

@@ -139,9 +139,22 @@ BOOST_AUTO_TEST_CASE(cli_verify_exit_codes_and_findings) {
   auto no_trust = run(vkhid + " package verify " + path);
   BOOST_TEST(no_trust.status == 2);
 
+  // A real 2015 package, its attachment DSTU-signed: untrusted under our CA (1); under the real providers'
+  // certificates, indeterminate now (3: expired, nothing proves when it signed); valid at a time chosen.
   auto dstu = dataDir() + "/sev-ovv-1.5/samples/ds07-reply-to-execution.xml";
-  BOOST_TEST(run(vkhid + " package verify " + dstu + " --trust " + pkiDir()).status == 1);
-  BOOST_TEST(run(vkhid + " package verify " + dstu + " --trust " + pkiDir() + " --allow-unsupported").status == 0);
+  auto real = dataDir() + "/ua-qualified/certs";
+  auto untrusted = run(vkhid + " package verify " + dstu + " --trust " + pkiDir());
+  BOOST_TEST(untrusted.status == 1, untrusted.output);
+  BOOST_TEST(untrusted.output.find("error 114") != std::string::npos, untrusted.output);
+  auto now = run(vkhid + " package verify " + dstu + " --trust " + real);
+  BOOST_TEST(now.status == 3, now.output);
+  BOOST_TEST(now.output.find("error 119") != std::string::npos, now.output);
+  auto then = run(vkhid + " package verify " + dstu + " --trust " + real + " --at 2015-09-08T14:00:00Z");
+  BOOST_TEST(then.status == 0, then.output);
+  BOOST_TEST(then.output.find("judged at   2015-09-08T14:00:00Z (the time asked for)") != std::string::npos,
+             then.output);
+  // The switch that let them in unchecked is gone.
+  BOOST_TEST(run(vkhid + " package verify " + dstu + " --trust " + pkiDir() + " --allow-unsupported").status != 0);
 }
 
 BOOST_AUTO_TEST_CASE(cli_build_seal_and_inspect) {
