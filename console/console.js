@@ -23,6 +23,7 @@ const T = {
     rejection: 'Відмова', timeline: 'Хронологія', at: 'Час',
     actor: 'Хто', event: 'Подія', change: 'Зміна', packages: 'Пакети', direction: 'Напрям',
     type: 'Тип', receipt: 'Квитанція', attempts: 'Спроби', seal: 'Печатка', error: 'Помилка',
+    signatures: 'Підписи файлів',
     timers: 'Таймери', fire_at: 'Спрацює', fired: 'Спрацював', replay: 'Повторити доставку',
     replayed: 'Доставку поставлено в чергу знову', resend_title: 'Надіслати повторно (з виправленням)',
     reason: 'Причина', new_topic: 'Виправлена тема', optional: 'необов’язково', resend: 'Надіслати повторно',
@@ -68,6 +69,7 @@ const T = {
     rejection: 'Rejection', timeline: 'Timeline', at: 'At',
     actor: 'Who', event: 'Event', change: 'Change', packages: 'Packages', direction: 'Direction',
     type: 'Type', receipt: 'Receipt', attempts: 'Attempts', seal: 'Seal', error: 'Error',
+    signatures: 'File signatures',
     timers: 'Timers', fire_at: 'Fires at', fired: 'Fired', replay: 'Replay delivery',
     replayed: 'The delivery is queued again', resend_title: 'Send again (corrected)',
     reason: 'Reason', new_topic: 'Corrected topic', optional: 'optional', resend: 'Send again',
@@ -154,6 +156,11 @@ const api = (method, path, body, raw) => call(method, '/api/v1/admin/' + path, b
 
 const kyiv = () => new Intl.DateTimeFormat(lang === 'uk' ? 'uk-UA' : 'en-GB',
   { timeZone: 'Europe/Kyiv', dateStyle: 'short', timeStyle: 'short' });
+// Each file's signature as it was judged on arrival: state, signer, provider and key.
+function signaturesText(list) {
+  return (list || []).map((v) => [v.state, v.signer, v.provider, v.key].filter(Boolean).join(', ')).join('; ');
+}
+
 function when(iso) { return iso ? kyiv().format(new Date(iso)) : '—'; }
 function timeLeft(iso) {
   if (!iso) return '—';
@@ -331,9 +338,11 @@ async function casePage(id) {
     table([t('at'), t('actor'), t('event'), t('change')], data.events.map((e) => [when(e.at), e.actor, e.event,
       e.status_from === e.status_to ? '' : `${e.status_from || ''} → ${e.status_to || ''}`])),
     h('h2', {}, t('packages')),
-    table([t('at'), t('direction'), t('type'), t('receipt'), t('status'), t('attempts'), t('seal'), t('error')],
+    table([t('at'), t('direction'), t('type'), t('receipt'), t('status'), t('attempts'), t('seal'), t('signatures'),
+      t('error')],
       data.packages.map((m) => [when(m.created_at), `${t(m.direction)} ${m.peer_org_id}`, m.msg_type,
-        m.ack_type ?? '', m.status, m.attempts, m.seal_verdict || '', m.error_code || m.last_error || ''])),
+        m.ack_type ?? '', m.status, m.attempts, m.seal_verdict || '', signaturesText(m.signatures),
+        m.error_code || m.last_error || ''])),
     h('h2', {}, t('timers')),
     table([t('type'), t('fire_at'), t('fired')], data.timers.map((x) => [x.kind, when(x.fire_at),
       x.fired_at ? `${when(x.fired_at)} ${x.outcome || ''}` : (x.cancelled_at ? '×' : '')])));

@@ -140,6 +140,19 @@ void printCase(const json::object& all) {
     std::printf("  %s  %-3s %-8s %-24s %s (%s)%s\n", when(str(m, "created_at")).c_str(), str(m, "direction").c_str(),
                 str(m, "peer_org_id").c_str(), packageWords(m).c_str(), str(m, "msg_id").c_str(),
                 str(m, "status").c_str(), extra.c_str());
+    // Each file's signature, as it was judged when the package arrived.
+    if (const auto* sigs = m.if_contains("signatures"); sigs && sigs->is_array()) {
+      for (const auto& v : sigs->as_array()) {
+        if (!v.is_object()) continue;
+        const auto& o = v.as_object();
+        std::string line = "file " + str(o, "idnumber") + ": " + str(o, "state");
+        for (const char* k : {"signer", "provider", "key"}) {
+          if (auto x = str(o, k); !x.empty()) line += ", " + x;
+        }
+        if (auto j = str(o, "judged_at"); !j.empty()) line += "; judged at " + j + " (" + str(o, "judged_by") + ")";
+        std::printf("        %s\n", line.c_str());
+      }
+    }
   }
   const auto& timers = all.at("timers").as_array();
   if (!timers.empty()) std::printf("Timers\n");

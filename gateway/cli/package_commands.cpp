@@ -64,16 +64,11 @@ std::string verdictText(const crypto::SignatureVerdict& v) {
   return s;
 }
 
-// --trust: a folder, a PKCS#7 bundle as published (CACertificates.p7b) or a certificate file; several
-// comma-separated.
+// --trust: folders, PKCS#7 bundles as published (CACertificates.p7b) or certificate files, comma-separated;
+// none for inspect.
 Result<crypto::TrustStore> trustFrom(const std::string& paths) {
-  crypto::TrustStore trust;
-  for (const auto& path : splitList(paths)) {
-    auto one = crypto::TrustStore::fromPath(path);
-    if (!one) return Error::invalid(one.error().code, "--trust " + path + ": " + one.error().message);
-    trust.addFrom(*one);
-  }
-  return trust;
+  if (paths.empty()) return crypto::TrustStore();
+  return crypto::TrustStore::fromPaths(paths);
 }
 
 // --at: the time an auditor judges the certificates at.

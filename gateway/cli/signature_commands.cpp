@@ -36,7 +36,7 @@ int verifySignature(const Options& o) {
   if (!der) return fail(der.error().message);
   auto content = crypto::readFile(o.content);
   if (!content) return fail(content.error().message);
-  auto trust = crypto::TrustStore::fromPath(o.trust);
+  auto trust = crypto::TrustStore::fromPaths(o.trust);
   if (!trust) return fail("--trust: " + trust.error().message);
   crypto::CadesOptions options;
   std::string hint;
@@ -120,7 +120,7 @@ std::string isoOf(const ASN1_TIME* t) {
 }
 
 int showTrust(const Options& o) {
-  auto trust = crypto::TrustStore::fromPath(o.file);
+  auto trust = crypto::TrustStore::fromPaths(o.file);
   if (!trust) return fail(trust.error().message);
   std::time_t now = std::time(nullptr);
   struct Provider {

@@ -183,6 +183,17 @@ Result<TrustStore> TrustStore::fromPath(const std::string& path) {
   return trust;
 }
 
+Result<TrustStore> TrustStore::fromPaths(const std::string& paths) {
+  TrustStore trust;
+  for (const auto& path : splitList(paths)) {
+    auto one = fromPath(path);
+    if (!one) return Error::invalid(one.error().code, path + ": " + one.error().message);
+    trust.addFrom(*one);
+  }
+  if (trust.size() == 0) return Error::invalid("crypto.trust_empty", "no trusted certificate given");
+  return trust;
+}
+
 Status TrustStore::addAny(std::string_view bytes) {
   if (bytes.find("-----BEGIN") != std::string_view::npos) return addPem(bytes);
   if (auto c = certificateFromDer(bytes)) {

@@ -37,6 +37,8 @@ class TrustStore {
   // A folder (every .pem, .der, .cer, .crt and .p7b in it) or one file of any of those forms — a trust
   // list as published, such as the IIT bundle CACertificates.p7b.
   static Result<TrustStore> fromPath(const std::string& path);
+  // Several of those, comma-separated (`--trust` on the command line); an error names the one that fails.
+  static Result<TrustStore> fromPaths(const std::string& paths);
   Status addPem(std::string_view pem);
   // One file's certificates by its form: PEM, a PKCS#7 bundle (DER) or a single DER certificate.
   Status addAny(std::string_view bytes);

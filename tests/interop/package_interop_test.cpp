@@ -182,3 +182,78 @@ BOOST_AUTO_TEST_CASE(cli_build_seal_and_inspect) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The qualified-signature commands as an operator and an auditor run them.
+BOOST_AUTO_TEST_SUITE(interop_qualified)
+
+BOOST_AUTO_TEST_CASE(qualified_signature_verify_cli_gives_each_reason_and_its_exit_code) {
+  const std::string vkhid = binaryPath(), sigs = dataDir() + "/ua-qualified/signatures/";
+  const std::string trust =
+      " --trust " + dataDir() + "/ua-qualified/certs/CACertificates.p7b," + dataDir() + "/ua-qualified/certs";
+  // ds05 (2015): the mathematics hold, the certificate has expired and nothing proves when: 3.
+  auto now = run(vkhid + " signature verify " + sigs + "ds05.p7s --content " + sigs + "ds05.doc197.bin" + trust);
+  BOOST_TEST(now.status == 3, now.output);
+  for (const char* line : {"verdict:    expired-no-proof-of-time", "digest:     match",
+                           "signature:  DSTU 4145 with GOST 34.311, valid", "(now)", "Шурек"}) {
+    BOOST_TEST(now.output.find(line) != std::string::npos, line << " in " << now.output);
+  }
+  // The same, judged at a time the auditor chooses: valid, 0, and it says so.
+  auto then = run(vkhid + " signature verify " + sigs + "ds05.p7s --content " + sigs + "ds05.doc197.bin" + trust +
+                  " --at 2015-09-08T14:00:00Z");
+  BOOST_TEST(then.status == 0, then.output);
+  BOOST_TEST(then.output.find("judged at:  2015-09-08T14:00:00Z (the time asked for)") != std::string::npos,
+             then.output);
+  BOOST_TEST(then.output.find("chain:      trusted") != std::string::npos, then.output);
+  // ds01: a digest mismatch, 1.
+  auto ds01 = run(vkhid + " signature verify " + sigs + "ds01.p7s --content " + sigs + "ds01.doc190.bin" + trust);
+  BOOST_TEST(ds01.status == 1, ds01.output);
+  BOOST_TEST(ds01.output.find("digest:     mismatch") != std::string::npos, ds01.output);
+  // blanche: no signer certificate anywhere — not checkable (3); its content time-stamp valid.
+  auto blanche = run(vkhid + " signature verify " + dataDir() + "/sev-ovv-1.5/signed/blanche.docx.p7s --content " +
+                     dataDir() + "/sev-ovv-1.5/signed/blanche.docx" + trust);
+  BOOST_TEST(blanche.status == 3, blanche.output);
+  BOOST_TEST(blanche.output.find("verdict:    not-checkable") != std::string::npos, blanche.output);
+  BOOST_TEST(blanche.output.find("time-stamp: content, valid at 2020-02-12T15:10:33Z") != std::string::npos,
+             blanche.output);
+  // JSON for tools, and bad use is 2.
+  auto json =
+      run(vkhid + " signature verify " + sigs + "ds05.p7s --content " + sigs + "ds05.doc197.bin" + trust + " --json");
+  BOOST_TEST(json.output.find("\"state\":\"expired-no-proof-of-time\"") != std::string::npos, json.output);
+  BOOST_TEST(run(vkhid + " signature verify " + sigs + "ds05.p7s --content /no/such" + trust).status == 2);
+  BOOST_TEST(run(vkhid + " signature verify " + sigs + "ds05.p7s --content " + sigs + "ds05.doc197.bin" + trust +
+                 " --at yesterday")
+                 .status == 2);
+}
+
+BOOST_AUTO_TEST_CASE(qualified_crypto_selftest_cli_agrees_and_counts_a_disagreement) {
+  const std::string vkhid = binaryPath();
+  auto builtin = run(vkhid + " crypto selftest");
+  BOOST_TEST(builtin.status == 0, builtin.output);
+  BOOST_TEST(builtin.output.find(" agree") != std::string::npos);
+  const std::string vectors = dataDir() + "/ua-qualified/vectors/dstu4145-le-jkurwa.txt";
+  auto all = run(vkhid + " crypto selftest --vectors " + vectors);
+  BOOST_TEST(all.status == 0, all.output);
+  BOOST_TEST(all.output.find("selftest: 220 of 220 agree") != std::string::npos, all.output);
+  // One expectation turned round: the tool disagrees there, says where, and fails.
+  std::string text = readFile(vectors);
+  text[text.find(" 1\n") + 1] = '0';
+  writeFile(varDir() + "/vectors.txt", text);
+  auto one_off = run(vkhid + " crypto selftest --vectors " + varDir() + "/vectors.txt");
+  BOOST_TEST(one_off.status == 1, one_off.output);
+  BOOST_TEST(one_off.output.find("selftest: 219 of 220 agree") != std::string::npos, one_off.output);
+  BOOST_TEST(one_off.output.find("disagrees: line 1: expected 0, got 1") != std::string::npos, one_off.output);
+}
+
+BOOST_AUTO_TEST_CASE(qualified_trust_show_cli_lists_the_bundle_by_provider_key_and_validity) {
+  auto shown = run(binaryPath() + " trust show " + dataDir() + "/ua-qualified/certs/CACertificates.p7b");
+  BOOST_TEST(shown.status == 0, shown.output.substr(0, 400));
+  BOOST_TEST(shown.output.find("771 certificates (480 DSTU 4145, 143 ECDSA, 148 RSA;") != std::string::npos,
+             shown.output.substr(0, 400));
+  BOOST_TEST(shown.output.find("ДП \"ДІЯ\"") != std::string::npos);
+  BOOST_TEST(shown.output.find("(not valid now)") != std::string::npos);
+  auto json = run(binaryPath() + " trust show --json " + dataDir() + "/ua-qualified/certs/CACertificates.p7b");
+  BOOST_TEST(json.output.find("\"certificates\":771") != std::string::npos);
+  BOOST_TEST(run(binaryPath() + " trust show " + varDir() + "/cmd.out").status == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
