@@ -33,6 +33,8 @@ const std::array kKeys = {
     KeyDef{"gateway.sys_id", [](Config& c) -> FieldRef { return &c.gateway.sys_id; }},
     KeyDef{"gateway.system", [](Config& c) -> FieldRef { return &c.gateway.system; }},
     KeyDef{"gateway.seal_key", [](Config& c) -> FieldRef { return &c.gateway.seal_key; }},
+    KeyDef{"gateway.pkcs11_module", [](Config& c) -> FieldRef { return &c.gateway.pkcs11_module; }},
+    KeyDef{"gateway.seal_pin_file", [](Config& c) -> FieldRef { return &c.gateway.seal_pin_file; }},
     KeyDef{"gateway.seal_cert", [](Config& c) -> FieldRef { return &c.gateway.seal_cert; }},
     KeyDef{"gateway.workers", [](Config& c) -> FieldRef { return &c.gateway.workers; }, 1, 64},
     KeyDef{"log.level", [](Config& c) -> FieldRef { return &c.log.level; }},

@@ -16,8 +16,12 @@ struct GatewaySettings {
   std::string organization = "Урядовий контактний центр";
   std::string sys_id = "vkhid-gateway";
   std::string system = "Вхід";
-  std::string seal_key = "var/pki/ucc-seal.key";  // PEM; the package seal and attachment signatures
+  // The package seal and attachment signatures: a PEM key file, or a key on a hardware module named by
+  // a PKCS#11 URI (pkcs11:token=…;object=…) with the module's library and a file holding the PIN.
+  std::string seal_key = "var/pki/ucc-seal.key";
   std::string seal_cert = "var/pki/ucc-seal.pem";
+  std::string pkcs11_module;
+  std::string seal_pin_file;
   int workers = 2;                // consumer threads for routing and inbound (deliveries: per participant)
   int shutdown_timeout_s = 20;    // SIGTERM: in-flight work gets this long, then the process exits
   int health_interval_ms = 1000;  // how often database and broker reachability are probed

@@ -7,7 +7,7 @@
 #include "gateway/app/config.hpp"
 #include "gateway/cli/case_show.hpp"
 #include "gateway/crypto/openssl.hpp"
-#include "gateway/crypto/signer.hpp"
+#include "gateway/crypto/pkcs11_signer.hpp"
 #include "gateway/flows/conformance.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/participants.hpp"
@@ -122,14 +122,15 @@ int participantRotate(const Options& o, const std::string& config_path) {
 int participantCheck(const Options& o, const std::string& config_path, bool check, bool conformance) {
   auto config = cliConfig(config_path);
   if (!config) return complain(config.error().message);
-  auto signer = crypto::FileSigner::load(config->gateway.seal_key, config->gateway.seal_cert);
+  auto signer = crypto::openSealSigner(config->gateway.seal_key, config->gateway.seal_cert,
+                                       config->gateway.pkcs11_module, config->gateway.seal_pin_file);
   if (!signer) return complain(signer.error().message);
   {
     auto db = database(config_path);  // migrations
     if (!db) return complain(db.error().message);
   }
   store::PgPool pool({config->database.url, config->database.connect_timeout_s, 30000, "vkhid-cli"}, 2);
-  flows::ExchangeContext context(*config, pool, *signer);
+  flows::ExchangeContext context(*config, pool, **signer);
   bool passed = true;
   auto show = [&](const char* what, const Result<flows::CheckReport>& report) {
     if (!report) return complain(report.error().message);
@@ -235,10 +236,11 @@ int tokenBindCert(const Options& o, const std::string& config_path) {
 int messageReplay(const Options& o, const std::string& config_path) {
   auto config = cliConfig(config_path);
   if (!config) return complain(config.error().message);
-  auto signer = crypto::FileSigner::load(config->gateway.seal_key, config->gateway.seal_cert);
+  auto signer = crypto::openSealSigner(config->gateway.seal_key, config->gateway.seal_cert,
+                                       config->gateway.pkcs11_module, config->gateway.seal_pin_file);
   if (!signer) return complain(signer.error().message);
   store::PgPool pool({config->database.url, config->database.connect_timeout_s, 30000, "vkhid-cli"}, 2);
-  flows::ExchangeContext context(*config, pool, *signer);
+  flows::ExchangeContext context(*config, pool, **signer);
   if (auto s = flows::replayMessage(context, o.msg_id, "admin:cli"); !s) {
     std::fprintf(stderr, "vkhid message replay: %s\n", s.error().message.c_str());
     return 1;

@@ -9,6 +9,7 @@
 
 #include "gateway/crypto/cades.hpp"
 #include "gateway/crypto/dstu_signer.hpp"
+#include "gateway/crypto/pkcs11_signer.hpp"
 #include "gateway/crypto/qualified.hpp"
 #include "gateway/crypto/selftest.hpp"
 #include "gateway/crypto/trust.hpp"
@@ -22,6 +23,7 @@ namespace json = boost::json;
 
 struct Options {
   std::string signature, content, trust, at, vectors, file, hint, dir;
+  std::string key, cert, module, pin_file, subject;
   std::vector<std::string> orgs;
   bool json_output = false;
 };
@@ -195,6 +197,33 @@ int testPki(const Options& o) {
   return 0;
 }
 
+// A certificate request for a key (on a token, or in a file): the key signs it where it lives.
+int csr(const Options& o) {
+  crypto::EvpPkeyPtr file_key;
+  std::unique_ptr<crypto::Pkcs11Signer> token;
+  EVP_PKEY* key = nullptr;
+  if (o.key.starts_with("pkcs11:")) {
+    auto pin = crypto::readSecret(o.pin_file);
+    if (!pin) return fail("--pin-file: " + pin.error().message);
+    // A certificate is not there yet: the key is opened without one (the request is what gets it).
+    auto t = crypto::Pkcs11Signer::openKeyOnly({o.module, o.key, *pin});
+    if (!t) return fail(t.error().message);
+    token = std::move(t).value();
+    key = token->key();
+  } else {
+    auto pem = crypto::readFile(o.key);
+    if (!pem) return fail(pem.error().message);
+    auto k = crypto::privateKeyFromPem(*pem);
+    if (!k) return fail(k.error().message);
+    file_key = std::move(k).value();
+    key = file_key.get();
+  }
+  auto request = crypto::certificateRequest(key, o.subject);
+  if (!request) return fail(request.error().message);
+  std::fwrite(request->data(), 1, request->size(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 void addSignatureCommands(CLI::App& app, int& exit_code) {
@@ -228,6 +257,14 @@ void addSignatureCommands(CLI::App& app, int& exit_code) {
   pki->add_option("DIR", options->dir, "where: dstu-ca.{cer,key}, dstu-<org>.{cer,key}")->required();
   pki->add_option("--org", options->orgs, "an organisation (EDRPOU) to make a signer for; repeatable");
   pki->callback([options, &exit_code] { exit_code = testPki(*options); });
+
+  auto* csr_cmd = crypto_cmd->add_subcommand(
+      "csr", "Print a certificate request (PEM) signed by a key where it lives: a PKCS#11 token or a PEM file");
+  csr_cmd->add_option("--key", options->key, "pkcs11:token=…;object=… or a PEM key file")->required();
+  csr_cmd->add_option("--subject", options->subject, "the subject, as /O=…/CN=…")->required();
+  csr_cmd->add_option("--module", options->module, "the PKCS#11 library (for a pkcs11: key)");
+  csr_cmd->add_option("--pin-file", options->pin_file, "a file holding the token's user PIN");
+  csr_cmd->callback([options, &exit_code] { exit_code = csr(*options); });
 
   auto* trust = app.add_subcommand("trust", "Trust lists of qualified providers");
   trust->require_subcommand(1);

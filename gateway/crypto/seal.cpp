@@ -1,7 +1,10 @@
 #include "gateway/crypto/seal.hpp"
 
+#include <openssl/ec.h>
+#include <openssl/rsa.h>
 #include <xmlsec/crypto.h>
 #include <xmlsec/errors.h>
+#include <xmlsec/membuf.h>
 #include <xmlsec/openssl/evp.h>
 #include <xmlsec/openssl/x509.h>
 #include <xmlsec/templates.h>
@@ -82,6 +85,41 @@ KeyPtr makeKey(EVP_PKEY* pkey, X509* cert) {
   return key;
 }
 
+// A key of the same kind as a module's (ECDSA P-256 or RSA), made once per process: what xmlsec signs
+// with before the module's own signature replaces its value (seal()).
+EVP_PKEY* standInKey(int base) {
+  static EVP_PKEY* ec = EVP_EC_gen("P-256");
+  static EVP_PKEY* rsa = EVP_RSA_gen(2048);
+  return base == EVP_PKEY_RSA ? rsa : ec;
+}
+
+// An XML-DSig SignatureValue of `data` by `key` with SHA-256: PKCS#1 v1.5 for RSA, r || s (each the
+// size of the curve's order) for ECDSA.
+Result<std::string> signatureValue(EVP_PKEY* key, std::string_view data) {
+  std::unique_ptr<EVP_MD_CTX, OsslDeleter<EVP_MD_CTX, EVP_MD_CTX_free>> md(EVP_MD_CTX_new());
+  std::size_t len = 0;
+  if (EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
+      EVP_DigestSign(md.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+    return Error::internal("crypto.seal", "the module cannot sign: " + opensslError());
+  }
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+    return Error::internal("crypto.seal", "the module did not sign: " + opensslError());
+  }
+  sig.resize(len);
+  if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) return sig;
+  const auto* p = reinterpret_cast<const unsigned char*>(sig.data());
+  std::unique_ptr<ECDSA_SIG, OsslDeleter<ECDSA_SIG, ECDSA_SIG_free>> ecdsa(
+      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size())));
+  if (!ecdsa) return Error::internal("crypto.seal", "the module's ECDSA signature is not DER");
+  const int half = (EVP_PKEY_get_bits(key) + 7) / 8;
+  std::string out(static_cast<std::size_t>(2 * half), '\0');
+  BN_bn2binpad(ECDSA_SIG_get0_r(ecdsa.get()), reinterpret_cast<unsigned char*>(out.data()), half);
+  BN_bn2binpad(ECDSA_SIG_get0_s(ecdsa.get()), reinterpret_cast<unsigned char*>(out.data()) + half, half);
+  return out;
+}
+
 SignatureVerdict fail(SignatureVerdict v, SignatureState state, sev::SevError code, std::string detail) {
   v.state = state;
   v.code = code;
@@ -154,11 +192,30 @@ Status seal(xmlDoc* doc, const Signer& signer, const std::string& expansion_orga
     return Error::internal("crypto.seal", "cannot build KeyInfo");
   }
   DSigCtxPtr ctx(xmlSecDSigCtxCreate(nullptr));
-  KeyPtr key = makeKey(signer.key(), signer.certificate());
+  // A key in a hardware module: xmlsec cannot read what it wants of it (the curve's order), so it signs
+  // with a stand-in key of the same kind, keeps the canonical SignedInfo it signed, and the module's key
+  // signs those bytes in its place. Everything else — digest, transforms, KeyInfo — is xmlsec's.
+  const bool in_module = signer.keyInModule();
+  KeyPtr key = makeKey(in_module ? standInKey(base) : signer.key(), signer.certificate());
   if (!ctx || !key) return Error::internal("crypto.seal", "cannot load the seal key into xmlsec");
   ctx->signKey = key.release();  // the context owns it now
+  if (in_module) ctx->flags |= XMLSEC_DSIG_FLAGS_STORE_SIGNATURE;
   if (xmlSecDSigCtxSign(ctx.get(), sig) < 0) return Error::internal("crypto.seal", "xmlsec could not sign");
-  return {};
+  if (!in_module) return {};
+  xmlSecBufferPtr signed_info =
+      ctx->preSignMemBufMethod != nullptr ? xmlSecTransformMemBufGetBuffer(ctx->preSignMemBufMethod) : nullptr;
+  if (signed_info == nullptr) return Error::internal("crypto.seal", "xmlsec kept no SignedInfo to sign");
+  auto value =
+      signatureValue(signer.key(), std::string_view(reinterpret_cast<const char*>(xmlSecBufferGetData(signed_info)),
+                                                    xmlSecBufferGetSize(signed_info)));
+  if (!value) return value.error();
+  for (xmlNode* c : elementChildren(sig)) {
+    if (isDsig(c, "SignatureValue")) {
+      xmlNodeSetContent(c, xc(base64Encode(*value).c_str()));
+      return {};
+    }
+  }
+  return Error::internal("crypto.seal", "no SignatureValue in the seal");
 }
 
 SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust, std::optional<std::time_t> at) {

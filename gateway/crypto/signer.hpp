@@ -29,6 +29,8 @@ class Signer {
   virtual std::vector<X509*> chain() const = 0;
   // A detached CAdES-BES signature of `content` (cms.hpp's signDetached unless the key signs otherwise).
   virtual Result<CmsSignature> signCms(std::string_view content) const;
+  // The key is in a hardware module: it signs, but none of its secret parameters can be read.
+  virtual bool keyInModule() const { return false; }
 };
 
 // A PEM key file and a PEM certificate file (the signer first, then any intermediates).

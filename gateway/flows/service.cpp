@@ -10,7 +10,7 @@
 #include "gateway/app/health.hpp"
 #include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
-#include "gateway/crypto/signer.hpp"
+#include "gateway/crypto/pkcs11_signer.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/health.hpp"
@@ -91,7 +91,8 @@ int runGateway(const app::Config& config) {
   broker.start();
 
   // The exchange needs the seal key, a connection pool, and the schema migrated.
-  auto signer = crypto::FileSigner::load(config.gateway.seal_key, config.gateway.seal_cert);
+  auto signer = crypto::openSealSigner(config.gateway.seal_key, config.gateway.seal_cert, config.gateway.pkcs11_module,
+                                       config.gateway.seal_pin_file);
   if (!signer) {
     log::error("cannot load the seal key", {{"error", signer.error().message}});
     return 1;
@@ -139,7 +140,7 @@ int runGateway(const app::Config& config) {
                                         config.database.statement_timeout_ms, "vkhid-read-" + config.gateway.instance},
                       static_cast<std::size_t>(config.intake.threads + 2));
   }
-  flows::Exchange exchange(config, pool, *signer, std::move(timestamps));
+  flows::Exchange exchange(config, pool, **signer, std::move(timestamps));
   if (const Status& trust = exchange.context().trustSettingsStatus(); !trust) {
     // A trust list that cannot be read would make every qualified signature "untrusted": not started.
     log::error("cannot load the trust lists", {{"error", trust.error().message}});

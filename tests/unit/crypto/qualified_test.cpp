@@ -8,12 +8,15 @@
 #include <openssl/cms.h>
 #include <openssl/pem.h>
 
+#include <filesystem>
+
 #include "gateway/crypto/cades.hpp"
 #include "gateway/crypto/der.hpp"
 #include "gateway/crypto/dstu4145.hpp"
 #include "gateway/crypto/dstu_signer.hpp"
 #include "gateway/crypto/gost34311.hpp"
 #include "gateway/crypto/package.hpp"
+#include "gateway/crypto/pkcs11_signer.hpp"
 #include "gateway/crypto/qualified.hpp"
 #include "gateway/crypto/selftest.hpp"
 #include "gateway/domain/text.hpp"
@@ -556,6 +559,79 @@ BOOST_AUTO_TEST_CASE(qualified_malformed_signatures_and_time_stamps_are_errors_n
   auto bad = crypto::selftestVectors("DSTU_PB_257 00 00\n");
   BOOST_REQUIRE(!bad.ok());
   BOOST_TEST(bad.error().message.find("line 1") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(qualified_pkcs11_signer_seals_with_a_key_that_never_leaves_the_token) {
+  // A SoftHSM2 token of this test's own, its key generated on it (as an operator does with pkcs11-tool),
+  // its certificate issued by the development CA from a request the token signed (`vkhid crypto csr`):
+  // packages sealed through PKCS#11 verify as any other, and no file ever holds the key.
+  const std::string dir = varDir() + "/hsm", module = "/usr/lib/softhsm/libsofthsm2.so";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/tokens");
+  writeFile(dir + "/softhsm2.conf", "directories.tokendir = " + dir + "/tokens\nobjectstore.backend = file\n");
+  ::setenv("SOFTHSM2_CONF", (dir + "/softhsm2.conf").c_str(), 1);
+  auto sh = [&](const std::string& command) {
+    int rc = std::system(("(" + command + ") 2>>" + dir + "/commands.log").c_str());
+    BOOST_REQUIRE_MESSAGE(rc == 0, command << "\n" << readFile(dir + "/commands.log"));
+  };
+  sh("softhsm2-util --init-token --free --label vkhid-test --pin 1234 --so-pin 123456");
+  sh("pkcs11-tool --module " + module +
+     " --token-label vkhid-test --login --pin 1234 --keypairgen --key-type EC:prime256v1 --label ucc-seal --id 01");
+  writeFile(dir + "/pin", "1234\n");
+  const std::string uri = "pkcs11:token=vkhid-test;object=ucc-seal";
+  sh(binaryPath() + " crypto csr --key '" + uri + "' --module " + module + " --pin-file " + dir +
+     "/pin --subject '/organizationIdentifier=NTRUA-" + kUccOrg +
+     "/O=Урядовий контактний центр/CN=УКЦ: печатка в модулі' >" + dir + "/seal.csr");
+  writeFile(dir + "/seal.ext",
+            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n"
+            "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
+  sh("openssl x509 -req -in " + dir + "/seal.csr -CA " + pkiDir() + "/ca.pem -CAkey " + pkiDir() +
+     "/ca.key -CAcreateserial -days 30 -extfile " + dir + "/seal.ext -out " + dir + "/seal.pem");
+
+  // Configured as the gateway is: the URI chooses the token.
+  auto signer = crypto::openSealSigner(uri, dir + "/seal.pem", module, dir + "/pin");
+  BOOST_REQUIRE_MESSAGE(signer.ok(), (signer.ok() ? "" : signer.error().message));
+  auto h = sev::buildAppealPackage(sampleCase(), envelopeFromUcc());
+  BOOST_REQUIRE(crypto::signAttachments(h, **signer).ok());
+  auto bytes = crypto::sealedPackage(h, **signer);
+  BOOST_REQUIRE_MESSAGE(bytes.ok(), (bytes.ok() ? "" : bytes.error().message));
+  auto report = crypto::verifyPackage(*bytes, devTrust());
+  BOOST_TEST(report.ok(), (report.findings.empty() ? "" : report.findings.front().message));
+  BOOST_TEST(report.seal.signer_org_id == kUccOrg);
+  BOOST_TEST(report.seal.signer_subject.find("печатка в модулі") != std::string::npos);
+  // And as a participant's stock tool checks it.
+  writeFile(dir + "/sealed.xml", *bytes);
+  sh("xmlsec1 --verify --trusted-pem " + pkiDir() + "/ca.pem --enabled-reference-uris empty " + dir +
+     "/sealed.xml >/dev/null");
+
+  // The key is the token's: sensitive and never extractable, and no file under the test's folder holds a
+  // private key.
+  sh("pkcs11-tool --module " + module + " --token-label vkhid-test --login --pin 1234 --list-objects --type privkey >" +
+     dir + "/objects.txt");
+  BOOST_TEST(readFile(dir + "/objects.txt").find("never extractable") != std::string::npos);
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
+    if (f.is_regular_file()) BOOST_TEST(readFile(f.path().string()).find("PRIVATE KEY") == std::string::npos, f.path());
+  }
+  // A file key still works the same way; a wrong PIN, an unknown key or a missing PIN file are named.
+  BOOST_TEST(crypto::openSealSigner(pkiDir() + "/ucc-seal.key", pkiDir() + "/ucc-seal.pem", "", "").ok());
+  writeFile(dir + "/wrong-pin", "0000");
+  auto wrong = crypto::openSealSigner(uri, dir + "/seal.pem", module, dir + "/wrong-pin");
+  BOOST_REQUIRE(!wrong.ok());
+  BOOST_TEST(wrong.error().message.find("PIN") != std::string::npos, wrong.error().message);
+  auto unknown =
+      crypto::openSealSigner("pkcs11:token=vkhid-test;object=nothing", dir + "/seal.pem", module, dir + "/pin");
+  BOOST_REQUIRE(!unknown.ok());
+  BOOST_TEST(unknown.error().message.find("nothing") != std::string::npos, unknown.error().message);
+  auto no_pin = crypto::openSealSigner(uri, dir + "/seal.pem", module, "");
+  BOOST_REQUIRE(!no_pin.ok());
+  BOOST_TEST(no_pin.error().message.find("seal_pin_file") != std::string::npos);
+  auto pin_in_uri = crypto::openSealSigner(uri + "?pin-value=1234", dir + "/seal.pem", module, dir + "/pin");
+  BOOST_REQUIRE(!pin_in_uri.ok());
+  BOOST_TEST(pin_in_uri.error().message.find("never from the URI") != std::string::npos);
+  // Another certificate than the token key's: refused.
+  auto mismatch = crypto::openSealSigner(uri, pkiDir() + "/ucc-seal.pem", module, dir + "/pin");
+  BOOST_REQUIRE(!mismatch.ok());
+  BOOST_TEST(mismatch.error().message.find("is not the key of") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
