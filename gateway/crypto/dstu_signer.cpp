@@ -143,6 +143,23 @@ Result<std::string> issueCertificateFor(const std::string& spki, const Certifica
   return der::sequence({tbs, algorithm(kSignatureOidLe), der::encodeBitString(der::encodeOctets(*signature))});
 }
 
+Result<std::string> issueCrl(const PrivateKey& issuer_key, const std::string& issuer_der,
+                             const std::vector<std::pair<long long, std::time_t>>& revoked, std::time_t this_update) {
+  auto facts = issuerFacts(issuer_der);
+  if (!facts) return facts.error();
+  std::vector<std::string> entries;
+  for (const auto& [serial, when] : revoked) {
+    entries.push_back(der::sequence({der::encodeInteger(bigEndian(serial)), encodeTime(when)}));
+  }
+  std::vector<std::string> tbs_parts{der::encodeSmallInteger(1), algorithm(kSignatureOidLe), facts->name,
+                                     encodeTime(this_update), encodeTime(this_update + 7 * 86400)};
+  if (!entries.empty()) tbs_parts.push_back(der::sequence(entries));
+  const std::string tbs = der::sequence(tbs_parts);
+  auto signature = sign(issuer_key, Gost34311::digest(tbs));
+  if (!signature) return signature.error();
+  return der::sequence({tbs, algorithm(kSignatureOidLe), der::encodeBitString(der::encodeOctets(*signature))});
+}
+
 Result<std::vector<std::string>> makeTestPki(const std::string& dir, const std::vector<std::string>& org_ids) {
   std::error_code ec;
   fs::create_directories(dir, ec);

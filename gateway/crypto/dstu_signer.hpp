@@ -33,6 +33,10 @@ Result<std::string> issueCertificate(const PrivateKey& subject_key, const Certif
 Result<std::string> issueCertificateFor(const std::string& spki_der, const CertificateRequest& request,
                                         const PrivateKey& issuer_key, const std::string& issuer_der = {});
 
+// A CRL (DER) signed by `issuer_key` for the certificate `issuer_der`, revoking each serial at its time.
+Result<std::string> issueCrl(const PrivateKey& issuer_key, const std::string& issuer_der,
+                             const std::vector<std::pair<long long, std::time_t>>& revoked, std::time_t this_update);
+
 // A test PKI written into `dir` (made when missing, kept when present): dstu-ca.{cer,key} (m = 257),
 // and for each organisation `dstu-<org>.{cer,key}` (m = 431) issued by it. Keys are text files
 // (privateKeyText), mode 0600. Returns the files made.

@@ -292,8 +292,11 @@ Status verifyChainAnyKey(X509* leaf, const std::vector<X509*>& intermediates, co
       auto ok = verifySignature(*key, parts->algorithm, "", parts->tbs, parts->signature, true);
       if (!ok || !*ok) continue;  // not its issuer's: it says nothing
       X509_REVOKED* revoked = nullptr;
-      if (X509_CRL_get0_by_serial(crl, &revoked, X509_get0_serialNumber(c)) == 1) {
-        return untrusted("'" + subjectCn(c) + "' was revoked by its issuer (CRL)");
+      // Revoked at or before the time judged: a signature proven older than the revocation stands.
+      if (X509_CRL_get0_by_serial(crl, &revoked, X509_get0_serialNumber(c)) == 1 &&
+          X509_cmp_time(X509_REVOKED_get0_revocationDate(revoked), &at) <= 0) {
+        return untrusted("'" + subjectCn(c) + "' was revoked by its issuer on " +
+                         isoOf(X509_REVOKED_get0_revocationDate(revoked)) + " (CRL)");
       }
     }
   }

@@ -394,6 +394,8 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
     }
   }
   if (global_list) {
+    std::error_code made;
+    fs::create_directories(fs::path(o.out_dir) / "certs" / "qualified", made);
     int n = 0;
     for (const auto& path : splitList(config.trust.qualified_lists)) {
       std::error_code ec;
@@ -682,7 +684,10 @@ VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& uc
     }
     // Judged when the log's time-stamp proves the package was already there, not at the auditor's now.
     crypto::VerifyOptions options;
-    options.require_seal = true;
+    // The UCC seals everything it sends; a participant registered without require_seal sends no seal (as
+    // real SEV OVV 1.5 systems), and its files' own signatures are what holds — a seal it did send must
+    // still hold.
+    options.require_seal = !inbound;
     options.at = proven_at[static_cast<std::size_t>(e.seq - entries.front().seq)];
     auto r = crypto::verifyPackage(*bytes, trust, options);
     if (!r.ok()) return fail(at + "bad signature — package " + msg_id + ": " + r.findings.front().message);

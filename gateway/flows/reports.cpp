@@ -22,7 +22,10 @@ WITH base AS (
          coalesce(c.body->'classification'->>'topic', '') AS topic,
          coalesce(c.participant_org_id, '') AS participant,
          a.answered_at,
-         a.answered_at IS NOT NULL AND c.answer_msg_id IS NOT NULL AND coalesce(m.seal_verdict = 'valid', false)
+         a.answered_at IS NOT NULL AND c.answer_msg_id IS NOT NULL AND
+           (coalesce(m.seal_verdict = 'valid', false) OR
+            (jsonb_array_length(coalesce(m.signatures, '[]')) > 0 AND
+             NOT jsonb_path_exists(m.signatures, '$[*] ? (@.state != "valid")')))
            AS electronic_signed,
          cardinality(c.declined_by) > 0 AS forwarded,
          c.participant_reg_number IS NULL AS no_number,

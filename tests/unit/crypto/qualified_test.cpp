@@ -313,6 +313,45 @@ BOOST_AUTO_TEST_CASE(qualified_mixed_chain_ecdsa_signer_under_a_dstu_root) {
   BOOST_TEST((sev::sevErrorOf(refused.error()) == sev::SevError::SignerUntrusted));
 }
 
+BOOST_AUTO_TEST_CASE(qualified_dstu_signed_crl_revokes_from_its_date) {
+  // A DSTU CA's own CRL revokes its signer from the revocation date on; a CRL its key did not sign says
+  // nothing; a signature judged before the revocation stands.
+  const std::string dir = varDir() + "/crl";
+  BOOST_REQUIRE(crypto::dstu::makeTestPki(dir, {kP1Org}).ok());
+  auto ca_key = crypto::dstu::privateKeyFromText(readFile(dir + "/dstu-ca.key"));
+  const std::string ca_der = readFile(dir + "/dstu-ca.cer");
+  auto leaf = certificate(dir + "/dstu-" + std::string(kP1Org) + ".cer");
+  auto root = certificate(dir + "/dstu-ca.cer");
+  const long long serial = std::stoll(kP1Org);
+  const std::time_t now = std::time(nullptr), revoked_at = now - 60;
+  auto crl_der = crypto::dstu::issueCrl(*ca_key, ca_der, {{serial, revoked_at}}, now - 30);
+  BOOST_REQUIRE(crl_der.ok());
+  const auto* p = reinterpret_cast<const unsigned char*>(crl_der->data());
+  X509_CRL* crl = d2i_X509_CRL(nullptr, &p, static_cast<long>(crl_der->size()));
+  BOOST_REQUIRE(crl != nullptr);
+  BOOST_TEST(crypto::verifyChainAnyKey(leaf.get(), {}, {root.get()}, {}, now).ok());
+  auto revoked = crypto::verifyChainAnyKey(leaf.get(), {}, {root.get()}, {crl}, now);
+  BOOST_REQUIRE(!revoked.ok());
+  BOOST_TEST(revoked.error().message.find("revoked") != std::string::npos, revoked.error().message);
+  BOOST_TEST((sev::sevErrorOf(revoked.error()) == sev::SevError::SignerUntrusted));
+  // Judged at a time before the revocation (a time-stamp proved it): it stands.
+  BOOST_TEST(crypto::verifyChainAnyKey(leaf.get(), {}, {root.get()}, {crl}, revoked_at - 600).ok());
+  // Through the trust store, with the CRL loaded as DER.
+  crypto::TrustStore trust;
+  trust.add(root.get());
+  BOOST_REQUIRE(trust.addCrlDer(*crl_der).ok());
+  BOOST_TEST(!trust.verifyChain(leaf.get(), {}, now).ok());
+  // A CRL "of" the same CA signed by another key: ignored.
+  auto other = crypto::dstu::generate(crypto::dstu::standardCurve(6));
+  auto forged = crypto::dstu::issueCrl(*other, ca_der, {{serial, revoked_at}}, now - 30);
+  const auto* q = reinterpret_cast<const unsigned char*>(forged->data());
+  X509_CRL* forged_crl = d2i_X509_CRL(nullptr, &q, static_cast<long>(forged->size()));
+  BOOST_REQUIRE(forged_crl != nullptr);
+  BOOST_TEST(crypto::verifyChainAnyKey(leaf.get(), {}, {root.get()}, {forged_crl}, now).ok());
+  X509_CRL_free(crl);
+  X509_CRL_free(forged_crl);
+}
+
 BOOST_AUTO_TEST_CASE(qualified_trust_bundle_is_loaded_as_published) {
   crypto::TrustStore bundle;
   BOOST_REQUIRE(bundle.addAny(readFile(qualifiedDir() + "/certs/CACertificates.p7b")).ok());
