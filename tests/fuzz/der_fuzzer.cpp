@@ -47,9 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size > 8) {
     // A real key (the independent vectors' first): signatures of any shape against it.
     static const auto key =
-        *dstu::publicKey(dstu::namedParameters(6),
-                         *vkhid::hexDecode("04218e432da46486e713ee54a6b8c7ebf40ac3e33c8dbc40c5bd439b7d51d042a3cc00"));
-    (void)dstu::verify(key, bytes.substr(0, 32), bytes.substr(8));
+        dstu::publicKey(dstu::namedParameters(6),
+                        *vkhid::hexDecode("04218e432da46486e713ee54a6b8c7ebf40ac3e33c8dbc40c5bd439b7d51d042a3cc00"));
+    (void)dstu::verify(*key, bytes.substr(0, 32), bytes.substr(8));
   }
   return 0;
 }
