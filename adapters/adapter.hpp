@@ -13,6 +13,10 @@
 
 #include "gateway/domain/error.hpp"
 
+namespace vkhid::app {
+struct Config;
+}
+
 namespace vkhid::adapters {
 
 // A participant's endpoint: which adapter, and its settings (the endpoint's TOML table, flattened
@@ -72,24 +76,6 @@ struct InboundPackage {
 // may forget it. Error: not handled; the transport keeps it and offers it again later.
 using InboundSink = std::function<Status(const InboundPackage&)>;
 
-// Shared by every adapter instance: what the gateway knows that transports need.
-struct AdapterContext {
-  std::string broker_url;
-  std::string broker_queue_type = "classic";  // broker.queue_type: participants' queues too
-  int connect_timeout_s = 5;
-  std::chrono::milliseconds publish_timeout{10000};
-  std::uint16_t prefetch = 16;
-  int inbound_workers = 2;  // threads taking arrivals, for adapters that can share them (gateway.workers)
-  // The gateway's side of mutual TLS with participants (edms.*): its certificate, presented as a
-  // client and as the inbound server, and the CA(s) participants' client certificates chain to.
-  std::string edms_listen;
-  std::string tls_cert_file, tls_key_file, client_ca_file;
-  std::size_t max_package_bytes = std::size_t{50} << 20;  // edms.max_package_bytes: the inbound listener's limit
-  // The gateway's own account on the SEV OVV 2.0 hub (sevhub.*), for the `sev-hub` adapter.
-  std::string sevhub_url, sevhub_system_id, sevhub_password, sevhub_ca_file;
-  std::chrono::milliseconds sevhub_poll{1000};
-};
-
 // A TLS handshake with an endpoint, for the connectivity check.
 struct TlsProbe {
   bool used = false;  // false: this adapter or endpoint has no TLS of its own
@@ -114,13 +100,15 @@ class Adapter {
   virtual void stop() = 0;
 };
 
-using AdapterFactory = std::function<std::unique_ptr<Adapter>(const AdapterContext&)>;
+// Makes an adapter from the gateway's configuration: each adapter reads its own settings from it
+// (adapters/<name>/config.cpp).
+using AdapterFactory = std::function<std::unique_ptr<Adapter>(const app::Config&)>;
 
 class AdapterRegistry {
  public:
   void add(const std::string& name, AdapterFactory factory) { factories_[name] = std::move(factory); }
   bool has(const std::string& name) const { return factories_.count(name) > 0; }
-  std::unique_ptr<Adapter> create(const std::string& name, const AdapterContext& context) const;
+  std::unique_ptr<Adapter> create(const std::string& name, const app::Config& config) const;
   std::vector<std::string> names() const;
 
  private:

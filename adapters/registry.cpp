@@ -1,14 +1,14 @@
 #include "adapters/adapter.hpp"
 #include "adapters/amqp/config.hpp"
-#include "adapters/folder/folder_adapter.hpp"
-#include "adapters/http/http_adapter.hpp"
-#include "adapters/sevhub/sevhub_adapter.hpp"
+#include "adapters/folder/config.hpp"
+#include "adapters/http/config.hpp"
+#include "adapters/sevhub/config.hpp"
 
 namespace vkhid::adapters {
 
-std::unique_ptr<Adapter> AdapterRegistry::create(const std::string& name, const AdapterContext& context) const {
+std::unique_ptr<Adapter> AdapterRegistry::create(const std::string& name, const app::Config& config) const {
   auto it = factories_.find(name);
-  return it == factories_.end() ? nullptr : it->second(context);
+  return it == factories_.end() ? nullptr : it->second(config);
 }
 
 std::vector<std::string> AdapterRegistry::names() const {

@@ -13,7 +13,7 @@ constexpr int kAckEvery = 8;  // handled packages one acknowledgement may cover 
 
 Result<bus::AmqpConnection> AmqpAdapter::connect() const {
   return bus::AmqpConnection::connect(
-      {context_.broker_url, context_.connect_timeout_s, 30, context_.publish_timeout, context_.broker_queue_type});
+      {settings_.broker_url, settings_.connect_timeout_s, 30, settings_.publish_timeout, settings_.queue_type});
 }
 
 DeliveryOutcome AmqpAdapter::deliver(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) {
@@ -60,7 +60,7 @@ DeliveryOutcome AmqpAdapter::publishOnce(std::string_view bytes, const std::stri
     dropPublisher();
     return DeliveryOutcome::retry(tag.error().message);
   }
-  if (auto s = publisher_->waitForConfirms(context_.publish_timeout); !s) {
+  if (auto s = publisher_->waitForConfirms(settings_.publish_timeout); !s) {
     dropPublisher();  // unconfirmed: never reuse a connection in an unknown state
     return DeliveryOutcome::retry(s.error().message);
   }
@@ -78,7 +78,7 @@ Status AmqpAdapter::startInbound(const std::vector<Endpoint>& endpoints, Inbound
   stopping_ = false;
   // Several consumers share the participants' queues (the broker hands each message to one): arrivals
   // are handled in parallel, and the core's row locks keep one case's receipts in order of effect.
-  for (int i = 0; i < std::max(1, context_.inbound_workers); ++i) {
+  for (int i = 0; i < std::max(1, settings_.inbound_workers); ++i) {
     consumers_.emplace_back([this, endpoints, sink] { consumeLoop(endpoints, sink); });
   }
   return {};
@@ -96,7 +96,7 @@ void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink)
   std::chrono::milliseconds backoff{250};
   while (!stopping_) {
     auto c = connect();
-    Status ready = c ? c->setPrefetch(context_.prefetch) : Status(c.error());
+    Status ready = c ? c->setPrefetch(settings_.prefetch) : Status(c.error());
     for (const auto& e : endpoints) {
       if (!ready) break;
       ready = bus::declarePeerQueue(*c, outboxQueue(e));

@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "adapters/adapter.hpp"
+#include "adapters/amqp/config.hpp"
 #include "gateway/bus/amqp.hpp"
 
 namespace vkhid::adapters::amqp {
 
 class AmqpAdapter final : public Adapter {
  public:
-  explicit AmqpAdapter(AdapterContext context) : context_(std::move(context)) {}
+  explicit AmqpAdapter(Settings settings) : settings_(std::move(settings)) {}
   ~AmqpAdapter() override { stop(); }
 
   // Adapter
@@ -33,7 +34,7 @@ class AmqpAdapter final : public Adapter {
   DeliveryOutcome publishOnce(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint);
   Result<bus::AmqpConnection> connect() const;
 
-  AdapterContext context_;
+  Settings settings_;
   std::mutex publish_mutex_;
   std::optional<bus::AmqpConnection> publisher_;
   // Participants' queues declared on publisher_ since it connected: declared once per connection, not

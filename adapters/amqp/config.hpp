@@ -4,9 +4,12 @@
 //   broker_user  = "<user>"              the participant's broker user (validated user_id)
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "adapters/adapter.hpp"
+#include "gateway/app/config.hpp"
 
 namespace vkhid::adapters::amqp {
 
@@ -14,6 +17,18 @@ inline constexpr const char* kName = "amqp";
 
 std::string inboxQueue(const Endpoint& e);
 std::string outboxQueue(const Endpoint& e);
+
+// What the adapter takes from the gateway's configuration: the broker (broker.*), the publish timeout
+// and prefetch (delivery.*), and the consumer threads (gateway.workers).
+struct Settings {
+  std::string broker_url;
+  std::string queue_type = "classic";  // broker.queue_type: participants' queues too
+  int connect_timeout_s = 5;
+  std::chrono::milliseconds publish_timeout{10000};
+  std::uint16_t prefetch = 16;
+  int inbound_workers = 2;
+};
+Settings settingsFrom(const app::Config& config);
 
 void registerAdapter(AdapterRegistry& registry);
 

@@ -29,7 +29,7 @@ Status fsyncPath(const std::string& path, int flags) {
 
 class FolderAdapter final : public Adapter {
  public:
-  explicit FolderAdapter(AdapterContext context) : context_(std::move(context)) {}
+  explicit FolderAdapter(Settings settings) : settings_(settings) {}
   ~FolderAdapter() override { stop(); }
 
   std::string name() const override { return kName; }
@@ -100,7 +100,7 @@ class FolderAdapter final : public Adapter {
     std::ifstream in(path, std::ios::binary);
     std::error_code size_ec;
     auto size = fs::file_size(path, size_ec);
-    std::string bytes(std::min<std::uintmax_t>(size_ec ? 0 : size, context_.max_package_bytes + 1), '\0');
+    std::string bytes(std::min<std::uintmax_t>(size_ec ? 0 : size, settings_.max_package_bytes + 1), '\0');
     in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     bytes.resize(static_cast<std::size_t>(in.gcount()));
     InboundVerdict verdict;
@@ -118,7 +118,7 @@ class FolderAdapter final : public Adapter {
     if (ec) log::warn("folder adapter: cannot move a handled file", {{"error", ec.message()}});
   }
 
-  AdapterContext context_;
+  Settings settings_;
   std::atomic<bool> stopping_{false};
   std::thread poller_;
 };
@@ -151,8 +151,6 @@ Status writeAtomically(const std::string& dir, const std::string& name, std::str
   return fsyncPath(dir, O_RDONLY | O_DIRECTORY);
 }
 
-void registerAdapter(AdapterRegistry& registry) {
-  registry.add(kName, [](const AdapterContext& c) { return std::make_unique<FolderAdapter>(c); });
-}
+std::unique_ptr<Adapter> makeAdapter(Settings settings) { return std::make_unique<FolderAdapter>(settings); }
 
 }  // namespace vkhid::adapters::folder

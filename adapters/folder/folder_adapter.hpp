@@ -11,14 +11,11 @@
 #pragma once
 
 #include "adapters/adapter.hpp"
+#include "adapters/folder/config.hpp"
 
 namespace vkhid::adapters::folder {
 
-inline constexpr const char* kName = "folder";
-
 // Writes `bytes` as `dir/name` atomically (temporary file, fsync, rename, fsync of `dir`).
 Status writeAtomically(const std::string& dir, const std::string& name, std::string_view bytes);
-
-void registerAdapter(AdapterRegistry& registry);
 
 }  // namespace vkhid::adapters::folder

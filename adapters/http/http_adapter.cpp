@@ -26,13 +26,13 @@ std::optional<std::chrono::milliseconds> retryAfter(const std::map<std::string, 
 
 class HttpAdapter final : public Adapter {
  public:
-  explicit HttpAdapter(AdapterContext context) : context_(std::move(context)) {}
+  explicit HttpAdapter(Settings settings) : settings_(std::move(settings)) {}
   ~HttpAdapter() override { stop(); }
 
   std::string name() const override { return kName; }
 
   vkhid::http::TlsClientOptions tlsFor(const Endpoint& e) const {
-    return {e.setting("ca_file"), context_.tls_cert_file, context_.tls_key_file, e.setting("server_name")};
+    return {e.setting("ca_file"), settings_.tls_cert_file, settings_.tls_key_file, e.setting("server_name")};
   }
 
   DeliveryOutcome deliver(std::string_view bytes, const std::string& msg_id, const Endpoint& e) override {
@@ -41,7 +41,7 @@ class HttpAdapter final : public Adapter {
       return DeliveryOutcome::failed("endpoint needs url and ca_file");
     }
     auto tls = tlsFor(e);
-    auto r = vkhid::http::post(url, "application/xml", std::string(bytes), context_.publish_timeout, &tls);
+    auto r = vkhid::http::post(url, "application/xml", std::string(bytes), settings_.publish_timeout, &tls);
     if (!r) return DeliveryOutcome::retry(r.error().message);
     if (r->status >= 200 && r->status < 300) return DeliveryOutcome::delivered(msg_id);
     if (r->status == 408 || r->status == 429 || r->status >= 500) {
@@ -67,7 +67,7 @@ class HttpAdapter final : public Adapter {
     std::string hostport = address(e);
     auto colon = hostport.rfind(':');
     auto peer = vkhid::http::tlsHandshake(hostport.substr(0, colon), hostport.substr(colon + 1),
-                                          context_.publish_timeout, tlsFor(e));
+                                          settings_.publish_timeout, tlsFor(e));
     if (!peer) return {true, false, peer.error().message};
     return {true, true,
             "certificate " + peer->subject + ", issued by " + peer->issuer + ", valid until " + peer->not_after};
@@ -76,18 +76,18 @@ class HttpAdapter final : public Adapter {
   Status startInbound(const std::vector<Endpoint>&, InboundSink sink) override {
     std::lock_guard lock(mutex_);
     if (server_) return {};
-    auto hp = vkhid::app::parseHostPort(context_.edms_listen);
+    auto hp = vkhid::app::parseHostPort(settings_.listen);
     if (!hp) return hp.error();
     vkhid::http::ServerOptions options;
     options.host = hp->host;
     options.port = hp->port;
     options.name = "edms";
     options.threads = 2;
-    options.workers = std::max(2, context_.inbound_workers);
-    options.max_body_bytes = context_.max_package_bytes;  // what the core would refuse is not even read
-    options.tls_cert_file = context_.tls_cert_file;
-    options.tls_key_file = context_.tls_key_file;
-    options.client_ca_file = context_.client_ca_file;
+    options.workers = std::max(2, settings_.inbound_workers);
+    options.max_body_bytes = settings_.max_package_bytes;  // what the core would refuse is not even read
+    options.tls_cert_file = settings_.tls_cert_file;
+    options.tls_key_file = settings_.tls_key_file;
+    options.client_ca_file = settings_.client_ca_file;
     options.require_client_cert = true;
     auto server = vkhid::http::HttpServer::start(options, [sink](const vkhid::http::Request& r) {
       if (r.path() != kInboundPath)
@@ -111,7 +111,7 @@ class HttpAdapter final : public Adapter {
       return vkhid::http::Response{422, "application/problem+json", json::serialize(problem), {}};
     });
     if (!server) {
-      log::warn("http adapter: cannot listen", {{"listen", context_.edms_listen}, {"error", server.error().message}});
+      log::warn("http adapter: cannot listen", {{"listen", settings_.listen}, {"error", server.error().message}});
       return server.error();
     }
     server_ = std::move(server).value();
@@ -128,15 +128,13 @@ class HttpAdapter final : public Adapter {
   }
 
  private:
-  AdapterContext context_;
+  Settings settings_;
   std::mutex mutex_;
   std::unique_ptr<vkhid::http::HttpServer> server_;
 };
 
 }  // namespace
 
-void registerAdapter(AdapterRegistry& registry) {
-  registry.add(kName, [](const AdapterContext& c) { return std::make_unique<HttpAdapter>(c); });
-}
+std::unique_ptr<Adapter> makeAdapter(Settings settings) { return std::make_unique<HttpAdapter>(std::move(settings)); }
 
 }  // namespace vkhid::adapters::http

@@ -10,12 +10,10 @@
 #pragma once
 
 #include "adapters/adapter.hpp"
+#include "adapters/http/config.hpp"
 
 namespace vkhid::adapters::http {
 
-inline constexpr const char* kName = "http";
 inline constexpr const char* kInboundPath = "/edms/v1/messages";
-
-void registerAdapter(AdapterRegistry& registry);
 
 }  // namespace vkhid::adapters::http

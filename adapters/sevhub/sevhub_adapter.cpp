@@ -15,32 +15,32 @@ namespace {
 
 class SevHubAdapter final : public Adapter {
  public:
-  explicit SevHubAdapter(AdapterContext context) : context_(std::move(context)) {}
+  explicit SevHubAdapter(Settings settings) : settings_(std::move(settings)) {}
   ~SevHubAdapter() override { stop(); }
 
   std::string name() const override { return kName; }
 
   HubSettings settings() const {
     HubSettings s;
-    s.url = context_.sevhub_url;
-    s.identity = {context_.sevhub_system_id, context_.sevhub_password};
-    s.ca_file = context_.sevhub_ca_file;
-    s.timeout = context_.publish_timeout;
+    s.url = settings_.url;
+    s.identity = {settings_.system_id, settings_.password};
+    s.ca_file = settings_.ca_file;
+    s.timeout = settings_.publish_timeout;
     return s;
   }
 
   DeliveryOutcome deliver(std::string_view bytes, const std::string& msg_id, const Endpoint& e) override {
-    if (context_.sevhub_url.empty()) return DeliveryOutcome::failed("sevhub.url is not configured");
+    if (settings_.url.empty()) return DeliveryOutcome::failed("sevhub.url is not configured");
     MessageInfo info;
     info.message_id = msg_id;
     info.from_org_id = headerAttribute(bytes, "from_org_id");
-    info.from_sys_id = context_.sevhub_system_id;
+    info.from_sys_id = settings_.system_id;
     info.to_org_id = e.org_id;
     info.to_sys_id = e.setting("sys_id", headerAttribute(bytes, "to_sys_id"));
     std::string msg_type = headerAttribute(bytes, "msg_type");
     info.type = messageTypeFor(msg_type.empty() ? 1 : std::atoi(msg_type.c_str()));
     HubClient client(settings());
-    auto s = client.upload(bytes, info, context_.publish_timeout);
+    auto s = client.upload(bytes, info, settings_.publish_timeout);
     if (s) return DeliveryOutcome::delivered("hub session " + std::to_string(s->session_id));
     if (s.error().code == "sevhub.unavailable") return DeliveryOutcome::retry(s.error().message);
     return DeliveryOutcome::failed(s.error().message);
@@ -53,7 +53,7 @@ class SevHubAdapter final : public Adapter {
   }
 
   std::string address(const Endpoint&) const override {
-    std::string url = context_.sevhub_url;
+    std::string url = settings_.url;
     auto at = url.find("://");
     std::string rest = at == std::string::npos ? url : url.substr(at + 3);
     rest = rest.substr(0, rest.find('/'));
@@ -62,11 +62,11 @@ class SevHubAdapter final : public Adapter {
   }
 
   TlsProbe probeTls(const Endpoint& e) override {
-    if (!context_.sevhub_url.starts_with("https:")) return {};
+    if (!settings_.url.starts_with("https:")) return {};
     std::string hostport = address(e);
     auto colon = hostport.rfind(':');
     auto peer = vkhid::http::tlsHandshake(hostport.substr(0, colon), hostport.substr(colon + 1),
-                                          context_.publish_timeout, {context_.sevhub_ca_file, {}, {}, {}});
+                                          settings_.publish_timeout, {settings_.ca_file, {}, {}, {}});
     if (!peer) return {true, false, peer.error().message};
     return {true, true,
             "hub certificate " + peer->subject + ", issued by " + peer->issuer + ", valid until " + peer->not_after};
@@ -74,7 +74,7 @@ class SevHubAdapter final : public Adapter {
 
   Status startInbound(const std::vector<Endpoint>& endpoints, InboundSink sink) override {
     stop();
-    if (endpoints.empty() || context_.sevhub_url.empty()) return {};
+    if (endpoints.empty() || settings_.url.empty()) return {};
     stopping_ = false;
     poller_ = std::thread([this, sink = std::move(sink)] { poll(sink); });
     return {};
@@ -98,7 +98,7 @@ class SevHubAdapter final : public Adapter {
           take(client, info, sink);
         }
       }
-      auto wake = std::chrono::steady_clock::now() + context_.sevhub_poll;
+      auto wake = std::chrono::steady_clock::now() + settings_.poll;
       while (!stopping_ && std::chrono::steady_clock::now() < wake) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
@@ -136,15 +136,13 @@ class SevHubAdapter final : public Adapter {
   static constexpr int kParkAfter = 3;
   std::map<std::string, int> failures_;  // message id -> polls whose download did not verify (poller only)
 
-  AdapterContext context_;
+  Settings settings_;
   std::atomic<bool> stopping_{false};
   std::thread poller_;
 };
 
 }  // namespace
 
-void registerAdapter(AdapterRegistry& registry) {
-  registry.add(kName, [](const AdapterContext& c) { return std::make_unique<SevHubAdapter>(c); });
-}
+std::unique_ptr<Adapter> makeAdapter(Settings settings) { return std::make_unique<SevHubAdapter>(std::move(settings)); }
 
 }  // namespace vkhid::adapters::sevhub

@@ -11,11 +11,6 @@
 #pragma once
 
 #include "adapters/adapter.hpp"
+#include "adapters/sevhub/config.hpp"
 
-namespace vkhid::adapters::sevhub {
-
-inline constexpr const char* kName = "sev-hub";
-
-void registerAdapter(AdapterRegistry& registry);
-
-}  // namespace vkhid::adapters::sevhub
+namespace vkhid::adapters::sevhub {}  // namespace vkhid::adapters::sevhub

@@ -8,10 +8,13 @@
 #include "gateway/cli/case_show.hpp"
 #include "gateway/crypto/openssl.hpp"
 #include "gateway/crypto/pkcs11_signer.hpp"
+#include "gateway/flows/case_actions.hpp"
 #include "gateway/flows/conformance.hpp"
 #include "gateway/flows/exchange.hpp"
+#include "gateway/flows/intake.hpp"
 #include "gateway/flows/participants.hpp"
 #include "gateway/flows/reports.hpp"
+#include "gateway/flows/routing.hpp"
 #include "gateway/store/migrations.hpp"
 
 namespace vkhid::cli {

@@ -34,6 +34,7 @@
 #include "gateway/domain/time.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/flows/intake.hpp"
 #include "gateway/flows/participants.hpp"
 #include "gateway/http/client.hpp"
 #include "gateway/sev/builders.hpp"

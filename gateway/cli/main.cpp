@@ -12,7 +12,7 @@
 #include "gateway/cli/package_commands.hpp"
 #include "gateway/cli/signature_commands.hpp"
 #include "gateway/cli/sim_commands.hpp"
-#include "gateway/flows/service.hpp"
+#include "gateway/service/service.hpp"
 
 namespace {
 
@@ -68,13 +68,13 @@ int main(int argc, char** argv) {
     auto config = loadOrComplain(config_path, "serve");
     if (!config) return 2;
     vkhid::log::init(config->log.level, config->gateway.instance);
-    return vkhid::flows::runGateway(*config);
+    return vkhid::service::runGateway(*config);
   }
   if (migrate->parsed()) {
     auto config = loadOrComplain(config_path, "migrate");
     if (!config) return 2;
     vkhid::log::init(config->log.level, config->gateway.instance);
-    return vkhid::flows::runMigrations(*config);
+    return vkhid::service::runMigrations(*config);
   }
   return exit_code;
 }

@@ -9,8 +9,9 @@
 #include "gateway/app/metrics.hpp"
 #include "gateway/bus/topology.hpp"
 #include "gateway/domain/case_status.hpp"
-#include "gateway/flows/exchange.hpp"
+#include "gateway/flows/delivery.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/flows/routing.hpp"
 
 namespace vkhid::flows {
 namespace {
@@ -28,17 +29,24 @@ constexpr int kOutcomeTries = 60;
 
 }  // namespace
 
-Exchange::InFlight::InFlight(Exchange& x, std::string msg_id) : x_(x), msg_id_(std::move(msg_id)) {
-  std::lock_guard lock(x_.in_flight_mutex_);
-  x_.in_flight_.insert(msg_id_);
+Deliverer::InFlight::InFlight(Deliverer& d, std::string msg_id) : d_(d), msg_id_(std::move(msg_id)) {
+  std::lock_guard lock(d_.mutex_);
+  d_.in_flight_.insert(msg_id_);
 }
 
-Exchange::InFlight::~InFlight() {
-  std::lock_guard lock(x_.in_flight_mutex_);
-  x_.in_flight_.erase(x_.in_flight_.find(msg_id_));
+Deliverer::InFlight::~InFlight() {
+  std::lock_guard lock(d_.mutex_);
+  d_.in_flight_.erase(d_.in_flight_.find(msg_id_));
 }
 
-Disposition Exchange::deliver(const std::string& msg_id) {
+std::string Deliverer::inFlight() const {
+  std::string out = "{";
+  std::lock_guard lock(mutex_);
+  for (const auto& id : in_flight_) out += (out.size() > 1 ? "," : "") + id;
+  return out + "}";
+}
+
+Disposition Deliverer::deliver(const std::string& msg_id) {
   auto& ctx = context_;
   // Marked in flight before it is claimed and until its outcome is recorded or given up: the sweeper
   // returns this process's own claims only when no worker here holds them (an outcome the database

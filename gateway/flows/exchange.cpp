@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <regex>
 
 #include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
@@ -16,6 +15,7 @@
 #include "gateway/domain/text.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/reports.hpp"
+#include "gateway/flows/routing.hpp"
 
 namespace vkhid::flows {
 namespace {
@@ -52,108 +52,6 @@ Status declareParticipants(bus::AmqpConnection& c, const std::vector<std::string
 }
 
 }  // namespace
-
-ExchangeContext::ExchangeContext(const app::Config& cfg, store::PgPool& p, const crypto::Signer& s)
-    : config(cfg),
-      pool(p),
-      signer(s),
-      ucc{cfg.gateway.org_id, cfg.gateway.organization, cfg.gateway.sys_id, cfg.gateway.system},
-      process_id(cfg.gateway.instance + ":" + std::to_string(getpid())),
-      retry_delays(*app::parseDelays(cfg.delivery.retry_delays)),
-      legal(LegalClock::loadOrShipped(cfg.deadlines)) {
-  adapters::registerBuiltinAdapters(registry_);
-  for (const auto& path : splitList(cfg.trust.crl_files)) {
-    if (auto crl = crypto::readFile(path)) {
-      crls_.push_back(*crl);
-    } else {
-      log::error("trust: a CRL file cannot be read", {{"file", path}, {"error", crl.error().message}});
-      trust_status_ = Error::invalid("config.trust", "trust.crl_files: " + crl.error().message);
-    }
-  }
-  for (const auto& path : splitList(cfg.trust.qualified_lists)) {
-    auto list = crypto::TrustStore::fromPath(path);
-    if (!list) {
-      log::error("trust: a qualified trust list cannot be read", {{"file", path}, {"error", list.error().message}});
-      trust_status_ = Error::invalid("config.trust", "trust.qualified_lists: " + list.error().message);
-      continue;
-    }
-    qualified_.addFrom(*list);
-  }
-}
-
-bus::AmqpSettings ExchangeContext::broker() const {
-  return {config.broker.url, config.broker.connect_timeout_s, config.broker.heartbeat_s,
-          std::chrono::milliseconds(config.delivery.publish_timeout_ms), config.broker.queue_type};
-}
-
-adapters::AdapterContext ExchangeContext::adapterContext() const {
-  adapters::AdapterContext c;
-  c.broker_url = config.broker.url;
-  c.broker_queue_type = config.broker.queue_type;
-  c.connect_timeout_s = config.broker.connect_timeout_s;
-  c.publish_timeout = std::chrono::milliseconds(config.delivery.publish_timeout_ms);
-  c.prefetch = static_cast<std::uint16_t>(config.delivery.prefetch);
-  c.inbound_workers = config.gateway.workers;
-  c.edms_listen = config.edms.listen;
-  c.tls_cert_file = config.edms.tls_cert;
-  c.tls_key_file = config.edms.tls_key;
-  c.client_ca_file = config.edms.client_ca;
-  c.max_package_bytes = static_cast<std::size_t>(config.edms.max_package_bytes);
-  c.sevhub_url = config.sevhub.url;
-  c.sevhub_system_id = config.sevhub.system_id;
-  c.sevhub_ca_file = config.sevhub.ca_file;
-  c.sevhub_poll = std::chrono::milliseconds(config.sevhub.poll_interval_ms);
-  if (!config.sevhub.password_file.empty()) {
-    if (auto password = crypto::readSecret(config.sevhub.password_file)) {
-      c.sevhub_password = *password;
-    } else {
-      log::warn("sevhub.password_file cannot be read", {{"error", password.error().message}});
-    }
-  }
-  return c;
-}
-
-adapters::Adapter* ExchangeContext::adapter(const std::string& name) {
-  std::lock_guard lock(mutex_);
-  auto it = adapters_.find(name);
-  if (it != adapters_.end()) return it->second.get();
-  auto made = registry_.create(name, adapterContext());
-  if (!made) return nullptr;
-  return adapters_.emplace(name, std::move(made)).first->second.get();
-}
-
-void ExchangeContext::stopAdapters() {
-  std::lock_guard stopping(stop_mutex_);
-  std::vector<adapters::Adapter*> made;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& [name, a] : adapters_) made.push_back(a.get());  // stable: adapters are never removed
-  }
-  // Outside mutex_: an adapter's stop waits for its consumers, and a consumer inside receive() asks
-  // trustFor() (mutex_) — holding it here stopped both for good (every later delivery and the
-  // gateway's shutdown with them) whenever endpoints changed while packages arrived.
-  for (auto* a : made) a->stop();
-}
-
-std::shared_ptr<const crypto::TrustStore> ExchangeContext::trustFor(const std::string& pem,
-                                                                    const std::string& pinned_list) {
-  std::lock_guard lock(mutex_);
-  auto& slot = trust_[pem + '\0' + pinned_list];
-  if (!slot) {
-    auto store = std::make_shared<crypto::TrustStore>();
-    if (!pem.empty()) (void)store->addPem(pem);
-    if (!pinned_list.empty()) {
-      (void)store->addAny(pinned_list);
-    } else {
-      store->addFrom(qualified_);
-    }
-    for (const auto& crl : crls_) {
-      (void)(crl.find("-----BEGIN") != std::string::npos ? store->addCrl(crl) : store->addCrlDer(crl));
-    }
-    slot = std::move(store);
-  }
-  return slot;
-}
 
 Exchange::Exchange(const app::Config& config, store::PgPool& pool, const crypto::Signer& signer,
                    TimestampFetch timestamps)
@@ -230,12 +128,7 @@ Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
 Status Exchange::sweepStuckDeliveries() {
   // Taken before the query: a delivery marked in flight after this claims after it, so its claim is
   // younger than the ten seconds below.
-  std::string in_flight = "{";
-  {
-    std::lock_guard lock(in_flight_mutex_);
-    for (const auto& id : in_flight_) in_flight += (in_flight.size() > 1 ? "," : "") + id;
-  }
-  in_flight += "}";
+  const std::string in_flight = deliverer_.inFlight();
   auto db = context_.pool.acquire();
   if (!db) return db.error();
   return store::inTransaction(**db, [&]() -> Status {
@@ -506,156 +399,6 @@ void Exchange::stop() {
   if (timers_.joinable()) timers_.join();
   if (audit_.joinable()) audit_.join();
   started_ = false;
-}
-
-namespace {
-
-// A person sends a case to routing again: under the case's row lock, from one of `allowed` statuses,
-// `prepare` changes what it must (with the status it finds), the case becomes `registered` with
-// `event` recorded, and routing hears of it in the same transaction.
-template <class Prepare>
-Status routeAgain(store::PgConnection& db, const std::string& case_id, const std::string& actor,
-                  const std::string& event, const std::vector<std::string>& allowed, json::object detail,
-                  Prepare&& prepare) {
-  return store::inTransaction(db, [&]() -> Status {
-    auto c = db.exec(
-        "SELECT status, kind, priority, participant_org_id IS NULL FROM cases WHERE id = vkhid_uuid($1) "
-        "FOR UPDATE",
-        {case_id});
-    if (!c) return c.error();
-    if (c->rows() == 0) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
-    std::string from(c->get(0, 0)), kind(c->get(0, 1));
-    // A registered case that no rule placed waits in the UCC review queue: a person may route it.
-    bool waiting = from == "registered" && c->get(0, 3) == "t";
-    if (std::find(allowed.begin(), allowed.end(), from) == allowed.end() && !(waiting && event == "rerouted")) {
-      return Error{ErrorKind::Conflict, "case.not_now",
-                   "case " + case_id + " is " + from + ": " + event + " needs it rejected or undelivered" +
-                       (event == "rerouted" ? ", or waiting in the review queue" : "")};
-    }
-    if (auto s = prepare(kind, detail); !s) return s;
-    auto u = db.exec("UPDATE cases SET status = 'registered', updated_at = now() WHERE id = vkhid_uuid($1)", {case_id});
-    if (!u) return u.error();
-    if (auto s = recordEvent(db, case_id, actor, event, from, "registered", json::serialize(detail)); !s) return s;
-    auto n = db.exec("SELECT count(*) FROM case_event WHERE case_id = vkhid_uuid($1) AND event = $2", {case_id, event});
-    if (!n) return n.error();
-    return enqueueOutbox(
-        db, bus::names::kEvents, "case.registered", case_id + ":" + event + ":" + std::string(n->get(0, 0)),
-        json::serialize(json::object{{"case_id", case_id}}), "{}", c->get(0, 2) == "t" ? kPriorityApplicant : 0);
-  });
-}
-
-}  // namespace
-
-Status resendCase(store::PgConnection& db, const std::string& case_id, const std::string& actor,
-                  const std::string& reason, const std::string& topic) {
-  static const std::regex topic_re(R"([0-9]{3}(\.[0-9]{1,4})*)");
-  if (reason.empty()) return Error::invalid("case.reason_required", "reason: say why the case is sent again");
-  if (!topic.empty() && !std::regex_match(topic, topic_re)) {
-    return Error::invalid("case.bad_topic", "topic: expected a topic code such as 004, not '" + topic + "'");
-  }
-  return routeAgain(db, case_id, actor, "resent", {"rejected", "delivery_failed"}, json::object{{"reason", reason}},
-                    [&](const std::string&, json::object& detail) -> Status {
-                      if (topic.empty()) return {};
-                      auto old = db.exec(
-                          "SELECT coalesce(body->'classification'->>'topic', '') FROM cases WHERE id = vkhid_uuid($1)",
-                          {case_id});
-                      if (!old) return old.error();
-                      if (old->get(0, 0) == topic) return {};
-                      detail["topic"] = topic;
-                      detail["topic_was"] = std::string(old->get(0, 0));
-                      auto u = db.exec(
-                          "UPDATE cases SET body = jsonb_set(body, '{classification}', "
-                          "coalesce(body->'classification', '{}'::jsonb) || jsonb_build_object('topic', $2::text)) "
-                          "WHERE id = vkhid_uuid($1)",
-                          {case_id, topic});
-                      return u ? Status() : Status(u.error());
-                    });
-}
-
-Status rerouteCase(store::PgConnection& db, const std::string& case_id, const std::string& actor, const std::string& to,
-                   const std::string& reason) {
-  if (reason.empty()) return Error::invalid("case.reason_required", "reason: say why the case goes elsewhere");
-  if (to.empty()) return Error::invalid("case.to_required", "to: the org_id of the participant to send it to");
-  return routeAgain(
-      db, case_id, actor, "rerouted", {"rejected", "delivery_failed"}, json::object{{"reason", reason}, {"to", to}},
-      [&](const std::string& kind, json::object&) -> Status {
-        auto ok = db.exec(
-            "SELECT 1 FROM participant WHERE org_id = $1 AND status IN ('active', 'suspended') "
-            "AND $2 = ANY (kinds)",
-            {to, kind});
-        if (!ok) return ok.error();
-        if (ok->rows() == 0) {
-          return Error::invalid("case.bad_target", "to: " + to + " is not an active participant that takes " + kind);
-        }
-        auto u = db.exec("UPDATE cases SET route_to = $2 WHERE id = vkhid_uuid($1)", {case_id, to});
-        return u ? Status() : Status(u.error());
-      });
-}
-
-Status markForReview(store::PgConnection& db, const std::string& case_id, const std::string& actor,
-                     const std::string& note) {
-  if (note.empty()) return Error::invalid("case.note_required", "note: say what is to be reviewed");
-  return store::inTransaction(db, [&]() -> Status {
-    auto c = db.exec(
-        "UPDATE cases SET review_note = $2, review_at = now(), updated_at = now() WHERE id = vkhid_uuid($1) "
-        "RETURNING status",
-        {case_id, note});
-    if (!c) return c.error();
-    if (c->rows() == 0) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
-    std::string status(c->get(0, 0));
-    return recordEvent(db, case_id, actor, "review_requested", status, status,
-                       json::serialize(json::object{{"note", note}}));
-  });
-}
-
-Status replayMessage(ExchangeContext& context, const std::string& msg_id, const std::string& actor) {
-  auto db = context.pool.acquire();
-  if (!db) return db.error();
-  std::string org;
-  Status done = store::inTransaction(**db, [&]() -> Status {
-    auto m = (*db)->exec(
-        "UPDATE message SET status = 'queued', attempts = 0, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
-        "direction = 'out' AND status = 'dead' RETURNING peer_org_id, coalesce(case_id::text, ''), msg_type",
-        {msg_id});
-    if (!m) return m.error();
-    if (m->rows() == 0) {
-      return Error{ErrorKind::NotFound, "message.not_dead", "no dead outbound message " + msg_id};
-    }
-    org = std::string(m->get(0, 0));
-    std::string case_id(m->get(0, 1));
-    if (!case_id.empty() && m->getInt(0, 2) == 1) {
-      auto c = (*db)->exec(
-          "UPDATE cases SET status = 'routed', updated_at = now() WHERE id = vkhid_uuid($1) AND status = "
-          "'delivery_failed' "
-          "RETURNING 1",
-          {case_id});
-      if (!c) return c.error();
-      if (c->rows() > 0) {
-        if (auto s = recordEvent(**db, case_id, actor, "delivery_replayed", "delivery_failed", "routed",
-                                 json::serialize(json::object{{"msg_id", msg_id}}));
-            !s) {
-          return s;
-        }
-      }
-    }
-    return enqueueDelivery(**db, org, msg_id);
-  });
-  if (!done) return done;
-  // Take its entry out of the dead-letter queue: a person has dealt with it.
-  auto c = bus::AmqpConnection::connect(context.broker());
-  if (!c) return {};
-  std::vector<std::uint64_t> others;
-  for (int i = 0; i < 10000; ++i) {
-    auto d = c->get(bus::names::kDeadQueue);
-    if (!d || !d->has_value()) break;
-    if ((*d)->message_id == msg_id) {
-      (void)c->ack((*d)->tag);
-    } else {
-      others.push_back((*d)->tag);
-    }
-  }
-  for (auto tag : others) (void)c->nack(tag, true);
-  return {};
 }
 
 }  // namespace vkhid::flows

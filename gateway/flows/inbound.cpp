@@ -1,411 +1,200 @@
 // Inbound: every package from a participant is identified by its transport, parsed, validated,
 // signature-checked with that participant's trust and policy, de-duplicated by msg_id, matched to its
 // case and applied — with our own receipts queued in the same transaction. Each kind of message has its
-// handler (receipt, notice, answer, the participant's own appeal); what a late, repeated or conflicting
-// one may change is decided in domain/case_status.
+// handler (flows/inbound_apply.cpp: receipt, notice, answer, the participant's own appeal); what a late,
+// repeated or conflicting one may change is decided in domain/case_status.
+#include "gateway/flows/inbound.hpp"
+
 #include <boost/json.hpp>
 
 #include "gateway/app/logging.hpp"
-#include "gateway/app/metrics.hpp"
-#include "gateway/bus/topology.hpp"
 #include "gateway/crypto/package.hpp"
-#include "gateway/domain/case_status.hpp"
 #include "gateway/domain/text.hpp"
-#include "gateway/domain/time.hpp"
-#include "gateway/flows/case_json.hpp"
-#include "gateway/flows/exchange.hpp"
 #include "gateway/flows/exchange_store.hpp"
-#include "gateway/flows/signature_json.hpp"
-#include "gateway/sev/appeal_reader.hpp"
+#include "gateway/flows/inbound_apply.hpp"
+#include "gateway/flows/intake.hpp"
 
 namespace vkhid::flows {
 namespace {
 
 namespace json = boost::json;
+using namespace inbound;
 
-// A refused package larger than this keeps only this much of its bytes (and its digest and size).
-constexpr std::size_t kKeptOfOversized = 4096;
-
-struct Peer {
-  std::string org_id, name, sys_id, system;
-  bool require_seal = true;
-  std::string trust_list;  // a pinned list of qualified providers (as published), or empty: the global one
-  std::string trust_pem;
-  bool own_channel = false;  // its own contact centre's appeals come in through the exchange
-  std::string pinned;        // registered seal certificates (SHA-256, comma-separated), when any
+// What became of one package: how it is counted, and what the transport tells the sender.
+struct Handling {
+  std::string outcome;
+  std::pair<int, std::string> refusal{0, {}};  // the SEV code and reason when refused
+  std::optional<domain::Case> registered;      // a participant's own appeal registered as a case
 };
 
-void countInbound(const std::string& outcome) {
-  app::metrics().counter("vkhid_inbound_total", "Packages received from participants", {{"outcome", outcome}}).inc();
-}
-
-// Seals and queues one of our receipts for a participant's message.
-Status queueReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& peer, const std::string& their_msg_id,
-                    sev::AckType type, const std::string& case_id, std::optional<sev::Rejection> rejection = {},
-                    std::optional<sev::RegNumber> registration = {}) {
-  std::string msg_id = newUuid();
-  sev::Envelope env{
-      ctx.ucc, {peer.org_id, peer.name, peer.sys_id, peer.system}, msg_id, formatIsoUtc(std::time(nullptr))};
-  auto header = sev::buildReceipt(env, their_msg_id, type, registration, rejection);
-  auto bytes = crypto::sealedPackage(header, ctx.signer);
-  if (!bytes) return bytes.error();
-  auto r = db.later(
-      "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
-      "status, error_code) VALUES ($1, 'out', NULLIF($2, '')::uuid, $3, 0, $4, $5::uuid, $6::bytea, $7, 'queued', $8)",
-      {msg_id, case_id, peer.org_id, std::to_string(static_cast<int>(type)), their_msg_id, byteaHex(*bytes),
-       sha256Hex(*bytes), rejection ? std::optional<std::string>(std::to_string(rejection->code)) : std::nullopt});
-  if (!r) return r;
-  return enqueueDelivery(db, peer.org_id, msg_id);
-}
-
-sev::Rejection rejectionFor(const Error& e) {
-  auto code = sev::sevErrorOf(e).value_or(sev::SevError::SchemaInvalid);
-  return {static_cast<int>(code), sev::sevErrorInfo(code).errortext};
-}
-
-// The competent body a not-in-competence rejection names: our forwarding notice when the participant
-// added one, else the one EDRPOU code (8 digits standing alone) in the error text.
-std::string competentBodyOf(const sev::Header& h) {
-  if (h.expansion && h.expansion->notice && h.expansion->notice->competent_org_id) {
-    return *h.expansion->notice->competent_org_id;
+// Parses, validates and verifies the package with the peer's trust and policy — nothing reads it before
+// this — and checks what the signature cannot: a registered seal, the sender, the addressee.
+crypto::PackageReport verifyArrival(ExchangeContext& ctx, const Peer& peer, const std::string& bytes) {
+  auto trust = ctx.trustFor(peer.trust_pem, peer.trust_list);
+  crypto::VerifyOptions options;
+  options.require_seal = peer.require_seal;
+  options.limits.max_bytes = static_cast<std::size_t>(ctx.config.edms.max_package_bytes);
+  auto report = crypto::verifyPackage(bytes, *trust, options);
+  if (!peer.pinned.empty() && report.header && report.seal.valid() &&
+      ("," + peer.pinned + ",").find("," + report.seal.signer_sha256 + ",") == std::string::npos) {
+    // Chained to a trusted CA, but not a certificate registered for this participant (or its
+    // rotation overlap has ended).
+    report.findings.push_back(sev::sevError(sev::SevError::SignerNotRegistered,
+                                            "the seal's certificate " + report.seal.signer_sha256.substr(0, 16) +
+                                                "… is not registered for participant " + peer.org_id));
+    report.seal.state = crypto::SignatureState::Untrusted;
   }
-  if (!h.acknowledgement || h.acknowledgement->results.empty()) return {};
-  const std::string& text = h.acknowledgement->results.front().errortext;
-  std::string found;
-  int codes = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
-    if (j - i == 8) {
-      found = text.substr(i, 8);
-      ++codes;
-    }
-    i = j;
+  if (!report.header) return report;
+  const sev::Header& h = *report.header;
+  if (!isUuid(h.msg_id)) {
+    report.findings.push_back(sev::sevError(sev::SevError::BadHeaderAttribute, "msg_id must be a UUID"));
   }
-  return codes == 1 ? found : std::string();
+  if (h.from_org_id != peer.org_id) {
+    report.findings.push_back(sev::sevError(sev::SevError::SignerNotSender,
+                                            "from_org_id " + h.from_org_id + " is not the connected participant"));
+  }
+  // Addressed to this gateway: its organisation, and its system.
+  if (h.to_org_id != ctx.ucc.org_id) {
+    report.findings.push_back(
+        sev::sevError(sev::SevError::UnknownRecipient, "to_org_id " + h.to_org_id + " is not " + ctx.ucc.org_id));
+  } else if (h.to_sys_id != ctx.ucc.sys_id) {
+    report.findings.push_back(
+        sev::sevError(sev::SevError::WrongRecipientSystem, "to_sys_id " + h.to_sys_id + " is not " + ctx.ucc.sys_id));
+  }
+  return report;
 }
 
-// One package being applied: what every handler reads, and what it decides.
-struct Arrival {
-  ExchangeContext& ctx;
-  store::PgConnection& db;
-  const Peer& peer;
-  const sev::Header& h;
-  // Decided by the handler:
-  std::string case_id, ref_msg_id, effect;
-  std::optional<Error> mismatch;                   // refused: the SEV error
-  std::optional<sev::RegNumber> ucc_registration;  // a participant's appeal registered as a UCC case
-  std::optional<domain::Case> registered;
-  bool record_receipt = true;  // false: a conflicting receipt is kept as evidence, not as a receipt
+// One package inside its transaction, from the de-duplication on.
+class Applying {
+ public:
+  Applying(ExchangeContext& ctx, store::PgConnection& db, const Peer& peer, const adapters::InboundPackage& package,
+           const crypto::PackageReport& report, std::string sha)
+      : ctx_(ctx), db_(db), peer_(peer), package_(package), report_(report), h_(*report.header), sha_(std::move(sha)) {}
 
-  std::string actor() const { return "participant:" + peer.org_id; }
+  Status run(Handling& out) {
+    out = Handling{};
+    bool seen = false;
+    if (auto s = seenBefore(out, seen); !s || seen) return s;
+    if (!report_.ok()) return refuse(out, report_.findings.front());
+    return apply(out);
+  }
+
+ private:
+  // The same msg_id has its answer already: the receipts it got are sent again, whatever the bytes. Other
+  // bytes under a known id are kept as evidence, refused (131) and alerted — never with a rejection
+  // receipt, which would contradict the receipts that msg_id already has.
+  Status seenBefore(Handling& out, bool& seen) {
+    if (!isUuid(h_.msg_id)) return {};
+    auto earlier = db_.exec("SELECT sha256 FROM message WHERE msg_id = $1::uuid", {h_.msg_id});
+    if (!earlier) return earlier.error();
+    if (earlier->rows() == 0) return {};
+    seen = true;
+    const bool same = earlier->get(0, 0) == sha_;
+    out.outcome = same ? "duplicate" : "conflicting_duplicate";
+    auto again = db_.exec(
+        "UPDATE message SET status = 'queued', updated_at = now() WHERE direction = 'out' AND "
+        "ref_msg_id = $1::uuid AND status IN ('sent', 'dead') RETURNING msg_id::text",
+        {h_.msg_id});
+    if (!again) return again.error();
+    for (int i = 0; i < again->rows(); ++i) {
+      if (auto s = enqueueDelivery(db_, peer_.org_id, std::string(again->get(i, 0))); !s) return s;
+    }
+    if (same) return {};
+    out.refusal = {static_cast<int>(sev::SevError::DuplicateMsgIdDifferentContent),
+                   "msg_id " + h_.msg_id + " was received before with other content; the receipts it got stand"};
+    auto kept = db_.exec(
+        "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, error_code, "
+        "last_error, ref_msg_id) VALUES ($1, 'in', $2, $3, $4::bytea, $5, 'rejected', $6, $7, $8::uuid)",
+        {newUuid(), peer_.org_id, std::to_string(h_.msg_type), byteaHex(package_.bytes), sha_,
+         std::to_string(out.refusal.first), out.refusal.second, h_.msg_id});
+    if (!kept) return kept.error();
+    return alertOf(db_, "inbound.conflicting_duplicate", "conflict:" + sha_,
+                   json::object{{"org_id", peer_.org_id}, {"msg_id", h_.msg_id}});
+  }
+
+  // Refused: recorded with its reason, the case untouched, a rejection receipt when asked.
+  Status refuse(Handling& out, const Error& why) {
+    out.outcome = "rejected";
+    out.refusal = {rejectionFor(why).code, why.message};
+    auto r = db_.exec(
+        "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, ack_type, bytes, sha256, status, "
+        "seal_verdict, error_code, last_error, ref_msg_id, signatures) VALUES ($1, 'in', $2, $3, $4, $5::bytea, $6, "
+        "'rejected', $7, $8, $9, vkhid_uuid($10), $11::jsonb)",
+        {isUuid(h_.msg_id) ? h_.msg_id : newUuid(), peer_.org_id, std::to_string(h_.msg_type), ackType(),
+         byteaHex(package_.bytes), sha_, seal(), std::to_string(out.refusal.first), why.message,
+         h_.acknowledgement ? h_.acknowledgement->msg_id : std::string(), signaturesJson(report_)});
+    if (!r) return r.error();
+    if (h_.msg_acknow.value_or(0) < 1 || !isUuid(h_.msg_id)) return {};
+    return queueReceipt(ctx_, db_, peer_, h_.msg_id, sev::AckType::Rejected, "", rejectionFor(why));
+  }
+
+  // Applied by its kind's handler, recorded, and answered with our receipts when the sender asks.
+  Status apply(Handling& out) {
+    Arrival a{ctx_, db_, peer_, h_, {}, {}, {}, {}, {}, {}, true};
+    if (auto s = dispatch(a); !s) return s;
+    if (a.mismatch) return refuse(out, *a.mismatch);
+    out.registered = std::move(a.registered);
+    out.outcome = a.effect;
+    auto ins = db_.later(
+        "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
+        "status, seal_verdict, signatures) VALUES ($1::uuid, 'in', NULLIF($2, '')::uuid, $3, $4, $5, "
+        "vkhid_uuid($6), $7::bytea, $8, 'applied', $9, $10::jsonb)",
+        {h_.msg_id, a.case_id, peer_.org_id, std::to_string(h_.msg_type), ackType(), a.ref_msg_id,
+         byteaHex(package_.bytes), sha_, seal(), signaturesJson(report_)});
+    if (!ins) return ins;
+    if (h_.acknowledgement && a.record_receipt) {
+      if (auto s = recordReceipt(); !s) return s;
+    }
+    if (h_.msg_acknow.value_or(0) != 2) return {};
+    if (auto s = queueReceipt(ctx_, db_, peer_, h_.msg_id, sev::AckType::Delivered, a.case_id); !s) return s;
+    if (h_.msg_type == 0) return {};
+    if (auto s = queueReceipt(ctx_, db_, peer_, h_.msg_id, sev::AckType::Accepted, a.case_id); !s) return s;
+    if (!a.ucc_registration) return {};
+    return queueReceipt(ctx_, db_, peer_, h_.msg_id, sev::AckType::Registered, a.case_id, std::nullopt,
+                        a.ucc_registration);
+  }
+
+  // One handler per kind of message; anything else is not taken from a participant.
+  Status dispatch(Arrival& a) {
+    if (h_.msg_type == 0 && h_.acknowledgement) return applyReceipt(a);
+    if (h_.msg_type == 0 && h_.expansion && h_.expansion->notice) return applyNotice(a);
+    if (h_.msg_type == 3 && h_.document) return applyReply(a);
+    if (h_.msg_type == 1 && h_.document && peer_.own_channel) return applyOwnAppeal(a, sha_);
+    a.mismatch = sev::sevError(sev::SevError::ZoneNotAllowed,
+                               "msg_type " + std::to_string(h_.msg_type) + " is not taken from this participant");
+    return {};
+  }
+
+  Status recordReceipt() {
+    const auto& ack = *h_.acknowledgement;
+    return db_.later(
+        "INSERT INTO receipt (receipt_msg_id, msg_id, ack_type, reg_number, reg_date, error_code, error_text) "
+        "VALUES ($1::uuid, lower($2)::uuid, $3, $4, $5::date, $6, $7)",
+        {h_.msg_id, ack.msg_id, std::to_string(ack.ack_type),
+         ack.reg_number ? std::optional<std::string>(ack.reg_number->value) : std::nullopt,
+         ack.reg_number ? std::optional<std::string>(ack.reg_number->regdate) : std::nullopt,
+         ack.results.empty() ? std::nullopt : std::optional<std::string>(std::to_string(ack.results.front().errorcode)),
+         ack.results.empty() ? std::nullopt : std::optional<std::string>(ack.results.front().errortext)});
+  }
+
+  std::optional<std::string> ackType() const {
+    if (!h_.acknowledgement) return std::nullopt;
+    return std::to_string(h_.acknowledgement->ack_type);
+  }
+  std::string seal() const { return crypto::signatureStateName(report_.seal.state); }
+
+  ExchangeContext& ctx_;
+  store::PgConnection& db_;
+  const Peer& peer_;
+  const adapters::InboundPackage& package_;
+  const crypto::PackageReport& report_;
+  const sev::Header& h_;
+  const std::string sha_;
 };
-
-Status alertOf(store::PgConnection& db, const std::string& kind, const std::string& key, json::object body) {
-  return enqueueOutbox(db, bus::names::kAlerts, kind, key, json::serialize(body));
-}
-
-// Not in the participant's competence: the case leaves it for good. To the competent body when that is
-// an active participant that has not declined it already, else to the UCC review queue; the applicant
-// is told either way.
-Status forwardCase(Arrival& a, const std::string& from, const std::string& competent) {
-  auto& db = a.db;
-  const std::string& case_id = a.case_id;
-  // A conformance run's test case is never routed on: the forward is recorded, and stops there.
-  auto target = db.exec(
-      "SELECT 1 FROM participant p, cases c WHERE p.org_id = $1 AND p.status = 'active' AND c.id = vkhid_uuid($2) "
-      "AND NOT (p.org_id = ANY (c.declined_by)) AND c.kind = ANY (p.kinds) AND c.channel <> 'conformance'",
-      {competent, case_id});
-  if (!target) return target.error();
-  auto channel = db.exec("SELECT channel FROM cases WHERE id = vkhid_uuid($1)", {case_id});
-  if (!channel) return channel.error();
-  const bool test_case = channel->rows() > 0 && channel->get(0, 0) == "conformance";
-  bool known = target->rows() > 0 && competent != a.peer.org_id;
-  auto u = db.exec(
-      "UPDATE cases SET status = 'forwarded', addressee_org_id = NULLIF($2, ''), participant_org_id = NULL, "
-      "participant_reg_number = NULL, participant_reg_date = NULL, declined_by = array_append(declined_by, $3), "
-      "updated_at = now() WHERE id = vkhid_uuid($1) RETURNING tracking_code",
-      {case_id, known ? competent : std::string(), a.peer.org_id});
-  if (!u) return u.error();
-  json::object detail{
-      {"msg_id", a.h.msg_id}, {"from_participant", a.peer.org_id}, {"to", known ? "participant" : "review"}};
-  if (!competent.empty()) detail["competent_org_id"] = competent;
-  if (auto s = recordEvent(db, case_id, a.actor(), "forwarded", from, "forwarded", json::serialize(detail)); !s) {
-    return s;
-  }
-  json::object notice{{"case_id", case_id}, {"tracking_code", u->get(0, 0)}};
-  if (auto s = enqueueOutbox(db, bus::names::kNotifications, "applicant.forwarded",
-                             case_id + ":forwarded:" + a.h.msg_id, json::serialize(notice));
-      !s) {
-    return s;
-  }
-  a.effect = known ? "forwarded" : "forwarded_to_review";
-  if (test_case) return {};
-  // A participant is re-routed to; anyone else means a person decides.
-  return enqueueOutbox(db, bus::names::kEvents, known ? "case.forwarded" : "case.unrouted", case_id + ":" + a.h.msg_id,
-                       json::serialize(json::object{{"case_id", case_id}}));
-}
-
-// A receipt (ack_type 1–4) for one of our packages.
-Status applyReceipt(Arrival& a) {
-  const auto& ack = *a.h.acknowledgement;
-  a.ref_msg_id = ack.msg_id;
-  auto ours = a.db.exec(
-      "SELECT coalesce(case_id::text, ''), msg_type FROM message WHERE msg_id = vkhid_uuid($1) AND direction = 'out' "
-      "AND peer_org_id = $2",
-      {ack.msg_id, a.peer.org_id});
-  if (!ours) return ours.error();
-  if (ours->rows() == 0) {
-    a.mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "Acknowledgement msg_id " + ack.msg_id);
-    return {};
-  }
-  if (ack.ack_type == 3 && ack.reg_number && !isRegistrationNumber(ack.reg_number->value)) {
-    a.mismatch = sev::sevError(sev::SevError::BadValue,
-                               "RegNumber: expected 1 to 64 letters, digits, spaces and the separators / - . _ , : ( ) "
-                               "№");
-    return {};
-  }
-  a.case_id = std::string(ours->get(0, 0));
-  a.effect = "receipt";
-  if (ours->getInt(0, 1) != 1 || a.case_id.empty()) return {};  // a receipt for one of our receipts
-
-  auto c = a.db.exec(
-      "SELECT status, coalesce(participant_org_id, ''), coalesce(participant_reg_number, '') FROM cases "
-      "WHERE id = vkhid_uuid($1) FOR UPDATE",
-      {a.case_id});
-  if (!c) return c.error();
-  const std::string from(c->get(0, 0)), recorded_number(c->get(0, 2));
-  json::object detail{{"msg_id", a.h.msg_id}, {"ack_type", ack.ack_type}};
-  if (c->get(0, 1) != a.peer.org_id) {
-    // The case has moved on (forwarded): a late receipt is recorded, the case left as it is.
-    a.effect = "late_receipt";
-    return recordEvent(a.db, a.case_id, a.actor(), "late_receipt", from, from, json::serialize(detail));
-  }
-  const bool not_competent = ack.ack_type == 4 && !ack.results.empty() &&
-                             ack.results.front().errorcode == static_cast<int>(sev::SevError::NotInCompetence);
-  const auto current = domain::caseStatusFromName(from).value_or(domain::CaseStatus::Sent);
-  const std::string number = ack.ack_type == 3 && ack.reg_number ? ack.reg_number->value : std::string();
-  auto effect = domain::receiptEffect(current, ack.ack_type, recorded_number, number);
-  if (!number.empty()) detail["participant_reg_number"] = number;
-  if (ack.ack_type == 4 && !ack.results.empty()) detail["error_code"] = ack.results.front().errorcode;
-  if (effect.kind == domain::ReceiptEffect::Kind::Conflict) {
-    // Never applied: what the case has recorded stands. Kept as evidence, shown, and told to the UCC.
-    a.effect = "receipt_conflict";
-    a.record_receipt = false;
-    detail["conflict"] = effect.why;
-    if (auto s = recordEvent(a.db, a.case_id, a.actor(), "receipt_conflict", from, from, json::serialize(detail)); !s) {
-      return s;
-    }
-    return alertOf(a.db, "case.receipt_conflict", "receipt_conflict:" + a.h.msg_id,
-                   json::object{{"case_id", a.case_id},
-                                {"org_id", a.peer.org_id},
-                                {"msg_id", a.h.msg_id},
-                                {"ack_type", ack.ack_type},
-                                {"conflict", effect.why}});
-  }
-  if (effect.kind == domain::ReceiptEffect::Kind::Record) {
-    a.effect = "late_receipt";
-    return recordEvent(a.db, a.case_id, a.actor(), "late_receipt", from, from, json::serialize(detail));
-  }
-  if (not_competent) return forwardCase(a, from, competentBodyOf(a.h));
-  std::string to_name = domain::caseStatusName(effect.to);
-  std::optional<std::string> reg_no, reg_date, rej_code, rej_text;
-  if (!number.empty()) {
-    reg_no = number;
-    reg_date = ack.reg_number->regdate;
-  }
-  if (ack.ack_type == 4 && !ack.results.empty()) {
-    rej_code = std::to_string(ack.results.front().errorcode);
-    rej_text = ack.results.front().errortext;
-  }
-  auto u = a.db.later(
-      "UPDATE cases SET status = $2, participant_reg_number = coalesce($3, participant_reg_number), "
-      "participant_reg_date = coalesce($4::date, participant_reg_date), rejection_code = coalesce($5::int, "
-      "rejection_code), rejection_text = coalesce($6, rejection_text), updated_at = now() WHERE id = vkhid_uuid($1)",
-      {a.case_id, to_name, reg_no, reg_date, rej_code, rej_text});
-  if (!u) return u;
-  if (auto s = recordEvent(a.db, a.case_id, a.actor(), "receipt_" + std::to_string(ack.ack_type), from, to_name,
-                           json::serialize(detail));
-      !s) {
-    return s;
-  }
-  return cancelTransportTimers(a.db, a.case_id, ack.msg_id, ack.ack_type);
-}
-
-// Our notice (the project's expansion): a forward to the competent body, or an extension of the term.
-Status applyNotice(Arrival& a) {
-  const auto& n = *a.h.expansion->notice;
-  a.ref_msg_id = n.ref_msg_id.value_or("");
-  auto c = a.db.exec("SELECT status FROM cases WHERE id = vkhid_uuid($1) AND participant_org_id = $2 FOR UPDATE",
-                     {n.case_id, a.peer.org_id});
-  if (!c) return c.error();
-  if (c->rows() == 0) {
-    a.mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "notice for case " + n.case_id);
-    return {};
-  }
-  a.case_id = n.case_id;
-  a.effect = "notice";
-  std::string from(c->get(0, 0));
-  if (n.kind == "forwarding") return forwardCase(a, from, n.competent_org_id.value_or(""));
-  // An extension: within the legal cap, or refused with its code and the case left as it was.
-  auto new_due = n.new_due ? domain::parseInstant(*n.new_due) : std::nullopt;
-  if (!new_due) {
-    a.mismatch = sev::sevError(sev::SevError::BadAttribute, "Notice/@new_due: a date-time is required");
-  } else if (auto s = extendAnswerDeadline(a.db, a.ctx.legal, a.case_id, *new_due, a.actor()); !s) {
-    if (!sev::sevErrorOf(s.error())) return s;
-    a.mismatch = s.error();
-  } else {
-    a.effect = "extension";
-  }
-  return {};
-}
-
-// A reply document (msg_type 3) referring to the case by its UCC number: the answer, or — once there is
-// one — a further document of the case. The first answer and its registration number stand.
-Status applyReply(Arrival& a) {
-  const auto& doc = *a.h.document;
-  std::string referred_number;
-  for (const auto& ad : doc.addressees) {
-    for (const auto& r : ad.referred) {
-      if (const auto* reg = std::get_if<sev::RegNumber>(&r.number)) referred_number = reg->value;
-    }
-  }
-  if (!isRegistrationNumber(doc.reg_number.value)) {
-    a.mismatch = sev::sevError(sev::SevError::BadValue,
-                               "Document/RegNumber: expected 1 to 64 letters, digits, spaces and the separators "
-                               "/ - . _ , : ( ) №");
-    return {};
-  }
-  auto c = a.db.exec(
-      "SELECT id::text, status, tracking_code, answer_msg_id IS NOT NULL FROM cases WHERE ucc_number = $1 "
-      "AND participant_org_id = $2 FOR UPDATE",
-      {referred_number, a.peer.org_id});
-  if (!c) return c.error();
-  if (c->rows() == 0) {
-    a.mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "Referred RegNumber " + referred_number);
-    return {};
-  }
-  a.case_id = std::string(c->get(0, 0));
-  std::string from(c->get(0, 1));
-  const auto current = domain::caseStatusFromName(from).value_or(domain::CaseStatus::Sent);
-  json::object detail{{"msg_id", a.h.msg_id}, {"participant_reg_number", doc.reg_number.value}};
-  if (domain::replyEffect(current, c->get(0, 3) == "t") == domain::ReplyEffect::FurtherDocument) {
-    // Kept as a further document of the case (SEV reply additions), shown in its history, and marked
-    // for a person's review: the answer the applicant has, and its number, stand.
-    a.effect = "further_reply";
-    auto u = a.db.later(
-        "UPDATE cases SET review_note = coalesce(review_note, $2), review_at = coalesce(review_at, now()), "
-        "updated_at = now() WHERE id = vkhid_uuid($1)",
-        {a.case_id, "a further reply came after the case was answered (" + a.h.msg_id + ")"});
-    if (!u) return u;
-    if (auto s = recordEvent(a.db, a.case_id, a.actor(), "further_reply", from, from, json::serialize(detail)); !s) {
-      return s;
-    }
-    return alertOf(a.db, "case.further_reply", "further_reply:" + a.h.msg_id,
-                   json::object{{"case_id", a.case_id}, {"org_id", a.peer.org_id}, {"msg_id", a.h.msg_id}});
-  }
-  a.effect = "answer";
-  std::string to_name = domain::caseStatusName(domain::afterAnswer(current));
-  auto u =
-      a.db.later("UPDATE cases SET status = $2, answer_msg_id = $3::uuid, updated_at = now() WHERE id = vkhid_uuid($1)",
-                 {a.case_id, to_name, a.h.msg_id});
-  if (!u) return u;
-  if (auto s = recordEvent(a.db, a.case_id, a.actor(), "answered", from, "answered", json::serialize(detail)); !s) {
-    return s;
-  }
-  if (to_name == "closed") {
-    if (auto s = recordEvent(a.db, a.case_id, "gateway", "closed", "answered", "closed"); !s) return s;
-  }
-  if (auto s = cancelTimersOfSettledCase(a.db, a.case_id); !s) return s;
-  return enqueueOutbox(
-      a.db, bus::names::kNotifications, "applicant.answered", a.case_id + ":answered",
-      json::serialize(json::object{{"case_id", a.case_id}, {"tracking_code", std::string(c->get(0, 2))}}));
-}
-
-// An appeal that reached the participant's own contact centre: a new UCC case, routed like any other.
-Status applyOwnAppeal(Arrival& a, const std::string& sha) {
-  auto kase = sev::caseFromAppealPackage(a.h);
-  if (!kase) {
-    a.mismatch = kase.error();
-    return {};
-  }
-  kase->channel = a.actor();
-  auto reg = registerCase(a.db, a.ctx.legal, *kase, caseToJson(*kase), a.actor(), a.h.msg_id, sha, a.actor());
-  if (!reg) return reg.error();
-  a.case_id = reg->case_id;
-  a.effect = "appeal";
-  a.registered = std::move(kase).value();
-  json::object detail{{"msg_id", a.h.msg_id}, {"participant_reg_number", a.h.document->reg_number.value}};
-  if (auto s = recordEvent(a.db, a.case_id, a.actor(), "received_from_participant", "registered", "registered",
-                           json::serialize(detail));
-      !s) {
-    return s;
-  }
-  a.ucc_registration = sev::RegNumber{reg->ucc_number, reg->registered_on, std::nullopt};
-  return {};
-}
-
-// Who sent it, by what the transport vouches for: the broker's validated user (amqp), the TLS client
-// certificate registered for it (http), or an endpoint that vouches for its organisation — a folder only
-// it writes to, a hub account the hub authenticated ("endpoint:<adapter>:<org>").
-Result<std::optional<Peer>> identify(store::PgConnection& db, const std::string& identity) {
-  const bool by_certificate = identity.starts_with("tls:");
-  const bool by_endpoint = identity.starts_with("endpoint:");
-  std::string endpoint_adapter, vouched_org;
-  if (by_endpoint) {
-    auto colon = identity.find(':', 9);
-    endpoint_adapter = identity.substr(9, colon == std::string::npos ? 0 : colon - 9);
-    vouched_org = colon == std::string::npos ? "" : identity.substr(colon + 1);
-  }
-  auto p = db.exec(
-      std::string("SELECT org_id, name, sys_id, system_name, require_seal, coalesce(trust_list, ''::bytea), trust_pem, "
-                  "own_channel, (SELECT coalesce(string_agg(sha256, ','), '') FROM participant_cert c WHERE c.org_id "
-                  "= p.org_id AND c.purpose = 'seal' AND (c.retire_after IS NULL OR c.retire_after > now())) "
-                  "FROM participant p WHERE status IN ('active', 'pending_check', 'suspended') AND ") +
-          (by_certificate ? "EXISTS (SELECT 1 FROM participant_cert t WHERE t.org_id = p.org_id AND t.purpose = 'tls' "
-                            "AND t.sha256 = $1 AND (t.retire_after IS NULL OR t.retire_after > now()))"
-           : by_endpoint
-               ? "p.org_id = $1 AND EXISTS (SELECT 1 FROM endpoint e WHERE e.org_id = p.org_id AND e.active AND "
-                 "e.adapter = $2)"
-               : "transport_user = $1"),
-      by_certificate ? std::vector<store::PgParam>{identity.substr(4)}
-      : by_endpoint  ? std::vector<store::PgParam>{vouched_org, endpoint_adapter}
-                     : std::vector<store::PgParam>{identity});
-  if (!p) return p.error();
-  if (p->rows() == 0) return std::optional<Peer>();
-  return std::optional<Peer>(Peer{std::string(p->get(0, 0)), std::string(p->get(0, 1)), std::string(p->get(0, 2)),
-                                  std::string(p->get(0, 3)), p->get(0, 4) == "t", fromByteaHex(p->get(0, 5)),
-                                  std::string(p->get(0, 6)), p->get(0, 7) == "t", std::string(p->get(0, 8))});
-}
-
-// The verdicts of a package's attachment signatures as they stood on arrival: kept with the message.
-std::string signaturesJson(const crypto::PackageReport& report) {
-  json::array out;
-  for (const auto& a : report.attachments) out.push_back(signatureJson(a.idnumber, a.verdict));
-  return json::serialize(out);
-}
-
-// Bytes that no handler reads — unreadable, oversized, or of a transfer that could not be verified — are
-// kept as evidence under an id of our own: whole, or (over the size limit) as their first kilobytes with
-// the digest and size of the whole. Nothing is answered: there is no msg_id to answer.
-Status keepUnread(store::PgConnection& db, const Peer& peer, const std::string& bytes, const Error& why) {
-  const int code = static_cast<int>(sev::sevErrorOf(why).value_or(sev::SevError::Malformed));
-  const bool cut = code == static_cast<int>(sev::SevError::TooLarge) && bytes.size() > kKeptOfOversized;
-  auto r = db.exec(
-      "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, error_code, last_error, "
-      "size_bytes, bytes_cut) VALUES ($1, 'in', $2, -1, $3::bytea, $4, 'rejected', $5, $6, $7, $8)",
-      {newUuid(), peer.org_id, byteaHex(cut ? std::string_view(bytes).substr(0, kKeptOfOversized) : bytes),
-       sha256Hex(bytes), std::to_string(code), why.message, std::to_string(bytes.size()), cut ? "true" : "false"});
-  return r ? Status() : Status(r.error());
-}
 
 }  // namespace
 
-Status Exchange::receive(const adapters::InboundPackage& package) {
+Status InboundHandler::receive(const adapters::InboundPackage& package) {
   auto& ctx = context_;
   auto db = ctx.pool.acquire();
   if (!db) return db.error();
@@ -441,21 +230,7 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
 
   // 3. Parse, validate, verify: nothing reads the package before this (and nothing over the size limit
   // is parsed at all).
-  auto trust = ctx.trustFor(peer.trust_pem, peer.trust_list);
-  crypto::VerifyOptions options;
-  options.require_seal = peer.require_seal;
-  options.limits.max_bytes = static_cast<std::size_t>(ctx.config.edms.max_package_bytes);
-  auto report = crypto::verifyPackage(package.bytes, *trust, options);
-  const std::string sha = sha256Hex(package.bytes);
-  if (!peer.pinned.empty() && report.header && report.seal.valid() &&
-      ("," + peer.pinned + ",").find("," + report.seal.signer_sha256 + ",") == std::string::npos) {
-    // Chained to a trusted CA, but not a certificate registered for this participant (or its
-    // rotation overlap has ended).
-    report.findings.push_back(sev::sevError(sev::SevError::SignerNotRegistered,
-                                            "the seal's certificate " + report.seal.signer_sha256.substr(0, 16) +
-                                                "… is not registered for participant " + peer.org_id));
-    report.seal.state = crypto::SignatureState::Untrusted;
-  }
+  const auto report = verifyArrival(ctx, peer, package.bytes);
   if (!report.header) {
     const Error& why = report.findings.front();
     if (auto s = keepUnread(**db, peer, package.bytes, why); !s) return s;
@@ -463,144 +238,26 @@ Status Exchange::receive(const adapters::InboundPackage& package) {
     refuse(static_cast<int>(sev::sevErrorOf(why).value_or(sev::SevError::Malformed)), why.message);
     return {};
   }
-  const sev::Header& h = *report.header;
-  if (!isUuid(h.msg_id)) {
-    report.findings.push_back(sev::sevError(sev::SevError::BadHeaderAttribute, "msg_id must be a UUID"));
-  }
-  if (h.from_org_id != peer.org_id) {
-    report.findings.push_back(sev::sevError(sev::SevError::SignerNotSender,
-                                            "from_org_id " + h.from_org_id + " is not the connected participant"));
-  }
-  // Addressed to this gateway: its organisation, and its system.
-  if (h.to_org_id != ctx.ucc.org_id) {
-    report.findings.push_back(
-        sev::sevError(sev::SevError::UnknownRecipient, "to_org_id " + h.to_org_id + " is not " + ctx.ucc.org_id));
-  } else if (h.to_sys_id != ctx.ucc.sys_id) {
-    report.findings.push_back(
-        sev::sevError(sev::SevError::WrongRecipientSystem, "to_sys_id " + h.to_sys_id + " is not " + ctx.ucc.sys_id));
-  }
-  const bool answer_always = h.msg_acknow.value_or(0) == 2;
-  const bool answer_errors = h.msg_acknow.value_or(0) >= 1;
 
-  std::string outcome;
-  std::pair<int, std::string> refusal{0, {}};  // the SEV code and reason when refused
-  std::optional<domain::Case> registered;
-  auto apply = [&]() -> Status {
-    outcome.clear();
-    refusal = {0, {}};
-    registered.reset();
-    // 4. Seen before? The same msg_id has its answer already: the receipts it got are sent again, whatever
-    // the bytes. Other bytes under a known id are kept as evidence, refused (131) and alerted — never
-    // with a rejection receipt, which would contradict the receipts that msg_id already has.
-    if (isUuid(h.msg_id)) {
-      auto seen = (*db)->exec("SELECT sha256 FROM message WHERE msg_id = $1::uuid", {h.msg_id});
-      if (!seen) return seen.error();
-      if (seen->rows() > 0) {
-        const bool same = seen->get(0, 0) == sha;
-        outcome = same ? "duplicate" : "conflicting_duplicate";
-        auto again = (*db)->exec(
-            "UPDATE message SET status = 'queued', updated_at = now() WHERE direction = 'out' AND "
-            "ref_msg_id = $1::uuid AND status IN ('sent', 'dead') RETURNING msg_id::text",
-            {h.msg_id});
-        if (!again) return again.error();
-        for (int i = 0; i < again->rows(); ++i) {
-          if (auto s = enqueueDelivery(**db, peer.org_id, std::string(again->get(i, 0))); !s) return s;
-        }
-        if (same) return {};
-        refusal = {static_cast<int>(sev::SevError::DuplicateMsgIdDifferentContent),
-                   "msg_id " + h.msg_id + " was received before with other content; the receipts it got stand"};
-        auto kept = (*db)->exec(
-            "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, error_code, "
-            "last_error, ref_msg_id) VALUES ($1, 'in', $2, $3, $4::bytea, $5, 'rejected', $6, $7, $8::uuid)",
-            {newUuid(), peer.org_id, std::to_string(h.msg_type), byteaHex(package.bytes), sha,
-             std::to_string(refusal.first), refusal.second, h.msg_id});
-        if (!kept) return kept.error();
-        return alertOf(**db, "inbound.conflicting_duplicate", "conflict:" + sha,
-                       json::object{{"org_id", peer.org_id}, {"msg_id", h.msg_id}});
-      }
-    }
-
-    // 5. Refused: recorded with its reason, the case untouched, a rejection receipt when asked.
-    std::string seal = crypto::signatureStateName(report.seal.state);
-    const std::string signatures = signaturesJson(report);
-    auto rejected = [&](const Error& why) -> Status {
-      outcome = "rejected";
-      refusal = {rejectionFor(why).code, why.message};
-      auto r = (*db)->exec(
-          "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, ack_type, bytes, sha256, status, "
-          "seal_verdict, error_code, last_error, ref_msg_id, signatures) VALUES ($1, 'in', $2, $3, $4, $5::bytea, $6, "
-          "'rejected', $7, $8, $9, vkhid_uuid($10), $11::jsonb)",
-          {isUuid(h.msg_id) ? h.msg_id : newUuid(), peer.org_id, std::to_string(h.msg_type),
-           h.acknowledgement ? std::optional<std::string>(std::to_string(h.acknowledgement->ack_type)) : std::nullopt,
-           byteaHex(package.bytes), sha, seal, std::to_string(refusal.first), why.message,
-           h.acknowledgement ? h.acknowledgement->msg_id : std::string(), signatures});
-      if (!r) return r.error();
-      if (!answer_errors || !isUuid(h.msg_id)) return {};
-      return queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Rejected, "", rejectionFor(why));
-    };
-    if (!report.ok()) return rejected(report.findings.front());
-
-    // 6. Apply, by kind.
-    Arrival a{ctx, **db, peer, h, {}, {}, {}, {}, {}, {}, true};
-    Status handled;
-    if (h.msg_type == 0 && h.acknowledgement) {
-      handled = applyReceipt(a);
-    } else if (h.msg_type == 0 && h.expansion && h.expansion->notice) {
-      handled = applyNotice(a);
-    } else if (h.msg_type == 3 && h.document) {
-      handled = applyReply(a);
-    } else if (h.msg_type == 1 && h.document && peer.own_channel) {
-      handled = applyOwnAppeal(a, sha);
-    } else {
-      a.mismatch = sev::sevError(sev::SevError::ZoneNotAllowed,
-                                 "msg_type " + std::to_string(h.msg_type) + " is not taken from this participant");
-    }
-    if (!handled) return handled;
-    if (a.mismatch) return rejected(*a.mismatch);
-    registered = std::move(a.registered);
-
-    outcome = a.effect;
-    auto ins = (*db)->later(
-        "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
-        "status, seal_verdict, signatures) VALUES ($1::uuid, 'in', NULLIF($2, '')::uuid, $3, $4, $5, "
-        "vkhid_uuid($6), $7::bytea, $8, 'applied', $9, $10::jsonb)",
-        {h.msg_id, a.case_id, peer.org_id, std::to_string(h.msg_type),
-         h.acknowledgement ? std::optional<std::string>(std::to_string(h.acknowledgement->ack_type)) : std::nullopt,
-         a.ref_msg_id, byteaHex(package.bytes), sha, seal, signatures});
-    if (!ins) return ins;
-    if (h.acknowledgement && a.record_receipt) {
-      const auto& ack = *h.acknowledgement;
-      auto rr = (*db)->later(
-          "INSERT INTO receipt (receipt_msg_id, msg_id, ack_type, reg_number, reg_date, error_code, error_text) "
-          "VALUES ($1::uuid, lower($2)::uuid, $3, $4, $5::date, $6, $7)",
-          {h.msg_id, ack.msg_id, std::to_string(ack.ack_type),
-           ack.reg_number ? std::optional<std::string>(ack.reg_number->value) : std::nullopt,
-           ack.reg_number ? std::optional<std::string>(ack.reg_number->regdate) : std::nullopt,
-           ack.results.empty() ? std::nullopt
-                               : std::optional<std::string>(std::to_string(ack.results.front().errorcode)),
-           ack.results.empty() ? std::nullopt : std::optional<std::string>(ack.results.front().errortext)});
-      if (!rr) return rr;
-    }
-    if (!answer_always) return {};
-    if (auto s = queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Delivered, a.case_id); !s) return s;
-    if (h.msg_type == 0) return {};
-    if (auto s = queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Accepted, a.case_id); !s) return s;
-    if (!a.ucc_registration) return {};
-    return queueReceipt(ctx, **db, peer, h.msg_id, sev::AckType::Registered, a.case_id, std::nullopt,
-                        a.ucc_registration);
-  };
-  Status done = store::inTransaction(**db, apply);
+  // 4–6. Seen before, refused, or applied by its kind — in one transaction.
+  Applying applying(ctx, **db, peer, package, report, sha256Hex(package.bytes));
+  Handling handled;
+  auto once = [&]() -> Status { return applying.run(handled); };
+  Status done = store::inTransaction(**db, once);
   // The same msg_id committed a moment ago by another consumer (the broker redelivered the message to a
   // second gateway while the first still handled it): once more, and it is seen as the duplicate it is.
-  if (!done && done.error().kind == ErrorKind::Conflict) done = store::inTransaction(**db, apply);
+  if (!done && done.error().kind == ErrorKind::Conflict) done = store::inTransaction(**db, once);
   if (!done) {
     log::warn("inbound package not handled, the transport keeps it",
               {{"participant", peer.org_id}, {"error", done.error().message}});
     return done;
   }
-  countInbound(outcome);
-  if (registered) countRegistered(*registered);
-  if (package.verdict) *package.verdict = {refusal.first == 0, refusal.first, refusal.second, h.msg_id};
+  countInbound(handled.outcome);
+  if (handled.registered) countRegistered(*handled.registered);
+  if (package.verdict) {
+    *package.verdict = {handled.refusal.first == 0, handled.refusal.first, handled.refusal.second,
+                        report.header->msg_id};
+  }
   return {};
 }
 

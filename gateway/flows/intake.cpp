@@ -1,7 +1,9 @@
 // Intake: a channel client's case becomes a registered case, in one transaction with its history and
 // the event that sends it on to routing.
 #include <openssl/rand.h>
+
 #include <boost/json.hpp>
+#include <optional>
 
 #include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
@@ -10,8 +12,8 @@
 #include "gateway/crypto/trust.hpp"
 #include "gateway/domain/base64.hpp"
 #include "gateway/flows/case_json.hpp"
-#include "gateway/flows/exchange.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/flows/intake.hpp"
 #include "gateway/flows/signature_json.hpp"
 #include "gateway/sev/codec.hpp"
 
@@ -20,10 +22,20 @@ namespace {
 
 namespace json = boost::json;
 
-IntakeReply problem(int status, const std::string& title, const std::string& detail, json::array errors = {}) {
-  json::object o{{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
-  if (!errors.empty()) o["errors"] = std::move(errors);
-  return {status, json::serialize(o), {}, true};
+IntakeOutcome refused(IntakeResult result, const std::string& title, const std::string& detail,
+                      std::vector<FieldError> errors = {}) {
+  IntakeOutcome out;
+  out.result = result;
+  out.title = title;
+  out.detail = detail;
+  out.errors = std::move(errors);
+  return out;
+}
+
+IntakeOutcome found(const json::object& o) {
+  IntakeOutcome out;
+  out.body = json::serialize(o);
+  return out;
 }
 
 // A tracking code for the applicant: 80 random bits in Crockford base32, XXXX-XXXX-XXXX-XXXX.
@@ -110,7 +122,8 @@ Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clo
   return out;
 }
 
-IntakeReply Intake::submit(const std::string& client_id, const std::string& idempotency_key, const std::string& body) {
+IntakeOutcome Intake::submit(const std::string& client_id, const std::string& idempotency_key,
+                             const std::string& body) {
   auto& m = app::metrics();
   flows::CaseLimits limits;
   limits.max_attachments = static_cast<std::size_t>(context_.config.intake.max_attachments);
@@ -132,28 +145,26 @@ IntakeReply Intake::submit(const std::string& client_id, const std::string& idem
     }
   }
   if (!parsed.errors.empty()) {
-    json::array errors;
-    for (const auto& e : parsed.errors) errors.push_back(json::object{{"field", e.field}, {"expected", e.expected}});
     m.counter("vkhid_intake_rejected_total", "Cases refused at intake", {{"reason", "invalid"}}).inc();
-    return problem(422, "Invalid case", "the case has " + std::to_string(parsed.errors.size()) + " wrong field(s)",
-                   std::move(errors));
+    const std::string detail = "the case has " + std::to_string(parsed.errors.size()) + " wrong field(s)";
+    return refused(IntakeResult::invalid, "Invalid case", detail, std::move(parsed.errors));
   }
   const domain::Case& c = parsed.value;
   const std::string request_hash = sha256Hex(body);
   if (context_.config.audit.fail_closed && context_.audit && !context_.audit->evidenceSealed()) {
     m.counter("vkhid_intake_rejected_total", "Cases refused at intake", {{"reason", "evidence_unsealed"}}).inc();
-    return problem(503, "Evidence cannot be sealed",
+    return refused(IntakeResult::unavailable, "Evidence cannot be sealed",
                    "the exchange log has not been sealed and time-stamped for " +
                        std::to_string(context_.audit->unsealedSeconds()) +
                        " s (the time-stamp authority is unreachable); cases are refused until it catches up");
   }
 
   auto db = context_.pool.acquire();
-  if (!db) return problem(503, "Unavailable", "the database is not reachable; try again");
+  if (!db) return refused(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
 
   std::string case_id;
   std::string number, tracking;
-  IntakeReply reply;
+  std::optional<IntakeOutcome> refusal;
   bool repeat = false;
   Status done = store::inTransaction(**db, [&]() -> Status {
     if (!idempotency_key.empty()) {
@@ -169,7 +180,8 @@ IntakeReply Intake::submit(const std::string& client_id, const std::string& idem
       if (earlier->rows() > 0) {
         repeat = true;
         if (earlier->get(0, 3) != request_hash) {
-          reply = problem(409, "Idempotency key reused", "this Idempotency-Key was used for another request body");
+          refusal = refused(IntakeResult::key_reused, "Idempotency key reused",
+                            "this Idempotency-Key was used for another request body");
         } else {
           case_id = std::string(earlier->get(0, 0));
           number = std::string(earlier->get(0, 1));
@@ -188,28 +200,32 @@ IntakeReply Intake::submit(const std::string& client_id, const std::string& idem
   });
   if (!done) {
     log::error("intake failed", {{"code", done.error().code}, {"error", done.error().message}});
-    return problem(503, "Unavailable", "the case could not be registered now; try again");
+    return refused(IntakeResult::unavailable, "Unavailable", "the case could not be registered now; try again");
   }
-  if (reply.problem) return reply;
+  if (refusal) return *refusal;
   if (!repeat) {
     countRegistered(c);
     log::info("case registered", {{"case_id", case_id}, {"kind", domain::caseKindName(c.kind)}});
   }
   json::object o{{"id", case_id}, {"ucc_number", number}, {"tracking_code", tracking}, {"status", "registered"}};
-  return {repeat ? 200 : 201, json::serialize(o), "/api/v1/cases/" + case_id, false};
+  IntakeOutcome out;
+  out.result = repeat ? IntakeResult::repeated : IntakeResult::created;
+  out.body = json::serialize(o);
+  out.case_id = case_id;
+  return out;
 }
 
-IntakeReply Intake::status(const std::string& client_id, const std::string& case_id) {
+IntakeOutcome Intake::status(const std::string& client_id, const std::string& case_id) {
   auto db = context_.pool.acquire();
-  if (!db) return problem(503, "Unavailable", "the database is not reachable; try again");
+  if (!db) return refused(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
   auto c = (*db)->exec(
       "SELECT id, ucc_number, tracking_code, kind, status, participant_org_id, participant_reg_number, "
       "participant_reg_date, answer_msg_id IS NOT NULL, rejection_code, rejection_text, "
       "coalesce(extract(epoch FROM due_at)::bigint, 0), overdue FROM cases WHERE id = vkhid_uuid($1) AND client_id = "
       "$2",
       {case_id, client_id});
-  if (!c) return problem(503, "Unavailable", "try again");
-  if (c->rows() == 0) return problem(404, "Not found", "no such case for this client");
+  if (!c) return refused(IntakeResult::unavailable, "Unavailable", "try again");
+  if (c->rows() == 0) return refused(IntakeResult::not_found, "Not found", "no such case for this client");
   json::object o{{"id", c->get(0, 0)},   {"ucc_number", c->get(0, 1)}, {"tracking_code", c->get(0, 2)},
                  {"kind", c->get(0, 3)}, {"status", c->get(0, 4)},     {"answer_available", c->get(0, 8) == "t"}};
   if (!c->isNull(0, 5)) o["participant_org_id"] = c->get(0, 5);
@@ -234,20 +250,20 @@ IntakeReply Intake::status(const std::string& client_id, const std::string& case
                                    {"detail", json::parse(ev->get(i, 5))}});
   }
   o["history"] = std::move(history);
-  return {200, json::serialize(o), {}, false};
+  return found(o);
 }
 
-IntakeReply Intake::answer(const std::string& client_id, const std::string& case_id) {
+IntakeOutcome Intake::answer(const std::string& client_id, const std::string& case_id) {
   auto db = context_.pool.acquire();
-  if (!db) return problem(503, "Unavailable", "the database is not reachable; try again");
+  if (!db) return refused(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
   auto r = (*db)->exec(
       "SELECT m.bytes, m.seal_verdict, m.msg_id, p.trust_pem, coalesce(p.trust_list, ''::bytea), "
       "coalesce(m.signatures::text, '') FROM cases c "
       "JOIN message m ON m.msg_id = c.answer_msg_id JOIN participant p ON p.org_id = m.peer_org_id "
       "WHERE c.id = vkhid_uuid($1) AND c.client_id = $2",
       {case_id, client_id});
-  if (!r) return problem(503, "Unavailable", "try again");
-  if (r->rows() == 0) return problem(404, "No answer", "no such case, or no answer yet");
+  if (!r) return refused(IntakeResult::unavailable, "Unavailable", "try again");
+  if (r->rows() == 0) return refused(IntakeResult::not_found, "No answer", "no such case, or no answer yet");
   std::string bytes = fromByteaHex(r->get(0, 0));
   // Each file with the verdict its signature got when the answer arrived (recorded with the message:
   // judged then, as the law asks, not again years later); an answer recorded before verdicts were kept
@@ -259,7 +275,8 @@ IntakeReply Intake::answer(const std::string& client_id, const std::string& case
   }
   auto report = crypto::verifyPackage(bytes, *context_.trustFor(std::string(r->get(0, 3)), fromByteaHex(r->get(0, 4))),
                                       crypto::VerifyOptions{});
-  if (!report.header) return problem(500, "Stored answer unreadable", report.findings.front().message);
+  if (!report.header)
+    return refused(IntakeResult::unreadable, "Stored answer unreadable", report.findings.front().message);
   const sev::Header* header = &*report.header;
   json::array attachments;
   for (const auto* t : crypto::allTransfers(*header)) {
@@ -293,10 +310,10 @@ IntakeReply Intake::answer(const std::string& client_id, const std::string& case
                  {"reg_date", header->document ? header->document->reg_number.regdate : ""},
                  {"attachments", std::move(attachments)},
                  {"package_base64", base64Encode(bytes)}};
-  return {200, json::serialize(o), {}, false};
+  return found(o);
 }
 
-IntakeReply Intake::track(const std::string& raw_code) {
+IntakeOutcome Intake::track(const std::string& raw_code) {
   // As people type it: any case, with or without dashes; Crockford's O/I/L read as 0/1/1.
   std::string code;
   for (char ch : raw_code) {
@@ -322,8 +339,8 @@ IntakeReply Intake::track(const std::string& raw_code) {
   };
   auto c = find(context_.readPool());
   if (&context_.readPool() != &context_.pool && (!c || c->rows() == 0)) c = find(context_.pool);
-  if (!c) return problem(503, "Unavailable", "the database is not reachable; try again");
-  if (c->rows() == 0) return problem(404, "Not found", "no case has this tracking code");
+  if (!c) return refused(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
+  if (c->rows() == 0) return refused(IntakeResult::not_found, "Not found", "no case has this tracking code");
   json::object o{{"tracking_code", code},
                  {"kind", c->get(0, 0)},
                  {"status", c->get(0, 1)},
@@ -342,7 +359,7 @@ IntakeReply Intake::track(const std::string& raw_code) {
   if (c->get(0, 9) != "t" && !c->get(0, 6).empty()) {
     o["participant"] = json::object{{"org_id", c->get(0, 6)}, {"name", c->get(0, 7)}};
   }
-  return {200, json::serialize(o), {}, false};
+  return found(o);
 }
 
 Result<std::optional<ClientIdentity>> Intake::identify(const std::string& token, const std::string& cert_sha256) {

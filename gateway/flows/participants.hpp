@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "gateway/flows/exchange.hpp"
+#include "gateway/flows/context.hpp"
 
 namespace vkhid::flows {
 

@@ -10,6 +10,7 @@
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/flows/routing.hpp"
 
 namespace vkhid::flows {
 
@@ -50,7 +51,7 @@ Result<RouteChoice> chooseRoute(store::PgConnection& db, const std::string& kind
   return out;
 }
 
-Disposition Exchange::route(const std::string& case_id) {
+Disposition Router::route(const std::string& case_id) {
   auto& ctx = context_;
   auto db = ctx.pool.acquire();
   if (!db) return Disposition::Requeue;

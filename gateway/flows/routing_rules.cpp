@@ -9,7 +9,7 @@
 #include "gateway/app/logging.hpp"
 #include "gateway/domain/case.hpp"
 #include "gateway/flows/case_json.hpp"
-#include "gateway/flows/exchange.hpp"
+#include "gateway/flows/routing.hpp"
 
 namespace vkhid::flows {
 

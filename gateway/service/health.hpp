@@ -14,7 +14,7 @@
 #include "gateway/bus/amqp.hpp"
 #include "gateway/store/pg.hpp"
 
-namespace vkhid::flows {
+namespace vkhid::service {
 
 // A thread that calls `tick` every interval until stopped; stop() wakes it at once.
 class PeriodicThread {
@@ -72,4 +72,4 @@ class BrokerProbe {
   PeriodicThread thread_;
 };
 
-}  // namespace vkhid::flows
+}  // namespace vkhid::service

@@ -1,4 +1,4 @@
-#include "gateway/flows/service.hpp"
+#include "gateway/service/service.hpp"
 
 #include <unistd.h>
 #include <atomic>
@@ -7,22 +7,24 @@
 #include <optional>
 #include <thread>
 
+#include "gateway/api/admin_api_routes.hpp"
+#include "gateway/api/admin_routes.hpp"
+#include "gateway/api/console_routes.hpp"
+#include "gateway/api/intake_routes.hpp"
 #include "gateway/app/health.hpp"
 #include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
 #include "gateway/crypto/pkcs11_signer.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/flows/exchange.hpp"
-#include "gateway/flows/health.hpp"
-#include "gateway/http/admin_api_routes.hpp"
-#include "gateway/http/admin_routes.hpp"
+#include "gateway/flows/intake.hpp"
+#include "gateway/flows/routing.hpp"
 #include "gateway/http/client.hpp"
-#include "gateway/http/console_routes.hpp"
-#include "gateway/http/intake_routes.hpp"
 #include "gateway/http/server.hpp"
+#include "gateway/service/health.hpp"
 #include "gateway/store/migrations.hpp"
 
-namespace vkhid::flows {
+namespace vkhid::service {
 namespace {
 
 // Blocks the stop signals in this thread and, by inheritance, in every thread started after it, so
@@ -49,10 +51,10 @@ int runGateway(const app::Config& config) {
   BrokerProbe broker(config, health);
 
   auto listen = app::parseHostPort(config.admin.listen);
-  http::AdminRoutes admin_routes(health, app::metrics());
+  api::AdminRoutes admin_routes(health, app::metrics());
   // The administration API joins once the exchange exists (until then: 503).
-  std::atomic<const http::AdminApiRoutes*> admin_api{nullptr};
-  std::atomic<const http::ConsoleRoutes*> console{nullptr};
+  std::atomic<const api::AdminApiRoutes*> admin_api{nullptr};
+  std::atomic<const api::ConsoleRoutes*> console{nullptr};
   http::ServerOptions admin_options;
   admin_options.host = listen->host;
   admin_options.port = listen->port;
@@ -150,10 +152,10 @@ int runGateway(const app::Config& config) {
   exchange.start();
   flows::Intake intake(exchange.context());
   std::vector<std::string> proxies = splitList(config.intake.trusted_proxies);
-  http::IntakeRoutes intake_routes(intake, config.intake.track_per_minute, std::move(proxies));
-  http::AdminApiRoutes admin_api_routes(exchange.context(), intake);
+  api::IntakeRoutes intake_routes(intake, config.intake.track_per_minute, std::move(proxies));
+  api::AdminApiRoutes admin_api_routes(exchange.context(), intake);
   admin_api = &admin_api_routes;
-  http::ConsoleRoutes console_routes(exchange.context());
+  api::ConsoleRoutes console_routes(exchange.context());
   console = &console_routes;
   auto intake_listen = app::parseHostPort(config.intake.listen);
   http::ServerOptions intake_options;
@@ -217,4 +219,4 @@ int runMigrations(const app::Config& config) {
   return 0;
 }
 
-}  // namespace vkhid::flows
+}  // namespace vkhid::service

@@ -1,8 +1,8 @@
-#include "gateway/http/admin_routes.hpp"
+#include "gateway/api/admin_routes.hpp"
 
 #include <boost/json.hpp>
 
-namespace vkhid::http {
+namespace vkhid::api {
 
 Response AdminRoutes::handle(const Request& request) const {
   const std::string path = request.path();
@@ -39,4 +39,4 @@ Response AdminRoutes::readiness() const {
   return Response::json(ready ? 200 : 503, boost::json::serialize(body));
 }
 
-}  // namespace vkhid::http
+}  // namespace vkhid::api

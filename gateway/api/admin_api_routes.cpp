@@ -1,17 +1,18 @@
-#include "gateway/http/admin_api_routes.hpp"
+#include "gateway/api/admin_api_routes.hpp"
 
 #include <boost/json.hpp>
 #include <cctype>
 #include <ctime>
 
+#include "gateway/api/console_routes.hpp"
 #include "gateway/flows/audit.hpp"
+#include "gateway/flows/case_actions.hpp"
 #include "gateway/flows/console.hpp"
-#include "gateway/flows/exchange.hpp"
 #include "gateway/flows/participants.hpp"
 #include "gateway/flows/reports.hpp"
-#include "gateway/http/console_routes.hpp"
+#include "gateway/flows/routing.hpp"
 
-namespace vkhid::http {
+namespace vkhid::api {
 namespace {
 
 namespace json = boost::json;
@@ -313,4 +314,4 @@ Response AdminApiRoutes::exportEvidence(const Request& request, const std::strin
                {"verify", json::object{{"ok", report.ok}, {"summary", report.summary}, {"failure", report.failure}}}}));
 }
 
-}  // namespace vkhid::http
+}  // namespace vkhid::api

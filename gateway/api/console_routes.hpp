@@ -9,10 +9,13 @@
 #include <string_view>
 
 #include "gateway/flows/console.hpp"
-#include "gateway/flows/exchange.hpp"
+#include "gateway/flows/context.hpp"
 #include "gateway/http/message.hpp"
 
-namespace vkhid::http {
+namespace vkhid::api {
+
+using http::Request;
+using http::Response;
 
 // The console's file of that name (e.g. "index.html"), built into the binary from console/ by
 // cmake/embed_files.cmake; empty when there is none.
@@ -37,4 +40,4 @@ class ConsoleRoutes {
 // from elsewhere, no referrer.
 void addConsoleSecurityHeaders(Response& r);
 
-}  // namespace vkhid::http
+}  // namespace vkhid::api

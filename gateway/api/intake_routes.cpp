@@ -1,17 +1,48 @@
-#include "gateway/http/intake_routes.hpp"
+#include "gateway/api/intake_routes.hpp"
 
 #include <algorithm>
 #include <cmath>
 
+#include <boost/json.hpp>
+
 #include "gateway/domain/text.hpp"
 
-namespace vkhid::http {
+namespace vkhid::api {
 namespace {
 
-Response fromReply(const flows::IntakeReply& r) {
-  Response out{r.status, r.problem ? "application/problem+json" : "application/json", r.body, {}};
-  if (!r.location.empty() && r.status == 201) out.headers.emplace_back("Location", r.location);
-  return out;
+namespace json = boost::json;
+
+int statusOf(flows::IntakeResult r) {
+  using R = flows::IntakeResult;
+  switch (r) {
+    case R::created: return 201;
+    case R::repeated: return 200;
+    case R::found: return 200;
+    case R::invalid: return 422;
+    case R::key_reused: return 409;
+    case R::not_found: return 404;
+    case R::unavailable: return 503;
+    case R::unreadable: return 500;
+  }
+  return 500;
+}
+
+// An outcome as the intake API answers it: the JSON found or registered (with Location for a new case),
+// or problem+json (RFC 9457) naming each wrong field.
+Response fromOutcome(const flows::IntakeOutcome& r) {
+  const int status = statusOf(r.result);
+  if (r.ok()) {
+    Response out{status, "application/json", r.body, {}};
+    if (r.result == flows::IntakeResult::created) out.headers.emplace_back("Location", "/api/v1/cases/" + r.case_id);
+    return out;
+  }
+  json::object o{{"type", "about:blank"}, {"title", r.title}, {"status", status}, {"detail", r.detail}};
+  if (!r.errors.empty()) {
+    json::array errors;
+    for (const auto& e : r.errors) errors.push_back(json::object{{"field", e.field}, {"expected", e.expected}});
+    o["errors"] = std::move(errors);
+  }
+  return Response{status, "application/problem+json", json::serialize(o), {}};
 }
 
 }  // namespace
@@ -69,7 +100,7 @@ Response IntakeRoutes::track(const Request& request) const {
     r.headers.emplace_back("Retry-After", std::to_string(retry_after));
     return r;
   }
-  return fromReply(intake_.track(request.path().substr(std::string("/api/v1/track/").size())));
+  return fromOutcome(intake_.track(request.path().substr(std::string("/api/v1/track/").size())));
 }
 
 std::optional<Response> IntakeRoutes::checkCredentials(const Request& request,
@@ -124,14 +155,14 @@ Response IntakeRoutes::handle(const Request& request) const {
       return Response::problem(422, "Bad Idempotency-Key",
                                "Idempotency-Key: expected UTF-8 text without NUL or control characters");
     }
-    return fromReply(intake_.submit(*client, key, request.body));
+    return fromOutcome(intake_.submit(*client, key, request.body));
   }
 
   std::string rest = path.substr(std::string("/api/v1/cases/").size());
   if (request.method != "GET") return Response::problem(405, "Method not allowed", "use GET");
-  if (rest.ends_with("/answer")) return fromReply(intake_.answer(*client, rest.substr(0, rest.size() - 7)));
-  if (rest.find('/') == std::string::npos && !rest.empty()) return fromReply(intake_.status(*client, rest));
+  if (rest.ends_with("/answer")) return fromOutcome(intake_.answer(*client, rest.substr(0, rest.size() - 7)));
+  if (rest.find('/') == std::string::npos && !rest.empty()) return fromOutcome(intake_.status(*client, rest));
   return Response::problem(404, "Not found", "no such endpoint: " + path);
 }
 
-}  // namespace vkhid::http
+}  // namespace vkhid::api

@@ -1,4 +1,4 @@
-#include "gateway/flows/health.hpp"
+#include "gateway/service/health.hpp"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 #include "gateway/bus/topology.hpp"
 #include "gateway/store/migrations.hpp"
 
-namespace vkhid::flows {
+namespace vkhid::service {
 namespace {
 
 constexpr std::chrono::milliseconds kFirstBackoff{250};
@@ -183,4 +183,4 @@ std::chrono::milliseconds BrokerProbe::tick() {
   return interval;
 }
 
-}  // namespace vkhid::flows
+}  // namespace vkhid::service

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE unit_http
 #include <boost/test/unit_test.hpp>
 
-#include "gateway/http/admin_routes.hpp"
+#include "gateway/api/admin_routes.hpp"
 
 using namespace vkhid;
 
@@ -20,7 +20,7 @@ BOOST_AUTO_TEST_CASE(healthz_is_alive_without_dependencies) {
   app::HealthRegistry health;
   health.expect("database");
   app::Metrics metrics;
-  http::AdminRoutes routes(health, metrics);
+  api::AdminRoutes routes(health, metrics);
   auto r = routes.handle(get("/healthz"));
   BOOST_TEST(r.status == 200);
   BOOST_TEST(r.body.find("alive") != std::string::npos);
@@ -33,7 +33,7 @@ BOOST_AUTO_TEST_CASE(readyz_is_503_naming_each_failing_check) {
   health.set("broker", true);
   health.set("database", false, "database: cannot connect: refused");
   app::Metrics metrics;
-  auto r = http::AdminRoutes(health, metrics).handle(get("/readyz"));
+  auto r = api::AdminRoutes(health, metrics).handle(get("/readyz"));
   BOOST_TEST(r.status == 503);
   BOOST_TEST(r.content_type == "application/json");
   BOOST_TEST(r.body.find(R"("failing":["database"])") != std::string::npos);
@@ -46,7 +46,7 @@ BOOST_AUTO_TEST_CASE(readyz_is_200_when_every_check_passes) {
   health.expect("database");
   health.set("database", true);
   app::Metrics metrics;
-  auto r = http::AdminRoutes(health, metrics).handle(get("/readyz?verbose=1"));
+  auto r = api::AdminRoutes(health, metrics).handle(get("/readyz?verbose=1"));
   BOOST_TEST(r.status == 200);
   BOOST_TEST(r.body.find(R"("status":"ready")") != std::string::npos);
 }
@@ -55,7 +55,7 @@ BOOST_AUTO_TEST_CASE(metrics_are_prometheus_text) {
   app::HealthRegistry health;
   app::Metrics metrics;
   metrics.counter("vkhid_test_total", "A test counter").inc();
-  auto r = http::AdminRoutes(health, metrics).handle(get("/metrics"));
+  auto r = api::AdminRoutes(health, metrics).handle(get("/metrics"));
   BOOST_TEST(r.status == 200);
   BOOST_TEST(r.content_type.starts_with("text/plain; version=0.0.4"));
   BOOST_TEST(r.body.find("vkhid_test_total 1\n") != std::string::npos);
@@ -64,7 +64,7 @@ BOOST_AUTO_TEST_CASE(metrics_are_prometheus_text) {
 BOOST_AUTO_TEST_CASE(unknown_path_is_404_problem_json) {
   app::HealthRegistry health;
   app::Metrics metrics;
-  auto r = http::AdminRoutes(health, metrics).handle(get("/nope"));
+  auto r = api::AdminRoutes(health, metrics).handle(get("/nope"));
   BOOST_TEST(r.status == 404);
   BOOST_TEST(r.content_type == "application/problem+json");
 }
@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(post_is_refused_with_405) {
   app::Metrics metrics;
   auto req = get("/readyz");
   req.method = "POST";
-  auto r = http::AdminRoutes(health, metrics).handle(req);
+  auto r = api::AdminRoutes(health, metrics).handle(req);
   BOOST_TEST(r.status == 405);
 }
 

@@ -10,10 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "gateway/flows/exchange.hpp"
+#include "gateway/flows/intake.hpp"
 #include "gateway/http/message.hpp"
 
-namespace vkhid::http {
+namespace vkhid::api {
+
+using http::Request;
+using http::Response;
 
 // A token bucket per client address: `per_minute` requests a minute, bursts up to that many.
 class RateLimiter {
@@ -56,4 +59,4 @@ class IntakeRoutes {
   std::vector<std::string> trusted_proxies_;
 };
 
-}  // namespace vkhid::http
+}  // namespace vkhid::api

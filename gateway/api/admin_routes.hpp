@@ -6,7 +6,10 @@
 #include "gateway/app/metrics.hpp"
 #include "gateway/http/message.hpp"
 
-namespace vkhid::http {
+namespace vkhid::api {
+
+using http::Request;
+using http::Response;
 
 class AdminRoutes {
  public:
@@ -21,4 +24,4 @@ class AdminRoutes {
   const app::Metrics& metrics_;
 };
 
-}  // namespace vkhid::http
+}  // namespace vkhid::api

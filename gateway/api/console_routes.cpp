@@ -1,8 +1,8 @@
-#include "gateway/http/console_routes.hpp"
+#include "gateway/api/console_routes.hpp"
 
 #include <boost/json.hpp>
 
-namespace vkhid::http {
+namespace vkhid::api {
 namespace {
 
 namespace json = boost::json;
@@ -114,4 +114,4 @@ Response ConsoleRoutes::session(const Request& request) const {
   return r;
 }
 
-}  // namespace vkhid::http
+}  // namespace vkhid::api

@@ -4,7 +4,7 @@
 
 #include "gateway/app/config.hpp"
 
-namespace vkhid::flows {
+namespace vkhid::service {
 
 // Returns the process exit code: 0 after a clean stop, 1 when start-up failed or the shutdown did
 // not finish within gateway.shutdown_timeout_s.
@@ -13,4 +13,4 @@ int runGateway(const app::Config& config);
 // Applies the embedded migrations once and reports (`vkhid migrate`).
 int runMigrations(const app::Config& config);
 
-}  // namespace vkhid::flows
+}  // namespace vkhid::service

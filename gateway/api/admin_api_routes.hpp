@@ -6,11 +6,15 @@
 
 #include <optional>
 
-#include "gateway/flows/exchange.hpp"
+#include "gateway/flows/context.hpp"
+#include "gateway/flows/intake.hpp"
 #include "gateway/flows/reports.hpp"
 #include "gateway/http/message.hpp"
 
-namespace vkhid::http {
+namespace vkhid::api {
+
+using http::Request;
+using http::Response;
 
 class AdminApiRoutes {
  public:
@@ -29,4 +33,4 @@ class AdminApiRoutes {
   Status report_settings_;  // why the report settings could not be read, if they could not
 };
 
-}  // namespace vkhid::http
+}  // namespace vkhid::api

@@ -1,0 +1,360 @@
+// The auditor's side: a bundle verified offline, and one entry's proof checked.
+#include "gateway/flows/audit.hpp"
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "gateway/app/digest.hpp"
+#include "gateway/app/logging.hpp"
+#include "gateway/app/metrics.hpp"
+#include "gateway/bus/topology.hpp"
+#include "gateway/crypto/cms.hpp"
+#include "gateway/crypto/openssl.hpp"
+#include "gateway/crypto/package.hpp"
+#include "gateway/crypto/timestamp.hpp"
+#include "gateway/domain/base64.hpp"
+#include "gateway/domain/text.hpp"
+#include "gateway/domain/time.hpp"
+#include "gateway/flows/audit_internal.hpp"
+#include "gateway/flows/exchange_store.hpp"
+#include "gateway/store/pg_pool.hpp"
+
+namespace vkhid::flows {
+
+using namespace audit_detail;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+// ---- verification ----
+
+namespace {
+
+// A batch root as its seal signed it and its authority time-stamped it, or the first thing that fails
+// ("bad signature — …", "bad time-stamp — …").
+struct SealedRoot {
+  std::string failure;
+  std::string sealer;      // "99999901 (seal certificate SHA-256 2bb08e68f171f2cc…)"
+  std::string stamped_at;  // ISO 8601 UTC, seconds
+};
+SealedRoot checkSealedRoot(const std::string& root_hex, const std::string& signature_base64,
+                           const std::optional<std::string>& timestamp_base64, const crypto::TrustStore& trust,
+                           const std::string& ca_pem, const std::string& ucc_org) {
+  SealedRoot out;
+  auto root_raw = hexDecode(root_hex);
+  auto sig = base64Decode(signature_base64);
+  if (!root_raw || root_raw->size() != 32 || !sig) {
+    out.failure = "bad signature — root or signature unreadable";
+    return out;
+  }
+  // The seal is judged at the time the batch's time-stamp proves (a bundle is read years after its
+  // certificates expire); without a valid one, now — and the missing stamp is a failure of its own.
+  std::optional<Result<crypto::TimestampInfo>> stamped;
+  std::optional<std::string> token;
+  if (timestamp_base64) token = base64Decode(*timestamp_base64);
+  if (token) stamped = crypto::verifyTimestamp(*token, *root_raw, ca_pem);
+  std::optional<std::time_t> proven;
+  if (stamped && *stamped) proven = parseIsoDateTime((*stamped)->time);
+  auto verdict = crypto::verifyDetached(*root_raw, *sig, trust, ucc_org, {}, proven);
+  if (!verdict.valid()) {
+    out.failure = "bad signature — the seal did not sign this root: " + verdict.detail;
+    return out;
+  }
+  out.sealer = verdict.signer_org_id + " (seal certificate SHA-256 " + verdict.signer_sha256.substr(0, 16) + "…)";
+  if (!timestamp_base64) {
+    out.failure = "bad time-stamp — the batch was never time-stamped";
+    return out;
+  }
+  if (!token) {
+    out.failure = "bad time-stamp — unreadable";
+    return out;
+  }
+  if (!*stamped) {
+    out.failure = "bad time-stamp — " + stamped->error().message;
+    return out;
+  }
+  out.stamped_at = (*stamped)->time;
+  return out;
+}
+
+VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& ucc_org_id) {
+  VerifyReport report;
+  auto fail = [&](const std::string& what) {
+    if (report.ok) report.failure = what;
+    report.ok = false;
+    return report;
+  };
+  auto manifest_text = readAll(fs::path(dir) / "manifest.json");
+  if (!manifest_text) return fail("manifest.json: missing");
+  boost::system::error_code ec;
+  auto manifest = json::parse(*manifest_text, ec);
+  if (ec || !manifest.is_object()) return fail("manifest.json: not a JSON object");
+  if (auto* files = manifest.as_object().if_contains("files"); files && files->is_object()) {
+    for (const auto& [name, digest] : files->as_object()) {
+      fs::path relative{std::string(name)};
+      bool inside = !relative.empty() && relative.is_relative();
+      for (const auto& part : relative) inside &= part != "..";
+      if (!inside) return fail("manifest.json: the file name '" + std::string(name) + "' leaves the bundle");
+      auto bytes = readAll(fs::path(dir) / relative);
+      if (!bytes) return fail(std::string(name) + ": missing from the bundle");
+      if (digest.is_string() && app::sha256Hex(*bytes) != digest.as_string()) {
+        return fail(std::string(name) + ": edited — it does not match the manifest");
+      }
+    }
+  }
+  auto ca_pem = readAll(fs::path(dir) / "certs" / "ca.pem");
+  if (!ca_pem) return fail("certs/ca.pem: missing");
+  // The export's scope: one participant's packages, or (empty) every package the entries name.
+  std::string scope;
+  if (auto* p = manifest.as_object().if_contains("participant"); p && p->is_string()) scope = p->as_string();
+
+  // The chain.
+  std::vector<AuditEntry> entries;
+  {
+    std::ifstream in(fs::path(dir) / "entries.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      auto v = json::parse(line, ec);
+      if (ec || !v.is_object())
+        return fail("entries.jsonl: line " + std::to_string(entries.size() + 1) + " is not JSON");
+      entries.push_back(entryFromJson(v.as_object()));
+    }
+  }
+  if (entries.empty()) return fail("entries.jsonl: no entries");
+  std::map<std::string, long long> seq_by_hash;
+  for (const auto& e : entries) seq_by_hash[e.entry_hash] = e.seq;
+  long long expected = entries.front().seq;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    const std::string at = "seq " + std::to_string(e.seq) + ": ";
+    if (e.seq > expected) {
+      return fail("seq " + std::to_string(expected) + ": missing — the log jumps from seq " +
+                  std::to_string(expected - 1) + " to seq " + std::to_string(e.seq));
+    }
+    if (e.seq < expected) return fail(at + "reordered — it appears after seq " + std::to_string(expected - 1));
+    if (auditEntryHash(e) != e.entry_hash) {
+      return fail(at + "edited — its content (" + e.action + ", " + e.subject + ") does not match its hash");
+    }
+    if (i > 0 && e.prev_hash != entries[i - 1].entry_hash) {
+      auto other = seq_by_hash.find(e.prev_hash);
+      if (other != seq_by_hash.end()) {
+        return fail(at + "reordered — in the chain it follows seq " + std::to_string(other->second) + ", not seq " +
+                    std::to_string(entries[i - 1].seq));
+      }
+      return fail(at + "missing — the entry it follows in the chain is not in the log");
+    }
+    ++expected;
+  }
+
+  // The batches: root, seal signature, time-stamp.
+  int batch_count = 0;
+  std::vector<bool> sealed(entries.size(), false);  // by position
+  // The time each entry's batch time-stamp proves, by position: packages are judged at it.
+  std::vector<std::optional<std::time_t>> proven_at(entries.size());
+  std::set<std::string> sealers, stamp_times;
+  std::optional<std::pair<long long, long long>> longest_wait;  // seconds, batch id
+  {
+    std::ifstream in(fs::path(dir) / "batches.jsonl");
+    std::string line;
+    crypto::TrustStore trust;
+    (void)trust.addPem(*ca_pem);
+    // Whom the batches must be sealed by: the auditor's own knowledge when given (the manifest is the
+    // bundle's word, not signed), else the manifest's.
+    std::string ucc_org = ucc_org_id;
+    if (auto* m = manifest.as_object().if_contains("ucc_org_id"); ucc_org.empty() && m && m->is_string()) {
+      ucc_org = m->as_string();
+    }
+    int line_no = 0;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (line.empty()) continue;
+      const std::string where = "batches.jsonl: line " + std::to_string(line_no) + ": ";
+      auto v = json::parse(line, ec);
+      if (ec || !v.is_object()) return fail(where + "not a JSON object");
+      const auto& b = v.as_object();
+      auto id = integerField(b, "id"), first_seq = integerField(b, "first_seq"), last_seq = integerField(b, "last_seq");
+      auto root_text = stringField(b, "root"), sig_text = stringField(b, "signature_base64");
+      if (!id || !first_seq || !last_seq) return fail(where + "'id', 'first_seq' and 'last_seq' must be integers");
+      if (*first_seq < 1 || *last_seq < *first_seq) return fail(where + "expected 1 <= first_seq <= last_seq");
+      if (!root_text || !sig_text) return fail(where + "'root' and 'signature_base64' must be strings");
+      long long first = *first_seq, last = *last_seq;
+      const std::string& root = *root_text;
+      const std::string at =
+          "batch " + std::to_string(*id) + " (seq " + std::to_string(first) + ".." + std::to_string(last) + "): ";
+      auto sealed_root = checkSealedRoot(root, *sig_text, stringField(b, "timestamp_base64"), trust, *ca_pem, ucc_org);
+      if (!sealed_root.failure.empty()) return fail(at + sealed_root.failure);
+      sealers.insert(sealed_root.sealer);
+      stamp_times.insert(sealed_root.stamped_at);
+      // The entries' seqs are consecutive (checked above): a batch's are a slice, found by position.
+      const long long base = entries.front().seq;
+      if (first < base || last > entries.back().seq) {
+        return fail(at + "missing — the bundle lacks entries of this batch");
+      }
+      std::vector<std::string> hashes;
+      for (auto i = static_cast<std::size_t>(first - base); i <= static_cast<std::size_t>(last - base); ++i) {
+        hashes.push_back(entries[i].entry_hash);
+        sealed[i] = true;
+        proven_at[i] = parseIsoDateTime(sealed_root.stamped_at);
+      }
+      const std::string& last_at = entries[static_cast<std::size_t>(last - base)].at;
+      if (merkleRoot(hashes) != root) return fail(at + "edited — its entries do not make the signed root");
+      // How long its entries were protected by the database's access control alone (docs: Limits).
+      auto stamp_time = parseIsoDateTime(sealed_root.stamped_at), entry_time = parseIsoDateTime(last_at);
+      if (stamp_time && entry_time && (!longest_wait || *stamp_time - *entry_time > longest_wait->first)) {
+        longest_wait = std::pair{static_cast<long long>(*stamp_time - *entry_time), *id};
+      }
+      ++batch_count;
+    }
+  }
+  if (batch_count == 0) return fail("batches.jsonl: no batches");
+  // An export holds whole batches: an entry no batch holds is protected by nothing signed (anyone can
+  // chain a hash), so it is refused, not counted.
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (!sealed[i]) {
+      return fail("seq " + std::to_string(entries[i].seq) +
+                  ": unsealed — no batch in the bundle holds it, so nothing signed vouches for it");
+    }
+  }
+
+  // Every package named: its bytes as recorded, and its own seal and signatures.
+  int packages = 0;
+  std::set<std::string> checked;
+  for (const auto& e : entries) {
+    if (!e.action.starts_with("message.")) continue;
+    std::string msg_id = field(e.subject, "msg");
+    if (!checked.insert(msg_id).second) continue;
+    const std::string at = "seq " + std::to_string(e.seq) + ": ";
+    // A message id is a UUID: nothing else may become a file name read from the bundle.
+    if (!isUuid(msg_id)) {
+      return fail(at + "its subject names no message id (msg:<uuid>)");
+    }
+    auto bytes = readAll(fs::path(dir) / "packages" / (msg_id + ".xml"));
+    // Refused as over the size limit (code 102): only its first kilobytes were kept; its digest, in the
+    // signed log, is what stands for it.
+    if (!bytes && e.action == "message.in.rejected" && field(e.subject, "code") == "102" &&
+        fs::exists(fs::path(dir) / "packages" / (msg_id + ".head"))) {
+      ++packages;
+      continue;
+    }
+    if (!bytes) {
+      if (!scope.empty() && field(e.subject, "peer") != scope) continue;  // another participant's: not exported
+      return fail(at + "package missing — message " + msg_id + " is named by the log but not in the bundle");
+    }
+    if (app::sha256Hex(*bytes) != e.payload_sha256) {
+      return fail(at + "package edited — message " + msg_id + " does not match its recorded SHA-256");
+    }
+    ++packages;
+    if (e.action.ends_with(".rejected")) continue;  // refused on arrival, for a reason of its own
+    bool inbound = e.action.starts_with("message.in.");
+    std::string trust_file = inbound ? "participant-" + field(e.subject, "peer") + ".pem" : "ca.pem";
+    auto pem = readAll(fs::path(dir) / "certs" / trust_file);
+    if (!pem) return fail(at + "certs/" + trust_file + ": missing");
+    crypto::TrustStore trust;
+    (void)trust.addPem(*pem);
+    if (inbound) {
+      // The qualified providers' list the participant's attachment signatures were judged against.
+      const std::string peer = field(e.subject, "peer");
+      const fs::path pinned = fs::path(dir) / "certs" / ("participant-" + peer + "-list.p7b");
+      std::error_code ec;
+      if (isDigits(peer) && fs::exists(pinned, ec)) {
+        if (auto list = readAll(pinned)) (void)trust.addAny(*list);
+      } else if (fs::is_directory(fs::path(dir) / "certs" / "qualified", ec)) {
+        for (const auto& f : fs::directory_iterator(fs::path(dir) / "certs" / "qualified", ec)) {
+          if (auto list = readAll(f.path())) (void)trust.addAny(*list);
+        }
+      }
+    }
+    // Judged when the log's time-stamp proves the package was already there, not at the auditor's now.
+    crypto::VerifyOptions options;
+    // The UCC seals everything it sends; a participant registered without require_seal sends no seal (as
+    // real SEV OVV 1.5 systems), and its files' own signatures are what holds — a seal it did send must
+    // still hold.
+    options.require_seal = !inbound;
+    options.at = proven_at[static_cast<std::size_t>(e.seq - entries.front().seq)];
+    auto r = crypto::verifyPackage(*bytes, trust, options);
+    if (!r.ok()) return fail(at + "bad signature — package " + msg_id + ": " + r.findings.front().message);
+  }
+
+  report.summary =
+      "entries " + std::to_string(entries.size()) + " (seq " + std::to_string(entries.front().seq) + ".." +
+      std::to_string(entries.back().seq) + "), batches " + std::to_string(batch_count) + ", packages " +
+      std::to_string(packages) + (scope.empty() ? "" : " (participant " + scope + "'s only)") + ", from " +
+      entries.front().at + " to " + entries.back().at + "; sealed by " + joined(sealers) + "; time-stamped " +
+      *stamp_times.begin() + (stamp_times.size() > 1 ? " to " + *stamp_times.rbegin() : std::string()) +
+      (!longest_wait ? std::string()
+                     : ", at most " + std::to_string(longest_wait->first) + " s after a batch's last entry (batch " +
+                           std::to_string(longest_wait->second) + ")");
+  return report;
+}
+
+}  // namespace
+
+VerifyReport verifyBundle(const std::string& dir, const std::string& ucc_org_id) {
+  // A bundle is outside input: whatever its checks did not foresee is a failure, never a crash.
+  try {
+    return verifyBundleUnguarded(dir, ucc_org_id);
+  } catch (const std::exception& e) {
+    VerifyReport report;
+    report.ok = false;
+    report.failure = std::string("the bundle is unreadable: ") + e.what();
+    return report;
+  }
+}
+
+VerifyReport checkProof(const std::string& proof_json, const std::string& ca_pem, const std::string& ucc_org_id) {
+  VerifyReport report;
+  auto fail = [&](const std::string& what) {
+    report.ok = false;
+    report.failure = what;
+    return report;
+  };
+  boost::system::error_code ec;
+  auto parsed = json::parse(proof_json, ec);
+  if (ec || !parsed.is_object()) return fail("proof: not a JSON object");
+  const auto& proof = parsed.as_object();
+  auto* entry_value = proof.if_contains("entry");
+  if (!entry_value || !entry_value->is_object()) return fail("proof: 'entry' must be an object");
+  const auto& entry_json = entry_value->as_object();
+  for (const char* key : {"at", "actor", "action", "subject", "payload_sha256", "prev_hash", "entry_hash"}) {
+    if (!stringField(entry_json, key)) return fail("proof: 'entry." + std::string(key) + "' must be a string");
+  }
+  AuditEntry entry = entryFromJson(entry_json);
+  auto root = stringField(proof, "root"), signature = stringField(proof, "signature_base64");
+  if (!root || !signature) return fail("proof: 'root' and 'signature_base64' must be strings");
+  auto* path_value = proof.if_contains("path");
+  if (!path_value || !path_value->is_array()) return fail("proof: 'path' must be an array");
+  std::vector<ProofStep> path;
+  for (const auto& step : path_value->as_array()) {
+    auto side = step.is_object() ? stringField(step.as_object(), "side") : std::nullopt;
+    auto hash = step.is_object() ? stringField(step.as_object(), "hash") : std::nullopt;
+    if (!side || (*side != "left" && *side != "right") || !hash || hash->size() != 64) {
+      return fail("proof: each step of 'path' must be {\"side\": \"left\"|\"right\", \"hash\": <64 hex>}");
+    }
+    path.push_back({*side == "left", *hash});
+  }
+  const std::string at = "seq " + std::to_string(entry.seq) + ": ";
+  if (auditEntryHash(entry) != entry.entry_hash) {
+    return fail(at + "edited — its content (" + entry.action + ", " + entry.subject + ") does not match its hash");
+  }
+  if (!checkMerkleProof(entry.entry_hash, path, *root)) {
+    return fail(at + "not in the batch — its hash and the path do not make the root");
+  }
+  crypto::TrustStore trust;
+  (void)trust.addPem(ca_pem);
+  auto sealed_root =
+      checkSealedRoot(*root, *signature, stringField(proof, "timestamp_base64"), trust, ca_pem, ucc_org_id);
+  if (!sealed_root.failure.empty()) return fail("root: " + sealed_root.failure);
+  auto* batch = proof.if_contains("batch");
+  report.summary = "seq " + std::to_string(entry.seq) + " (" + entry.action + ", " + entry.subject + ", at " +
+                   entry.at + ") is in batch " +
+                   (batch && batch->is_int64() ? std::to_string(batch->as_int64()) : std::string("?")) + ", root " +
+                   root->substr(0, 16) + "…; sealed by " + sealed_root.sealer + "; time-stamped " +
+                   sealed_root.stamped_at;
+  return report;
+}
+
+}  // namespace vkhid::flows

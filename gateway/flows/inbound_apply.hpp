@@ -1,0 +1,71 @@
+// The inbound flow's parts: the peer a transport identity names, the package being applied, our
+// receipts, and one handler per kind of message. Used by flows/inbound.cpp (InboundHandler), inside the
+// transaction that records the package.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <boost/json.hpp>
+
+#include "gateway/crypto/package.hpp"
+#include "gateway/domain/case.hpp"
+#include "gateway/flows/context.hpp"
+#include "gateway/sev/builders.hpp"
+
+namespace vkhid::flows::inbound {
+
+struct Peer {
+  std::string org_id, name, sys_id, system;
+  bool require_seal = true;
+  std::string trust_list;  // a pinned list of qualified providers (as published), or empty: the global one
+  std::string trust_pem;
+  bool own_channel = false;  // its own contact centre's appeals come in through the exchange
+  std::string pinned;        // registered seal certificates (SHA-256, comma-separated), when any
+};
+
+// One package being applied: what every handler reads, and what it decides.
+struct Arrival {
+  ExchangeContext& ctx;
+  store::PgConnection& db;
+  const Peer& peer;
+  const sev::Header& h;
+  // Decided by the handler:
+  std::string case_id, ref_msg_id, effect;
+  std::optional<Error> mismatch;                   // refused: the SEV error
+  std::optional<sev::RegNumber> ucc_registration;  // a participant's appeal registered as a UCC case
+  std::optional<domain::Case> registered;
+  bool record_receipt = true;  // false: a conflicting receipt is kept as evidence, not as a receipt
+
+  std::string actor() const { return "participant:" + peer.org_id; }
+};
+
+void countInbound(const std::string& outcome);
+
+// Seals and queues one of our receipts for a participant's message.
+Status queueReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& peer, const std::string& their_msg_id,
+                    sev::AckType type, const std::string& case_id, std::optional<sev::Rejection> rejection = {},
+                    std::optional<sev::RegNumber> registration = {});
+
+// The rejection our receipt gives for a refusal.
+sev::Rejection rejectionFor(const Error& e);
+
+Status alertOf(store::PgConnection& db, const std::string& kind, const std::string& key, boost::json::object body);
+
+// The handlers, one per kind: each decides a.case_id, a.effect, and a.mismatch when it refuses.
+Status applyReceipt(Arrival& a);
+Status applyNotice(Arrival& a);
+Status applyReply(Arrival& a);
+Status applyOwnAppeal(Arrival& a, const std::string& sha);
+
+// The participant a transport identity names: its AMQP user, "tls:<sha256>" of a client certificate
+// registered for it, or "endpoint:<adapter>:<org>"; nullopt for none.
+Result<std::optional<Peer>> identify(store::PgConnection& db, const std::string& identity);
+
+// The verdicts of a package's attachment signatures as they stood on arrival (JSON array).
+std::string signaturesJson(const crypto::PackageReport& report);
+
+// Bytes that no handler reads are kept as evidence (the first 4 KiB of an oversized package), unanswered.
+Status keepUnread(store::PgConnection& db, const Peer& peer, const std::string& bytes, const Error& why);
+
+}  // namespace vkhid::flows::inbound

@@ -1,0 +1,95 @@
+// Intake (DESIGN §7.1): a channel's case registered once per idempotency key, its status and answer
+// for the channel, the applicant's tracking view, and the clients' credentials. Outcomes are the
+// exchange's own; gateway/api maps them to HTTP.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/flows/case_json.hpp"
+#include "gateway/flows/context.hpp"
+
+namespace vkhid::flows {
+
+// What an intake request came to, in the exchange's own terms; the HTTP edge (gateway/api) maps each
+// to a status code, and a refusal to problem+json.
+enum class IntakeResult {
+  created,      // a new case registered
+  repeated,     // the same request again: the case it registered the first time
+  found,        // what was asked for: a case's status, its answer, the applicant's tracking view
+  invalid,      // wrong fields, each named in `errors`
+  key_reused,   // the Idempotency-Key was used before for another request body
+  not_found,    // no such case (or no answer yet) for this client, no such tracking code
+  unavailable,  // the database, or the evidence seal, cannot serve now: try again
+  unreadable,   // a stored answer cannot be read back
+};
+
+struct IntakeOutcome {
+  IntakeResult result = IntakeResult::found;
+  std::string body;                // JSON: what was registered or found
+  std::string case_id;             // created, repeated: the case
+  std::string title, detail;       // a refusal: what and why, for a person
+  std::vector<FieldError> errors;  // invalid: each wrong field and what was expected
+
+  bool ok() const {
+    return result == IntakeResult::created || result == IntakeResult::repeated || result == IntakeResult::found;
+  }
+};
+
+// Who an API request comes from.
+struct ClientIdentity {
+  std::string id, role;  // role: channel, participant, admin, auditor
+  bool restricted_access = false;
+};
+
+struct Registration {
+  std::string case_id, ucc_number, tracking_code;
+  std::string registered_on;  // YYYY-MM-DD, Kyiv
+};
+
+// Registers a case inside the caller's transaction: the next UCC number of the Kyiv year, a tracking
+// code, the case row with its body (the intake JSON), the `registered` event by `actor`, its answer
+// deadline and timers, the applicant's `registered` notification and the event that sends it to
+// routing. After the commit the caller counts it with countRegistered.
+Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clock, const domain::Case& c,
+                                  const std::string& body_json, const std::string& client_id,
+                                  const std::string& idempotency_key, const std::string& request_sha256,
+                                  const std::string& actor);
+
+void countRegistered(const domain::Case& c);
+
+class Intake {
+ public:
+  explicit Intake(ExchangeContext& context) : context_(context) {}
+
+  // Registers a case from its JSON, once per (client, idempotency key): the same key and body
+  // return the first answer; the same key with another body is refused (409).
+  IntakeOutcome submit(const std::string& client_id, const std::string& idempotency_key, const std::string& body);
+  // The case's status and history (ids, codes, times; the channel client's own cases only).
+  IntakeOutcome status(const std::string& client_id, const std::string& case_id);
+  // The participant's answer: the reply package, its attachments and their signature verdicts.
+  IntakeOutcome answer(const std::string& client_id, const std::string& case_id);
+  // The applicant's view by tracking code: status, dates, current participant, deadline, whether an
+  // answer is available — never names or text (404 for an unknown code).
+  IntakeOutcome track(const std::string& tracking_code);
+  // Resolves a bearer token, or else a verified client certificate (SHA-256 of its DER, hex), to its
+  // client: nullopt when unknown, revoked or expired; an error when the database cannot say now (a
+  // caller answers 503, never 401: a client told 401 stops retrying and pages a person).
+  Result<std::optional<ClientIdentity>> identify(const std::string& token, const std::string& cert_sha256 = {});
+
+ private:
+  ExchangeContext& context_;
+};
+
+// Issues a token for a channel client (`vkhid token issue`): returns the token, stores its SHA-256; it
+// expires after `valid_days` (0: never).
+Result<std::string> issueToken(store::PgConnection& db, const std::string& client_id, const std::string& role,
+                               int valid_days = 365);
+// `vkhid token revoke`: the client's token and certificate stop working at once (sessions too).
+Status revokeClient(store::PgConnection& db, const std::string& client_id);
+// Binds a client certificate (PEM) to a client (`vkhid token bind-cert`); returns its SHA-256 fingerprint.
+Result<std::string> bindClientCertificate(store::PgConnection& db, const std::string& client_id,
+                                          const std::string& role, const std::string& cert_pem);
+
+}  // namespace vkhid::flows

@@ -1,0 +1,49 @@
+// Routing (DESIGN §7.2): where a case goes — the administrators' rules, the addressee, the review queue.
+#pragma once
+
+#include <string>
+
+#include "gateway/domain/error.hpp"
+#include "gateway/flows/context.hpp"
+#include "gateway/flows/queue_consumer.hpp"
+#include "gateway/store/pg.hpp"
+
+namespace vkhid::flows {
+
+// Routes a registered (or forwarded) case: chooses its participant, builds and seals its package, and
+// queues the delivery — once, under the case's row lock, whatever the broker redelivers.
+class Router {
+ public:
+  explicit Router(ExchangeContext& context) : context_(context) {}
+  Disposition route(const std::string& case_id);
+
+ private:
+  ExchangeContext& context_;
+};
+
+// Where routing sends a case: the first matching rule (lowest priority) to an active or suspended
+// participant that takes the kind, else the addressee when it is such a participant; never one in
+// `declined_by` ("{…}" text array). An empty target means the UCC review queue.
+struct RouteChoice {
+  std::string target;
+  long long rule_id = 0;
+  std::string reason;
+};
+Result<RouteChoice> chooseRoute(store::PgConnection& db, const std::string& kind, const std::string& topic,
+                                const std::string& addressee, const std::string& declined_by = "{}",
+                                bool forwarded = false);
+// `vkhid route dry-run`: where a case (intake JSON) would go, and why (JSON).
+Result<std::string> routeDryRun(store::PgConnection& db, const std::string& case_json);
+// `vkhid route add` and its API twin: a rule made by an administrator; returns its id. Empty kind,
+// topic or addressee match anything.
+Result<long long> addRoute(store::PgConnection& db, const std::string& target, const std::string& kind,
+                           const std::string& topic, const std::string& addressee, long long priority);
+// `vkhid route list`: every rule (JSON array).
+Result<std::string> listRoutes(store::PgConnection& db);
+
+// Replaces the rules loaded from a routing rules file (routing.rules_file) with that file's [[route]]
+// tables; rules whose target is not a registered participant are skipped with a warning. Returns how
+// many were loaded; a malformed file is refused naming the rule and key.
+Result<int> loadRoutingRules(store::PgConnection& db, const std::string& path);
+
+}  // namespace vkhid::flows
