@@ -11,8 +11,8 @@
 #include "gateway/cli/deadline_command.hpp"
 #include "gateway/cli/package_commands.hpp"
 #include "gateway/cli/signature_commands.hpp"
-#include "gateway/cli/sim_commands.hpp"
 #include "gateway/service/service.hpp"
+#include "tools/tools.hpp"
 
 namespace {
 
@@ -47,9 +47,9 @@ int main(int argc, char** argv) {
   vkhid::cli::addPackageCommands(app, exit_code);
   vkhid::cli::addSignatureCommands(app, exit_code);
   vkhid::cli::addAdminCommands(app, exit_code, config_path);
-  vkhid::cli::addSimCommands(app, exit_code);
-  vkhid::cli::addSevCommands(app, exit_code);
-  vkhid::cli::addBenchCommand(app, exit_code);
+  vkhid::tools::addSimCommands(app, exit_code);
+  vkhid::tools::addSevCommands(app, exit_code);
+  vkhid::tools::addBenchCommand(app, exit_code);
   vkhid::cli::addDeadlineCommand(app, exit_code);
   vkhid::cli::addAuditCommands(app, exit_code, config_path);
 

@@ -8,11 +8,11 @@
 
 #include "gateway/app/config.hpp"
 #include "gateway/app/logging.hpp"
-#include "gateway/cli/sim_commands.hpp"
 #include "gateway/crypto/timestamp.hpp"
 #include "gateway/http/server.hpp"
+#include "tools/tools.hpp"
 
-namespace vkhid::cli {
+namespace vkhid::tools {
 namespace {
 
 std::atomic<bool> g_tsa_stop{false};
@@ -71,4 +71,4 @@ void addSimTsaCommand(CLI::App& sim, int& exit_code) {
   tsa->callback([o, &exit_code] { exit_code = runSimTsa(*o); });
 }
 
-}  // namespace vkhid::cli
+}  // namespace vkhid::tools

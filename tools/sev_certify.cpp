@@ -17,15 +17,15 @@
 
 #include "adapters/sevhub/hub_client.hpp"
 #include "gateway/app/logging.hpp"
-#include "gateway/cli/sim_commands.hpp"
 #include "gateway/crypto/openssl.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/crypto/signer.hpp"
 #include "gateway/domain/time.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/sev/builders.hpp"
+#include "tools/tools.hpp"
 
-namespace vkhid::cli {
+namespace vkhid::tools {
 namespace {
 
 namespace hub = adapters::sevhub;
@@ -298,4 +298,4 @@ void addSevCommands(CLI::App& app, int& exit_code) {
   certify->callback([o, &exit_code] { exit_code = runCertify(*o); });
 }
 
-}  // namespace vkhid::cli
+}  // namespace vkhid::tools

@@ -26,7 +26,6 @@
 #include "gateway/app/config.hpp"
 #include "gateway/bus/amqp.hpp"
 #include "gateway/bus/topology.hpp"
-#include "gateway/cli/sim_commands.hpp"
 #include "gateway/crypto/openssl.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/crypto/signer.hpp"
@@ -39,8 +38,9 @@
 #include "gateway/http/client.hpp"
 #include "gateway/sev/builders.hpp"
 #include "gateway/store/migrations.hpp"
+#include "tools/tools.hpp"
 
-namespace vkhid::cli {
+namespace vkhid::tools {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -582,4 +582,4 @@ void addBenchCommand(CLI::App& app, int& exit_code) {
   bench->callback([o, &exit_code] { exit_code = runBench(*o); });
 }
 
-}  // namespace vkhid::cli
+}  // namespace vkhid::tools

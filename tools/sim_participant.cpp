@@ -24,7 +24,6 @@
 #include "gateway/app/metrics.hpp"
 #include "gateway/bus/amqp.hpp"
 #include "gateway/bus/topology.hpp"
-#include "gateway/cli/sim_commands.hpp"
 #include "gateway/crypto/dstu_signer.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/domain/time.hpp"
@@ -33,8 +32,9 @@
 #include "gateway/http/server.hpp"
 #include "gateway/sev/builders.hpp"
 #include "gateway/sev/codec.hpp"
+#include "tools/tools.hpp"
 
-namespace vkhid::cli {
+namespace vkhid::tools {
 namespace {
 
 std::atomic<bool> g_stop{false};
@@ -666,4 +666,4 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   p->callback([o, &exit_code] { exit_code = runSimParticipant(*o); });
 }
 
-}  // namespace vkhid::cli
+}  // namespace vkhid::tools

@@ -24,13 +24,13 @@
 #include "gateway/app/config.hpp"
 #include "gateway/app/digest.hpp"
 #include "gateway/app/logging.hpp"
-#include "gateway/cli/sim_commands.hpp"
 #include "gateway/domain/base64.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
 #include "gateway/http/server.hpp"
+#include "tools/tools.hpp"
 
-namespace vkhid::cli {
+namespace vkhid::tools {
 namespace {
 
 using namespace adapters::sevhub;
@@ -445,4 +445,4 @@ void addSimHubCommand(CLI::App& sim, int& exit_code) {
   hub->callback([o, &exit_code] { exit_code = runSimHub(*o); });
 }
 
-}  // namespace vkhid::cli
+}  // namespace vkhid::tools
