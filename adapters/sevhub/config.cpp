@@ -1,10 +1,7 @@
 #include "adapters/sevhub/config.hpp"
 
-#include <cctype>
-#include <fstream>
-#include <sstream>
-
 #include "gateway/app/logging.hpp"
+#include "gateway/crypto/openssl.hpp"
 
 namespace vkhid::adapters::sevhub {
 
@@ -16,13 +13,10 @@ Settings settingsFrom(const app::Config& config) {
   s.poll = std::chrono::milliseconds(config.sevhub.poll_interval_ms);
   s.publish_timeout = std::chrono::milliseconds(config.delivery.publish_timeout_ms);
   if (!config.sevhub.password_file.empty()) {
-    std::ifstream in(config.sevhub.password_file, std::ios::binary);
-    std::ostringstream text;
-    if (in && (text << in.rdbuf())) {
-      s.password = text.str();
-      while (!s.password.empty() && std::isspace(static_cast<unsigned char>(s.password.back()))) s.password.pop_back();
+    if (auto password = crypto::readSecret(config.sevhub.password_file)) {
+      s.password = *password;
     } else {
-      log::warn("sevhub.password_file cannot be read", {{"file", config.sevhub.password_file}});
+      log::warn("sevhub.password_file cannot be read", {{"error", password.error().message}});
     }
   }
   return s;

@@ -246,4 +246,12 @@ std::string serialize(xmlDoc* doc) {
   return out;
 }
 
+std::optional<std::string> attribute(const xmlNode* n, const char* name) {
+  xmlChar* v = xmlGetNoNsProp(n, xc(name));
+  if (v == nullptr) return std::nullopt;
+  std::string s(sv(v));
+  xmlFree(v);
+  return s;
+}
+
 }  // namespace vkhid::sev

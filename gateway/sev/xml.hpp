@@ -6,6 +6,7 @@
 #include <libxml/tree.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -53,5 +54,8 @@ inline const xmlChar* xc(const char* s) { return reinterpret_cast<const xmlChar*
 inline std::string_view sv(const xmlChar* s) {
   return s ? std::string_view(reinterpret_cast<const char*>(s)) : std::string_view();
 }
+
+// An attribute without a namespace; nullopt when the element has none of that name.
+std::optional<std::string> attribute(const xmlNode* n, const char* name);
 
 }  // namespace vkhid::sev
