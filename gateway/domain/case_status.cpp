@@ -116,4 +116,68 @@ ReplyEffect replyEffect(CaseStatus current, bool answered_already) {
   return ReplyEffect::Answer;
 }
 
+std::string caseEventName(CaseEvent event, int ack_type) {
+  switch (event) {
+    case CaseEvent::Routed: return "routed";
+    case CaseEvent::DeliveredToTransport: return "delivered_to_transport";
+    case CaseEvent::DeliveryFailed: return "delivery_failed";
+    case CaseEvent::DeliveryReplayed: return "delivery_replayed";
+    case CaseEvent::Resent: return "resent";
+    case CaseEvent::Rerouted: return "rerouted";
+    case CaseEvent::Receipt: return "receipt_" + std::to_string(ack_type);
+    case CaseEvent::Forwarded: return "forwarded";
+    case CaseEvent::Answered: return "answered";
+  }
+  return "unknown";
+}
+
+namespace {
+CaseTransition step(CaseEvent event, int ack_type, CaseStatus from, CaseStatus to) {
+  return {true, {}, {{caseEventName(event, ack_type), from, to}}};
+}
+CaseTransition refused(CaseEvent event, CaseStatus from, const std::string& needs) {
+  return {false, caseEventName(event) + " needs the case " + needs + ", and it is " + caseStatusName(from), {}};
+}
+}  // namespace
+
+CaseTransition transition(CaseStatus from, CaseEvent event, int ack_type) {
+  switch (event) {
+    case CaseEvent::Routed:
+      if (from == CaseStatus::Registered || from == CaseStatus::Forwarded) {
+        return step(event, 0, from, CaseStatus::Routed);
+      }
+      return refused(event, from, "registered or forwarded");
+    case CaseEvent::DeliveredToTransport: return step(event, 0, from, afterTransportDelivery(from));
+    case CaseEvent::DeliveryFailed:
+      if (from == CaseStatus::Routed || from == CaseStatus::Sent)
+        return step(event, 0, from, CaseStatus::DeliveryFailed);
+      return refused(event, from, "routed or sent");
+    case CaseEvent::DeliveryReplayed:
+      if (from == CaseStatus::DeliveryFailed) return step(event, 0, from, CaseStatus::Routed);
+      return refused(event, from, "delivery_failed");
+    case CaseEvent::Resent:
+    case CaseEvent::Rerouted:
+      // A rerouted case may also be one no rule placed; whether it waits for a person is the flow's to see.
+      if (from == CaseStatus::Rejected || from == CaseStatus::DeliveryFailed ||
+          (event == CaseEvent::Rerouted && from == CaseStatus::Registered)) {
+        return step(event, 0, from, CaseStatus::Registered);
+      }
+      return refused(event, from, "rejected or delivery_failed");
+    case CaseEvent::Receipt:
+      if (ack_type < 1 || ack_type > 4) return refused(event, from, "a receipt of type 1 to 4");
+      return step(event, ack_type, from, afterReceipt(from, ack_type));
+    case CaseEvent::Forwarded:
+      if (isFinal(from) || from == CaseStatus::Answered) return refused(event, from, "not answered yet");
+      return step(event, 0, from, CaseStatus::Forwarded);
+    case CaseEvent::Answered: {
+      if (isFinal(from)) return refused(event, from, "open");
+      CaseTransition t = step(event, 0, from, CaseStatus::Answered);
+      if (afterAnswer(from) == CaseStatus::Closed)
+        t.steps.push_back({"closed", CaseStatus::Answered, CaseStatus::Closed});
+      return t;
+    }
+  }
+  return refused(event, from, "known");
+}
+
 }  // namespace vkhid::domain

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace vkhid::domain {
 
@@ -58,5 +59,40 @@ ReceiptEffect receiptEffect(CaseStatus current, int ack_type, const std::string&
 // a further document of the case (kept, shown, flagged for review; the first answer stands).
 enum class ReplyEffect { Answer, FurtherDocument };
 ReplyEffect replyEffect(CaseStatus current, bool answered_already);
+
+// What happens to a case that may move its status. Every status change of a stored case is one of
+// these, asked of `transition` and written with its event (store::transitionCase).
+enum class CaseEvent {
+  Routed,                // a participant chosen, the package queued for it
+  DeliveredToTransport,  // the participant's transport took the package
+  DeliveryFailed,        // every retry of the package failed
+  DeliveryReplayed,      // a person queued the failed package again
+  Resent,                // a person sends a rejected or undelivered case to routing again
+  Rerouted,              // a person sends it to another participant
+  Receipt,               // the participant's receipt (with its ack_type)
+  Forwarded,             // the participant said it is not competent
+  Answered,              // the participant's answer
+};
+
+// The history's name of an event ("routed", "receipt_3", ...).
+std::string caseEventName(CaseEvent event, int ack_type = 0);
+
+// One step of a transition: the event recorded and the statuses it joins.
+struct CaseStep {
+  std::string event;
+  CaseStatus from;
+  CaseStatus to;
+};
+
+// What an event does to a case in `from`: refused (with why), or the steps it takes — usually one; an
+// answer is two (answered, then closed: one addressee per case, DESIGN §7.5). A step may leave the
+// status as it is (a transport delivery of a case already further on).
+struct CaseTransition {
+  bool allowed = false;
+  std::string why;              // refused: what the case would need
+  std::vector<CaseStep> steps;  // allowed: in order; the last one's `to` is the status after it
+  CaseStatus to() const { return steps.empty() ? CaseStatus::Received : steps.back().to; }
+};
+CaseTransition transition(CaseStatus from, CaseEvent event, int ack_type = 0);
 
 }  // namespace vkhid::domain

@@ -1,4 +1,4 @@
-// The evidence log: the helpers its parts share, and the pure hashes and Merkle trees.
+// The evidence log: the helpers its parts share, and the entry hash (its Merkle trees: crypto/merkle).
 #include "gateway/flows/audit.hpp"
 
 #include <boost/json.hpp>
@@ -30,15 +30,6 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 const std::string kGenesis(64, '0');
-
-std::string rawSha256(std::string_view bytes) { return *hexDecode(app::sha256Hex(bytes)); }
-
-std::string leafHash(const std::string& entry_hash_hex) {
-  return rawSha256(std::string(1, '\0') + hexDecode(entry_hash_hex).value_or(""));
-}
-std::string nodeHash(const std::string& left, const std::string& right) {
-  return rawSha256(std::string(1, '\1') + left + right);
-}
 
 std::string arrayLiteral(const std::vector<std::string>& items) {
   std::string out = "{";
@@ -106,50 +97,6 @@ using namespace audit_detail;
 std::string auditEntryHash(const AuditEntry& e) {
   return app::sha256Hex("vkhid-audit-1\n" + e.prev_hash + "\n" + e.at + "\n" + e.actor + "\n" + e.action + "\n" +
                         e.subject + "\n" + e.payload_sha256);
-}
-
-std::string merkleRoot(const std::vector<std::string>& hashes) {
-  if (hashes.empty()) return app::sha256Hex("");
-  std::vector<std::string> level;
-  for (const auto& h : hashes) level.push_back(leafHash(h));
-  while (level.size() > 1) {
-    std::vector<std::string> next;
-    for (std::size_t i = 0; i < level.size(); i += 2) {
-      next.push_back(i + 1 < level.size() ? nodeHash(level[i], level[i + 1]) : level[i]);
-    }
-    level = std::move(next);
-  }
-  return hexEncode(level[0]);
-}
-
-std::vector<ProofStep> merkleProof(const std::vector<std::string>& hashes, std::size_t index) {
-  std::vector<ProofStep> proof;
-  std::vector<std::string> level;
-  for (const auto& h : hashes) level.push_back(leafHash(h));
-  while (level.size() > 1) {
-    if (index % 2 == 1) {
-      proof.push_back({true, hexEncode(level[index - 1])});
-    } else if (index + 1 < level.size()) {
-      proof.push_back({false, hexEncode(level[index + 1])});
-    }
-    std::vector<std::string> next;
-    for (std::size_t i = 0; i < level.size(); i += 2) {
-      next.push_back(i + 1 < level.size() ? nodeHash(level[i], level[i + 1]) : level[i]);
-    }
-    level = std::move(next);
-    index /= 2;
-  }
-  return proof;
-}
-
-bool checkMerkleProof(const std::string& entry_hash, const std::vector<ProofStep>& proof, const std::string& root) {
-  std::string h = leafHash(entry_hash);
-  for (const auto& step : proof) {
-    auto sibling = hexDecode(step.hash);
-    if (!sibling) return false;
-    h = step.left ? nodeHash(*sibling, h) : nodeHash(h, *sibling);
-  }
-  return hexEncode(h) == root;
 }
 
 }  // namespace vkhid::flows

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gateway/app/config.hpp"
+#include "gateway/crypto/merkle.hpp"
 #include "gateway/crypto/signer.hpp"
 #include "gateway/store/pg.hpp"
 
@@ -41,14 +42,11 @@ struct AuditEntry {
 // apart from an edited one.
 std::string auditEntryHash(const AuditEntry& e);
 
-// Root over entry hashes (hex) in order; hex. Empty input: the hash of nothing.
-std::string merkleRoot(const std::vector<std::string>& entry_hashes);
-struct ProofStep {
-  bool left;         // the sibling is on the left
-  std::string hash;  // hex
-};
-std::vector<ProofStep> merkleProof(const std::vector<std::string>& entry_hashes, std::size_t index);
-bool checkMerkleProof(const std::string& entry_hash, const std::vector<ProofStep>& proof, const std::string& root);
+// A batch's root is the Merkle root over its entry hashes in seq order (crypto/merkle).
+using crypto::checkMerkleProof;
+using crypto::merkleProof;
+using crypto::merkleRoot;
+using crypto::ProofStep;
 
 // ---- in the running gateway ----
 

@@ -16,10 +16,6 @@ namespace vkhid::flows::audit_detail {
 
 extern const std::string kGenesis;  // prev_hash of the first entry ever
 
-std::string rawSha256(std::string_view bytes);
-// RFC 6962 style: a leaf and a node hash are domain-separated (raw bytes).
-std::string leafHash(const std::string& entry_hash_hex);
-std::string nodeHash(const std::string& left, const std::string& right);
 // A PostgreSQL array literal of the items.
 std::string arrayLiteral(const std::vector<std::string>& items);
 Status writeFile(const std::filesystem::path& path, std::string_view bytes);

@@ -18,13 +18,13 @@ namespace json = boost::json;
 
 namespace {
 
-// A person sends a case to routing again: under the case's row lock, from one of `allowed` statuses,
+// A person sends a case to routing again: under the case's row lock, from a status `event` may leave,
 // `prepare` changes what it must (with the status it finds), the case becomes `registered` with
 // `event` recorded, and routing hears of it in the same transaction.
 template <class Prepare>
 Status routeAgain(store::PgConnection& db, const std::string& case_id, const std::string& actor,
-                  const std::string& event, const std::vector<std::string>& allowed, json::object detail,
-                  Prepare&& prepare) {
+                  domain::CaseEvent event, json::object detail, Prepare&& prepare) {
+  const std::string name = domain::caseEventName(event);
   return store::inTransaction(db, [&]() -> Status {
     auto c = db.exec(
         "SELECT status, kind, priority, participant_org_id IS NULL FROM cases WHERE id = vkhid_uuid($1) "
@@ -32,22 +32,23 @@ Status routeAgain(store::PgConnection& db, const std::string& case_id, const std
         {case_id});
     if (!c) return c.error();
     if (c->rows() == 0) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
-    std::string from(c->get(0, 0)), kind(c->get(0, 1));
-    // A registered case that no rule placed waits in the UCC review queue: a person may route it.
-    bool waiting = from == "registered" && c->get(0, 3) == "t";
-    if (std::find(allowed.begin(), allowed.end(), from) == allowed.end() && !(waiting && event == "rerouted")) {
+    std::string from_name(c->get(0, 0)), kind(c->get(0, 1));
+    const auto from = domain::caseStatusFromName(from_name).value_or(domain::CaseStatus::Received);
+    // A registered case that no rule placed waits in the UCC review queue: a person may route it. One
+    // registered and with a participant is on its way, not waiting.
+    const bool placed = from == domain::CaseStatus::Registered && c->get(0, 3) != "t";
+    if (!domain::transition(from, event).allowed || placed) {
       return Error{ErrorKind::Conflict, "case.not_now",
-                   "case " + case_id + " is " + from + ": " + event + " needs it rejected or undelivered" +
-                       (event == "rerouted" ? ", or waiting in the review queue" : "")};
+                   "case " + case_id + " is " + from_name + ": " + name + " needs it rejected or undelivered" +
+                       (event == domain::CaseEvent::Rerouted ? ", or waiting in the review queue" : "")};
     }
     if (auto s = prepare(kind, detail); !s) return s;
-    auto u = db.exec("UPDATE cases SET status = 'registered', updated_at = now() WHERE id = vkhid_uuid($1)", {case_id});
-    if (!u) return u.error();
-    if (auto s = recordEvent(db, case_id, actor, event, from, "registered", json::serialize(detail)); !s) return s;
-    auto n = db.exec("SELECT count(*) FROM case_event WHERE case_id = vkhid_uuid($1) AND event = $2", {case_id, event});
+    auto moved = store::transitionCase(db, {case_id, from, event, 0, actor, json::serialize(detail), {}});
+    if (!moved) return moved.error();
+    auto n = db.exec("SELECT count(*) FROM case_event WHERE case_id = vkhid_uuid($1) AND event = $2", {case_id, name});
     if (!n) return n.error();
     return enqueueOutbox(
-        db, bus::names::kEvents, "case.registered", case_id + ":" + event + ":" + std::string(n->get(0, 0)),
+        db, bus::names::kEvents, "case.registered", case_id + ":" + name + ":" + std::string(n->get(0, 0)),
         json::serialize(json::object{{"case_id", case_id}}), "{}", c->get(0, 2) == "t" ? kPriorityApplicant : 0);
   });
 }
@@ -61,7 +62,7 @@ Status resendCase(store::PgConnection& db, const std::string& case_id, const std
   if (!topic.empty() && !std::regex_match(topic, topic_re)) {
     return Error::invalid("case.bad_topic", "topic: expected a topic code such as 004, not '" + topic + "'");
   }
-  return routeAgain(db, case_id, actor, "resent", {"rejected", "delivery_failed"}, json::object{{"reason", reason}},
+  return routeAgain(db, case_id, actor, domain::CaseEvent::Resent, json::object{{"reason", reason}},
                     [&](const std::string&, json::object& detail) -> Status {
                       if (topic.empty()) return {};
                       auto old = db.exec(
@@ -84,20 +85,20 @@ Status rerouteCase(store::PgConnection& db, const std::string& case_id, const st
                    const std::string& reason) {
   if (reason.empty()) return Error::invalid("case.reason_required", "reason: say why the case goes elsewhere");
   if (to.empty()) return Error::invalid("case.to_required", "to: the org_id of the participant to send it to");
-  return routeAgain(
-      db, case_id, actor, "rerouted", {"rejected", "delivery_failed"}, json::object{{"reason", reason}, {"to", to}},
-      [&](const std::string& kind, json::object&) -> Status {
-        auto ok = db.exec(
-            "SELECT 1 FROM participant WHERE org_id = $1 AND status IN ('active', 'suspended') "
-            "AND $2 = ANY (kinds)",
-            {to, kind});
-        if (!ok) return ok.error();
-        if (ok->rows() == 0) {
-          return Error::invalid("case.bad_target", "to: " + to + " is not an active participant that takes " + kind);
-        }
-        auto u = db.exec("UPDATE cases SET route_to = $2 WHERE id = vkhid_uuid($1)", {case_id, to});
-        return u ? Status() : Status(u.error());
-      });
+  return routeAgain(db, case_id, actor, domain::CaseEvent::Rerouted, json::object{{"reason", reason}, {"to", to}},
+                    [&](const std::string& kind, json::object&) -> Status {
+                      auto ok = db.exec(
+                          "SELECT 1 FROM participant WHERE org_id = $1 AND status IN ('active', 'suspended') "
+                          "AND $2 = ANY (kinds)",
+                          {to, kind});
+                      if (!ok) return ok.error();
+                      if (ok->rows() == 0) {
+                        return Error::invalid("case.bad_target",
+                                              "to: " + to + " is not an active participant that takes " + kind);
+                      }
+                      auto u = db.exec("UPDATE cases SET route_to = $2 WHERE id = vkhid_uuid($1)", {case_id, to});
+                      return u ? Status() : Status(u.error());
+                    });
 }
 
 Status markForReview(store::PgConnection& db, const std::string& case_id, const std::string& actor,
@@ -132,18 +133,17 @@ Status replayMessage(ExchangeContext& context, const std::string& msg_id, const 
     org = std::string(m->get(0, 0));
     std::string case_id(m->get(0, 1));
     if (!case_id.empty() && m->getInt(0, 2) == 1) {
-      auto c = (*db)->exec(
-          "UPDATE cases SET status = 'routed', updated_at = now() WHERE id = vkhid_uuid($1) AND status = "
-          "'delivery_failed' "
-          "RETURNING 1",
-          {case_id});
-      if (!c) return c.error();
-      if (c->rows() > 0) {
-        if (auto s = recordEvent(**db, case_id, actor, "delivery_replayed", "delivery_failed", "routed",
-                                 json::serialize(json::object{{"msg_id", msg_id}}));
-            !s) {
-          return s;
-        }
+      auto from = store::lockCaseStatus(**db, case_id);
+      if (!from) return from.error();
+      if (*from && domain::transition(**from, domain::CaseEvent::DeliveryReplayed).allowed) {
+        auto moved = store::transitionCase(**db, {case_id,
+                                                  **from,
+                                                  domain::CaseEvent::DeliveryReplayed,
+                                                  0,
+                                                  actor,
+                                                  json::serialize(json::object{{"msg_id", msg_id}}),
+                                                  {}});
+        if (!moved) return moved.error();
       }
     }
     return enqueueDelivery(**db, org, msg_id);

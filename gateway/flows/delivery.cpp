@@ -46,144 +46,143 @@ std::string Deliverer::inFlight() const {
   return out + "}";
 }
 
-Disposition Deliverer::deliver(const std::string& msg_id) {
-  auto& ctx = context_;
-  // Marked in flight before it is claimed and until its outcome is recorded or given up: the sweeper
-  // returns this process's own claims only when no worker here holds them (an outcome the database
-  // did not take).
-  InFlight in_flight(*this, msg_id);
-  std::string bytes, org, case_id, adapter_name = "none";
-  int attempts = 0, msg_type = 0;
-  adapters::DeliveryOutcome outcome = adapters::DeliveryOutcome::failed("");
-  std::optional<adapters::Endpoint> endpoint;
-  {
-    // The connection goes back before the adapter is called: a slow endpoint holds its own delivery
-    // thread, never a database connection the others need.
-    auto db = ctx.pool.acquire();
-    if (!db) return Disposition::Requeue;
-    // Claimed only while its participant is active: a suspended participant receives nothing, and its
-    // deliveries wait in its queue (which no consumer takes from while it is suspended). The claim
-    // reads the participant's active endpoint with it (none: adapter and settings are NULL).
-    auto claim = (*db)->exec(
-        "UPDATE message m SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
-        "FROM participant p LEFT JOIN LATERAL (SELECT e.adapter, e.settings::text AS settings FROM endpoint e "
-        "WHERE e.org_id = p.org_id AND e.active ORDER BY e.id LIMIT 1) ep ON true "
-        "WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND m.msg_id = vkhid_uuid($1) "
-        "AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') "
-        "RETURNING m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, ''), m.msg_type, ep.adapter, "
-        "ep.settings",
-        {msg_id, ctx.process_id});
-    if (!claim) return Disposition::Requeue;
-    if (claim->rows() == 0) {
-      // Already sent, being sent by another worker — or held for a participant that is not active.
-      auto held = (*db)->exec(
-          "SELECT 1 FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id = vkhid_uuid($1) AND "
-          "m.status IN ('queued', 'waiting_retry') AND p.status <> 'active'",
-          {msg_id});
-      if (!held) return Disposition::Requeue;
-      if (held->rows() == 0) return Disposition::Ack;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      return Disposition::Requeue;
-    }
-    bytes = fromByteaHex(claim->get(0, 0));
-    org = std::string(claim->get(0, 1));
-    attempts = static_cast<int>(claim->getInt(0, 2));
-    case_id = std::string(claim->get(0, 3));
-    msg_type = static_cast<int>(claim->getInt(0, 4));
+// Claims a queued package for this process; nullopt once claimed (`c` filled), else what to tell the
+// broker. Claimed only while its participant is active: a suspended participant receives nothing, and
+// its deliveries wait in its queue (which no consumer takes from while it is suspended). The claim reads
+// the participant's active endpoint with it (none: adapter and settings are NULL). The connection goes
+// back before the adapter is called: a slow endpoint holds its own delivery thread, never a database
+// connection the others need.
+std::optional<Disposition> Deliverer::claim(const std::string& msg_id, Claim& c) {
+  auto db = context_.pool.acquire();
+  if (!db) return Disposition::Requeue;
+  auto r = (*db)->exec(
+      "UPDATE message m SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
+      "FROM participant p LEFT JOIN LATERAL (SELECT e.adapter, e.settings::text AS settings FROM endpoint e "
+      "WHERE e.org_id = p.org_id AND e.active ORDER BY e.id LIMIT 1) ep ON true "
+      "WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND m.msg_id = vkhid_uuid($1) "
+      "AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') "
+      "RETURNING m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, ''), m.msg_type, ep.adapter, "
+      "ep.settings",
+      {msg_id, context_.process_id});
+  if (!r) return Disposition::Requeue;
+  if (r->rows() == 0) {
+    // Already sent, being sent by another worker — or held for a participant that is not active.
+    auto held = (*db)->exec(
+        "SELECT 1 FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id = vkhid_uuid($1) AND "
+        "m.status IN ('queued', 'waiting_retry') AND p.status <> 'active'",
+        {msg_id});
+    if (!held) return Disposition::Requeue;
+    if (held->rows() == 0) return Disposition::Ack;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    return Disposition::Requeue;
+  }
+  c.msg_id = msg_id;
+  c.bytes = fromByteaHex(r->get(0, 0));
+  c.org = std::string(r->get(0, 1));
+  c.attempts = static_cast<int>(r->getInt(0, 2));
+  c.case_id = std::string(r->get(0, 3));
+  c.msg_type = static_cast<int>(r->getInt(0, 4));
+  if (!r->isNull(0, 5)) {
+    c.adapter_name = std::string(r->get(0, 5));
+    c.endpoint = endpointFrom(c.org, c.adapter_name, std::string(r->get(0, 6)));
+  }
+  return std::nullopt;
+}
 
-    if (!claim->isNull(0, 5)) {
-      adapter_name = std::string(claim->get(0, 5));
-      endpoint = endpointFrom(org, adapter_name, std::string(claim->get(0, 6)));
+adapters::DeliveryOutcome Deliverer::send(const Claim& c) {
+  if (!c.endpoint) return adapters::DeliveryOutcome::failed("no active endpoint for " + c.org);
+  if (auto* adapter = context_.adapter(c.adapter_name)) return adapter->deliver(c.bytes, c.msg_id, *c.endpoint);
+  return adapters::DeliveryOutcome::failed("unknown adapter " + c.adapter_name);
+}
+
+// Each outcome first moves the claim on; a claim no longer 'sending' was recorded already (by an earlier
+// try whose answer was lost), and is left as it is.
+Status Deliverer::recordSent(store::PgConnection& db, const Claim& c) {
+  auto u = db.exec(
+      "UPDATE message SET status = 'sent', last_error = NULL, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
+      "status = 'sending'",
+      {c.msg_id});
+  if (!u) return u.error();
+  if (u->affected() == 0 || c.msg_type != 1 || c.case_id.empty()) return {};
+  auto from = store::lockCaseStatus(db, c.case_id);
+  if (!from) return from.error();
+  if (!*from) return {};
+  auto moved =
+      store::transitionCase(db, {c.case_id,
+                                 **from,
+                                 domain::CaseEvent::DeliveredToTransport,
+                                 0,
+                                 "gateway",
+                                 boost::json::serialize(boost::json::object{
+                                     {"msg_id", c.msg_id}, {"adapter", c.adapter_name}, {"attempt", c.attempts}}),
+                                 {}});
+  return moved ? Status() : Status(moved.error());
+}
+
+Status Deliverer::recordRetry(store::PgConnection& db, const Claim& c, const adapters::DeliveryOutcome& outcome,
+                              const bus::RetryTier& tier) {
+  auto u = db.exec(
+      "UPDATE message SET status = 'waiting_retry', last_error = $2, updated_at = now() WHERE msg_id = "
+      "vkhid_uuid($1) AND status = 'sending'",
+      {c.msg_id, outcome.detail});
+  if (!u) return u.error();
+  if (u->affected() == 0) return {};
+  boost::json::object headers{{"expiration", std::to_string(jittered(tier.delay_ms))}};
+  return enqueueDelivery(db, c.org, c.msg_id, tier.name + "." + c.org, boost::json::serialize(headers));
+}
+
+Status Deliverer::recordDead(store::PgConnection& db, const Claim& c, const adapters::DeliveryOutcome& outcome) {
+  auto u = db.exec(
+      "UPDATE message SET status = 'dead', last_error = $2, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
+      "status = 'sending'",
+      {c.msg_id, outcome.detail});
+  if (!u) return u.error();
+  if (u->affected() == 0) return {};
+  if (c.msg_type == 1 && !c.case_id.empty()) {
+    auto from = store::lockCaseStatus(db, c.case_id);
+    if (!from) return from.error();
+    // A case the participant answered (or a person moved) meanwhile stays as it is.
+    if (*from && domain::transition(**from, domain::CaseEvent::DeliveryFailed).allowed) {
+      auto moved = store::transitionCase(
+          db, {c.case_id,
+               **from,
+               domain::CaseEvent::DeliveryFailed,
+               0,
+               "gateway",
+               boost::json::serialize(boost::json::object{{"msg_id", c.msg_id}, {"attempts", c.attempts}}),
+               {}});
+      if (!moved) return moved.error();
     }
   }
-  outcome = adapters::DeliveryOutcome::failed("no active endpoint for " + org);
-  if (endpoint) {
-    if (auto* adapter = ctx.adapter(adapter_name)) {
-      outcome = adapter->deliver(bytes, msg_id, *endpoint);
-    } else {
-      outcome = adapters::DeliveryOutcome::failed("unknown adapter " + adapter_name);
-    }
+  boost::json::object dead{
+      {"msg_id", c.msg_id}, {"participant", c.org}, {"attempts", c.attempts}, {"reason", outcome.detail}};
+  if (auto s = enqueueOutbox(db, bus::names::kDead, "delivery.dead", c.msg_id, boost::json::serialize(dead)); !s) {
+    return s;
   }
+  return enqueueOutbox(db, bus::names::kAlerts, "delivery.failed", c.msg_id + ":alert", boost::json::serialize(dead));
+}
 
-  const auto tiers = bus::retryTiers(ctx.retry_delays);
-  bool exhausted = attempts > static_cast<int>(tiers.size());
-  std::string result;
-  // Each branch first moves the claim on; a claim no longer 'sending' was recorded already.
+// The package went out (or did not): that must be written down, or the participant gets it twice.
+// While the database is away the outcome waits here, with a fresh connection for each try.
+Status Deliverer::recordOutcome(const Claim& c, const adapters::DeliveryOutcome& outcome, std::string& result) {
+  const auto tiers = bus::retryTiers(context_.retry_delays);
+  const bool exhausted = c.attempts > static_cast<int>(tiers.size());
   auto record = [&](store::PgConnection& db) -> Status {
     using Kind = adapters::DeliveryOutcome::Kind;
     if (outcome.kind == Kind::Delivered) {
       result = "delivered";
-      auto u = db.exec(
-          "UPDATE message SET status = 'sent', last_error = NULL, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
-          "status = 'sending'",
-          {msg_id});
-      if (!u) return u.error();
-      if (u->affected() == 0) return {};  // recorded by an earlier try whose answer was lost
-      if (msg_type == 1 && !case_id.empty()) {
-        auto c = db.exec("SELECT status FROM cases WHERE id = vkhid_uuid($1) FOR UPDATE", {case_id});
-        if (!c) return c.error();
-        std::string from(c->get(0, 0));
-        auto to = domain::afterTransportDelivery(domain::caseStatusFromName(from).value_or(domain::CaseStatus::Routed));
-        std::string to_name = domain::caseStatusName(to);
-        if (to_name != from) {
-          auto s = db.later("UPDATE cases SET status = $2, updated_at = now() WHERE id = vkhid_uuid($1)",
-                            {case_id, to_name});
-          if (!s) return s;
-        }
-        return recordEvent(db, case_id, "gateway", "delivered_to_transport", from, to_name,
-                           boost::json::serialize(boost::json::object{
-                               {"msg_id", msg_id}, {"adapter", adapter_name}, {"attempt", attempts}}));
-      }
-      return {};
+      return recordSent(db, c);
     }
     if (outcome.kind == Kind::Retry && !exhausted) {
       result = "retry";
-      const auto& tier = tiers[static_cast<std::size_t>(attempts - 1)];
-      auto u = db.exec(
-          "UPDATE message SET status = 'waiting_retry', last_error = $2, updated_at = now() WHERE msg_id = "
-          "vkhid_uuid($1) "
-          "AND status = 'sending'",
-          {msg_id, outcome.detail});
-      if (!u) return u.error();
-      if (u->affected() == 0) return {};  // recorded by an earlier try whose answer was lost
-      boost::json::object headers{{"expiration", std::to_string(jittered(tier.delay_ms))}};
-      return enqueueDelivery(db, org, msg_id, tier.name + "." + org, boost::json::serialize(headers));
+      return recordRetry(db, c, outcome, tiers[static_cast<std::size_t>(c.attempts - 1)]);
     }
     result = "dead";
-    auto u = db.exec(
-        "UPDATE message SET status = 'dead', last_error = $2, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
-        "status = "
-        "'sending'",
-        {msg_id, outcome.detail});
-    if (!u) return u.error();
-    if (u->affected() == 0) return {};  // recorded by an earlier try whose answer was lost
-    if (msg_type == 1 && !case_id.empty()) {
-      auto c = db.exec("SELECT status FROM cases WHERE id = vkhid_uuid($1) FOR UPDATE", {case_id});
-      if (!c) return c.error();
-      std::string from(c->get(0, 0));
-      if (from == "routed" || from == "sent") {
-        auto s = db.exec("UPDATE cases SET status = 'delivery_failed', updated_at = now() WHERE id = vkhid_uuid($1)",
-                         {case_id});
-        if (!s) return s.error();
-        if (auto e =
-                recordEvent(db, case_id, "gateway", "delivery_failed", from, "delivery_failed",
-                            boost::json::serialize(boost::json::object{{"msg_id", msg_id}, {"attempts", attempts}}));
-            !e) {
-          return e;
-        }
-      }
-    }
-    boost::json::object dead{
-        {"msg_id", msg_id}, {"participant", org}, {"attempts", attempts}, {"reason", outcome.detail}};
-    if (auto s = enqueueOutbox(db, bus::names::kDead, "delivery.dead", msg_id, boost::json::serialize(dead)); !s)
-      return s;
-    return enqueueOutbox(db, bus::names::kAlerts, "delivery.failed", msg_id + ":alert", boost::json::serialize(dead));
+    return recordDead(db, c, outcome);
   };
-  // The package went out (or did not): that must be written down, or the participant gets it twice.
-  // While the database is away the outcome waits here, with a fresh connection for each try.
   Status done;
   for (int tries = 0;; ++tries) {
-    if (auto db = ctx.pool.acquire()) {
+    if (auto db = context_.pool.acquire()) {
       done = store::inTransaction(**db, [&] { return record(**db); });
     } else {
       done = db.error();
@@ -192,22 +191,35 @@ Disposition Deliverer::deliver(const std::string& msg_id) {
         !done && (done.error().kind == ErrorKind::Unavailable || done.error().kind == ErrorKind::Timeout);
     if (!transient || tries == kOutcomeTries || stopping_) break;
     if (tries == 0) {
-      log::warn("delivery outcome not recorded yet, will retry", {{"msg_id", msg_id}, {"error", done.error().message}});
+      log::warn("delivery outcome not recorded yet, will retry",
+                {{"msg_id", c.msg_id}, {"error", done.error().message}});
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  if (!done) {
+  return done;
+}
+
+Disposition Deliverer::deliver(const std::string& msg_id) {
+  // Marked in flight before it is claimed and until its outcome is recorded or given up: the sweeper
+  // returns this process's own claims only when no worker here holds them (an outcome the database
+  // did not take).
+  InFlight in_flight(*this, msg_id);
+  Claim c;
+  if (auto not_claimed = claim(msg_id, c)) return *not_claimed;
+  const auto outcome = send(c);
+  std::string result;
+  if (auto done = recordOutcome(c, outcome, result); !done) {
     // The claim stays 'sending' and is no longer in flight here: the sweeper returns it to the queue.
     log::warn("delivery outcome not recorded", {{"msg_id", msg_id}, {"error", done.error().message}});
     return Disposition::Ack;
   }
   app::metrics()
       .counter("vkhid_deliveries_total", "Delivery attempts by outcome",
-               {{"adapter", adapter_name}, {"outcome", result}})
+               {{"adapter", c.adapter_name}, {"outcome", result}})
       .inc();
   if (result != "delivered") {
     log::info("delivery not done",
-              {{"msg_id", msg_id}, {"outcome", result}, {"attempt", attempts}, {"reason", outcome.detail}});
+              {{"msg_id", msg_id}, {"outcome", result}, {"attempt", c.attempts}, {"reason", outcome.detail}});
   }
   return Disposition::Ack;
 }

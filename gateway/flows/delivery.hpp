@@ -4,9 +4,12 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
+#include "adapters/adapter.hpp"
+#include "gateway/bus/topology.hpp"
 #include "gateway/flows/context.hpp"
 #include "gateway/flows/queue_consumer.hpp"
 
@@ -23,6 +26,21 @@ class Deliverer {
   std::string inFlight() const;
 
  private:
+  // A message claimed for delivery: what the claim read.
+  struct Claim {
+    std::string msg_id, bytes, org, case_id;
+    std::string adapter_name = "none";
+    int attempts = 0, msg_type = 0;
+    std::optional<adapters::Endpoint> endpoint;  // none: the participant has no active endpoint
+  };
+  std::optional<Disposition> claim(const std::string& msg_id, Claim& c);
+  adapters::DeliveryOutcome send(const Claim& c);
+  Status recordOutcome(const Claim& c, const adapters::DeliveryOutcome& outcome, std::string& result);
+  Status recordSent(store::PgConnection& db, const Claim& c);
+  Status recordRetry(store::PgConnection& db, const Claim& c, const adapters::DeliveryOutcome& outcome,
+                     const bus::RetryTier& tier);
+  Status recordDead(store::PgConnection& db, const Claim& c, const adapters::DeliveryOutcome& outcome);
+
   // Marks a delivery as being carried out by this process for as long as it lives.
   class InFlight {
    public:

@@ -220,45 +220,38 @@ void Exchange::relayLoop() {
   }
 }
 
-// Fires due timers; any number of gateways run this at once (each timer is claimed by one).
+// Fires due timers; any number of gateways run this at once (each timer is claimed by one). Between
+// firings, the chores: consumers and inbound adapters for participants added or changed (3 s),
+// certificate expiry warnings (10 min), gauges (15 s), and outbox pruning (10 min; a backlog — the
+// first start after an upgrade, say — is worked off a round every 5 s, between timers, not all at once).
 void Exchange::timerLoop() {
+  using namespace std::chrono_literals;
   const auto interval = std::chrono::milliseconds(context_.config.deadlines.timer_interval_ms);
-  auto next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  auto next_cert_scan = std::chrono::steady_clock::now();
-  auto next_gauges = std::chrono::steady_clock::now();
-  auto next_prune = std::chrono::steady_clock::now();
+  const auto now = Chores::Clock::now();
+  auto& chores = timers_.chores();
+  chores.every("participants", 3s, now + 3s, [this]() -> std::optional<Chores::Clock::duration> {
+    refreshDeliveryConsumers();
+    refreshInbound();
+    return std::nullopt;
+  });
+  chores.every("certificates", 10min, now, [this]() -> std::optional<Chores::Clock::duration> {
+    if (auto db = context_.pool.acquire()) (void)warnExpiringCertificates(**db);
+    return std::nullopt;
+  });
+  chores.every("gauges", 15s, now, [this]() -> std::optional<Chores::Clock::duration> {
+    if (auto db = context_.pool.acquire()) (void)refreshCaseGauges(**db);
+    return std::nullopt;
+  });
+  chores.every("outbox", 10min, now, [this]() -> std::optional<Chores::Clock::duration> {
+    auto p = pruneSentOutbox();
+    if (!p) log::warn("outbox: sent rows not pruned now", {{"error", p.error().message}});
+    if (p && *p >= kPruneChunk * kPruneChunks) return 5s;
+    return std::nullopt;
+  });
   while (!stopping_) {
-    if (std::chrono::steady_clock::now() >= next_refresh) {
-      refreshDeliveryConsumers();
-      refreshInbound();
-      next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    }
-    if (std::chrono::steady_clock::now() >= next_cert_scan) {
-      if (auto db = context_.pool.acquire()) (void)warnExpiringCertificates(**db);
-      next_cert_scan = std::chrono::steady_clock::now() + std::chrono::minutes(10);
-    }
-    if (std::chrono::steady_clock::now() >= next_gauges) {
-      if (auto db = context_.pool.acquire()) (void)refreshCaseGauges(**db);
-      next_gauges = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    }
-    if (std::chrono::steady_clock::now() >= next_prune) {
-      // A round deletes at most kPruneChunks chunks; a backlog (the first start after an upgrade, say)
-      // is worked off a round every few seconds, between timers, not all at once.
-      auto p = pruneSentOutbox();
-      if (!p) log::warn("outbox: sent rows not pruned now", {{"error", p.error().message}});
-      const bool more = p && *p >= kPruneChunk * kPruneChunks;
-      next_prune = std::chrono::steady_clock::now() + (more ? std::chrono::seconds(5) : std::chrono::minutes(10));
-    }
-    auto db = context_.pool.acquire();
-    if (db) {
-      auto n = fireDueTimers(**db, context_.legal);
-      if (!n) log::warn("timers: not fired now, will retry", {{"error", n.error().message}});
-      if (n && *n > 0) continue;  // more may be due
-    }
-    for (auto waited = std::chrono::milliseconds(0); waited < interval && !stopping_;
-         waited += std::chrono::milliseconds(50)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    chores.runDue(Chores::Clock::now());
+    if (timers_.fireDue() > 0) continue;  // more may be due
+    for (auto waited = 0ms; waited < interval && !stopping_; waited += 50ms) std::this_thread::sleep_for(50ms);
   }
 }
 
@@ -280,7 +273,7 @@ void Exchange::start() {
   started_ = true;
   stopping_ = false;
   relay_ = std::thread([this] { relayLoop(); });
-  timers_ = std::thread([this] { timerLoop(); });
+  timer_thread_ = std::thread([this] { timerLoop(); });
   audit_ = std::thread([this] { auditLoop(); });
 
   auto broker = context_.broker();
@@ -396,7 +389,7 @@ void Exchange::stop() {
     context_.stopAdapters();
   }
   if (relay_.joinable()) relay_.join();
-  if (timers_.joinable()) timers_.join();
+  if (timer_thread_.joinable()) timer_thread_.join();
   if (audit_.joinable()) audit_.join();
   started_ = false;
 }

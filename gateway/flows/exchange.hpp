@@ -1,6 +1,6 @@
 // The running exchange (DESIGN §2, §7): the outbox relay, the consumers that drive routing and delivery,
-// the inbound adapters, the timers and the evidence sealer, around the use cases Router, Deliverer and
-// InboundHandler. Every state change and the event it announces commit together (outbox); every
+// the inbound adapters, the timers and the evidence sealer, around the use cases Router, Deliverer,
+// InboundHandler and Timers. Every state change and the event it announces commit together (outbox); every
 // consumer is idempotent by id, so a crash at any line leaves a state the restart completes.
 #pragma once
 
@@ -19,6 +19,7 @@
 #include "gateway/flows/inbound.hpp"
 #include "gateway/flows/queue_consumer.hpp"
 #include "gateway/flows/routing.hpp"
+#include "gateway/flows/timers.hpp"
 
 namespace vkhid::flows {
 
@@ -56,11 +57,12 @@ class Exchange {
   Router router_{context_};
   Deliverer deliverer_{context_, stopping_};
   InboundHandler inbound_{context_};
+  Timers timers_{context_};
   std::vector<std::unique_ptr<QueueConsumer>> consumers_;  // routing
   std::mutex delivery_mutex_;
   std::map<std::string, std::vector<std::unique_ptr<QueueConsumer>>> delivery_consumers_;  // by participant
   std::thread relay_;
-  std::thread timers_;
+  std::thread timer_thread_;
   std::thread audit_;
   std::mutex inbound_mutex_;
   std::string inbound_signature_;  // the endpoints the inbound adapters were started with

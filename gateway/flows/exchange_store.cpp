@@ -41,15 +41,6 @@ Status enqueueDelivery(store::PgConnection& db, const std::string& org, const st
        headers_json, std::to_string(kPriorityApplicant)});
 }
 
-Status recordEvent(store::PgConnection& db, const std::string& case_id, const std::string& actor,
-                   const std::string& event, const std::string& from, const std::string& to,
-                   const std::string& detail_json) {
-  return db.later(
-      "INSERT INTO case_event (case_id, actor, event, status_from, status_to, detail) "
-      "VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6::jsonb)",
-      {case_id, actor, event, from, to, detail_json});
-}
-
 adapters::Endpoint endpointFrom(const std::string& org_id, const std::string& adapter, std::string_view settings_json) {
   adapters::Endpoint e{org_id, adapter, {}};
   boost::system::error_code ec;

@@ -1,5 +1,5 @@
 // Small helpers every exchange flow uses inside its transactions: the outbox, the case history,
-// identifiers and digests. The three writes are queued (PgConnection::later): they travel with the
+// identifiers and digests. The writes are queued (PgConnection::later): they travel with the
 // transaction's next statement or its COMMIT, and an error of theirs fails the transaction there.
 #pragma once
 
@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "adapters/adapter.hpp"
+#include "gateway/store/cases.hpp"
 #include "gateway/store/pg.hpp"
 
 namespace vkhid::flows {
@@ -23,10 +24,8 @@ inline constexpr int kPriorityApplicant = 5;
 Status enqueueDelivery(store::PgConnection& db, const std::string& org, const std::string& msg_id,
                        const std::string& retry_key = {}, const std::string& headers_json = "{}");
 
-// Appends to a case's history. `detail_json` carries ids and codes only.
-Status recordEvent(store::PgConnection& db, const std::string& case_id, const std::string& actor,
-                   const std::string& event, const std::string& from, const std::string& to,
-                   const std::string& detail_json = "{}");
+// Appends to a case's history (store/cases: an event that moves no status).
+using store::recordEvent;
 
 // An endpoint row: its settings are a JSON object of strings (the endpoint's TOML table).
 adapters::Endpoint endpointFrom(const std::string& org_id, const std::string& adapter, std::string_view settings_json);

@@ -89,7 +89,7 @@ std::string competentBodyOf(const sev::Header& h) {
 // Not in the participant's competence: the case leaves it for good. To the competent body when that is
 // an active participant that has not declined it already, else to the UCC review queue; the applicant
 // is told either way.
-Status forwardCase(Arrival& a, const std::string& from, const std::string& competent) {
+Status forwardCase(Arrival& a, domain::CaseStatus from, const std::string& competent) {
   auto& db = a.db;
   const std::string& case_id = a.case_id;
   // A conformance run's test case is never routed on: the forward is recorded, and stops there.
@@ -98,23 +98,19 @@ Status forwardCase(Arrival& a, const std::string& from, const std::string& compe
       "AND NOT (p.org_id = ANY (c.declined_by)) AND c.kind = ANY (p.kinds) AND c.channel <> 'conformance'",
       {competent, case_id});
   if (!target) return target.error();
-  auto channel = db.exec("SELECT channel FROM cases WHERE id = vkhid_uuid($1)", {case_id});
-  if (!channel) return channel.error();
-  const bool test_case = channel->rows() > 0 && channel->get(0, 0) == "conformance";
+  auto c = db.exec("SELECT channel, tracking_code FROM cases WHERE id = vkhid_uuid($1)", {case_id});
+  if (!c) return c.error();
+  if (c->rows() == 0) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
+  const bool test_case = c->get(0, 0) == "conformance";
   bool known = target->rows() > 0 && competent != a.peer.org_id;
-  auto u = db.exec(
-      "UPDATE cases SET status = 'forwarded', addressee_org_id = NULLIF($2, ''), participant_org_id = NULL, "
-      "participant_reg_number = NULL, participant_reg_date = NULL, declined_by = array_append(declined_by, $3), "
-      "updated_at = now() WHERE id = vkhid_uuid($1) RETURNING tracking_code",
-      {case_id, known ? competent : std::string(), a.peer.org_id});
-  if (!u) return u.error();
   json::object detail{
       {"msg_id", a.h.msg_id}, {"from_participant", a.peer.org_id}, {"to", known ? "participant" : "review"}};
   if (!competent.empty()) detail["competent_org_id"] = competent;
-  if (auto s = recordEvent(db, case_id, a.actor(), "forwarded", from, "forwarded", json::serialize(detail)); !s) {
-    return s;
-  }
-  json::object notice{{"case_id", case_id}, {"tracking_code", u->get(0, 0)}};
+  auto moved = store::transitionCase(
+      db, {case_id, from, domain::CaseEvent::Forwarded, 0, a.actor(), json::serialize(detail),
+           store::CaseFields::leaveParticipant(a.peer.org_id, known ? competent : std::string())});
+  if (!moved) return moved.error();
+  json::object notice{{"case_id", case_id}, {"tracking_code", std::string(c->get(0, 1))}};
   if (auto s = enqueueOutbox(db, bus::names::kNotifications, "applicant.forwarded",
                              case_id + ":forwarded:" + a.h.msg_id, json::serialize(notice));
       !s) {
@@ -152,21 +148,19 @@ Status applyReceipt(Arrival& a) {
   a.effect = "receipt";
   if (ours->getInt(0, 1) != 1 || a.case_id.empty()) return {};  // a receipt for one of our receipts
 
-  auto c = a.db.exec(
-      "SELECT status, coalesce(participant_org_id, ''), coalesce(participant_reg_number, '') FROM cases "
-      "WHERE id = vkhid_uuid($1) FOR UPDATE",
-      {a.case_id});
-  if (!c) return c.error();
-  const std::string from(c->get(0, 0)), recorded_number(c->get(0, 2));
+  auto row = store::lockCaseForReceipt(a.db, a.case_id);
+  if (!row) return row.error();
+  if (!*row) return {};
+  const auto current = (*row)->status;
+  const std::string from = domain::caseStatusName(current), recorded_number = (*row)->participant_reg_number;
   json::object detail{{"msg_id", a.h.msg_id}, {"ack_type", ack.ack_type}};
-  if (c->get(0, 1) != a.peer.org_id) {
+  if ((*row)->participant_org_id != a.peer.org_id) {
     // The case has moved on (forwarded): a late receipt is recorded, the case left as it is.
     a.effect = "late_receipt";
     return recordEvent(a.db, a.case_id, a.actor(), "late_receipt", from, from, json::serialize(detail));
   }
   const bool not_competent = ack.ack_type == 4 && !ack.results.empty() &&
                              ack.results.front().errorcode == static_cast<int>(sev::SevError::NotInCompetence);
-  const auto current = domain::caseStatusFromName(from).value_or(domain::CaseStatus::Sent);
   const std::string number = ack.ack_type == 3 && ack.reg_number ? ack.reg_number->value : std::string();
   auto effect = domain::receiptEffect(current, ack.ack_type, recorded_number, number);
   if (!number.empty()) detail["participant_reg_number"] = number;
@@ -190,8 +184,7 @@ Status applyReceipt(Arrival& a) {
     a.effect = "late_receipt";
     return recordEvent(a.db, a.case_id, a.actor(), "late_receipt", from, from, json::serialize(detail));
   }
-  if (not_competent) return forwardCase(a, from, competentBodyOf(a.h));
-  std::string to_name = domain::caseStatusName(effect.to);
+  if (not_competent) return forwardCase(a, current, competentBodyOf(a.h));
   std::optional<std::string> reg_no, reg_date, rej_code, rej_text;
   if (!number.empty()) {
     reg_no = number;
@@ -201,17 +194,10 @@ Status applyReceipt(Arrival& a) {
     rej_code = std::to_string(ack.results.front().errorcode);
     rej_text = ack.results.front().errortext;
   }
-  auto u = a.db.later(
-      "UPDATE cases SET status = $2, participant_reg_number = coalesce($3, participant_reg_number), "
-      "participant_reg_date = coalesce($4::date, participant_reg_date), rejection_code = coalesce($5::int, "
-      "rejection_code), rejection_text = coalesce($6, rejection_text), updated_at = now() WHERE id = vkhid_uuid($1)",
-      {a.case_id, to_name, reg_no, reg_date, rej_code, rej_text});
-  if (!u) return u;
-  if (auto s = recordEvent(a.db, a.case_id, a.actor(), "receipt_" + std::to_string(ack.ack_type), from, to_name,
-                           json::serialize(detail));
-      !s) {
-    return s;
-  }
+  auto moved = store::transitionCase(
+      a.db, {a.case_id, current, domain::CaseEvent::Receipt, ack.ack_type, a.actor(), json::serialize(detail),
+             store::CaseFields::recordReceipt(reg_no, reg_date, rej_code, rej_text)});
+  if (!moved) return moved.error();
   return cancelTransportTimers(a.db, a.case_id, ack.msg_id, ack.ack_type);
 }
 
@@ -228,8 +214,15 @@ Status applyNotice(Arrival& a) {
   }
   a.case_id = n.case_id;
   a.effect = "notice";
-  std::string from(c->get(0, 0));
-  if (n.kind == "forwarding") return forwardCase(a, from, n.competent_org_id.value_or(""));
+  const auto from = domain::caseStatusFromName(std::string(c->get(0, 0))).value_or(domain::CaseStatus::Sent);
+  if (n.kind == "forwarding") {
+    // An answered or closed case is not forwarded: the notice is refused, the case left as it is.
+    if (auto t = domain::transition(from, domain::CaseEvent::Forwarded); !t.allowed) {
+      a.mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "notice for case " + n.case_id + ": " + t.why);
+      return {};
+    }
+    return forwardCase(a, from, n.competent_org_id.value_or(""));
+  }
   // An extension: within the legal cap, or refused with its code and the case left as it was.
   auto new_due = n.new_due ? domain::parseInstant(*n.new_due) : std::nullopt;
   if (!new_due) {
@@ -288,17 +281,9 @@ Status applyReply(Arrival& a) {
                    json::object{{"case_id", a.case_id}, {"org_id", a.peer.org_id}, {"msg_id", a.h.msg_id}});
   }
   a.effect = "answer";
-  std::string to_name = domain::caseStatusName(domain::afterAnswer(current));
-  auto u =
-      a.db.later("UPDATE cases SET status = $2, answer_msg_id = $3::uuid, updated_at = now() WHERE id = vkhid_uuid($1)",
-                 {a.case_id, to_name, a.h.msg_id});
-  if (!u) return u;
-  if (auto s = recordEvent(a.db, a.case_id, a.actor(), "answered", from, "answered", json::serialize(detail)); !s) {
-    return s;
-  }
-  if (to_name == "closed") {
-    if (auto s = recordEvent(a.db, a.case_id, "gateway", "closed", "answered", "closed"); !s) return s;
-  }
+  auto moved = store::transitionCase(a.db, {a.case_id, current, domain::CaseEvent::Answered, 0, a.actor(),
+                                            json::serialize(detail), store::CaseFields::recordAnswer(a.h.msg_id)});
+  if (!moved) return moved.error();
   if (auto s = cancelTimersOfSettledCase(a.db, a.case_id); !s) return s;
   return enqueueOutbox(
       a.db, bus::names::kNotifications, "applicant.answered", a.case_id + ":answered",

@@ -2,13 +2,19 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "gateway/domain/case.hpp"
 #include "gateway/domain/error.hpp"
 #include "gateway/flows/context.hpp"
 #include "gateway/flows/queue_consumer.hpp"
+#include "gateway/store/cases.hpp"
 #include "gateway/store/pg.hpp"
+#include "gateway/store/routes.hpp"
 
 namespace vkhid::flows {
+
+struct RouteChoice;
 
 // Routes a registered (or forwarded) case: chooses its participant, builds and seals its package, and
 // queues the delivery — once, under the case's row lock, whatever the broker redelivers.
@@ -18,20 +24,28 @@ class Router {
   Disposition route(const std::string& case_id);
 
  private:
+  Status place(store::PgConnection& db, const std::string& case_id, const store::RoutingCaseRow& c,
+               const RouteChoice& choice);
+  Result<domain::Case> caseFor(store::PgConnection& db, const std::string& case_id, const store::RoutingCaseRow& c,
+                               const std::string& target);
+
   ExchangeContext& context_;
 };
 
 // Where routing sends a case: the first matching rule (lowest priority) to an active or suspended
 // participant that takes the kind, else the addressee when it is such a participant; never one in
-// `declined_by` ("{…}" text array). An empty target means the UCC review queue.
+// `declined`. A forwarded case goes to the competent body it names before any rule. An empty target
+// means the UCC review queue.
 struct RouteChoice {
   std::string target;
   long long rule_id = 0;
   std::string reason;
 };
+Result<RouteChoice> chooseRoute(store::RouteRepository& routes, const std::string& kind, const std::string& topic,
+                                const std::string& addressee, const std::vector<std::string>& declined, bool forwarded);
+// A new case's route, against the database.
 Result<RouteChoice> chooseRoute(store::PgConnection& db, const std::string& kind, const std::string& topic,
-                                const std::string& addressee, const std::string& declined_by = "{}",
-                                bool forwarded = false);
+                                const std::string& addressee);
 // `vkhid route dry-run`: where a case (intake JSON) would go, and why (JSON).
 Result<std::string> routeDryRun(store::PgConnection& db, const std::string& case_json);
 // `vkhid route add` and its API twin: a rule made by an administrator; returns its id. Empty kind,

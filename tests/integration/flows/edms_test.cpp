@@ -82,6 +82,33 @@ BOOST_AUTO_TEST_CASE(edms_closed_case_keeps_its_answer_and_number_when_registere
   BOOST_TEST(shown.find("whose number differs from the recorded one (ВХ-101)") != std::string::npos, shown);
 }
 
+BOOST_AUTO_TEST_CASE(edms_forwarding_notice_after_the_answer_is_refused_and_the_case_stays_closed) {
+  // A participant that answered a case says afterwards that it is not in its competence: the state
+  // machine lets an answered case go nowhere, so the notice is refused (code 40) and changes nothing.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  ParticipantPeer peer(x);
+  auto appeal = appealTaken(x, peer, "f1");
+  peer.send(peer.receipt(appeal, sev::AckType::Registered, "ВХ-301"));
+  peer.send(peer.reply(appeal, "ВИХ-302", "Відповідь по суті."));
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 30s));
+  BOOST_REQUIRE(appeal.expansion && appeal.expansion->appeal);
+  sev::NoticeExpansion notice;
+  notice.kind = "forwarding";
+  notice.case_id = appeal.expansion->appeal->case_id;
+  notice.ref_msg_id = appeal.msg_id;
+  notice.competent_org_id = "12345678";
+  auto forward = sev::buildNotice(peer.toGateway(), notice);
+  peer.send(forward);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM message WHERE direction = 'in' AND msg_id = '" + forward.msg_id +
+                              "' AND status = 'rejected' AND error_code = 40",
+                          1, 30s));
+  BOOST_TEST(x.sql("SELECT concat_ws(' ', status, participant_org_id, participant_reg_number) FROM cases") ==
+             "closed " + peer.org() + " ВХ-301");
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'forwarded'") == 0);
+}
+
 BOOST_AUTO_TEST_CASE(edms_package_addressed_elsewhere_is_refused_with_10_or_11) {
   ExchangeHarness x;
   x.setUp();

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "gateway/app/digest.hpp"
+#include "gateway/store/cases.hpp"
 #include "gateway/store/migrations.hpp"
 #include "gateway/store/pg_pool.hpp"
 #include "tests/support/test_env.hpp"
@@ -367,6 +368,104 @@ BOOST_AUTO_TEST_CASE(outside_a_transaction_a_write_runs_at_once_and_a_rollback_s
   BOOST_TEST(!conn.begin().ok());  // no nested transaction
   BOOST_REQUIRE(conn.rollback().ok());
   BOOST_TEST(conn.reusable());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(cases)
+
+namespace {
+// A migrated database with one case in `status`, with participant P-1 and a recorded registration number.
+std::string caseIn(store::PgConnection& conn, const std::string& status) {
+  BOOST_REQUIRE(store::migrate(conn, store::embeddedMigrations()).ok());
+  BOOST_REQUIRE(conn.exec("INSERT INTO participant (org_id, sys_id, name) VALUES ('P-1', 'S-1', 'p1')").ok());
+  auto r = conn.exec(
+      "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
+      "received_at, body, client_id, participant_org_id, participant_reg_number) VALUES (gen_random_uuid(), 'U-1', "
+      "'T-1', 'appeal', $1, false, false, 'normal', 'web', now(), '{}', 'c', 'P-1', '42/7') RETURNING id::text",
+      {status});
+  BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+  return std::string(r->get(0, 0));
+}
+
+std::string historyOf(testing::TestDatabase& db, const std::string& id) {
+  return db.query(
+      "SELECT coalesce(string_agg(actor || ' ' || event || ':' || status_from || '>' || status_to, ', ' ORDER BY id), "
+      "'') FROM case_event WHERE case_id = '" +
+      id + "'");
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_status_change_is_written_with_its_events_in_one_transaction) {
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  auto id = caseIn(conn, "registered_by_participant");
+  auto done = store::inTransaction(conn, [&]() -> Status {
+    auto from = store::lockCaseStatus(conn, id);
+    if (!from) return from.error();
+    auto to = store::transitionCase(conn, {id, **from, domain::CaseEvent::Answered, 0, "P-1", R"({"msg_id":"m"})",
+                                           store::CaseFields::recordAnswer("0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e11")});
+    if (!to) return to.error();
+    BOOST_TEST(domain::caseStatusName(*to) == std::string("closed"));
+    return {};
+  });
+  BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+  BOOST_TEST(db.query("SELECT status || ' ' || answer_msg_id FROM cases WHERE id = '" + id + "'") ==
+             "closed 0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e11");
+  // The answer is the participant's; the close it brings is the gateway's.
+  BOOST_TEST(historyOf(db, id) == "P-1 answered:registered_by_participant>answered, gateway closed:answered>closed");
+}
+
+BOOST_AUTO_TEST_CASE(a_change_the_state_machine_refuses_writes_nothing) {
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  auto id = caseIn(conn, "answered");
+  auto done = store::inTransaction(conn, [&]() -> Status {
+    auto to = store::transitionCase(conn, {id, domain::CaseStatus::Answered, domain::CaseEvent::Forwarded, 0, "P-1",
+                                           "{}", store::CaseFields::leaveParticipant("P-1", "P-2")});
+    return to ? Status() : Status(to.error());
+  });
+  BOOST_REQUIRE(!done.ok());
+  BOOST_TEST(done.error().code == "case.transition_refused");
+  BOOST_TEST(done.error().message.find("forwarded needs the case not answered yet, and it is answered") !=
+             std::string::npos);
+  BOOST_TEST(db.query("SELECT status || ' ' || participant_org_id || ' ' || coalesce(addressee_org_id, '-') FROM "
+                      "cases WHERE id = '" +
+                      id + "'") == "answered P-1 -");
+  BOOST_TEST(historyOf(db, id) == "");
+}
+
+BOOST_AUTO_TEST_CASE(a_forward_leaves_the_participant_and_keeps_what_a_receipt_left_out) {
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  auto id = caseIn(conn, "sent");
+  auto done = store::inTransaction(conn, [&]() -> Status {
+    // A delivery receipt carries no number: the recorded one stays.
+    auto r = store::transitionCase(conn, {id, domain::CaseStatus::Sent, domain::CaseEvent::Receipt, 1, "P-1", "{}",
+                                          store::CaseFields::recordReceipt({}, {}, {}, {})});
+    if (!r) return r.error();
+    auto f = store::transitionCase(conn, {id, *r, domain::CaseEvent::Forwarded, 0, "P-1", "{}",
+                                          store::CaseFields::leaveParticipant("P-1", "P-2")});
+    return f ? Status() : Status(f.error());
+  });
+  BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+  BOOST_TEST(db.query("SELECT concat_ws(' ', status, coalesce(participant_org_id, '-'), addressee_org_id, "
+                      "coalesce(participant_reg_number, '-'), declined_by::text) FROM cases WHERE id = '" +
+                      id + "'") == "forwarded - P-2 - {P-1}");
+  BOOST_TEST(historyOf(db, id) == "P-1 receipt_1:sent>delivered, P-1 forwarded:delivered>forwarded");
+}
+
+BOOST_AUTO_TEST_CASE(a_status_the_state_machine_does_not_know_is_an_error_never_a_guess) {
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  auto id = caseIn(conn, "sent");
+  BOOST_REQUIRE(conn.exec("UPDATE cases SET status = 'lost' WHERE id = vkhid_uuid($1)", {id}).ok());
+  auto s = store::lockCaseStatus(conn, id);
+  BOOST_REQUIRE(!s.ok());
+  BOOST_TEST(s.error().code == "case.bad_status");
+  auto none = store::lockCaseStatus(conn, "0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e11");
+  BOOST_REQUIRE(none.ok());
+  BOOST_TEST(!none->has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

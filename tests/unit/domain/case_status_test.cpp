@@ -47,4 +47,65 @@ BOOST_AUTO_TEST_CASE(names_round_trip) {
   BOOST_TEST(!caseStatusFromName("lost").has_value());
 }
 
+namespace {
+// What the history records for an event in `from`, as "event:from>to" steps; "refused" when the state
+// machine refuses it.
+std::string steps(CaseStatus from, CaseEvent event, int ack_type = 0) {
+  auto t = transition(from, event, ack_type);
+  if (!t.allowed) return "refused";
+  std::string out;
+  for (const auto& s : t.steps) {
+    if (!out.empty()) out += " ";
+    out += s.event + ":" + caseStatusName(s.from) + ">" + caseStatusName(s.to);
+  }
+  return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(only_a_registered_or_forwarded_case_is_routed) {
+  BOOST_TEST(steps(CaseStatus::Registered, CaseEvent::Routed) == "routed:registered>routed");
+  BOOST_TEST(steps(CaseStatus::Forwarded, CaseEvent::Routed) == "routed:forwarded>routed");
+  // A repeated routing event finds the case moved on: nothing is routed twice.
+  for (auto s :
+       {CaseStatus::Routed, CaseStatus::Sent, CaseStatus::Rejected, CaseStatus::Answered, CaseStatus::Closed}) {
+    BOOST_TEST(steps(s, CaseEvent::Routed) == "refused");
+  }
+  BOOST_TEST(transition(CaseStatus::Sent, CaseEvent::Routed).why ==
+             "routed needs the case registered or forwarded, "
+             "and it is sent");
+}
+
+BOOST_AUTO_TEST_CASE(delivery_events_move_only_a_case_on_its_way) {
+  BOOST_TEST(steps(CaseStatus::Routed, CaseEvent::DeliveredToTransport) == "delivered_to_transport:routed>sent");
+  // A receipt that overtook the transport's word: recorded, the case stays where the receipt put it.
+  BOOST_TEST(steps(CaseStatus::Accepted, CaseEvent::DeliveredToTransport) ==
+             "delivered_to_transport:accepted>accepted");
+  BOOST_TEST(steps(CaseStatus::Sent, CaseEvent::DeliveryFailed) == "delivery_failed:sent>delivery_failed");
+  BOOST_TEST(steps(CaseStatus::Answered, CaseEvent::DeliveryFailed) == "refused");
+  BOOST_TEST(steps(CaseStatus::DeliveryFailed, CaseEvent::DeliveryReplayed) ==
+             "delivery_replayed:delivery_failed>routed");
+  BOOST_TEST(steps(CaseStatus::Sent, CaseEvent::DeliveryReplayed) == "refused");
+}
+
+BOOST_AUTO_TEST_CASE(a_person_sends_again_only_what_stopped) {
+  BOOST_TEST(steps(CaseStatus::Rejected, CaseEvent::Resent) == "resent:rejected>registered");
+  BOOST_TEST(steps(CaseStatus::DeliveryFailed, CaseEvent::Rerouted) == "rerouted:delivery_failed>registered");
+  BOOST_TEST(steps(CaseStatus::Registered, CaseEvent::Rerouted) == "rerouted:registered>registered");
+  BOOST_TEST(steps(CaseStatus::Registered, CaseEvent::Resent) == "refused");
+  BOOST_TEST(steps(CaseStatus::Sent, CaseEvent::Resent) == "refused");
+  BOOST_TEST(steps(CaseStatus::Closed, CaseEvent::Rerouted) == "refused");
+}
+
+BOOST_AUTO_TEST_CASE(an_answer_closes_the_case_and_an_answered_case_is_not_forwarded) {
+  BOOST_TEST(steps(CaseStatus::RegisteredByParticipant, CaseEvent::Answered) ==
+             "answered:registered_by_participant>answered closed:answered>closed");
+  BOOST_TEST(steps(CaseStatus::Closed, CaseEvent::Answered) == "refused");
+  BOOST_TEST(steps(CaseStatus::Sent, CaseEvent::Forwarded) == "forwarded:sent>forwarded");
+  BOOST_TEST(steps(CaseStatus::Rejected, CaseEvent::Forwarded) == "forwarded:rejected>forwarded");
+  BOOST_TEST(steps(CaseStatus::Answered, CaseEvent::Forwarded) == "refused");
+  BOOST_TEST(steps(CaseStatus::Closed, CaseEvent::Forwarded) == "refused");
+  BOOST_TEST(steps(CaseStatus::Delivered, CaseEvent::Receipt, 3) == "receipt_3:delivered>registered_by_participant");
+  BOOST_TEST(steps(CaseStatus::Delivered, CaseEvent::Receipt, 7) == "refused");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

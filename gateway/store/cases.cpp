@@ -1,0 +1,135 @@
+#include "gateway/store/cases.hpp"
+
+namespace vkhid::store {
+namespace {
+
+Result<domain::CaseStatus> statusOf(std::string_view name, const std::string& case_id) {
+  if (auto s = domain::caseStatusFromName(std::string(name))) return *s;
+  return Error{ErrorKind::Internal, "case.bad_status",
+               "case " + case_id + " has status '" + std::string(name) + "', which the state machine does not know"};
+}
+
+// "$n" for the n-th parameter of a change's columns (the UPDATE's own are $1 id and $2 status).
+std::string param(std::size_t index) { return "$" + std::to_string(index + 3); }
+
+}  // namespace
+
+Status recordEvent(PgConnection& db, const std::string& case_id, const std::string& actor, const std::string& event,
+                   const std::string& from, const std::string& to, const std::string& detail_json) {
+  return db.later(
+      "INSERT INTO case_event (case_id, actor, event, status_from, status_to, detail) "
+      "VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6::jsonb)",
+      {case_id, actor, event, from, to, detail_json});
+}
+
+CaseFields CaseFields::assignParticipant(const std::string& org_id) {
+  CaseFields f;
+  f.sql_ = ", participant_org_id = " + param(0) + ", route_to = NULL";
+  f.params_ = {org_id};
+  return f;
+}
+
+CaseFields CaseFields::leaveParticipant(const std::string& decliner, const std::string& addressee) {
+  CaseFields f;
+  f.sql_ = ", addressee_org_id = NULLIF(" + param(0) +
+           ", ''), participant_org_id = NULL, participant_reg_number = NULL, participant_reg_date = NULL, "
+           "declined_by = array_append(declined_by, " +
+           param(1) + ")";
+  f.params_ = {addressee, decliner};
+  return f;
+}
+
+CaseFields CaseFields::recordReceipt(const PgParam& reg_number, const PgParam& reg_date, const PgParam& rejection_code,
+                                     const PgParam& rejection_text) {
+  CaseFields f;
+  f.sql_ = ", participant_reg_number = coalesce(" + param(0) +
+           ", participant_reg_number), participant_reg_date = " + "coalesce(" + param(1) +
+           "::date, participant_reg_date), rejection_code = coalesce(" + param(2) +
+           "::int, rejection_code), rejection_text = coalesce(" + param(3) + ", rejection_text)";
+  f.params_ = {reg_number, reg_date, rejection_code, rejection_text};
+  return f;
+}
+
+CaseFields CaseFields::recordAnswer(const std::string& msg_id) {
+  CaseFields f;
+  f.sql_ = ", answer_msg_id = " + param(0) + "::uuid";
+  f.params_ = {msg_id};
+  return f;
+}
+
+Result<domain::CaseStatus> transitionCase(PgConnection& db, const CaseChange& change) {
+  const auto t = domain::transition(change.from, change.event, change.ack_type);
+  if (!t.allowed) {
+    return Error{ErrorKind::Conflict, "case.transition_refused", "case " + change.case_id + ": " + t.why};
+  }
+  const auto to = t.to();
+  if (to != change.from || !change.also.sql().empty()) {
+    std::vector<PgParam> params{change.case_id, std::string(domain::caseStatusName(to))};
+    params.insert(params.end(), change.also.params().begin(), change.also.params().end());
+    auto u =
+        db.later("UPDATE cases SET status = $2, updated_at = now()" + change.also.sql() + " WHERE id = vkhid_uuid($1)",
+                 std::move(params));
+    if (!u) return u.error();
+  }
+  for (std::size_t i = 0; i < t.steps.size(); ++i) {
+    const auto& s = t.steps[i];
+    // The first step carries what happened; the ones it brings with it are the gateway's.
+    auto e = recordEvent(db, change.case_id, i == 0 ? change.actor : "gateway", s.event, domain::caseStatusName(s.from),
+                         domain::caseStatusName(s.to), i == 0 ? change.detail_json : "{}");
+    if (!e) return e.error();
+  }
+  return to;
+}
+
+Result<std::optional<domain::CaseStatus>> lockCaseStatus(PgConnection& db, const std::string& case_id) {
+  auto c = db.exec("SELECT status FROM cases WHERE id = vkhid_uuid($1) FOR UPDATE", {case_id});
+  if (!c) return c.error();
+  if (c->rows() == 0) return std::optional<domain::CaseStatus>{};
+  auto s = statusOf(c->get(0, 0), case_id);
+  if (!s) return s.error();
+  return std::optional<domain::CaseStatus>{*s};
+}
+
+Result<std::optional<RoutingCaseRow>> lockCaseForRouting(PgConnection& db, const std::string& case_id) {
+  auto c = db.exec(
+      "SELECT status, kind, body::text, ucc_number, to_char(registered_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD'), "
+      "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(addressee_org_id, ''), "
+      "priority, coalesce(body->'classification'->>'topic', ''), declined_by::text, coalesce(due_kind, ''), "
+      "coalesce(extract(epoch FROM due_at)::bigint, 0), coalesce(due_rule, ''), coalesce(route_to, '') "
+      "FROM cases WHERE id = $1 "
+      "FOR UPDATE",
+      {case_id});
+  if (!c) return c.error();
+  if (c->rows() == 0) return std::optional<RoutingCaseRow>{};
+  auto status = statusOf(c->get(0, 0), case_id);
+  if (!status) return status.error();
+  RoutingCaseRow r;
+  r.status = *status;
+  r.kind = c->get(0, 1);
+  r.body_json = c->get(0, 2);
+  r.ucc_number = c->get(0, 3);
+  r.registered_on = c->get(0, 4);
+  r.received_at = c->get(0, 5);
+  r.addressee_org_id = c->get(0, 6);
+  r.topic = c->get(0, 8);
+  r.declined_by = textArrayItems(c->get(0, 9));
+  r.due_kind = c->get(0, 10);
+  r.due_epoch = c->getInt(0, 11);
+  r.due_rule = c->get(0, 12);
+  r.route_to = c->get(0, 13);
+  return std::optional<RoutingCaseRow>{std::move(r)};
+}
+
+Result<std::optional<ReceiptCaseRow>> lockCaseForReceipt(PgConnection& db, const std::string& case_id) {
+  auto c = db.exec(
+      "SELECT status, coalesce(participant_org_id, ''), coalesce(participant_reg_number, '') FROM cases "
+      "WHERE id = vkhid_uuid($1) FOR UPDATE",
+      {case_id});
+  if (!c) return c.error();
+  if (c->rows() == 0) return std::optional<ReceiptCaseRow>{};
+  auto status = statusOf(c->get(0, 0), case_id);
+  if (!status) return status.error();
+  return std::optional<ReceiptCaseRow>{ReceiptCaseRow{*status, std::string(c->get(0, 1)), std::string(c->get(0, 2))}};
+}
+
+}  // namespace vkhid::store

@@ -1,0 +1,88 @@
+// The cases repository (DESIGN §5): the rows flows read by name, and the one way a case's status
+// changes — `transitionCase` asks domain/case_status whether the event may move the case, and writes the
+// new status together with the event it records in the case's history. No other code writes
+// cases.status after the case is created.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/domain/case_status.hpp"
+#include "gateway/store/pg.hpp"
+#include "gateway/store/routes.hpp"
+
+namespace vkhid::store {
+
+// Appends to a case's history (queued: it travels with the transaction's next statement or its
+// COMMIT). `detail_json` carries ids and codes only.
+Status recordEvent(PgConnection& db, const std::string& case_id, const std::string& actor, const std::string& event,
+                   const std::string& from, const std::string& to, const std::string& detail_json = "{}");
+
+// Columns that change with a status, each a named change the flows ask for.
+class CaseFields {
+ public:
+  // Routed: the participant the case is with now; an administrator's choice is used up.
+  static CaseFields assignParticipant(const std::string& org_id);
+  // Forwarded: the case leaves `decliner` for good; `addressee` (empty: none) is the competent body.
+  static CaseFields leaveParticipant(const std::string& decliner, const std::string& addressee);
+  // A receipt's registration number and date, or its rejection; each kept when not given.
+  static CaseFields recordReceipt(const PgParam& reg_number, const PgParam& reg_date, const PgParam& rejection_code,
+                                  const PgParam& rejection_text);
+  // The answer's message.
+  static CaseFields recordAnswer(const std::string& msg_id);
+
+  const std::string& sql() const { return sql_; }  // ", col = $3, ..." (parameters from $3)
+  const std::vector<PgParam>& params() const { return params_; }
+
+ private:
+  std::string sql_;
+  std::vector<PgParam> params_;
+};
+
+// A status change asked for by a flow. The caller holds the case's row lock (it read `from` FOR UPDATE).
+struct CaseChange {
+  std::string case_id;
+  domain::CaseStatus from = domain::CaseStatus::Received;
+  domain::CaseEvent event = domain::CaseEvent::Routed;
+  int ack_type = 0;  // Receipt: the SEV ack_type
+  std::string actor = "gateway";
+  std::string detail_json = "{}";
+  CaseFields also;  // columns that change with it
+};
+
+// Moves the case as domain::transition says and records each step. Refused by the state machine: a
+// Conflict error `case.transition_refused` that says why, and nothing written. The writes are queued.
+Result<domain::CaseStatus> transitionCase(PgConnection& db, const CaseChange& change);
+
+// The status of a case, read under its row lock; nullopt for an unknown case. A status the state
+// machine does not know is an error (`case.bad_status`), never guessed.
+Result<std::optional<domain::CaseStatus>> lockCaseStatus(PgConnection& db, const std::string& case_id);
+
+// What routing reads of a case, under its row lock.
+struct RoutingCaseRow {
+  domain::CaseStatus status = domain::CaseStatus::Received;
+  std::string kind;
+  std::string body_json;
+  std::string ucc_number;
+  std::string registered_on;             // YYYY-MM-DD, Kyiv
+  std::string received_at;               // ISO 8601 UTC
+  std::string addressee_org_id;          // empty: none named
+  std::string topic;                     // the classifier's topic code, empty when none
+  std::vector<std::string> declined_by;  // the participants that declined it
+  std::string due_kind;                  // empty: no answer term set
+  long long due_epoch = 0;               // the answer term, seconds since the epoch; 0: none
+  std::string due_rule;
+  std::string route_to;  // an administrator's choice, empty when none
+};
+Result<std::optional<RoutingCaseRow>> lockCaseForRouting(PgConnection& db, const std::string& case_id);
+
+// What a receipt is applied to, under the case's row lock.
+struct ReceiptCaseRow {
+  domain::CaseStatus status = domain::CaseStatus::Received;
+  std::string participant_org_id;      // empty: with no participant
+  std::string participant_reg_number;  // empty: none recorded
+};
+Result<std::optional<ReceiptCaseRow>> lockCaseForReceipt(PgConnection& db, const std::string& case_id);
+
+}  // namespace vkhid::store

@@ -1,0 +1,51 @@
+#include "gateway/store/routes.hpp"
+
+namespace vkhid::store {
+
+std::vector<std::string> textArrayItems(std::string_view literal) {
+  std::vector<std::string> out;
+  if (literal.size() < 2 || literal.front() != '{' || literal.back() != '}') return out;
+  literal = literal.substr(1, literal.size() - 2);
+  while (!literal.empty()) {
+    auto comma = literal.find(',');
+    auto item = literal.substr(0, comma);
+    if (item.size() >= 2 && item.front() == '"' && item.back() == '"') item = item.substr(1, item.size() - 2);
+    out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    literal.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::string textArrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ",\"" : "\"") + items[i] + "\"";
+  return out + "}";
+}
+
+Result<std::optional<RuleMatch>> PgRouteRepository::firstRule(const std::string& kind, const std::string& topic,
+                                                              const std::string& addressee,
+                                                              const std::vector<std::string>& declined) {
+  auto rule = db_.exec(
+      "SELECT r.target_org_id, r.id FROM routing_rule r JOIN participant p ON p.org_id = r.target_org_id "
+      "WHERE r.active AND p.status IN ('active', 'suspended') AND $1 = ANY (p.kinds) "
+      "AND (r.kind IS NULL OR r.kind = $1) AND (r.topic IS NULL OR r.topic = $2) "
+      "AND (r.addressee_org_id IS NULL OR r.addressee_org_id = $3) AND NOT (r.target_org_id = ANY ($4::text[])) "
+      "ORDER BY r.priority, r.id LIMIT 1",
+      {kind, topic, addressee, textArrayLiteral(declined)});
+  if (!rule) return rule.error();
+  if (rule->rows() == 0) return std::optional<RuleMatch>{};
+  return std::optional<RuleMatch>{RuleMatch{std::string(rule->get(0, 0)), rule->getInt(0, 1)}};
+}
+
+Result<bool> PgRouteRepository::takes(const std::string& org_id, const std::string& kind,
+                                      const std::vector<std::string>& declined) {
+  auto r = db_.exec(
+      "SELECT 1 FROM participant WHERE org_id = $1 AND status IN ('active', 'suspended') AND $2 = ANY (kinds) "
+      "AND NOT (org_id = ANY ($3::text[]))",
+      {org_id, kind, textArrayLiteral(declined)});
+  if (!r) return r.error();
+  return r->rows() > 0;
+}
+
+}  // namespace vkhid::store

@@ -1,0 +1,51 @@
+// The routing repository: what routing asks of the administrators' rules and the participants. An
+// interface, so the routing decision (flows::chooseRoute) is tested against rows in memory as well as
+// run against PostgreSQL.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/store/pg.hpp"
+
+namespace vkhid::store {
+
+// A routing rule that matched: where it sends the case.
+struct RuleMatch {
+  std::string target_org_id;
+  long long rule_id = 0;
+};
+
+class RouteRepository {
+ public:
+  virtual ~RouteRepository() = default;
+  // The first active rule (lowest priority, then id) for a case of `kind`, `topic` and `addressee`
+  // whose target is an active or suspended participant that takes `kind` and is not in `declined`.
+  // Empty fields of a rule match anything.
+  virtual Result<std::optional<RuleMatch>> firstRule(const std::string& kind, const std::string& topic,
+                                                     const std::string& addressee,
+                                                     const std::vector<std::string>& declined) = 0;
+  // Whether `org_id` is an active or suspended participant that takes `kind` and is not in `declined`.
+  virtual Result<bool> takes(const std::string& org_id, const std::string& kind,
+                             const std::vector<std::string>& declined) = 0;
+};
+
+class PgRouteRepository final : public RouteRepository {
+ public:
+  explicit PgRouteRepository(PgConnection& db) : db_(db) {}
+  Result<std::optional<RuleMatch>> firstRule(const std::string& kind, const std::string& topic,
+                                             const std::string& addressee,
+                                             const std::vector<std::string>& declined) override;
+  Result<bool> takes(const std::string& org_id, const std::string& kind,
+                     const std::vector<std::string>& declined) override;
+
+ private:
+  PgConnection& db_;
+};
+
+// A PostgreSQL text[] value ("{a,b}") as its items, and back. Org ids are plain: digits and letters.
+std::vector<std::string> textArrayItems(std::string_view literal);
+std::string textArrayLiteral(const std::vector<std::string>& items);
+
+}  // namespace vkhid::store
