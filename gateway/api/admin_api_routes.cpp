@@ -63,57 +63,61 @@ AdminApiRoutes::AdminApiRoutes(flows::ExchangeContext& context, flows::Intake& i
   report_settings_ = flows::applyReportSettings(context_.config.reports, report_defaults_);
 }
 
-std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
-  const std::string prefix = "/api/v1/admin/";
-  const std::string path = request.path();
-  if (!path.starts_with(prefix)) return std::nullopt;
-
-  // Who: a bearer token or a registered client certificate, of role admin or auditor — or, with
-  // neither, a web console session (its cookie), whose changes must carry its CSRF token.
+std::variant<AdminApiRoutes::Caller, Response> AdminApiRoutes::authenticate(const Request& request) const {
+  // A bearer token or a registered client certificate, of role admin or auditor — or, with neither, a
+  // web console session (its cookie), whose changes must carry its CSRF token.
+  Caller caller;
   std::string auth = request.header("authorization");
   std::string token = auth.starts_with("Bearer ") ? auth.substr(7) : "";
-  std::optional<std::string> client;
-  std::string role = "admin";
-  std::optional<flows::ConsoleSession> session;
   std::string session_id = cookieValue(request, kSessionCookie);
   if (token.empty() && !session_id.empty()) {
     auto db = context_.pool.acquire();
     if (!db) return Response::problem(503, "Unavailable", "the database is not reachable; try again");
-    session = flows::findConsoleSession(**db, session_id,
-                                        std::chrono::minutes(context_.config.admin.console_session_minutes));
-    if (!session) return Response::problem(401, "Unauthorized", "the console session has ended; sign in again");
-    client = session->client_id;
-    role = session->role;
-    if (request.method != "GET" && request.header("x-csrf-token") != session->csrf) {
+    caller.session = flows::findConsoleSession(**db, session_id,
+                                               std::chrono::minutes(context_.config.admin.console_session_minutes));
+    if (!caller.session) return Response::problem(401, "Unauthorized", "the console session has ended; sign in again");
+    caller.client = caller.session->client_id;
+    caller.role = caller.session->role;
+    if (request.method != "GET" && request.header("x-csrf-token") != caller.session->csrf) {
       return Response::problem(403, "Forbidden", "X-CSRF-Token: the session's token is required for a change");
     }
+    return caller;
   }
-  if (!client) {
-    auto who = intake_.identify(token, request.client_cert_sha256);
-    // The database cannot say now: 503, never 401 (a client told 401 stops and pages a person).
-    if (!who) return Response::problem(503, "Unavailable", "the credentials cannot be checked now; try again");
-    if (!*who) {
-      auto r = Response::problem(401, "Unauthorized", "an admin or auditor bearer token or client certificate");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return r;
-    }
-    if ((*who)->role != "admin" && (*who)->role != "auditor") {
-      return Response::problem(403, "Forbidden", "this client's role may not use the administration API");
-    }
-    client = (*who)->id;
-    role = (*who)->role;
+  auto who = intake_.identify(token, request.client_cert_sha256);
+  // The database cannot say now: 503, never 401 (a client told 401 stops and pages a person).
+  if (!who) return Response::problem(503, "Unavailable", "the credentials cannot be checked now; try again");
+  if (!*who) {
+    auto r = Response::problem(401, "Unauthorized", "an admin or auditor bearer token or client certificate");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
   }
+  if ((*who)->role != "admin" && (*who)->role != "auditor") {
+    return Response::problem(403, "Forbidden", "this client's role may not use the administration API");
+  }
+  caller.client = (*who)->id;
+  caller.role = (*who)->role;
+  return caller;
+}
+
+std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
+  const std::string prefix = "/api/v1/admin/";
+  const std::string path = request.path();
+  if (!path.starts_with(prefix)) return std::nullopt;
+  auto who = authenticate(request);
+  if (auto* refused = std::get_if<Response>(&who)) return *refused;
+  const auto& caller = std::get<Caller>(who);
   // A dry run and an evidence export change nothing: reading, for both roles.
   const bool reads = request.method == "GET" || path == prefix + "routes/dry-run" || path == prefix + "audit/exports";
-  if (!reads && role != "admin") {
+  if (!reads && caller.role != "admin") {
     return Response::problem(403, "Forbidden", "the auditor role may read, not act");
   }
 
   auto db = context_.pool.acquire();
   if (!db) return Response::problem(503, "Unavailable", "the database is not reachable; try again");
-  ActingAs acting(**db, "admin:" + *client);
+  ActingAs acting(**db, "admin:" + caller.client);
   if (!acting.ok()) return Response::problem(503, "Unavailable", "try again");
-  const bool restricted = session ? session->restricted_access : flows::clientHasRestrictedAccess(**db, *client);
+  const bool restricted =
+      caller.session ? caller.session->restricted_access : flows::clientHasRestrictedAccess(**db, caller.client);
 
   std::string rest = path.substr(prefix.size());
   std::vector<std::string> parts;
@@ -123,152 +127,184 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
     if (slash == std::string::npos) break;
     at = slash + 1;
   }
-  if (!parts.empty() && parts[0] == "routes") {
-    if (parts.size() == 1 && reads) {
-      auto list = flows::listRoutes(**db);
-      return list ? Response::json(200, *list) : fromError(list.error());
-    }
-    if (parts.size() == 2 && parts[1] == "dry-run" && request.method == "POST") {
-      auto where = flows::routeDryRun(**db, request.body);
-      return where ? Response::json(200, *where) : fromError(where.error());
-    }
-    if (parts.size() == 1 && request.method == "POST") {
-      std::string target = jsonString(request.body, "target");
-      if (target.empty()) return Response::problem(422, "Invalid", "target (an org_id) is required");
-      auto id = flows::addRoute(**db, target, jsonString(request.body, "kind"), jsonString(request.body, "topic"),
-                                jsonString(request.body, "addressee_org_id"), jsonInt(request.body, "priority", 100));
-      if (!id) return Response::problem(422, "Invalid", id.error().message);
-      return Response::json(201, json::serialize(json::object{{"id", *id}}));
-    }
-    return Response::problem(405, "Method not allowed", "GET or POST /routes, POST /routes/dry-run");
+  const Call c{request, std::move(parts), **db, caller.client, reads, restricted};
+  const std::string& resource = c.parts[0];
+  if (resource == "routes") return routes(c);
+  if (resource == "reports" && c.parts.size() == 1) return reports(c);
+  if (resource == "cases") {
+    if (auto r = cases(c)) return r;
   }
-  if (parts.size() == 1 && parts[0] == "reports") {
-    if (request.method != "GET") return Response::problem(405, "Method not allowed", "GET");
-    if (!report_settings_) return fromError(report_settings_.error());
-    flows::ReportOptions o = report_defaults_;
-    o.from = request.query("from");
-    o.to = request.query("to");
-    o.by = request.query("by");
-    o.as_of = request.query("as_of");
-    std::string format = request.query("format").empty() ? "json" : request.query("format");
-    if (auto s = flows::checkReportOptions(o); !s) return Response::problem(422, "Invalid", s.error().message);
-    auto reader = context_.readPool().acquire();  // a replica's, when there is one
-    if (!reader) return fromError(reader.error());
-    auto built = flows::buildReport(**reader, o);
-    if (!built) return fromError(built.error());
-    auto text = flows::renderReport(*built, format);
-    if (!text) return Response::problem(422, "Invalid", text.error().message);
-    if (format == "json") return Response::json(200, *built);
-    if (format == "csv") return Response::text(200, *text, "text/csv; charset=utf-8");
-    if (format == "html") return Response::text(200, *text, "text/html; charset=utf-8");
-    return Response::text(200, *text);
-  }
-  // A restricted case does not exist for a client without restricted access.
-  auto hidden = [&](const std::string& sql, const std::string& id) {
-    if (restricted) return false;
-    auto r = (*db)->exec(sql, {id});
-    return r && r->rows() > 0 && r->get(0, 0) == "t";
-  };
-  const std::string case_restricted = "SELECT restricted FROM cases WHERE id = vkhid_uuid($1)";
-  if (!parts.empty() && parts[0] == "cases") {
-    if (parts.size() == 1 && request.method == "GET") {
-      flows::CaseQuery q;
-      q.text = request.query("q");
-      q.status = request.query("status");
-      q.overdue_only = request.query("overdue") == "1" || request.query("overdue") == "true";
-      q.review_only = request.query("review") == "1" || request.query("review") == "true";
-      if (!request.query("limit").empty()) q.limit = std::atoi(request.query("limit").c_str());
-      auto list = flows::listCases(**db, q, restricted);
-      return list ? Response::json(200, *list) : fromError(list.error());
-    }
-    if (parts.size() == 2 && request.method == "GET") {
-      auto shown = flows::showCase(**db, parts[1], restricted);
-      return shown ? Response::json(200, *shown) : fromError(shown.error());
-    }
-  }
-  if (parts.size() == 1 && parts[0] == "deliveries" && request.method == "GET") {
-    auto list = flows::listDeliveries(**db, restricted);
+  if (resource == "deliveries" && c.parts.size() == 1 && request.method == "GET") {
+    auto list = flows::listDeliveries(c.db, restricted);
     return list ? Response::json(200, *list) : fromError(list.error());
   }
-  if (parts.size() == 3 && parts[0] == "messages" && parts[2] == "replay") {
-    if (request.method != "POST") return Response::problem(405, "Method not allowed", "POST");
-    if (hidden("SELECT c.restricted FROM message m JOIN cases c ON c.id = m.case_id WHERE m.msg_id = vkhid_uuid($1)",
-               parts[1])) {
-      return Response::problem(404, "Not found", "no dead outbound message " + parts[1]);
-    }
-    if (auto done = flows::replayMessage(context_, parts[1], "admin:" + *client); !done) return fromError(done.error());
-    return Response::json(202, json::serialize(json::object{{"msg_id", parts[1]}, {"status", "queued"}}));
-  }
-  if (!parts.empty() && parts[0] == "audit") {
-    if (parts.size() == 1 && request.method == "GET") {
-      int limit = request.query("limit").empty() ? 50 : std::atoi(request.query("limit").c_str());
-      auto list = flows::listAudit(**db, limit, restricted);
-      return list ? Response::json(200, *list) : fromError(list.error());
-    }
-    if (parts.size() == 2 && parts[1] == "exports" && request.method == "POST") {
-      // A bundle holds every package byte for byte, restricted cases' too.
-      if (!restricted) {
-        return Response::problem(403, "Forbidden",
-                                 "an evidence bundle holds restricted cases' packages: restricted access is needed");
-      }
-      return exportEvidence(request, *client);
-    }
-    return Response::problem(404, "Not found", "GET /audit, POST /audit/exports");
-  }
-  if (parts.size() == 3 && parts[0] == "cases") {
-    if (request.method != "POST") return Response::problem(405, "Method not allowed", "POST");
-    if (hidden(case_restricted, parts[1])) return Response::problem(404, "Not found", "no case " + parts[1]);
-    const std::string& act = parts[2];
-    const std::string actor = "admin:" + *client;
-    Status done;
-    if (act == "resend") {
-      done = flows::resendCase(**db, parts[1], actor, jsonString(request.body, "reason"),
-                               jsonString(request.body, "topic"));
-    } else if (act == "reroute") {
-      done =
-          flows::rerouteCase(**db, parts[1], actor, jsonString(request.body, "to"), jsonString(request.body, "reason"));
-    } else if (act == "review") {
-      done = flows::markForReview(**db, parts[1], actor, jsonString(request.body, "note"));
-      if (!done) return fromError(done.error());
-      return Response::json(200, json::serialize(json::object{{"case_id", parts[1]}, {"review", true}}));
-    } else {
-      return Response::problem(404, "Not found", "no such action: " + act + " (resend, reroute, review)");
-    }
-    if (!done) return fromError(done.error());
-    return Response::json(202, json::serialize(json::object{{"case_id", parts[1]}, {"status", "registered"}}));
-  }
-  if (parts.empty() || parts[0] != "participants") return Response::problem(404, "Not found", "no such endpoint");
+  if (resource == "messages" && c.parts.size() == 3 && c.parts[2] == "replay") return messages(c);
+  if (resource == "audit") return audit(c);
+  if (resource == "participants") return participants(c);
+  return Response::problem(404, "Not found", "no such endpoint");
+}
 
-  if (parts.size() == 1) {
-    if (reads) {
-      auto list = flows::listParticipants(**db);
+bool AdminApiRoutes::hidden(const Call& c, const std::string& sql, const std::string& id) const {
+  // A restricted case does not exist for a client without restricted access.
+  if (c.restricted) return false;
+  auto r = c.db.exec(sql, {id});
+  return r && r->rows() > 0 && r->get(0, 0) == "t";
+}
+
+Response AdminApiRoutes::routes(const Call& c) const {
+  const auto& request = c.request;
+  if (c.parts.size() == 1 && c.reads) {
+    auto list = flows::listRoutes(c.db);
+    return list ? Response::json(200, *list) : fromError(list.error());
+  }
+  if (c.parts.size() == 2 && c.parts[1] == "dry-run" && request.method == "POST") {
+    auto where = flows::routeDryRun(c.db, request.body);
+    return where ? Response::json(200, *where) : fromError(where.error());
+  }
+  if (c.parts.size() == 1 && request.method == "POST") {
+    std::string target = jsonString(request.body, "target");
+    if (target.empty()) return Response::problem(422, "Invalid", "target (an org_id) is required");
+    auto id = flows::addRoute(c.db, target, jsonString(request.body, "kind"), jsonString(request.body, "topic"),
+                              jsonString(request.body, "addressee_org_id"), jsonInt(request.body, "priority", 100));
+    if (!id) return Response::problem(422, "Invalid", id.error().message);
+    return Response::json(201, json::serialize(json::object{{"id", *id}}));
+  }
+  return Response::problem(405, "Method not allowed", "GET or POST /routes, POST /routes/dry-run");
+}
+
+Response AdminApiRoutes::reports(const Call& c) const {
+  const auto& request = c.request;
+  if (request.method != "GET") return Response::problem(405, "Method not allowed", "GET");
+  if (!report_settings_) return fromError(report_settings_.error());
+  flows::ReportOptions o = report_defaults_;
+  o.from = request.query("from");
+  o.to = request.query("to");
+  o.by = request.query("by");
+  o.as_of = request.query("as_of");
+  std::string format = request.query("format").empty() ? "json" : request.query("format");
+  if (auto s = flows::checkReportOptions(o); !s) return Response::problem(422, "Invalid", s.error().message);
+  auto reader = context_.readPool().acquire();  // a replica's, when there is one
+  if (!reader) return fromError(reader.error());
+  auto built = flows::buildReport(**reader, o);
+  if (!built) return fromError(built.error());
+  auto text = flows::renderReport(*built, format);
+  if (!text) return Response::problem(422, "Invalid", text.error().message);
+  if (format == "json") return Response::json(200, *built);
+  if (format == "csv") return Response::text(200, *text, "text/csv; charset=utf-8");
+  if (format == "html") return Response::text(200, *text, "text/html; charset=utf-8");
+  return Response::text(200, *text);
+}
+
+std::optional<Response> AdminApiRoutes::cases(const Call& c) const {
+  const auto& request = c.request;
+  if (c.parts.size() == 1 && request.method == "GET") {
+    flows::CaseQuery q;
+    q.text = request.query("q");
+    q.status = request.query("status");
+    q.overdue_only = request.query("overdue") == "1" || request.query("overdue") == "true";
+    q.review_only = request.query("review") == "1" || request.query("review") == "true";
+    if (!request.query("limit").empty()) q.limit = std::atoi(request.query("limit").c_str());
+    auto list = flows::listCases(c.db, q, c.restricted);
+    return list ? Response::json(200, *list) : fromError(list.error());
+  }
+  if (c.parts.size() == 2 && request.method == "GET") {
+    auto shown = flows::showCase(c.db, c.parts[1], c.restricted);
+    return shown ? Response::json(200, *shown) : fromError(shown.error());
+  }
+  if (c.parts.size() == 3) return caseAction(c);
+  return std::nullopt;
+}
+
+Response AdminApiRoutes::caseAction(const Call& c) const {
+  const auto& request = c.request;
+  const std::string& id = c.parts[1];
+  if (request.method != "POST") return Response::problem(405, "Method not allowed", "POST");
+  if (hidden(c, "SELECT restricted FROM cases WHERE id = vkhid_uuid($1)", id)) {
+    return Response::problem(404, "Not found", "no case " + id);
+  }
+  const std::string& act = c.parts[2];
+  const std::string actor = "admin:" + c.client;
+  Status done;
+  if (act == "resend") {
+    done = flows::resendCase(c.db, id, actor, jsonString(request.body, "reason"), jsonString(request.body, "topic"));
+  } else if (act == "reroute") {
+    done = flows::rerouteCase(c.db, id, actor, jsonString(request.body, "to"), jsonString(request.body, "reason"));
+  } else if (act == "review") {
+    done = flows::markForReview(c.db, id, actor, jsonString(request.body, "note"));
+    if (!done) return fromError(done.error());
+    return Response::json(200, json::serialize(json::object{{"case_id", id}, {"review", true}}));
+  } else {
+    return Response::problem(404, "Not found", "no such action: " + act + " (resend, reroute, review)");
+  }
+  if (!done) return fromError(done.error());
+  return Response::json(202, json::serialize(json::object{{"case_id", id}, {"status", "registered"}}));
+}
+
+Response AdminApiRoutes::messages(const Call& c) const {
+  const std::string& id = c.parts[1];
+  if (c.request.method != "POST") return Response::problem(405, "Method not allowed", "POST");
+  if (hidden(c, "SELECT c.restricted FROM message m JOIN cases c ON c.id = m.case_id WHERE m.msg_id = vkhid_uuid($1)",
+             id)) {
+    return Response::problem(404, "Not found", "no dead outbound message " + id);
+  }
+  if (auto done = flows::replayMessage(context_, id, "admin:" + c.client); !done) return fromError(done.error());
+  return Response::json(202, json::serialize(json::object{{"msg_id", id}, {"status", "queued"}}));
+}
+
+Response AdminApiRoutes::audit(const Call& c) const {
+  if (c.parts.size() == 1 && c.request.method == "GET") {
+    int limit = c.request.query("limit").empty() ? 50 : std::atoi(c.request.query("limit").c_str());
+    auto list = flows::listAudit(c.db, limit, c.restricted);
+    return list ? Response::json(200, *list) : fromError(list.error());
+  }
+  if (c.parts.size() == 2 && c.parts[1] == "exports" && c.request.method == "POST") {
+    // A bundle holds every package byte for byte, restricted cases' too.
+    if (!c.restricted) {
+      return Response::problem(403, "Forbidden",
+                               "an evidence bundle holds restricted cases' packages: restricted access is needed");
+    }
+    return exportEvidence(c.request, c.client);
+  }
+  return Response::problem(404, "Not found", "GET /audit, POST /audit/exports");
+}
+
+Response AdminApiRoutes::participants(const Call& c) const {
+  const auto& request = c.request;
+  if (c.parts.size() == 1) {
+    if (c.reads) {
+      auto list = flows::listParticipants(c.db);
       return list ? Response::json(200, *list) : fromError(list.error());
     }
     if (request.method != "POST") return Response::problem(405, "Method not allowed", "GET or POST");
-    auto status = flows::saveParticipant(**db, request.body, "request body", {});
+    auto status = flows::saveParticipant(c.db, request.body, "request body", {});
     if (!status) return fromError(status.error());
     return Response::json(201, json::serialize(json::object{{"status", *status}}));
   }
-  const std::string& id = parts[1];
-  if (parts.size() == 2) {
-    if (!reads) return Response::problem(405, "Method not allowed", "GET");
-    auto shown = flows::showParticipant(**db, id);
+  if (c.parts.size() == 2) {
+    if (!c.reads) return Response::problem(405, "Method not allowed", "GET");
+    auto shown = flows::showParticipant(c.db, c.parts[1]);
     return shown ? Response::json(200, *shown) : fromError(shown.error());
   }
-  if (parts.size() != 3) return Response::problem(404, "Not found", "no such endpoint");
+  if (c.parts.size() != 3) return Response::problem(404, "Not found", "no such endpoint");
   if (request.method != "POST") return Response::problem(405, "Method not allowed", "POST");
-  const std::string& act = parts[2];
+  return participantAction(c);
+}
+
+Response AdminApiRoutes::participantAction(const Call& c) const {
+  const auto& request = c.request;
+  const std::string& id = c.parts[1];
+  const std::string& act = c.parts[2];
   Status done;
   if (act == "activate") {
-    done = flows::activateParticipant(**db, id, request.target.find("force=1") != std::string::npos);
+    done = flows::activateParticipant(c.db, id, request.target.find("force=1") != std::string::npos);
   } else if (act == "suspend") {
-    done = flows::suspendParticipant(**db, id, jsonString(request.body, "reason"));
+    done = flows::suspendParticipant(c.db, id, jsonString(request.body, "reason"));
   } else if (act == "retire") {
-    done = flows::retireParticipant(**db, id, jsonString(request.body, "reason"));
+    done = flows::retireParticipant(c.db, id, jsonString(request.body, "reason"));
   } else if (act == "rotate-cert") {
     auto purpose = jsonString(request.body, "purpose");
     auto fingerprint =
-        flows::rotateCertificate(**db, id, jsonString(request.body, "cert_pem"), purpose.empty() ? "seal" : purpose,
+        flows::rotateCertificate(c.db, id, jsonString(request.body, "cert_pem"), purpose.empty() ? "seal" : purpose,
                                  static_cast<int>(jsonInt(request.body, "overlap_days", 30)));
     if (!fingerprint) return fromError(fingerprint.error());
     return Response::json(200, json::serialize(json::object{{"sha256", *fingerprint}}));
@@ -280,7 +316,7 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
     return Response::problem(404, "Not found", "no such action: " + act);
   }
   if (!done) return fromError(done.error());
-  auto shown = flows::showParticipant(**db, id);
+  auto shown = flows::showParticipant(c.db, id);
   return shown ? Response::json(200, *shown) : fromError(shown.error());
 }
 

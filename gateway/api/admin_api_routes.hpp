@@ -5,7 +5,11 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <variant>
+#include <vector>
 
+#include "gateway/flows/console.hpp"
 #include "gateway/flows/context.hpp"
 #include "gateway/flows/intake.hpp"
 #include "gateway/flows/reports.hpp"
@@ -24,6 +28,34 @@ class AdminApiRoutes {
   std::optional<Response> handle(const Request& request) const;
 
  private:
+  // Who asks, and what they may do (from their credentials).
+  struct Caller {
+    std::string client;
+    std::string role = "admin";
+    std::optional<flows::ConsoleSession> session;
+  };
+  // One request under /api/v1/admin/, authenticated, on a connection acting for its caller.
+  struct Call {
+    const Request& request;
+    std::vector<std::string> parts;  // the path after the prefix, split at '/'
+    store::PgConnection& db;
+    const std::string& client;
+    bool reads;       // changes nothing: either role may
+    bool restricted;  // the caller may see restricted cases
+  };
+  // The caller of a request, or the response that refuses it (401, 403, 503).
+  std::variant<Caller, Response> authenticate(const Request& request) const;
+  Response routes(const Call& c) const;
+  Response reports(const Call& c) const;
+  std::optional<Response> cases(const Call& c) const;  // nullopt: no such endpoint
+  Response caseAction(const Call& c) const;
+  Response messages(const Call& c) const;
+  Response audit(const Call& c) const;
+  Response participants(const Call& c) const;
+  Response participantAction(const Call& c) const;
+  // True when the caller may not see the restricted case (or message's case) that `sql` finds by `id`.
+  bool hidden(const Call& c, const std::string& sql, const std::string& id) const;
+
   // POST /audit/exports: a bundle written under audit.export_dir, then verified as an auditor would.
   Response exportEvidence(const Request& request, const std::string& client) const;
 

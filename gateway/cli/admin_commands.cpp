@@ -305,8 +305,12 @@ int report(const flows::ReportOptions& requested, const std::string& format, con
 
 }  // namespace
 
-void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
-  auto o = std::make_shared<Options>();
+namespace {
+
+using OptionsPtr = std::shared_ptr<Options>;
+
+// participant add|list|show|check|activate|suspend|retire|rotate-cert, and conformance.
+void addParticipantCommands(CLI::App& app, const OptionsPtr& o, int& exit_code, std::string& config_path) {
   auto* participant = app.add_subcommand("participant", "Participants of the exchange");
   participant->require_subcommand(1);
   auto* add = participant->add_subcommand("add", "Add or update a participant from a TOML file");
@@ -363,7 +367,10 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
       ->default_val(30);
   rotate->add_option("--config", config_path, "gateway configuration");
   rotate->callback([o, &exit_code, &config_path] { exit_code = participantRotate(*o, config_path); });
+}
 
+// route add|list|dry-run.
+void addRouteCommands(CLI::App& app, const OptionsPtr& o, int& exit_code, std::string& config_path) {
   auto* route = app.add_subcommand("route", "Routing rules");
   route->require_subcommand(1);
   auto* radd = route->add_subcommand("add", "Add a rule: kind, topic, addressee -> participant");
@@ -382,7 +389,10 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   dry->add_option("FILE", o->file, "a case as the intake API takes it")->required();
   dry->add_option("--config", config_path, "gateway configuration");
   dry->callback([o, &exit_code, &config_path] { exit_code = routeDryRun(*o, config_path); });
+}
 
+// token issue|revoke|bind-cert.
+void addTokenCommands(CLI::App& app, const OptionsPtr& o, int& exit_code, std::string& config_path) {
   auto* token = app.add_subcommand("token", "API tokens");
   token->require_subcommand(1);
   auto* issue = token->add_subcommand("issue", "Issue a bearer token (printed once)");
@@ -405,7 +415,10 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   bind->add_option("--cert", o->cert, "the client's certificate (PEM), issued by a CA in intake.client_ca")->required();
   bind->add_option("--config", config_path, "gateway configuration");
   bind->callback([o, &exit_code, &config_path] { exit_code = tokenBindCert(*o, config_path); });
+}
 
+// report: the single entry's criteria for a period.
+void addReportCommand(CLI::App& app, const OptionsPtr& /*o*/, int& exit_code, std::string& config_path) {
   auto ro = std::make_shared<flows::ReportOptions>();
   ro->repeat_window_days = 0;  // 0: the configured window
   auto format = std::make_shared<std::string>("table");
@@ -420,7 +433,10 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   rep->add_option("--repeat-window", ro->repeat_window_days, "days within which an appeal counts as repeated");
   rep->add_option("--config", config_path, "gateway configuration");
   rep->callback([ro, format, out, &exit_code, &config_path] { exit_code = report(*ro, *format, *out, config_path); });
+}
 
+// case show|resend|reroute|review, and message replay.
+void addCaseCommands(CLI::App& app, const OptionsPtr& o, int& exit_code, std::string& config_path) {
   auto* kase = app.add_subcommand("case", "Cases");
   kase->require_subcommand(1);
   auto* case_show = kase->add_subcommand("show", "A case in words: status, deadline, timeline, packages and receipts");
@@ -456,6 +472,17 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   replay->add_option("ID", o->msg_id, "the message's msg_id")->required();
   replay->add_option("--config", config_path, "gateway configuration");
   replay->callback([o, &exit_code, &config_path] { exit_code = messageReplay(*o, config_path); });
+}
+
+}  // namespace
+
+void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
+  auto o = std::make_shared<Options>();
+  addParticipantCommands(app, o, exit_code, config_path);
+  addRouteCommands(app, o, exit_code, config_path);
+  addTokenCommands(app, o, exit_code, config_path);
+  addReportCommand(app, o, exit_code, config_path);
+  addCaseCommands(app, o, exit_code, config_path);
 }
 
 }  // namespace vkhid::cli

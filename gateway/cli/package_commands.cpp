@@ -79,67 +79,49 @@ Result<std::optional<std::time_t>> atFrom(const std::string& text) {
   return std::optional<std::time_t>(*at);
 }
 
-int inspect(const Options& o) {
-  auto bytes = crypto::readFile(o.file);
-  if (!bytes) return fail(bytes.error().message);
-  auto trust = trustFrom(o.trust_dir);
-  if (!trust) return fail(trust.error().message);
-  auto at = atFrom(o.at);
-  if (!at) return fail(at.error().message);
-  crypto::VerifyOptions vo;
-  vo.at = *at;
-  auto report = crypto::verifyPackage(*bytes, *trust, vo);
-  if (!report.header) {
-    std::fprintf(stderr, "error %s: %s\n", codeText(report.findings.front()).c_str(),
-                 report.findings.front().message.c_str());
-    return 1;
-  }
+// What `inspect --json` prints: the envelope, zones, document or receipt, and each signature's verdict.
+json::object inspectionJson(const crypto::PackageReport& report, const std::vector<std::string>& zones) {
   const auto& h = *report.header;
-  std::vector<std::string> zones;
-  if (h.document) zones.emplace_back("Document");
-  if (h.task_list) zones.emplace_back("TaskList");
-  if (h.add_documents) zones.emplace_back("AddDocuments");
-  if (h.expansion) zones.emplace_back("Expansion");
-  if (h.acknowledgement) zones.emplace_back("Acknowledgement");
-
-  if (o.json_output) {
-    json::array zone_list(zones.begin(), zones.end());
-    json::array attachments;
-    for (const auto& a : report.attachments) {
-      attachments.push_back(json::object{{"idnumber", a.idnumber},
-                                         {"description", a.description},
-                                         {"type", a.type},
-                                         {"size", a.size},
-                                         {"signature", verdictJson(a.verdict)}});
-    }
-    json::object out{{"msg_type", h.msg_type},
-                     {"msg_id", h.msg_id},
-                     {"time", h.time},
-                     {"from", json::object{{"org_id", h.from_org_id},
-                                           {"organization", h.from_organization},
-                                           {"sys_id", h.from_sys_id},
-                                           {"system", h.from_system}}},
-                     {"to", json::object{{"org_id", h.to_org_id},
-                                         {"organization", h.to_organization},
-                                         {"sys_id", h.to_sys_id},
-                                         {"system", h.to_system}}},
-                     {"zones", std::move(zone_list)},
-                     {"attachments", std::move(attachments)},
-                     {"seal", verdictJson(report.seal)}};
-    if (h.document) {
-      out["document"] = json::object{{"kind", h.document->attrs.kind.value_or("")},
-                                     {"reg_number", h.document->reg_number.value},
-                                     {"reg_date", h.document->reg_number.regdate},
-                                     {"purpose_type", h.document->attrs.purpose_type},
-                                     {"confidential", h.document->confident.flag}};
-    }
-    if (h.acknowledgement) {
-      out["acknowledgement"] =
-          json::object{{"msg_id", h.acknowledgement->msg_id}, {"ack_type", h.acknowledgement->ack_type}};
-    }
-    std::cout << json::serialize(out) << "\n";
-    return 0;
+  json::array zone_list(zones.begin(), zones.end());
+  json::array attachments;
+  for (const auto& a : report.attachments) {
+    attachments.push_back(json::object{{"idnumber", a.idnumber},
+                                       {"description", a.description},
+                                       {"type", a.type},
+                                       {"size", a.size},
+                                       {"signature", verdictJson(a.verdict)}});
   }
+  json::object out{{"msg_type", h.msg_type},
+                   {"msg_id", h.msg_id},
+                   {"time", h.time},
+                   {"from", json::object{{"org_id", h.from_org_id},
+                                         {"organization", h.from_organization},
+                                         {"sys_id", h.from_sys_id},
+                                         {"system", h.from_system}}},
+                   {"to", json::object{{"org_id", h.to_org_id},
+                                       {"organization", h.to_organization},
+                                       {"sys_id", h.to_sys_id},
+                                       {"system", h.to_system}}},
+                   {"zones", std::move(zone_list)},
+                   {"attachments", std::move(attachments)},
+                   {"seal", verdictJson(report.seal)}};
+  if (h.document) {
+    out["document"] = json::object{{"kind", h.document->attrs.kind.value_or("")},
+                                   {"reg_number", h.document->reg_number.value},
+                                   {"reg_date", h.document->reg_number.regdate},
+                                   {"purpose_type", h.document->attrs.purpose_type},
+                                   {"confidential", h.document->confident.flag}};
+  }
+  if (h.acknowledgement) {
+    out["acknowledgement"] =
+        json::object{{"msg_id", h.acknowledgement->msg_id}, {"ack_type", h.acknowledgement->ack_type}};
+  }
+  return out;
+}
+
+// What `inspect` prints for people, one line per part.
+void printInspection(const crypto::PackageReport& report, const std::vector<std::string>& zones) {
+  const auto& h = *report.header;
   std::printf("package     msg_type=%d, %s\n", h.msg_type, msgTypeName(h.msg_type));
   std::printf("msg_id      %s at %s\n", h.msg_id.c_str(), h.time.c_str());
   std::printf("from        %s %s (system %s, %s)\n", h.from_org_id.c_str(), h.from_organization.c_str(),
@@ -167,21 +149,58 @@ int inspect(const Options& o) {
                 a.description.c_str(), a.size, verdictText(a.verdict).c_str());
   }
   std::printf("seal        %s\n", verdictText(report.seal).c_str());
+}
+
+// The package of --file judged with the trust of --trust at --at (or now): what inspect and verify
+// print from; nullopt (with the error printed) when the file, the trust or the time cannot be read.
+std::optional<crypto::PackageReport> judged(const Options& o, bool require_seal, crypto::VerifyOptions& vo) {
+  auto refuse = [](const Error& e) {
+    fail(e.message);
+    return std::optional<crypto::PackageReport>();
+  };
+  auto bytes = crypto::readFile(o.file);
+  if (!bytes) return refuse(bytes.error());
+  auto trust = trustFrom(o.trust_dir);
+  if (!trust) return refuse(trust.error());
+  auto at = atFrom(o.at);
+  if (!at) return refuse(at.error());
+  vo.require_seal = require_seal;
+  vo.at = *at;
+  return crypto::verifyPackage(*bytes, *trust, vo);
+}
+
+int inspect(const Options& o) {
+  crypto::VerifyOptions vo;
+  auto judgement = judged(o, vo.require_seal, vo);
+  if (!judgement) return 2;
+  const auto& report = *judgement;
+  if (!report.header) {
+    std::fprintf(stderr, "error %s: %s\n", codeText(report.findings.front()).c_str(),
+                 report.findings.front().message.c_str());
+    return 1;
+  }
+  const auto& h = *report.header;
+  std::vector<std::string> zones;
+  if (h.document) zones.emplace_back("Document");
+  if (h.task_list) zones.emplace_back("TaskList");
+  if (h.add_documents) zones.emplace_back("AddDocuments");
+  if (h.expansion) zones.emplace_back("Expansion");
+  if (h.acknowledgement) zones.emplace_back("Acknowledgement");
+
+  if (o.json_output) {
+    std::cout << json::serialize(inspectionJson(report, zones)) << "\n";
+    return 0;
+  }
+  printInspection(report, zones);
   if (o.trust_dir.empty()) std::printf("(no --trust given: no signer can be trusted)\n");
   return 0;
 }
 
 int verify(const Options& o) {
-  auto bytes = crypto::readFile(o.file);
-  if (!bytes) return fail(bytes.error().message);
-  auto trust = trustFrom(o.trust_dir);
-  if (!trust) return fail(trust.error().message);
-  auto at = atFrom(o.at);
-  if (!at) return fail(at.error().message);
   crypto::VerifyOptions vo;
-  vo.require_seal = o.require_seal;
-  vo.at = *at;
-  auto report = crypto::verifyPackage(*bytes, *trust, vo);
+  auto judgement = judged(o, o.require_seal, vo);
+  if (!judgement) return 2;
+  const auto& report = *judgement;
   for (const auto& f : report.findings) std::printf("error %s: %s\n", codeText(f).c_str(), f.message.c_str());
   if (report.header) {
     if (report.seal.state != crypto::SignatureState::Missing) {

@@ -57,44 +57,11 @@ Result<std::map<std::string, der::Node>> attributes(const der::Node& set) {
   return out;
 }
 
-Result<SignedParts> parseSignedData(std::string_view bytes) {
-  auto top = der::readAll(bytes);
-  if (!top) return malformed("a CMS ContentInfo: " + top.error().message);
-  auto ci = der::children(*top);
-  if (!ci || ci->size() != 2) return malformed("a CMS ContentInfo: a type and a content");
-  auto type = der::oid((*ci)[0], "content type");
-  if (!type || *type != kSignedData) return malformed("a CMS SignedData");
-  auto wrapped = der::children((*ci)[1]);
-  if (!wrapped || wrapped->size() != 1) return malformed("a CMS SignedData inside [0]");
-  auto sd = der::children((*wrapped)[0]);
-  if (!sd || sd->size() < 4) return malformed("a SignedData: version, algorithms, content and signers");
-  SignedParts out;
-  auto encap = der::children((*sd)[2]);
-  if (!encap || encap->empty()) return malformed("a SignedData's encapsulated content");
-  auto etype = der::oid((*encap)[0], "encapsulated content type");
-  if (!etype) return etype.error();
-  out.econtent_type = *etype;
-  if (encap->size() > 1) {
-    auto inner = der::children((*encap)[1]);
-    if (!inner || inner->size() != 1) return malformed("the encapsulated content");
-    auto o = der::octets((*inner)[0], "encapsulated content");
-    if (!o) return o.error();
-    out.econtent = *o;
-  }
-  std::size_t at = 3;
-  if (at < sd->size() && (*sd)[at].tag == der::context(0)) {
-    auto certs = der::children((*sd)[at]);
-    if (!certs) return certs.error();
-    for (const auto& c : *certs) out.certificates.push_back(c.whole);
-    ++at;
-  }
-  if (at < sd->size() && (*sd)[at].tag == der::context(1)) ++at;  // CRLs: not read
-  if (at + 1 != sd->size() || (*sd)[at].tag != der::kSet) return malformed("a SignedData ending with its signers");
-  auto signers = der::children((*sd)[at]);
-  if (!signers || signers->size() != 1) return malformed("exactly one signer in the CMS");
-  auto si = der::children((*signers)[0]);
+// One SignerInfo: the signer's identifier, its algorithms, signed and unsigned attributes, the signature.
+Result<SignerParts> signerOf(const der::Node& node) {
+  auto si = der::children(node);
   if (!si || si->size() < 5) return malformed("a SignerInfo");
-  SignerParts& s = out.signer;
+  SignerParts s;
   const der::Node& sid = (*si)[1];
   if (sid.tag == der::kSequence) {
     auto ias = der::children(sid);
@@ -136,6 +103,47 @@ Result<SignedParts> parseSignedData(std::string_view bytes) {
     if (!u) return u.error();
     s.unsigned_attrs = std::move(u).value();
   }
+  return s;
+}
+
+Result<SignedParts> parseSignedData(std::string_view bytes) {
+  auto top = der::readAll(bytes);
+  if (!top) return malformed("a CMS ContentInfo: " + top.error().message);
+  auto ci = der::children(*top);
+  if (!ci || ci->size() != 2) return malformed("a CMS ContentInfo: a type and a content");
+  auto type = der::oid((*ci)[0], "content type");
+  if (!type || *type != kSignedData) return malformed("a CMS SignedData");
+  auto wrapped = der::children((*ci)[1]);
+  if (!wrapped || wrapped->size() != 1) return malformed("a CMS SignedData inside [0]");
+  auto sd = der::children((*wrapped)[0]);
+  if (!sd || sd->size() < 4) return malformed("a SignedData: version, algorithms, content and signers");
+  SignedParts out;
+  auto encap = der::children((*sd)[2]);
+  if (!encap || encap->empty()) return malformed("a SignedData's encapsulated content");
+  auto etype = der::oid((*encap)[0], "encapsulated content type");
+  if (!etype) return etype.error();
+  out.econtent_type = *etype;
+  if (encap->size() > 1) {
+    auto inner = der::children((*encap)[1]);
+    if (!inner || inner->size() != 1) return malformed("the encapsulated content");
+    auto o = der::octets((*inner)[0], "encapsulated content");
+    if (!o) return o.error();
+    out.econtent = *o;
+  }
+  std::size_t at = 3;
+  if (at < sd->size() && (*sd)[at].tag == der::context(0)) {
+    auto certs = der::children((*sd)[at]);
+    if (!certs) return certs.error();
+    for (const auto& c : *certs) out.certificates.push_back(c.whole);
+    ++at;
+  }
+  if (at < sd->size() && (*sd)[at].tag == der::context(1)) ++at;  // CRLs: not read
+  if (at + 1 != sd->size() || (*sd)[at].tag != der::kSet) return malformed("a SignedData ending with its signers");
+  auto signers = der::children((*sd)[at]);
+  if (!signers || signers->size() != 1) return malformed("exactly one signer in the CMS");
+  auto signer = signerOf((*signers)[0]);
+  if (!signer) return signer.error();
+  out.signer = std::move(signer).value();
   return out;
 }
 
@@ -206,6 +214,65 @@ struct SignerCheck {
   std::string detail;
 };
 
+// The signer's certificate: carried in the CMS (all of which go to `carried`), beside it
+// (SignInfo/CertificateData: `hint`), or known to the trust list (a TSA's, say); null when none is.
+X509Ptr signerCertificate(const SignedParts& sd, std::string_view hint, const TrustStore& trust,
+                          std::vector<X509Ptr>& carried) {
+  const SignerParts& s = sd.signer;
+  X509Ptr cert;
+  for (auto der_cert : sd.certificates) {
+    if (auto c = certificateFromDer(der_cert)) carried.push_back(std::move(c).value());
+  }
+  for (auto& c : carried) {
+    if (!cert && identifies(s, c.get())) cert = upRef(c.get());
+  }
+  if (!cert && !hint.empty()) {
+    if (auto c = certificateFromDer(hint); c && identifies(s, c->get())) cert = std::move(c).value();
+  }
+  if (!cert) {
+    for (const auto& c : trust.certificates()) {
+      if (identifies(s, c.get())) cert = upRef(c.get());
+    }
+  }
+  return cert;
+}
+
+// The signing-certificate attribute binds the signature to this certificate (its hash): nullopt when
+// it does, or when there is none; else the state and why.
+std::optional<std::pair<SignatureState, std::string>> checkSigningCertificate(const SignerParts& s, X509* cert,
+                                                                              const std::string& dke) {
+  const std::string cert_der = certificateToDer(cert);
+  auto malformedAttr = [](std::string why) { return std::pair{SignatureState::Malformed, std::move(why)}; };
+  for (const char* attr : {kSigningCertificateV2, kSigningCertificate}) {
+    auto sc = s.attrs.find(attr);
+    if (sc == s.attrs.end()) continue;
+    auto ids = der::children(sc->second);
+    auto first = ids && !ids->empty() ? der::children((*ids)[0]) : Result<std::vector<der::Node>>(malformed(""));
+    auto id = first && !first->empty() ? der::children((*first)[0]) : Result<std::vector<der::Node>>(malformed(""));
+    if (!id || id->empty()) return malformedAttr("a malformed signing-certificate attribute");
+    std::string hash_oid = attr == std::string(kSigningCertificate) ? kSha1 : kSha256;
+    std::size_t at = 0;
+    if ((*id)[0].tag == der::kSequence) {
+      auto alg = der::children((*id)[0]);
+      if (!alg || alg->empty()) return malformedAttr("the signing certificate's hash algorithm");
+      auto o = der::oid((*alg)[0], "signing certificate hash");
+      if (!o) return malformedAttr(o.error().message);
+      hash_oid = *o;
+      at = 1;
+    }
+    if (at >= id->size()) return malformedAttr("the signing certificate's hash");
+    auto hash = der::octets((*id)[at], "signing certificate hash");
+    auto ours = digestBy(hash_oid, cert_der, dke);
+    if (!hash || !ours) return malformedAttr("the signing certificate's hash");
+    if (*hash != *ours) {
+      return std::pair{SignatureState::Invalid,
+                       "the signing-certificate attribute names another certificate than " + subjectText(cert)};
+    }
+    break;
+  }
+  return std::nullopt;
+}
+
 SignerCheck checkSigner(const SignedParts& sd, std::string_view content, const TrustStore& trust, std::string_view hint,
                         sev::SevError invalid_code) {
   SignerCheck out;
@@ -216,22 +283,7 @@ SignerCheck checkSigner(const SignedParts& sd, std::string_view content, const T
     out.detail = std::move(why);
     return std::move(out);
   };
-  for (auto der_cert : sd.certificates) {
-    if (auto c = certificateFromDer(der_cert)) out.carried.push_back(std::move(c).value());
-  }
-  // The signer's certificate: carried in the CMS, beside it (SignInfo/CertificateData), or known to the
-  // trust list (a TSA's, say).
-  for (auto& c : out.carried) {
-    if (!out.cert && identifies(s, c.get())) out.cert = upRef(c.get());
-  }
-  if (!out.cert && !hint.empty()) {
-    if (auto c = certificateFromDer(hint); c && identifies(s, c->get())) out.cert = std::move(c).value();
-  }
-  if (!out.cert) {
-    for (const auto& c : trust.certificates()) {
-      if (identifies(s, c.get())) out.cert = upRef(c.get());
-    }
-  }
+  out.cert = signerCertificate(sd, hint, trust, out.carried);
   std::optional<AnyKey> key;
   std::string dke;
   if (out.cert) {
@@ -265,40 +317,28 @@ SignerCheck checkSigner(const SignedParts& sd, std::string_view content, const T
     out.code = sev::SevError::AttachmentSignatureUnsupported;
     return fail(SignatureState::UnsupportedAlgorithm, publicKeyOf(out.cert.get()).error().message);
   }
-  // The signing-certificate attribute binds the signature to this certificate (its hash).
-  const std::string cert_der = certificateToDer(out.cert.get());
-  for (const char* attr : {kSigningCertificateV2, kSigningCertificate}) {
-    auto sc = s.attrs.find(attr);
-    if (sc == s.attrs.end()) continue;
-    auto ids = der::children(sc->second);
-    auto first = ids && !ids->empty() ? der::children((*ids)[0]) : Result<std::vector<der::Node>>(malformed(""));
-    auto id = first && !first->empty() ? der::children((*first)[0]) : Result<std::vector<der::Node>>(malformed(""));
-    if (!id || id->empty()) return fail(SignatureState::Malformed, "a malformed signing-certificate attribute");
-    std::string hash_oid = attr == std::string(kSigningCertificate) ? kSha1 : kSha256;
-    std::size_t at = 0;
-    if ((*id)[0].tag == der::kSequence) {
-      auto alg = der::children((*id)[0]);
-      if (!alg || alg->empty()) return fail(SignatureState::Malformed, "the signing certificate's hash algorithm");
-      auto o = der::oid((*alg)[0], "signing certificate hash");
-      if (!o) return fail(SignatureState::Malformed, o.error().message);
-      hash_oid = *o;
-      at = 1;
-    }
-    if (at >= id->size()) return fail(SignatureState::Malformed, "the signing certificate's hash");
-    auto hash = der::octets((*id)[at], "signing certificate hash");
-    auto ours = digestBy(hash_oid, cert_der, dke);
-    if (!hash || !ours) return fail(SignatureState::Malformed, "the signing certificate's hash");
-    if (*hash != *ours) {
-      return fail(SignatureState::Invalid,
-                  "the signing-certificate attribute names another certificate than " + subjectText(out.cert.get()));
-    }
-    break;
-  }
+  if (auto wrong = checkSigningCertificate(s, out.cert.get(), dke)) return fail(wrong->first, wrong->second);
   auto ok =
       verifySignature(*key, s.signature_oid, s.digest_oid, der::retag(*s.signed_attrs, der::kSet), s.signature, false);
   if (!ok) return fail(SignatureState::Malformed, ok.error().message);
   if (!*ok) return fail(SignatureState::Invalid, "the signature does not verify with the signer's key");
   return out;
+}
+
+// Who signed, as far as the certificate (or, without one, the SignerInfo's identifier) says.
+void describeSigner(X509* cert, const SignerParts& s, const TrustStore& trust, SignatureVerdict& v) {
+  if (!cert) {
+    v.signer_subject = signerIdText(s);
+    return;
+  }
+  auto info = describe(cert);
+  v.signer_subject = info.subject;
+  v.signer_sha256 = info.sha256;
+  v.signer_org_id = trust.organizationOf(info);
+  auto facts = factsOf(cert);
+  v.provider = facts.provider;
+  v.key = facts.key;
+  v.qualified = facts.qualified;
 }
 
 std::optional<std::time_t> parseTime(const std::string& iso) { return parseIsoDateTime(iso); }
@@ -384,18 +424,7 @@ CadesVerdict verifyCades(std::string_view content, std::string_view der, const T
   }
   auto signer = checkSigner(*sd, content, trust, options.hint_certificate, sev::SevError::AttachmentSignatureInvalid);
   out.digest = signer.digest;
-  if (signer.cert) {
-    auto info = describe(signer.cert.get());
-    v.signer_subject = info.subject;
-    v.signer_sha256 = info.sha256;
-    v.signer_org_id = trust.organizationOf(info);
-    auto facts = factsOf(signer.cert.get());
-    v.provider = facts.provider;
-    v.key = facts.key;
-    v.qualified = facts.qualified;
-  } else {
-    v.signer_subject = signerIdText(s);
-  }
+  describeSigner(signer.cert.get(), s, trust, v);
   // Time-stamps: the content's (a signed attribute) and the signature's (unsigned).
   std::optional<std::time_t> proven;
   if (auto ct = s.attrs.find(kContentTimestamp); ct != s.attrs.end()) {
@@ -447,46 +476,6 @@ CadesVerdict verifyCades(std::string_view content, std::string_view der, const T
     return out;
   }
   v.state = SignatureState::Valid;
-  return out;
-}
-
-int CadesVerdict::exitCode() const {
-  switch (signature.state) {
-    case SignatureState::Valid: return 0;
-    case SignatureState::Invalid:
-    case SignatureState::Malformed:
-    case SignatureState::SignerNotSender:
-    case SignatureState::NotValidAtSigning: return 1;
-    default: return 3;
-  }
-}
-
-std::string CadesVerdict::text() const {
-  const SignatureVerdict& v = signature;
-  std::string out = "verdict:    " + std::string(signatureStateName(v.state));
-  if (!v.detail.empty()) out += " — " + v.detail;
-  out += "\ndigest:     " + digest + "\n";
-  out += "signature:  " + v.algorithm +
-         (v.state == SignatureState::Valid || v.state == SignatureState::ExpiredNoProof ||
-                  v.state == SignatureState::NotValidAtSigning || v.state == SignatureState::Untrusted ||
-                  v.state == SignatureState::SignerNotSender
-              ? ", valid"
-              : "") +
-         "\n";
-  out += "chain:      " + chain + "\n";
-  if (!v.signer_subject.empty()) {
-    out += "signer:     " + v.signer_subject + "\n";
-    if (!v.provider.empty())
-      out += "provider:   " + v.provider + (v.qualified ? " (qualified certificate)" : "") + "\n";
-    if (!v.key.empty()) out += "key:        " + v.key + "\n";
-  }
-  if (!v.signing_time.empty()) out += "signed at:  " + v.signing_time + " (as the signer states it; not relied on)\n";
-  for (const auto& t : timestamps) {
-    out += "time-stamp: " + t.kind + ", " +
-           (t.valid ? "valid at " + t.gen_time + (t.tsa.empty() ? "" : " by " + t.tsa) : "not valid: " + t.detail) +
-           "\n";
-  }
-  out += "judged at:  " + v.judged_at + " (" + v.judged_by + ")\n";
   return out;
 }
 

@@ -218,23 +218,10 @@ Status seal(xmlDoc* doc, const Signer& signer, const std::string& expansion_orga
   return Error::internal("crypto.seal", "no SignatureValue in the seal");
 }
 
-SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust, std::optional<std::time_t> at) {
-  initXmlSec();
-  SignatureVerdict v;
-  xmlNode* root = xmlDocGetRootElement(doc);
-  std::vector<xmlNode*> signatures;
-  collectSignatures(root, signatures);
-  if (signatures.empty()) return fail(v, SignatureState::Missing, sev::SevError::SealMissing, "no ds:Signature");
-  if (signatures.size() > 1) {
-    return fail(v, SignatureState::Malformed, sev::SevError::SealDuplicated,
-                std::to_string(signatures.size()) + " ds:Signature elements");
-  }
-  xmlNode* sig = signatures.front();
-  if (!isPlain(sig->parent, "Expansion") || sig->parent->parent != root) {
-    return fail(v, SignatureState::Malformed, sev::SevError::SealMalformed, "the seal is not in Header/Expansion");
-  }
+namespace {
 
-  // Structure: one SignedInfo with one Reference URI="" and exactly the two transforms we make.
+// One SignedInfo with one Reference URI="" and exactly the two transforms we make; nullopt when so.
+std::optional<SignatureVerdict> checkSealStructure(xmlNode* sig, SignatureVerdict& v) {
   auto parts = elementChildren(sig);
   xmlNode* signed_info = parts.empty() ? nullptr : parts.front();
   if (!isDsig(signed_info, "SignedInfo")) {
@@ -268,10 +255,13 @@ SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust, std::optional<
     return fail(v, SignatureState::Malformed, sev::SevError::SealMalformed,
                 "the Reference must have exactly the enveloped-signature and exclusive C14N transforms");
   }
+  return std::nullopt;
+}
 
-  // The signer's certificate from KeyInfo/X509Data.
+// The certificates of KeyInfo/X509Data, the signer's first.
+std::vector<X509Ptr> keyInfoCertificates(xmlNode* sig) {
   std::vector<X509Ptr> certs;
-  for (xmlNode* c : parts) {
+  for (xmlNode* c : elementChildren(sig)) {
     if (!isDsig(c, "KeyInfo")) continue;
     for (xmlNode* d : elementChildren(c)) {
       if (!isDsig(d, "X509Data")) continue;
@@ -285,16 +275,11 @@ SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust, std::optional<
       }
     }
   }
-  if (certs.empty()) {
-    return fail(v, SignatureState::Malformed, sev::SevError::SealMalformed, "no X509Certificate in KeyInfo");
-  }
-  X509* signer = certs.front().get();
-  auto info = describe(signer);
-  v.signer_subject = info.subject;
-  v.signer_sha256 = info.sha256;
-  v.signer_org_id = trust.organizationOf(info);
+  return certs;
+}
 
-  // The mathematics, with xmlsec limited to what the structure check allowed.
+// The mathematics, with xmlsec limited to what the structure check allowed; nullopt when it holds.
+std::optional<SignatureVerdict> checkSealMath(xmlNode* sig, X509* signer, const SignatureVerdict& v) {
   EvpPkeyPtr pub(X509_get_pubkey(signer));
   KeyPtr key = pub ? makeKey(pub.get(), nullptr) : nullptr;
   DSigCtxPtr ctx(xmlSecDSigCtxCreate(nullptr));
@@ -312,9 +297,15 @@ SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust, std::optional<
     return fail(v, SignatureState::Invalid, sev::SevError::SealInvalid,
                 "the seal does not match the package (changed after sealing, or another key)");
   }
+  return std::nullopt;
+}
 
-  // The signer: trusted now (or at the time an auditor asks for) — never at the Header's time, which the
-  // sender writes itself (ETSI EN 319 102-1: a signature is judged at a time someone can prove).
+// The signer: trusted now (or at the time an auditor asks for) — never at the Header's time, which the
+// sender writes itself (ETSI EN 319 102-1: a signature is judged at a time someone can prove) — and the
+// sender of the package.
+SignatureVerdict judgeSigner(xmlNode* root, const TrustStore& trust, const std::vector<X509Ptr>& certs,
+                             std::optional<std::time_t> at, SignatureVerdict v) {
+  X509* signer = certs.front().get();
   if (auto stated = parseIsoDateTime(attr(root, "time"))) v.signing_time = formatIsoUtc(*stated);
   std::time_t now = std::time(nullptr);
   const std::time_t judged = at.value_or(now);
@@ -325,7 +316,7 @@ SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust, std::optional<
   v.key = facts.key;
   v.qualified = facts.qualified;
   std::vector<X509*> intermediates;
-  for (auto& c : certs) intermediates.push_back(c.get());
+  for (const auto& c : certs) intermediates.push_back(c.get());
   if (auto s = trust.verifyChain(signer, intermediates, judged); !s) {
     auto code = sev::sevErrorOf(s.error()).value_or(sev::SevError::SignerUntrusted);
     if (code == sev::SevError::CertificateNotValidAtSigning && !at &&
@@ -347,6 +338,36 @@ SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust, std::optional<
   }
   v.state = SignatureState::Valid;
   return v;
+}
+
+}  // namespace
+
+SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust, std::optional<std::time_t> at) {
+  initXmlSec();
+  SignatureVerdict v;
+  xmlNode* root = xmlDocGetRootElement(doc);
+  std::vector<xmlNode*> signatures;
+  collectSignatures(root, signatures);
+  if (signatures.empty()) return fail(v, SignatureState::Missing, sev::SevError::SealMissing, "no ds:Signature");
+  if (signatures.size() > 1) {
+    return fail(v, SignatureState::Malformed, sev::SevError::SealDuplicated,
+                std::to_string(signatures.size()) + " ds:Signature elements");
+  }
+  xmlNode* sig = signatures.front();
+  if (!isPlain(sig->parent, "Expansion") || sig->parent->parent != root) {
+    return fail(v, SignatureState::Malformed, sev::SevError::SealMalformed, "the seal is not in Header/Expansion");
+  }
+  if (auto refused = checkSealStructure(sig, v)) return *refused;
+  auto certs = keyInfoCertificates(sig);
+  if (certs.empty()) {
+    return fail(v, SignatureState::Malformed, sev::SevError::SealMalformed, "no X509Certificate in KeyInfo");
+  }
+  auto info = describe(certs.front().get());
+  v.signer_subject = info.subject;
+  v.signer_sha256 = info.sha256;
+  v.signer_org_id = trust.organizationOf(info);
+  if (auto refused = checkSealMath(sig, certs.front().get(), v)) return *refused;
+  return judgeSigner(root, trust, certs, at, std::move(v));
 }
 
 }  // namespace vkhid::crypto

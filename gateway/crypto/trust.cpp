@@ -118,6 +118,31 @@ struct TrustStore::ChainMemory {
   std::mutex mutex;
   std::map<std::string, Chain> chains;
   std::size_t built = 0;
+
+  // Keeps the chain OpenSSL built under `key`, for the span all its certificates are valid; returns it.
+  std::vector<X509*> remember(const std::string& key, STACK_OF(X509) * built_chain) {
+    Chain remembered;
+    remembered.valid_from = std::numeric_limits<std::time_t>::min();
+    remembered.valid_to = std::numeric_limits<std::time_t>::max();
+    std::vector<X509*> chain;
+    bool known_span = true;
+    for (int i = 0; i < sk_X509_num(built_chain); ++i) {
+      X509* c = sk_X509_value(built_chain, i);
+      chain.push_back(c);
+      remembered.certs.push_back(upRef(c));
+      auto from = timeOf(X509_get0_notBefore(c));
+      auto to = timeOf(X509_get0_notAfter(c));
+      if (!from || !to) known_span = false;
+      if (from) remembered.valid_from = std::max(remembered.valid_from, *from);
+      if (to) remembered.valid_to = std::min(remembered.valid_to, *to);
+    }
+    if (known_span) {
+      std::lock_guard lock(mutex);
+      if (chains.size() >= kMax) chains.clear();
+      chains.insert_or_assign(key, std::move(remembered));
+    }
+    return chain;
+  }
 };
 
 TrustStore::TrustStore() : store_(X509_STORE_new()), chains_(std::make_unique<ChainMemory>()) {}
@@ -336,28 +361,7 @@ Status TrustStore::verifyChain(X509* cert, const std::vector<X509*>& intermediat
     ++chains_->built;
   }
   if (ok == 1) {
-    STACK_OF(X509)* built = X509_STORE_CTX_get0_chain(ctx.get());
-    ChainMemory::Chain remembered;
-    remembered.valid_from = std::numeric_limits<std::time_t>::min();
-    remembered.valid_to = std::numeric_limits<std::time_t>::max();
-    std::vector<X509*> chain;
-    bool known_span = true;
-    for (int i = 0; i < sk_X509_num(built); ++i) {
-      X509* c = sk_X509_value(built, i);
-      chain.push_back(c);
-      remembered.certs.push_back(upRef(c));
-      auto from = timeOf(X509_get0_notBefore(c));
-      auto to = timeOf(X509_get0_notAfter(c));
-      if (!from || !to) known_span = false;
-      if (from) remembered.valid_from = std::max(remembered.valid_from, *from);
-      if (to) remembered.valid_to = std::min(remembered.valid_to, *to);
-    }
-    if (known_span) {
-      std::lock_guard lock(chains_->mutex);
-      if (chains_->chains.size() >= ChainMemory::kMax) chains_->chains.clear();
-      chains_->chains.insert_or_assign(key, std::move(remembered));
-    }
-    return revocation(chain);
+    return revocation(chains_->remember(key, X509_STORE_CTX_get0_chain(ctx.get())));
   }
   int err = X509_STORE_CTX_get_error(ctx.get());
   const bool dstu_anchor =

@@ -31,6 +31,99 @@ namespace fs = std::filesystem;
 
 // ---- export ----
 
+namespace {
+
+// The packages the entries name, byte for byte (`absent`: named, but no longer in the database); how
+// many were written.
+Result<int> writePackages(store::PgConnection& db, const std::string& out_dir, const std::set<std::string>& packages,
+                          int& absent) {
+  int written = 0;
+  for (const auto& msg_id : packages) {
+    auto m = db.exec("SELECT bytes, bytes_cut FROM message WHERE msg_id = vkhid_uuid($1)", {msg_id});
+    if (!m) return m.error();
+    if (m->rows() == 0) {  // deleted from the store (Vkhid never deletes one): exported without it, verify names it
+      ++absent;
+      continue;
+    }
+    // An oversized package refused unread was kept as its first kilobytes only: they go as .head.
+    const char* suffix = m->get(0, 1) == "t" ? ".head" : ".xml";
+    if (auto s = writeFile(fs::path(out_dir) / "packages" / (msg_id + suffix), fromByteaHex(m->get(0, 0))); !s) {
+      return s.error();
+    }
+    ++written;
+  }
+  return written;
+}
+
+// The qualified providers' lists of trust.qualified_lists, numbered in the order they are read.
+Status writeQualifiedLists(const app::Config& config, const std::string& out_dir) {
+  std::error_code made;
+  fs::create_directories(fs::path(out_dir) / "certs" / "qualified", made);
+  int n = 0;
+  for (const auto& path : splitList(config.trust.qualified_lists)) {
+    std::error_code ec;
+    std::vector<fs::path> files;
+    if (fs::is_directory(path, ec)) {
+      for (const auto& f : fs::directory_iterator(path, ec)) files.push_back(f.path());
+    } else {
+      files.emplace_back(path);
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      auto bytes = crypto::readFile(f.string());
+      if (!bytes) return bytes.error();
+      const std::string name = std::to_string(++n) + "-" + f.filename().string();
+      if (auto s = writeFile(fs::path(out_dir) / "certs" / "qualified" / name, *bytes); !s) return s;
+    }
+  }
+  return {};
+}
+
+// The certificates an auditor needs: the CA(s) of the seal and the TSA, the seal's own certificate,
+// and the CA certificates each participant's signatures chain to.
+Status writeCertificates(store::PgConnection& db, const app::Config& config, const std::string& out_dir,
+                         const std::map<std::string, std::string>& peers) {
+  auto ca = crypto::readFile(config.audit.ca_file);
+  if (!ca) return ca.error();
+  if (auto s = writeFile(fs::path(out_dir) / "certs" / "ca.pem", *ca); !s) return s;
+  if (auto seal = crypto::readFile(config.gateway.seal_cert)) {
+    if (auto s = writeFile(fs::path(out_dir) / "certs" / "ucc-seal.pem", *seal); !s) return s;
+  }
+  bool global_list = false;
+  for (const auto& [org, unused] : peers) {
+    auto p = db.exec("SELECT trust_pem, coalesce(trust_list, ''::bytea) FROM participant WHERE org_id = $1", {org});
+    if (!p) return p.error();
+    if (p->rows() == 0) continue;
+    if (!p->get(0, 0).empty()) {
+      if (auto s = writeFile(fs::path(out_dir) / "certs" / ("participant-" + org + ".pem"), p->get(0, 0)); !s) {
+        return s;
+      }
+    }
+    // The qualified providers' list its attachment signatures were judged against: its own, or the global.
+    if (auto pinned = fromByteaHex(p->get(0, 1)); !pinned.empty()) {
+      if (auto s = writeFile(fs::path(out_dir) / "certs" / ("participant-" + org + "-list.p7b"), pinned); !s) {
+        return s;
+      }
+    } else {
+      global_list = true;
+    }
+  }
+  return global_list ? writeQualifiedLists(config, out_dir) : Status();
+}
+
+// manifest.json: what the export holds, and every file's SHA-256.
+Status writeManifest(const std::string& out_dir, json::object manifest) {
+  json::object files;
+  for (const auto& f : fs::recursive_directory_iterator(out_dir)) {
+    if (!f.is_regular_file() || f.path().filename() == "manifest.json") continue;
+    files[fs::relative(f.path(), out_dir).string()] = app::sha256Hex(*readAll(f.path()));
+  }
+  manifest["files"] = std::move(files);
+  return writeFile(fs::path(out_dir) / "manifest.json", json::serialize(manifest) + "\n");
+}
+
+}  // namespace
+
 Result<std::string> exportBundle(store::PgConnection& db, const app::Config& config, const ExportOptions& o) {
   fs::create_directories(fs::path(o.out_dir) / "packages");
   fs::create_directories(fs::path(o.out_dir) / "certs");
@@ -76,76 +169,12 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
       peers[peer] = peer;
     }
   }
-  int written = 0, absent = 0;
-  for (const auto& msg_id : packages) {
-    auto m = db.exec("SELECT bytes, bytes_cut FROM message WHERE msg_id = vkhid_uuid($1)", {msg_id});
-    if (!m) return m.error();
-    if (m->rows() == 0) {  // deleted from the store (Vkhid never deletes one): exported without it, verify names it
-      ++absent;
-      continue;
-    }
-    // An oversized package refused unread was kept as its first kilobytes only: they go as .head.
-    const char* suffix = m->get(0, 1) == "t" ? ".head" : ".xml";
-    if (auto s = writeFile(fs::path(o.out_dir) / "packages" / (msg_id + suffix), fromByteaHex(m->get(0, 0))); !s) {
-      return s.error();
-    }
-    ++written;
-  }
-  // The certificates an auditor needs: the CA(s) of the seal and the TSA, the seal's own certificate,
-  // and the CA certificates each participant's signatures chain to.
-  auto ca = crypto::readFile(config.audit.ca_file);
-  if (!ca) return ca.error();
-  if (auto s = writeFile(fs::path(o.out_dir) / "certs" / "ca.pem", *ca); !s) return s.error();
-  if (auto seal = crypto::readFile(config.gateway.seal_cert)) {
-    if (auto s = writeFile(fs::path(o.out_dir) / "certs" / "ucc-seal.pem", *seal); !s) return s.error();
-  }
-  bool global_list = false;
-  for (const auto& [org, unused] : peers) {
-    auto p = db.exec("SELECT trust_pem, coalesce(trust_list, ''::bytea) FROM participant WHERE org_id = $1", {org});
-    if (!p) return p.error();
-    if (p->rows() == 0) continue;
-    if (!p->get(0, 0).empty()) {
-      if (auto s = writeFile(fs::path(o.out_dir) / "certs" / ("participant-" + org + ".pem"), p->get(0, 0)); !s) {
-        return s.error();
-      }
-    }
-    // The qualified providers' list its attachment signatures were judged against: its own, or the global.
-    if (auto pinned = fromByteaHex(p->get(0, 1)); !pinned.empty()) {
-      if (auto s = writeFile(fs::path(o.out_dir) / "certs" / ("participant-" + org + "-list.p7b"), pinned); !s) {
-        return s.error();
-      }
-    } else {
-      global_list = true;
-    }
-  }
-  if (global_list) {
-    std::error_code made;
-    fs::create_directories(fs::path(o.out_dir) / "certs" / "qualified", made);
-    int n = 0;
-    for (const auto& path : splitList(config.trust.qualified_lists)) {
-      std::error_code ec;
-      std::vector<fs::path> files;
-      if (fs::is_directory(path, ec)) {
-        for (const auto& f : fs::directory_iterator(path, ec)) files.push_back(f.path());
-      } else {
-        files.emplace_back(path);
-      }
-      std::sort(files.begin(), files.end());
-      for (const auto& f : files) {
-        auto bytes = crypto::readFile(f.string());
-        if (!bytes) return bytes.error();
-        const std::string name = std::to_string(++n) + "-" + f.filename().string();
-        if (auto s = writeFile(fs::path(o.out_dir) / "certs" / "qualified" / name, *bytes); !s) return s.error();
-      }
-    }
-  }
+  int absent = 0;
+  auto written = writePackages(db, o.out_dir, packages, absent);
+  if (!written) return written.error();
+  if (auto s = writeCertificates(db, config, o.out_dir, peers); !s) return s.error();
   if (auto s = writeFile(fs::path(o.out_dir) / "entries.jsonl", entry_lines); !s) return s.error();
   if (auto s = writeFile(fs::path(o.out_dir) / "batches.jsonl", batch_lines); !s) return s.error();
-  json::object files;
-  for (const auto& f : fs::recursive_directory_iterator(o.out_dir)) {
-    if (!f.is_regular_file() || f.path().filename() == "manifest.json") continue;
-    files[fs::relative(f.path(), o.out_dir).string()] = app::sha256Hex(*readAll(f.path()));
-  }
   json::object manifest{{"format", "vkhid-evidence-1"},
                         {"ucc_org_id", config.gateway.org_id},
                         {"from", o.from},
@@ -153,13 +182,10 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
                         {"participant", o.participant},
                         {"entries", rows->rows()},
                         {"batches", batches->rows()},
-                        {"packages", written},
-                        {"files", std::move(files)}};
-  if (auto s = writeFile(fs::path(o.out_dir) / "manifest.json", json::serialize(manifest) + "\n"); !s) {
-    return s.error();
-  }
+                        {"packages", *written}};
+  if (auto s = writeManifest(o.out_dir, std::move(manifest)); !s) return s.error();
   std::string summary = "exported " + std::to_string(rows->rows()) + " entries (seq " + lo + ".." + hi + "), " +
-                        std::to_string(batches->rows()) + " batches, " + std::to_string(written) + " packages to " +
+                        std::to_string(batches->rows()) + " batches, " + std::to_string(*written) + " packages to " +
                         o.out_dir;
   if (absent > 0) {
     summary += "; " + std::to_string(absent) +

@@ -80,215 +80,255 @@ SealedRoot checkSealedRoot(const std::string& root_hex, const std::string& signa
   return out;
 }
 
-VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& ucc_org_id) {
-  VerifyReport report;
-  auto fail = [&](const std::string& what) {
-    if (report.ok) report.failure = what;
-    report.ok = false;
+// One bundle's offline check, step by step; each step gives the first failure it finds, or nothing.
+class BundleCheck {
+ public:
+  BundleCheck(std::string dir, std::string ucc_org_id) : dir_(std::move(dir)), ucc_org_id_(std::move(ucc_org_id)) {}
+
+  VerifyReport run() {
+    VerifyReport report;
+    for (auto step : {&BundleCheck::manifest, &BundleCheck::chain, &BundleCheck::batches, &BundleCheck::packages}) {
+      if (auto failure = (this->*step)()) {
+        report.ok = false;
+        report.failure = *failure;
+        return report;
+      }
+    }
+    report.summary = summary();
     return report;
-  };
-  auto manifest_text = readAll(fs::path(dir) / "manifest.json");
-  if (!manifest_text) return fail("manifest.json: missing");
-  boost::system::error_code ec;
-  auto manifest = json::parse(*manifest_text, ec);
-  if (ec || !manifest.is_object()) return fail("manifest.json: not a JSON object");
-  if (auto* files = manifest.as_object().if_contains("files"); files && files->is_object()) {
-    for (const auto& [name, digest] : files->as_object()) {
-      fs::path relative{std::string(name)};
-      bool inside = !relative.empty() && relative.is_relative();
-      for (const auto& part : relative) inside &= part != "..";
-      if (!inside) return fail("manifest.json: the file name '" + std::string(name) + "' leaves the bundle");
-      auto bytes = readAll(fs::path(dir) / relative);
-      if (!bytes) return fail(std::string(name) + ": missing from the bundle");
-      if (digest.is_string() && app::sha256Hex(*bytes) != digest.as_string()) {
-        return fail(std::string(name) + ": edited — it does not match the manifest");
-      }
-    }
-  }
-  auto ca_pem = readAll(fs::path(dir) / "certs" / "ca.pem");
-  if (!ca_pem) return fail("certs/ca.pem: missing");
-  // The export's scope: one participant's packages, or (empty) every package the entries name.
-  std::string scope;
-  if (auto* p = manifest.as_object().if_contains("participant"); p && p->is_string()) scope = p->as_string();
-
-  // The chain.
-  std::vector<AuditEntry> entries;
-  {
-    std::ifstream in(fs::path(dir) / "entries.jsonl");
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      auto v = json::parse(line, ec);
-      if (ec || !v.is_object())
-        return fail("entries.jsonl: line " + std::to_string(entries.size() + 1) + " is not JSON");
-      entries.push_back(entryFromJson(v.as_object()));
-    }
-  }
-  if (entries.empty()) return fail("entries.jsonl: no entries");
-  std::map<std::string, long long> seq_by_hash;
-  for (const auto& e : entries) seq_by_hash[e.entry_hash] = e.seq;
-  long long expected = entries.front().seq;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const auto& e = entries[i];
-    const std::string at = "seq " + std::to_string(e.seq) + ": ";
-    if (e.seq > expected) {
-      return fail("seq " + std::to_string(expected) + ": missing — the log jumps from seq " +
-                  std::to_string(expected - 1) + " to seq " + std::to_string(e.seq));
-    }
-    if (e.seq < expected) return fail(at + "reordered — it appears after seq " + std::to_string(expected - 1));
-    if (auditEntryHash(e) != e.entry_hash) {
-      return fail(at + "edited — its content (" + e.action + ", " + e.subject + ") does not match its hash");
-    }
-    if (i > 0 && e.prev_hash != entries[i - 1].entry_hash) {
-      auto other = seq_by_hash.find(e.prev_hash);
-      if (other != seq_by_hash.end()) {
-        return fail(at + "reordered — in the chain it follows seq " + std::to_string(other->second) + ", not seq " +
-                    std::to_string(entries[i - 1].seq));
-      }
-      return fail(at + "missing — the entry it follows in the chain is not in the log");
-    }
-    ++expected;
   }
 
-  // The batches: root, seal signature, time-stamp.
-  int batch_count = 0;
-  std::vector<bool> sealed(entries.size(), false);  // by position
-  // The time each entry's batch time-stamp proves, by position: packages are judged at it.
-  std::vector<std::optional<std::time_t>> proven_at(entries.size());
-  std::set<std::string> sealers, stamp_times;
-  std::optional<std::pair<long long, long long>> longest_wait;  // seconds, batch id
-  {
-    std::ifstream in(fs::path(dir) / "batches.jsonl");
-    std::string line;
-    crypto::TrustStore trust;
-    (void)trust.addPem(*ca_pem);
-    // Whom the batches must be sealed by: the auditor's own knowledge when given (the manifest is the
-    // bundle's word, not signed), else the manifest's.
-    std::string ucc_org = ucc_org_id;
-    if (auto* m = manifest.as_object().if_contains("ucc_org_id"); ucc_org.empty() && m && m->is_string()) {
-      ucc_org = m->as_string();
-    }
-    int line_no = 0;
-    while (std::getline(in, line)) {
-      ++line_no;
-      if (line.empty()) continue;
-      const std::string where = "batches.jsonl: line " + std::to_string(line_no) + ": ";
-      auto v = json::parse(line, ec);
-      if (ec || !v.is_object()) return fail(where + "not a JSON object");
-      const auto& b = v.as_object();
-      auto id = integerField(b, "id"), first_seq = integerField(b, "first_seq"), last_seq = integerField(b, "last_seq");
-      auto root_text = stringField(b, "root"), sig_text = stringField(b, "signature_base64");
-      if (!id || !first_seq || !last_seq) return fail(where + "'id', 'first_seq' and 'last_seq' must be integers");
-      if (*first_seq < 1 || *last_seq < *first_seq) return fail(where + "expected 1 <= first_seq <= last_seq");
-      if (!root_text || !sig_text) return fail(where + "'root' and 'signature_base64' must be strings");
-      long long first = *first_seq, last = *last_seq;
-      const std::string& root = *root_text;
-      const std::string at =
-          "batch " + std::to_string(*id) + " (seq " + std::to_string(first) + ".." + std::to_string(last) + "): ";
-      auto sealed_root = checkSealedRoot(root, *sig_text, stringField(b, "timestamp_base64"), trust, *ca_pem, ucc_org);
-      if (!sealed_root.failure.empty()) return fail(at + sealed_root.failure);
-      sealers.insert(sealed_root.sealer);
-      stamp_times.insert(sealed_root.stamped_at);
-      // The entries' seqs are consecutive (checked above): a batch's are a slice, found by position.
-      const long long base = entries.front().seq;
-      if (first < base || last > entries.back().seq) {
-        return fail(at + "missing — the bundle lacks entries of this batch");
-      }
-      std::vector<std::string> hashes;
-      for (auto i = static_cast<std::size_t>(first - base); i <= static_cast<std::size_t>(last - base); ++i) {
-        hashes.push_back(entries[i].entry_hash);
-        sealed[i] = true;
-        proven_at[i] = parseIsoDateTime(sealed_root.stamped_at);
-      }
-      const std::string& last_at = entries[static_cast<std::size_t>(last - base)].at;
-      if (merkleRoot(hashes) != root) return fail(at + "edited — its entries do not make the signed root");
-      // How long its entries were protected by the database's access control alone (docs: Limits).
-      auto stamp_time = parseIsoDateTime(sealed_root.stamped_at), entry_time = parseIsoDateTime(last_at);
-      if (stamp_time && entry_time && (!longest_wait || *stamp_time - *entry_time > longest_wait->first)) {
-        longest_wait = std::pair{static_cast<long long>(*stamp_time - *entry_time), *id};
-      }
-      ++batch_count;
-    }
-  }
-  if (batch_count == 0) return fail("batches.jsonl: no batches");
-  // An export holds whole batches: an entry no batch holds is protected by nothing signed (anyone can
-  // chain a hash), so it is refused, not counted.
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (!sealed[i]) {
-      return fail("seq " + std::to_string(entries[i].seq) +
-                  ": unsealed — no batch in the bundle holds it, so nothing signed vouches for it");
-    }
-  }
+ private:
+  using Failure = std::optional<std::string>;
 
-  // Every package named: its bytes as recorded, and its own seal and signatures.
-  int packages = 0;
-  std::set<std::string> checked;
-  for (const auto& e : entries) {
-    if (!e.action.starts_with("message.")) continue;
-    std::string msg_id = field(e.subject, "msg");
-    if (!checked.insert(msg_id).second) continue;
-    const std::string at = "seq " + std::to_string(e.seq) + ": ";
-    // A message id is a UUID: nothing else may become a file name read from the bundle.
-    if (!isUuid(msg_id)) {
-      return fail(at + "its subject names no message id (msg:<uuid>)");
-    }
-    auto bytes = readAll(fs::path(dir) / "packages" / (msg_id + ".xml"));
-    // Refused as over the size limit (code 102): only its first kilobytes were kept; its digest, in the
-    // signed log, is what stands for it.
-    if (!bytes && e.action == "message.in.rejected" && field(e.subject, "code") == "102" &&
-        fs::exists(fs::path(dir) / "packages" / (msg_id + ".head"))) {
-      ++packages;
-      continue;
-    }
-    if (!bytes) {
-      if (!scope.empty() && field(e.subject, "peer") != scope) continue;  // another participant's: not exported
-      return fail(at + "package missing — message " + msg_id + " is named by the log but not in the bundle");
-    }
-    if (app::sha256Hex(*bytes) != e.payload_sha256) {
-      return fail(at + "package edited — message " + msg_id + " does not match its recorded SHA-256");
-    }
-    ++packages;
-    if (e.action.ends_with(".rejected")) continue;  // refused on arrival, for a reason of its own
-    bool inbound = e.action.starts_with("message.in.");
-    std::string trust_file = inbound ? "participant-" + field(e.subject, "peer") + ".pem" : "ca.pem";
-    auto pem = readAll(fs::path(dir) / "certs" / trust_file);
-    if (!pem) return fail(at + "certs/" + trust_file + ": missing");
-    crypto::TrustStore trust;
-    (void)trust.addPem(*pem);
-    if (inbound) {
-      // The qualified providers' list the participant's attachment signatures were judged against.
-      const std::string peer = field(e.subject, "peer");
-      const fs::path pinned = fs::path(dir) / "certs" / ("participant-" + peer + "-list.p7b");
-      std::error_code ec;
-      if (isDigits(peer) && fs::exists(pinned, ec)) {
-        if (auto list = readAll(pinned)) (void)trust.addAny(*list);
-      } else if (fs::is_directory(fs::path(dir) / "certs" / "qualified", ec)) {
-        for (const auto& f : fs::directory_iterator(fs::path(dir) / "certs" / "qualified", ec)) {
-          if (auto list = readAll(f.path())) (void)trust.addAny(*list);
+  fs::path path() const { return fs::path(dir_); }
+
+  // manifest.json: every file it lists is in the bundle, inside it, with its digest.
+  Failure manifest() {
+    auto manifest_text = readAll(path() / "manifest.json");
+    if (!manifest_text) return "manifest.json: missing";
+    boost::system::error_code ec;
+    manifest_ = json::parse(*manifest_text, ec);
+    if (ec || !manifest_.is_object()) return "manifest.json: not a JSON object";
+    if (auto* files = manifest_.as_object().if_contains("files"); files && files->is_object()) {
+      for (const auto& [name, digest] : files->as_object()) {
+        fs::path relative{std::string(name)};
+        bool inside = !relative.empty() && relative.is_relative();
+        for (const auto& part : relative) inside &= part != "..";
+        if (!inside) return "manifest.json: the file name '" + std::string(name) + "' leaves the bundle";
+        auto bytes = readAll(path() / relative);
+        if (!bytes) return std::string(name) + ": missing from the bundle";
+        if (digest.is_string() && app::sha256Hex(*bytes) != digest.as_string()) {
+          return std::string(name) + ": edited — it does not match the manifest";
         }
       }
     }
+    auto ca_pem = readAll(path() / "certs" / "ca.pem");
+    if (!ca_pem) return "certs/ca.pem: missing";
+    ca_pem_ = *ca_pem;
+    // The export's scope: one participant's packages, or (empty) every package the entries name.
+    if (auto* p = manifest_.as_object().if_contains("participant"); p && p->is_string()) scope_ = p->as_string();
+    return std::nullopt;
+  }
+
+  // entries.jsonl: consecutive seqs, each entry its hash, each linked to the one before.
+  Failure chain() {
+    std::ifstream in(path() / "entries.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      boost::system::error_code ec;
+      auto v = json::parse(line, ec);
+      if (ec || !v.is_object()) return "entries.jsonl: line " + std::to_string(entries_.size() + 1) + " is not JSON";
+      entries_.push_back(entryFromJson(v.as_object()));
+    }
+    if (entries_.empty()) return "entries.jsonl: no entries";
+    std::map<std::string, long long> seq_by_hash;
+    for (const auto& e : entries_) seq_by_hash[e.entry_hash] = e.seq;
+    long long expected = entries_.front().seq;
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      const auto& e = entries_[i];
+      const std::string at = "seq " + std::to_string(e.seq) + ": ";
+      if (e.seq > expected) {
+        return "seq " + std::to_string(expected) + ": missing — the log jumps from seq " +
+               std::to_string(expected - 1) + " to seq " + std::to_string(e.seq);
+      }
+      if (e.seq < expected) return at + "reordered — it appears after seq " + std::to_string(expected - 1);
+      if (auditEntryHash(e) != e.entry_hash) {
+        return at + "edited — its content (" + e.action + ", " + e.subject + ") does not match its hash";
+      }
+      if (i > 0 && e.prev_hash != entries_[i - 1].entry_hash) {
+        auto other = seq_by_hash.find(e.prev_hash);
+        if (other != seq_by_hash.end()) {
+          return at + "reordered — in the chain it follows seq " + std::to_string(other->second) + ", not seq " +
+                 std::to_string(entries_[i - 1].seq);
+        }
+        return at + "missing — the entry it follows in the chain is not in the log";
+      }
+      ++expected;
+    }
+    sealed_.assign(entries_.size(), false);
+    proven_at_.assign(entries_.size(), std::nullopt);
+    return std::nullopt;
+  }
+
+  // batches.jsonl: each batch's root, seal signature and time-stamp; every entry in a batch.
+  Failure batches() {
+    std::ifstream in(path() / "batches.jsonl");
+    crypto::TrustStore trust;
+    (void)trust.addPem(ca_pem_);
+    // Whom the batches must be sealed by: the auditor's own knowledge when given (the manifest is the
+    // bundle's word, not signed), else the manifest's.
+    std::string ucc_org = ucc_org_id_;
+    if (auto* m = manifest_.as_object().if_contains("ucc_org_id"); ucc_org.empty() && m && m->is_string()) {
+      ucc_org = m->as_string();
+    }
+    std::string line;
+    for (int line_no = 1; std::getline(in, line); ++line_no) {
+      if (line.empty()) continue;
+      if (auto failure = batch(line, line_no, trust, ucc_org)) return failure;
+    }
+    if (batch_count_ == 0) return "batches.jsonl: no batches";
+    // An export holds whole batches: an entry no batch holds is protected by nothing signed (anyone can
+    // chain a hash), so it is refused, not counted.
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (!sealed_[i]) {
+        return "seq " + std::to_string(entries_[i].seq) +
+               ": unsealed — no batch in the bundle holds it, so nothing signed vouches for it";
+      }
+    }
+    return std::nullopt;
+  }
+
+  Failure batch(const std::string& line, int line_no, const crypto::TrustStore& trust, const std::string& ucc_org) {
+    const std::string where = "batches.jsonl: line " + std::to_string(line_no) + ": ";
+    boost::system::error_code ec;
+    auto v = json::parse(line, ec);
+    if (ec || !v.is_object()) return where + "not a JSON object";
+    const auto& b = v.as_object();
+    auto id = integerField(b, "id"), first_seq = integerField(b, "first_seq"), last_seq = integerField(b, "last_seq");
+    auto root_text = stringField(b, "root"), sig_text = stringField(b, "signature_base64");
+    if (!id || !first_seq || !last_seq) return where + "'id', 'first_seq' and 'last_seq' must be integers";
+    if (*first_seq < 1 || *last_seq < *first_seq) return where + "expected 1 <= first_seq <= last_seq";
+    if (!root_text || !sig_text) return where + "'root' and 'signature_base64' must be strings";
+    const long long first = *first_seq, last = *last_seq;
+    const std::string at =
+        "batch " + std::to_string(*id) + " (seq " + std::to_string(first) + ".." + std::to_string(last) + "): ";
+    auto sealed_root =
+        checkSealedRoot(*root_text, *sig_text, stringField(b, "timestamp_base64"), trust, ca_pem_, ucc_org);
+    if (!sealed_root.failure.empty()) return at + sealed_root.failure;
+    sealers_.insert(sealed_root.sealer);
+    stamp_times_.insert(sealed_root.stamped_at);
+    // The entries' seqs are consecutive (checked above): a batch's are a slice, found by position.
+    const long long base = entries_.front().seq;
+    if (first < base || last > entries_.back().seq) return at + "missing — the bundle lacks entries of this batch";
+    std::vector<std::string> hashes;
+    for (auto i = static_cast<std::size_t>(first - base); i <= static_cast<std::size_t>(last - base); ++i) {
+      hashes.push_back(entries_[i].entry_hash);
+      sealed_[i] = true;
+      proven_at_[i] = parseIsoDateTime(sealed_root.stamped_at);
+    }
+    const std::string& last_at = entries_[static_cast<std::size_t>(last - base)].at;
+    if (merkleRoot(hashes) != *root_text) return at + "edited — its entries do not make the signed root";
+    // How long its entries were protected by the database's access control alone (docs: Limits).
+    auto stamp_time = parseIsoDateTime(sealed_root.stamped_at), entry_time = parseIsoDateTime(last_at);
+    if (stamp_time && entry_time && (!longest_wait_ || *stamp_time - *entry_time > longest_wait_->first)) {
+      longest_wait_ = std::pair{static_cast<long long>(*stamp_time - *entry_time), *id};
+    }
+    ++batch_count_;
+    return std::nullopt;
+  }
+
+  // Every package named: its bytes as recorded, and its own seal and signatures.
+  Failure packages() {
+    std::set<std::string> checked;
+    for (const auto& e : entries_) {
+      if (!e.action.starts_with("message.")) continue;
+      std::string msg_id = field(e.subject, "msg");
+      if (!checked.insert(msg_id).second) continue;
+      if (auto failure = package(e, msg_id)) return failure;
+    }
+    return std::nullopt;
+  }
+
+  Failure package(const AuditEntry& e, const std::string& msg_id) {
+    const std::string at = "seq " + std::to_string(e.seq) + ": ";
+    // A message id is a UUID: nothing else may become a file name read from the bundle.
+    if (!isUuid(msg_id)) return at + "its subject names no message id (msg:<uuid>)";
+    auto bytes = readAll(path() / "packages" / (msg_id + ".xml"));
+    // Refused as over the size limit (code 102): only its first kilobytes were kept; its digest, in the
+    // signed log, is what stands for it.
+    if (!bytes && e.action == "message.in.rejected" && field(e.subject, "code") == "102" &&
+        fs::exists(path() / "packages" / (msg_id + ".head"))) {
+      ++packages_;
+      return std::nullopt;
+    }
+    if (!bytes) {
+      if (!scope_.empty() && field(e.subject, "peer") != scope_) return std::nullopt;  // another's: not exported
+      return at + "package missing — message " + msg_id + " is named by the log but not in the bundle";
+    }
+    if (app::sha256Hex(*bytes) != e.payload_sha256) {
+      return at + "package edited — message " + msg_id + " does not match its recorded SHA-256";
+    }
+    ++packages_;
+    if (e.action.ends_with(".rejected")) return std::nullopt;  // refused on arrival, for a reason of its own
+    bool inbound = e.action.starts_with("message.in.");
+    std::string trust_file = inbound ? "participant-" + field(e.subject, "peer") + ".pem" : "ca.pem";
+    auto pem = readAll(path() / "certs" / trust_file);
+    if (!pem) return at + "certs/" + trust_file + ": missing";
+    crypto::TrustStore trust;
+    (void)trust.addPem(*pem);
+    if (inbound) addQualifiedLists(trust, field(e.subject, "peer"));
     // Judged when the log's time-stamp proves the package was already there, not at the auditor's now.
     crypto::VerifyOptions options;
     // The UCC seals everything it sends; a participant registered without require_seal sends no seal (as
     // real SEV OVV 1.5 systems), and its files' own signatures are what holds — a seal it did send must
     // still hold.
     options.require_seal = !inbound;
-    options.at = proven_at[static_cast<std::size_t>(e.seq - entries.front().seq)];
+    options.at = proven_at_[static_cast<std::size_t>(e.seq - entries_.front().seq)];
     auto r = crypto::verifyPackage(*bytes, trust, options);
-    if (!r.ok()) return fail(at + "bad signature — package " + msg_id + ": " + r.findings.front().message);
+    if (!r.ok()) return at + "bad signature — package " + msg_id + ": " + r.findings.front().message;
+    return std::nullopt;
   }
 
-  report.summary =
-      "entries " + std::to_string(entries.size()) + " (seq " + std::to_string(entries.front().seq) + ".." +
-      std::to_string(entries.back().seq) + "), batches " + std::to_string(batch_count) + ", packages " +
-      std::to_string(packages) + (scope.empty() ? "" : " (participant " + scope + "'s only)") + ", from " +
-      entries.front().at + " to " + entries.back().at + "; sealed by " + joined(sealers) + "; time-stamped " +
-      *stamp_times.begin() + (stamp_times.size() > 1 ? " to " + *stamp_times.rbegin() : std::string()) +
-      (!longest_wait ? std::string()
-                     : ", at most " + std::to_string(longest_wait->first) + " s after a batch's last entry (batch " +
-                           std::to_string(longest_wait->second) + ")");
-  return report;
+  // The qualified providers' list the participant's attachment signatures were judged against.
+  void addQualifiedLists(crypto::TrustStore& trust, const std::string& peer) const {
+    const fs::path pinned = path() / "certs" / ("participant-" + peer + "-list.p7b");
+    std::error_code ec;
+    if (isDigits(peer) && fs::exists(pinned, ec)) {
+      if (auto list = readAll(pinned)) (void)trust.addAny(*list);
+    } else if (fs::is_directory(path() / "certs" / "qualified", ec)) {
+      for (const auto& f : fs::directory_iterator(path() / "certs" / "qualified", ec)) {
+        if (auto list = readAll(f.path())) (void)trust.addAny(*list);
+      }
+    }
+  }
+
+  std::string summary() const {
+    return "entries " + std::to_string(entries_.size()) + " (seq " + std::to_string(entries_.front().seq) + ".." +
+           std::to_string(entries_.back().seq) + "), batches " + std::to_string(batch_count_) + ", packages " +
+           std::to_string(packages_) + (scope_.empty() ? "" : " (participant " + scope_ + "'s only)") + ", from " +
+           entries_.front().at + " to " + entries_.back().at + "; sealed by " + joined(sealers_) + "; time-stamped " +
+           *stamp_times_.begin() + (stamp_times_.size() > 1 ? " to " + *stamp_times_.rbegin() : std::string()) +
+           (!longest_wait_ ? std::string()
+                           : ", at most " + std::to_string(longest_wait_->first) +
+                                 " s after a batch's last entry (batch " + std::to_string(longest_wait_->second) + ")");
+  }
+
+  std::string dir_, ucc_org_id_;
+  json::value manifest_;
+  std::string ca_pem_, scope_;
+  std::vector<AuditEntry> entries_;
+  std::vector<bool> sealed_;  // by position
+  // The time each entry's batch time-stamp proves, by position: packages are judged at it.
+  std::vector<std::optional<std::time_t>> proven_at_;
+  std::set<std::string> sealers_, stamp_times_;
+  std::optional<std::pair<long long, long long>> longest_wait_;  // seconds, batch id
+  int batch_count_ = 0, packages_ = 0;
+};
+
+VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& ucc_org_id) {
+  return BundleCheck(dir, ucc_org_id).run();
 }
 
 }  // namespace

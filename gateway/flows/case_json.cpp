@@ -79,6 +79,100 @@ class CaseReader {
   std::vector<FieldError>& errors_;
 };
 
+// The parts of a case, each read with its field paths in errors.
+void readApplicant(CaseReader& r, const json::object& o, domain::Applicant& applicant) {
+  if (const auto* a = r.object(o, "applicant", "", true)) {
+    applicant.anonymous = r.boolean(*a, "anonymous", "/applicant", false);
+    applicant.collective = r.boolean(*a, "collective", "/applicant", false);
+    bool named = !applicant.anonymous;
+    applicant.surname = r.string(*a, "surname", "/applicant", named, 200).value_or("");
+    applicant.first_name = r.string(*a, "first_name", "/applicant", named, 200).value_or("");
+    applicant.patronymic = r.string(*a, "patronymic", "/applicant", false, 200).value_or("");
+    applicant.address = r.string(*a, "address", "/applicant", false, 500).value_or("");
+    applicant.email = r.string(*a, "email", "/applicant", false, 200).value_or("");
+    applicant.phone = r.string(*a, "phone", "/applicant", false, 50).value_or("");
+    if (!applicant.email.empty() && applicant.email.find('@') == std::string::npos) {
+      r.error("/applicant/email", "an e-mail address");
+    }
+  }
+}
+
+void readClassification(CaseReader& r, const json::object& o, domain::ClassificationCodes& cl) {
+  if (const auto* k = r.object(o, "classification", "", false)) {
+    static const std::regex code_re(R"([0-9]{1,2}(\.[0-9]{1,3}){1,3})");
+    static const std::regex topic_re(R"([0-9]{3}(\.[0-9]{1,4})*)");
+    const char* code_text = "a classifier code such as 1.1 or 7.10";
+    r.code(*k, "form_of_receipt", "/classification", code_re, code_text, cl.form_of_receipt);
+    r.code(*k, "sign", "/classification", code_re, code_text, cl.sign);
+    r.code(*k, "type", "/classification", code_re, code_text, cl.type);
+    r.code(*k, "subject", "/classification", code_re, code_text, cl.subject);
+    r.code(*k, "applicant_category", "/classification", code_re, code_text, cl.applicant_category);
+    r.code(*k, "social_status", "/classification", code_re, code_text, cl.social_status);
+    r.code(*k, "topic", "/classification", topic_re, "a topic code such as 004", cl.topic);
+  }
+}
+
+void readAttachments(CaseReader& r, const json::object& o, const CaseLimits& limits,
+                     std::vector<domain::Attachment>& attachments) {
+  if (auto* atts = o.if_contains("attachments"); atts != nullptr && !atts->is_null()) {
+    if (!atts->is_array()) {
+      r.error("/attachments", "an array");
+    } else if (atts->as_array().size() > limits.max_attachments) {
+      r.error("/attachments", "at most " + std::to_string(limits.max_attachments) + " attachments");
+    } else {
+      std::size_t i = 0;
+      for (const auto& item : atts->as_array()) {
+        std::string path = "/attachments/" + std::to_string(i++);
+        if (!item.is_object()) {
+          r.error(path, "an object");
+          continue;
+        }
+        domain::Attachment a;
+        a.file_name = r.string(item.as_object(), "file_name", path, true, 255).value_or("");
+        a.media_type = r.string(item.as_object(), "media_type", path, true, 100).value_or("");
+        auto b64 = r.string(item.as_object(), "content_base64", path, true, limits.max_attachment_bytes * 4 / 3 + 4);
+        if (b64) {
+          if (auto bytes = base64Decode(*b64)) {
+            a.content = std::move(*bytes);
+          } else {
+            r.error(path + "/content_base64", "base64 text");
+          }
+        }
+        attachments.push_back(std::move(a));
+      }
+    }
+  }
+}
+
+void readUrgency(CaseReader& r, const json::object& o, domain::Urgency& urgency) {
+  if (auto u = r.string(o, "urgency", "", false)) {
+    if (*u == "none")
+      urgency = domain::Urgency::None;
+    else if (*u == "urgent")
+      urgency = domain::Urgency::Urgent;
+    else if (*u == "threat_to_life")
+      urgency = domain::Urgency::ThreatToLife;
+    else
+      r.error("/urgency", "one of none, urgent, threat_to_life");
+  }
+}
+
+void readDeadlines(CaseReader& r, const json::object& o, std::vector<domain::Deadline>& deadlines) {
+  if (auto* dl = o.if_contains("deadlines"); dl != nullptr && dl->is_array()) {
+    std::size_t i = 0;
+    for (const auto& item : dl->as_array()) {
+      std::string path = "/deadlines/" + std::to_string(i++);
+      if (!item.is_object()) {
+        r.error(path, "an object");
+        continue;
+      }
+      const auto& d = item.as_object();
+      deadlines.push_back({r.string(d, "kind", path, true).value_or(""), r.string(d, "due", path, true).value_or(""),
+                           r.string(d, "rule", path, true).value_or("")});
+    }
+  }
+}
+
 }  // namespace
 
 ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
@@ -115,81 +209,20 @@ ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
       r.error("/kind", "one of appeal, info_request, violence_report");
     }
   }
-  if (const auto* a = r.object(o, "applicant", "", true)) {
-    c.applicant.anonymous = r.boolean(*a, "anonymous", "/applicant", false);
-    c.applicant.collective = r.boolean(*a, "collective", "/applicant", false);
-    bool named = !c.applicant.anonymous;
-    c.applicant.surname = r.string(*a, "surname", "/applicant", named, 200).value_or("");
-    c.applicant.first_name = r.string(*a, "first_name", "/applicant", named, 200).value_or("");
-    c.applicant.patronymic = r.string(*a, "patronymic", "/applicant", false, 200).value_or("");
-    c.applicant.address = r.string(*a, "address", "/applicant", false, 500).value_or("");
-    c.applicant.email = r.string(*a, "email", "/applicant", false, 200).value_or("");
-    c.applicant.phone = r.string(*a, "phone", "/applicant", false, 50).value_or("");
-    if (!c.applicant.email.empty() && c.applicant.email.find('@') == std::string::npos) {
-      r.error("/applicant/email", "an e-mail address");
-    }
-  }
+  readApplicant(r, o, c.applicant);
   if (const auto* k = r.object(o, "consent", "", false)) {
     c.consent.disclose_identity = r.boolean(*k, "disclose_identity", "/consent", false);
     c.consent.process_personal_data = r.boolean(*k, "process_personal_data", "/consent", false);
   }
-  if (const auto* k = r.object(o, "classification", "", false)) {
-    static const std::regex code_re(R"([0-9]{1,2}(\.[0-9]{1,3}){1,3})");
-    static const std::regex topic_re(R"([0-9]{3}(\.[0-9]{1,4})*)");
-    const char* code_text = "a classifier code such as 1.1 or 7.10";
-    auto& cl = c.classification;
-    r.code(*k, "form_of_receipt", "/classification", code_re, code_text, cl.form_of_receipt);
-    r.code(*k, "sign", "/classification", code_re, code_text, cl.sign);
-    r.code(*k, "type", "/classification", code_re, code_text, cl.type);
-    r.code(*k, "subject", "/classification", code_re, code_text, cl.subject);
-    r.code(*k, "applicant_category", "/classification", code_re, code_text, cl.applicant_category);
-    r.code(*k, "social_status", "/classification", code_re, code_text, cl.social_status);
-    r.code(*k, "topic", "/classification", topic_re, "a topic code such as 004", cl.topic);
-  }
+  readClassification(r, o, c.classification);
   c.text = r.string(o, "text", "", true, limits.max_text_bytes).value_or("");
-  if (auto* atts = o.if_contains("attachments"); atts != nullptr && !atts->is_null()) {
-    if (!atts->is_array()) {
-      r.error("/attachments", "an array");
-    } else if (atts->as_array().size() > limits.max_attachments) {
-      r.error("/attachments", "at most " + std::to_string(limits.max_attachments) + " attachments");
-    } else {
-      std::size_t i = 0;
-      for (const auto& item : atts->as_array()) {
-        std::string path = "/attachments/" + std::to_string(i++);
-        if (!item.is_object()) {
-          r.error(path, "an object");
-          continue;
-        }
-        domain::Attachment a;
-        a.file_name = r.string(item.as_object(), "file_name", path, true, 255).value_or("");
-        a.media_type = r.string(item.as_object(), "media_type", path, true, 100).value_or("");
-        auto b64 = r.string(item.as_object(), "content_base64", path, true, limits.max_attachment_bytes * 4 / 3 + 4);
-        if (b64) {
-          if (auto bytes = base64Decode(*b64)) {
-            a.content = std::move(*bytes);
-          } else {
-            r.error(path + "/content_base64", "base64 text");
-          }
-        }
-        c.attachments.push_back(std::move(a));
-      }
-    }
-  }
+  readAttachments(r, o, limits, c.attachments);
   c.channel = r.string(o, "channel", "", true, 100).value_or("");
   c.addressee_org_id = r.string(o, "addressee_org_id", "", false, 20).value_or("");
   if (!c.addressee_org_id.empty() && !std::regex_match(c.addressee_org_id, std::regex("[0-9]{8,10}"))) {
     r.error("/addressee_org_id", "an EDRPOU code (8 to 10 digits)");
   }
-  if (auto u = r.string(o, "urgency", "", false)) {
-    if (*u == "none")
-      c.urgency = domain::Urgency::None;
-    else if (*u == "urgent")
-      c.urgency = domain::Urgency::Urgent;
-    else if (*u == "threat_to_life")
-      c.urgency = domain::Urgency::ThreatToLife;
-    else
-      r.error("/urgency", "one of none, urgent, threat_to_life");
-  }
+  readUrgency(r, o, c.urgency);
   c.priority = r.boolean(o, "priority", "", false);
   // Set by the gateway at registration; accepted here so a registered case can be re-packaged.
   c.id = r.string(o, "id", "", false, 64).value_or("");
@@ -197,19 +230,7 @@ ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
   c.registered_on = r.string(o, "registered_on", "", false, 10).value_or("");
   c.received_at = r.string(o, "received_at", "", false, 40).value_or("");
   if (!c.received_at.empty() && !parseIsoDateTime(c.received_at)) r.error("/received_at", "an ISO 8601 date-time");
-  if (auto* dl = o.if_contains("deadlines"); dl != nullptr && dl->is_array()) {
-    std::size_t i = 0;
-    for (const auto& item : dl->as_array()) {
-      std::string path = "/deadlines/" + std::to_string(i++);
-      if (!item.is_object()) {
-        r.error(path, "an object");
-        continue;
-      }
-      const auto& d = item.as_object();
-      c.deadlines.push_back({r.string(d, "kind", path, true).value_or(""), r.string(d, "due", path, true).value_or(""),
-                             r.string(d, "rule", path, true).value_or("")});
-    }
-  }
+  readDeadlines(r, o, c.deadlines);
   return out;
 }
 

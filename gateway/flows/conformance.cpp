@@ -122,108 +122,130 @@ Result<long long> countOf(store::PgConnection& db, const std::string& sql, const
   return r->getInt(0, 0);
 }
 
-}  // namespace
+// One conformance run against a participant's EDMS: each step of the exchange profile in turn, recorded
+// in the report; a step that stops the run ends it with the test cases' timers cancelled.
+class ConformanceRun {
+ public:
+  ConformanceRun(ExchangeContext& ctx, store::PgConnection& db, std::string org_id, ParticipantEndpoint target,
+                 const ConformanceOptions& o)
+      : ctx_(ctx), db_(db), org_id_(std::move(org_id)), target_(std::move(target)), o_(o) {
+    report_.passed_text = "conformance passed: the EDMS follows the exchange profile";
+    report_.failed_text = "conformance FAILED";
+  }
 
-Result<CheckReport> runConformance(ExchangeContext& ctx, const std::string& org_id, const ConformanceOptions& o) {
-  auto db = ctx.pool.acquire();
-  if (!db) return db.error();
-  auto target = participantEndpoint(ctx, **db, org_id);
-  if (!target) return target.error();
-  CheckReport report;
-  report.passed_text = "conformance passed: the EDMS follows the exchange profile";
-  report.failed_text = "conformance FAILED";
-  auto step = [&](std::string name, std::string result, std::string detail, Clock::time_point t0) {
-    report.steps.push_back({std::move(name), std::move(result), std::move(detail), msSince(t0)});
-    return report.steps.back().result != "failed";
-  };
-  auto deliver = [&](const TestAppeal& t, const std::string& bytes, bool record) -> Status {
+  Result<CheckReport> run() {
+    // 1. An appeal it must register: receipts 1, 2 and 3 (with its number), each sealed by it.
+    auto a = makeTestAppeal(ctx_, db_, org_id_, target_.party, "A");
+    if (!a) return a.error();
+    auto registered = appealRegistered(*a);
+    if (!registered) return registered.error();
+    if (!*registered) return finish({a->kase.id});
+    // 2. The same package again (same msg_id): it must not register it twice.
+    if (auto s = duplicateNotRegisteredTwice(*a); !s) return s.error();
+    // 3. A package changed after it was signed: refused with a receipt 4, never registered.
+    auto b = makeTestAppeal(ctx_, db_, org_id_, target_.party, "B");
+    if (!b) return b.error();
+    if (auto s = tamperedRefused(*b); !s) return s.error();
+    // 4. The answer: a reply to A, sealed and its attachments signed, that closes the case.
+    if (auto s = answerSigned(*a); !s) return s.error();
+    // 5, 6. What it may send: an extension notice, a forward.
+    if (auto s = optionalNotices(*a, *b); !s) return s.error();
+    return finish({a->kase.id, b->kase.id});
+  }
+
+ private:
+  bool step(std::string name, std::string result, std::string detail, Clock::time_point t0) {
+    report_.steps.push_back({std::move(name), std::move(result), std::move(detail), msSince(t0)});
+    return report_.steps.back().result != "failed";
+  }
+
+  Status deliver(const TestAppeal& t, const std::string& bytes, bool record) {
     if (record) {
-      auto ins = (*db)->exec(
+      auto ins = db_.exec(
           "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, bytes, sha256, status, attempts) "
           "VALUES ($1, 'out', $2, $3, 1, $4::bytea, $5, 'checking', 1) ON CONFLICT (msg_id) DO NOTHING",
-          {t.msg_id, t.kase.id, org_id, byteaHex(bytes), sha256Hex(bytes)});
+          {t.msg_id, t.kase.id, org_id_, byteaHex(bytes), sha256Hex(bytes)});
       if (!ins) return ins.error();
     }
-    auto outcome = target->adapter->deliver(bytes, t.msg_id, target->endpoint);
+    auto outcome = target_.adapter->deliver(bytes, t.msg_id, target_.endpoint);
     if (outcome.kind != adapters::DeliveryOutcome::Kind::Delivered) {
       return Error::unavailable("conformance.delivery",
-                                "not taken by the " + target->endpoint.adapter + " endpoint: " + outcome.detail);
+                                "not taken by the " + target_.endpoint.adapter + " endpoint: " + outcome.detail);
     }
-    auto u = (*db)->exec(
+    auto u = db_.exec(
         "UPDATE message SET status = 'sent', updated_at = now() WHERE msg_id = $1::uuid AND "
         "status = 'checking'",
         {t.msg_id});
     return u ? Status() : Status(u.error());
-  };
-  auto finish = [&](const std::vector<std::string>& case_ids) -> Result<CheckReport> {
+  }
+
+  Result<CheckReport> finish(const std::vector<std::string>& case_ids) {
     // The test cases' timers never fire: nothing escalates about a conformance run.
-    for (const auto& id : case_ids) (void)cancelTimersOfSettledCase(**db, id);
-    report.passed =
-        std::none_of(report.steps.begin(), report.steps.end(), [](const CheckStep& s) { return s.result == "failed"; });
-    return report;
-  };
-
-  // 1. An appeal it must register: receipts 1, 2 and 3 (with its number), each sealed by it.
-  auto t0 = Clock::now();
-  auto a = makeTestAppeal(ctx, **db, org_id, target->party, "A");
-  if (!a) return a.error();
-  if (auto s = deliver(*a, a->bytes, true); !s) {
-    step("appeal_registered", "failed", s.error().message, t0);
-    return finish({a->kase.id});
-  }
-  std::vector<Inbound> got;
-  auto registered = waitUntil(o.receipt_timeout, [&]() -> Result<bool> {
-    auto r = inboundFor(**db, a->msg_id);
-    if (!r) return r.error();
-    got = std::move(r).value();
-    return std::any_of(got.begin(), got.end(), [](const Inbound& i) { return i.ack_type == 3 || i.ack_type == 4; });
-  });
-  if (!registered) return registered.error();
-  std::string number, problem;
-  std::set<int> acks;
-  for (const auto& i : got) {
-    if (i.status == "rejected")
-      problem = "its receipt was refused with code " + std::to_string(i.error_code) + ": " + i.error;
-    if (i.ack_type == 4) problem = "rejected the appeal (receipt 4, code " + std::to_string(i.error_code) + ")";
-    if (i.ack_type == 3 && i.status == "applied") number = i.reg_number;
-    acks.insert(i.ack_type);
-  }
-  if (problem.empty() && number.empty())
-    problem = "no registration receipt (3) within " + std::to_string(o.receipt_timeout.count()) + " s";
-  if (problem.empty() && !acks.count(1)) problem = "registered, but sent no delivery receipt (1)";
-  if (!step("appeal_registered", problem.empty() ? "ok" : "failed",
-            problem.empty()
-                ? "receipts 1" + std::string(acks.count(2) ? ", 2" : "") + " and 3, sealed; registered as " + number
-                : problem,
-            t0)) {
-    return finish({a->kase.id});
+    for (const auto& id : case_ids) (void)cancelTimersOfSettledCase(db_, id);
+    report_.passed = std::none_of(report_.steps.begin(), report_.steps.end(),
+                                  [](const CheckStep& s) { return s.result == "failed"; });
+    return report_;
   }
 
-  // 2. The same package again (same msg_id): it must not register it twice.
-  t0 = Clock::now();
-  if (auto s = deliver(*a, a->bytes, false); !s) {
-    step("duplicate_not_registered_twice", "failed", s.error().message, t0);
-  } else {
-    std::this_thread::sleep_for(o.settle);
-    auto twice = countOf(
-        **db, "SELECT count(*) FROM case_event WHERE case_id = $1::uuid AND event = 'receipt_conflict'", {a->kase.id});
+  // False when the run cannot go on (the appeal was not registered).
+  Result<bool> appealRegistered(const TestAppeal& a) {
+    auto t0 = Clock::now();
+    if (auto s = deliver(a, a.bytes, true); !s) return step("appeal_registered", "failed", s.error().message, t0);
+    std::vector<Inbound> got;
+    auto registered = waitUntil(o_.receipt_timeout, [&]() -> Result<bool> {
+      auto r = inboundFor(db_, a.msg_id);
+      if (!r) return r.error();
+      got = std::move(r).value();
+      return std::any_of(got.begin(), got.end(), [](const Inbound& i) { return i.ack_type == 3 || i.ack_type == 4; });
+    });
+    if (!registered) return registered.error();
+    std::string problem;
+    std::set<int> acks;
+    for (const auto& i : got) {
+      if (i.status == "rejected") {
+        problem = "its receipt was refused with code " + std::to_string(i.error_code) + ": " + i.error;
+      }
+      if (i.ack_type == 4) problem = "rejected the appeal (receipt 4, code " + std::to_string(i.error_code) + ")";
+      if (i.ack_type == 3 && i.status == "applied") number_ = i.reg_number;
+      acks.insert(i.ack_type);
+    }
+    if (problem.empty() && number_.empty()) {
+      problem = "no registration receipt (3) within " + std::to_string(o_.receipt_timeout.count()) + " s";
+    }
+    if (problem.empty() && !acks.count(1)) problem = "registered, but sent no delivery receipt (1)";
+    return step("appeal_registered", problem.empty() ? "ok" : "failed",
+                problem.empty() ? "receipts 1" + std::string(acks.count(2) ? ", 2" : "") +
+                                      " and 3, sealed; registered as " + number_
+                                : problem,
+                t0);
+  }
+
+  Status duplicateNotRegisteredTwice(const TestAppeal& a) {
+    auto t0 = Clock::now();
+    if (auto s = deliver(a, a.bytes, false); !s) {
+      step("duplicate_not_registered_twice", "failed", s.error().message, t0);
+      return {};
+    }
+    std::this_thread::sleep_for(o_.settle);
+    auto twice = countOf(db_, "SELECT count(*) FROM case_event WHERE case_id = $1::uuid AND event = 'receipt_conflict'",
+                         {a.kase.id});
     if (!twice) return twice.error();
     step("duplicate_not_registered_twice", *twice == 0 ? "ok" : "failed",
-         *twice == 0 ? "the repeat kept number " + number
+         *twice == 0 ? "the repeat kept number " + number_
                      : "registered the repeat again under another number (the same msg_id must be de-duplicated)",
          t0);
+    return {};
   }
 
-  // 3. A package changed after it was signed: refused with a receipt 4, never registered.
-  t0 = Clock::now();
-  auto b = makeTestAppeal(ctx, **db, org_id, target->party, "B");
-  if (!b) return b.error();
-  if (auto s = deliver(*b, tampered(b->bytes), true); !s) {
-    step("tampered_refused", "failed", s.error().message, t0);
-  } else {
+  Status tamperedRefused(const TestAppeal& b) {
+    auto t0 = Clock::now();
+    if (auto s = deliver(b, tampered(b.bytes), true); !s) {
+      step("tampered_refused", "failed", s.error().message, t0);
+      return {};
+    }
     std::vector<Inbound> on_b;
-    auto answered = waitUntil(o.receipt_timeout, [&]() -> Result<bool> {
-      auto r = inboundFor(**db, b->msg_id);
+    auto answered = waitUntil(o_.receipt_timeout, [&]() -> Result<bool> {
+      auto r = inboundFor(db_, b.msg_id);
       if (!r) return r.error();
       on_b = std::move(r).value();
       return std::any_of(on_b.begin(), on_b.end(), [](const Inbound& i) { return i.ack_type >= 3; });
@@ -234,54 +256,74 @@ Result<CheckReport> runConformance(ExchangeContext& ctx, const std::string& org_
     step("tampered_refused", refused && !took ? "ok" : "failed",
          took      ? "registered a package whose signatures do not verify"
          : refused ? "refused with a receipt 4"
-                   : "no receipt 4 within " + std::to_string(o.receipt_timeout.count()) + " s",
+                   : "no receipt 4 within " + std::to_string(o_.receipt_timeout.count()) + " s",
          t0);
+    return {};
   }
 
-  // 4. The answer: a reply to A, sealed and its attachments signed, that closes the case.
-  t0 = Clock::now();
-  std::string answer_problem;
-  auto closed = waitUntil(o.answer_timeout, [&]() -> Result<bool> {
-    auto r = (*db)->exec(
-        "SELECT (SELECT status FROM cases WHERE id = $1::uuid), (SELECT coalesce(min(error_code), 0) FROM message "
-        "WHERE direction = 'in' AND peer_org_id = $2 AND msg_type = 3 AND status = 'rejected' AND created_at > "
-        "(SELECT registered_at FROM cases WHERE id = $1::uuid))",
-        {a->kase.id, org_id});
-    if (!r) return r.error();
-    if (r->getInt(0, 1) != 0) {
-      answer_problem = "its reply was refused with code " + std::string(r->get(0, 1)) + " (docs/sev-errors.md)";
-      return true;
+  Status answerSigned(const TestAppeal& a) {
+    auto t0 = Clock::now();
+    std::string problem;
+    auto closed = waitUntil(o_.answer_timeout, [&]() -> Result<bool> {
+      auto r = db_.exec(
+          "SELECT (SELECT status FROM cases WHERE id = $1::uuid), (SELECT coalesce(min(error_code), 0) FROM message "
+          "WHERE direction = 'in' AND peer_org_id = $2 AND msg_type = 3 AND status = 'rejected' AND created_at > "
+          "(SELECT registered_at FROM cases WHERE id = $1::uuid))",
+          {a.kase.id, org_id_});
+      if (!r) return r.error();
+      if (r->getInt(0, 1) != 0) {
+        problem = "its reply was refused with code " + std::string(r->get(0, 1)) + " (docs/sev-errors.md)";
+        return true;
+      }
+      return r->get(0, 0) == "closed";
+    });
+    if (!closed) return closed.error();
+    if (problem.empty() && !*closed) problem = "no answer within " + std::to_string(o_.answer_timeout.count()) + " s";
+    step("answer_signed", problem.empty() ? "ok" : "failed",
+         problem.empty() ? "a reply sealed and signed, referring to " + a.kase.ucc_number + "; the case closed"
+                         : problem,
+         t0);
+    return {};
+  }
+
+  Status optionalNotices(const TestAppeal& a, const TestAppeal& b) {
+    auto t0 = Clock::now();
+    auto events = db_.exec(
+        "SELECT (SELECT count(*) FROM case_event WHERE case_id = ANY ($1::uuid[]) AND event = 'extended'), "
+        "(SELECT count(*) FROM case_event WHERE case_id = ANY ($1::uuid[]) AND event = 'forwarded'), "
+        "(SELECT coalesce(min(error_code), 0) FROM message WHERE direction = 'in' AND peer_org_id = $2 AND "
+        "error_code IN (133, 134, 135) AND created_at > now() - interval '1 hour')",
+        {"{" + a.kase.id + "," + b.kase.id + "}", org_id_});
+    if (!events) return events.error();
+    if (events->getInt(0, 2) != 0) {
+      step("extension", "failed", "an extension notice refused with code " + std::string(events->get(0, 2)), t0);
+    } else {
+      step("extension", events->getInt(0, 0) > 0 ? "ok" : "skipped",
+           events->getInt(0, 0) > 0 ? "an extension notice within the legal cap" : "none sent (optional)", t0);
     }
-    return r->get(0, 0) == "closed";
-  });
-  if (!closed) return closed.error();
-  if (answer_problem.empty() && !*closed) {
-    answer_problem = "no answer within " + std::to_string(o.answer_timeout.count()) + " s";
+    step("forward", events->getInt(0, 1) > 0 ? "ok" : "skipped",
+         events->getInt(0, 1) > 0 ? "a not-in-competence forward, naming the competent body" : "none sent (optional)",
+         Clock::now());
+    return {};
   }
-  step("answer_signed", answer_problem.empty() ? "ok" : "failed",
-       answer_problem.empty() ? "a reply sealed and signed, referring to " + a->kase.ucc_number + "; the case closed"
-                              : answer_problem,
-       t0);
 
-  // 5, 6. What it may send: an extension notice, a forward.
-  t0 = Clock::now();
-  auto events = (*db)->exec(
-      "SELECT (SELECT count(*) FROM case_event WHERE case_id = ANY ($1::uuid[]) AND event = 'extended'), "
-      "(SELECT count(*) FROM case_event WHERE case_id = ANY ($1::uuid[]) AND event = 'forwarded'), "
-      "(SELECT coalesce(min(error_code), 0) FROM message WHERE direction = 'in' AND peer_org_id = $2 AND "
-      "error_code IN (133, 134, 135) AND created_at > now() - interval '1 hour')",
-      {"{" + a->kase.id + "," + b->kase.id + "}", org_id});
-  if (!events) return events.error();
-  if (events->getInt(0, 2) != 0) {
-    step("extension", "failed", "an extension notice refused with code " + std::string(events->get(0, 2)), t0);
-  } else {
-    step("extension", events->getInt(0, 0) > 0 ? "ok" : "skipped",
-         events->getInt(0, 0) > 0 ? "an extension notice within the legal cap" : "none sent (optional)", t0);
-  }
-  step("forward", events->getInt(0, 1) > 0 ? "ok" : "skipped",
-       events->getInt(0, 1) > 0 ? "a not-in-competence forward, naming the competent body" : "none sent (optional)",
-       Clock::now());
-  return finish({a->kase.id, b->kase.id});
+  ExchangeContext& ctx_;
+  store::PgConnection& db_;
+  std::string org_id_;
+  ParticipantEndpoint target_;
+  const ConformanceOptions& o_;
+  CheckReport report_;
+  std::string number_;  // the registration number the EDMS gave appeal A
+};
+
+}  // namespace
+
+Result<CheckReport> runConformance(ExchangeContext& ctx, const std::string& org_id, const ConformanceOptions& o) {
+  auto db = ctx.pool.acquire();
+  if (!db) return db.error();
+  auto target = participantEndpoint(ctx, **db, org_id);
+  if (!target) return target.error();
+  return ConformanceRun(ctx, **db, org_id, std::move(target).value(), o).run();
 }
 
 }  // namespace vkhid::flows

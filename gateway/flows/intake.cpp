@@ -58,6 +58,24 @@ std::string trackingCode() {
   return out;
 }
 
+// The channel's time of receipt starts the legal clock: bounded, so that a wrong one can neither make
+// a case overdue at once nor put its deadline out of reach.
+void checkReceivedAt(const app::IntakeSettings& in, ParsedCase& parsed) {
+  if (parsed.errors.empty() && !parsed.value.received_at.empty()) {
+    if (auto at = domain::parseInstant(parsed.value.received_at)) {
+      // In seconds: a year like 9999 does not fit a nanosecond clock.
+      const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+      if (*at > now + std::chrono::seconds(in.received_future_s)) {
+        parsed.errors.push_back(
+            {"/received_at", "not more than " + std::to_string(in.received_future_s) + " s in the future"});
+      } else if (*at < now - std::chrono::hours(24) * in.received_max_age_days) {
+        parsed.errors.push_back(
+            {"/received_at", "not older than " + std::to_string(in.received_max_age_days) + " days"});
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void countRegistered(const domain::Case& c) {
@@ -128,22 +146,7 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
   flows::CaseLimits limits;
   limits.max_attachments = static_cast<std::size_t>(context_.config.intake.max_attachments);
   auto parsed = flows::parseCaseJson(body, limits);
-  // The channel's time of receipt starts the legal clock: bounded, so that a wrong one can neither make
-  // a case overdue at once nor put its deadline out of reach.
-  if (parsed.errors.empty() && !parsed.value.received_at.empty()) {
-    if (auto at = domain::parseInstant(parsed.value.received_at)) {
-      // In seconds: a year like 9999 does not fit a nanosecond clock.
-      const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-      const auto& in = context_.config.intake;
-      if (*at > now + std::chrono::seconds(in.received_future_s)) {
-        parsed.errors.push_back(
-            {"/received_at", "not more than " + std::to_string(in.received_future_s) + " s in the future"});
-      } else if (*at < now - std::chrono::hours(24) * in.received_max_age_days) {
-        parsed.errors.push_back(
-            {"/received_at", "not older than " + std::to_string(in.received_max_age_days) + " days"});
-      }
-    }
-  }
+  checkReceivedAt(context_.config.intake, parsed);
   if (!parsed.errors.empty()) {
     m.counter("vkhid_intake_rejected_total", "Cases refused at intake", {{"reason", "invalid"}}).inc();
     const std::string detail = "the case has " + std::to_string(parsed.errors.size()) + " wrong field(s)";

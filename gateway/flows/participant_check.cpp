@@ -72,148 +72,184 @@ Result<ParticipantEndpoint> participantEndpoint(ExchangeContext& ctx, store::PgC
   return out;
 }
 
+namespace {
+
+// One connectivity check of a participant's endpoint: each step in turn, recorded in the report; the
+// first that fails ends it. The report is saved, and a failure told to the participant's contacts.
+class ConnectivityCheck {
+ public:
+  ConnectivityCheck(ExchangeContext& ctx, store::PgConnection& db, std::string org_id)
+      : ctx_(ctx), db_(db), org_id_(std::move(org_id)) {}
+
+  Result<CheckReport> run(const Result<ParticipantEndpoint>& target, std::chrono::seconds receipt_timeout) {
+    auto t0 = Clock::now();
+    if (!target) {
+      step("endpoint", "failed", target.error().message, t0);
+      return finish();
+    }
+    if (!network(*target)) return finish();
+    auto msg_id = sendProbe(*target);
+    if (!msg_id) return msg_id.error();
+    if (msg_id->empty()) return finish();
+    if (auto s = receipt(*msg_id, receipt_timeout); !s) return s.error();
+    return finish();
+  }
+
+ private:
+  bool step(std::string name, std::string result, std::string detail, Clock::time_point t0) {
+    report_.steps.push_back({std::move(name), std::move(result), std::move(detail), msSince(t0)});
+    return report_.steps.back().result != "failed";
+  }
+
+  Result<CheckReport> finish() {
+    report_.passed = std::all_of(report_.steps.begin(), report_.steps.end(),
+                                 [](const CheckStep& s) { return s.result != "failed"; });
+    Status saved = store::inTransaction(db_, [&]() -> Status {
+      auto ins = db_.exec("INSERT INTO participant_check (org_id, passed, report) VALUES ($1, $2, $3::jsonb)",
+                          {org_id_, report_.passed ? "true" : "false", report_.json()});
+      if (!ins) return ins.error();
+      if (report_.passed) {
+        auto u = db_.exec("UPDATE participant SET checked_at = now() WHERE org_id = $1", {org_id_});
+        return u ? Status() : Status(u.error());
+      }
+      // A failed onboarding is told to the participant's contacts, with the reason.
+      auto contacts = contactsOf(db_, org_id_);
+      if (!contacts) return contacts.error();
+      json::array notify{"ucc:coordinator"};
+      for (const auto& c : *contacts) notify.push_back(c);
+      const CheckStep& failed = *std::find_if(report_.steps.begin(), report_.steps.end(),
+                                              [](const CheckStep& s) { return s.result == "failed"; });
+      return alert(
+          db_, "participant.check_failed", "participant:" + org_id_ + ":check:" + std::to_string(std::time(nullptr)),
+          json::object{{"org_id", org_id_}, {"step", failed.name}, {"reason", failed.detail}, {"notify", notify}});
+    });
+    if (!saved) return saved.error();
+    return report_;
+  }
+
+  // Name resolution, a TCP connection and (when used) the TLS handshake to where the bytes go: the
+  // participant's URL, or (amqp) the UCC's broker that holds its queues. False when one failed.
+  bool network(const ParticipantEndpoint& target) {
+    const auto& endpoint = target.endpoint;
+    std::string url = endpoint.setting("url", endpoint.adapter == "amqp" ? ctx_.config.broker.url : "");
+    std::string rest = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
+    if (auto at = rest.find('@'); at != std::string::npos) rest = rest.substr(at + 1);
+    rest = rest.substr(0, rest.find('/'));
+    if (auto a = target.adapter->address(endpoint); !a.empty()) rest = a;
+    std::string host = rest.substr(0, rest.rfind(':')), port = rest.substr(rest.rfind(':') + 1);
+    auto t0 = Clock::now();
+    auto reach = adapters::probeTcp(host, port, std::chrono::seconds(5));
+    if (!step("resolve", reach.resolved ? "ok" : "failed", reach.resolutionText(host), t0)) return false;
+    t0 = Clock::now();
+    if (!step("tcp", reach.connected() ? "ok" : "failed", reach.connectionText(port), t0)) return false;
+    t0 = Clock::now();
+    auto handshake = target.adapter->probeTls(endpoint);
+    if (!handshake.used) {
+      step("tls", "skipped", "not used: " + endpoint.adapter + " to " + rest + " runs without TLS", t0);
+      return true;
+    }
+    return step("tls", handshake.ok ? "ok" : "failed", handshake.detail, t0);
+  }
+
+  // A signed test package, stored like any other message so the receipt finds it, handed to the
+  // endpoint. Its msg_id; empty when the endpoint did not take it.
+  Result<std::string> sendProbe(const ParticipantEndpoint& target) {
+    auto t0 = Clock::now();
+    domain::Case probe;
+    probe.id = newUuid();
+    probe.ucc_number = "ПЕРЕВІРКА-" + probe.id.substr(0, 8);
+    probe.registered_on = formatIsoUtc(std::time(nullptr)).substr(0, 10);
+    probe.applicant.anonymous = true;
+    probe.text = "Перевірка з'єднання з обміном Урядового контактного центру. Відповідати не потрібно.";
+    probe.channel = "check";
+    probe.received_at = formatIsoUtc(std::time(nullptr));
+    std::string msg_id = newUuid();
+    sev::Envelope env{ctx_.ucc, target.party, msg_id, formatIsoUtc(std::time(nullptr))};
+    auto header = sev::buildAppealPackage(probe, env);
+    header.document->attrs.kind = std::string(sev::kCheckDocumentKind);
+    header.document->attrs.title = "Тестовий пакет перевірки з'єднання";
+    if (header.expansion) header.expansion->appeal.reset();
+    if (auto s = crypto::signAttachments(header, ctx_.signer); !s) return s.error();
+    auto bytes = crypto::sealedPackage(header, ctx_.signer);
+    if (!bytes) return bytes.error();
+    auto ins = db_.exec(
+        "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, attempts) VALUES ($1, "
+        "'out', $2, 1, $3::bytea, $4, 'checking', 1)",
+        {msg_id, org_id_, byteaHex(*bytes), sha256Hex(*bytes)});
+    if (!ins) return ins.error();
+    auto outcome = target.adapter->deliver(*bytes, msg_id, target.endpoint);
+    bool accepted = outcome.kind == adapters::DeliveryOutcome::Kind::Delivered;
+    // Not a delivery of the exchange: its package is never retried, and one refused is no dead delivery to
+    // replay (the check's report says what failed).
+    (void)db_.exec("UPDATE message SET status = $2, last_error = NULLIF($3, ''), updated_at = now() WHERE msg_id = $1",
+                   {msg_id, accepted ? "sent" : "check_failed", outcome.detail});
+    if (!step("accepted", accepted ? "ok" : "failed",
+              accepted ? "test package " + msg_id + " taken by the " + target.endpoint.adapter + " endpoint"
+                       : "not taken: " + outcome.detail,
+              t0)) {
+      return std::string();
+    }
+    return msg_id;
+  }
+
+  // The participant's receipt, as a running gateway took it in, and its seal.
+  Status receipt(const std::string& msg_id, std::chrono::seconds receipt_timeout) {
+    auto t0 = Clock::now();
+    const auto deadline = Clock::now() + receipt_timeout;
+    std::optional<store::PgResult> got;
+    while (Clock::now() < deadline) {
+      auto r = db_.exec(
+          "SELECT status, coalesce(seal_verdict, ''), coalesce(error_code, 0), coalesce(last_error, ''), "
+          "coalesce(ack_type, 0) FROM message WHERE direction = 'in' AND ref_msg_id = $1::uuid ORDER BY created_at "
+          "LIMIT 1",
+          {msg_id});
+      if (!r) return r.error();
+      if (r->rows() > 0) {
+        got = std::move(r).value();
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    if (!got) {
+      step("receipt", "failed",
+           "no receipt within " + std::to_string(receipt_timeout.count()) +
+               " s (is the participant's EDMS answering, and a gateway running to take it in?)",
+           t0);
+      return {};
+    }
+    step("receipt", "ok", "receipt (ack_type " + std::string(got->get(0, 4)) + ") received", t0);
+    t0 = Clock::now();
+    if (got->get(0, 0) == "applied" && got->get(0, 1) == "valid") {
+      step("signature", "ok", "sealed by a certificate registered for " + org_id_, t0);
+    } else if (got->get(0, 0) == "applied" && got->get(0, 1) == "missing") {
+      // Taken without a seal: the participant is registered with require_seal = false (as real SEV OVV 1.5
+      // systems send), so only its transport vouches for a receipt; its files' signatures are checked
+      // when it answers.
+      step("signature", "ok", "no seal (require_seal = false): the transport's identity vouches for the receipt", t0);
+    } else {
+      step("signature", "failed",
+           "refused with code " + std::string(got->get(0, 2)) + ": " + std::string(got->get(0, 3)) + " (seal " +
+               std::string(got->get(0, 1)) + ")",
+           t0);
+    }
+    return {};
+  }
+
+  ExchangeContext& ctx_;
+  store::PgConnection& db_;
+  std::string org_id_;
+  CheckReport report_;
+};
+
+}  // namespace
+
 Result<CheckReport> checkParticipant(ExchangeContext& ctx, const std::string& org_id,
                                      std::chrono::seconds receipt_timeout) {
   auto db = ctx.pool.acquire();
   if (!db) return db.error();
   auto target = participantEndpoint(ctx, **db, org_id);
   if (!target && target.error().code != "participant.no_endpoint") return target.error();
-  CheckReport report;
-  auto step = [&](std::string name, std::string result, std::string detail, Clock::time_point t0) {
-    report.steps.push_back({std::move(name), std::move(result), std::move(detail), msSince(t0)});
-    return report.steps.back().result != "failed";
-  };
-  auto finish = [&]() -> Result<CheckReport> {
-    report.passed =
-        std::all_of(report.steps.begin(), report.steps.end(), [](const CheckStep& s) { return s.result != "failed"; });
-    Status saved = store::inTransaction(**db, [&]() -> Status {
-      auto ins = (*db)->exec("INSERT INTO participant_check (org_id, passed, report) VALUES ($1, $2, $3::jsonb)",
-                             {org_id, report.passed ? "true" : "false", report.json()});
-      if (!ins) return ins.error();
-      if (report.passed) {
-        auto u = (*db)->exec("UPDATE participant SET checked_at = now() WHERE org_id = $1", {org_id});
-        return u ? Status() : Status(u.error());
-      }
-      // A failed onboarding is told to the participant's contacts, with the reason.
-      auto contacts = contactsOf(**db, org_id);
-      if (!contacts) return contacts.error();
-      json::array notify{"ucc:coordinator"};
-      for (const auto& c : *contacts) notify.push_back(c);
-      const CheckStep& failed = *std::find_if(report.steps.begin(), report.steps.end(),
-                                              [](const CheckStep& s) { return s.result == "failed"; });
-      return alert(
-          **db, "participant.check_failed", "participant:" + org_id + ":check:" + std::to_string(std::time(nullptr)),
-          json::object{{"org_id", org_id}, {"step", failed.name}, {"reason", failed.detail}, {"notify", notify}});
-    });
-    if (!saved) return saved.error();
-    return report;
-  };
-  auto t0 = Clock::now();
-  if (!target) {
-    step("endpoint", "failed", target.error().message, t0);
-    return finish();
-  }
-  const auto& endpoint = target->endpoint;
-  auto* adapter = target->adapter;
-
-  // Where the bytes go: the participant's URL, or (amqp) the UCC's broker that holds its queues.
-  std::string url = endpoint.setting("url", endpoint.adapter == "amqp" ? ctx.config.broker.url : "");
-  std::string rest = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
-  if (auto at = rest.find('@'); at != std::string::npos) rest = rest.substr(at + 1);
-  rest = rest.substr(0, rest.find('/'));
-  if (auto a = adapter->address(endpoint); !a.empty()) rest = a;
-  std::string host = rest.substr(0, rest.rfind(':')), port = rest.substr(rest.rfind(':') + 1);
-
-  t0 = Clock::now();
-  auto reach = adapters::probeTcp(host, port, std::chrono::seconds(5));
-  if (!step("resolve", reach.resolved ? "ok" : "failed", reach.resolutionText(host), t0)) return finish();
-  t0 = Clock::now();
-  if (!step("tcp", reach.connected() ? "ok" : "failed", reach.connectionText(port), t0)) return finish();
-  t0 = Clock::now();
-  auto handshake = adapter->probeTls(endpoint);
-  if (!handshake.used) {
-    step("tls", "skipped", "not used: " + endpoint.adapter + " to " + rest + " runs without TLS", t0);
-  } else if (!step("tls", handshake.ok ? "ok" : "failed", handshake.detail, t0)) {
-    return finish();
-  }
-
-  // A signed test package, stored like any other message so the receipt finds it.
-  t0 = Clock::now();
-  domain::Case probe;
-  probe.id = newUuid();
-  probe.ucc_number = "ПЕРЕВІРКА-" + probe.id.substr(0, 8);
-  probe.registered_on = formatIsoUtc(std::time(nullptr)).substr(0, 10);
-  probe.applicant.anonymous = true;
-  probe.text = "Перевірка з'єднання з обміном Урядового контактного центру. Відповідати не потрібно.";
-  probe.channel = "check";
-  probe.received_at = formatIsoUtc(std::time(nullptr));
-  std::string msg_id = newUuid();
-  sev::Envelope env{ctx.ucc, target->party, msg_id, formatIsoUtc(std::time(nullptr))};
-  auto header = sev::buildAppealPackage(probe, env);
-  header.document->attrs.kind = std::string(sev::kCheckDocumentKind);
-  header.document->attrs.title = "Тестовий пакет перевірки з'єднання";
-  if (header.expansion) header.expansion->appeal.reset();
-  if (auto s = crypto::signAttachments(header, ctx.signer); !s) return s.error();
-  auto bytes = crypto::sealedPackage(header, ctx.signer);
-  if (!bytes) return bytes.error();
-  auto ins = (*db)->exec(
-      "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, attempts) VALUES ($1, "
-      "'out', $2, 1, $3::bytea, $4, 'checking', 1)",
-      {msg_id, org_id, byteaHex(*bytes), sha256Hex(*bytes)});
-  if (!ins) return ins.error();
-  auto outcome = adapter->deliver(*bytes, msg_id, endpoint);
-  bool accepted = outcome.kind == adapters::DeliveryOutcome::Kind::Delivered;
-  // Not a delivery of the exchange: its package is never retried, and one refused is no dead delivery to
-  // replay (the check's report says what failed).
-  (void)(*db)->exec("UPDATE message SET status = $2, last_error = NULLIF($3, ''), updated_at = now() WHERE msg_id = $1",
-                    {msg_id, accepted ? "sent" : "check_failed", outcome.detail});
-  if (!step("accepted", accepted ? "ok" : "failed",
-            accepted ? "test package " + msg_id + " taken by the " + endpoint.adapter + " endpoint"
-                     : "not taken: " + outcome.detail,
-            t0)) {
-    return finish();
-  }
-
-  // The participant's receipt, as a running gateway took it in.
-  t0 = Clock::now();
-  const auto deadline = Clock::now() + receipt_timeout;
-  std::optional<store::PgResult> got;
-  while (Clock::now() < deadline) {
-    auto r = (*db)->exec(
-        "SELECT status, coalesce(seal_verdict, ''), coalesce(error_code, 0), coalesce(last_error, ''), "
-        "coalesce(ack_type, 0) FROM message WHERE direction = 'in' AND ref_msg_id = $1::uuid ORDER BY created_at "
-        "LIMIT 1",
-        {msg_id});
-    if (!r) return r.error();
-    if (r->rows() > 0) {
-      got = std::move(r).value();
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  if (!got) {
-    step("receipt", "failed",
-         "no receipt within " + std::to_string(receipt_timeout.count()) +
-             " s (is the participant's EDMS answering, and a gateway running to take it in?)",
-         t0);
-    return finish();
-  }
-  step("receipt", "ok", "receipt (ack_type " + std::string(got->get(0, 4)) + ") received", t0);
-  t0 = Clock::now();
-  if (got->get(0, 0) == "applied" && got->get(0, 1) == "valid") {
-    step("signature", "ok", "sealed by a certificate registered for " + org_id, t0);
-  } else if (got->get(0, 0) == "applied" && got->get(0, 1) == "missing") {
-    // Taken without a seal: the participant is registered with require_seal = false (as real SEV OVV 1.5
-    // systems send), so only its transport vouches for a receipt; its files' signatures are checked
-    // when it answers.
-    step("signature", "ok", "no seal (require_seal = false): the transport's identity vouches for the receipt", t0);
-  } else {
-    step("signature", "failed",
-         "refused with code " + std::string(got->get(0, 2)) + ": " + std::string(got->get(0, 3)) + " (seal " +
-             std::string(got->get(0, 1)) + ")",
-         t0);
-  }
-  return finish();
+  return ConnectivityCheck(ctx, **db, org_id).run(target, receipt_timeout);
 }
 
 }  // namespace vkhid::flows

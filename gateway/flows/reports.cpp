@@ -168,31 +168,27 @@ Status checkReportOptions(const ReportOptions& o) {
   return {};
 }
 
-Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o) {
-  if (auto s = checkReportOptions(o); !s) return s.error();
-  std::string as_of = o.as_of;
-  if (as_of.empty()) {
-    auto now = db.exec("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
-    if (!now) return now.error();
-    as_of = std::string(now->get(0, 0));
-  }
-  const std::vector<store::PgParam> params{o.from, o.to, as_of, std::to_string(o.repeat_window_days)};
-  const std::string base = kBase;
-  auto query = [&](const std::string& select) { return db.exec(base + select, params); };
-  auto topicName = [&](const std::string& code) {
+namespace {
+
+// One report's queries: over the period's cases (kBase, with $1 from, $2 to, $3 as of, $4 the repeat
+// window), each section its own function.
+struct ReportQuery {
+  store::PgConnection& db;
+  const ReportOptions& o;
+  const std::string& as_of;
+  std::vector<store::PgParam> params;
+
+  Result<store::PgResult> query(const std::string& select) const { return db.exec(kBase + select, params); }
+  std::string topicName(const std::string& code) const {
     auto it = o.topic_names.find(code);
     return it == o.topic_names.end() ? std::string() : it->second;
-  };
+  }
+};
 
-  json::object report{
-      {"from", o.from}, {"to", o.to}, {"as_of", as_of}, {"by", o.by}, {"repeat_window_days", o.repeat_window_days}};
-
-  auto totals = query(std::string("SELECT ") + kMeasuresSql + " FROM base");
-  if (!totals) return totals.error();
-  json::object total = measures(*totals, 0, 0);
-  report["empty"] = total["received"].as_int64() == 0;
-  report["totals"] = total;
-
+Result<json::array> sectionGroups(const ReportQuery& q) {
+  const auto& o = q.o;
+  auto query = [&](const std::string& select) { return q.query(select); };
+  auto topicName = [&](const std::string& code) { return q.topicName(code); };
   // Breakdown: restricted cases form one row of their own, so no participant, topic or channel of a
   // restricted case can be read off the report.
   json::array groups;
@@ -217,8 +213,11 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
       groups.push_back(std::move(g));
     }
   }
-  report["groups"] = std::move(groups);
+  return groups;
+}
 
+Result<json::array> sectionOnTime(const ReportQuery& q) {
+  auto query = [&](const std::string& select) { return q.query(select); };
   // On-time share per participant: the chart shows it whatever the breakdown.
   auto per_participant = query(
       "SELECT participant, coalesce((SELECT p.name FROM participant p WHERE p.org_id = participant), ''), "
@@ -233,8 +232,11 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
                                    {"answered", answered},
                                    {"on_time_share", share(in_time, answered)}});
   }
-  report["on_time_by_participant"] = std::move(on_time);
+  return on_time;
+}
 
+Result<json::array> sectionOverdue(const ReportQuery& q) {
+  auto query = [&](const std::string& select) { return q.query(select); };
   auto overdue = query(
       "SELECT ucc_number, kind, participant, to_char(due_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD HH24:MI'), "
       "round((extract(epoch FROM $3::timestamptz - due_at) / 86400)::numeric, 1)::text FROM base "
@@ -249,8 +251,11 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
                                 {"due", overdue->get(i, 3)},
                                 {"days_late", std::stod(std::string(overdue->get(i, 4)))}});
   }
-  report["overdue"] = std::move(late);
+  return late;
+}
 
+Result<json::array> sectionRepeats(const ReportQuery& q) {
+  auto query = [&](const std::string& select) { return q.query(select); };
   auto repeats = query(
       "SELECT ucc_number, first_ucc, topic FROM base WHERE NOT restricted AND first_ucc IS NOT NULL "
       "ORDER BY received_at");
@@ -260,8 +265,11 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
     repeated.push_back(json::object{
         {"ucc_number", repeats->get(i, 0)}, {"first_ucc_number", repeats->get(i, 1)}, {"topic", repeats->get(i, 2)}});
   }
-  report["repeated"] = std::move(repeated);
+  return repeated;
+}
 
+Result<json::array> sectionMisrouting(const ReportQuery& q) {
+  auto query = [&](const std::string& select) { return q.query(select); };
   // Misrouting: each "not in our competence" forward, by the rule that had placed the case there.
   auto misrouted = query(
       "SELECT coalesce(r.detail->>'rule', ''), f.detail->>'from_participant', count(*), "
@@ -281,8 +289,12 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
                    {"forwarded", misrouted->getInt(i, 2)}};
     misrouting.push_back(std::move(m));
   }
-  report["misrouting"] = std::move(misrouting);
+  return misrouting;
+}
 
+Result<json::array> sectionRejections(const ReportQuery& q) {
+  auto& db = q.db;
+  const auto& o = q.o;
   // Rejected packages in the period: ours refused by participants (their receipts), theirs refused by us.
   auto rejected = db.exec(
       "SELECT 'participant', r.error_code, count(*) FROM receipt r JOIN message m ON m.msg_id = r.msg_id "
@@ -305,8 +317,12 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
                                       {"meaning_uk", known ? info.errortext : "власний код учасника"},
                                       {"packages", rejected->getInt(i, 2)}});
   }
-  report["rejections"] = std::move(rejections);
+  return rejections;
+}
 
+Result<json::array> sectionDeliveries(const ReportQuery& q) {
+  auto& db = q.db;
+  const auto& o = q.o;
   auto deliveries = db.exec(
       "SELECT coalesce(e.adapter, 'unknown'), count(*), count(*) FILTER (WHERE m.status = 'sent'), "
       "count(*) FILTER (WHERE m.attempts > 1), coalesce(sum(greatest(m.attempts - 1, 0)), 0), "
@@ -325,8 +341,13 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
                                       {"retries", deliveries->getInt(i, 4)},
                                       {"failed", deliveries->getInt(i, 5)}});
   }
-  report["deliveries"] = std::move(by_adapter);
+  return by_adapter;
+}
 
+Result<json::array> sectionDaily(const ReportQuery& q) {
+  auto& db = q.db;
+  const auto& o = q.o;
+  const auto& as_of = q.as_of;
   // The time series: cases received and answers given on each day of the period.
   auto daily = db.exec(
       "SELECT to_char(d, 'YYYY-MM-DD'), "
@@ -343,8 +364,11 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
     days.push_back(
         json::object{{"date", daily->get(i, 0)}, {"received", daily->getInt(i, 1)}, {"answered", daily->getInt(i, 2)}});
   }
-  report["daily"] = std::move(days);
+  return days;
+}
 
+Result<json::array> sectionHistogram(const ReportQuery& q) {
+  auto query = [&](const std::string& select) { return q.query(select); };
   auto histogram = query(
       "SELECT b.lo, b.hi, count(x.d) FROM (VALUES (0, 1), (1, 3), (3, 5), (5, 10), (10, 15), (15, 30), (30, 45), "
       "(45, NULL)) AS b(lo, hi) LEFT JOIN (SELECT extract(epoch FROM answered_at - received_at) / 86400 AS d "
@@ -358,8 +382,12 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
                      {"to_days", histogram->isNull(i, 1) ? json::value(nullptr) : json::value(histogram->getInt(i, 1))},
                      {"answered", histogram->getInt(i, 2)}});
   }
-  report["days_to_answer"] = std::move(buckets);
+  return buckets;
+}
 
+Result<json::array> sectionTopics(const ReportQuery& q) {
+  auto query = [&](const std::string& select) { return q.query(select); };
+  auto topicName = [&](const std::string& code) { return q.topicName(code); };
   // Topics: the ten most frequent, with their counts in the last two weeks of the period.
   auto topics = query(
       "SELECT topic, count(*), "
@@ -379,7 +407,46 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
                                {"week_before", before},
                                {"change", last - before}});
   }
-  report["topics"] = std::move(top);
+  return top;
+}
+
+}  // namespace
+
+Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o) {
+  if (auto s = checkReportOptions(o); !s) return s.error();
+  std::string as_of = o.as_of;
+  if (as_of.empty()) {
+    auto now = db.exec("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+    if (!now) return now.error();
+    as_of = std::string(now->get(0, 0));
+  }
+  const ReportQuery q{db, o, as_of, {o.from, o.to, as_of, std::to_string(o.repeat_window_days)}};
+
+  json::object report{
+      {"from", o.from}, {"to", o.to}, {"as_of", as_of}, {"by", o.by}, {"repeat_window_days", o.repeat_window_days}};
+
+  auto totals = q.query(std::string("SELECT ") + kMeasuresSql + " FROM base");
+  if (!totals) return totals.error();
+  json::object total = measures(*totals, 0, 0);
+  report["empty"] = total["received"].as_int64() == 0;
+  report["totals"] = total;
+
+  using Section = Result<json::array> (*)(const ReportQuery&);
+  static constexpr std::pair<const char*, Section> kSections[] = {{"groups", sectionGroups},
+                                                                  {"on_time_by_participant", sectionOnTime},
+                                                                  {"overdue", sectionOverdue},
+                                                                  {"repeated", sectionRepeats},
+                                                                  {"misrouting", sectionMisrouting},
+                                                                  {"rejections", sectionRejections},
+                                                                  {"deliveries", sectionDeliveries},
+                                                                  {"daily", sectionDaily},
+                                                                  {"days_to_answer", sectionHistogram},
+                                                                  {"topics", sectionTopics}};
+  for (const auto& [key, section] : kSections) {
+    auto part = section(q);
+    if (!part) return part.error();
+    report[key] = std::move(*part);
+  }
   return json::serialize(report);
 }
 

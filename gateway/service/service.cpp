@@ -38,6 +38,133 @@ sigset_t blockStopSignals() {
   return set;
 }
 
+// A listener at `listen` (host:port, checked when the configuration was read), with TLS when a
+// certificate is configured and client certificates checked against `client_ca` when one is.
+http::ServerOptions listenerOptions(const char* name, const std::string& listen, const std::string& tls_cert,
+                                    const std::string& tls_key, const std::string& client_ca) {
+  auto hp = app::parseHostPort(listen);
+  http::ServerOptions o;
+  o.host = hp->host;
+  o.port = hp->port;
+  o.name = name;
+  o.tls_cert_file = tls_cert;
+  o.tls_key_file = tls_key;
+  o.client_ca_file = client_ca;
+  return o;
+}
+
+// The admin listener: health, readiness and metrics answered on the I/O thread (they read what the
+// probes last saw, so no request can fill it); reports, exports and connectivity checks on the workers.
+http::ServerOptions adminServerOptions(const app::Config& config) {
+  auto o = listenerOptions("admin", config.admin.listen, config.admin.tls_cert, config.admin.tls_key,
+                           config.admin.client_ca);
+  o.threads = 1;
+  o.workers = 3;
+  o.serve_inline = [](const http::Request& r) {
+    const std::string p = r.path();
+    return p == "/healthz" || p == "/readyz" || p == "/metrics";
+  };
+  return o;
+}
+
+// The intake listener; a client certificate is optional there (a token still works without one).
+http::ServerOptions intakeServerOptions(const app::Config& config, api::IntakeRoutes& routes) {
+  auto o = listenerOptions("intake", config.intake.listen, config.intake.tls_cert, config.intake.tls_key,
+                           config.intake.client_ca);
+  o.threads = 2;
+  o.workers = config.intake.threads;
+  o.header_check = [&routes](http::Request& r) { return routes.checkHeaders(r); };
+  o.max_body_bytes = static_cast<std::size_t>(config.intake.max_body_bytes);
+  return o;
+}
+
+// routing.rules_file: a malformed file stops the start, naming the rule; an unreachable database is
+// waited for (30 s). False when the gateway must not start.
+bool loadRulesAtStart(const app::Config& config, store::PgPool& pool) {
+  if (config.routing.rules_file.empty()) return true;
+  Result<int> loaded = Error::unavailable("routing.rules_file", "not loaded");
+  for (int attempt = 0; attempt < 60; ++attempt) {
+    auto db = pool.acquire();
+    loaded = db ? flows::loadRoutingRules(**db, config.routing.rules_file) : Result<int>(db.error());
+    if (loaded || loaded.error().code == "routing.rules_file") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  if (!loaded) {
+    log::error("cannot load the routing rules", {{"error", loaded.error().message}});
+    return false;
+  }
+  log::info("routing rules loaded", {{"file", config.routing.rules_file}, {"rules", *loaded}});
+  return true;
+}
+
+// RFC 3161 answers for the evidence batches from audit.tsa_url (none configured: batches unstamped).
+flows::TimestampFetch timestampFetch(const app::Config& config) {
+  if (config.audit.tsa_url.empty()) return {};
+  return [url = config.audit.tsa_url](const std::string& query) -> Result<std::string> {
+    auto r = http::post(url, "application/timestamp-query", query, std::chrono::seconds(10));
+    if (!r) return r.error();
+    if (r->status != 200) {
+      return Error::unavailable("audit.tsa", "the time-stamp authority answered HTTP " + std::to_string(r->status));
+    }
+    return std::move(r->body);
+  };
+}
+
+store::PgSettings readPoolSettings(const app::Config& config) {
+  return {config.database.read_url, config.database.connect_timeout_s, config.database.statement_timeout_ms,
+          "vkhid-read-" + config.gateway.instance};
+}
+
+// The calendar and the deadline rules: a gateway that cannot read them does not start.
+bool legalRulesLoad(const app::Config& config) {
+  if (auto legal = flows::LegalClock::load(config.deadlines); !legal) {
+    log::error("cannot load the calendar or the deadline rules", {{"error", legal.error().message}});
+    return false;
+  }
+  return true;
+}
+
+// The intake listener, serving `routes`; nullptr (logged) when it cannot listen.
+std::unique_ptr<http::HttpServer> startIntake(const app::Config& config, api::IntakeRoutes& routes) {
+  auto server = http::HttpServer::start(intakeServerOptions(config, routes),
+                                        [&routes](const http::Request& r) { return routes.handle(r); });
+  if (!server) {
+    log::error("cannot start intake server", {{"error", server.error().message}});
+    return nullptr;
+  }
+  log::info("intake server listening",
+            {{"port", static_cast<int>((*server)->port())}, {"tls", !config.intake.tls_cert.empty()}});
+  return std::move(server).value();
+}
+
+// The admin listener's requests: the administration API and the console once the exchange exists (503
+// until then), health, readiness and metrics from the start.
+http::Handler adminHandler(const api::AdminRoutes& routes, const std::atomic<const api::AdminApiRoutes*>& admin_api,
+                           const std::atomic<const api::ConsoleRoutes*>& console) {
+  return [&routes, &admin_api, &console](const http::Request& r) {
+    if (r.path().starts_with("/api/v1/admin/")) {
+      const auto* api = admin_api.load();
+      if (api == nullptr) return http::Response::problem(503, "Unavailable", "the gateway is starting");
+      return *api->handle(r);
+    }
+    if (r.path() == "/console" || r.path().starts_with("/console/")) {
+      const auto* c = console.load();
+      if (c == nullptr) return http::Response::problem(503, "Unavailable", "the gateway is starting");
+      return *c->handle(r);
+    }
+    return routes.handle(r);
+  };
+}
+
+// Past the configured bound the process leaves anyway: an orchestrator must be able to rely on it.
+void startShutdownWatchdog(int timeout_s) {
+  std::thread([timeout_s] {
+    std::this_thread::sleep_for(std::chrono::seconds(timeout_s));
+    log::error("shutdown did not finish in time, exiting", {{"timeout_s", timeout_s}});
+    _exit(1);
+  }).detach();
+}
+
 }  // namespace
 
 int runGateway(const app::Config& config) {
@@ -50,39 +177,11 @@ int runGateway(const app::Config& config) {
   DatabaseProbe database(config, health);
   BrokerProbe broker(config, health);
 
-  auto listen = app::parseHostPort(config.admin.listen);
   api::AdminRoutes admin_routes(health, app::metrics());
   // The administration API joins once the exchange exists (until then: 503).
   std::atomic<const api::AdminApiRoutes*> admin_api{nullptr};
   std::atomic<const api::ConsoleRoutes*> console{nullptr};
-  http::ServerOptions admin_options;
-  admin_options.host = listen->host;
-  admin_options.port = listen->port;
-  admin_options.name = "admin";
-  admin_options.threads = 1;
-  // Reports, exports and connectivity checks may take their time on the workers; health, readiness and
-  // metrics read what the probes last saw and are answered on the I/O thread, which no request can fill.
-  admin_options.workers = 3;
-  admin_options.serve_inline = [](const http::Request& r) {
-    const std::string p = r.path();
-    return p == "/healthz" || p == "/readyz" || p == "/metrics";
-  };
-  admin_options.tls_cert_file = config.admin.tls_cert;
-  admin_options.tls_key_file = config.admin.tls_key;
-  admin_options.client_ca_file = config.admin.client_ca;
-  auto admin = http::HttpServer::start(admin_options, [&admin_routes, &admin_api, &console](const http::Request& r) {
-    if (r.path().starts_with("/api/v1/admin/")) {
-      const auto* api = admin_api.load();
-      if (api == nullptr) return http::Response::problem(503, "Unavailable", "the gateway is starting");
-      return *api->handle(r);
-    }
-    if (r.path() == "/console" || r.path().starts_with("/console/")) {
-      const auto* c = console.load();
-      if (c == nullptr) return http::Response::problem(503, "Unavailable", "the gateway is starting");
-      return *c->handle(r);
-    }
-    return admin_routes.handle(r);
-  });
+  auto admin = http::HttpServer::start(adminServerOptions(config), adminHandler(admin_routes, admin_api, console));
   if (!admin) {
     log::error("cannot start admin server", {{"error", admin.error().message}});
     return 1;
@@ -105,44 +204,12 @@ int runGateway(const app::Config& config) {
   for (int i = 0; i < 300 && !health.snapshot()["migrations"].ok; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  if (auto legal = flows::LegalClock::load(config.deadlines); !legal) {
-    log::error("cannot load the calendar or the deadline rules", {{"error", legal.error().message}});
-    return 1;
-  }
-  if (!config.routing.rules_file.empty()) {
-    // A malformed rules file stops the start, naming the rule; an unreachable database is waited for.
-    Result<int> loaded = Error::unavailable("routing.rules_file", "not loaded");
-    for (int attempt = 0; attempt < 60; ++attempt) {
-      auto db = pool.acquire();
-      loaded = db ? flows::loadRoutingRules(**db, config.routing.rules_file) : Result<int>(db.error());
-      if (loaded || loaded.error().code == "routing.rules_file") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-    if (!loaded) {
-      log::error("cannot load the routing rules", {{"error", loaded.error().message}});
-      return 1;
-    }
-    log::info("routing rules loaded", {{"file", config.routing.rules_file}, {"rules", *loaded}});
-  }
-  flows::TimestampFetch timestamps;
-  if (!config.audit.tsa_url.empty()) {
-    timestamps = [url = config.audit.tsa_url](const std::string& query) -> Result<std::string> {
-      auto r = http::post(url, "application/timestamp-query", query, std::chrono::seconds(10));
-      if (!r) return r.error();
-      if (r->status != 200) {
-        return Error::unavailable("audit.tsa", "the time-stamp authority answered HTTP " + std::to_string(r->status));
-      }
-      return std::move(r->body);
-    };
-  }
+  if (!legalRulesLoad(config) || !loadRulesAtStart(config, pool)) return 1;
   // Read-only work on a streaming replica, when one is configured (connections made as needed).
   std::optional<store::PgPool> read_pool;
-  if (!config.database.read_url.empty()) {
-    read_pool.emplace(store::PgSettings{config.database.read_url, config.database.connect_timeout_s,
-                                        config.database.statement_timeout_ms, "vkhid-read-" + config.gateway.instance},
-                      static_cast<std::size_t>(config.intake.threads + 2));
-  }
-  flows::Exchange exchange(config, pool, **signer, std::move(timestamps));
+  if (!config.database.read_url.empty())
+    read_pool.emplace(readPoolSettings(config), static_cast<std::size_t>(config.intake.threads + 2));
+  flows::Exchange exchange(config, pool, **signer, timestampFetch(config));
   if (const Status& trust = exchange.context().trustSettingsStatus(); !trust) {
     // A trust list that cannot be read would make every qualified signature "untrusted": not started.
     log::error("cannot load the trust lists", {{"error", trust.error().message}});
@@ -157,41 +224,18 @@ int runGateway(const app::Config& config) {
   admin_api = &admin_api_routes;
   api::ConsoleRoutes console_routes(exchange.context());
   console = &console_routes;
-  auto intake_listen = app::parseHostPort(config.intake.listen);
-  http::ServerOptions intake_options;
-  intake_options.host = intake_listen->host;
-  intake_options.port = intake_listen->port;
-  intake_options.name = "intake";
-  intake_options.threads = 2;
-  intake_options.workers = config.intake.threads;
-  intake_options.header_check = [&intake_routes](http::Request& r) { return intake_routes.checkHeaders(r); };
-  intake_options.max_body_bytes = static_cast<std::size_t>(config.intake.max_body_bytes);
-  intake_options.tls_cert_file = config.intake.tls_cert;
-  intake_options.tls_key_file = config.intake.tls_key;
-  intake_options.client_ca_file = config.intake.client_ca;  // optional: a token still works without one
-  auto intake_server = http::HttpServer::start(
-      intake_options, [&intake_routes](const http::Request& r) { return intake_routes.handle(r); });
-  if (!intake_server) {
-    log::error("cannot start intake server", {{"error", intake_server.error().message}});
-    return 1;
-  }
+  auto intake_server = startIntake(config, intake_routes);
+  if (!intake_server) return 1;
   health.set("intake", true);
-  log::info("intake server listening",
-            {{"port", static_cast<int>((*intake_server)->port())}, {"tls", !config.intake.tls_cert.empty()}});
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
   log::info("stop signal received, shutting down", {{"signal", signal}});
 
-  // Past the configured bound the process leaves anyway: an orchestrator must be able to rely on it.
   const int timeout_s = config.gateway.shutdown_timeout_s;
-  std::thread([timeout_s] {
-    std::this_thread::sleep_for(std::chrono::seconds(timeout_s));
-    log::error("shutdown did not finish in time, exiting", {{"timeout_s", timeout_s}});
-    _exit(1);
-  }).detach();
+  startShutdownWatchdog(timeout_s);
 
-  (*intake_server)->stop(std::chrono::seconds(std::max(1, timeout_s / 3)));
+  intake_server->stop(std::chrono::seconds(std::max(1, timeout_s / 3)));
   admin_api = nullptr;
   console = nullptr;
   exchange.stop();

@@ -29,6 +29,47 @@ std::string mediaTypeOfTransfer(const std::string& type) {
   return it == known.end() ? "application/octet-stream" : it->second;
 }
 
+namespace {
+
+// The applicant: the first private person among the authors; none means an anonymous appeal.
+domain::Applicant applicantOf(const Document& d, const AppealExpansion* x) {
+  domain::Applicant applicant;
+  const PrivatePerson* person = nullptr;
+  for (const auto& a : d.authors) {
+    if (const auto* p = std::get_if<PrivatePerson>(&a.party)) {
+      person = p;
+      break;
+    }
+  }
+  if (person == nullptr || (x != nullptr && x->anonymous.value_or("") == "true")) {
+    applicant.anonymous = true;
+  } else {
+    applicant.surname = person->name.secname.value_or("");
+    applicant.first_name = person->name.firstname.value_or("");
+    applicant.patronymic = person->name.fathersname.value_or("");
+    if (applicant.surname.empty()) {
+      // Only the full name as text: the first word is the surname, the rest the given names.
+      const std::string& t = person->name.text;
+      auto sp = t.find(' ');
+      applicant.surname = t.substr(0, sp);
+      applicant.first_name = sp == std::string::npos ? std::string("-") : t.substr(sp + 1);
+    }
+    if (applicant.first_name.empty()) applicant.first_name = "-";
+    if (person->address) applicant.address = person->address->text;
+    for (const auto& e : person->econtacts) {
+      std::string type = e.type.value_or("");
+      if (type == "п" && e.value.find('@') != std::string::npos && applicant.email.empty()) {
+        applicant.email = e.value;
+      } else if ((type == "м" || type == "р" || type == "д" || type == "ф") && applicant.phone.empty()) {
+        applicant.phone = e.value;
+      }
+    }
+  }
+  return applicant;
+}
+
+}  // namespace
+
 Result<domain::Case> caseFromAppealPackage(const Header& h) {
   if (!h.document) return sevError(SevError::ElementMissing, "Document: an appeal package needs one");
   const Document& d = *h.document;
@@ -48,38 +89,7 @@ Result<domain::Case> caseFromAppealPackage(const Header& h) {
   }
   c.kind = *kind;
 
-  // The applicant: the first private person among the authors; none means an anonymous appeal.
-  const PrivatePerson* person = nullptr;
-  for (const auto& a : d.authors) {
-    if (const auto* p = std::get_if<PrivatePerson>(&a.party)) {
-      person = p;
-      break;
-    }
-  }
-  if (person == nullptr || (x != nullptr && x->anonymous.value_or("") == "true")) {
-    c.applicant.anonymous = true;
-  } else {
-    c.applicant.surname = person->name.secname.value_or("");
-    c.applicant.first_name = person->name.firstname.value_or("");
-    c.applicant.patronymic = person->name.fathersname.value_or("");
-    if (c.applicant.surname.empty()) {
-      // Only the full name as text: the first word is the surname, the rest the given names.
-      const std::string& t = person->name.text;
-      auto sp = t.find(' ');
-      c.applicant.surname = t.substr(0, sp);
-      c.applicant.first_name = sp == std::string::npos ? std::string("-") : t.substr(sp + 1);
-    }
-    if (c.applicant.first_name.empty()) c.applicant.first_name = "-";
-    if (person->address) c.applicant.address = person->address->text;
-    for (const auto& e : person->econtacts) {
-      std::string type = e.type.value_or("");
-      if (type == "п" && e.value.find('@') != std::string::npos && c.applicant.email.empty()) {
-        c.applicant.email = e.value;
-      } else if ((type == "м" || type == "р" || type == "д" || type == "ф") && c.applicant.phone.empty()) {
-        c.applicant.phone = e.value;
-      }
-    }
-  }
+  c.applicant = applicantOf(d, x);
   c.applicant.collective = x != nullptr && x->collective.value_or("") == "true";
   if (x != nullptr && x->consent) {
     c.consent = {x->consent->disclose_identity, x->consent->process_personal_data};
