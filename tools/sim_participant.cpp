@@ -228,6 +228,9 @@ std::string Simulator::seal(const sev::Header& h) {
 }
 
 void Simulator::schedule(const std::string& bytes, int after_ms) {
+  // Whatever is sent was decided by counting: the counts are marked changed here, so the file is written
+  // before it goes (flushPending, flushDue), never behind what the gateway could have seen from us.
+  writeStats();
   pending_.push_back({std::chrono::steady_clock::now() + std::chrono::milliseconds(after_ms), bytes});
   if (o_.duplicate) pending_.push_back(pending_.back());
 }

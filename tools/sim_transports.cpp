@@ -218,16 +218,12 @@ void Simulator::flushHttp() {
 
 void Simulator::flushPending(const std::function<bool(const std::string&)>& send) {
   auto now = std::chrono::steady_clock::now();
-  bool stats_written = false;
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (it->due > now) {
       ++it;
       continue;
     }
-    // The counts as they are before the first package of the round goes: what the gateway sees from us
-    // is never ahead of the file (a count changed by handling a package marks nothing dirty by itself).
-    if (!stats_written) writeStats(true);
-    stats_written = true;
+    flushStats(true);  // when it has changed: a no-op after the first
     if (!send(it->bytes)) {
       stats_["publish_failures"]++;
       return;

@@ -164,7 +164,8 @@ CaseTransition transition(CaseStatus from, CaseEvent event, int ack_type) {
       }
       return refused(event, from, "rejected or delivery_failed");
     case CaseEvent::Receipt:
-      if (ack_type < 1 || ack_type > 4) return refused(event, from, "a receipt of type 1 to 4");
+      // Every ack_type the SEV OVV 1.5 schema allows (5, "other", moves nothing but is recorded).
+      if (ack_type < 1 || ack_type > 5) return refused(event, from, "a receipt of type 1 to 5");
       return step(event, ack_type, from, afterReceipt(from, ack_type));
     case CaseEvent::Forwarded:
       if (isFinal(from) || from == CaseStatus::Answered) return refused(event, from, "not answered yet");

@@ -31,12 +31,6 @@ namespace fs = std::filesystem;
 
 const std::string kGenesis(64, '0');
 
-std::string arrayLiteral(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
-  return out + "}";
-}
-
 Status writeFile(const fs::path& path, std::string_view bytes) { return crypto::writeFile(path.string(), bytes); }
 
 std::optional<std::string> readAll(const fs::path& path) {

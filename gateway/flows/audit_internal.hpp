@@ -16,8 +16,6 @@ namespace vkhid::flows::audit_detail {
 
 extern const std::string kGenesis;  // prev_hash of the first entry ever
 
-// A PostgreSQL array literal of the items.
-std::string arrayLiteral(const std::vector<std::string>& items);
 Status writeFile(const std::filesystem::path& path, std::string_view bytes);
 std::optional<std::string> readAll(const std::filesystem::path& path);
 // The value of "key:" in an entry's subject ("case:… msg:…"), up to the next space.

@@ -74,7 +74,8 @@ Result<int> AuditSealer::chain(store::PgConnection& db) {
   auto u = db.exec(
       "UPDATE audit_entry a SET seq = v.seq, prev_hash = v.prev, entry_hash = v.h FROM (SELECT unnest($1::bigint[]) "
       "id, unnest($2::bigint[]) seq, unnest($3::text[]) prev, unnest($4::text[]) h) v WHERE a.id = v.id",
-      {arrayLiteral(ids), arrayLiteral(seqs), arrayLiteral(prevs), arrayLiteral(hashes)});
+      {store::textArrayLiteral(ids), store::textArrayLiteral(seqs), store::textArrayLiteral(prevs),
+       store::textArrayLiteral(hashes)});
   if (!u) return u.error();
   return rows->rows();
 }

@@ -33,7 +33,9 @@ Status routeAgain(store::PgConnection& db, const std::string& case_id, const std
     if (!c) return c.error();
     if (c->rows() == 0) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
     std::string from_name(c->get(0, 0)), kind(c->get(0, 1));
-    const auto from = domain::caseStatusFromName(from_name).value_or(domain::CaseStatus::Received);
+    auto stored = store::caseStatusOf(from_name, case_id);
+    if (!stored) return stored.error();
+    const auto from = *stored;
     // A registered case that no rule placed waits in the UCC review queue: a person may route it. One
     // registered and with a participant is on its way, not waiting.
     const bool placed = from == domain::CaseStatus::Registered && c->get(0, 3) != "t";

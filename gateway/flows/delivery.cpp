@@ -27,6 +27,18 @@ long long jittered(long long ms) {
 // apart) before it leaves the claim to the sweeper.
 constexpr int kOutcomeTries = 60;
 
+// Each outcome first moves the claim on to `to`: false when it is no longer 'sending' — recorded
+// already, by an earlier try whose answer was lost — and then left as it is.
+Result<bool> moveClaim(store::PgConnection& db, const std::string& msg_id, const char* to,
+                       const store::PgParam& error) {
+  auto u = db.exec(
+      "UPDATE message SET status = $2, last_error = $3, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
+      "status = 'sending'",
+      {msg_id, std::string(to), error});
+  if (!u) return u.error();
+  return u->affected() > 0;
+}
+
 }  // namespace
 
 Deliverer::InFlight::InFlight(Deliverer& d, std::string msg_id) : d_(d), msg_id_(std::move(msg_id)) {
@@ -40,10 +52,8 @@ Deliverer::InFlight::~InFlight() {
 }
 
 std::string Deliverer::inFlight() const {
-  std::string out = "{";
   std::lock_guard lock(mutex_);
-  for (const auto& id : in_flight_) out += (out.size() > 1 ? "," : "") + id;
-  return out + "}";
+  return store::textArrayLiteral({in_flight_.begin(), in_flight_.end()});
 }
 
 // Claims a queued package for this process; nullopt once claimed (`c` filled), else what to tell the
@@ -95,15 +105,10 @@ adapters::DeliveryOutcome Deliverer::send(const Claim& c) {
   return adapters::DeliveryOutcome::failed("unknown adapter " + c.adapter_name);
 }
 
-// Each outcome first moves the claim on; a claim no longer 'sending' was recorded already (by an earlier
-// try whose answer was lost), and is left as it is.
 Status Deliverer::recordSent(store::PgConnection& db, const Claim& c) {
-  auto u = db.exec(
-      "UPDATE message SET status = 'sent', last_error = NULL, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
-      "status = 'sending'",
-      {c.msg_id});
-  if (!u) return u.error();
-  if (u->affected() == 0 || c.msg_type != 1 || c.case_id.empty()) return {};
+  auto moved_on = moveClaim(db, c.msg_id, "sent", std::nullopt);
+  if (!moved_on) return moved_on.error();
+  if (!*moved_on || c.msg_type != 1 || c.case_id.empty()) return {};
   auto from = store::lockCaseStatus(db, c.case_id);
   if (!from) return from.error();
   if (!*from) return {};
@@ -121,23 +126,17 @@ Status Deliverer::recordSent(store::PgConnection& db, const Claim& c) {
 
 Status Deliverer::recordRetry(store::PgConnection& db, const Claim& c, const adapters::DeliveryOutcome& outcome,
                               const bus::RetryTier& tier) {
-  auto u = db.exec(
-      "UPDATE message SET status = 'waiting_retry', last_error = $2, updated_at = now() WHERE msg_id = "
-      "vkhid_uuid($1) AND status = 'sending'",
-      {c.msg_id, outcome.detail});
-  if (!u) return u.error();
-  if (u->affected() == 0) return {};
+  auto moved_on = moveClaim(db, c.msg_id, "waiting_retry", outcome.detail);
+  if (!moved_on) return moved_on.error();
+  if (!*moved_on) return {};
   boost::json::object headers{{"expiration", std::to_string(jittered(tier.delay_ms))}};
   return enqueueDelivery(db, c.org, c.msg_id, tier.name + "." + c.org, boost::json::serialize(headers));
 }
 
 Status Deliverer::recordDead(store::PgConnection& db, const Claim& c, const adapters::DeliveryOutcome& outcome) {
-  auto u = db.exec(
-      "UPDATE message SET status = 'dead', last_error = $2, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
-      "status = 'sending'",
-      {c.msg_id, outcome.detail});
-  if (!u) return u.error();
-  if (u->affected() == 0) return {};
+  auto moved_on = moveClaim(db, c.msg_id, "dead", outcome.detail);
+  if (!moved_on) return moved_on.error();
+  if (!*moved_on) return {};
   if (c.msg_type == 1 && !c.case_id.empty()) {
     auto from = store::lockCaseStatus(db, c.case_id);
     if (!from) return from.error();

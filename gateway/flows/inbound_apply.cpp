@@ -214,7 +214,9 @@ Status applyNotice(Arrival& a) {
   }
   a.case_id = n.case_id;
   a.effect = "notice";
-  const auto from = domain::caseStatusFromName(std::string(c->get(0, 0))).value_or(domain::CaseStatus::Sent);
+  auto stored = store::caseStatusOf(c->get(0, 0), n.case_id);
+  if (!stored) return stored.error();
+  const auto from = *stored;
   if (n.kind == "forwarding") {
     // An answered or closed case is not forwarded: the notice is refused, the case left as it is.
     if (auto t = domain::transition(from, domain::CaseEvent::Forwarded); !t.allowed) {
@@ -263,7 +265,9 @@ Status applyReply(Arrival& a) {
   }
   a.case_id = std::string(c->get(0, 0));
   std::string from(c->get(0, 1));
-  const auto current = domain::caseStatusFromName(from).value_or(domain::CaseStatus::Sent);
+  auto stored = store::caseStatusOf(from, a.case_id);
+  if (!stored) return stored.error();
+  const auto current = *stored;
   json::object detail{{"msg_id", a.h.msg_id}, {"participant_reg_number", doc.reg_number.value}};
   if (domain::replyEffect(current, c->get(0, 3) == "t") == domain::ReplyEffect::FurtherDocument) {
     // Kept as a further document of the case (SEV reply additions), shown in its history, and marked

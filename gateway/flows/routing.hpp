@@ -14,7 +14,15 @@
 
 namespace vkhid::flows {
 
-struct RouteChoice;
+// Where routing sends a case: the first matching rule (lowest priority) to an active or suspended
+// participant that takes the kind, else the addressee when it is such a participant; never one in
+// `declined`. A forwarded case goes to the competent body it names before any rule. An empty target
+// means the UCC review queue.
+struct RouteChoice {
+  std::string target;
+  long long rule_id = 0;
+  std::string reason;
+};
 
 // Routes a registered (or forwarded) case: chooses its participant, builds and seals its package, and
 // queues the delivery — once, under the case's row lock, whatever the broker redelivers.
@@ -32,15 +40,6 @@ class Router {
   ExchangeContext& context_;
 };
 
-// Where routing sends a case: the first matching rule (lowest priority) to an active or suspended
-// participant that takes the kind, else the addressee when it is such a participant; never one in
-// `declined`. A forwarded case goes to the competent body it names before any rule. An empty target
-// means the UCC review queue.
-struct RouteChoice {
-  std::string target;
-  long long rule_id = 0;
-  std::string reason;
-};
 Result<RouteChoice> chooseRoute(store::RouteRepository& routes, const std::string& kind, const std::string& topic,
                                 const std::string& addressee, const std::vector<std::string>& declined, bool forwarded);
 // A new case's route, against the database.

@@ -3,16 +3,16 @@
 namespace vkhid::store {
 namespace {
 
-Result<domain::CaseStatus> statusOf(std::string_view name, const std::string& case_id) {
-  if (auto s = domain::caseStatusFromName(std::string(name))) return *s;
-  return Error{ErrorKind::Internal, "case.bad_status",
-               "case " + case_id + " has status '" + std::string(name) + "', which the state machine does not know"};
-}
-
 // "$n" for the n-th parameter of a change's columns (the UPDATE's own are $1 id and $2 status).
 std::string param(std::size_t index) { return "$" + std::to_string(index + 3); }
 
 }  // namespace
+
+Result<domain::CaseStatus> caseStatusOf(std::string_view name, const std::string& case_id) {
+  if (auto s = domain::caseStatusFromName(std::string(name))) return *s;
+  return Error{ErrorKind::Internal, "case.bad_status",
+               "case " + case_id + " has status '" + std::string(name) + "', which the state machine does not know"};
+}
 
 Status recordEvent(PgConnection& db, const std::string& case_id, const std::string& actor, const std::string& event,
                    const std::string& from, const std::string& to, const std::string& detail_json) {
@@ -85,7 +85,7 @@ Result<std::optional<domain::CaseStatus>> lockCaseStatus(PgConnection& db, const
   auto c = db.exec("SELECT status FROM cases WHERE id = vkhid_uuid($1) FOR UPDATE", {case_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<domain::CaseStatus>{};
-  auto s = statusOf(c->get(0, 0), case_id);
+  auto s = caseStatusOf(c->get(0, 0), case_id);
   if (!s) return s.error();
   return std::optional<domain::CaseStatus>{*s};
 }
@@ -101,7 +101,7 @@ Result<std::optional<RoutingCaseRow>> lockCaseForRouting(PgConnection& db, const
       {case_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<RoutingCaseRow>{};
-  auto status = statusOf(c->get(0, 0), case_id);
+  auto status = caseStatusOf(c->get(0, 0), case_id);
   if (!status) return status.error();
   RoutingCaseRow r;
   r.status = *status;
@@ -127,7 +127,7 @@ Result<std::optional<ReceiptCaseRow>> lockCaseForReceipt(PgConnection& db, const
       {case_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<ReceiptCaseRow>{};
-  auto status = statusOf(c->get(0, 0), case_id);
+  auto status = caseStatusOf(c->get(0, 0), case_id);
   if (!status) return status.error();
   return std::optional<ReceiptCaseRow>{ReceiptCaseRow{*status, std::string(c->get(0, 1)), std::string(c->get(0, 2))}};
 }

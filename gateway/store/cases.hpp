@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateway/domain/case_status.hpp"
@@ -13,6 +14,10 @@
 #include "gateway/store/routes.hpp"
 
 namespace vkhid::store {
+
+// A stored status as the state machine's: one it does not know is an error (`case.bad_status`), never
+// guessed.
+Result<domain::CaseStatus> caseStatusOf(std::string_view name, const std::string& case_id);
 
 // Appends to a case's history (queued: it travels with the transaction's next statement or its
 // COMMIT). `detail_json` carries ids and codes only.

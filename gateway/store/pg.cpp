@@ -269,4 +269,25 @@ Status PgConnection::rollback() {
   return discard(exec("ROLLBACK"));
 }
 
+std::vector<std::string> textArrayItems(std::string_view literal) {
+  std::vector<std::string> out;
+  if (literal.size() < 2 || literal.front() != '{' || literal.back() != '}') return out;
+  literal = literal.substr(1, literal.size() - 2);
+  while (!literal.empty()) {
+    auto comma = literal.find(',');
+    auto item = literal.substr(0, comma);
+    if (item.size() >= 2 && item.front() == '"' && item.back() == '"') item = item.substr(1, item.size() - 2);
+    out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    literal.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::string textArrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ",\"" : "\"") + items[i] + "\"";
+  return out + "}";
+}
+
 }  // namespace vkhid::store

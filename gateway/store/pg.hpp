@@ -95,4 +95,10 @@ class PgConnection {
   long long round_trips_ = 0;
 };
 
+// An array value ("{a,b}") as its items, and back, each item quoted: for text[] and, as PostgreSQL reads
+// quoted numbers too, bigint[] parameters. Items with quotes or backslashes are not for it (org ids,
+// hashes and numbers are plain).
+std::vector<std::string> textArrayItems(std::string_view literal);
+std::string textArrayLiteral(const std::vector<std::string>& items);
+
 }  // namespace vkhid::store

@@ -44,8 +44,4 @@ class PgRouteRepository final : public RouteRepository {
   PgConnection& db_;
 };
 
-// A PostgreSQL text[] value ("{a,b}") as its items, and back. Org ids are plain: digits and letters.
-std::vector<std::string> textArrayItems(std::string_view literal);
-std::string textArrayLiteral(const std::vector<std::string>& items);
-
 }  // namespace vkhid::store

@@ -109,6 +109,24 @@ BOOST_AUTO_TEST_CASE(edms_forwarding_notice_after_the_answer_is_refused_and_the_
   BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'forwarded'") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(edms_receipt_of_type_5_is_recorded_and_moves_nothing) {
+  // The schema lets an EDMS send ack_type 5 ("other"): taken and recorded, the case where it was.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  ParticipantPeer peer(x);
+  auto appeal = appealTaken(x, peer, "o1");
+  peer.send(peer.receipt(appeal, sev::AckType::Registered, "ВХ-401"));
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 30s));
+  auto other = peer.receipt(appeal, sev::AckType::Other);
+  peer.send(other);
+  BOOST_REQUIRE(x.waitFor(
+      "SELECT count(*) FROM message WHERE direction = 'in' AND msg_id = '" + other.msg_id + "' AND status = 'applied'",
+      1, 30s));
+  BOOST_TEST(x.sql("SELECT status FROM cases") == "registered_by_participant");
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'receipt_5'") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(edms_package_addressed_elsewhere_is_refused_with_10_or_11) {
   ExchangeHarness x;
   x.setUp();

@@ -105,6 +105,7 @@ BOOST_AUTO_TEST_CASE(an_answer_closes_the_case_and_an_answered_case_is_not_forwa
   BOOST_TEST(steps(CaseStatus::Answered, CaseEvent::Forwarded) == "refused");
   BOOST_TEST(steps(CaseStatus::Closed, CaseEvent::Forwarded) == "refused");
   BOOST_TEST(steps(CaseStatus::Delivered, CaseEvent::Receipt, 3) == "receipt_3:delivered>registered_by_participant");
+  BOOST_TEST(steps(CaseStatus::Delivered, CaseEvent::Receipt, 5) == "receipt_5:delivered>delivered");
   BOOST_TEST(steps(CaseStatus::Delivered, CaseEvent::Receipt, 7) == "refused");
 }
 
