@@ -17,16 +17,6 @@
 
 namespace vkhid::flows {
 
-// SQL: the last seq of the last closed batch, 0 before the first. Batches close in seq order without
-// gaps, so an entry's batch is the one whose range holds its seq, and the entries after this one are
-// in none yet (migration 0013).
-inline constexpr const char* kLastBatchedSeq =
-    "(SELECT coalesce((SELECT last_seq FROM audit_batch ORDER BY id DESC LIMIT 1), 0))";
-// SQL: the batch of the entry aliased `e` (its id), NULL while it is in none (migration 0014: the entry
-// no longer carries it). One probe of audit_batch_last_seq.
-inline constexpr const char* kBatchOfEntry =
-    "(SELECT b.id FROM audit_batch b WHERE b.last_seq >= e.seq AND b.first_seq <= e.seq ORDER BY b.last_seq LIMIT 1)";
-
 // ---- pure: hashes and Merkle trees (SHA-256; RFC 6962 style, leaves and nodes domain-separated) ----
 
 struct AuditEntry {

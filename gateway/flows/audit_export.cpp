@@ -21,6 +21,9 @@
 #include "gateway/domain/time.hpp"
 #include "gateway/flows/audit_internal.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/store/evidence.hpp"
+#include "gateway/store/messages.hpp"
+#include "gateway/store/participants.hpp"
 #include "gateway/store/pg_pool.hpp"
 
 namespace vkhid::flows {
@@ -33,21 +36,32 @@ namespace fs = std::filesystem;
 
 namespace {
 
+AuditEntry entryOf(const store::EvidenceEntryRow& r) {
+  return {r.seq, r.at, r.actor, r.action, r.subject, r.payload_sha256, r.prev_hash, r.entry_hash, r.batch_id};
+}
+
+json::object batchJson(const store::BatchRow& b) {
+  json::object o{{"id", b.id},           {"first_seq", b.first_seq}, {"last_seq", b.last_seq},
+                 {"entries", b.entries}, {"root", b.root},           {"signature_base64", base64Encode(b.signature)}};
+  if (b.timestamp_token) o["timestamp_base64"] = base64Encode(*b.timestamp_token);
+  return o;
+}
+
 // The packages the entries name, byte for byte (`absent`: named, but no longer in the database); how
 // many were written.
 Result<int> writePackages(store::PgConnection& db, const std::string& out_dir, const std::set<std::string>& packages,
                           int& absent) {
   int written = 0;
   for (const auto& msg_id : packages) {
-    auto m = db.exec("SELECT bytes, bytes_cut FROM message WHERE msg_id = vkhid_uuid($1)", {msg_id});
+    auto m = store::storedPackage(db, msg_id);
     if (!m) return m.error();
-    if (m->rows() == 0) {  // deleted from the store (Vkhid never deletes one): exported without it, verify names it
+    if (!*m) {  // deleted from the store (Vkhid never deletes one): exported without it, verify names it
       ++absent;
       continue;
     }
     // An oversized package refused unread was kept as its first kilobytes only: they go as .head.
-    const char* suffix = m->get(0, 1) == "t" ? ".head" : ".xml";
-    if (auto s = writeFile(fs::path(out_dir) / "packages" / (msg_id + suffix), fromByteaHex(m->get(0, 0))); !s) {
+    const char* suffix = (*m)->bytes_cut ? ".head" : ".xml";
+    if (auto s = writeFile(fs::path(out_dir) / "packages" / (msg_id + suffix), (*m)->bytes); !s) {
       return s.error();
     }
     ++written;
@@ -91,16 +105,16 @@ Status writeCertificates(store::PgConnection& db, const app::Config& config, con
   }
   bool global_list = false;
   for (const auto& [org, unused] : peers) {
-    auto p = db.exec("SELECT trust_pem, coalesce(trust_list, ''::bytea) FROM participant WHERE org_id = $1", {org});
+    auto p = store::participantTrust(db, org);
     if (!p) return p.error();
-    if (p->rows() == 0) continue;
-    if (!p->get(0, 0).empty()) {
-      if (auto s = writeFile(fs::path(out_dir) / "certs" / ("participant-" + org + ".pem"), p->get(0, 0)); !s) {
+    if (!*p) continue;
+    if (!(*p)->trust_pem.empty()) {
+      if (auto s = writeFile(fs::path(out_dir) / "certs" / ("participant-" + org + ".pem"), (*p)->trust_pem); !s) {
         return s;
       }
     }
     // The qualified providers' list its attachment signatures were judged against: its own, or the global.
-    if (auto pinned = fromByteaHex(p->get(0, 1)); !pinned.empty()) {
+    if (const auto& pinned = (*p)->trust_list; !pinned.empty()) {
       if (auto s = writeFile(fs::path(out_dir) / "certs" / ("participant-" + org + "-list.p7b"), pinned); !s) {
         return s;
       }
@@ -130,38 +144,19 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
   // Whole batches: every batch from the first to the last with an entry in the range, and those between
   // (an entry's time is its transaction's start, so a batch between two may have none in the range; its
   // entries are exported as the range's own, and the verifier refuses entries no batch holds).
-  auto batches = db.exec(
-      "WITH hit AS (SELECT min(b.first_seq) AS lo, max(b.last_seq) AS hi FROM audit_batch b WHERE EXISTS (SELECT 1 "
-      "FROM audit_entry e WHERE e.seq BETWEEN b.first_seq AND b.last_seq AND ($1 = '' OR e.at >= $1::timestamptz) "
-      "AND ($2 = '' OR e.at <= $2::timestamptz))) SELECT id, first_seq, last_seq, entries, root, signature, "
-      "timestamp_token FROM audit_batch, hit WHERE first_seq >= hit.lo AND last_seq <= hit.hi ORDER BY id",
-      {o.from, o.to});
+  auto batches = store::batchesCovering(db, o.from, o.to);
   if (!batches) return batches.error();
-  if (batches->rows() == 0) return Error::invalid("audit.export", "no sealed batch has entries in that range");
-  std::string lo(batches->get(0, 1)), hi(batches->get(batches->rows() - 1, 2));
+  if (batches->empty()) return Error::invalid("audit.export", "no sealed batch has entries in that range");
+  const std::string lo = std::to_string(batches->front().first_seq), hi = std::to_string(batches->back().last_seq);
   std::string batch_lines;
-  for (int i = 0; i < batches->rows(); ++i) {
-    json::object b{
-        {"id", batches->getInt(i, 0)},       {"first_seq", batches->getInt(i, 1)},
-        {"last_seq", batches->getInt(i, 2)}, {"entries", batches->getInt(i, 3)},
-        {"root", batches->get(i, 4)},        {"signature_base64", base64Encode(fromByteaHex(batches->get(i, 5)))}};
-    if (!batches->isNull(i, 6)) b["timestamp_base64"] = base64Encode(fromByteaHex(batches->get(i, 6)));
-    batch_lines += json::serialize(b) + "\n";
-  }
-  auto rows = db.exec(
-      "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor, action, subject, "
-      "payload_sha256, prev_hash, entry_hash, " +
-          std::string(kBatchOfEntry) + " FROM audit_entry e WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
-      {lo, hi});
+  for (const auto& batch : *batches) batch_lines += json::serialize(batchJson(batch)) + "\n";
+  auto rows = store::entriesBetween(db, batches->front().first_seq, batches->back().last_seq);
   if (!rows) return rows.error();
   std::string entry_lines;
   std::set<std::string> packages;
   std::map<std::string, std::string> peers;
-  for (int i = 0; i < rows->rows(); ++i) {
-    AuditEntry e{
-        rows->getInt(i, 0),           std::string(rows->get(i, 1)), std::string(rows->get(i, 2)),
-        std::string(rows->get(i, 3)), std::string(rows->get(i, 4)), std::string(rows->get(i, 5)),
-        std::string(rows->get(i, 6)), std::string(rows->get(i, 7)), rows->isNull(i, 8) ? 0 : rows->getInt(i, 8)};
+  for (const auto& r : *rows) {
+    const AuditEntry e = entryOf(r);
     entry_lines += json::serialize(entryJson(e)) + "\n";
     if (e.action.starts_with("message.")) {
       std::string peer = field(e.subject, "peer");
@@ -180,12 +175,12 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
                         {"from", o.from},
                         {"to", o.to},
                         {"participant", o.participant},
-                        {"entries", rows->rows()},
-                        {"batches", batches->rows()},
+                        {"entries", rows->size()},
+                        {"batches", batches->size()},
                         {"packages", *written}};
   if (auto s = writeManifest(o.out_dir, std::move(manifest)); !s) return s.error();
-  std::string summary = "exported " + std::to_string(rows->rows()) + " entries (seq " + lo + ".." + hi + "), " +
-                        std::to_string(batches->rows()) + " batches, " + std::to_string(*written) + " packages to " +
+  std::string summary = "exported " + std::to_string(rows->size()) + " entries (seq " + lo + ".." + hi + "), " +
+                        std::to_string(batches->size()) + " batches, " + std::to_string(*written) + " packages to " +
                         o.out_dir;
   if (absent > 0) {
     summary += "; " + std::to_string(absent) +
@@ -195,42 +190,25 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
 }
 
 Result<std::string> proveEntry(store::PgConnection& db, long long seq) {
-  auto e = db.exec(
-      "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor, action, subject, "
-      "payload_sha256, prev_hash, entry_hash, " +
-          std::string(kBatchOfEntry) + " FROM audit_entry e WHERE seq = $1",
-      {std::to_string(seq)});
+  auto e = store::entryAt(db, seq);
   if (!e) return e.error();
-  if (e->rows() == 0) return Error::invalid("audit.prove", "no entry with seq " + std::to_string(seq));
-  if (e->isNull(0, 7)) return Error::invalid("audit.prove", "seq " + std::to_string(seq) + " is not in a batch yet");
-  std::string batch(e->get(0, 7));
-  auto b = db.exec("SELECT first_seq, root, signature, timestamp_token FROM audit_batch WHERE id = $1", {batch});
+  if (!*e) return Error::invalid("audit.prove", "no entry with seq " + std::to_string(seq));
+  const AuditEntry entry = entryOf(**e);
+  if (entry.batch == 0) return Error::invalid("audit.prove", "seq " + std::to_string(seq) + " is not in a batch yet");
+  auto b = store::batchById(db, entry.batch);
   if (!b) return b.error();
-  auto rows = db.exec(
-      "SELECT e.entry_hash FROM audit_batch b JOIN audit_entry e ON e.seq BETWEEN b.first_seq AND b.last_seq WHERE "
-      "b.id = $1 ORDER BY e.seq",
-      {batch});
-  if (!rows) return rows.error();
-  std::vector<std::string> hashes;
-  for (int i = 0; i < rows->rows(); ++i) hashes.emplace_back(rows->get(i, 0));
-  auto index = static_cast<std::size_t>(seq - b->getInt(0, 0));
+  if (!*b) return Error{ErrorKind::NotFound, "audit.prove", "no batch " + std::to_string(entry.batch)};
+  auto hashes = store::batchLeaves(db, entry.batch);
+  if (!hashes) return hashes.error();
+  auto index = static_cast<std::size_t>(seq - (*b)->first_seq);
   json::array path;
-  for (const auto& step : merkleProof(hashes, index)) {
+  for (const auto& step : merkleProof(*hashes, index)) {
     path.push_back(json::object{{"side", step.left ? "left" : "right"}, {"hash", step.hash}});
   }
-  AuditEntry entry{seq,
-                   std::string(e->get(0, 0)),
-                   std::string(e->get(0, 1)),
-                   std::string(e->get(0, 2)),
-                   std::string(e->get(0, 3)),
-                   std::string(e->get(0, 4)),
-                   std::string(e->get(0, 5)),
-                   std::string(e->get(0, 6)),
-                   std::stoll(batch)};
   json::object out{{"entry", entryJson(entry)}, {"leaf_index", index},
-                   {"path", std::move(path)},   {"batch", std::stoll(batch)},
-                   {"root", b->get(0, 1)},      {"signature_base64", base64Encode(fromByteaHex(b->get(0, 2)))}};
-  if (!b->isNull(0, 3)) out["timestamp_base64"] = base64Encode(fromByteaHex(b->get(0, 3)));
+                   {"path", std::move(path)},   {"batch", entry.batch},
+                   {"root", (*b)->root},        {"signature_base64", base64Encode((*b)->signature)}};
+  if ((*b)->timestamp_token) out["timestamp_base64"] = base64Encode(*(*b)->timestamp_token);
   return json::serialize(out);
 }
 

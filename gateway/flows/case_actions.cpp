@@ -8,15 +8,12 @@
 
 #include "gateway/bus/topology.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/store/messages.hpp"
 
 namespace vkhid::flows {
 namespace {
 
 namespace json = boost::json;
-
-}  // namespace
-
-namespace {
 
 // A person sends a case to routing again: under the case's row lock, from a status `event` may leave,
 // `prepare` changes what it must (with the status it finds), the case becomes `registered` with
@@ -26,32 +23,28 @@ Status routeAgain(store::PgConnection& db, const std::string& case_id, const std
                   domain::CaseEvent event, json::object detail, Prepare&& prepare) {
   const std::string name = domain::caseEventName(event);
   return store::inTransaction(db, [&]() -> Status {
-    auto c = db.exec(
-        "SELECT status, kind, priority, participant_org_id IS NULL FROM cases WHERE id = vkhid_uuid($1) "
-        "FOR UPDATE",
-        {case_id});
-    if (!c) return c.error();
-    if (c->rows() == 0) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
-    std::string from_name(c->get(0, 0)), kind(c->get(0, 1));
-    auto stored = store::caseStatusOf(from_name, case_id);
-    if (!stored) return stored.error();
-    const auto from = *stored;
+    auto row = store::lockCaseForAction(db, case_id);
+    if (!row) return row.error();
+    if (!*row) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
+    const auto& c = **row;
+    const auto from = c.status;
+    const std::string from_name = domain::caseStatusName(from);
     // A registered case that no rule placed waits in the UCC review queue: a person may route it. One
     // registered and with a participant is on its way, not waiting.
-    const bool placed = from == domain::CaseStatus::Registered && c->get(0, 3) != "t";
+    const bool placed = from == domain::CaseStatus::Registered && c.with_participant;
     if (!domain::transition(from, event).allowed || placed) {
       return Error{ErrorKind::Conflict, "case.not_now",
                    "case " + case_id + " is " + from_name + ": " + name + " needs it rejected or undelivered" +
                        (event == domain::CaseEvent::Rerouted ? ", or waiting in the review queue" : "")};
     }
-    if (auto s = prepare(kind, detail); !s) return s;
+    if (auto s = prepare(c.kind, detail); !s) return s;
     auto moved = store::transitionCase(db, {case_id, from, event, 0, actor, json::serialize(detail), {}});
     if (!moved) return moved.error();
-    auto n = db.exec("SELECT count(*) FROM case_event WHERE case_id = vkhid_uuid($1) AND event = $2", {case_id, name});
+    auto n = store::countCaseEvents(db, case_id, name);
     if (!n) return n.error();
-    return enqueueOutbox(
-        db, bus::names::kEvents, "case.registered", case_id + ":" + name + ":" + std::string(n->get(0, 0)),
-        json::serialize(json::object{{"case_id", case_id}}), "{}", c->get(0, 2) == "t" ? kPriorityApplicant : 0);
+    return enqueueOutbox(db, bus::names::kEvents, "case.registered", case_id + ":" + name + ":" + std::to_string(*n),
+                         json::serialize(json::object{{"case_id", case_id}}), "{}",
+                         c.priority ? kPriorityApplicant : 0);
   });
 }
 
@@ -67,19 +60,12 @@ Status resendCase(store::PgConnection& db, const std::string& case_id, const std
   return routeAgain(db, case_id, actor, domain::CaseEvent::Resent, json::object{{"reason", reason}},
                     [&](const std::string&, json::object& detail) -> Status {
                       if (topic.empty()) return {};
-                      auto old = db.exec(
-                          "SELECT coalesce(body->'classification'->>'topic', '') FROM cases WHERE id = vkhid_uuid($1)",
-                          {case_id});
+                      auto old = store::caseTopic(db, case_id);
                       if (!old) return old.error();
-                      if (old->get(0, 0) == topic) return {};
+                      if (*old == topic) return {};
                       detail["topic"] = topic;
-                      detail["topic_was"] = std::string(old->get(0, 0));
-                      auto u = db.exec(
-                          "UPDATE cases SET body = jsonb_set(body, '{classification}', "
-                          "coalesce(body->'classification', '{}'::jsonb) || jsonb_build_object('topic', $2::text)) "
-                          "WHERE id = vkhid_uuid($1)",
-                          {case_id, topic});
-                      return u ? Status() : Status(u.error());
+                      detail["topic_was"] = *old;
+                      return store::setCaseTopic(db, case_id, topic);
                     });
 }
 
@@ -89,17 +75,14 @@ Status rerouteCase(store::PgConnection& db, const std::string& case_id, const st
   if (to.empty()) return Error::invalid("case.to_required", "to: the org_id of the participant to send it to");
   return routeAgain(db, case_id, actor, domain::CaseEvent::Rerouted, json::object{{"reason", reason}, {"to", to}},
                     [&](const std::string& kind, json::object&) -> Status {
-                      auto ok = db.exec(
-                          "SELECT 1 FROM participant WHERE org_id = $1 AND status IN ('active', 'suspended') "
-                          "AND $2 = ANY (kinds)",
-                          {to, kind});
+                      store::PgRouteRepository routes(db);
+                      auto ok = routes.takes(to, kind, {});
                       if (!ok) return ok.error();
-                      if (ok->rows() == 0) {
+                      if (!*ok) {
                         return Error::invalid("case.bad_target",
                                               "to: " + to + " is not an active participant that takes " + kind);
                       }
-                      auto u = db.exec("UPDATE cases SET route_to = $2 WHERE id = vkhid_uuid($1)", {case_id, to});
-                      return u ? Status() : Status(u.error());
+                      return store::setRouteTo(db, case_id, to);
                     });
 }
 
@@ -107,13 +90,10 @@ Status markForReview(store::PgConnection& db, const std::string& case_id, const 
                      const std::string& note) {
   if (note.empty()) return Error::invalid("case.note_required", "note: say what is to be reviewed");
   return store::inTransaction(db, [&]() -> Status {
-    auto c = db.exec(
-        "UPDATE cases SET review_note = $2, review_at = now(), updated_at = now() WHERE id = vkhid_uuid($1) "
-        "RETURNING status",
-        {case_id, note});
-    if (!c) return c.error();
-    if (c->rows() == 0) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
-    std::string status(c->get(0, 0));
+    auto marked = store::markForReview(db, case_id, note);
+    if (!marked) return marked.error();
+    if (!*marked) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
+    const std::string& status = **marked;
     return recordEvent(db, case_id, actor, "review_requested", status, status,
                        json::serialize(json::object{{"note", note}}));
   });
@@ -124,17 +104,12 @@ Status replayMessage(ExchangeContext& context, const std::string& msg_id, const 
   if (!db) return db.error();
   std::string org;
   Status done = store::inTransaction(**db, [&]() -> Status {
-    auto m = (*db)->exec(
-        "UPDATE message SET status = 'queued', attempts = 0, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
-        "direction = 'out' AND status = 'dead' RETURNING peer_org_id, coalesce(case_id::text, ''), msg_type",
-        {msg_id});
+    auto m = store::requeueDead(**db, msg_id);
     if (!m) return m.error();
-    if (m->rows() == 0) {
-      return Error{ErrorKind::NotFound, "message.not_dead", "no dead outbound message " + msg_id};
-    }
-    org = std::string(m->get(0, 0));
-    std::string case_id(m->get(0, 1));
-    if (!case_id.empty() && m->getInt(0, 2) == 1) {
+    if (!*m) return Error{ErrorKind::NotFound, "message.not_dead", "no dead outbound message " + msg_id};
+    org = (*m)->peer_org_id;
+    const std::string case_id = (*m)->case_id;
+    if (!case_id.empty() && (*m)->msg_type == 1) {
       auto from = store::lockCaseStatus(**db, case_id);
       if (!from) return from.error();
       if (*from && domain::transition(**from, domain::CaseEvent::DeliveryReplayed).allowed) {

@@ -1,5 +1,7 @@
 #include "gateway/flows/console.hpp"
 
+#include "gateway/store/evidence.hpp"
+
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -159,13 +161,13 @@ Result<std::string> listAudit(store::PgConnection& db, int limit, bool restricte
       "ORDER BY id DESC LIMIT $1) b), "
       "'entries', (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (SELECT id, seq, at, actor, action, "
       "subject, " +
-          std::string(kBatchOfEntry) +
+          std::string(store::kBatchOfEntry) +
           " AS batch_id FROM audit_entry e WHERE $2::boolean OR NOT EXISTS (SELECT 1 FROM cases c WHERE c.id = "
           "vkhid_uuid(substring(e.subject FROM 'case:([0-9a-f-]{36})')) AND c.restricted) "
           "ORDER BY id DESC LIMIT $1) e), "
           "'unsealed', (SELECT count(*) FROM audit_entry WHERE seq IS NULL) + (SELECT count(*) FROM audit_entry WHERE "
           "seq > " +
-          std::string(kLastBatchedSeq) + "))::text",
+          std::string(store::kLastBatchedSeq) + "))::text",
       {std::to_string(std::clamp(limit, 1, 500)), restricted_access ? "true" : "false"}));
 }
 

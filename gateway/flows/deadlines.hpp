@@ -9,6 +9,7 @@
 #include "gateway/domain/case.hpp"
 #include "gateway/domain/deadline.hpp"
 #include "gateway/store/pg.hpp"
+#include "gateway/store/timers.hpp"
 
 namespace vkhid::flows {
 
@@ -73,6 +74,15 @@ Status cancelTransportTimers(store::PgConnection& db, const std::string& case_id
 // Inside the caller's transaction: a case whose answer is in (answered, closed, …) has nothing left
 // to warn about: every pending timer of it is cancelled.
 Status cancelTimersOfSettledCase(store::PgConnection& db, const std::string& case_id);
+
+// A case whose answer is in (answered, closed, withdrawn, not considered, merged; the stored status):
+// nothing about the answer can be late any more.
+bool answerSettled(const std::string& status);
+
+// Whether a due timer has nothing left to warn about. A transport timer: a receipt it waits for came
+// (`receipt_came`), the case has left the participant its package went to, or the answer is in. An
+// answer-term timer (warnings, overdue): the answer is in.
+bool timerIsMoot(const store::DueTimerRow& t, bool receipt_came);
 
 // Fires up to `limit` due timers, each in its own transaction, claimed with FOR UPDATE SKIP LOCKED so
 // any number of gateways may run this at once: a case event, a metric, an escalation on the alerts

@@ -12,6 +12,7 @@
 #include "gateway/flows/delivery.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/routing.hpp"
+#include "gateway/store/messages.hpp"
 
 namespace vkhid::flows {
 namespace {
@@ -27,19 +28,16 @@ long long jittered(long long ms) {
 // apart) before it leaves the claim to the sweeper.
 constexpr int kOutcomeTries = 60;
 
-// Each outcome first moves the claim on to `to`: false when it is no longer 'sending' — recorded
-// already, by an earlier try whose answer was lost — and then left as it is.
-Result<bool> moveClaim(store::PgConnection& db, const std::string& msg_id, const char* to,
-                       const store::PgParam& error) {
-  auto u = db.exec(
-      "UPDATE message SET status = $2, last_error = $3, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
-      "status = 'sending'",
-      {msg_id, std::string(to), error});
-  if (!u) return u.error();
-  return u->affected() > 0;
-}
-
 }  // namespace
+
+DeliveryStep deliveryStep(adapters::DeliveryOutcome::Kind outcome, int attempts, std::size_t tiers) {
+  using Kind = adapters::DeliveryOutcome::Kind;
+  if (outcome == Kind::Delivered) return {DeliveryStep::Kind::Sent, 0};
+  if (outcome == Kind::Retry && attempts >= 1 && static_cast<std::size_t>(attempts) <= tiers) {
+    return {DeliveryStep::Kind::Retry, static_cast<std::size_t>(attempts - 1)};
+  }
+  return {DeliveryStep::Kind::Dead, 0};
+}
 
 Deliverer::InFlight::InFlight(Deliverer& d, std::string msg_id) : d_(d), msg_id_(std::move(msg_id)) {
   std::lock_guard lock(d_.mutex_);
@@ -65,36 +63,26 @@ std::string Deliverer::inFlight() const {
 std::optional<Disposition> Deliverer::claim(const std::string& msg_id, Claim& c) {
   auto db = context_.pool.acquire();
   if (!db) return Disposition::Requeue;
-  auto r = (*db)->exec(
-      "UPDATE message m SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
-      "FROM participant p LEFT JOIN LATERAL (SELECT e.adapter, e.settings::text AS settings FROM endpoint e "
-      "WHERE e.org_id = p.org_id AND e.active ORDER BY e.id LIMIT 1) ep ON true "
-      "WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND m.msg_id = vkhid_uuid($1) "
-      "AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') "
-      "RETURNING m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, ''), m.msg_type, ep.adapter, "
-      "ep.settings",
-      {msg_id, context_.process_id});
-  if (!r) return Disposition::Requeue;
-  if (r->rows() == 0) {
+  auto row = store::claimForDelivery(**db, msg_id, context_.process_id);
+  if (!row) return Disposition::Requeue;
+  if (!*row) {
     // Already sent, being sent by another worker — or held for a participant that is not active.
-    auto held = (*db)->exec(
-        "SELECT 1 FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id = vkhid_uuid($1) AND "
-        "m.status IN ('queued', 'waiting_retry') AND p.status <> 'active'",
-        {msg_id});
+    auto held = store::heldForInactiveParticipant(**db, msg_id);
     if (!held) return Disposition::Requeue;
-    if (held->rows() == 0) return Disposition::Ack;
+    if (!*held) return Disposition::Ack;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     return Disposition::Requeue;
   }
+  auto& r = **row;
   c.msg_id = msg_id;
-  c.bytes = fromByteaHex(r->get(0, 0));
-  c.org = std::string(r->get(0, 1));
-  c.attempts = static_cast<int>(r->getInt(0, 2));
-  c.case_id = std::string(r->get(0, 3));
-  c.msg_type = static_cast<int>(r->getInt(0, 4));
-  if (!r->isNull(0, 5)) {
-    c.adapter_name = std::string(r->get(0, 5));
-    c.endpoint = endpointFrom(c.org, c.adapter_name, std::string(r->get(0, 6)));
+  c.bytes = std::move(r.bytes);
+  c.org = r.peer_org_id;
+  c.attempts = r.attempts;
+  c.case_id = r.case_id;
+  c.msg_type = r.msg_type;
+  if (r.adapter) {
+    c.adapter_name = *r.adapter;
+    c.endpoint = endpointFrom(c.org, c.adapter_name, r.settings_json);
   }
   return std::nullopt;
 }
@@ -106,7 +94,7 @@ adapters::DeliveryOutcome Deliverer::send(const Claim& c) {
 }
 
 Status Deliverer::recordSent(store::PgConnection& db, const Claim& c) {
-  auto moved_on = moveClaim(db, c.msg_id, "sent", std::nullopt);
+  auto moved_on = store::moveClaim(db, c.msg_id, "sent", std::nullopt);
   if (!moved_on) return moved_on.error();
   if (!*moved_on || c.msg_type != 1 || c.case_id.empty()) return {};
   auto from = store::lockCaseStatus(db, c.case_id);
@@ -126,7 +114,7 @@ Status Deliverer::recordSent(store::PgConnection& db, const Claim& c) {
 
 Status Deliverer::recordRetry(store::PgConnection& db, const Claim& c, const adapters::DeliveryOutcome& outcome,
                               const bus::RetryTier& tier) {
-  auto moved_on = moveClaim(db, c.msg_id, "waiting_retry", outcome.detail);
+  auto moved_on = store::moveClaim(db, c.msg_id, "waiting_retry", outcome.detail);
   if (!moved_on) return moved_on.error();
   if (!*moved_on) return {};
   boost::json::object headers{{"expiration", std::to_string(jittered(tier.delay_ms))}};
@@ -134,7 +122,7 @@ Status Deliverer::recordRetry(store::PgConnection& db, const Claim& c, const ada
 }
 
 Status Deliverer::recordDead(store::PgConnection& db, const Claim& c, const adapters::DeliveryOutcome& outcome) {
-  auto moved_on = moveClaim(db, c.msg_id, "dead", outcome.detail);
+  auto moved_on = store::moveClaim(db, c.msg_id, "dead", outcome.detail);
   if (!moved_on) return moved_on.error();
   if (!*moved_on) return {};
   if (c.msg_type == 1 && !c.case_id.empty()) {
@@ -165,16 +153,12 @@ Status Deliverer::recordDead(store::PgConnection& db, const Claim& c, const adap
 // While the database is away the outcome waits here, with a fresh connection for each try.
 Status Deliverer::recordOutcome(const Claim& c, const adapters::DeliveryOutcome& outcome, std::string& result) {
   const auto tiers = bus::retryTiers(context_.retry_delays);
-  const bool exhausted = c.attempts > static_cast<int>(tiers.size());
+  const auto step = deliveryStep(outcome.kind, c.attempts, tiers.size());
   auto record = [&](store::PgConnection& db) -> Status {
-    using Kind = adapters::DeliveryOutcome::Kind;
-    if (outcome.kind == Kind::Delivered) {
-      result = "delivered";
-      return recordSent(db, c);
-    }
-    if (outcome.kind == Kind::Retry && !exhausted) {
-      result = "retry";
-      return recordRetry(db, c, outcome, tiers[static_cast<std::size_t>(c.attempts - 1)]);
+    switch (step.kind) {
+      case DeliveryStep::Kind::Sent: result = "delivered"; return recordSent(db, c);
+      case DeliveryStep::Kind::Retry: result = "retry"; return recordRetry(db, c, outcome, tiers[step.tier]);
+      case DeliveryStep::Kind::Dead: break;
     }
     result = "dead";
     return recordDead(db, c, outcome);

@@ -15,6 +15,15 @@
 
 namespace vkhid::flows {
 
+// What a delivery's outcome leads to: sent; a retry after tier `tier`'s delay (the n-th attempt waits
+// in the n-th tier); or dead — the adapter said it never will be, or every tier has been waited out.
+struct DeliveryStep {
+  enum class Kind { Sent, Retry, Dead };
+  Kind kind = Kind::Dead;
+  std::size_t tier = 0;  // Retry: which of the retry tiers
+};
+DeliveryStep deliveryStep(adapters::DeliveryOutcome::Kind outcome, int attempts, std::size_t tiers);
+
 class Deliverer {
  public:
   // `stopping`: the gateway is stopping — an outcome the database did not take is not tried again.

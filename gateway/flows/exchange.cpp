@@ -16,6 +16,9 @@
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/reports.hpp"
 #include "gateway/flows/routing.hpp"
+#include "gateway/store/messages.hpp"
+#include "gateway/store/outbox.hpp"
+#include "gateway/store/participants.hpp"
 
 namespace vkhid::flows {
 namespace {
@@ -39,9 +42,8 @@ std::vector<std::string> activeParticipants(store::PgPool& pool) {
   std::vector<std::string> out;
   auto db = pool.acquire();
   if (!db) return out;
-  auto r = (*db)->exec("SELECT org_id FROM participant WHERE status <> 'retired' ORDER BY org_id", {});
-  for (int i = 0; r && i < r->rows(); ++i) out.emplace_back(r->get(i, 0));
-  return out;
+  auto r = store::participantsNotRetired(**db);
+  return r ? std::move(r).value() : out;
 }
 
 Status declareParticipants(bus::AmqpConnection& c, const std::vector<std::string>& orgs) {
@@ -65,49 +67,31 @@ Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
   int published = 0;
   bool unroutable = false;
   Status done = store::inTransaction(**db, [&]() -> Status {
-    // Read through the unsent index in its order, never as a bitmap: a row marked sent leaves a dead
-    // entry in that index until VACUUM, and a bitmap scan (the planner's choice when it expects few
-    // rows) rechecks each of them in the table on every round — 2.5 ms a round after 1,000 cases and
-    // growing with every row sent since the last vacuum — where an index scan marks them dead once and
-    // steps over them after (0.02 ms). With the SELECT, in one round trip; set back for the UPDATE below
-    // (which finds its rows by id as a bitmap, where it would otherwise read the whole table).
-    if (auto s = (*db)->later("SET LOCAL enable_bitmapscan = off", {}); !s) return s;
     // Several gateways relay at once: each takes rows the others have not locked.
-    auto rows = (*db)->exec(
-        "SELECT id, exchange, routing_key, message_id, payload, headers::text, priority FROM outbox "
-        "WHERE sent_at IS NULL ORDER BY priority DESC, id LIMIT " +
-            std::to_string(kRelayBatch) + " FOR UPDATE SKIP LOCKED",
-        {});
+    auto rows = store::lockUnsent(**db, kRelayBatch);
     if (!rows) return rows.error();
-    if (auto s = (*db)->later("SET LOCAL enable_bitmapscan = on", {}); !s) return s;
-    if (rows->rows() == 0) return {};
-    std::vector<std::pair<std::string, std::string>> published_rows;  // outbox id, message_id
-    for (int i = 0; i < rows->rows(); ++i) {
+    if (rows->empty()) return {};
+    for (const auto& row : *rows) {
       bus::PublishProperties props;
-      props.message_id = std::string(rows->get(i, 3));
+      props.message_id = row.message_id;
       props.content_type = "application/json";
-      auto priority = rows->getInt(i, 6);
-      if (priority > 0) props.priority = static_cast<std::uint8_t>(priority);
-      props.expiration = jsonField(std::string(rows->get(i, 5)), "expiration");
-      auto tag = connection.publish(std::string(rows->get(i, 1)), std::string(rows->get(i, 2)),
-                                    fromByteaHex(rows->get(i, 4)), props);
+      if (row.priority > 0) props.priority = static_cast<std::uint8_t>(row.priority);
+      props.expiration = jsonField(row.headers_json, "expiration");
+      auto tag = connection.publish(row.exchange, row.routing_key, row.payload, props);
       if (!tag) return tag.error();
-      published_rows.emplace_back(std::string(rows->get(i, 0)), props.message_id);
     }
     // Marked sent only once the broker has confirmed them. A row no queue took (a participant added
     // since we declared its queue) stays for the next batch and holds back nothing else.
     auto confirmed = connection.waitForConfirms(std::chrono::milliseconds(context_.config.delivery.publish_timeout_ms));
     if (!confirmed && confirmed.error().code != "amqp.unroutable") return confirmed;
     auto returned = connection.takeReturned();
-    std::string ids = "{";
-    for (const auto& [id, message_id] : published_rows) {
-      if (std::find(returned.begin(), returned.end(), message_id) != returned.end()) continue;
-      ids += (ids.size() > 1 ? "," : "") + id;
-      published++;
+    std::vector<std::string> sent;
+    for (const auto& row : *rows) {
+      if (std::find(returned.begin(), returned.end(), row.message_id) == returned.end()) sent.push_back(row.id);
     }
-    ids += "}";
+    published = static_cast<int>(sent.size());
     // Sent with the COMMIT.
-    if (auto u = (*db)->later("UPDATE outbox SET sent_at = now() WHERE id = ANY ($1::bigint[])", {ids}); !u) return u;
+    if (auto u = store::markSent(**db, sent); !u) return u;
     if (!returned.empty()) {
       unroutable = true;
       log::warn("outbox relay: rows no queue took, kept for retry", {{"count", static_cast<int>(returned.size())}});
@@ -133,46 +117,30 @@ Status Exchange::sweepStuckDeliveries() {
   if (!db) return db.error();
   return store::inTransaction(**db, [&]() -> Status {
     // A claim is lost when this process holds it but no worker here carries it out (its outcome could
-    // not be recorded), or when its process died: that process no longer heartbeats (its
-    // gateway_instance row shows another pid, or is stale, or stopped). Another process's claim older
-    // than any adapter's timeouts is returned in any case.
-    auto stuck = (*db)->exec(
-        "UPDATE message SET status = 'queued', claimed_by = NULL, updated_at = now() WHERE direction = 'out' "
-        "AND status = 'sending' AND ((claimed_by = $1 AND updated_at < now() - interval '10 seconds' "
-        "AND msg_id::text <> ALL ($2::text[])) OR (claimed_by IS DISTINCT FROM $1 AND "
-        "(updated_at < now() - interval '2 minutes' OR claimed_by IS NULL OR claimed_by NOT IN "
-        "(SELECT instance || ':' || pid FROM gateway_instance "
-        "WHERE stopped_at IS NULL AND heartbeat_at > now() - interval '10 seconds')))) "
-        "RETURNING msg_id::text, peer_org_id",
-        {context_.process_id, in_flight});
+    // not be recorded), or when its process died. Another process's claim older than any adapter's
+    // timeouts is returned in any case.
+    auto stuck = store::requeueLostClaims(**db, context_.process_id, in_flight);
     if (!stuck) return stuck.error();
-    for (int i = 0; i < stuck->rows(); ++i) {
-      std::string id(stuck->get(i, 0));
-      if (auto s = enqueueDelivery(**db, std::string(stuck->get(i, 1)), id); !s) {
-        return s;
-      }
+    for (const auto& lost : *stuck) {
+      if (auto s = enqueueDelivery(**db, lost.peer_org_id, lost.msg_id); !s) return s;
     }
-    if (stuck->rows() > 0) log::warn("interrupted deliveries queued again", {{"count", stuck->rows()}});
+    if (!stuck->empty()) {
+      log::warn("interrupted deliveries queued again", {{"count", static_cast<int>(stuck->size())}});
+    }
     return {};
   });
 }
 
 Result<long long> Exchange::pruneSentOutbox() {
-  // Chunks of a few thousand rows, each its own short transaction, oldest first. Rows are found in id
-  // order and only below the first row created within the retention: the scan reads what it deletes
-  // (and the few old rows still unsent), not the outbox of the last week every time.
+  // Chunks of a few thousand rows, each its own short transaction, oldest first.
   long long pruned = 0;
   for (int chunk = 0; chunk < kPruneChunks && !stopping_; ++chunk) {
     auto db = context_.pool.acquire();
     if (!db) return db.error();
-    auto r = (*db)->exec(
-        "DELETE FROM outbox WHERE id = ANY (ARRAY(SELECT o.id FROM outbox o WHERE o.id < coalesce((SELECT b.id "
-        "FROM outbox b WHERE b.created_at >= now() - make_interval(hours => $1::int) ORDER BY b.id LIMIT 1), "
-        "9223372036854775807) AND o.sent_at < now() - make_interval(hours => $1::int) ORDER BY o.id LIMIT $2::int))",
-        {std::to_string(context_.config.delivery.outbox_retention_hours), std::to_string(kPruneChunk)});
+    auto r = store::pruneSent(**db, context_.config.delivery.outbox_retention_hours, kPruneChunk);
     if (!r) return r.error();
-    pruned += r->affected();
-    if (r->affected() < kPruneChunk) break;
+    pruned += *r;
+    if (*r < kPruneChunk) break;
   }
   if (pruned > 0) {
     app::metrics()

@@ -32,9 +32,7 @@ adapters::Endpoint endpointFrom(const std::string& org_id, const std::string& ad
 
 std::string newUuid();
 std::string sha256Hex(std::string_view bytes);
-// bytea for a text parameter: "\x…" hex.
-std::string byteaHex(std::string_view bytes);
-// bytea text output ("\x…") back to bytes.
-std::string fromByteaHex(std::string_view text);
+using store::byteaHex;
+using store::fromByteaHex;
 
 }  // namespace vkhid::flows

@@ -13,6 +13,7 @@
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/inbound_apply.hpp"
 #include "gateway/flows/intake.hpp"
+#include "gateway/store/messages.hpp"
 
 namespace vkhid::flows {
 namespace {
@@ -85,29 +86,28 @@ class Applying {
   // receipt, which would contradict the receipts that msg_id already has.
   Status seenBefore(Handling& out, bool& seen) {
     if (!isUuid(h_.msg_id)) return {};
-    auto earlier = db_.exec("SELECT sha256 FROM message WHERE msg_id = $1::uuid", {h_.msg_id});
+    auto earlier = store::earlierDigest(db_, h_.msg_id);
     if (!earlier) return earlier.error();
-    if (earlier->rows() == 0) return {};
+    if (!*earlier) return {};
     seen = true;
-    const bool same = earlier->get(0, 0) == sha_;
+    const bool same = **earlier == sha_;
     out.outcome = same ? "duplicate" : "conflicting_duplicate";
-    auto again = db_.exec(
-        "UPDATE message SET status = 'queued', updated_at = now() WHERE direction = 'out' AND "
-        "ref_msg_id = $1::uuid AND status IN ('sent', 'dead') RETURNING msg_id::text",
-        {h_.msg_id});
+    auto again = store::requeueReceiptsFor(db_, h_.msg_id);
     if (!again) return again.error();
-    for (int i = 0; i < again->rows(); ++i) {
-      if (auto s = enqueueDelivery(db_, peer_.org_id, std::string(again->get(i, 0))); !s) return s;
+    for (const auto& msg_id : *again) {
+      if (auto s = enqueueDelivery(db_, peer_.org_id, msg_id); !s) return s;
     }
     if (same) return {};
     out.refusal = {static_cast<int>(sev::SevError::DuplicateMsgIdDifferentContent),
                    "msg_id " + h_.msg_id + " was received before with other content; the receipts it got stand"};
-    auto kept = db_.exec(
-        "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, error_code, "
-        "last_error, ref_msg_id) VALUES ($1, 'in', $2, $3, $4::bytea, $5, 'rejected', $6, $7, $8::uuid)",
-        {newUuid(), peer_.org_id, std::to_string(h_.msg_type), byteaHex(package_.bytes), sha_,
-         std::to_string(out.refusal.first), out.refusal.second, h_.msg_id});
-    if (!kept) return kept.error();
+    auto kept = record(newUuid(), "rejected");
+    kept.ack_type.reset();
+    kept.ref_msg_id = h_.msg_id;
+    kept.error_code = out.refusal.first;
+    kept.last_error = out.refusal.second;
+    kept.seal_verdict.clear();
+    kept.signatures_json.clear();
+    if (auto s = store::insertMessage(db_, kept); !s) return s;
     return alertOf(db_, "inbound.conflicting_duplicate", "conflict:" + sha_,
                    json::object{{"org_id", peer_.org_id}, {"msg_id", h_.msg_id}});
   }
@@ -116,14 +116,11 @@ class Applying {
   Status refuse(Handling& out, const Error& why) {
     out.outcome = "rejected";
     out.refusal = {rejectionFor(why).code, why.message};
-    auto r = db_.exec(
-        "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, ack_type, bytes, sha256, status, "
-        "seal_verdict, error_code, last_error, ref_msg_id, signatures) VALUES ($1, 'in', $2, $3, $4, $5::bytea, $6, "
-        "'rejected', $7, $8, $9, vkhid_uuid($10), $11::jsonb)",
-        {isUuid(h_.msg_id) ? h_.msg_id : newUuid(), peer_.org_id, std::to_string(h_.msg_type), ackType(),
-         byteaHex(package_.bytes), sha_, seal(), std::to_string(out.refusal.first), why.message,
-         h_.acknowledgement ? h_.acknowledgement->msg_id : std::string(), signaturesJson(report_)});
-    if (!r) return r.error();
+    auto refused = record(isUuid(h_.msg_id) ? h_.msg_id : newUuid(), "rejected");
+    refused.ref_msg_id = h_.acknowledgement ? h_.acknowledgement->msg_id : std::string();
+    refused.error_code = out.refusal.first;
+    refused.last_error = why.message;
+    if (auto s = store::insertMessage(db_, refused); !s) return s;
     if (h_.msg_acknow.value_or(0) < 1 || !isUuid(h_.msg_id)) return {};
     return queueReceipt(ctx_, db_, peer_, h_.msg_id, sev::AckType::Rejected, "", rejectionFor(why));
   }
@@ -135,13 +132,10 @@ class Applying {
     if (a.mismatch) return refuse(out, *a.mismatch);
     out.registered = std::move(a.registered);
     out.outcome = a.effect;
-    auto ins = db_.later(
-        "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
-        "status, seal_verdict, signatures) VALUES ($1::uuid, 'in', NULLIF($2, '')::uuid, $3, $4, $5, "
-        "vkhid_uuid($6), $7::bytea, $8, 'applied', $9, $10::jsonb)",
-        {h_.msg_id, a.case_id, peer_.org_id, std::to_string(h_.msg_type), ackType(), a.ref_msg_id,
-         byteaHex(package_.bytes), sha_, seal(), signaturesJson(report_)});
-    if (!ins) return ins;
+    auto applied = record(h_.msg_id, "applied");
+    applied.case_id = a.case_id;
+    applied.ref_msg_id = a.ref_msg_id;
+    if (auto s = store::insertMessage(db_, applied, store::Write::Queued); !s) return s;
     if (h_.acknowledgement && a.record_receipt) {
       if (auto s = recordReceipt(); !s) return s;
     }
@@ -177,11 +171,17 @@ class Applying {
          ack.results.empty() ? std::nullopt : std::optional<std::string>(ack.results.front().errortext)});
   }
 
-  std::optional<std::string> ackType() const {
-    if (!h_.acknowledgement) return std::nullopt;
-    return std::to_string(h_.acknowledgement->ack_type);
+  // The package as received, with its verdicts, to be recorded under `msg_id` as `status`.
+  store::MessageRecord record(const std::string& msg_id, const char* status) const {
+    auto m = store::MessageRecord::of(msg_id, "in", "", peer_.org_id, h_.msg_type);
+    if (h_.acknowledgement) m.ack_type = h_.acknowledgement->ack_type;
+    m.bytes = package_.bytes;
+    m.sha256 = sha_;
+    m.status = status;
+    m.seal_verdict = crypto::signatureStateName(report_.seal.state);
+    m.signatures_json = signaturesJson(report_);
+    return m;
   }
-  std::string seal() const { return crypto::signatureStateName(report_.seal.state); }
 
   ExchangeContext& ctx_;
   store::PgConnection& db_;
@@ -203,7 +203,10 @@ Status InboundHandler::receive(const adapters::InboundPackage& package) {
   };
 
   // 1. Who sent it.
-  auto found = identify(**db, package.peer_identity);
+  // By what the transport vouches for: the broker's validated user (amqp), the TLS client certificate
+  // registered for it (http), or an endpoint that vouches for its organisation — a folder only it writes
+  // to, a hub account the hub authenticated ("endpoint:<adapter>:<org>").
+  auto found = store::findPeer(**db, package.peer_identity);
   if (!found) return found.error();
   if (!*found) {
     countInbound("unknown_sender");

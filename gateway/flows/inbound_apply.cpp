@@ -15,9 +15,11 @@
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/intake.hpp"
+#include "gateway/flows/receipt_decision.hpp"
 #include "gateway/flows/routing.hpp"
 #include "gateway/flows/signature_json.hpp"
 #include "gateway/sev/appeal_reader.hpp"
+#include "gateway/store/messages.hpp"
 
 namespace vkhid::flows::inbound {
 
@@ -37,12 +39,14 @@ Status queueReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& p
   auto header = sev::buildReceipt(env, their_msg_id, type, registration, rejection);
   auto bytes = crypto::sealedPackage(header, ctx.signer);
   if (!bytes) return bytes.error();
-  auto r = db.later(
-      "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
-      "status, error_code) VALUES ($1, 'out', NULLIF($2, '')::uuid, $3, 0, $4, $5::uuid, $6::bytea, $7, 'queued', $8)",
-      {msg_id, case_id, peer.org_id, std::to_string(static_cast<int>(type)), their_msg_id, byteaHex(*bytes),
-       sha256Hex(*bytes), rejection ? std::optional<std::string>(std::to_string(rejection->code)) : std::nullopt});
-  if (!r) return r;
+  auto receipt = store::MessageRecord::of(msg_id, "out", case_id, peer.org_id, 0);
+  receipt.ack_type = static_cast<int>(type);
+  receipt.ref_msg_id = their_msg_id;
+  receipt.bytes = std::move(*bytes);
+  receipt.sha256 = sha256Hex(receipt.bytes);
+  receipt.status = "queued";
+  if (rejection) receipt.error_code = rejection->code;
+  if (auto s = store::insertMessage(db, receipt, store::Write::Queued); !s) return s;
   return enqueueDelivery(db, peer.org_id, msg_id);
 }
 
@@ -59,32 +63,6 @@ namespace {
 
 // A refused package larger than this keeps only this much of its bytes (and its digest and size).
 constexpr std::size_t kKeptOfOversized = 4096;
-
-// The competent body a not-in-competence rejection names: our forwarding notice when the participant
-// added one, else the one EDRPOU code (8 digits standing alone) in the error text.
-std::string competentBodyOf(const sev::Header& h) {
-  if (h.expansion && h.expansion->notice && h.expansion->notice->competent_org_id) {
-    return *h.expansion->notice->competent_org_id;
-  }
-  if (!h.acknowledgement || h.acknowledgement->results.empty()) return {};
-  const std::string& text = h.acknowledgement->results.front().errortext;
-  std::string found;
-  int codes = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
-    if (j - i == 8) {
-      found = text.substr(i, 8);
-      ++codes;
-    }
-    i = j;
-  }
-  return codes == 1 ? found : std::string();
-}
 
 // Not in the participant's competence: the case leaves it for good. To the competent body when that is
 // an active participant that has not declined it already, else to the UCC review queue; the applicant
@@ -123,71 +101,61 @@ Status forwardCase(Arrival& a, domain::CaseStatus from, const std::string& compe
                        json::serialize(json::object{{"case_id", case_id}}));
 }
 
+// A receipt that would change what the case has recorded is never applied: what the case has stands.
+// It is kept as evidence (not as a receipt), shown in the case's history, and told to the UCC.
+Status keepConflictingReceipt(Arrival& a, const std::string& from, json::object detail, const std::string& why) {
+  a.effect = "receipt_conflict";
+  a.record_receipt = false;
+  detail["conflict"] = why;
+  if (auto s = recordEvent(a.db, a.case_id, a.actor(), "receipt_conflict", from, from, json::serialize(detail)); !s) {
+    return s;
+  }
+  return alertOf(a.db, "case.receipt_conflict", "receipt_conflict:" + a.h.msg_id,
+                 json::object{{"case_id", a.case_id},
+                              {"org_id", a.peer.org_id},
+                              {"msg_id", a.h.msg_id},
+                              {"ack_type", a.h.acknowledgement->ack_type},
+                              {"conflict", why}});
+}
+
 }  // namespace
 
-// A receipt (ack_type 1–4) for one of our packages.
+// A receipt (ack_type 1–5) for one of our packages: what it does is decided first (decideReceipt), then
+// written.
 Status applyReceipt(Arrival& a) {
+  using Kind = ReceiptDecision::Kind;
   const auto& ack = *a.h.acknowledgement;
   a.ref_msg_id = ack.msg_id;
-  auto ours = a.db.exec(
-      "SELECT coalesce(case_id::text, ''), msg_type FROM message WHERE msg_id = vkhid_uuid($1) AND direction = 'out' "
-      "AND peer_org_id = $2",
-      {ack.msg_id, a.peer.org_id});
-  if (!ours) return ours.error();
-  if (ours->rows() == 0) {
-    a.mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "Acknowledgement msg_id " + ack.msg_id);
+  store::PgReceiptRepository rows(a.db);
+  auto decided = decideReceipt(rows, a.peer.org_id, a.h);
+  if (!decided) return decided.error();
+  const auto& d = *decided;
+  if (d.kind == Kind::Refuse) {
+    a.mismatch = d.refusal;
     return {};
   }
-  if (ack.ack_type == 3 && ack.reg_number && !isRegistrationNumber(ack.reg_number->value)) {
-    a.mismatch = sev::sevError(sev::SevError::BadValue,
-                               "RegNumber: expected 1 to 64 letters, digits, spaces and the separators / - . _ , : ( ) "
-                               "№");
-    return {};
-  }
-  a.case_id = std::string(ours->get(0, 0));
+  a.case_id = d.case_id;
   a.effect = "receipt";
-  if (ours->getInt(0, 1) != 1 || a.case_id.empty()) return {};  // a receipt for one of our receipts
-
-  auto row = store::lockCaseForReceipt(a.db, a.case_id);
-  if (!row) return row.error();
-  if (!*row) return {};
-  const auto current = (*row)->status;
-  const std::string from = domain::caseStatusName(current), recorded_number = (*row)->participant_reg_number;
+  if (d.kind == Kind::OfNoCase || d.kind == Kind::UnknownCase) return {};
+  const std::string from = domain::caseStatusName(d.from);
   json::object detail{{"msg_id", a.h.msg_id}, {"ack_type", ack.ack_type}};
-  if ((*row)->participant_org_id != a.peer.org_id) {
-    // The case has moved on (forwarded): a late receipt is recorded, the case left as it is.
+  if (d.kind == Kind::MovedOn) {
     a.effect = "late_receipt";
     return recordEvent(a.db, a.case_id, a.actor(), "late_receipt", from, from, json::serialize(detail));
   }
-  const bool not_competent = ack.ack_type == 4 && !ack.results.empty() &&
-                             ack.results.front().errorcode == static_cast<int>(sev::SevError::NotInCompetence);
-  const std::string number = ack.ack_type == 3 && ack.reg_number ? ack.reg_number->value : std::string();
-  auto effect = domain::receiptEffect(current, ack.ack_type, recorded_number, number);
-  if (!number.empty()) detail["participant_reg_number"] = number;
+  if (!d.reg_number.empty()) detail["participant_reg_number"] = d.reg_number;
   if (ack.ack_type == 4 && !ack.results.empty()) detail["error_code"] = ack.results.front().errorcode;
-  if (effect.kind == domain::ReceiptEffect::Kind::Conflict) {
-    // Never applied: what the case has recorded stands. Kept as evidence, shown, and told to the UCC.
-    a.effect = "receipt_conflict";
-    a.record_receipt = false;
-    detail["conflict"] = effect.why;
-    if (auto s = recordEvent(a.db, a.case_id, a.actor(), "receipt_conflict", from, from, json::serialize(detail)); !s) {
-      return s;
-    }
-    return alertOf(a.db, "case.receipt_conflict", "receipt_conflict:" + a.h.msg_id,
-                   json::object{{"case_id", a.case_id},
-                                {"org_id", a.peer.org_id},
-                                {"msg_id", a.h.msg_id},
-                                {"ack_type", ack.ack_type},
-                                {"conflict", effect.why}});
+  switch (d.kind) {
+    case Kind::Conflict: return keepConflictingReceipt(a, from, std::move(detail), d.conflict);
+    case Kind::Late:
+      a.effect = "late_receipt";
+      return recordEvent(a.db, a.case_id, a.actor(), "late_receipt", from, from, json::serialize(detail));
+    case Kind::Forward: return forwardCase(a, d.from, d.competent_org_id);
+    default: break;
   }
-  if (effect.kind == domain::ReceiptEffect::Kind::Record) {
-    a.effect = "late_receipt";
-    return recordEvent(a.db, a.case_id, a.actor(), "late_receipt", from, from, json::serialize(detail));
-  }
-  if (not_competent) return forwardCase(a, current, competentBodyOf(a.h));
   std::optional<std::string> reg_no, reg_date, rej_code, rej_text;
-  if (!number.empty()) {
-    reg_no = number;
+  if (!d.reg_number.empty()) {
+    reg_no = d.reg_number;
     reg_date = ack.reg_number->regdate;
   }
   if (ack.ack_type == 4 && !ack.results.empty()) {
@@ -195,7 +163,7 @@ Status applyReceipt(Arrival& a) {
     rej_text = ack.results.front().errortext;
   }
   auto moved = store::transitionCase(
-      a.db, {a.case_id, current, domain::CaseEvent::Receipt, ack.ack_type, a.actor(), json::serialize(detail),
+      a.db, {a.case_id, d.from, domain::CaseEvent::Receipt, ack.ack_type, a.actor(), json::serialize(detail),
              store::CaseFields::recordReceipt(reg_no, reg_date, rej_code, rej_text)});
   if (!moved) return moved.error();
   return cancelTransportTimers(a.db, a.case_id, ack.msg_id, ack.ack_type);
@@ -317,39 +285,6 @@ Status applyOwnAppeal(Arrival& a, const std::string& sha) {
   return {};
 }
 
-// Who sent it, by what the transport vouches for: the broker's validated user (amqp), the TLS client
-// certificate registered for it (http), or an endpoint that vouches for its organisation — a folder only
-// it writes to, a hub account the hub authenticated ("endpoint:<adapter>:<org>").
-Result<std::optional<Peer>> identify(store::PgConnection& db, const std::string& identity) {
-  const bool by_certificate = identity.starts_with("tls:");
-  const bool by_endpoint = identity.starts_with("endpoint:");
-  std::string endpoint_adapter, vouched_org;
-  if (by_endpoint) {
-    auto colon = identity.find(':', 9);
-    endpoint_adapter = identity.substr(9, colon == std::string::npos ? 0 : colon - 9);
-    vouched_org = colon == std::string::npos ? "" : identity.substr(colon + 1);
-  }
-  auto p = db.exec(
-      std::string("SELECT org_id, name, sys_id, system_name, require_seal, coalesce(trust_list, ''::bytea), trust_pem, "
-                  "own_channel, (SELECT coalesce(string_agg(sha256, ','), '') FROM participant_cert c WHERE c.org_id "
-                  "= p.org_id AND c.purpose = 'seal' AND (c.retire_after IS NULL OR c.retire_after > now())) "
-                  "FROM participant p WHERE status IN ('active', 'pending_check', 'suspended') AND ") +
-          (by_certificate ? "EXISTS (SELECT 1 FROM participant_cert t WHERE t.org_id = p.org_id AND t.purpose = 'tls' "
-                            "AND t.sha256 = $1 AND (t.retire_after IS NULL OR t.retire_after > now()))"
-           : by_endpoint
-               ? "p.org_id = $1 AND EXISTS (SELECT 1 FROM endpoint e WHERE e.org_id = p.org_id AND e.active AND "
-                 "e.adapter = $2)"
-               : "transport_user = $1"),
-      by_certificate ? std::vector<store::PgParam>{identity.substr(4)}
-      : by_endpoint  ? std::vector<store::PgParam>{vouched_org, endpoint_adapter}
-                     : std::vector<store::PgParam>{identity});
-  if (!p) return p.error();
-  if (p->rows() == 0) return std::optional<Peer>();
-  return std::optional<Peer>(Peer{std::string(p->get(0, 0)), std::string(p->get(0, 1)), std::string(p->get(0, 2)),
-                                  std::string(p->get(0, 3)), p->get(0, 4) == "t", fromByteaHex(p->get(0, 5)),
-                                  std::string(p->get(0, 6)), p->get(0, 7) == "t", std::string(p->get(0, 8))});
-}
-
 // The verdicts of a package's attachment signatures as they stood on arrival: kept with the message.
 std::string signaturesJson(const crypto::PackageReport& report) {
   json::array out;
@@ -363,12 +298,15 @@ std::string signaturesJson(const crypto::PackageReport& report) {
 Status keepUnread(store::PgConnection& db, const Peer& peer, const std::string& bytes, const Error& why) {
   const int code = static_cast<int>(sev::sevErrorOf(why).value_or(sev::SevError::Malformed));
   const bool cut = code == static_cast<int>(sev::SevError::TooLarge) && bytes.size() > kKeptOfOversized;
-  auto r = db.exec(
-      "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, error_code, last_error, "
-      "size_bytes, bytes_cut) VALUES ($1, 'in', $2, -1, $3::bytea, $4, 'rejected', $5, $6, $7, $8)",
-      {newUuid(), peer.org_id, byteaHex(cut ? std::string_view(bytes).substr(0, kKeptOfOversized) : bytes),
-       sha256Hex(bytes), std::to_string(code), why.message, std::to_string(bytes.size()), cut ? "true" : "false"});
-  return r ? Status() : Status(r.error());
+  auto kept = store::MessageRecord::of(newUuid(), "in", "", peer.org_id, -1);
+  kept.bytes = cut ? bytes.substr(0, kKeptOfOversized) : bytes;
+  kept.sha256 = sha256Hex(bytes);
+  kept.status = "rejected";
+  kept.error_code = code;
+  kept.last_error = why.message;
+  kept.size_bytes = static_cast<long long>(bytes.size());
+  kept.bytes_cut = cut;
+  return store::insertMessage(db, kept);
 }
 
 }  // namespace vkhid::flows::inbound

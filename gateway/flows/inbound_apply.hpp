@@ -12,17 +12,12 @@
 #include "gateway/domain/case.hpp"
 #include "gateway/flows/context.hpp"
 #include "gateway/sev/builders.hpp"
+#include "gateway/store/participants.hpp"
 
 namespace vkhid::flows::inbound {
 
-struct Peer {
-  std::string org_id, name, sys_id, system;
-  bool require_seal = true;
-  std::string trust_list;  // a pinned list of qualified providers (as published), or empty: the global one
-  std::string trust_pem;
-  bool own_channel = false;  // its own contact centre's appeals come in through the exchange
-  std::string pinned;        // registered seal certificates (SHA-256, comma-separated), when any
-};
+// The sending participant, as its packages are judged.
+using Peer = store::PeerRow;
 
 // One package being applied: what every handler reads, and what it decides.
 struct Arrival {
@@ -57,10 +52,6 @@ Status applyReceipt(Arrival& a);
 Status applyNotice(Arrival& a);
 Status applyReply(Arrival& a);
 Status applyOwnAppeal(Arrival& a, const std::string& sha);
-
-// The participant a transport identity names: its AMQP user, "tls:<sha256>" of a client certificate
-// registered for it, or "endpoint:<adapter>:<org>"; nullopt for none.
-Result<std::optional<Peer>> identify(store::PgConnection& db, const std::string& identity);
 
 // The verdicts of a package's attachment signatures as they stood on arrival (JSON array).
 std::string signaturesJson(const crypto::PackageReport& report);

@@ -11,6 +11,7 @@
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/routing.hpp"
+#include "gateway/store/messages.hpp"
 
 namespace vkhid::flows {
 
@@ -111,11 +112,11 @@ Status Router::place(store::PgConnection& db, const std::string& case_id, const 
   auto bytes = crypto::sealedPackage(header, context_.signer);
   if (!bytes) return bytes.error();
 
-  auto ins = db.later(
-      "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, bytes, sha256, status) "
-      "VALUES ($1, 'out', $2, $3, 1, $4::bytea, $5, 'queued')",
-      {msg_id, case_id, target, byteaHex(*bytes), sha256Hex(*bytes)});
-  if (!ins) return ins;
+  auto package = store::MessageRecord::of(msg_id, "out", case_id, target, 1);
+  package.bytes = *bytes;
+  package.sha256 = sha256Hex(*bytes);
+  package.status = "queued";
+  if (auto s = store::insertMessage(db, package, store::Write::Queued); !s) return s;
   if (auto s = planTransportTimers(db, context_.legal, case_id, msg_id); !s) return s;
   // The rule that placed it: misrouting reports count forwards by it.
   boost::json::object routed{{"participant", target}, {"msg_id", msg_id}};

@@ -132,4 +132,86 @@ Result<std::optional<ReceiptCaseRow>> lockCaseForReceipt(PgConnection& db, const
   return std::optional<ReceiptCaseRow>{ReceiptCaseRow{*status, std::string(c->get(0, 1)), std::string(c->get(0, 2))}};
 }
 
+Result<std::optional<ActionCaseRow>> lockCaseForAction(PgConnection& db, const std::string& case_id) {
+  auto c = db.exec(
+      "SELECT status, kind, priority, participant_org_id IS NOT NULL FROM cases WHERE id = vkhid_uuid($1) "
+      "FOR UPDATE",
+      {case_id});
+  if (!c) return c.error();
+  if (c->rows() == 0) return std::optional<ActionCaseRow>{};
+  auto status = caseStatusOf(c->get(0, 0), case_id);
+  if (!status) return status.error();
+  return std::optional<ActionCaseRow>{
+      ActionCaseRow{*status, std::string(c->get(0, 1)), c->get(0, 2) == "t", c->get(0, 3) == "t"}};
+}
+
+Result<std::string> caseTopic(PgConnection& db, const std::string& case_id) {
+  auto r =
+      db.exec("SELECT coalesce(body->'classification'->>'topic', '') FROM cases WHERE id = vkhid_uuid($1)", {case_id});
+  if (!r) return r.error();
+  return r->rows() == 0 ? std::string() : std::string(r->get(0, 0));
+}
+
+Status setCaseTopic(PgConnection& db, const std::string& case_id, const std::string& topic) {
+  auto u = db.exec(
+      "UPDATE cases SET body = jsonb_set(body, '{classification}', "
+      "coalesce(body->'classification', '{}'::jsonb) || jsonb_build_object('topic', $2::text)) "
+      "WHERE id = vkhid_uuid($1)",
+      {case_id, topic});
+  return u ? Status() : Status(u.error());
+}
+
+Status setRouteTo(PgConnection& db, const std::string& case_id, const std::string& org_id) {
+  auto u = db.exec("UPDATE cases SET route_to = $2 WHERE id = vkhid_uuid($1)", {case_id, org_id});
+  return u ? Status() : Status(u.error());
+}
+
+Result<std::optional<std::string>> markForReview(PgConnection& db, const std::string& case_id,
+                                                 const std::string& note) {
+  auto c = db.exec(
+      "UPDATE cases SET review_note = $2, review_at = now(), updated_at = now() WHERE id = vkhid_uuid($1) "
+      "RETURNING status",
+      {case_id, note});
+  if (!c) return c.error();
+  if (c->rows() == 0) return std::optional<std::string>{};
+  return std::optional<std::string>{std::string(c->get(0, 0))};
+}
+
+Result<long long> countCaseEvents(PgConnection& db, const std::string& case_id, const std::string& event) {
+  auto n = db.exec("SELECT count(*) FROM case_event WHERE case_id = vkhid_uuid($1) AND event = $2", {case_id, event});
+  if (!n) return n.error();
+  return n->getInt(0, 0);
+}
+
+Result<std::optional<CaseTermRow>> readCaseTerm(PgConnection& db, const std::string& case_id) {
+  auto c = db.exec(
+      "SELECT kind, status, tracking_code, coalesce(extract(epoch FROM clock_from)::bigint, 0), "
+      "coalesce(extract(epoch FROM due_at)::bigint, 0) FROM cases WHERE id = $1::uuid",
+      {case_id});
+  if (!c) return c.error();
+  if (c->rows() == 0) return std::optional<CaseTermRow>{};
+  auto status = caseStatusOf(c->get(0, 1), case_id);
+  if (!status) return status.error();
+  return std::optional<CaseTermRow>{
+      CaseTermRow{std::string(c->get(0, 0)), *status, std::string(c->get(0, 2)), c->getInt(0, 3), c->getInt(0, 4)}};
+}
+
+Status setAnswerTerm(PgConnection& db, const std::string& case_id, const std::string& kind, long long due_epoch,
+                     const std::string& rule, long long from_epoch) {
+  return db.later(
+      "UPDATE cases SET due_kind = $2, due_at = to_timestamp($3::double precision), due_rule = $4, "
+      "clock_from = to_timestamp($5::double precision), overdue = false, updated_at = now() WHERE id = $1::uuid",
+      {case_id, kind, std::to_string(due_epoch), rule, std::to_string(from_epoch)});
+}
+
+Status markExtended(PgConnection& db, const std::string& case_id) {
+  auto u = db.exec("UPDATE cases SET extended_at = now() WHERE id = $1::uuid", {case_id});
+  return u ? Status() : Status(u.error());
+}
+
+Status markOverdue(PgConnection& db, const std::string& case_id) {
+  auto u = db.exec("UPDATE cases SET overdue = true, updated_at = now() WHERE id = $1::uuid", {case_id});
+  return u ? Status() : Status(u.error());
+}
+
 }  // namespace vkhid::store

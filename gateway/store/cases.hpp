@@ -90,4 +90,42 @@ struct ReceiptCaseRow {
 };
 Result<std::optional<ReceiptCaseRow>> lockCaseForReceipt(PgConnection& db, const std::string& case_id);
 
+// What a person's action on a case (resend, reroute) reads of it, under its row lock.
+struct ActionCaseRow {
+  domain::CaseStatus status = domain::CaseStatus::Received;
+  std::string kind;
+  bool priority = false;          // an applicant art. 20 serves first
+  bool with_participant = false;  // a participant is assigned
+};
+Result<std::optional<ActionCaseRow>> lockCaseForAction(PgConnection& db, const std::string& case_id);
+
+// The classifier's topic code in the case's body; empty when none.
+Result<std::string> caseTopic(PgConnection& db, const std::string& case_id);
+Status setCaseTopic(PgConnection& db, const std::string& case_id, const std::string& topic);
+// An administrator's choice of participant for the case's next routing.
+Status setRouteTo(PgConnection& db, const std::string& case_id, const std::string& org_id);
+// Marks the case for a person's review with `note`; its status, or nullopt for an unknown case.
+Result<std::optional<std::string>> markForReview(PgConnection& db, const std::string& case_id, const std::string& note);
+// How many times `event` is in the case's history.
+Result<long long> countCaseEvents(PgConnection& db, const std::string& case_id, const std::string& event);
+
+// What an extension of the answer term reads of a case (the caller holds its row lock).
+struct CaseTermRow {
+  std::string kind;
+  domain::CaseStatus status = domain::CaseStatus::Received;
+  std::string tracking_code;
+  long long clock_from_epoch = 0;  // when the term started counting, seconds since the epoch; 0: never
+  long long due_epoch = 0;         // the term in force; 0: none
+};
+Result<std::optional<CaseTermRow>> readCaseTerm(PgConnection& db, const std::string& case_id);
+
+// The case's answer term: by rule `kind` (its legal citation `rule`), due at `due_epoch`, counted from
+// `from_epoch`; no longer overdue. Queued.
+Status setAnswerTerm(PgConnection& db, const std::string& case_id, const std::string& kind, long long due_epoch,
+                     const std::string& rule, long long from_epoch);
+// The term was extended now (by the participant's notice).
+Status markExtended(PgConnection& db, const std::string& case_id);
+// The term has passed without an answer.
+Status markOverdue(PgConnection& db, const std::string& case_id);
+
 }  // namespace vkhid::store

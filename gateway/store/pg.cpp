@@ -290,4 +290,25 @@ std::string textArrayLiteral(const std::vector<std::string>& items) {
   return out + "}";
 }
 
+namespace {
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 0;
+}
+}  // namespace
+
+std::string byteaHex(std::string_view bytes) { return "\\x" + hexEncode(bytes); }
+
+std::string fromByteaHex(std::string_view text) {
+  if (text.starts_with("\\x")) text.remove_prefix(2);
+  std::string out;
+  out.reserve(text.size() / 2);
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2) {
+    out += static_cast<char>(hexValue(text[i]) * 16 + hexValue(text[i + 1]));
+  }
+  return out;
+}
+
 }  // namespace vkhid::store

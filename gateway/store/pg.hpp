@@ -101,4 +101,8 @@ class PgConnection {
 std::vector<std::string> textArrayItems(std::string_view literal);
 std::string textArrayLiteral(const std::vector<std::string>& items);
 
+// Bytes as a bytea text parameter (backslash-x hex), and bytea's text output back to bytes.
+std::string byteaHex(std::string_view bytes);
+std::string fromByteaHex(std::string_view text);
+
 }  // namespace vkhid::store

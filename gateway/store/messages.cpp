@@ -1,0 +1,147 @@
+#include "gateway/store/messages.hpp"
+
+namespace vkhid::store {
+namespace {
+
+PgParam optionalText(const std::string& s) { return s.empty() ? PgParam() : PgParam(s); }
+
+template <typename T>
+PgParam optionalNumber(const std::optional<T>& n) {
+  return n ? PgParam(std::to_string(*n)) : PgParam();
+}
+
+}  // namespace
+
+Status insertMessage(PgConnection& db, const MessageRecord& m, Write how) {
+  const std::string sql =
+      "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
+      "status, seal_verdict, error_code, last_error, signatures, size_bytes, bytes_cut) VALUES ($1::uuid, $2, "
+      "NULLIF($3, '')::uuid, $4, $5, $6, vkhid_uuid($7), $8::bytea, $9, $10, $11, $12, $13, $14::jsonb, $15, $16)";
+  std::vector<PgParam> params{m.msg_id,
+                              m.direction,
+                              m.case_id,
+                              m.peer_org_id,
+                              std::to_string(m.msg_type),
+                              optionalNumber(m.ack_type),
+                              m.ref_msg_id,
+                              byteaHex(m.bytes),
+                              m.sha256,
+                              m.status,
+                              optionalText(m.seal_verdict),
+                              optionalNumber(m.error_code),
+                              optionalText(m.last_error),
+                              optionalText(m.signatures_json),
+                              optionalNumber(m.size_bytes),
+                              m.bytes_cut ? "true" : "false"};
+  if (how == Write::Queued) return db.later(sql, std::move(params));
+  auto r = db.exec(sql, params);
+  return r ? Status() : Status(r.error());
+}
+
+Result<std::optional<OurMessageRow>> findOurMessage(PgConnection& db, const std::string& msg_id,
+                                                    const std::string& peer_org_id) {
+  auto r = db.exec(
+      "SELECT coalesce(case_id::text, ''), msg_type FROM message WHERE msg_id = vkhid_uuid($1) AND direction = 'out' "
+      "AND peer_org_id = $2",
+      {msg_id, peer_org_id});
+  if (!r) return r.error();
+  if (r->rows() == 0) return std::optional<OurMessageRow>();
+  return std::optional<OurMessageRow>(OurMessageRow{std::string(r->get(0, 0)), static_cast<int>(r->getInt(0, 1))});
+}
+
+Result<std::optional<std::string>> earlierDigest(PgConnection& db, const std::string& msg_id) {
+  auto r = db.exec("SELECT sha256 FROM message WHERE msg_id = $1::uuid", {msg_id});
+  if (!r) return r.error();
+  if (r->rows() == 0) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(r->get(0, 0)));
+}
+
+Result<std::vector<std::string>> requeueReceiptsFor(PgConnection& db, const std::string& their_msg_id) {
+  auto r = db.exec(
+      "UPDATE message SET status = 'queued', updated_at = now() WHERE direction = 'out' AND "
+      "ref_msg_id = $1::uuid AND status IN ('sent', 'dead') RETURNING msg_id::text",
+      {their_msg_id});
+  if (!r) return r.error();
+  std::vector<std::string> ids;
+  for (int i = 0; i < r->rows(); ++i) ids.emplace_back(r->get(i, 0));
+  return ids;
+}
+
+Result<std::optional<DeliveryClaimRow>> claimForDelivery(PgConnection& db, const std::string& msg_id,
+                                                         const std::string& process_id) {
+  auto r = db.exec(
+      "UPDATE message m SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
+      "FROM participant p LEFT JOIN LATERAL (SELECT e.adapter, e.settings::text AS settings FROM endpoint e "
+      "WHERE e.org_id = p.org_id AND e.active ORDER BY e.id LIMIT 1) ep ON true "
+      "WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND m.msg_id = vkhid_uuid($1) "
+      "AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') "
+      "RETURNING m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, ''), m.msg_type, ep.adapter, "
+      "ep.settings",
+      {msg_id, process_id});
+  if (!r) return r.error();
+  if (r->rows() == 0) return std::optional<DeliveryClaimRow>();
+  DeliveryClaimRow row;
+  row.bytes = fromByteaHex(r->get(0, 0));
+  row.peer_org_id = std::string(r->get(0, 1));
+  row.attempts = static_cast<int>(r->getInt(0, 2));
+  row.case_id = std::string(r->get(0, 3));
+  row.msg_type = static_cast<int>(r->getInt(0, 4));
+  row.adapter = r->optional(0, 5);
+  row.settings_json = r->optional(0, 6).value_or("{}");
+  return std::optional<DeliveryClaimRow>(std::move(row));
+}
+
+Result<bool> heldForInactiveParticipant(PgConnection& db, const std::string& msg_id) {
+  auto r = db.exec(
+      "SELECT 1 FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id = vkhid_uuid($1) AND "
+      "m.status IN ('queued', 'waiting_retry') AND p.status <> 'active'",
+      {msg_id});
+  if (!r) return r.error();
+  return r->rows() > 0;
+}
+
+Result<bool> moveClaim(PgConnection& db, const std::string& msg_id, const std::string& to, const PgParam& error) {
+  auto u = db.exec(
+      "UPDATE message SET status = $2, last_error = $3, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
+      "status = 'sending'",
+      {msg_id, to, error});
+  if (!u) return u.error();
+  return u->affected() > 0;
+}
+
+Result<std::optional<ReplayedRow>> requeueDead(PgConnection& db, const std::string& msg_id) {
+  auto m = db.exec(
+      "UPDATE message SET status = 'queued', attempts = 0, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
+      "direction = 'out' AND status = 'dead' RETURNING peer_org_id, coalesce(case_id::text, ''), msg_type",
+      {msg_id});
+  if (!m) return m.error();
+  if (m->rows() == 0) return std::optional<ReplayedRow>{};
+  return std::optional<ReplayedRow>{
+      ReplayedRow{std::string(m->get(0, 0)), std::string(m->get(0, 1)), static_cast<int>(m->getInt(0, 2))}};
+}
+
+Result<std::optional<StoredPackageRow>> storedPackage(PgConnection& db, const std::string& msg_id) {
+  auto m = db.exec("SELECT bytes, bytes_cut FROM message WHERE msg_id = vkhid_uuid($1)", {msg_id});
+  if (!m) return m.error();
+  if (m->rows() == 0) return std::optional<StoredPackageRow>();
+  return std::optional<StoredPackageRow>(StoredPackageRow{fromByteaHex(m->get(0, 0)), m->get(0, 1) == "t"});
+}
+
+Result<std::vector<LostClaimRow>> requeueLostClaims(PgConnection& db, const std::string& process_id,
+                                                    const std::string& in_flight) {
+  auto r = db.exec(
+      "UPDATE message SET status = 'queued', claimed_by = NULL, updated_at = now() WHERE direction = 'out' "
+      "AND status = 'sending' AND ((claimed_by = $1 AND updated_at < now() - interval '10 seconds' "
+      "AND msg_id::text <> ALL ($2::text[])) OR (claimed_by IS DISTINCT FROM $1 AND "
+      "(updated_at < now() - interval '2 minutes' OR claimed_by IS NULL OR claimed_by NOT IN "
+      "(SELECT instance || ':' || pid FROM gateway_instance "
+      "WHERE stopped_at IS NULL AND heartbeat_at > now() - interval '10 seconds')))) "
+      "RETURNING msg_id::text, peer_org_id",
+      {process_id, in_flight});
+  if (!r) return r.error();
+  std::vector<LostClaimRow> rows;
+  for (int i = 0; i < r->rows(); ++i) rows.push_back({std::string(r->get(i, 0)), std::string(r->get(i, 1))});
+  return rows;
+}
+
+}  // namespace vkhid::store

@@ -1,0 +1,116 @@
+// The messages repository (DESIGN §5): every package of the exchange, in and out, written and read by
+// named rows — what a flow records of a package, what a receipt refers to, and the claim a delivery
+// holds while its adapter sends. The flows never spell the `message` table's SQL themselves.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gateway/store/pg.hpp"
+
+namespace vkhid::store {
+
+// A package as the exchange records it: one row of `message`.
+struct MessageRecord {
+  std::string msg_id;
+  std::string direction;  // "in" (from a participant) or "out" (ours)
+  std::string case_id;    // empty: of no case
+  std::string peer_org_id;
+  int msg_type = 0;  // -1: bytes no handler could read
+  std::optional<int> ack_type;
+  std::string ref_msg_id;               // the message it answers or acknowledges; empty (or not a UUID): none
+  std::string bytes;                    // as they came (or their first kilobytes, when `bytes_cut`)
+  std::string sha256;                   // of the whole package
+  std::string status;                   // queued (out), applied or rejected (in)
+  std::string seal_verdict;             // empty: not judged
+  std::optional<int> error_code;        // the SEV code it was refused with
+  std::string last_error;               // empty: none
+  std::string signatures_json;          // the attachments' verdicts on arrival; empty: none
+  std::optional<long long> size_bytes;  // the whole package's size, when only part is kept
+  bool bytes_cut = false;
+
+  // The row's identity; the rest is set field by field.
+  static MessageRecord of(std::string msg_id, std::string direction, std::string case_id, std::string peer_org_id,
+                          int msg_type) {
+    MessageRecord m;
+    m.msg_id = std::move(msg_id);
+    m.direction = std::move(direction);
+    m.case_id = std::move(case_id);
+    m.peer_org_id = std::move(peer_org_id);
+    m.msg_type = msg_type;
+    return m;
+  }
+};
+
+// How a write goes: now (its error is this call's), or queued with the transaction's next statement.
+enum class Write { Now, Queued };
+
+Status insertMessage(PgConnection& db, const MessageRecord& m, Write how = Write::Now);
+
+// One of our packages to `peer_org_id`, as a receipt refers to it; nullopt: not ours, or not to it.
+struct OurMessageRow {
+  std::string case_id;  // empty: of no case
+  int msg_type = 0;
+};
+Result<std::optional<OurMessageRow>> findOurMessage(PgConnection& db, const std::string& msg_id,
+                                                    const std::string& peer_org_id);
+
+// The digest of what was received before under `msg_id`; nullopt: never.
+Result<std::optional<std::string>> earlierDigest(PgConnection& db, const std::string& msg_id);
+
+// Our receipts for `their_msg_id` that went out (or died) are queued again; their msg_ids.
+Result<std::vector<std::string>> requeueReceiptsFor(PgConnection& db, const std::string& their_msg_id);
+
+// A package claimed for delivery by one process, with its participant's active endpoint.
+struct DeliveryClaimRow {
+  std::string bytes;
+  std::string peer_org_id;
+  int attempts = 0;     // this one included
+  std::string case_id;  // empty: of no case
+  int msg_type = 0;
+  std::optional<std::string> adapter;  // nullopt: the participant has no active endpoint
+  std::string settings_json;
+};
+
+// Claims a queued package (or one waiting for its retry) whose participant is active: 'sending', one
+// attempt more, held by `process_id`. nullopt: sent already, claimed by another worker, or held.
+Result<std::optional<DeliveryClaimRow>> claimForDelivery(PgConnection& db, const std::string& msg_id,
+                                                         const std::string& process_id);
+
+// Whether a package waits for delivery to a participant that is not active (suspended, or checking).
+Result<bool> heldForInactiveParticipant(PgConnection& db, const std::string& msg_id);
+
+// Moves a claim on to `to` (sent, waiting_retry, dead) with its error: false when it is no longer
+// 'sending' — recorded already, by an earlier try whose answer was lost — and then left as it is.
+Result<bool> moveClaim(PgConnection& db, const std::string& msg_id, const std::string& to, const PgParam& error);
+
+// Our dead package `msg_id`, queued again with its attempts counted from 0; nullopt when there is no
+// such dead package.
+struct ReplayedRow {
+  std::string peer_org_id, case_id;  // case_id empty: of no case
+  int msg_type = 0;
+};
+Result<std::optional<ReplayedRow>> requeueDead(PgConnection& db, const std::string& msg_id);
+
+// A package's bytes as stored; nullopt when it is not in the store.
+struct StoredPackageRow {
+  std::string bytes;
+  bool bytes_cut = false;  // only its first kilobytes were kept (refused unread as too large)
+};
+Result<std::optional<StoredPackageRow>> storedPackage(PgConnection& db, const std::string& msg_id);
+
+// A claim lost by its holder, queued again.
+struct LostClaimRow {
+  std::string msg_id, peer_org_id;
+};
+
+// Returns lost claims to the queue: those `process_id` holds but none of its workers carries out
+// (`in_flight`, a text[] literal) for ten seconds, and any whose process died — it no longer
+// heartbeats (its gateway_instance row shows another pid, or is stale, or stopped) — or that is older
+// than any adapter's timeouts.
+Result<std::vector<LostClaimRow>> requeueLostClaims(PgConnection& db, const std::string& process_id,
+                                                    const std::string& in_flight);
+
+}  // namespace vkhid::store

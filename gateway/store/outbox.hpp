@@ -1,0 +1,41 @@
+// The outbox repository (DESIGN §6): what the exchange will publish to the broker, written in the
+// transaction whose state change it reports, and relayed — published with confirms, then marked sent —
+// by any gateway process. Sent rows are kept for a while (delivery.outbox_retention_hours), then pruned.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/store/pg.hpp"
+
+namespace vkhid::store {
+
+// Adds a row (queued: it travels with the transaction's next statement or its COMMIT).
+Status appendOutbox(PgConnection& db, const std::string& exchange, const std::string& routing_key,
+                    const std::string& message_id, std::string_view payload, const std::string& headers_json,
+                    int priority);
+
+// Adds the row that hands our package `msg_id` to delivery: its payload names the package, and its
+// priority is `priority` when the package's case is a priority one (art. 20 applicants), else 0.
+Status appendDelivery(PgConnection& db, const std::string& exchange, const std::string& routing_key,
+                      const std::string& msg_id, const std::string& headers_json, int priority);
+
+struct OutboxRow {
+  std::string id, exchange, routing_key, message_id;
+  std::string payload;
+  std::string headers_json;
+  int priority = 0;
+};
+
+// Up to `limit` unsent rows that no other process holds, by priority then age, locked until the
+// transaction ends.
+Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit);
+
+// The rows (their ids) are sent, with the COMMIT.
+Status markSent(PgConnection& db, const std::vector<std::string>& ids);
+
+// Deletes up to `limit` rows sent more than `retention_hours` ago, oldest first; how many.
+Result<long long> pruneSent(PgConnection& db, int retention_hours, int limit);
+
+}  // namespace vkhid::store

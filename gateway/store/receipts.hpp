@@ -1,0 +1,38 @@
+// What applying a participant's receipt reads: the package of ours it refers to, and the case that
+// package belongs to under its row lock. An interface, so the receipt's decision
+// (flows::decideReceipt) is tested against rows in memory as well as run against PostgreSQL.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "gateway/store/cases.hpp"
+#include "gateway/store/messages.hpp"
+
+namespace vkhid::store {
+
+class ReceiptRepository {
+ public:
+  virtual ~ReceiptRepository() = default;
+  // One of our packages to `peer_org_id`; nullopt: not ours, or not to it.
+  virtual Result<std::optional<OurMessageRow>> ourMessage(const std::string& msg_id,
+                                                          const std::string& peer_org_id) = 0;
+  // The case, locked until the transaction ends; nullopt: no such case.
+  virtual Result<std::optional<ReceiptCaseRow>> lockCase(const std::string& case_id) = 0;
+};
+
+class PgReceiptRepository final : public ReceiptRepository {
+ public:
+  explicit PgReceiptRepository(PgConnection& db) : db_(db) {}
+  Result<std::optional<OurMessageRow>> ourMessage(const std::string& msg_id, const std::string& peer_org_id) override {
+    return findOurMessage(db_, msg_id, peer_org_id);
+  }
+  Result<std::optional<ReceiptCaseRow>> lockCase(const std::string& case_id) override {
+    return lockCaseForReceipt(db_, case_id);
+  }
+
+ private:
+  PgConnection& db_;
+};
+
+}  // namespace vkhid::store

@@ -1,0 +1,78 @@
+#include "gateway/store/timers.hpp"
+
+namespace vkhid::store {
+
+Status planTimer(PgConnection& db, const std::string& case_id, const std::string& kind, long long fire_at_epoch,
+                 const std::string& msg_id) {
+  return db.later(
+      "INSERT INTO timer (case_id, kind, msg_id, fire_at) VALUES ($1::uuid, $2, NULLIF($3, '')::uuid, "
+      "to_timestamp($4::double precision))",
+      {case_id, kind, msg_id, std::to_string(fire_at_epoch)});
+}
+
+// A case's pending timers are named `coalesce(fired_at, cancelled_at) IS NULL` so that the planner
+// finds them through the case's index (timer_by_case): spelt as the pending index's own predicate, it
+// walked every pending timer of every case through timer_pending instead (0.48 ms a receipt in a
+// 500-case bench, growing with them).
+Status cancelCaseTimers(PgConnection& db, const std::string& case_id) {
+  return db.later(
+      "UPDATE timer SET cancelled_at = now() WHERE id IN (SELECT id FROM timer WHERE case_id = $1::uuid AND "
+      "coalesce(fired_at, cancelled_at) IS NULL FOR UPDATE SKIP LOCKED)",
+      {case_id});
+}
+
+Status cancelAnswerTimers(PgConnection& db, const std::string& case_id) {
+  return db.later(
+      "UPDATE timer SET cancelled_at = now() WHERE id IN (SELECT id FROM timer WHERE case_id = $1::uuid AND "
+      "coalesce(fired_at, cancelled_at) IS NULL AND kind IN ('warning_3wd', 'warning_1d', 'overdue') FOR UPDATE "
+      "SKIP LOCKED)",
+      {case_id});
+}
+
+Status cancelPackageTimers(PgConnection& db, const std::string& case_id, const std::string& msg_id,
+                           const std::string& kinds) {
+  return db.later(
+      "UPDATE timer SET cancelled_at = now() WHERE id IN (SELECT id FROM timer WHERE case_id = $1::uuid AND msg_id = "
+      "vkhid_uuid($2) AND kind = ANY ($3::text[]) AND coalesce(fired_at, cancelled_at) IS NULL FOR UPDATE SKIP "
+      "LOCKED)",
+      {case_id, msg_id, kinds});
+}
+
+Result<std::optional<DueTimerRow>> claimDueTimer(PgConnection& db, int offset_s) {
+  auto t = db.exec(
+      "SELECT t.id, t.case_id::text, t.kind, coalesce(t.msg_id::text, ''), c.status, "
+      "coalesce(c.participant_org_id, ''), c.tracking_code, coalesce(to_char(c.due_at AT TIME ZONE 'UTC', "
+      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), coalesce(m.peer_org_id, '') "
+      "FROM timer t JOIN cases c ON c.id = t.case_id LEFT JOIN message m ON m.msg_id = t.msg_id "
+      "WHERE t.fired_at IS NULL AND t.cancelled_at IS NULL "
+      "AND t.fire_at <= now() + make_interval(secs => $1::double precision) "
+      "ORDER BY t.fire_at LIMIT 1 FOR UPDATE OF t SKIP LOCKED",
+      {std::to_string(offset_s)});
+  if (!t) return t.error();
+  if (t->rows() == 0) return std::optional<DueTimerRow>();
+  DueTimerRow row;
+  row.id = std::string(t->get(0, 0));
+  row.case_id = std::string(t->get(0, 1));
+  row.kind = std::string(t->get(0, 2));
+  row.msg_id = std::string(t->get(0, 3));
+  row.case_status = std::string(t->get(0, 4));
+  row.participant_org_id = std::string(t->get(0, 5));
+  row.tracking_code = std::string(t->get(0, 6));
+  row.due_at = std::string(t->get(0, 7));
+  row.sent_to = std::string(t->get(0, 8));
+  return std::optional<DueTimerRow>(std::move(row));
+}
+
+Result<bool> receiptCame(PgConnection& db, const std::string& msg_id, const std::string& ack_types) {
+  auto r = db.exec("SELECT count(*) FROM receipt WHERE msg_id = $1::uuid AND ack_type = ANY ($2::int[])",
+                   {msg_id, ack_types});
+  if (!r) return r.error();
+  return r->getInt(0, 0) > 0;
+}
+
+Status closeTimer(PgConnection& db, const std::string& id, const std::string& outcome) {
+  auto u = db.exec("UPDATE timer SET fired_at = now(), outcome = $2 WHERE id = $1", {id, outcome});
+  return u ? Status() : Status(u.error());
+}
+
+}  // namespace vkhid::store

@@ -1,0 +1,227 @@
+// What the exchange decides, against rows held in memory: no database, the same code the inbound and
+// delivery flows run against PostgreSQL (store::PgReceiptRepository and the delivery claim, exercised
+// by the exchange and edms tests).
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+
+#include "gateway/flows/deadlines.hpp"
+#include "gateway/flows/delivery.hpp"
+#include "gateway/flows/receipt_decision.hpp"
+#include "gateway/sev/errors.hpp"
+
+using namespace vkhid;
+using Kind = flows::ReceiptDecision::Kind;
+using domain::CaseStatus;
+
+namespace {
+
+constexpr const char* kUs = "11111111";     // the participant sending the receipts
+constexpr const char* kOther = "22222222";  // another participant
+
+struct OurPackage {
+  std::string to, case_id;
+  int msg_type = 1;
+};
+
+// Our packages and their cases as rows in memory, with the semantics of PgReceiptRepository's SQL.
+class InMemoryReceipts final : public store::ReceiptRepository {
+ public:
+  std::map<std::string, OurPackage> packages;  // by msg_id
+  std::map<std::string, store::ReceiptCaseRow> cases;
+  int locked = 0;
+
+  Result<std::optional<store::OurMessageRow>> ourMessage(const std::string& msg_id,
+                                                         const std::string& peer_org_id) override {
+    auto p = packages.find(msg_id);
+    if (p == packages.end() || p->second.to != peer_org_id) return std::optional<store::OurMessageRow>{};
+    return std::optional<store::OurMessageRow>{store::OurMessageRow{p->second.case_id, p->second.msg_type}};
+  }
+  Result<std::optional<store::ReceiptCaseRow>> lockCase(const std::string& case_id) override {
+    ++locked;
+    auto c = cases.find(case_id);
+    if (c == cases.end()) return std::optional<store::ReceiptCaseRow>{};
+    return std::optional<store::ReceiptCaseRow>{c->second};
+  }
+};
+
+// Package "p-sent" of case "c-sent" (sent to us), "p-registered" of a case we registered as "15/2-7",
+// "p-answered" of a case we answered, "p-forwarded" of a case forwarded to the other participant since,
+// "p-receipt" one of our receipts, "p-gone" a package whose case is no more.
+InMemoryReceipts exchange() {
+  InMemoryReceipts m;
+  m.packages = {{"p-sent", {kUs, "c-sent"}},         {"p-registered", {kUs, "c-registered"}},
+                {"p-answered", {kUs, "c-answered"}}, {"p-forwarded", {kUs, "c-forwarded"}},
+                {"p-receipt", {kUs, "c-sent", 0}},   {"p-gone", {kUs, "c-gone"}},
+                {"p-theirs", {kOther, "c-sent"}}};
+  m.cases = {{"c-sent", {CaseStatus::Sent, kUs, ""}},
+             {"c-registered", {CaseStatus::RegisteredByParticipant, kUs, "15/2-7"}},
+             {"c-answered", {CaseStatus::Answered, kUs, ""}},
+             {"c-forwarded", {CaseStatus::Sent, kOther, ""}}};
+  return m;
+}
+
+sev::Header receipt(const std::string& of, int ack_type, const std::string& number = "", int error = 0,
+                    const std::string& error_text = "") {
+  sev::Header h;
+  h.msg_type = 0;
+  h.acknowledgement = sev::Acknowledgement{};
+  h.acknowledgement->msg_id = of;
+  h.acknowledgement->ack_type = ack_type;
+  if (!number.empty()) h.acknowledgement->reg_number = sev::RegNumber{number, "2026-12-01", std::nullopt};
+  if (error != 0) h.acknowledgement->results.push_back({error, error_text});
+  return h;
+}
+
+flows::ReceiptDecision decide(InMemoryReceipts& rows, const sev::Header& h) {
+  auto d = flows::decideReceipt(rows, kUs, h);
+  BOOST_REQUIRE(d.ok());
+  return *d;
+}
+
+int refusedWith(const flows::ReceiptDecision& d) {
+  BOOST_REQUIRE(d.kind == Kind::Refuse);
+  BOOST_REQUIRE(d.refusal.has_value());
+  return static_cast<int>(sev::sevErrorOf(*d.refusal).value_or(sev::SevError::Malformed));
+}
+
+constexpr int kNotInCompetence = static_cast<int>(sev::SevError::NotInCompetence);
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(receipts)
+
+BOOST_AUTO_TEST_CASE(a_receipt_for_what_we_never_sent_that_participant_is_refused_with_code_40) {
+  auto rows = exchange();
+  BOOST_TEST(refusedWith(decide(rows, receipt("p-unknown", 1))) == 40);
+  // Ours, but sent to another participant: one body cannot acknowledge another's package.
+  BOOST_TEST(refusedWith(decide(rows, receipt("p-theirs", 2))) == 40);
+  BOOST_TEST(rows.locked == 0);  // no case was locked for a refused receipt
+}
+
+BOOST_AUTO_TEST_CASE(a_registration_number_outside_the_format_is_refused_with_code_32) {
+  auto rows = exchange();
+  BOOST_TEST(refusedWith(decide(rows, receipt("p-sent", 3, "15/2-7<script>"))) == 32);
+  BOOST_TEST(rows.locked == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_receipt_for_our_receipt_or_for_a_case_that_is_gone_moves_nothing) {
+  auto rows = exchange();
+  auto of_receipt = decide(rows, receipt("p-receipt", 1));
+  BOOST_TEST((of_receipt.kind == Kind::OfNoCase));
+  BOOST_TEST(rows.locked == 0);
+  BOOST_TEST((decide(rows, receipt("p-gone", 2)).kind == Kind::UnknownCase));
+}
+
+BOOST_AUTO_TEST_CASE(a_receipt_from_the_body_a_case_has_left_is_late_and_moves_nothing) {
+  auto rows = exchange();
+  auto d = decide(rows, receipt("p-forwarded", 3, "99/1"));
+  BOOST_TEST((d.kind == Kind::MovedOn));
+  BOOST_TEST(d.case_id == "c-forwarded");
+}
+
+BOOST_AUTO_TEST_CASE(receipts_in_order_move_the_case_and_a_late_one_is_only_recorded) {
+  auto rows = exchange();
+  auto registered = decide(rows, receipt("p-sent", 3, "15/2-9"));
+  BOOST_TEST((registered.kind == Kind::Apply));
+  BOOST_TEST(registered.reg_number == "15/2-9");
+  BOOST_TEST((registered.from == CaseStatus::Sent));
+  // The same number again is no conflict; a receipt after the answer that would move nothing is late.
+  BOOST_TEST((decide(rows, receipt("p-registered", 3, "15/2-7")).kind == Kind::Apply));
+  BOOST_TEST((decide(rows, receipt("p-answered", 1)).kind == Kind::Late));
+  BOOST_TEST((decide(rows, receipt("p-answered", 5)).kind == Kind::Late));
+}
+
+BOOST_AUTO_TEST_CASE(a_receipt_that_would_change_what_the_case_recorded_is_a_conflict) {
+  auto rows = exchange();
+  auto renumbered = decide(rows, receipt("p-registered", 3, "15/2-8"));
+  BOOST_TEST((renumbered.kind == Kind::Conflict));
+  BOOST_TEST(renumbered.conflict.find("15/2-7") != std::string::npos);
+  // Not in competence, after the answer: the answer stands, the case is not forwarded.
+  auto late_refusal = decide(rows, receipt("p-answered", 4, "", kNotInCompetence, "not ours: 33333333"));
+  BOOST_TEST((late_refusal.kind == Kind::Conflict));
+}
+
+BOOST_AUTO_TEST_CASE(not_in_competence_forwards_to_the_one_body_its_text_names) {
+  auto rows = exchange();
+  auto named = decide(rows, receipt("p-sent", 4, "", kNotInCompetence, "Надіслати до 33333333 за належністю"));
+  BOOST_TEST((named.kind == Kind::Forward));
+  BOOST_TEST(named.competent_org_id == "33333333");
+  // Two codes (or a longer number) name no one body: the UCC decides.
+  auto two = decide(rows, receipt("p-sent", 4, "", kNotInCompetence, "33333333 або 44444444"));
+  BOOST_TEST((two.kind == Kind::Forward));
+  BOOST_TEST(two.competent_org_id.empty());
+  BOOST_TEST(decide(rows, receipt("p-sent", 4, "", kNotInCompetence, "№ 333333331")).competent_org_id.empty());
+  // Our forwarding notice names the body outright, whatever the text says.
+  auto h = receipt("p-sent", 4, "", kNotInCompetence, "33333333");
+  h.expansion.emplace();
+  h.expansion->notice.emplace();
+  h.expansion->notice->competent_org_id = "55555555";
+  BOOST_TEST(decide(rows, h).competent_org_id == "55555555");
+  // Another rejection code is a rejection, not a forward.
+  BOOST_TEST((decide(rows, receipt("p-sent", 4, "", 31, "33333333")).kind == Kind::Apply));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(delivery)
+
+using Outcome = adapters::DeliveryOutcome::Kind;
+using Step = flows::DeliveryStep::Kind;
+
+BOOST_AUTO_TEST_CASE(a_transient_failure_waits_in_each_retry_tier_in_turn_then_the_package_is_dead) {
+  // Three tiers: attempts 1, 2 and 3 wait in tiers 0, 1 and 2; the fourth failure is the last.
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    auto s = flows::deliveryStep(Outcome::Retry, attempt, 3);
+    BOOST_TEST((s.kind == Step::Retry));
+    BOOST_TEST(s.tier == static_cast<std::size_t>(attempt - 1));
+  }
+  BOOST_TEST((flows::deliveryStep(Outcome::Retry, 4, 3).kind == Step::Dead));
+  BOOST_TEST((flows::deliveryStep(Outcome::Retry, 1, 0).kind == Step::Dead));  // no tiers: no retries
+}
+
+BOOST_AUTO_TEST_CASE(a_permanent_failure_is_dead_at_once_and_a_delivery_is_sent_at_any_attempt) {
+  BOOST_TEST((flows::deliveryStep(Outcome::Failed, 1, 3).kind == Step::Dead));
+  BOOST_TEST((flows::deliveryStep(Outcome::Delivered, 1, 3).kind == Step::Sent));
+  BOOST_TEST((flows::deliveryStep(Outcome::Delivered, 9, 3).kind == Step::Sent));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(due_timers)
+
+store::DueTimerRow timer(const std::string& kind, const std::string& status, const std::string& with = kUs) {
+  store::DueTimerRow t;
+  t.id = "1";
+  t.case_id = "c-1";
+  t.kind = kind;
+  t.case_status = status;
+  t.participant_org_id = with;
+  if (kind == "delivery_receipt" || kind == "registration") {
+    t.msg_id = "p-1";
+    t.sent_to = kUs;
+  }
+  return t;
+}
+
+BOOST_AUTO_TEST_CASE(a_transport_timer_fires_only_while_its_package_waits_with_the_same_participant) {
+  BOOST_TEST(!flows::timerIsMoot(timer("delivery_receipt", "sent"), false));
+  BOOST_TEST(!flows::timerIsMoot(timer("registration", "delivered"), false));
+  BOOST_TEST(flows::timerIsMoot(timer("delivery_receipt", "sent"), true));       // the receipt came
+  BOOST_TEST(flows::timerIsMoot(timer("registration", "sent", kOther), false));  // forwarded since
+  BOOST_TEST(flows::timerIsMoot(timer("registration", "sent", ""), false));      // with no participant now
+  BOOST_TEST(flows::timerIsMoot(timer("delivery_receipt", "answered"), false));  // answered meanwhile
+}
+
+BOOST_AUTO_TEST_CASE(an_answer_term_timer_fires_until_the_answer_is_in_whoever_has_the_case) {
+  for (const char* kind : {"warning_3wd", "warning_1d", "overdue"}) {
+    BOOST_TEST(!flows::timerIsMoot(timer(kind, "registered_by_participant"), false));
+    BOOST_TEST(!flows::timerIsMoot(timer(kind, "forwarded", kOther), false));
+    BOOST_TEST(!flows::timerIsMoot(timer(kind, "delivery_failed", ""), false));
+    for (const char* settled : {"answered", "closed", "withdrawn", "not_considered", "merged"}) {
+      BOOST_TEST(flows::timerIsMoot(timer(kind, settled), false));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
