@@ -229,7 +229,7 @@ std::string Simulator::seal(const sev::Header& h) {
 
 void Simulator::schedule(const std::string& bytes, int after_ms) {
   // Whatever is sent was decided by counting: the counts are marked changed here, so the file is written
-  // before it goes (flushPending, flushDue), never behind what the gateway could have seen from us.
+  // before it goes (flushDue), never behind what the gateway could have seen from us.
   writeStats();
   pending_.push_back({std::chrono::steady_clock::now() + std::chrono::milliseconds(after_ms), bytes});
   if (o_.duplicate) pending_.push_back(pending_.back());
@@ -281,6 +281,10 @@ void Simulator::flushStats(bool now) {
         app::metrics()
             .counter("vkhid_http_connections_total", "Connections accepted", {{"server", "sim-edms"}})
             .value());
+  }
+  if (o_.via == "sev-hub") {  // downloads the hub's hash never confirmed (left for the next poll)
+    o["download_failures"] = static_cast<long long>(
+        app::metrics().counter("vkhid_sevhub_download_failures_total", "Hub downloads not completed").value());
   }
   std::string tmp = o_.stats_file + ".tmp";
   std::ofstream(tmp) << boost::json::serialize(o) << "\n";

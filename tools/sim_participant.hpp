@@ -1,7 +1,8 @@
 // A participant's EDMS, simulated (`vkhid sim participant`): it takes packages from the gateway over
 // amqp, http, a folder pair or a SEV hub, verifies them, answers with receipts 1 -> 2 -> 3 (its own
 // registration numbers) and later a signed reply — or misbehaves on purpose. It speaks only the real
-// protocol. The protocol's side is tools/sim_participant.cpp, the transports tools/sim_transports.cpp.
+// protocol, through the product's own adapters. The protocol's side is tools/sim_participant.cpp, the
+// transports tools/sim_transports.cpp.
 #pragma once
 
 #include <atomic>
@@ -9,18 +10,23 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "gateway/bus/amqp.hpp"
+#include "adapters/adapter.hpp"
 #include "gateway/crypto/dstu_signer.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/crypto/signer.hpp"
 #include "gateway/crypto/trust.hpp"
 #include "gateway/sev/builders.hpp"
+
+namespace vkhid::http {
+class HttpServer;
+}
 
 namespace vkhid::tools::sim {
 
@@ -66,19 +72,22 @@ class Simulator {
   Simulator(SimOptions o, crypto::FileSigner signer, crypto::TrustStore trust,
             std::optional<crypto::dstu::DstuSigner> dstu = std::nullopt);
 
-  // --via http: packages arrive at our HTTPS endpoint; what we send goes to the gateway's by POST.
-  int runHttp();
-
-  // --via folder: packages appear in the inbox folder (renamed in when complete); ours are written
-  // into the outbox folder the same way.
-  int runFolder();
-
-  // --via sev-hub: our account's inbox on the hub is polled; what we send is uploaded to the UCC's.
-  int runHub();
-
+  // Takes packages and sends ours until a stop signal. --via amqp: our inbox queue is consumed, ours
+  // published to our outbox queue; http: packages arrive at our HTTPS endpoint, ours are POSTed to the
+  // gateway's; folder: packages appear in the inbox folder (renamed in when complete), ours are
+  // written into the outbox folder the same way; sev-hub: our account's inbox on the hub is polled,
+  // ours uploaded to the UCC's.
   int run();
 
  private:
+  // The adapter of --via, and the gateway as its endpoint (gateway_), settings mirrored.
+  std::unique_ptr<adapters::Adapter> makeTransport();
+  // Our own HTTPS endpoint (--via http), its misbehaviours included; null when it cannot listen.
+  std::unique_ptr<http::HttpServer> listen();
+  // One package from the gateway, handled and answered (what is due now sent) before the transport
+  // lets it go.
+  Status take(const adapters::InboundPackage& package);
+
   void handle(const std::string& bytes);
 
   // Read, but its seal or signatures do not hold: refused with a receipt 4 naming why, as an EDMS must.
@@ -106,21 +115,15 @@ class Simulator {
 
   void schedule(const std::string& bytes, int after_ms);
 
-  // Publishes what is due; a message leaves `pending_` only once the broker confirmed it. False when
-  // the connection failed: the caller reconnects and the same messages go out again (the gateway
-  // de-duplicates by msg_id, as the protocol expects).
-  bool flushDue(bus::AmqpConnection& out);
+  // Sends what is due through the transport; a message leaves `pending_` once it is delivered (the
+  // broker confirmed it, the gateway answered 2xx or a final 4xx, the file or the hub has it). A
+  // transport that cannot take it now stops the round: the rest waits, in order, and goes again (the
+  // gateway de-duplicates by msg_id, as the protocol expects).
+  void flushDue();
 
   // An appeal that reached this body's own contact centre, sent to the UCC as a real EDMS would: the
   // standard zones only (no Vkhid expansion), with our registration number.
   std::string ownAppeal(int n);
-
-  // Sends what is due to the gateway; a message leaves `pending_` once the gateway answered (2xx, or
-  // a 4xx refusal, which is final); on a connection failure or 5xx the rest waits for the next round.
-  void flushHttp();
-
-  // Sends what is due, in order, with `send`; stops at the first failure (kept for the next round).
-  void flushPending(const std::function<bool(const std::string&)>& send);
 
   sev::EnvelopeParty me() const { return {o_.org, o_.name, "sim-" + o_.org, "Симулятор СЕД"}; }
   static sev::EnvelopeParty them(const sev::Header& h);
@@ -143,8 +146,12 @@ class Simulator {
   std::set<std::string> seen_, own_sent_;
   std::map<std::string, std::vector<std::string>> answers_;
   std::deque<Outgoing> pending_;
+  std::unique_ptr<adapters::Adapter> transport_;
+  adapters::Endpoint gateway_;
+  std::mutex state_mutex_;  // what handling and sending share: the adapters' threads and the main loop
   std::mutex inbox_mutex_;
   std::deque<std::string> http_inbox_;
+  std::atomic<int> fail_left_{0};
   std::map<std::string, long long> stats_;
   int registered_ = 0;
 };

@@ -1,44 +1,100 @@
-// The simulated EDMS's transports: the gateway's packages taken in, and its own sent, over amqp, http,
-// a folder pair or a SEV hub.
-#include <amqp.h>
-
-#include <atomic>
-#include <boost/json.hpp>
-#include <csignal>
-#include <cstdio>
-#include <deque>
-#include <fstream>
-#include <functional>
-#include <map>
-#include <set>
+// The simulated EDMS's transports: the product's own adapters, seen from the participant's side. The
+// gateway is the simulator's one endpoint, with each adapter's settings mirrored — on amqp it publishes
+// to the queue the gateway consumes and consumes the one the gateway publishes to; on a folder pair it
+// writes where the gateway reads; on the SEV hub it is a hub account like the gateway's; on http it POSTs
+// to the gateway's inbound URL with its client certificate. What arrives over http comes to the
+// simulator's own HTTPS server: an EDMS's endpoint is its own server (its own path and answers, and the
+// misbehaviours it is asked for), which no adapter plays — the http adapter's server is the gateway's.
+#include <filesystem>
 #include <thread>
 
-#include <filesystem>
-#include <mutex>
-#include <sstream>
-#include "adapters/folder/folder_adapter.hpp"
+#include "adapters/amqp/amqp_adapter.hpp"
+#include "adapters/folder/config.hpp"
+#include "adapters/http/config.hpp"
+#include "adapters/sevhub/config.hpp"
 #include "adapters/sevhub/hub_client.hpp"
 #include "gateway/app/config.hpp"
-#include "gateway/app/logging.hpp"
-#include "gateway/app/metrics.hpp"
-#include "gateway/bus/amqp.hpp"
-#include "gateway/bus/topology.hpp"
-#include "gateway/crypto/dstu_signer.hpp"
-#include "gateway/crypto/package.hpp"
-#include "gateway/domain/time.hpp"
-#include "gateway/flows/exchange_store.hpp"
-#include "gateway/http/client.hpp"
 #include "gateway/http/server.hpp"
-#include "gateway/sev/builders.hpp"
-#include "gateway/sev/codec.hpp"
 #include "tools/sim_participant.hpp"
-namespace vkhid::tools::sim {
 
-int Simulator::runHttp() {
+namespace vkhid::tools::sim {
+namespace {
+
+constexpr std::chrono::milliseconds kTimeout{10000};
+
+}  // namespace
+
+std::unique_ptr<adapters::Adapter> Simulator::makeTransport() {
+  gateway_ = adapters::Endpoint{o_.ucc_org, o_.via, {}};
+  if (o_.via == "folder") {
+    gateway_.settings = {{"outgoing", o_.outbox_dir}, {"incoming", o_.inbox_dir}};
+    return adapters::folder::makeAdapter(adapters::folder::Settings{std::size_t{64} << 20});
+  }
+  if (o_.via == "sev-hub") {
+    adapters::sevhub::Settings s;
+    s.url = o_.hub_url;
+    s.system_id = o_.hub_system_id;
+    s.password = o_.hub_password;
+    s.ca_file = o_.hub_ca;
+    s.poll = std::chrono::milliseconds(100);
+    s.publish_timeout = kTimeout;
+    return adapters::sevhub::makeAdapter(std::move(s));
+  }
+  if (o_.via == "http") {
+    gateway_.settings = {{"url", o_.gateway_url}, {"ca_file", o_.trust}, {"server_name", "localhost"}};
+    adapters::http::Settings s;
+    s.tls_cert_file = o_.tls_cert;
+    s.tls_key_file = o_.tls_key;
+    s.publish_timeout = kTimeout;
+    return adapters::http::makeAdapter(std::move(s));
+  }
+  gateway_.settings = {{"inbox_queue", outbox_}, {"outbox_queue", inbox_}};
+  adapters::amqp::Settings s;
+  s.broker_url = o_.broker_url;
+  s.queue_type = o_.queue_type;
+  s.user_id = user_;  // the broker checks it: the gateway learns who we are from it
+  s.publish_timeout = kTimeout;
+  s.prefetch = 50;
+  s.inbound_workers = 1;  // one package at a time, in the order they came
+  return std::make_unique<adapters::amqp::AmqpAdapter>(std::move(s));
+}
+
+Status Simulator::take(const adapters::InboundPackage& package) {
+  std::lock_guard lock(state_mutex_);
+  handle(package.bytes);
+  // Read (what it refuses goes back as a rejection receipt): the transport may let it go.
+  if (package.verdict) package.verdict->accepted = true;
+  // What is due now goes out before the package is let go: a restart never loses our answer to it.
+  flushDue();
+  writeStats();
+  return {};
+}
+
+void Simulator::flushDue() {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->due > now) {
+      ++it;
+      continue;
+    }
+    flushStats(true);  // when it has changed: a no-op after the first
+    auto outcome = transport_->deliver(it->bytes, adapters::sevhub::headerAttribute(it->bytes, "msg_id"), gateway_);
+    if (outcome.kind == adapters::DeliveryOutcome::Kind::Retry) {
+      stats_["publish_failures"]++;  // the rest waits for the next round, in order
+      return;
+    }
+    // Refused by the gateway's transport (a 4xx over http) is final: the gateway has answered.
+    if (outcome.kind == adapters::DeliveryOutcome::Kind::Failed) stats_["refused_by_gateway"]++;
+    stats_["sent"]++;
+    it = pending_.erase(it);
+  }
+}
+
+std::unique_ptr<http::HttpServer> Simulator::listen() {
   auto hp = app::parseHostPort(o_.listen);
   if (!hp) {
     std::fprintf(stderr, "vkhid sim participant: --listen: expected host:port\n");
-    return 2;
+    return nullptr;
   }
   http::ServerOptions so;
   so.host = hp->host;
@@ -51,186 +107,64 @@ int Simulator::runHttp() {
   so.tls_key_file = o_.tls_key;
   so.client_ca_file = o_.trust;
   so.require_client_cert = true;
-  std::atomic<int> fail_left{o_.fail_first};
-  auto server = http::HttpServer::start(so, [this, &fail_left](const http::Request& r) {
+  auto server = http::HttpServer::start(so, [this](const http::Request& r) {
     if (r.method != "POST") return http::Response::problem(405, "Method not allowed", "POST a package");
     if (o_.respond_after_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o_.respond_after_ms));
-    if (fail_left.fetch_sub(1) > 0) {
+    if (fail_left_.fetch_sub(1) > 0) {
       auto out = http::Response::problem(503, "Busy", "try again");
       out.headers.emplace_back("Retry-After", "1");
       return out;
     }
+    // Taken now, read by the main loop: the gateway's delivery is answered before our receipts go.
     std::lock_guard lock(inbox_mutex_);
     http_inbox_.push_back(r.body);
     return http::Response::json(200, "{}");
   });
   if (!server) {
     std::fprintf(stderr, "vkhid sim participant: %s\n", server.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(server).value();
+}
+
+int Simulator::run() {
+  transport_ = makeTransport();
+  fail_left_ = o_.fail_first;
+  if (o_.via == "folder") {
+    std::filesystem::create_directories(o_.inbox_dir);
+    std::filesystem::create_directories(o_.outbox_dir);
+  }
+  std::unique_ptr<http::HttpServer> server;
+  if (o_.via == "http") {
+    server = listen();
+    if (!server) return 1;
+  } else if (auto s = transport_->startInbound({gateway_}, [this](const auto& p) { return take(p); }); !s) {
+    std::fprintf(stderr, "vkhid sim participant: %s\n", s.error().message.c_str());
     return 1;
   }
-  for (int i = 0; i < o_.send_appeals; ++i) schedule(ownAppeal(i + 1), 0);
+  {
+    std::lock_guard lock(state_mutex_);
+    for (int i = 0; i < o_.send_appeals; ++i) schedule(ownAppeal(i + 1), 0);
+  }
   while (!g_stop) {
     std::deque<std::string> arrived;
     {
       std::lock_guard lock(inbox_mutex_);
       arrived.swap(http_inbox_);
     }
-    for (const auto& bytes : arrived) handle(bytes);
-    flushHttp();
-    writeStats();
+    for (const auto& bytes : arrived) (void)take({bytes, "http", {}, {}, nullptr, {}});
+    {
+      std::lock_guard lock(state_mutex_);
+      flushDue();
+      flushStats();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  (*server)->stop(std::chrono::seconds(1));
+  if (server) server->stop(std::chrono::seconds(1));
+  transport_->stop();
+  std::lock_guard lock(state_mutex_);
   writeStats(true);
   return 0;
-}
-
-int Simulator::runFolder() {
-  namespace fs = std::filesystem;
-  fs::create_directories(fs::path(o_.inbox_dir) / "done");
-  fs::create_directories(o_.outbox_dir);
-  for (int i = 0; i < o_.send_appeals; ++i) schedule(ownAppeal(i + 1), 0);
-  while (!g_stop) {
-    std::vector<fs::path> files;
-    for (const auto& f : fs::directory_iterator(o_.inbox_dir)) {
-      if (f.is_regular_file() && f.path().extension() == ".xml") files.push_back(f.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& path : files) {
-      std::ifstream in(path, std::ios::binary);
-      std::ostringstream bytes;
-      bytes << in.rdbuf();
-      in.close();
-      handle(bytes.str());
-      std::error_code ec;
-      fs::rename(path, fs::path(o_.inbox_dir) / "done" / path.filename(), ec);
-    }
-    flushPending([&](const std::string& bytes) {
-      return adapters::folder::writeAtomically(o_.outbox_dir, flows::newUuid() + ".xml", bytes).ok();
-    });
-    writeStats();
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  writeStats(true);
-  return 0;
-}
-
-int Simulator::runHub() {
-  namespace hub = adapters::sevhub;
-  hub::HubClient client({o_.hub_url, {o_.hub_system_id, o_.hub_password}, o_.hub_ca});
-  for (int i = 0; i < o_.send_appeals; ++i) schedule(ownAppeal(i + 1), 0);
-  while (!g_stop) {
-    if (auto list = client.inputMessages(50)) {
-      for (const auto& info : *list) {
-        auto d = client.download(info.message_id);
-        if (!d) {
-          stats_["download_failures"]++;
-          continue;
-        }
-        handle(d->bytes);
-        if (!client.endProcessing(d->session, true)) stats_["end_failures"]++;
-      }
-    }
-    flushPending([&](const std::string& bytes) {
-      hub::MessageInfo info;
-      info.message_id = hub::headerAttribute(bytes, "msg_id");
-      info.to_org_id = o_.ucc_org;
-      info.type = hub::messageTypeFor(std::atoi(hub::headerAttribute(bytes, "msg_type").c_str()));
-      return client.upload(bytes, info, std::chrono::seconds(10)).ok();
-    });
-    writeStats();
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  writeStats(true);
-  return 0;
-}
-
-int Simulator::run() {
-  if (o_.via == "http") return runHttp();
-  if (o_.via == "folder") return runFolder();
-  if (o_.via == "sev-hub") return runHub();
-  for (int i = 0; i < o_.send_appeals; ++i) schedule(ownAppeal(i + 1), 0);
-  while (!g_stop) {
-    // No heartbeats: rabbitmq-c serves them only while reading, and the publishing connection may
-    // sit idle between answers; a broken connection shows as a failed publish and we reconnect.
-    auto in = bus::AmqpConnection::connect({o_.broker_url, 5, 0, std::chrono::milliseconds(5000), o_.queue_type});
-    auto out = bus::AmqpConnection::connect({o_.broker_url, 5, 0, std::chrono::milliseconds(5000), o_.queue_type});
-    if (!in || !out || !bus::declarePeerQueue(*in, inbox_) || !bus::declarePeerQueue(*out, outbox_) ||
-        !in->setPrefetch(50) || !in->consume(inbox_)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      continue;
-    }
-    while (!g_stop) {
-      if (!flushDue(*out)) break;  // reconnect both; what is pending stays pending
-      auto d = in->next(std::chrono::milliseconds(50));
-      if (!d) break;
-      if (!d->has_value()) {
-        flushStats();
-        continue;
-      }
-      handle((*d)->body);
-      bool flushed = flushDue(*out);
-      if (!in->ack((*d)->tag)) break;
-      writeStats();
-      if (!flushed) break;
-    }
-  }
-  writeStats(true);
-  return 0;
-}
-
-bool Simulator::flushDue(bus::AmqpConnection& out) {
-  auto now = std::chrono::steady_clock::now();
-  std::vector<std::size_t> published;
-  for (std::size_t i = 0; i < pending_.size(); ++i) {
-    if (pending_[i].due > now) continue;
-    if (published.empty()) flushStats(true);
-    bus::PublishProperties props;
-    props.user_id = user_;  // the broker checks it: the gateway learns who we are from it
-    props.content_type = "application/xml";
-    if (!out.publish("", outbox_, pending_[i].bytes, props)) {
-      stats_["publish_failures"]++;
-      return false;
-    }
-    published.push_back(i);
-  }
-  if (published.empty()) return true;
-  if (!out.waitForConfirms(std::chrono::seconds(10))) {
-    stats_["publish_failures"]++;
-    return false;
-  }
-  for (auto it = published.rbegin(); it != published.rend(); ++it) {
-    pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(*it));
-  }
-  stats_["sent"] += static_cast<long long>(published.size());
-  return true;
-}
-
-void Simulator::flushHttp() {
-  http::TlsClientOptions tls{o_.trust, o_.tls_cert, o_.tls_key, "localhost"};
-  flushPending([&](const std::string& bytes) {
-    auto r = http::post(o_.gateway_url, "application/xml", bytes, std::chrono::seconds(10), &tls);
-    if (!r || r->status >= 500 || r->status == 429) return false;
-    if (r->status >= 400) stats_["refused_by_gateway"]++;
-    return true;
-  });
-}
-
-void Simulator::flushPending(const std::function<bool(const std::string&)>& send) {
-  auto now = std::chrono::steady_clock::now();
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (it->due > now) {
-      ++it;
-      continue;
-    }
-    flushStats(true);  // when it has changed: a no-op after the first
-    if (!send(it->bytes)) {
-      stats_["publish_failures"]++;
-      return;
-    }
-    stats_["sent"]++;
-    it = pending_.erase(it);
-  }
 }
 
 }  // namespace vkhid::tools::sim

@@ -55,6 +55,7 @@ DeliveryOutcome AmqpAdapter::publishOnce(std::string_view bytes, const std::stri
   props.message_id = msg_id;
   props.content_type = "application/xml";
   props.type = "sev-ovv-1.5";
+  if (!settings_.user_id.empty()) props.user_id = settings_.user_id;
   auto tag = publisher_->publish("", queue, bytes, props);
   if (!tag) {
     dropPublisher();

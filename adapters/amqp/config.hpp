@@ -27,6 +27,10 @@ struct Settings {
   std::chrono::milliseconds publish_timeout{10000};
   std::uint16_t prefetch = 16;
   int inbound_workers = 2;
+  // Stamped as user_id on every package published, when given (the broker checks it is the connection's
+  // user): how the one that consumes them learns who sent them. The gateway's side needs none; a
+  // participant's (the simulator) gives its broker user.
+  std::string user_id;
 };
 Settings settingsFrom(const app::Config& config);
 
