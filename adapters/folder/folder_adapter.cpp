@@ -96,13 +96,18 @@ class FolderAdapter final : public Adapter {
 
   void take(const Endpoint& e, const fs::path& path, const InboundSink& sink) {
     // A file over the package limit is read no further than the limit and a byte: enough for the core to
-    // refuse it as too large, never a whole huge file in memory.
-    std::ifstream in(path, std::ios::binary);
-    std::error_code size_ec;
-    auto size = fs::file_size(path, size_ec);
-    std::string bytes(std::min<std::uintmax_t>(size_ec ? 0 : size, settings_.max_package_bytes + 1), '\0');
-    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    bytes.resize(static_cast<std::size_t>(in.gcount()));
+    // refuse it as too large, never a whole huge file in memory. The file is closed before the core
+    // handles it: nothing of the share is held open while a transaction runs (a share held open cannot
+    // be unmounted, and a read-only spell would outlast itself).
+    std::string bytes;
+    {
+      std::ifstream in(path, std::ios::binary);
+      std::error_code size_ec;
+      auto size = fs::file_size(path, size_ec);
+      bytes.assign(std::min<std::uintmax_t>(size_ec ? 0 : size, settings_.max_package_bytes + 1), '\0');
+      in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      bytes.resize(static_cast<std::size_t>(in.gcount()));
+    }
     InboundVerdict verdict;
     InboundPackage package{std::move(bytes), kName, endpointIdentity(kName, e.org_id), e.org_id, &verdict, {}};
     if (auto s = sink(package); !s) return;  // not handled now: the file stays for the next round
