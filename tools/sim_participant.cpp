@@ -231,7 +231,8 @@ void Simulator::schedule(const std::string& bytes, int after_ms) {
   // Whatever is sent was decided by counting: the counts are marked changed here, so the file is written
   // before it goes (flushDue), never behind what the gateway could have seen from us.
   writeStats();
-  pending_.push_back({std::chrono::steady_clock::now() + std::chrono::milliseconds(after_ms), bytes});
+  pending_.push_back({std::chrono::steady_clock::now() + std::chrono::milliseconds(after_ms), bytes,
+                      adapters::sevhub::headerAttribute(bytes, "msg_id")});
   if (o_.duplicate) pending_.push_back(pending_.back());
 }
 

@@ -65,6 +65,7 @@ struct SimOptions {
 struct Outgoing {
   std::chrono::steady_clock::time_point due;
   std::string bytes;
+  std::string msg_id;  // its header's, read once when it is scheduled
 };
 
 class Simulator {

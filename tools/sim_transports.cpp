@@ -12,7 +12,6 @@
 #include "adapters/folder/config.hpp"
 #include "adapters/http/config.hpp"
 #include "adapters/sevhub/config.hpp"
-#include "adapters/sevhub/hub_client.hpp"
 #include "gateway/app/config.hpp"
 #include "gateway/http/server.hpp"
 #include "tools/sim_participant.hpp"
@@ -78,7 +77,7 @@ void Simulator::flushDue() {
       continue;
     }
     flushStats(true);  // when it has changed: a no-op after the first
-    auto outcome = transport_->deliver(it->bytes, adapters::sevhub::headerAttribute(it->bytes, "msg_id"), gateway_);
+    auto outcome = transport_->deliver(it->bytes, it->msg_id, gateway_);
     if (outcome.kind == adapters::DeliveryOutcome::Kind::Retry) {
       stats_["publish_failures"]++;  // the rest waits for the next round, in order
       return;

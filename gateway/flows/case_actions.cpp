@@ -90,7 +90,7 @@ Status markForReview(store::PgConnection& db, const std::string& case_id, const 
                      const std::string& note) {
   if (note.empty()) return Error::invalid("case.note_required", "note: say what is to be reviewed");
   return store::inTransaction(db, [&]() -> Status {
-    auto marked = store::markForReview(db, case_id, note);
+    auto marked = store::setReviewNote(db, case_id, note);
     if (!marked) return marked.error();
     if (!*marked) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
     const std::string& status = **marked;

@@ -39,11 +39,10 @@ std::string jsonField(const std::string& body, const char* key) {
 }
 
 std::vector<std::string> activeParticipants(store::PgPool& pool) {
-  std::vector<std::string> out;
   auto db = pool.acquire();
-  if (!db) return out;
+  if (!db) return {};
   auto r = store::participantsNotRetired(**db);
-  return r ? std::move(r).value() : out;
+  return r ? std::move(r).value() : std::vector<std::string>{};
 }
 
 Status declareParticipants(bus::AmqpConnection& c, const std::vector<std::string>& orgs) {

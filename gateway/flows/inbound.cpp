@@ -100,13 +100,13 @@ class Applying {
     if (same) return {};
     out.refusal = {static_cast<int>(sev::SevError::DuplicateMsgIdDifferentContent),
                    "msg_id " + h_.msg_id + " was received before with other content; the receipts it got stand"};
-    auto kept = record(newUuid(), "rejected");
-    kept.ack_type.reset();
+    auto kept = store::MessageRecord::of(newUuid(), "in", "", peer_.org_id, h_.msg_type);
+    kept.bytes = package_.bytes;
+    kept.sha256 = sha_;
+    kept.status = "rejected";
     kept.ref_msg_id = h_.msg_id;
     kept.error_code = out.refusal.first;
     kept.last_error = out.refusal.second;
-    kept.seal_verdict.clear();
-    kept.signatures_json.clear();
     if (auto s = store::insertMessage(db_, kept); !s) return s;
     return alertOf(db_, "inbound.conflicting_duplicate", "conflict:" + sha_,
                    json::object{{"org_id", peer_.org_id}, {"msg_id", h_.msg_id}});

@@ -42,8 +42,8 @@ Status queueReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& p
   auto receipt = store::MessageRecord::of(msg_id, "out", case_id, peer.org_id, 0);
   receipt.ack_type = static_cast<int>(type);
   receipt.ref_msg_id = their_msg_id;
-  receipt.bytes = std::move(*bytes);
-  receipt.sha256 = sha256Hex(receipt.bytes);
+  receipt.bytes = *bytes;
+  receipt.sha256 = sha256Hex(*bytes);
   receipt.status = "queued";
   if (rejection) receipt.error_code = rejection->code;
   if (auto s = store::insertMessage(db, receipt, store::Write::Queued); !s) return s;
@@ -299,7 +299,7 @@ Status keepUnread(store::PgConnection& db, const Peer& peer, const std::string& 
   const int code = static_cast<int>(sev::sevErrorOf(why).value_or(sev::SevError::Malformed));
   const bool cut = code == static_cast<int>(sev::SevError::TooLarge) && bytes.size() > kKeptOfOversized;
   auto kept = store::MessageRecord::of(newUuid(), "in", "", peer.org_id, -1);
-  kept.bytes = cut ? bytes.substr(0, kKeptOfOversized) : bytes;
+  kept.bytes = cut ? std::string_view(bytes).substr(0, kKeptOfOversized) : std::string_view(bytes);
   kept.sha256 = sha256Hex(bytes);
   kept.status = "rejected";
   kept.error_code = code;

@@ -166,7 +166,7 @@ Status setRouteTo(PgConnection& db, const std::string& case_id, const std::strin
   return u ? Status() : Status(u.error());
 }
 
-Result<std::optional<std::string>> markForReview(PgConnection& db, const std::string& case_id,
+Result<std::optional<std::string>> setReviewNote(PgConnection& db, const std::string& case_id,
                                                  const std::string& note) {
   auto c = db.exec(
       "UPDATE cases SET review_note = $2, review_at = now(), updated_at = now() WHERE id = vkhid_uuid($1) "

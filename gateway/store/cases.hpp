@@ -105,7 +105,7 @@ Status setCaseTopic(PgConnection& db, const std::string& case_id, const std::str
 // An administrator's choice of participant for the case's next routing.
 Status setRouteTo(PgConnection& db, const std::string& case_id, const std::string& org_id);
 // Marks the case for a person's review with `note`; its status, or nullopt for an unknown case.
-Result<std::optional<std::string>> markForReview(PgConnection& db, const std::string& case_id, const std::string& note);
+Result<std::optional<std::string>> setReviewNote(PgConnection& db, const std::string& case_id, const std::string& note);
 // How many times `event` is in the case's history.
 Result<long long> countCaseEvents(PgConnection& db, const std::string& case_id, const std::string& event);
 

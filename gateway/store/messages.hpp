@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,7 +22,7 @@ struct MessageRecord {
   int msg_type = 0;  // -1: bytes no handler could read
   std::optional<int> ack_type;
   std::string ref_msg_id;               // the message it answers or acknowledges; empty (or not a UUID): none
-  std::string bytes;                    // as they came (or their first kilobytes, when `bytes_cut`)
+  std::string_view bytes;               // as they came (or their first kilobytes, when `bytes_cut`); not owned
   std::string sha256;                   // of the whole package
   std::string status;                   // queued (out), applied or rejected (in)
   std::string seal_verdict;             // empty: not judged
