@@ -51,6 +51,8 @@ std::string eventWords(const std::string& event, const json::object& d) {
       {"further_reply", "a further reply after the case was answered: kept as a document of the case, for review"},
       {"forwarded", "participant: not in its competence; sent on to the competent body"},
       {"extended", "deadline extended by the participant"},
+      {"extension_after_answer",
+       "participant: an extension within the legal cap, come after its answer; the term stands"},
       {"answered", "participant's signed answer received"},
       {"closed", "case closed"},
       {"resent", "UCC administrator: corrected and sent again"},

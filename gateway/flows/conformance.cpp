@@ -289,7 +289,8 @@ class ConformanceRun {
   Status optionalNotices(const TestAppeal& a, const TestAppeal& b) {
     auto t0 = Clock::now();
     auto events = db_.exec(
-        "SELECT (SELECT count(*) FROM case_event WHERE case_id = ANY ($1::uuid[]) AND event = 'extended'), "
+        "SELECT (SELECT count(*) FROM case_event WHERE case_id = ANY ($1::uuid[]) AND "
+        "event IN ('extended', 'extension_after_answer')), "
         "(SELECT count(*) FROM case_event WHERE case_id = ANY ($1::uuid[]) AND event = 'forwarded'), "
         "(SELECT coalesce(min(error_code), 0) FROM message WHERE direction = 'in' AND peer_org_id = $2 AND "
         "error_code IN (133, 134, 135) AND created_at > now() - interval '1 hour')",

@@ -125,8 +125,8 @@ Status planAnswerDeadline(store::PgConnection& db, const LegalClock& clock, cons
   return applyAnswerDeadline(db, clock, case_id, kind, &*due, clock.rules().find(kind), from, actor, reason);
 }
 
-Status extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
-                            domain::Instant new_due, const std::string& actor) {
+Result<Extension> extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
+                                       domain::Instant new_due, const std::string& actor) {
   auto term = store::readCaseTerm(db, case_id);
   if (!term) return term.error();
   if (!*term) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
@@ -135,8 +135,8 @@ Status extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, co
   const std::string status = domain::caseStatusName(c.status);
   domain::Instant from{seconds(c.clock_from_epoch)};
   std::string cap_kind = kind == "appeal" ? "appeal_extended" : kind == "info_request" ? "info_request_extended" : "";
-  if (cap_kind.empty() || answerSettled(status)) {
-    return sev::sevError(sev::SevError::ExtensionNotAllowed, "a " + kind + " in status " + status + " is not extended");
+  if (cap_kind.empty()) {
+    return sev::sevError(sev::SevError::ExtensionNotAllowed, "a " + kind + " is not extended");
   }
   if (kind == "info_request") {
     auto window = clock.due("info_request_extension_notice", from);
@@ -159,17 +159,29 @@ Status extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, co
     return sev::sevError(sev::SevError::ExtensionBeyondCap,
                          "new_due " + domain::formatKyiv(new_due) + " is after the cap " + domain::formatKyiv(cap->at));
   }
+  if (answerSettled(status)) {
+    json::object detail{{"new_due", domain::formatKyiv(new_due)}, {"due", domain::formatKyiv(current)}};
+    if (auto s = recordEvent(db, case_id, actor, "extension_after_answer", status, status, json::serialize(detail));
+        !s) {
+      return s.error();
+    }
+    return Extension::AfterAnswer;
+  }
   domain::Due due{new_due, domain::kyivDate(new_due)};
   if (auto s = applyAnswerDeadline(db, clock, case_id, cap_kind, &due, clock.rules().find(cap_kind), from, actor,
                                    "extended");
       !s) {
-    return s;
+    return s.error();
   }
-  if (auto s = store::markExtended(db, case_id); !s) return s;
-  return enqueueOutbox(
-      db, bus::names::kNotifications, "applicant.extended", case_id + ":extended:" + epoch(new_due),
-      json::serialize(json::object{
-          {"case_id", case_id}, {"tracking_code", c.tracking_code}, {"due", domain::formatKyiv(new_due)}}));
+  if (auto s = store::markExtended(db, case_id); !s) return s.error();
+  if (auto s = enqueueOutbox(
+          db, bus::names::kNotifications, "applicant.extended", case_id + ":extended:" + epoch(new_due),
+          json::serialize(json::object{
+              {"case_id", case_id}, {"tracking_code", c.tracking_code}, {"due", domain::formatKyiv(new_due)}}));
+      !s) {
+    return s.error();
+  }
+  return Extension::Extended;
 }
 
 Status planTransportTimers(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,

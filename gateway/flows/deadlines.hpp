@@ -57,8 +57,13 @@ Status planAnswerDeadline(store::PgConnection& db, const LegalClock& clock, cons
 // information requests up to 20 working days, and only when the notice came within 5 working days
 // (Law 2939-VI art. 20 part 4); nothing else. Refused with SEV code 133, 134 or 135 (the case
 // untouched); accepted, the deadline and its timers are re-planned and the applicant notified.
-Status extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
-                            domain::Instant new_due, const std::string& actor);
+// A lawful notice for a case whose answer is in already is judged the same way and then has nothing to
+// move: it is recorded (`extension_after_answer`) and the term stands. A participant's packages are
+// handled concurrently, so its notice may be applied after the answer it sent later; its verdict does
+// not depend on that order.
+enum class Extension { Extended, AfterAnswer };
+Result<Extension> extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
+                                       domain::Instant new_due, const std::string& actor);
 
 // Inside the caller's transaction: the transport timers for a package just queued to a participant:
 // no delivery receipt within deadlines.delivery_receipt_within_s; no registration within one working day.

@@ -197,11 +197,11 @@ Status applyNotice(Arrival& a) {
   auto new_due = n.new_due ? domain::parseInstant(*n.new_due) : std::nullopt;
   if (!new_due) {
     a.mismatch = sev::sevError(sev::SevError::BadAttribute, "Notice/@new_due: a date-time is required");
-  } else if (auto s = extendAnswerDeadline(a.db, a.ctx.legal, a.case_id, *new_due, a.actor()); !s) {
-    if (!sev::sevErrorOf(s.error())) return s;
-    a.mismatch = s.error();
+  } else if (auto e = extendAnswerDeadline(a.db, a.ctx.legal, a.case_id, *new_due, a.actor()); !e) {
+    if (!sev::sevErrorOf(e.error())) return e.error();
+    a.mismatch = e.error();
   } else {
-    a.effect = "extension";
+    a.effect = *e == Extension::Extended ? "extension" : "extension_after_answer";
   }
   return {};
 }

@@ -93,9 +93,8 @@ const std::vector<SevErrorInfo>& allSevErrors() {
        "Повідомлення про продовження строку надіслано пізніше п'яти робочих днів",
        "the extension notice came later than 5 working days after receipt (Law 2939-VI art. 20 part 4)"},
       {SevError::ExtensionNotAllowed, "extension_not_allowed",
-       "Строк розгляду не продовжується: вид звернення, його стан або дата, що не подовжує строк",
-       "no extension: a kind of case without one (a violence report), a case already answered, or a date "
-       "not after the term in force"},
+       "Строк розгляду не продовжується: вид звернення або дата, що не подовжує строк",
+       "no extension: a kind of case without one (a violence report), or a date not after the term in force"},
   };
   return all;
 }

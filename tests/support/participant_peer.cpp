@@ -83,6 +83,16 @@ sev::Header ParticipantPeer::reply(const sev::Header& appeal, const std::string&
   return sev::buildReply(toGateway(msg_id), r);
 }
 
+sev::Header ParticipantPeer::extension(const sev::Header& appeal, int days, const std::string& msg_id) const {
+  sev::NoticeExpansion n;
+  n.kind = "extension";
+  n.case_id = appeal.expansion && appeal.expansion->appeal ? appeal.expansion->appeal->case_id : "";
+  n.ref_msg_id = appeal.msg_id;
+  n.new_due = formatIsoUtc(std::time(nullptr) + static_cast<std::time_t>(days) * 86400);
+  n.reason = "Потрібне додаткове вивчення";
+  return sev::buildNotice(toGateway(msg_id), n);
+}
+
 std::string ParticipantPeer::send(sev::Header h) {
   auto signer = signerOf(org_ + "-seal");
   if (auto s = crypto::signAttachments(h, signer); !s) throw std::runtime_error(s.error().message);

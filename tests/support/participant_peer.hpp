@@ -32,6 +32,9 @@ class ParticipantPeer {
   sev::Header reply(const sev::Header& appeal, const std::string& reg_number, const std::string& text,
                     const std::string& msg_id = {}) const;
 
+  // An extension notice for an appeal package: the answer is due `days` days from now.
+  sev::Header extension(const sev::Header& appeal, int days, const std::string& msg_id = {}) const;
+
   // Signs its attachments, seals it with this participant's key and sends it; returns the bytes sent.
   std::string send(sev::Header h);
   // Sends bytes as they are.

@@ -303,6 +303,42 @@ BOOST_AUTO_TEST_CASE(edms_case_answered_without_a_registration_receipt_says_it_h
   BOOST_TEST(x.sql("SELECT status FROM cases") == "closed");
 }
 
+BOOST_AUTO_TEST_CASE(edms_extension_applied_after_the_answer_is_judged_as_if_in_order) {
+  // A participant sends an extension notice and then its answer; the gateway handles a participant's
+  // packages concurrently, so the answer may be applied first. A lawful notice is then not refused for
+  // the case's status: it is recorded and the term stands. An unlawful one is refused as before.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  ParticipantPeer peer(x);
+  auto appeal = appealTaken(x, peer, "x1");
+  peer.send(peer.receipt(appeal, sev::AckType::Registered, "ВХ-7"));
+  peer.send(peer.reply(appeal, "ВИХ-7", "Відповідь по суті."));
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 30s));
+  const auto due = x.sql("SELECT due_at FROM cases");
+
+  peer.send(peer.extension(appeal, 40));
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM case_event WHERE event = 'extension_after_answer'", 1, 30s));
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'in' AND status = 'rejected'") == 0);
+  BOOST_TEST(x.sql("SELECT status || ' ' || due_kind || ' ' || (extended_at IS NULL) FROM cases") ==
+             "closed appeal true");
+  BOOST_TEST(x.sql("SELECT due_at FROM cases") == due);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.extended'") == 0);
+  auto shown = x.runVkhid({"case", "show", x.sql("SELECT tracking_code FROM cases")});
+  BOOST_TEST(shown.find("an extension within the legal cap, come after its answer") != std::string::npos, shown);
+
+  peer.send(peer.extension(appeal, 50));  // beyond 45 days
+  peer.send(peer.extension(appeal, 10));  // before the term in force
+  for (int code : {133, 135}) {
+    BOOST_TEST(x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND ack_type = 4 AND error_code = " +
+                             std::to_string(code),
+                         1, 30s),
+               code);
+  }
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'extension_after_answer'") == 1);
+  BOOST_TEST(x.sql("SELECT due_at FROM cases") == due);
+}
+
 BOOST_AUTO_TEST_CASE(edms_failed_check_leaves_no_dead_delivery) {
   // The participant's endpoint answers the check's test package with 503: the check fails at `accepted`;
   // the package is no delivery of the exchange, so nothing shows as dead with 0 attempts.
