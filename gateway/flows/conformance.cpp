@@ -10,6 +10,8 @@
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/sev/builders.hpp"
+#include "gateway/store/cases.hpp"
+#include "gateway/store/messages.hpp"
 
 namespace vkhid::flows {
 namespace {
@@ -46,12 +48,11 @@ Result<TestAppeal> makeTestAppeal(ExchangeContext& ctx, store::PgConnection& db,
   t.kase.addressee_org_id = org_id;
   t.msg_id = newUuid();
   Status made = store::inTransaction(db, [&]() -> Status {
-    auto ins = db.exec(
-        "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
-        "received_at, addressee_org_id, participant_org_id, body, client_id) VALUES ($1, $2, $3, 'appeal', 'routed', "
-        "false, false, 'none', 'conformance', now(), $4, $4, $5::jsonb, 'conformance')",
-        {t.kase.id, t.kase.ucc_number, "CONF-" + t.kase.id.substr(0, 14), org_id, caseToJson(t.kase)});
-    if (!ins) return ins.error();
+    if (auto s = store::insertConformanceCase(db, t.kase.id, t.kase.ucc_number, "CONF-" + t.kase.id.substr(0, 14),
+                                              org_id, caseToJson(t.kase));
+        !s) {
+      return s;
+    }
     if (auto s = recordEvent(db, t.kase.id, "conformance", "registered", "received", "routed",
                              json::serialize(json::object{{"label", label}, {"participant", org_id}}));
         !s) {
@@ -79,30 +80,6 @@ std::string tampered(const std::string& bytes) {
   return out;
 }
 
-struct Inbound {
-  std::string msg_id, status, seal;
-  int msg_type = 0, ack_type = 0, error_code = 0;
-  std::string error, reg_number;
-};
-
-// What the participant sent about one of our packages, recorded by the gateway that took it in.
-Result<std::vector<Inbound>> inboundFor(store::PgConnection& db, const std::string& ref_msg_id) {
-  auto r = db.exec(
-      "SELECT m.msg_id::text, m.status, coalesce(m.seal_verdict, ''), m.msg_type, coalesce(m.ack_type, 0), "
-      "coalesce(m.error_code, 0), coalesce(m.last_error, ''), coalesce(r.reg_number, '') FROM message m "
-      "LEFT JOIN receipt r ON r.receipt_msg_id = m.msg_id WHERE m.direction = 'in' AND m.ref_msg_id = $1::uuid "
-      "ORDER BY m.created_at",
-      {ref_msg_id});
-  if (!r) return r.error();
-  std::vector<Inbound> out;
-  for (int i = 0; i < r->rows(); ++i) {
-    out.push_back({std::string(r->get(i, 0)), std::string(r->get(i, 1)), std::string(r->get(i, 2)),
-                   static_cast<int>(r->getInt(i, 3)), static_cast<int>(r->getInt(i, 4)),
-                   static_cast<int>(r->getInt(i, 5)), std::string(r->get(i, 6)), std::string(r->get(i, 7))});
-  }
-  return out;
-}
-
 // Polls until `done` says the answer is in, or the timeout passes.
 template <class Done>
 Result<bool> waitUntil(std::chrono::seconds timeout, Done&& done) {
@@ -114,12 +91,6 @@ Result<bool> waitUntil(std::chrono::seconds timeout, Done&& done) {
     if (Clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-}
-
-Result<long long> countOf(store::PgConnection& db, const std::string& sql, const std::vector<store::PgParam>& args) {
-  auto r = db.exec(sql, args);
-  if (!r) return r.error();
-  return r->getInt(0, 0);
 }
 
 // One conformance run against a participant's EDMS: each step of the exchange profile in turn, recorded
@@ -161,22 +132,14 @@ class ConformanceRun {
 
   Status deliver(const TestAppeal& t, const std::string& bytes, bool record) {
     if (record) {
-      auto ins = db_.exec(
-          "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, bytes, sha256, status, attempts) "
-          "VALUES ($1, 'out', $2, $3, 1, $4::bytea, $5, 'checking', 1) ON CONFLICT (msg_id) DO NOTHING",
-          {t.msg_id, t.kase.id, org_id_, byteaHex(bytes), sha256Hex(bytes)});
-      if (!ins) return ins.error();
+      if (auto s = store::recordTestPackage(db_, t.msg_id, t.kase.id, org_id_, bytes); !s) return s;
     }
     auto outcome = target_.adapter->deliver(bytes, t.msg_id, target_.endpoint);
     if (outcome.kind != adapters::DeliveryOutcome::Kind::Delivered) {
       return Error::unavailable("conformance.delivery",
                                 "not taken by the " + target_.endpoint.adapter + " endpoint: " + outcome.detail);
     }
-    auto u = db_.exec(
-        "UPDATE message SET status = 'sent', updated_at = now() WHERE msg_id = $1::uuid AND "
-        "status = 'checking'",
-        {t.msg_id});
-    return u ? Status() : Status(u.error());
+    return store::settleTestPackage(db_, t.msg_id, true, "");
   }
 
   Result<CheckReport> finish(const std::vector<std::string>& case_ids) {
@@ -191,19 +154,20 @@ class ConformanceRun {
   Result<bool> appealRegistered(const TestAppeal& a) {
     auto t0 = Clock::now();
     if (auto s = deliver(a, a.bytes, true); !s) return step("appeal_registered", "failed", s.error().message, t0);
-    std::vector<Inbound> got;
+    std::vector<store::InboundRow> got;
     auto registered = waitUntil(o_.receipt_timeout, [&]() -> Result<bool> {
-      auto r = inboundFor(db_, a.msg_id);
+      auto r = store::messagesReferringTo(db_, a.msg_id);
       if (!r) return r.error();
       got = std::move(r).value();
-      return std::any_of(got.begin(), got.end(), [](const Inbound& i) { return i.ack_type == 3 || i.ack_type == 4; });
+      return std::any_of(got.begin(), got.end(),
+                         [](const store::InboundRow& i) { return i.ack_type == 3 || i.ack_type == 4; });
     });
     if (!registered) return registered.error();
     std::string problem;
     std::set<int> acks;
     for (const auto& i : got) {
       if (i.status == "rejected") {
-        problem = "its receipt was refused with code " + std::to_string(i.error_code) + ": " + i.error;
+        problem = "its receipt was refused with code " + std::to_string(i.error_code) + ": " + i.last_error;
       }
       if (i.ack_type == 4) problem = "rejected the appeal (receipt 4, code " + std::to_string(i.error_code) + ")";
       if (i.ack_type == 3 && i.status == "applied") number_ = i.reg_number;
@@ -227,8 +191,7 @@ class ConformanceRun {
       return {};
     }
     std::this_thread::sleep_for(o_.settle);
-    auto twice = countOf(db_, "SELECT count(*) FROM case_event WHERE case_id = $1::uuid AND event = 'receipt_conflict'",
-                         {a.kase.id});
+    auto twice = store::countCaseEvents(db_, a.kase.id, "receipt_conflict");
     if (!twice) return twice.error();
     step("duplicate_not_registered_twice", *twice == 0 ? "ok" : "failed",
          *twice == 0 ? "the repeat kept number " + number_
@@ -243,16 +206,16 @@ class ConformanceRun {
       step("tampered_refused", "failed", s.error().message, t0);
       return {};
     }
-    std::vector<Inbound> on_b;
+    std::vector<store::InboundRow> on_b;
     auto answered = waitUntil(o_.receipt_timeout, [&]() -> Result<bool> {
-      auto r = inboundFor(db_, b.msg_id);
+      auto r = store::messagesReferringTo(db_, b.msg_id);
       if (!r) return r.error();
       on_b = std::move(r).value();
-      return std::any_of(on_b.begin(), on_b.end(), [](const Inbound& i) { return i.ack_type >= 3; });
+      return std::any_of(on_b.begin(), on_b.end(), [](const store::InboundRow& i) { return i.ack_type >= 3; });
     });
     if (!answered) return answered.error();
-    bool refused = std::any_of(on_b.begin(), on_b.end(), [](const Inbound& i) { return i.ack_type == 4; });
-    bool took = std::any_of(on_b.begin(), on_b.end(), [](const Inbound& i) { return i.ack_type == 3; });
+    bool refused = std::any_of(on_b.begin(), on_b.end(), [](const store::InboundRow& i) { return i.ack_type == 4; });
+    bool took = std::any_of(on_b.begin(), on_b.end(), [](const store::InboundRow& i) { return i.ack_type == 3; });
     step("tampered_refused", refused && !took ? "ok" : "failed",
          took      ? "registered a package whose signatures do not verify"
          : refused ? "refused with a receipt 4"
@@ -265,17 +228,15 @@ class ConformanceRun {
     auto t0 = Clock::now();
     std::string problem;
     auto closed = waitUntil(o_.answer_timeout, [&]() -> Result<bool> {
-      auto r = db_.exec(
-          "SELECT (SELECT status FROM cases WHERE id = $1::uuid), (SELECT coalesce(min(error_code), 0) FROM message "
-          "WHERE direction = 'in' AND peer_org_id = $2 AND msg_type = 3 AND status = 'rejected' AND created_at > "
-          "(SELECT registered_at FROM cases WHERE id = $1::uuid))",
-          {a.kase.id, org_id_});
-      if (!r) return r.error();
-      if (r->getInt(0, 1) != 0) {
-        problem = "its reply was refused with code " + std::string(r->get(0, 1)) + " (docs/sev-errors.md)";
+      auto refused = store::replyRefusedSince(db_, org_id_, a.kase.id);
+      if (!refused) return refused.error();
+      if (*refused != 0) {
+        problem = "its reply was refused with code " + std::to_string(*refused) + " (docs/sev-errors.md)";
         return true;
       }
-      return r->get(0, 0) == "closed";
+      auto term = store::readCaseTerm(db_, a.kase.id);
+      if (!term) return term.error();
+      return *term && (*term)->status == domain::CaseStatus::Closed;
     });
     if (!closed) return closed.error();
     if (problem.empty() && !*closed) problem = "no answer within " + std::to_string(o_.answer_timeout.count()) + " s";
@@ -288,22 +249,24 @@ class ConformanceRun {
 
   Status optionalNotices(const TestAppeal& a, const TestAppeal& b) {
     auto t0 = Clock::now();
-    auto events = db_.exec(
-        "SELECT (SELECT count(*) FROM case_event WHERE case_id = ANY ($1::uuid[]) AND "
-        "event IN ('extended', 'extension_after_answer')), "
-        "(SELECT count(*) FROM case_event WHERE case_id = ANY ($1::uuid[]) AND event = 'forwarded'), "
-        "(SELECT coalesce(min(error_code), 0) FROM message WHERE direction = 'in' AND peer_org_id = $2 AND "
-        "error_code IN (133, 134, 135) AND created_at > now() - interval '1 hour')",
-        {"{" + a.kase.id + "," + b.kase.id + "}", org_id_});
-    if (!events) return events.error();
-    if (events->getInt(0, 2) != 0) {
-      step("extension", "failed", "an extension notice refused with code " + std::string(events->get(0, 2)), t0);
-    } else {
-      step("extension", events->getInt(0, 0) > 0 ? "ok" : "skipped",
-           events->getInt(0, 0) > 0 ? "an extension notice within the legal cap" : "none sent (optional)", t0);
+    long long extended = 0, forwarded = 0;
+    for (const auto* t : {&a, &b}) {
+      for (const char* event : {"extended", "extension_after_answer", "forwarded"}) {
+        auto n = store::countCaseEvents(db_, t->kase.id, event);
+        if (!n) return n.error();
+        (std::string_view(event) == "forwarded" ? forwarded : extended) += *n;
+      }
     }
-    step("forward", events->getInt(0, 1) > 0 ? "ok" : "skipped",
-         events->getInt(0, 1) > 0 ? "a not-in-competence forward, naming the competent body" : "none sent (optional)",
+    auto refused = store::extensionRefusedLately(db_, org_id_);
+    if (!refused) return refused.error();
+    if (*refused != 0) {
+      step("extension", "failed", "an extension notice refused with code " + std::to_string(*refused), t0);
+    } else {
+      step("extension", extended > 0 ? "ok" : "skipped",
+           extended > 0 ? "an extension notice within the legal cap" : "none sent (optional)", t0);
+    }
+    step("forward", forwarded > 0 ? "ok" : "skipped",
+         forwarded > 0 ? "a not-in-competence forward, naming the competent body" : "none sent (optional)",
          Clock::now());
     return {};
   }

@@ -15,6 +15,8 @@
 #include "gateway/flows/participants.hpp"
 #include "gateway/flows/participants_internal.hpp"
 #include "gateway/sev/builders.hpp"
+#include "gateway/store/messages.hpp"
+#include "gateway/store/participant_registry.hpp"
 
 namespace vkhid::flows {
 namespace {
@@ -53,22 +55,19 @@ std::string CheckReport::text() const {
 
 Result<ParticipantEndpoint> participantEndpoint(ExchangeContext& ctx, store::PgConnection& db,
                                                 const std::string& org_id) {
-  auto p = db.exec(
-      "SELECT p.name, p.sys_id, p.system_name, p.status, e.adapter, e.settings::text FROM participant p "
-      "LEFT JOIN LATERAL (SELECT adapter, settings FROM endpoint WHERE org_id = p.org_id AND active ORDER BY id "
-      "LIMIT 1) e ON true WHERE p.org_id = $1",
-      {org_id});
+  auto p = store::checkTarget(db, org_id);
   if (!p) return p.error();
-  if (p->rows() == 0) return Error::invalid("participant.unknown", "no participant " + org_id);
-  if (p->get(0, 3) == "retired") return transition("participant " + org_id + " is retired");
-  if (p->isNull(0, 4)) return Error::invalid("participant.no_endpoint", "no active endpoint registered");
+  if (!*p) return Error::invalid("participant.unknown", "no participant " + org_id);
+  const auto& t = **p;
+  if (t.status == "retired") return transition("participant " + org_id + " is retired");
+  if (!t.adapter) return Error::invalid("participant.no_endpoint", "no active endpoint registered");
   ParticipantEndpoint out;
-  out.endpoint = endpointFrom(org_id, std::string(p->get(0, 4)), p->get(0, 5));
+  out.endpoint = endpointFrom(org_id, *t.adapter, t.settings);
   out.adapter = ctx.adapter(out.endpoint.adapter);
   if (out.adapter == nullptr) {
     return Error::invalid("participant.no_endpoint", "no adapter named '" + out.endpoint.adapter + "'");
   }
-  out.party = {org_id, std::string(p->get(0, 0)), std::string(p->get(0, 1)), std::string(p->get(0, 2))};
+  out.party = {org_id, t.name, t.sys_id, t.system_name};
   return out;
 }
 
@@ -105,13 +104,7 @@ class ConnectivityCheck {
     report_.passed = std::all_of(report_.steps.begin(), report_.steps.end(),
                                  [](const CheckStep& s) { return s.result != "failed"; });
     Status saved = store::inTransaction(db_, [&]() -> Status {
-      auto ins = db_.exec("INSERT INTO participant_check (org_id, passed, report) VALUES ($1, $2, $3::jsonb)",
-                          {org_id_, report_.passed ? "true" : "false", report_.json()});
-      if (!ins) return ins.error();
-      if (report_.passed) {
-        auto u = db_.exec("UPDATE participant SET checked_at = now() WHERE org_id = $1", {org_id_});
-        return u ? Status() : Status(u.error());
-      }
+      if (auto s = store::recordCheck(db_, org_id_, report_.passed, report_.json()); !s || report_.passed) return s;
       // A failed onboarding is told to the participant's contacts, with the reason.
       auto contacts = contactsOf(db_, org_id_);
       if (!contacts) return contacts.error();
@@ -172,17 +165,12 @@ class ConnectivityCheck {
     if (auto s = crypto::signAttachments(header, ctx_.signer); !s) return s.error();
     auto bytes = crypto::sealedPackage(header, ctx_.signer);
     if (!bytes) return bytes.error();
-    auto ins = db_.exec(
-        "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, attempts) VALUES ($1, "
-        "'out', $2, 1, $3::bytea, $4, 'checking', 1)",
-        {msg_id, org_id_, byteaHex(*bytes), sha256Hex(*bytes)});
-    if (!ins) return ins.error();
+    if (auto s = store::recordTestPackage(db_, msg_id, "", org_id_, *bytes); !s) return s.error();
     auto outcome = target.adapter->deliver(*bytes, msg_id, target.endpoint);
     bool accepted = outcome.kind == adapters::DeliveryOutcome::Kind::Delivered;
     // Not a delivery of the exchange: its package is never retried, and one refused is no dead delivery to
     // replay (the check's report says what failed).
-    (void)db_.exec("UPDATE message SET status = $2, last_error = NULLIF($3, ''), updated_at = now() WHERE msg_id = $1",
-                   {msg_id, accepted ? "sent" : "check_failed", outcome.detail});
+    (void)store::settleTestPackage(db_, msg_id, accepted, outcome.detail);
     if (!step("accepted", accepted ? "ok" : "failed",
               accepted ? "test package " + msg_id + " taken by the " + target.endpoint.adapter + " endpoint"
                        : "not taken: " + outcome.detail,
@@ -196,16 +184,12 @@ class ConnectivityCheck {
   Status receipt(const std::string& msg_id, std::chrono::seconds receipt_timeout) {
     auto t0 = Clock::now();
     const auto deadline = Clock::now() + receipt_timeout;
-    std::optional<store::PgResult> got;
+    std::optional<store::InboundRow> got;
     while (Clock::now() < deadline) {
-      auto r = db_.exec(
-          "SELECT status, coalesce(seal_verdict, ''), coalesce(error_code, 0), coalesce(last_error, ''), "
-          "coalesce(ack_type, 0) FROM message WHERE direction = 'in' AND ref_msg_id = $1::uuid ORDER BY created_at "
-          "LIMIT 1",
-          {msg_id});
+      auto r = store::messagesReferringTo(db_, msg_id);
       if (!r) return r.error();
-      if (r->rows() > 0) {
-        got = std::move(r).value();
+      if (!r->empty()) {
+        got = std::move(r->front());
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -217,19 +201,19 @@ class ConnectivityCheck {
            t0);
       return {};
     }
-    step("receipt", "ok", "receipt (ack_type " + std::string(got->get(0, 4)) + ") received", t0);
+    step("receipt", "ok", "receipt (ack_type " + std::to_string(got->ack_type) + ") received", t0);
     t0 = Clock::now();
-    if (got->get(0, 0) == "applied" && got->get(0, 1) == "valid") {
+    if (got->status == "applied" && got->seal_verdict == "valid") {
       step("signature", "ok", "sealed by a certificate registered for " + org_id_, t0);
-    } else if (got->get(0, 0) == "applied" && got->get(0, 1) == "missing") {
+    } else if (got->status == "applied" && got->seal_verdict == "missing") {
       // Taken without a seal: the participant is registered with require_seal = false (as real SEV OVV 1.5
       // systems send), so only its transport vouches for a receipt; its files' signatures are checked
       // when it answers.
       step("signature", "ok", "no seal (require_seal = false): the transport's identity vouches for the receipt", t0);
     } else {
       step("signature", "failed",
-           "refused with code " + std::string(got->get(0, 2)) + ": " + std::string(got->get(0, 3)) + " (seal " +
-               std::string(got->get(0, 1)) + ")",
+           "refused with code " + std::to_string(got->error_code) + ": " + got->last_error + " (seal " +
+               got->seal_verdict + ")",
            t0);
     }
     return {};

@@ -214,4 +214,15 @@ Status markOverdue(PgConnection& db, const std::string& case_id) {
   return u ? Status() : Status(u.error());
 }
 
+Status insertConformanceCase(PgConnection& db, const std::string& id, const std::string& ucc_number,
+                             const std::string& tracking_code, const std::string& org_id,
+                             const std::string& body_json) {
+  auto r = db.exec(
+      "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
+      "received_at, addressee_org_id, participant_org_id, body, client_id) VALUES ($1, $2, $3, 'appeal', 'routed', "
+      "false, false, 'none', 'conformance', now(), $4, $4, $5::jsonb, 'conformance')",
+      {id, ucc_number, tracking_code, org_id, body_json});
+  return r ? Status() : Status(r.error());
+}
+
 }  // namespace vkhid::store

@@ -119,6 +119,11 @@ struct CaseTermRow {
 };
 Result<std::optional<CaseTermRow>> readCaseTerm(PgConnection& db, const std::string& case_id);
 
+// A test case of a conformance run (channel `conformance`, kept out of the reports): an appeal routed to
+// `org_id` already, with `body_json` as the intake would store it.
+Status insertConformanceCase(PgConnection& db, const std::string& id, const std::string& ucc_number,
+                             const std::string& tracking_code, const std::string& org_id, const std::string& body_json);
+
 // The case's answer term: by rule `kind` (its legal citation `rule`), due at `due_epoch`, counted from
 // `from_epoch`; no longer overdue. Queued.
 Status setAnswerTerm(PgConnection& db, const std::string& case_id, const std::string& kind, long long due_epoch,

@@ -1,5 +1,7 @@
 #include "gateway/store/messages.hpp"
 
+#include "gateway/app/digest.hpp"
+
 namespace vkhid::store {
 namespace {
 
@@ -142,6 +144,65 @@ Result<std::vector<LostClaimRow>> requeueLostClaims(PgConnection& db, const std:
   std::vector<LostClaimRow> rows;
   for (int i = 0; i < r->rows(); ++i) rows.push_back({std::string(r->get(i, 0)), std::string(r->get(i, 1))});
   return rows;
+}
+
+Status recordTestPackage(PgConnection& db, const std::string& msg_id, const std::string& case_id,
+                         const std::string& peer_org_id, std::string_view bytes) {
+  auto r = db.exec(
+      "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, bytes, sha256, status, attempts) "
+      "VALUES ($1, 'out', NULLIF($2, '')::uuid, $3, 1, $4::bytea, $5, 'checking', 1) ON CONFLICT (msg_id) DO NOTHING",
+      {msg_id, case_id, peer_org_id, byteaHex(bytes), app::sha256Hex(bytes)});
+  return r ? Status() : Status(r.error());
+}
+
+Status settleTestPackage(PgConnection& db, const std::string& msg_id, bool accepted, const std::string& error) {
+  auto r = db.exec(
+      "UPDATE message SET status = $2, last_error = NULLIF($3, ''), updated_at = now() WHERE msg_id = $1::uuid AND "
+      "status = 'checking'",
+      {msg_id, accepted ? "sent" : "check_failed", error});
+  return r ? Status() : Status(r.error());
+}
+
+Result<std::vector<InboundRow>> messagesReferringTo(PgConnection& db, const std::string& ref_msg_id) {
+  auto r = db.exec(
+      "SELECT m.msg_id::text, m.status, coalesce(m.seal_verdict, ''), m.msg_type, coalesce(m.ack_type, 0), "
+      "coalesce(m.error_code, 0), coalesce(m.last_error, ''), coalesce(r.reg_number, '') FROM message m "
+      "LEFT JOIN receipt r ON r.receipt_msg_id = m.msg_id WHERE m.direction = 'in' AND m.ref_msg_id = $1::uuid "
+      "ORDER BY m.created_at",
+      {ref_msg_id});
+  if (!r) return r.error();
+  std::vector<InboundRow> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    InboundRow row;
+    row.msg_id = r->get(i, 0);
+    row.status = r->get(i, 1);
+    row.seal_verdict = r->get(i, 2);
+    row.msg_type = static_cast<int>(r->getInt(i, 3));
+    row.ack_type = static_cast<int>(r->getInt(i, 4));
+    row.error_code = static_cast<int>(r->getInt(i, 5));
+    row.last_error = r->get(i, 6);
+    row.reg_number = r->get(i, 7);
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+Result<int> replyRefusedSince(PgConnection& db, const std::string& peer_org_id, const std::string& case_id) {
+  auto r = db.exec(
+      "SELECT coalesce(min(error_code), 0) FROM message WHERE direction = 'in' AND peer_org_id = $2 AND msg_type = 3 "
+      "AND status = 'rejected' AND created_at > (SELECT registered_at FROM cases WHERE id = $1::uuid)",
+      {case_id, peer_org_id});
+  if (!r) return r.error();
+  return static_cast<int>(r->getInt(0, 0));
+}
+
+Result<int> extensionRefusedLately(PgConnection& db, const std::string& peer_org_id) {
+  auto r = db.exec(
+      "SELECT coalesce(min(error_code), 0) FROM message WHERE direction = 'in' AND peer_org_id = $1 AND "
+      "error_code IN (133, 134, 135) AND created_at > now() - interval '1 hour'",
+      {peer_org_id});
+  if (!r) return r.error();
+  return static_cast<int>(r->getInt(0, 0));
 }
 
 }  // namespace vkhid::store

@@ -114,4 +114,32 @@ struct LostClaimRow {
 Result<std::vector<LostClaimRow>> requeueLostClaims(PgConnection& db, const std::string& process_id,
                                                     const std::string& in_flight);
 
+// A test package of the connectivity check or a conformance run, ours to `peer_org_id` (`case_id` empty:
+// of no case): recorded 'checking' with its one attempt, so the participant's receipts find it; the
+// exchange never delivers or retries it. Recorded once: the same msg_id again is left as it is.
+Status recordTestPackage(PgConnection& db, const std::string& msg_id, const std::string& case_id,
+                         const std::string& peer_org_id, std::string_view bytes);
+// Its one attempt's end: 'sent', or 'check_failed' with the adapter's error.
+Status settleTestPackage(PgConnection& db, const std::string& msg_id, bool accepted, const std::string& error);
+
+// What a participant sent about one of our packages, as the gateway that took it in recorded it.
+struct InboundRow {
+  std::string msg_id, status;
+  std::string seal_verdict;  // empty: not judged
+  int msg_type = 0;
+  int ack_type = 0;    // 0: no receipt
+  int error_code = 0;  // 0: not refused
+  std::string last_error;
+  std::string reg_number;  // the number a registration receipt gave; empty: none
+};
+// Oldest first.
+Result<std::vector<InboundRow>> messagesReferringTo(PgConnection& db, const std::string& ref_msg_id);
+
+// The lowest SEV code a reply (msg_type 3) from `peer_org_id` was refused with since case `case_id` was
+// registered; 0 for none.
+Result<int> replyRefusedSince(PgConnection& db, const std::string& peer_org_id, const std::string& case_id);
+// The lowest extension code (133, 134, 135) a package from `peer_org_id` was refused with in the last
+// hour; 0 for none.
+Result<int> extensionRefusedLately(PgConnection& db, const std::string& peer_org_id);
+
 }  // namespace vkhid::store
