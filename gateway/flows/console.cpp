@@ -1,5 +1,6 @@
 #include "gateway/flows/console.hpp"
 
+#include "gateway/store/clients.hpp"
 #include "gateway/store/evidence.hpp"
 
 #include <openssl/rand.h>
@@ -24,8 +25,6 @@ std::string randomHex(int bytes) {
   return out;
 }
 
-std::string interval(std::chrono::minutes m) { return std::to_string(m.count()) + " minutes"; }
-
 // The one JSON text a query built with PostgreSQL's JSON functions returns.
 Result<std::string> jsonOf(Result<store::PgResult> r) {
   if (!r) return r.error();
@@ -42,51 +41,42 @@ Result<std::pair<std::string, ConsoleSession>> openConsoleSession(store::PgConne
     return Error::invalid("console.signin",
                           "token: an admin or auditor bearer token (or a bound client certificate) is required");
   }
-  // A token, when sent, decides; the certificate is asked about only when no token came.
-  auto c = db.exec(std::string("SELECT id, role, restricted_access FROM api_client WHERE ") +
-                       (token.empty() ? "cert_sha256" : "token_sha256") +
-                       " = $1 AND revoked_at IS NULL AND role IN ('admin', 'auditor')",
-                   {token.empty() ? cert_sha256 : sha256Hex(token)});
+  // A token, when sent, decides; the certificate is asked about only when no token came. Only an admin
+  // or auditor in force (neither revoked nor expired) signs in.
+  auto c = token.empty() ? store::findClient(db, store::ClientKey::CertSha256, cert_sha256)
+                         : store::findClient(db, store::ClientKey::TokenSha256, sha256Hex(token));
   if (!c) return c.error();
-  if (c->rows() == 0) {
+  if (!*c || ((*c)->role != "admin" && (*c)->role != "auditor")) {
     return Error::invalid("console.signin",
                           token.empty() ? "certificate: not bound to an admin or auditor (vkhid token bind-cert)"
                                         : "token: not an admin's or auditor's valid token");
   }
-  ConsoleSession s{std::string(c->get(0, 0)), std::string(c->get(0, 1)), randomHex(32), c->get(0, 2) == "t"};
+  ConsoleSession s{(*c)->id, (*c)->role, randomHex(32), (*c)->restricted_access};
   std::string id = randomHex(32);
-  auto ins = db.exec(
-      "INSERT INTO console_session (id_sha256, client_id, role, restricted_access, csrf, expires_at) "
-      "VALUES ($1, $2, $3, $4, $5, now() + $6::interval)",
-      {sha256Hex(id), s.client_id, s.role, s.restricted_access ? "true" : "false", s.csrf, interval(idle)});
-  if (!ins) return ins.error();
-  // Sessions long expired go as new ones come.
-  (void)db.exec("DELETE FROM console_session WHERE expires_at < now() - interval '1 day'");
+  if (auto st = store::insertConsoleSession(db, sha256Hex(id), {s.client_id, s.role, s.csrf, s.restricted_access},
+                                            static_cast<int>(idle.count()));
+      !st) {
+    return st.error();
+  }
   return std::pair{id, s};
 }
 
 std::optional<ConsoleSession> findConsoleSession(store::PgConnection& db, const std::string& id,
                                                  std::chrono::minutes idle) {
   if (id.empty()) return std::nullopt;
-  // A revoked client's sessions end with it.
-  auto r = db.exec(
-      "UPDATE console_session s SET last_seen_at = now(), expires_at = now() + $2::interval FROM api_client c "
-      "WHERE s.id_sha256 = $1 AND s.expires_at > now() AND c.id = s.client_id AND c.revoked_at IS NULL "
-      "RETURNING s.client_id, s.role, s.csrf, s.restricted_access",
-      {sha256Hex(id), interval(idle)});
-  if (!r || r->rows() == 0) return std::nullopt;
-  return ConsoleSession{std::string(r->get(0, 0)), std::string(r->get(0, 1)), std::string(r->get(0, 2)),
-                        r->get(0, 3) == "t"};
+  // A revoked or expired client's sessions end with it.
+  auto r = store::touchConsoleSession(db, sha256Hex(id), static_cast<int>(idle.count()));
+  if (!r || !*r) return std::nullopt;
+  return ConsoleSession{(*r)->client_id, (*r)->role, (*r)->csrf, (*r)->restricted_access};
 }
 
 Status closeConsoleSession(store::PgConnection& db, const std::string& id) {
-  auto r = db.exec("DELETE FROM console_session WHERE id_sha256 = $1", {sha256Hex(id)});
-  return r ? Status() : Status(r.error());
+  return store::deleteConsoleSession(db, sha256Hex(id));
 }
 
 bool clientHasRestrictedAccess(store::PgConnection& db, const std::string& client_id) {
-  auto r = db.exec("SELECT restricted_access FROM api_client WHERE id = $1", {client_id});
-  return r && r->rows() == 1 && r->get(0, 0) == "t";
+  auto r = store::clientRestrictedAccess(db, client_id);
+  return r && *r;
 }
 
 Result<std::string> listCases(store::PgConnection& db, const CaseQuery& q, bool restricted_access) {

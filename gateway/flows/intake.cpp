@@ -16,6 +16,8 @@
 #include "gateway/flows/intake.hpp"
 #include "gateway/flows/signature_json.hpp"
 #include "gateway/sev/codec.hpp"
+#include "gateway/store/case_views.hpp"
+#include "gateway/store/clients.hpp"
 
 namespace vkhid::flows {
 namespace {
@@ -90,17 +92,13 @@ Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clo
                                   const std::string& actor) {
   Registration out;
   out.case_id = newUuid();
-  // A sequence per year (migration 0009): registrations never wait on one another for their number.
-  auto n = db.exec(
-      "SELECT y, ucc_next_number(y), to_char(now() AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD') FROM "
-      "(SELECT extract(year FROM now() AT TIME ZONE 'Europe/Kyiv')::integer AS y) t",
-      {});
+  auto n = store::nextUccNumber(db);
   if (!n) return n.error();
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s-%07lld", std::string(n->get(0, 0)).c_str(), n->getInt(0, 1));
+  std::snprintf(buf, sizeof buf, "%s-%07lld", n->year.c_str(), n->number);
   out.ucc_number = std::string("УКЦ-") + buf;
   out.tracking_code = trackingCode();
-  out.registered_on = std::string(n->get(0, 2));
+  out.registered_on = n->today;
   auto ins = db.later(
       "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
       "received_at, addressee_org_id, body, client_id, idempotency_key, request_sha256) "
@@ -175,20 +173,17 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
       // lock is taken, on the server, before the lookup it travels with).
       auto lock = (*db)->later("SELECT pg_advisory_xact_lock(hashtext($1))", {client_id + "\n" + idempotency_key});
       if (!lock) return lock;
-      auto earlier = (*db)->exec(
-          "SELECT id, ucc_number, tracking_code, request_sha256 FROM cases WHERE client_id = $1 AND "
-          "idempotency_key = $2",
-          {client_id, idempotency_key});
+      auto earlier = store::caseByIdempotencyKey(**db, client_id, idempotency_key);
       if (!earlier) return earlier.error();
-      if (earlier->rows() > 0) {
+      if (*earlier) {
         repeat = true;
-        if (earlier->get(0, 3) != request_hash) {
+        if ((*earlier)->request_sha256 != request_hash) {
           refusal = refused(IntakeResult::key_reused, "Idempotency key reused",
                             "this Idempotency-Key was used for another request body");
         } else {
-          case_id = std::string(earlier->get(0, 0));
-          number = std::string(earlier->get(0, 1));
-          tracking = std::string(earlier->get(0, 2));
+          case_id = (*earlier)->id;
+          number = (*earlier)->ucc_number;
+          tracking = (*earlier)->tracking_code;
         }
         return {};
       }
@@ -221,36 +216,29 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
 IntakeOutcome Intake::status(const std::string& client_id, const std::string& case_id) {
   auto db = context_.pool.acquire();
   if (!db) return refused(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
-  auto c = (*db)->exec(
-      "SELECT id, ucc_number, tracking_code, kind, status, participant_org_id, participant_reg_number, "
-      "participant_reg_date, answer_msg_id IS NOT NULL, rejection_code, rejection_text, "
-      "coalesce(extract(epoch FROM due_at)::bigint, 0), overdue FROM cases WHERE id = vkhid_uuid($1) AND client_id = "
-      "$2",
-      {case_id, client_id});
-  if (!c) return refused(IntakeResult::unavailable, "Unavailable", "try again");
-  if (c->rows() == 0) return refused(IntakeResult::not_found, "Not found", "no such case for this client");
-  json::object o{{"id", c->get(0, 0)},   {"ucc_number", c->get(0, 1)}, {"tracking_code", c->get(0, 2)},
-                 {"kind", c->get(0, 3)}, {"status", c->get(0, 4)},     {"answer_available", c->get(0, 8) == "t"}};
-  if (!c->isNull(0, 5)) o["participant_org_id"] = c->get(0, 5);
-  if (!c->isNull(0, 6)) o["participant_reg_number"] = c->get(0, 6);
-  if (!c->isNull(0, 7)) o["participant_reg_date"] = c->get(0, 7);
-  if (!c->isNull(0, 9)) o["rejection"] = json::object{{"code", c->getInt(0, 9)}, {"text", c->get(0, 10)}};
-  if (long long due = std::stoll(std::string(c->get(0, 11))); due > 0) {
-    o["due"] = domain::formatKyiv(domain::Instant{std::chrono::seconds(due)});
-  }
-  o["overdue"] = c->get(0, 12) == "t";
-  auto ev = (*db)->exec(
-      "SELECT at, actor, event, coalesce(status_from, ''), coalesce(status_to, ''), detail::text FROM case_event "
-      "WHERE case_id = vkhid_uuid($1) ORDER BY id",
-      {case_id});
+  auto found_case = store::clientCase(**db, case_id, client_id);
+  if (!found_case) return refused(IntakeResult::unavailable, "Unavailable", "try again");
+  if (!*found_case) return refused(IntakeResult::not_found, "Not found", "no such case for this client");
+  const auto& c = **found_case;
+  json::object o{{"id", c.id},     {"ucc_number", c.ucc_number}, {"tracking_code", c.tracking_code},
+                 {"kind", c.kind}, {"status", c.status},         {"answer_available", c.answer_available}};
+  if (c.participant_org_id) o["participant_org_id"] = *c.participant_org_id;
+  if (c.participant_reg_number) o["participant_reg_number"] = *c.participant_reg_number;
+  if (c.participant_reg_date) o["participant_reg_date"] = *c.participant_reg_date;
+  if (c.rejection_code) o["rejection"] = json::object{{"code", *c.rejection_code}, {"text", c.rejection_text}};
+  if (c.due_epoch > 0) o["due"] = domain::formatKyiv(domain::Instant{std::chrono::seconds(c.due_epoch)});
+  o["overdue"] = c.overdue;
+  auto events = store::caseHistory(**db, case_id);
   json::array history;
-  for (int i = 0; ev && i < ev->rows(); ++i) {
-    history.push_back(json::object{{"at", ev->get(i, 0)},
-                                   {"actor", ev->get(i, 1)},
-                                   {"event", ev->get(i, 2)},
-                                   {"from", ev->get(i, 3)},
-                                   {"to", ev->get(i, 4)},
-                                   {"detail", json::parse(ev->get(i, 5))}});
+  if (events) {
+    for (const auto& e : *events) {
+      history.push_back(json::object{{"at", e.at},
+                                     {"actor", e.actor},
+                                     {"event", e.event},
+                                     {"from", e.from},
+                                     {"to", e.to},
+                                     {"detail", json::parse(e.detail)}});
+    }
   }
   o["history"] = std::move(history);
   return found(o);
@@ -259,25 +247,19 @@ IntakeOutcome Intake::status(const std::string& client_id, const std::string& ca
 IntakeOutcome Intake::answer(const std::string& client_id, const std::string& case_id) {
   auto db = context_.pool.acquire();
   if (!db) return refused(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
-  auto r = (*db)->exec(
-      "SELECT m.bytes, m.seal_verdict, m.msg_id, p.trust_pem, coalesce(p.trust_list, ''::bytea), "
-      "coalesce(m.signatures::text, '') FROM cases c "
-      "JOIN message m ON m.msg_id = c.answer_msg_id JOIN participant p ON p.org_id = m.peer_org_id "
-      "WHERE c.id = vkhid_uuid($1) AND c.client_id = $2",
-      {case_id, client_id});
-  if (!r) return refused(IntakeResult::unavailable, "Unavailable", "try again");
-  if (r->rows() == 0) return refused(IntakeResult::not_found, "No answer", "no such case, or no answer yet");
-  std::string bytes = fromByteaHex(r->get(0, 0));
+  auto stored = store::clientAnswer(**db, case_id, client_id);
+  if (!stored) return refused(IntakeResult::unavailable, "Unavailable", "try again");
+  if (!*stored) return refused(IntakeResult::not_found, "No answer", "no such case, or no answer yet");
+  const auto& r = **stored;
   // Each file with the verdict its signature got when the answer arrived (recorded with the message:
   // judged then, as the law asks, not again years later); an answer recorded before verdicts were kept
   // is verified now, against the participant's trust.
   json::array recorded;
-  if (boost::system::error_code ec; !r->get(0, 5).empty()) {
-    auto v = json::parse(r->get(0, 5), ec);
+  if (boost::system::error_code ec; !r.signatures.empty()) {
+    auto v = json::parse(r.signatures, ec);
     if (!ec && v.is_array()) recorded = v.as_array();
   }
-  auto report = crypto::verifyPackage(bytes, *context_.trustFor(std::string(r->get(0, 3)), fromByteaHex(r->get(0, 4))),
-                                      crypto::VerifyOptions{});
+  auto report = crypto::verifyPackage(r.bytes, *context_.trustFor(r.trust_pem, r.trust_list), crypto::VerifyOptions{});
   if (!report.header)
     return refused(IntakeResult::unreadable, "Stored answer unreadable", report.findings.front().message);
   const sev::Header* header = &*report.header;
@@ -307,12 +289,12 @@ IntakeOutcome Intake::answer(const std::string& client_id, const std::string& ca
     attachments.push_back(std::move(a));
   }
   json::object o{{"case_id", case_id},
-                 {"msg_id", r->get(0, 2)},
-                 {"seal", r->get(0, 1)},
+                 {"msg_id", r.msg_id},
+                 {"seal", r.seal_verdict},
                  {"reg_number", header->document ? header->document->reg_number.value : ""},
                  {"reg_date", header->document ? header->document->reg_number.regdate : ""},
                  {"attachments", std::move(attachments)},
-                 {"package_base64", base64Encode(bytes)}};
+                 {"package_base64", base64Encode(r.bytes)}};
   return found(o);
 }
 
@@ -329,38 +311,32 @@ IntakeOutcome Intake::track(const std::string& raw_code) {
   }
   // From the replica when there is one; a case registered a moment ago that it has not yet received is
   // looked for on the primary.
-  auto find = [&](store::PgPool& pool) -> Result<store::PgResult> {
+  auto find = [&](store::PgPool& pool) -> Result<std::optional<store::TrackedCaseRow>> {
     auto db = pool.acquire();
     if (!db) return db.error();
-    return (*db)->exec(
-        "SELECT c.kind, c.status, to_char(c.registered_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD'), "
-        "coalesce(extract(epoch FROM c.due_at)::bigint, 0), c.overdue, c.extended_at IS NOT NULL, "
-        "coalesce(c.participant_org_id, ''), coalesce(p.name, ''), c.answer_msg_id IS NOT NULL, c.restricted, "
-        "to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-        "FROM cases c LEFT JOIN participant p ON p.org_id = c.participant_org_id WHERE c.tracking_code = $1",
-        {code});
+    return store::trackedCase(**db, code);
   };
-  auto c = find(context_.readPool());
-  if (&context_.readPool() != &context_.pool && (!c || c->rows() == 0)) c = find(context_.pool);
-  if (!c) return refused(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
-  if (c->rows() == 0) return refused(IntakeResult::not_found, "Not found", "no case has this tracking code");
+  auto tracked = find(context_.readPool());
+  if (&context_.readPool() != &context_.pool && (!tracked || !*tracked)) tracked = find(context_.pool);
+  if (!tracked) return refused(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
+  if (!*tracked) return refused(IntakeResult::not_found, "Not found", "no case has this tracking code");
+  const auto& c = **tracked;
   json::object o{{"tracking_code", code},
-                 {"kind", c->get(0, 0)},
-                 {"status", c->get(0, 1)},
-                 {"registered_on", c->get(0, 2)},
-                 {"overdue", c->get(0, 4) == "t"},
-                 {"extended", c->get(0, 5) == "t"},
-                 {"answer_available", c->get(0, 8) == "t"},
-                 {"updated_at", c->get(0, 10)}};
-  long long due = std::stoll(std::string(c->get(0, 3)));
-  if (due > 0) {
-    domain::Instant at{std::chrono::seconds(due)};
+                 {"kind", c.kind},
+                 {"status", c.status},
+                 {"registered_on", c.registered_on},
+                 {"overdue", c.overdue},
+                 {"extended", c.extended},
+                 {"answer_available", c.answer_available},
+                 {"updated_at", c.updated_at}};
+  if (c.due_epoch > 0) {
+    domain::Instant at{std::chrono::seconds(c.due_epoch)};
     o["due"] = domain::formatKyiv(at);
     o["due_date"] = domain::formatDate(domain::kyivDate(at));
   }
   // A restricted case (violence) does not say who handles it.
-  if (c->get(0, 9) != "t" && !c->get(0, 6).empty()) {
-    o["participant"] = json::object{{"org_id", c->get(0, 6)}, {"name", c->get(0, 7)}};
+  if (!c.restricted && !c.participant_org_id.empty()) {
+    o["participant"] = json::object{{"org_id", c.participant_org_id}, {"name", c.participant_name}};
   }
   return found(o);
 }
@@ -370,14 +346,11 @@ Result<std::optional<ClientIdentity>> Intake::identify(const std::string& token,
   auto db = context_.pool.acquire();
   if (!db) return db.error();
   // A token, when sent, decides; a certificate is only asked about when no token came.
-  auto r = (*db)->exec(std::string("SELECT id, role, restricted_access FROM api_client WHERE ") +
-                           (token.empty() ? "cert_sha256" : "token_sha256") +
-                           " = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
-                       {token.empty() ? cert_sha256 : sha256Hex(token)});
+  auto r = token.empty() ? store::findClient(**db, store::ClientKey::CertSha256, cert_sha256)
+                         : store::findClient(**db, store::ClientKey::TokenSha256, sha256Hex(token));
   if (!r) return r.error();
-  if (r->rows() == 0) return std::optional<ClientIdentity>();
-  return std::optional<ClientIdentity>(
-      ClientIdentity{std::string(r->get(0, 0)), std::string(r->get(0, 1)), r->get(0, 2) == "t"});
+  if (!*r) return std::optional<ClientIdentity>();
+  return std::optional<ClientIdentity>(ClientIdentity{(*r)->id, (*r)->role, (*r)->restricted_access});
 }
 
 Result<std::string> issueToken(store::PgConnection& db, const std::string& client_id, const std::string& role,
@@ -385,19 +358,14 @@ Result<std::string> issueToken(store::PgConnection& db, const std::string& clien
   unsigned char b[32];
   RAND_bytes(b, sizeof b);
   std::string token = "vkh_" + sha256Hex(std::string_view(reinterpret_cast<char*>(b), sizeof b)).substr(0, 40);
-  auto r = db.exec(
-      "INSERT INTO api_client (id, role, token_sha256, expires_at) VALUES ($1, $2, $3, CASE WHEN $4::int > 0 THEN "
-      "now() + make_interval(days => $4::int) END) ON CONFLICT (id) DO UPDATE SET role = excluded.role, "
-      "token_sha256 = excluded.token_sha256, expires_at = excluded.expires_at, revoked_at = NULL",
-      {client_id, role, sha256Hex(token), std::to_string(valid_days)});
-  if (!r) return r.error();
+  if (auto s = store::saveClientToken(db, client_id, role, sha256Hex(token), valid_days); !s) return s.error();
   return token;
 }
 
 Status revokeClient(store::PgConnection& db, const std::string& client_id) {
-  auto r = db.exec("UPDATE api_client SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", {client_id});
-  if (!r) return r.error();
-  if (r->affected() == 0) return Error{ErrorKind::NotFound, "client.unknown", "no active client " + client_id};
+  auto revoked = store::revokeClientRow(db, client_id);
+  if (!revoked) return revoked.error();
+  if (!*revoked) return Error{ErrorKind::NotFound, "client.unknown", "no active client " + client_id};
   return {};
 }
 
@@ -407,11 +375,7 @@ Result<std::string> bindClientCertificate(store::PgConnection& db, const std::st
   if (!certs) return certs.error();
   if (certs->size() != 1) return Error::invalid("cli.cert", "the file must hold exactly one certificate");
   std::string fingerprint = crypto::describe((*certs)[0].get()).sha256;
-  auto r = db.exec(
-      "INSERT INTO api_client (id, role, cert_sha256) VALUES ($1, $2, $3) "
-      "ON CONFLICT (id) DO UPDATE SET role = excluded.role, cert_sha256 = excluded.cert_sha256, revoked_at = NULL",
-      {client_id, role, fingerprint});
-  if (!r) return r.error();
+  if (auto s = store::saveClientCertificate(db, client_id, role, fingerprint); !s) return s.error();
   return fingerprint;
 }
 

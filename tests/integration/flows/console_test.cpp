@@ -102,6 +102,16 @@ BOOST_AUTO_TEST_CASE(console_session_needs_its_cookie_and_csrf_token) {
   BOOST_TEST(httpRequest("GET", "127.0.0.1", port, "/console/session", {{"Cookie", pair2}}, "").status == 200);
   x.sql("UPDATE api_client SET revoked_at = now() WHERE id = 'ops' RETURNING 1");
   BOOST_TEST(httpRequest("GET", "127.0.0.1", port, "/console/session", {{"Cookie", pair2}}, "").status == 401);
+
+  // So does an expired token: it signs in no more, and its open sessions end.
+  const std::string auditor = x.issueToken("audit", "auditor");
+  auto third = post("/console/session", R"({"token": ")" + auditor + R"("})");
+  BOOST_REQUIRE(third.status == 201);
+  const std::string pair3 = third.headers["set-cookie"].substr(0, third.headers["set-cookie"].find(';'));
+  BOOST_TEST(httpRequest("GET", "127.0.0.1", port, "/console/session", {{"Cookie", pair3}}, "").status == 200);
+  x.sql("UPDATE api_client SET expires_at = now() - interval '1 second' WHERE id = 'audit' RETURNING 1");
+  BOOST_TEST(httpRequest("GET", "127.0.0.1", port, "/console/session", {{"Cookie", pair3}}, "").status == 401);
+  BOOST_TEST(post("/console/session", R"({"token": ")" + auditor + R"("})").status == 401);
 }
 
 BOOST_AUTO_TEST_CASE(console_signs_in_by_client_certificate_over_tls) {

@@ -1,0 +1,110 @@
+#include "gateway/store/case_views.hpp"
+
+namespace vkhid::store {
+
+Result<UccNumberRow> nextUccNumber(PgConnection& db) {
+  // A sequence per year (migration 0009): registrations never wait on one another for their number.
+  auto n = db.exec(
+      "SELECT y, ucc_next_number(y), to_char(now() AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD') FROM "
+      "(SELECT extract(year FROM now() AT TIME ZONE 'Europe/Kyiv')::integer AS y) t",
+      {});
+  if (!n) return n.error();
+  return UccNumberRow{std::string(n->get(0, 0)), n->getInt(0, 1), std::string(n->get(0, 2))};
+}
+
+Result<std::optional<IdempotentCaseRow>> caseByIdempotencyKey(PgConnection& db, const std::string& client_id,
+                                                              const std::string& key) {
+  auto r = db.exec(
+      "SELECT id, ucc_number, tracking_code, request_sha256 FROM cases WHERE client_id = $1 AND idempotency_key = $2",
+      {client_id, key});
+  if (!r) return r.error();
+  if (r->rows() == 0) return std::optional<IdempotentCaseRow>();
+  return std::optional<IdempotentCaseRow>(IdempotentCaseRow{std::string(r->get(0, 0)), std::string(r->get(0, 1)),
+                                                            std::string(r->get(0, 2)), std::string(r->get(0, 3))});
+}
+
+Result<std::optional<ClientCaseRow>> clientCase(PgConnection& db, const std::string& case_id,
+                                                const std::string& client_id) {
+  auto c = db.exec(
+      "SELECT id, ucc_number, tracking_code, kind, status, participant_org_id, participant_reg_number, "
+      "participant_reg_date, answer_msg_id IS NOT NULL, rejection_code, rejection_text, "
+      "coalesce(extract(epoch FROM due_at)::bigint, 0), overdue FROM cases WHERE id = vkhid_uuid($1) AND client_id = "
+      "$2",
+      {case_id, client_id});
+  if (!c) return c.error();
+  if (c->rows() == 0) return std::optional<ClientCaseRow>();
+  auto optional = [&](int col) {
+    return c->isNull(0, col) ? std::optional<std::string>() : std::optional<std::string>(c->get(0, col));
+  };
+  ClientCaseRow row;
+  row.id = c->get(0, 0);
+  row.ucc_number = c->get(0, 1);
+  row.tracking_code = c->get(0, 2);
+  row.kind = c->get(0, 3);
+  row.status = c->get(0, 4);
+  row.participant_org_id = optional(5);
+  row.participant_reg_number = optional(6);
+  row.participant_reg_date = optional(7);
+  row.answer_available = c->get(0, 8) == "t";
+  if (!c->isNull(0, 9)) row.rejection_code = c->getInt(0, 9);
+  row.rejection_text = c->get(0, 10);
+  row.due_epoch = c->getInt(0, 11);
+  row.overdue = c->get(0, 12) == "t";
+  return std::optional<ClientCaseRow>(std::move(row));
+}
+
+Result<std::vector<CaseEventRow>> caseHistory(PgConnection& db, const std::string& case_id) {
+  auto ev = db.exec(
+      "SELECT at, actor, event, coalesce(status_from, ''), coalesce(status_to, ''), detail::text FROM case_event "
+      "WHERE case_id = vkhid_uuid($1) ORDER BY id",
+      {case_id});
+  if (!ev) return ev.error();
+  std::vector<CaseEventRow> out;
+  for (int i = 0; i < ev->rows(); ++i) {
+    out.push_back({std::string(ev->get(i, 0)), std::string(ev->get(i, 1)), std::string(ev->get(i, 2)),
+                   std::string(ev->get(i, 3)), std::string(ev->get(i, 4)), std::string(ev->get(i, 5))});
+  }
+  return out;
+}
+
+Result<std::optional<StoredAnswerRow>> clientAnswer(PgConnection& db, const std::string& case_id,
+                                                    const std::string& client_id) {
+  auto r = db.exec(
+      "SELECT m.bytes, coalesce(m.seal_verdict, ''), m.msg_id, p.trust_pem, coalesce(p.trust_list, ''::bytea), "
+      "coalesce(m.signatures::text, '') FROM cases c "
+      "JOIN message m ON m.msg_id = c.answer_msg_id JOIN participant p ON p.org_id = m.peer_org_id "
+      "WHERE c.id = vkhid_uuid($1) AND c.client_id = $2",
+      {case_id, client_id});
+  if (!r) return r.error();
+  if (r->rows() == 0) return std::optional<StoredAnswerRow>();
+  return std::optional<StoredAnswerRow>(StoredAnswerRow{fromByteaHex(r->get(0, 0)), std::string(r->get(0, 1)),
+                                                        std::string(r->get(0, 2)), std::string(r->get(0, 3)),
+                                                        fromByteaHex(r->get(0, 4)), std::string(r->get(0, 5))});
+}
+
+Result<std::optional<TrackedCaseRow>> trackedCase(PgConnection& db, const std::string& tracking_code) {
+  auto c = db.exec(
+      "SELECT c.kind, c.status, to_char(c.registered_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD'), "
+      "coalesce(extract(epoch FROM c.due_at)::bigint, 0), c.overdue, c.extended_at IS NOT NULL, "
+      "coalesce(c.participant_org_id, ''), coalesce(p.name, ''), c.answer_msg_id IS NOT NULL, c.restricted, "
+      "to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+      "FROM cases c LEFT JOIN participant p ON p.org_id = c.participant_org_id WHERE c.tracking_code = $1",
+      {tracking_code});
+  if (!c) return c.error();
+  if (c->rows() == 0) return std::optional<TrackedCaseRow>();
+  TrackedCaseRow row;
+  row.kind = c->get(0, 0);
+  row.status = c->get(0, 1);
+  row.registered_on = c->get(0, 2);
+  row.due_epoch = c->getInt(0, 3);
+  row.overdue = c->get(0, 4) == "t";
+  row.extended = c->get(0, 5) == "t";
+  row.participant_org_id = c->get(0, 6);
+  row.participant_name = c->get(0, 7);
+  row.answer_available = c->get(0, 8) == "t";
+  row.restricted = c->get(0, 9) == "t";
+  row.updated_at = c->get(0, 10);
+  return std::optional<TrackedCaseRow>(std::move(row));
+}
+
+}  // namespace vkhid::store

@@ -1,0 +1,83 @@
+#include "gateway/store/clients.hpp"
+
+namespace vkhid::store {
+
+namespace {
+
+constexpr const char* kInForce = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())";
+
+Status done(const Result<PgResult>& r) { return r ? Status() : Status(r.error()); }
+
+std::string minutes(int m) { return std::to_string(m) + " minutes"; }
+
+}  // namespace
+
+Result<std::optional<ClientRow>> findClient(PgConnection& db, ClientKey by, const std::string& value) {
+  auto r = db.exec(std::string("SELECT id, role, restricted_access FROM api_client WHERE ") +
+                       (by == ClientKey::TokenSha256 ? "token_sha256" : "cert_sha256") + " = $1 AND " + kInForce,
+                   {value});
+  if (!r) return r.error();
+  if (r->rows() == 0) return std::optional<ClientRow>();
+  return std::optional<ClientRow>(ClientRow{std::string(r->get(0, 0)), std::string(r->get(0, 1)), r->get(0, 2) == "t"});
+}
+
+Result<bool> clientRestrictedAccess(PgConnection& db, const std::string& client_id) {
+  auto r = db.exec("SELECT restricted_access FROM api_client WHERE id = $1", {client_id});
+  if (!r) return r.error();
+  return r->rows() == 1 && r->get(0, 0) == "t";
+}
+
+Status saveClientToken(PgConnection& db, const std::string& client_id, const std::string& role,
+                       const std::string& token_sha256, int valid_days) {
+  return done(db.exec(
+      "INSERT INTO api_client (id, role, token_sha256, expires_at) VALUES ($1, $2, $3, CASE WHEN $4::int > 0 THEN "
+      "now() + make_interval(days => $4::int) END) ON CONFLICT (id) DO UPDATE SET role = excluded.role, "
+      "token_sha256 = excluded.token_sha256, expires_at = excluded.expires_at, revoked_at = NULL",
+      {client_id, role, token_sha256, std::to_string(valid_days)}));
+}
+
+Status saveClientCertificate(PgConnection& db, const std::string& client_id, const std::string& role,
+                             const std::string& cert_sha256) {
+  return done(db.exec(
+      "INSERT INTO api_client (id, role, cert_sha256) VALUES ($1, $2, $3) "
+      "ON CONFLICT (id) DO UPDATE SET role = excluded.role, cert_sha256 = excluded.cert_sha256, revoked_at = NULL",
+      {client_id, role, cert_sha256}));
+}
+
+Result<bool> revokeClientRow(PgConnection& db, const std::string& client_id) {
+  auto r = db.exec("UPDATE api_client SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", {client_id});
+  if (!r) return r.error();
+  return r->affected() > 0;
+}
+
+Status insertConsoleSession(PgConnection& db, const std::string& id_sha256, const ConsoleSessionRow& s,
+                            int idle_minutes) {
+  if (auto st = done(db.exec(
+          "INSERT INTO console_session (id_sha256, client_id, role, restricted_access, csrf, "
+          "expires_at) VALUES ($1, $2, $3, $4, $5, now() + $6::interval)",
+          {id_sha256, s.client_id, s.role, s.restricted_access ? "true" : "false", s.csrf, minutes(idle_minutes)}));
+      !st) {
+    return st;
+  }
+  (void)db.exec("DELETE FROM console_session WHERE expires_at < now() - interval '1 day'");
+  return {};
+}
+
+Result<std::optional<ConsoleSessionRow>> touchConsoleSession(PgConnection& db, const std::string& id_sha256,
+                                                             int idle_minutes) {
+  auto r = db.exec(
+      "UPDATE console_session s SET last_seen_at = now(), expires_at = now() + $2::interval FROM api_client c "
+      "WHERE s.id_sha256 = $1 AND s.expires_at > now() AND c.id = s.client_id AND c.revoked_at IS NULL AND "
+      "(c.expires_at IS NULL OR c.expires_at > now()) RETURNING s.client_id, s.role, s.csrf, s.restricted_access",
+      {id_sha256, minutes(idle_minutes)});
+  if (!r) return r.error();
+  if (r->rows() == 0) return std::optional<ConsoleSessionRow>();
+  return std::optional<ConsoleSessionRow>(ConsoleSessionRow{std::string(r->get(0, 0)), std::string(r->get(0, 1)),
+                                                            std::string(r->get(0, 2)), r->get(0, 3) == "t"});
+}
+
+Status deleteConsoleSession(PgConnection& db, const std::string& id_sha256) {
+  return done(db.exec("DELETE FROM console_session WHERE id_sha256 = $1", {id_sha256}));
+}
+
+}  // namespace vkhid::store
