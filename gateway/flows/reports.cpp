@@ -54,25 +54,23 @@ WITH base AS (
 )
 )SQL";
 
-// The measures of a set of cases, in this column order (see measureNames).
+// The measures of a set of cases, named m_* (read by `measures`).
 constexpr const char* kMeasuresSql = R"SQL(
-  count(*),
-  count(answered_at),
-  count(*) FILTER (WHERE answered_at <= coalesce(due_at, 'infinity')),
+  count(*) AS m_received,
+  count(answered_at) AS m_answered,
+  count(*) FILTER (WHERE answered_at <= coalesce(due_at, 'infinity')) AS m_on_time,
   coalesce(round((percentile_cont(0.5) WITHIN GROUP
-                  (ORDER BY extract(epoch FROM answered_at - received_at) / 86400))::numeric, 1)::text, ''),
+                  (ORDER BY extract(epoch FROM answered_at - received_at) / 86400))::numeric, 1)::text, '') AS m_median,
   coalesce(round((percentile_cont(0.9) WITHIN GROUP
-                  (ORDER BY extract(epoch FROM answered_at - received_at) / 86400))::numeric, 1)::text, ''),
+                  (ORDER BY extract(epoch FROM answered_at - received_at) / 86400))::numeric, 1)::text, '') AS m_p90,
   count(*) FILTER (WHERE answered_at IS NULL AND due_at < $3::timestamptz
-                   AND status NOT IN ('closed', 'withdrawn', 'not_considered', 'merged')),
-  count(*) FILTER (WHERE electronic_signed),
-  count(first_ucc),
-  count(*) FILTER (WHERE forwarded),
-  count(*) FILTER (WHERE restricted),
-  count(*) FILTER (WHERE answered_at IS NOT NULL AND no_number)
+                   AND status NOT IN ('closed', 'withdrawn', 'not_considered', 'merged')) AS m_overdue,
+  count(*) FILTER (WHERE electronic_signed) AS m_signed,
+  count(first_ucc) AS m_repeated,
+  count(*) FILTER (WHERE forwarded) AS m_forwarded,
+  count(*) FILTER (WHERE restricted) AS m_restricted,
+  count(*) FILTER (WHERE answered_at IS NOT NULL AND no_number) AS m_no_number
 )SQL";
-
-constexpr int kMeasureCount = 11;
 
 double share(long long part, long long whole) {
   if (whole == 0) return 0;
@@ -86,26 +84,27 @@ json::value numberOrNull(std::string_view text) {
   return std::stod(std::string(text));
 }
 
-// One row's measures (starting at column `at`) as a JSON object.
-json::object measures(const store::PgResult& r, int row, int at) {
-  long long received = r.getInt(row, at), answered = r.getInt(row, at + 1), on_time = r.getInt(row, at + 2);
-  long long signed_answers = r.getInt(row, at + 6);
+// One row's measures (kMeasuresSql) as a JSON object.
+json::object measures(const store::PgResult& r, int row) {
+  long long received = r.getInt(row, "m_received"), answered = r.getInt(row, "m_answered"),
+            on_time = r.getInt(row, "m_on_time");
+  long long signed_answers = r.getInt(row, "m_signed");
   return {
       {"received", received},
       {"answered", answered},
       {"answered_on_time", on_time},
       {"on_time_share", share(on_time, answered)},
-      {"days_to_answer_median", numberOrNull(r.get(row, at + 3))},
-      {"days_to_answer_p90", numberOrNull(r.get(row, at + 4))},
-      {"overdue_now", r.getInt(row, at + 5)},
+      {"days_to_answer_median", numberOrNull(r.get(row, "m_median"))},
+      {"days_to_answer_p90", numberOrNull(r.get(row, "m_p90"))},
+      {"overdue_now", r.getInt(row, "m_overdue")},
       {"answered_electronically_signed", signed_answers},
       {"electronic_signed_share", share(signed_answers, answered)},
-      {"repeated", r.getInt(row, at + 7)},
-      {"forwarded_not_in_competence", r.getInt(row, at + 8)},
-      {"restricted", r.getInt(row, at + 9)},
+      {"repeated", r.getInt(row, "m_repeated")},
+      {"forwarded_not_in_competence", r.getInt(row, "m_forwarded")},
+      {"restricted", r.getInt(row, "m_restricted")},
       // Answered, but the participant never sent its registration receipt (3): the case has no number of
       // the participant's to quote.
-      {"answered_without_number", r.getInt(row, at + 10)},
+      {"answered_without_number", r.getInt(row, "m_no_number")},
   };
 }
 
@@ -120,16 +119,16 @@ std::string groupColumn(const std::string& by) {
 
 Status refreshCaseGauges(store::PgConnection& db) {
   auto r = db.exec(
-      "SELECT count(*), count(*) FILTER (WHERE due_at < now()) FROM cases "
+      "SELECT count(*) AS open, count(*) FILTER (WHERE due_at < now()) AS overdue FROM cases "
       "WHERE status NOT IN ('answered', 'closed', 'withdrawn', 'not_considered', 'merged') AND channel <> "
       "'conformance'");
   if (!r) return r.error();
   app::metrics()
       .gauge("vkhid_cases_open", "Cases not yet answered or closed")
-      .set(static_cast<double>(r->getInt(0, 0)));
+      .set(static_cast<double>(r->getInt(0, "open")));
   app::metrics()
       .gauge("vkhid_cases_overdue", "Cases not yet answered whose answer deadline has passed")
-      .set(static_cast<double>(r->getInt(0, 1)));
+      .set(static_cast<double>(r->getInt(0, "overdue")));
   return {};
 }
 
@@ -196,20 +195,21 @@ Result<json::array> sectionGroups(const ReportQuery& q) {
     std::string column = groupColumn(o.by);
     auto rows = query("SELECT CASE WHEN restricted THEN 'restricted' ELSE " + column + " END AS g, " + kMeasuresSql +
                       ", CASE WHEN bool_or(restricted) THEN '' ELSE coalesce((SELECT p.name FROM participant p WHERE "
-                      "p.org_id = min(participant)), '') END FROM base GROUP BY 1 ORDER BY bool_or(restricted), 1");
+                      "p.org_id = min(participant)), '') END AS participant_name FROM base GROUP BY 1 ORDER BY "
+                      "bool_or(restricted), 1");
     if (!rows) return rows.error();
     for (int i = 0; i < rows->rows(); ++i) {
-      std::string key(rows->get(i, 0));
+      std::string key(rows->get(i, "g"));
       std::string name;
       if (key == "restricted") {
         name = "обмежений доступ";
       } else if (o.by == "participant") {
-        name = key.empty() ? "черга перевірки УКЦ" : std::string(rows->get(i, 1 + kMeasureCount));
+        name = key.empty() ? "черга перевірки УКЦ" : std::string(rows->get(i, "participant_name"));
       } else if (o.by == "topic") {
         name = topicName(key);
       }
       json::object g{{"key", key}, {"name", name}};
-      for (auto& [k, v] : measures(*rows, i, 1)) g[k] = v;
+      for (auto& [k, v] : measures(*rows, i)) g[k] = v;
       groups.push_back(std::move(g));
     }
   }
@@ -220,15 +220,16 @@ Result<json::array> sectionOnTime(const ReportQuery& q) {
   auto query = [&](const std::string& select) { return q.query(select); };
   // On-time share per participant: the chart shows it whatever the breakdown.
   auto per_participant = query(
-      "SELECT participant, coalesce((SELECT p.name FROM participant p WHERE p.org_id = participant), ''), "
-      "count(answered_at), count(*) FILTER (WHERE answered_at <= coalesce(due_at, 'infinity')) FROM base "
+      "SELECT participant, coalesce((SELECT p.name FROM participant p WHERE p.org_id = participant), '') AS name, "
+      "count(answered_at) AS answered, count(*) FILTER (WHERE answered_at <= coalesce(due_at, 'infinity')) AS in_time "
+      "FROM base "
       "WHERE NOT restricted AND participant <> '' GROUP BY 1 HAVING count(answered_at) > 0 ORDER BY 1");
   if (!per_participant) return per_participant.error();
   json::array on_time;
   for (int i = 0; i < per_participant->rows(); ++i) {
-    long long answered = per_participant->getInt(i, 2), in_time = per_participant->getInt(i, 3);
-    on_time.push_back(json::object{{"participant", per_participant->get(i, 0)},
-                                   {"name", per_participant->get(i, 1)},
+    long long answered = per_participant->getInt(i, "answered"), in_time = per_participant->getInt(i, "in_time");
+    on_time.push_back(json::object{{"participant", per_participant->get(i, "participant")},
+                                   {"name", per_participant->get(i, "name")},
                                    {"answered", answered},
                                    {"on_time_share", share(in_time, answered)}});
   }
@@ -238,18 +239,18 @@ Result<json::array> sectionOnTime(const ReportQuery& q) {
 Result<json::array> sectionOverdue(const ReportQuery& q) {
   auto query = [&](const std::string& select) { return q.query(select); };
   auto overdue = query(
-      "SELECT ucc_number, kind, participant, to_char(due_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD HH24:MI'), "
-      "round((extract(epoch FROM $3::timestamptz - due_at) / 86400)::numeric, 1)::text FROM base "
+      "SELECT ucc_number, kind, participant, to_char(due_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD HH24:MI') AS due, "
+      "round((extract(epoch FROM $3::timestamptz - due_at) / 86400)::numeric, 1)::text AS days_late FROM base "
       "WHERE NOT restricted AND answered_at IS NULL AND due_at < $3::timestamptz "
       "AND status NOT IN ('closed', 'withdrawn', 'not_considered', 'merged') ORDER BY due_at, ucc_number");
   if (!overdue) return overdue.error();
   json::array late;
   for (int i = 0; i < overdue->rows(); ++i) {
-    late.push_back(json::object{{"ucc_number", overdue->get(i, 0)},
-                                {"kind", overdue->get(i, 1)},
-                                {"participant", overdue->get(i, 2)},
-                                {"due", overdue->get(i, 3)},
-                                {"days_late", std::stod(std::string(overdue->get(i, 4)))}});
+    late.push_back(json::object{{"ucc_number", overdue->get(i, "ucc_number")},
+                                {"kind", overdue->get(i, "kind")},
+                                {"participant", overdue->get(i, "participant")},
+                                {"due", overdue->get(i, "due")},
+                                {"days_late", std::stod(std::string(overdue->get(i, "days_late")))}});
   }
   return late;
 }
@@ -262,8 +263,9 @@ Result<json::array> sectionRepeats(const ReportQuery& q) {
   if (!repeats) return repeats.error();
   json::array repeated;
   for (int i = 0; i < repeats->rows(); ++i) {
-    repeated.push_back(json::object{
-        {"ucc_number", repeats->get(i, 0)}, {"first_ucc_number", repeats->get(i, 1)}, {"topic", repeats->get(i, 2)}});
+    repeated.push_back(json::object{{"ucc_number", repeats->get(i, "ucc_number")},
+                                    {"first_ucc_number", repeats->get(i, "first_ucc")},
+                                    {"topic", repeats->get(i, "topic")}});
   }
   return repeated;
 }
@@ -272,9 +274,10 @@ Result<json::array> sectionMisrouting(const ReportQuery& q) {
   auto query = [&](const std::string& select) { return q.query(select); };
   // Misrouting: each "not in our competence" forward, by the rule that had placed the case there.
   auto misrouted = query(
-      "SELECT coalesce(r.detail->>'rule', ''), f.detail->>'from_participant', count(*), "
+      "SELECT coalesce(r.detail->>'rule', '') AS rule, f.detail->>'from_participant' AS participant, "
+      "count(*) AS forwarded, "
       "coalesce((SELECT concat_ws(' ', 'kind=' || rr.kind, 'topic=' || rr.topic, 'addressee=' || rr.addressee_org_id) "
-      "FROM routing_rule rr WHERE rr.id::text = r.detail->>'rule'), '') "
+      "FROM routing_rule rr WHERE rr.id::text = r.detail->>'rule'), '') AS rule_matches "
       "FROM case_event f JOIN base b ON b.id = f.case_id "
       "LEFT JOIN LATERAL (SELECT detail FROM case_event x WHERE x.case_id = f.case_id AND x.event = 'routed' "
       "AND x.id < f.id ORDER BY x.id DESC LIMIT 1) r ON true "
@@ -282,11 +285,11 @@ Result<json::array> sectionMisrouting(const ReportQuery& q) {
   if (!misrouted) return misrouted.error();
   json::array misrouting;
   for (int i = 0; i < misrouted->rows(); ++i) {
-    std::string rule(misrouted->get(i, 0));
+    std::string rule(misrouted->get(i, "rule"));
     json::object m{{"rule", rule.empty() ? json::value(nullptr) : json::value(std::stoll(rule))},
-                   {"rule_matches", misrouted->get(i, 3)},
-                   {"participant", misrouted->get(i, 1)},
-                   {"forwarded", misrouted->getInt(i, 2)}};
+                   {"rule_matches", misrouted->get(i, "rule_matches")},
+                   {"participant", misrouted->get(i, "participant")},
+                   {"forwarded", misrouted->getInt(i, "forwarded")}};
     misrouting.push_back(std::move(m));
   }
   return misrouting;
@@ -297,7 +300,8 @@ Result<json::array> sectionRejections(const ReportQuery& q) {
   const auto& o = q.o;
   // Rejected packages in the period: ours refused by participants (their receipts), theirs refused by us.
   auto rejected = db.exec(
-      "SELECT 'participant', r.error_code, count(*) FROM receipt r JOIN message m ON m.msg_id = r.msg_id "
+      "SELECT 'participant' AS by, r.error_code AS code, count(*) AS packages FROM receipt r JOIN message m ON "
+      "m.msg_id = r.msg_id "
       "AND m.direction = 'out' WHERE r.ack_type = 4 AND r.error_code IS NOT NULL "
       "AND (r.received_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date GROUP BY 2 "
       "UNION ALL SELECT 'gateway', error_code, count(*) FROM message WHERE direction = 'in' AND status = 'rejected' "
@@ -308,14 +312,14 @@ Result<json::array> sectionRejections(const ReportQuery& q) {
   json::array rejections;
   for (int i = 0; i < rejected->rows(); ++i) {
     // The code with what it means (docs/sev-errors.md): 132 is "not in competence", not a fault.
-    const auto code = rejected->getInt(i, 1);
+    const auto code = rejected->getInt(i, "code");
     const auto& info = sev::sevErrorInfo(static_cast<sev::SevError>(code));
     const bool known = info.code != sev::SevError::None || code == 0;
-    rejections.push_back(json::object{{"by", rejected->get(i, 0)},
+    rejections.push_back(json::object{{"by", rejected->get(i, "by")},
                                       {"code", code},
                                       {"meaning", known ? info.message : "a code of the participant's own"},
                                       {"meaning_uk", known ? info.errortext : "власний код учасника"},
-                                      {"packages", rejected->getInt(i, 2)}});
+                                      {"packages", rejected->getInt(i, "packages")}});
   }
   return rejections;
 }
@@ -324,9 +328,10 @@ Result<json::array> sectionDeliveries(const ReportQuery& q) {
   auto& db = q.db;
   const auto& o = q.o;
   auto deliveries = db.exec(
-      "SELECT coalesce(e.adapter, 'unknown'), count(*), count(*) FILTER (WHERE m.status = 'sent'), "
-      "count(*) FILTER (WHERE m.attempts > 1), coalesce(sum(greatest(m.attempts - 1, 0)), 0), "
-      "count(*) FILTER (WHERE m.status = 'dead') FROM message m "
+      "SELECT coalesce(e.adapter, 'unknown') AS adapter, count(*) AS packages, "
+      "count(*) FILTER (WHERE m.status = 'sent') AS delivered, count(*) FILTER (WHERE m.attempts > 1) AS retried, "
+      "coalesce(sum(greatest(m.attempts - 1, 0)), 0) AS retries, count(*) FILTER (WHERE m.status = 'dead') AS failed "
+      "FROM message m "
       "LEFT JOIN LATERAL (SELECT adapter FROM endpoint WHERE org_id = m.peer_org_id AND active ORDER BY id DESC "
       "LIMIT 1) e ON true WHERE m.direction = 'out' "
       "AND (m.created_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date GROUP BY 1 ORDER BY 1",
@@ -334,12 +339,9 @@ Result<json::array> sectionDeliveries(const ReportQuery& q) {
   if (!deliveries) return deliveries.error();
   json::array by_adapter;
   for (int i = 0; i < deliveries->rows(); ++i) {
-    by_adapter.push_back(json::object{{"adapter", deliveries->get(i, 0)},
-                                      {"packages", deliveries->getInt(i, 1)},
-                                      {"delivered", deliveries->getInt(i, 2)},
-                                      {"retried", deliveries->getInt(i, 3)},
-                                      {"retries", deliveries->getInt(i, 4)},
-                                      {"failed", deliveries->getInt(i, 5)}});
+    json::object row{{"adapter", deliveries->get(i, "adapter")}};
+    for (const char* k : {"packages", "delivered", "retried", "retries", "failed"}) row[k] = deliveries->getInt(i, k);
+    by_adapter.push_back(std::move(row));
   }
   return by_adapter;
 }
@@ -350,19 +352,20 @@ Result<json::array> sectionDaily(const ReportQuery& q) {
   const auto& as_of = q.as_of;
   // The time series: cases received and answers given on each day of the period.
   auto daily = db.exec(
-      "SELECT to_char(d, 'YYYY-MM-DD'), "
+      "SELECT to_char(d, 'YYYY-MM-DD') AS date, "
       "(SELECT count(*) FROM cases c WHERE (c.received_at AT TIME ZONE 'Europe/Kyiv')::date = d "
-      "AND c.channel <> 'conformance'), "
+      "AND c.channel <> 'conformance') AS received, "
       "(SELECT count(DISTINCT e.case_id) FROM case_event e JOIN cases c ON c.id = e.case_id WHERE e.event = "
       "'answered' AND e.at <= $3::timestamptz AND (e.at AT TIME ZONE 'Europe/Kyiv')::date = d AND c.channel <> "
-      "'conformance') "
+      "'conformance') AS answered "
       "FROM generate_series($1::date, $2::date, interval '1 day') AS g(d) ORDER BY 1",
       {o.from, o.to, as_of});
   if (!daily) return daily.error();
   json::array days;
   for (int i = 0; i < daily->rows(); ++i) {
-    days.push_back(
-        json::object{{"date", daily->get(i, 0)}, {"received", daily->getInt(i, 1)}, {"answered", daily->getInt(i, 2)}});
+    days.push_back(json::object{{"date", daily->get(i, "date")},
+                                {"received", daily->getInt(i, "received")},
+                                {"answered", daily->getInt(i, "answered")}});
   }
   return days;
 }
@@ -370,17 +373,18 @@ Result<json::array> sectionDaily(const ReportQuery& q) {
 Result<json::array> sectionHistogram(const ReportQuery& q) {
   auto query = [&](const std::string& select) { return q.query(select); };
   auto histogram = query(
-      "SELECT b.lo, b.hi, count(x.d) FROM (VALUES (0, 1), (1, 3), (3, 5), (5, 10), (10, 15), (15, 30), (30, 45), "
+      "SELECT b.lo, b.hi, count(x.d) AS answered FROM (VALUES (0, 1), (1, 3), (3, 5), (5, 10), (10, 15), (15, 30), "
+      "(30, 45), "
       "(45, NULL)) AS b(lo, hi) LEFT JOIN (SELECT extract(epoch FROM answered_at - received_at) / 86400 AS d "
       "FROM base WHERE answered_at IS NOT NULL) x ON x.d >= b.lo AND (b.hi IS NULL OR x.d < b.hi) "
       "GROUP BY 1, 2 ORDER BY 1");
   if (!histogram) return histogram.error();
   json::array buckets;
   for (int i = 0; i < histogram->rows(); ++i) {
-    buckets.push_back(
-        json::object{{"from_days", histogram->getInt(i, 0)},
-                     {"to_days", histogram->isNull(i, 1) ? json::value(nullptr) : json::value(histogram->getInt(i, 1))},
-                     {"answered", histogram->getInt(i, 2)}});
+    buckets.push_back(json::object{
+        {"from_days", histogram->getInt(i, "lo")},
+        {"to_days", histogram->isNull(i, "hi") ? json::value(nullptr) : json::value(histogram->getInt(i, "hi"))},
+        {"answered", histogram->getInt(i, "answered")}});
   }
   return buckets;
 }
@@ -390,19 +394,19 @@ Result<json::array> sectionTopics(const ReportQuery& q) {
   auto topicName = [&](const std::string& code) { return q.topicName(code); };
   // Topics: the ten most frequent, with their counts in the last two weeks of the period.
   auto topics = query(
-      "SELECT topic, count(*), "
-      "count(*) FILTER (WHERE (received_at AT TIME ZONE 'Europe/Kyiv')::date > $2::date - 7), "
+      "SELECT topic, count(*) AS cases, "
+      "count(*) FILTER (WHERE (received_at AT TIME ZONE 'Europe/Kyiv')::date > $2::date - 7) AS last_week, "
       "count(*) FILTER (WHERE (received_at AT TIME ZONE 'Europe/Kyiv')::date > $2::date - 14 AND "
-      "(received_at AT TIME ZONE 'Europe/Kyiv')::date <= $2::date - 7) "
+      "(received_at AT TIME ZONE 'Europe/Kyiv')::date <= $2::date - 7) AS week_before "
       "FROM base WHERE NOT restricted AND topic <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10");
   if (!topics) return topics.error();
   json::array top;
   for (int i = 0; i < topics->rows(); ++i) {
-    std::string code(topics->get(i, 0));
-    long long last = topics->getInt(i, 2), before = topics->getInt(i, 3);
+    std::string code(topics->get(i, "topic"));
+    long long last = topics->getInt(i, "last_week"), before = topics->getInt(i, "week_before");
     top.push_back(json::object{{"topic", code},
                                {"name", topicName(code)},
-                               {"cases", topics->getInt(i, 1)},
+                               {"cases", topics->getInt(i, "cases")},
                                {"last_week", last},
                                {"week_before", before},
                                {"change", last - before}});
@@ -416,9 +420,9 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
   if (auto s = checkReportOptions(o); !s) return s.error();
   std::string as_of = o.as_of;
   if (as_of.empty()) {
-    auto now = db.exec("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+    auto now = db.exec("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS now");
     if (!now) return now.error();
-    as_of = std::string(now->get(0, 0));
+    as_of = std::string(now->get(0, "now"));
   }
   const ReportQuery q{db, o, as_of, {o.from, o.to, as_of, std::to_string(o.repeat_window_days)}};
 
@@ -427,7 +431,7 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
 
   auto totals = q.query(std::string("SELECT ") + kMeasuresSql + " FROM base");
   if (!totals) return totals.error();
-  json::object total = measures(*totals, 0, 0);
+  json::object total = measures(*totals, 0);
   report["empty"] = total["received"].as_int64() == 0;
   report["totals"] = total;
 

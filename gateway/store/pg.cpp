@@ -34,6 +34,11 @@ std::optional<std::string> PgResult::optional(int row, int col) const {
   if (isNull(row, col)) return std::nullopt;
   return std::string(get(row, col));
 }
+int PgResult::column(std::string_view name) const {
+  const int col = PQfnumber(r_.get(), std::string(name).c_str());
+  assert(col >= 0 && "no column of that name in the result");
+  return col;
+}
 long long PgResult::getInt(int row, int col) const {
   char* end = nullptr;
   const char* v = PQgetvalue(r_.get(), row, col);

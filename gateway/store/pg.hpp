@@ -32,8 +32,15 @@ class PgResult {
   std::string_view get(int row, int col) const;
   std::optional<std::string> optional(int row, int col) const;
   long long getInt(int row, int col) const;  // asserts the value is an integer
-  long long affected() const;                // rows touched by INSERT/UPDATE/DELETE
-  bool ok() const;                           // the command or query succeeded
+  // By the name the query's select list gives a column (write it lowercase, or alias it): a read model
+  // reads its columns by name, not position. A name the result lacks is a programming error (asserted).
+  int column(std::string_view name) const;
+  bool isNull(int row, std::string_view name) const { return isNull(row, column(name)); }
+  std::string_view get(int row, std::string_view name) const { return get(row, column(name)); }
+  long long getInt(int row, std::string_view name) const { return getInt(row, column(name)); }
+  bool getBool(int row, std::string_view name) const { return get(row, name) == "t"; }
+  long long affected() const;  // rows touched by INSERT/UPDATE/DELETE
+  bool ok() const;             // the command or query succeeded
 
  private:
   std::unique_ptr<pg_result, void (*)(pg_result*)> r_;
