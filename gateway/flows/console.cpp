@@ -100,7 +100,7 @@ Result<std::string> listCases(store::PgConnection& db, const CaseQuery& q, bool 
 Result<std::string> showCase(store::PgConnection& db, const std::string& case_id, bool restricted_access) {
   auto c = db.exec("SELECT restricted FROM cases WHERE id = vkhid_uuid($1)", {case_id});
   if (!c) return c.error();
-  if (c->rows() == 0 || (c->get(0, 0) == "t" && !restricted_access)) {
+  if (c->rows() == 0 || (c->getBool(0, "restricted") && !restricted_access)) {
     return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
   }
   return jsonOf(db.exec(

@@ -306,23 +306,20 @@ void Exchange::refreshInbound() {
   std::lock_guard lock(inbound_mutex_);
   if (stopping_) return;  // stop() has stopped the adapters, or is about to: none started after it
   // The connection goes back before the adapters stop (their consumers may be waiting for one).
-  auto r = [this]() -> Result<store::PgResult> {
+  auto r = [this]() -> Result<std::vector<store::EndpointOfRow>> {
     auto db = context_.pool.acquire();
     if (!db) {
       log::warn("inbound adapters not (re)started: database unreachable");
       return db.error();
     }
-    return (*db)->exec(
-        "SELECT e.org_id, e.adapter, e.settings::text FROM endpoint e JOIN participant p ON p.org_id = e.org_id "
-        "WHERE e.active AND p.status <> 'retired' ORDER BY e.adapter, e.org_id, e.id",
-        {});
+    return store::activeEndpointsOfAll(**db);
   }();
   if (!r) return;
   std::string signature;
   std::map<std::string, std::vector<adapters::Endpoint>> by_adapter;
-  for (int i = 0; i < r->rows(); ++i) {
-    signature += std::string(r->get(i, 0)) + "|" + std::string(r->get(i, 1)) + "|" + std::string(r->get(i, 2)) + "\n";
-    auto e = endpointFrom(std::string(r->get(i, 0)), std::string(r->get(i, 1)), r->get(i, 2));
+  for (const auto& row : *r) {
+    signature += row.org_id + "|" + row.adapter + "|" + row.settings + "\n";
+    auto e = endpointFrom(row.org_id, row.adapter, row.settings);
     by_adapter[e.adapter].push_back(std::move(e));
   }
   if (inbound_started_ && signature == inbound_signature_) return;

@@ -19,6 +19,7 @@
 #include "gateway/flows/routing.hpp"
 #include "gateway/flows/signature_json.hpp"
 #include "gateway/sev/appeal_reader.hpp"
+#include "gateway/store/cases.hpp"
 #include "gateway/store/messages.hpp"
 
 namespace vkhid::flows::inbound {
@@ -71,16 +72,11 @@ Status forwardCase(Arrival& a, domain::CaseStatus from, const std::string& compe
   auto& db = a.db;
   const std::string& case_id = a.case_id;
   // A conformance run's test case is never routed on: the forward is recorded, and stops there.
-  auto target = db.exec(
-      "SELECT 1 FROM participant p, cases c WHERE p.org_id = $1 AND p.status = 'active' AND c.id = vkhid_uuid($2) "
-      "AND NOT (p.org_id = ANY (c.declined_by)) AND c.kind = ANY (p.kinds) AND c.channel <> 'conformance'",
-      {competent, case_id});
-  if (!target) return target.error();
-  auto c = db.exec("SELECT channel, tracking_code FROM cases WHERE id = vkhid_uuid($1)", {case_id});
+  auto c = store::readCaseForForward(db, case_id, competent);
   if (!c) return c.error();
-  if (c->rows() == 0) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
-  const bool test_case = c->get(0, 0) == "conformance";
-  bool known = target->rows() > 0 && competent != a.peer.org_id;
+  if (!*c) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
+  const bool test_case = (*c)->test_case;
+  bool known = (*c)->competent_takes_it && competent != a.peer.org_id;
   json::object detail{
       {"msg_id", a.h.msg_id}, {"from_participant", a.peer.org_id}, {"to", known ? "participant" : "review"}};
   if (!competent.empty()) detail["competent_org_id"] = competent;
@@ -88,7 +84,7 @@ Status forwardCase(Arrival& a, domain::CaseStatus from, const std::string& compe
       db, {case_id, from, domain::CaseEvent::Forwarded, 0, a.actor(), json::serialize(detail),
            store::CaseFields::leaveParticipant(a.peer.org_id, known ? competent : std::string())});
   if (!moved) return moved.error();
-  json::object notice{{"case_id", case_id}, {"tracking_code", std::string(c->get(0, 1))}};
+  json::object notice{{"case_id", case_id}, {"tracking_code", (*c)->tracking_code}};
   if (auto s = enqueueOutbox(db, bus::names::kNotifications, "applicant.forwarded",
                              case_id + ":forwarded:" + a.h.msg_id, json::serialize(notice));
       !s) {
@@ -173,18 +169,15 @@ Status applyReceipt(Arrival& a) {
 Status applyNotice(Arrival& a) {
   const auto& n = *a.h.expansion->notice;
   a.ref_msg_id = n.ref_msg_id.value_or("");
-  auto c = a.db.exec("SELECT status FROM cases WHERE id = vkhid_uuid($1) AND participant_org_id = $2 FOR UPDATE",
-                     {n.case_id, a.peer.org_id});
+  auto c = store::lockParticipantCaseById(a.db, n.case_id, a.peer.org_id);
   if (!c) return c.error();
-  if (c->rows() == 0) {
+  if (!*c) {
     a.mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "notice for case " + n.case_id);
     return {};
   }
   a.case_id = n.case_id;
   a.effect = "notice";
-  auto stored = store::caseStatusOf(c->get(0, 0), n.case_id);
-  if (!stored) return stored.error();
-  const auto from = *stored;
+  const auto from = (*c)->status;
   if (n.kind == "forwarding") {
     // An answered or closed case is not forwarded: the notice is refused, the case left as it is.
     if (auto t = domain::transition(from, domain::CaseEvent::Forwarded); !t.allowed) {
@@ -222,22 +215,17 @@ Status applyReply(Arrival& a) {
                                "/ - . _ , : ( ) №");
     return {};
   }
-  auto c = a.db.exec(
-      "SELECT id::text, status, tracking_code, answer_msg_id IS NOT NULL FROM cases WHERE ucc_number = $1 "
-      "AND participant_org_id = $2 FOR UPDATE",
-      {referred_number, a.peer.org_id});
+  auto c = store::lockParticipantCaseByNumber(a.db, referred_number, a.peer.org_id);
   if (!c) return c.error();
-  if (c->rows() == 0) {
+  if (!*c) {
     a.mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "Referred RegNumber " + referred_number);
     return {};
   }
-  a.case_id = std::string(c->get(0, 0));
-  std::string from(c->get(0, 1));
-  auto stored = store::caseStatusOf(from, a.case_id);
-  if (!stored) return stored.error();
-  const auto current = *stored;
+  a.case_id = (*c)->id;
+  const auto current = (*c)->status;
+  const std::string from = domain::caseStatusName(current);
   json::object detail{{"msg_id", a.h.msg_id}, {"participant_reg_number", doc.reg_number.value}};
-  if (domain::replyEffect(current, c->get(0, 3) == "t") == domain::ReplyEffect::FurtherDocument) {
+  if (domain::replyEffect(current, (*c)->answered) == domain::ReplyEffect::FurtherDocument) {
     // Kept as a further document of the case (SEV reply additions), shown in its history, and marked
     // for a person's review: the answer the applicant has, and its number, stand.
     a.effect = "further_reply";
@@ -257,9 +245,8 @@ Status applyReply(Arrival& a) {
                                             json::serialize(detail), store::CaseFields::recordAnswer(a.h.msg_id)});
   if (!moved) return moved.error();
   if (auto s = cancelTimersOfSettledCase(a.db, a.case_id); !s) return s;
-  return enqueueOutbox(
-      a.db, bus::names::kNotifications, "applicant.answered", a.case_id + ":answered",
-      json::serialize(json::object{{"case_id", a.case_id}, {"tracking_code", std::string(c->get(0, 2))}}));
+  return enqueueOutbox(a.db, bus::names::kNotifications, "applicant.answered", a.case_id + ":answered",
+                       json::serialize(json::object{{"case_id", a.case_id}, {"tracking_code", (*c)->tracking_code}}));
 }
 
 // An appeal that reached the participant's own contact centre: a new UCC case, routed like any other.

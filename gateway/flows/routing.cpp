@@ -12,6 +12,7 @@
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/routing.hpp"
 #include "gateway/store/messages.hpp"
+#include "gateway/store/participants.hpp"
 
 namespace vkhid::flows {
 
@@ -98,15 +99,14 @@ Result<domain::Case> Router::caseFor(store::PgConnection& db, const std::string&
 Status Router::place(store::PgConnection& db, const std::string& case_id, const store::RoutingCaseRow& c,
                      const RouteChoice& choice) {
   const std::string& target = choice.target;
-  auto p = db.exec("SELECT name, sys_id, system_name FROM participant WHERE org_id = $1", {target});
+  auto p = store::participantParty(db, target);
   if (!p) return p.error();
+  if (!*p) return Error{ErrorKind::NotFound, "participant.unknown", "no participant " + target};
   auto kase = caseFor(db, case_id, c, target);
   if (!kase) return kase.error();
   std::string msg_id = newUuid();
-  sev::Envelope env{context_.ucc,
-                    {target, std::string(p->get(0, 0)), std::string(p->get(0, 1)), std::string(p->get(0, 2))},
-                    msg_id,
-                    formatIsoUtc(std::time(nullptr))};
+  sev::Envelope env{
+      context_.ucc, {target, (*p)->name, (*p)->sys_id, (*p)->system_name}, msg_id, formatIsoUtc(std::time(nullptr))};
   auto header = sev::buildAppealPackage(*kase, env);
   if (auto s = crypto::signAttachments(header, context_.signer); !s) return s;
   auto bytes = crypto::sealedPackage(header, context_.signer);

@@ -10,6 +10,8 @@
 #include "gateway/domain/case.hpp"
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/routing.hpp"
+#include "gateway/store/participants.hpp"
+#include "gateway/store/routes.hpp"
 
 namespace vkhid::flows {
 
@@ -57,16 +59,13 @@ Result<int> loadRoutingRules(store::PgConnection& db, const std::string& path) {
     if (auto l = db.exec("SELECT pg_advisory_xact_lock(hashtext('vkhid.routing_rules'))"); !l) return l.error();
     if (auto d = db.exec("DELETE FROM routing_rule WHERE source = 'config'"); !d) return d.error();
     for (const auto& r : rules) {
-      auto known = db.exec("SELECT 1 FROM participant WHERE org_id = $1", {r.target});
+      auto known = store::participantParty(db, r.target);
       if (!known) return known.error();
-      if (known->rows() == 0) {
+      if (!*known) {
         log::warn("routing rule skipped: its target is not a registered participant", {{"target", r.target}});
         continue;
       }
-      auto ins = db.exec(
-          "INSERT INTO routing_rule (priority, kind, topic, addressee_org_id, target_org_id, source) "
-          "VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), NULLIF($4, ''), $5, 'config')",
-          {std::to_string(r.priority), r.kind, r.topic, r.addressee, r.target});
+      auto ins = store::insertRoutingRule(db, {0, r.priority, r.kind, r.topic, r.addressee, r.target, "config", true});
       if (!ins) return ins.error();
       ++loaded;
     }
@@ -97,29 +96,24 @@ Result<std::string> routeDryRun(store::PgConnection& db, const std::string& case
 
 Result<long long> addRoute(store::PgConnection& db, const std::string& target, const std::string& kind,
                            const std::string& topic, const std::string& addressee, long long priority) {
-  auto r = db.exec(
-      "INSERT INTO routing_rule (priority, kind, topic, addressee_org_id, target_org_id) VALUES ($1, NULLIF($2, ''), "
-      "NULLIF($3, ''), NULLIF($4, ''), $5) RETURNING id",
-      {std::to_string(priority), kind, topic, addressee, target});
+  auto r = store::insertRoutingRule(db, {0, priority, kind, topic, addressee, target, "admin", true});
   if (!r) return Error::invalid("route.invalid", r.error().message);
-  return r->getInt(0, 0);
+  return *r;
 }
 
 Result<std::string> listRoutes(store::PgConnection& db) {
-  auto r = db.exec(
-      "SELECT id, priority, coalesce(kind, ''), coalesce(topic, ''), coalesce(addressee_org_id, ''), target_org_id, "
-      "source, active FROM routing_rule ORDER BY priority, id");
-  if (!r) return r.error();
+  auto rules = store::listRoutingRules(db);
+  if (!rules) return rules.error();
   boost::json::array out;
-  for (int i = 0; i < r->rows(); ++i) {
-    out.push_back(boost::json::object{{"id", r->getInt(i, 0)},
-                                      {"priority", r->getInt(i, 1)},
-                                      {"kind", r->get(i, 2)},
-                                      {"topic", r->get(i, 3)},
-                                      {"addressee_org_id", r->get(i, 4)},
-                                      {"target", r->get(i, 5)},
-                                      {"source", r->get(i, 6)},
-                                      {"active", r->get(i, 7) == "t"}});
+  for (const auto& r : *rules) {
+    out.push_back(boost::json::object{{"id", r.id},
+                                      {"priority", r.priority},
+                                      {"kind", r.kind},
+                                      {"topic", r.topic},
+                                      {"addressee_org_id", r.addressee_org_id},
+                                      {"target", r.target_org_id},
+                                      {"source", r.source},
+                                      {"active", r.active}});
   }
   return boost::json::serialize(out);
 }

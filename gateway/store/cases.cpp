@@ -225,4 +225,49 @@ Status insertConformanceCase(PgConnection& db, const std::string& id, const std:
   return r ? Status() : Status(r.error());
 }
 
+namespace {
+
+Result<std::optional<ParticipantCaseRow>> lockParticipantCase(PgConnection& db, const std::string& where,
+                                                              const std::string& key, const std::string& org_id) {
+  auto c =
+      db.exec("SELECT id::text AS id, status, tracking_code, answer_msg_id IS NOT NULL AS answered FROM cases WHERE " +
+                  where + " AND participant_org_id = $2 FOR UPDATE",
+              {key, org_id});
+  if (!c) return c.error();
+  if (c->rows() == 0) return std::optional<ParticipantCaseRow>();
+  ParticipantCaseRow row;
+  row.id = c->get(0, "id");
+  auto status = caseStatusOf(c->get(0, "status"), row.id);
+  if (!status) return status.error();
+  row.status = *status;
+  row.tracking_code = c->get(0, "tracking_code");
+  row.answered = c->getBool(0, "answered");
+  return std::optional<ParticipantCaseRow>(std::move(row));
+}
+
+}  // namespace
+
+Result<std::optional<ParticipantCaseRow>> lockParticipantCaseById(PgConnection& db, const std::string& case_id,
+                                                                  const std::string& participant_org_id) {
+  return lockParticipantCase(db, "id = vkhid_uuid($1)", case_id, participant_org_id);
+}
+
+Result<std::optional<ParticipantCaseRow>> lockParticipantCaseByNumber(PgConnection& db, const std::string& ucc_number,
+                                                                      const std::string& participant_org_id) {
+  return lockParticipantCase(db, "ucc_number = $1", ucc_number, participant_org_id);
+}
+
+Result<std::optional<ForwardCaseRow>> readCaseForForward(PgConnection& db, const std::string& case_id,
+                                                         const std::string& competent_org_id) {
+  auto c = db.exec(
+      "SELECT c.channel = 'conformance' AS test_case, c.tracking_code, EXISTS (SELECT 1 FROM participant p WHERE "
+      "p.org_id = $2 AND p.status = 'active' AND NOT (p.org_id = ANY (c.declined_by)) AND c.kind = ANY (p.kinds) AND "
+      "c.channel <> 'conformance') AS takes FROM cases c WHERE c.id = vkhid_uuid($1)",
+      {case_id, competent_org_id});
+  if (!c) return c.error();
+  if (c->rows() == 0) return std::optional<ForwardCaseRow>();
+  return std::optional<ForwardCaseRow>(
+      ForwardCaseRow{c->getBool(0, "takes"), c->getBool(0, "test_case"), std::string(c->get(0, "tracking_code"))});
+}
+
 }  // namespace vkhid::store

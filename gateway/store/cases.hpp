@@ -99,6 +99,30 @@ struct ActionCaseRow {
 };
 Result<std::optional<ActionCaseRow>> lockCaseForAction(PgConnection& db, const std::string& case_id);
 
+// A case handed to `participant_org_id`, as that participant's notice (by the case's id) or answer (by
+// its UCC number) finds it, under the case's row lock; nullopt when it has no such case.
+struct ParticipantCaseRow {
+  std::string id;
+  domain::CaseStatus status = domain::CaseStatus::Received;
+  std::string tracking_code;
+  bool answered = false;  // an answer is recorded
+};
+Result<std::optional<ParticipantCaseRow>> lockParticipantCaseById(PgConnection& db, const std::string& case_id,
+                                                                  const std::string& participant_org_id);
+Result<std::optional<ParticipantCaseRow>> lockParticipantCaseByNumber(PgConnection& db, const std::string& ucc_number,
+                                                                      const std::string& participant_org_id);
+
+// What a forward of the case to `competent_org_id` reads: whether that participant can take it (active,
+// takes its kind, never declined it; a conformance run's test case goes to no one), and whether the case
+// is such a test case.
+struct ForwardCaseRow {
+  bool competent_takes_it = false;
+  bool test_case = false;
+  std::string tracking_code;
+};
+Result<std::optional<ForwardCaseRow>> readCaseForForward(PgConnection& db, const std::string& case_id,
+                                                         const std::string& competent_org_id);
+
 // The classifier's topic code in the case's body; empty when none.
 Result<std::string> caseTopic(PgConnection& db, const std::string& case_id);
 Status setCaseTopic(PgConnection& db, const std::string& case_id, const std::string& topic);

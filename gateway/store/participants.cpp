@@ -57,4 +57,26 @@ Result<std::vector<std::string>> participantsNotRetired(PgConnection& db) {
   return out;
 }
 
+Result<std::optional<PartyRow>> participantParty(PgConnection& db, const std::string& org_id) {
+  auto p = db.exec("SELECT name, sys_id, system_name FROM participant WHERE org_id = $1", {org_id});
+  if (!p) return p.error();
+  if (p->rows() == 0) return std::optional<PartyRow>();
+  return std::optional<PartyRow>(PartyRow{std::string(p->get(0, "name")), std::string(p->get(0, "sys_id")),
+                                          std::string(p->get(0, "system_name"))});
+}
+
+Result<std::vector<EndpointOfRow>> activeEndpointsOfAll(PgConnection& db) {
+  auto r = db.exec(
+      "SELECT e.org_id, e.adapter, e.settings::text AS settings FROM endpoint e JOIN participant p ON p.org_id = "
+      "e.org_id WHERE e.active AND p.status <> 'retired' ORDER BY e.adapter, e.org_id, e.id",
+      {});
+  if (!r) return r.error();
+  std::vector<EndpointOfRow> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    out.push_back(
+        {std::string(r->get(i, "org_id")), std::string(r->get(i, "adapter")), std::string(r->get(i, "settings"))});
+  }
+  return out;
+}
+
 }  // namespace vkhid::store

@@ -36,4 +36,18 @@ Result<std::optional<ParticipantTrustRow>> participantTrust(PgConnection& db, co
 // Every participant not retired, by org id: those whose queues the broker must have.
 Result<std::vector<std::string>> participantsNotRetired(PgConnection& db);
 
+// A participant as an envelope names it; nullopt for an unknown one.
+struct PartyRow {
+  std::string name, sys_id, system_name;
+};
+Result<std::optional<PartyRow>> participantParty(PgConnection& db, const std::string& org_id);
+
+// The active endpoints of every participant not retired, by adapter, participant and id: what the
+// inbound adapters listen on.
+struct EndpointOfRow {
+  std::string org_id, adapter;
+  std::string settings;  // JSON
+};
+Result<std::vector<EndpointOfRow>> activeEndpointsOfAll(PgConnection& db);
+
 }  // namespace vkhid::store

@@ -27,4 +27,28 @@ Result<bool> PgRouteRepository::takes(const std::string& org_id, const std::stri
   return r->rows() > 0;
 }
 
+Result<std::vector<RoutingRuleRow>> listRoutingRules(PgConnection& db) {
+  auto r = db.exec(
+      "SELECT id, priority, coalesce(kind, '') AS kind, coalesce(topic, '') AS topic, "
+      "coalesce(addressee_org_id, '') AS addressee_org_id, target_org_id, source, active FROM routing_rule "
+      "ORDER BY priority, id");
+  if (!r) return r.error();
+  std::vector<RoutingRuleRow> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    out.push_back({r->getInt(i, "id"), r->getInt(i, "priority"), std::string(r->get(i, "kind")),
+                   std::string(r->get(i, "topic")), std::string(r->get(i, "addressee_org_id")),
+                   std::string(r->get(i, "target_org_id")), std::string(r->get(i, "source")), r->getBool(i, "active")});
+  }
+  return out;
+}
+
+Result<long long> insertRoutingRule(PgConnection& db, const RoutingRuleRow& rule) {
+  auto r = db.exec(
+      "INSERT INTO routing_rule (priority, kind, topic, addressee_org_id, target_org_id, source) VALUES ($1, "
+      "NULLIF($2, ''), NULLIF($3, ''), NULLIF($4, ''), $5, $6) RETURNING id",
+      {std::to_string(rule.priority), rule.kind, rule.topic, rule.addressee_org_id, rule.target_org_id, rule.source});
+  if (!r) return r.error();
+  return r->getInt(0, "id");
+}
+
 }  // namespace vkhid::store

@@ -44,4 +44,18 @@ class PgRouteRepository final : public RouteRepository {
   PgConnection& db_;
 };
 
+// The administrators' routing rules, as they are listed and written. Empty kind, topic or addressee:
+// any.
+struct RoutingRuleRow {
+  long long id = 0, priority = 0;
+  std::string kind, topic, addressee_org_id, target_org_id;
+  std::string source;  // admin (the CLI or the admin API) or config
+  bool active = true;
+};
+// By priority, then id.
+Result<std::vector<RoutingRuleRow>> listRoutingRules(PgConnection& db);
+// A new rule (its id and `active` aside); its id. The database's refusal (an unknown target) is the
+// error.
+Result<long long> insertRoutingRule(PgConnection& db, const RoutingRuleRow& rule);
+
 }  // namespace vkhid::store
