@@ -161,14 +161,16 @@ class Applying {
 
   Status recordReceipt() {
     const auto& ack = *h_.acknowledgement;
-    return db_.later(
-        "INSERT INTO receipt (receipt_msg_id, msg_id, ack_type, reg_number, reg_date, error_code, error_text) "
-        "VALUES ($1::uuid, lower($2)::uuid, $3, $4, $5::date, $6, $7)",
-        {h_.msg_id, ack.msg_id, std::to_string(ack.ack_type),
-         ack.reg_number ? std::optional<std::string>(ack.reg_number->value) : std::nullopt,
-         ack.reg_number ? std::optional<std::string>(ack.reg_number->regdate) : std::nullopt,
-         ack.results.empty() ? std::nullopt : std::optional<std::string>(std::to_string(ack.results.front().errorcode)),
-         ack.results.empty() ? std::nullopt : std::optional<std::string>(ack.results.front().errortext)});
+    store::ReceiptRecord r{h_.msg_id, ack.msg_id, ack.ack_type, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+    if (ack.reg_number) {
+      r.reg_number = ack.reg_number->value;
+      r.reg_date = ack.reg_number->regdate;
+    }
+    if (!ack.results.empty()) {
+      r.error_code = ack.results.front().errorcode;
+      r.error_text = ack.results.front().errortext;
+    }
+    return store::insertReceipt(db_, r);
   }
 
   // The package as received, with its verdicts, to be recorded under `msg_id` as `status`.

@@ -229,11 +229,11 @@ Status applyReply(Arrival& a) {
     // Kept as a further document of the case (SEV reply additions), shown in its history, and marked
     // for a person's review: the answer the applicant has, and its number, stand.
     a.effect = "further_reply";
-    auto u = a.db.later(
-        "UPDATE cases SET review_note = coalesce(review_note, $2), review_at = coalesce(review_at, now()), "
-        "updated_at = now() WHERE id = vkhid_uuid($1)",
-        {a.case_id, "a further reply came after the case was answered (" + a.h.msg_id + ")"});
-    if (!u) return u;
+    if (auto s = store::markForReviewOnce(a.db, a.case_id,
+                                          "a further reply came after the case was answered (" + a.h.msg_id + ")");
+        !s) {
+      return s;
+    }
     if (auto s = recordEvent(a.db, a.case_id, a.actor(), "further_reply", from, from, json::serialize(detail)); !s) {
       return s;
     }

@@ -99,15 +99,23 @@ Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clo
   out.ucc_number = std::string("УКЦ-") + buf;
   out.tracking_code = trackingCode();
   out.registered_on = n->today;
-  auto ins = db.later(
-      "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
-      "received_at, addressee_org_id, body, client_id, idempotency_key, request_sha256) "
-      "VALUES ($1, $2, $3, $4, 'registered', $5, $6, $7, $8, coalesce(NULLIF($9, '')::timestamptz, now()), "
-      "NULLIF($10, ''), $11::jsonb, $12, NULLIF($13, ''), $14)",
-      {out.case_id, out.ucc_number, out.tracking_code, domain::caseKindName(c.kind), c.restricted() ? "true" : "false",
-       c.priority ? "true" : "false", domain::urgencyName(c.urgency), c.channel, c.received_at, c.addressee_org_id,
-       body_json, client_id, idempotency_key, request_sha256});
-  if (!ins) return ins.error();
+  if (auto s = store::insertRegisteredCase(db, {.id = out.case_id,
+                                                .ucc_number = out.ucc_number,
+                                                .tracking_code = out.tracking_code,
+                                                .kind = domain::caseKindName(c.kind),
+                                                .restricted = c.restricted(),
+                                                .priority = c.priority,
+                                                .urgency = domain::urgencyName(c.urgency),
+                                                .channel = c.channel,
+                                                .received_at = c.received_at,
+                                                .addressee_org_id = c.addressee_org_id,
+                                                .body_json = body_json,
+                                                .client_id = client_id,
+                                                .idempotency_key = idempotency_key,
+                                                .request_sha256 = request_sha256});
+      !s) {
+    return s.error();
+  }
   if (auto s = recordEvent(db, out.case_id, actor, "registered", "received", "registered",
                            json::serialize(json::object{{"ucc_number", out.ucc_number}, {"channel", c.channel}}));
       !s) {
@@ -171,8 +179,7 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
     if (!idempotency_key.empty()) {
       // Serialise requests with the same key, so two concurrent repeats do not both register (the
       // lock is taken, on the server, before the lookup it travels with).
-      auto lock = (*db)->later("SELECT pg_advisory_xact_lock(hashtext($1))", {client_id + "\n" + idempotency_key});
-      if (!lock) return lock;
+      if (auto s = store::lockIdempotencyKey(**db, client_id, idempotency_key); !s) return s;
       auto earlier = store::caseByIdempotencyKey(**db, client_id, idempotency_key);
       if (!earlier) return earlier.error();
       if (*earlier) {

@@ -14,6 +14,7 @@
 #include "gateway/domain/time.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/sev/builders.hpp"
+#include "gateway/store/evidence.hpp"
 #include "gateway/store/participant_registry.hpp"
 #include "gateway/store/participants.hpp"
 
@@ -53,10 +54,7 @@ std::string trustListText(const std::string& pinned) {
 
 }  // namespace
 
-Status setActor(store::PgConnection& db, const std::string& actor) {
-  auto r = db.exec("SELECT set_config('vkhid.actor', $1, false)", {actor});
-  return r ? Status() : Status(r.error());
-}
+Status setActor(store::PgConnection& db, const std::string& actor) { return store::setSessionActor(db, actor); }
 
 Result<std::string> saveParticipant(store::PgConnection& db, std::string_view text, const std::string& source,
                                     const SaveOptions& options) {

@@ -56,8 +56,7 @@ Result<int> loadRoutingRules(store::PgConnection& db, const std::string& path) {
   int loaded = 0;
   Status done = store::inTransaction(db, [&]() -> Status {
     // Two gateways starting together load one after the other.
-    if (auto l = db.exec("SELECT pg_advisory_xact_lock(hashtext('vkhid.routing_rules'))"); !l) return l.error();
-    if (auto d = db.exec("DELETE FROM routing_rule WHERE source = 'config'"); !d) return d.error();
+    if (auto s = store::clearConfigRoutingRules(db); !s) return s;
     for (const auto& r : rules) {
       auto known = store::participantParty(db, r.target);
       if (!known) return known.error();

@@ -225,6 +225,28 @@ Status insertConformanceCase(PgConnection& db, const std::string& id, const std:
   return r ? Status() : Status(r.error());
 }
 
+Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c) {
+  return db.later(
+      "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
+      "received_at, addressee_org_id, body, client_id, idempotency_key, request_sha256) "
+      "VALUES ($1, $2, $3, $4, 'registered', $5, $6, $7, $8, coalesce(NULLIF($9, '')::timestamptz, now()), "
+      "NULLIF($10, ''), $11::jsonb, $12, NULLIF($13, ''), $14)",
+      {c.id, c.ucc_number, c.tracking_code, c.kind, c.restricted ? "true" : "false", c.priority ? "true" : "false",
+       c.urgency, c.channel, c.received_at, c.addressee_org_id, c.body_json, c.client_id, c.idempotency_key,
+       c.request_sha256});
+}
+
+Status lockIdempotencyKey(PgConnection& db, const std::string& client_id, const std::string& key) {
+  return db.later("SELECT pg_advisory_xact_lock(hashtext($1))", {client_id + "\n" + key});
+}
+
+Status markForReviewOnce(PgConnection& db, const std::string& case_id, const std::string& note) {
+  return db.later(
+      "UPDATE cases SET review_note = coalesce(review_note, $2), review_at = coalesce(review_at, now()), "
+      "updated_at = now() WHERE id = vkhid_uuid($1)",
+      {case_id, note});
+}
+
 namespace {
 
 Result<std::optional<ParticipantCaseRow>> lockParticipantCase(PgConnection& db, const std::string& where,

@@ -123,6 +123,25 @@ struct ForwardCaseRow {
 Result<std::optional<ForwardCaseRow>> readCaseForForward(PgConnection& db, const std::string& case_id,
                                                          const std::string& competent_org_id);
 
+// A case registered by the intake, as its row is first written (status `registered`). Queued.
+struct NewCaseRecord {
+  std::string id, ucc_number, tracking_code, kind;
+  bool restricted = false, priority = false;
+  std::string urgency, channel;
+  std::string received_at;       // ISO 8601; empty: now
+  std::string addressee_org_id;  // empty: none named
+  std::string body_json, client_id;
+  std::string idempotency_key;  // empty: none
+  std::string request_sha256;
+};
+Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c);
+
+// Serialises, until the transaction ends, the requests of one client with one idempotency key. Queued.
+Status lockIdempotencyKey(PgConnection& db, const std::string& client_id, const std::string& key);
+
+// Marks the case for a person's review with `note`, unless it is marked already. Queued.
+Status markForReviewOnce(PgConnection& db, const std::string& case_id, const std::string& note);
+
 // The classifier's topic code in the case's body; empty when none.
 Result<std::string> caseTopic(PgConnection& db, const std::string& case_id);
 Status setCaseTopic(PgConnection& db, const std::string& case_id, const std::string& topic);

@@ -189,4 +189,9 @@ Result<std::vector<std::string>> batchLeaves(PgConnection& db, long long batch_i
   return hashes;
 }
 
+Status setSessionActor(PgConnection& db, const std::string& actor) {
+  auto r = db.exec("SELECT set_config('vkhid.actor', $1, false)", {actor});
+  return r ? Status() : Status(r.error());
+}
+
 }  // namespace vkhid::store

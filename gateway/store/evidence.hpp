@@ -101,4 +101,7 @@ Result<std::optional<BatchRow>> batchById(PgConnection& db, long long id);
 // The entry hashes of a batch, in seq order: its Merkle tree's leaves.
 Result<std::vector<std::string>> batchLeaves(PgConnection& db, long long batch_id);
 
+// Who acts for the rest of the session: the evidence log names them ("admin:cli:<user>", "admin:<client>").
+Status setSessionActor(PgConnection& db, const std::string& actor);
+
 }  // namespace vkhid::store

@@ -146,6 +146,14 @@ Result<std::vector<LostClaimRow>> requeueLostClaims(PgConnection& db, const std:
   return rows;
 }
 
+Status insertReceipt(PgConnection& db, const ReceiptRecord& r) {
+  return db.later(
+      "INSERT INTO receipt (receipt_msg_id, msg_id, ack_type, reg_number, reg_date, error_code, error_text) "
+      "VALUES ($1::uuid, lower($2)::uuid, $3, $4, $5::date, $6, $7)",
+      {r.receipt_msg_id, r.msg_id, std::to_string(r.ack_type), r.reg_number, r.reg_date, optionalNumber(r.error_code),
+       r.error_text});
+}
+
 Status recordTestPackage(PgConnection& db, const std::string& msg_id, const std::string& case_id,
                          const std::string& peer_org_id, std::string_view bytes) {
   auto r = db.exec(

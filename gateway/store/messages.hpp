@@ -114,6 +114,16 @@ struct LostClaimRow {
 Result<std::vector<LostClaimRow>> requeueLostClaims(PgConnection& db, const std::string& process_id,
                                                     const std::string& in_flight);
 
+// A participant's receipt `receipt_msg_id` for our package `msg_id`, as recorded with it. Queued.
+struct ReceiptRecord {
+  std::string receipt_msg_id, msg_id;
+  int ack_type = 0;
+  std::optional<std::string> reg_number, reg_date;  // a registration receipt's
+  std::optional<int> error_code;                    // a rejection's
+  std::optional<std::string> error_text;
+};
+Status insertReceipt(PgConnection& db, const ReceiptRecord& r);
+
 // A test package of the connectivity check or a conformance run, ours to `peer_org_id` (`case_id` empty:
 // of no case): recorded 'checking' with its one attempt, so the participant's receipts find it; the
 // exchange never delivers or retries it. Recorded once: the same msg_id again is left as it is.

@@ -51,4 +51,10 @@ Result<long long> insertRoutingRule(PgConnection& db, const RoutingRuleRow& rule
   return r->getInt(0, "id");
 }
 
+Status clearConfigRoutingRules(PgConnection& db) {
+  if (auto l = db.exec("SELECT pg_advisory_xact_lock(hashtext('vkhid.routing_rules'))"); !l) return l.error();
+  auto d = db.exec("DELETE FROM routing_rule WHERE source = 'config'");
+  return d ? Status() : Status(d.error());
+}
+
 }  // namespace vkhid::store

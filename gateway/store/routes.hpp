@@ -58,4 +58,8 @@ Result<std::vector<RoutingRuleRow>> listRoutingRules(PgConnection& db);
 // error.
 Result<long long> insertRoutingRule(PgConnection& db, const RoutingRuleRow& rule);
 
+// The rules loaded from the configuration file go, under a lock that makes gateways starting together
+// load one after the other (until the transaction ends).
+Status clearConfigRoutingRules(PgConnection& db);
+
 }  // namespace vkhid::store
