@@ -125,41 +125,55 @@ Status planAnswerDeadline(store::PgConnection& db, const LegalClock& clock, cons
   return applyAnswerDeadline(db, clock, case_id, kind, &*due, clock.rules().find(kind), from, actor, reason);
 }
 
-Result<Extension> extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
-                                       domain::Instant new_due, const std::string& actor) {
-  auto term = store::readCaseTerm(db, case_id);
-  if (!term) return term.error();
-  if (!*term) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
-  const auto& c = **term;
+ExtensionVerdict judgeExtension(const LegalClock& clock, const store::CaseTermRow& c, domain::Instant new_due,
+                                domain::Instant now) {
+  using Kind = ExtensionVerdict::Kind;
+  auto refuse = [](Error e) { return ExtensionVerdict{Kind::Refuse, "", std::move(e)}; };
   const std::string& kind = c.kind;
-  const std::string status = domain::caseStatusName(c.status);
-  domain::Instant from{seconds(c.clock_from_epoch)};
-  std::string cap_kind = kind == "appeal" ? "appeal_extended" : kind == "info_request" ? "info_request_extended" : "";
-  if (cap_kind.empty()) {
-    return sev::sevError(sev::SevError::ExtensionNotAllowed, "a " + kind + " is not extended");
-  }
+  const domain::Instant from{seconds(c.clock_from_epoch)};
+  const std::string cap_kind = kind == "appeal"         ? "appeal_extended"
+                               : kind == "info_request" ? "info_request_extended"
+                                                        : "";
+  if (cap_kind.empty())
+    return refuse(sev::sevError(sev::SevError::ExtensionNotAllowed, "a " + kind + " is not extended"));
   if (kind == "info_request") {
     auto window = clock.due("info_request_extension_notice", from);
-    if (window && realNow() > window->at) {
-      return sev::sevError(sev::SevError::ExtensionNoticeLate,
-                           "the notice window closed at " + domain::formatKyiv(window->at));
+    if (window && now > window->at) {
+      return refuse(sev::sevError(sev::SevError::ExtensionNoticeLate,
+                                  "the notice window closed at " + domain::formatKyiv(window->at)));
     }
   }
   // An extension extends: a date not after the term in force would shorten it (a participant that can
   // answer sooner simply answers).
   const domain::Instant current{seconds(c.due_epoch)};
   if (new_due <= current) {
-    return sev::sevError(
+    return refuse(sev::sevError(
         sev::SevError::ExtensionNotAllowed,
-        "new_due " + domain::formatKyiv(new_due) + " is not after the term in force, " + domain::formatKyiv(current));
+        "new_due " + domain::formatKyiv(new_due) + " is not after the term in force, " + domain::formatKyiv(current)));
   }
   auto cap = clock.due(cap_kind, from);
-  if (!cap) return Error::invalid("deadline.unknown_kind", "no deadline rule for '" + cap_kind + "'");
+  if (!cap) return refuse(Error::invalid("deadline.unknown_kind", "no deadline rule for '" + cap_kind + "'"));
   if (new_due > cap->at) {
-    return sev::sevError(sev::SevError::ExtensionBeyondCap,
-                         "new_due " + domain::formatKyiv(new_due) + " is after the cap " + domain::formatKyiv(cap->at));
+    return refuse(
+        sev::sevError(sev::SevError::ExtensionBeyondCap,
+                      "new_due " + domain::formatKyiv(new_due) + " is after the cap " + domain::formatKyiv(cap->at)));
   }
-  if (answerSettled(status)) {
+  return {answerSettled(domain::caseStatusName(c.status)) ? Kind::AfterAnswer : Kind::Extend, cap_kind, std::nullopt};
+}
+
+Result<Extension> extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
+                                       domain::Instant new_due, const std::string& actor) {
+  auto term = store::readCaseTerm(db, case_id);
+  if (!term) return term.error();
+  if (!*term) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
+  const auto& c = **term;
+  const std::string status = domain::caseStatusName(c.status);
+  const auto verdict = judgeExtension(clock, c, new_due, realNow());
+  if (verdict.kind == ExtensionVerdict::Kind::Refuse) return *verdict.refusal;
+  const domain::Instant from{seconds(c.clock_from_epoch)};
+  const domain::Instant current{seconds(c.due_epoch)};
+  const std::string& cap_kind = verdict.cap_kind;
+  if (verdict.kind == ExtensionVerdict::Kind::AfterAnswer) {
     json::object detail{{"new_due", domain::formatKyiv(new_due)}, {"due", domain::formatKyiv(current)}};
     if (auto s = recordEvent(db, case_id, actor, "extension_after_answer", status, status, json::serialize(detail));
         !s) {

@@ -8,6 +8,7 @@
 #include "gateway/app/config.hpp"
 #include "gateway/domain/case.hpp"
 #include "gateway/domain/deadline.hpp"
+#include "gateway/store/cases.hpp"
 #include "gateway/store/pg.hpp"
 #include "gateway/store/timers.hpp"
 
@@ -62,6 +63,22 @@ Status planAnswerDeadline(store::PgConnection& db, const LegalClock& clock, cons
 // handled concurrently, so its notice may be applied after the answer it sent later; its verdict does
 // not depend on that order.
 enum class Extension { Extended, AfterAnswer };
+
+// The verdict on an extension notice for case `c` asking for `new_due`, received at `now`: decided
+// before anything is written (extendAnswerDeadline carries it out; the unit tests judge rows in memory).
+struct ExtensionVerdict {
+  enum class Kind {
+    Extend,       // the term moves to new_due, under rule `cap_kind`
+    AfterAnswer,  // lawful, but the case's answer is in: recorded, the term stands
+    Refuse,       // `refusal`: a SEV error (133, 134, 135), or a rule missing from the configuration
+  };
+  Kind kind = Kind::Refuse;
+  std::string cap_kind;
+  std::optional<Error> refusal;
+};
+ExtensionVerdict judgeExtension(const LegalClock& clock, const store::CaseTermRow& c, domain::Instant new_due,
+                                domain::Instant now);
+
 Result<Extension> extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
                                        domain::Instant new_due, const std::string& actor);
 

@@ -12,6 +12,7 @@
 #include "gateway/domain/text.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/inbound_apply.hpp"
+#include "gateway/flows/inbound_decisions.hpp"
 #include "gateway/flows/intake.hpp"
 #include "gateway/store/messages.hpp"
 
@@ -85,12 +86,12 @@ class Applying {
   // bytes under a known id are kept as evidence, refused (131) and alerted — never with a rejection
   // receipt, which would contradict the receipts that msg_id already has.
   Status seenBefore(Handling& out, bool& seen) {
-    if (!isUuid(h_.msg_id)) return {};
-    auto earlier = store::earlierDigest(db_, h_.msg_id);
-    if (!earlier) return earlier.error();
-    if (!*earlier) return {};
+    store::PgInboundRows rows(db_);
+    auto repeat = decideRepeat(rows, h_.msg_id, sha_);
+    if (!repeat) return repeat.error();
+    if (*repeat == Repeat::None) return {};
     seen = true;
-    const bool same = **earlier == sha_;
+    const bool same = *repeat == Repeat::SameBytes;
     out.outcome = same ? "duplicate" : "conflicting_duplicate";
     auto again = store::requeueReceiptsFor(db_, h_.msg_id);
     if (!again) return again.error();

@@ -14,6 +14,7 @@
 #include "gateway/domain/time.hpp"
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/flows/inbound_decisions.hpp"
 #include "gateway/flows/intake.hpp"
 #include "gateway/flows/receipt_decision.hpp"
 #include "gateway/flows/routing.hpp"
@@ -169,33 +170,25 @@ Status applyReceipt(Arrival& a) {
 Status applyNotice(Arrival& a) {
   const auto& n = *a.h.expansion->notice;
   a.ref_msg_id = n.ref_msg_id.value_or("");
-  auto c = store::lockParticipantCaseById(a.db, n.case_id, a.peer.org_id);
-  if (!c) return c.error();
-  if (!*c) {
-    a.mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "notice for case " + n.case_id);
-    return {};
-  }
-  a.case_id = n.case_id;
+  store::PgInboundRows rows(a.db);
+  auto decided = decideNotice(rows, a.peer.org_id, n);
+  if (!decided) return decided.error();
+  const auto& d = *decided;
+  a.case_id = d.case_id;
   a.effect = "notice";
-  const auto from = (*c)->status;
-  if (n.kind == "forwarding") {
-    // An answered or closed case is not forwarded: the notice is refused, the case left as it is.
-    if (auto t = domain::transition(from, domain::CaseEvent::Forwarded); !t.allowed) {
-      a.mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "notice for case " + n.case_id + ": " + t.why);
-      return {};
-    }
-    return forwardCase(a, from, n.competent_org_id.value_or(""));
+  switch (d.kind) {
+    case NoticeDecision::Kind::Refuse: a.mismatch = d.refusal; return {};
+    case NoticeDecision::Kind::Forward: return forwardCase(a, d.from, d.competent_org_id);
+    case NoticeDecision::Kind::Extend: break;
   }
   // An extension: within the legal cap, or refused with its code and the case left as it was.
-  auto new_due = n.new_due ? domain::parseInstant(*n.new_due) : std::nullopt;
-  if (!new_due) {
-    a.mismatch = sev::sevError(sev::SevError::BadAttribute, "Notice/@new_due: a date-time is required");
-  } else if (auto e = extendAnswerDeadline(a.db, a.ctx.legal, a.case_id, *new_due, a.actor()); !e) {
+  auto e = extendAnswerDeadline(a.db, a.ctx.legal, a.case_id, d.new_due, a.actor());
+  if (!e) {
     if (!sev::sevErrorOf(e.error())) return e.error();
     a.mismatch = e.error();
-  } else {
-    a.effect = *e == Extension::Extended ? "extension" : "extension_after_answer";
+    return {};
   }
+  a.effect = *e == Extension::Extended ? "extension" : "extension_after_answer";
   return {};
 }
 

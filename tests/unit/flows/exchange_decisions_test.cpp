@@ -7,6 +7,7 @@
 
 #include "gateway/flows/deadlines.hpp"
 #include "gateway/flows/delivery.hpp"
+#include "gateway/flows/inbound_decisions.hpp"
 #include "gateway/flows/receipt_decision.hpp"
 #include "gateway/sev/errors.hpp"
 
@@ -222,6 +223,166 @@ BOOST_AUTO_TEST_CASE(an_answer_term_timer_fires_until_the_answer_is_in_whoever_h
       BOOST_TEST(flows::timerIsMoot(timer(kind, settled), false));
     }
   }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(notices)
+
+using std::chrono::hours;
+
+// The shipped calendar and rules (config/deadlines.toml), as a gateway runs with by default.
+const flows::LegalClock& legalClock() {
+  static const flows::LegalClock c = flows::LegalClock::load(app::DeadlineSettings{}).value();
+  return c;
+}
+
+// Received on a Monday morning in Kyiv; its term in force by its kind's rule.
+store::CaseTermRow term(const std::string& kind, CaseStatus status = CaseStatus::RegisteredByParticipant) {
+  const domain::Instant from = *domain::parseInstant("2026-03-02T10:00:00+02:00");
+  const auto due = legalClock().due(kind, from);
+  BOOST_REQUIRE(due.has_value());
+  return {kind, status, "T", from.time_since_epoch().count(), due->at.time_since_epoch().count()};
+}
+
+domain::Instant received(const store::CaseTermRow& c) {
+  return domain::Instant{std::chrono::seconds(c.clock_from_epoch)};
+}
+domain::Instant inForce(const store::CaseTermRow& c) { return domain::Instant{std::chrono::seconds(c.due_epoch)}; }
+domain::Instant cap(const std::string& kind, const store::CaseTermRow& c) {
+  return legalClock().due(kind, received(c))->at;
+}
+
+int refusedWith(const flows::ExtensionVerdict& v) {
+  BOOST_REQUIRE(v.kind == flows::ExtensionVerdict::Kind::Refuse);
+  BOOST_REQUIRE(v.refusal.has_value());
+  return static_cast<int>(sev::sevErrorOf(*v.refusal).value_or(sev::SevError::Malformed));
+}
+
+BOOST_AUTO_TEST_CASE(an_appeal_is_extended_up_to_45_days_from_receipt_and_never_shortened) {
+  const auto c = term("appeal");
+  const auto soon = received(c) + hours(1);
+  const auto within = flows::judgeExtension(legalClock(), c, cap("appeal_extended", c) - hours(1), soon);
+  BOOST_TEST((within.kind == flows::ExtensionVerdict::Kind::Extend));
+  BOOST_TEST(within.cap_kind == "appeal_extended");
+  BOOST_TEST(refusedWith(flows::judgeExtension(legalClock(), c, cap("appeal_extended", c) + hours(24), soon)) == 133);
+  BOOST_TEST(refusedWith(flows::judgeExtension(legalClock(), c, inForce(c) - hours(1), soon)) == 135);
+  BOOST_TEST(refusedWith(flows::judgeExtension(legalClock(), c, inForce(c), soon)) == 135);
+}
+
+BOOST_AUTO_TEST_CASE(an_information_request_is_extended_only_on_a_notice_within_5_working_days) {
+  const auto c = term("info_request");
+  const auto window = cap("info_request_extension_notice", c);
+  const auto new_due = cap("info_request_extended", c) - hours(1);
+  const auto in_time = flows::judgeExtension(legalClock(), c, new_due, window - hours(1));
+  BOOST_TEST((in_time.kind == flows::ExtensionVerdict::Kind::Extend));
+  BOOST_TEST(in_time.cap_kind == "info_request_extended");
+  BOOST_TEST(refusedWith(flows::judgeExtension(legalClock(), c, new_due, window + hours(1))) == 134);
+}
+
+BOOST_AUTO_TEST_CASE(a_violence_report_is_never_extended) {
+  const auto c = term("violence_report");
+  BOOST_TEST(refusedWith(flows::judgeExtension(legalClock(), c, inForce(c) + hours(24), received(c) + hours(1))) ==
+             135);
+}
+
+BOOST_AUTO_TEST_CASE(a_lawful_notice_after_the_answer_moves_nothing_and_an_unlawful_one_is_still_refused) {
+  for (auto settled : {CaseStatus::Answered, CaseStatus::Closed}) {
+    const auto c = term("appeal", settled);
+    const auto late = received(c) + hours(48);
+    BOOST_TEST((flows::judgeExtension(legalClock(), c, cap("appeal_extended", c) - hours(1), late).kind ==
+                flows::ExtensionVerdict::Kind::AfterAnswer));
+    BOOST_TEST(refusedWith(flows::judgeExtension(legalClock(), c, cap("appeal_extended", c) + hours(24), late)) == 133);
+    BOOST_TEST(refusedWith(flows::judgeExtension(legalClock(), c, inForce(c) - hours(1), late)) == 135);
+  }
+}
+
+// A participant's cases and the packages received before, as rows in memory.
+class InMemoryInbound final : public store::InboundRows {
+ public:
+  std::map<std::string, store::ParticipantCaseRow> cases;  // by id, all handed to kUs
+  std::map<std::string, std::string> digests;              // by msg_id
+  int lookups = 0;
+
+  Result<std::optional<store::ParticipantCaseRow>> lockCase(const std::string& case_id,
+                                                            const std::string& participant_org_id) override {
+    auto c = cases.find(case_id);
+    if (c == cases.end() || participant_org_id != kUs) return std::optional<store::ParticipantCaseRow>{};
+    return std::optional<store::ParticipantCaseRow>{c->second};
+  }
+  Result<std::optional<std::string>> earlierDigest(const std::string& msg_id) override {
+    ++lookups;
+    auto d = digests.find(msg_id);
+    if (d == digests.end()) return std::optional<std::string>{};
+    return std::optional<std::string>{d->second};
+  }
+};
+
+sev::NoticeExpansion notice(const std::string& kind, const std::string& case_id) {
+  sev::NoticeExpansion n;
+  n.kind = kind;
+  n.case_id = case_id;
+  if (kind == "extension") n.new_due = "2026-04-10T18:00:00+03:00";
+  if (kind == "forwarding") n.competent_org_id = kOther;
+  return n;
+}
+
+int refusedWith(const flows::NoticeDecision& d) {
+  BOOST_REQUIRE(d.kind == flows::NoticeDecision::Kind::Refuse);
+  BOOST_REQUIRE(d.refusal.has_value());
+  return static_cast<int>(sev::sevErrorOf(*d.refusal).value_or(sev::SevError::Malformed));
+}
+
+BOOST_AUTO_TEST_CASE(a_notice_for_a_case_the_participant_does_not_hold_is_refused) {
+  InMemoryInbound rows;
+  rows.cases = {{"c-1", {"c-1", CaseStatus::RegisteredByParticipant, "T", false}}};
+  const int mismatch = static_cast<int>(sev::SevError::ReferenceMismatch);
+  BOOST_TEST(refusedWith(*flows::decideNotice(rows, kUs, notice("extension", "c-9"))) == mismatch);
+  BOOST_TEST(refusedWith(*flows::decideNotice(rows, kOther, notice("forwarding", "c-1"))) == mismatch);
+}
+
+BOOST_AUTO_TEST_CASE(a_forward_moves_a_case_still_to_answer_and_never_an_answered_one) {
+  InMemoryInbound rows;
+  rows.cases = {{"c-open", {"c-open", CaseStatus::RegisteredByParticipant, "T", false}},
+                {"c-answered", {"c-answered", CaseStatus::Answered, "T", true}},
+                {"c-closed", {"c-closed", CaseStatus::Closed, "T", true}}};
+  auto open = flows::decideNotice(rows, kUs, notice("forwarding", "c-open"));
+  BOOST_REQUIRE(open.ok());
+  BOOST_TEST((open->kind == flows::NoticeDecision::Kind::Forward));
+  BOOST_TEST(open->competent_org_id == kOther);
+  BOOST_TEST((open->from == CaseStatus::RegisteredByParticipant));
+  const int mismatch = static_cast<int>(sev::SevError::ReferenceMismatch);
+  BOOST_TEST(refusedWith(*flows::decideNotice(rows, kUs, notice("forwarding", "c-answered"))) == mismatch);
+  BOOST_TEST(refusedWith(*flows::decideNotice(rows, kUs, notice("forwarding", "c-closed"))) == mismatch);
+}
+
+BOOST_AUTO_TEST_CASE(an_extension_needs_a_date_and_is_then_judged_against_the_cap) {
+  InMemoryInbound rows;
+  rows.cases = {{"c-1", {"c-1", CaseStatus::RegisteredByParticipant, "T", false}}};
+  auto n = notice("extension", "c-1");
+  auto d = flows::decideNotice(rows, kUs, n);
+  BOOST_REQUIRE(d.ok());
+  BOOST_TEST((d->kind == flows::NoticeDecision::Kind::Extend));
+  BOOST_TEST((d->new_due == *domain::parseInstant("2026-04-10T18:00:00+03:00")));
+  for (const char* bad : {"", "next month", "2026-13-01T00:00:00Z"}) {
+    n.new_due = bad;
+    BOOST_TEST(refusedWith(*flows::decideNotice(rows, kUs, n)) == static_cast<int>(sev::SevError::BadAttribute), bad);
+  }
+  n.new_due.reset();
+  BOOST_TEST(refusedWith(*flows::decideNotice(rows, kUs, n)) == static_cast<int>(sev::SevError::BadAttribute));
+}
+
+BOOST_AUTO_TEST_CASE(a_package_seen_before_is_a_duplicate_with_its_bytes_and_a_conflict_with_others) {
+  InMemoryInbound rows;
+  const std::string id = "0b7c8f3e-2f8a-4c1d-9e4b-5a6f7d8e9f01";
+  rows.digests = {{id, "sha-a"}};
+  BOOST_TEST((*flows::decideRepeat(rows, id, "sha-a") == flows::Repeat::SameBytes));
+  BOOST_TEST((*flows::decideRepeat(rows, id, "sha-b") == flows::Repeat::OtherBytes));
+  BOOST_TEST((*flows::decideRepeat(rows, "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "sha-a") == flows::Repeat::None));
+  const int looked_up = rows.lookups;
+  // A msg_id that is no UUID is never looked up: the package is refused for it afterwards.
+  BOOST_TEST((*flows::decideRepeat(rows, "not-a-uuid", "sha-a") == flows::Repeat::None));
+  BOOST_TEST(rows.lookups == looked_up);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
