@@ -83,6 +83,12 @@ struct TlsProbe {
   std::string detail;  // the certificate seen (subject, issuer, expiry), or why the handshake failed
 };
 
+// A package to send, as deliverAll() takes it.
+struct OutboundPackage {
+  std::string_view bytes;  // not owned
+  std::string msg_id;
+};
+
 // Thread-safety: deliver() and health() may be called from several threads at once.
 class Adapter {
  public:
@@ -90,6 +96,11 @@ class Adapter {
   virtual std::string name() const = 0;
   // Moves the bytes to the endpoint; blocks, bounded by the adapter's timeouts.
   virtual DeliveryOutcome deliver(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) = 0;
+  // Several packages to one endpoint, in order: one outcome each. Once one is to be retried, so is every
+  // one after it (not tried), so the order holds. The default hands each to deliver(); an adapter that
+  // can have them in flight together overrides it (amqp: one wait for all the broker's confirms).
+  virtual std::vector<DeliveryOutcome> deliverAll(const std::vector<OutboundPackage>& packages,
+                                                  const Endpoint& endpoint);
   virtual Status health(const Endpoint& endpoint) = 0;
   // Where the endpoint is ("host:port"), for the check's resolution and TCP steps; empty = the broker.
   virtual std::string address(const Endpoint&) const { return {}; }

@@ -6,6 +6,19 @@
 
 namespace vkhid::adapters {
 
+std::vector<DeliveryOutcome> Adapter::deliverAll(const std::vector<OutboundPackage>& packages,
+                                                 const Endpoint& endpoint) {
+  std::vector<DeliveryOutcome> out;
+  for (const auto& p : packages) {
+    if (!out.empty() && out.back().kind == DeliveryOutcome::Kind::Retry) {
+      out.push_back(out.back());
+      continue;
+    }
+    out.push_back(deliver(p.bytes, p.msg_id, endpoint));
+  }
+  return out;
+}
+
 std::unique_ptr<Adapter> AdapterRegistry::create(const std::string& name, const app::Config& config) const {
   auto it = factories_.find(name);
   return it == factories_.end() ? nullptr : it->second(config);

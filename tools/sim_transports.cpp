@@ -71,22 +71,30 @@ Status Simulator::take(const adapters::InboundPackage& package) {
 
 void Simulator::flushDue() {
   const auto now = std::chrono::steady_clock::now();
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (it->due > now) {
-      ++it;
-      continue;
-    }
-    flushStats(true);  // when it has changed: a no-op after the first
-    auto outcome = transport_->deliver(it->bytes, it->msg_id, gateway_);
-    if (outcome.kind == adapters::DeliveryOutcome::Kind::Retry) {
+  // What is due goes together, in order: the transport may have it in flight at once (amqp: one wait for
+  // all the broker's confirms).
+  std::vector<std::size_t> due;
+  std::vector<adapters::OutboundPackage> packages;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (pending_[i].due > now) continue;
+    due.push_back(i);
+    packages.push_back({pending_[i].bytes, pending_[i].msg_id});
+  }
+  if (due.empty()) return;
+  flushStats(true);  // when it has changed
+  const auto outcomes = transport_->deliverAll(packages, gateway_);
+  std::size_t gone = 0;
+  for (; gone < due.size(); ++gone) {
+    if (outcomes[gone].kind == adapters::DeliveryOutcome::Kind::Retry) {
       stats_["publish_failures"]++;  // the rest waits for the next round, in order
-      return;
+      break;
     }
     // Refused by the gateway's transport (a 4xx over http) is final: the gateway has answered.
-    if (outcome.kind == adapters::DeliveryOutcome::Kind::Failed) stats_["refused_by_gateway"]++;
+    if (outcomes[gone].kind == adapters::DeliveryOutcome::Kind::Failed) stats_["refused_by_gateway"]++;
     stats_["sent"]++;
-    it = pending_.erase(it);
   }
+  // packages[] views the bytes in pending_: they leave it only now, the last first.
+  for (std::size_t k = gone; k-- > 0;) pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(due[k]));
 }
 
 std::unique_ptr<http::HttpServer> Simulator::listen() {

@@ -17,13 +17,19 @@ Result<bus::AmqpConnection> AmqpAdapter::connect() const {
 }
 
 DeliveryOutcome AmqpAdapter::deliver(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) {
+  return deliverAll({OutboundPackage{bytes, msg_id}}, endpoint).front();
+}
+
+std::vector<DeliveryOutcome> AmqpAdapter::deliverAll(const std::vector<OutboundPackage>& packages,
+                                                     const Endpoint& endpoint) {
+  if (packages.empty()) return {};
   std::lock_guard lock(publish_mutex_);
   // The cached connection may have been closed while idle (rabbitmq-c serves heartbeats only while
   // it reads): that is not the participant failing, so one fresh connection gets a second try.
   bool had_connection = publisher_.has_value();
-  auto outcome = publishOnce(bytes, msg_id, endpoint);
-  if (outcome.kind == DeliveryOutcome::Kind::Retry && had_connection) outcome = publishOnce(bytes, msg_id, endpoint);
-  return outcome;
+  auto outcome = publishOnce(packages, endpoint);
+  if (outcome.kind == DeliveryOutcome::Kind::Retry && had_connection) outcome = publishOnce(packages, endpoint);
+  return std::vector<DeliveryOutcome>(packages.size(), outcome);
 }
 
 void AmqpAdapter::dropPublisher() {
@@ -31,7 +37,7 @@ void AmqpAdapter::dropPublisher() {
   declared_.clear();
 }
 
-DeliveryOutcome AmqpAdapter::publishOnce(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) {
+DeliveryOutcome AmqpAdapter::publishOnce(const std::vector<OutboundPackage>& packages, const Endpoint& endpoint) {
   // Idle since its last delivery, it served no heartbeats: its frames are read now, and one the broker
   // closed meanwhile is replaced before anything is published on it.
   if (publisher_ && !publisher_->keepAlive()) dropPublisher();
@@ -51,16 +57,19 @@ DeliveryOutcome AmqpAdapter::publishOnce(std::string_view bytes, const std::stri
     }
     declared_.insert(queue);
   }
-  bus::PublishProperties props;
-  props.message_id = msg_id;
-  props.content_type = "application/xml";
-  props.type = "sev-ovv-1.5";
-  if (!settings_.user_id.empty()) props.user_id = settings_.user_id;
-  auto tag = publisher_->publish("", queue, bytes, props);
-  if (!tag) {
-    dropPublisher();
-    return DeliveryOutcome::retry(tag.error().message);
+  for (const auto& p : packages) {
+    bus::PublishProperties props;
+    props.message_id = p.msg_id;
+    props.content_type = "application/xml";
+    props.type = "sev-ovv-1.5";
+    if (!settings_.user_id.empty()) props.user_id = settings_.user_id;
+    if (auto tag = publisher_->publish("", queue, p.bytes, props); !tag) {
+      dropPublisher();
+      return DeliveryOutcome::retry(tag.error().message);
+    }
   }
+  // One wait for every confirm: a package unconfirmed is retried with those beside it (the receiver
+  // takes each msg_id once).
   if (auto s = publisher_->waitForConfirms(settings_.publish_timeout); !s) {
     dropPublisher();  // unconfirmed: never reuse a connection in an unknown state
     return DeliveryOutcome::retry(s.error().message);

@@ -25,13 +25,16 @@ class AmqpAdapter final : public Adapter {
   // Adapter
   std::string name() const override { return "amqp"; }
   DeliveryOutcome deliver(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint) override;
+  // Publishes them all, then waits once for the broker's confirms: all delivered, or all to retry.
+  std::vector<DeliveryOutcome> deliverAll(const std::vector<OutboundPackage>& packages,
+                                          const Endpoint& endpoint) override;
   Status health(const Endpoint& endpoint) override;
   Status startInbound(const std::vector<Endpoint>& endpoints, InboundSink sink) override;
   void stop() override;
 
  private:
   void consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink);
-  DeliveryOutcome publishOnce(std::string_view bytes, const std::string& msg_id, const Endpoint& endpoint);
+  DeliveryOutcome publishOnce(const std::vector<OutboundPackage>& packages, const Endpoint& endpoint);
   Result<bus::AmqpConnection> connect() const;
 
   Settings settings_;

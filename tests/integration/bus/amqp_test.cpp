@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "adapters/amqp/amqp_adapter.hpp"
 #include "gateway/bus/topology.hpp"
 #include "gateway/flows/queue_consumer.hpp"
 #include "tests/support/test_env.hpp"
@@ -254,6 +255,31 @@ BOOST_AUTO_TEST_CASE(idle_connection_lives_on_its_heartbeats_and_dies_without) {
   BOOST_TEST((kept_confirm.ok() || kept_confirm.error().code == "amqp.unroutable"),
              (kept_confirm.ok() ? "" : kept_confirm.error().message));
   BOOST_TEST(!left->keepAlive().ok());  // the broker gave up on it
+}
+
+BOOST_AUTO_TEST_CASE(adapter_delivers_a_batch_in_order_and_retries_all_of_it_when_unconfirmed) {
+  // Several packages to one endpoint go in flight together and are confirmed by one wait; they land in
+  // the order given. Unconfirmed (here: no broker at all), every one of them is to be retried.
+  const std::string queue = "batch." + std::to_string(testing::freePort());
+  adapters::Endpoint endpoint{"12345678", "amqp", {{"inbox_queue", queue}}};
+  const std::vector<std::string> bodies{"0", "1", "2", "3", "4"};
+  std::vector<adapters::OutboundPackage> packages;
+  for (const auto& b : bodies) packages.push_back({b, "5d3b0c56-6a3e-4d0b-9a57-0d7f3f0f000" + b});
+  adapters::amqp::Settings s;
+  s.broker_url = testing::amqpUrl();
+  adapters::amqp::AmqpAdapter adapter(s);
+  const auto outcomes = adapter.deliverAll(packages, endpoint);
+  BOOST_REQUIRE(outcomes.size() == bodies.size());
+  for (const auto& o : outcomes) BOOST_TEST((o.kind == adapters::DeliveryOutcome::Kind::Delivered), o.detail);
+  BOOST_TEST(takeWhatIsLeft(queue) == bodies, boost::test_tools::per_element());
+
+  s.broker_url = "amqp://guest:guest@127.0.0.1:" + std::to_string(testing::freePort()) + "/%2f";
+  s.connect_timeout_s = 2;
+  adapters::amqp::AmqpAdapter unreachable(s);
+  const auto refused = unreachable.deliverAll(packages, endpoint);
+  BOOST_REQUIRE(refused.size() == bodies.size());
+  for (const auto& o : refused) BOOST_TEST((o.kind == adapters::DeliveryOutcome::Kind::Retry));
+  adapter.stop();
 }
 
 BOOST_AUTO_TEST_CASE(unreachable_broker_is_unavailable_within_timeout) {
