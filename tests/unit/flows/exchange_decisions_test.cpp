@@ -80,8 +80,10 @@ flows::ReceiptDecision decide(InMemoryReceipts& rows, const sev::Header& h) {
   return *d;
 }
 
-int refusedWith(const flows::ReceiptDecision& d) {
-  BOOST_REQUIRE(d.kind == Kind::Refuse);
+// The SEV code a decision (a receipt's, a notice's, an extension's verdict) refuses with.
+template <class Decision>
+int refusedWith(const Decision& d) {
+  BOOST_REQUIRE(d.kind == Decision::Kind::Refuse);
   BOOST_REQUIRE(d.refusal.has_value());
   return static_cast<int>(sev::sevErrorOf(*d.refusal).value_or(sev::SevError::Malformed));
 }
@@ -253,12 +255,6 @@ domain::Instant cap(const std::string& kind, const store::CaseTermRow& c) {
   return legalClock().due(kind, received(c))->at;
 }
 
-int refusedWith(const flows::ExtensionVerdict& v) {
-  BOOST_REQUIRE(v.kind == flows::ExtensionVerdict::Kind::Refuse);
-  BOOST_REQUIRE(v.refusal.has_value());
-  return static_cast<int>(sev::sevErrorOf(*v.refusal).value_or(sev::SevError::Malformed));
-}
-
 BOOST_AUTO_TEST_CASE(an_appeal_is_extended_up_to_45_days_from_receipt_and_never_shortened) {
   const auto c = term("appeal");
   const auto soon = received(c) + hours(1);
@@ -325,12 +321,6 @@ sev::NoticeExpansion notice(const std::string& kind, const std::string& case_id)
   if (kind == "extension") n.new_due = "2026-04-10T18:00:00+03:00";
   if (kind == "forwarding") n.competent_org_id = kOther;
   return n;
-}
-
-int refusedWith(const flows::NoticeDecision& d) {
-  BOOST_REQUIRE(d.kind == flows::NoticeDecision::Kind::Refuse);
-  BOOST_REQUIRE(d.refusal.has_value());
-  return static_cast<int>(sev::sevErrorOf(*d.refusal).value_or(sev::SevError::Malformed));
 }
 
 BOOST_AUTO_TEST_CASE(a_notice_for_a_case_the_participant_does_not_hold_is_refused) {
