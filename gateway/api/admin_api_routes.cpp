@@ -11,6 +11,7 @@
 #include "gateway/flows/participants.hpp"
 #include "gateway/flows/reports.hpp"
 #include "gateway/flows/routing.hpp"
+#include "gateway/store/case_views.hpp"
 
 namespace vkhid::api {
 namespace {
@@ -144,11 +145,9 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   return Response::problem(404, "Not found", "no such endpoint");
 }
 
-bool AdminApiRoutes::hidden(const Call& c, const std::string& sql, const std::string& id) const {
+bool AdminApiRoutes::hidden(const Call& c, const Result<bool>& restricted) const {
   // A restricted case does not exist for a client without restricted access.
-  if (c.restricted) return false;
-  auto r = c.db.exec(sql, {id});
-  return r && r->rows() > 0 && r->get(0, 0) == "t";
+  return !c.restricted && restricted && *restricted;
 }
 
 Response AdminApiRoutes::routes(const Call& c) const {
@@ -219,18 +218,19 @@ Response AdminApiRoutes::caseAction(const Call& c) const {
   const auto& request = c.request;
   const std::string& id = c.parts[1];
   if (request.method != "POST") return Response::problem(405, "Method not allowed", "POST");
-  if (hidden(c, "SELECT restricted FROM cases WHERE id = vkhid_uuid($1)", id)) {
+  if (hidden(c, store::caseIsRestricted(c.db, id))) {
     return Response::problem(404, "Not found", "no case " + id);
   }
   const std::string& act = c.parts[2];
   const std::string actor = "admin:" + c.client;
   Status done;
+  flows::CaseActions acts(c.db, context_.broker(), actor);
   if (act == "resend") {
-    done = flows::resendCase(c.db, id, actor, jsonString(request.body, "reason"), jsonString(request.body, "topic"));
+    done = acts.resend(id, jsonString(request.body, "reason"), jsonString(request.body, "topic"));
   } else if (act == "reroute") {
-    done = flows::rerouteCase(c.db, id, actor, jsonString(request.body, "to"), jsonString(request.body, "reason"));
+    done = acts.reroute(id, jsonString(request.body, "to"), jsonString(request.body, "reason"));
   } else if (act == "review") {
-    done = flows::markForReview(c.db, id, actor, jsonString(request.body, "note"));
+    done = acts.review(id, jsonString(request.body, "note"));
     if (!done) return fromError(done.error());
     return Response::json(200, json::serialize(json::object{{"case_id", id}, {"review", true}}));
   } else {
@@ -243,11 +243,12 @@ Response AdminApiRoutes::caseAction(const Call& c) const {
 Response AdminApiRoutes::messages(const Call& c) const {
   const std::string& id = c.parts[1];
   if (c.request.method != "POST") return Response::problem(405, "Method not allowed", "POST");
-  if (hidden(c, "SELECT c.restricted FROM message m JOIN cases c ON c.id = m.case_id WHERE m.msg_id = vkhid_uuid($1)",
-             id)) {
+  if (hidden(c, store::packageCaseIsRestricted(c.db, id))) {
     return Response::problem(404, "Not found", "no dead outbound message " + id);
   }
-  if (auto done = flows::replayMessage(context_, id, "admin:" + c.client); !done) return fromError(done.error());
+  if (auto done = flows::CaseActions(c.db, context_.broker(), "admin:" + c.client).replay(id); !done) {
+    return fromError(done.error());
+  }
   return Response::json(202, json::serialize(json::object{{"msg_id", id}, {"status", "queued"}}));
 }
 

@@ -53,8 +53,8 @@ class AdminApiRoutes {
   Response audit(const Call& c) const;
   Response participants(const Call& c) const;
   Response participantAction(const Call& c) const;
-  // True when the caller may not see the restricted case (or message's case) that `sql` finds by `id`.
-  bool hidden(const Call& c, const std::string& sql, const std::string& id) const;
+  // True when the caller may not see a case the store found `restricted` (a case, or a package's case).
+  bool hidden(const Call& c, const Result<bool>& restricted) const;
 
   // POST /audit/exports: a bundle written under audit.export_dir, then verified as an auditor would.
   Response exportEvidence(const Request& request, const std::string& client) const;

@@ -239,12 +239,9 @@ int tokenBindCert(const Options& o, const std::string& config_path) {
 int messageReplay(const Options& o, const std::string& config_path) {
   auto config = cliConfig(config_path);
   if (!config) return complain(config.error().message);
-  auto signer = crypto::openSealSigner(config->gateway.seal_key, config->gateway.seal_cert,
-                                       config->gateway.pkcs11_module, config->gateway.seal_pin_file);
-  if (!signer) return complain(signer.error().message);
-  store::PgPool pool({config->database.url, config->database.connect_timeout_s, 30000, "vkhid-cli"}, 2);
-  flows::ExchangeContext context(*config, pool, **signer);
-  if (auto s = flows::replayMessage(context, o.msg_id, "admin:cli"); !s) {
+  auto db = database(config_path);
+  if (!db) return complain(db.error().message);
+  if (auto s = flows::CaseActions(*db, flows::brokerSettings(*config), "admin:cli").replay(o.msg_id); !s) {
     std::fprintf(stderr, "vkhid message replay: %s\n", s.error().message.c_str());
     return 1;
   }
@@ -254,11 +251,14 @@ int messageReplay(const Options& o, const std::string& config_path) {
 
 // `vkhid case resend|reroute|review`: a person's hand on one case.
 int caseAct(const Options& o, const std::string& config_path, const std::string& act) {
+  auto config = cliConfig(config_path);
+  if (!config) return complain(config.error().message);
   auto db = database(config_path);
   if (!db) return complain(db.error().message);
-  Status s = act == "resend"    ? flows::resendCase(*db, o.case_id, "admin:cli", o.reason, o.topic)
-             : act == "reroute" ? flows::rerouteCase(*db, o.case_id, "admin:cli", o.target, o.reason)
-                                : flows::markForReview(*db, o.case_id, "admin:cli", o.reason);
+  flows::CaseActions acts(*db, flows::brokerSettings(*config), "admin:cli");
+  Status s = act == "resend"    ? acts.resend(o.case_id, o.reason, o.topic)
+             : act == "reroute" ? acts.reroute(o.case_id, o.target, o.reason)
+                                : acts.review(o.case_id, o.reason);
   if (!s) {
     std::fprintf(stderr, "vkhid case %s: %s\n", act.c_str(), s.error().message.c_str());
     return s.error().kind == ErrorKind::InvalidInput ? 2 : 1;

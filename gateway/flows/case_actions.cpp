@@ -9,6 +9,8 @@
 #include "gateway/bus/topology.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/store/messages.hpp"
+#include "gateway/store/pg_pool.hpp"
+#include "gateway/store/routes.hpp"
 
 namespace vkhid::flows {
 namespace {
@@ -50,8 +52,9 @@ Status routeAgain(store::PgConnection& db, const std::string& case_id, const std
 
 }  // namespace
 
-Status resendCase(store::PgConnection& db, const std::string& case_id, const std::string& actor,
-                  const std::string& reason, const std::string& topic) {
+Status CaseActions::resend(const std::string& case_id, const std::string& reason, const std::string& topic) {
+  auto& db = db_;
+  const std::string& actor = actor_;
   static const std::regex topic_re(R"([0-9]{3}(\.[0-9]{1,4})*)");
   if (reason.empty()) return Error::invalid("case.reason_required", "reason: say why the case is sent again");
   if (!topic.empty() && !std::regex_match(topic, topic_re)) {
@@ -69,8 +72,9 @@ Status resendCase(store::PgConnection& db, const std::string& case_id, const std
                     });
 }
 
-Status rerouteCase(store::PgConnection& db, const std::string& case_id, const std::string& actor, const std::string& to,
-                   const std::string& reason) {
+Status CaseActions::reroute(const std::string& case_id, const std::string& to, const std::string& reason) {
+  auto& db = db_;
+  const std::string& actor = actor_;
   if (reason.empty()) return Error::invalid("case.reason_required", "reason: say why the case goes elsewhere");
   if (to.empty()) return Error::invalid("case.to_required", "to: the org_id of the participant to send it to");
   return routeAgain(db, case_id, actor, domain::CaseEvent::Rerouted, json::object{{"reason", reason}, {"to", to}},
@@ -86,8 +90,9 @@ Status rerouteCase(store::PgConnection& db, const std::string& case_id, const st
                     });
 }
 
-Status markForReview(store::PgConnection& db, const std::string& case_id, const std::string& actor,
-                     const std::string& note) {
+Status CaseActions::review(const std::string& case_id, const std::string& note) {
+  auto& db = db_;
+  const std::string& actor = actor_;
   if (note.empty()) return Error::invalid("case.note_required", "note: say what is to be reviewed");
   return store::inTransaction(db, [&]() -> Status {
     auto marked = store::setReviewNote(db, case_id, note);
@@ -99,35 +104,34 @@ Status markForReview(store::PgConnection& db, const std::string& case_id, const 
   });
 }
 
-Status replayMessage(ExchangeContext& context, const std::string& msg_id, const std::string& actor) {
-  auto db = context.pool.acquire();
-  if (!db) return db.error();
+Status CaseActions::replay(const std::string& msg_id) {
+  const std::string& actor = actor_;
   std::string org;
-  Status done = store::inTransaction(**db, [&]() -> Status {
-    auto m = store::requeueDead(**db, msg_id);
+  Status done = store::inTransaction(db_, [&]() -> Status {
+    auto m = store::requeueDead(db_, msg_id);
     if (!m) return m.error();
     if (!*m) return Error{ErrorKind::NotFound, "message.not_dead", "no dead outbound message " + msg_id};
     org = (*m)->peer_org_id;
     const std::string case_id = (*m)->case_id;
     if (!case_id.empty() && (*m)->msg_type == 1) {
-      auto from = store::lockCaseStatus(**db, case_id);
+      auto from = store::lockCaseStatus(db_, case_id);
       if (!from) return from.error();
       if (*from && domain::transition(**from, domain::CaseEvent::DeliveryReplayed).allowed) {
-        auto moved = store::transitionCase(**db, {case_id,
-                                                  **from,
-                                                  domain::CaseEvent::DeliveryReplayed,
-                                                  0,
-                                                  actor,
-                                                  json::serialize(json::object{{"msg_id", msg_id}}),
-                                                  {}});
+        auto moved = store::transitionCase(db_, {case_id,
+                                                 **from,
+                                                 domain::CaseEvent::DeliveryReplayed,
+                                                 0,
+                                                 actor,
+                                                 json::serialize(json::object{{"msg_id", msg_id}}),
+                                                 {}});
         if (!moved) return moved.error();
       }
     }
-    return enqueueDelivery(**db, org, msg_id);
+    return enqueueDelivery(db_, org, msg_id);
   });
   if (!done) return done;
   // Take its entry out of the dead-letter queue: a person has dealt with it.
-  auto c = bus::AmqpConnection::connect(context.broker());
+  auto c = bus::AmqpConnection::connect(broker_);
   if (!c) return {};
   std::vector<std::uint64_t> others;
   for (int i = 0; i < 10000; ++i) {

@@ -38,10 +38,12 @@ ExchangeContext::ExchangeContext(const app::Config& cfg, store::PgPool& p, const
   }
 }
 
-bus::AmqpSettings ExchangeContext::broker() const {
+bus::AmqpSettings brokerSettings(const app::Config& config) {
   return {config.broker.url, config.broker.connect_timeout_s, config.broker.heartbeat_s,
           std::chrono::milliseconds(config.delivery.publish_timeout_ms), config.broker.queue_type};
 }
+
+bus::AmqpSettings ExchangeContext::broker() const { return brokerSettings(config); }
 
 adapters::Adapter* ExchangeContext::adapter(const std::string& name) {
   std::lock_guard lock(mutex_);

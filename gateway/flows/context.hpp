@@ -21,6 +21,9 @@
 
 namespace vkhid::flows {
 
+// The broker as the gateway's configuration names it.
+bus::AmqpSettings brokerSettings(const app::Config& config);
+
 // What every flow needs. Owned by Exchange; shared read-only with the flows' threads.
 class ExchangeContext {
  public:

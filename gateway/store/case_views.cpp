@@ -107,4 +107,17 @@ Result<std::optional<TrackedCaseRow>> trackedCase(PgConnection& db, const std::s
   return std::optional<TrackedCaseRow>(std::move(row));
 }
 
+Result<bool> caseIsRestricted(PgConnection& db, const std::string& case_id) {
+  auto r = db.exec("SELECT restricted FROM cases WHERE id = vkhid_uuid($1)", {case_id});
+  if (!r) return r.error();
+  return r->rows() > 0 && r->getBool(0, "restricted");
+}
+
+Result<bool> packageCaseIsRestricted(PgConnection& db, const std::string& msg_id) {
+  auto r = db.exec(
+      "SELECT c.restricted FROM message m JOIN cases c ON c.id = m.case_id WHERE m.msg_id = vkhid_uuid($1)", {msg_id});
+  if (!r) return r.error();
+  return r->rows() > 0 && r->getBool(0, "restricted");
+}
+
 }  // namespace vkhid::store

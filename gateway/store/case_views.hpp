@@ -65,4 +65,9 @@ struct TrackedCaseRow {
 };
 Result<std::optional<TrackedCaseRow>> trackedCase(PgConnection& db, const std::string& tracking_code);
 
+// Whether the case — or the case of our package `msg_id` — is restricted (violence, trafficking); false
+// for none.
+Result<bool> caseIsRestricted(PgConnection& db, const std::string& case_id);
+Result<bool> packageCaseIsRestricted(PgConnection& db, const std::string& msg_id);
+
 }  // namespace vkhid::store
