@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -70,7 +71,8 @@ struct SevErrorInfo {
 };
 
 const SevErrorInfo& sevErrorInfo(SevError code);
-const std::vector<SevErrorInfo>& allSevErrors();
+// Constant-initialised: safe to call from any static initialiser.
+std::span<const SevErrorInfo> allSevErrors();
 
 // An Error whose code is "sev.<number>" and whose message is the English text plus `detail`.
 Error sevError(SevError code, const std::string& detail);
