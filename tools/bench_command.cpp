@@ -7,7 +7,9 @@
 // intake-to-delivered and intake-to-closed, CPU seconds per 1,000 cases and peak RSS of the gateway,
 // the CPU of PostgreSQL, RabbitMQ, the simulators and the load clients over the same window (when the
 // servers run on this machine), messages lost or duplicated, and the pipeline efficiency against the
-// lowest bound.
+// lowest bound. A second phase then offers half the saturated rate and reports its latencies: the
+// gateway's with room to spare. The overhead ratios set the machine's and the gateway's CPU per case
+// against the CPU its signatures need (issue 25).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,7 +50,8 @@ using namespace bench;
 
 struct BenchOptions {
   int cases = 2000, participants = 2, clients = 8;
-  double rate = 0;  // cases per second offered; 0 = as fast as the clients go
+  int half_rate_cases = -1;  // the second phase's cases, offered at half the first's rate; -1: cases / 2
+  double rate = 0;           // cases per second offered; 0 = as fast as the clients go
   std::string json, root = ".", var = "var";
   int timeout_s = 600;
   bool cluster = false;  // the three-node broker cluster of `scripts/services start cluster`
@@ -67,6 +70,11 @@ std::string withDatabase(const std::string& url, const std::string& db) {
 struct LoadFigures {
   std::vector<double> latencies;  // intake, ms
   int refused = 0;
+  // The second phase, at half the saturated rate: its intake latencies, what it offered and refused.
+  std::vector<double> half_latencies;
+  double half_offered_per_s = 0;
+  int half_cases = 0, half_refused = 0;
+  long long closed_all = 0;  // both phases
   double offered_s = 0;
   long long closed = 0;
   double gateway_cpu = 0, pg_cpu = 0, mq_cpu = 0, sims_cpu = 0, self_cpu = 0, machine_cpu = 0, rss = 0;
@@ -234,18 +242,22 @@ class BenchRun {
     return s;
   }
 
-  // The cases through the intake API by o.clients threads, each case to its participant in turn.
-  void post(const std::string& example, Clock::time_point load_start, LoadFigures& f) {
+  // `count` cases through the intake API by o.clients threads, each case to its participant in turn,
+  // `rate` a second (0: as fast as they go), under Idempotency-Keys `<prefix><i>`; returns how many
+  // were refused and adds each latency to `latencies`.
+  int post(const std::string& example, int count, double rate, const std::string& prefix,
+           std::vector<double>& latencies) {
     std::atomic<int> next{0}, refused{0};
+    const auto load_start = Clock::now();
     std::mutex mutex;
     std::vector<std::thread> clients;
     for (int c = 0; c < o_.clients; ++c) {
       clients.emplace_back([&] {
         std::vector<double> mine;
-        for (int i = next++; i < o_.cases; i = next++) {
-          if (o_.rate > 0) {
+        for (int i = next++; i < count; i = next++) {
+          if (rate > 0) {
             std::this_thread::sleep_until(load_start +
-                                          std::chrono::microseconds(static_cast<long long>(1e6 * i / o_.rate)));
+                                          std::chrono::microseconds(static_cast<long long>(1e6 * i / rate)));
           }
           std::string body = example;
           auto at = body.find("\"99999911\"");
@@ -253,19 +265,57 @@ class BenchRun {
             body.replace(at, 10, "\"" + orgs_[static_cast<std::size_t>(i) % orgs_.size()] + "\"");
           }
           auto t0 = Clock::now();
-          auto r =
-              http::post("http://127.0.0.1:" + std::to_string(kIntakePort) + "/api/v1/cases", "application/json", body,
-                         std::chrono::seconds(30), nullptr,
-                         {{"Authorization", "Bearer " + token_}, {"Idempotency-Key", "bench-" + std::to_string(i)}});
+          auto r = http::post("http://127.0.0.1:" + std::to_string(kIntakePort) + "/api/v1/cases", "application/json",
+                              body, std::chrono::seconds(30), nullptr,
+                              {{"Authorization", "Bearer " + token_}, {"Idempotency-Key", prefix + std::to_string(i)}});
           mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
           if (!r || r->status != 201) refused++;
         }
         std::lock_guard lock(mutex);
-        f.latencies.insert(f.latencies.end(), mine.begin(), mine.end());
+        latencies.insert(latencies.end(), mine.begin(), mine.end());
       });
     }
     for (auto& t : clients) t.join();
-    f.refused = refused.load();
+    return refused.load();
+  }
+
+  // Waits until `want` cases are closed (or the timeout); returns how many are.
+  long long waitClosed(long long want) {
+    long long closed = 0;
+    auto deadline = Clock::now() + std::chrono::seconds(o_.timeout_s);
+    while (Clock::now() < deadline) {
+      auto r = db_->exec("SELECT count(*) FROM cases WHERE status = 'closed'");
+      closed = r ? r->getInt(0, 0) : 0;
+      if (closed >= want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return closed;
+  }
+
+  // The first phase's full-lifecycle rate: its closed cases over the span from its first registration
+  // to its last close.
+  double saturatedRate(long long closed) {
+    auto spans = db_->exec(
+        "SELECT extract(epoch FROM max(e.at) - min(c.registered_at)) FROM cases c JOIN case_event e ON e.case_id = "
+        "c.id AND e.event = 'closed' WHERE c.idempotency_key LIKE 'bench-%'");
+    double span = spans && !spans->isNull(0, 0) ? std::stod(std::string(spans->get(0, 0))) : 0;
+    return span > 0 ? static_cast<double>(closed) / span : 0;
+  }
+
+  // The second phase (issue 25): half the saturated rate offered, to show the latencies of a gateway with
+  // room to spare rather than of a queue.
+  void halfRatePhase(const std::string& example, LoadFigures& f) {
+    f.half_cases = o_.half_rate_cases >= 0 ? o_.half_rate_cases : o_.cases / 2;
+    const double rate = saturatedRate(f.closed) / 2;
+    if (f.half_cases <= 0 || rate <= 0) {
+      f.half_cases = 0;
+      return;
+    }
+    std::printf("vkhid bench: %d more cases at half that rate (%.1f/s) …\n", f.half_cases, rate);
+    std::fflush(stdout);
+    f.half_offered_per_s = rate;
+    f.half_refused = post(example, f.half_cases, rate, "half-", f.half_latencies);
+    f.closed_all = waitClosed(static_cast<long long>(o_.cases - f.refused) + f.half_cases - f.half_refused);
   }
 
   // The load, and what the machine did for it; the processes are stopped after it.
@@ -290,15 +340,9 @@ class BenchRun {
     const double machine_before = machineBusySeconds();
     LoadFigures f;
     auto load_start = Clock::now();
-    post(*example, load_start, f);
+    f.refused = post(*example, o_.cases, o_.rate, "bench-", f.latencies);
     f.offered_s = std::chrono::duration<double>(Clock::now() - load_start).count();
-    auto deadline = Clock::now() + std::chrono::seconds(o_.timeout_s);
-    while (Clock::now() < deadline) {
-      auto r = db_->exec("SELECT count(*) FROM cases WHERE status = 'closed'");
-      f.closed = r ? r->getInt(0, 0) : 0;
-      if (f.closed >= o_.cases - f.refused) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
+    f.closed = f.closed_all = waitClosed(o_.cases - f.refused);
     f.gateway_cpu = gateway_.cpuSeconds() - cpu_before;
     f.pg_cpu = cpuOfProcesses(kPostgres) - pg_before;
     f.mq_cpu = cpuOfProcesses(kRabbitmq) - mq_before;
@@ -306,6 +350,7 @@ class BenchRun {
     f.self_cpu = selfCpuSeconds() - self_before;
     f.machine_cpu = machineBusySeconds() - machine_before;
     f.rss = gateway_.peakRssMiB();
+    halfRatePhase(*example, f);
     // PostgreSQL counts a backend's commits in pg_stat_database when it reports them — at most once a
     // second, or when it ends: the gateway and the simulators stop first and their backends are gone
     // before the count is read (a short run would otherwise miss most of its transactions).
@@ -328,29 +373,38 @@ class BenchRun {
     double n = 1;  // cases taken in
     double out = 0, in = 0, broker = 0, transactions = 0;
     long long packages = 0, sim_appeals = 0;
-    double first = 0, last = 0;                   // the first registration, the last close (epoch s)
-    std::vector<double> delivered_ms, closed_ms;  // from intake
+    double first = 0, last = 0;                             // the first registration, the last close (epoch s)
+    std::vector<double> delivered_ms, closed_ms;            // from intake
+    std::vector<double> half_delivered_ms, half_closed_ms;  // the second phase's
   };
+  // From intake to delivered and to closed, ms, for the cases of one phase (Idempotency-Key prefix).
+  void lifecycleTimes(const std::string& prefix, std::vector<double>& delivered, std::vector<double>& closed) {
+    auto times = db_->exec(
+        "SELECT extract(epoch FROM (SELECT min(at) FROM case_event d WHERE d.case_id = c.id AND d.event = "
+        "'delivered_to_transport') - c.registered_at) * 1000, extract(epoch FROM (SELECT min(at) FROM case_event d "
+        "WHERE d.case_id = c.id AND d.event = 'closed') - c.registered_at) * 1000 FROM cases c WHERE "
+        "c.idempotency_key LIKE '" +
+        prefix + "%'");
+    for (int i = 0; times && i < times->rows(); ++i) {
+      if (!times->isNull(i, 0)) delivered.push_back(std::stod(std::string(times->get(i, 0))));
+      if (!times->isNull(i, 1)) closed.push_back(std::stod(std::string(times->get(i, 1))));
+    }
+  }
   PerCase perCase(const LoadFigures& f) {
     PerCase c;
     auto spans = db_->exec(
         "SELECT extract(epoch FROM min(c.registered_at)), extract(epoch FROM max(e.at)) FROM cases c JOIN case_event "
-        "e ON e.case_id = c.id AND e.event = 'closed'");
+        "e ON e.case_id = c.id AND e.event = 'closed' WHERE c.idempotency_key LIKE 'bench-%'");
     c.first = spans && !spans->isNull(0, 0) ? std::stod(std::string(spans->get(0, 0))) : 0;
     c.last = spans && !spans->isNull(0, 1) ? std::stod(std::string(spans->get(0, 1))) : 0;
-    auto times = db_->exec(
-        "SELECT extract(epoch FROM (SELECT min(at) FROM case_event d WHERE d.case_id = c.id AND d.event = "
-        "'delivered_to_transport') - c.registered_at) * 1000, extract(epoch FROM (SELECT min(at) FROM case_event d "
-        "WHERE d.case_id = c.id AND d.event = 'closed') - c.registered_at) * 1000 FROM cases c");
-    for (int i = 0; times && i < times->rows(); ++i) {
-      if (!times->isNull(i, 0)) c.delivered_ms.push_back(std::stod(std::string(times->get(i, 0))));
-      if (!times->isNull(i, 1)) c.closed_ms.push_back(std::stod(std::string(times->get(i, 1))));
-    }
+    lifecycleTimes("bench-", c.delivered_ms, c.closed_ms);
+    lifecycleTimes("half-", c.half_delivered_ms, c.half_closed_ms);
     auto counts = db_->exec(
         "SELECT (SELECT count(*) FROM message WHERE direction = 'out'), (SELECT count(*) FROM message WHERE direction "
         "= 'in'), (SELECT count(*) FROM outbox), (SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = "
         "1)");
-    c.n = std::max(1.0, static_cast<double>(o_.cases - f.refused));
+    // Both phases do the same work per case: the counts of the whole run over all its cases.
+    c.n = std::max(1.0, static_cast<double>(o_.cases - f.refused + f.half_cases - f.half_refused));
     if (counts) {
       c.out = static_cast<double>(counts->getInt(0, 0)) / c.n;
       c.in = static_cast<double>(counts->getInt(0, 1)) / c.n;
@@ -388,10 +442,17 @@ class BenchRun {
                      (b.pg_commits_per_s > 0 ? c.transactions / b.pg_commits_per_s : 0) +
                      (b.mq_messages_per_s > 0 ? c.broker / b.mq_messages_per_s : 0);
     double ceiling = floor_s > 0 ? 1.0 / floor_s : 0;
-    long long lost = static_cast<long long>(c.n) - f.closed;
+    // Work per case against the signatures it needs (issue 25): the machine's CPU per case over the CPU of
+    // both sides' seals and verifications at this run's measured cost of one; the gateway's CPU per case
+    // over its own (it seals what it sends, verifies what it receives; a participant the reverse).
+    const double signatures_ms = packages_per_case * (b.seal_cpu_ms + b.verify_cpu_ms);
+    const double gateway_signatures_ms = c.out * b.seal_cpu_ms + c.in * b.verify_cpu_ms;
+    const double closed = std::max(1.0, static_cast<double>(f.closed));
+    const double machine_ms = f.machine_cpu * 1000.0 / closed, gateway_ms = f.gateway_cpu * 1000.0 / closed;
+    long long lost = static_cast<long long>(c.n) - f.closed_all;
     auto per1000 = [&](double seconds) { return f.closed > 0 ? seconds * 1000.0 / static_cast<double>(f.closed) : 0; };
     long long duplicated =
-        std::max(0LL, c.packages - static_cast<long long>(c.n)) + std::max(0LL, c.sim_appeals - f.closed);
+        std::max(0LL, c.packages - static_cast<long long>(c.n)) + std::max(0LL, c.sim_appeals - f.closed_all);
     return {{"cases", o_.cases},
             {"refused", f.refused},
             {"broker_nodes", static_cast<long long>(bus::brokerNodes(broker_urls_).size())},
@@ -405,6 +466,14 @@ class BenchRun {
             {"delivered_p99_ms", percentile(c.delivered_ms, 0.99)},
             {"closed_p50_ms", percentile(c.closed_ms, 0.5)},
             {"closed_p99_ms", percentile(c.closed_ms, 0.99)},
+            {"half_rate_cases", f.half_cases},
+            {"half_rate_offered_per_s", f.half_offered_per_s},
+            {"half_rate_refused", f.half_refused},
+            {"half_rate_intake_p50_ms", percentile(f.half_latencies, 0.5)},
+            {"half_rate_intake_p99_ms", percentile(f.half_latencies, 0.99)},
+            {"half_rate_delivered_p99_ms", percentile(c.half_delivered_ms, 0.99)},
+            {"half_rate_closed_p50_ms", percentile(c.half_closed_ms, 0.5)},
+            {"half_rate_closed_p99_ms", percentile(c.half_closed_ms, 0.99)},
             {"cpu_s_per_1000", per1000(f.gateway_cpu)},
             {"postgres_cpu_s_per_1000", per1000(f.pg_cpu)},
             {"rabbitmq_cpu_s_per_1000", per1000(f.mq_cpu)},
@@ -430,6 +499,12 @@ class BenchRun {
             {"pipeline_efficiency", lowest > 0 ? cases_per_s / lowest : 0},
             {"ceiling_cases_per_s", ceiling},
             {"ceiling_efficiency", lowest > 0 ? ceiling / lowest : 0},
+            {"ceiling_ratio", ceiling > 0 ? cases_per_s / ceiling : 0},
+            {"seal_cpu_ms", b.seal_cpu_ms},
+            {"verify_cpu_ms", b.verify_cpu_ms},
+            {"signatures_cpu_ms_per_case", signatures_ms},
+            {"overhead_ratio", signatures_ms > 0 ? machine_ms / signatures_ms : 0},
+            {"gateway_overhead_ratio", gateway_signatures_ms > 0 ? gateway_ms / gateway_signatures_ms : 0},
             {"lost", lost},
             {"duplicated", duplicated}};
   }
@@ -469,6 +544,10 @@ void addBenchCommand(CLI::App& app, int& exit_code) {
   bench->add_option("--rate", o->rate, "cases per second to offer (0: as fast as possible)")->default_val(0);
   bench->add_option("--participants", o->participants, "simulated participants on amqp (1-3)")->default_val(2);
   bench->add_option("--clients", o->clients, "intake client threads")->default_val(8);
+  bench
+      ->add_option("--half-rate-cases", o->half_rate_cases,
+                   "cases of the second phase, offered at half the first's rate (default: --cases / 2; 0: none)")
+      ->default_val(-1);
   bench->add_option("--json", o->json, "write the figures as one JSON object here");
   bench->add_option("--root", o->root, "the checkout (scripts/, config/)")->default_val(".");
   bench->add_option("--var", o->var, "the var folder (pki/, bench/)")->default_val("var");

@@ -111,7 +111,8 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(at, v.size() - 1)];
 }
 
-double rateOf(int threads, double seconds, const std::function<bool(int)>& op) {
+double rateOf(int threads, double seconds, const std::function<bool(int)>& op, double* cpu_ms_per_op) {
+  const double cpu_before = selfCpuSeconds();
   std::atomic<long long> done{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> pool;
@@ -126,6 +127,8 @@ double rateOf(int threads, double seconds, const std::function<bool(int)>& op) {
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long long>(seconds * 1000)));
   stop = true;
   for (auto& th : pool) th.join();
+  if (cpu_ms_per_op)
+    *cpu_ms_per_op = done > 0 ? (selfCpuSeconds() - cpu_before) * 1000.0 / static_cast<double>(done) : 0;
   return static_cast<double>(done) / std::chrono::duration<double>(Clock::now() - start).count();
 }
 

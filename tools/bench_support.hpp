@@ -40,8 +40,9 @@ struct Child {
 };
 
 double percentile(std::vector<double> v, double p);
-// Runs `op` on `threads` threads for `seconds`; returns operations per second.
-double rateOf(int threads, double seconds, const std::function<bool(int)>& op);
+// Runs `op` on `threads` threads for `seconds`; returns operations per second and, when asked, the CPU
+// this process spent per successful operation (ms) — the work of one, whatever the cores.
+double rateOf(int threads, double seconds, const std::function<bool(int)>& op, double* cpu_ms_per_op = nullptr);
 
 // What this machine does at most, measured before the load with every core: seals and verifications
 // of a receipt package with the development PKI's keys, committed PostgreSQL transactions (8
@@ -49,6 +50,7 @@ double rateOf(int threads, double seconds, const std::function<bool(int)>& op);
 // confirmed publish's latency. `amqp_urls`: the broker node(s) as a user of the bench's virtual host.
 struct MachineBounds {
   double seal_per_s = 0, verify_per_s = 0;
+  double seal_cpu_ms = 0, verify_cpu_ms = 0;  // CPU of one seal, one verification
   double pg_commits_per_s = 0, pg_commit_ms = 0;
   double mq_messages_per_s = 0, mq_confirm_ms = 0;
 };
