@@ -252,6 +252,7 @@ Status applyOwnAppeal(Arrival& a, const std::string& sha) {
   kase->channel = a.actor();
   auto reg = registerCase(a.db, a.ctx.legal, *kase, caseToJson(*kase), a.actor(), a.h.msg_id, sha, a.actor());
   if (!reg) return reg.error();
+  if (auto s = queueRouting(a.db, reg->case_id, kase->priority); !s) return s;
   a.case_id = reg->case_id;
   a.effect = "appeal";
   a.registered = std::move(kase).value();

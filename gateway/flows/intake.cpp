@@ -14,6 +14,7 @@
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/intake.hpp"
+#include "gateway/flows/routing.hpp"
 #include "gateway/flows/signature_json.hpp"
 #include "gateway/sev/codec.hpp"
 #include "gateway/store/case_views.hpp"
@@ -137,13 +138,12 @@ Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clo
       !s) {
     return s.error();
   }
-  if (auto s = enqueueOutbox(db, bus::names::kEvents, "case.registered", out.case_id,
-                             json::serialize(json::object{{"case_id", out.case_id}}), "{}",
-                             c.priority ? kPriorityApplicant : 0);
-      !s) {
-    return s.error();
-  }
   return out;
+}
+
+Status queueRouting(store::PgConnection& db, const std::string& case_id, bool priority) {
+  return enqueueOutbox(db, bus::names::kEvents, "case.registered", case_id,
+                       json::serialize(json::object{{"case_id", case_id}}), "{}", priority ? kPriorityApplicant : 0);
 }
 
 IntakeOutcome Intake::submit(const std::string& client_id, const std::string& idempotency_key,
@@ -175,6 +175,7 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
   std::string number, tracking;
   std::optional<IntakeOutcome> refusal;
   bool repeat = false;
+  std::string routing;  // what routing at intake came to; empty when queued or a repeat
   Status done = store::inTransaction(**db, [&]() -> Status {
     if (!idempotency_key.empty()) {
       // Serialise requests with the same key, so two concurrent repeats do not both register (the
@@ -201,13 +202,24 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
     case_id = reg->case_id;
     number = reg->ucc_number;
     tracking = reg->tracking_code;
-    return {};
+    // Routed in the same transaction when its package can be made now: one commit, no routing message.
+    auto routed = Router(context_).routeIn(**db, case_id);
+    if (routed) {
+      routing = *routed;
+      return {};
+    }
+    // Not now (the seal's key out of reach, say): the routing consumer takes it, as it takes a forwarded
+    // case. Had the database failed instead, the commit fails and the client tries again.
+    log::warn("routing at intake failed, queued for the router",
+              {{"case_id", case_id}, {"error", routed.error().message}});
+    return queueRouting(**db, case_id, c.priority);
   });
   if (!done) {
     log::error("intake failed", {{"code", done.error().code}, {"error", done.error().message}});
     return refused(IntakeResult::unavailable, "Unavailable", "the case could not be registered now; try again");
   }
   if (refusal) return *refusal;
+  if (!routing.empty()) countRouting(routing);
   if (!repeat) {
     countRegistered(c);
     log::info("case registered", {{"case_id", case_id}, {"kind", domain::caseKindName(c.kind)}});

@@ -50,12 +50,17 @@ struct Registration {
 
 // Registers a case inside the caller's transaction: the next UCC number of the Kyiv year, a tracking
 // code, the case row with its body (the intake JSON), the `registered` event by `actor`, its answer
-// deadline and timers, the applicant's `registered` notification and the event that sends it to
-// routing. After the commit the caller counts it with countRegistered.
+// deadline and timers and the applicant's `registered` notification. The caller routes it (Router::routeIn)
+// or queues it for routing (queueRouting) in the same transaction; after the commit it counts it with
+// countRegistered.
 Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clock, const domain::Case& c,
                                   const std::string& body_json, const std::string& client_id,
                                   const std::string& idempotency_key, const std::string& request_sha256,
                                   const std::string& actor);
+
+// The event that sends a registered case to the routing consumer (`case.registered`), in the caller's
+// transaction; a priority case ahead of the rest.
+Status queueRouting(store::PgConnection& db, const std::string& case_id, bool priority);
 
 void countRegistered(const domain::Case& c);
 

@@ -129,42 +129,52 @@ Status Router::place(store::PgConnection& db, const std::string& case_id, const 
   return enqueueDelivery(db, target, msg_id);
 }
 
+Result<std::string> Router::routeIn(store::PgConnection& db, const std::string& case_id) {
+  auto row = store::lockCaseForRouting(db, case_id);
+  if (!row) return row.error();
+  if (!*row) return std::string("unknown case");
+  const auto& c = **row;
+  if (!domain::transition(c.status, domain::CaseEvent::Routed).allowed) {
+    return std::string("already ") + domain::caseStatusName(c.status);  // a repeated event: the first did it
+  }
+  auto choice = chooseFor(db, c);
+  if (!choice) return choice.error();
+  if (choice->target.empty()) {
+    const std::string status = domain::caseStatusName(c.status);
+    if (auto s = recordEvent(db, case_id, "gateway", "unrouted", status, status); !s) return s.error();
+    if (auto s = enqueueOutbox(db, bus::names::kEvents, "case.unrouted", case_id,
+                               boost::json::serialize(boost::json::object{{"case_id", case_id}}));
+        !s) {
+      return s.error();
+    }
+    return std::string("unrouted");
+  }
+  if (auto s = place(db, case_id, c, *choice); !s) return s.error();
+  return std::string("routed");
+}
+
+void countRouting(const std::string& outcome) {
+  app::metrics()
+      .counter("vkhid_routing_total", "Routing decisions",
+               {{"outcome", outcome.starts_with("already") ? "repeat" : outcome}})
+      .inc();
+}
+
 Disposition Router::route(const std::string& case_id) {
   auto db = context_.pool.acquire();
   if (!db) return Disposition::Requeue;
   std::string outcome;
   Status done = store::inTransaction(**db, [&]() -> Status {
-    auto row = store::lockCaseForRouting(**db, case_id);
-    if (!row) return row.error();
-    if (!*row) {
-      outcome = "unknown case";
-      return {};
-    }
-    const auto& c = **row;
-    if (!domain::transition(c.status, domain::CaseEvent::Routed).allowed) {
-      outcome = std::string("already ") + domain::caseStatusName(c.status);  // a repeated event: the first did it
-      return {};
-    }
-    auto choice = chooseFor(**db, c);
-    if (!choice) return choice.error();
-    if (choice->target.empty()) {
-      outcome = "unrouted";
-      const std::string status = domain::caseStatusName(c.status);
-      if (auto s = recordEvent(**db, case_id, "gateway", "unrouted", status, status); !s) return s;
-      return enqueueOutbox(**db, bus::names::kEvents, "case.unrouted", case_id,
-                           boost::json::serialize(boost::json::object{{"case_id", case_id}}));
-    }
-    outcome = "routed";
-    return place(**db, case_id, c, *choice);
+    auto routed = routeIn(**db, case_id);
+    if (!routed) return routed.error();
+    outcome = *routed;
+    return {};
   });
   if (!done) {
     log::warn("routing failed, will retry", {{"case_id", case_id}, {"error", done.error().message}});
     return Disposition::Requeue;
   }
-  app::metrics()
-      .counter("vkhid_routing_total", "Routing decisions",
-               {{"outcome", outcome.starts_with("already") ? "repeat" : outcome}})
-      .inc();
+  countRouting(outcome);
   return Disposition::Ack;
 }
 

@@ -29,7 +29,13 @@ struct RouteChoice {
 class Router {
  public:
   explicit Router(ExchangeContext& context) : context_(context) {}
+  // The routing consumer: one case in its own transaction.
   Disposition route(const std::string& case_id);
+  // Routes a case inside the caller's transaction — a new case at intake, in the transaction that
+  // registers it (issue 25: one commit and no routing message fewer per case). What it came to:
+  // "routed", "unrouted" (to the review queue), "already <status>" or "unknown case". An error leaves
+  // nothing written when it comes before the package is stored (making or sealing it).
+  Result<std::string> routeIn(store::PgConnection& db, const std::string& case_id);
 
  private:
   Status place(store::PgConnection& db, const std::string& case_id, const store::RoutingCaseRow& c,
@@ -45,6 +51,9 @@ Result<RouteChoice> chooseRoute(store::RouteRepository& routes, const std::strin
 // A new case's route, against the database.
 Result<RouteChoice> chooseRoute(store::PgConnection& db, const std::string& kind, const std::string& topic,
                                 const std::string& addressee);
+// Counts a routing decision (vkhid_routing_total) once its transaction has committed.
+void countRouting(const std::string& outcome);
+
 // `vkhid route dry-run`: where a case (intake JSON) would go, and why (JSON).
 Result<std::string> routeDryRun(store::PgConnection& db, const std::string& case_json);
 // `vkhid route add` and its API twin: a rule made by an administrator; returns its id. Empty kind,

@@ -68,6 +68,41 @@ BOOST_AUTO_TEST_CASE(exchange_case_reaches_closed_with_answer) {
   BOOST_TEST(x.count("SELECT count(*) FROM cases") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(exchange_case_is_routed_in_the_transaction_that_registers_it) {
+  // Issue 25: a new case is routed as it is registered — when the channel has its 201, the case has its
+  // participant and its sealed package queued for delivery (or, placed by no rule, is on its way to the
+  // review queue), with no routing message in between.
+  ExchangeHarness x;
+  x.setUp();
+  auto port = x.startGateway();
+  auto routed = x.submitTo(0, "routed-at-intake");
+  BOOST_REQUIRE_MESSAGE(routed.status == 201, routed.body);
+  BOOST_TEST(jsonField(routed.body, "status") == "registered");  // the reply's contract (intake.openapi.yaml)
+  const std::string id = jsonField(routed.body, "id");
+  // Read at once, before any consumer could have routed it: routed, to its participant.
+  BOOST_TEST(x.sql("SELECT participant_org_id FROM cases WHERE id = '" + id + "'") == x.org());
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'routed' AND case_id = '" + id + "'") == 1);
+  BOOST_TEST(
+      x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND case_id = '" + id + "'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'case.registered'") == 0);
+
+  // With no rule and an addressee that is no participant, nothing places a case: the review queue.
+  (void)x.sql("DELETE FROM routing_rule");
+  std::string body = readFile(sourceDir() + "/config/examples/case-appeal.json");
+  body.replace(body.find("\"99999911\""), 10, "\"12345678\"");
+  auto unrouted = httpRequest("POST", "127.0.0.1", port, "/api/v1/cases",
+                              {{"Authorization", "Bearer " + x.token()},
+                               {"Content-Type", "application/json"},
+                               {"Idempotency-Key", "unrouted-at-intake"}},
+                              body);
+  BOOST_REQUIRE_MESSAGE(unrouted.status == 201, unrouted.body);
+  const std::string other = jsonField(unrouted.body, "id");
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'unrouted' AND case_id = '" + other + "'") == 1);
+  BOOST_TEST(
+      x.count("SELECT count(*) FROM outbox WHERE routing_key = 'case.unrouted' AND message_id = '" + other + "'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'case.registered'") == 0);
+}
+
 BOOST_AUTO_TEST_CASE(exchange_priority_applicant_is_marked_in_every_queue) {
   // A priority applicant's case: its registration event, its package and the receipts about it all
   // leave the outbox at priority 5 (the broker serves them first: amqp/priority_applicant_…); an
