@@ -40,6 +40,7 @@
 #include "gateway/http/client.hpp"
 #include "gateway/sev/builders.hpp"
 #include "gateway/store/migrations.hpp"
+#include "tools/bench_report.hpp"
 #include "tools/bench_support.hpp"
 #include "tools/tools.hpp"
 
@@ -47,15 +48,6 @@ namespace vkhid::tools {
 namespace {
 
 using namespace bench;
-
-struct BenchOptions {
-  int cases = 2000, participants = 2, clients = 8;
-  int half_rate_cases = -1;  // the second phase's cases, offered at half the first's rate; -1: cases / 2
-  double rate = 0;           // cases per second offered; 0 = as fast as the clients go
-  std::string json, root = ".", var = "var";
-  int timeout_s = 600;
-  bool cluster = false;  // the three-node broker cluster of `scripts/services start cluster`
-};
 
 int complain(const std::string& what) {
   std::fprintf(stderr, "vkhid bench: %s\n", what.c_str());
@@ -65,22 +57,6 @@ int complain(const std::string& what) {
 std::string withDatabase(const std::string& url, const std::string& db) {
   return url.substr(0, url.rfind('/') + 1) + db;
 }
-
-// What the run measured during the load: intake latencies, and the CPU, commits and WAL of its window.
-struct LoadFigures {
-  std::vector<double> latencies;  // intake, ms
-  int refused = 0;
-  // The second phase, at half the saturated rate: its intake latencies, what it offered and refused.
-  std::vector<double> half_latencies;
-  double half_offered_per_s = 0;
-  int half_cases = 0, half_refused = 0;
-  long long closed_all = 0;  // both phases
-  double offered_s = 0;
-  long long closed = 0;
-  double gateway_cpu = 0, pg_cpu = 0, mq_cpu = 0, sims_cpu = 0, self_cpu = 0, machine_cpu = 0, rss = 0;
-  long long commits = 0;
-  std::pair<long long, long long> wal{0, 0};  // records, bytes
-};
 
 // One benchmark run: set-up, the processes, the machine's bounds, the load, the figures.
 class BenchRun {
@@ -106,8 +82,8 @@ class BenchRun {
     }
     auto load = drive();
     if (!load) return complain(load.error().message);
-    auto r = figures(*bounds, *load);
-    print(r);
+    auto r = figures({o_, *db_, dir_, static_cast<long long>(bus::brokerNodes(broker_urls_).size())}, *bounds, *load);
+    printFigures(r, o_.json);
     return r.at("lost").as_int64() == 0 && r.at("duplicated").as_int64() == 0 ? 0 : 1;
   }
 
@@ -292,6 +268,41 @@ class BenchRun {
     return closed;
   }
 
+  // What the machine has done so far: the CPU of the whole, PostgreSQL and the gateway, and the WAL.
+  struct Snapshot {
+    Clock::time_point at;
+    double machine = 0, postgres = 0, gateway = 0;
+    long long wal_records = 0;
+  };
+  Snapshot snapshot() {
+    return {Clock::now(), machineBusySeconds(), cpuOfProcesses({"postgres"}), gateway_.cpuSeconds(), wal().first};
+  }
+  static LoadFigures::Batch batchBetween(const Snapshot& a, const Snapshot& b, double cases) {
+    const double n = std::max(1.0, cases);
+    return {cases / std::max(1e-3, std::chrono::duration<double>(b.at - a.at).count()),
+            (b.machine - a.machine) * 1000.0 / n, (b.postgres - a.postgres) * 1000.0 / n,
+            (b.gateway - a.gateway) * 1000.0 / n, static_cast<double>(b.wal_records - a.wal_records) / n};
+  }
+
+  // Soak (issue 25: a case must cost the same whatever the size of the tables): batches 2…N of `cases`
+  // after the first, on the same database and processes, each measured from its first post to its last
+  // close.
+  void soakBatches(const std::string& example, LoadFigures& f) {
+    long long expected = o_.cases - f.refused;
+    for (int k = 2; k <= o_.soak; ++k) {
+      std::printf("vkhid bench: soak batch %d of %d …\n", k, o_.soak);
+      std::fflush(stdout);
+      const auto before = snapshot();
+      std::vector<double> latencies;
+      const int refused = post(example, o_.cases, o_.rate, "soak" + std::to_string(k) + "-", latencies);
+      f.soak_cases += o_.cases;
+      f.soak_refused += refused;
+      expected += o_.cases - refused;
+      f.closed_all = waitClosed(expected);
+      f.soak.push_back(batchBetween(before, snapshot(), o_.cases - refused));
+    }
+  }
+
   // The first phase's full-lifecycle rate: its closed cases over the span from its first registration
   // to its last close.
   double saturatedRate(long long closed) {
@@ -315,7 +326,8 @@ class BenchRun {
     std::fflush(stdout);
     f.half_offered_per_s = rate;
     f.half_refused = post(example, f.half_cases, rate, "half-", f.half_latencies);
-    f.closed_all = waitClosed(static_cast<long long>(o_.cases - f.refused) + f.half_cases - f.half_refused);
+    f.closed_all = waitClosed(static_cast<long long>(o_.cases - f.refused) + f.soak_cases - f.soak_refused +
+                              f.half_cases - f.half_refused);
   }
 
   // The load, and what the machine did for it; the processes are stopped after it.
@@ -339,6 +351,7 @@ class BenchRun {
     const double mq_before = cpuOfProcesses(kRabbitmq), sims_before = simsCpu(), self_before = selfCpuSeconds();
     const double machine_before = machineBusySeconds();
     LoadFigures f;
+    const auto first = snapshot();
     auto load_start = Clock::now();
     f.refused = post(*example, o_.cases, o_.rate, "bench-", f.latencies);
     f.offered_s = std::chrono::duration<double>(Clock::now() - load_start).count();
@@ -350,6 +363,8 @@ class BenchRun {
     f.self_cpu = selfCpuSeconds() - self_before;
     f.machine_cpu = machineBusySeconds() - machine_before;
     f.rss = gateway_.peakRssMiB();
+    f.soak.push_back(batchBetween(first, snapshot(), static_cast<double>(f.closed)));
+    soakBatches(*example, f);
     halfRatePhase(*example, f);
     // PostgreSQL counts a backend's commits in pg_stat_database when it reports them — at most once a
     // second, or when it ends: the gateway and the simulators stop first and their backends are gone
@@ -366,159 +381,6 @@ class BenchRun {
     const auto wal_after = wal();
     f.wal = {wal_after.first - wal_before.first, wal_after.second - wal_before.second};
     return f;
-  }
-
-  // What a case cost, from what the gateway recorded and the simulators counted.
-  struct PerCase {
-    double n = 1;  // cases taken in
-    double out = 0, in = 0, broker = 0, transactions = 0;
-    long long packages = 0, sim_appeals = 0;
-    double first = 0, last = 0;                             // the first registration, the last close (epoch s)
-    std::vector<double> delivered_ms, closed_ms;            // from intake
-    std::vector<double> half_delivered_ms, half_closed_ms;  // the second phase's
-  };
-  // From intake to delivered and to closed, ms, for the cases of one phase (Idempotency-Key prefix).
-  void lifecycleTimes(const std::string& prefix, std::vector<double>& delivered, std::vector<double>& closed) {
-    auto times = db_->exec(
-        "SELECT extract(epoch FROM (SELECT min(at) FROM case_event d WHERE d.case_id = c.id AND d.event = "
-        "'delivered_to_transport') - c.registered_at) * 1000, extract(epoch FROM (SELECT min(at) FROM case_event d "
-        "WHERE d.case_id = c.id AND d.event = 'closed') - c.registered_at) * 1000 FROM cases c WHERE "
-        "c.idempotency_key LIKE '" +
-        prefix + "%'");
-    for (int i = 0; times && i < times->rows(); ++i) {
-      if (!times->isNull(i, 0)) delivered.push_back(std::stod(std::string(times->get(i, 0))));
-      if (!times->isNull(i, 1)) closed.push_back(std::stod(std::string(times->get(i, 1))));
-    }
-  }
-  PerCase perCase(const LoadFigures& f) {
-    PerCase c;
-    auto spans = db_->exec(
-        "SELECT extract(epoch FROM min(c.registered_at)), extract(epoch FROM max(e.at)) FROM cases c JOIN case_event "
-        "e ON e.case_id = c.id AND e.event = 'closed' WHERE c.idempotency_key LIKE 'bench-%'");
-    c.first = spans && !spans->isNull(0, 0) ? std::stod(std::string(spans->get(0, 0))) : 0;
-    c.last = spans && !spans->isNull(0, 1) ? std::stod(std::string(spans->get(0, 1))) : 0;
-    lifecycleTimes("bench-", c.delivered_ms, c.closed_ms);
-    lifecycleTimes("half-", c.half_delivered_ms, c.half_closed_ms);
-    auto counts = db_->exec(
-        "SELECT (SELECT count(*) FROM message WHERE direction = 'out'), (SELECT count(*) FROM message WHERE direction "
-        "= 'in'), (SELECT count(*) FROM outbox), (SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = "
-        "1)");
-    // Both phases do the same work per case: the counts of the whole run over all its cases.
-    c.n = std::max(1.0, static_cast<double>(o_.cases - f.refused + f.half_cases - f.half_refused));
-    if (counts) {
-      c.out = static_cast<double>(counts->getInt(0, 0)) / c.n;
-      c.in = static_cast<double>(counts->getInt(0, 1)) / c.n;
-      c.broker = (static_cast<double>(counts->getInt(0, 2)) + static_cast<double>(counts->getInt(0, 1))) / c.n;
-      c.packages = counts->getInt(0, 3);
-    }
-    c.transactions = static_cast<double>(f.commits) / c.n;  // the gateway's, and our polling's (few)
-    for (int i = 1; i <= o_.participants; ++i) {
-      auto text = crypto::readFile(dir_ + "/sim-p" + std::to_string(i) + ".json");
-      if (!text) continue;
-      boost::system::error_code ec;
-      auto v = boost::json::parse(*text, ec);
-      if (!ec && v.is_object() && v.as_object().contains("appeals")) {
-        c.sim_appeals += v.as_object().at("appeals").as_int64();
-      }
-    }
-    return c;
-  }
-
-  boost::json::object figures(const MachineBounds& b, const LoadFigures& f) {
-    const PerCase c = perCase(f);
-    double cases_per_s = c.last > c.first ? static_cast<double>(f.closed) / (c.last - c.first) : 0;
-    double seal_bound = 1.0 / (c.out / std::max(b.seal_per_s, 1.0) + c.in / std::max(b.verify_per_s, 1.0));
-    double pg_bound = c.transactions > 0 ? b.pg_commits_per_s / c.transactions : 0;
-    double mq_bound = c.broker > 0 ? b.mq_messages_per_s / c.broker : 0;
-    double lowest = std::min({seal_bound, pg_bound > 0 ? pg_bound : 1e12, mq_bound > 0 ? mq_bound : 1e12});
-    // The ceiling of any pipeline doing this run's work per case on this machine, everything sharing its
-    // cores: the gateway's seals and verifications and the participants' own (they verify what it sealed
-    // and seal what it verifies), the case's commits and broker messages — each at the rate measured
-    // with every core, so one after another. Nothing else (HTTP, XML, JSON, the gateway's own logic) is
-    // counted: no code reaches it, and an efficiency above ceiling ÷ lowest bound is out of reach.
-    const double packages_per_case = c.out + c.in;
-    double floor_s = packages_per_case / std::max(b.seal_per_s, 1.0) +
-                     packages_per_case / std::max(b.verify_per_s, 1.0) +
-                     (b.pg_commits_per_s > 0 ? c.transactions / b.pg_commits_per_s : 0) +
-                     (b.mq_messages_per_s > 0 ? c.broker / b.mq_messages_per_s : 0);
-    double ceiling = floor_s > 0 ? 1.0 / floor_s : 0;
-    // Work per case against the signatures it needs (issue 25): the machine's CPU per case over the CPU of
-    // both sides' seals and verifications at this run's measured cost of one; the gateway's CPU per case
-    // over its own (it seals what it sends, verifies what it receives; a participant the reverse).
-    const double signatures_ms = packages_per_case * (b.seal_cpu_ms + b.verify_cpu_ms);
-    const double gateway_signatures_ms = c.out * b.seal_cpu_ms + c.in * b.verify_cpu_ms;
-    const double closed = std::max(1.0, static_cast<double>(f.closed));
-    const double machine_ms = f.machine_cpu * 1000.0 / closed, gateway_ms = f.gateway_cpu * 1000.0 / closed;
-    long long lost = static_cast<long long>(c.n) - f.closed_all;
-    auto per1000 = [&](double seconds) { return f.closed > 0 ? seconds * 1000.0 / static_cast<double>(f.closed) : 0; };
-    long long duplicated =
-        std::max(0LL, c.packages - static_cast<long long>(c.n)) + std::max(0LL, c.sim_appeals - f.closed_all);
-    return {{"cases", o_.cases},
-            {"refused", f.refused},
-            {"broker_nodes", static_cast<long long>(bus::brokerNodes(broker_urls_).size())},
-            {"closed", f.closed},
-            {"cases_per_s", cases_per_s},
-            {"offered_per_s", o_.cases / f.offered_s},
-            {"intake_p50_ms", percentile(f.latencies, 0.5)},
-            {"intake_p95_ms", percentile(f.latencies, 0.95)},
-            {"intake_p99_ms", percentile(f.latencies, 0.99)},
-            {"delivered_p50_ms", percentile(c.delivered_ms, 0.5)},
-            {"delivered_p99_ms", percentile(c.delivered_ms, 0.99)},
-            {"closed_p50_ms", percentile(c.closed_ms, 0.5)},
-            {"closed_p99_ms", percentile(c.closed_ms, 0.99)},
-            {"half_rate_cases", f.half_cases},
-            {"half_rate_offered_per_s", f.half_offered_per_s},
-            {"half_rate_refused", f.half_refused},
-            {"half_rate_intake_p50_ms", percentile(f.half_latencies, 0.5)},
-            {"half_rate_intake_p99_ms", percentile(f.half_latencies, 0.99)},
-            {"half_rate_delivered_p99_ms", percentile(c.half_delivered_ms, 0.99)},
-            {"half_rate_closed_p50_ms", percentile(c.half_closed_ms, 0.5)},
-            {"half_rate_closed_p99_ms", percentile(c.half_closed_ms, 0.99)},
-            {"cpu_s_per_1000", per1000(f.gateway_cpu)},
-            {"postgres_cpu_s_per_1000", per1000(f.pg_cpu)},
-            {"rabbitmq_cpu_s_per_1000", per1000(f.mq_cpu)},
-            {"simulators_cpu_s_per_1000", per1000(f.sims_cpu)},
-            {"load_cpu_s_per_1000", per1000(f.self_cpu)},
-            {"machine_cpu_s_per_1000", per1000(f.machine_cpu)},
-            {"peak_rss_mib", f.rss},
-            {"bound_seal_verify_cases_per_s", seal_bound},
-            {"bound_postgres_cases_per_s", pg_bound},
-            {"bound_rabbitmq_cases_per_s", mq_bound},
-            {"seal_per_s", b.seal_per_s},
-            {"verify_per_s", b.verify_per_s},
-            {"postgres_commits_per_s", b.pg_commits_per_s},
-            {"rabbitmq_messages_per_s", b.mq_messages_per_s},
-            {"rabbitmq_confirm_ms", b.mq_confirm_ms},
-            {"postgres_commit_ms", b.pg_commit_ms},
-            {"transactions_per_case", c.transactions},
-            {"wal_records_per_case", static_cast<double>(f.wal.first) / c.n},
-            {"wal_kib_per_case", static_cast<double>(f.wal.second) / 1024.0 / c.n},
-            {"broker_messages_per_case", c.broker},
-            {"packages_sealed_per_case", c.out},
-            {"packages_verified_per_case", c.in},
-            {"pipeline_efficiency", lowest > 0 ? cases_per_s / lowest : 0},
-            {"ceiling_cases_per_s", ceiling},
-            {"ceiling_efficiency", lowest > 0 ? ceiling / lowest : 0},
-            {"ceiling_ratio", ceiling > 0 ? cases_per_s / ceiling : 0},
-            {"seal_cpu_ms", b.seal_cpu_ms},
-            {"verify_cpu_ms", b.verify_cpu_ms},
-            {"signatures_cpu_ms_per_case", signatures_ms},
-            {"overhead_ratio", signatures_ms > 0 ? machine_ms / signatures_ms : 0},
-            {"gateway_overhead_ratio", gateway_signatures_ms > 0 ? gateway_ms / gateway_signatures_ms : 0},
-            {"lost", lost},
-            {"duplicated", duplicated}};
-  }
-
-  void print(const boost::json::object& r) const {
-    std::printf("\n%-34s %12s\n", "measure", "value");
-    for (const auto& [k, v] : r) {
-      if (v.is_double()) {
-        std::printf("%-34s %12.2f\n", std::string(k).c_str(), v.as_double());
-      } else {
-        std::printf("%-34s %12lld\n", std::string(k).c_str(), static_cast<long long>(v.as_int64()));
-      }
-    }
-    if (!o_.json.empty()) std::ofstream(o_.json) << boost::json::serialize(r) << "\n";
   }
 
   static constexpr const char* kVhost = "bench";
@@ -544,6 +406,11 @@ void addBenchCommand(CLI::App& app, int& exit_code) {
   bench->add_option("--rate", o->rate, "cases per second to offer (0: as fast as possible)")->default_val(0);
   bench->add_option("--participants", o->participants, "simulated participants on amqp (1-3)")->default_val(2);
   bench->add_option("--clients", o->clients, "intake client threads")->default_val(8);
+  bench
+      ->add_option("--soak", o->soak,
+                   "batches of --cases one after another on the same database, each one's cost per case reported")
+      ->default_val(1)
+      ->check(CLI::Range(1, 1000));
   bench
       ->add_option("--half-rate-cases", o->half_rate_cases,
                    "cases of the second phase, offered at half the first's rate (default: --cases / 2; 0: none)")

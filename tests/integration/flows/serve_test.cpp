@@ -87,8 +87,8 @@ BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, 
   // on this machine measured beside the gateway's.
   const std::string json = varDir() + "/bench-small.json";
   (void)pkiDir();  // the development PKI the bench's participants use, under varDir()
-  ChildProcess bench({binaryPath(), "bench", "--cases", "40", "--json", json, "--root", sourceDir(), "--var", varDir(),
-                      "--timeout", "120"},
+  ChildProcess bench({binaryPath(), "bench", "--cases", "40", "--soak", "2", "--json", json, "--root", sourceDir(),
+                      "--var", varDir(), "--timeout", "120"},
                      {{"VKHID_DATABASE_URL", pgUrl()}, {"VKHID_BROKER_URL", amqpUrl()}}, varDir() + "/bench-small.log");
   auto code = bench.wait(240s);
   BOOST_REQUIRE_MESSAGE(code.has_value(), "bench still running after 240 s:\n" << bench.log());
@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, 
     BOOST_REQUIRE(r.contains(key));
     return r.at(key).to_number<double>();
   };
-  BOOST_TEST(number("closed") == 40);  // the first phase's; `lost` counts both
+  BOOST_TEST(number("closed") == 40);  // the first phase's; `lost` counts every phase
   BOOST_TEST(number("lost") == 0);
   BOOST_TEST(number("duplicated") == 0);
   BOOST_TEST(number("cases_per_s") > 0);
@@ -145,6 +145,20 @@ BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, 
   BOOST_TEST(number("half_rate_intake_p50_ms") > 0);
   BOOST_TEST(number("half_rate_closed_p99_ms") >= number("half_rate_delivered_p99_ms"));
   BOOST_TEST(number("half_rate_closed_p50_ms") > 0);
+  // Soak: the second batch of 40 on the same database, each batch's cost per case beside the first's.
+  BOOST_TEST(number("soak_batches") == 2);
+  BOOST_REQUIRE(r.at("soak").as_array().size() == 2u);
+  for (const auto& batch : r.at("soak").as_array()) {
+    for (const char* key : {"cases_per_s", "machine_cpu_ms_per_case", "postgres_cpu_ms_per_case",
+                            "gateway_cpu_ms_per_case", "wal_records_per_case"}) {
+      BOOST_TEST_INFO("soak key " << key);
+      BOOST_TEST(batch.as_object().at(key).to_number<double>() > 0);
+    }
+  }
+  const auto& soak = r.at("soak").as_array();
+  BOOST_TEST(number("soak_cpu_growth") == soak[1].as_object().at("machine_cpu_ms_per_case").to_number<double>() /
+                                              soak[0].as_object().at("machine_cpu_ms_per_case").to_number<double>(),
+             boost::test_tools::tolerance(1e-6));
   BOOST_TEST(number("postgres_cpu_s_per_1000") > 0);
   BOOST_TEST(number("rabbitmq_cpu_s_per_1000") > 0);
   BOOST_TEST(number("simulators_cpu_s_per_1000") > 0);
