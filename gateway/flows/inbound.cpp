@@ -208,10 +208,17 @@ Status InboundHandler::receive(const adapters::InboundPackage& package) {
   // 1. Who sent it.
   // By what the transport vouches for: the broker's validated user (amqp), the TLS client certificate
   // registered for it (http), or an endpoint that vouches for its organisation — a folder only it writes
-  // to, a hub account the hub authenticated ("endpoint:<adapter>:<org>").
+  // to, a hub account the hub authenticated ("endpoint:<adapter>:<org>"). Read in the transaction that
+  // then keeps or applies the package: one commit a package (issue 25), and the peer it is judged by
+  // is the one its effects are written against. Nothing is locked while it is verified.
+  if (auto s = (**db).begin(); !s) return s;
   auto found = store::findPeer(**db, package.peer_identity);
-  if (!found) return found.error();
+  if (!found) {
+    (void)(**db).rollback();
+    return found.error();
+  }
   if (!*found) {
+    (void)(**db).rollback();
     countInbound("unknown_sender");
     log::warn("package from an unknown transport identity dropped", {{"adapter", package.adapter}});
     refuse(static_cast<int>(sev::SevError::UnknownSender),
@@ -223,7 +230,7 @@ Status InboundHandler::receive(const adapters::InboundPackage& package) {
   // 2. A transfer its transport could not verify: kept, refused, and told to the UCC; never read.
   if (!package.transfer_problem.empty()) {
     auto why = sev::sevError(sev::SevError::TransferUnverified, package.transfer_problem);
-    Status kept = store::inTransaction(**db, [&]() -> Status {
+    Status kept = store::finishTransaction(**db, [&]() -> Status {
       if (auto s = keepUnread(**db, peer, package.bytes, why); !s) return s;
       return alertOf(**db, "inbound.transfer_unverified", "transfer:" + sha256Hex(package.bytes),
                      json::object{{"org_id", peer.org_id}, {"adapter", package.adapter}, {"reason", why.message}});
@@ -239,7 +246,9 @@ Status InboundHandler::receive(const adapters::InboundPackage& package) {
   const auto report = verifyArrival(ctx, peer, package.bytes);
   if (!report.header) {
     const Error& why = report.findings.front();
-    if (auto s = keepUnread(**db, peer, package.bytes, why); !s) return s;
+    if (auto s = store::finishTransaction(**db, [&] { return keepUnread(**db, peer, package.bytes, why); }); !s) {
+      return s;
+    }
     countInbound("unreadable");
     refuse(static_cast<int>(sev::sevErrorOf(why).value_or(sev::SevError::Malformed)), why.message);
     return {};
@@ -249,7 +258,7 @@ Status InboundHandler::receive(const adapters::InboundPackage& package) {
   Applying applying(ctx, **db, peer, package, report, sha256Hex(package.bytes));
   Handling handled;
   auto once = [&]() -> Status { return applying.run(handled); };
-  Status done = store::inTransaction(**db, once);
+  Status done = store::finishTransaction(**db, once);
   // The same msg_id committed a moment ago by another consumer (the broker redelivered the message to a
   // second gateway while the first still handled it): once more, and it is seen as the duplicate it is.
   if (!done && done.error().kind == ErrorKind::Conflict) done = store::inTransaction(**db, once);

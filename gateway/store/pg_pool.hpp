@@ -46,16 +46,23 @@ class PgPool {
   std::condition_variable cv_;
 };
 
-// Runs `body` between BEGIN and COMMIT; rolls back when it returns an error (or COMMIT fails).
+// Ends a transaction the caller began (db.begin()) and read in: runs `body` in it, then COMMIT; rolls
+// back when it returns an error (or COMMIT fails).
 template <class F>
-Status inTransaction(PgConnection& db, F&& body) {
-  if (auto s = db.begin(); !s) return s;
+Status finishTransaction(PgConnection& db, F&& body) {
   Status s = body();
   if (!s) {
     (void)db.rollback();
     return s;
   }
   return db.commit();
+}
+
+// Runs `body` between BEGIN and COMMIT; rolls back when it returns an error (or COMMIT fails).
+template <class F>
+Status inTransaction(PgConnection& db, F&& body) {
+  if (auto s = db.begin(); !s) return s;
+  return finishTransaction(db, std::forward<F>(body));
 }
 
 }  // namespace vkhid::store
