@@ -1,7 +1,10 @@
 // Delivery: a queued package goes to its participant through the endpoint's adapter. Claimed first
 // (so two workers never send it at once), then the outcome is recorded with its consequences —
 // sent, a retry after a tier's delay, or dead with the case marked delivery_failed.
+#include <algorithm>
 #include <boost/json.hpp>
+#include <deque>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -54,43 +57,69 @@ std::string Deliverer::inFlight() const {
   return store::textArrayLiteral({in_flight_.begin(), in_flight_.end()});
 }
 
-// Claims a queued package for this process; nullopt once claimed (`c` filled), else what to tell the
-// broker. Claimed only while its participant is active: a suspended participant receives nothing, and
-// its deliveries wait in its queue (which no consumer takes from while it is suspended). The claim reads
-// the participant's active endpoint with it (none: adapter and settings are NULL). The connection goes
-// back before the adapter is called: a slow endpoint holds its own delivery thread, never a database
-// connection the others need.
-std::optional<Disposition> Deliverer::claim(const std::string& msg_id, Claim& c) {
+// Claims queued packages for this process, in one statement; fills `claims` in the order of `msg_ids`
+// and sets what to tell the broker of each one not claimed. Claimed only while its participant is active:
+// a suspended participant receives nothing, and its deliveries wait in its queue (which no consumer
+// takes from while it is suspended). The claim reads the participant's active endpoint with it (none:
+// adapter and settings are NULL). The connection goes back before the adapter is called: a slow
+// endpoint holds its own delivery thread, never a database connection the others need.
+void Deliverer::claimAll(const std::vector<std::string>& msg_ids, std::vector<Claim>& claims,
+                         std::vector<Disposition>& dispositions) {
   auto db = context_.pool.acquire();
-  if (!db) return Disposition::Requeue;
-  auto row = store::claimForDelivery(**db, msg_id, context_.process_id);
-  if (!row) return Disposition::Requeue;
-  if (!*row) {
-    // Already sent, being sent by another worker — or held for a participant that is not active.
-    auto held = store::heldForInactiveParticipant(**db, msg_id);
-    if (!held) return Disposition::Requeue;
-    if (!*held) return Disposition::Ack;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    return Disposition::Requeue;
+  auto rows = db ? store::claimAllForDelivery(**db, msg_ids, context_.process_id)
+                 : Result<std::vector<store::DeliveryClaimRow>>(db.error());
+  if (!rows) {
+    std::fill(dispositions.begin(), dispositions.end(), Disposition::Requeue);
+    return;
   }
-  auto& r = **row;
-  c.msg_id = msg_id;
-  c.bytes = std::move(r.bytes);
-  c.org = r.peer_org_id;
-  c.attempts = r.attempts;
-  c.case_id = r.case_id;
-  c.msg_type = r.msg_type;
-  if (r.adapter) {
-    c.adapter_name = *r.adapter;
-    c.endpoint = endpointFrom(c.org, c.adapter_name, r.settings_json);
+  bool held_any = false;
+  for (std::size_t i = 0; i < msg_ids.size(); ++i) {
+    auto r = std::find_if(rows->begin(), rows->end(), [&](const auto& row) { return row.msg_id == msg_ids[i]; });
+    if (r == rows->end()) {
+      // Already sent, being sent by another worker — or held for a participant that is not active.
+      auto held = store::heldForInactiveParticipant(**db, msg_ids[i]);
+      if (!held || *held) dispositions[i] = Disposition::Requeue;
+      held_any = held_any || (held && *held);
+      continue;
+    }
+    Claim c;
+    c.msg_id = msg_ids[i];
+    c.bytes = std::move(r->bytes);
+    c.org = r->peer_org_id;
+    c.attempts = r->attempts;
+    c.case_id = r->case_id;
+    c.msg_type = r->msg_type;
+    if (r->adapter) {
+      c.adapter_name = *r->adapter;
+      c.endpoint = endpointFrom(c.org, c.adapter_name, r->settings_json);
+    }
+    claims.push_back(std::move(c));
   }
-  return std::nullopt;
+  if (held_any) std::this_thread::sleep_for(std::chrono::milliseconds(500));
 }
 
-adapters::DeliveryOutcome Deliverer::send(const Claim& c) {
-  if (!c.endpoint) return adapters::DeliveryOutcome::failed("no active endpoint for " + c.org);
-  if (auto* adapter = context_.adapter(c.adapter_name)) return adapter->deliver(c.bytes, c.msg_id, *c.endpoint);
-  return adapters::DeliveryOutcome::failed("unknown adapter " + c.adapter_name);
+// Each run of claims to the same endpoint goes to its adapter together (amqp: one wait for the broker's
+// confirms), in order.
+std::vector<adapters::DeliveryOutcome> Deliverer::sendAll(const std::vector<Claim>& claims) {
+  std::vector<adapters::DeliveryOutcome> out;
+  for (std::size_t i = 0; i < claims.size();) {
+    const Claim& first = claims[i];
+    std::size_t end = i + 1;
+    while (end < claims.size() && claims[end].org == first.org && claims[end].adapter_name == first.adapter_name) ++end;
+    auto* adapter = first.endpoint ? context_.adapter(first.adapter_name) : nullptr;
+    if (!adapter) {
+      const std::string why =
+          first.endpoint ? "unknown adapter " + first.adapter_name : "no active endpoint for " + first.org;
+      out.insert(out.end(), end - i, adapters::DeliveryOutcome::failed(why));
+    } else {
+      std::vector<adapters::OutboundPackage> packages;
+      for (std::size_t k = i; k < end; ++k) packages.push_back({claims[k].bytes, claims[k].msg_id});
+      auto outcomes = adapter->deliverAll(packages, *first.endpoint);
+      out.insert(out.end(), outcomes.begin(), outcomes.end());
+    }
+    i = end;
+  }
+  return out;
 }
 
 Status Deliverer::recordSent(store::PgConnection& db, const Claim& c) {
@@ -149,62 +178,99 @@ Status Deliverer::recordDead(store::PgConnection& db, const Claim& c, const adap
   return enqueueOutbox(db, bus::names::kAlerts, "delivery.failed", c.msg_id + ":alert", boost::json::serialize(dead));
 }
 
-// The package went out (or did not): that must be written down, or the participant gets it twice.
-// While the database is away the outcome waits here, with a fresh connection for each try.
-Status Deliverer::recordOutcome(const Claim& c, const adapters::DeliveryOutcome& outcome, std::string& result) {
+// The packages went out (or did not): that must be written down, or the participant gets them twice.
+// One transaction for the batch; while the database is away the outcomes wait here, with a fresh
+// connection for each try. One the database refuses for itself is written on its own, so it holds back
+// none of the others.
+Status Deliverer::recordOutcomes(const std::vector<Claim>& claims,
+                                 const std::vector<adapters::DeliveryOutcome>& outcomes,
+                                 std::vector<std::string>& results) {
   const auto tiers = bus::retryTiers(context_.retry_delays);
-  const auto step = deliveryStep(outcome.kind, c.attempts, tiers.size());
-  auto record = [&](store::PgConnection& db) -> Status {
+  auto record = [&](store::PgConnection& db, std::size_t i) -> Status {
+    const auto step = deliveryStep(outcomes[i].kind, claims[i].attempts, tiers.size());
     switch (step.kind) {
-      case DeliveryStep::Kind::Sent: result = "delivered"; return recordSent(db, c);
-      case DeliveryStep::Kind::Retry: result = "retry"; return recordRetry(db, c, outcome, tiers[step.tier]);
+      case DeliveryStep::Kind::Sent: results[i] = "delivered"; return recordSent(db, claims[i]);
+      case DeliveryStep::Kind::Retry:
+        results[i] = "retry";
+        return recordRetry(db, claims[i], outcomes[i], tiers[step.tier]);
       case DeliveryStep::Kind::Dead: break;
     }
-    result = "dead";
-    return recordDead(db, c, outcome);
+    results[i] = "dead";
+    return recordDead(db, claims[i], outcomes[i]);
   };
-  Status done;
-  for (int tries = 0;; ++tries) {
-    if (auto db = context_.pool.acquire()) {
-      done = store::inTransaction(**db, [&] { return record(**db); });
-    } else {
-      done = db.error();
+  auto recordWithRetries = [&](const std::function<Status(store::PgConnection&)>& body) {
+    Status done;
+    for (int tries = 0;; ++tries) {
+      if (auto db = context_.pool.acquire()) {
+        done = store::inTransaction(**db, [&] { return body(**db); });
+      } else {
+        done = db.error();
+      }
+      const bool transient =
+          !done && (done.error().kind == ErrorKind::Unavailable || done.error().kind == ErrorKind::Timeout);
+      if (!transient || tries == kOutcomeTries || stopping_) break;
+      if (tries == 0) log::warn("delivery outcomes not recorded yet, will retry", {{"error", done.error().message}});
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
-    const bool transient =
-        !done && (done.error().kind == ErrorKind::Unavailable || done.error().kind == ErrorKind::Timeout);
-    if (!transient || tries == kOutcomeTries || stopping_) break;
-    if (tries == 0) {
-      log::warn("delivery outcome not recorded yet, will retry",
-                {{"msg_id", c.msg_id}, {"error", done.error().message}});
+    return done;
+  };
+  Status done = recordWithRetries([&](store::PgConnection& db) -> Status {
+    for (std::size_t i = 0; i < claims.size(); ++i) {
+      if (auto s = record(db, i); !s) return s;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    return {};
+  });
+  if (done) return done;
+  if (claims.size() == 1 || done.error().kind == ErrorKind::Unavailable || done.error().kind == ErrorKind::Timeout) {
+    for (auto& r : results) r.clear();  // rolled back: none recorded
+    return done;
   }
-  return done;
+  Status first_failure;
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    auto one = recordWithRetries([&](store::PgConnection& db) { return record(db, i); });
+    if (!one) {
+      log::warn("delivery outcome not recorded", {{"msg_id", claims[i].msg_id}, {"error", one.error().message}});
+      results[i].clear();
+      if (first_failure) first_failure = one;
+    }
+  }
+  return first_failure;
 }
 
-Disposition Deliverer::deliver(const std::string& msg_id) {
-  // Marked in flight before it is claimed and until its outcome is recorded or given up: the sweeper
-  // returns this process's own claims only when no worker here holds them (an outcome the database
-  // did not take).
-  InFlight in_flight(*this, msg_id);
-  Claim c;
-  if (auto not_claimed = claim(msg_id, c)) return *not_claimed;
-  const auto outcome = send(c);
-  std::string result;
-  if (auto done = recordOutcome(c, outcome, result); !done) {
-    // The claim stays 'sending' and is no longer in flight here: the sweeper returns it to the queue.
-    log::warn("delivery outcome not recorded", {{"msg_id", msg_id}, {"error", done.error().message}});
-    return Disposition::Ack;
+std::vector<Disposition> Deliverer::deliverAll(const std::vector<std::string>& msg_ids) {
+  // Marked in flight before they are claimed and until their outcomes are recorded or given up: the
+  // sweeper returns this process's own claims only when no worker here holds them (an outcome the
+  // database did not take).
+  std::deque<InFlight> in_flight;
+  for (const auto& id : msg_ids) in_flight.emplace_back(*this, id);
+  std::vector<Disposition> dispositions(msg_ids.size(), Disposition::Ack);
+  std::vector<Claim> claims;
+  claimAll(msg_ids, claims, dispositions);
+  if (claims.empty()) return dispositions;
+  const auto outcomes = sendAll(claims);
+  std::vector<std::string> results(claims.size());
+  if (auto done = recordOutcomes(claims, outcomes, results); !done) {
+    // A claim whose outcome is not recorded stays 'sending' and is no longer in flight here: the sweeper
+    // returns it to the queue. Acknowledged all the same: the claim, not the broker, keeps it.
+    log::warn("delivery outcomes not recorded",
+              {{"count", static_cast<int>(claims.size())}, {"error", done.error().message}});
   }
-  app::metrics()
-      .counter("vkhid_deliveries_total", "Delivery attempts by outcome",
-               {{"adapter", c.adapter_name}, {"outcome", result}})
-      .inc();
-  if (result != "delivered") {
-    log::info("delivery not done",
-              {{"msg_id", msg_id}, {"outcome", result}, {"attempt", c.attempts}, {"reason", outcome.detail}});
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    if (results[i].empty()) continue;
+    app::metrics()
+        .counter("vkhid_deliveries_total", "Delivery attempts by outcome",
+                 {{"adapter", claims[i].adapter_name}, {"outcome", results[i]}})
+        .inc();
+    if (results[i] != "delivered") {
+      log::info("delivery not done", {{"msg_id", claims[i].msg_id},
+                                      {"outcome", results[i]},
+                                      {"attempt", claims[i].attempts},
+                                      {"reason", outcomes[i].detail}});
+    }
   }
-  return Disposition::Ack;
+  return dispositions;
 }
+
+Disposition Deliverer::deliver(const std::string& msg_id) { return deliverAll({msg_id}).front(); }
 
 }  // namespace vkhid::flows

@@ -30,6 +30,10 @@ class Deliverer {
   Deliverer(ExchangeContext& context, const std::atomic<bool>& stopping) : context_(context), stopping_(stopping) {}
 
   Disposition deliver(const std::string& msg_id);
+  // Several queued packages taken from one participant's queue together (issue 25): claimed in one
+  // statement, sent through the endpoint's adapter together, their outcomes recorded in one
+  // transaction. What to tell the broker of each, in order.
+  std::vector<Disposition> deliverAll(const std::vector<std::string>& msg_ids);
   // The msg_ids this process's workers carry out now, as a PostgreSQL text[] literal: the sweeper
   // returns none of them.
   std::string inFlight() const;
@@ -42,9 +46,12 @@ class Deliverer {
     int attempts = 0, msg_type = 0;
     std::optional<adapters::Endpoint> endpoint;  // none: the participant has no active endpoint
   };
-  std::optional<Disposition> claim(const std::string& msg_id, Claim& c);
-  adapters::DeliveryOutcome send(const Claim& c);
-  Status recordOutcome(const Claim& c, const adapters::DeliveryOutcome& outcome, std::string& result);
+  void claimAll(const std::vector<std::string>& msg_ids, std::vector<Claim>& claims,
+                std::vector<Disposition>& dispositions);
+  std::vector<adapters::DeliveryOutcome> sendAll(const std::vector<Claim>& claims);
+  // Each claim's result ("delivered", "retry", "dead"; empty: not recorded) into `results`.
+  Status recordOutcomes(const std::vector<Claim>& claims, const std::vector<adapters::DeliveryOutcome>& outcomes,
+                        std::vector<std::string>& results);
   Status recordSent(store::PgConnection& db, const Claim& c);
   Status recordRetry(store::PgConnection& db, const Claim& c, const adapters::DeliveryOutcome& outcome,
                      const bus::RetryTier& tier);

@@ -293,8 +293,12 @@ void Exchange::refreshDeliveryConsumers() {
       set.push_back(std::make_unique<QueueConsumer>(
           "delivery:" + org, context_.broker(), setup,
           [org] { return std::vector<std::string>{bus::deliveryQueueName(org)}; },
-          [this](const bus::Delivery& d) { return deliver(jsonField(d.body, "msg_id")); }, prefetch,
-          std::chrono::hours(24)));
+          [this](const std::vector<bus::Delivery>& batch) {
+            std::vector<std::string> ids;
+            for (const auto& d : batch) ids.push_back(jsonField(d.body, "msg_id"));
+            return deliverer_.deliverAll(ids);
+          },
+          prefetch, prefetch, std::chrono::hours(24)));
       set.back()->start();
     }
   }

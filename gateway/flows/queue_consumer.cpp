@@ -1,5 +1,7 @@
 #include "gateway/flows/queue_consumer.hpp"
 
+#include <algorithm>
+
 #include "gateway/app/logging.hpp"
 
 namespace vkhid::flows {
@@ -13,13 +15,39 @@ constexpr int kAckEvery = 8;
 
 QueueConsumer::QueueConsumer(std::string name, bus::AmqpSettings settings, Setup setup, QueueList queues,
                              Handler handler, std::uint16_t prefetch, std::chrono::milliseconds refresh)
+    : QueueConsumer(
+          std::move(name), std::move(settings), std::move(setup), std::move(queues),
+          [handler = std::move(handler)](const std::vector<bus::Delivery>& batch) {
+            return std::vector<Disposition>{handler(batch.front())};
+          },
+          1, prefetch, refresh) {}
+
+QueueConsumer::QueueConsumer(std::string name, bus::AmqpSettings settings, Setup setup, QueueList queues,
+                             BatchHandler handler, std::size_t max_batch, std::uint16_t prefetch,
+                             std::chrono::milliseconds refresh)
     : name_(std::move(name)),
       settings_(std::move(settings)),
       setup_(std::move(setup)),
       queues_(std::move(queues)),
       handler_(std::move(handler)),
+      max_batch_(std::max<std::size_t>(1, max_batch)),
       prefetch_(prefetch),
       refresh_(refresh) {}
+
+bool QueueConsumer::handle(bus::AmqpConnection& c, bus::AckBatch& acks, const std::vector<bus::Delivery>& batch) {
+  const auto dispositions = handler_(batch);
+  bool requeued = false;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (dispositions.at(i) == Disposition::Ack) {
+      if (!acks.handled(batch[i].tag)) return false;
+      continue;
+    }
+    if (!acks.flush() || !c.nack(batch[i].tag, true)) return false;
+    requeued = true;
+  }
+  if (requeued) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  return true;
+}
 
 void QueueConsumer::start() {
   stopping_ = false;
@@ -72,12 +100,19 @@ void QueueConsumer::run() {
         if (!acks.flush()) break;  // nothing more waiting
         continue;
       }
-      if (handler_(**d) == Disposition::Ack) {
-        if (!acks.handled((*d)->tag)) break;
-        continue;
+      // What else is waiting already joins it, up to the batch's size.
+      std::vector<bus::Delivery> batch{std::move(**d)};
+      bool lost = false;
+      while (batch.size() < max_batch_) {
+        auto more = c->next(std::chrono::milliseconds(0));
+        if (!more) {
+          lost = true;  // unacknowledged, all of them come again
+          break;
+        }
+        if (!more->has_value()) break;
+        batch.push_back(std::move(**more));
       }
-      if (!acks.flush() || !c->nack((*d)->tag, true)) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (lost || !handle(*c, acks, batch)) break;
     }
     (void)acks.flush();
   }

@@ -69,28 +69,48 @@ Result<std::vector<std::string>> requeueReceiptsFor(PgConnection& db, const std:
   return ids;
 }
 
-Result<std::optional<DeliveryClaimRow>> claimForDelivery(PgConnection& db, const std::string& msg_id,
-                                                         const std::string& process_id) {
-  auto r = db.exec(
-      "UPDATE message m SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
-      "FROM participant p LEFT JOIN LATERAL (SELECT e.adapter, e.settings::text AS settings FROM endpoint e "
-      "WHERE e.org_id = p.org_id AND e.active ORDER BY e.id LIMIT 1) ep ON true "
-      "WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND m.msg_id = vkhid_uuid($1) "
-      "AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') "
-      "RETURNING m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, ''), m.msg_type, ep.adapter, "
-      "ep.settings",
-      {msg_id, process_id});
-  if (!r) return r.error();
-  if (r->rows() == 0) return std::optional<DeliveryClaimRow>();
+namespace {
+
+// The claim's update: what is claimed is given as a condition on `m` (with $2 the process).
+std::string claimSql(const std::string& which) {
+  return "UPDATE message m SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
+         "FROM participant p LEFT JOIN LATERAL (SELECT e.adapter, e.settings::text AS settings FROM endpoint e "
+         "WHERE e.org_id = p.org_id AND e.active ORDER BY e.id LIMIT 1) ep ON true "
+         "WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND " +
+         which +
+         " AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') "
+         "RETURNING m.msg_id::text AS msg_id, m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, '') AS "
+         "case_id, m.msg_type, ep.adapter, ep.settings";
+}
+
+DeliveryClaimRow claimRow(const PgResult& r, int i) {
   DeliveryClaimRow row;
-  row.bytes = fromByteaHex(r->get(0, 0));
-  row.peer_org_id = std::string(r->get(0, 1));
-  row.attempts = static_cast<int>(r->getInt(0, 2));
-  row.case_id = std::string(r->get(0, 3));
-  row.msg_type = static_cast<int>(r->getInt(0, 4));
-  row.adapter = r->optional(0, 5);
-  row.settings_json = r->optional(0, 6).value_or("{}");
-  return std::optional<DeliveryClaimRow>(std::move(row));
+  row.msg_id = std::string(r.get(i, "msg_id"));
+  row.bytes = fromByteaHex(r.get(i, "bytes"));
+  row.peer_org_id = std::string(r.get(i, "peer_org_id"));
+  row.attempts = static_cast<int>(r.getInt(i, "attempts"));
+  row.case_id = std::string(r.get(i, "case_id"));
+  row.msg_type = static_cast<int>(r.getInt(i, "msg_type"));
+  row.adapter = r.isNull(i, "adapter") ? std::nullopt : std::optional<std::string>(std::string(r.get(i, "adapter")));
+  row.settings_json = r.isNull(i, "settings") ? "{}" : std::string(r.get(i, "settings"));
+  return row;
+}
+
+}  // namespace
+
+Result<std::vector<DeliveryClaimRow>> claimAllForDelivery(PgConnection& db, const std::vector<std::string>& msg_ids,
+                                                          const std::string& process_id) {
+  std::vector<std::string> ids;
+  for (const auto& id : msg_ids) {
+    // Only what can be a uuid goes into the array literal (no quotes, no backslashes).
+    if (id.size() == 36 && id.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos) ids.push_back(id);
+  }
+  std::vector<DeliveryClaimRow> out;
+  if (ids.empty()) return out;
+  auto r = db.exec(claimSql("m.msg_id = ANY ($1::uuid[])"), {textArrayLiteral(ids), process_id});
+  if (!r) return r.error();
+  for (int i = 0; i < r->rows(); ++i) out.push_back(claimRow(*r, i));
+  return out;
 }
 
 Result<bool> heldForInactiveParticipant(PgConnection& db, const std::string& msg_id) {

@@ -66,6 +66,7 @@ Result<std::vector<std::string>> requeueReceiptsFor(PgConnection& db, const std:
 
 // A package claimed for delivery by one process, with its participant's active endpoint.
 struct DeliveryClaimRow {
+  std::string msg_id;
   std::string bytes;
   std::string peer_org_id;
   int attempts = 0;     // this one included
@@ -75,10 +76,12 @@ struct DeliveryClaimRow {
   std::string settings_json;
 };
 
-// Claims a queued package (or one waiting for its retry) whose participant is active: 'sending', one
-// attempt more, held by `process_id`. nullopt: sent already, claimed by another worker, or held.
-Result<std::optional<DeliveryClaimRow>> claimForDelivery(PgConnection& db, const std::string& msg_id,
-                                                         const std::string& process_id);
+// Claims queued packages (or ones waiting for their retry) whose participant is active, in one statement
+// (issue 25: a batch of deliveries, one claim): 'sending', one attempt more, held by `process_id`. The
+// rows claimed, in no order; one not claimed was sent already, is claimed by another worker, or is held;
+// a msg_id that is not a uuid claims nothing.
+Result<std::vector<DeliveryClaimRow>> claimAllForDelivery(PgConnection& db, const std::vector<std::string>& msg_ids,
+                                                          const std::string& process_id);
 
 // Whether a package waits for delivery to a participant that is not active (suspended, or checking).
 Result<bool> heldForInactiveParticipant(PgConnection& db, const std::string& msg_id);

@@ -103,6 +103,32 @@ BOOST_AUTO_TEST_CASE(exchange_case_is_routed_in_the_transaction_that_registers_i
   BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'case.registered'") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(exchange_deliveries_waiting_together_go_out_together_each_once) {
+  // Issue 25: a participant's deliveries that wait together go out together — claimed in one
+  // statement, published with one wait for the broker's confirms, their outcomes recorded in one
+  // transaction (whose time each row then carries) — and each is still delivered once.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.runVkhid({"participant", "suspend", x.org(), "--reason", "технічні роботи"});  // its deliveries wait
+  const int n = 10;
+  for (int i = 0; i < n; ++i) BOOST_REQUIRE(x.submit("together-" + std::to_string(i)).status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1", n, 30s));
+  x.runVkhid({"participant", "activate", x.org(), "--force"});
+  BOOST_REQUIRE_MESSAGE(
+      x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND status = 'sent'", n, 60s),
+      x.histogram());
+  const long long outcome_transactions =
+      x.count("SELECT count(DISTINCT updated_at) FROM message WHERE direction = 'out' AND msg_type = 1");
+  BOOST_TEST(outcome_transactions < n / 2, outcome_transactions << " transactions recorded " << n << " outcomes");
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND attempts = 1") == n);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'delivered_to_transport'") == n);
+  // The participant takes them from its queue: each once, every case closed.
+  x.startSimulator();
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 60s), x.histogram());
+  BOOST_TEST(x.simStats()["appeals"] == n);
+}
+
 BOOST_AUTO_TEST_CASE(exchange_priority_applicant_is_marked_in_every_queue) {
   // A priority applicant's case: its registration event, its package and the receipts about it all
   // leave the outbox at priority 5 (the broker serves them first: amqp/priority_applicant_…); an
