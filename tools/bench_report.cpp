@@ -83,6 +83,26 @@ boost::json::array soakJson(const LoadFigures& f) {
   return out;
 }
 
+// The second phase's latencies and each soak batch's cost (issue 25).
+boost::json::object phaseFigures(const LoadFigures& f, const PerCase& c) {
+  return {
+      {"half_rate_cases", f.half_cases},
+      {"half_rate_offered_per_s", f.half_offered_per_s},
+      {"half_rate_refused", f.half_refused},
+      {"half_rate_intake_p50_ms", percentile(f.half_latencies, 0.5)},
+      {"half_rate_intake_p99_ms", percentile(f.half_latencies, 0.99)},
+      {"half_rate_delivered_p99_ms", percentile(c.half_delivered_ms, 0.99)},
+      {"half_rate_closed_p50_ms", percentile(c.half_closed_ms, 0.5)},
+      {"half_rate_closed_p99_ms", percentile(c.half_closed_ms, 0.99)},
+      {"soak_batches", static_cast<long long>(f.soak.size())},
+      {"soak_cpu_growth", f.soak.front().machine_ms > 0 ? f.soak.back().machine_ms / f.soak.front().machine_ms : 0},
+      {"soak_postgres_cpu_growth",
+       f.soak.front().postgres_ms > 0 ? f.soak.back().postgres_ms / f.soak.front().postgres_ms : 0},
+      {"soak_wal_growth", f.soak.front().wal_records > 0 ? f.soak.back().wal_records / f.soak.front().wal_records : 0},
+      {"soak", soakJson(f)},
+  };
+}
+
 }  // namespace
 
 boost::json::object figures(const RunContext& run, const MachineBounds& b, const LoadFigures& f) {
@@ -114,7 +134,7 @@ boost::json::object figures(const RunContext& run, const MachineBounds& b, const
   auto per1000 = [&](double seconds) { return f.closed > 0 ? seconds * 1000.0 / static_cast<double>(f.closed) : 0; };
   long long duplicated =
       std::max(0LL, c.packages - static_cast<long long>(c.n)) + std::max(0LL, c.sim_appeals - f.closed_all);
-  return {
+  boost::json::object out{
       {"cases", o.cases},
       {"refused", f.refused},
       {"broker_nodes", run.broker_nodes},
@@ -128,14 +148,6 @@ boost::json::object figures(const RunContext& run, const MachineBounds& b, const
       {"delivered_p99_ms", percentile(c.delivered_ms, 0.99)},
       {"closed_p50_ms", percentile(c.closed_ms, 0.5)},
       {"closed_p99_ms", percentile(c.closed_ms, 0.99)},
-      {"half_rate_cases", f.half_cases},
-      {"half_rate_offered_per_s", f.half_offered_per_s},
-      {"half_rate_refused", f.half_refused},
-      {"half_rate_intake_p50_ms", percentile(f.half_latencies, 0.5)},
-      {"half_rate_intake_p99_ms", percentile(f.half_latencies, 0.99)},
-      {"half_rate_delivered_p99_ms", percentile(c.half_delivered_ms, 0.99)},
-      {"half_rate_closed_p50_ms", percentile(c.half_closed_ms, 0.5)},
-      {"half_rate_closed_p99_ms", percentile(c.half_closed_ms, 0.99)},
       {"cpu_s_per_1000", per1000(f.gateway_cpu)},
       {"postgres_cpu_s_per_1000", per1000(f.pg_cpu)},
       {"rabbitmq_cpu_s_per_1000", per1000(f.mq_cpu)},
@@ -167,14 +179,10 @@ boost::json::object figures(const RunContext& run, const MachineBounds& b, const
       {"signatures_cpu_ms_per_case", signatures_ms},
       {"overhead_ratio", signatures_ms > 0 ? machine_ms / signatures_ms : 0},
       {"gateway_overhead_ratio", gateway_signatures_ms > 0 ? gateway_ms / gateway_signatures_ms : 0},
-      {"soak_batches", static_cast<long long>(f.soak.size())},
-      {"soak_cpu_growth", f.soak.front().machine_ms > 0 ? f.soak.back().machine_ms / f.soak.front().machine_ms : 0},
-      {"soak_postgres_cpu_growth",
-       f.soak.front().postgres_ms > 0 ? f.soak.back().postgres_ms / f.soak.front().postgres_ms : 0},
-      {"soak_wal_growth", f.soak.front().wal_records > 0 ? f.soak.back().wal_records / f.soak.front().wal_records : 0},
-      {"soak", soakJson(f)},
       {"lost", lost},
       {"duplicated", duplicated}};
+  for (const auto& [k, v] : phaseFigures(f, c)) out[k] = v;
+  return out;
 }
 
 void printFigures(const boost::json::object& r, const std::string& json_path) {

@@ -79,6 +79,34 @@ void checkReceivedAt(const app::IntakeSettings& in, ParsedCase& parsed) {
   }
 }
 
+// With `audit.fail_closed`, no case is taken while the evidence log waits too long for its seal.
+std::optional<IntakeOutcome> evidenceUnsealed(ExchangeContext& context) {
+  if (!context.config.audit.fail_closed || !context.audit || context.audit->evidenceSealed()) return std::nullopt;
+  app::metrics()
+      .counter("vkhid_intake_rejected_total", "Cases refused at intake", {{"reason", "evidence_unsealed"}})
+      .inc();
+  return refused(IntakeResult::unavailable, "Evidence cannot be sealed",
+                 "the exchange log has not been sealed and time-stamped for " +
+                     std::to_string(context.audit->unsealedSeconds()) +
+                     " s (the time-stamp authority is unreachable); cases are refused until it catches up");
+}
+
+// A new case routed in the transaction that registers it when its package can be made now: one commit,
+// no routing message (`routing`: what it came to). Not now (the seal's key out of reach, say): the
+// routing consumer takes it, as it takes a forwarded case. Had the database failed instead, the commit
+// fails and the client tries again.
+Status routeAtIntake(ExchangeContext& context, store::PgConnection& db, const std::string& case_id, bool priority,
+                     std::string& routing) {
+  auto routed = Router(context).routeIn(db, case_id);
+  if (routed) {
+    routing = *routed;
+    return {};
+  }
+  log::warn("routing at intake failed, queued for the router",
+            {{"case_id", case_id}, {"error", routed.error().message}});
+  return queueRouting(db, case_id, priority);
+}
+
 }  // namespace
 
 void countRegistered(const domain::Case& c) {
@@ -160,13 +188,7 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
   }
   const domain::Case& c = parsed.value;
   const std::string request_hash = sha256Hex(body);
-  if (context_.config.audit.fail_closed && context_.audit && !context_.audit->evidenceSealed()) {
-    m.counter("vkhid_intake_rejected_total", "Cases refused at intake", {{"reason", "evidence_unsealed"}}).inc();
-    return refused(IntakeResult::unavailable, "Evidence cannot be sealed",
-                   "the exchange log has not been sealed and time-stamped for " +
-                       std::to_string(context_.audit->unsealedSeconds()) +
-                       " s (the time-stamp authority is unreachable); cases are refused until it catches up");
-  }
+  if (auto unsealed = evidenceUnsealed(context_)) return *unsealed;
 
   auto db = context_.pool.acquire();
   if (!db) return refused(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
@@ -202,17 +224,7 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
     case_id = reg->case_id;
     number = reg->ucc_number;
     tracking = reg->tracking_code;
-    // Routed in the same transaction when its package can be made now: one commit, no routing message.
-    auto routed = Router(context_).routeIn(**db, case_id);
-    if (routed) {
-      routing = *routed;
-      return {};
-    }
-    // Not now (the seal's key out of reach, say): the routing consumer takes it, as it takes a forwarded
-    // case. Had the database failed instead, the commit fails and the client tries again.
-    log::warn("routing at intake failed, queued for the router",
-              {{"case_id", case_id}, {"error", routed.error().message}});
-    return queueRouting(**db, case_id, c.priority);
+    return routeAtIntake(context_, **db, case_id, c.priority, routing);
   });
   if (!done) {
     log::error("intake failed", {{"code", done.error().code}, {"error", done.error().message}});

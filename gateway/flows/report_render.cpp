@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <regex>
 #include <sstream>
 
@@ -70,6 +71,17 @@ std::vector<std::string> measureCells(const json::object& m) {
   return cells;
 }
 
+using Row = std::vector<std::string>;
+
+// A titled table of `items` (a JSON array), one row each; nothing when there are none.
+void section(std::string& out, const json::value& items, const std::string& title, const Row& head,
+             const std::function<Row(const json::value&)>& rowOf) {
+  if (items.as_array().empty()) return;
+  std::vector<Row> rows;
+  for (const auto& o : items.as_array()) rows.push_back(rowOf(o));
+  out += "\n" + title + "\n" + table(head, rows);
+}
+
 }  // namespace
 
 std::string renderReportTable(const std::string& text_json) {
@@ -93,63 +105,36 @@ std::string renderReportTable(const std::string& text_json) {
   rows.push_back(std::move(total));
   out += table(head, rows);
 
-  const auto& overdue = r.at("overdue").as_array();
-  if (!overdue.empty()) {
-    std::vector<std::vector<std::string>> late;
-    for (const auto& o : overdue) {
-      late.push_back({text(o.at("ucc_number")), text(o.at("kind")), text(o.at("participant")), text(o.at("due")),
-                      text(o.at("days_late"))});
-    }
-    out += "\nOverdue now (restricted cases not listed)\n" +
-           table({"UCC number", "kind", "participant", "due (Kyiv)", "days late"}, late);
-  }
-  const auto& repeated = r.at("repeated").as_array();
-  if (!repeated.empty()) {
-    std::vector<std::vector<std::string>> rep;
-    for (const auto& o : repeated) {
-      rep.push_back({text(o.at("ucc_number")), text(o.at("first_ucc_number")), text(o.at("topic"))});
-    }
-    out += "\nRepeated appeals (same applicant and topic within " + text(r.at("repeat_window_days")) + " days)\n" +
-           table({"UCC number", "first", "topic"}, rep);
-  }
-  const auto& misrouting = r.at("misrouting").as_array();
-  if (!misrouting.empty()) {
-    std::vector<std::vector<std::string>> rows2;
-    for (const auto& o : misrouting) {
-      rows2.push_back({o.at("rule").is_null() ? "(addressee)" : text(o.at("rule")), text(o.at("rule_matches")),
-                       text(o.at("participant")), text(o.at("forwarded"))});
-    }
-    out += "\nForwarded as not in competence, by the rule that placed the case\n" +
-           table({"rule", "matches", "participant", "forwarded"}, rows2);
-  }
-  const auto& rejections = r.at("rejections").as_array();
-  if (!rejections.empty()) {
-    std::vector<std::vector<std::string>> rows2;
-    for (const auto& o : rejections) {
-      rows2.push_back({text(o.at("by")), text(o.at("code")), text(o.at("meaning")), text(o.at("packages"))});
-    }
-    out += "\nRejected packages by error code\n" + table({"rejected by", "code", "meaning", "packages"}, rows2);
-  }
-  const auto& deliveries = r.at("deliveries").as_array();
-  if (!deliveries.empty()) {
-    std::vector<std::vector<std::string>> rows2;
-    for (const auto& o : deliveries) {
-      rows2.push_back({text(o.at("adapter")), text(o.at("packages")), text(o.at("delivered")), text(o.at("retried")),
-                       text(o.at("retries")), text(o.at("failed"))});
-    }
-    out += "\nDeliveries by adapter\n" +
-           table({"adapter", "packages", "delivered", "retried", "retries", "failed"}, rows2);
-  }
-  const auto& topics = r.at("topics").as_array();
-  if (!topics.empty()) {
-    std::vector<std::vector<std::string>> rows2;
-    for (const auto& o : topics) {
-      long long change = integer(o.at("change"));
-      rows2.push_back({text(o.at("topic")), text(o.at("cases")), text(o.at("last_week")), text(o.at("week_before")),
-                       (change > 0 ? "+" : "") + std::to_string(change)});
-    }
-    out += "\nMost frequent topics\n" + table({"topic", "cases", "last 7 days", "7 days before", "change"}, rows2);
-  }
+  section(out, r.at("overdue"), "Overdue now (restricted cases not listed)",
+          {"UCC number", "kind", "participant", "due (Kyiv)", "days late"}, [](const json::value& o) {
+            return Row{text(o.at("ucc_number")), text(o.at("kind")), text(o.at("participant")), text(o.at("due")),
+                       text(o.at("days_late"))};
+          });
+  section(out, r.at("repeated"),
+          "Repeated appeals (same applicant and topic within " + text(r.at("repeat_window_days")) + " days)",
+          {"UCC number", "first", "topic"}, [](const json::value& o) {
+            return Row{text(o.at("ucc_number")), text(o.at("first_ucc_number")), text(o.at("topic"))};
+          });
+  section(out, r.at("misrouting"), "Forwarded as not in competence, by the rule that placed the case",
+          {"rule", "matches", "participant", "forwarded"}, [](const json::value& o) {
+            return Row{o.at("rule").is_null() ? "(addressee)" : text(o.at("rule")), text(o.at("rule_matches")),
+                       text(o.at("participant")), text(o.at("forwarded"))};
+          });
+  section(out, r.at("rejections"), "Rejected packages by error code", {"rejected by", "code", "meaning", "packages"},
+          [](const json::value& o) {
+            return Row{text(o.at("by")), text(o.at("code")), text(o.at("meaning")), text(o.at("packages"))};
+          });
+  section(out, r.at("deliveries"), "Deliveries by adapter",
+          {"adapter", "packages", "delivered", "retried", "retries", "failed"}, [](const json::value& o) {
+            return Row{text(o.at("adapter")), text(o.at("packages")), text(o.at("delivered")),
+                       text(o.at("retried")), text(o.at("retries")),  text(o.at("failed"))};
+          });
+  section(out, r.at("topics"), "Most frequent topics", {"topic", "cases", "last 7 days", "7 days before", "change"},
+          [](const json::value& o) {
+            long long change = integer(o.at("change"));
+            return Row{text(o.at("topic")), text(o.at("cases")), text(o.at("last_week")), text(o.at("week_before")),
+                       (change > 0 ? "+" : "") + std::to_string(change)};
+          });
   return out;
 }
 
