@@ -94,6 +94,8 @@ void Deliverer::claimAll(const std::vector<std::string>& msg_ids, std::vector<Cl
       c.endpoint = endpointFrom(c.org, c.adapter_name, r->settings_json);
     }
     claims.push_back(std::move(c));
+    // Claimed once: the same job twice in one batch (the relay publishes at least once) is sent once.
+    rows->erase(r);
   }
   if (held_any) std::this_thread::sleep_for(std::chrono::milliseconds(500));
 }
@@ -270,7 +272,5 @@ std::vector<Disposition> Deliverer::deliverAll(const std::vector<std::string>& m
   }
   return dispositions;
 }
-
-Disposition Deliverer::deliver(const std::string& msg_id) { return deliverAll({msg_id}).front(); }
 
 }  // namespace vkhid::flows

@@ -29,7 +29,6 @@ class Deliverer {
   // `stopping`: the gateway is stopping — an outcome the database did not take is not tried again.
   Deliverer(ExchangeContext& context, const std::atomic<bool>& stopping) : context_(context), stopping_(stopping) {}
 
-  Disposition deliver(const std::string& msg_id);
   // Several queued packages taken from one participant's queue together (issue 25): claimed in one
   // statement, sent through the endpoint's adapter together, their outcomes recorded in one
   // transaction. What to tell the broker of each, in order.

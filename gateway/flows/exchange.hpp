@@ -36,7 +36,6 @@ class Exchange {
 
   // The use cases, public so tests and the CLI can drive them one step at a time.
   Disposition route(const std::string& case_id) { return router_.route(case_id); }
-  Disposition deliver(const std::string& msg_id) { return deliverer_.deliver(msg_id); }
   Status receive(const adapters::InboundPackage& package) { return inbound_.receive(package); }
   // Publishes one batch of the outbox; returns how many rows were published.
   Result<int> relayOnce(bus::AmqpConnection& connection);
