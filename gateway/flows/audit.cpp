@@ -82,6 +82,47 @@ AuditEntry entryFromJson(const json::object& o) {
           s("prev_hash"), s("entry_hash"), n("batch")};
 }
 
+std::vector<std::string> batchLeaves(const store::BatchRow& batch) {
+  std::vector<std::string> leaves;
+  for (std::size_t at = 0; at + 32 <= batch.leaves.size(); at += 32) {
+    leaves.push_back(hexEncode(std::string_view(batch.leaves).substr(at, 32)));
+  }
+  return leaves;
+}
+
+std::vector<AuditEntry> placeEntries(const store::BatchRow& batch, const std::vector<store::StoredEntry>& rows,
+                                     long long first_seq) {
+  const auto leaves = batchLeaves(batch);
+  auto prevOf = [&](std::size_t k) { return k == 0 ? batch.prev_hash : leaves[k - 1]; };
+  auto entryAt = [&](const store::StoredEntry& r, std::size_t k) {
+    AuditEntry e{0, r.at, r.actor, r.action, r.subject, r.payload_sha256, prevOf(k), {}, batch.id};
+    e.entry_hash = auditEntryHash(e);
+    return e;
+  };
+  std::vector<AuditEntry> placed;
+  placed.reserve(rows.size());
+  std::size_t next = 0;  // the leaf the next row should be
+  int searches = 16;     // rows looked for among all the leaves: only a tampered batch has any
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::optional<std::size_t> found;
+    if (next < leaves.size() && entryAt(rows[i], next).entry_hash == leaves[next]) {
+      found = next;
+    } else if (searches > 0) {
+      --searches;
+      for (std::size_t k = 0; !found && k < leaves.size(); ++k) {
+        if (entryAt(rows[i], k).entry_hash == leaves[k]) found = k;
+      }
+    }
+    const std::size_t k = found.value_or(std::min(next, leaves.empty() ? 0 : leaves.size() - 1));
+    AuditEntry e = entryAt(rows[i], k);
+    e.seq = first_seq + static_cast<long long>(i);
+    if (k < leaves.size()) e.entry_hash = leaves[k];  // as sealed: an edited row shows it
+    placed.push_back(std::move(e));
+    next = k + 1;
+  }
+  return placed;
+}
+
 }  // namespace audit_detail
 
 using namespace audit_detail;

@@ -1,7 +1,7 @@
 // The evidence log (DESIGN §10): the chain, the batches (Merkle root, seal signature, RFC 3161
 // time-stamp), the evidence bundle and its offline verification. Entries are appended by database
-// triggers in the same transaction as the change they record (migration 0006); this module chains
-// them, seals batches, exports and verifies.
+// triggers in the same transaction as the change they record (migration 0006), and never updated
+// (migration 0018); this module chains them into sealed batches, exports and verifies.
 #pragma once
 
 #include <atomic>
@@ -46,15 +46,15 @@ using TimestampFetch = std::function<Result<std::string>(const std::string& quer
 class AuditSealer {
  public:
   AuditSealer(const app::AuditSettings& settings, const crypto::Signer& signer, TimestampFetch fetch);
-  // One pass: chains settled entries, closes a batch when due, time-stamps unstamped batches (one
-  // gateway at a time, under an advisory lock), and refreshes evidenceSealed().
+  // One pass: closes settled entries into a batch when due (the chain and its Merkle tree computed and
+  // written to the batch row), time-stamps unstamped batches (one gateway at a time, under an advisory
+  // lock), and refreshes evidenceSealed().
   Status runOnce(store::PgConnection& db);
   // False once evidence has waited longer than audit.fail_closed_after_s for its seal and time-stamp.
   bool evidenceSealed() const { return sealed_.load(); }
   long long unsealedSeconds() const { return unsealed_s_.load(); }
 
  private:
-  Result<int> chain(store::PgConnection& db);
   Result<bool> closeBatch(store::PgConnection& db);
   Status stamp(store::PgConnection& db);
   Status refreshHealth(store::PgConnection& db);

@@ -36,10 +36,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-AuditEntry entryOf(const store::EvidenceEntryRow& r) {
-  return {r.seq, r.at, r.actor, r.action, r.subject, r.payload_sha256, r.prev_hash, r.entry_hash, r.batch_id};
-}
-
 json::object batchJson(const store::BatchRow& b) {
   json::object o{{"id", b.id},           {"first_seq", b.first_seq}, {"last_seq", b.last_seq},
                  {"entries", b.entries}, {"root", b.root},           {"signature_base64", base64Encode(b.signature)}};
@@ -150,18 +146,22 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
   const std::string lo = std::to_string(batches->front().first_seq), hi = std::to_string(batches->back().last_seq);
   std::string batch_lines;
   for (const auto& batch : *batches) batch_lines += json::serialize(batchJson(batch)) + "\n";
-  auto rows = store::entriesBetween(db, batches->front().first_seq, batches->back().last_seq);
-  if (!rows) return rows.error();
   std::string entry_lines;
   std::set<std::string> packages;
   std::map<std::string, std::string> peers;
-  for (const auto& r : *rows) {
-    const AuditEntry e = entryOf(r);
-    entry_lines += json::serialize(entryJson(e)) + "\n";
-    if (e.action.starts_with("message.")) {
-      std::string peer = field(e.subject, "peer");
-      if (o.participant.empty() || peer == o.participant) packages.insert(field(e.subject, "msg"));
-      peers[peer] = peer;
+  long long next_seq = batches->front().first_seq, count = 0;
+  for (const auto& batch : *batches) {
+    auto rows = store::batchEntries(db, batch);
+    if (!rows) return rows.error();
+    for (const AuditEntry& e : placeEntries(batch, *rows, next_seq)) {
+      entry_lines += json::serialize(entryJson(e)) + "\n";
+      ++next_seq;
+      ++count;
+      if (e.action.starts_with("message.")) {
+        std::string peer = field(e.subject, "peer");
+        if (o.participant.empty() || peer == o.participant) packages.insert(field(e.subject, "msg"));
+        peers[peer] = peer;
+      }
     }
   }
   int absent = 0;
@@ -175,11 +175,11 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
                         {"from", o.from},
                         {"to", o.to},
                         {"participant", o.participant},
-                        {"entries", rows->size()},
+                        {"entries", count},
                         {"batches", batches->size()},
                         {"packages", *written}};
   if (auto s = writeManifest(o.out_dir, std::move(manifest)); !s) return s.error();
-  std::string summary = "exported " + std::to_string(rows->size()) + " entries (seq " + lo + ".." + hi + "), " +
+  std::string summary = "exported " + std::to_string(count) + " entries (seq " + lo + ".." + hi + "), " +
                         std::to_string(batches->size()) + " batches, " + std::to_string(*written) + " packages to " +
                         o.out_dir;
   if (absent > 0) {
@@ -190,24 +190,24 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
 }
 
 Result<std::string> proveEntry(store::PgConnection& db, long long seq) {
-  auto e = store::entryAt(db, seq);
-  if (!e) return e.error();
-  if (!*e) return Error::invalid("audit.prove", "no entry with seq " + std::to_string(seq));
-  const AuditEntry entry = entryOf(**e);
-  if (entry.batch == 0) return Error::invalid("audit.prove", "seq " + std::to_string(seq) + " is not in a batch yet");
-  auto b = store::batchById(db, entry.batch);
+  auto b = store::batchHolding(db, seq);
   if (!b) return b.error();
-  if (!*b) return Error{ErrorKind::NotFound, "audit.prove", "no batch " + std::to_string(entry.batch)};
-  auto hashes = store::batchLeaves(db, entry.batch);
-  if (!hashes) return hashes.error();
-  auto index = static_cast<std::size_t>(seq - (*b)->first_seq);
+  if (!*b) return Error::invalid("audit.prove", "no entry with seq " + std::to_string(seq) + " in a batch yet");
+  auto rows = store::batchEntries(db, **b);
+  if (!rows) return rows.error();
+  const auto placed = placeEntries(**b, *rows, (*b)->first_seq);
+  const auto index = static_cast<std::size_t>(seq - (*b)->first_seq);
+  if (index >= placed.size()) return Error::invalid("audit.prove", "no entry with seq " + std::to_string(seq));
   json::array path;
-  for (const auto& step : merkleProof(*hashes, index)) {
+  for (const auto& step : merkleProof(batchLeaves(**b), index)) {
     path.push_back(json::object{{"side", step.left ? "left" : "right"}, {"hash", step.hash}});
   }
-  json::object out{{"entry", entryJson(entry)}, {"leaf_index", index},
-                   {"path", std::move(path)},   {"batch", entry.batch},
-                   {"root", (*b)->root},        {"signature_base64", base64Encode((*b)->signature)}};
+  json::object out{{"entry", entryJson(placed[index])},
+                   {"leaf_index", index},
+                   {"path", std::move(path)},
+                   {"batch", (*b)->id},
+                   {"root", (*b)->root},
+                   {"signature_base64", base64Encode((*b)->signature)}};
   if ((*b)->timestamp_token) out["timestamp_base64"] = base64Encode(*(*b)->timestamp_token);
   return json::serialize(out);
 }

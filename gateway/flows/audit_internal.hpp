@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gateway/flows/audit.hpp"
+#include "gateway/store/evidence.hpp"
 
 namespace vkhid::flows::audit_detail {
 
@@ -26,5 +27,15 @@ std::string joined(const std::set<std::string>& items);
 std::optional<std::string> stringField(const boost::json::object& o, const char* key);
 std::optional<long long> integerField(const boost::json::object& o, const char* key);
 AuditEntry entryFromJson(const boost::json::object& o);
+
+// A batch's Merkle leaves as hex, in chain order.
+std::vector<std::string> batchLeaves(const store::BatchRow& batch);
+// A batch's entries, as the database now holds them, given the seqs from `first_seq` on in the order
+// found and the hashes the batch sealed: each row is matched to the leaf its content hashes to after
+// the leaf before it. Untouched, row i is leaf i. A row moved or deleted in the database keeps the
+// hashes it was sealed with, so the verifier names it reordered or missing; a row that matches no leaf
+// takes the leaf of its place, and the verifier names it edited.
+std::vector<AuditEntry> placeEntries(const store::BatchRow& batch, const std::vector<store::StoredEntry>& rows,
+                                     long long first_seq);
 
 }  // namespace vkhid::flows::audit_detail

@@ -1,7 +1,9 @@
-// The evidence log's sealer: chains settled entries, closes batches under a signed Merkle root,
-// time-stamps them, and keeps the fail-closed flag.
+// The evidence log's sealer: closes settled entries into batches under a signed Merkle root (the chain
+// and the tree written to the batch row; the entries are never updated), time-stamps them, and keeps
+// the fail-closed flag.
 #include "gateway/flows/audit.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
@@ -40,43 +42,46 @@ AuditSealer::AuditSealer(const app::AuditSettings& settings, const crypto::Signe
   }
 }
 
-Result<int> AuditSealer::chain(store::PgConnection& db) {
-  auto rows = store::settledUnchained(db, 5000);
-  if (!rows) return rows.error();
-  if (rows->empty()) return 0;
-  auto head = store::chainHead(db);
-  if (!head) return head.error();
-  long long seq = *head ? (*head)->seq : 0;
-  std::string prev = *head ? (*head)->entry_hash : kGenesis;
-  std::vector<store::ChainLink> links;
-  links.reserve(rows->size());
-  for (const auto& r : *rows) {
-    AuditEntry e{++seq, r.at, r.actor, r.action, r.subject, r.payload_sha256, prev, {}, 0};
-    e.entry_hash = auditEntryHash(e);
-    links.push_back({r.id, seq, prev, e.entry_hash});
-    prev = e.entry_hash;
-  }
-  if (auto s = store::writeChain(db, links); !s) return s.error();
-  return static_cast<int>(rows->size());
-}
-
 Result<bool> AuditSealer::closeBatch(store::PgConnection& db) {
-  auto backlog = store::batchBacklog(db);
+  auto tail = store::chainTail(db);
+  if (!tail) return tail.error();
+  const int limit = static_cast<int>(settings_.batch_max_entries);
+  auto backlog = store::batchBacklog(db, *tail, limit);
   if (!backlog) return backlog.error();
-  if (backlog->entries == 0 ||
-      (backlog->entries < settings_.batch_max_entries && backlog->oldest_age_ms < settings_.batch_max_age_ms)) {
+  if (backlog->entries == 0 || (backlog->entries < limit && backlog->oldest_age_ms < settings_.batch_max_age_ms)) {
     return false;
   }
-  auto rows = store::nextToBatch(db, static_cast<int>(settings_.batch_max_entries));
+  auto rows = store::settledAfter(db, *tail, limit);
   if (!rows) return rows.error();
   if (rows->empty()) return false;
+  // The chain, computed here and written to the batch row alone: the entries stay as inserted.
+  store::BatchRow batch;
+  batch.first_seq = tail->last_seq + 1;
+  batch.prev_hash = tail->head_hash.empty() ? kGenesis : tail->head_hash;
   std::vector<std::string> hashes;
-  for (const auto& r : *rows) hashes.push_back(r.entry_hash);
-  std::string root = merkleRoot(hashes);
-  auto signature = crypto::signDetached(*hexDecode(root), signer_);
+  hashes.reserve(rows->size());
+  std::string prev = batch.prev_hash;
+  for (const auto& r : *rows) {
+    AuditEntry e{0, r.at, r.actor, r.action, r.subject, r.payload_sha256, prev, {}, 0};
+    prev = auditEntryHash(e);
+    batch.leaves += *hexDecode(prev);
+    hashes.push_back(prev);
+  }
+  batch.last_seq = tail->last_seq + static_cast<long long>(rows->size());
+  batch.entries = static_cast<long long>(rows->size());
+  batch.root = merkleRoot(hashes);
+  auto signature = crypto::signDetached(*hexDecode(batch.root), signer_);
   if (!signature) return signature.error();
-  store::BatchRow batch{0,    rows->front().seq, rows->back().seq, static_cast<long long>(hashes.size()),
-                        root, signature->der,    std::nullopt};
+  batch.signature = signature->der;
+  batch.first_xid = rows->front().xid;
+  batch.first_id = rows->front().id;
+  batch.last_xid = rows->back().xid;
+  batch.last_id = rows->back().id;
+  auto [earliest, latest] = std::minmax_element(rows->begin(), rows->end(), [](const auto& a, const auto& b) {
+    return a.at < b.at;  // ISO 8601 UTC, fixed width: text order is time order
+  });
+  batch.first_at = earliest->at;
+  batch.last_at = latest->at;
   if (auto s = store::insertBatch(db, batch); !s) return s.error();
   app::metrics().counter("vkhid_audit_batches_total", "Evidence batches closed").inc();
   return true;
@@ -133,8 +138,6 @@ Status AuditSealer::runOnce(store::PgConnection& db) {
     auto locked = store::tryLockSealer(db);
     if (!locked) return locked.error();
     if (!*locked) return {};  // another gateway is at it
-    auto n = chain(db);
-    if (!n) return n.error();
     auto closed = closeBatch(db);
     return closed ? Status() : Status(closed.error());
   });

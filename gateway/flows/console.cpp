@@ -143,21 +143,30 @@ Result<std::string> listDeliveries(store::PgConnection& db, bool restricted_acce
 
 Result<std::string> listAudit(store::PgConnection& db, int limit, bool restricted_access) {
   // An entry that names a restricted case (its registration, routing, the participant, every receipt)
-  // is left out for a client without restricted access, as the case itself is.
+  // is left out for a client without restricted access, as the case itself is. An entry's seq is its
+  // place in its batch (migration 0018): the batches of the entries shown are numbered once, in chain
+  // order; entries chained before that migration carry theirs.
   return jsonOf(db.exec(
+      "WITH s AS (SELECT e.xid, e.id, e.seq, e.at, e.actor, e.action, e.subject FROM audit_entry e WHERE "
+      "$2::boolean OR NOT EXISTS (SELECT 1 FROM cases c WHERE c.id = vkhid_uuid(substring(e.subject FROM "
+      "'case:([0-9a-f-]{36})')) AND c.restricted) ORDER BY e.xid DESC, e.id DESC LIMIT $1), "
+      "nb AS (SELECT * FROM audit_batch WHERE id IN (SELECT (SELECT b.id FROM audit_batch b WHERE s.seq IS NULL AND "
+      "(b.last_xid, b.last_id) >= (s.xid, s.id) ORDER BY b.last_xid, b.last_id LIMIT 1) FROM s)), "
+      "numbered AS (SELECT x.xid, x.id, nb.id AS batch_id, nb.first_seq + row_number() OVER (PARTITION BY nb.id "
+      "ORDER BY x.xid, x.id) - 1 AS seq FROM nb JOIN audit_entry x ON x.seq IS NULL AND (x.xid, x.id) >= "
+      "(nb.first_xid, nb.first_id) AND (x.xid, x.id) <= (nb.last_xid, nb.last_id)), "
+      "tail AS ((SELECT coalesce(last_xid, '0'::xid8) AS x, coalesce(last_id, 0::bigint) AS i FROM audit_batch ORDER "
+      "BY id DESC LIMIT 1) UNION ALL (SELECT '0'::xid8, 0::bigint) LIMIT 1) "
       "SELECT json_build_object("
       "'batches', (SELECT coalesce(json_agg(b ORDER BY b.id DESC), '[]') FROM (SELECT id, first_seq, last_seq, "
       "entries, root, closed_at, stamped_at, timestamp_token IS NOT NULL AS stamped FROM audit_batch "
       "ORDER BY id DESC LIMIT $1) b), "
-      "'entries', (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (SELECT id, seq, at, actor, action, "
-      "subject, " +
-          std::string(store::kBatchOfEntry) +
-          " AS batch_id FROM audit_entry e WHERE $2::boolean OR NOT EXISTS (SELECT 1 FROM cases c WHERE c.id = "
-          "vkhid_uuid(substring(e.subject FROM 'case:([0-9a-f-]{36})')) AND c.restricted) "
-          "ORDER BY id DESC LIMIT $1) e), "
-          "'unsealed', (SELECT count(*) FROM audit_entry WHERE seq IS NULL) + (SELECT count(*) FROM audit_entry WHERE "
-          "seq > " +
-          std::string(store::kLastBatchedSeq) + "))::text",
+      "'entries', (SELECT coalesce(json_agg(json_build_object('id', s.id, 'seq', coalesce(s.seq, n.seq), 'at', s.at, "
+      "'actor', s.actor, 'action', s.action, 'subject', s.subject, 'batch_id', coalesce(n.batch_id, (SELECT b.id FROM "
+      "audit_batch b WHERE b.last_seq >= s.seq AND b.first_seq <= s.seq ORDER BY b.last_seq LIMIT 1))) ORDER BY s.xid "
+      "DESC, s.id DESC), '[]') FROM s LEFT JOIN numbered n ON n.xid = s.xid AND n.id = s.id), "
+      "'unsealed', (SELECT count(*) FROM audit_entry a, tail WHERE a.seq IS NULL AND (a.xid, a.id) > (tail.x, tail.i)))"
+      "::text",
       {std::to_string(std::clamp(limit, 1, 500)), restricted_access ? "true" : "false"}));
 }
 

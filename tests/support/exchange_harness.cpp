@@ -401,8 +401,9 @@ bool ExchangeHarness::waitAtLeast(const std::string& count_query, long long mini
 
 bool ExchangeHarness::waitEvidenceSealed(std::chrono::seconds timeout) {
   return waitFor(
-             "SELECT count(*) FROM audit_entry WHERE seq IS NULL OR seq > (SELECT coalesce(max(last_seq), 0) FROM "
-             "audit_batch)",
+             // An entry is sealed once a batch's key range holds it (migration 0018).
+             "SELECT count(*) FROM audit_entry e WHERE e.seq IS NULL AND NOT EXISTS (SELECT 1 FROM audit_batch b WHERE "
+             "(e.xid, e.id) >= (b.first_xid, b.first_id) AND (e.xid, e.id) <= (b.last_xid, b.last_id))",
              0, timeout) &&
          waitFor("SELECT count(*) FROM audit_batch WHERE timestamp_token IS NULL", 0, timeout);
 }

@@ -12,6 +12,8 @@
 #include "gateway/domain/base64.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/flows/audit.hpp"
+#include "gateway/store/migrations.hpp"
+#include "gateway/store/pg.hpp"
 #include "tests/support/exchange_harness.hpp"
 #include "tests/support/pki.hpp"
 
@@ -55,7 +57,20 @@ struct Audited {
     waitSealed();
   }
   void waitSealed() { BOOST_REQUIRE(x.waitEvidenceSealed(30s)); }
-  long long seqAt(int offset) { return x.count("SELECT min(seq) + " + std::to_string(offset) + " FROM audit_entry"); }
+  long long seqAt(int offset) {
+    return x.count("SELECT min(first_seq) + " + std::to_string(offset) + " FROM audit_batch");
+  }
+  // SQL: the id of the entry at `seq` — entries are never updated and carry no seq (migration 0018): an
+  // entry's seq is its place in the chain's order (xid, id), from 1 in a fresh database. What someone
+  // with write access to the database, tampering, would look for.
+  static std::string entryAt(long long seq) {
+    return "(SELECT id FROM audit_entry ORDER BY xid, id OFFSET " + std::to_string(seq - 1) + " LIMIT 1)";
+  }
+  // The seq of the first entry `where` holds.
+  long long seqWhere(const std::string& where) {
+    return x.count("SELECT count(*) FROM audit_entry x, (SELECT xid, id FROM audit_entry WHERE " + where +
+                   " ORDER BY xid, id LIMIT 1) f WHERE (x.xid, x.id) <= (f.xid, f.id)");
+  }
   std::string bundle(const std::string& name) { return x.dir() + "/bundle-" + name; }
   // `vkhid audit export` into bundle(name); its one-line summary.
   std::string exportBundle(const std::string& name, const std::vector<std::string>& extra = {}) {
@@ -101,11 +116,13 @@ BOOST_AUTO_TEST_CASE(audit_day_of_exchanges_exports_and_verifies_clean) {
   // No personal data: the applicant's name appears nowhere in the log.
   BOOST_TEST(a.x.count("SELECT count(*) FROM audit_entry WHERE subject LIKE '%Шевченко%' OR actor LIKE '%Шевченко%'") ==
              0);
-  // An entry's batch is the one whose seq range holds it — what finds the unsealed entries, an entry's
-  // batch for a proof and the batches of an export relies on (migrations 0013, 0014): every sealed
-  // entry lies in exactly one batch's range.
-  BOOST_TEST(a.x.count("SELECT count(*) FROM audit_entry e WHERE (SELECT count(*) FROM audit_batch b WHERE e.seq "
-                       "BETWEEN b.first_seq AND b.last_seq) <> 1") == 0);
+  // An entry's batch is the one whose key range holds it — what finds the unsealed entries, an entry's
+  // batch for a proof and the batches of an export relies on (migration 0018): every sealed entry lies
+  // in exactly one batch's range, and the entries were never updated (no seq, no hash written back).
+  BOOST_TEST(a.x.count("SELECT count(*) FROM audit_entry e WHERE (SELECT count(*) FROM audit_batch b WHERE (e.xid, "
+                       "e.id) >= (b.first_xid, b.first_id) AND (e.xid, e.id) <= (b.last_xid, b.last_id)) <> 1") == 0);
+  BOOST_TEST(a.x.count("SELECT count(*) FROM audit_entry WHERE seq IS NOT NULL OR entry_hash IS NOT NULL") == 0);
+  BOOST_TEST(a.x.count("SELECT sum(n_tup_upd) FROM pg_stat_user_tables WHERE relname = 'audit_entry'") == 0);
   std::string auditor = a.x.issueToken("evidence-reader", "auditor");  // itself an entry: sealed in turn
   a.waitSealed();
   auto listing = httpRequest("GET", "127.0.0.1", a.x.adminPort(), "/api/v1/admin/audit?limit=5",
@@ -244,7 +261,7 @@ BOOST_AUTO_TEST_CASE(audit_proof_of_one_entry_checks_offline_and_fails_when_alte
 BOOST_AUTO_TEST_CASE(audit_edited_row_is_found_and_named) {
   Audited a;
   long long seq = a.seqAt(5);
-  a.x.sql("UPDATE audit_entry SET actor = 'participant:00000000' WHERE seq = " + std::to_string(seq));
+  a.x.sql("UPDATE audit_entry SET actor = 'participant:00000000' WHERE id = " + Audited::entryAt(seq));
   auto v = a.exportAndVerify("edited");
   BOOST_TEST(v.code == 1);
   BOOST_TEST(v.output.find("seq " + std::to_string(seq) + ": edited") != std::string::npos, v.output);
@@ -253,7 +270,7 @@ BOOST_AUTO_TEST_CASE(audit_edited_row_is_found_and_named) {
 BOOST_AUTO_TEST_CASE(audit_deleted_row_is_found_and_named) {
   Audited a;
   long long seq = a.seqAt(6);
-  a.x.sql("DELETE FROM audit_entry WHERE seq = " + std::to_string(seq));
+  a.x.sql("DELETE FROM audit_entry WHERE id = " + Audited::entryAt(seq));
   auto v = a.exportAndVerify("deleted");
   BOOST_TEST(v.code == 1);
   BOOST_TEST(v.output.find("seq " + std::to_string(seq) + ": missing") != std::string::npos, v.output);
@@ -262,9 +279,13 @@ BOOST_AUTO_TEST_CASE(audit_deleted_row_is_found_and_named) {
 BOOST_AUTO_TEST_CASE(audit_swapped_rows_are_found_and_named) {
   Audited a;
   std::string s1 = std::to_string(a.seqAt(5)), s2 = std::to_string(a.seqAt(8));
-  a.x.sql("UPDATE audit_entry SET seq = -1 WHERE seq = " + s1);
-  a.x.sql("UPDATE audit_entry SET seq = " + s1 + " WHERE seq = " + s2);
-  a.x.sql("UPDATE audit_entry SET seq = " + s2 + " WHERE seq = -1");
+  // Each row given the other's content: the two entries trade places in the chain's order.
+  std::string i1 = a.x.sql("SELECT " + Audited::entryAt(a.seqAt(5))),
+              i2 = a.x.sql("SELECT " + Audited::entryAt(a.seqAt(8)));
+  a.x.sql(
+      "UPDATE audit_entry a SET at = b.at, actor = b.actor, action = b.action, subject = b.subject, payload_sha256 "
+      "= b.payload_sha256 FROM audit_entry b WHERE (a.id, b.id) IN ((" +
+      i1 + ", " + i2 + "), (" + i2 + ", " + i1 + "))");
   auto v = a.exportAndVerify("swapped");
   BOOST_TEST(v.code == 1);
   BOOST_TEST(v.output.find("seq " + s1 + ": reordered") != std::string::npos, v.output);
@@ -285,7 +306,7 @@ BOOST_AUTO_TEST_CASE(audit_package_deleted_is_found_and_named) {
   // and still writes the bundle, and the verifier names the entry and the message.
   std::string msg = a.x.sql("SELECT msg_id FROM message WHERE direction = 'out' AND msg_type = 1 LIMIT 1");
   std::string peer = a.x.sql("SELECT peer_org_id FROM message WHERE msg_id = '" + msg + "'");
-  std::string seq = a.x.sql("SELECT min(seq) FROM audit_entry WHERE subject LIKE 'msg:" + msg + " %'");
+  std::string seq = std::to_string(a.seqWhere("subject LIKE 'msg:" + msg + " %'"));
   a.x.sql("DELETE FROM message WHERE msg_id = '" + msg + "'");
   auto exported = a.exportBundle("package-deleted");
   BOOST_TEST(exported.find("1 package(s) named by the log are not in the database") != std::string::npos, exported);
@@ -429,6 +450,75 @@ BOOST_AUTO_TEST_CASE(audit_timestamp_of_another_batch_is_found_and_named) {
   BOOST_TEST(v.code == 1);
   BOOST_TEST(v.output.find("batch " + first + " ") != std::string::npos, v.output);
   BOOST_TEST(v.output.find("bad time-stamp") != std::string::npos, v.output);
+}
+
+BOOST_AUTO_TEST_CASE(audit_log_sealed_before_entries_became_append_only_verifies_across_the_change) {
+  // The log as a gateway before migration 0018 kept it: each entry chained in place (its seq, prev_hash
+  // and entry_hash written into the row), and a batch over the first three; the fourth chained but in
+  // no batch, the fifth not chained yet.
+  ExchangeHarness x;
+  Tsa tsa{x.dir()};
+  auto db = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 30000, "vkhid-before-0018"});
+  BOOST_REQUIRE(db);
+  std::vector<vkhid::store::Migration> before;
+  for (const auto& m : vkhid::store::embeddedMigrations()) {
+    if (m.version < 18) before.push_back(m);
+  }
+  BOOST_REQUIRE(vkhid::store::migrate(*db, before));
+  std::vector<std::string> hashes;
+  std::string prev(64, '0');
+  for (int i = 1; i <= 5; ++i) {
+    const std::string subject = "client:before-" + std::to_string(i) + " role:auditor",
+                      where = " WHERE subject = '" + subject + "'";
+    x.sql(
+        "INSERT INTO audit_entry (actor, action, subject, payload_sha256) VALUES ('admin:cli:ops', "
+        "'api_client.insert', '" +
+        subject + "', encode(sha256('" + subject + "'), 'hex'))");
+    if (i == 5) break;
+    vkhid::flows::AuditEntry e;
+    e.at = x.sql("SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM audit_entry" + where);
+    e.actor = "admin:cli:ops";
+    e.action = "api_client.insert";
+    e.subject = subject;
+    e.payload_sha256 = x.sql("SELECT payload_sha256 FROM audit_entry" + where);
+    e.prev_hash = prev;
+    prev = vkhid::flows::auditEntryHash(e);
+    hashes.push_back(prev);
+    x.sql("UPDATE audit_entry SET seq = " + std::to_string(i) + ", prev_hash = '" + e.prev_hash + "', entry_hash = '" +
+          prev + "'" + where);
+  }
+  const std::string root = vkhid::flows::merkleRoot({hashes[0], hashes[1], hashes[2]});
+  auto signature = vkhid::crypto::signDetached(*vkhid::hexDecode(root), signerOf("ucc-seal"));
+  BOOST_REQUIRE(signature);
+  x.sql("INSERT INTO audit_batch (first_seq, last_seq, entries, root, signature) VALUES (1, 3, 3, '" + root +
+        "', '\\x" + vkhid::hexEncode(signature->der) + "')");
+
+  // The gateway of today migrates it, time-stamps the old batch, and seals what follows into batches of
+  // the append-only kind; the whole log, across the change, exports and verifies.
+  x.setUp();
+  x.startGateway(0, {{"VKHID_AUDIT_TSA_URL", tsa.url()}, {"VKHID_AUDIT_BATCH_MAX_AGE_MS", "300"}});
+  x.startSimulator();
+  BOOST_REQUIRE(x.submit("after").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
+  BOOST_REQUIRE(x.waitEvidenceSealed(30s));
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE seq IS NOT NULL") == 3);  // the batched ones only
+  x.runVkhid({"audit", "export", "--out", x.dir() + "/bundle-across"});
+  ChildProcess verify({binaryPath(), "audit", "verify", x.dir() + "/bundle-across"}, {}, x.dir() + "/verify.log");
+  BOOST_TEST(verify.wait(60s).value_or(-1) == 0, verify.log());
+  BOOST_TEST(verify.log().find("audit verify: OK") != std::string::npos, verify.log());
+  // The old batch's entries keep their seqs and hashes; the one chained in no batch is chained again,
+  // to the same hash, and the one never chained follows it.
+  std::istringstream lines(readFile(x.dir() + "/bundle-across/entries.jsonl"));
+  std::string line;
+  for (int seq = 1; seq <= 5 && std::getline(lines, line); ++seq) {
+    auto entry = boost::json::parse(line).as_object();
+    BOOST_TEST_CONTEXT("seq " << seq) {
+      BOOST_TEST(entry.at("seq").as_int64() == seq);
+      BOOST_TEST(entry.at("subject").as_string() == "client:before-" + std::to_string(seq) + " role:auditor");
+      if (seq <= 4) BOOST_TEST(entry.at("entry_hash").as_string() == hashes[static_cast<std::size_t>(seq - 1)]);
+      if (seq == 5) BOOST_TEST(entry.at("prev_hash").as_string() == hashes[3]);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(audit_tsa_down_batches_wait_intake_fails_closed_then_catches_up) {
