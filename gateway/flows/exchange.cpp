@@ -26,6 +26,9 @@ namespace {
 namespace json = boost::json;
 
 constexpr int kRelayBatch = 200;
+// How often an idle relay looks for rows without being signalled: rows another process wrote (the CLI,
+// a gateway that died before relaying them) or the broker returned.
+constexpr std::chrono::milliseconds kRelayIdlePoll{500};
 // Sent outbox rows deleted per statement, and statements per round of the timer loop.
 constexpr int kPruneChunk = 5000;
 constexpr int kPruneChunks = 10;
@@ -183,7 +186,13 @@ void Exchange::relayLoop() {
       connection.reset();  // gone while idle: a new one before the next batch, not a failed publish
       continue;
     }
-    if (*n < kRelayBatch) std::this_thread::sleep_for(std::chrono::milliseconds(*n == 0 ? 50 : 5));
+    // Nothing waiting: until this process commits a row (its outbox signal), or the idle poll for rows
+    // other processes left — the empty rounds were a transaction each, 20 a second per gateway.
+    if (*n == 0) {
+      store::outboxSignal().wait(kRelayIdlePoll);
+    } else if (*n < kRelayBatch) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
 }
 
@@ -343,6 +352,7 @@ void Exchange::refreshInbound() {
 void Exchange::stop() {
   if (!started_) return;
   stopping_ = true;
+  store::outboxSignal().notify();  // the relay, if idle, sees stopping_ at once
   for (auto& c : consumers_) c->stop();
   consumers_.clear();
   {

@@ -2,23 +2,50 @@
 
 namespace vkhid::store {
 
+void OutboxSignal::notify() {
+  {
+    std::lock_guard lock(mutex_);
+    pending_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool OutboxSignal::wait(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  const bool notified = cv_.wait_for(lock, timeout, [this] { return pending_; });
+  pending_ = false;
+  return notified;
+}
+
+OutboxSignal& outboxSignal() {
+  static OutboxSignal signal;
+  return signal;
+}
+
+namespace {
+Status signalled(PgConnection& db, Status written) {
+  if (written) db.afterCommit([] { outboxSignal().notify(); });
+  return written;
+}
+}  // namespace
+
 Status appendOutbox(PgConnection& db, const std::string& exchange, const std::string& routing_key,
                     const std::string& message_id, std::string_view payload, const std::string& headers_json,
                     int priority) {
-  return db.later(
-      "INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
-      "VALUES ($1, $2, $3, $4::bytea, $5::jsonb, $6)",
-      {exchange, routing_key, message_id, byteaHex(payload), headers_json, std::to_string(priority)});
+  return signalled(
+      db, db.later("INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
+                   "VALUES ($1, $2, $3, $4::bytea, $5::jsonb, $6)",
+                   {exchange, routing_key, message_id, byteaHex(payload), headers_json, std::to_string(priority)}));
 }
 
 Status appendDelivery(PgConnection& db, const std::string& exchange, const std::string& routing_key,
                       const std::string& msg_id, const std::string& headers_json, int priority) {
-  return db.later(
-      "INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
-      "SELECT $1, $2, $3, convert_to(json_build_object('msg_id', $3::text)::text, 'UTF8'), $4::jsonb, "
-      "CASE WHEN coalesce((SELECT c.priority FROM message m JOIN cases c ON c.id = m.case_id "
-      "WHERE m.msg_id = vkhid_uuid($3)), false) THEN $5::int ELSE 0 END",
-      {exchange, routing_key, msg_id, headers_json, std::to_string(priority)});
+  return signalled(
+      db, db.later("INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
+                   "SELECT $1, $2, $3, convert_to(json_build_object('msg_id', $3::text)::text, 'UTF8'), $4::jsonb, "
+                   "CASE WHEN coalesce((SELECT c.priority FROM message m JOIN cases c ON c.id = m.case_id "
+                   "WHERE m.msg_id = vkhid_uuid($3)), false) THEN $5::int ELSE 0 END",
+                   {exchange, routing_key, msg_id, headers_json, std::to_string(priority)}));
 }
 
 Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit) {

@@ -3,6 +3,9 @@
 // by any gateway process. Sent rows are kept for a while (delivery.outbox_retention_hours), then pruned.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,7 +14,24 @@
 
 namespace vkhid::store {
 
-// Adds a row (queued: it travels with the transaction's next statement or its COMMIT).
+// This process's outbox rows, committed: what wakes its relay at once, instead of the relay asking the
+// database again and again while nothing is there. Rows other processes write are found by the
+// relay's idle poll.
+class OutboxSignal {
+ public:
+  void notify();
+  // Until notified (since the last wait) or `timeout`; true when notified.
+  bool wait(std::chrono::milliseconds timeout);
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool pending_ = false;
+};
+OutboxSignal& outboxSignal();
+
+// Adds a row (queued: it travels with the transaction's next statement or its COMMIT); the process's
+// outbox signal is raised when the transaction commits.
 Status appendOutbox(PgConnection& db, const std::string& exchange, const std::string& routing_key,
                     const std::string& message_id, std::string_view payload, const std::string& headers_json,
                     int priority);

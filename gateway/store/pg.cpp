@@ -255,6 +255,8 @@ Status PgConnection::begin() {
 
 Status PgConnection::commit() {
   in_transaction_ = false;
+  auto hooks = std::move(after_commit_);
+  after_commit_.clear();
   if (queued_.size() == 1 && queued_.front().sql == "BEGIN") {  // nothing was done
     queued_.clear();
     return {};
@@ -263,11 +265,23 @@ Status PgConnection::commit() {
   Status s = discard(queued_.empty() ? exec("COMMIT") : pipeline(Queued{"COMMIT", {}}));
   // A queued write failed: the COMMIT behind it never ran and the transaction is still open, failed.
   if (!s && healthy() && PQtransactionStatus(c_.get()) != PQTRANS_IDLE) (void)exec("ROLLBACK");
+  if (s) {
+    for (auto& f : hooks) f();
+  }
   return s;
+}
+
+void PgConnection::afterCommit(std::function<void()> f) {
+  if (in_transaction_) {
+    after_commit_.push_back(std::move(f));
+  } else {
+    f();
+  }
 }
 
 Status PgConnection::rollback() {
   in_transaction_ = false;
+  after_commit_.clear();
   const bool never_sent = !queued_.empty() && queued_.front().sql == "BEGIN";
   queued_.clear();
   if (never_sent) return {};

@@ -2,6 +2,7 @@
 // Not thread-safe: one connection belongs to one thread at a time.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,8 @@ class PgConnection {
   Status begin();
   Status commit();
   Status rollback();
+  // Runs `f` once the current transaction commits (dropped if it rolls back); at once outside one.
+  void afterCommit(std::function<void()> f);
 
   // Exchanges with the server so far (a statement, or a pipeline of queued ones with the next).
   long long roundTrips() const { return round_trips_; }
@@ -99,6 +102,7 @@ class PgConnection {
   int next_statement_ = 1;
   std::vector<Queued> queued_;   // BEGIN and writes not sent yet
   bool in_transaction_ = false;  // begin() called, commit() or rollback() not yet
+  std::vector<std::function<void()>> after_commit_;
   long long round_trips_ = 0;
 };
 
