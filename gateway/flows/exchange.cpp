@@ -29,6 +29,9 @@ constexpr int kRelayBatch = 200;
 // How often an idle relay looks for rows without being signalled: rows another process wrote (the CLI,
 // a gateway that died before relaying them) or the broker returned.
 constexpr std::chrono::milliseconds kRelayIdlePoll{500};
+// The least time between two rounds that are not a full batch's sequel: what a row may wait for the
+// rows committed after it.
+constexpr std::chrono::milliseconds kRelayRoundSpacing{25};
 // Sent outbox rows deleted per statement, and statements per round of the timer loop.
 constexpr int kPruneChunk = 5000;
 constexpr int kPruneChunks = 10;
@@ -175,6 +178,8 @@ void Exchange::relayLoop() {
       (void)sweepStuckDeliveries();
       next_sweep = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     }
+    const std::uint64_t seen = store::outboxSignal().raised();  // rows committed before this are in the round
+    const auto round_began = std::chrono::steady_clock::now();
     auto n = relayOnce(*connection);
     if (!n) {
       log::warn("outbox relay: batch not published, will retry", {{"error", n.error().message}});
@@ -186,13 +191,13 @@ void Exchange::relayLoop() {
       connection.reset();  // gone while idle: a new one before the next batch, not a failed publish
       continue;
     }
-    // Nothing waiting: until this process commits a row (its outbox signal), or the idle poll for rows
-    // other processes left — the empty rounds were a transaction each, 20 a second per gateway.
-    if (*n == 0) {
-      store::outboxSignal().wait(kRelayIdlePoll);
-    } else if (*n < kRelayBatch) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    // A full batch: more wait. Otherwise the next round only once this process has committed rows since
+    // this one began (its outbox signal), or at the idle poll for rows other processes left — a round
+    // that finds nothing is a transaction for nothing (20 a second per idle gateway, before) — and not
+    // sooner than kRelayRoundSpacing after this one, so that the rows of many commits go in one round.
+    if (*n == kRelayBatch) continue;
+    store::outboxSignal().waitBeyond(seen, kRelayIdlePoll);
+    std::this_thread::sleep_until(round_began + kRelayRoundSpacing);
   }
 }
 
@@ -352,7 +357,7 @@ void Exchange::refreshInbound() {
 void Exchange::stop() {
   if (!started_) return;
   stopping_ = true;
-  store::outboxSignal().notify();  // the relay, if idle, sees stopping_ at once
+  store::outboxSignal().notify();  // the relay, if waiting, sees stopping_ at once
   for (auto& c : consumers_) c->stop();
   consumers_.clear();
   {

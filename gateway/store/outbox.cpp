@@ -5,16 +5,19 @@ namespace vkhid::store {
 void OutboxSignal::notify() {
   {
     std::lock_guard lock(mutex_);
-    pending_ = true;
+    ++raised_;
   }
   cv_.notify_all();
 }
 
-bool OutboxSignal::wait(std::chrono::milliseconds timeout) {
+std::uint64_t OutboxSignal::raised() const {
+  std::lock_guard lock(mutex_);
+  return raised_;
+}
+
+bool OutboxSignal::waitBeyond(std::uint64_t seen, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  const bool notified = cv_.wait_for(lock, timeout, [this] { return pending_; });
-  pending_ = false;
-  return notified;
+  return cv_.wait_for(lock, timeout, [&] { return raised_ != seen; });
 }
 
 OutboxSignal& outboxSignal() {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -20,13 +21,16 @@ namespace vkhid::store {
 class OutboxSignal {
  public:
   void notify();
-  // Until notified (since the last wait) or `timeout`; true when notified.
-  bool wait(std::chrono::milliseconds timeout);
+  // How many times it was raised: read before a relay's round, so that rows committed after it (and
+  // perhaps after the round's snapshot) wake the next wait.
+  std::uint64_t raised() const;
+  // Until raised more than `seen` times, or `timeout`; true when raised.
+  bool waitBeyond(std::uint64_t seen, std::chrono::milliseconds timeout);
 
  private:
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable cv_;
-  bool pending_ = false;
+  std::uint64_t raised_ = 0;
 };
 OutboxSignal& outboxSignal();
 

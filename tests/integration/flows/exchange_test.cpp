@@ -72,8 +72,8 @@ BOOST_AUTO_TEST_CASE(exchange_outbox_rows_go_out_when_committed_not_at_the_next_
   // Issue 25: an idle relay does not ask the database 20 times a second whether anything waits; the
   // transaction that writes a row wakes it as it commits. Its idle poll (0.5 s) is only for rows other
   // processes wrote. Cases one at a time, so the relay is idle before each: the rows this gateway wrote
-  // go out within moments of their commit, not at a poll (uniform over 0.5 s, 60 % of them later than
-  // 0.2 s).
+  // go out within moments of their commit (rounds at most every 25 ms), not at a poll (uniform over
+  // 0.5 s, 60 % of them later than 0.2 s).
   ExchangeHarness x;
   x.setUp();
   x.startGateway();
