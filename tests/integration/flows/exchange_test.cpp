@@ -137,6 +137,13 @@ BOOST_AUTO_TEST_CASE(exchange_deliveries_waiting_together_go_out_together_each_o
   const int n = 10;
   for (int i = 0; i < n; ++i) BOOST_REQUIRE(x.submit("together-" + std::to_string(i)).status == 201);
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1", n, 30s));
+  // One job twice among them (a relay that died between publishing and marking sent publishes again):
+  // it may come in the same batch as its twin, and the package still goes out once.
+  x.sql(
+      "INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) SELECT exchange, "
+      "routing_key, message_id, payload, headers, priority FROM outbox WHERE exchange = 'vkhid.delivery' ORDER BY id "
+      "LIMIT 1");
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0, 30s));
   x.runVkhid({"participant", "activate", x.org(), "--force"});
   BOOST_REQUIRE_MESSAGE(
       x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND status = 'sent'", n, 60s),
