@@ -59,7 +59,7 @@ struct BatchRow {
 };
 Status insertBatch(PgConnection& db, const BatchRow& batch);
 
-// Batches still without a time-stamp, oldest first.
+// Batches still without a time-stamp, oldest first (without their leaves).
 Result<std::vector<BatchRow>> unstampedBatches(PgConnection& db, int limit);
 Status recordStampFailure(PgConnection& db, long long batch_id, const std::string& error);
 Status storeStamp(PgConnection& db, long long batch_id, const std::string& token);
