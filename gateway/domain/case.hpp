@@ -60,6 +60,9 @@ struct Case {
   Urgency urgency = Urgency::None;
   bool priority = false;  // art. 20 of Law 393: served first
   std::string addressee_org_id;
+  // A complaint's subject: the body whose decision or act it complains of. Law 393 art. 7 forbids
+  // sending the complaint there: routing never chooses it, whatever a rule or the addressee says.
+  std::string complained_of_org_id;
   std::vector<Deadline> deadlines;
 
   // Violence and trafficking reports are restricted (Confident flag 1, minimum data, role-limited).

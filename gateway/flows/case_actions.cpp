@@ -8,6 +8,7 @@
 
 #include "gateway/bus/topology.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/flows/routing.hpp"
 #include "gateway/store/messages.hpp"
 #include "gateway/store/pg_pool.hpp"
 #include "gateway/store/routes.hpp"
@@ -39,7 +40,7 @@ Status routeAgain(store::PgConnection& db, const std::string& case_id, const std
                    "case " + case_id + " is " + from_name + ": " + name + " needs it rejected or undelivered" +
                        (event == domain::CaseEvent::Rerouted ? ", or waiting in the review queue" : "")};
     }
-    if (auto s = prepare(c.kind, detail); !s) return s;
+    if (auto s = prepare(c, detail); !s) return s;
     auto moved = store::transitionCase(db, {case_id, from, event, 0, actor, json::serialize(detail), {}});
     if (!moved) return moved.error();
     auto n = store::countCaseEvents(db, case_id, name);
@@ -61,7 +62,7 @@ Status CaseActions::resend(const std::string& case_id, const std::string& reason
     return Error::invalid("case.bad_topic", "topic: expected a topic code such as 004, not '" + topic + "'");
   }
   return routeAgain(db, case_id, actor, domain::CaseEvent::Resent, json::object{{"reason", reason}},
-                    [&](const std::string&, json::object& detail) -> Status {
+                    [&](const store::ActionCaseRow&, json::object& detail) -> Status {
                       if (topic.empty()) return {};
                       auto old = store::caseTopic(db, case_id);
                       if (!old) return old.error();
@@ -77,17 +78,22 @@ Status CaseActions::reroute(const std::string& case_id, const std::string& to, c
   const std::string& actor = actor_;
   if (reason.empty()) return Error::invalid("case.reason_required", "reason: say why the case goes elsewhere");
   if (to.empty()) return Error::invalid("case.to_required", "to: the org_id of the participant to send it to");
-  return routeAgain(db, case_id, actor, domain::CaseEvent::Rerouted, json::object{{"reason", reason}, {"to", to}},
-                    [&](const std::string& kind, json::object&) -> Status {
-                      store::PgRouteRepository routes(db);
-                      auto ok = routes.takes(to, kind, {});
-                      if (!ok) return ok.error();
-                      if (!*ok) {
-                        return Error::invalid("case.bad_target",
-                                              "to: " + to + " is not an active participant that takes " + kind);
-                      }
-                      return store::setRouteTo(db, case_id, to);
-                    });
+  return routeAgain(
+      db, case_id, actor, domain::CaseEvent::Rerouted, json::object{{"reason", reason}, {"to", to}},
+      [&](const store::ActionCaseRow& c, json::object&) -> Status {
+        const std::string& kind = c.kind;
+        if (to == c.complained_of) {
+          return Error::invalid("case.complained_of", "to: " + to + " is the body this complaint is about (" +
+                                                          std::string(kComplaintRule) + ")");
+        }
+        store::PgRouteRepository routes(db);
+        auto ok = routes.takes(to, kind, {});
+        if (!ok) return ok.error();
+        if (!*ok) {
+          return Error::invalid("case.bad_target", "to: " + to + " is not an active participant that takes " + kind);
+        }
+        return store::setRouteTo(db, case_id, to);
+      });
 }
 
 Status CaseActions::review(const std::string& case_id, const std::string& note) {

@@ -12,6 +12,9 @@ namespace {
 
 namespace json = boost::json;
 
+// Класифікатор звернень, 3. Вид: 3.3 скарга (a complaint).
+constexpr const char* kComplaintType = "3.3";
+
 class CaseReader {
  public:
   explicit CaseReader(std::vector<FieldError>& errors) : errors_(errors) {}
@@ -192,10 +195,10 @@ ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
     return out;
   }
   const auto& o = doc.as_object();
-  static const std::vector<std::string> known = {"kind",          "applicant",   "consent",  "classification",
-                                                 "text",          "attachments", "channel",  "addressee_org_id",
-                                                 "urgency",       "priority",    "id",       "ucc_number",
-                                                 "registered_on", "received_at", "deadlines"};
+  static const std::vector<std::string> known = {"kind",          "applicant",   "consent",   "classification",
+                                                 "text",          "attachments", "channel",   "addressee_org_id",
+                                                 "urgency",       "priority",    "id",        "ucc_number",
+                                                 "registered_on", "received_at", "deadlines", "complained_of_org_id"};
   for (const auto& kv : o) {
     if (std::find(known.begin(), known.end(), std::string(kv.key())) == known.end()) {
       r.error("/" + std::string(kv.key()), "no such field");
@@ -221,6 +224,15 @@ ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
   c.addressee_org_id = r.string(o, "addressee_org_id", "", false, 20).value_or("");
   if (!c.addressee_org_id.empty() && !std::regex_match(c.addressee_org_id, std::regex("[0-9]{8,10}"))) {
     r.error("/addressee_org_id", "an EDRPOU code (8 to 10 digits)");
+  }
+  c.complained_of_org_id = r.string(o, "complained_of_org_id", "", false, 20).value_or("");
+  if (!c.complained_of_org_id.empty()) {
+    if (!std::regex_match(c.complained_of_org_id, std::regex("[0-9]{8,10}"))) {
+      r.error("/complained_of_org_id", "an EDRPOU code (8 to 10 digits)");
+    } else if (c.kind != domain::CaseKind::Appeal ||
+               (c.classification.type && *c.classification.type != kComplaintType)) {
+      r.error("/complained_of_org_id", "only on a complaint: an appeal of classification type 3.3 (скарга)");
+    }
   }
   readUrgency(r, o, c.urgency);
   c.priority = r.boolean(o, "priority", "", false);
@@ -271,6 +283,7 @@ std::string caseToJson(const domain::Case& c) {
   }
   o["channel"] = c.channel;
   put(o, "addressee_org_id", c.addressee_org_id);
+  put(o, "complained_of_org_id", c.complained_of_org_id);
   o["urgency"] = domain::urgencyName(c.urgency);
   o["priority"] = c.priority;
   put(o, "received_at", c.received_at);

@@ -81,6 +81,7 @@ Status forwardCase(Arrival& a, domain::CaseStatus from, const std::string& compe
   json::object detail{
       {"msg_id", a.h.msg_id}, {"from_participant", a.peer.org_id}, {"to", known ? "participant" : "review"}};
   if (!competent.empty()) detail["competent_org_id"] = competent;
+  if ((*c)->competent_is_complained_of) detail["refused"] = "the body the complaint is about (Law 393 art. 7)";
   auto moved = store::transitionCase(
       db, {case_id, from, domain::CaseEvent::Forwarded, 0, a.actor(), json::serialize(detail),
            store::CaseFields::leaveParticipant(a.peer.org_id, known ? competent : std::string())});

@@ -47,23 +47,33 @@ Result<RouteChoice> chooseRoute(store::RouteRepository& routes, const std::strin
 }
 
 Result<RouteChoice> chooseRoute(store::PgConnection& db, const std::string& kind, const std::string& topic,
-                                const std::string& addressee) {
+                                const std::string& addressee, const std::string& complained_of) {
   store::PgRouteRepository routes(db);
-  return chooseRoute(routes, kind, topic, addressee, {}, false);
+  std::vector<std::string> excluded;
+  if (!complained_of.empty()) excluded.push_back(complained_of);
+  return chooseRoute(routes, kind, topic, addressee, excluded, false);
 }
 
 namespace {
 
+// Those routing never sends the case to: the participants that declined it, and the body a complaint
+// is about (Law 393 art. 7).
+std::vector<std::string> excludedFor(const store::RoutingCaseRow& c) {
+  std::vector<std::string> out = c.declined_by;
+  if (!c.complained_of.empty()) out.push_back(c.complained_of);
+  return out;
+}
+
 // The administrator's choice first, while that participant can take the case; else the rules.
 Result<RouteChoice> chooseFor(store::PgConnection& db, const store::RoutingCaseRow& c) {
   store::PgRouteRepository routes(db);
+  const auto excluded = excludedFor(c);
   if (!c.route_to.empty()) {
-    auto ok = routes.takes(c.route_to, c.kind, {});
+    auto ok = routes.takes(c.route_to, c.kind, excluded);
     if (!ok) return ok.error();
     if (*ok) return RouteChoice{c.route_to, 0, "chosen by a UCC administrator"};
   }
-  return chooseRoute(routes, c.kind, c.topic, c.addressee_org_id, c.declined_by,
-                     c.status == domain::CaseStatus::Forwarded);
+  return chooseRoute(routes, c.kind, c.topic, c.addressee_org_id, excluded, c.status == domain::CaseStatus::Forwarded);
 }
 
 }  // namespace
@@ -141,7 +151,12 @@ Result<std::string> Router::routeIn(store::PgConnection& db, const std::string& 
   if (!choice) return choice.error();
   if (choice->target.empty()) {
     const std::string status = domain::caseStatusName(c.status);
-    if (auto s = recordEvent(db, case_id, "gateway", "unrouted", status, status); !s) return s.error();
+    // A complaint whose only candidate was the body it is about waits for a person, who is told why.
+    boost::json::object detail;
+    if (!c.complained_of.empty()) detail["complained_of_org_id"] = c.complained_of;
+    if (auto s = recordEvent(db, case_id, "gateway", "unrouted", status, status, boost::json::serialize(detail)); !s) {
+      return s.error();
+    }
     if (auto s = enqueueOutbox(db, bus::names::kEvents, "case.unrouted", case_id,
                                boost::json::serialize(boost::json::object{{"case_id", case_id}}));
         !s) {

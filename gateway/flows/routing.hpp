@@ -48,13 +48,19 @@ class Router {
 
 Result<RouteChoice> chooseRoute(store::RouteRepository& routes, const std::string& kind, const std::string& topic,
                                 const std::string& addressee, const std::vector<std::string>& declined, bool forwarded);
-// A new case's route, against the database.
+// A new case's route, against the database; never to `complained_of` (a complaint's subject).
 Result<RouteChoice> chooseRoute(store::PgConnection& db, const std::string& kind, const std::string& topic,
-                                const std::string& addressee);
+                                const std::string& addressee, const std::string& complained_of = {});
+
+// Law 393 art. 7: a complaint is never sent to the body whose decision or act it complains of.
+inline constexpr const char* kComplaintRule =
+    "Закон № 393/96-ВР, ст. 7: забороняється направляти скарги громадян для розгляду тим органам або "
+    "посадовим особам, дії чи рішення яких оскаржуються";
 // Counts a routing decision (vkhid_routing_total) once its transaction has committed.
 void countRouting(const std::string& outcome);
 
-// `vkhid route dry-run`: where a case (intake JSON) would go, and why (JSON).
+// `vkhid route dry-run`: where a case (intake JSON) would go, and why (JSON). A complaint whose rule or
+// addressee would have chosen the body it is about shows that body under `refused`, with the rule.
 Result<std::string> routeDryRun(store::PgConnection& db, const std::string& case_json);
 // `vkhid route add` and its API twin: a rule made by an administrator; returns its id. Empty kind,
 // topic or addressee match anything.

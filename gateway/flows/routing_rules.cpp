@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
 #include <set>
 
 #include "gateway/app/logging.hpp"
@@ -81,8 +82,16 @@ Result<std::string> routeDryRun(store::PgConnection& db, const std::string& case
                                                ": expected " + parsed.errors.front().expected);
   }
   const auto& c = parsed.value;
-  auto choice = chooseRoute(db, domain::caseKindName(c.kind), c.classification.topic.value_or(""), c.addressee_org_id);
+  const std::string kind = domain::caseKindName(c.kind), topic = c.classification.topic.value_or("");
+  auto choice = chooseRoute(db, kind, topic, c.addressee_org_id, c.complained_of_org_id);
   if (!choice) return choice.error();
+  // Where it would have gone, were it not a complaint about that body: shown as refused.
+  std::optional<RouteChoice> unchecked;
+  if (!c.complained_of_org_id.empty()) {
+    auto free = chooseRoute(db, kind, topic, c.addressee_org_id);
+    if (!free) return free.error();
+    if (free->target == c.complained_of_org_id) unchecked = *free;
+  }
   boost::json::object o{
       {"kind", domain::caseKindName(c.kind)},
       {"topic", c.classification.topic.value_or("")},
@@ -90,6 +99,15 @@ Result<std::string> routeDryRun(store::PgConnection& db, const std::string& case
       {"target", choice->target.empty() ? boost::json::value(nullptr) : boost::json::value(choice->target)},
       {"reason", choice->reason}};
   if (choice->rule_id > 0) o["rule_id"] = choice->rule_id;
+  if (!c.complained_of_org_id.empty()) o["complained_of_org_id"] = c.complained_of_org_id;
+  if (unchecked) {
+    boost::json::object refused{{"org_id", unchecked->target},
+                                {"chosen_by", unchecked->reason},
+                                {"why", "the body the complaint is about"},
+                                {"rule", kComplaintRule}};
+    if (unchecked->rule_id > 0) refused["rule_id"] = unchecked->rule_id;
+    o["refused"] = boost::json::array{std::move(refused)};
+  }
   return boost::json::serialize(o);
 }
 

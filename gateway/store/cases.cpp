@@ -95,8 +95,8 @@ Result<std::optional<RoutingCaseRow>> lockCaseForRouting(PgConnection& db, const
       "SELECT status, kind, body::text, ucc_number, to_char(registered_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD'), "
       "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(addressee_org_id, ''), "
       "priority, coalesce(body->'classification'->>'topic', ''), declined_by::text, coalesce(due_kind, ''), "
-      "coalesce(extract(epoch FROM due_at)::bigint, 0), coalesce(due_rule, ''), coalesce(route_to, '') "
-      "FROM cases WHERE id = $1 "
+      "coalesce(extract(epoch FROM due_at)::bigint, 0), coalesce(due_rule, ''), coalesce(route_to, ''), "
+      "coalesce(body->>'complained_of_org_id', '') FROM cases WHERE id = $1 "
       "FOR UPDATE",
       {case_id});
   if (!c) return c.error();
@@ -117,6 +117,7 @@ Result<std::optional<RoutingCaseRow>> lockCaseForRouting(PgConnection& db, const
   r.due_epoch = c->getInt(0, 11);
   r.due_rule = c->get(0, 12);
   r.route_to = c->get(0, 13);
+  r.complained_of = c->get(0, 14);
   return std::optional<RoutingCaseRow>{std::move(r)};
 }
 
@@ -134,15 +135,15 @@ Result<std::optional<ReceiptCaseRow>> lockCaseForReceipt(PgConnection& db, const
 
 Result<std::optional<ActionCaseRow>> lockCaseForAction(PgConnection& db, const std::string& case_id) {
   auto c = db.exec(
-      "SELECT status, kind, priority, participant_org_id IS NOT NULL FROM cases WHERE id = vkhid_uuid($1) "
-      "FOR UPDATE",
+      "SELECT status, kind, priority, participant_org_id IS NOT NULL, "
+      "coalesce(body->>'complained_of_org_id', '') FROM cases WHERE id = vkhid_uuid($1) FOR UPDATE",
       {case_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<ActionCaseRow>{};
   auto status = caseStatusOf(c->get(0, 0), case_id);
   if (!status) return status.error();
-  return std::optional<ActionCaseRow>{
-      ActionCaseRow{*status, std::string(c->get(0, 1)), c->get(0, 2) == "t", c->get(0, 3) == "t"}};
+  return std::optional<ActionCaseRow>{ActionCaseRow{*status, std::string(c->get(0, 1)), c->get(0, 2) == "t",
+                                                    c->get(0, 3) == "t", std::string(c->get(0, 4))}};
 }
 
 Result<std::string> caseTopic(PgConnection& db, const std::string& case_id) {
@@ -282,14 +283,17 @@ Result<std::optional<ParticipantCaseRow>> lockParticipantCaseByNumber(PgConnecti
 Result<std::optional<ForwardCaseRow>> readCaseForForward(PgConnection& db, const std::string& case_id,
                                                          const std::string& competent_org_id) {
   auto c = db.exec(
-      "SELECT c.channel = 'conformance' AS test_case, c.tracking_code, EXISTS (SELECT 1 FROM participant p WHERE "
-      "p.org_id = $2 AND p.status = 'active' AND NOT (p.org_id = ANY (c.declined_by)) AND c.kind = ANY (p.kinds) AND "
-      "c.channel <> 'conformance') AS takes FROM cases c WHERE c.id = vkhid_uuid($1)",
+      "SELECT c.channel = 'conformance' AS test_case, c.tracking_code, "
+      "coalesce(c.body->>'complained_of_org_id' = $2, false) AS complained_of, EXISTS (SELECT 1 FROM participant p "
+      "WHERE p.org_id = $2 AND p.status = 'active' AND NOT (p.org_id = ANY (c.declined_by)) AND c.kind = ANY (p.kinds) "
+      "AND c.channel <> 'conformance') AS takes FROM cases c WHERE c.id = vkhid_uuid($1)",
       {case_id, competent_org_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<ForwardCaseRow>();
-  return std::optional<ForwardCaseRow>(
-      ForwardCaseRow{c->getBool(0, "takes"), c->getBool(0, "test_case"), std::string(c->get(0, "tracking_code"))});
+  const bool complained_of = c->getBool(0, "complained_of");
+  return std::optional<ForwardCaseRow>(ForwardCaseRow{c->getBool(0, "takes") && !complained_of, complained_of,
+                                                      c->getBool(0, "test_case"),
+                                                      std::string(c->get(0, "tracking_code"))});
 }
 
 }  // namespace vkhid::store

@@ -79,6 +79,8 @@ struct RoutingCaseRow {
   long long due_epoch = 0;               // the answer term, seconds since the epoch; 0: none
   std::string due_rule;
   std::string route_to;  // an administrator's choice, empty when none
+  // A complaint's subject (Law 393 art. 7): never a target. Empty: not a complaint about a body.
+  std::string complained_of;
 };
 Result<std::optional<RoutingCaseRow>> lockCaseForRouting(PgConnection& db, const std::string& case_id);
 
@@ -96,6 +98,7 @@ struct ActionCaseRow {
   std::string kind;
   bool priority = false;          // an applicant art. 20 serves first
   bool with_participant = false;  // a participant is assigned
+  std::string complained_of;      // a complaint's subject, never its target; empty: none
 };
 Result<std::optional<ActionCaseRow>> lockCaseForAction(PgConnection& db, const std::string& case_id);
 
@@ -113,10 +116,11 @@ Result<std::optional<ParticipantCaseRow>> lockParticipantCaseByNumber(PgConnecti
                                                                       const std::string& participant_org_id);
 
 // What a forward of the case to `competent_org_id` reads: whether that participant can take it (active,
-// takes its kind, never declined it; a conformance run's test case goes to no one), and whether the case
-// is such a test case.
+// takes its kind, never declined it, is not the body a complaint is about; a conformance run's test case
+// goes to no one), and whether the case is such a test case.
 struct ForwardCaseRow {
   bool competent_takes_it = false;
+  bool competent_is_complained_of = false;  // the named body is the one the complaint is about
   bool test_case = false;
   std::string tracking_code;
 };

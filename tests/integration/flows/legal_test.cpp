@@ -1,0 +1,127 @@
+// The law's workflow beyond the main path (issue 30), as the UCC, a participant and the applicant see
+// it: a complaint never sent to the body it is about, forwards judged against their legal term, returns
+// with their article, withdrawals. Real gateway, database, broker and participant simulators.
+#define BOOST_TEST_MODULE integration_legal
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <thread>
+
+#include "tests/support/exchange_harness.hpp"
+
+using namespace vkhid::testing;
+using namespace std::chrono_literals;
+namespace utf = boost::unit_test;
+namespace json = boost::json;
+
+namespace {
+
+// The example case, changed by `edit` (its JSON object), as a channel sends it.
+std::string exampleCase(const std::function<void(json::object&)>& edit) {
+  json::object o = json::parse(readFile(sourceDir() + "/config/examples/case-appeal.json")).as_object();
+  edit(o);
+  return json::serialize(o);
+}
+
+HttpReply submitBody(ExchangeHarness& x, const std::string& body, const std::string& key) {
+  return httpRequest(
+      "POST", "127.0.0.1", x.intakePort(), "/api/v1/cases",
+      {{"Authorization", "Bearer " + x.token()}, {"Content-Type", "application/json"}, {"Idempotency-Key", key}}, body);
+}
+
+// A complaint (classifier type 3.3) about `subject`, addressed to `addressee`.
+std::string complaint(const std::string& addressee, const std::string& subject) {
+  return exampleCase([&](json::object& o) {
+    o["addressee_org_id"] = addressee;
+    o["complained_of_org_id"] = subject;
+    o["classification"].as_object()["type"] = "3.3";
+    o["text"] = "Скарга на рішення органу щодо вуличного освітлення.";
+  });
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(legal, *utf::precondition(servicesAreOurs))
+
+BOOST_AUTO_TEST_CASE(legal_complaint_never_routed_to_its_subject) {
+  ExchangeHarness x;
+  x.setUp();  // participant 0, and a rule that sends every case to it
+  const int other = x.addParticipant();
+  const std::string admin = x.issueToken("ops", "admin");
+  x.startGateway();
+  x.startSimulator();
+  x.startSimulator({}, other);
+  auto call = [&](const std::string& path, const std::string& body) {
+    return httpRequest("POST", "127.0.0.1", x.adminPort(), "/api/v1/admin/" + path,
+                       {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + admin}}, body);
+  };
+
+  // Only a complaint names the body it is about.
+  auto wrong = submitBody(x, exampleCase([&](json::object& o) { o["complained_of_org_id"] = x.org(); }), "w");
+  BOOST_TEST(wrong.status == 422);
+  BOOST_TEST(wrong.body.find("/complained_of_org_id") != std::string::npos, wrong.body);
+
+  // The rule and the addressee both say participant 0, which the complaint is about: the dry run shows
+  // the refusal with the law's rule, and leaves the case to a person.
+  const std::string about_first = complaint(x.org(), x.org());
+  auto dry = call("routes/dry-run", about_first);
+  BOOST_REQUIRE_MESSAGE(dry.status == 200, dry.body);
+  auto shown = json::parse(dry.body).as_object();
+  BOOST_TEST(shown.at("target").is_null(), dry.body);
+  BOOST_REQUIRE(shown.contains("refused"));
+  const auto& refused = shown.at("refused").as_array().at(0).as_object();
+  BOOST_TEST(std::string(refused.at("org_id").as_string()) == x.org());
+  BOOST_TEST(std::string(refused.at("rule").as_string()).find("ст. 7") != std::string::npos);
+  // An ordinary appeal to the same body is not refused.
+  auto plain =
+      json::parse(call("routes/dry-run", exampleCase([&](json::object& o) { o["addressee_org_id"] = x.org(); })).body)
+          .as_object();
+  BOOST_TEST(std::string(plain.at("target").as_string()) == x.org());
+  BOOST_TEST(!plain.contains("refused"));
+
+  auto r = submitBody(x, about_first, "c1");
+  BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+  const std::string id = jsonField(r.body, "id");
+  BOOST_REQUIRE_MESSAGE(
+      x.waitFor("SELECT count(*) FROM case_event WHERE event = 'unrouted' AND detail->>'complained_of_org_id' = '" +
+                    x.org() + "'",
+                1, 30s),
+      x.histogram());
+  BOOST_TEST(x.sql("SELECT status FROM cases WHERE id = '" + id + "'") == "registered");
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND peer_org_id = '" + x.org() + "'") == 0);
+
+  // A person cannot send it there either; to another body they can, and it is answered there.
+  auto to_subject = call("cases/" + id + "/reroute", R"({"to": ")" + x.org() + R"(", "reason": "r"})");
+  BOOST_TEST(to_subject.status == 422);
+  BOOST_TEST(to_subject.body.find("complaint is about") != std::string::npos, to_subject.body);
+  BOOST_TEST(x.sql("SELECT status FROM cases WHERE id = '" + id + "'") == "registered");
+  auto to_other = call("cases/" + id + "/reroute", R"({"to": ")" + x.org(other) + R"(", "reason": "Компетентний"})");
+  BOOST_TEST(to_other.status == 202, to_other.body);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), x.histogram());
+  BOOST_TEST(x.sql("SELECT participant_org_id FROM cases WHERE id = '" + id + "'") == x.org(other));
+
+  // A complaint about the other body goes where the rule says: the rule is not refused, only the subject.
+  auto about_other = submitBody(x, complaint(x.org(other), x.org(other)), "c2");
+  BOOST_REQUIRE(about_other.status == 201);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 2, 60s), x.histogram());
+  BOOST_TEST(x.sql("SELECT participant_org_id FROM cases WHERE id = '" + jsonField(about_other.body, "id") + "'") ==
+             x.org());
+
+  // A participant that forwards a complaint to the body it is about: the forward is recorded, the body
+  // never gets it, and the case waits for a person.
+  x.stopSimulator(0);
+  x.startSimulator({"--forward", x.org(other)}, 0);
+  auto forwarded = submitBody(x, complaint(x.org(), x.org(other)), "c3");
+  BOOST_REQUIRE(forwarded.status == 201);
+  const std::string fid = jsonField(forwarded.body, "id");
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM case_event WHERE case_id = '" + fid +
+                                      "' AND event = 'forwarded' AND detail->>'to' = 'review' AND "
+                                      "detail->>'refused' LIKE 'the body the complaint is about%'",
+                                  1, 60s),
+                        x.histogram());
+  std::this_thread::sleep_for(2s);
+  BOOST_TEST(x.sql("SELECT status FROM cases WHERE id = '" + fid + "'") == "forwarded");
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND case_id = '" + fid +
+                     "' AND peer_org_id = '" + x.org(other) + "'") == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
