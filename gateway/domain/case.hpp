@@ -59,6 +59,9 @@ struct Case {
   std::string received_at;  // ISO 8601 UTC
   Urgency urgency = Urgency::None;
   bool priority = false;  // art. 20 of Law 393: served first
+  // An appeal the UCC classified as needing no further study: answered without delay, within 15 days
+  // (Law 393 art. 20) instead of a month.
+  bool no_further_study = false;
   std::string addressee_org_id;
   // A complaint's subject: the body whose decision or act it complains of. Law 393 art. 7 forbids
   // sending the complaint there: routing never chooses it, whatever a rule or the addressee says.

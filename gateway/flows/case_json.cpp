@@ -195,10 +195,23 @@ ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
     return out;
   }
   const auto& o = doc.as_object();
-  static const std::vector<std::string> known = {"kind",          "applicant",   "consent",   "classification",
-                                                 "text",          "attachments", "channel",   "addressee_org_id",
-                                                 "urgency",       "priority",    "id",        "ucc_number",
-                                                 "registered_on", "received_at", "deadlines", "complained_of_org_id"};
+  static const std::vector<std::string> known = {"kind",
+                                                 "applicant",
+                                                 "consent",
+                                                 "classification",
+                                                 "text",
+                                                 "attachments",
+                                                 "channel",
+                                                 "addressee_org_id",
+                                                 "urgency",
+                                                 "priority",
+                                                 "id",
+                                                 "ucc_number",
+                                                 "registered_on",
+                                                 "received_at",
+                                                 "deadlines",
+                                                 "complained_of_org_id",
+                                                 "no_further_study"};
   for (const auto& kv : o) {
     if (std::find(known.begin(), known.end(), std::string(kv.key())) == known.end()) {
       r.error("/" + std::string(kv.key()), "no such field");
@@ -236,6 +249,10 @@ ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
   }
   readUrgency(r, o, c.urgency);
   c.priority = r.boolean(o, "priority", "", false);
+  c.no_further_study = r.boolean(o, "no_further_study", "", false);
+  if (c.no_further_study && c.kind != domain::CaseKind::Appeal) {
+    r.error("/no_further_study", "only on an appeal (its 15-day term, Law 393 art. 20)");
+  }
   // Set by the gateway at registration; accepted here so a registered case can be re-packaged.
   c.id = r.string(o, "id", "", false, 64).value_or("");
   c.ucc_number = r.string(o, "ucc_number", "", false, 64).value_or("");
@@ -286,6 +303,7 @@ std::string caseToJson(const domain::Case& c) {
   put(o, "complained_of_org_id", c.complained_of_org_id);
   o["urgency"] = domain::urgencyName(c.urgency);
   o["priority"] = c.priority;
+  if (c.no_further_study) o["no_further_study"] = true;
   put(o, "received_at", c.received_at);
   return json::serialize(o);
 }

@@ -49,9 +49,9 @@ Result<LegalClock> LegalClock::load(const app::DeadlineSettings& settings) {
                     settings.delivery_receipt_within_s);
 }
 
-std::string LegalClock::answerKind(domain::CaseKind kind, domain::Urgency urgency) {
+std::string LegalClock::answerKind(domain::CaseKind kind, domain::Urgency urgency, bool no_further_study) {
   switch (kind) {
-    case domain::CaseKind::Appeal: return "appeal";
+    case domain::CaseKind::Appeal: return no_further_study ? "appeal_simple" : "appeal";
     case domain::CaseKind::InfoRequest:
       return urgency == domain::Urgency::None ? "info_request" : "info_request_urgent";
     case domain::CaseKind::ViolenceReport:
@@ -196,6 +196,17 @@ Result<Extension> extendAnswerDeadline(store::PgConnection& db, const LegalClock
     return s.error();
   }
   return Extension::Extended;
+}
+
+std::optional<ForwardVerdict> judgeForward(const LegalClock& clock, const std::string& case_kind, domain::Instant from,
+                                           domain::Instant now) {
+  const std::string term = case_kind == "appeal"         ? "appeal_forward"
+                           : case_kind == "info_request" ? "info_request_forward"
+                                                         : "";
+  if (term.empty()) return std::nullopt;
+  auto due = clock.due(term, from);
+  if (!due) return std::nullopt;
+  return ForwardVerdict{term, due->at, now > due->at};
 }
 
 Status planTransportTimers(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,

@@ -21,9 +21,9 @@ class LegalClock {
   // As load, but a refused file is logged and the shipped data used (serve checks the files first).
   static LegalClock loadOrShipped(const app::DeadlineSettings& settings);
 
-  // The rule that governs the answer: appeal; info_request (urgent: info_request_urgent);
-  // violence_report (threat to life: violence_report_threat).
-  static std::string answerKind(domain::CaseKind kind, domain::Urgency urgency);
+  // The rule that governs the answer: appeal (needing no further study: appeal_simple); info_request
+  // (urgent: info_request_urgent); violence_report (threat to life: violence_report_threat).
+  static std::string answerKind(domain::CaseKind kind, domain::Urgency urgency, bool no_further_study = false);
 
   const domain::Calendar& calendar() const { return calendar_; }
   const domain::DeadlineRules& rules() const { return rules_; }
@@ -81,6 +81,18 @@ ExtensionVerdict judgeExtension(const LegalClock& clock, const store::CaseTermRo
 
 Result<Extension> extendAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
                                        domain::Instant new_due, const std::string& actor);
+
+// A participant's forward (not in its competence) judged against the law's term for it: appeals within
+// 5 days (Law 393 art. 7), information requests within 5 working days (Law 2939-VI art. 22), counted
+// from when the participant took the case (`from`); nothing for a kind with no such term (violence
+// reports go on at once). Late when `now` (the clock timers see) is past the term.
+struct ForwardVerdict {
+  std::string term_kind;  // appeal_forward, info_request_forward
+  domain::Instant due;
+  bool late = false;
+};
+std::optional<ForwardVerdict> judgeForward(const LegalClock& clock, const std::string& case_kind, domain::Instant from,
+                                           domain::Instant now);
 
 // Inside the caller's transaction: the transport timers for a package just queued to a participant:
 // no delivery receipt within deadlines.delivery_receipt_within_s; no registration within one working day.

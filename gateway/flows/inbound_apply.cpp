@@ -13,6 +13,7 @@
 #include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
 #include "gateway/flows/case_json.hpp"
+#include "gateway/flows/deadlines.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/inbound_decisions.hpp"
 #include "gateway/flows/intake.hpp"
@@ -82,6 +83,20 @@ Status forwardCase(Arrival& a, domain::CaseStatus from, const std::string& compe
       {"msg_id", a.h.msg_id}, {"from_participant", a.peer.org_id}, {"to", known ? "participant" : "review"}};
   if (!competent.empty()) detail["competent_org_id"] = competent;
   if ((*c)->competent_is_complained_of) detail["refused"] = "the body the complaint is about (Law 393 art. 7)";
+  // Judged against the law's term for forwarding, counted from when the participant took the case.
+  auto start = store::forwardTermStart(db, case_id);
+  if (!start) return start.error();
+  std::optional<ForwardVerdict> term;
+  if (*start) {
+    term = judgeForward(a.ctx.legal, (*start)->kind, domain::Instant{std::chrono::seconds((*start)->from_epoch)},
+                        a.ctx.legal.now());
+  }
+  if (term) {
+    detail["forward_term"] = term->term_kind;
+    detail["forward_due"] = domain::formatKyiv(term->due);
+    detail["term_from"] = (*start)->from_event;
+    detail["late"] = term->late;
+  }
   auto moved = store::transitionCase(
       db, {case_id, from, domain::CaseEvent::Forwarded, 0, a.actor(), json::serialize(detail),
            store::CaseFields::leaveParticipant(a.peer.org_id, known ? competent : std::string())});
@@ -93,6 +108,17 @@ Status forwardCase(Arrival& a, domain::CaseStatus from, const std::string& compe
     return s;
   }
   a.effect = known ? "forwarded" : "forwarded_to_review";
+  if (term && term->late) {
+    // Told to the UCC, which counts it against the participant in the misrouting figures.
+    if (auto s = alertOf(db, "case.forward_late", "forward_late:" + a.h.msg_id,
+                         json::object{{"case_id", case_id},
+                                      {"org_id", a.peer.org_id},
+                                      {"forward_due", domain::formatKyiv(term->due)},
+                                      {"notify", json::array{"ucc:coordinator"}}});
+        !s) {
+      return s;
+    }
+  }
   if (test_case) return {};
   // A participant is re-routed to; anyone else means a person decides.
   return enqueueOutbox(db, bus::names::kEvents, known ? "case.forwarded" : "case.unrouted", case_id + ":" + a.h.msg_id,

@@ -154,8 +154,8 @@ Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clo
   auto received = domain::parseInstant(c.received_at);
   domain::Instant from =
       received ? *received : std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  if (auto s = planAnswerDeadline(db, clock, out.case_id, LegalClock::answerKind(c.kind, c.urgency), from, actor,
-                                  "registered");
+  if (auto s = planAnswerDeadline(db, clock, out.case_id, LegalClock::answerKind(c.kind, c.urgency, c.no_further_study),
+                                  from, actor, "registered");
       !s) {
     return s.error();
   }

@@ -158,6 +158,7 @@ void htmlCards(std::ostringstream& s, const json::object& t) {
   card(percent(t.at("electronic_signed_share")), "відповідей в ел. формі з підписом");
   card(text(t.at("repeated")), "повторних звернень");
   card(text(t.at("forwarded_not_in_competence")), "переслано не за належністю");
+  card(text(t.at("forwarded_late")), "переслано із порушенням строку");
   s << "</section>";
 }
 
@@ -245,8 +246,8 @@ void htmlLists(std::ostringstream& s, const json::object& r) {
   list("Повторні звернення", r.at("repeated").as_array(), {"Номер УКЦ", "Перше звернення", "Питання"},
        {"ucc_number", "first_ucc_number", "topic"});
   list("Переслано як не за належністю", r.at("misrouting").as_array(),
-       {"Правило маршрутизації", "Умови правила", "Учасник", "Переслано"},
-       {"rule", "rule_matches", "participant", "forwarded"});
+       {"Правило маршрутизації", "Умови правила", "Учасник", "Переслано", "З них із порушенням строку"},
+       {"rule", "rule_matches", "participant", "forwarded", "late"});
   list("Відхилені пакети за кодом помилки", r.at("rejections").as_array(),
        {"Ким відхилено", "Код", "Значення", "Пакетів"}, {"by", "code", "meaning_uk", "packages"});
   list("Доставка за адаптерами", r.at("deliveries").as_array(),

@@ -116,9 +116,9 @@ std::string renderReportTable(const std::string& text_json) {
             return Row{text(o.at("ucc_number")), text(o.at("first_ucc_number")), text(o.at("topic"))};
           });
   section(out, r.at("misrouting"), "Forwarded as not in competence, by the rule that placed the case",
-          {"rule", "matches", "participant", "forwarded"}, [](const json::value& o) {
+          {"rule", "matches", "participant", "forwarded", "late"}, [](const json::value& o) {
             return Row{o.at("rule").is_null() ? "(addressee)" : text(o.at("rule")), text(o.at("rule_matches")),
-                       text(o.at("participant")), text(o.at("forwarded"))};
+                       text(o.at("participant")), text(o.at("forwarded")), text(o.at("late"))};
           });
   section(out, r.at("rejections"), "Rejected packages by error code", {"rejected by", "code", "meaning", "packages"},
           [](const json::value& o) {

@@ -30,6 +30,7 @@ inline constexpr Measure kMeasures[] = {
     {"electronic_signed_share", "e-signed share", "Частка електронних підписаних відповідей"},
     {"repeated", "repeated", "Повторні"},
     {"forwarded_not_in_competence", "forwarded", "Переслано як не за належністю"},
+    {"forwarded_late", "forwarded late", "Переслано із порушенням строку"},
     {"restricted", "restricted", "З обмеженим доступом"},
     {"answered_without_number", "answered, no participant no.", "Відповідь без реєстраційного номера учасника"},
 };

@@ -28,6 +28,8 @@ WITH base AS (
              NOT jsonb_path_exists(m.signatures, '$[*] ? (@.state != "valid")')))
            AS electronic_signed,
          cardinality(c.declined_by) > 0 AS forwarded,
+         EXISTS (SELECT 1 FROM case_event fl WHERE fl.case_id = c.id AND fl.event = 'forwarded'
+                 AND fl.detail->>'late' = 'true' AND fl.at <= $3::timestamptz) AS forwarded_late,
          c.participant_reg_number IS NULL AS no_number,
          rep.first_ucc
   FROM cases c
@@ -68,6 +70,7 @@ constexpr const char* kMeasuresSql = R"SQL(
   count(*) FILTER (WHERE electronic_signed) AS m_signed,
   count(first_ucc) AS m_repeated,
   count(*) FILTER (WHERE forwarded) AS m_forwarded,
+  count(*) FILTER (WHERE forwarded_late) AS m_forwarded_late,
   count(*) FILTER (WHERE restricted) AS m_restricted,
   count(*) FILTER (WHERE answered_at IS NOT NULL AND no_number) AS m_no_number
 )SQL";
@@ -101,6 +104,8 @@ json::object measures(const store::PgResult& r, int row) {
       {"electronic_signed_share", share(signed_answers, answered)},
       {"repeated", r.getInt(row, "m_repeated")},
       {"forwarded_not_in_competence", r.getInt(row, "m_forwarded")},
+      // Forwarded after the law's term for it (Law 393 art. 7: 5 days; Law 2939-VI art. 22: 5 working days).
+      {"forwarded_late", r.getInt(row, "m_forwarded_late")},
       {"restricted", r.getInt(row, "m_restricted")},
       // Answered, but the participant never sent its registration receipt (3): the case has no number of
       // the participant's to quote.
@@ -272,16 +277,17 @@ Result<json::array> sectionRepeats(const ReportQuery& q) {
 
 Result<json::array> sectionMisrouting(const ReportQuery& q) {
   auto query = [&](const std::string& select) { return q.query(select); };
-  // Misrouting: each "not in our competence" forward, by the rule that had placed the case there.
+  // Misrouting: each "not in our competence" forward, by the rule that had placed the case there, and
+  // how many of them came after the law's term for forwarding.
   auto misrouted = query(
       "SELECT coalesce(r.detail->>'rule', '') AS rule, f.detail->>'from_participant' AS participant, "
-      "count(*) AS forwarded, "
+      "count(*) AS forwarded, count(*) FILTER (WHERE f.detail->>'late' = 'true') AS late, "
       "coalesce((SELECT concat_ws(' ', 'kind=' || rr.kind, 'topic=' || rr.topic, 'addressee=' || rr.addressee_org_id) "
       "FROM routing_rule rr WHERE rr.id::text = r.detail->>'rule'), '') AS rule_matches "
       "FROM case_event f JOIN base b ON b.id = f.case_id "
       "LEFT JOIN LATERAL (SELECT detail FROM case_event x WHERE x.case_id = f.case_id AND x.event = 'routed' "
       "AND x.id < f.id ORDER BY x.id DESC LIMIT 1) r ON true "
-      "WHERE f.event = 'forwarded' AND f.at <= $3::timestamptz GROUP BY 1, 2, 4 ORDER BY 3 DESC, 1, 2");
+      "WHERE f.event = 'forwarded' AND f.at <= $3::timestamptz GROUP BY 1, 2, 5 ORDER BY 3 DESC, 1, 2");
   if (!misrouted) return misrouted.error();
   json::array misrouting;
   for (int i = 0; i < misrouted->rows(); ++i) {
@@ -289,7 +295,8 @@ Result<json::array> sectionMisrouting(const ReportQuery& q) {
     json::object m{{"rule", rule.empty() ? json::value(nullptr) : json::value(std::stoll(rule))},
                    {"rule_matches", misrouted->get(i, "rule_matches")},
                    {"participant", misrouted->get(i, "participant")},
-                   {"forwarded", misrouted->getInt(i, "forwarded")}};
+                   {"forwarded", misrouted->getInt(i, "forwarded")},
+                   {"late", misrouted->getInt(i, "late")}};
     misrouting.push_back(std::move(m));
   }
   return misrouting;

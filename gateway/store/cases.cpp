@@ -280,6 +280,28 @@ Result<std::optional<ParticipantCaseRow>> lockParticipantCaseByNumber(PgConnecti
   return lockParticipantCase(db, "ucc_number = $1", ucc_number, participant_org_id);
 }
 
+Result<std::optional<ForwardTermStart>> forwardTermStart(PgConnection& db, const std::string& case_id) {
+  auto c = db.exec(
+      "SELECT c.kind, extract(epoch FROM coalesce(reg.at, took.at, sent.at, r.at))::bigint, "
+      "CASE WHEN reg.at IS NOT NULL THEN 'receipt_3' WHEN took.at IS NOT NULL THEN took.event "
+      "WHEN sent.at IS NOT NULL THEN 'delivered_to_transport' ELSE 'routed' END "
+      "FROM cases c "
+      "JOIN LATERAL (SELECT id, at FROM case_event WHERE case_id = c.id AND event = 'routed' "
+      "ORDER BY id DESC LIMIT 1) r ON true "
+      "LEFT JOIN LATERAL (SELECT at FROM case_event WHERE case_id = c.id AND id > r.id AND event = 'receipt_3' "
+      "ORDER BY id LIMIT 1) reg ON true "
+      "LEFT JOIN LATERAL (SELECT at, event FROM case_event WHERE case_id = c.id AND id > r.id AND event IN "
+      "('receipt_1', 'receipt_2') ORDER BY id LIMIT 1) took ON true "
+      "LEFT JOIN LATERAL (SELECT at FROM case_event WHERE case_id = c.id AND id > r.id AND "
+      "event = 'delivered_to_transport' ORDER BY id LIMIT 1) sent ON true "
+      "WHERE c.id = vkhid_uuid($1)",
+      {case_id});
+  if (!c) return c.error();
+  if (c->rows() == 0) return std::optional<ForwardTermStart>();
+  return std::optional<ForwardTermStart>(
+      ForwardTermStart{std::string(c->get(0, 0)), c->getInt(0, 1), std::string(c->get(0, 2))});
+}
+
 Result<std::optional<ForwardCaseRow>> readCaseForForward(PgConnection& db, const std::string& case_id,
                                                          const std::string& competent_org_id) {
   auto c = db.exec(

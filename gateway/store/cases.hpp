@@ -124,6 +124,19 @@ struct ForwardCaseRow {
   bool test_case = false;
   std::string tracking_code;
 };
+// When the participant the case is with took it — the term for forwarding it runs from there (Law 393
+// art. 7; Law 2939-VI art. 22): its registration receipt (3) for the case's last package, else its first
+// delivery or acceptance receipt, else its transport's taking the package, else the moment the package
+// was routed to it. Times the gateway
+// recorded as the receipts arrived, never a date the participant wrote. Seconds since the epoch, with
+// the case's kind; nullopt for an unknown or never-routed case.
+struct ForwardTermStart {
+  std::string kind;
+  long long from_epoch = 0;
+  std::string from_event;  // receipt_3, receipt_1, …, routed
+};
+Result<std::optional<ForwardTermStart>> forwardTermStart(PgConnection& db, const std::string& case_id);
+
 Result<std::optional<ForwardCaseRow>> readCaseForForward(PgConnection& db, const std::string& case_id,
                                                          const std::string& competent_org_id);
 

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE integration_legal
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <csignal>
 #include <thread>
 
 #include "tests/support/exchange_harness.hpp"
@@ -122,6 +123,97 @@ BOOST_AUTO_TEST_CASE(legal_complaint_never_routed_to_its_subject) {
   BOOST_TEST(x.sql("SELECT status FROM cases WHERE id = '" + fid + "'") == "forwarded");
   BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND case_id = '" + fid +
                      "' AND peer_org_id = '" + x.org(other) + "'") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(legal_late_forward_counted) {
+  ExchangeHarness x;
+  x.setUp();
+  const int competent = x.addParticipant();
+  x.startGateway();
+  x.startSimulator({"--forward", x.org(competent)});  // participant 0 forwards everything it gets
+  x.startSimulator({}, competent);
+  auto info_request = exampleCase([](json::object& o) {
+    o["kind"] = "info_request";
+    o["text"] = "Прошу надати копію рішення про ремонт вулиці Садової.";
+  });
+  auto forwardOf = [&](const std::string& id, const char* field) {
+    return x.sql("SELECT detail->>'" + std::string(field) +
+                 "' FROM case_event WHERE event = 'forwarded' AND case_id = '" + id + "'");
+  };
+
+  // Forwarded the day it came: on time, against the 5-day term counted from the participant's receipt.
+  auto on_time = submitBody(x, exampleCase([](json::object&) {}), "a1");
+  BOOST_REQUIRE(on_time.status == 201);
+  const std::string a1 = jsonField(on_time.body, "id");
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), x.histogram());
+  BOOST_TEST(forwardOf(a1, "late") == "false");
+  BOOST_TEST(forwardOf(a1, "forward_term") == "appeal_forward");
+  // It sent no registration receipt: the term ran from its delivery receipt, or (when its forward
+  // overtook that receipt) from its transport's taking the package.
+  const std::string from_event = forwardOf(a1, "term_from");
+  BOOST_TEST((from_event == "receipt_1" || from_event == "delivered_to_transport"), from_event);
+
+  // Twelve days on, by the clock the gateway judges with: an appeal (5 days) and an information request
+  // (5 working days) forwarded now are late. Both still reach the competent body and are answered.
+  x.killGateway(0, SIGTERM);
+  x.startGateway(0, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", std::to_string(12 * 86400)}});
+  auto late_appeal = submitBody(x, exampleCase([](json::object&) {}), "a2");
+  auto late_request = submitBody(x, info_request, "i1");
+  BOOST_REQUIRE(late_appeal.status == 201);
+  BOOST_REQUIRE_MESSAGE(late_request.status == 201, late_request.body);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 3, 90s), x.histogram());
+  const std::string a2 = jsonField(late_appeal.body, "id"), i1 = jsonField(late_request.body, "id");
+  BOOST_TEST(forwardOf(a2, "late") == "true");
+  BOOST_TEST(forwardOf(i1, "late") == "true");
+  BOOST_TEST(forwardOf(i1, "forward_term") == "info_request_forward");
+  BOOST_TEST(!forwardOf(i1, "forward_due").empty());
+  // The UCC is told of each late forward, naming the participant.
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'case.forward_late' AND "
+                     "convert_from(payload, 'UTF8')::jsonb->>'org_id' = '" +
+                     x.org() + "'") == 2);
+
+  // The reports count them: 3 forwarded by participant 0, 2 of them late.
+  const std::string from = x.sql("SELECT to_char(now() AT TIME ZONE 'Europe/Kyiv' - interval '1 day', 'YYYY-MM-DD')");
+  const std::string to = x.sql("SELECT to_char(now() AT TIME ZONE 'Europe/Kyiv' + interval '1 day', 'YYYY-MM-DD')");
+  const std::string out = x.dir() + "/report.json";
+  x.runVkhid({"report", "--from", from, "--to", to, "--format", "json", "--out", out});
+  auto r = json::parse(readFile(out)).as_object();
+  BOOST_TEST(r.at("totals").at("forwarded_not_in_competence").as_int64() == 3);
+  BOOST_TEST(r.at("totals").at("forwarded_late").as_int64() == 2);
+  const auto& misrouting = r.at("misrouting").as_array();
+  BOOST_REQUIRE(misrouting.size() == 1u);
+  BOOST_TEST(std::string(misrouting.at(0).at("participant").as_string()) == x.org());
+  BOOST_TEST(misrouting.at(0).at("forwarded").as_int64() == 3);
+  BOOST_TEST(misrouting.at(0).at("late").as_int64() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(legal_appeal_needing_no_further_study_runs_on_15_days) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  auto simple = submitBody(x, exampleCase([](json::object& o) { o["no_further_study"] = true; }), "s1");
+  auto ordinary = submitBody(x, exampleCase([](json::object&) {}), "s2");
+  BOOST_REQUIRE_MESSAGE(simple.status == 201, simple.body);
+  BOOST_REQUIRE(ordinary.status == 201);
+  auto termOf = [&](const HttpReply& r, const std::string& what) {
+    return x.sql("SELECT " + what + " FROM cases WHERE id = '" + jsonField(r.body, "id") + "'");
+  };
+  BOOST_TEST(termOf(simple, "due_kind") == "appeal_simple");
+  BOOST_TEST(termOf(simple, "due_rule").find("15 днів") != std::string::npos);
+  // 15 days from today, or the next working day after it: never the month an ordinary appeal gets.
+  const long long days = std::stoll(termOf(simple, "(due_at::date - received_at::date)"));
+  BOOST_TEST(days >= 15);
+  BOOST_TEST(days <= 18);
+  BOOST_TEST(termOf(ordinary, "due_kind") == "appeal");
+  BOOST_TEST(std::stoll(termOf(ordinary, "(due_at::date - received_at::date)")) >= 28);
+  // Only an appeal has that term.
+  auto request = submitBody(x, exampleCase([](json::object& o) {
+                              o["kind"] = "info_request";
+                              o["no_further_study"] = true;
+                            }),
+                            "s3");
+  BOOST_TEST(request.status == 422);
+  BOOST_TEST(request.body.find("/no_further_study") != std::string::npos, request.body);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
