@@ -99,7 +99,7 @@ const T = {
   },
 };
 const STATUSES = ['registered', 'routed', 'sent', 'delivered', 'accepted', 'registered_by_participant', 'answered',
-  'closed', 'rejected', 'delivery_failed', 'forwarded', 'withdrawn', 'not_considered', 'merged'];
+  'closed', 'rejected', 'delivery_failed', 'forwarded', 'withdrawn', 'not_considered', 'merged', 'returned'];
 
 let lang = localStorage.getItem('vkhid-lang') === 'en' ? 'en' : 'uk';
 let session = null;

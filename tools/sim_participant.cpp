@@ -79,6 +79,12 @@ void Simulator::handle(const std::string& bytes) {
     return;
   }
   stats_["distinct"]++;
+  if (h.msg_type == 0 && h.expansion && h.expansion->notice) {
+    // The UCC's notice about a case it has with us: withdrawn by the applicant, or returned by the UCC.
+    stats_["notices_received"]++;
+    stats_[h.expansion->notice->kind + "_notices"]++;
+    return;
+  }
   if (h.msg_type == 0) {
     stats_["receipts_received"]++;
     // The UCC registered one of our own contact centre's appeals under its number.
@@ -188,6 +194,22 @@ std::vector<std::string> Simulator::registerAndAnswer(const sev::Header& h) {
     sent.push_back(bytes);
     schedule(bytes, 0);
     stats_["extensions_sent"]++;
+  }
+  if (!o_.return_article.empty()) {
+    // Registered, then found lacking what the law requires: returned to the applicant, never answered.
+    sev::NoticeExpansion notice;
+    notice.kind = "return";
+    notice.case_id = h.expansion && h.expansion->appeal ? h.expansion->appeal->case_id : "";
+    notice.ref_msg_id = h.msg_id;
+    notice.article = o_.return_article;
+    notice.reason = "У зверненні не зазначено місце проживання заявника";
+    back.msg_id = flows::newUuid();
+    back.time = formatIsoUtc(std::time(nullptr));
+    auto bytes = seal(sev::buildNotice(back, notice));
+    sent.push_back(bytes);
+    schedule(bytes, 0);
+    stats_["returned"]++;
+    return sent;
   }
   if (o_.no_answer) return sent;
   sev::ReplyContent reply{flows::newUuid(),

@@ -7,6 +7,7 @@
 #include "gateway/api/console_routes.hpp"
 #include "gateway/flows/audit.hpp"
 #include "gateway/flows/case_actions.hpp"
+#include "gateway/flows/case_endings.hpp"
 #include "gateway/flows/console.hpp"
 #include "gateway/flows/participants.hpp"
 #include "gateway/flows/reports.hpp"
@@ -229,12 +230,17 @@ Response AdminApiRoutes::caseAction(const Call& c) const {
     done = acts.resend(id, jsonString(request.body, "reason"), jsonString(request.body, "topic"));
   } else if (act == "reroute") {
     done = acts.reroute(id, jsonString(request.body, "to"), jsonString(request.body, "reason"));
+  } else if (act == "return") {
+    done = flows::CaseEndings(context_).returnByUcc(
+        c.db, id, actor, {jsonString(request.body, "article"), jsonString(request.body, "reason")});
+    if (!done) return fromError(done.error());
+    return Response::json(200, json::serialize(json::object{{"case_id", id}, {"status", "returned"}}));
   } else if (act == "review") {
     done = acts.review(id, jsonString(request.body, "note"));
     if (!done) return fromError(done.error());
     return Response::json(200, json::serialize(json::object{{"case_id", id}, {"review", true}}));
   } else {
-    return Response::problem(404, "Not found", "no such action: " + act + " (resend, reroute, review)");
+    return Response::problem(404, "Not found", "no such action: " + act + " (resend, reroute, review, return)");
   }
   if (!done) return fromError(done.error());
   return Response::json(202, json::serialize(json::object{{"case_id", id}, {"status", "registered"}}));

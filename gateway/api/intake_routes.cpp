@@ -21,6 +21,7 @@ int statusOf(flows::IntakeResult r) {
     case R::invalid: return 422;
     case R::key_reused: return 409;
     case R::not_found: return 404;
+    case R::conflict: return 409;
     case R::unavailable: return 503;
     case R::unreadable: return 500;
   }
@@ -158,6 +159,14 @@ Response IntakeRoutes::handle(const Request& request) const {
     return fromOutcome(intake_.submit(*client, key, request.body));
   }
 
+  if (path == "/api/v1/cases/withdrawal") {
+    if (request.method != "POST") {
+      auto r = Response::problem(405, "Method not allowed", "use POST to withdraw a case by its tracking code");
+      r.headers.emplace_back("Allow", "POST");
+      return r;
+    }
+    return fromOutcome(intake_.withdraw(*client, request.body));
+  }
   std::string rest = path.substr(std::string("/api/v1/cases/").size());
   if (request.method != "GET") return Response::problem(405, "Method not allowed", "use GET");
   if (rest.ends_with("/answer")) return fromOutcome(intake_.answer(*client, rest.substr(0, rest.size() - 7)));

@@ -6,7 +6,7 @@
 namespace vkhid::domain {
 namespace {
 
-constexpr std::array<std::pair<CaseStatus, const char*>, 16> kNames = {{
+constexpr std::array<std::pair<CaseStatus, const char*>, 17> kNames = {{
     {CaseStatus::Received, "received"},
     {CaseStatus::Registered, "registered"},
     {CaseStatus::Routed, "routed"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<CaseStatus, const char*>, 16> kNames = {{
     {CaseStatus::Withdrawn, "withdrawn"},
     {CaseStatus::NotConsidered, "not_considered"},
     {CaseStatus::Merged, "merged"},
+    {CaseStatus::Returned, "returned"},
 }};
 
 // Position on the main path; -1 for states off it.
@@ -67,7 +68,7 @@ std::optional<CaseStatus> caseStatusFromName(const std::string& name) {
 
 bool isFinal(CaseStatus s) {
   return s == CaseStatus::Closed || s == CaseStatus::Withdrawn || s == CaseStatus::NotConsidered ||
-         s == CaseStatus::Merged;
+         s == CaseStatus::Merged || s == CaseStatus::Returned;
 }
 
 CaseStatus afterReceipt(CaseStatus current, int ack_type) {
@@ -127,6 +128,8 @@ std::string caseEventName(CaseEvent event, int ack_type) {
     case CaseEvent::Receipt: return "receipt_" + std::to_string(ack_type);
     case CaseEvent::Forwarded: return "forwarded";
     case CaseEvent::Answered: return "answered";
+    case CaseEvent::Withdrawn: return "withdrawn";
+    case CaseEvent::Returned: return "returned";
   }
   return "unknown";
 }
@@ -170,6 +173,11 @@ CaseTransition transition(CaseStatus from, CaseEvent event, int ack_type) {
     case CaseEvent::Forwarded:
       if (isFinal(from) || from == CaseStatus::Answered) return refused(event, from, "not answered yet");
       return step(event, 0, from, CaseStatus::Forwarded);
+    case CaseEvent::Withdrawn:
+    case CaseEvent::Returned:
+      // Until it is answered: an answer given stands, and a case that ended stays as it ended.
+      if (isFinal(from) || from == CaseStatus::Answered) return refused(event, from, "not answered yet");
+      return step(event, 0, from, event == CaseEvent::Withdrawn ? CaseStatus::Withdrawn : CaseStatus::Returned);
     case CaseEvent::Answered: {
       if (isFinal(from)) return refused(event, from, "open");
       CaseTransition t = step(event, 0, from, CaseStatus::Answered);

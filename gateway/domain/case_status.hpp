@@ -26,6 +26,7 @@ enum class CaseStatus {
   Withdrawn,
   NotConsidered,
   Merged,
+  Returned,  // returned to the applicant: the appeal lacks what the law requires (Law 393 art. 5)
 };
 
 const char* caseStatusName(CaseStatus s);
@@ -72,6 +73,8 @@ enum class CaseEvent {
   Receipt,               // the participant's receipt (with its ack_type)
   Forwarded,             // the participant said it is not competent
   Answered,              // the participant's answer
+  Withdrawn,             // the applicant withdrew it (by its tracking code, through a channel)
+  Returned,              // returned to the applicant with the reason and the article (Law 393 art. 5)
 };
 
 // The history's name of an event ("routed", "receipt_3", ...).

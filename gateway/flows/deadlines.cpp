@@ -30,7 +30,7 @@ Status insertTimer(store::PgConnection& db, const std::string& case_id, const ch
 
 bool answerSettled(const std::string& status) {
   return status == "answered" || status == "closed" || status == "withdrawn" || status == "not_considered" ||
-         status == "merged";
+         status == "merged" || status == "returned";
 }
 
 bool timerIsMoot(const store::DueTimerRow& t, bool receipt_came) {

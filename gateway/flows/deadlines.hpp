@@ -109,7 +109,7 @@ Status cancelTransportTimers(store::PgConnection& db, const std::string& case_id
 // to warn about: every pending timer of it is cancelled.
 Status cancelTimersOfSettledCase(store::PgConnection& db, const std::string& case_id);
 
-// A case whose answer is in (answered, closed, withdrawn, not considered, merged; the stored status):
+// A case whose answer is in (answered, closed, withdrawn, not considered, merged, returned; the stored status):
 // nothing about the answer can be late any more.
 bool answerSettled(const std::string& status);
 

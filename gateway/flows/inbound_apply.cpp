@@ -12,6 +12,7 @@
 #include "gateway/domain/case_status.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
+#include "gateway/flows/case_endings.hpp"
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/deadlines.hpp"
 #include "gateway/flows/exchange_store.hpp"
@@ -206,6 +207,13 @@ Status applyNotice(Arrival& a) {
   switch (d.kind) {
     case NoticeDecision::Kind::Refuse: a.mismatch = d.refusal; return {};
     case NoticeDecision::Kind::Forward: return forwardCase(a, d.from, d.competent_org_id);
+    case NoticeDecision::Kind::Return: {
+      auto c = store::lockCaseForEnding(a.db, store::CaseKey::Id, d.case_id);
+      if (!c) return c.error();
+      if (!*c) return Error{ErrorKind::NotFound, "case.unknown", "no case " + d.case_id};
+      a.effect = "returned";
+      return CaseEndings(a.ctx).applyReturn(a.db, **c, a.actor(), {d.article, d.reason}, a.peer.org_id);
+    }
     case NoticeDecision::Kind::Extend: break;
   }
   // An extension: within the legal cap, or refused with its code and the case left as it was.

@@ -34,6 +34,26 @@ Result<NoticeDecision> decideNotice(store::InboundRows& rows, const std::string&
     d.competent_org_id = n.competent_org_id.value_or("");
     return d;
   }
+  if (n.kind == "withdrawal") {
+    d.refusal = sev::sevError(sev::SevError::BadAttribute,
+                              "Notice/@kind: a withdrawal comes from the applicant through the UCC, not a participant");
+    return d;
+  }
+  if (n.kind == "return") {
+    if (auto t = domain::transition(d.from, domain::CaseEvent::Returned); !t.allowed) {
+      d.refusal = sev::sevError(sev::SevError::ReferenceMismatch, "notice for case " + n.case_id + ": " + t.why);
+      return d;
+    }
+    d.reason = n.reason.value_or("");
+    d.article = n.article.value_or("");
+    if (d.reason.empty() || d.article.empty()) {
+      d.refusal = sev::sevError(sev::SevError::BadAttribute,
+                                "Notice: a return needs its Reason and @article (the law's requirement it fails)");
+      return d;
+    }
+    d.kind = NoticeDecision::Kind::Return;
+    return d;
+  }
   auto new_due = n.new_due ? domain::parseInstant(*n.new_due) : std::nullopt;
   if (!new_due) {
     d.refusal = sev::sevError(sev::SevError::BadAttribute, "Notice/@new_due: a date-time is required");

@@ -23,6 +23,7 @@ struct NoticeDecision {
     Refuse,   // `refusal`: not a case of this participant's, a forward of a case that cannot move, or no date
     Forward,  // not in its competence: the case leaves it, for `competent_org_id` (empty: none named)
     Extend,   // an extension to `new_due`, to be judged against the legal cap (judgeExtension)
+    Return,   // returned to the applicant with `reason` under `article` (Law 393 art. 5)
   };
   Kind kind = Kind::Refuse;
   std::optional<Error> refusal;
@@ -30,9 +31,11 @@ struct NoticeDecision {
   domain::CaseStatus from = domain::CaseStatus::Received;  // the case's status, when found
   std::string competent_org_id;
   domain::Instant new_due{};
+  std::string reason, article;  // Return
 };
 
-// Our notice expansion from `peer_org_id`: a forward to the competent body, or an extension of the term.
+// Our notice expansion from `peer_org_id`: a forward to the competent body, an extension of the term, or
+// a return to the applicant. A withdrawal is the UCC's to send, never a participant's: refused.
 Result<NoticeDecision> decideNotice(store::InboundRows& rows, const std::string& peer_org_id,
                                     const sev::NoticeExpansion& n);
 

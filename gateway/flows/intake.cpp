@@ -11,6 +11,8 @@
 #include "gateway/crypto/package.hpp"
 #include "gateway/crypto/trust.hpp"
 #include "gateway/domain/base64.hpp"
+#include "gateway/domain/text.hpp"
+#include "gateway/flows/case_endings.hpp"
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/intake.hpp"
@@ -329,8 +331,9 @@ IntakeOutcome Intake::answer(const std::string& client_id, const std::string& ca
   return found(o);
 }
 
-IntakeOutcome Intake::track(const std::string& raw_code) {
-  // As people type it: any case, with or without dashes; Crockford's O/I/L read as 0/1/1.
+namespace {
+// A tracking code as people type it: any case, with or without dashes; Crockford's O/I/L read as 0/1/1.
+std::string normalTrackingCode(const std::string& raw_code) {
   std::string code;
   for (char ch : raw_code) {
     char u = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -340,6 +343,53 @@ IntakeOutcome Intake::track(const std::string& raw_code) {
     code += u;
     if (code.size() % 5 == 4 && code.size() < 19) code += '-';
   }
+  return code;
+}
+}  // namespace
+
+IntakeOutcome Intake::withdraw(const std::string& client_id, const std::string& body) {
+  boost::system::error_code ec;
+  json::value doc = json::parse(body, ec);
+  const json::object* o = !ec && doc.is_object() ? &doc.as_object() : nullptr;
+  auto text = [&](const char* key) -> std::optional<std::string> {
+    if (o == nullptr) return std::nullopt;
+    auto* v = o->if_contains(key);
+    if (v == nullptr || v->is_null()) return std::string();
+    if (!v->is_string()) return std::nullopt;
+    return std::string(v->as_string());
+  };
+  auto code = text("tracking_code");
+  auto reason = text("reason");
+  std::vector<FieldError> errors;
+  if (o == nullptr) {
+    errors.push_back({"", "a JSON object with tracking_code"});
+  } else {
+    if (!code || code->empty() || code->size() > 40)
+      errors.push_back({"/tracking_code", "the applicant's tracking code"});
+    if (!reason || reason->size() > 2000 || !isCleanText(*reason)) {
+      errors.push_back({"/reason", "text of up to 2000 bytes without control characters (optional)"});
+    }
+  }
+  if (!errors.empty()) return refused(IntakeResult::invalid, "Invalid withdrawal", "a wrong field", std::move(errors));
+  const std::string normal = normalTrackingCode(*code);
+  auto db = context_.pool.acquire();
+  if (!db) return refused(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
+  auto w = CaseEndings(context_).withdraw(**db, normal, "client:" + client_id, *reason);
+  if (!w) {
+    if (w.error().kind == ErrorKind::NotFound) {
+      return refused(IntakeResult::not_found, "Not found", "no case has this tracking code");
+    }
+    if (w.error().kind == ErrorKind::Conflict) return refused(IntakeResult::conflict, "Not now", w.error().message);
+    log::error("withdrawal failed", {{"code", w.error().code}, {"error", w.error().message}});
+    return refused(IntakeResult::unavailable, "Unavailable", "the withdrawal could not be recorded now; try again");
+  }
+  if (!w->repeated) log::info("case withdrawn by the applicant", {{"case_id", w->case_id}});
+  return found(json::object{
+      {"tracking_code", normal}, {"ucc_number", w->ucc_number}, {"status", "withdrawn"}, {"repeated", w->repeated}});
+}
+
+IntakeOutcome Intake::track(const std::string& raw_code) {
+  const std::string code = normalTrackingCode(raw_code);
   // From the replica when there is one; a case registered a moment ago that it has not yet received is
   // looked for on the primary.
   auto find = [&](store::PgPool& pool) -> Result<std::optional<store::TrackedCaseRow>> {

@@ -21,6 +21,7 @@ enum class IntakeResult {
   invalid,      // wrong fields, each named in `errors`
   key_reused,   // the Idempotency-Key was used before for another request body
   not_found,    // no such case (or no answer yet) for this client, no such tracking code
+  conflict,     // the case cannot do that now (a withdrawal of an answered case)
   unavailable,  // the database, or the evidence seal, cannot serve now: try again
   unreadable,   // a stored answer cannot be read back
 };
@@ -78,6 +79,10 @@ class Intake {
   // The applicant's view by tracking code: status, dates, current participant, deadline, whether an
   // answer is available — never names or text (404 for an unknown code).
   IntakeOutcome track(const std::string& tracking_code);
+  // The applicant withdraws their case through a channel, by its tracking code (JSON: tracking_code,
+  // reason optional): the case ends `withdrawn`, its participant is told. A repeat finds it withdrawn
+  // and answers the same; an answered or otherwise ended case is a conflict.
+  IntakeOutcome withdraw(const std::string& client_id, const std::string& body);
   // Resolves a bearer token, or else a verified client certificate (SHA-256 of its DER, hex), to its
   // client: nullopt when unknown, revoked or expired; an error when the database cannot say now (a
   // caller answers 503, never 401: a client told 401 stops retrying and pages a person).

@@ -66,7 +66,7 @@ constexpr const char* kMeasuresSql = R"SQL(
   coalesce(round((percentile_cont(0.9) WITHIN GROUP
                   (ORDER BY extract(epoch FROM answered_at - received_at) / 86400))::numeric, 1)::text, '') AS m_p90,
   count(*) FILTER (WHERE answered_at IS NULL AND due_at < $3::timestamptz
-                   AND status NOT IN ('closed', 'withdrawn', 'not_considered', 'merged')) AS m_overdue,
+                   AND status NOT IN ('closed', 'withdrawn', 'not_considered', 'merged', 'returned')) AS m_overdue,
   count(*) FILTER (WHERE electronic_signed) AS m_signed,
   count(first_ucc) AS m_repeated,
   count(*) FILTER (WHERE forwarded) AS m_forwarded,
@@ -125,7 +125,7 @@ std::string groupColumn(const std::string& by) {
 Status refreshCaseGauges(store::PgConnection& db) {
   auto r = db.exec(
       "SELECT count(*) AS open, count(*) FILTER (WHERE due_at < now()) AS overdue FROM cases "
-      "WHERE status NOT IN ('answered', 'closed', 'withdrawn', 'not_considered', 'merged') AND channel <> "
+      "WHERE status NOT IN ('answered', 'closed', 'withdrawn', 'not_considered', 'merged', 'returned') AND channel <> "
       "'conformance'");
   if (!r) return r.error();
   app::metrics()
@@ -247,7 +247,7 @@ Result<json::array> sectionOverdue(const ReportQuery& q) {
       "SELECT ucc_number, kind, participant, to_char(due_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD HH24:MI') AS due, "
       "round((extract(epoch FROM $3::timestamptz - due_at) / 86400)::numeric, 1)::text AS days_late FROM base "
       "WHERE NOT restricted AND answered_at IS NULL AND due_at < $3::timestamptz "
-      "AND status NOT IN ('closed', 'withdrawn', 'not_considered', 'merged') ORDER BY due_at, ucc_number");
+      "AND status NOT IN ('closed', 'withdrawn', 'not_considered', 'merged', 'returned') ORDER BY due_at, ucc_number");
   if (!overdue) return overdue.error();
   json::array late;
   for (int i = 0; i < overdue->rows(); ++i) {

@@ -354,6 +354,7 @@ class Reader {
     x.ref_msg_id = attr(n, "ref_msg_id");
     x.new_due = attr(n, "new_due");
     x.competent_org_id = attr(n, "competent_org_id");
+    x.article = attr(n, "article");
     forChildren(n, [&](const xmlNode* c) {
       if (isAppeal(c, "Reason")) x.reason = text(c);
     });

@@ -296,6 +296,7 @@ class DomWriter {
     attr(n, "ref_msg_id", x.ref_msg_id);
     attr(n, "new_due", x.new_due);
     attr(n, "competent_org_id", x.competent_org_id);
+    attr(n, "article", x.article);
   }
 
   // Re-parses a kept element and adopts it. The text came from our own serialisation of a

@@ -308,10 +308,11 @@ struct AppealExpansion {
 };
 
 struct NoticeExpansion {
-  std::string kind;  // extension | forwarding
+  std::string kind;  // extension | forwarding | return | withdrawal
   std::string case_id;
   Opt ref_msg_id, new_due, competent_org_id;
   Opt reason;
+  Opt article;  // return: the article of the law it rests on
   bool operator==(const NoticeExpansion&) const = default;
 };
 

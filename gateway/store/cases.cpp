@@ -280,6 +280,27 @@ Result<std::optional<ParticipantCaseRow>> lockParticipantCaseByNumber(PgConnecti
   return lockParticipantCase(db, "ucc_number = $1", ucc_number, participant_org_id);
 }
 
+Result<std::optional<EndingCaseRow>> lockCaseForEnding(PgConnection& db, CaseKey key, const std::string& value) {
+  auto c = db.exec(std::string("SELECT id::text, kind, ucc_number, tracking_code, status, "
+                               "coalesce(participant_org_id, ''), coalesce(extract(epoch FROM clock_from)::bigint, 0) "
+                               "FROM cases WHERE ") +
+                       (key == CaseKey::Id ? "id = vkhid_uuid($1)" : "tracking_code = $1") + " FOR UPDATE",
+                   {value});
+  if (!c) return c.error();
+  if (c->rows() == 0) return std::optional<EndingCaseRow>();
+  EndingCaseRow r;
+  r.id = c->get(0, 0);
+  auto status = caseStatusOf(c->get(0, 4), r.id);
+  if (!status) return status.error();
+  r.kind = c->get(0, 1);
+  r.ucc_number = c->get(0, 2);
+  r.tracking_code = c->get(0, 3);
+  r.status = *status;
+  r.participant_org_id = c->get(0, 5);
+  r.clock_from_epoch = c->getInt(0, 6);
+  return std::optional<EndingCaseRow>(std::move(r));
+}
+
 Result<std::optional<ForwardTermStart>> forwardTermStart(PgConnection& db, const std::string& case_id) {
   auto c = db.exec(
       "SELECT c.kind, extract(epoch FROM coalesce(reg.at, took.at, sent.at, r.at))::bigint, "

@@ -115,6 +115,17 @@ Result<std::optional<ParticipantCaseRow>> lockParticipantCaseById(PgConnection& 
 Result<std::optional<ParticipantCaseRow>> lockParticipantCaseByNumber(PgConnection& db, const std::string& ucc_number,
                                                                       const std::string& participant_org_id);
 
+// What ending a case before its answer (returned, withdrawn) reads, under its row lock: found by its id
+// or by the applicant's tracking code; nullopt when none.
+struct EndingCaseRow {
+  std::string id, kind, ucc_number, tracking_code;
+  domain::CaseStatus status = domain::CaseStatus::Received;
+  std::string participant_org_id;  // empty: with no participant
+  long long clock_from_epoch = 0;  // when its legal clock started, seconds since the epoch
+};
+enum class CaseKey { Id, TrackingCode };
+Result<std::optional<EndingCaseRow>> lockCaseForEnding(PgConnection& db, CaseKey key, const std::string& value);
+
 // What a forward of the case to `competent_org_id` reads: whether that participant can take it (active,
 // takes its kind, never declined it, is not the body a complaint is about; a conformance run's test case
 // goes to no one), and whether the case is such a test case.

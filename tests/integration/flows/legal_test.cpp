@@ -2,6 +2,7 @@
 // it: a complaint never sent to the body it is about, forwards judged against their legal term, returns
 // with their article, withdrawals. Real gateway, database, broker and participant simulators.
 #define BOOST_TEST_MODULE integration_legal
+#include <algorithm>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <csignal>
@@ -214,6 +215,133 @@ BOOST_AUTO_TEST_CASE(legal_appeal_needing_no_further_study_runs_on_15_days) {
                             "s3");
   BOOST_TEST(request.status == 422);
   BOOST_TEST(request.body.find("/no_further_study") != std::string::npos, request.body);
+}
+
+BOOST_AUTO_TEST_CASE(legal_return_with_its_article) {
+  ExchangeHarness x;
+  x.setUp();
+  const std::string admin = x.issueToken("ops", "admin");
+  x.startGateway();
+  const std::string article = "ст. 5 Закону № 393/96-ВР";
+  auto pending = [&](const std::string& id) {
+    return x.count("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL AND case_id = '" + id +
+                   "'");
+  };
+  auto eventOf = [&](const std::string& id, const std::string& field) {
+    return x.sql("SELECT detail->>'" + field + "' FROM case_event WHERE event = 'returned' AND case_id = '" + id + "'");
+  };
+
+  // The participant registers the appeal, finds it lacking and returns it: the case ends `returned` with
+  // the article, the applicant is told, and nobody sends the participant its own return back.
+  x.startSimulator({"--return-article", article});
+  auto by_participant = submitBody(x, exampleCase([](json::object&) {}), "r1");
+  BOOST_REQUIRE(by_participant.status == 201);
+  const std::string r1 = jsonField(by_participant.body, "id");
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'returned'", 1, 60s), x.histogram());
+  BOOST_TEST(eventOf(r1, "article") == article);
+  BOOST_TEST(eventOf(r1, "late") == "false");
+  BOOST_TEST(!eventOf(r1, "return_due").empty());
+  BOOST_TEST(x.sql("SELECT actor FROM case_event WHERE event = 'returned' AND case_id = '" + r1 + "'") ==
+             "participant:" + x.org());
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.returned' AND "
+                     "convert_from(payload, 'UTF8')::jsonb->>'article' = '" +
+                     article + "'") == 1);
+  BOOST_TEST(pending(r1) == 0);
+  BOOST_TEST(x.simStats()["return_notices"] == 0);
+
+  // The UCC returns one the participant holds without an answer, twelve days on: late, and the
+  // participant is told by a signed notice.
+  x.stopSimulator(0);
+  x.startSimulator({"--no-answer"});
+  x.killGateway(0, SIGTERM);
+  x.startGateway(0, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", std::to_string(12 * 86400)}});
+  auto held = submitBody(x, exampleCase([](json::object&) {}), "r2");
+  BOOST_REQUIRE(held.status == 201);
+  const std::string r2 = jsonField(held.body, "id");
+  BOOST_REQUIRE_MESSAGE(
+      x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant' AND id = '" + r2 + "'", 1, 60s),
+      x.histogram());
+  auto act = [&](const std::string& id, const std::string& body) {
+    return httpRequest("POST", "127.0.0.1", x.adminPort(), "/api/v1/admin/cases/" + id + "/return",
+                       {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + admin}}, body);
+  };
+  auto no_article = act(r2, R"({"reason": "Немає підпису"})");
+  BOOST_TEST(no_article.status == 422);
+  BOOST_TEST(no_article.body.find("article") != std::string::npos, no_article.body);
+  BOOST_TEST(x.sql("SELECT status FROM cases WHERE id = '" + r2 + "'") == "registered_by_participant");
+  auto returned = act(r2, R"({"article": "ст. 5 Закону № 393/96-ВР", "reason": "Звернення не підписано"})");
+  BOOST_TEST(returned.status == 200, returned.body);
+  BOOST_TEST(x.sql("SELECT status FROM cases WHERE id = '" + r2 + "'") == "returned");
+  BOOST_TEST(eventOf(r2, "late") == "true");
+  BOOST_TEST(x.sql("SELECT actor FROM case_event WHERE event = 'returned' AND case_id = '" + r2 + "'") == "admin:ops");
+  BOOST_TEST(pending(r2) == 0);
+  BOOST_TEST(eventually([&] { return x.simStats()["return_notices"] == 1; }, 30s, 100ms), x.histogram());
+  // Once: a second return finds the case ended.
+  BOOST_TEST(act(r2, R"({"article": "ст. 5", "reason": "r"})").status == 409);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'returned' AND case_id = '" + r2 + "'") == 1);
+
+  // Only an appeal is returned.
+  auto request = submitBody(x, exampleCase([](json::object& o) { o["kind"] = "info_request"; }), "r3");
+  BOOST_REQUIRE(request.status == 201);
+  auto refused = act(jsonField(request.body, "id"), R"({"article": "ст. 5", "reason": "r"})");
+  BOOST_TEST(refused.status == 422);
+  BOOST_TEST(refused.body.find("only an appeal") != std::string::npos, refused.body);
+}
+
+BOOST_AUTO_TEST_CASE(legal_withdrawal_by_tracking_code) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  auto withdraw = [&](const std::string& body) {
+    return httpRequest("POST", "127.0.0.1", x.intakePort(), "/api/v1/cases/withdrawal",
+                       {{"Authorization", "Bearer " + x.token()}, {"Content-Type", "application/json"}}, body);
+  };
+  // A case already answered cannot be withdrawn: its answer stands.
+  x.startSimulator();
+  auto answered = x.submit("w0");
+  BOOST_REQUIRE(answered.status == 201);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), x.histogram());
+  auto too_late = withdraw(R"({"tracking_code": ")" + jsonField(answered.body, "tracking_code") + R"("})");
+  BOOST_TEST(too_late.status == 409, too_late.body);
+  BOOST_TEST(x.sql("SELECT status FROM cases") == "closed");
+
+  // One the participant has registered and is working on: withdrawn, the participant told.
+  x.stopSimulator(0);
+  x.startSimulator({"--no-answer"});
+  auto open = x.submit("w1");
+  BOOST_REQUIRE(open.status == 201);
+  const std::string id = jsonField(open.body, "id");
+  BOOST_REQUIRE_MESSAGE(
+      x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant' AND id = '" + id + "'", 1, 60s),
+      x.histogram());
+  // As the applicant typed it: lower case, no dashes.
+  std::string typed = jsonField(open.body, "tracking_code");
+  typed.erase(std::remove(typed.begin(), typed.end(), '-'), typed.end());
+  std::transform(typed.begin(), typed.end(), typed.begin(), [](unsigned char c) { return std::tolower(c); });
+  auto first = withdraw(R"({"tracking_code": ")" + typed + R"(", "reason": "Питання вирішено"})");
+  BOOST_TEST(first.status == 200, first.body);
+  BOOST_TEST(jsonField(first.body, "status") == "withdrawn");
+  BOOST_TEST(first.body.find("\"repeated\":false") != std::string::npos, first.body);
+  // Again (the applicant pressed twice): the same answer, nothing more done.
+  auto again = withdraw(R"({"tracking_code": ")" + typed + R"("})");
+  BOOST_TEST(again.status == 200);
+  BOOST_TEST(again.body.find("\"repeated\":true") != std::string::npos, again.body);
+  BOOST_TEST(x.sql("SELECT status FROM cases WHERE id = '" + id + "'") == "withdrawn");
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'withdrawn' AND case_id = '" + id +
+                     "' AND actor LIKE 'client:%'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.withdrawn'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL AND case_id = '" + id +
+                     "'") == 0);
+  BOOST_TEST(eventually([&] { return x.simStats()["withdrawal_notices"] == 1; }, 30s, 100ms), x.histogram());
+  // The applicant's tracking page says so.
+  auto tracked = httpGet("127.0.0.1", x.intakePort(), "/api/v1/track/" + jsonField(open.body, "tracking_code"));
+  BOOST_TEST(jsonField(tracked.body, "status") == "withdrawn");
+
+  // An unknown code, and no code: refused, nothing changed.
+  BOOST_TEST(withdraw(R"({"tracking_code": "ZZZZ-ZZZZ-ZZZZ-ZZZZ"})").status == 404);
+  auto wrong = withdraw(R"({"reason": "x"})");
+  BOOST_TEST(wrong.status == 422);
+  BOOST_TEST(wrong.body.find("/tracking_code") != std::string::npos, wrong.body);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -40,7 +40,7 @@ BOOST_AUTO_TEST_CASE(a_receipt_proves_a_failed_delivery_happened) {
 }
 
 BOOST_AUTO_TEST_CASE(names_round_trip) {
-  for (int i = 0; i <= static_cast<int>(CaseStatus::Merged); ++i) {
+  for (int i = 0; i <= static_cast<int>(CaseStatus::Returned); ++i) {
     auto s = static_cast<CaseStatus>(i);
     BOOST_TEST((caseStatusFromName(caseStatusName(s)) == s));
   }
@@ -107,6 +107,24 @@ BOOST_AUTO_TEST_CASE(an_answer_closes_the_case_and_an_answered_case_is_not_forwa
   BOOST_TEST(steps(CaseStatus::Delivered, CaseEvent::Receipt, 3) == "receipt_3:delivered>registered_by_participant");
   BOOST_TEST(steps(CaseStatus::Delivered, CaseEvent::Receipt, 5) == "receipt_5:delivered>delivered");
   BOOST_TEST(steps(CaseStatus::Delivered, CaseEvent::Receipt, 7) == "refused");
+}
+
+BOOST_AUTO_TEST_CASE(an_open_case_is_withdrawn_or_returned_and_then_ends) {
+  BOOST_TEST(steps(CaseStatus::Registered, CaseEvent::Withdrawn) == "withdrawn:registered>withdrawn");
+  BOOST_TEST(steps(CaseStatus::RegisteredByParticipant, CaseEvent::Withdrawn) ==
+             "withdrawn:registered_by_participant>withdrawn");
+  BOOST_TEST(steps(CaseStatus::Forwarded, CaseEvent::Returned) == "returned:forwarded>returned");
+  BOOST_TEST(steps(CaseStatus::Delivered, CaseEvent::Returned) == "returned:delivered>returned");
+  // An answer given stands; a case that ended stays as it ended.
+  BOOST_TEST(steps(CaseStatus::Answered, CaseEvent::Withdrawn) == "refused");
+  BOOST_TEST(steps(CaseStatus::Closed, CaseEvent::Returned) == "refused");
+  BOOST_TEST(steps(CaseStatus::Returned, CaseEvent::Withdrawn) == "refused");
+  BOOST_TEST(steps(CaseStatus::Withdrawn, CaseEvent::Withdrawn) == "refused");
+  BOOST_TEST(isFinal(CaseStatus::Returned));
+  // Nothing a participant sends afterwards changes it: a late answer is a further document.
+  BOOST_TEST(steps(CaseStatus::Withdrawn, CaseEvent::Answered) == "refused");
+  BOOST_TEST((replyEffect(CaseStatus::Returned, false) == ReplyEffect::FurtherDocument));
+  BOOST_TEST((afterReceipt(CaseStatus::Withdrawn, 3) == CaseStatus::Withdrawn));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

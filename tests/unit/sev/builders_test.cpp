@@ -112,18 +112,33 @@ BOOST_AUTO_TEST_CASE(additions_to_a_document_and_to_a_reply) {
 
 BOOST_AUTO_TEST_CASE(extension_and_forwarding_notices) {
   NoticeExpansion ext{
-      "extension", "case-1", "m-1", "2027-01-12T23:59:59+02:00", std::nullopt, "Потрібне додаткове вивчення"};
+      "extension", "case-1", "m-1", "2027-01-12T23:59:59+02:00", std::nullopt, "Потрібне додаткове вивчення",
+      std::nullopt};
   auto e = roundTrip(buildNotice(env(), ext));
   BOOST_TEST(e.msg_type == 0);
   BOOST_TEST(*e.expansion->notice->new_due == "2027-01-12T23:59:59+02:00");
-  NoticeExpansion fwd{"forwarding", "case-1", "m-1", std::nullopt, "99999912", "Не належить до компетенції"};
+  NoticeExpansion fwd{"forwarding", "case-1", "m-1", std::nullopt, "99999912", "Не належить до компетенції",
+                      std::nullopt};
   auto f = roundTrip(buildNotice(env(), fwd));
   BOOST_TEST(*f.expansion->notice->competent_org_id == "99999912");
   BOOST_TEST(*f.expansion->notice->reason == "Не належить до компетенції");
+  NoticeExpansion ret{"return",
+                      "case-1",
+                      "m-1",
+                      std::nullopt,
+                      std::nullopt,
+                      "Не зазначено місце проживання",
+                      "ст. 5 Закону № 393/96-ВР"};
+  auto r = roundTrip(buildNotice(env(), ret));
+  BOOST_TEST(r.expansion->notice->kind == "return");
+  BOOST_TEST(*r.expansion->notice->article == "ст. 5 Закону № 393/96-ВР");
+  NoticeExpansion gone{"withdrawal", "case-1", std::nullopt, std::nullopt, std::nullopt, "Заявник відкликав звернення",
+                       std::nullopt};
+  BOOST_TEST(roundTrip(buildNotice(env(), gone)).expansion->notice->kind == "withdrawal");
 }
 
 BOOST_AUTO_TEST_CASE(a_notice_with_an_unknown_kind_fails_the_schema) {
-  NoticeExpansion bad{"cancellation", "case-1", std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+  NoticeExpansion bad{"cancellation", "case-1", std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
   auto parsed = parsePackage(writePackage(buildNotice(env(), bad)));
   BOOST_REQUIRE(!parsed.ok());
   BOOST_TEST((sevErrorOf(parsed.error()) == SevError::SchemaInvalid));

@@ -1,0 +1,153 @@
+// Cases that end before an answer: returned to the applicant (Law 393 art. 5), withdrawn by the applicant.
+#include "gateway/flows/case_endings.hpp"
+
+#include <boost/json.hpp>
+
+#include "gateway/app/metrics.hpp"
+#include "gateway/bus/topology.hpp"
+#include "gateway/crypto/package.hpp"
+#include "gateway/domain/kyiv_time.hpp"
+#include "gateway/domain/text.hpp"
+#include "gateway/domain/time.hpp"
+#include "gateway/flows/deadlines.hpp"
+#include "gateway/flows/exchange_store.hpp"
+#include "gateway/store/messages.hpp"
+#include "gateway/store/participants.hpp"
+
+namespace vkhid::flows {
+namespace {
+
+namespace json = boost::json;
+
+// Free text a person writes for the applicant: bounded, and clean of control characters.
+Status checkText(const char* field, const std::string& value, std::size_t max, const char* what) {
+  if (value.empty())
+    return Error::invalid("case." + std::string(field) + "_required", std::string(field) + ": " + what);
+  if (value.size() > max || !isCleanText(value)) {
+    return Error::invalid(
+        "case.bad_" + std::string(field),
+        std::string(field) + ": expected up to " + std::to_string(max) + " bytes of text without control characters");
+  }
+  return {};
+}
+
+Error notNow(const store::EndingCaseRow& c, const domain::CaseTransition& t) {
+  return Error{ErrorKind::Conflict, "case.not_now", "case " + c.ucc_number + ": " + t.why};
+}
+
+void countEnding(const char* how) {
+  app::metrics().counter("vkhid_cases_ended_early_total", "Cases ended before an answer", {{"how", how}}).inc();
+}
+
+}  // namespace
+
+Status CaseEndings::noticeToParticipant(store::PgConnection& db, const store::EndingCaseRow& c, const std::string& kind,
+                                        const ReturnGround* ground) {
+  auto p = store::participantParty(db, c.participant_org_id);
+  if (!p) return p.error();
+  if (!*p) return {};  // a participant since removed: nobody to tell
+  sev::NoticeExpansion notice;
+  notice.kind = kind;
+  notice.case_id = c.id;
+  if (ground != nullptr) {
+    notice.reason = ground->reason;
+    notice.article = ground->article;
+  } else {
+    notice.reason = "Заявник відкликав звернення";
+  }
+  const std::string msg_id = newUuid();
+  sev::Envelope env{context_.ucc,
+                    {c.participant_org_id, (*p)->name, (*p)->sys_id, (*p)->system_name},
+                    msg_id,
+                    formatIsoUtc(std::time(nullptr))};
+  auto bytes = crypto::sealedPackage(sev::buildNotice(env, notice), context_.signer);
+  if (!bytes) return bytes.error();
+  auto m = store::MessageRecord::of(msg_id, "out", c.id, c.participant_org_id, 0);
+  m.bytes = *bytes;
+  m.sha256 = sha256Hex(*bytes);
+  m.status = "queued";
+  if (auto s = store::insertMessage(db, m, store::Write::Queued); !s) return s;
+  return enqueueDelivery(db, c.participant_org_id, msg_id);
+}
+
+Status CaseEndings::applyReturn(store::PgConnection& db, const store::EndingCaseRow& c, const std::string& actor,
+                                const ReturnGround& ground, const std::string& by_participant) {
+  const auto t = domain::transition(c.status, domain::CaseEvent::Returned);
+  if (!t.allowed) return notNow(c, t);
+  json::object detail{{"article", ground.article}, {"reason", ground.reason}};
+  // Judged against the 10-day term from the receipt; the clock timers see is the one it is judged by.
+  if (c.clock_from_epoch > 0) {
+    if (auto due = context_.legal.due("appeal_return", domain::Instant{std::chrono::seconds(c.clock_from_epoch)})) {
+      detail["return_due"] = domain::formatKyiv(due->at);
+      detail["late"] = context_.legal.now() > due->at;
+    }
+  }
+  const bool tell_participant = !c.participant_org_id.empty() && c.participant_org_id != by_participant;
+  auto moved = store::transitionCase(
+      db, {c.id, c.status, domain::CaseEvent::Returned, 0, actor, json::serialize(detail), store::CaseFields{}});
+  if (!moved) return moved.error();
+  if (auto s = cancelTimersOfSettledCase(db, c.id); !s) return s;
+  if (tell_participant) {
+    if (auto s = noticeToParticipant(db, c, "return", &ground); !s) return s;
+  }
+  return enqueueOutbox(db, bus::names::kNotifications, "applicant.returned", c.id + ":returned",
+                       json::serialize(json::object{{"case_id", c.id},
+                                                    {"tracking_code", c.tracking_code},
+                                                    {"article", ground.article},
+                                                    {"reason", ground.reason}}));
+}
+
+Status CaseEndings::returnByUcc(store::PgConnection& db, const std::string& case_id, const std::string& actor,
+                                const ReturnGround& ground) {
+  if (auto s = checkText("article", ground.article, 300, "the article of the law the return rests on"); !s) return s;
+  if (auto s = checkText("reason", ground.reason, 2000, "what the appeal lacks, for the applicant"); !s) return s;
+  Status done = store::inTransaction(db, [&]() -> Status {
+    auto c = store::lockCaseForEnding(db, store::CaseKey::Id, case_id);
+    if (!c) return c.error();
+    if (!*c) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
+    if ((*c)->kind != "appeal") {
+      return Error::invalid("case.return_not_for_kind",
+                            "a " + (*c)->kind + " is not returned: only an appeal (Law 393 art. 5)");
+    }
+    return applyReturn(db, **c, actor, ground);
+  });
+  if (done) countEnding("returned");
+  return done;
+}
+
+Result<Withdrawal> CaseEndings::withdraw(store::PgConnection& db, const std::string& tracking_code,
+                                         const std::string& actor, const std::string& reason) {
+  if (!reason.empty()) {
+    if (auto s = checkText("reason", reason, 2000, ""); !s) return s.error();
+  }
+  Withdrawal out;
+  Status done = store::inTransaction(db, [&]() -> Status {
+    auto c = store::lockCaseForEnding(db, store::CaseKey::TrackingCode, tracking_code);
+    if (!c) return c.error();
+    if (!*c) return Error{ErrorKind::NotFound, "case.unknown", "no case has this tracking code"};
+    out.case_id = (*c)->id;
+    out.ucc_number = (*c)->ucc_number;
+    if ((*c)->status == domain::CaseStatus::Withdrawn) {
+      out.repeated = true;
+      return {};
+    }
+    const auto t = domain::transition((*c)->status, domain::CaseEvent::Withdrawn);
+    if (!t.allowed) return notNow(**c, t);
+    json::object detail;
+    if (!reason.empty()) detail["reason"] = reason;
+    auto moved = store::transitionCase(db, {(*c)->id, (*c)->status, domain::CaseEvent::Withdrawn, 0, actor,
+                                            json::serialize(detail), store::CaseFields{}});
+    if (!moved) return moved.error();
+    if (auto s = cancelTimersOfSettledCase(db, (*c)->id); !s) return s;
+    if (!(*c)->participant_org_id.empty()) {
+      if (auto s = noticeToParticipant(db, **c, "withdrawal", nullptr); !s) return s;
+    }
+    return enqueueOutbox(db, bus::names::kNotifications, "applicant.withdrawn", (*c)->id + ":withdrawn",
+                         json::serialize(json::object{{"case_id", (*c)->id}, {"tracking_code", (*c)->tracking_code}}));
+  });
+  if (!done) return done.error();
+  if (!out.repeated) countEnding("withdrawn");
+  return out;
+}
+
+}  // namespace vkhid::flows
