@@ -16,6 +16,7 @@ const T = {
     tracking: 'Код відстеження', kind: 'Вид', participant: 'Учасник', deadline: 'Строк відповіді',
     left: 'Залишилось', overdue: 'прострочено', restricted: 'обмежений доступ', priority: 'пільговик',
     none: 'немає', review: 'на розгляд', review_only: 'лише позначені на розгляд', review_note: 'Позначено на розгляд',
+    likely_repeat: 'Ймовірно повторне до', merged_into: 'Масове звернення', members: 'приєднано звернень',
     reroute_title: 'Спрямувати іншому учаснику', reroute: 'Спрямувати', rerouted: 'Справу спрямовано повторно',
     mark_title: 'Позначити на розгляд', note: 'Що розглянути', mark: 'Позначити', marked: 'Справу позначено на розгляд',
     case: 'Справа', topic: 'Тема', channel: 'Канал', registered: 'Зареєстровано',
@@ -62,6 +63,7 @@ const T = {
     tracking: 'Tracking code', kind: 'Kind', participant: 'Participant', deadline: 'Answer due',
     left: 'Time left', overdue: 'overdue', restricted: 'restricted', priority: 'priority applicant',
     none: 'none', review: 'for review', review_only: 'marked for review only', review_note: 'Marked for review',
+    likely_repeat: 'Likely repeat of', merged_into: 'Mass appeal', members: 'appeals joined',
     reroute_title: 'Send to another participant', reroute: 'Send there', rerouted: 'The case goes to routing again',
     mark_title: 'Mark for review', note: 'What to review', mark: 'Mark', marked: 'The case is marked for review',
     case: 'Case', topic: 'Topic', channel: 'Channel', registered: 'Registered',
@@ -277,7 +279,11 @@ async function casePage(id) {
       [t('deadline'), `${when(c.due_at)} (${c.due_kind || '—'})`],
       [t('left'), c.overdue ? h('span', { class: 'badge bad' }, timeLeft(c.due_at)) : timeLeft(c.due_at)],
       [t('rejection'), c.rejection_code ? `${c.rejection_code}: ${c.rejection_text || ''}` : '—'],
-      [t('review_note'), c.review_at ? `${when(c.review_at)}: ${c.review_note}` : '—']]
+      [t('review_note'), c.review_at ? `${when(c.review_at)}: ${c.review_note}` : '—'],
+      [t('likely_repeat'), c.likely_repeat_of
+        ? h('a', { href: '#/cases/' + c.likely_repeat_of }, c.likely_repeat_of_ucc_number) : '—'],
+      [t('merged_into'), c.merged_into ? h('a', { href: '#/cases/' + c.merged_into }, c.merged_into_ucc_number)
+        : (c.members > 0 ? `${t('members')}: ${c.members}` : '—')]]
       .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
   const actions = [];
   for (const p of data.packages.filter((m) => m.direction === 'out' && m.status === 'dead')) {

@@ -235,12 +235,18 @@ Response AdminApiRoutes::caseAction(const Call& c) const {
         c.db, id, actor, {jsonString(request.body, "article"), jsonString(request.body, "reason")});
     if (!done) return fromError(done.error());
     return Response::json(200, json::serialize(json::object{{"case_id", id}, {"status", "returned"}}));
+  } else if (act == "not-considered") {
+    done = flows::CaseEndings(context_).notConsidered(
+        c.db, id, actor, {jsonString(request.body, "article"), jsonString(request.body, "reason")});
+    if (!done) return fromError(done.error());
+    return Response::json(200, json::serialize(json::object{{"case_id", id}, {"status", "not_considered"}}));
   } else if (act == "review") {
     done = acts.review(id, jsonString(request.body, "note"));
     if (!done) return fromError(done.error());
     return Response::json(200, json::serialize(json::object{{"case_id", id}, {"review", true}}));
   } else {
-    return Response::problem(404, "Not found", "no such action: " + act + " (resend, reroute, review, return)");
+    return Response::problem(404, "Not found",
+                             "no such action: " + act + " (resend, reroute, review, return, not-considered)");
   }
   if (!done) return fromError(done.error());
   return Response::json(202, json::serialize(json::object{{"case_id", id}, {"status", "registered"}}));

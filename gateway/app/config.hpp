@@ -63,6 +63,11 @@ struct IntakeSettings {
   // differ) and this old (what a channel can have held it for); else 422.
   int received_future_s = 300;
   int received_max_age_days = 30;
+  // Mass appeals (the resolution's п. 4): an appeal whose text, reduced to its words, is the same as an
+  // open appeal's from another named applicant within this many days joins that case as its member —
+  // when the text has at least this many characters (a short text is no sign of a campaign).
+  int mass_appeal_window_days = 30;
+  int mass_appeal_min_chars = 100;
 };
 
 struct DeliverySettings {

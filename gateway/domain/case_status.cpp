@@ -130,6 +130,8 @@ std::string caseEventName(CaseEvent event, int ack_type) {
     case CaseEvent::Answered: return "answered";
     case CaseEvent::Withdrawn: return "withdrawn";
     case CaseEvent::Returned: return "returned";
+    case CaseEvent::NotConsidered: return "not_considered";
+    case CaseEvent::Merged: return "merged";
   }
   return "unknown";
 }
@@ -175,9 +177,17 @@ CaseTransition transition(CaseStatus from, CaseEvent event, int ack_type) {
       return step(event, 0, from, CaseStatus::Forwarded);
     case CaseEvent::Withdrawn:
     case CaseEvent::Returned:
+    case CaseEvent::NotConsidered:
       // Until it is answered: an answer given stands, and a case that ended stays as it ended.
       if (isFinal(from) || from == CaseStatus::Answered) return refused(event, from, "not answered yet");
-      return step(event, 0, from, event == CaseEvent::Withdrawn ? CaseStatus::Withdrawn : CaseStatus::Returned);
+      return step(event, 0, from,
+                  event == CaseEvent::Withdrawn  ? CaseStatus::Withdrawn
+                  : event == CaseEvent::Returned ? CaseStatus::Returned
+                                                 : CaseStatus::NotConsidered);
+    case CaseEvent::Merged:
+      // Only as it is registered: a case on its way to a participant is not pulled back into another.
+      if (from == CaseStatus::Registered) return step(event, 0, from, CaseStatus::Merged);
+      return refused(event, from, "just registered");
     case CaseEvent::Answered: {
       if (isFinal(from)) return refused(event, from, "open");
       CaseTransition t = step(event, 0, from, CaseStatus::Answered);

@@ -75,6 +75,8 @@ enum class CaseEvent {
   Answered,              // the participant's answer
   Withdrawn,             // the applicant withdrew it (by its tracking code, through a channel)
   Returned,              // returned to the applicant with the reason and the article (Law 393 art. 5)
+  NotConsidered,         // the UCC decides it is not considered (Law 393 art. 8: a repeat, anonymous, …)
+  Merged,                // a mass appeal's member joins its first case at registration
 };
 
 // The history's name of an event ("routed", "receipt_3", ...).

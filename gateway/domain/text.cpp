@@ -25,6 +25,61 @@ bool isUuid(std::string_view s) {
   return true;
 }
 
+namespace {
+
+void appendUtf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+}  // namespace
+
+std::string normalisedWords(std::string_view text) {
+  std::string out;
+  bool gap = false;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    const int len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : 4;
+    char32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+    for (int k = 1; k < len && i + k < text.size(); ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    i += static_cast<std::size_t>(len);
+    // Apostrophes inside Ukrainian words (' ’ ʼ `) vary by keyboard: dropped.
+    if (cp == U'\'' || cp == U'\u2019' || cp == U'\u02BC' || cp == U'`') continue;
+    if (cp >= U'A' && cp <= U'Z')
+      cp += 0x20;
+    else if (cp >= 0x0410 && cp <= 0x042F)
+      cp += 0x20;  // А–Я
+    else if (cp >= 0x0400 && cp <= 0x040F)
+      cp += 0x50;  // Ѐ–Џ (Є, І, Ї among them)
+    else if (cp == 0x0490)
+      cp = 0x0491;  // Ґ
+    const bool word =
+        (cp >= U'a' && cp <= U'z') || (cp >= U'0' && cp <= U'9') || (cp >= 0x0430 && cp <= 0x045F) || cp == 0x0491;
+    if (!word) {
+      gap = !out.empty();
+      continue;
+    }
+    if (gap) out += ' ';
+    gap = false;
+    appendUtf8(out, cp);
+  }
+  return out;
+}
+
 std::string oneLine(const char* text) {
   std::string s = text ? text : "";
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();

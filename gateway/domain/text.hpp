@@ -33,6 +33,11 @@ std::vector<std::string> splitList(std::string_view list);
 // One or more ASCII digits and nothing else (an EDRPOU code, a number safe in a file name).
 bool isDigits(std::string_view s);
 
+// Text reduced to its words, for comparing what people wrote: Latin and Cyrillic letters lower-cased,
+// apostrophes dropped, every other run of non-letters and non-digits one space, trimmed. Two appeals
+// that differ only in case, punctuation and spacing come out the same. Input is clean UTF-8.
+std::string normalisedWords(std::string_view text);
+
 // A library's message as one log-friendly line: trailing newlines and spaces dropped, inner newlines
 // made spaces.
 std::string oneLine(const char* text);

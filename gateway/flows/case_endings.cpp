@@ -72,29 +72,51 @@ Status CaseEndings::noticeToParticipant(store::PgConnection& db, const store::En
 
 Status CaseEndings::applyReturn(store::PgConnection& db, const store::EndingCaseRow& c, const std::string& actor,
                                 const ReturnGround& ground, const std::string& by_participant) {
-  const auto t = domain::transition(c.status, domain::CaseEvent::Returned);
+  return endEarly(db, c, domain::CaseEvent::Returned, actor, ground, by_participant);
+}
+
+Status CaseEndings::endEarly(store::PgConnection& db, const store::EndingCaseRow& c, domain::CaseEvent event,
+                             const std::string& actor, const ReturnGround& ground, const std::string& by_participant) {
+  const auto t = domain::transition(c.status, event);
   if (!t.allowed) return notNow(c, t);
+  const bool returned = event == domain::CaseEvent::Returned;
+  const std::string name = domain::caseEventName(event);
   json::object detail{{"article", ground.article}, {"reason", ground.reason}};
-  // Judged against the 10-day term from the receipt; the clock timers see is the one it is judged by.
-  if (c.clock_from_epoch > 0) {
+  if (!c.repeat_of_ucc_number.empty()) detail["repeat_of"] = c.repeat_of_ucc_number;
+  // A return is judged against the 10-day term from the receipt, by the clock timers see.
+  if (returned && c.clock_from_epoch > 0) {
     if (auto due = context_.legal.due("appeal_return", domain::Instant{std::chrono::seconds(c.clock_from_epoch)})) {
       detail["return_due"] = domain::formatKyiv(due->at);
       detail["late"] = context_.legal.now() > due->at;
     }
   }
   const bool tell_participant = !c.participant_org_id.empty() && c.participant_org_id != by_participant;
-  auto moved = store::transitionCase(
-      db, {c.id, c.status, domain::CaseEvent::Returned, 0, actor, json::serialize(detail), store::CaseFields{}});
+  auto moved =
+      store::transitionCase(db, {c.id, c.status, event, 0, actor, json::serialize(detail), store::CaseFields{}});
   if (!moved) return moved.error();
   if (auto s = cancelTimersOfSettledCase(db, c.id); !s) return s;
   if (tell_participant) {
-    if (auto s = noticeToParticipant(db, c, "return", &ground); !s) return s;
+    if (auto s = noticeToParticipant(db, c, returned ? "return" : name, &ground); !s) return s;
   }
-  return enqueueOutbox(db, bus::names::kNotifications, "applicant.returned", c.id + ":returned",
+  return enqueueOutbox(db, bus::names::kNotifications, "applicant." + name, c.id + ":" + name,
                        json::serialize(json::object{{"case_id", c.id},
                                                     {"tracking_code", c.tracking_code},
                                                     {"article", ground.article},
                                                     {"reason", ground.reason}}));
+}
+
+Status CaseEndings::notConsidered(store::PgConnection& db, const std::string& case_id, const std::string& actor,
+                                  const ReturnGround& ground) {
+  if (auto s = checkText("article", ground.article, 300, "the article of the law the decision rests on"); !s) return s;
+  if (auto s = checkText("reason", ground.reason, 2000, "why it is not considered, for the applicant"); !s) return s;
+  Status done = store::inTransaction(db, [&]() -> Status {
+    auto c = store::lockCaseForEnding(db, store::CaseKey::Id, case_id);
+    if (!c) return c.error();
+    if (!*c) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
+    return endEarly(db, **c, domain::CaseEvent::NotConsidered, actor, ground, {});
+  });
+  if (done) countEnding("not_considered");
+  return done;
 }
 
 Status CaseEndings::returnByUcc(store::PgConnection& db, const std::string& case_id, const std::string& actor,

@@ -40,6 +40,12 @@ class CaseEndings {
   Result<Withdrawal> withdraw(store::PgConnection& db, const std::string& tracking_code, const std::string& actor,
                               const std::string& reason);
 
+  // The UCC decides the case is not considered (Law 393 art. 8: a repeat on a question already decided,
+  // an anonymous appeal, a complaint filed late …), citing the article (its own transaction). A likely
+  // repeat's earlier case is recorded with it. Refused as returnByUcc is, for any kind.
+  Status notConsidered(store::PgConnection& db, const std::string& case_id, const std::string& actor,
+                       const ReturnGround& ground);
+
   // Inside the caller's transaction, the case locked (`c`): the case ends `returned`. The return is
   // judged against the 10-day term (Law 393 art. 5) from the receipt; a participant other than the
   // one returning it (`by_participant`) is told.
@@ -47,6 +53,10 @@ class CaseEndings {
                      const ReturnGround& ground, const std::string& by_participant = {});
 
  private:
+  // The case ends by `event` (Returned, NotConsidered): the event with the article and reason, its timers
+  // cancelled, the applicant notified, the participant that holds it (other than `by_participant`) told.
+  Status endEarly(store::PgConnection& db, const store::EndingCaseRow& c, domain::CaseEvent event,
+                  const std::string& actor, const ReturnGround& ground, const std::string& by_participant);
   // A signed notice of `kind` to the participant that has the case, queued for delivery.
   Status noticeToParticipant(store::PgConnection& db, const store::EndingCaseRow& c, const std::string& kind,
                              const ReturnGround* ground);

@@ -273,8 +273,31 @@ Status applyReply(Arrival& a) {
                                             json::serialize(detail), store::CaseFields::recordAnswer(a.h.msg_id)});
   if (!moved) return moved.error();
   if (auto s = cancelTimersOfSettledCase(a.db, a.case_id); !s) return s;
-  return enqueueOutbox(a.db, bus::names::kNotifications, "applicant.answered", a.case_id + ":answered",
-                       json::serialize(json::object{{"case_id", a.case_id}, {"tracking_code", (*c)->tracking_code}}));
+  if (auto s =
+          enqueueOutbox(a.db, bus::names::kNotifications, "applicant.answered", a.case_id + ":answered",
+                        json::serialize(json::object{{"case_id", a.case_id}, {"tracking_code", (*c)->tracking_code}}));
+      !s) {
+    return s;
+  }
+  // A mass appeal is answered once: every member's applicant is told, each by their own tracking code.
+  auto members = store::mergedMembers(a.db, a.case_id);
+  if (!members) return members.error();
+  for (const auto& m : *members) {
+    json::object answered_with{{"answer_msg_id", a.h.msg_id}, {"case_id", a.case_id}};
+    if (auto s = recordEvent(a.db, m.id, a.actor(), "answered_with_group", "merged", "merged",
+                             json::serialize(answered_with));
+        !s) {
+      return s;
+    }
+    if (auto s =
+            enqueueOutbox(a.db, bus::names::kNotifications, "applicant.answered", m.id + ":answered",
+                          json::serialize(json::object{
+                              {"case_id", m.id}, {"tracking_code", m.tracking_code}, {"answered_with", a.case_id}}));
+        !s) {
+      return s;
+    }
+  }
+  return {};
 }
 
 // An appeal that reached the participant's own contact centre: a new UCC case, routed like any other.
@@ -285,7 +308,7 @@ Status applyOwnAppeal(Arrival& a, const std::string& sha) {
     return {};
   }
   kase->channel = a.actor();
-  auto reg = registerCase(a.db, a.ctx.legal, *kase, caseToJson(*kase), a.actor(), a.h.msg_id, sha, a.actor());
+  auto reg = registerCase(a.db, a.ctx, *kase, caseToJson(*kase), a.actor(), a.h.msg_id, sha, a.actor());
   if (!reg) return reg.error();
   if (auto s = queueRouting(a.db, reg->case_id, kase->priority); !s) return s;
   a.case_id = reg->case_id;

@@ -2,6 +2,7 @@
 // the event that sends it on to routing.
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <optional>
 
@@ -117,11 +118,57 @@ void countRegistered(const domain::Case& c) {
       .inc();
 }
 
-Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clock, const domain::Case& c,
+namespace {
+
+// What an appeal of a named applicant is compared by: their name and, for a long enough text, its words.
+struct Likeness {
+  std::string applicant_key, text_hash;
+};
+Likeness likenessOf(const ExchangeContext& context, const domain::Case& c) {
+  Likeness out;
+  const auto& a = c.applicant;
+  if (c.kind != domain::CaseKind::Appeal || a.anonymous || normalisedWords(a.surname).empty()) return out;
+  out.applicant_key = sha256Hex(normalisedWords(a.surname) + "\n" + normalisedWords(a.first_name) + "\n" +
+                                normalisedWords(a.patronymic));
+  const std::string words = normalisedWords(c.text);
+  // Characters, not bytes: a Cyrillic letter is two.
+  const auto chars = std::count_if(words.begin(), words.end(), [](char ch) { return (ch & 0xC0) != 0x80; });
+  if (chars >= context.config.intake.mass_appeal_min_chars) out.text_hash = sha256Hex(words);
+  return out;
+}
+
+std::string digitsOf(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch >= '0' && ch <= '9') out += ch;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext& context, const domain::Case& c,
                                   const std::string& body_json, const std::string& client_id,
                                   const std::string& idempotency_key, const std::string& request_sha256,
                                   const std::string& actor) {
+  const LegalClock& clock = context.legal;
   Registration out;
+  const Likeness like = likenessOf(context, c);
+  std::optional<store::EarlierCase> first_of_mass, repeated;
+  if (!like.text_hash.empty()) {
+    if (auto s = store::lockTextHash(db, like.text_hash); !s) return s.error();
+    auto m =
+        store::findMassPrimary(db, like.text_hash, like.applicant_key, context.config.intake.mass_appeal_window_days);
+    if (!m) return m.error();
+    first_of_mass = *m;
+  }
+  if (!first_of_mass && !like.applicant_key.empty() && c.classification.topic) {
+    auto r = store::findLikelyRepeat(db, like.applicant_key, *c.classification.topic, c.applicant.email,
+                                     digitsOf(c.applicant.phone), c.applicant.address,
+                                     context.config.reports.repeat_window_days);
+    if (!r) return r.error();
+    repeated = *r;
+  }
   out.case_id = newUuid();
   auto n = store::nextUccNumber(db);
   if (!n) return n.error();
@@ -143,14 +190,42 @@ Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clo
                                                 .body_json = body_json,
                                                 .client_id = client_id,
                                                 .idempotency_key = idempotency_key,
-                                                .request_sha256 = request_sha256});
+                                                .request_sha256 = request_sha256,
+                                                .applicant_key = like.applicant_key,
+                                                .repeat_of = repeated ? repeated->id : std::string(),
+                                                .text_hash = like.text_hash,
+                                                .merged_into = first_of_mass ? first_of_mass->id : std::string()});
       !s) {
     return s.error();
   }
-  if (auto s = recordEvent(db, out.case_id, actor, "registered", "received", "registered",
-                           json::serialize(json::object{{"ucc_number", out.ucc_number}, {"channel", c.channel}}));
+  json::object registered{{"ucc_number", out.ucc_number}, {"channel", c.channel}};
+  if (repeated) {
+    // Offered to the UCC: the earlier case, by its number. Whether it is a repeat on a question already
+    // decided (Law 393 art. 8) is a person's call.
+    registered["likely_repeat_of"] = repeated->ucc_number;
+    out.repeat_of = repeated->ucc_number;
+  }
+  if (auto s = recordEvent(db, out.case_id, actor, "registered", "received", "registered", json::serialize(registered));
       !s) {
     return s.error();
+  }
+  if (first_of_mass) {
+    // A member of a mass appeal: it runs under the first case's term and is answered with it.
+    out.merged_into = first_of_mass->ucc_number;
+    auto moved = store::transitionCase(
+        db, {out.case_id, domain::CaseStatus::Registered, domain::CaseEvent::Merged, 0, actor,
+             json::serialize(json::object{{"into", first_of_mass->ucc_number}, {"into_case_id", first_of_mass->id}}),
+             store::CaseFields{}});
+    if (!moved) return moved.error();
+    if (auto s = enqueueOutbox(db, bus::names::kNotifications, "applicant.registered", out.case_id + ":registered",
+                               json::serialize(json::object{{"case_id", out.case_id},
+                                                            {"tracking_code", out.tracking_code},
+                                                            {"ucc_number", out.ucc_number},
+                                                            {"merged_into", first_of_mass->ucc_number}}));
+        !s) {
+      return s.error();
+    }
+    return out;
   }
   // The legal clock runs from the receipt (the channel's time of receipt when it gave one).
   auto received = domain::parseInstant(c.received_at);
@@ -199,7 +274,8 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
   std::string number, tracking;
   std::optional<IntakeOutcome> refusal;
   bool repeat = false;
-  std::string routing;  // what routing at intake came to; empty when queued or a repeat
+  std::string routing;      // what routing at intake came to; empty when queued or a repeat
+  std::string merged_into;  // a mass appeal's member: the UCC number of the case it joined
   Status done = store::inTransaction(**db, [&]() -> Status {
     if (!idempotency_key.empty()) {
       // Serialise requests with the same key, so two concurrent repeats do not both register (the
@@ -220,12 +296,13 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
         return {};
       }
     }
-    auto reg =
-        registerCase(**db, context_.legal, c, body, client_id, idempotency_key, request_hash, "client:" + client_id);
+    auto reg = registerCase(**db, context_, c, body, client_id, idempotency_key, request_hash, "client:" + client_id);
     if (!reg) return reg.error();
     case_id = reg->case_id;
     number = reg->ucc_number;
     tracking = reg->tracking_code;
+    merged_into = reg->merged_into;
+    if (!merged_into.empty()) return {};  // answered with the case it joined: nothing to route
     return routeAtIntake(context_, **db, case_id, c.priority, routing);
   });
   if (!done) {
@@ -238,7 +315,11 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
     countRegistered(c);
     log::info("case registered", {{"case_id", case_id}, {"kind", domain::caseKindName(c.kind)}});
   }
-  json::object o{{"id", case_id}, {"ucc_number", number}, {"tracking_code", tracking}, {"status", "registered"}};
+  json::object o{{"id", case_id},
+                 {"ucc_number", number},
+                 {"tracking_code", tracking},
+                 {"status", merged_into.empty() ? "registered" : "merged"}};
+  if (!merged_into.empty()) o["merged_into"] = merged_into;
   IntakeOutcome out;
   out.result = repeat ? IntakeResult::repeated : IntakeResult::created;
   out.body = json::serialize(o);

@@ -47,6 +47,8 @@ struct ClientIdentity {
 struct Registration {
   std::string case_id, ucc_number, tracking_code;
   std::string registered_on;  // YYYY-MM-DD, Kyiv
+  std::string repeat_of;      // the UCC number of the earlier case it likely repeats; empty: none
+  std::string merged_into;    // the UCC number of the mass appeal's first case it joined; empty: none
 };
 
 // Registers a case inside the caller's transaction: the next UCC number of the Kyiv year, a tracking
@@ -54,7 +56,11 @@ struct Registration {
 // deadline and timers and the applicant's `registered` notification. The caller routes it (Router::routeIn)
 // or queues it for routing (queueRouting) in the same transaction; after the commit it counts it with
 // countRegistered.
-Result<Registration> registerCase(store::PgConnection& db, const LegalClock& clock, const domain::Case& c,
+// An appeal of a named applicant is compared with earlier ones (issue 30): a likely repeat (same person,
+// topic and a contact, within reports.repeat_window_days) is marked with the earlier case for the UCC to
+// judge; one whose text is a mass appeal's (intake.mass_appeal_*) joins that appeal's first case as a
+// member — `merged` at once, no term and no routing of its own, answered with it.
+Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext& context, const domain::Case& c,
                                   const std::string& body_json, const std::string& client_id,
                                   const std::string& idempotency_key, const std::string& request_sha256,
                                   const std::string& actor);

@@ -229,12 +229,57 @@ Status insertConformanceCase(PgConnection& db, const std::string& id, const std:
 Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c) {
   return db.later(
       "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
-      "received_at, addressee_org_id, body, client_id, idempotency_key, request_sha256) "
+      "received_at, addressee_org_id, body, client_id, idempotency_key, request_sha256, applicant_key, repeat_of, "
+      "text_hash, merged_into) "
       "VALUES ($1, $2, $3, $4, 'registered', $5, $6, $7, $8, coalesce(NULLIF($9, '')::timestamptz, now()), "
-      "NULLIF($10, ''), $11::jsonb, $12, NULLIF($13, ''), $14)",
+      "NULLIF($10, ''), $11::jsonb, $12, NULLIF($13, ''), $14, NULLIF($15, ''), NULLIF($16, '')::uuid, "
+      "NULLIF($17, ''), NULLIF($18, '')::uuid)",
       {c.id, c.ucc_number, c.tracking_code, c.kind, c.restricted ? "true" : "false", c.priority ? "true" : "false",
        c.urgency, c.channel, c.received_at, c.addressee_org_id, c.body_json, c.client_id, c.idempotency_key,
-       c.request_sha256});
+       c.request_sha256, c.applicant_key, c.repeat_of, c.text_hash, c.merged_into});
+}
+
+Result<std::optional<EarlierCase>> findLikelyRepeat(PgConnection& db, const std::string& applicant_key,
+                                                    const std::string& topic, const std::string& email,
+                                                    const std::string& phone_digits, const std::string& address,
+                                                    int window_days) {
+  auto r = db.exec(
+      "SELECT id::text, ucc_number FROM cases WHERE applicant_key = $1 AND kind = 'appeal' "
+      "AND received_at >= now() - make_interval(days => $6::int) AND body->'classification'->>'topic' = $2 "
+      "AND ((NULLIF($3, '') IS NOT NULL AND lower(body->'applicant'->>'email') = lower($3)) "
+      "OR (NULLIF($4, '') IS NOT NULL AND regexp_replace(body->'applicant'->>'phone', '[^0-9]', '', 'g') = $4) "
+      "OR (NULLIF($5, '') IS NOT NULL AND lower(body->'applicant'->>'address') = lower($5))) "
+      "ORDER BY received_at DESC LIMIT 1",
+      {applicant_key, topic, email, phone_digits, address, std::to_string(window_days)});
+  if (!r) return r.error();
+  if (r->rows() == 0) return std::optional<EarlierCase>();
+  return std::optional<EarlierCase>(EarlierCase{std::string(r->get(0, 0)), std::string(r->get(0, 1))});
+}
+
+Result<std::optional<EarlierCase>> findMassPrimary(PgConnection& db, const std::string& text_hash,
+                                                   const std::string& applicant_key, int window_days) {
+  auto r = db.exec(
+      "SELECT id::text, ucc_number FROM cases WHERE text_hash = $1 AND merged_into IS NULL "
+      "AND applicant_key IS DISTINCT FROM $2 AND received_at >= now() - make_interval(days => $3::int) "
+      "AND status NOT IN ('answered', 'closed', 'withdrawn', 'not_considered', 'merged', 'returned') "
+      "ORDER BY received_at, id LIMIT 1",
+      {text_hash, applicant_key, std::to_string(window_days)});
+  if (!r) return r.error();
+  if (r->rows() == 0) return std::optional<EarlierCase>();
+  return std::optional<EarlierCase>(EarlierCase{std::string(r->get(0, 0)), std::string(r->get(0, 1))});
+}
+
+Status lockTextHash(PgConnection& db, const std::string& text_hash) {
+  return db.later("SELECT pg_advisory_xact_lock(hashtext($1))", {"text:" + text_hash});
+}
+
+Result<std::vector<MemberRow>> mergedMembers(PgConnection& db, const std::string& primary_id) {
+  auto r = db.exec("SELECT id::text, tracking_code FROM cases WHERE merged_into = vkhid_uuid($1) ORDER BY received_at",
+                   {primary_id});
+  if (!r) return r.error();
+  std::vector<MemberRow> out;
+  for (int i = 0; i < r->rows(); ++i) out.push_back({std::string(r->get(i, 0)), std::string(r->get(i, 1))});
+  return out;
 }
 
 Status lockIdempotencyKey(PgConnection& db, const std::string& client_id, const std::string& key) {
@@ -281,11 +326,13 @@ Result<std::optional<ParticipantCaseRow>> lockParticipantCaseByNumber(PgConnecti
 }
 
 Result<std::optional<EndingCaseRow>> lockCaseForEnding(PgConnection& db, CaseKey key, const std::string& value) {
-  auto c = db.exec(std::string("SELECT id::text, kind, ucc_number, tracking_code, status, "
-                               "coalesce(participant_org_id, ''), coalesce(extract(epoch FROM clock_from)::bigint, 0) "
-                               "FROM cases WHERE ") +
-                       (key == CaseKey::Id ? "id = vkhid_uuid($1)" : "tracking_code = $1") + " FOR UPDATE",
-                   {value});
+  auto c =
+      db.exec(std::string("SELECT c.id::text, c.kind, c.ucc_number, c.tracking_code, c.status, "
+                          "coalesce(c.participant_org_id, ''), coalesce(extract(epoch FROM c.clock_from)::bigint, 0), "
+                          "coalesce((SELECT e.ucc_number FROM cases e WHERE e.id = c.repeat_of), '') "
+                          "FROM cases c WHERE ") +
+                  (key == CaseKey::Id ? "c.id = vkhid_uuid($1)" : "c.tracking_code = $1") + " FOR UPDATE OF c",
+              {value});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<EndingCaseRow>();
   EndingCaseRow r;
@@ -298,6 +345,7 @@ Result<std::optional<EndingCaseRow>> lockCaseForEnding(PgConnection& db, CaseKey
   r.status = *status;
   r.participant_org_id = c->get(0, 5);
   r.clock_from_epoch = c->getInt(0, 6);
+  r.repeat_of_ucc_number = c->get(0, 7);
   return std::optional<EndingCaseRow>(std::move(r));
 }
 

@@ -120,8 +120,9 @@ Result<std::optional<ParticipantCaseRow>> lockParticipantCaseByNumber(PgConnecti
 struct EndingCaseRow {
   std::string id, kind, ucc_number, tracking_code;
   domain::CaseStatus status = domain::CaseStatus::Received;
-  std::string participant_org_id;  // empty: with no participant
-  long long clock_from_epoch = 0;  // when its legal clock started, seconds since the epoch
+  std::string participant_org_id;    // empty: with no participant
+  long long clock_from_epoch = 0;    // when its legal clock started, seconds since the epoch
+  std::string repeat_of_ucc_number;  // the earlier case it likely repeats; empty: none
 };
 enum class CaseKey { Id, TrackingCode };
 Result<std::optional<EndingCaseRow>> lockCaseForEnding(PgConnection& db, CaseKey key, const std::string& value);
@@ -161,8 +162,35 @@ struct NewCaseRecord {
   std::string body_json, client_id;
   std::string idempotency_key;  // empty: none
   std::string request_sha256;
+  std::string applicant_key;  // see migration 0019; empty: anonymous
+  std::string repeat_of;      // the earlier case this appeal likely repeats; empty: none
+  std::string text_hash;      // empty: a text too short to compare
+  std::string merged_into;    // a mass appeal's first case, which this one joins; empty: none
 };
 Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c);
+
+// An earlier case found at intake: a likely repeat's, or a mass appeal's first.
+struct EarlierCase {
+  std::string id, ucc_number;
+};
+// The latest appeal of the same named applicant (`applicant_key`) on the same topic within `window_days`
+// whose e-mail, phone digits or address is the same (each compared only when given): what Law 393 art. 8
+// calls a repeated appeal, for the UCC to judge.
+Result<std::optional<EarlierCase>> findLikelyRepeat(PgConnection& db, const std::string& applicant_key,
+                                                    const std::string& topic, const std::string& email,
+                                                    const std::string& phone_digits, const std::string& address,
+                                                    int window_days);
+// The first open appeal of the last `window_days` with this text, from another named applicant, that is
+// itself no member: the case a new one with this text joins. Callers first serialise on the text
+// (lockTextHash), so two at once do not both become first.
+Result<std::optional<EarlierCase>> findMassPrimary(PgConnection& db, const std::string& text_hash,
+                                                   const std::string& applicant_key, int window_days);
+Status lockTextHash(PgConnection& db, const std::string& text_hash);
+// The members a mass appeal's first case has gathered (their ids and tracking codes).
+struct MemberRow {
+  std::string id, tracking_code;
+};
+Result<std::vector<MemberRow>> mergedMembers(PgConnection& db, const std::string& primary_id);
 
 // Serialises, until the transaction ends, the requests of one client with one idempotency key. Queued.
 Status lockIdempotencyKey(PgConnection& db, const std::string& client_id, const std::string& key);

@@ -344,4 +344,119 @@ BOOST_AUTO_TEST_CASE(legal_withdrawal_by_tracking_code) {
   BOOST_TEST(wrong.body.find("/tracking_code") != std::string::npos, wrong.body);
 }
 
+BOOST_AUTO_TEST_CASE(legal_repeat_appeal_detected_and_not_considered) {
+  ExchangeHarness x;
+  x.setUp();
+  const std::string admin = x.issueToken("ops", "admin");
+  x.startGateway();
+  x.startSimulator();
+  auto first = x.submit("p1");
+  BOOST_REQUIRE(first.status == 201);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), x.histogram());
+
+  // The same person (as they typed their name and e-mail this time) on the same topic: marked with the
+  // earlier case, which the UCC is shown.
+  x.stopSimulator(0);
+  x.startSimulator({"--no-answer"});
+  auto again = submitBody(x, exampleCase([](json::object& o) {
+                            auto& a = o["applicant"].as_object();
+                            a["surname"] = "ШЕВЧЕНКО";
+                            a["email"] = "Olena@Example.org";
+                            a.erase("phone");
+                            a.erase("address");
+                          }),
+                          "p2");
+  BOOST_REQUIRE(again.status == 201);
+  const std::string id = jsonField(again.body, "id");
+  auto shown = httpRequest("GET", "127.0.0.1", x.adminPort(), "/api/v1/admin/cases/" + id,
+                           {{"Authorization", "Bearer " + admin}}, "");
+  BOOST_REQUIRE(shown.status == 200);
+  auto c = json::parse(shown.body).at("case").as_object();
+  BOOST_TEST(std::string(c.at("likely_repeat_of_ucc_number").as_string()) == jsonField(first.body, "ucc_number"));
+  BOOST_TEST(std::string(c.at("likely_repeat_of").as_string()) == jsonField(first.body, "id"));
+  // Another person, or the same person on another topic: no repeat.
+  auto other_person =
+      submitBody(x, exampleCase([](json::object& o) { o["applicant"].as_object()["surname"] = "Коваленко"; }), "p3");
+  auto other_topic =
+      submitBody(x, exampleCase([](json::object& o) { o["classification"].as_object()["topic"] = "010"; }), "p4");
+  for (const auto* r : {&other_person, &other_topic}) {
+    BOOST_TEST(
+        x.sql("SELECT coalesce(repeat_of::text, '-') FROM cases WHERE id = '" + jsonField(r->body, "id") + "'") == "-");
+  }
+
+  // The UCC decides it is a repeat on a question already decided: not considered, with the article and
+  // the earlier case; the participant holding it is told to stop.
+  BOOST_REQUIRE_MESSAGE(
+      x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant' AND id = '" + id + "'", 1, 60s),
+      x.histogram());
+  auto decide = [&](const std::string& body) {
+    return httpRequest("POST", "127.0.0.1", x.adminPort(), "/api/v1/admin/cases/" + id + "/not-considered",
+                       {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + admin}}, body);
+  };
+  BOOST_TEST(decide(R"({"article": "ст. 8 Закону № 393/96-ВР"})").status == 422);  // no reason
+  auto decided =
+      decide(R"({"article": "ст. 8 Закону № 393/96-ВР", "reason": "Повторне звернення з питання, яке вже вирішено"})");
+  BOOST_TEST(decided.status == 200, decided.body);
+  BOOST_TEST(x.sql("SELECT status FROM cases WHERE id = '" + id + "'") == "not_considered");
+  BOOST_TEST(x.sql("SELECT detail->>'repeat_of' FROM case_event WHERE event = 'not_considered' AND case_id = '" + id +
+                   "'") == jsonField(first.body, "ucc_number"));
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.not_considered'") == 1);
+  BOOST_TEST(eventually([&] { return x.simStats()["not_considered_notices"] == 1; }, 30s, 100ms), x.histogram());
+  BOOST_TEST(decide(R"({"article": "ст. 8", "reason": "r"})").status == 409);
+}
+
+BOOST_AUTO_TEST_CASE(legal_mass_appeal_merged_and_answered_once) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  // The participant answers each appeal 20 s after it comes: all 50 arrive while the first is open.
+  x.startSimulator({"--answer-after-ms", "20000"});
+  const std::string text =
+      "Ми, мешканці мікрорайону Сонячний, вимагаємо відновити рух автобуса № 12, скасований з 1 листопада, "
+      "бо інших способів дістатися до лікарні немає.";
+  std::vector<std::string> ids, codes;
+  for (int i = 0; i < 50; ++i) {
+    auto r = submitBody(x, exampleCase([&](json::object& o) {
+                          auto& a = o["applicant"].as_object();
+                          a["surname"] = "Заявник" + std::to_string(i);
+                          a["email"] = "person" + std::to_string(i) + "@example.org";
+                          // Some write it in capitals, without the punctuation: the same words.
+                          o["text"] = i % 5 == 4 ? "МИ МЕШКАНЦІ МІКРОРАЙОНУ СОНЯЧНИЙ вимагаємо відновити рух "
+                                                   "автобуса 12 скасований з 1 листопада бо інших способів "
+                                                   "дістатися до лікарні немає"
+                                                 : text;
+                        }),
+                        "m" + std::to_string(i));
+    BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+    ids.push_back(jsonField(r.body, "id"));
+    codes.push_back(jsonField(r.body, "tracking_code"));
+    if (i > 0) {
+      BOOST_TEST(jsonField(r.body, "status") == "merged");
+      BOOST_TEST(jsonField(r.body, "merged_into") == x.sql("SELECT ucc_number FROM cases WHERE id = '" + ids[0] + "'"));
+    }
+  }
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE status = 'merged' AND merged_into = '" + ids[0] + "'") == 49);
+  // Two short identical texts from two people are no campaign: each its own case.
+  auto short1 =
+      submitBody(x, exampleCase([](json::object& o) { o["applicant"].as_object()["surname"] = "Бойко"; }), "s1");
+  auto short2 =
+      submitBody(x, exampleCase([](json::object& o) { o["applicant"].as_object()["surname"] = "Мельник"; }), "s2");
+  BOOST_TEST(jsonField(short1.body, "status") == "registered");
+  BOOST_TEST(jsonField(short2.body, "status") == "registered");
+
+  // Answered once: one package reached the participant for the 50, one answer closed the first case, and
+  // each of the 50 applicants is told, by their own tracking code.
+  BOOST_REQUIRE_MESSAGE(
+      x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed' AND id = '" + ids[0] + "'", 1, 90s), x.histogram());
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND case_id IN ('" +
+                     ids[0] + "', '" + ids[1] + "', '" + ids[49] + "')") == 1);
+  BOOST_TEST(
+      x.count("SELECT count(DISTINCT convert_from(payload, 'UTF8')::jsonb->>'tracking_code') FROM outbox "
+              "WHERE routing_key = 'applicant.answered' AND (convert_from(payload, 'UTF8')::jsonb->>'case_id' = '" +
+              ids[0] + "' OR convert_from(payload, 'UTF8')::jsonb->>'answered_with' = '" + ids[0] + "')") == 50);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'answered_with_group'") == 49);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL AND case_id IN "
+                     "(SELECT id FROM cases WHERE merged_into IS NOT NULL)") == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -125,6 +125,12 @@ BOOST_AUTO_TEST_CASE(an_open_case_is_withdrawn_or_returned_and_then_ends) {
   BOOST_TEST(steps(CaseStatus::Withdrawn, CaseEvent::Answered) == "refused");
   BOOST_TEST((replyEffect(CaseStatus::Returned, false) == ReplyEffect::FurtherDocument));
   BOOST_TEST((afterReceipt(CaseStatus::Withdrawn, 3) == CaseStatus::Withdrawn));
+  BOOST_TEST(steps(CaseStatus::Rejected, CaseEvent::NotConsidered) == "not_considered:rejected>not_considered");
+  BOOST_TEST(steps(CaseStatus::Closed, CaseEvent::NotConsidered) == "refused");
+  // A mass appeal's member joins as it is registered, never later.
+  BOOST_TEST(steps(CaseStatus::Registered, CaseEvent::Merged) == "merged:registered>merged");
+  BOOST_TEST(steps(CaseStatus::Routed, CaseEvent::Merged) == "refused");
+  BOOST_TEST(steps(CaseStatus::Merged, CaseEvent::Routed) == "refused");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
