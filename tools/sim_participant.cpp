@@ -181,33 +181,30 @@ std::vector<std::string> Simulator::registerAndAnswer(const sev::Header& h) {
   stats_["registered"]++;
   for (const auto& r : sent) schedule(r, 0);  // receipts go out before the answer
   sev::Envelope back{me(), them(h), "", ""};
-  if (o_.extend_days > 0) {
+  // A notice of ours about this appeal, sealed, sent after the receipts.
+  auto sendNotice = [&](const std::string& kind, const std::string& reason, auto&& fill) {
     sev::NoticeExpansion notice;
-    notice.kind = "extension";
+    notice.kind = kind;
     notice.case_id = h.expansion && h.expansion->appeal ? h.expansion->appeal->case_id : "";
     notice.ref_msg_id = h.msg_id;
-    notice.new_due = formatIsoUtc(std::time(nullptr) + static_cast<std::time_t>(o_.extend_days) * 86400);
-    notice.reason = "Потрібне додаткове вивчення";
+    notice.reason = reason;
+    fill(notice);
     back.msg_id = flows::newUuid();
     back.time = formatIsoUtc(std::time(nullptr));
     auto bytes = seal(sev::buildNotice(back, notice));
     sent.push_back(bytes);
     schedule(bytes, 0);
+  };
+  if (o_.extend_days > 0) {
+    sendNotice("extension", "Потрібне додаткове вивчення", [&](sev::NoticeExpansion& n) {
+      n.new_due = formatIsoUtc(std::time(nullptr) + static_cast<std::time_t>(o_.extend_days) * 86400);
+    });
     stats_["extensions_sent"]++;
   }
   if (!o_.return_article.empty()) {
     // Registered, then found lacking what the law requires: returned to the applicant, never answered.
-    sev::NoticeExpansion notice;
-    notice.kind = "return";
-    notice.case_id = h.expansion && h.expansion->appeal ? h.expansion->appeal->case_id : "";
-    notice.ref_msg_id = h.msg_id;
-    notice.article = o_.return_article;
-    notice.reason = "У зверненні не зазначено місце проживання заявника";
-    back.msg_id = flows::newUuid();
-    back.time = formatIsoUtc(std::time(nullptr));
-    auto bytes = seal(sev::buildNotice(back, notice));
-    sent.push_back(bytes);
-    schedule(bytes, 0);
+    sendNotice("return", "У зверненні не зазначено місце проживання заявника",
+               [&](sev::NoticeExpansion& n) { n.article = o_.return_article; });
     stats_["returned"]++;
     return sent;
   }

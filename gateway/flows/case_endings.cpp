@@ -105,36 +105,33 @@ Status CaseEndings::endEarly(store::PgConnection& db, const store::EndingCaseRow
                                                     {"reason", ground.reason}}));
 }
 
-Status CaseEndings::notConsidered(store::PgConnection& db, const std::string& case_id, const std::string& actor,
-                                  const ReturnGround& ground) {
+Status CaseEndings::endByUcc(store::PgConnection& db, const std::string& case_id, const std::string& actor,
+                             const ReturnGround& ground, domain::CaseEvent event) {
+  const bool returned = event == domain::CaseEvent::Returned;
   if (auto s = checkText("article", ground.article, 300, "the article of the law the decision rests on"); !s) return s;
-  if (auto s = checkText("reason", ground.reason, 2000, "why it is not considered, for the applicant"); !s) return s;
+  if (auto s = checkText("reason", ground.reason, 2000, "why, in words for the applicant"); !s) return s;
   Status done = store::inTransaction(db, [&]() -> Status {
     auto c = store::lockCaseForEnding(db, store::CaseKey::Id, case_id);
     if (!c) return c.error();
     if (!*c) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
-    return endEarly(db, **c, domain::CaseEvent::NotConsidered, actor, ground, {});
+    if (returned && (*c)->kind != "appeal") {
+      return Error::invalid("case.return_not_for_kind",
+                            "a " + (*c)->kind + " is not returned: only an appeal (Law 393 art. 5)");
+    }
+    return endEarly(db, **c, event, actor, ground, {});
   });
-  if (done) countEnding("not_considered");
+  if (done) countEnding(returned ? "returned" : "not_considered");
   return done;
+}
+
+Status CaseEndings::notConsidered(store::PgConnection& db, const std::string& case_id, const std::string& actor,
+                                  const ReturnGround& ground) {
+  return endByUcc(db, case_id, actor, ground, domain::CaseEvent::NotConsidered);
 }
 
 Status CaseEndings::returnByUcc(store::PgConnection& db, const std::string& case_id, const std::string& actor,
                                 const ReturnGround& ground) {
-  if (auto s = checkText("article", ground.article, 300, "the article of the law the return rests on"); !s) return s;
-  if (auto s = checkText("reason", ground.reason, 2000, "what the appeal lacks, for the applicant"); !s) return s;
-  Status done = store::inTransaction(db, [&]() -> Status {
-    auto c = store::lockCaseForEnding(db, store::CaseKey::Id, case_id);
-    if (!c) return c.error();
-    if (!*c) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
-    if ((*c)->kind != "appeal") {
-      return Error::invalid("case.return_not_for_kind",
-                            "a " + (*c)->kind + " is not returned: only an appeal (Law 393 art. 5)");
-    }
-    return applyReturn(db, **c, actor, ground);
-  });
-  if (done) countEnding("returned");
-  return done;
+  return endByUcc(db, case_id, actor, ground, domain::CaseEvent::Returned);
 }
 
 Result<Withdrawal> CaseEndings::withdraw(store::PgConnection& db, const std::string& tracking_code,

@@ -53,6 +53,9 @@ class CaseEndings {
                      const ReturnGround& ground, const std::string& by_participant = {});
 
  private:
+  // A person at the UCC ends the case by `event` (its own transaction), after checking the ground.
+  Status endByUcc(store::PgConnection& db, const std::string& case_id, const std::string& actor,
+                  const ReturnGround& ground, domain::CaseEvent event);
   // The case ends by `event` (Returned, NotConsidered): the event with the article and reason, its timers
   // cancelled, the applicant notified, the participant that holds it (other than `by_participant`) told.
   Status endEarly(store::PgConnection& db, const store::EndingCaseRow& c, domain::CaseEvent event,
