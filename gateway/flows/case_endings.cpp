@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
 #include "gateway/bus/topology.hpp"
 #include "gateway/crypto/package.hpp"
@@ -11,6 +12,7 @@
 #include "gateway/domain/time.hpp"
 #include "gateway/flows/deadlines.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/flows/intake.hpp"
 #include "gateway/store/messages.hpp"
 #include "gateway/store/participants.hpp"
 
@@ -166,6 +168,67 @@ Result<Withdrawal> CaseEndings::withdraw(store::PgConnection& db, const std::str
   });
   if (!done) return done.error();
   if (!out.repeated) countEnding("withdrawn");
+  return out;
+}
+
+namespace {
+IntakeOutcome refusedWithdrawal(IntakeResult result, const std::string& title, const std::string& detail,
+                                std::vector<FieldError> errors = {}) {
+  IntakeOutcome out;
+  out.result = result;
+  out.title = title;
+  out.detail = detail;
+  out.errors = std::move(errors);
+  return out;
+}
+}  // namespace
+
+// The intake API's withdrawal (declared with Intake in flows/intake.hpp): the request read and answered.
+IntakeOutcome Intake::withdraw(const std::string& client_id, const std::string& body) {
+  boost::system::error_code ec;
+  json::value doc = json::parse(body, ec);
+  const json::object* o = !ec && doc.is_object() ? &doc.as_object() : nullptr;
+  auto text = [&](const char* key) -> std::optional<std::string> {
+    if (o == nullptr) return std::nullopt;
+    auto* v = o->if_contains(key);
+    if (v == nullptr || v->is_null()) return std::string();
+    if (!v->is_string()) return std::nullopt;
+    return std::string(v->as_string());
+  };
+  auto code = text("tracking_code");
+  auto reason = text("reason");
+  std::vector<FieldError> errors;
+  if (o == nullptr) {
+    errors.push_back({"", "a JSON object with tracking_code"});
+  } else {
+    if (!code || code->empty() || code->size() > 40)
+      errors.push_back({"/tracking_code", "the applicant's tracking code"});
+    if (!reason || reason->size() > 2000 || !isCleanText(*reason)) {
+      errors.push_back({"/reason", "text of up to 2000 bytes without control characters (optional)"});
+    }
+  }
+  if (!errors.empty())
+    return refusedWithdrawal(IntakeResult::invalid, "Invalid withdrawal", "a wrong field", std::move(errors));
+  const std::string normal = normalTrackingCode(*code);
+  auto db = context_.pool.acquire();
+  if (!db)
+    return refusedWithdrawal(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
+  auto w = CaseEndings(context_).withdraw(**db, normal, "client:" + client_id, *reason);
+  if (!w) {
+    if (w.error().kind == ErrorKind::NotFound) {
+      return refusedWithdrawal(IntakeResult::not_found, "Not found", "no case has this tracking code");
+    }
+    if (w.error().kind == ErrorKind::Conflict) {
+      return refusedWithdrawal(IntakeResult::conflict, "Not now", w.error().message);
+    }
+    log::error("withdrawal failed", {{"code", w.error().code}, {"error", w.error().message}});
+    return refusedWithdrawal(IntakeResult::unavailable, "Unavailable",
+                             "the withdrawal could not be recorded now; try again");
+  }
+  if (!w->repeated) log::info("case withdrawn by the applicant", {{"case_id", w->case_id}});
+  IntakeOutcome out;
+  out.body = json::serialize(json::object{
+      {"tracking_code", normal}, {"ucc_number", w->ucc_number}, {"status", "withdrawn"}, {"repeated", w->repeated}});
   return out;
 }
 

@@ -2,7 +2,6 @@
 // the event that sends it on to routing.
 #include <openssl/rand.h>
 
-#include <algorithm>
 #include <boost/json.hpp>
 #include <optional>
 
@@ -118,57 +117,17 @@ void countRegistered(const domain::Case& c) {
       .inc();
 }
 
-namespace {
-
-// What an appeal of a named applicant is compared by: their name and, for a long enough text, its words.
-struct Likeness {
-  std::string applicant_key, text_hash;
-};
-Likeness likenessOf(const ExchangeContext& context, const domain::Case& c) {
-  Likeness out;
-  const auto& a = c.applicant;
-  if (c.kind != domain::CaseKind::Appeal || a.anonymous || normalisedWords(a.surname).empty()) return out;
-  out.applicant_key = sha256Hex(normalisedWords(a.surname) + "\n" + normalisedWords(a.first_name) + "\n" +
-                                normalisedWords(a.patronymic));
-  const std::string words = normalisedWords(c.text);
-  // Characters, not bytes: a Cyrillic letter is two.
-  const auto chars = std::count_if(words.begin(), words.end(), [](char ch) { return (ch & 0xC0) != 0x80; });
-  if (chars >= context.config.intake.mass_appeal_min_chars) out.text_hash = sha256Hex(words);
-  return out;
-}
-
-std::string digitsOf(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    if (ch >= '0' && ch <= '9') out += ch;
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext& context, const domain::Case& c,
                                   const std::string& body_json, const std::string& client_id,
                                   const std::string& idempotency_key, const std::string& request_sha256,
                                   const std::string& actor) {
   const LegalClock& clock = context.legal;
   Registration out;
-  const Likeness like = likenessOf(context, c);
-  std::optional<store::EarlierCase> first_of_mass, repeated;
-  if (!like.text_hash.empty()) {
-    if (auto s = store::lockTextHash(db, like.text_hash); !s) return s.error();
-    auto m =
-        store::findMassPrimary(db, like.text_hash, like.applicant_key, context.config.intake.mass_appeal_window_days);
-    if (!m) return m.error();
-    first_of_mass = *m;
-  }
-  if (!first_of_mass && !like.applicant_key.empty() && c.classification.topic) {
-    auto r = store::findLikelyRepeat(db, like.applicant_key, *c.classification.topic, c.applicant.email,
-                                     digitsOf(c.applicant.phone), c.applicant.address,
-                                     context.config.reports.repeat_window_days);
-    if (!r) return r.error();
-    repeated = *r;
-  }
+  auto likeness = compareWithEarlier(db, context, c);
+  if (!likeness) return likeness.error();
+  const Likeness& like = *likeness;
+  const auto& first_of_mass = like.first_of_mass;
+  const auto& repeated = like.repeated;
   out.case_id = newUuid();
   auto n = store::nextUccNumber(db);
   if (!n) return n.error();
@@ -412,8 +371,6 @@ IntakeOutcome Intake::answer(const std::string& client_id, const std::string& ca
   return found(o);
 }
 
-namespace {
-// A tracking code as people type it: any case, with or without dashes; Crockford's O/I/L read as 0/1/1.
 std::string normalTrackingCode(const std::string& raw_code) {
   std::string code;
   for (char ch : raw_code) {
@@ -425,48 +382,6 @@ std::string normalTrackingCode(const std::string& raw_code) {
     if (code.size() % 5 == 4 && code.size() < 19) code += '-';
   }
   return code;
-}
-}  // namespace
-
-IntakeOutcome Intake::withdraw(const std::string& client_id, const std::string& body) {
-  boost::system::error_code ec;
-  json::value doc = json::parse(body, ec);
-  const json::object* o = !ec && doc.is_object() ? &doc.as_object() : nullptr;
-  auto text = [&](const char* key) -> std::optional<std::string> {
-    if (o == nullptr) return std::nullopt;
-    auto* v = o->if_contains(key);
-    if (v == nullptr || v->is_null()) return std::string();
-    if (!v->is_string()) return std::nullopt;
-    return std::string(v->as_string());
-  };
-  auto code = text("tracking_code");
-  auto reason = text("reason");
-  std::vector<FieldError> errors;
-  if (o == nullptr) {
-    errors.push_back({"", "a JSON object with tracking_code"});
-  } else {
-    if (!code || code->empty() || code->size() > 40)
-      errors.push_back({"/tracking_code", "the applicant's tracking code"});
-    if (!reason || reason->size() > 2000 || !isCleanText(*reason)) {
-      errors.push_back({"/reason", "text of up to 2000 bytes without control characters (optional)"});
-    }
-  }
-  if (!errors.empty()) return refused(IntakeResult::invalid, "Invalid withdrawal", "a wrong field", std::move(errors));
-  const std::string normal = normalTrackingCode(*code);
-  auto db = context_.pool.acquire();
-  if (!db) return refused(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
-  auto w = CaseEndings(context_).withdraw(**db, normal, "client:" + client_id, *reason);
-  if (!w) {
-    if (w.error().kind == ErrorKind::NotFound) {
-      return refused(IntakeResult::not_found, "Not found", "no case has this tracking code");
-    }
-    if (w.error().kind == ErrorKind::Conflict) return refused(IntakeResult::conflict, "Not now", w.error().message);
-    log::error("withdrawal failed", {{"code", w.error().code}, {"error", w.error().message}});
-    return refused(IntakeResult::unavailable, "Unavailable", "the withdrawal could not be recorded now; try again");
-  }
-  if (!w->repeated) log::info("case withdrawn by the applicant", {{"case_id", w->case_id}});
-  return found(json::object{
-      {"tracking_code", normal}, {"ucc_number", w->ucc_number}, {"status", "withdrawn"}, {"repeated", w->repeated}});
 }
 
 IntakeOutcome Intake::track(const std::string& raw_code) {

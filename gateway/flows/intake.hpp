@@ -51,6 +51,16 @@ struct Registration {
   std::string merged_into;    // the UCC number of the mass appeal's first case it joined; empty: none
 };
 
+// What an appeal of a named applicant is compared with at registration (flows/intake_likeness.cpp): its
+// name's hash, its text's hash (long texts only), and the earlier case it likely repeats or the mass
+// appeal's first case it joins (never both: a member is not also a repeat). Inside the caller's
+// transaction; a text with a hash serialises concurrent registrations of that text.
+struct Likeness {
+  std::string applicant_key, text_hash;  // empty: anonymous, not an appeal; a text too short
+  std::optional<store::EarlierCase> first_of_mass, repeated;
+};
+Result<Likeness> compareWithEarlier(store::PgConnection& db, const ExchangeContext& context, const domain::Case& c);
+
 // Registers a case inside the caller's transaction: the next UCC number of the Kyiv year, a tracking
 // code, the case row with its body (the intake JSON), the `registered` event by `actor`, its answer
 // deadline and timers and the applicant's `registered` notification. The caller routes it (Router::routeIn)
@@ -70,6 +80,9 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
 Status queueRouting(store::PgConnection& db, const std::string& case_id, bool priority);
 
 void countRegistered(const domain::Case& c);
+
+// A tracking code as people type it: any case, with or without dashes; Crockford's O/I/L read as 0/1/1.
+std::string normalTrackingCode(const std::string& raw_code);
 
 class Intake {
  public:

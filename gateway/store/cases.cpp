@@ -239,6 +239,15 @@ Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c) {
        c.request_sha256, c.applicant_key, c.repeat_of, c.text_hash, c.merged_into});
 }
 
+namespace {
+// The first row's (id, ucc_number) of a lookup, if any.
+Result<std::optional<EarlierCase>> earlierCaseOf(const Result<PgResult>& r) {
+  if (!r) return r.error();
+  if (r->rows() == 0) return std::optional<EarlierCase>();
+  return std::optional<EarlierCase>(EarlierCase{std::string(r->get(0, 0)), std::string(r->get(0, 1))});
+}
+}  // namespace
+
 Result<std::optional<EarlierCase>> findLikelyRepeat(PgConnection& db, const std::string& applicant_key,
                                                     const std::string& topic, const std::string& email,
                                                     const std::string& phone_digits, const std::string& address,
@@ -251,9 +260,7 @@ Result<std::optional<EarlierCase>> findLikelyRepeat(PgConnection& db, const std:
       "OR (NULLIF($5, '') IS NOT NULL AND lower(body->'applicant'->>'address') = lower($5))) "
       "ORDER BY received_at DESC LIMIT 1",
       {applicant_key, topic, email, phone_digits, address, std::to_string(window_days)});
-  if (!r) return r.error();
-  if (r->rows() == 0) return std::optional<EarlierCase>();
-  return std::optional<EarlierCase>(EarlierCase{std::string(r->get(0, 0)), std::string(r->get(0, 1))});
+  return earlierCaseOf(r);
 }
 
 Result<std::optional<EarlierCase>> findMassPrimary(PgConnection& db, const std::string& text_hash,
@@ -264,9 +271,7 @@ Result<std::optional<EarlierCase>> findMassPrimary(PgConnection& db, const std::
       "AND status NOT IN ('answered', 'closed', 'withdrawn', 'not_considered', 'merged', 'returned') "
       "ORDER BY received_at, id LIMIT 1",
       {text_hash, applicant_key, std::to_string(window_days)});
-  if (!r) return r.error();
-  if (r->rows() == 0) return std::optional<EarlierCase>();
-  return std::optional<EarlierCase>(EarlierCase{std::string(r->get(0, 0)), std::string(r->get(0, 1))});
+  return earlierCaseOf(r);
 }
 
 Status lockTextHash(PgConnection& db, const std::string& text_hash) {
