@@ -9,7 +9,7 @@ const T = {
     brand: 'Вхід — консоль обміну', sections: 'Розділи', signout: 'Вийти', lang: 'English',
     nav_cases: 'Справи', nav_participants: 'Учасники', nav_deliveries: 'Доставки', nav_audit: 'Аудит',
     nav_reports: 'Звіти', signin_title: 'Вхід до консолі', token: 'Токен доступу',
-    token_hint: 'токен адміністратора або аудитора (vkhid token issue); порожньо — за клієнтським сертифікатом',
+    token_hint: 'токен адміністратора, аудитора або учасника (vkhid token issue); порожньо — за клієнтським сертифікатом',
     signin: 'Увійти',
     cases: 'Справи', search: 'Пошук', search_hint: 'номер УКЦ, код відстеження або id', status: 'Статус',
     any: 'будь-який', overdue_only: 'лише прострочені', show: 'Показати', ucc_number: 'Номер УКЦ',
@@ -56,7 +56,7 @@ const T = {
     brand: 'Vkhid — exchange console', sections: 'Sections', signout: 'Sign out', lang: 'Українська',
     nav_cases: 'Cases', nav_participants: 'Participants', nav_deliveries: 'Deliveries', nav_audit: 'Audit',
     nav_reports: 'Reports', signin_title: 'Sign in to the console', token: 'Access token',
-    token_hint: 'an admin’s or auditor’s token (vkhid token issue); empty — by client certificate',
+    token_hint: 'an admin’s, auditor’s or participant’s token (vkhid token issue); empty — by client certificate',
     signin: 'Sign in',
     cases: 'Cases', search: 'Search', search_hint: 'UCC number, tracking code or id', status: 'Status',
     any: 'any', overdue_only: 'overdue only', show: 'Show', ucc_number: 'UCC number',
@@ -221,7 +221,11 @@ function translateChrome() {
 function start() {
   document.getElementById('top').hidden = false;
   document.getElementById('who').textContent = `${session.client} · ${session.role}` +
-    (session.restricted_access ? ` · ${t('restricted')}` : '');
+    (session.org_id ? ` · ${session.org_id}` : '') + (session.restricted_access ? ` · ${t('restricted')}` : '');
+  // A participant body's client sees its own reports, nothing else (the gateway refuses the rest too).
+  for (const a of document.querySelectorAll('header nav a')) {
+    a.hidden = session.role === 'participant' && a.getAttribute('href') !== '#/reports';
+  }
   translateChrome();
   route();
 }
@@ -504,7 +508,8 @@ function reportsPage(params) {
   const today = new Date().toLocaleDateString('sv-SE', { timeZone: 'Europe/Kyiv' });
   const from = h('input', { type: 'date', value: params.get('from') || today.slice(0, 8) + '01' });
   const to = h('input', { type: 'date', value: params.get('to') || today });
-  const by = h('select', {}, ['participant', 'kind', 'topic', 'channel'].map((b) =>
+  const by = h('select', {}, (session.role === 'participant' ? ['kind', 'topic', 'channel']
+    : ['participant', 'kind', 'topic', 'channel']).map((b) =>
     h('option', { value: b, selected: params.get('by') === b }, t('by_' + b))));
   const frame = h('iframe', { class: 'report', title: t('reports') });
   const show = () => {
@@ -530,13 +535,15 @@ async function drawView(draw) {
     if (session && !(e instanceof Superseded)) say(e.message, 'error');
   }
   if (mine !== view) return false;
-  main.dataset.route = location.hash.slice(1) || '/cases';
+  main.dataset.route = location.hash.slice(1) || (session && session.role === 'participant' ? '/reports' : '/cases');
   return true;
 }
 
 async function route() {
   if (!session) return;
-  const [path, query] = (location.hash.slice(1) || '/cases').split('?');
+  const home = session.role === 'participant' ? '/reports' : '/cases';
+  let [path, query] = (location.hash.slice(1) || home).split('?');
+  if (session.role === 'participant') path = '/reports';
   const params = new URLSearchParams(query || '');
   for (const a of document.querySelectorAll('header nav a')) {
     if (path.startsWith(a.getAttribute('href').slice(1))) a.setAttribute('aria-current', 'page');

@@ -12,6 +12,7 @@
 #include "gateway/flows/participants.hpp"
 #include "gateway/flows/reports.hpp"
 #include "gateway/flows/routing.hpp"
+#include "gateway/flows/violence_journal.hpp"
 #include "gateway/store/case_views.hpp"
 
 namespace vkhid::api {
@@ -80,6 +81,7 @@ std::variant<AdminApiRoutes::Caller, Response> AdminApiRoutes::authenticate(cons
     if (!caller.session) return Response::problem(401, "Unauthorized", "the console session has ended; sign in again");
     caller.client = caller.session->client_id;
     caller.role = caller.session->role;
+    caller.org_id = caller.session->org_id;
     if (request.method != "GET" && request.header("x-csrf-token") != caller.session->csrf) {
       return Response::problem(403, "Forbidden", "X-CSRF-Token: the session's token is required for a change");
     }
@@ -93,11 +95,12 @@ std::variant<AdminApiRoutes::Caller, Response> AdminApiRoutes::authenticate(cons
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
-  if ((*who)->role != "admin" && (*who)->role != "auditor") {
+  if ((*who)->role != "admin" && (*who)->role != "auditor" && (*who)->role != "participant") {
     return Response::problem(403, "Forbidden", "this client's role may not use the administration API");
   }
   caller.client = (*who)->id;
   caller.role = (*who)->role;
+  caller.org_id = (*who)->org_id;
   return caller;
 }
 
@@ -108,6 +111,10 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   auto who = authenticate(request);
   if (auto* refused = std::get_if<Response>(&who)) return *refused;
   const auto& caller = std::get<Caller>(who);
+  // A participant body's client reads its own reports and nothing else (the resolution's п. 5).
+  if (caller.role == "participant" && (path != prefix + "reports" || request.method != "GET")) {
+    return Response::problem(403, "Forbidden", "a participant's client may read its own reports only");
+  }
   // A dry run and an evidence export change nothing: reading, for both roles.
   const bool reads = request.method == "GET" || path == prefix + "routes/dry-run" || path == prefix + "audit/exports";
   if (!reads && caller.role != "admin") {
@@ -129,7 +136,7 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
     if (slash == std::string::npos) break;
     at = slash + 1;
   }
-  const Call c{request, std::move(parts), **db, caller.client, reads, restricted};
+  const Call c{request, std::move(parts), **db, caller.client, reads, restricted, caller.org_id};
   const std::string& resource = c.parts[0];
   if (resource == "routes") return routes(c);
   if (resource == "reports" && c.parts.size() == 1) return reports(c);
@@ -142,6 +149,7 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   }
   if (resource == "messages" && c.parts.size() == 3 && c.parts[2] == "replay") return messages(c);
   if (resource == "audit") return audit(c);
+  if (resource == "journal" && c.parts.size() == 1) return journal(c);
   if (resource == "participants") return participants(c);
   return Response::problem(404, "Not found", "no such endpoint");
 }
@@ -181,6 +189,8 @@ Response AdminApiRoutes::reports(const Call& c) const {
   o.to = request.query("to");
   o.by = request.query("by");
   o.as_of = request.query("as_of");
+  // A participant's client sees its own body's figures, whatever it asks; the UCC may ask for any one.
+  o.participant = c.org_id.empty() ? request.query("participant") : c.org_id;
   std::string format = request.query("format").empty() ? "json" : request.query("format");
   if (auto s = flows::checkReportOptions(o); !s) return Response::problem(422, "Invalid", s.error().message);
   auto reader = context_.readPool().acquire();  // a replica's, when there is one
@@ -193,6 +203,27 @@ Response AdminApiRoutes::reports(const Call& c) const {
   if (format == "csv") return Response::text(200, *text, "text/csv; charset=utf-8");
   if (format == "html") return Response::text(200, *text, "text/html; charset=utf-8");
   return Response::text(200, *text);
+}
+
+Response AdminApiRoutes::journal(const Call& c) const {
+  const auto& request = c.request;
+  if (request.method != "GET") return Response::problem(405, "Method not allowed", "GET");
+  // Violence reports: only a client granted restricted cases reads their journal, and says why.
+  if (!c.restricted) {
+    return Response::problem(403, "Forbidden", "the journal of violence reports is read only with restricted access");
+  }
+  const std::string format = request.query("format").empty() ? "html" : request.query("format");
+  auto text = flows::readJournal(c.db, {.from = request.query("from"),
+                                        .to = request.query("to"),
+                                        .format = format,
+                                        .actor = "admin:" + c.client,
+                                        .reason = request.query("reason")});
+  if (!text) return fromError(text.error());
+  Response r = format == "json"  ? Response::json(200, *text)
+               : format == "csv" ? Response::text(200, *text, "text/csv; charset=utf-8")
+                                 : Response::text(200, *text, "text/html; charset=utf-8");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
 }
 
 std::optional<Response> AdminApiRoutes::cases(const Call& c) const {

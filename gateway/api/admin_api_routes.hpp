@@ -32,6 +32,7 @@ class AdminApiRoutes {
   struct Caller {
     std::string client;
     std::string role = "admin";
+    std::string org_id;  // role participant: its body
     std::optional<flows::ConsoleSession> session;
   };
   // One request under /api/v1/admin/, authenticated, on a connection acting for its caller.
@@ -40,12 +41,14 @@ class AdminApiRoutes {
     std::vector<std::string> parts;  // the path after the prefix, split at '/'
     store::PgConnection& db;
     const std::string& client;
-    bool reads;       // changes nothing: either role may
-    bool restricted;  // the caller may see restricted cases
+    bool reads;               // changes nothing: either role may
+    bool restricted;          // the caller may see restricted cases
+    std::string org_id = {};  // a participant's client: the only body whose figures it reads
   };
   // The caller of a request, or the response that refuses it (401, 403, 503).
   std::variant<Caller, Response> authenticate(const Request& request) const;
   Response routes(const Call& c) const;
+  Response journal(const Call& c) const;  // the violence reports' journal (flows/violence_journal.hpp)
   Response reports(const Call& c) const;
   std::optional<Response> cases(const Call& c) const;  // nullopt: no such endpoint
   Response caseAction(const Call& c) const;

@@ -8,8 +8,10 @@ namespace {
 namespace json = boost::json;
 
 std::string sessionJson(const flows::ConsoleSession& s) {
-  return json::serialize(json::object{
-      {"client", s.client_id}, {"role", s.role}, {"csrf", s.csrf}, {"restricted_access", s.restricted_access}});
+  json::object o{
+      {"client", s.client_id}, {"role", s.role}, {"csrf", s.csrf}, {"restricted_access", s.restricted_access}};
+  if (!s.org_id.empty()) o["org_id"] = s.org_id;
+  return json::serialize(o);
 }
 
 }  // namespace

@@ -34,7 +34,9 @@ Response fromOutcome(const flows::IntakeOutcome& r) {
   const int status = statusOf(r.result);
   if (r.ok()) {
     Response out{status, "application/json", r.body, {}};
-    if (r.result == flows::IntakeResult::created) out.headers.emplace_back("Location", "/api/v1/cases/" + r.case_id);
+    if (r.result == flows::IntakeResult::created && !r.case_id.empty()) {
+      out.headers.emplace_back("Location", "/api/v1/cases/" + r.case_id);
+    }
     return out;
   }
   json::object o{{"type", "about:blank"}, {"title", r.title}, {"status", status}, {"detail", r.detail}};
@@ -90,9 +92,15 @@ std::string IntakeRoutes::clientAddress(const Request& request) const {
 }
 
 Response IntakeRoutes::track(const Request& request) const {
-  if (request.method != "GET") {
-    auto r = Response::problem(405, "Method not allowed", "use GET");
-    r.headers.emplace_back("Allow", "GET");
+  // GET /api/v1/track/{code}: the applicant's view; POST /api/v1/track/{code}/rating: their rating. The
+  // tracking code is the applicant's only key, so both share one limit per address.
+  std::string code = request.path().substr(std::string("/api/v1/track/").size());
+  const bool rating = code.ends_with("/rating");
+  if (rating) code.resize(code.size() - std::string("/rating").size());
+  const char* method = rating ? "POST" : "GET";
+  if (request.method != method) {
+    auto r = Response::problem(405, "Method not allowed", std::string("use ") + method);
+    r.headers.emplace_back("Allow", method);
     return r;
   }
   int retry_after = 0;
@@ -101,7 +109,11 @@ Response IntakeRoutes::track(const Request& request) const {
     r.headers.emplace_back("Retry-After", std::to_string(retry_after));
     return r;
   }
-  return fromOutcome(intake_.track(request.path().substr(std::string("/api/v1/track/").size())));
+  if (!rating) return fromOutcome(intake_.track(code));
+  if (!request.header("content-type").starts_with("application/json")) {
+    return Response::problem(415, "Unsupported media type", "the rating must be sent as application/json");
+  }
+  return fromOutcome(intake_.rate(code, request.body));
 }
 
 std::optional<Response> IntakeRoutes::checkCredentials(const Request& request,

@@ -81,6 +81,7 @@ const std::array kKeys = {
     KeyDef{"sevhub.poll_interval_ms", [](Config& c) -> FieldRef { return &c.sevhub.poll_interval_ms; }, 50, 600000},
     KeyDef{"reports.classifier_file", [](Config& c) -> FieldRef { return &c.reports.classifier_file; }},
     KeyDef{"reports.repeat_window_days", [](Config& c) -> FieldRef { return &c.reports.repeat_window_days; }, 1, 366},
+    KeyDef{"reports.costs_file", [](Config& c) -> FieldRef { return &c.reports.costs_file; }},
     KeyDef{"deadlines.calendar_file", [](Config& c) -> FieldRef { return &c.deadlines.calendar_file; }},
     KeyDef{"deadlines.rules_file", [](Config& c) -> FieldRef { return &c.deadlines.rules_file; }},
     KeyDef{"deadlines.delivery_receipt_within_s",

@@ -114,6 +114,7 @@ struct SevHubSettings {
 struct ReportSettings {
   std::string classifier_file;  // empty = the shipped config/classifier.toml (topic names)
   int repeat_window_days = 30;  // an appeal from the same applicant on the same topic within this: repeated
+  std::string costs_file;       // unit costs of the cost per appeal; empty = the shipped config/costs.toml
 };
 
 struct TrustSettings {

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -167,6 +168,66 @@ Result<std::map<std::string, std::string>> loadTopicNames(const std::string& pat
     }
   }
   return names;
+}
+
+namespace {
+
+Error costsError(const std::string& m) { return Error::invalid("config.costs", m); }
+
+// A sum in hryvnias (an integer or a decimal with at most two places) as kopecks; nullopt otherwise.
+std::optional<long long> kopecks(const toml::node* node) {
+  if (node == nullptr) return std::nullopt;
+  if (auto i = node->value_exact<int64_t>()) {
+    if (*i < 0 || *i > 1'000'000'000) return std::nullopt;
+    return *i * 100;
+  }
+  if (auto d = node->value_exact<double>()) {
+    const double k = *d * 100.0;
+    const long long rounded = std::llround(k);
+    if (*d < 0 || *d > 1e9 || std::fabs(k - static_cast<double>(rounded)) > 1e-6) return std::nullopt;
+    return rounded;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<UnitCosts> parseUnitCosts(std::string_view text, const std::string& source) {
+  auto doc = parseToml(text, source, costsError);
+  if (!doc) return doc.error();
+  UnitCosts costs;
+  auto money = [&](const toml::node* node, const std::string& key, long long& out) -> Status {
+    if (node == nullptr) return {};
+    auto k = kopecks(node);
+    if (!k) return costsError(source + ": " + key + ": expected a sum in hryvnias, at most two decimals (e.g. 6.50)");
+    out = *k;
+    return {};
+  };
+  if (auto c = (*doc)["currency"].value<std::string>()) costs.currency = *c;
+  if (auto s = money((*doc).get("per_package"), "per_package", costs.per_package); !s) return s.error();
+  if (auto s = money((*doc).get("per_handling_minute"), "per_handling_minute", costs.per_handling_minute); !s) {
+    return s.error();
+  }
+  if (const auto* channels = (*doc)["channel"].as_table()) {
+    for (const auto& [name, value] : *channels) {
+      const std::string key(name.str());
+      long long k = 0;
+      if (auto s = money(&value, "channel." + key, k); !s) return s.error();
+      if (key == "default") {
+        costs.per_channel_default = k;
+      } else {
+        costs.per_channel[key] = k;
+      }
+    }
+  }
+  return costs;
+}
+
+Result<UnitCosts> loadUnitCosts(const std::string& path) {
+  if (path.empty()) return parseUnitCosts(embeddedLegalFile("costs.toml"), "config/costs.toml");
+  auto text = readAll(path);
+  if (!text) return text.error();
+  return parseUnitCosts(*text, path);
 }
 
 }  // namespace vkhid::app

@@ -201,9 +201,12 @@ int routeDryRun(const Options& o, const std::string& config_path) {
 }
 
 int tokenIssue(const Options& o, const std::string& config_path) {
+  if (o.restricted_access && o.role != "admin" && o.role != "auditor") {
+    return complain("--restricted-access: only an admin or auditor may be granted restricted cases");
+  }
   auto db = database(config_path);
   if (!db) return complain(db.error().message);
-  auto token = flows::issueToken(*db, o.client_id, o.role, o.valid_days);
+  auto token = flows::issueToken(*db, o.client_id, o.role, o.valid_days, o.org_id);
   if (!token) return complain(token.error().message);
   // Restricted cases (violence, trafficking) are seen only by clients granted it by name, here.
   auto granted = db->exec("UPDATE api_client SET restricted_access = $2 WHERE id = $1",
@@ -229,7 +232,7 @@ int tokenBindCert(const Options& o, const std::string& config_path) {
   if (!pem) return complain(pem.error().message);
   auto db = database(config_path);
   if (!db) return complain(db.error().message);
-  auto fingerprint = flows::bindClientCertificate(*db, o.client_id, o.role, *pem);
+  auto fingerprint = flows::bindClientCertificate(*db, o.client_id, o.role, *pem, o.org_id);
   if (!fingerprint) return complain(o.cert + ": " + fingerprint.error().message);
   std::printf("client %s (%s) authenticates with certificate sha256 %s\n", o.client_id.c_str(), o.role.c_str(),
               fingerprint->c_str());
@@ -400,6 +403,7 @@ void addTokenCommands(CLI::App& app, const OptionsPtr& o, int& exit_code, std::s
   issue->add_option("--role", o->role, "channel, participant, admin or auditor")->default_val("channel");
   issue->add_flag("--restricted-access", o->restricted_access,
                   "admin or auditor: may see restricted cases (violence, trafficking) in the console and API");
+  issue->add_option("--org", o->org_id, "participant: the body (EDRPOU) whose own reports it sees");
   issue->add_option("--config", config_path, "gateway configuration");
   issue->add_option("--valid-days", o->valid_days, "the token expires after this many days (0: never)")
       ->default_val(365);
@@ -412,6 +416,7 @@ void addTokenCommands(CLI::App& app, const OptionsPtr& o, int& exit_code, std::s
   auto* bind = token->add_subcommand("bind-cert", "Let a client authenticate with its TLS client certificate");
   bind->add_option("--client", o->client_id, "client id, e.g. ucc-hotline")->required();
   bind->add_option("--role", o->role, "channel, participant, admin or auditor")->default_val("channel");
+  bind->add_option("--org", o->org_id, "participant: the body (EDRPOU) whose own reports it sees");
   bind->add_option("--cert", o->cert, "the client's certificate (PEM), issued by a CA in intake.client_ca")->required();
   bind->add_option("--config", config_path, "gateway configuration");
   bind->callback([o, &exit_code, &config_path] { exit_code = tokenBindCert(*o, config_path); });
@@ -427,6 +432,8 @@ void addReportCommand(CLI::App& app, const OptionsPtr& /*o*/, int& exit_code, st
   rep->add_option("--from", ro->from, "first day, YYYY-MM-DD (Kyiv), of cases received")->required();
   rep->add_option("--to", ro->to, "last day, YYYY-MM-DD (Kyiv), inclusive")->required();
   rep->add_option("--by", ro->by, "breakdown: participant, kind, topic or channel");
+  rep->add_option("--participant", ro->participant,
+                  "one participant's own report (its EDRPOU code): its cases and packages only");
   rep->add_option("--format", *format, "table, csv, json or html")->default_val("table");
   rep->add_option("--out", *out, "write to this file instead of standard output");
   rep->add_option("--as-of", ro->as_of, "judge 'overdue now' at this ISO 8601 instant (default: now)");

@@ -42,6 +42,15 @@ struct Deadline {
   std::string rule;  // legal citation
 };
 
+// A violence report's facts for the journal of annex 6 to the Procedure of CMU resolution No 658
+// (flows/violence_journal.hpp): the forms of violence (Law 2229-VIII art. 1: physical, sexual,
+// psychological, economic), who suffered it and who committed it, as the report gave them.
+struct ViolenceFacts {
+  std::vector<std::string> forms;
+  std::string victim, offender;  // free text: name, age, where they live, as told
+  bool child_involved = false;   // a child suffered or saw it: the children's service is told too (п. 39)
+};
+
 enum class Urgency { None, Urgent, ThreatToLife };
 const char* urgencyName(Urgency u);  // "none", "urgent", "threat_to_life"
 
@@ -66,6 +75,10 @@ struct Case {
   // A complaint's subject: the body whose decision or act it complains of. Law 393 art. 7 forbids
   // sending the complaint there: routing never chooses it, whatever a rule or the addressee says.
   std::string complained_of_org_id;
+  // Minutes a person spent taking the case in (an operator's call, a letter's entry), as the channel
+  // recorded them: the cost per appeal counts them (config/costs.toml). 0: not recorded.
+  int handling_minutes = 0;
+  ViolenceFacts violence;  // a violence report only
   std::vector<Deadline> deadlines;
 
   // Violence and trafficking reports are restricted (Confident flag 1, minimum data, role-limited).

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <optional>
+#include <regex>
 
 namespace vkhid {
 
@@ -183,5 +184,18 @@ std::vector<std::string> splitList(std::string_view list) {
 }
 
 bool isDigits(std::string_view s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos; }
+
+std::string csvField(const std::string& raw) {
+  static const std::regex number(R"(-?[0-9]+(\.[0-9]+)?)");
+  std::string s = raw;
+  if (!s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos &&
+      !std::regex_match(s, number)) {
+    s = "'" + s;
+  }
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
 
 }  // namespace vkhid

@@ -19,6 +19,11 @@ bool isUuid(std::string_view s);
 // Text made safe inside XML or HTML content and double-quoted attributes (& < > ").
 std::string escapeMarkup(std::string_view text);
 
+// One CSV cell (RFC 4180 quoting). A spreadsheet takes a cell that starts with = + - @ (or a tab or
+// carriage return) for a formula: such text is prefixed with an apostrophe, as OWASP advises against
+// CSV injection (a negative number stays a number).
+std::string csvField(const std::string& raw);
+
 // Well-formed UTF-8 (no overlong forms, no surrogates) with no NUL and no other C0 control but tab,
 // line feed and carriage return: what a text field may hold before it goes near a database or a log.
 bool isCleanText(std::string_view s);

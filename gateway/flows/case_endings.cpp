@@ -171,18 +171,6 @@ Result<Withdrawal> CaseEndings::withdraw(store::PgConnection& db, const std::str
   return out;
 }
 
-namespace {
-IntakeOutcome refusedWithdrawal(IntakeResult result, const std::string& title, const std::string& detail,
-                                std::vector<FieldError> errors = {}) {
-  IntakeOutcome out;
-  out.result = result;
-  out.title = title;
-  out.detail = detail;
-  out.errors = std::move(errors);
-  return out;
-}
-}  // namespace
-
 // The intake API's withdrawal (declared with Intake in flows/intake.hpp): the request read and answered.
 IntakeOutcome Intake::withdraw(const std::string& client_id, const std::string& body) {
   boost::system::error_code ec;
@@ -208,22 +196,22 @@ IntakeOutcome Intake::withdraw(const std::string& client_id, const std::string& 
     }
   }
   if (!errors.empty())
-    return refusedWithdrawal(IntakeResult::invalid, "Invalid withdrawal", "a wrong field", std::move(errors));
+    return IntakeOutcome::refusal(IntakeResult::invalid, "Invalid withdrawal", "a wrong field", std::move(errors));
   const std::string normal = normalTrackingCode(*code);
   auto db = context_.pool.acquire();
   if (!db)
-    return refusedWithdrawal(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
+    return IntakeOutcome::refusal(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
   auto w = CaseEndings(context_).withdraw(**db, normal, "client:" + client_id, *reason);
   if (!w) {
     if (w.error().kind == ErrorKind::NotFound) {
-      return refusedWithdrawal(IntakeResult::not_found, "Not found", "no case has this tracking code");
+      return IntakeOutcome::refusal(IntakeResult::not_found, "Not found", "no case has this tracking code");
     }
     if (w.error().kind == ErrorKind::Conflict) {
-      return refusedWithdrawal(IntakeResult::conflict, "Not now", w.error().message);
+      return IntakeOutcome::refusal(IntakeResult::conflict, "Not now", w.error().message);
     }
     log::error("withdrawal failed", {{"code", w.error().code}, {"error", w.error().message}});
-    return refusedWithdrawal(IntakeResult::unavailable, "Unavailable",
-                             "the withdrawal could not be recorded now; try again");
+    return IntakeOutcome::refusal(IntakeResult::unavailable, "Unavailable",
+                                  "the withdrawal could not be recorded now; try again");
   }
   if (!w->repeated) log::info("case withdrawn by the applicant", {{"case_id", w->case_id}});
   IntakeOutcome out;

@@ -147,6 +147,38 @@ void readAttachments(CaseReader& r, const json::object& o, const CaseLimits& lim
   }
 }
 
+// A violence report's facts for the journal (annex 6 to the Procedure of CMU resolution No 658).
+void readViolence(CaseReader& r, const json::object& o, domain::Case& c) {
+  const auto* v = r.object(o, "violence", "", false);
+  if (v == nullptr) return;
+  if (c.kind != domain::CaseKind::ViolenceReport) {
+    r.error("/violence", "only on a violence report");
+    return;
+  }
+  static const std::vector<std::string> kForms = {"physical", "sexual", "psychological", "economic"};
+  for (const auto& kv : *v) {
+    const std::string key(kv.key());
+    if (key != "forms" && key != "victim" && key != "offender" && key != "child_involved") {
+      r.error("/violence/" + key, "no such field");
+    }
+  }
+  if (const auto* forms = v->if_contains("forms"); forms != nullptr && !forms->is_null()) {
+    bool ok = forms->is_array() && forms->as_array().size() <= kForms.size();
+    for (std::size_t i = 0; ok && i < forms->as_array().size(); ++i) {
+      const auto& f = forms->as_array()[i];
+      ok = f.is_string() && std::find(kForms.begin(), kForms.end(), std::string(f.as_string())) != kForms.end();
+      if (ok) c.violence.forms.emplace_back(f.as_string());
+    }
+    if (!ok) {
+      c.violence.forms.clear();
+      r.error("/violence/forms", "an array of physical, sexual, psychological, economic");
+    }
+  }
+  c.violence.victim = r.string(*v, "victim", "/violence", false, 1000).value_or("");
+  c.violence.offender = r.string(*v, "offender", "/violence", false, 1000).value_or("");
+  c.violence.child_involved = r.boolean(*v, "child_involved", "/violence", false);
+}
+
 void readUrgency(CaseReader& r, const json::object& o, domain::Urgency& urgency) {
   if (auto u = r.string(o, "urgency", "", false)) {
     if (*u == "none")
@@ -211,7 +243,9 @@ ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
                                                  "received_at",
                                                  "deadlines",
                                                  "complained_of_org_id",
-                                                 "no_further_study"};
+                                                 "no_further_study",
+                                                 "handling_minutes",
+                                                 "violence"};
   for (const auto& kv : o) {
     if (std::find(known.begin(), known.end(), std::string(kv.key())) == known.end()) {
       r.error("/" + std::string(kv.key()), "no such field");
@@ -253,6 +287,14 @@ ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
   if (c.no_further_study && c.kind != domain::CaseKind::Appeal) {
     r.error("/no_further_study", "only on an appeal (its 15-day term, Law 393 art. 20)");
   }
+  if (const auto* m = o.if_contains("handling_minutes"); m != nullptr && !m->is_null()) {
+    if (!m->is_int64() || m->as_int64() < 0 || m->as_int64() > 1440) {
+      r.error("/handling_minutes", "whole minutes, 0 to 1440");
+    } else {
+      c.handling_minutes = static_cast<int>(m->as_int64());
+    }
+  }
+  readViolence(r, o, c);
   // Set by the gateway at registration; accepted here so a registered case can be re-packaged.
   c.id = r.string(o, "id", "", false, 64).value_or("");
   c.ucc_number = r.string(o, "ucc_number", "", false, 64).value_or("");
@@ -304,6 +346,16 @@ std::string caseToJson(const domain::Case& c) {
   o["urgency"] = domain::urgencyName(c.urgency);
   o["priority"] = c.priority;
   if (c.no_further_study) o["no_further_study"] = true;
+  if (c.handling_minutes > 0) o["handling_minutes"] = c.handling_minutes;
+  if (c.kind == domain::CaseKind::ViolenceReport && (!c.violence.forms.empty() || !c.violence.victim.empty() ||
+                                                     !c.violence.offender.empty() || c.violence.child_involved)) {
+    json::array forms;
+    for (const auto& f : c.violence.forms) forms.emplace_back(f);
+    json::object v{{"forms", std::move(forms)}, {"child_involved", c.violence.child_involved}};
+    put(v, "victim", c.violence.victim);
+    put(v, "offender", c.violence.offender);
+    o["violence"] = std::move(v);
+  }
   put(o, "received_at", c.received_at);
   return json::serialize(o);
 }

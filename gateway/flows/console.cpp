@@ -46,15 +46,17 @@ Result<std::pair<std::string, ConsoleSession>> openConsoleSession(store::PgConne
   auto c = token.empty() ? store::findClient(db, store::ClientKey::CertSha256, cert_sha256)
                          : store::findClient(db, store::ClientKey::TokenSha256, sha256Hex(token));
   if (!c) return c.error();
-  if (!*c || ((*c)->role != "admin" && (*c)->role != "auditor")) {
-    return Error::invalid("console.signin",
-                          token.empty() ? "certificate: not bound to an admin or auditor (vkhid token bind-cert)"
-                                        : "token: not an admin's or auditor's valid token");
+  if (!*c || ((*c)->role != "admin" && (*c)->role != "auditor" && (*c)->role != "participant")) {
+    return Error::invalid("console.signin", token.empty()
+                                                ? "certificate: not bound to an admin, auditor or participant "
+                                                  "(vkhid token bind-cert)"
+                                                : "token: not an admin's, auditor's or participant's valid token");
   }
-  ConsoleSession s{(*c)->id, (*c)->role, randomHex(32), (*c)->restricted_access};
+  ConsoleSession s{(*c)->id, (*c)->role, randomHex(32), (*c)->restricted_access, (*c)->org_id};
   std::string id = randomHex(32);
-  if (auto st = store::insertConsoleSession(db, sha256Hex(id), {s.client_id, s.role, s.csrf, s.restricted_access},
-                                            static_cast<int>(idle.count()));
+  if (auto st =
+          store::insertConsoleSession(db, sha256Hex(id), {s.client_id, s.role, s.csrf, s.restricted_access, s.org_id},
+                                      static_cast<int>(idle.count()));
       !st) {
     return st.error();
   }
@@ -67,7 +69,7 @@ std::optional<ConsoleSession> findConsoleSession(store::PgConnection& db, const 
   // A revoked or expired client's sessions end with it.
   auto r = store::touchConsoleSession(db, sha256Hex(id), static_cast<int>(idle.count()));
   if (!r || !*r) return std::nullopt;
-  return ConsoleSession{(*r)->client_id, (*r)->role, (*r)->csrf, (*r)->restricted_access};
+  return ConsoleSession{(*r)->client_id, (*r)->role, (*r)->csrf, (*r)->restricted_access, (*r)->org_id};
 }
 
 Status closeConsoleSession(store::PgConnection& db, const std::string& id) {

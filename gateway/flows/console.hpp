@@ -16,9 +16,10 @@ namespace vkhid::flows {
 struct ConsoleSession {
   std::string client_id, role, csrf;
   bool restricted_access = false;
+  std::string org_id;  // role participant: its body, whose own reports are all it sees
 };
 
-// Signs in an admin or auditor client by its bearer token — or, with none, by the verified TLS client
+// Signs in an admin, auditor or participant client by its bearer token — or, with none, by the verified TLS client
 // certificate it presented (SHA-256 of its DER, bound by `vkhid token bind-cert`): a new session whose
 // random id (the cookie's value) is returned with it; the database keeps only its SHA-256. Unknown or
 // revoked credentials, and other roles, are refused (code "console.signin").

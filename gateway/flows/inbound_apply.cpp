@@ -275,7 +275,9 @@ Status applyReply(Arrival& a) {
   if (auto s = cancelTimersOfSettledCase(a.db, a.case_id); !s) return s;
   if (auto s =
           enqueueOutbox(a.db, bus::names::kNotifications, "applicant.answered", a.case_id + ":answered",
-                        json::serialize(json::object{{"case_id", a.case_id}, {"tracking_code", (*c)->tracking_code}}));
+                        json::serialize(json::object{{"case_id", a.case_id},
+                                                     {"tracking_code", (*c)->tracking_code},
+                                                     {"rating", "/api/v1/track/" + (*c)->tracking_code + "/rating"}}));
       !s) {
     return s;
   }
@@ -291,8 +293,10 @@ Status applyReply(Arrival& a) {
     }
     if (auto s =
             enqueueOutbox(a.db, bus::names::kNotifications, "applicant.answered", m.id + ":answered",
-                          json::serialize(json::object{
-                              {"case_id", m.id}, {"tracking_code", m.tracking_code}, {"answered_with", a.case_id}}));
+                          json::serialize(json::object{{"case_id", m.id},
+                                                       {"tracking_code", m.tracking_code},
+                                                       {"answered_with", a.case_id},
+                                                       {"rating", "/api/v1/track/" + m.tracking_code + "/rating"}}));
         !s) {
       return s;
     }

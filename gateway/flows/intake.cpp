@@ -18,6 +18,7 @@
 #include "gateway/flows/intake.hpp"
 #include "gateway/flows/routing.hpp"
 #include "gateway/flows/signature_json.hpp"
+#include "gateway/flows/violence_journal.hpp"
 #include "gateway/sev/codec.hpp"
 #include "gateway/store/case_views.hpp"
 #include "gateway/store/clients.hpp"
@@ -29,12 +30,7 @@ namespace json = boost::json;
 
 IntakeOutcome refused(IntakeResult result, const std::string& title, const std::string& detail,
                       std::vector<FieldError> errors = {}) {
-  IntakeOutcome out;
-  out.result = result;
-  out.title = title;
-  out.detail = detail;
-  out.errors = std::move(errors);
-  return out;
+  return IntakeOutcome::refusal(result, title, detail, std::move(errors));
 }
 
 IntakeOutcome found(const json::object& o) {
@@ -156,6 +152,10 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
                                                 .merged_into = first_of_mass ? first_of_mass->id : std::string()});
       !s) {
     return s.error();
+  }
+  if (c.kind == domain::CaseKind::ViolenceReport) {
+    // The journal of annex 6 to the Procedure of CMU resolution No 658 (the resolution's п. 7).
+    if (auto s = enterInJournal(db, out.case_id, actor); !s) return s.error();
   }
   json::object registered{{"ucc_number", out.ucc_number}, {"channel", c.channel}};
   if (repeated) {
@@ -411,6 +411,10 @@ IntakeOutcome Intake::track(const std::string& raw_code) {
     o["due"] = domain::formatKyiv(at);
     o["due_date"] = domain::formatDate(domain::kyivDate(at));
   }
+  // Once the answer has come, the applicant may rate its handling, once (POST …/rating).
+  const bool answered = c.status == "answered" || c.status == "closed" || c.answered_with_group;
+  o["rating"] = json::object{{"open", answered && c.rating == 0},
+                             {"score", c.rating > 0 ? json::value(c.rating) : json::value(nullptr)}};
   // A restricted case (violence) does not say who handles it.
   if (!c.restricted && !c.participant_org_id.empty()) {
     o["participant"] = json::object{{"org_id", c.participant_org_id}, {"name", c.participant_name}};
@@ -427,15 +431,19 @@ Result<std::optional<ClientIdentity>> Intake::identify(const std::string& token,
                          : store::findClient(**db, store::ClientKey::TokenSha256, sha256Hex(token));
   if (!r) return r.error();
   if (!*r) return std::optional<ClientIdentity>();
-  return std::optional<ClientIdentity>(ClientIdentity{(*r)->id, (*r)->role, (*r)->restricted_access});
+  return std::optional<ClientIdentity>(ClientIdentity{(*r)->id, (*r)->role, (*r)->restricted_access, (*r)->org_id});
 }
 
 Result<std::string> issueToken(store::PgConnection& db, const std::string& client_id, const std::string& role,
-                               int valid_days) {
+                               int valid_days, const std::string& org_id) {
+  if ((role == "participant") != !org_id.empty()) {
+    return Error::invalid("cli.org", role == "participant" ? "--org: a participant's client names its body (EDRPOU)"
+                                                           : "--org: only a participant's client names a body");
+  }
   unsigned char b[32];
   RAND_bytes(b, sizeof b);
   std::string token = "vkh_" + sha256Hex(std::string_view(reinterpret_cast<char*>(b), sizeof b)).substr(0, 40);
-  if (auto s = store::saveClientToken(db, client_id, role, sha256Hex(token), valid_days); !s) return s.error();
+  if (auto s = store::saveClientToken(db, client_id, role, sha256Hex(token), valid_days, org_id); !s) return s.error();
   return token;
 }
 
@@ -447,12 +455,13 @@ Status revokeClient(store::PgConnection& db, const std::string& client_id) {
 }
 
 Result<std::string> bindClientCertificate(store::PgConnection& db, const std::string& client_id,
-                                          const std::string& role, const std::string& cert_pem) {
+                                          const std::string& role, const std::string& cert_pem,
+                                          const std::string& org_id) {
   auto certs = crypto::certificatesFromPem(cert_pem);
   if (!certs) return certs.error();
   if (certs->size() != 1) return Error::invalid("cli.cert", "the file must hold exactly one certificate");
   std::string fingerprint = crypto::describe((*certs)[0].get()).sha256;
-  if (auto s = store::saveClientCertificate(db, client_id, role, fingerprint); !s) return s.error();
+  if (auto s = store::saveClientCertificate(db, client_id, role, fingerprint, org_id); !s) return s.error();
   return fingerprint;
 }
 

@@ -36,12 +36,22 @@ struct IntakeOutcome {
   bool ok() const {
     return result == IntakeResult::created || result == IntakeResult::repeated || result == IntakeResult::found;
   }
+  static IntakeOutcome refusal(IntakeResult result, std::string title, std::string detail,
+                               std::vector<FieldError> errors = {}) {
+    IntakeOutcome out;
+    out.result = result;
+    out.title = std::move(title);
+    out.detail = std::move(detail);
+    out.errors = std::move(errors);
+    return out;
+  }
 };
 
 // Who an API request comes from.
 struct ClientIdentity {
   std::string id, role;  // role: channel, participant, admin, auditor
   bool restricted_access = false;
+  std::string org_id;  // role participant: the body whose own figures it sees
 };
 
 struct Registration {
@@ -102,6 +112,10 @@ class Intake {
   // reason optional): the case ends `withdrawn`, its participant is told. A repeat finds it withdrawn
   // and answers the same; an answered or otherwise ended case is a conflict.
   IntakeOutcome withdraw(const std::string& client_id, const std::string& body);
+  // The applicant rates the handling of their case, by its tracking code, once its answer has come
+  // (JSON: score 1–5, comment optional; the Procedure's п. 3, satisfaction). Once per case: a second
+  // rating is a conflict, and the first stands. Defined in flows/satisfaction.cpp.
+  IntakeOutcome rate(const std::string& tracking_code, const std::string& body);
   // Resolves a bearer token, or else a verified client certificate (SHA-256 of its DER, hex), to its
   // client: nullopt when unknown, revoked or expired; an error when the database cannot say now (a
   // caller answers 503, never 401: a client told 401 stops retrying and pages a person).
@@ -114,11 +128,12 @@ class Intake {
 // Issues a token for a channel client (`vkhid token issue`): returns the token, stores its SHA-256; it
 // expires after `valid_days` (0: never).
 Result<std::string> issueToken(store::PgConnection& db, const std::string& client_id, const std::string& role,
-                               int valid_days = 365);
+                               int valid_days = 365, const std::string& org_id = {});
 // `vkhid token revoke`: the client's token and certificate stop working at once (sessions too).
 Status revokeClient(store::PgConnection& db, const std::string& client_id);
 // Binds a client certificate (PEM) to a client (`vkhid token bind-cert`); returns its SHA-256 fingerprint.
 Result<std::string> bindClientCertificate(store::PgConnection& db, const std::string& client_id,
-                                          const std::string& role, const std::string& cert_pem);
+                                          const std::string& role, const std::string& cert_pem,
+                                          const std::string& org_id = {});
 
 }  // namespace vkhid::flows

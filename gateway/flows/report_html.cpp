@@ -208,6 +208,53 @@ void htmlCharts(std::ostringstream& s, const json::object& r) {
   }
 }
 
+// The Procedure's п. 3 criteria beyond the answer's time: applicants' ratings and the cost per appeal.
+void htmlEvaluation(std::ostringstream& s, const json::object& r) {
+  if (const auto* sat = r.if_contains("satisfaction")) {
+    const auto& o = sat->as_object();
+    s << "<h2>Задоволеність заявників</h2>";
+    if (integer(o.at("ratings")) == 0) {
+      s << "<p>Оцінок за цей період немає.</p>";
+    } else {
+      auto row = [](const std::string& label, const json::object& g) {
+        std::vector<std::string> cells{label, text(g.at("ratings")), text(g.at("average"))};
+        for (const auto& n : g.at("distribution").as_array()) cells.push_back(text(n));
+        return cells;
+      };
+      std::vector<std::vector<std::string>> rows{row("Усього", o)};
+      for (const auto& g : o.at("by_participant").as_array()) {
+        rows.push_back(row(text(g.at("participant")) + " " + text(g.at("name")), g.as_object()));
+      }
+      s << htmlTable({"Учасник", "Оцінок", "Середня", "1", "2", "3", "4", "5"}, rows, "Оцінки від 1 до 5");
+      std::vector<std::vector<std::string>> weeks;
+      for (const auto& w : o.at("weekly").as_array()) {
+        const auto* change = w.as_object().if_contains("change");
+        weeks.push_back(
+            {text(w.at("week")), text(w.at("ratings")), text(w.at("average")), change ? text(*change) : "—"});
+      }
+      s << htmlTable({"Тиждень з", "Оцінок", "Середня", "Зміна"}, weeks, "Оцінки за тижнями");
+    }
+  }
+  if (const auto* cost = r.if_contains("cost")) {
+    const auto& o = cost->as_object();
+    const std::string currency = text(o.at("currency"));
+    s << "<h2>Вартість опрацювання звернення</h2><p>Усього " << escapeMarkup(text(o.at("total"))) << " "
+      << escapeMarkup(currency) << " за " << escapeMarkup(text(o.at("cases"))) << " звернень; у середньому "
+      << escapeMarkup(text(o.at("per_appeal"))) << " " << escapeMarkup(currency)
+      << " на звернення (за одиничними витратами з налаштувань).</p>";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& g : o.at("by_channel").as_array()) {
+      rows.push_back({text(g.at("channel")), text(g.at("cases")), text(g.at("total")), text(g.at("per_appeal"))});
+    }
+    s << htmlTable({"Канал", "Звернень", "Усього", "На звернення"}, rows, "Вартість за каналами");
+    std::vector<std::vector<std::string>> weeks;
+    for (const auto& w : o.at("weekly").as_array()) {
+      weeks.push_back({text(w.at("week")), text(w.at("cases")), text(w.at("total")), text(w.at("per_appeal"))});
+    }
+    s << htmlTable({"Тиждень з", "Звернень", "Усього", "На звернення"}, weeks, "Вартість за тижнями");
+  }
+}
+
 void htmlMeasures(std::ostringstream& s, const json::object& t, const json::array& groups) {
   std::vector<std::string> head{"Показник", "Усього"};
   std::vector<std::vector<std::string>> rows;
@@ -264,8 +311,15 @@ std::string renderReportHtml(const std::string& text_json) {
        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
        "<title>Єдиний вхід: звіт за "
     << escapeMarkup(period) << "</title><style>" << kStyle << "</style></head><body><main>";
-  s << "<h1>Звіт про роботу єдиного входу</h1><p class=\"meta\">Звернення, що надійшли " << escapeMarkup(period)
-    << " (за київським часом); стан на " << escapeMarkup(text(r.at("as_of")))
+  s << "<h1>Звіт про роботу єдиного входу</h1>";
+  if (const auto* p = r.if_contains("participant")) {
+    // A participant's own report: its cases and packages, nobody else's.
+    s << "<p class=\"participant\" data-participant=\"" << escapeMarkup(text(p->at("org_id")))
+      << "\">Учасник: " << escapeMarkup(text(p->at("name"))) << " (ЄДРПОУ " << escapeMarkup(text(p->at("org_id")))
+      << ")</p>";
+  }
+  s << "<p class=\"meta\">Звернення, що надійшли " << escapeMarkup(period) << " (за київським часом); стан на "
+    << escapeMarkup(text(r.at("as_of")))
     << ". Персональні дані не наводяться; справи з обмеженим доступом враховано лише в підсумках.</p>";
   if (r.at("empty").as_bool()) {
     s << "<p class=\"empty\" data-empty=\"true\">Немає звернень за цей період.</p></main></body></html>\n";
@@ -281,6 +335,8 @@ std::string renderReportHtml(const std::string& text_json) {
   htmlCharts(s, r);
 
   htmlMeasures(s, t, r.at("groups").as_array());
+
+  htmlEvaluation(s, r);
 
   htmlLists(s, r);
   s << "</main></body></html>\n";

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
-#include <regex>
 #include <sstream>
 
 #include "gateway/domain/text.hpp"
@@ -16,25 +15,6 @@ namespace vkhid::flows {
 namespace json = boost::json;
 using namespace report_detail;
 namespace {
-
-bool plainNumber(const std::string& s) {
-  static const std::regex number(R"(-?[0-9]+(\.[0-9]+)?)");
-  return std::regex_match(s, number);
-}
-
-// A spreadsheet takes a cell that starts with = + - @ (or a tab or carriage return) for a formula: such
-// text is prefixed with an apostrophe, as OWASP advises against CSV injection (a negative number stays
-// a number).
-std::string csvField(const std::string& raw) {
-  std::string s = raw;
-  if (!s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos && !plainNumber(s)) {
-    s = "'" + s;
-  }
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 // Display width of UTF-8 text: code points, not bytes.
 std::string pad(const std::string& s, std::size_t w, bool right) {

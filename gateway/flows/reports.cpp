@@ -1,4 +1,6 @@
 #include "gateway/flows/reports.hpp"
+
+#include "gateway/flows/report_query.hpp"
 #include "gateway/sev/errors.hpp"
 
 #include <boost/json.hpp>
@@ -12,10 +14,13 @@ namespace vkhid::flows {
 namespace json = boost::json;
 namespace {
 
+using report_detail::share;
+
 Error invalid(const std::string& message) { return Error::invalid("report.invalid", message); }
 
 // The cases of the period with every fact a measure needs. Parameters: $1 from, $2 to (Kyiv dates),
-// $3 the instant the report is as of, $4 the repeat window in days.
+// $3 the instant the report is as of, $4 the repeat window in days, $5 one participant's EDRPOU code
+// (its own report: the cases it holds or forwarded on) or ''.
 constexpr const char* kBase = R"SQL(
 WITH base AS (
   SELECT c.id, c.ucc_number, c.kind, c.channel, c.restricted, c.status, c.received_at, c.due_at,
@@ -31,6 +36,7 @@ WITH base AS (
          EXISTS (SELECT 1 FROM case_event fl WHERE fl.case_id = c.id AND fl.event = 'forwarded'
                  AND fl.detail->>'late' = 'true' AND fl.at <= $3::timestamptz) AS forwarded_late,
          c.participant_reg_number IS NULL AS no_number,
+         coalesce((c.body->>'handling_minutes')::int, 0) AS handling_minutes,
          rep.first_ucc
   FROM cases c
   LEFT JOIN LATERAL (SELECT min(e.at) AS answered_at FROM case_event e
@@ -53,6 +59,7 @@ WITH base AS (
     ORDER BY f.received_at LIMIT 1) rep ON true
   WHERE (c.received_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date
     AND c.channel <> 'conformance'  -- a vendor's conformance run: test cases, no citizen's
+    AND ($5::text = '' OR c.participant_org_id = $5::text OR $5::text = ANY (c.declined_by))
 )
 )SQL";
 
@@ -74,13 +81,6 @@ constexpr const char* kMeasuresSql = R"SQL(
   count(*) FILTER (WHERE restricted) AS m_restricted,
   count(*) FILTER (WHERE answered_at IS NOT NULL AND no_number) AS m_no_number
 )SQL";
-
-double share(long long part, long long whole) {
-  if (whole == 0) return 0;
-  return static_cast<double>(
-             static_cast<long long>(static_cast<double>(part) * 1000.0 / static_cast<double>(whole) + 0.5)) /
-         1000.0;
-}
 
 json::value numberOrNull(std::string_view text) {
   if (text.empty()) return nullptr;
@@ -142,6 +142,9 @@ Status applyReportSettings(const app::ReportSettings& settings, ReportOptions& o
   if (!names) return names.error();
   o.topic_names = std::move(names).value();
   o.repeat_window_days = settings.repeat_window_days;
+  auto costs = app::loadUnitCosts(settings.costs_file);
+  if (!costs) return costs.error();
+  o.costs = std::move(costs).value();
   return {};
 }
 
@@ -166,28 +169,42 @@ Status checkReportOptions(const ReportOptions& o) {
   if (!o.as_of.empty() && !domain::parseInstant(o.as_of)) {
     return invalid("--as-of: expected an ISO 8601 instant (e.g. 2026-11-30T23:59:59+02:00), not '" + o.as_of + "'");
   }
+  if (!o.participant.empty() &&
+      (o.participant.size() < 8 || o.participant.size() > 10 ||
+       !std::all_of(o.participant.begin(), o.participant.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))) {
+    return invalid("--participant: expected an EDRPOU code (8 to 10 digits), not '" + o.participant + "'");
+  }
   if (o.repeat_window_days < 1 || o.repeat_window_days > 366) {
     return invalid("--repeat-window: expected 1 to 366 days, not " + std::to_string(o.repeat_window_days));
   }
   return {};
 }
 
+namespace report_detail {
+
+double share(long long part, long long whole) {
+  if (whole == 0) return 0;
+  return static_cast<double>(
+             static_cast<long long>(static_cast<double>(part) * 1000.0 / static_cast<double>(whole) + 0.5)) /
+         1000.0;
+}
+
+Result<store::PgResult> ReportQuery::query(const std::string& select) const { return db.exec(kBase + select, params); }
+
+Result<store::PgResult> ReportQuery::query(const std::string& select, const std::vector<store::PgParam>& all) const {
+  return db.exec(kBase + select, all);
+}
+
+std::string ReportQuery::topicName(const std::string& code) const {
+  auto it = o.topic_names.find(code);
+  return it == o.topic_names.end() ? std::string() : it->second;
+}
+
+}  // namespace report_detail
+
 namespace {
 
-// One report's queries: over the period's cases (kBase, with $1 from, $2 to, $3 as of, $4 the repeat
-// window), each section its own function.
-struct ReportQuery {
-  store::PgConnection& db;
-  const ReportOptions& o;
-  const std::string& as_of;
-  std::vector<store::PgParam> params;
-
-  Result<store::PgResult> query(const std::string& select) const { return db.exec(kBase + select, params); }
-  std::string topicName(const std::string& code) const {
-    auto it = o.topic_names.find(code);
-    return it == o.topic_names.end() ? std::string() : it->second;
-  }
-};
+using report_detail::ReportQuery;
 
 Result<json::array> sectionGroups(const ReportQuery& q) {
   const auto& o = q.o;
@@ -287,7 +304,8 @@ Result<json::array> sectionMisrouting(const ReportQuery& q) {
       "FROM case_event f JOIN base b ON b.id = f.case_id "
       "LEFT JOIN LATERAL (SELECT detail FROM case_event x WHERE x.case_id = f.case_id AND x.event = 'routed' "
       "AND x.id < f.id ORDER BY x.id DESC LIMIT 1) r ON true "
-      "WHERE f.event = 'forwarded' AND f.at <= $3::timestamptz GROUP BY 1, 2, 5 ORDER BY 3 DESC, 1, 2");
+      "WHERE f.event = 'forwarded' AND f.at <= $3::timestamptz "
+      "AND ($5::text = '' OR f.detail->>'from_participant' = $5::text) GROUP BY 1, 2, 5 ORDER BY 3 DESC, 1, 2");
   if (!misrouted) return misrouted.error();
   json::array misrouting;
   for (int i = 0; i < misrouted->rows(); ++i) {
@@ -310,11 +328,12 @@ Result<json::array> sectionRejections(const ReportQuery& q) {
       "SELECT 'participant' AS by, r.error_code AS code, count(*) AS packages FROM receipt r JOIN message m ON "
       "m.msg_id = r.msg_id "
       "AND m.direction = 'out' WHERE r.ack_type = 4 AND r.error_code IS NOT NULL "
-      "AND (r.received_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date GROUP BY 2 "
+      "AND (r.received_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date "
+      "AND ($3::text = '' OR m.peer_org_id = $3::text) GROUP BY 2 "
       "UNION ALL SELECT 'gateway', error_code, count(*) FROM message WHERE direction = 'in' AND status = 'rejected' "
       "AND error_code IS NOT NULL AND (created_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date "
-      "GROUP BY 2 ORDER BY 1 DESC, 2",
-      {o.from, o.to});
+      "AND ($3::text = '' OR peer_org_id = $3::text) GROUP BY 2 ORDER BY 1 DESC, 2",
+      {o.from, o.to, o.participant});
   if (!rejected) return rejected.error();
   json::array rejections;
   for (int i = 0; i < rejected->rows(); ++i) {
@@ -341,8 +360,9 @@ Result<json::array> sectionDeliveries(const ReportQuery& q) {
       "FROM message m "
       "LEFT JOIN LATERAL (SELECT adapter FROM endpoint WHERE org_id = m.peer_org_id AND active ORDER BY id DESC "
       "LIMIT 1) e ON true WHERE m.direction = 'out' "
-      "AND (m.created_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date GROUP BY 1 ORDER BY 1",
-      {o.from, o.to});
+      "AND (m.created_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date "
+      "AND ($3::text = '' OR m.peer_org_id = $3::text) GROUP BY 1 ORDER BY 1",
+      {o.from, o.to, o.participant});
   if (!deliveries) return deliveries.error();
   json::array by_adapter;
   for (int i = 0; i < deliveries->rows(); ++i) {
@@ -353,6 +373,9 @@ Result<json::array> sectionDeliveries(const ReportQuery& q) {
   return by_adapter;
 }
 
+// A case of the report's one participant ($4), or any case when there is none.
+const std::string kDailyScope = "($4::text = '' OR c.participant_org_id = $4::text OR $4::text = ANY (c.declined_by))";
+
 Result<json::array> sectionDaily(const ReportQuery& q) {
   auto& db = q.db;
   const auto& o = q.o;
@@ -361,12 +384,16 @@ Result<json::array> sectionDaily(const ReportQuery& q) {
   auto daily = db.exec(
       "SELECT to_char(d, 'YYYY-MM-DD') AS date, "
       "(SELECT count(*) FROM cases c WHERE (c.received_at AT TIME ZONE 'Europe/Kyiv')::date = d "
-      "AND c.channel <> 'conformance') AS received, "
-      "(SELECT count(DISTINCT e.case_id) FROM case_event e JOIN cases c ON c.id = e.case_id WHERE e.event = "
-      "'answered' AND e.at <= $3::timestamptz AND (e.at AT TIME ZONE 'Europe/Kyiv')::date = d AND c.channel <> "
-      "'conformance') AS answered "
-      "FROM generate_series($1::date, $2::date, interval '1 day') AS g(d) ORDER BY 1",
-      {o.from, o.to, as_of});
+      "AND c.channel <> 'conformance' AND " +
+          kDailyScope +
+          ") AS received, "
+          "(SELECT count(DISTINCT e.case_id) FROM case_event e JOIN cases c ON c.id = e.case_id WHERE e.event = "
+          "'answered' AND e.at <= $3::timestamptz AND (e.at AT TIME ZONE 'Europe/Kyiv')::date = d AND c.channel <> "
+          "'conformance' AND " +
+          kDailyScope +
+          ") AS answered "
+          "FROM generate_series($1::date, $2::date, interval '1 day') AS g(d) ORDER BY 1",
+      {o.from, o.to, as_of, o.participant});
   if (!daily) return daily.error();
   json::array days;
   for (int i = 0; i < daily->rows(); ++i) {
@@ -431,10 +458,16 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
     if (!now) return now.error();
     as_of = std::string(now->get(0, "now"));
   }
-  const ReportQuery q{db, o, as_of, {o.from, o.to, as_of, std::to_string(o.repeat_window_days)}};
+  const ReportQuery q{db, o, as_of, {o.from, o.to, as_of, std::to_string(o.repeat_window_days), o.participant}};
 
   json::object report{
       {"from", o.from}, {"to", o.to}, {"as_of", as_of}, {"by", o.by}, {"repeat_window_days", o.repeat_window_days}};
+  if (!o.participant.empty()) {
+    auto name = db.exec("SELECT name FROM participant WHERE org_id = $1", {o.participant});
+    if (!name) return name.error();
+    report["participant"] =
+        json::object{{"org_id", o.participant}, {"name", name->rows() ? std::string(name->get(0, 0)) : std::string()}};
+  }
 
   auto totals = q.query(std::string("SELECT ") + kMeasuresSql + " FROM base");
   if (!totals) return totals.error();
@@ -458,6 +491,13 @@ Result<std::string> buildReport(store::PgConnection& db, const ReportOptions& o)
     if (!part) return part.error();
     report[key] = std::move(*part);
   }
+  // The Procedure's п. 3 criteria beyond the answer's time (flows/report_evaluation.cpp).
+  auto satisfaction = report_detail::sectionSatisfaction(q);
+  if (!satisfaction) return satisfaction.error();
+  report["satisfaction"] = std::move(*satisfaction);
+  auto cost = report_detail::sectionCost(q);
+  if (!cost) return cost.error();
+  report["cost"] = std::move(*cost);
   return json::serialize(report);
 }
 

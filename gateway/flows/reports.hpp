@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gateway/app/config.hpp"
+#include "gateway/app/legal_config.hpp"
 #include "gateway/domain/error.hpp"
 #include "gateway/store/pg.hpp"
 
@@ -17,11 +18,16 @@ struct ReportOptions {
   std::string from, to;  // Kyiv dates YYYY-MM-DD, inclusive: cases received on these days
   std::string by;        // breakdown: "" (none), participant, kind, topic, channel
   std::string as_of;     // ISO 8601 instant "overdue now" is judged at; empty: the database's now
+  // One participant body's own report (its EDRPOU code): the cases it holds or has held, its packages;
+  // nothing of another body. Empty: every body (the UCC's report).
+  std::string participant;
   int repeat_window_days = 30;
   std::map<std::string, std::string> topic_names;  // classifier code → name
+  app::UnitCosts costs;                            // the cost per appeal's unit costs (reports.costs_file)
 };
 
-// Topic names and the repeat window from the configuration (reports.*).
+// Topic names, the repeat window and the unit costs from the configuration (reports.*).
+
 Status applyReportSettings(const app::ReportSettings& settings, ReportOptions& options);
 
 // Checks the options (code "report.invalid", naming the option and what was expected).

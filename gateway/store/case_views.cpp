@@ -87,7 +87,9 @@ Result<std::optional<TrackedCaseRow>> trackedCase(PgConnection& db, const std::s
       "SELECT c.kind, c.status, to_char(c.registered_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD'), "
       "coalesce(extract(epoch FROM c.due_at)::bigint, 0), c.overdue, c.extended_at IS NOT NULL, "
       "coalesce(c.participant_org_id, ''), coalesce(p.name, ''), c.answer_msg_id IS NOT NULL, c.restricted, "
-      "to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+      "to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+      "(SELECT r.score FROM case_rating r WHERE r.case_id = c.id), "
+      "EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = c.id AND e.event = 'answered_with_group') "
       "FROM cases c LEFT JOIN participant p ON p.org_id = c.participant_org_id WHERE c.tracking_code = $1",
       {tracking_code});
   if (!c) return c.error();
@@ -104,6 +106,8 @@ Result<std::optional<TrackedCaseRow>> trackedCase(PgConnection& db, const std::s
   row.answer_available = c->get(0, 8) == "t";
   row.restricted = c->get(0, 9) == "t";
   row.updated_at = c->get(0, 10);
+  row.rating = c->isNull(0, 11) ? 0 : static_cast<int>(c->getInt(0, 11));
+  row.answered_with_group = c->get(0, 12) == "t";
   return std::optional<TrackedCaseRow>(std::move(row));
 }
 

@@ -62,6 +62,8 @@ struct TrackedCaseRow {
   std::string participant_org_id, participant_name;  // empty: none yet
   bool answer_available = false, restricted = false;
   std::string updated_at;
+  int rating = 0;                    // the applicant's score, 1–5; 0: not rated
+  bool answered_with_group = false;  // a mass appeal's member whose group was answered
 };
 Result<std::optional<TrackedCaseRow>> trackedCase(PgConnection& db, const std::string& tracking_code);
 

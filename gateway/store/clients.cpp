@@ -13,12 +13,13 @@ std::string minutes(int m) { return std::to_string(m) + " minutes"; }
 }  // namespace
 
 Result<std::optional<ClientRow>> findClient(PgConnection& db, ClientKey by, const std::string& value) {
-  auto r = db.exec(std::string("SELECT id, role, restricted_access FROM api_client WHERE ") +
+  auto r = db.exec(std::string("SELECT id, role, restricted_access, coalesce(org_id, '') FROM api_client WHERE ") +
                        (by == ClientKey::TokenSha256 ? "token_sha256" : "cert_sha256") + " = $1 AND " + kInForce,
                    {value});
   if (!r) return r.error();
   if (r->rows() == 0) return std::optional<ClientRow>();
-  return std::optional<ClientRow>(ClientRow{std::string(r->get(0, 0)), std::string(r->get(0, 1)), r->get(0, 2) == "t"});
+  return std::optional<ClientRow>(
+      ClientRow{std::string(r->get(0, 0)), std::string(r->get(0, 1)), r->get(0, 2) == "t", std::string(r->get(0, 3))});
 }
 
 Result<bool> clientRestrictedAccess(PgConnection& db, const std::string& client_id) {
@@ -28,20 +29,22 @@ Result<bool> clientRestrictedAccess(PgConnection& db, const std::string& client_
 }
 
 Status saveClientToken(PgConnection& db, const std::string& client_id, const std::string& role,
-                       const std::string& token_sha256, int valid_days) {
+                       const std::string& token_sha256, int valid_days, const std::string& org_id) {
   return done(db.exec(
-      "INSERT INTO api_client (id, role, token_sha256, expires_at) VALUES ($1, $2, $3, CASE WHEN $4::int > 0 THEN "
-      "now() + make_interval(days => $4::int) END) ON CONFLICT (id) DO UPDATE SET role = excluded.role, "
-      "token_sha256 = excluded.token_sha256, expires_at = excluded.expires_at, revoked_at = NULL",
-      {client_id, role, token_sha256, std::to_string(valid_days)}));
+      "INSERT INTO api_client (id, role, token_sha256, expires_at, org_id) VALUES ($1, $2, $3, CASE WHEN $4::int > 0 "
+      "THEN now() + make_interval(days => $4::int) END, NULLIF($5, '')) ON CONFLICT (id) DO UPDATE SET role = "
+      "excluded.role, token_sha256 = excluded.token_sha256, expires_at = excluded.expires_at, org_id = "
+      "excluded.org_id, revoked_at = NULL",
+      {client_id, role, token_sha256, std::to_string(valid_days), org_id}));
 }
 
 Status saveClientCertificate(PgConnection& db, const std::string& client_id, const std::string& role,
-                             const std::string& cert_sha256) {
-  return done(db.exec(
-      "INSERT INTO api_client (id, role, cert_sha256) VALUES ($1, $2, $3) "
-      "ON CONFLICT (id) DO UPDATE SET role = excluded.role, cert_sha256 = excluded.cert_sha256, revoked_at = NULL",
-      {client_id, role, cert_sha256}));
+                             const std::string& cert_sha256, const std::string& org_id) {
+  return done(
+      db.exec("INSERT INTO api_client (id, role, cert_sha256, org_id) VALUES ($1, $2, $3, NULLIF($4, '')) "
+              "ON CONFLICT (id) DO UPDATE SET role = excluded.role, cert_sha256 = excluded.cert_sha256, org_id = "
+              "excluded.org_id, revoked_at = NULL",
+              {client_id, role, cert_sha256, org_id}));
 }
 
 Result<bool> revokeClientRow(PgConnection& db, const std::string& client_id) {
@@ -68,12 +71,14 @@ Result<std::optional<ConsoleSessionRow>> touchConsoleSession(PgConnection& db, c
   auto r = db.exec(
       "UPDATE console_session s SET last_seen_at = now(), expires_at = now() + $2::interval FROM api_client c "
       "WHERE s.id_sha256 = $1 AND s.expires_at > now() AND c.id = s.client_id AND c.revoked_at IS NULL AND "
-      "(c.expires_at IS NULL OR c.expires_at > now()) RETURNING s.client_id, s.role, s.csrf, s.restricted_access",
+      "(c.expires_at IS NULL OR c.expires_at > now()) RETURNING s.client_id, s.role, s.csrf, s.restricted_access, "
+      "coalesce(c.org_id, '')",
       {id_sha256, minutes(idle_minutes)});
   if (!r) return r.error();
   if (r->rows() == 0) return std::optional<ConsoleSessionRow>();
   return std::optional<ConsoleSessionRow>(ConsoleSessionRow{std::string(r->get(0, 0)), std::string(r->get(0, 1)),
-                                                            std::string(r->get(0, 2)), r->get(0, 3) == "t"});
+                                                            std::string(r->get(0, 2)), r->get(0, 3) == "t",
+                                                            std::string(r->get(0, 4))});
 }
 
 Status deleteConsoleSession(PgConnection& db, const std::string& id_sha256) {

@@ -13,6 +13,7 @@ namespace vkhid::store {
 struct ClientRow {
   std::string id, role;
   bool restricted_access = false;
+  std::string org_id;  // a participant body's client (role participant): its body; else empty
 };
 
 enum class ClientKey { TokenSha256, CertSha256 };
@@ -23,13 +24,13 @@ Result<std::optional<ClientRow>> findClient(PgConnection& db, ClientKey by, cons
 // Whether the client may see restricted cases (false for an unknown one).
 Result<bool> clientRestrictedAccess(PgConnection& db, const std::string& client_id);
 
-// The client with this role and a new token (its digest); it expires after `valid_days` (0: never). A
-// revoked client is reinstated.
+// The client with this role (and body, for role participant) and a new token (its digest); it expires
+// after `valid_days` (0: never). A revoked client is reinstated.
 Status saveClientToken(PgConnection& db, const std::string& client_id, const std::string& role,
-                       const std::string& token_sha256, int valid_days);
+                       const std::string& token_sha256, int valid_days, const std::string& org_id = {});
 // The client with this role, known by a certificate (its fingerprint).
 Status saveClientCertificate(PgConnection& db, const std::string& client_id, const std::string& role,
-                             const std::string& cert_sha256);
+                             const std::string& cert_sha256, const std::string& org_id = {});
 // False when there was no unrevoked client of that id.
 Result<bool> revokeClientRow(PgConnection& db, const std::string& client_id);
 
@@ -37,6 +38,7 @@ Result<bool> revokeClientRow(PgConnection& db, const std::string& client_id);
 struct ConsoleSessionRow {
   std::string client_id, role, csrf;
   bool restricted_access = false;
+  std::string org_id;  // read from the client when the session is touched
 };
 // A new session (the digest of its id), ending after `idle_minutes` unused; sessions a day past their
 // end go.

@@ -348,6 +348,20 @@ HttpReply ExchangeHarness::submit(const std::string& idempotency_key, int gatewa
   return submitTo(0, idempotency_key, gateway);
 }
 
+HttpReply ExchangeHarness::submitJson(const std::string& body, const std::string& idempotency_key, int gateway) {
+  return httpRequest("POST", "127.0.0.1", intake_ports_.at(gateway), "/api/v1/cases",
+                     {{"Authorization", "Bearer " + token_},
+                      {"Content-Type", "application/json"},
+                      {"Idempotency-Key", idempotency_key}},
+                     body);
+}
+
+std::string exampleCaseWith(const std::function<void(boost::json::object&)>& edit) {
+  boost::json::object o = boost::json::parse(readFile(sourceDir() + "/config/examples/case-appeal.json")).as_object();
+  edit(o);
+  return boost::json::serialize(o);
+}
+
 HttpReply ExchangeHarness::submitTo(int participant, const std::string& idempotency_key, int gateway, bool priority) {
   static const std::string example = readFile(sourceDir() + "/config/examples/case-appeal.json");
   std::string body = example;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/fwd.hpp>
+
 #include "tests/support/test_env.hpp"
 
 namespace vkhid::testing {
@@ -77,6 +79,8 @@ class ExchangeHarness {
 
   // POSTs the example case (with `addressee_org_id` = the participant); returns HTTP status and body.
   HttpReply submit(const std::string& idempotency_key = "", int gateway = 0);
+  // A case of the caller's own JSON, as a channel sends it.
+  HttpReply submitJson(const std::string& body, const std::string& idempotency_key, int gateway = 0);
   // The same, addressed to participant `participant` (its org id as addressee_org_id).
   // `priority`: the applicant is one of those art. 20 of the Law on Citizens' Appeals serves first.
   HttpReply submitTo(int participant, const std::string& idempotency_key, int gateway = 0, bool priority = false);
@@ -152,6 +156,9 @@ class ExchangeHarness {
   unsigned short hub_port_ = 0;
   std::unique_ptr<ChildProcess> hub_;
 };
+
+// The example case (config/examples/case-appeal.json), changed by `edit` (its JSON object).
+std::string exampleCaseWith(const std::function<void(boost::json::object&)>& edit);
 
 // The verdict every fault test shares, for `n` cases submitted to participant 0: every case reached
 // the participant exactly once and closed, and no receipt was lost.

@@ -17,17 +17,10 @@ namespace json = boost::json;
 
 namespace {
 
-// The example case, changed by `edit` (its JSON object), as a channel sends it.
-std::string exampleCase(const std::function<void(json::object&)>& edit) {
-  json::object o = json::parse(readFile(sourceDir() + "/config/examples/case-appeal.json")).as_object();
-  edit(o);
-  return json::serialize(o);
-}
+std::string exampleCase(const std::function<void(json::object&)>& edit) { return exampleCaseWith(edit); }
 
 HttpReply submitBody(ExchangeHarness& x, const std::string& body, const std::string& key) {
-  return httpRequest(
-      "POST", "127.0.0.1", x.intakePort(), "/api/v1/cases",
-      {{"Authorization", "Bearer " + x.token()}, {"Content-Type", "application/json"}, {"Idempotency-Key", key}}, body);
+  return x.submitJson(body, key);
 }
 
 // A complaint (classifier type 3.3) about `subject`, addressed to `addressee`.
