@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "gateway/flows/violence_journal.hpp"
 #include "tests/support/exchange_harness.hpp"
 
 using namespace vkhid::testing;
@@ -172,6 +173,58 @@ BOOST_AUTO_TEST_CASE(legal_journal_export_with_its_columns) {
              x.sql("SELECT payload_sha256 FROM audit_entry WHERE action = 'journal.read' ORDER BY id LIMIT 1"));
   // Entering them was evidence too.
   BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'journal.insert'") == 2);
+}
+
+// The register's side as its interface asks (flows/violence_journal.hpp): it numbers what it takes, and
+// is away when told to be. The journal's passing is ours; the register is the outside party.
+class RegisterAtHand : public vkhid::flows::ViolenceRegister {
+ public:
+  vkhid::Result<std::string> submit(const vkhid::flows::JournalEntry& entry) override {
+    if (away_at == static_cast<int>(taken.size())) {
+      away_at = -1;
+      return vkhid::Error{vkhid::ErrorKind::Unavailable, "register.away", "the register does not answer"};
+    }
+    taken.push_back(entry);
+    return "ЄДР-" + std::to_string(1000 + taken.size());
+  }
+  std::vector<vkhid::flows::JournalEntry> taken;
+  int away_at = -1;  // refuse the submission after this many were taken, once
+};
+
+BOOST_AUTO_TEST_CASE(legal_journal_passes_entries_to_the_register_once) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  for (int i = 0; i < 3; ++i) {
+    auto r =
+        x.submitJson(violenceReport("Особа " + std::to_string(i), json::array{"physical"}), "v" + std::to_string(i));
+    BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+  }
+  auto db = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 30000, "legal-register"});
+  BOOST_REQUIRE(db);
+  RegisterAtHand reg;
+  reg.away_at = 1;  // takes the first, then is away: the rest wait, in order
+  auto first = vkhid::flows::passToRegister(*db, reg, 10);
+  BOOST_REQUIRE(first);
+  BOOST_TEST(*first == 1);
+  auto rest = vkhid::flows::passToRegister(*db, reg, 10);
+  BOOST_REQUIRE(rest);
+  BOOST_TEST(*rest == 2);
+  BOOST_REQUIRE_EQUAL(reg.taken.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    BOOST_TEST(reg.taken[i].entry_no == static_cast<long long>(i + 1));
+    BOOST_TEST(reg.taken[i].columns.size() == vkhid::flows::journalColumns().size());
+  }
+  BOOST_TEST(reg.taken[2].columns[4] == "Особа 2; дитина");
+  // Nothing twice: every entry carries the register's number, and a further run passes nothing.
+  BOOST_TEST(x.sql("SELECT string_agg(register_ref, ',' ORDER BY entry_no) FROM violence_journal") ==
+             "ЄДР-1001,ЄДР-1002,ЄДР-1003");
+  auto again = vkhid::flows::passToRegister(*db, reg, 10);
+  BOOST_REQUIRE(again);
+  BOOST_TEST(*again == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'journal.update' AND subject LIKE "
+                     "'%register:ЄДР-%'") == 3);
 }
 
 BOOST_AUTO_TEST_CASE(legal_rating_recorded_once) {
