@@ -132,6 +132,7 @@ std::string caseEventName(CaseEvent event, int ack_type) {
     case CaseEvent::Returned: return "returned";
     case CaseEvent::NotConsidered: return "not_considered";
     case CaseEvent::Merged: return "merged";
+    case CaseEvent::Unmerged: return "unmerged";
   }
   return "unknown";
 }
@@ -188,6 +189,9 @@ CaseTransition transition(CaseStatus from, CaseEvent event, int ack_type) {
       // Only as it is registered: a case on its way to a participant is not pulled back into another.
       if (from == CaseStatus::Registered) return step(event, 0, from, CaseStatus::Merged);
       return refused(event, from, "just registered");
+    case CaseEvent::Unmerged:
+      if (from == CaseStatus::Merged) return step(event, 0, from, CaseStatus::Registered);
+      return refused(event, from, "merged");
     case CaseEvent::Answered: {
       if (isFinal(from)) return refused(event, from, "open");
       CaseTransition t = step(event, 0, from, CaseStatus::Answered);

@@ -77,6 +77,7 @@ enum class CaseEvent {
   Returned,              // returned to the applicant with the reason and the article (Law 393 art. 5)
   NotConsidered,         // the UCC decides it is not considered (Law 393 art. 8: a repeat, anonymous, …)
   Merged,                // a mass appeal's member joins its first case at registration
+  Unmerged,              // its group's first case ended unanswered: the member goes on as a case of its own
 };
 
 // The history's name of an event ("routed", "receipt_3", ...).

@@ -72,6 +72,48 @@ Status CaseEndings::noticeToParticipant(store::PgConnection& db, const store::En
   return enqueueDelivery(db, c.participant_org_id, msg_id);
 }
 
+Status CaseEndings::carryOnGroup(store::PgConnection& db, const std::string& ended, const std::string& actor) {
+  auto members = store::mergedMembers(db, ended);
+  if (!members) return members.error();
+  if (members->empty()) return {};
+  const std::string next = members->front().id;
+  auto facts = db.exec(
+      "SELECT extract(epoch FROM received_at)::bigint AS received, urgency, "
+      "coalesce((body->>'no_further_study')::boolean, false) AS no_further_study, priority, "
+      "(SELECT ucc_number FROM cases WHERE id = vkhid_uuid($2)) AS ended_number FROM cases WHERE id = vkhid_uuid($1)",
+      {next, ended});
+  if (!facts) return facts.error();
+  if (facts->rows() == 0) return {};
+  const std::string ended_number(facts->get(0, "ended_number"));
+  auto moved = store::transitionCase(
+      db, {next, domain::CaseStatus::Merged, domain::CaseEvent::Unmerged, 0, actor,
+           json::serialize(json::object{{"group_of", ended_number}, {"members", members->size() - 1}}),
+           store::CaseFields{}});
+  if (!moved) return moved.error();
+  auto joined = store::regroupMembers(db, ended, next);
+  if (!joined) return joined.error();
+  const std::string urgency(facts->get(0, "urgency"));
+  const auto kind = LegalClock::answerKind(domain::CaseKind::Appeal,
+                                           urgency == "threat_to_life" ? domain::Urgency::ThreatToLife
+                                           : urgency == "urgent"       ? domain::Urgency::Urgent
+                                                                       : domain::Urgency::None,
+                                           facts->getBool(0, "no_further_study"));
+  if (auto s =
+          planAnswerDeadline(db, context_.legal, next, kind,
+                             domain::Instant{std::chrono::seconds(facts->getInt(0, "received"))}, actor, "unmerged");
+      !s) {
+    return s;
+  }
+  for (std::size_t i = 1; i < members->size(); ++i) {
+    if (auto s = recordEvent(db, (*members)[i].id, actor, "regrouped", "merged", "merged",
+                             json::serialize(json::object{{"into_case_id", next}, {"group_of", ended_number}}));
+        !s) {
+      return s;
+    }
+  }
+  return queueRouting(db, next, facts->getBool(0, "priority"));
+}
+
 Status CaseEndings::applyReturn(store::PgConnection& db, const store::EndingCaseRow& c, const std::string& actor,
                                 const ReturnGround& ground, const std::string& by_participant) {
   return endEarly(db, c, domain::CaseEvent::Returned, actor, ground, by_participant);
@@ -100,6 +142,7 @@ Status CaseEndings::endEarly(store::PgConnection& db, const store::EndingCaseRow
   if (tell_participant) {
     if (auto s = noticeToParticipant(db, c, returned ? "return" : name, &ground); !s) return s;
   }
+  if (auto s = carryOnGroup(db, c.id, actor); !s) return s;
   return enqueueOutbox(db, bus::names::kNotifications, "applicant." + name, c.id + ":" + name,
                        json::serialize(json::object{{"case_id", c.id},
                                                     {"tracking_code", c.tracking_code},
@@ -163,6 +206,7 @@ Result<Withdrawal> CaseEndings::withdraw(store::PgConnection& db, const std::str
     if (!(*c)->participant_org_id.empty()) {
       if (auto s = noticeToParticipant(db, **c, "withdrawal", nullptr); !s) return s;
     }
+    if (auto s = carryOnGroup(db, (*c)->id, actor); !s) return s;
     return enqueueOutbox(db, bus::names::kNotifications, "applicant.withdrawn", (*c)->id + ":withdrawn",
                          json::serialize(json::object{{"case_id", (*c)->id}, {"tracking_code", (*c)->tracking_code}}));
   });

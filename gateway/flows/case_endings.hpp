@@ -60,6 +60,9 @@ class CaseEndings {
   // cancelled, the applicant notified, the participant that holds it (other than `by_participant`) told.
   Status endEarly(store::PgConnection& db, const store::EndingCaseRow& c, domain::CaseEvent event,
                   const std::string& actor, const ReturnGround& ground, const std::string& by_participant);
+  // A mass appeal's first case `ended` unanswered: its members are not left waiting. The earliest goes on
+  // as a case of its own (its term from its own receipt, routed like a new case) and the others join it.
+  Status carryOnGroup(store::PgConnection& db, const std::string& ended, const std::string& actor);
   // A signed notice of `kind` to the participant that has the case, queued for delivery.
   Status noticeToParticipant(store::PgConnection& db, const store::EndingCaseRow& c, const std::string& kind,
                              const ReturnGround* ground);

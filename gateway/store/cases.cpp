@@ -287,6 +287,15 @@ Result<std::vector<MemberRow>> mergedMembers(PgConnection& db, const std::string
   return out;
 }
 
+Result<long long> regroupMembers(PgConnection& db, const std::string& ended, const std::string& next) {
+  auto r = db.exec(
+      "UPDATE cases SET merged_into = CASE WHEN id = vkhid_uuid($2) THEN NULL ELSE vkhid_uuid($2) END, updated_at = "
+      "now() WHERE merged_into = vkhid_uuid($1)",
+      {ended, next});
+  if (!r) return r.error();
+  return r->affected() - 1;
+}
+
 Status lockIdempotencyKey(PgConnection& db, const std::string& client_id, const std::string& key) {
   return db.later("SELECT pg_advisory_xact_lock(hashtext($1))", {client_id + "\n" + key});
 }

@@ -191,6 +191,9 @@ struct MemberRow {
   std::string id, tracking_code;
 };
 Result<std::vector<MemberRow>> mergedMembers(PgConnection& db, const std::string& primary_id);
+// The group of `ended` goes on under `next` (one of its members): `next` leaves the group, the others join
+// it. Returns how many joined.
+Result<long long> regroupMembers(PgConnection& db, const std::string& ended, const std::string& next);
 
 // Serialises, until the transaction ends, the requests of one client with one idempotency key. Queued.
 Status lockIdempotencyKey(PgConnection& db, const std::string& client_id, const std::string& key);

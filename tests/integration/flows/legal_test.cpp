@@ -452,4 +452,55 @@ BOOST_AUTO_TEST_CASE(legal_mass_appeal_merged_and_answered_once) {
                      "(SELECT id FROM cases WHERE merged_into IS NOT NULL)") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(legal_mass_appeal_goes_on_when_its_first_case_ends) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();  // no participant answers yet
+  const std::string text =
+      "Просимо терміново відремонтувати дах будинку № 7 на вулиці Лесі Українки, бо протікає у квартири "
+      "третього і четвертого поверхів.";
+  std::vector<std::string> ids, codes;
+  for (int i = 0; i < 3; ++i) {
+    auto r = submitBody(x, exampleCase([&](json::object& o) {
+                          o["applicant"].as_object()["surname"] = "Мешканець" + std::to_string(i);
+                          o["applicant"].as_object()["email"] = "m" + std::to_string(i) + "@example.org";
+                          o["text"] = text;
+                        }),
+                        "g" + std::to_string(i));
+    BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+    ids.push_back(jsonField(r.body, "id"));
+    codes.push_back(jsonField(r.body, "tracking_code"));
+  }
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE merged_into = '" + ids[0] + "'") == 2);
+
+  // The first applicant withdraws: the others' appeals do not end with theirs. The earliest member goes on
+  // as a case of its own, with its own term, and the last joins it.
+  auto withdrawn = httpRequest("POST", "127.0.0.1", x.intakePort(), "/api/v1/cases/withdrawal",
+                               {{"Authorization", "Bearer " + x.token()}, {"Content-Type", "application/json"}},
+                               R"({"tracking_code": ")" + codes[0] + R"("})");
+  BOOST_REQUIRE_MESSAGE(withdrawn.status == 200, withdrawn.body);
+  BOOST_TEST(x.sql("SELECT status FROM cases WHERE id = '" + ids[0] + "'") == "withdrawn");
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'unmerged' AND case_id = '" + ids[1] + "'") == 1);
+  BOOST_TEST(x.sql("SELECT coalesce(merged_into::text, 'none') FROM cases WHERE id = '" + ids[1] + "'") == "none");
+  BOOST_TEST(x.sql("SELECT merged_into FROM cases WHERE id = '" + ids[2] + "'") == ids[1]);
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE id = '" + ids[1] + "' AND due_at IS NOT NULL") == 1);
+
+  // It is routed and answered, and the member still in the group is answered with it.
+  x.startSimulator();
+  BOOST_REQUIRE_MESSAGE(
+      x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed' AND id = '" + ids[1] + "'", 1, 60s), x.histogram());
+  BOOST_REQUIRE_MESSAGE(
+      x.waitFor("SELECT count(*) FROM case_event WHERE event = 'answered_with_group' AND case_id = '" + ids[2] + "'", 1,
+                30s),
+      x.histogram());
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.answered' AND "
+                     "convert_from(payload, 'UTF8')::jsonb->>'tracking_code' = '" +
+                     codes[2] + "'") == 1);
+  // One package reached the participant for the two that remain, none for the withdrawn one after.
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND case_id = '" + ids[1] +
+                     "'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND case_id = '" + ids[2] +
+                     "'") == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -131,6 +131,9 @@ BOOST_AUTO_TEST_CASE(an_open_case_is_withdrawn_or_returned_and_then_ends) {
   BOOST_TEST(steps(CaseStatus::Registered, CaseEvent::Merged) == "merged:registered>merged");
   BOOST_TEST(steps(CaseStatus::Routed, CaseEvent::Merged) == "refused");
   BOOST_TEST(steps(CaseStatus::Merged, CaseEvent::Routed) == "refused");
+  // Its group's first case ended unanswered: the member goes on as a case of its own, and only then.
+  BOOST_TEST(steps(CaseStatus::Merged, CaseEvent::Unmerged) == "unmerged:merged>registered");
+  BOOST_TEST(steps(CaseStatus::Registered, CaseEvent::Unmerged) == "refused");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
