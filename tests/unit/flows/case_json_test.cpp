@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include "gateway/app/legal_config.hpp"
 #include "gateway/flows/case_json.hpp"
 
 using namespace vkhid;
@@ -48,6 +49,53 @@ BOOST_AUTO_TEST_CASE(an_anonymous_case_needs_no_name) {
   auto back = flows::parseCaseJson(flows::caseToJson(c));
   BOOST_TEST(back.errors.empty());
   BOOST_TEST(back.value.applicant.anonymous);
+}
+
+BOOST_AUTO_TEST_CASE(a_violence_report_carries_the_journals_facts_and_nothing_else_does) {
+  const std::string report = R"({"kind": "violence_report", "applicant": {"anonymous": true}, "text": "t",
+    "channel": "hotline", "handling_minutes": 14,
+    "violence": {"forms": ["physical", "economic"], "victim": "Донька, 12 років", "offender": "Батько",
+                 "child_involved": true}})";
+  auto parsed = flows::parseCaseJson(report);
+  BOOST_REQUIRE(parsed.errors.empty());
+  BOOST_TEST(parsed.value.handling_minutes == 14);
+  BOOST_TEST(parsed.value.violence.forms == (std::vector<std::string>{"physical", "economic"}));
+  BOOST_TEST(parsed.value.violence.victim == "Донька, 12 років");
+  BOOST_TEST(parsed.value.violence.child_involved);
+  auto back = flows::parseCaseJson(flows::caseToJson(parsed.value));
+  BOOST_REQUIRE(back.errors.empty());
+  BOOST_TEST(back.value.violence.offender == "Батько");
+  BOOST_TEST(back.value.handling_minutes == 14);
+
+  // Each wrong part named: an unknown form, an unknown field, minutes out of range, facts on an appeal.
+  auto wrong = flows::parseCaseJson(R"({"kind": "violence_report", "applicant": {"anonymous": true}, "text": "t",
+    "channel": "web", "handling_minutes": 2000, "violence": {"forms": ["verbal"], "weapon": "knife"}})");
+  std::vector<std::string> fields;
+  for (const auto& e : wrong.errors) fields.push_back(e.field);
+  BOOST_TEST(fields == (std::vector<std::string>{"/handling_minutes", "/violence/weapon", "/violence/forms"}),
+             boost::test_tools::per_element());
+  auto on_appeal = flows::parseCaseJson(R"({"kind": "appeal", "applicant": {"anonymous": true}, "text": "t",
+    "channel": "web", "violence": {"forms": ["physical"]}})");
+  BOOST_REQUIRE_EQUAL(on_appeal.errors.size(), 1u);
+  BOOST_TEST(on_appeal.errors[0].field == "/violence");
+}
+
+BOOST_AUTO_TEST_CASE(unit_costs_are_read_in_kopecks_exactly_and_a_bad_sum_is_named) {
+  auto costs = app::parseUnitCosts(
+      "per_package = 0.40\nper_handling_minute = 6.5\n[channel]\ndefault = 5\nhotline = 28.10\n", "t.toml");
+  BOOST_REQUIRE(costs);
+  BOOST_TEST(costs->per_package == 40);
+  BOOST_TEST(costs->per_handling_minute == 650);
+  BOOST_TEST(costs->per_channel_default == 500);
+  BOOST_TEST(costs->per_channel.at("hotline") == 2810);
+  BOOST_TEST(costs->currency == "UAH");
+  for (const char* bad : {"per_package = 0.405", "per_package = -1", "per_package = \"1\"", "[channel]\nweb = 0.001"}) {
+    auto refused = app::parseUnitCosts(bad, "t.toml");
+    BOOST_REQUIRE(!refused);
+    BOOST_TEST(refused.error().code == "config.costs");
+  }
+  // The shipped file is read.
+  BOOST_TEST(static_cast<bool>(app::loadUnitCosts("")));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
