@@ -44,6 +44,8 @@ void addSimCommands(CLI::App& app, int& exit_code) {
                 "reject every appeal as not in competence (code 132), naming this org_id as the competent body");
   p->add_option("--return-article", o->return_article,
                 "register every appeal, then return it to the applicant under this article (a return notice)");
+  p->add_flag("--no-further-study", o->no_further_study,
+              "after registering, notify that the appeal needs no further study (its term becomes 15 days)");
   p->add_option("--send-appeals", o->send_appeals, "at start, send N appeals of its own contact centre to the UCC")
       ->default_val(0);
   p->add_option("--extend-days", o->extend_days,

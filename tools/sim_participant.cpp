@@ -201,6 +201,10 @@ std::vector<std::string> Simulator::registerAndAnswer(const sev::Header& h) {
     });
     stats_["extensions_sent"]++;
   }
+  if (o_.no_further_study) {
+    sendNotice("no_further_study", "Звернення не потребує додаткового вивчення", [](sev::NoticeExpansion&) {});
+    stats_["no_further_study_sent"]++;
+  }
   if (!o_.return_article.empty()) {
     // Registered, then found lacking what the law requires: returned to the applicant, never answered.
     sendNotice("return", "У зверненні не зазначено місце проживання заявника",

@@ -41,10 +41,11 @@ struct SimOptions {
   int reject_code = 0;
   int reject_first = 0;  // with reject_code: only the first N appeals (0: all)
   int drop = 0;
-  std::string forward_to;      // reject as not in competence, naming this body
-  int send_appeals = 0;        // appeals of its own contact centre to send in at start
-  int extend_days = 0;         // after registering, extend the answer deadline to now + this many days
-  std::string return_article;  // after registering, return the appeal to the applicant under this article
+  std::string forward_to;         // reject as not in competence, naming this body
+  int send_appeals = 0;           // appeals of its own contact centre to send in at start
+  int extend_days = 0;            // after registering, extend the answer deadline to now + this many days
+  std::string return_article;     // after registering, return the appeal to the applicant under this article
+  bool no_further_study = false;  // after registering, say the appeal needs no further study (15-day term)
   std::string ucc_org = "99999901";
   // --via http: its own HTTPS endpoint, and the gateway's
   std::string listen = "127.0.0.1:9443", tls_cert, tls_key, gateway_url;

@@ -194,6 +194,33 @@ Status applyReceipt(Arrival& a) {
   return cancelTransportTimers(a.db, a.case_id, ack.msg_id, ack.ack_type);
 }
 
+// The participant finds the appeal needs no further study: it is answered without delay, within 15 days of
+// its receipt (Law 393 art. 20). The term only ever shortens: one already shorter (an urgent appeal's)
+// stands, and the notice is recorded.
+Status applyNoFurtherStudy(Arrival& a) {
+  auto term = store::readCaseTerm(a.db, a.case_id);
+  if (!term) return term.error();
+  if (!*term) return Error{ErrorKind::NotFound, "case.unknown", "no case " + a.case_id};
+  const auto& c = **term;
+  if (c.kind != "appeal") {
+    a.mismatch = sev::sevError(sev::SevError::BadAttribute,
+                               "Notice/@kind: no_further_study is for an appeal (Law 393 art. 20), not a " + c.kind);
+    return {};
+  }
+  a.effect = "no_further_study";
+  const domain::Instant from{std::chrono::seconds(c.clock_from_epoch > 0 ? c.clock_from_epoch : std::time(nullptr))};
+  auto due = a.ctx.legal.due("appeal_simple", from);
+  if (!due) return Error::invalid("deadline.unknown_kind", "no deadline rule for 'appeal_simple'");
+  if (c.due_epoch > 0 && due->at.time_since_epoch().count() >= c.due_epoch) {
+    const std::string status = domain::caseStatusName(c.status);
+    return recordEvent(
+        a.db, a.case_id, a.actor(), "no_further_study", status, status,
+        json::serialize(json::object{{"due", domain::formatKyiv(domain::Instant{std::chrono::seconds(c.due_epoch)})},
+                                     {"changed", false}}));
+  }
+  return planAnswerDeadline(a.db, a.ctx.legal, a.case_id, "appeal_simple", from, a.actor(), "no_further_study");
+}
+
 // Our notice (the project's expansion): a forward to the competent body, or an extension of the term.
 Status applyNotice(Arrival& a) {
   const auto& n = *a.h.expansion->notice;
@@ -214,6 +241,7 @@ Status applyNotice(Arrival& a) {
       a.effect = "returned";
       return CaseEndings(a.ctx).applyReturn(a.db, **c, a.actor(), {d.article, d.reason}, a.peer.org_id);
     }
+    case NoticeDecision::Kind::NoFurtherStudy: return applyNoFurtherStudy(a);
     case NoticeDecision::Kind::Extend: break;
   }
   // An extension: within the legal cap, or refused with its code and the case left as it was.

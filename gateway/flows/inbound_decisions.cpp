@@ -54,6 +54,15 @@ Result<NoticeDecision> decideNotice(store::InboundRows& rows, const std::string&
     d.kind = NoticeDecision::Kind::Return;
     return d;
   }
+  if (n.kind == "no_further_study") {
+    if (domain::isFinal(d.from) || d.from == domain::CaseStatus::Answered) {
+      d.refusal = sev::sevError(sev::SevError::ReferenceMismatch,
+                                "notice for case " + n.case_id + ": it is " + domain::caseStatusName(d.from));
+      return d;
+    }
+    d.kind = NoticeDecision::Kind::NoFurtherStudy;
+    return d;
+  }
   auto new_due = n.new_due ? domain::parseInstant(*n.new_due) : std::nullopt;
   if (!new_due) {
     d.refusal = sev::sevError(sev::SevError::BadAttribute, "Notice/@new_due: a date-time is required");

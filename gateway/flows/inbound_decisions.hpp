@@ -20,10 +20,11 @@ Result<Repeat> decideRepeat(store::InboundRows& rows, const std::string& msg_id,
 
 struct NoticeDecision {
   enum class Kind {
-    Refuse,   // `refusal`: not a case of this participant's, a forward of a case that cannot move, or no date
-    Forward,  // not in its competence: the case leaves it, for `competent_org_id` (empty: none named)
-    Extend,   // an extension to `new_due`, to be judged against the legal cap (judgeExtension)
-    Return,   // returned to the applicant with `reason` under `article` (Law 393 art. 5)
+    Refuse,          // `refusal`: not a case of this participant's, a forward of a case that cannot move, or no date
+    Forward,         // not in its competence: the case leaves it, for `competent_org_id` (empty: none named)
+    Extend,          // an extension to `new_due`, to be judged against the legal cap (judgeExtension)
+    Return,          // returned to the applicant with `reason` under `article` (Law 393 art. 5)
+    NoFurtherStudy,  // the appeal needs no further study: its term becomes 15 days (Law 393 art. 20)
   };
   Kind kind = Kind::Refuse;
   std::optional<Error> refusal;

@@ -208,6 +208,27 @@ BOOST_AUTO_TEST_CASE(legal_appeal_needing_no_further_study_runs_on_15_days) {
                             "s3");
   BOOST_TEST(request.status == 422);
   BOOST_TEST(request.body.find("/no_further_study") != std::string::npos, request.body);
+
+  // The participant may find it so too: its notice shortens an ordinary appeal's term to the same 15 days.
+  x.startSimulator({"--no-further-study", "--no-answer"});
+  auto noticed = submitBody(x, exampleCase([](json::object&) {}), "s4");
+  BOOST_REQUIRE(noticed.status == 201);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM case_event WHERE event = 'deadline_set' AND case_id = '" +
+                                      jsonField(noticed.body, "id") + "' AND detail->>'reason' = 'no_further_study'",
+                                  1, 60s),
+                        x.histogram());
+  BOOST_TEST(termOf(noticed, "due_kind") == "appeal_simple");
+  BOOST_TEST(std::stoll(termOf(noticed, "(due_at::date - received_at::date)")) <= 18);
+  BOOST_TEST(x.sql("SELECT actor FROM case_event WHERE event = 'deadline_set' AND case_id = '" +
+                   jsonField(noticed.body, "id") + "' AND detail->>'reason' = 'no_further_study'") ==
+             "participant:" + x.org());
+  // The cases registered before the participant came are reached too; the one already on 15 days keeps
+  // its term (recorded, unchanged).
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM case_event WHERE event = 'no_further_study' AND case_id = '" +
+                                      jsonField(simple.body, "id") + "' AND detail->>'changed' = 'false'",
+                                  1, 60s),
+                        x.histogram());
+  BOOST_TEST(termOf(simple, "due_kind") == "appeal_simple");
 }
 
 BOOST_AUTO_TEST_CASE(legal_return_with_its_article) {
