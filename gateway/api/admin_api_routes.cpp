@@ -3,12 +3,14 @@
 #include <boost/json.hpp>
 #include <cctype>
 #include <ctime>
+#include <regex>
 
 #include "gateway/api/console_routes.hpp"
 #include "gateway/flows/audit.hpp"
 #include "gateway/flows/case_actions.hpp"
 #include "gateway/flows/case_endings.hpp"
 #include "gateway/flows/console.hpp"
+#include "gateway/flows/participant_reports.hpp"
 #include "gateway/flows/participants.hpp"
 #include "gateway/flows/reports.hpp"
 #include "gateway/flows/routing.hpp"
@@ -112,7 +114,8 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   if (auto* refused = std::get_if<Response>(&who)) return *refused;
   const auto& caller = std::get<Caller>(who);
   // A participant body's client reads its own reports and nothing else (the resolution's п. 5).
-  if (caller.role == "participant" && (path != prefix + "reports" || request.method != "GET")) {
+  if (caller.role == "participant" &&
+      ((path != prefix + "reports" && path != prefix + "reports/monthly") || request.method != "GET")) {
     return Response::problem(403, "Forbidden", "a participant's client may read its own reports only");
   }
   // A dry run and an evidence export change nothing: reading, for both roles.
@@ -140,6 +143,7 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   const std::string& resource = c.parts[0];
   if (resource == "routes") return routes(c);
   if (resource == "reports" && c.parts.size() == 1) return reports(c);
+  if (resource == "reports" && c.parts.size() == 2 && c.parts[1] == "monthly") return monthlyReport(c);
   if (resource == "cases") {
     if (auto r = cases(c)) return r;
   }
@@ -203,6 +207,21 @@ Response AdminApiRoutes::reports(const Call& c) const {
   if (format == "csv") return Response::text(200, *text, "text/csv; charset=utf-8");
   if (format == "html") return Response::text(200, *text, "text/html; charset=utf-8");
   return Response::text(200, *text);
+}
+
+Response AdminApiRoutes::monthlyReport(const Call& c) const {
+  const auto& request = c.request;
+  if (request.method != "GET") return Response::problem(405, "Method not allowed", "GET");
+  // A participant's client reads its own body's; the UCC names the body.
+  const std::string org = c.org_id.empty() ? request.query("participant") : c.org_id;
+  const std::string month = request.query("month");
+  static const std::regex month_re("[0-9]{4}-(0[1-9]|1[0-2])");
+  if (!std::regex_match(month, month_re)) return Response::problem(422, "Invalid", "month: expected YYYY-MM");
+  if (org.empty()) return Response::problem(422, "Invalid", "participant: the body's EDRPOU code is required");
+  auto page = flows::monthlyReport(c.db, org, month);
+  if (!page) return fromError(page.error());
+  if (!*page) return Response::problem(404, "Not found", "no report of that body for " + month);
+  return Response::text(200, **page, "text/html; charset=utf-8");
 }
 
 Response AdminApiRoutes::journal(const Call& c) const {

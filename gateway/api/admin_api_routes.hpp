@@ -48,7 +48,9 @@ class AdminApiRoutes {
   // The caller of a request, or the response that refuses it (401, 403, 503).
   std::variant<Caller, Response> authenticate(const Request& request) const;
   Response routes(const Call& c) const;
-  Response journal(const Call& c) const;  // the violence reports' journal (flows/violence_journal.hpp)
+  Response journal(const Call& c) const;
+  Response monthlyReport(const Call& c)
+      const;  // a participant's stored monthly report  // the violence reports' journal (flows/violence_journal.hpp)
   Response reports(const Call& c) const;
   std::optional<Response> cases(const Call& c) const;  // nullopt: no such endpoint
   Response caseAction(const Call& c) const;

@@ -14,6 +14,7 @@
 #include "gateway/bus/topology.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/flows/participant_reports.hpp"
 #include "gateway/flows/reports.hpp"
 #include "gateway/flows/routing.hpp"
 #include "gateway/store/messages.hpp"
@@ -203,8 +204,9 @@ void Exchange::relayLoop() {
 
 // Fires due timers; any number of gateways run this at once (each timer is claimed by one). Between
 // firings, the chores: consumers and inbound adapters for participants added or changed (3 s),
-// certificate expiry warnings (10 min), gauges (15 s), and outbox pruning (10 min; a backlog — the
-// first start after an upgrade, say — is worked off a round every 5 s, between timers, not all at once).
+// certificate expiry warnings (10 min), gauges (15 s), participants' monthly reports (1 h), and outbox pruning (10 min;
+// a backlog — the first start after an upgrade, say — is worked off a round every 5 s, between timers, not all at
+// once).
 void Exchange::timerLoop() {
   using namespace std::chrono_literals;
   const auto interval = std::chrono::milliseconds(context_.config.deadlines.timer_interval_ms);
@@ -221,6 +223,16 @@ void Exchange::timerLoop() {
   });
   chores.every("gauges", 15s, now, [this]() -> std::optional<Chores::Clock::duration> {
     if (auto db = context_.pool.acquire()) (void)refreshCaseGauges(**db);
+    return std::nullopt;
+  });
+  // Each participant's report of last month, once a month (checked hourly; built once, whoever comes first).
+  chores.every("participant_reports", 1h, now + 5s, [this]() -> std::optional<Chores::Clock::duration> {
+    ReportOptions defaults;
+    if (!applyReportSettings(context_.config.reports, defaults)) return std::nullopt;
+    if (auto db = context_.pool.acquire()) {
+      auto built = issueMonthlyReports(**db, defaults);
+      if (!built) log::warn("monthly participant reports not built now", {{"error", built.error().message}});
+    }
     return std::nullopt;
   });
   chores.every("outbox", 10min, now, [this]() -> std::optional<Chores::Clock::duration> {

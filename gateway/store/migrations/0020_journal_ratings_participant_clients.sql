@@ -41,3 +41,14 @@ CREATE INDEX case_rating_at ON case_rating (rated_at);
 -- figures only (the resolution's п. 5, informing participants).
 ALTER TABLE api_client ADD COLUMN org_id text REFERENCES participant (org_id);
 ALTER TABLE api_client ADD CONSTRAINT participant_client_names_its_body CHECK (role <> 'participant' OR org_id IS NOT NULL);
+
+-- Each participant's monthly report of its own figures, built once (whichever gateway comes first) and
+-- kept as sent: the page and its SHA-256 (flows/participant_reports.hpp).
+CREATE TABLE participant_report (
+  org_id      text NOT NULL REFERENCES participant (org_id),
+  month       text NOT NULL,   -- YYYY-MM, Kyiv
+  html        text NOT NULL,
+  sha256      text NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (org_id, month)
+);

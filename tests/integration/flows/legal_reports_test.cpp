@@ -377,6 +377,10 @@ BOOST_AUTO_TEST_CASE(legal_participant_sees_only_its_own_report) {
   BOOST_TEST(granted != 0, granted_out);
   auto issued = x.runVkhid({"token", "issue", "--client", "body0", "--role", "participant", "--org", x.org()});
   const std::string mine = issued.substr(issued.rfind("vkh_"), 44);
+  x.sql(
+      "UPDATE participant SET contacts = '[{\"name\": \"Черговий\", \"email\": \"duty@body0.example\", "
+      "\"role\": \"reports\"}, {\"name\": \"Телефон\", \"phone\": \"+380441234567\"}]' WHERE org_id = '" +
+      x.org() + "' RETURNING 1");
   x.startGateway();
   x.startSimulator();
   x.startSimulator({}, other);
@@ -419,6 +423,25 @@ BOOST_AUTO_TEST_CASE(legal_participant_sees_only_its_own_report) {
   // The UCC sees every body, or the one it asks for.
   BOOST_TEST(reportAs(x, admin).at("totals").at("received").as_int64() == 5);
   BOOST_TEST(reportAs(x, admin, "&participant=" + x.org(other)).at("totals").at("received").as_int64() == 2);
+  // Each body's report of last month is built once, kept, and announced for its contacts' e-mail (the
+  // notifier sends it); the body reads its own, never another's.
+  const std::string last_month =
+      x.sql("SELECT to_char(date_trunc('month', now() AT TIME ZONE 'Europe/Kyiv') - interval '1 month', 'YYYY-MM')");
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM participant_report WHERE month = '" + last_month + "'", 2, 30s),
+                        x.histogram());
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'participant.report' AND "
+                     "convert_from(payload, 'UTF8')::jsonb->>'org_id' = '" +
+                     x.org() +
+                     "' AND convert_from(payload, 'UTF8')::jsonb->'recipients' = '[\"duty@body0.example\"]'") == 1);
+  auto monthly = adminGet(x, mine, "reports/monthly?month=" + last_month + "&participant=" + x.org(other));
+  BOOST_TEST(monthly.status == 200, monthly.body);
+  BOOST_TEST(monthly.body.find("data-participant=\"" + x.org() + "\"") != std::string::npos);
+  BOOST_TEST(monthly.body.find(x.org(other)) == std::string::npos);
+  BOOST_TEST(adminGet(x, admin, "reports/monthly?month=" + last_month).status == 422);
+  auto theirs = adminGet(x, admin, "reports/monthly?month=" + last_month + "&participant=" + x.org(other));
+  BOOST_TEST(theirs.body.find("data-participant=\"" + x.org(other) + "\"") != std::string::npos);
+  BOOST_TEST(adminGet(x, mine, "reports/monthly?month=1999-01").status == 404);
+
   // The console signs the participant in, and says whose it is.
   auto signin = httpRequest("POST", "127.0.0.1", x.adminPort(), "/console/session",
                             {{"Content-Type", "application/json"}}, R"({"token": ")" + mine + R"("})");
