@@ -308,6 +308,8 @@ int report(const flows::ReportOptions& requested, const std::string& format, con
 
 }  // namespace
 
+Result<store::PgConnection> adminDatabase(const std::string& config_path) { return database(config_path); }
+
 namespace {
 
 using OptionsPtr = std::shared_ptr<Options>;

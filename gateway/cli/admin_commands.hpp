@@ -5,8 +5,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include "gateway/store/pg.hpp"
+
 namespace vkhid::cli {
 
 void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path);
+
+// The database an administrative command works on (the configuration's, migrated), acting for the
+// person running it ("admin:cli:<user>" in the evidence log).
+Result<store::PgConnection> adminDatabase(const std::string& config_path);
+
+// `vkhid journal export`: the violence reports' journal (docs/violence-journal.md), its read logged.
+void addJournalCommand(CLI::App& app, int& exit_code, std::string& config_path);
 
 }  // namespace vkhid::cli

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   vkhid::cli::addPackageCommands(app, exit_code);
   vkhid::cli::addSignatureCommands(app, exit_code);
   vkhid::cli::addAdminCommands(app, exit_code, config_path);
+  vkhid::cli::addJournalCommand(app, exit_code, config_path);
   vkhid::tools::addSimCommands(app, exit_code);
   vkhid::tools::addSevCommands(app, exit_code);
   vkhid::tools::addBenchCommand(app, exit_code);

@@ -171,6 +171,12 @@ BOOST_AUTO_TEST_CASE(legal_journal_export_with_its_columns) {
   BOOST_TEST(subject.find("Запит Мінсоцполітики № 12") != std::string::npos, subject);
   BOOST_TEST(x.sql("SELECT encode(sha256(convert_to($j$" + csv.body + "$j$, 'UTF8')), 'hex')") ==
              x.sql("SELECT payload_sha256 FROM audit_entry WHERE action = 'journal.read' ORDER BY id LIMIT 1"));
+  // The same from the command line, for an administrator at the UCC: the read logged with who ran it.
+  x.runVkhid({"journal", "export", "--from", today(x), "--to", today(x), "--reason", "Перевірка", "--out",
+              x.dir() + "/journal.csv"});
+  BOOST_TEST(readFile(x.dir() + "/journal.csv") == csv.body);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'journal.read' AND actor LIKE 'admin:cli:%' "
+                     "AND subject LIKE '%reason:Перевірка'") == 1);
   // Entering them was evidence too.
   BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'journal.insert'") == 2);
 }
