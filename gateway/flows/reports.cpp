@@ -25,7 +25,10 @@ constexpr const char* kBase = R"SQL(
 WITH base AS (
   SELECT c.id, c.ucc_number, c.kind, c.channel, c.restricted, c.status, c.received_at, c.due_at,
          coalesce(c.body->'classification'->>'topic', '') AS topic,
-         coalesce(c.participant_org_id, '') AS participant,
+         -- In a participant's own report, a case it forwarded on is "forwarded_on": the body now holding it
+         -- is another's business.
+         CASE WHEN $5::text <> '' AND coalesce(c.participant_org_id, '') <> $5::text THEN 'forwarded_on'
+              ELSE coalesce(c.participant_org_id, '') END AS participant,
          a.answered_at,
          a.answered_at IS NOT NULL AND c.answer_msg_id IS NOT NULL AND
            (coalesce(m.seal_verdict = 'valid', false) OR
@@ -226,7 +229,9 @@ Result<json::array> sectionGroups(const ReportQuery& q) {
       if (key == "restricted") {
         name = "обмежений доступ";
       } else if (o.by == "participant") {
-        name = key.empty() ? "черга перевірки УКЦ" : std::string(rows->get(i, "participant_name"));
+        name = key.empty()             ? "черга перевірки УКЦ"
+               : key == "forwarded_on" ? "переслано іншим учасникам"
+                                       : std::string(rows->get(i, "participant_name"));
       } else if (o.by == "topic") {
         name = topicName(key);
       }

@@ -448,6 +448,16 @@ BOOST_AUTO_TEST_CASE(legal_participant_sees_only_its_own_report) {
   BOOST_TEST(theirs.body.find("data-participant=\"" + x.org(other) + "\"") != std::string::npos);
   BOOST_TEST(adminGet(x, mine, "reports/monthly?month=1999-01").status == 404);
 
+  // A case it forwards on counts in its report as forwarded, never naming the body that took it.
+  x.stopSimulator(0);
+  x.startSimulator({"--forward", x.org(other)}, 0);
+  BOOST_REQUIRE(x.submit("f1").status == 201);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 6, 60s), x.histogram());
+  auto forwarded = reportAs(x, mine, "&by=participant");
+  BOOST_TEST(forwarded.at("totals").at("forwarded_not_in_competence").as_int64() == 1);
+  BOOST_TEST(forwarded.at("totals").at("received").as_int64() == 4);
+  BOOST_TEST(json::serialize(forwarded).find(x.org(other)) == std::string::npos, json::serialize(forwarded));
+
   // The console signs the participant in, and says whose it is.
   auto signin = httpRequest("POST", "127.0.0.1", x.adminPort(), "/console/session",
                             {{"Content-Type", "application/json"}}, R"({"token": ")" + mine + R"("})");
