@@ -1,4 +1,4 @@
-// What the report's sections share (flows/reports.cpp, flows/report_evaluation.cpp): the query over
+// What the report's sections share (flows/reports.cpp, report_packages.cpp, report_evaluation.cpp): the query over
 // the period's cases, and how a share is rounded. Not for other modules.
 #pragma once
 
@@ -28,6 +28,11 @@ struct ReportQuery {
 
 // part / whole to three decimals; 0 when there is no whole.
 double share(long long part, long long whole);
+
+// The packages of the period (flows/report_packages.cpp): those rejected, by error code and by whom, and
+// the deliveries by adapter.
+Result<boost::json::array> sectionRejections(const ReportQuery& q);
+Result<boost::json::array> sectionDeliveries(const ReportQuery& q);
 
 // The Procedure's п. 3 criteria beyond the answer's time (flows/report_evaluation.cpp): applicants'
 // satisfaction, and the cost per appeal.
