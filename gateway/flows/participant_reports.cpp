@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "gateway/app/logging.hpp"
 #include "gateway/bus/topology.hpp"
 #include "gateway/flows/exchange_store.hpp"
@@ -11,7 +13,7 @@ namespace vkhid::flows {
 
 namespace json = boost::json;
 
-Result<int> issueMonthlyReports(store::PgConnection& db, const ReportOptions& defaults) {
+Result<int> issueMonthlyReports(store::PgConnection& db, const ReportOptions& defaults, int limit) {
   // Last month in Kyiv, judged as of the first moment of this one: a report that does not change later.
   auto due = db.exec(
       "WITH m AS (SELECT date_trunc('month', now() AT TIME ZONE 'Europe/Kyiv') AS this_month) "
@@ -23,8 +25,7 @@ Result<int> issueMonthlyReports(store::PgConnection& db, const ReportOptions& de
       "(SELECT 1 FROM participant_report r WHERE r.org_id = p.org_id AND r.month = "
       "to_char(this_month - interval '1 month', 'YYYY-MM')) ORDER BY p.org_id");
   if (!due) return due.error();
-  int built = 0;
-  for (int i = 0; i < due->rows(); ++i) {
+  for (int i = 0; i < std::min(limit, due->rows()); ++i) {
     ReportOptions o = defaults;
     o.from = std::string(due->get(i, "first_day"));
     o.to = std::string(due->get(i, "last_day"));
@@ -63,11 +64,10 @@ Result<int> issueMonthlyReports(store::PgConnection& db, const ReportOptions& de
     });
     if (!done) return done.error();
     if (inserted) {
-      ++built;
       log::info("monthly participant report built", {{"org_id", o.participant}, {"month", month}});
     }
   }
-  return built;
+  return due->rows();
 }
 
 Result<std::optional<std::string>> monthlyReport(store::PgConnection& db, const std::string& org_id,

@@ -10,10 +10,10 @@
 
 namespace vkhid::flows {
 
-// Builds the reports of last month (Kyiv) not yet built, each in its own transaction with its
-// announcement; returns how many it built. `defaults`: the configured report options (topic names,
-// repeat window, unit costs).
-Result<int> issueMonthlyReports(store::PgConnection& db, const ReportOptions& defaults);
+// Builds up to `limit` of last month's (Kyiv) reports not yet built, each in its own transaction with
+// its announcement; returns how many were still due when it began. `defaults`: the configured report
+// options (topic names, repeat window, unit costs).
+Result<int> issueMonthlyReports(store::PgConnection& db, const ReportOptions& defaults, int limit);
 
 // A stored monthly report (its HTML page); nullopt when there is none for that body and month (YYYY-MM).
 Result<std::optional<std::string>> monthlyReport(store::PgConnection& db, const std::string& org_id,

@@ -17,15 +17,9 @@ namespace json = boost::json;
 
 namespace {
 
-std::string exampleCase(const std::function<void(json::object&)>& edit) { return exampleCaseWith(edit); }
-
-HttpReply submitBody(ExchangeHarness& x, const std::string& body, const std::string& key) {
-  return x.submitJson(body, key);
-}
-
 // A complaint (classifier type 3.3) about `subject`, addressed to `addressee`.
 std::string complaint(const std::string& addressee, const std::string& subject) {
-  return exampleCase([&](json::object& o) {
+  return exampleCaseWith([&](json::object& o) {
     o["addressee_org_id"] = addressee;
     o["complained_of_org_id"] = subject;
     o["classification"].as_object()["type"] = "3.3";
@@ -51,7 +45,7 @@ BOOST_AUTO_TEST_CASE(legal_complaint_never_routed_to_its_subject) {
   };
 
   // Only a complaint names the body it is about.
-  auto wrong = submitBody(x, exampleCase([&](json::object& o) { o["complained_of_org_id"] = x.org(); }), "w");
+  auto wrong = x.submitJson(exampleCaseWith([&](json::object& o) { o["complained_of_org_id"] = x.org(); }), "w");
   BOOST_TEST(wrong.status == 422);
   BOOST_TEST(wrong.body.find("/complained_of_org_id") != std::string::npos, wrong.body);
 
@@ -68,12 +62,13 @@ BOOST_AUTO_TEST_CASE(legal_complaint_never_routed_to_its_subject) {
   BOOST_TEST(std::string(refused.at("rule").as_string()).find("ст. 7") != std::string::npos);
   // An ordinary appeal to the same body is not refused.
   auto plain =
-      json::parse(call("routes/dry-run", exampleCase([&](json::object& o) { o["addressee_org_id"] = x.org(); })).body)
+      json::parse(
+          call("routes/dry-run", exampleCaseWith([&](json::object& o) { o["addressee_org_id"] = x.org(); })).body)
           .as_object();
   BOOST_TEST(std::string(plain.at("target").as_string()) == x.org());
   BOOST_TEST(!plain.contains("refused"));
 
-  auto r = submitBody(x, about_first, "c1");
+  auto r = x.submitJson(about_first, "c1");
   BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
   const std::string id = jsonField(r.body, "id");
   BOOST_REQUIRE_MESSAGE(
@@ -95,7 +90,7 @@ BOOST_AUTO_TEST_CASE(legal_complaint_never_routed_to_its_subject) {
   BOOST_TEST(x.sql("SELECT participant_org_id FROM cases WHERE id = '" + id + "'") == x.org(other));
 
   // A complaint about the other body goes where the rule says: the rule is not refused, only the subject.
-  auto about_other = submitBody(x, complaint(x.org(other), x.org(other)), "c2");
+  auto about_other = x.submitJson(complaint(x.org(other), x.org(other)), "c2");
   BOOST_REQUIRE(about_other.status == 201);
   BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 2, 60s), x.histogram());
   BOOST_TEST(x.sql("SELECT participant_org_id FROM cases WHERE id = '" + jsonField(about_other.body, "id") + "'") ==
@@ -105,7 +100,7 @@ BOOST_AUTO_TEST_CASE(legal_complaint_never_routed_to_its_subject) {
   // never gets it, and the case waits for a person.
   x.stopSimulator(0);
   x.startSimulator({"--forward", x.org(other)}, 0);
-  auto forwarded = submitBody(x, complaint(x.org(), x.org(other)), "c3");
+  auto forwarded = x.submitJson(complaint(x.org(), x.org(other)), "c3");
   BOOST_REQUIRE(forwarded.status == 201);
   const std::string fid = jsonField(forwarded.body, "id");
   BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM case_event WHERE case_id = '" + fid +
@@ -126,7 +121,7 @@ BOOST_AUTO_TEST_CASE(legal_late_forward_counted) {
   x.startGateway();
   x.startSimulator({"--forward", x.org(competent)});  // participant 0 forwards everything it gets
   x.startSimulator({}, competent);
-  auto info_request = exampleCase([](json::object& o) {
+  auto info_request = exampleCaseWith([](json::object& o) {
     o["kind"] = "info_request";
     o["text"] = "Прошу надати копію рішення про ремонт вулиці Садової.";
   });
@@ -136,7 +131,7 @@ BOOST_AUTO_TEST_CASE(legal_late_forward_counted) {
   };
 
   // Forwarded the day it came: on time, against the 5-day term counted from the participant's receipt.
-  auto on_time = submitBody(x, exampleCase([](json::object&) {}), "a1");
+  auto on_time = x.submitJson(exampleCaseWith([](json::object&) {}), "a1");
   BOOST_REQUIRE(on_time.status == 201);
   const std::string a1 = jsonField(on_time.body, "id");
   BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), x.histogram());
@@ -151,8 +146,8 @@ BOOST_AUTO_TEST_CASE(legal_late_forward_counted) {
   // (5 working days) forwarded now are late. Both still reach the competent body and are answered.
   x.killGateway(0, SIGTERM);
   x.startGateway(0, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", std::to_string(12 * 86400)}});
-  auto late_appeal = submitBody(x, exampleCase([](json::object&) {}), "a2");
-  auto late_request = submitBody(x, info_request, "i1");
+  auto late_appeal = x.submitJson(exampleCaseWith([](json::object&) {}), "a2");
+  auto late_request = x.submitJson(info_request, "i1");
   BOOST_REQUIRE(late_appeal.status == 201);
   BOOST_REQUIRE_MESSAGE(late_request.status == 201, late_request.body);
   BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 3, 90s), x.histogram());
@@ -185,8 +180,8 @@ BOOST_AUTO_TEST_CASE(legal_appeal_needing_no_further_study_runs_on_15_days) {
   ExchangeHarness x;
   x.setUp();
   x.startGateway();
-  auto simple = submitBody(x, exampleCase([](json::object& o) { o["no_further_study"] = true; }), "s1");
-  auto ordinary = submitBody(x, exampleCase([](json::object&) {}), "s2");
+  auto simple = x.submitJson(exampleCaseWith([](json::object& o) { o["no_further_study"] = true; }), "s1");
+  auto ordinary = x.submitJson(exampleCaseWith([](json::object&) {}), "s2");
   BOOST_REQUIRE_MESSAGE(simple.status == 201, simple.body);
   BOOST_REQUIRE(ordinary.status == 201);
   auto termOf = [&](const HttpReply& r, const std::string& what) {
@@ -201,17 +196,17 @@ BOOST_AUTO_TEST_CASE(legal_appeal_needing_no_further_study_runs_on_15_days) {
   BOOST_TEST(termOf(ordinary, "due_kind") == "appeal");
   BOOST_TEST(std::stoll(termOf(ordinary, "(due_at::date - received_at::date)")) >= 28);
   // Only an appeal has that term.
-  auto request = submitBody(x, exampleCase([](json::object& o) {
-                              o["kind"] = "info_request";
-                              o["no_further_study"] = true;
-                            }),
-                            "s3");
+  auto request = x.submitJson(exampleCaseWith([](json::object& o) {
+                                o["kind"] = "info_request";
+                                o["no_further_study"] = true;
+                              }),
+                              "s3");
   BOOST_TEST(request.status == 422);
   BOOST_TEST(request.body.find("/no_further_study") != std::string::npos, request.body);
 
   // The participant may find it so too: its notice shortens an ordinary appeal's term to the same 15 days.
   x.startSimulator({"--no-further-study", "--no-answer"});
-  auto noticed = submitBody(x, exampleCase([](json::object&) {}), "s4");
+  auto noticed = x.submitJson(exampleCaseWith([](json::object&) {}), "s4");
   BOOST_REQUIRE(noticed.status == 201);
   BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM case_event WHERE event = 'deadline_set' AND case_id = '" +
                                       jsonField(noticed.body, "id") + "' AND detail->>'reason' = 'no_further_study'",
@@ -248,7 +243,7 @@ BOOST_AUTO_TEST_CASE(legal_return_with_its_article) {
   // The participant registers the appeal, finds it lacking and returns it: the case ends `returned` with
   // the article, the applicant is told, and nobody sends the participant its own return back.
   x.startSimulator({"--return-article", article});
-  auto by_participant = submitBody(x, exampleCase([](json::object&) {}), "r1");
+  auto by_participant = x.submitJson(exampleCaseWith([](json::object&) {}), "r1");
   BOOST_REQUIRE(by_participant.status == 201);
   const std::string r1 = jsonField(by_participant.body, "id");
   BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'returned'", 1, 60s), x.histogram());
@@ -269,7 +264,7 @@ BOOST_AUTO_TEST_CASE(legal_return_with_its_article) {
   x.startSimulator({"--no-answer"});
   x.killGateway(0, SIGTERM);
   x.startGateway(0, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", std::to_string(12 * 86400)}});
-  auto held = submitBody(x, exampleCase([](json::object&) {}), "r2");
+  auto held = x.submitJson(exampleCaseWith([](json::object&) {}), "r2");
   BOOST_REQUIRE(held.status == 201);
   const std::string r2 = jsonField(held.body, "id");
   BOOST_REQUIRE_MESSAGE(
@@ -295,7 +290,7 @@ BOOST_AUTO_TEST_CASE(legal_return_with_its_article) {
   BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'returned' AND case_id = '" + r2 + "'") == 1);
 
   // Only an appeal is returned.
-  auto request = submitBody(x, exampleCase([](json::object& o) { o["kind"] = "info_request"; }), "r3");
+  auto request = x.submitJson(exampleCaseWith([](json::object& o) { o["kind"] = "info_request"; }), "r3");
   BOOST_REQUIRE(request.status == 201);
   auto refused = act(jsonField(request.body, "id"), R"({"article": "ст. 5", "reason": "r"})");
   BOOST_TEST(refused.status == 422);
@@ -372,14 +367,14 @@ BOOST_AUTO_TEST_CASE(legal_repeat_appeal_detected_and_not_considered) {
   // earlier case, which the UCC is shown.
   x.stopSimulator(0);
   x.startSimulator({"--no-answer"});
-  auto again = submitBody(x, exampleCase([](json::object& o) {
-                            auto& a = o["applicant"].as_object();
-                            a["surname"] = "ШЕВЧЕНКО";
-                            a["email"] = "Olena@Example.org";
-                            a.erase("phone");
-                            a.erase("address");
-                          }),
-                          "p2");
+  auto again = x.submitJson(exampleCaseWith([](json::object& o) {
+                              auto& a = o["applicant"].as_object();
+                              a["surname"] = "ШЕВЧЕНКО";
+                              a["email"] = "Olena@Example.org";
+                              a.erase("phone");
+                              a.erase("address");
+                            }),
+                            "p2");
   BOOST_REQUIRE(again.status == 201);
   const std::string id = jsonField(again.body, "id");
   auto shown = httpRequest("GET", "127.0.0.1", x.adminPort(), "/api/v1/admin/cases/" + id,
@@ -390,9 +385,9 @@ BOOST_AUTO_TEST_CASE(legal_repeat_appeal_detected_and_not_considered) {
   BOOST_TEST(std::string(c.at("likely_repeat_of").as_string()) == jsonField(first.body, "id"));
   // Another person, or the same person on another topic: no repeat.
   auto other_person =
-      submitBody(x, exampleCase([](json::object& o) { o["applicant"].as_object()["surname"] = "Коваленко"; }), "p3");
+      x.submitJson(exampleCaseWith([](json::object& o) { o["applicant"].as_object()["surname"] = "Коваленко"; }), "p3");
   auto other_topic =
-      submitBody(x, exampleCase([](json::object& o) { o["classification"].as_object()["topic"] = "010"; }), "p4");
+      x.submitJson(exampleCaseWith([](json::object& o) { o["classification"].as_object()["topic"] = "010"; }), "p4");
   for (const auto* r : {&other_person, &other_topic}) {
     BOOST_TEST(
         x.sql("SELECT coalesce(repeat_of::text, '-') FROM cases WHERE id = '" + jsonField(r->body, "id") + "'") == "-");
@@ -430,17 +425,17 @@ BOOST_AUTO_TEST_CASE(legal_mass_appeal_merged_and_answered_once) {
       "бо інших способів дістатися до лікарні немає.";
   std::vector<std::string> ids, codes;
   for (int i = 0; i < 50; ++i) {
-    auto r = submitBody(x, exampleCase([&](json::object& o) {
-                          auto& a = o["applicant"].as_object();
-                          a["surname"] = "Заявник" + std::to_string(i);
-                          a["email"] = "person" + std::to_string(i) + "@example.org";
-                          // Some write it in capitals, without the punctuation: the same words.
-                          o["text"] = i % 5 == 4 ? "МИ МЕШКАНЦІ МІКРОРАЙОНУ СОНЯЧНИЙ вимагаємо відновити рух "
-                                                   "автобуса 12 скасований з 1 листопада бо інших способів "
-                                                   "дістатися до лікарні немає"
-                                                 : text;
-                        }),
-                        "m" + std::to_string(i));
+    auto r = x.submitJson(exampleCaseWith([&](json::object& o) {
+                            auto& a = o["applicant"].as_object();
+                            a["surname"] = "Заявник" + std::to_string(i);
+                            a["email"] = "person" + std::to_string(i) + "@example.org";
+                            // Some write it in capitals, without the punctuation: the same words.
+                            o["text"] = i % 5 == 4 ? "МИ МЕШКАНЦІ МІКРОРАЙОНУ СОНЯЧНИЙ вимагаємо відновити рух "
+                                                     "автобуса 12 скасований з 1 листопада бо інших способів "
+                                                     "дістатися до лікарні немає"
+                                                   : text;
+                          }),
+                          "m" + std::to_string(i));
     BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
     ids.push_back(jsonField(r.body, "id"));
     codes.push_back(jsonField(r.body, "tracking_code"));
@@ -452,9 +447,9 @@ BOOST_AUTO_TEST_CASE(legal_mass_appeal_merged_and_answered_once) {
   BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE status = 'merged' AND merged_into = '" + ids[0] + "'") == 49);
   // Two short identical texts from two people are no campaign: each its own case.
   auto short1 =
-      submitBody(x, exampleCase([](json::object& o) { o["applicant"].as_object()["surname"] = "Бойко"; }), "s1");
+      x.submitJson(exampleCaseWith([](json::object& o) { o["applicant"].as_object()["surname"] = "Бойко"; }), "s1");
   auto short2 =
-      submitBody(x, exampleCase([](json::object& o) { o["applicant"].as_object()["surname"] = "Мельник"; }), "s2");
+      x.submitJson(exampleCaseWith([](json::object& o) { o["applicant"].as_object()["surname"] = "Мельник"; }), "s2");
   BOOST_TEST(jsonField(short1.body, "status") == "registered");
   BOOST_TEST(jsonField(short2.body, "status") == "registered");
 
@@ -482,12 +477,12 @@ BOOST_AUTO_TEST_CASE(legal_mass_appeal_goes_on_when_its_first_case_ends) {
       "третього і четвертого поверхів.";
   std::vector<std::string> ids, codes;
   for (int i = 0; i < 3; ++i) {
-    auto r = submitBody(x, exampleCase([&](json::object& o) {
-                          o["applicant"].as_object()["surname"] = "Мешканець" + std::to_string(i);
-                          o["applicant"].as_object()["email"] = "m" + std::to_string(i) + "@example.org";
-                          o["text"] = text;
-                        }),
-                        "g" + std::to_string(i));
+    auto r = x.submitJson(exampleCaseWith([&](json::object& o) {
+                            o["applicant"].as_object()["surname"] = "Мешканець" + std::to_string(i);
+                            o["applicant"].as_object()["email"] = "m" + std::to_string(i) + "@example.org";
+                            o["text"] = text;
+                          }),
+                          "g" + std::to_string(i));
     BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
     ids.push_back(jsonField(r.body, "id"));
     codes.push_back(jsonField(r.body, "tracking_code"));
