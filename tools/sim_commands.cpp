@@ -9,6 +9,7 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   auto* sim = app.add_subcommand("sim", "Simulators of outside parties (a participant's EDMS)");
   sim->require_subcommand(1);
   addSimTsaCommand(*sim, exit_code);
+  addSimSmsCommand(*sim, exit_code);
   addSimHubCommand(*sim, exit_code);
   auto* p = sim->add_subcommand("participant", "A reference EDMS of a participant");
   p->add_option("--via", o->via, "transport: amqp, http, folder or sev-hub")->default_val("amqp");

@@ -12,6 +12,8 @@ namespace vkhid::tools {
 void addSimCommands(CLI::App& app, int& exit_code);
 // `vkhid sim tsa`, under the `sim` command.
 void addSimTsaCommand(CLI::App& sim, int& exit_code);
+// `vkhid sim sms`: an SMS provider that records what it gets.
+void addSimSmsCommand(CLI::App& sim, int& exit_code);
 // `vkhid sim hub`, under the `sim` command.
 void addSimHubCommand(CLI::App& sim, int& exit_code);
 // `vkhid sev certify`: the SEV OVV 2.0 certification exchange through a hub (tools/sev_certify.cpp).

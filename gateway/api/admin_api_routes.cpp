@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "gateway/api/console_routes.hpp"
+#include "gateway/flows/alerts_inbox.hpp"
 #include "gateway/flows/audit.hpp"
 #include "gateway/flows/case_actions.hpp"
 #include "gateway/flows/case_endings.hpp"
@@ -154,6 +155,7 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   if (resource == "messages" && c.parts.size() == 3 && c.parts[2] == "replay") return messages(c);
   if (resource == "audit") return audit(c);
   if (resource == "journal" && c.parts.size() == 1) return journal(c);
+  if (resource == "alerts") return alerts(c);
   if (resource == "participants") return participants(c);
   return Response::problem(404, "Not found", "no such endpoint");
 }
@@ -243,6 +245,23 @@ Response AdminApiRoutes::journal(const Call& c) const {
                                  : Response::text(200, *text, "text/html; charset=utf-8");
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
+}
+
+// The alerts inbox: GET /alerts[?open=1] for admins and auditors; POST /alerts/{id}/ack {comment} for
+// admins.
+Response AdminApiRoutes::alerts(const Call& c) const {
+  const auto& request = c.request;
+  if (c.parts.size() == 1 && request.method == "GET") {
+    const std::string open = request.query("open");
+    auto list = flows::listAlerts(c.db, open == "1" || open == "true", c.restricted, 200);
+    return list ? Response::json(200, *list) : fromError(list.error());
+  }
+  if (c.parts.size() == 3 && c.parts[2] == "ack" && request.method == "POST") {
+    auto done = flows::acknowledgeAlert(c.db, c.parts[1], "admin:" + c.client, jsonString(request.body, "comment"));
+    if (!done) return fromError(done.error());
+    return Response::json(200, json::serialize(json::object{{"id", c.parts[1]}, {"acknowledged", true}}));
+  }
+  return Response::problem(405, "Method not allowed", "GET /alerts, POST /alerts/{id}/ack");
 }
 
 std::optional<Response> AdminApiRoutes::cases(const Call& c) const {

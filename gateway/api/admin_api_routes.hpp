@@ -49,6 +49,7 @@ class AdminApiRoutes {
   std::variant<Caller, Response> authenticate(const Request& request) const;
   Response routes(const Call& c) const;
   Response journal(const Call& c) const;
+  Response alerts(const Call& c) const;
   Response monthlyReport(const Call& c)
       const;  // a participant's stored monthly report  // the violence reports' journal (flows/violence_journal.hpp)
   Response reports(const Call& c) const;

@@ -109,6 +109,27 @@ const std::array kKeys = {
     KeyDef{"admin.client_ca", [](Config& c) -> FieldRef { return &c.admin.client_ca; }},
     KeyDef{"admin.console_session_minutes", [](Config& c) -> FieldRef { return &c.admin.console_session_minutes; }, 1,
            1440},
+    KeyDef{"notify.enabled", [](Config& c) -> FieldRef { return &c.notify.enabled; }},
+    KeyDef{"notify.tracking_url", [](Config& c) -> FieldRef { return &c.notify.tracking_url; }},
+    KeyDef{"notify.console_url", [](Config& c) -> FieldRef { return &c.notify.console_url; }},
+    KeyDef{"notify.templates_dir", [](Config& c) -> FieldRef { return &c.notify.templates_dir; }},
+    KeyDef{"notify.rota_file", [](Config& c) -> FieldRef { return &c.notify.rota_file; }},
+    KeyDef{"notify.retry_delays", [](Config& c) -> FieldRef { return &c.notify.retry_delays; }},
+    KeyDef{"notify.quiet_hours", [](Config& c) -> FieldRef { return &c.notify.quiet_hours; }},
+    KeyDef{"notify.renotify_after_minutes", [](Config& c) -> FieldRef { return &c.notify.renotify_after_minutes; }, 1,
+           10080},
+    KeyDef{"notify.send_interval_ms", [](Config& c) -> FieldRef { return &c.notify.send_interval_ms; }, 50, 600000},
+    KeyDef{"notify.smtp_url", [](Config& c) -> FieldRef { return &c.notify.smtp_url; }},
+    KeyDef{"notify.smtp_user", [](Config& c) -> FieldRef { return &c.notify.smtp_user; }},
+    KeyDef{"notify.smtp_password_file", [](Config& c) -> FieldRef { return &c.notify.smtp_password_file; }},
+    KeyDef{"notify.smtp_ca_file", [](Config& c) -> FieldRef { return &c.notify.smtp_ca_file; }},
+    KeyDef{"notify.smtp_from", [](Config& c) -> FieldRef { return &c.notify.smtp_from; }},
+    KeyDef{"notify.smtp_timeout_ms", [](Config& c) -> FieldRef { return &c.notify.smtp_timeout_ms; }, 100, 600000},
+    KeyDef{"notify.sms_url", [](Config& c) -> FieldRef { return &c.notify.sms_url; }},
+    KeyDef{"notify.sms_token_file", [](Config& c) -> FieldRef { return &c.notify.sms_token_file; }},
+    KeyDef{"notify.sms_ca_file", [](Config& c) -> FieldRef { return &c.notify.sms_ca_file; }},
+    KeyDef{"notify.sms_sender", [](Config& c) -> FieldRef { return &c.notify.sms_sender; }},
+    KeyDef{"notify.sms_timeout_ms", [](Config& c) -> FieldRef { return &c.notify.sms_timeout_ms; }, 100, 600000},
 };
 
 const KeyDef* findKey(std::string_view key) {
@@ -266,6 +287,17 @@ Status validate(const Config& config) {
   }
   if (auto d = parseDelays(config.delivery.retry_delays); !d) {
     return badValue("delivery.retry_delays", "a comma-separated list of delays such as 10s,1m,10m,1h,6h");
+  }
+  if (auto d = parseDelays(config.notify.retry_delays); !d) {
+    return badValue("notify.retry_delays", "a comma-separated list of delays such as 10s,1m,5m,30m,2h");
+  }
+  if (!config.notify.smtp_url.empty() && !config.notify.smtp_url.starts_with("smtp://") &&
+      !config.notify.smtp_url.starts_with("smtps://")) {
+    return badValue("notify.smtp_url", "smtp://host:port (STARTTLS) or smtps://host:port");
+  }
+  if (!config.notify.sms_url.empty() && !config.notify.sms_url.starts_with("https://") &&
+      !config.notify.sms_url.starts_with("http://")) {
+    return badValue("notify.sms_url", "the provider's https:// address");
   }
   if (config.gateway.org_id.empty()) return badValue("gateway.org_id", "the UCC's EDRPOU code");
   if (auto hp = parseHostPort(config.admin.listen); !hp) {

@@ -145,6 +145,31 @@ struct AdminSettings {
   int console_session_minutes = 30;  // a web console session ends after this long unused
 };
 
+// Notices to people (issue 27, docs/notifications.md): the notifier consumes vkhid.notifications and
+// vkhid.alerts and sends e-mail (SMTP with STARTTLS) and SMS (a provider's HTTPS API).
+struct NotifySettings {
+  bool enabled = false;                                        // run the notifier in this process (any number may)
+  std::string tracking_url = "https://vkhid.example/track/";   // + tracking code: the applicant's page
+  std::string console_url = "https://vkhid.example/console/";  // the UCC's and participants' console
+  std::string templates_dir;                                   // empty = the shipped config/notifications/ (built in)
+  std::string rota_file;                          // the UCC's duty officers (config/notifications/rota.example.toml)
+  std::string retry_delays = "10s,1m,5m,30m,2h";  // then the notice is failed, with an alert
+  std::string quiet_hours = "21:00-08:00";        // Kyiv time: applicants' SMS wait (not violence reports)
+  int renotify_after_minutes = 30;                // an escalation nobody acknowledged goes to the next on the rota
+  int send_interval_ms = 500;                     // how often due notices are looked for
+  std::string smtp_url;                           // smtp://host:port (STARTTLS required) or smtps://; empty = no e-mail
+  std::string smtp_user;
+  std::string smtp_password_file;
+  std::string smtp_ca_file;  // CA(s) of the server's certificate; empty = the system's
+  std::string smtp_from = "noreply@vkhid.localhost";
+  int smtp_timeout_ms = 15000;
+  std::string sms_url;         // the provider's endpoint (POST JSON); empty = no SMS
+  std::string sms_token_file;  // its bearer token
+  std::string sms_ca_file;
+  std::string sms_sender = "Vkhid";
+  int sms_timeout_ms = 10000;
+};
+
 struct Config {
   GatewaySettings gateway;
   LogSettings log;
@@ -160,6 +185,7 @@ struct Config {
   EdmsSettings edms;
   TrustSettings trust;
   AdminSettings admin;
+  NotifySettings notify;
 };
 
 // Reads an environment variable; injectable so tests need not touch the process environment.

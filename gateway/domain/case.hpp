@@ -23,6 +23,7 @@ struct Applicant {
 struct Consent {
   bool disclose_identity = false;  // Law 393 art. 10: may the name go to the participant
   bool process_personal_data = false;
+  std::string notify = "none";  // the applicant's notices about the case: none, email or sms (issue 27)
 };
 
 // Класифікатор звернень (Постанова КМУ 858/2008): codes are data (config), never constants.

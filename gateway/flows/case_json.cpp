@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "gateway/domain/base64.hpp"
+#include "gateway/domain/contact.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
 
@@ -94,8 +95,11 @@ void readApplicant(CaseReader& r, const json::object& o, domain::Applicant& appl
     applicant.address = r.string(*a, "address", "/applicant", false, 500).value_or("");
     applicant.email = r.string(*a, "email", "/applicant", false, 200).value_or("");
     applicant.phone = r.string(*a, "phone", "/applicant", false, 50).value_or("");
-    if (!applicant.email.empty() && applicant.email.find('@') == std::string::npos) {
-      r.error("/applicant/email", "an e-mail address");
+    if (!applicant.email.empty() && !domain::validEmail(applicant.email)) {
+      r.error("/applicant/email", "an e-mail address such as name@example.org");
+    }
+    if (!applicant.phone.empty() && !domain::normalisePhone(applicant.phone)) {
+      r.error("/applicant/phone", "a phone number such as +380501234567 or 0501234567");
     }
   }
 }
@@ -263,6 +267,15 @@ ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
   if (const auto* k = r.object(o, "consent", "", false)) {
     c.consent.disclose_identity = r.boolean(*k, "disclose_identity", "/consent", false);
     c.consent.process_personal_data = r.boolean(*k, "process_personal_data", "/consent", false);
+    // How the applicant agreed to be told of their case (issue 27): the address must be there.
+    c.consent.notify = r.string(*k, "notify", "/consent", false, 10).value_or("none");
+    if (c.consent.notify == "email" && c.applicant.email.empty()) {
+      r.error("/applicant/email", "an e-mail address: the applicant agreed to notices by e-mail");
+    } else if (c.consent.notify == "sms" && c.applicant.phone.empty()) {
+      r.error("/applicant/phone", "a phone number: the applicant agreed to notices by SMS");
+    } else if (c.consent.notify != "none" && c.consent.notify != "email" && c.consent.notify != "sms") {
+      r.error("/consent/notify", "one of none, email, sms");
+    }
   }
   readClassification(r, o, c.classification);
   c.text = r.string(o, "text", "", true, limits.max_text_bytes).value_or("");
@@ -321,7 +334,8 @@ std::string caseToJson(const domain::Case& c) {
   put(a, "phone", c.applicant.phone);
   o["applicant"] = std::move(a);
   o["consent"] = json::object{{"disclose_identity", c.consent.disclose_identity},
-                              {"process_personal_data", c.consent.process_personal_data}};
+                              {"process_personal_data", c.consent.process_personal_data},
+                              {"notify", c.consent.notify}};
   json::object k;
   const auto& cl = c.classification;
   for (const auto& [key, v] :

@@ -21,6 +21,7 @@
 #include "gateway/flows/routing.hpp"
 #include "gateway/http/client.hpp"
 #include "gateway/http/server.hpp"
+#include "gateway/notify/notifier.hpp"
 #include "gateway/service/health.hpp"
 #include "gateway/store/migrations.hpp"
 
@@ -200,7 +201,8 @@ int runGateway(const app::Config& config) {
   }
   store::PgPool pool({config.database.url, config.database.connect_timeout_s, config.database.statement_timeout_ms,
                       "vkhid-" + config.gateway.instance},
-                     static_cast<std::size_t>(config.intake.threads + 3 * config.gateway.workers + 4));
+                     static_cast<std::size_t>(config.intake.threads + 3 * config.gateway.workers + 4 +
+                                              (config.notify.enabled ? 3 : 0)));
   for (int i = 0; i < 300 && !health.snapshot()["migrations"].ok; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -217,6 +219,18 @@ int runGateway(const app::Config& config) {
   }
   if (read_pool) exchange.context().useReadPool(*read_pool);
   exchange.start();
+  // The notifier, where this process runs it (notify.enabled): templates or a rota that cannot be read
+  // stop the start, as the trust lists do.
+  std::unique_ptr<notify::Notifier> notifier;
+  if (config.notify.enabled) {
+    auto made = notify::Notifier::create(config, pool);
+    if (!made) {
+      log::error("cannot start the notifier", {{"error", made.error().message}});
+      return 1;
+    }
+    notifier = std::move(made).value();
+    notifier->start();
+  }
   flows::Intake intake(exchange.context());
   std::vector<std::string> proxies = splitList(config.intake.trusted_proxies);
   api::IntakeRoutes intake_routes(intake, config.intake.track_per_minute, std::move(proxies));
@@ -238,6 +252,7 @@ int runGateway(const app::Config& config) {
   intake_server->stop(std::chrono::seconds(std::max(1, timeout_s / 3)));
   admin_api = nullptr;
   console = nullptr;
+  if (notifier) notifier->stop();
   exchange.stop();
   (*admin)->stop(std::chrono::seconds(1));
   broker.stop();
