@@ -8,7 +8,11 @@ const T = {
   uk: {
     brand: 'Вхід — консоль обміну', sections: 'Розділи', signout: 'Вийти', lang: 'English',
     nav_cases: 'Справи', nav_participants: 'Учасники', nav_deliveries: 'Доставки', nav_audit: 'Аудит',
-    nav_reports: 'Звіти', signin_title: 'Вхід до консолі', token: 'Токен доступу',
+    nav_reports: 'Звіти', nav_alerts: 'Тривоги', signin_title: 'Вхід до консолі',
+    alerts: 'Тривоги', open_only: 'лише відкриті', alert_kind: 'Подія', severity: 'Терміновість',
+    sev_1: 'невідкладно', sev_2: 'високо', sev_3: 'звичайно', notified: 'Кого сповіщено',
+    acknowledge: 'Підтвердити', ack_comment: 'Що зроблено', acknowledged: 'Тривогу підтверджено',
+    ack_by: 'підтвердив', open_alert: 'відкрита', restricted_case: 'справа з обмеженим доступом', token: 'Токен доступу',
     token_hint: 'токен адміністратора, аудитора або учасника (vkhid token issue); порожньо — за клієнтським сертифікатом',
     signin: 'Увійти',
     cases: 'Справи', search: 'Пошук', search_hint: 'номер УКЦ, код відстеження або id', status: 'Статус',
@@ -55,7 +59,11 @@ const T = {
   en: {
     brand: 'Vkhid — exchange console', sections: 'Sections', signout: 'Sign out', lang: 'Українська',
     nav_cases: 'Cases', nav_participants: 'Participants', nav_deliveries: 'Deliveries', nav_audit: 'Audit',
-    nav_reports: 'Reports', signin_title: 'Sign in to the console', token: 'Access token',
+    nav_reports: 'Reports', nav_alerts: 'Alerts', signin_title: 'Sign in to the console',
+    alerts: 'Alerts', open_only: 'open only', alert_kind: 'Event', severity: 'Urgency',
+    sev_1: 'urgent', sev_2: 'high', sev_3: 'normal', notified: 'Who was told',
+    acknowledge: 'Acknowledge', ack_comment: 'What was done', acknowledged: 'The alert is acknowledged',
+    ack_by: 'acknowledged by', open_alert: 'open', restricted_case: 'restricted case', token: 'Access token',
     token_hint: 'an admin’s, auditor’s or participant’s token (vkhid token issue); empty — by client certificate',
     signin: 'Sign in',
     cases: 'Cases', search: 'Search', search_hint: 'UCC number, tracking code or id', status: 'Status',
@@ -477,6 +485,45 @@ async function deliveriesPage() {
         } }, t('replay')) : ''])) : h('p', {}, t('none')));
 }
 
+// The alerts inbox (issue 27): open alerts first, the most urgent and newest first; who was told and
+// how, and whether it was delivered; an admin acknowledges one with what was done.
+async function alertsPage(params) {
+  const openOnly = params.get('open') === '1';
+  const list = await api('GET', 'alerts' + (openOnly ? '?open=1' : ''));
+  const toggle = h('input', { type: 'checkbox', checked: openOnly, onchange: () => {
+    location.hash = '#/alerts' + (toggle.checked ? '?open=1' : '');
+  } });
+  const rows = list.map((a) => {
+    const notices = h('ul', { class: 'plain' }, a.notices.map((n) =>
+      h('li', {}, `${n.channel} · ${n.recipient}${n.name ? ' (' + n.name + ')' : ''} · ${n.status}` +
+        (n.attempts > 1 ? ` · ${n.attempts}×` : ''))));
+    let state;
+    if (!a.open) {
+      state = h('span', {}, `${t('ack_by')} ${a.acknowledged.by}, ${when(a.acknowledged.at)}: ${a.acknowledged.comment}`);
+    } else if (session.role === 'admin') {
+      const comment = h('input', { type: 'text', required: true, maxlength: 2000, 'aria-label': t('ack_comment'),
+        placeholder: t('ack_comment') });
+      state = h('form', { class: 'ack', 'data-alert': a.id, onsubmit: async (ev) => {
+        ev.preventDefault();
+        try {
+          await api('POST', `alerts/${a.id}/ack`, { comment: comment.value });
+          say(t('acknowledged'));
+          drawView(() => alertsPage(params));
+        } catch (e) { say(e.message, 'error'); }
+      } }, comment, h('button', { type: 'submit' }, t('acknowledge')));
+    } else {
+      state = t('open_alert');
+    }
+    const subject = a.restricted && !a.case_id ? t('restricted_case')
+      : a.case_id ? h('a', { href: '#/cases/' + a.case_id }, a.ucc_number || a.case_id) : (a.org_id || '—');
+    return [h('span', { class: a.severity === 1 ? 'badge bad' : 'badge' }, t('sev_' + a.severity)), when(a.created_at),
+      a.kind, subject, notices, state];
+  });
+  page(t('alerts'), h('p', {}, h('label', {}, toggle, ' ', t('open_only'))),
+    list.length ? table([t('severity'), t('at'), t('alert_kind'), t('case'), t('notified'), t('status')], rows,
+      (i) => ({ 'data-alert-row': list[i].id, class: list[i].open ? 'open' : '' })) : h('p', {}, t('none')));
+}
+
 async function auditPage() {
   const a = await api('GET', 'audit?limit=50');
   const verdict = h('div', { id: 'verdict', 'aria-live': 'polite' });
@@ -556,6 +603,7 @@ async function route() {
     else if (path === '/participants/new') onboardPage();
     else if (path === '/participants') await participantsPage();
     else if (path === '/deliveries') await deliveriesPage();
+    else if (path === '/alerts') await alertsPage(params);
     else if (path === '/audit') await auditPage();
     else if (path === '/reports') reportsPage(params);
     else page(t('not_found'));

@@ -291,6 +291,11 @@ Status validate(const Config& config) {
   if (auto d = parseDelays(config.notify.retry_delays); !d) {
     return badValue("notify.retry_delays", "a comma-separated list of delays such as 10s,1m,5m,30m,2h");
   }
+  if (const auto& q = config.notify.quiet_hours;
+      !q.empty() && (q.size() != 11 || q[2] != ':' || q[5] != '-' || q[8] != ':' ||
+                     q.find_first_not_of("0123456789:-") != std::string::npos)) {
+    return badValue("notify.quiet_hours", "HH:MM-HH:MM, Kyiv time (empty: none)");
+  }
   if (!config.notify.smtp_url.empty() && !config.notify.smtp_url.starts_with("smtp://") &&
       !config.notify.smtp_url.starts_with("smtps://")) {
     return badValue("notify.smtp_url", "smtp://host:port (STARTTLS) or smtps://host:port");

@@ -5,6 +5,7 @@
 //   replay    {token, case_id}                                   an overdue case's dead delivery replayed
 //   audit     {token}                                            an auditor exports and verifies a bundle
 //   cases     {token, case_id}                                   what the case list and one case page show
+//   alerts    {token, alert_id}                                  the alerts inbox; one alert acknowledged
 // Every page is screenshotted at a laptop width (SHOTS_PREFIX-<page>.png); nothing may be fetched from
 // anywhere but the gateway.
 import { launch } from './chromium.mjs';
@@ -114,6 +115,23 @@ try {
       out.report_text = (await report.locator('body').innerText({ timeout: 1000 }).catch(() => '')).slice(0, 300);
     }
     out.report_charts = await report.locator('svg[data-chart]').count();
+  } else if (scenario === 'alerts') {
+    await page.goto(`${base}/console/#/alerts?open=1`);
+    await page.locator('main[data-route="/alerts?open=1"]').waitFor();
+    const rows = () => page.$$eval('tbody tr', (trs) => trs.map((r) => ({ id: r.dataset.alertRow,
+      open: r.classList.contains('open'), text: r.innerText })));
+    out.open_rows = await rows();
+    await shot(page, 'alerts-open');
+    const form = page.locator(`form[data-alert="${args.alert_id}"]`);
+    await form.getByLabel('Що зроблено').fill('Зателефонували до органу; відповідь буде завтра.');
+    await form.getByRole('button', { name: 'Підтвердити' }).click();
+    await page.getByText('Тривогу підтверджено').waitFor();
+    await page.locator('main[data-route="/alerts?open=1"]').waitFor();
+    out.open_after = await rows();
+    await page.goto(`${base}/console/#/alerts`);
+    await page.locator('main[data-route="/alerts"]').waitFor();
+    out.all_after = await rows();
+    await shot(page, 'alerts-all');
   } else if (scenario === 'cases') {
     await page.goto(`${base}/console/#/cases`);
     await page.locator('main[data-route="/cases"]').waitFor();

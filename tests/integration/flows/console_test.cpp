@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE integration_console
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <csignal>
 #include <filesystem>
 
 #include "tests/support/exchange_harness.hpp"
@@ -252,6 +253,48 @@ BOOST_AUTO_TEST_CASE(console_restricted_case_hidden_without_restricted_access, *
   auto cleared_view = browse(x, "cases", {{"token", cleared}, {"case_id", hidden}});
   BOOST_TEST(cleared_view.at("rows").as_array().size() == 2u);
   BOOST_TEST(std::string(cleared_view.at("case_heading").as_string()).starts_with("Справа УКЦ-"));
+}
+
+// The alerts inbox (issue 27): an overdue case's alerts, listed open and most urgent first, with who was
+// told; an admin acknowledges one with what was done, in the evidence log, and it leaves the open list.
+BOOST_AUTO_TEST_CASE(console_alerts_inbox_acknowledges_in_chromium, *utf::timeout(400)) {
+  ExchangeHarness x;
+  x.setUp();
+  writeFile(x.dir() + "/rota.toml",
+            "[[duty]]\nname = \"Черговий\"\nemail = \"duty@ucc.example\"\ndays = \"all\"\nhours = "
+            "\"00:00-24:00\"\nrestricted = true\n");
+  std::map<std::string, std::string> env{{"VKHID_NOTIFY_ENABLED", "true"},
+                                         {"VKHID_NOTIFY_ROTA_FILE", x.dir() + "/rota.toml"},
+                                         {"VKHID_NOTIFY_SEND_INTERVAL_MS", "200"}};
+  x.startGateway(0, env);
+  x.startSimulator({"--no-answer"});
+  BOOST_REQUIRE(x.submit("alerts").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 60s));
+  x.killGateway(0, SIGTERM);
+  env["VKHID_DEADLINES_CLOCK_OFFSET_S"] = "3456000";  // forty days on: the warnings, then overdue
+  x.startGateway(0, env);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM alert WHERE kind = 'deadline.overdue'", 1, 60s));
+  const std::string id = x.sql("SELECT id FROM alert WHERE kind = 'deadline.overdue'");
+  const std::string admin = x.issueToken("inbox-admin", "admin");
+  auto seen = browse(x, "alerts", {{"token", admin}, {"alert_id", std::stoll(id)}});
+  // Open, the overdue one (urgent) first; each row says who was told.
+  const auto& open = seen.at("open_rows").as_array();
+  BOOST_REQUIRE(open.size() >= 3u);
+  BOOST_TEST(open.at(0).at("id").as_string() == id);
+  BOOST_TEST(std::string(open.at(0).at("text").as_string()).find("d***@ucc.example") != std::string::npos,
+             open.at(0).at("text").as_string());
+  // Acknowledged: gone from the open list, shown with the comment in the full one, and in the evidence.
+  for (const auto& r : seen.at("open_after").as_array()) BOOST_TEST(r.at("id").as_string() != id);
+  bool shown = false;
+  for (const auto& r : seen.at("all_after").as_array()) {
+    if (r.at("id").as_string() != id) continue;
+    shown = true;
+    BOOST_TEST(!r.at("open").as_bool());
+    BOOST_TEST(std::string(r.at("text").as_string()).find("відповідь буде завтра") != std::string::npos);
+  }
+  BOOST_TEST(shown);
+  BOOST_TEST(x.sql("SELECT acknowledged_by FROM alert WHERE id = " + id) == "admin:inbox-admin");
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'alert.ack'") == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -384,4 +384,35 @@ BOOST_AUTO_TEST_CASE(notify_two_gateways_send_each_notice_once, *utf::timeout(40
   BOOST_TEST(x.count("SELECT count(*) FROM notice") == kCases);  // planned once each, by whichever consumed it
 }
 
+BOOST_AUTO_TEST_CASE(notify_sms_provider_failing_fails_the_notice_with_an_alert, *utf::timeout(300)) {
+  ExchangeHarness x;
+  x.setUp();
+  const unsigned short sms_port = freePort();
+  ChildProcess sms(
+      std::vector<std::string>{binaryPath(), "sim", "sms", "--listen", "127.0.0.1:" + std::to_string(sms_port),
+                               "--record", x.dir() + "/sms.jsonl", "--fail-first", "1000"},
+      std::map<std::string, std::string>{}, x.dir() + "/sim-sms.log");
+  BOOST_REQUIRE(eventually([&] { return portOpen(sms_port); }, 10s));
+  auto env = notifyEnv({});
+  env["VKHID_NOTIFY_SMS_URL"] = "http://127.0.0.1:" + std::to_string(sms_port) + "/send";
+  env["VKHID_NOTIFY_RETRY_DELAYS"] = "1s,1s";
+  x.startGateway(0, env);
+  x.startSimulator({"--no-answer"});
+  BOOST_REQUIRE(x.submitJson(caseWithConsent("sms", "", "0509998877"), "failing").status == 201);
+  // Tried three times (the first and two retries), then failed for good, recorded and alerted.
+  BOOST_REQUIRE(eventually([&] { return x.count("SELECT count(*) FROM notice WHERE status = 'failed'") == 1; }, 60s));
+  BOOST_TEST(x.sql("SELECT attempts FROM notice") == "3");
+  BOOST_TEST(x.sql("SELECT address IS NULL AND data IS NULL FROM notice") == "t");
+  BOOST_TEST(x.sql("SELECT last_error FROM notice").find("500") != std::string::npos);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM alert WHERE kind = 'notify.failed'", 1, 30s));
+  const std::string detail = x.sql("SELECT detail::text FROM alert WHERE kind = 'notify.failed'");
+  BOOST_TEST(detail.find("+38050*****77") != std::string::npos, detail);
+  BOOST_TEST(detail.find("509998877") == std::string::npos);  // masked, never the number
+  const std::string metrics = httpGet("127.0.0.1", x.adminPort(), "/metrics").body;
+  BOOST_TEST(metrics.find("vkhid_notices_total{channel=\"sms\",outcome=\"failed\"} 1") != std::string::npos);
+  BOOST_TEST(metrics.find("vkhid_notices_total{channel=\"sms\",outcome=\"retried\"} 2") != std::string::npos);
+  BOOST_TEST(metrics.find("vkhid_alert_oldest_unacknowledged_seconds") != std::string::npos);
+  BOOST_TEST(!std::filesystem::exists(x.dir() + "/sms.jsonl"));  // the provider took nothing
+}
+
 BOOST_AUTO_TEST_SUITE_END()
