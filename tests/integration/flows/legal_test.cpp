@@ -297,6 +297,27 @@ BOOST_AUTO_TEST_CASE(legal_return_with_its_article) {
   BOOST_TEST(refused.body.find("only an appeal") != std::string::npos, refused.body);
 }
 
+// A participant that returns an appeal after the 10-day term (Law 393 art. 5): the return stands, marked
+// late against its due date; the applicant is told once.
+BOOST_AUTO_TEST_CASE(legal_return_by_the_participant_after_its_term_is_late) {
+  ExchangeHarness x;
+  x.setUp();
+  const std::string article = "ст. 5 Закону № 393/96-ВР";
+  // Twelve days on by the clock the gateway's timers and judgements see.
+  x.startGateway(0, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", std::to_string(12 * 86400)}});
+  x.startSimulator({"--return-article", article});
+  auto r = x.submitJson(exampleCaseWith([](json::object&) {}), "late-return");
+  BOOST_REQUIRE(r.status == 201);
+  const std::string id = jsonField(r.body, "id");
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'returned'", 1, 60s), x.histogram());
+  BOOST_TEST(x.sql("SELECT detail->>'late' FROM case_event WHERE event = 'returned' AND case_id = '" + id + "'") ==
+             "true");
+  BOOST_TEST(x.sql("SELECT actor FROM case_event WHERE event = 'returned' AND case_id = '" + id + "'") ==
+             "participant:" + x.org());
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.returned'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'returned'") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(legal_withdrawal_by_tracking_code) {
   ExchangeHarness x;
   x.setUp();
