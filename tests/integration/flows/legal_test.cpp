@@ -489,6 +489,42 @@ BOOST_AUTO_TEST_CASE(legal_mass_appeal_merged_and_answered_once) {
                      "(SELECT id FROM cases WHERE merged_into IS NOT NULL)") == 0);
 }
 
+// The same campaign text sent at once, through two gateways: the text's lock makes one group — one case
+// the others are merged into, never two "first" cases.
+BOOST_AUTO_TEST_CASE(legal_mass_appeal_sent_at_once_through_two_gateways_is_one_group) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway(0);
+  x.startGateway(1);
+  x.startSimulator({"--no-answer"});
+  const std::string text =
+      "Ми, батьки учнів школи № 7, просимо відремонтувати дах спортивної зали до зими: він протікає, і заняття "
+      "фізкультурою вже двічі скасовували через воду на підлозі.";
+  constexpr int kThreads = 8, kEach = 3;
+  std::vector<std::thread> senders;
+  std::vector<int> statuses(kThreads * kEach, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    senders.emplace_back([&, t] {
+      for (int k = 0; k < kEach; ++k) {
+        const int i = t * kEach + k;
+        auto r = x.submitJson(exampleCaseWith([&](json::object& o) {
+                                o["applicant"].as_object()["surname"] = "Батько" + std::to_string(i);
+                                o["text"] = text;
+                              }),
+                              "at-once-" + std::to_string(i), t % 2);
+        statuses[i] = r.status;
+      }
+    });
+  }
+  for (auto& s : senders) s.join();
+  for (int st : statuses) BOOST_TEST(st == 201);
+  const int n = kThreads * kEach;
+  BOOST_TEST(x.count("SELECT count(*) FROM cases") == n);
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE merged_into IS NULL") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM cases c WHERE merged_into = (SELECT id FROM cases WHERE merged_into IS "
+                     "NULL) AND status = 'merged'") == n - 1);
+}
+
 BOOST_AUTO_TEST_CASE(legal_mass_appeal_goes_on_when_its_first_case_ends) {
   ExchangeHarness x;
   x.setUp();
