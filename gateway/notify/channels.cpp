@@ -5,10 +5,8 @@
 #include <algorithm>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <memory>
 #include <mutex>
-#include <sstream>
 
 #include "gateway/domain/base64.hpp"
 
@@ -74,21 +72,8 @@ Error failure(CURLcode code, long response, const char* detail) {
 
 }  // namespace
 
-Result<std::string> readSecretFile(const std::string& key, const std::string& path) {
-  if (path.empty()) return std::string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::invalid("config.invalid", key + ": cannot read " + path);
-  std::stringstream s;
-  s << in.rdbuf();
-  std::string v = s.str();
-  while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
-  return v;
-}
-
-Mailer::Mailer(const app::NotifySettings& settings) : settings_(settings) {
-  auto p = readSecretFile("notify.smtp_password_file", settings.smtp_password_file);
-  if (p) password_ = *p;
-}
+Mailer::Mailer(const app::NotifySettings& settings, std::string password)
+    : settings_(settings), password_(std::move(password)) {}
 
 std::string Mailer::message(const Email& mail) const {
   std::string body;
@@ -151,10 +136,8 @@ Status Mailer::send(const Email& mail) const {
   return failure(rc, response, error);
 }
 
-SmsGateway::SmsGateway(const app::NotifySettings& settings) : settings_(settings) {
-  auto t = readSecretFile("notify.sms_token_file", settings.sms_token_file);
-  if (t) token_ = *t;
-}
+SmsGateway::SmsGateway(const app::NotifySettings& settings, std::string token)
+    : settings_(settings), token_(std::move(token)) {}
 
 Status SmsGateway::send(const std::string& request_json) const {
   if (!configured()) return Error::unavailable("notify.unreachable", "no SMS provider configured (notify.sms_url)");

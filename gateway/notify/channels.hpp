@@ -20,7 +20,8 @@ struct Email {
 
 class Mailer {
  public:
-  explicit Mailer(const app::NotifySettings& settings);
+  // `password`: the contents of notify.smtp_password_file (read once, at start).
+  Mailer(const app::NotifySettings& settings, std::string password = {});
   bool configured() const { return !settings_.smtp_url.empty(); }
   Status send(const Email& mail) const;
   // The whole message as it goes on the wire (headers and body), for tests of its form.
@@ -33,7 +34,8 @@ class Mailer {
 
 class SmsGateway {
  public:
-  explicit SmsGateway(const app::NotifySettings& settings);
+  // `token`: the contents of notify.sms_token_file (read once, at start).
+  SmsGateway(const app::NotifySettings& settings, std::string token = {});
   bool configured() const { return !settings_.sms_url.empty(); }
   // POSTs `request_json` (the provider's request, rendered from sms-request.json.mustache).
   Status send(const std::string& request_json) const;
@@ -42,8 +44,5 @@ class SmsGateway {
   app::NotifySettings settings_;
   std::string token_;
 };
-
-// Reads a secret's file (a password, a token) without its trailing newline; empty when `path` is.
-Result<std::string> readSecretFile(const std::string& key, const std::string& path);
 
 }  // namespace vkhid::notify

@@ -1,10 +1,10 @@
 // Who gets what (issue 27): an event on vkhid.notifications or vkhid.alerts turned into notice rows.
 #include <boost/json.hpp>
 #include <chrono>
-#include <regex>
 
 #include "gateway/app/digest.hpp"
 #include "gateway/domain/contact.hpp"
+#include "gateway/domain/text.hpp"
 #include "gateway/notify/notifier.hpp"
 
 namespace vkhid::notify {
@@ -23,11 +23,6 @@ struct CaseFacts {
   std::string id, ucc_number, tracking_code, kind, due_date, email, phone, consent;
   bool restricted = false;
 };
-
-bool isUuid(const std::string& s) {
-  static const std::regex re("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-  return std::regex_match(s, re);
-}
 
 std::string field(const json::object& o, const char* key) {
   const auto* v = o.if_contains(key);

@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <tuple>
 
 #include "gateway/app/digest.hpp"
 #include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
 #include "gateway/bus/topology.hpp"
+#include "gateway/crypto/openssl.hpp"
 #include "gateway/flows/context.hpp"
 #include "gateway/flows/exchange_store.hpp"
 
@@ -40,19 +42,28 @@ Result<std::unique_ptr<Notifier>> Notifier::create(const app::Config& config, st
   if (!templates) return templates.error();
   auto rota = Rota::load(config.notify.rota_file);
   if (!rota) return rota.error();
-  if (auto p = readSecretFile("notify.smtp_password_file", config.notify.smtp_password_file); !p) return p.error();
-  if (auto t = readSecretFile("notify.sms_token_file", config.notify.sms_token_file); !t) return t.error();
-  return std::unique_ptr<Notifier>(new Notifier(config, pool, std::move(templates).value(), std::move(rota).value()));
+  // The secrets, read once: a file named but unreadable stops the start, naming its key.
+  std::string secrets[2];
+  for (auto [key, path, out] : {std::tuple{"notify.smtp_password_file", &config.notify.smtp_password_file, &secrets[0]},
+                                std::tuple{"notify.sms_token_file", &config.notify.sms_token_file, &secrets[1]}}) {
+    if (path->empty()) continue;
+    auto secret = crypto::readSecret(*path);
+    if (!secret) return Error::invalid("config.invalid", std::string(key) + ": cannot read " + *path);
+    *out = std::move(secret).value();
+  }
+  return std::unique_ptr<Notifier>(new Notifier(config, pool, std::move(templates).value(), std::move(rota).value(),
+                                                std::move(secrets[0]), std::move(secrets[1])));
 }
 
-Notifier::Notifier(const app::Config& config, store::PgPool& pool, Templates templates, Rota rota)
+Notifier::Notifier(const app::Config& config, store::PgPool& pool, Templates templates, Rota rota,
+                   std::string smtp_password, std::string sms_token)
     : config_(config),
       pool_(pool),
       templates_(std::move(templates)),
       rota_(std::move(rota)),
       planner_(config.notify, rota_),
-      mailer_(config.notify),
-      sms_(config.notify),
+      mailer_(config.notify, std::move(smtp_password)),
+      sms_(config.notify, std::move(sms_token)),
       retry_delays_(delaysOr(config.notify.retry_delays, {10000})),
       process_id_(config.gateway.instance + ":" + std::to_string(::getpid())) {}
 

@@ -58,7 +58,8 @@ class Notifier {
   Result<int> sendDue(int limit);
 
  private:
-  Notifier(const app::Config& config, store::PgPool& pool, Templates templates, Rota rota);
+  Notifier(const app::Config& config, store::PgPool& pool, Templates templates, Rota rota, std::string smtp_password,
+           std::string sms_token);
   void senderLoop();
   // Renders and sends one claimed notice: ok, or the error (transient or not) to record.
   Status deliver(const std::string& id, const std::string& channel, const std::string& address,
