@@ -13,8 +13,9 @@ const T = {
     sev_1: 'невідкладно', sev_2: 'високо', sev_3: 'звичайно', notified: 'Кого сповіщено',
     acknowledge: 'Підтвердити', ack_comment: 'Що зроблено', acknowledged: 'Тривогу підтверджено',
     ack_by: 'підтвердив', open_alert: 'відкрита', restricted_case: 'справа з обмеженим доступом', token: 'Токен доступу',
-    token_hint: 'токен адміністратора, аудитора або учасника (vkhid token issue); порожньо — за клієнтським сертифікатом',
-    signin: 'Увійти',
+    token_hint: 'токен адміністратора, аудитора або учасника (vkhid token issue), якщо консоль їх приймає; порожньо — за клієнтським сертифікатом',
+    signin: 'Увійти', login: 'Логін', password: 'Пароль', otp_code: 'Код',
+    otp_hint: '6 цифр із застосунку автентифікації', service_signin: 'Службовий вхід: токен або сертифікат',
     cases: 'Справи', search: 'Пошук', search_hint: 'номер УКЦ, код відстеження або id', status: 'Статус',
     any: 'будь-який', overdue_only: 'лише прострочені', show: 'Показати', ucc_number: 'Номер УКЦ',
     tracking: 'Код відстеження', kind: 'Вид', participant: 'Учасник', deadline: 'Строк відповіді',
@@ -64,8 +65,9 @@ const T = {
     sev_1: 'urgent', sev_2: 'high', sev_3: 'normal', notified: 'Who was told',
     acknowledge: 'Acknowledge', ack_comment: 'What was done', acknowledged: 'The alert is acknowledged',
     ack_by: 'acknowledged by', open_alert: 'open', restricted_case: 'restricted case', token: 'Access token',
-    token_hint: 'an admin’s, auditor’s or participant’s token (vkhid token issue); empty — by client certificate',
-    signin: 'Sign in',
+    token_hint: 'an admin’s, auditor’s or participant’s token (vkhid token issue), where the console takes them; empty — by client certificate',
+    signin: 'Sign in', login: 'Login', password: 'Password', otp_code: 'Code',
+    otp_hint: '6 digits from the authenticator app', service_signin: 'Service sign-in: a token or a certificate',
     cases: 'Cases', search: 'Search', search_hint: 'UCC number, tracking code or id', status: 'Status',
     any: 'any', overdue_only: 'overdue only', show: 'Show', ucc_number: 'UCC number',
     tracking: 'Tracking code', kind: 'Kind', participant: 'Participant', deadline: 'Answer due',
@@ -202,20 +204,32 @@ function page(title, ...content) {
 function showSignIn(message) {
   ++view;
   document.getElementById('top').hidden = true;
+  // A person: login, password and the authenticator's code. A service: its token, or its certificate.
+  const login = h('input', { autocomplete: 'username', spellcheck: 'false', autocapitalize: 'off' });
+  const password = h('input', { type: 'password', autocomplete: 'current-password' });
+  const code = h('input', { inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: '6' });
   const token = h('input', { type: 'password', autocomplete: 'off' });
   const form = h('form', { class: 'signin', onsubmit: async (ev) => {
     ev.preventDefault();
+    const body = login.value
+      ? { login: login.value.trim(), password: password.value, code: code.value.trim() }
+      : { token: token.value };
     try {
-      session = await call('POST', '/console/session', { token: token.value });
+      session = await call('POST', '/console/session', body);
       say('');
       start();
-    } catch (e) { say(e.message, 'error'); }
-  } }, h('h1', {}, t('signin_title')), field(t('token'), token, t('token_hint')),
-  h('p', {}, h('button', { type: 'submit' }, t('signin'))));
+    } catch (e) {
+      code.value = '';  // a code is spent or stale after a refusal
+      say(e.message, 'error');
+    }
+  } }, h('h1', {}, t('signin_title')), field(t('login'), login), field(t('password'), password),
+  field(t('otp_code'), code, t('otp_hint')),
+  h('p', {}, h('button', { type: 'submit' }, t('signin'))),
+  h('fieldset', {}, h('legend', {}, t('service_signin')), field(t('token'), token, t('token_hint'))));
   document.getElementById('main').replaceChildren(form);
   document.title = t('signin_title');
   if (message) say(message, 'error');
-  token.focus();
+  login.focus();
 }
 
 function translateChrome() {

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "gateway/flows/console_accounts.hpp"
+
 namespace vkhid::api {
 namespace {
 
@@ -12,6 +14,21 @@ std::string sessionJson(const flows::ConsoleSession& s) {
       {"client", s.client_id}, {"role", s.role}, {"csrf", s.csrf}, {"restricted_access", s.restricted_access}};
   if (!s.org_id.empty()) o["org_id"] = s.org_id;
   return json::serialize(o);
+}
+
+flows::SignInPolicy signInPolicy(const app::AdminSettings& admin) {
+  flows::SignInPolicy p;
+  p.idle = std::chrono::minutes(admin.console_session_minutes);
+  p.longest = std::chrono::minutes(admin.console_session_max_minutes);
+  p.tokens = admin.console_tokens;
+  p.max_failures = admin.signin_max_failures;
+  p.lockout = std::chrono::minutes(admin.signin_lockout_minutes);
+  return p;
+}
+
+std::string stringField(const json::value& body, const char* name) {
+  const json::value* v = body.is_object() ? body.as_object().if_contains(name) : nullptr;
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
 }  // namespace
@@ -85,10 +102,20 @@ Response ConsoleRoutes::session(const Request& request) const {
     }
     boost::system::error_code ec;
     auto body = json::parse(request.body, ec);
-    const json::value* token = (!ec && body.is_object()) ? body.as_object().if_contains("token") : nullptr;
-    auto opened = flows::openConsoleSession(**db, token && token->is_string() ? std::string(token->as_string()) : "",
-                                            idle, request.client_cert_sha256);
+    if (ec) body = json::object();
+    // A person: login, password and code; a machine client or a certificate's holder: a token or none.
+    const std::string login = stringField(body, "login");
+    const auto policy = signInPolicy(context_.config.admin);
+    auto opened =
+        !login.empty()
+            ? flows::openAccountSession(**db, login, stringField(body, "password"), stringField(body, "code"), policy)
+            : flows::openConsoleSession(**db, stringField(body, "token"), policy, request.client_cert_sha256);
     if (!opened) {
+      if (opened.error().code == "console.locked") {
+        auto locked = Response::problem(429, "Too many failed sign-ins", opened.error().message);
+        locked.headers.emplace_back("Retry-After", std::to_string(policy.lockout.count() * 60));
+        return locked;
+      }
       if (opened.error().kind == ErrorKind::InvalidInput) {
         return Response::problem(401, "Unauthorized", opened.error().message);
       }
@@ -106,7 +133,7 @@ Response ConsoleRoutes::session(const Request& request) const {
     if (s && request.header("x-csrf-token") != s->csrf) {
       return Response::problem(403, "Forbidden", "X-CSRF-Token: the session's token is required");
     }
-    if (s) (void)flows::closeConsoleSession(**db, id);
+    if (s) (void)flows::closeConsoleSession(**db, id, *s);
     r = Response{204, "application/json", "", {}};
     r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + attributes + "; Max-Age=0");
   } else {

@@ -141,8 +141,14 @@ struct AdminSettings {
   std::string listen = "127.0.0.1:8081";  // health, readiness, metrics, administration API
   std::string tls_cert;                   // PEM; both empty = plain HTTP (loopback only)
   std::string tls_key;
-  std::string client_ca;             // CA(s) of admins' and auditors' client certificates (needs TLS)
-  int console_session_minutes = 30;  // a web console session ends after this long unused
+  std::string client_ca;                  // CA(s) of admins' and auditors' client certificates (needs TLS)
+  int console_session_minutes = 30;       // a web console session ends after this long unused
+  int console_session_max_minutes = 720;  // and this long after signing in, however busy
+  // Whether the console takes bearer tokens (and client certificates) besides personal accounts. A
+  // person signs in with their account (vkhid account add); tokens are for machine clients.
+  bool console_tokens = false;
+  int signin_max_failures = 5;      // failed sign-ins of an account in a row that lock it
+  int signin_lockout_minutes = 15;  // for this long (or until an admin unlocks it)
 };
 
 // Notices to people (issue 27, docs/notifications.md): the notifier consumes vkhid.notifications and

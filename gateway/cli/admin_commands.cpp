@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 #include <boost/json.hpp>
 #include <cstdio>
+#include <iostream>
 
 #include "gateway/app/config.hpp"
 #include "gateway/cli/case_show.hpp"
@@ -10,6 +11,7 @@
 #include "gateway/crypto/pkcs11_signer.hpp"
 #include "gateway/flows/case_actions.hpp"
 #include "gateway/flows/conformance.hpp"
+#include "gateway/flows/console_accounts.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/intake.hpp"
 #include "gateway/flows/participants.hpp"
@@ -424,6 +426,83 @@ void addTokenCommands(CLI::App& app, const OptionsPtr& o, int& exit_code, std::s
   bind->callback([o, &exit_code, &config_path] { exit_code = tokenBindCert(*o, config_path); });
 }
 
+// account add|reset|unlock|list: the console's personal accounts (issue 29, docs/privacy.md).
+struct AccountOptions {
+  flows::NewAccount account;
+  std::string password_file;
+};
+
+// The password from a file, or standard input's first line for "-" (never from the command line, which
+// other users of the machine can see).
+Result<std::string> readPassword(const std::string& path) {
+  if (path != "-") return crypto::readSecret(path);
+  std::string line;
+  if (!std::getline(std::cin, line)) return Error::invalid("cli.password", "--password-file -: no line on stdin");
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  return line;
+}
+
+int printEnrolment(const std::string& what, const Result<flows::AccountEnrolment>& e) {
+  if (!e) return complain(e.error().message);
+  std::printf("%s\n", what.c_str());
+  std::printf("totp_secret: %s\n", e->totp_secret.c_str());
+  std::printf("otpauth_uri: %s\n", e->otpauth_uri.c_str());
+  std::printf("Enter the secret (or the URI as a QR code) in the person's authenticator app; it is shown once.\n");
+  return 0;
+}
+
+void addAccountCommands(CLI::App& app, int& exit_code, std::string& config_path) {
+  auto o = std::make_shared<AccountOptions>();
+  auto* account = app.add_subcommand("account", "The console's personal accounts: password and authenticator code");
+  account->require_subcommand(1);
+  auto* add = account->add_subcommand("add", "Make an administrator's or auditor's account (its secret printed once)");
+  add->add_option("--login", o->account.login, "the person's login, e.g. o.petrenko")->required();
+  add->add_option("--role", o->account.role, "admin or auditor")->required();
+  add->add_option("--name", o->account.display_name, "the person's name, as the console shows it");
+  add->add_flag("--restricted-access", o->account.restricted_access,
+                "may see restricted cases (violence, trafficking)");
+  add->add_option("--password-file", o->password_file, "a file holding the first password, or - for stdin")->required();
+  add->add_option("--config", config_path, "gateway configuration");
+  add->callback([o, &exit_code, &config_path] {
+    auto password = readPassword(o->password_file);
+    if (!password) return void(exit_code = complain(password.error().message));
+    auto db = database(config_path);
+    if (!db) return void(exit_code = complain(db.error().message));
+    exit_code = printEnrolment("account " + o->account.login + " (" + o->account.role + ") made",
+                               flows::createAccount(*db, o->account, *password));
+  });
+  auto* reset = account->add_subcommand("reset", "A new password and authenticator secret; the account unlocked");
+  reset->add_option("--login", o->account.login, "the account's login")->required();
+  reset->add_option("--password-file", o->password_file, "a file holding the new password, or - for stdin")->required();
+  reset->add_option("--config", config_path, "gateway configuration");
+  reset->callback([o, &exit_code, &config_path] {
+    auto password = readPassword(o->password_file);
+    if (!password) return void(exit_code = complain(password.error().message));
+    auto db = database(config_path);
+    if (!db) return void(exit_code = complain(db.error().message));
+    exit_code = printEnrolment("account " + o->account.login + " reset; its sessions ended",
+                               flows::resetAccount(*db, o->account.login, *password));
+  });
+  auto* unlock = account->add_subcommand("unlock", "Unlock an account locked after failed sign-ins");
+  unlock->add_option("--login", o->account.login, "the account's login")->required();
+  unlock->add_option("--config", config_path, "gateway configuration");
+  unlock->callback([o, &exit_code, &config_path] {
+    auto db = database(config_path);
+    if (!db) return void(exit_code = complain(db.error().message));
+    if (auto s = flows::unlockAccount(*db, o->account.login); !s) return void(exit_code = complain(s.error().message));
+    std::printf("account %s unlocked\n", o->account.login.c_str());
+  });
+  auto* list = account->add_subcommand("list", "Every account (JSON): role, lock, last sign-in");
+  list->add_option("--config", config_path, "gateway configuration");
+  list->callback([&exit_code, &config_path] {
+    auto db = database(config_path);
+    if (!db) return void(exit_code = complain(db.error().message));
+    auto all = flows::listAccounts(*db);
+    if (!all) return void(exit_code = complain(all.error().message));
+    std::printf("%s\n", all->c_str());
+  });
+}
+
 // report: the single entry's criteria for a period.
 void addReportCommand(CLI::App& app, const OptionsPtr& /*o*/, int& exit_code, std::string& config_path) {
   auto ro = std::make_shared<flows::ReportOptions>();
@@ -490,6 +569,7 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   addParticipantCommands(app, o, exit_code, config_path);
   addRouteCommands(app, o, exit_code, config_path);
   addTokenCommands(app, o, exit_code, config_path);
+  addAccountCommands(app, exit_code, config_path);
   addReportCommand(app, o, exit_code, config_path);
   addCaseCommands(app, o, exit_code, config_path);
 }

@@ -2,6 +2,7 @@
 
 #include "gateway/store/clients.hpp"
 #include "gateway/store/evidence.hpp"
+#include "gateway/store/pg_pool.hpp"
 
 #include <openssl/rand.h>
 
@@ -35,11 +36,16 @@ Result<std::string> jsonOf(Result<store::PgResult> r) {
 }  // namespace
 
 Result<std::pair<std::string, ConsoleSession>> openConsoleSession(store::PgConnection& db, const std::string& token,
-                                                                  std::chrono::minutes idle,
+                                                                  const SignInPolicy& policy,
                                                                   const std::string& cert_sha256) {
   if (token.empty() && cert_sha256.empty()) {
     return Error::invalid("console.signin",
                           "token: an admin or auditor bearer token (or a bound client certificate) is required");
+  }
+  if (!token.empty() && !policy.tokens) {
+    return Error::invalid("console.signin",
+                          "token: the console takes personal accounts (login, password and code) or a bound client "
+                          "certificate; bearer tokens are for machine clients (admin.console_tokens)");
   }
   // A token, when sent, decides; the certificate is asked about only when no token came. Only an admin
   // or auditor in force (neither revoked nor expired) signs in.
@@ -52,14 +58,30 @@ Result<std::pair<std::string, ConsoleSession>> openConsoleSession(store::PgConne
                                                   "(vkhid token bind-cert)"
                                                 : "token: not an admin's, auditor's or participant's valid token");
   }
-  ConsoleSession s{(*c)->id, (*c)->role, randomHex(32), (*c)->restricted_access, (*c)->org_id};
+  return startConsoleSession(db, ConsoleSession{(*c)->id, (*c)->role, "", (*c)->restricted_access, (*c)->org_id},
+                             policy, token.empty() ? "certificate" : "token");
+}
+
+Result<std::pair<std::string, ConsoleSession>> startConsoleSession(store::PgConnection& db, ConsoleSession s,
+                                                                   const SignInPolicy& policy,
+                                                                   const std::string& method) {
+  s.csrf = randomHex(32);
   std::string id = randomHex(32);
-  if (auto st =
-          store::insertConsoleSession(db, sha256Hex(id), {s.client_id, s.role, s.csrf, s.restricted_access, s.org_id},
-                                      static_cast<int>(idle.count()));
-      !st) {
-    return st.error();
-  }
+  const std::string id_sha256 = sha256Hex(id);
+  auto st = store::inTransaction(db, [&]() -> Status {
+    if (auto in = store::insertConsoleSession(
+            db, id_sha256, {s.client_id, s.role, s.csrf, s.restricted_access, s.org_id},
+            static_cast<int>(policy.idle.count()), static_cast<int>(policy.longest.count()));
+        !in) {
+      return in;
+    }
+    // Evidence: who signed in, how; the digest names the session for whoever holds the database.
+    auto logged = db.exec(
+        "INSERT INTO audit_entry (actor, action, subject, payload_sha256) VALUES ($1, 'console.signin', $2, $3)",
+        {s.role + ":" + s.client_id, "client:" + s.client_id + " method:" + method, sha256Hex(id_sha256)});
+    return logged ? Status() : Status(logged.error());
+  });
+  if (!st) return st.error();
   return std::pair{id, s};
 }
 
@@ -72,8 +94,15 @@ std::optional<ConsoleSession> findConsoleSession(store::PgConnection& db, const 
   return ConsoleSession{(*r)->client_id, (*r)->role, (*r)->csrf, (*r)->restricted_access, (*r)->org_id};
 }
 
-Status closeConsoleSession(store::PgConnection& db, const std::string& id) {
-  return store::deleteConsoleSession(db, sha256Hex(id));
+Status closeConsoleSession(store::PgConnection& db, const std::string& id, const ConsoleSession& s) {
+  const std::string id_sha256 = sha256Hex(id);
+  return store::inTransaction(db, [&]() -> Status {
+    if (auto d = store::deleteConsoleSession(db, id_sha256); !d) return d;
+    auto logged = db.exec(
+        "INSERT INTO audit_entry (actor, action, subject, payload_sha256) VALUES ($1, 'console.signout', $2, $3)",
+        {s.role + ":" + s.client_id, "client:" + s.client_id, sha256Hex(id_sha256)});
+    return logged ? Status() : Status(logged.error());
+  });
 }
 
 bool clientHasRestrictedAccess(store::PgConnection& db, const std::string& client_id) {

@@ -19,17 +19,32 @@ struct ConsoleSession {
   std::string org_id;  // role participant: its body, whose own reports are all it sees
 };
 
+// How people sign in to the console (config [admin]).
+struct SignInPolicy {
+  std::chrono::minutes idle{30};      // a session ends after this long unused
+  std::chrono::minutes longest{720};  // and this long after it began, however busy
+  bool tokens = true;                 // bearer tokens sign in too (development); false: accounts and certificates
+  int max_failures = 5;               // failed sign-ins of an account in a row that lock it
+  std::chrono::minutes lockout{15};   // for this long
+};
+
 // Signs in an admin, auditor or participant client by its bearer token — or, with none, by the verified TLS client
 // certificate it presented (SHA-256 of its DER, bound by `vkhid token bind-cert`): a new session whose
 // random id (the cookie's value) is returned with it; the database keeps only its SHA-256. Unknown or
-// revoked credentials, and other roles, are refused (code "console.signin").
+// revoked credentials, and other roles, are refused (code "console.signin"); so is any token when the
+// policy takes none. Each sign-in is an evidence entry "console.signin" naming the way.
 Result<std::pair<std::string, ConsoleSession>> openConsoleSession(store::PgConnection& db, const std::string& token,
-                                                                  std::chrono::minutes idle,
+                                                                  const SignInPolicy& policy,
                                                                   const std::string& cert_sha256 = {});
+// A new session for a client signed in (by any way): its id and what the console is told.
+Result<std::pair<std::string, ConsoleSession>> startConsoleSession(store::PgConnection& db, ConsoleSession s,
+                                                                   const SignInPolicy& policy,
+                                                                   const std::string& method);
 // The session for a cookie value, while it is in use: each use moves its expiry `idle` ahead.
 std::optional<ConsoleSession> findConsoleSession(store::PgConnection& db, const std::string& id,
                                                  std::chrono::minutes idle);
-Status closeConsoleSession(store::PgConnection& db, const std::string& id);
+// Ends a session (signing out): an evidence entry "console.signout".
+Status closeConsoleSession(store::PgConnection& db, const std::string& id, const ConsoleSession& s);
 // Whether an API client (by id) may see restricted cases.
 bool clientHasRestrictedAccess(store::PgConnection& db, const std::string& client_id);
 

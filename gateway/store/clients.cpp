@@ -54,11 +54,12 @@ Result<bool> revokeClientRow(PgConnection& db, const std::string& client_id) {
 }
 
 Status insertConsoleSession(PgConnection& db, const std::string& id_sha256, const ConsoleSessionRow& s,
-                            int idle_minutes) {
-  if (auto st = done(db.exec(
-          "INSERT INTO console_session (id_sha256, client_id, role, restricted_access, csrf, "
-          "expires_at) VALUES ($1, $2, $3, $4, $5, now() + $6::interval)",
-          {id_sha256, s.client_id, s.role, s.restricted_access ? "true" : "false", s.csrf, minutes(idle_minutes)}));
+                            int idle_minutes, int max_minutes) {
+  if (auto st =
+          done(db.exec("INSERT INTO console_session (id_sha256, client_id, role, restricted_access, csrf, "
+                       "expires_at, ends_at) VALUES ($1, $2, $3, $4, $5, now() + $6::interval, now() + $7::interval)",
+                       {id_sha256, s.client_id, s.role, s.restricted_access ? "true" : "false", s.csrf,
+                        minutes(idle_minutes), minutes(max_minutes)}));
       !st) {
     return st;
   }
@@ -70,7 +71,8 @@ Result<std::optional<ConsoleSessionRow>> touchConsoleSession(PgConnection& db, c
                                                              int idle_minutes) {
   auto r = db.exec(
       "UPDATE console_session s SET last_seen_at = now(), expires_at = now() + $2::interval FROM api_client c "
-      "WHERE s.id_sha256 = $1 AND s.expires_at > now() AND c.id = s.client_id AND c.revoked_at IS NULL AND "
+      "WHERE s.id_sha256 = $1 AND s.expires_at > now() AND (s.ends_at IS NULL OR s.ends_at > now()) AND c.id = "
+      "s.client_id AND c.revoked_at IS NULL AND "
       "(c.expires_at IS NULL OR c.expires_at > now()) RETURNING s.client_id, s.role, s.csrf, s.restricted_access, "
       "coalesce(c.org_id, '')",
       {id_sha256, minutes(idle_minutes)});

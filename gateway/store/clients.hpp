@@ -40,11 +40,12 @@ struct ConsoleSessionRow {
   bool restricted_access = false;
   std::string org_id;  // read from the client when the session is touched
 };
-// A new session (the digest of its id), ending after `idle_minutes` unused; sessions a day past their
-// end go.
+// A new session (the digest of its id), ending after `idle_minutes` unused or `max_minutes` after it
+// began, whichever comes first; sessions a day past their end go.
 Status insertConsoleSession(PgConnection& db, const std::string& id_sha256, const ConsoleSessionRow& s,
-                            int idle_minutes);
-// The session, its idle time started again; nullopt when it ended, or its client is no longer in force.
+                            int idle_minutes, int max_minutes);
+// The session, its idle time started again; nullopt when it ended (idle or at its end), or its client is no longer in
+// force.
 Result<std::optional<ConsoleSessionRow>> touchConsoleSession(PgConnection& db, const std::string& id_sha256,
                                                              int idle_minutes);
 Status deleteConsoleSession(PgConnection& db, const std::string& id_sha256);

@@ -6,8 +6,11 @@
 //   audit     {token}                                            an auditor exports and verifies a bundle
 //   cases     {token, case_id}                                   what the case list and one case page show
 //   alerts    {token, alert_id}                                  the alerts inbox; one alert acknowledged
+//   account   {login, password, totp_secret}                     a person signs in: a wrong code, then the
+//                                                                right one (computed here, RFC 6238)
 // Every page is screenshotted at a laptop width (SHOTS_PREFIX-<page>.png); nothing may be fetched from
 // anywhere but the gateway.
+import { createHmac } from 'node:crypto';
 import { launch } from './chromium.mjs';
 
 const [, , scenario, base, shots, argsJson] = process.argv;
@@ -24,13 +27,46 @@ async function signIn(page) {
   await page.waitForSelector('header:not([hidden])');
 }
 
+// RFC 6238 with SHA-1, 6 digits, 30-second steps: an authenticator app's code, computed apart from the
+// gateway's own implementation.
+function totp(secretBase32, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secretBase32.replace(/=+$/, '')) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30000)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 15;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+async function signInAsPerson(page) {
+  await page.goto(`${base}/console/`);
+  await page.getByLabel('Логін').fill(args.login);
+  await page.getByLabel('Пароль').fill(args.password);
+  // A code from another step than now's or the neighbours': refused, and the form stays.
+  await page.getByLabel(/^Код/).fill(totp(args.totp_secret, Date.now() - 5 * 60000));
+  await page.getByRole('button', { name: 'Увійти' }).click();
+  await page.locator('#status p.error').waitFor();
+  out.wrong_code_message = await page.locator('#status').innerText();
+  out.form_after_wrong_code = await page.getByLabel('Логін').isVisible();
+  out.header_before_signin = await page.locator('header').isVisible();  // no sections before signing in
+  await shot(page, 'signin-refused');
+  await page.getByLabel(/^Код/).fill(totp(args.totp_secret));
+  await page.getByRole('button', { name: 'Увійти' }).click();
+  await page.waitForSelector('header:not([hidden])');
+  out.who = await page.locator('#who').innerText();
+}
+
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.on('request', (r) => { if (!r.url().startsWith(base)) out.external.push(r.url()); });
   page.on('console', (m) => { if (m.type() === 'error') out.console_errors.push(m.text()); });
   page.on('pageerror', (e) => out.console_errors.push(String(e)));
-  await signIn(page);
+  if (scenario === 'account') await signInAsPerson(page);
+  else await signIn(page);
   out.lang = await page.evaluate(() => document.documentElement.lang);
   out.cookie_http_only = (await context.cookies()).every((c) => c.name !== 'vkhid_session' || c.httpOnly);
   out.cookie_visible_to_script = await page.evaluate(() => document.cookie.includes('vkhid_session'));

@@ -267,7 +267,10 @@ std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const 
       {"VKHID_EDMS_TLS_KEY", pkiDir() + "/gateway-tls.key"},
       {"VKHID_EDMS_CLIENT_CA", pkiDir() + "/ca.pem"},
       {"VKHID_DELIVERY_RETRY_DELAYS", "1s,1s,2s"},
-      {"VKHID_LOG_LEVEL", "info"}};
+      {"VKHID_LOG_LEVEL", "info"},
+      // The tests sign in to the console with tokens, as the development configuration lets them; the
+      // privacy_… tests switch it off to sign in with personal accounts.
+      {"VKHID_ADMIN_CONSOLE_TOKENS", "true"}};
   if (broker_ == Broker::Cluster) env["VKHID_BROKER_QUEUE_TYPE"] = "quorum";
   if (hub_port_ != 0) {  // the gateway's account on this test's hub
     env["VKHID_SEVHUB_URL"] = "https://localhost:" + std::to_string(hub_port_) + "/hub";

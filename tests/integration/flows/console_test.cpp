@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 
+#include "gateway/crypto/otp.hpp"
 #include "tests/support/exchange_harness.hpp"
 #include "tests/support/pki.hpp"
 
@@ -43,6 +44,25 @@ json::object browse(ExchangeHarness& x, const std::string& scenario, const json:
   // A page whose answer comes after signing out is dropped; the sign-in form stays.
   BOOST_TEST(!seen.at("list_drawn_over_signin").as_bool());
   return seen;
+}
+
+// A person's account made as an administrator makes it (vkhid account add); returns its TOTP secret.
+std::string addAccount(ExchangeHarness& x, const std::string& login, const std::string& role,
+                       const std::string& password) {
+  const std::string file = x.dir() + "/" + login + ".password";
+  writeFile(file, password + "\n");
+  const std::string out = x.runVkhid(
+      {"account", "add", "--login", login, "--role", role, "--name", "Олена Петренко", "--password-file", file});
+  const auto at = out.find("totp_secret: ");
+  BOOST_REQUIRE(at != std::string::npos);
+  return out.substr(at + 13, out.find('\n', at) - at - 13);
+}
+
+// The code an authenticator app shows now for a base32 secret.
+std::string codeNow(const std::string& secret, std::chrono::seconds shift = 0s) {
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch() + shift);
+  return vkhid::crypto::totp(vkhid::crypto::base32Decode(secret).value(), now.count());
 }
 
 }  // namespace
@@ -295,6 +315,135 @@ BOOST_AUTO_TEST_CASE(console_alerts_inbox_acknowledges_in_chromium, *utf::timeou
   BOOST_TEST(shown);
   BOOST_TEST(x.sql("SELECT acknowledged_by FROM alert WHERE id = " + id) == "admin:inbox-admin");
   BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'alert.ack'") == 1);
+}
+
+// A person signs in to the console in Chromium with their password and the code of their authenticator
+// app (computed by the browser test with Node's HMAC, apart from the gateway's code); a wrong code is
+// refused first. The console takes no bearer token for a person, while the same token still serves the
+// API as a machine client. Each sign-in, failure and sign-out is in the evidence log.
+BOOST_AUTO_TEST_CASE(privacy_console_signin_with_password_and_totp_in_chromium, *utf::timeout(300)) {
+  ExchangeHarness x;
+  x.setUp();
+  const std::string password = "довгий пароль для входу 2026";
+  const std::string secret = addAccount(x, "o.petrenko", "admin", password);
+  BOOST_TEST(secret.size() == 32u);  // 160 bits
+  // Stored as Argon2id, never as the password.
+  BOOST_TEST(
+      x.sql("SELECT password_hash FROM console_account WHERE client_id = 'o.petrenko'").starts_with("$argon2id$v=19$"));
+  BOOST_TEST(x.count("SELECT count(*) FROM console_account WHERE password_hash LIKE '%пароль%'") == 0);
+  const std::string machine = x.issueToken("ops-robot", "admin");
+  x.startGateway(0, {{"VKHID_ADMIN_CONSOLE_TOKENS", "false"}});
+
+  const auto port = x.adminPort();
+  auto post = [&](const std::string& body) {
+    return httpRequest("POST", "127.0.0.1", port, "/console/session", {{"Content-Type", "application/json"}}, body);
+  };
+  auto by_token = post(R"({"token": ")" + machine + R"("})");
+  BOOST_TEST(by_token.status == 401);
+  BOOST_TEST(by_token.body.find("admin.console_tokens") != std::string::npos, by_token.body);
+  BOOST_TEST(
+      httpRequest("GET", "127.0.0.1", port, "/api/v1/admin/participants", {{"Authorization", "Bearer " + machine}}, "")
+          .status == 200);
+
+  auto seen = browse(x, "account", {{"login", "o.petrenko"}, {"password", password}, {"totp_secret", secret}});
+  BOOST_TEST(std::string(seen.at("wrong_code_message").as_string()).find("not accepted") != std::string::npos);
+  BOOST_TEST(seen.at("form_after_wrong_code").as_bool());
+  BOOST_TEST(!seen.at("header_before_signin").as_bool());
+  BOOST_TEST(std::string(seen.at("who").as_string()).starts_with("o.petrenko · admin"), seen.at("who").as_string());
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'console.signin_failed' AND subject = "
+                     "'client:o.petrenko failures:1'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'console.signin' AND actor = "
+                     "'admin:o.petrenko' AND subject = 'client:o.petrenko method:password+totp'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'console.signout' AND actor = "
+                     "'admin:o.petrenko'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'account.create' AND subject = "
+                     "'client:o.petrenko role:admin'") == 1);
+  // A success clears the failure before it.
+  BOOST_TEST(x.sql("SELECT failed_attempts FROM console_account WHERE client_id = 'o.petrenko'") == "0");
+}
+
+// Guessing is stopped: failed sign-ins in a row lock the account, whatever is sent then (the right
+// password and code too), with an alert to the UCC, evidence entries and a metric; an administrator
+// unlocks it. A code is taken once; an unknown login is refused in the same words; a session ends at its
+// longest time however busy.
+BOOST_AUTO_TEST_CASE(privacy_console_locks_an_account_after_failed_signins, *utf::timeout(300)) {
+  ExchangeHarness x;
+  x.setUp();
+  const std::string password = "correct horse battery staple";
+  const std::string secret = addAccount(x, "i.kovalenko", "auditor", password);
+  x.startGateway(0, {{"VKHID_ADMIN_CONSOLE_TOKENS", "false"}, {"VKHID_ADMIN_SIGNIN_MAX_FAILURES", "3"}});
+  const auto port = x.adminPort();
+  auto signIn = [&](const std::string& login, const std::string& pass, const std::string& code) {
+    json::object body{{"login", login}, {"password", pass}, {"code", code}};
+    return httpRequest("POST", "127.0.0.1", port, "/console/session", {{"Content-Type", "application/json"}},
+                       json::serialize(body));
+  };
+  // Wrong code, wrong password, unknown login: one refusal, in the same words.
+  auto wrong_code = signIn("i.kovalenko", password, codeNow(secret, -300s));
+  BOOST_TEST(wrong_code.status == 401);
+  auto unknown = signIn("nobody", password, codeNow(secret));
+  BOOST_TEST(unknown.status == 401);
+  BOOST_TEST(jsonField(unknown.body, "detail") == jsonField(wrong_code.body, "detail"));
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'console.signin_failed' AND subject = "
+                     "'login:unknown'") == 1);
+  BOOST_TEST(signIn("i.kovalenko", password + "!", codeNow(secret)).status == 401);
+  // The third failure in a row locks it.
+  auto third = signIn("i.kovalenko", "", codeNow(secret));
+  BOOST_TEST(third.status == 429);
+  BOOST_TEST(!third.headers["retry-after"].empty());
+  BOOST_TEST(third.body.find("vkhid account unlock") != std::string::npos, third.body);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'console.locked' AND subject LIKE "
+                     "'client:i.kovalenko until:%'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'console.locked_out' AND message_id LIKE "
+                     "'console.locked:i.kovalenko:%'") == 1);
+  // Locked: the right password and code open nothing.
+  BOOST_TEST(signIn("i.kovalenko", password, codeNow(secret)).status == 429);
+  BOOST_TEST(x.count("SELECT count(*) FROM console_session") == 0);
+  const std::string metrics = httpGet("127.0.0.1", port, "/metrics").body;
+  BOOST_TEST(metrics.find("vkhid_console_signins_total{result=\"locked\"} 2") != std::string::npos);
+  BOOST_TEST(metrics.find("vkhid_console_signins_total{result=\"failed\"} 3") != std::string::npos);
+
+  // Unlocked by an administrator (an act in the evidence), the person signs in — once per code.
+  x.runVkhid({"account", "unlock", "--login", "i.kovalenko"});
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'account.unlock'") == 1);
+  const std::string code = codeNow(secret);
+  auto in = signIn("i.kovalenko", password, code);
+  BOOST_REQUIRE(in.status == 201);
+  BOOST_TEST(jsonField(in.body, "role") == "auditor");
+  BOOST_TEST(signIn("i.kovalenko", password, code).status == 401);  // spent
+  const std::string cookie = in.headers["set-cookie"].substr(0, in.headers["set-cookie"].find(';'));
+  BOOST_TEST(httpRequest("GET", "127.0.0.1", port, "/console/session", {{"Cookie", cookie}}, "").status == 200);
+  // However busy, a session ends at its longest time.
+  x.sql("UPDATE console_session SET ends_at = now() - interval '1 second' RETURNING 1");
+  BOOST_TEST(httpRequest("GET", "127.0.0.1", port, "/console/session", {{"Cookie", cookie}}, "").status == 401);
+  // The list an administrator reads: the account, unlocked, with its last sign-in.
+  const std::string list = x.runVkhid({"account", "list"});
+  BOOST_TEST(list.find("\"login\":\"i.kovalenko\"") != std::string::npos, list);
+  BOOST_TEST(list.find("\"locked_until\":null") != std::string::npos, list);
+}
+
+// An account's bad input: each refusal names its field, and nothing is made.
+BOOST_AUTO_TEST_CASE(privacy_console_account_refuses_bad_input) {
+  ExchangeHarness x;
+  x.setUp();
+  writeFile(x.dir() + "/short", "short\n");
+  writeFile(x.dir() + "/good", "a good long password\n");
+  auto add = [&](const std::string& login, const std::string& role, const std::string& file) {
+    return x.runVkhidStatus(
+        {"account", "add", "--login", login, "--role", role, "--password-file", x.dir() + "/" + file});
+  };
+  auto short_password = add("p.short", "admin", "short");
+  BOOST_TEST(short_password.first != 0);
+  BOOST_TEST(short_password.second.find("password: 12-256 characters") != std::string::npos);
+  auto bad_login = add("Bad Login", "admin", "good");
+  BOOST_TEST(bad_login.second.find("login: 3-64 of a-z") != std::string::npos);
+  auto bad_role = add("p.channel", "channel", "good");
+  BOOST_TEST(bad_role.second.find("role: admin or auditor") != std::string::npos);
+  x.issueToken("ucc-web");  // a channel's client id is taken
+  auto taken = add("ucc-web", "admin", "good");
+  BOOST_TEST(taken.second.find("is a client's id already") != std::string::npos);
+  BOOST_TEST(x.count("SELECT count(*) FROM console_account") == 0);
+  BOOST_TEST(x.sql("SELECT role FROM api_client WHERE id = 'ucc-web'") == "channel");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
