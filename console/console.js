@@ -14,6 +14,9 @@ const T = {
     acknowledge: 'Підтвердити', ack_comment: 'Що зроблено', acknowledged: 'Тривогу підтверджено',
     ack_by: 'підтвердив', open_alert: 'відкрита', restricted_case: 'справа з обмеженим доступом', token: 'Токен доступу',
     token_hint: 'токен адміністратора, аудитора або учасника (vkhid token issue), якщо консоль їх приймає; порожньо — за клієнтським сертифікатом',
+    access_title: 'Історія доступу', access_reason_title: 'Підстава доступу до справи', access_reason: 'Підстава',
+    access_reason_hint: 'справа з обмеженим доступом: вкажіть, навіщо ви її відкриваєте; підставу буде записано в журнал доказів',
+    open_case: 'Відкрити справу', what: 'Що', view_read: 'перегляд', answer_read: 'відповідь', cli_read: 'CLI',
     signin: 'Увійти', login: 'Логін', password: 'Пароль', otp_code: 'Код',
     otp_hint: '6 цифр із застосунку автентифікації', service_signin: 'Службовий вхід: токен або сертифікат',
     cases: 'Справи', search: 'Пошук', search_hint: 'номер УКЦ, код відстеження або id', status: 'Статус',
@@ -66,6 +69,9 @@ const T = {
     acknowledge: 'Acknowledge', ack_comment: 'What was done', acknowledged: 'The alert is acknowledged',
     ack_by: 'acknowledged by', open_alert: 'open', restricted_case: 'restricted case', token: 'Access token',
     token_hint: 'an admin’s, auditor’s or participant’s token (vkhid token issue), where the console takes them; empty — by client certificate',
+    access_title: 'Access history', access_reason_title: 'Why you open this case', access_reason: 'Reason',
+    access_reason_hint: 'a restricted case: say why you open it; the reason is recorded in the evidence log',
+    open_case: 'Open the case', what: 'What', view_read: 'view', answer_read: 'answer', cli_read: 'CLI',
     signin: 'Sign in', login: 'Login', password: 'Password', otp_code: 'Code',
     otp_hint: '6 digits from the authenticator app', service_signin: 'Service sign-in: a token or a certificate',
     cases: 'Cases', search: 'Search', search_hint: 'UCC number, tracking code or id', status: 'Status',
@@ -288,12 +294,31 @@ async function casesPage(params) {
     'data-case': list[i].id })) : h('p', {}, t('none')));
 }
 
+// The reason given for opening each restricted case, for this page's life (every read is recorded).
+const readReasons = new Map();
+
+function reasonForm(id) {
+  const reason = h('textarea', { name: 'reason', required: true, minlength: '3', maxlength: '500', rows: '3' });
+  page(t('access_reason_title'), h('form', { onsubmit: (ev) => {
+    ev.preventDefault();
+    readReasons.set(id, reason.value.trim());
+    drawView(() => casePage(id));
+  } }, field(t('access_reason'), reason, t('access_reason_hint')),
+  h('p', {}, h('button', { type: 'submit' }, t('open_case')))));
+  reason.focus();
+}
+
 async function casePage(id) {
   let data;
-  try { data = await api('GET', 'cases/' + encodeURIComponent(id)); } catch (e) {
+  const reason = readReasons.get(id);
+  try {
+    data = await api('GET', 'cases/' + encodeURIComponent(id) + (reason ? '?reason=' + encodeURIComponent(reason) : ''));
+  } catch (e) {
     if (e.status === 404) { page(t('not_found')); return; }
+    if (e.status === 428) { reasonForm(id); return; }
     throw e;
   }
+  const access = await api('GET', `cases/${encodeURIComponent(id)}/access`);
   const c = data.case;
   const facts = h('dl', { class: 'facts' },
     [[t('status'), c.status], [t('kind'), t(c.kind)], [t('topic'), c.topic || '—'],
@@ -377,7 +402,10 @@ async function casePage(id) {
         m.error_code || m.last_error || ''])),
     h('h2', {}, t('timers')),
     table([t('type'), t('fire_at'), t('fired')], data.timers.map((x) => [x.kind, when(x.fire_at),
-      x.fired_at ? `${when(x.fired_at)} ${x.outcome || ''}` : (x.cancelled_at ? '×' : '')])));
+      x.fired_at ? `${when(x.fired_at)} ${x.outcome || ''}` : (x.cancelled_at ? '×' : '')])),
+    h('h2', {}, t('access_title')),
+    h('div', { id: 'access' }, table([t('at'), t('actor'), t('what'), t('access_reason')],
+      access.map((a) => [when(a.at), a.actor, t(`${a.what}_read`), a.reason]))));
 }
 
 async function participantsPage() {

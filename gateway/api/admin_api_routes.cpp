@@ -8,6 +8,7 @@
 #include "gateway/api/console_routes.hpp"
 #include "gateway/flows/alerts_inbox.hpp"
 #include "gateway/flows/audit.hpp"
+#include "gateway/flows/case_access.hpp"
 #include "gateway/flows/case_actions.hpp"
 #include "gateway/flows/case_endings.hpp"
 #include "gateway/flows/console.hpp"
@@ -140,7 +141,7 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
     if (slash == std::string::npos) break;
     at = slash + 1;
   }
-  const Call c{request, std::move(parts), **db, caller.client, reads, restricted, caller.org_id};
+  const Call c{request, std::move(parts), **db, caller.client, reads, restricted, caller.org_id, caller.role};
   const std::string& resource = c.parts[0];
   if (resource == "routes") return routes(c);
   if (resource == "reports" && c.parts.size() == 1) return reports(c);
@@ -155,6 +156,7 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   if (resource == "messages" && c.parts.size() == 3 && c.parts[2] == "replay") return messages(c);
   if (resource == "audit") return audit(c);
   if (resource == "journal" && c.parts.size() == 1) return journal(c);
+  if (resource == "access") return access(c);
   if (resource == "alerts") return alerts(c);
   if (resource == "participants") return participants(c);
   return Response::problem(404, "Not found", "no such endpoint");
@@ -277,11 +279,44 @@ std::optional<Response> AdminApiRoutes::cases(const Call& c) const {
     return list ? Response::json(200, *list) : fromError(list.error());
   }
   if (c.parts.size() == 2 && request.method == "GET") {
+    // Every case page read is recorded (who, when, why); a restricted case's only with a reason.
+    auto restricted = store::caseIsRestricted(c.db, c.parts[1]);
+    if (!restricted) return fromError(restricted.error());
+    const flows::CaseRead read{c.role + ":" + c.client, c.parts[1], "view", *restricted, request.query("reason")};
+    if (auto s = flows::checkReadReason(read); !s && (!*restricted || c.restricted)) {
+      if (s.error().code == "access.reason_required") {
+        return Response::problem(428, "Reason required", s.error().message);
+      }
+      return Response::problem(422, "Invalid", s.error().message);
+    }
     auto shown = flows::showCase(c.db, c.parts[1], c.restricted);
-    return shown ? Response::json(200, *shown) : fromError(shown.error());
+    if (!shown) return fromError(shown.error());
+    // Not recorded, not shown.
+    if (auto s = flows::recordCaseRead(c.db, read); !s) return Response::problem(503, "Unavailable", "try again");
+    return Response::json(200, *shown);
+  }
+  if (c.parts.size() == 3 && c.parts[2] == "access" && request.method == "GET") {
+    if (hidden(c, store::caseIsRestricted(c.db, c.parts[1]))) {
+      return Response::problem(404, "Not found", "no case " + c.parts[1]);
+    }
+    auto history = flows::caseAccessHistory(c.db, c.parts[1]);
+    return history ? Response::json(200, *history) : fromError(history.error());
   }
   if (c.parts.size() == 3) return caseAction(c);
   return std::nullopt;
+}
+
+// GET /access/unusual?days=1&min_cases=10: who read many restricted cases on a day.
+Response AdminApiRoutes::access(const Call& c) const {
+  if (c.parts.size() != 2 || c.parts[1] != "unusual" || c.request.method != "GET") {
+    return Response::problem(404, "Not found", "GET /access/unusual");
+  }
+  auto number = [&](const char* name, int fallback) {
+    const std::string v = c.request.query(name);
+    return v.empty() ? fallback : std::atoi(v.c_str());
+  };
+  auto list = flows::unusualAccess(c.db, number("days", 1), number("min_cases", 10));
+  return list ? Response::json(200, *list) : fromError(list.error());
 }
 
 Response AdminApiRoutes::caseAction(const Call& c) const {

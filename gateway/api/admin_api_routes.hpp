@@ -44,10 +44,12 @@ class AdminApiRoutes {
     bool reads;               // changes nothing: either role may
     bool restricted;          // the caller may see restricted cases
     std::string org_id = {};  // a participant's client: the only body whose figures it reads
+    std::string role = {};    // admin, auditor or participant
   };
   // The caller of a request, or the response that refuses it (401, 403, 503).
   std::variant<Caller, Response> authenticate(const Request& request) const;
   Response routes(const Call& c) const;
+  Response access(const Call& c) const;
   Response journal(const Call& c) const;
   Response alerts(const Call& c) const;
   Response monthlyReport(const Call& c)

@@ -530,10 +530,12 @@ void addCaseCommands(CLI::App& app, const OptionsPtr& o, int& exit_code, std::st
   auto* case_show = kase->add_subcommand("show", "A case in words: status, deadline, timeline, packages and receipts");
   case_show->add_option("CASE", o->case_id, "the case's id, UCC number or tracking code")->required();
   case_show->add_flag("--json", o->json, "print the case as JSON (what the console's case page reads)");
+  case_show->add_option("--reason", o->reason,
+                        "why you read it: required for a restricted case (recorded in the evidence log)");
   case_show->add_option("--config", config_path, "gateway configuration");
   case_show->callback([o, &exit_code, &config_path] {
     auto db = database(config_path);
-    exit_code = db ? caseShow(*db, o->case_id, o->json) : complain(db.error().message);
+    exit_code = db ? caseShow(*db, o->case_id, o->json, o->reason) : complain(db.error().message);
   });
   auto* resend = kase->add_subcommand("resend", "Send a rejected or undelivered case again, as a new signed package");
   resend->add_option("ID", o->case_id, "the case's id")->required();

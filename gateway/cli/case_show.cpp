@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 
+#include "gateway/flows/case_access.hpp"
 #include "gateway/flows/console.hpp"
 #include "gateway/sev/errors.hpp"
 
@@ -169,10 +170,12 @@ void printCase(const json::object& all) {
 
 }  // namespace
 
-int caseShow(store::PgConnection& db, const std::string& which, bool as_json) {
+int caseShow(store::PgConnection& db, const std::string& which, bool as_json, const std::string& reason) {
   // By id, UCC number or tracking code, exactly.
   auto found = db.exec(
-      "SELECT id::text FROM cases WHERE id = vkhid_uuid($1) OR ucc_number = $1 OR tracking_code = $1 LIMIT 2", {which});
+      "SELECT id::text, restricted, vkhid_audit_actor() FROM cases WHERE id = vkhid_uuid($1) OR ucc_number = $1 OR "
+      "tracking_code = $1 LIMIT 2",
+      {which});
   if (!found) {
     std::fprintf(stderr, "vkhid case show: %s\n", found.error().message.c_str());
     return 1;
@@ -181,8 +184,18 @@ int caseShow(store::PgConnection& db, const std::string& which, bool as_json) {
     std::fprintf(stderr, "vkhid case show: no case with the id, UCC number or tracking code '%s'\n", which.c_str());
     return 1;
   }
-  // The operator at the CLI holds the database's credentials: restricted cases are shown.
-  auto text = flows::showCase(db, std::string(found->get(0, 0)), true);
+  // The operator at the CLI holds the database's credentials: restricted cases are shown, with a reason,
+  // and every read is recorded (issue 29).
+  const flows::CaseRead read{std::string(found->get(0, 2)), std::string(found->get(0, 0)), "cli",
+                             found->get(0, 1) == "t", reason};
+  if (auto s = flows::checkReadReason(read); !s) {
+    std::fprintf(stderr, "vkhid case show: --%s\n", s.error().message.c_str());
+    return 1;
+  }
+  auto text = flows::showCase(db, read.case_id, true);
+  if (text) {
+    if (auto s = flows::recordCaseRead(db, read); !s) text = s.error();
+  }
   if (!text) {
     std::fprintf(stderr, "vkhid case show: %s\n", text.error().message.c_str());
     return 1;

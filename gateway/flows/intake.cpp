@@ -12,6 +12,7 @@
 #include "gateway/crypto/trust.hpp"
 #include "gateway/domain/base64.hpp"
 #include "gateway/domain/text.hpp"
+#include "gateway/flows/case_access.hpp"
 #include "gateway/flows/case_endings.hpp"
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/exchange_store.hpp"
@@ -368,6 +369,13 @@ IntakeOutcome Intake::answer(const std::string& client_id, const std::string& ca
                  {"reg_date", header->document ? header->document->reg_number.regdate : ""},
                  {"attachments", std::move(attachments)},
                  {"package_base64", base64Encode(r.bytes)}};
+  // Who read the answer is recorded (issue 29); not recorded, not given.
+  auto restricted = store::caseIsRestricted(**db, case_id);
+  if (!restricted) return refused(IntakeResult::unavailable, "Unavailable", "try again");
+  if (!recordCaseRead(**db, CaseRead{"channel:" + client_id, case_id, "answer", *restricted,
+                                     "the answer handed to the applicant's channel"})) {
+    return refused(IntakeResult::unavailable, "Unavailable", "try again");
+  }
   return found(o);
 }
 

@@ -4,7 +4,8 @@
 //   onboard   {token, org, user, seal_pem_file, ca_pem_file}   the onboarding form, the check, activation
 //   replay    {token, case_id}                                   an overdue case's dead delivery replayed
 //   audit     {token}                                            an auditor exports and verifies a bundle
-//   cases     {token, case_id}                                   what the case list and one case page show
+//   cases     {token, case_id, reason}                           what the case list and one case page show
+//                                                                (a restricted one opened with the reason)
 //   alerts    {token, alert_id}                                  the alerts inbox; one alert acknowledged
 //   account   {login, password, totp_secret}                     a person signs in: a wrong code, then the
 //                                                                right one (computed here, RFC 6238)
@@ -175,6 +176,15 @@ try {
     await shot(page, 'cases');
     await page.goto(`${base}/console/#/cases/${args.case_id}`);
     await page.locator(`main[data-route="/cases/${args.case_id}"]`).waitFor();
+    // A restricted case first asks why it is opened.
+    out.asked_reason = await page.getByLabel(/^Підстава/).isVisible();
+    if (out.asked_reason && args.reason) {
+      await shot(page, 'case-reason');
+      await page.getByLabel(/^Підстава/).fill(args.reason);
+      await page.getByRole('button', { name: 'Відкрити справу' }).click();
+      await page.locator('#access').waitFor();
+      out.access_rows = await page.$$eval('#access tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.innerText)));
+    }
     out.case_heading = await page.locator('h1').innerText();
     await shot(page, 'case');
     // The same on a phone: nothing wider than the screen.

@@ -270,9 +270,21 @@ BOOST_AUTO_TEST_CASE(console_restricted_case_hidden_without_restricted_access, *
                             {{"Authorization", "Bearer " + plain}}, "");
   BOOST_TEST(direct.status == 404);
 
-  auto cleared_view = browse(x, "cases", {{"token", cleared}, {"case_id", hidden}});
+  // With restricted access, the case opens once its reader says why (issue 29): the reason and the read
+  // are in the case's access history, and in the evidence log.
+  auto cleared_view = browse(x, "cases", {{"token", cleared}, {"case_id", hidden}, {"reason", "звернення поліції"}});
   BOOST_TEST(cleared_view.at("rows").as_array().size() == 2u);
+  BOOST_TEST(cleared_view.at("asked_reason").as_bool());
   BOOST_TEST(std::string(cleared_view.at("case_heading").as_string()).starts_with("Справа УКЦ-"));
+  const auto& access = cleared_view.at("access_rows").as_array();
+  BOOST_REQUIRE(access.size() == 1u);
+  BOOST_TEST(access.at(0).as_array().at(1).as_string() == "admin:lead");
+  BOOST_TEST(access.at(0).as_array().at(2).as_string() == "перегляд");
+  BOOST_TEST(access.at(0).as_array().at(3).as_string() == "звернення поліції");
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'case.read' AND actor = 'admin:lead' AND "
+                     "subject = 'case:" +
+                     hidden + " read:view restricted'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_access WHERE actor = 'admin:ops'") == 0);  // it saw nothing
 }
 
 // The alerts inbox (issue 27): an overdue case's alerts, listed open and most urgent first, with who was
@@ -420,6 +432,82 @@ BOOST_AUTO_TEST_CASE(privacy_console_locks_an_account_after_failed_signins, *utf
   const std::string list = x.runVkhid({"account", "list"});
   BOOST_TEST(list.find("\"login\":\"i.kovalenko\"") != std::string::npos, list);
   BOOST_TEST(list.find("\"locked_until\":null") != std::string::npos, list);
+}
+
+// Who read what: the answer handed to a channel, a case page read through the API, the CLI's read — each
+// recorded with who and why, in the case's access history and the evidence log; a restricted case is
+// read only with a reason; and one reader opening many restricted cases on a day is reported.
+BOOST_AUTO_TEST_CASE(privacy_read_access_is_logged_shown_and_reported, *utf::timeout(300)) {
+  ExchangeHarness x;
+  x.setUp();
+  const std::string lead = x.issueToken("lead", "admin", true), duty = x.issueToken("duty", "auditor", true);
+  const auto port = x.startGateway();
+  x.startSimulator();
+  auto created = x.submit("answered-1");
+  BOOST_REQUIRE(created.status == 201);
+  const std::string appeal = jsonField(created.body, "id");
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
+  std::vector<std::string> restricted;
+  for (int i = 0; i < 3; ++i) {
+    auto r = httpRequest(
+        "POST", "127.0.0.1", x.intakePort(), "/api/v1/cases",
+        {{"Authorization", "Bearer " + x.token()},
+         {"Content-Type", "application/json"},
+         {"Idempotency-Key", "v-" + std::to_string(i)}},
+        R"({"kind":"violence_report","applicant":{"anonymous":true},"text":"Повідомлення.","channel":"hotline"})");
+    BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+    restricted.push_back(jsonField(r.body, "id"));
+  }
+  BOOST_TEST(x.count("SELECT count(*) FROM case_access") == 0);  // nothing read yet
+
+  // The channel takes the answer: recorded as its read.
+  auto answer = httpRequest("GET", "127.0.0.1", port, "/api/v1/cases/" + appeal + "/answer",
+                            {{"Authorization", "Bearer " + x.token()}}, "");
+  BOOST_REQUIRE(answer.status == 200);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_access WHERE case_id = '" + appeal +
+                     "' AND what = 'answer' AND actor LIKE 'channel:%'") == 1);
+  auto get = [&](const std::string& token, const std::string& target) {
+    return httpRequest("GET", "127.0.0.1", x.adminPort(), target, {{"Authorization", "Bearer " + token}}, "");
+  };
+  // An ordinary case's page: recorded, no reason asked.
+  BOOST_TEST(get(duty, "/api/v1/admin/cases/" + appeal).status == 200);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_access WHERE actor = 'auditor:duty' AND what = 'view' AND NOT "
+                     "restricted") == 1);
+  // Restricted: no reason, a bad one, or one too short is refused and recorded as nothing.
+  BOOST_TEST(get(lead, "/api/v1/admin/cases/" + restricted[0]).status == 428);
+  BOOST_TEST(get(lead, "/api/v1/admin/cases/" + restricted[0] + "?reason=%01%02%03").status == 422);
+  BOOST_TEST(get(lead, "/api/v1/admin/cases/" + restricted[0] + "?reason=ok").status == 428);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_access WHERE restricted") == 0);
+  for (const auto& id : restricted) {
+    BOOST_TEST(get(lead, "/api/v1/admin/cases/" + id + "?reason=police+request+42").status == 200);
+  }
+  BOOST_TEST(get(duty, "/api/v1/admin/cases/" + restricted[0] + "?reason=spot+check").status == 200);
+  // The CLI: a restricted case needs --reason too.
+  auto bare = x.runVkhidStatus({"case", "show", restricted[1]});
+  BOOST_TEST(bare.first != 0);
+  BOOST_TEST(bare.second.find("--reason: why this restricted case is opened") != std::string::npos, bare.second);
+  x.runVkhid({"case", "show", restricted[1], "--reason", "court order 7"});
+  BOOST_TEST(x.count("SELECT count(*) FROM case_access WHERE what = 'cli' AND reason = 'court order 7' AND actor LIKE "
+                     "'admin:cli:%'") == 1);
+
+  // The case's access history, newest first, with reasons; in the evidence log as entries.
+  auto history = json::parse(get(duty, "/api/v1/admin/cases/" + restricted[0] + "/access").body).as_array();
+  BOOST_REQUIRE(history.size() == 2u);
+  BOOST_TEST(history.at(0).at("actor").as_string() == "auditor:duty");
+  BOOST_TEST(history.at(0).at("reason").as_string() == "spot check");
+  BOOST_TEST(history.at(1).at("actor").as_string() == "admin:lead");
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'case.read'") ==
+             x.count("SELECT count(*) FROM case_access"));
+  BOOST_TEST(
+      x.count("SELECT count(*) FROM audit_entry WHERE action = 'case.read' AND subject = 'case:" + restricted[2] +
+              " read:view restricted' AND payload_sha256 = encode(sha256('police request "
+              "42'::bytea), 'hex')") == 1);
+
+  // Unusual access: "lead" opened three restricted cases today; "duty" one.
+  auto unusual = json::parse(get(duty, "/api/v1/admin/access/unusual?days=1&min_cases=3").body).as_array();
+  BOOST_REQUIRE(unusual.size() == 1u);
+  BOOST_TEST(unusual.at(0).at("actor").as_string() == "admin:lead");
+  BOOST_TEST(unusual.at(0).at("restricted_cases").as_int64() == 3);
 }
 
 // An account's bad input: each refusal names its field, and nothing is made.

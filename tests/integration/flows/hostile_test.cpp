@@ -148,7 +148,12 @@ BOOST_AUTO_TEST_CASE(hostile_restricted_case_is_hidden_from_every_view_without_r
                  .status == 403);
   // With restricted access, the same views show it.
   BOOST_TEST(get(cleared, "/api/v1/admin/audit?limit=500").body.find(id) != std::string::npos);
-  BOOST_TEST(get(cleared, "/api/v1/admin/cases/" + id).status == 200);
+  // A restricted case is opened with a reason only (issue 29), and the read is recorded.
+  BOOST_TEST(get(cleared, "/api/v1/admin/cases/" + id).status == 428);
+  BOOST_TEST(
+      get(cleared, "/api/v1/admin/cases/" + id + "?reason=%D0%BF%D0%B5%D1%80%D0%B5%D0%B2%D1%96%D1%80%D0%BA%D0%B0")
+          .status == 200);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_access WHERE reason = 'перевірка' AND restricted") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(hostile_nul_and_invalid_utf8_are_refused_naming_the_field_and_never_logged) {
