@@ -151,6 +151,15 @@ struct AdminSettings {
   int signin_lockout_minutes = 15;  // for this long (or until an admin unlocks it)
 };
 
+// How long a case's personal data is kept after the case ends (issue 29, docs/privacy.md): then
+// `vkhid retention run` erases it, keeping the case's non-personal figures and the evidence.
+struct RetentionSettings {
+  int appeal_years = 5;  // records-management rules (docs/privacy.md cites them)
+  int info_request_years = 5;
+  int violence_report_years = 5;
+  std::string basis = "Перелік типових документів, наказ Мін'юсту від 12.04.2012 № 578/5";
+};
+
 // Notices to people (issue 27, docs/notifications.md): the notifier consumes vkhid.notifications and
 // vkhid.alerts and sends e-mail (SMTP with STARTTLS) and SMS (a provider's HTTPS API).
 struct NotifySettings {
@@ -192,6 +201,7 @@ struct Config {
   TrustSettings trust;
   AdminSettings admin;
   NotifySettings notify;
+  RetentionSettings retention;
 };
 
 // Reads an environment variable; injectable so tests need not touch the process environment.

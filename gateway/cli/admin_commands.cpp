@@ -16,6 +16,7 @@
 #include "gateway/flows/intake.hpp"
 #include "gateway/flows/participants.hpp"
 #include "gateway/flows/reports.hpp"
+#include "gateway/flows/retention.hpp"
 #include "gateway/flows/routing.hpp"
 #include "gateway/store/migrations.hpp"
 
@@ -32,6 +33,8 @@ struct Options {
   int overlap_days = 30, timeout_s = 30, answer_timeout_s = 120, valid_days = 365;
   bool deep = false;
   std::string msg_id, case_id;
+  std::string ground;  // case erase: the legal ground of a data subject's request
+  bool dry_run = false;
 };
 
 int complain(const std::string& what) {
@@ -503,6 +506,26 @@ void addAccountCommands(CLI::App& app, int& exit_code, std::string& config_path)
   });
 }
 
+// retention run: the daily erasure of personal data past its period.
+void addRetentionCommand(CLI::App& app, const OptionsPtr& o, int& exit_code, std::string& config_path) {
+  auto* retention = app.add_subcommand("retention", "Retention of personal data (docs/privacy.md)");
+  retention->require_subcommand(1);
+  auto* run = retention->add_subcommand("run", "Erase the personal data of every case past its retention period");
+  run->add_flag("--dry-run", o->dry_run, "count the cases due, erase nothing");
+  run->add_option("--config", config_path, "gateway configuration");
+  run->callback([o, &exit_code, &config_path] {
+    auto config = cliConfig(config_path);
+    if (!config) return void(exit_code = complain(config.error().message));
+    auto db = database(config_path);
+    if (!db) return void(exit_code = complain(db.error().message));
+    auto done = flows::runRetention(*db, config->retention, o->dry_run);
+    if (!done) return void(exit_code = complain(done.error().message));
+    std::printf("retention: %d case(s) %s, %d package(s) erased, %d failed (named in the log)\n", done->cases,
+                o->dry_run ? "due (dry run)" : "erased", done->packages, done->failed);
+    exit_code = done->failed > 0 ? 1 : 0;
+  });
+}
+
 // report: the single entry's criteria for a period.
 void addReportCommand(CLI::App& app, const OptionsPtr& /*o*/, int& exit_code, std::string& config_path) {
   auto ro = std::make_shared<flows::ReportOptions>();
@@ -555,6 +578,20 @@ void addCaseCommands(CLI::App& app, const OptionsPtr& o, int& exit_code, std::st
   review->add_option("--note", o->reason, "what is to be reviewed (recorded on the case)")->required();
   review->add_option("--config", config_path, "gateway configuration");
   review->callback([o, &exit_code, &config_path] { exit_code = caseAct(*o, config_path, "review"); });
+  auto* erase = kase->add_subcommand(
+      "erase", "Erase an ended case's personal data at the data subject's request (before its retention period)");
+  erase->add_option("ID", o->case_id, "the case's id")->required();
+  erase->add_option("--reason", o->reason, "the request: who asked, when, by what letter (recorded)")->required();
+  erase->add_option("--ground", o->ground, "the legal ground, a short code, e.g. zpd-art8-p2-8")->required();
+  erase->add_option("--config", config_path, "gateway configuration");
+  erase->callback([o, &exit_code, &config_path] {
+    auto db = database(config_path);
+    if (!db) return void(exit_code = complain(db.error().message));
+    auto erased = flows::eraseOnRequest(*db, o->case_id, o->reason, o->ground);
+    if (!erased) return void(exit_code = complain(erased.error().message));
+    std::printf("case %s erased under rule %s: its personal data and %d package(s); its figures and evidence stay\n",
+                erased->case_id.c_str(), erased->rule.c_str(), erased->packages);
+  });
 
   auto* message = app.add_subcommand("message", "Messages exchanged");
   message->require_subcommand(1);
@@ -572,6 +609,7 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   addRouteCommands(app, o, exit_code, config_path);
   addTokenCommands(app, o, exit_code, config_path);
   addAccountCommands(app, exit_code, config_path);
+  addRetentionCommand(app, o, exit_code, config_path);
   addReportCommand(app, o, exit_code, config_path);
   addCaseCommands(app, o, exit_code, config_path);
 }

@@ -47,6 +47,7 @@ int auditVerify(const AuditOptions& o) {
     return 1;
   }
   std::printf("audit verify: OK — %s\n", report.summary.c_str());
+  for (const auto& note : report.notes) std::printf("  %s\n", note.c_str());
   return 0;
 }
 

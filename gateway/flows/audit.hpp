@@ -83,6 +83,9 @@ struct VerifyReport {
   bool ok = true;
   std::string summary;  // entries, packages, batches, time span
   std::string failure;  // the first break: "seq N: edited — …"
+  // What the verifier found and accepts, said for the auditor: "package … erased under rule R on D (its
+  // hash was H)".
+  std::vector<std::string> notes;
 };
 // Offline: no database, no network. Checks file digests, the chain, each batch root, signature and
 // time-stamp, that every entry is in a batch, and each package's presence, digest and its own seal and

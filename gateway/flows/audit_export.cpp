@@ -46,13 +46,22 @@ json::object batchJson(const store::BatchRow& b) {
 // The packages the entries name, byte for byte (`absent`: named, but no longer in the database); how
 // many were written.
 Result<int> writePackages(store::PgConnection& db, const std::string& out_dir, const std::set<std::string>& packages,
-                          int& absent) {
+                          int& absent, std::string& erasure_lines) {
   int written = 0;
   for (const auto& msg_id : packages) {
     auto m = store::storedPackage(db, msg_id);
     if (!m) return m.error();
     if (!*m) {  // deleted from the store (Vkhid never deletes one): exported without it, verify names it
       ++absent;
+      continue;
+    }
+    // Erased under a retention rule or a data subject's request: what, why and when, in its place.
+    if (!(*m)->erased_at.empty()) {
+      erasure_lines += json::serialize(json::object{{"msg_id", msg_id},
+                                                    {"sha256", (*m)->sha256},
+                                                    {"rule", (*m)->erased_rule},
+                                                    {"erased_at", (*m)->erased_at}}) +
+                       "\n";
       continue;
     }
     // An oversized package refused unread was kept as its first kilobytes only: they go as .head.
@@ -165,12 +174,15 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
     }
   }
   int absent = 0;
-  auto written = writePackages(db, o.out_dir, packages, absent);
+  std::string erasure_lines;
+  auto written = writePackages(db, o.out_dir, packages, absent, erasure_lines);
   if (!written) return written.error();
+  if (auto e = writeFile(fs::path(o.out_dir) / "erasures.jsonl", erasure_lines); !e) return e.error();
   if (auto s = writeCertificates(db, config, o.out_dir, peers); !s) return s.error();
   if (auto s = writeFile(fs::path(o.out_dir) / "entries.jsonl", entry_lines); !s) return s.error();
   if (auto s = writeFile(fs::path(o.out_dir) / "batches.jsonl", batch_lines); !s) return s.error();
-  json::object manifest{{"format", "vkhid-evidence-1"},
+  // Format 2 adds erasures.jsonl (issue 29); the verifier reads format 1 bundles as before.
+  json::object manifest{{"format", "vkhid-evidence-2"},
                         {"ucc_org_id", config.gateway.org_id},
                         {"from", o.from},
                         {"to", o.to},

@@ -95,6 +95,7 @@ class BundleCheck {
       }
     }
     report.summary = summary();
+    report.notes = notes_;
     return report;
   }
 
@@ -126,6 +127,11 @@ class BundleCheck {
     auto ca_pem = readAll(path() / "certs" / "ca.pem");
     if (!ca_pem) return "certs/ca.pem: missing";
     ca_pem_ = *ca_pem;
+    // Format 1 (before erasures) and 2 (with erasures.jsonl) are read; another is not guessed at.
+    if (auto* f = manifest_.as_object().if_contains("format");
+        f && f->is_string() && f->as_string() != "vkhid-evidence-1" && f->as_string() != "vkhid-evidence-2") {
+      return "manifest.json: format " + std::string(f->as_string()) + " is not one this verifier reads (1 or 2)";
+    }
     // The export's scope: one participant's packages, or (empty) every package the entries name.
     if (auto* p = manifest_.as_object().if_contains("participant"); p && p->is_string()) scope_ = p->as_string();
     return std::nullopt;
@@ -241,6 +247,7 @@ class BundleCheck {
 
   // Every package named: its bytes as recorded, and its own seal and signatures.
   Failure packages() {
+    if (auto failure = erasures()) return failure;
     std::set<std::string> checked;
     for (const auto& e : entries_) {
       if (!e.action.starts_with("message.")) continue;
@@ -265,6 +272,7 @@ class BundleCheck {
     }
     if (!bytes) {
       if (!scope_.empty() && field(e.subject, "peer") != scope_) return std::nullopt;  // another's: not exported
+      if (auto erased = erased_.find(msg_id); erased != erased_.end()) return erasedPackage(e, msg_id, erased->second);
       return at + "package missing — message " + msg_id + " is named by the log but not in the bundle";
     }
     if (app::sha256Hex(*bytes) != e.payload_sha256) {
@@ -291,6 +299,59 @@ class BundleCheck {
     return std::nullopt;
   }
 
+  struct Erasure {
+    std::string sha256, rule, at;
+  };
+
+  // erasures.jsonl (format 2): the packages erased under a retention rule or a data subject's request.
+  Failure erasures() {
+    auto text = readAll(path() / "erasures.jsonl");
+    if (!text) return std::nullopt;  // format 1, or none erased
+    std::size_t line_no = 0;
+    for (std::size_t at = 0; at < text->size();) {
+      auto end = text->find('\n', at);
+      const std::string line = text->substr(at, end == std::string::npos ? std::string::npos : end - at);
+      at = end == std::string::npos ? text->size() : end + 1;
+      ++line_no;
+      if (line.empty()) continue;
+      boost::system::error_code ec;
+      auto v = json::parse(line, ec);
+      const std::string where = "erasures.jsonl line " + std::to_string(line_no) + ": ";
+      if (ec || !v.is_object()) return where + "not a JSON object";
+      const auto& o = v.as_object();
+      auto text_of = [&](const char* k) {
+        const auto* x = o.if_contains(k);
+        return x && x->is_string() ? std::string(x->as_string()) : std::string();
+      };
+      if (!isUuid(text_of("msg_id")) || text_of("sha256").size() != 64 || text_of("rule").empty()) {
+        return where + "expected msg_id, sha256, rule and erased_at";
+      }
+      erased_[text_of("msg_id")] = Erasure{text_of("sha256"), text_of("rule"), text_of("erased_at")};
+    }
+    // Where the log itself holds the erasure (its entry in this bundle), they must agree.
+    for (const auto& e : entries_) {
+      if (e.action != "erasure.package") continue;
+      auto it = erased_.find(field(e.subject, "msg"));
+      if (it != erased_.end() &&
+          (it->second.sha256 != e.payload_sha256 || it->second.rule != field(e.subject, "rule"))) {
+        return "seq " + std::to_string(e.seq) + ": erasure of " + it->first + " disagrees with erasures.jsonl";
+      }
+    }
+    return std::nullopt;
+  }
+
+  // A package the log names and the store erased: its recorded digest must be the one the log signed.
+  Failure erasedPackage(const AuditEntry& e, const std::string& msg_id, const Erasure& erased) {
+    if (erased.sha256 != e.payload_sha256) {
+      return "seq " + std::to_string(e.seq) + ": package missing — message " + msg_id +
+             " is listed as erased with another SHA-256 than the log's";
+    }
+    ++erased_count_;
+    notes_.push_back("package " + msg_id + " erased under rule " + erased.rule + " on " + erased.at +
+                     " (its hash was " + erased.sha256 + ")");
+    return std::nullopt;
+  }
+
   // The qualified providers' list the participant's attachment signatures were judged against.
   void addQualifiedLists(crypto::TrustStore& trust, const std::string& peer) const {
     const fs::path pinned = path() / "certs" / ("participant-" + peer + "-list.p7b");
@@ -307,7 +368,8 @@ class BundleCheck {
   std::string summary() const {
     return "entries " + std::to_string(entries_.size()) + " (seq " + std::to_string(entries_.front().seq) + ".." +
            std::to_string(entries_.back().seq) + "), batches " + std::to_string(batch_count_) + ", packages " +
-           std::to_string(packages_) + (scope_.empty() ? "" : " (participant " + scope_ + "'s only)") + ", from " +
+           std::to_string(packages_) + (scope_.empty() ? "" : " (participant " + scope_ + "'s only)") +
+           (erased_count_ == 0 ? std::string() : " and " + std::to_string(erased_count_) + " erased") + ", from " +
            entries_.front().at + " to " + entries_.back().at + "; sealed by " + joined(sealers_) + "; time-stamped " +
            *stamp_times_.begin() + (stamp_times_.size() > 1 ? " to " + *stamp_times_.rbegin() : std::string()) +
            (!longest_wait_ ? std::string()
@@ -324,7 +386,12 @@ class BundleCheck {
   std::vector<std::optional<std::time_t>> proven_at_;
   std::set<std::string> sealers_, stamp_times_;
   std::optional<std::pair<long long, long long>> longest_wait_;  // seconds, batch id
-  int batch_count_ = 0, packages_ = 0;
+  int batch_count_ = 0, packages_ = 0, erased_count_ = 0;
+  std::map<std::string, Erasure> erased_;  // by msg_id
+  std::vector<std::string> notes_;
+
+ public:
+  const std::vector<std::string>& notes() const { return notes_; }
 };
 
 VerifyReport verifyBundleUnguarded(const std::string& dir, const std::string& ucc_org_id) {

@@ -73,7 +73,7 @@ Result<std::optional<StoredAnswerRow>> clientAnswer(PgConnection& db, const std:
       "SELECT m.bytes, coalesce(m.seal_verdict, ''), m.msg_id, p.trust_pem, coalesce(p.trust_list, ''::bytea), "
       "coalesce(m.signatures::text, '') FROM cases c "
       "JOIN message m ON m.msg_id = c.answer_msg_id JOIN participant p ON p.org_id = m.peer_org_id "
-      "WHERE c.id = vkhid_uuid($1) AND c.client_id = $2",
+      "WHERE c.id = vkhid_uuid($1) AND c.client_id = $2 AND m.erased_at IS NULL",  // erased: none to give
       {case_id, client_id});
   if (!r) return r.error();
   if (r->rows() == 0) return std::optional<StoredAnswerRow>();

@@ -143,10 +143,15 @@ Result<std::optional<ReplayedRow>> requeueDead(PgConnection& db, const std::stri
 }
 
 Result<std::optional<StoredPackageRow>> storedPackage(PgConnection& db, const std::string& msg_id) {
-  auto m = db.exec("SELECT bytes, bytes_cut FROM message WHERE msg_id = vkhid_uuid($1)", {msg_id});
+  auto m = db.exec(
+      "SELECT bytes, bytes_cut, sha256, coalesce(erased_rule, ''), coalesce(to_char(erased_at AT TIME ZONE 'UTC', "
+      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM message WHERE msg_id = vkhid_uuid($1)",
+      {msg_id});
   if (!m) return m.error();
   if (m->rows() == 0) return std::optional<StoredPackageRow>();
-  return std::optional<StoredPackageRow>(StoredPackageRow{fromByteaHex(m->get(0, 0)), m->get(0, 1) == "t"});
+  return std::optional<StoredPackageRow>(StoredPackageRow{fromByteaHex(m->get(0, 0)), m->get(0, 1) == "t",
+                                                          std::string(m->get(0, 2)), std::string(m->get(0, 3)),
+                                                          std::string(m->get(0, 4))});
 }
 
 Result<std::vector<LostClaimRow>> requeueLostClaims(PgConnection& db, const std::string& process_id,

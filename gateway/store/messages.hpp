@@ -102,6 +102,8 @@ Result<std::optional<ReplayedRow>> requeueDead(PgConnection& db, const std::stri
 struct StoredPackageRow {
   std::string bytes;
   bool bytes_cut = false;  // only its first kilobytes were kept (refused unread as too large)
+  // Erased under the retention rules or at the data subject's request: no bytes; its digest stands.
+  std::string sha256, erased_rule, erased_at;
 };
 Result<std::optional<StoredPackageRow>> storedPackage(PgConnection& db, const std::string& msg_id);
 

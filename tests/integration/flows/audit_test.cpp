@@ -324,6 +324,84 @@ BOOST_AUTO_TEST_CASE(audit_package_deleted_is_found_and_named) {
   BOOST_TEST(other.output.find("packages 0 (participant 99999999's only)") != std::string::npos, other.output);
 }
 
+// Retention and erasure (issue 29): one case erased at its data subject's request, another by the
+// daily job once its period has passed. Their personal data and packages go; their figures and the
+// packages' digests stay; the evidence still verifies, naming what was erased, under which rule and
+// when, instead of "package missing". A bundle of the format before erasures still verifies; an
+// erasure record that lies about a digest does not.
+BOOST_AUTO_TEST_CASE(privacy_retention_erasure_keeps_the_evidence_verifiable) {
+  Audited a(2);
+  auto& x = a.x;
+  // Format 1 (before erasures): still read.
+  a.exportBundle("format-1");
+  {
+    auto manifest = boost::json::parse(readFile(a.bundle("format-1") + "/manifest.json")).as_object();
+    manifest["format"] = "vkhid-evidence-1";
+    manifest["files"].as_object().erase("erasures.jsonl");
+    std::filesystem::remove(a.bundle("format-1") + "/erasures.jsonl");
+    writeFile(a.bundle("format-1") + "/manifest.json", boost::json::serialize(manifest));
+  }
+  auto old_format = a.verify("format-1");
+  BOOST_TEST(old_format.code == 0, old_format.output);
+
+  const std::string first = x.sql("SELECT id FROM cases ORDER BY registered_at LIMIT 1");
+  const std::string second = x.sql("SELECT id FROM cases ORDER BY registered_at DESC LIMIT 1");
+  const std::string surname = x.sql("SELECT body->'applicant'->>'surname' FROM cases WHERE id = '" + first + "'");
+  BOOST_REQUIRE(!surname.empty());
+  // The data subject's request: a reason and a legal ground, or nothing happens.
+  auto bad = x.runVkhidStatus({"case", "erase", first, "--reason", "лист від 01.12.2026", "--ground", "no ground"});
+  BOOST_TEST(bad.first != 0);
+  BOOST_TEST(bad.second.find("ground: the legal ground") != std::string::npos, bad.second);
+  auto erased = x.runVkhid({"case", "erase", first, "--reason", "лист від 01.12.2026", "--ground", "zpd-art8-p2-8"});
+  BOOST_TEST(erased.find("erased under rule request:zpd-art8-p2-8") != std::string::npos, erased);
+  BOOST_TEST(x.runVkhidStatus({"case", "erase", first, "--reason", "again", "--ground", "zpd"}).first != 0);
+
+  // The daily job: nothing is due until the second case ended more than five years ago.
+  BOOST_TEST(x.runVkhid({"retention", "run", "--dry-run"}).find("0 case(s) due") != std::string::npos);
+  x.sql("UPDATE case_event SET at = at - interval '5 years 1 day' WHERE case_id = '" + second + "' RETURNING 1");
+  BOOST_TEST(x.runVkhid({"retention", "run", "--dry-run"}).find("1 case(s) due") != std::string::npos);
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE erased_at IS NOT NULL") == 1);  // a dry run erased none
+  auto run = x.runVkhid({"retention", "run"});
+  BOOST_TEST(run.find("1 case(s) erased") != std::string::npos, run);
+
+  // Gone: names, contacts, text, attachments, the packages' bytes. Kept: the figures and the digests.
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE body ? 'text' OR body ? 'attachments' OR "
+                     "body->'applicant' ? 'surname' OR body->'applicant' ? 'email' OR body->'applicant' ? 'phone'") ==
+             0);
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE body::text LIKE '%" + surname + "%'") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE body->>'kind' = 'appeal' AND body ? 'classification' AND "
+                     "status = 'closed'") == 2);
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE case_id IS NOT NULL AND octet_length(bytes) > 0") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE case_id IS NOT NULL AND length(sha256) = 64") ==
+             x.count("SELECT count(*) FROM message WHERE case_id IS NOT NULL"));
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'erasure.package'") ==
+             x.count("SELECT count(*) FROM message WHERE case_id IS NOT NULL"));
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'erasure.case'") == 2);
+  // The channel asking for an erased answer is told there is none.
+  auto answer = httpRequest("GET", "127.0.0.1", x.intakePort(), "/api/v1/cases/" + first + "/answer",
+                            {{"Authorization", "Bearer " + x.token()}}, "");
+  BOOST_TEST(answer.status == 404);
+
+  // The evidence: the chain and batches verify, and each erased package is named with its rule.
+  a.waitSealed();
+  auto v = a.exportAndVerify("erased");
+  BOOST_TEST(v.code == 0, v.output);
+  BOOST_TEST(v.output.find("erased under rule request:zpd-art8-p2-8 on ") != std::string::npos, v.output);
+  BOOST_TEST(v.output.find("erased under rule retention:appeal:5y on ") != std::string::npos, v.output);
+  BOOST_TEST(v.output.find("(its hash was ") != std::string::npos, v.output);
+  BOOST_TEST(v.output.find("package missing") == std::string::npos, v.output);
+  // An erasure record that gives another digest than the log's is refused.
+  const std::string lines = readFile(a.bundle("erased") + "/erasures.jsonl");
+  const auto at = lines.find("\"sha256\":\"") + 10;
+  std::string forged = lines;
+  forged[at] = forged[at] == '0' ? '1' : '0';
+  writeFile(a.bundle("erased") + "/erasures.jsonl", forged);
+  a.reManifest("erased");
+  auto lie = a.verify("erased");
+  BOOST_TEST(lie.code == 1);
+  BOOST_TEST(lie.output.find("eras") != std::string::npos, lie.output);
+}
+
 BOOST_AUTO_TEST_CASE(audit_entries_no_batch_holds_are_refused) {
   Audited a;
   a.x.issueToken("last-batch", "auditor");  // an entry after everything is sealed: a last batch of its own

@@ -13,3 +13,10 @@ CREATE TABLE case_access (
 );
 CREATE INDEX case_access_case ON case_access (case_id, at);
 CREATE INDEX case_access_restricted ON case_access (at, actor) WHERE restricted;
+
+-- Retention and erasure (issue 29): a case's personal data goes when its period under the retention
+-- rules has passed, or earlier at the data subject's request. An erased package keeps its row and its
+-- SHA-256, which the evidence log signed; its bytes are gone, and the rule and time say why.
+ALTER TABLE message ADD COLUMN erased_at timestamptz;
+ALTER TABLE message ADD COLUMN erased_rule text;
+ALTER TABLE cases ADD COLUMN erased_at timestamptz;
