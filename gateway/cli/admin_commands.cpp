@@ -30,7 +30,7 @@ struct Options {
   std::string client_id, role = "channel", cert;
   std::string org_id, reason, purpose = "seal";
   bool skip_check = false, force = false, json = false, restricted_access = false;
-  int overlap_days = 30, timeout_s = 30, answer_timeout_s = 120, valid_days = 365;
+  int overlap_days = 30, timeout_s = 30, answer_timeout_s = 120, valid_days = 365, overlap_hours = 24;
   bool deep = false;
   std::string msg_id, case_id;
   std::string ground;  // case erase: the legal ground of a data subject's request
@@ -415,6 +415,20 @@ void addTokenCommands(CLI::App& app, const OptionsPtr& o, int& exit_code, std::s
   issue->add_option("--valid-days", o->valid_days, "the token expires after this many days (0: never)")
       ->default_val(365);
   issue->callback([o, &exit_code, &config_path] { exit_code = tokenIssue(*o, config_path); });
+  auto* rotate = token->add_subcommand("rotate", "A new token for a machine client (printed once); role and body kept");
+  rotate->add_option("--client", o->client_id, "client id")->required();
+  rotate->add_option("--overlap-hours", o->overlap_hours, "the old token keeps working this long (0: stops now)")
+      ->default_val(24);
+  rotate->add_option("--valid-days", o->valid_days, "the new token expires after this many days (0: never)")
+      ->default_val(365);
+  rotate->add_option("--config", config_path, "gateway configuration");
+  rotate->callback([o, &exit_code, &config_path] {
+    auto db = database(config_path);
+    if (!db) return void(exit_code = complain(db.error().message));
+    auto token = flows::rotateToken(*db, o->client_id, o->overlap_hours, o->valid_days);
+    if (!token) return void(exit_code = complain(token.error().message));
+    std::printf("%s\n", token->c_str());
+  });
   auto* revoke = token->add_subcommand("revoke", "Revoke a client: its token, certificate and sessions stop at once");
   revoke->add_option("--client", o->client_id, "client id")->required();
   revoke->add_option("--config", config_path, "gateway configuration");

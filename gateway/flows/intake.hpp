@@ -127,8 +127,13 @@ class Intake {
 
 // Issues a token for a channel client (`vkhid token issue`): returns the token, stores its SHA-256; it
 // expires after `valid_days` (0: never).
+// A person's account (vkhid account) gets no token: refused with code "client.person".
 Result<std::string> issueToken(store::PgConnection& db, const std::string& client_id, const std::string& role,
                                int valid_days = 365, const std::string& org_id = {});
+// `vkhid token rotate`: a new token for a machine client in force, its role and body kept; the old one
+// keeps working for `overlap_hours` (0: stops at once). Code "client.unknown" for no such client.
+Result<std::string> rotateToken(store::PgConnection& db, const std::string& client_id, int overlap_hours,
+                                int valid_days = 365);
 // `vkhid token revoke`: the client's token and certificate stop working at once (sessions too).
 Status revokeClient(store::PgConnection& db, const std::string& client_id);
 // Binds a client certificate (PEM) to a client (`vkhid token bind-cert`); returns its SHA-256 fingerprint.

@@ -13,8 +13,12 @@ std::string minutes(int m) { return std::to_string(m) + " minutes"; }
 }  // namespace
 
 Result<std::optional<ClientRow>> findClient(PgConnection& db, ClientKey by, const std::string& value) {
+  // A token: the client's current one, or the one it replaced while its overlap lasts.
   auto r = db.exec(std::string("SELECT id, role, restricted_access, coalesce(org_id, '') FROM api_client WHERE ") +
-                       (by == ClientKey::TokenSha256 ? "token_sha256" : "cert_sha256") + " = $1 AND " + kInForce,
+                       (by == ClientKey::TokenSha256
+                            ? "(token_sha256 = $1 OR (previous_token_sha256 = $1 AND previous_expires_at > now()))"
+                            : "cert_sha256 = $1") +
+                       " AND " + kInForce,
                    {value});
   if (!r) return r.error();
   if (r->rows() == 0) return std::optional<ClientRow>();
@@ -29,13 +33,15 @@ Result<bool> clientRestrictedAccess(PgConnection& db, const std::string& client_
 }
 
 Status saveClientToken(PgConnection& db, const std::string& client_id, const std::string& role,
-                       const std::string& token_sha256, int valid_days, const std::string& org_id) {
+                       const std::string& token_sha256, int valid_days, const std::string& org_id, int overlap_hours) {
   return done(db.exec(
       "INSERT INTO api_client (id, role, token_sha256, expires_at, org_id) VALUES ($1, $2, $3, CASE WHEN $4::int > 0 "
       "THEN now() + make_interval(days => $4::int) END, NULLIF($5, '')) ON CONFLICT (id) DO UPDATE SET role = "
       "excluded.role, token_sha256 = excluded.token_sha256, expires_at = excluded.expires_at, org_id = "
-      "excluded.org_id, revoked_at = NULL",
-      {client_id, role, token_sha256, std::to_string(valid_days), org_id}));
+      "excluded.org_id, revoked_at = NULL, "
+      "previous_token_sha256 = CASE WHEN $6::int > 0 THEN api_client.token_sha256 END, "
+      "previous_expires_at = CASE WHEN $6::int > 0 THEN now() + make_interval(hours => $6::int) END",
+      {client_id, role, token_sha256, std::to_string(valid_days), org_id, std::to_string(overlap_hours)}));
 }
 
 Status saveClientCertificate(PgConnection& db, const std::string& client_id, const std::string& role,

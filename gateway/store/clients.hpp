@@ -25,9 +25,11 @@ Result<std::optional<ClientRow>> findClient(PgConnection& db, ClientKey by, cons
 Result<bool> clientRestrictedAccess(PgConnection& db, const std::string& client_id);
 
 // The client with this role (and body, for role participant) and a new token (its digest); it expires
-// after `valid_days` (0: never). A revoked client is reinstated.
+// after `valid_days` (0: never). A revoked client is reinstated. With `overlap_hours`, the token it
+// replaces keeps working that long; without, it stops at once (and so does any earlier one).
 Status saveClientToken(PgConnection& db, const std::string& client_id, const std::string& role,
-                       const std::string& token_sha256, int valid_days, const std::string& org_id = {});
+                       const std::string& token_sha256, int valid_days, const std::string& org_id = {},
+                       int overlap_hours = 0);
 // The client with this role, known by a certificate (its fingerprint).
 Status saveClientCertificate(PgConnection& db, const std::string& client_id, const std::string& role,
                              const std::string& cert_sha256, const std::string& org_id = {});

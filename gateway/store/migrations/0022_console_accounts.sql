@@ -18,3 +18,8 @@ CREATE TABLE console_account (
 
 -- A session's end however busy it is (idle time aside): the longest a person stays signed in.
 ALTER TABLE console_session ADD COLUMN ends_at timestamptz;
+
+-- A machine client's token rotated with an overlap (`vkhid token rotate --overlap-hours`): the one it
+-- replaced keeps working until then, so the client can switch without a gap.
+ALTER TABLE api_client ADD COLUMN previous_token_sha256 text UNIQUE;
+ALTER TABLE api_client ADD COLUMN previous_expires_at timestamptz;

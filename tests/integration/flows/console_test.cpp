@@ -510,6 +510,43 @@ BOOST_AUTO_TEST_CASE(privacy_read_access_is_logged_shown_and_reported, *utf::tim
   BOOST_TEST(unusual.at(0).at("restricted_cases").as_int64() == 3);
 }
 
+// Tokens are for machine clients: one rotates with an overlap, so the client switches without a gap, and
+// then without one; a person's account gets no token.
+BOOST_AUTO_TEST_CASE(privacy_machine_token_rotates_with_an_overlap_and_persons_get_none) {
+  ExchangeHarness x;
+  x.setUp();
+  const std::string first = x.issueToken("hotline", "channel");
+  x.startGateway();
+  auto status = [&](const std::string& token) {
+    return httpRequest("GET", "127.0.0.1", x.intakePort(), "/api/v1/cases/00000000-0000-4000-8000-000000000000",
+                       {{"Authorization", "Bearer " + token}}, "")
+        .status;
+  };
+  BOOST_TEST(status(first) == 404);  // known: no such case
+  auto rotated = x.runVkhid({"token", "rotate", "--client", "hotline", "--overlap-hours", "1"});
+  const std::string second = rotated.substr(rotated.rfind("vkh_"), 44);
+  BOOST_REQUIRE(second.starts_with("vkh_"));
+  BOOST_TEST(status(second) == 404);
+  BOOST_TEST(status(first) == 404);  // the overlap
+  BOOST_TEST(x.sql("SELECT role FROM api_client WHERE id = 'hotline'") == "channel");
+  // Its overlap over, the old token stops.
+  x.sql("UPDATE api_client SET previous_expires_at = now() - interval '1 second' WHERE id = 'hotline' RETURNING 1");
+  BOOST_TEST(status(first) == 401);
+  // Rotated with no overlap: the one replaced stops at once.
+  auto third = x.runVkhid({"token", "rotate", "--client", "hotline", "--overlap-hours", "0"});
+  BOOST_TEST(status(third.substr(third.rfind("vkh_"), 44)) == 404);
+  BOOST_TEST(status(second) == 401);
+  BOOST_TEST(x.runVkhidStatus({"token", "rotate", "--client", "nobody"}).second.find("no machine client") !=
+             std::string::npos);
+
+  // A person's account: no token, whatever role is asked.
+  addAccount(x, "o.petrenko", "admin", "довгий пароль для входу 2026");
+  auto refused = x.runVkhidStatus({"token", "issue", "--client", "o.petrenko", "--role", "admin"});
+  BOOST_TEST(refused.first != 0);
+  BOOST_TEST(refused.second.find("is a person's account") != std::string::npos, refused.second);
+  BOOST_TEST(x.count("SELECT count(*) FROM api_client WHERE id = 'o.petrenko' AND token_sha256 IS NOT NULL") == 0);
+}
+
 // An account's bad input: each refusal names its field, and nothing is made.
 BOOST_AUTO_TEST_CASE(privacy_console_account_refuses_bad_input) {
   ExchangeHarness x;
