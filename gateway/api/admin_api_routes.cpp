@@ -456,6 +456,11 @@ Response AdminApiRoutes::exportEvidence(const Request& request, const std::strin
       {context_.readUrl(), context_.config.database.connect_timeout_s, 300000, "vkhid-console-export"});
   if (!db) return fromError(db.error());
   if (auto s = flows::setActor(*db, "admin:" + client); !s) return fromError(s.error());
+  // The reads it makes are recorded on the primary (the export may read a replica).
+  auto primary = context_.pool.acquire();
+  if (!primary) return Response::problem(503, "Unavailable", "the database is not reachable; try again");
+  o.recorder = &**primary;
+  if (const std::string reason = jsonString(request.body, "reason"); !reason.empty()) o.reason = reason;
   auto summary = flows::exportBundle(*db, context_.config, o);
   if (!summary) return fromError(summary.error());
   auto report = flows::verifyBundle(o.out_dir, context_.config.gateway.org_id);

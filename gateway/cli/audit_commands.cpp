@@ -7,6 +7,7 @@
 #include "gateway/app/config.hpp"
 #include "gateway/crypto/openssl.hpp"
 #include "gateway/flows/audit.hpp"
+#include "gateway/flows/participants.hpp"
 #include "gateway/store/migrations.hpp"
 
 namespace vkhid::cli {
@@ -34,6 +35,11 @@ int auditExport(const AuditOptions& o, const std::string& config_path) {
   auto db =
       store::PgConnection::connect({config->database.url, config->database.connect_timeout_s, 300000, "vkhid-audit"});
   if (!db) return complain(db.error().message);
+  // Who exports, for the evidence log: the reads of the packages' cases are recorded with it.
+  const char* user = std::getenv("SUDO_USER") ? std::getenv("SUDO_USER") : std::getenv("USER");
+  if (auto s = flows::setActor(*db, std::string("admin:cli:") + (user ? user : "unknown")); !s) {
+    return complain(s.error().message);
+  }
   auto summary = flows::exportBundle(*db, *config, o.out);
   if (!summary) return complain(summary.error().message);
   std::printf("%s\n", summary->c_str());
@@ -96,6 +102,7 @@ void addAuditCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   ex->add_option("--to", o->out.to, "ISO 8601 instant (inclusive)");
   ex->add_option("--participant", o->out.participant, "only this participant's packages (org_id)");
   ex->add_option("--out", o->out.out_dir, "the bundle's directory")->required();
+  ex->add_option("--reason", o->out.reason, "why (recorded as each exported case's read)");
   ex->add_option("--config", config_path, "gateway configuration");
   ex->callback([o, &exit_code, &config_path] { exit_code = auditExport(*o, config_path); });
   auto* verify = audit->add_subcommand("verify", "Check a bundle offline (no database, no network)");

@@ -73,6 +73,11 @@ struct ExportOptions {
   std::string from, to;     // ISO 8601 instants (inclusive); empty = unbounded
   std::string participant;  // only this participant's packages (entries stay whole)
   std::string out_dir;
+  // The packages hold personal data: each case whose packages go into the bundle is recorded as read
+  // ("export", by the connection's actor, with this reason) before a file is written, on `recorder` (the
+  // primary's connection when the export reads a replica; null: the export's own).
+  std::string reason = "evidence export";
+  store::PgConnection* recorder = nullptr;
 };
 // Writes the bundle: manifest.json, entries.jsonl, batches.jsonl, packages/<msg_id>.xml, certs/*.pem.
 // Whole batches are exported (every entry of a batch that has one in the range), so each root can be

@@ -141,6 +141,26 @@ Status writeManifest(const std::string& out_dir, json::object manifest) {
   return writeFile(fs::path(out_dir) / "manifest.json", json::serialize(manifest) + "\n");
 }
 
+// Who read what (issue 29): every case whose stored packages the bundle will hold, as a read "export" by
+// the export's actor, in one statement with its evidence entries. Erased packages hold nothing to read.
+Status recordExportReads(store::PgConnection& recorder, store::PgConnection& db, const std::set<std::string>& packages,
+                         const std::string& reason) {
+  if (packages.empty()) return {};
+  auto actor = db.exec("SELECT vkhid_audit_actor()");
+  if (!actor) return actor.error();
+  std::string ids = "{";
+  for (const auto& id : packages) ids += (ids.size() > 1 ? "," : "") + id;
+  ids += "}";
+  auto r = recorder.exec(
+      "WITH r AS (INSERT INTO case_access (case_id, actor, what, restricted, reason) SELECT DISTINCT m.case_id, $2, "
+      "'export', c.restricted, $3 FROM message m JOIN cases c ON c.id = m.case_id WHERE m.msg_id::text = "
+      "ANY($1::text[]) AND m.erased_at IS NULL RETURNING case_id, restricted) "
+      "INSERT INTO audit_entry (actor, action, subject, payload_sha256) SELECT $2, 'case.read', 'case:' || case_id || "
+      "' read:export' || CASE WHEN restricted THEN ' restricted' ELSE '' END, vkhid_audit_digest($3) FROM r",
+      {ids, std::string(actor->get(0, 0)), reason});
+  return r ? Status() : Status(r.error());
+}
+
 }  // namespace
 
 Result<std::string> exportBundle(store::PgConnection& db, const app::Config& config, const ExportOptions& o) {
@@ -173,6 +193,7 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
       }
     }
   }
+  if (auto s = recordExportReads(o.recorder ? *o.recorder : db, db, packages, o.reason); !s) return s.error();
   int absent = 0;
   std::string erasure_lines;
   auto written = writePackages(db, o.out_dir, packages, absent, erasure_lines);

@@ -343,6 +343,11 @@ BOOST_AUTO_TEST_CASE(privacy_retention_erasure_keeps_the_evidence_verifiable) {
   }
   auto old_format = a.verify("format-1");
   BOOST_TEST(old_format.code == 0, old_format.output);
+  // The export read both cases' packages: each recorded as a read, with the evidence entries.
+  BOOST_TEST(x.count("SELECT count(*) FROM case_access WHERE what = 'export' AND actor LIKE 'admin:cli:%' AND "
+                     "reason = 'evidence export'") == 2);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'case.read' AND subject LIKE '% read:export'") ==
+             2);
 
   const std::string first = x.sql("SELECT id FROM cases ORDER BY registered_at LIMIT 1");
   const std::string second = x.sql("SELECT id FROM cases ORDER BY registered_at DESC LIMIT 1");
