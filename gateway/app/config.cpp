@@ -24,6 +24,7 @@ struct KeyDef {
 // The single table of configuration keys: file parsing, environment overrides and the unknown-key
 // check all read it, so a key added here is everywhere at once.
 const std::array kKeys = {
+    KeyDef{"gateway.profile", [](Config& c) -> FieldRef { return &c.gateway.profile; }},
     KeyDef{"gateway.instance", [](Config& c) -> FieldRef { return &c.gateway.instance; }},
     KeyDef{"gateway.shutdown_timeout_s", [](Config& c) -> FieldRef { return &c.gateway.shutdown_timeout_s; }, 1, 600},
     KeyDef{"gateway.health_interval_ms", [](Config& c) -> FieldRef { return &c.gateway.health_interval_ms; }, 50,

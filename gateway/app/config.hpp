@@ -14,6 +14,9 @@ struct GatewaySettings {
   std::string instance;             // a name for this process in logs and metrics; default: host-pid
   std::string org_id = "99999901";  // the UCC's EDRPOU code: from_org_id of everything we send
   std::string organization = "Урядовий контактний центр";
+  // development (today's conveniences) or production: `vkhid serve` then refuses what is only safe on
+  // a developer's machine (docs/operations.md); `serve --profile` overrides it.
+  std::string profile = "development";
   std::string sys_id = "vkhid-gateway";
   std::string system = "Вхід";
   // The package seal and attachment signatures: a PEM key file, or a key on a hardware module named by

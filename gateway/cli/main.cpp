@@ -11,6 +11,7 @@
 #include "gateway/cli/deadline_command.hpp"
 #include "gateway/cli/package_commands.hpp"
 #include "gateway/cli/signature_commands.hpp"
+#include "gateway/service/profile.hpp"
 #include "gateway/service/service.hpp"
 #include "tools/tools.hpp"
 
@@ -37,6 +38,9 @@ int main(int argc, char** argv) {
   std::string config_path;
   auto* serve = app.add_subcommand("serve", "Run the gateway until SIGTERM");
   serve->add_option("--config", config_path, "TOML configuration file (see config/vkhid.toml)");
+  std::string profile;
+  serve->add_option("--profile", profile, "development or production (default: gateway.profile)")
+      ->check(CLI::IsMember({"development", "production"}));
 
   auto* migrate = app.add_subcommand("migrate", "Apply the database migrations and exit");
   migrate->add_option("--config", config_path, "TOML configuration file");
@@ -68,6 +72,20 @@ int main(int argc, char** argv) {
   if (serve->parsed()) {
     auto config = loadOrComplain(config_path, "serve");
     if (!config) return 2;
+    if (!profile.empty()) config->gateway.profile = profile;
+    if (config->gateway.profile != "development" && config->gateway.profile != "production") {
+      std::fprintf(stderr, "vkhid serve: gateway.profile: expected development or production, got '%s'\n",
+                   config->gateway.profile.c_str());
+      return 2;
+    }
+    if (config->gateway.profile == "production") {
+      const auto refusals = vkhid::service::productionRefusals(*config);
+      for (const auto& r : refusals) {
+        std::fprintf(stderr, "vkhid serve: the production profile refuses %s: %s — fix: %s\n", r.key.c_str(),
+                     r.problem.c_str(), r.fix.c_str());
+      }
+      if (!refusals.empty()) return 2;
+    }
     vkhid::log::init(config->log.level, config->gateway.instance);
     return vkhid::service::runGateway(*config);
   }

@@ -44,6 +44,33 @@ struct Gateway {
 
 BOOST_AUTO_TEST_SUITE(serve)
 
+// The production profile (issue 28): serve refuses the development configuration before it opens
+// anything, naming each key and its fix; the same settings start under the development profile.
+BOOST_AUTO_TEST_CASE(ops_serve_production_profile_refuses_the_development_configuration) {
+  TestDatabase db;
+  std::map<std::string, std::string> env{{"VKHID_DATABASE_URL", db.url()},
+                                         {"VKHID_BROKER_URL", amqpUrl()},
+                                         {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
+                                         {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
+                                         {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"},
+                                         {"VKHID_ADMIN_CONSOLE_TOKENS", "true"}};
+  ChildProcess serve({binaryPath(), "serve", "--profile", "production"}, env, varDir() + "/serve-production.log");
+  BOOST_REQUIRE(serve.wait(30s) == 2);
+  const std::string log = serve.log();
+  for (const char* key : {"broker.url", "intake.tls_cert", "audit.tsa_url", "gateway.seal_cert", "audit.ca_file",
+                          "admin.console_tokens"}) {
+    BOOST_TEST(log.find(std::string("the production profile refuses ") + key + ":") != std::string::npos, key);
+  }
+  BOOST_TEST(log.find("fix: ") != std::string::npos);
+  // Nothing was opened: no migration ran.
+  BOOST_TEST(db.query("SELECT count(*) FROM pg_tables WHERE tablename = 'cases'") == "0");
+  // A profile that is neither is refused too.
+  env["VKHID_GATEWAY_PROFILE"] = "staging";
+  ChildProcess other({binaryPath(), "serve"}, env, varDir() + "/serve-staging.log");
+  BOOST_REQUIRE(other.wait(30s) == 2);
+  BOOST_TEST(other.log().find("gateway.profile: expected development or production") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(migrate_command_twice_is_a_noop) {
   TestDatabase db;
   std::map<std::string, std::string> env{{"VKHID_DATABASE_URL", db.url()}};
