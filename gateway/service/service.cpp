@@ -1,5 +1,7 @@
 #include "gateway/service/service.hpp"
 
+#include <systemd/sd-daemon.h>
+
 #include <unistd.h>
 #include <atomic>
 #include <csignal>
@@ -241,10 +243,24 @@ int runGateway(const app::Config& config) {
   auto intake_server = startIntake(config, intake_routes);
   if (!intake_server) return 1;
   health.set("intake", true);
+  // systemd (Type=notify): ready when /readyz would say so — every check passing — and not before.
+  std::atomic<bool> stopping{false};
+  std::thread notify_ready([&health, &stopping] {
+    while (!stopping.load()) {
+      if (health.ready()) {
+        sd_notify(0, "READY=1\nSTATUS=ready: every check passes");
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
   log::info("stop signal received, shutting down", {{"signal", signal}});
+  stopping = true;
+  notify_ready.join();
+  sd_notify(0, "STOPPING=1\nSTATUS=draining");
 
   const int timeout_s = config.gateway.shutdown_timeout_s;
   startShutdownWatchdog(timeout_s);

@@ -1,7 +1,13 @@
 #define BOOST_TEST_MODULE integration_serve
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -69,6 +75,74 @@ BOOST_AUTO_TEST_CASE(ops_serve_production_profile_refuses_the_development_config
   ChildProcess other({binaryPath(), "serve"}, env, varDir() + "/serve-staging.log");
   BOOST_REQUIRE(other.wait(30s) == 2);
   BOOST_TEST(other.log().find("gateway.profile: expected development or production") != std::string::npos);
+}
+
+// systemd's readiness protocol (Type=notify, issue 28): the gateway says READY=1 on $NOTIFY_SOCKET only
+// once every check of /readyz passes, and STOPPING=1 when SIGTERM starts its drain.
+BOOST_AUTO_TEST_CASE(ops_serve_tells_systemd_it_is_ready_and_then_stopping) {
+  const std::string path = "/tmp/vkhid-notify-" + std::to_string(::getpid()) + ".sock";
+  ::unlink(path.c_str());
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  BOOST_REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  // The next datagram within `timeout`, or "".
+  auto next = [fd](std::chrono::milliseconds timeout) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return std::string();
+    char buf[512];
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  };
+  TestDatabase db;
+  const unsigned short admin = freePort();
+  ChildProcess serve({binaryPath(), "serve"},
+                     {{"VKHID_DATABASE_URL", db.url()},
+                      {"VKHID_BROKER_URL", amqpUrl()},
+                      {"VKHID_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(admin)},
+                      {"VKHID_INTAKE_LISTEN", "127.0.0.1:" + std::to_string(freePort())},
+                      {"VKHID_GATEWAY_HEALTH_INTERVAL_MS", "200"},
+                      {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
+                      {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
+                      {"NOTIFY_SOCKET", path}},
+                     varDir() + "/serve-notify.log");
+  const std::string ready = next(60s);
+  BOOST_TEST(ready.find("READY=1") != std::string::npos, ready << serve.log());
+  BOOST_TEST(httpGet("127.0.0.1", admin, "/readyz").status == 200);  // said only once true
+  serve.signal(SIGTERM);
+  const std::string stopping = next(15s);
+  BOOST_TEST(stopping.find("STOPPING=1") != std::string::npos, stopping);
+  BOOST_TEST(serve.wait(20s).value_or(-1) == 0);
+  ::close(fd);
+  ::unlink(path.c_str());
+}
+
+// The shipped units (ops/systemd) pass systemd-analyze verify without a warning, with the hardening the
+// operator's guide promises.
+BOOST_AUTO_TEST_CASE(ops_systemd_units_verify_clean_and_hardened) {
+  const std::string dir = varDir() + "/units-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::vector<std::string> argv{"/usr/bin/systemd-analyze", "verify"};
+  for (const char* unit : {"vkhid.service", "vkhid-retention.service", "vkhid-retention.timer"}) {
+    std::string text = readFile(sourceDir() + "/ops/systemd/" + unit);
+    // The packaged path, here the binary under test (verify checks that it is executable).
+    for (auto at = text.find("/usr/bin/vkhid"); at != std::string::npos; at = text.find("/usr/bin/vkhid", at)) {
+      text.replace(at, 14, binaryPath());
+    }
+    writeFile(dir + "/" + unit, text);
+    argv.push_back(dir + "/" + unit);
+  }
+  ChildProcess verify(argv, {}, dir + "/verify.log");
+  BOOST_TEST(verify.wait(60s).value_or(-1) == 0);
+  BOOST_TEST(verify.log().empty(), verify.log());
+  const std::string service = readFile(sourceDir() + "/ops/systemd/vkhid.service");
+  for (const char* line :
+       {"Type=notify", "Restart=on-failure", "ProtectSystem=strict", "NoNewPrivileges=true", "PrivateTmp=true",
+        "CapabilityBoundingSet=\n", "ReadWritePaths=/var/lib/vkhid /var/log/vkhid", "--profile production"}) {
+    BOOST_TEST(service.find(line) != std::string::npos, line);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(migrate_command_twice_is_a_noop) {
