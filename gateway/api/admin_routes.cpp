@@ -16,6 +16,10 @@ Response AdminRoutes::handle(const Request& request) const {
   if (path == "/healthz") return Response::json(200, R"({"status":"alive"})");
   if (path == "/readyz") return readiness();
   if (path == "/metrics") {
+    // Readiness as a series too, for the alert rules (ops/prometheus): 1 when /readyz would answer 200.
+    bool ready = true;
+    for (const auto& [name, state] : health_.snapshot()) ready = ready && state.ok;
+    app::metrics().gauge("vkhid_ready", "1 when every readiness check passes (/readyz 200), else 0").set(ready ? 1 : 0);
     return Response::text(200, metrics_.exposition(), "text/plain; version=0.0.4; charset=utf-8");
   }
   return Response::problem(404, "Not found", "no such endpoint: " + path);

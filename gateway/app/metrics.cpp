@@ -1,6 +1,7 @@
 #include "gateway/app/metrics.hpp"
 
 #include <cassert>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -34,9 +35,11 @@ std::string renderValue(double v) {
   if (v == std::floor(v) && std::fabs(v) < 1e15) {
     return std::to_string(static_cast<long long>(v));
   }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
+  // The shortest text that reads back as the same double: a time-stamp gauge (seconds since the
+  // epoch, with microseconds) keeps every digit.
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : std::string("NaN");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The running exchange: the outbox relay, the routing and delivery consumers, the inbound adapters,
 // the sweeper that returns interrupted deliveries to the queue, and dead-letter replay.
 #include "gateway/flows/exchange.hpp"
+
 #include "gateway/crypto/openssl.hpp"
 #include "gateway/flows/participants.hpp"
 
@@ -14,6 +15,7 @@
 #include "gateway/bus/topology.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/flows/ops_gauges.hpp"
 #include "gateway/flows/participant_reports.hpp"
 #include "gateway/flows/reports.hpp"
 #include "gateway/flows/routing.hpp"
@@ -223,6 +225,9 @@ void Exchange::timerLoop() {
   });
   chores.every("gauges", 15s, now, [this]() -> std::optional<Chores::Clock::duration> {
     if (auto db = context_.pool.acquire()) (void)refreshCaseGauges(**db);
+    if (auto s = refreshOperationsGauges(context_); !s) {
+      log::warn("operations gauges not refreshed now", {{"error", s.error().message}});
+    }
     return std::nullopt;
   });
   // Each participant's report of last month, once a month (checked hourly; built once, whoever comes

@@ -3,7 +3,9 @@
 #define BOOST_TEST_MODULE integration_exchange
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <cmath>
 #include <csignal>
+#include <ctime>
 #include <thread>
 
 #include "gateway/bus/amqp.hpp"
@@ -757,6 +759,50 @@ BOOST_AUTO_TEST_CASE(exchange_two_gateways_share_the_work_exactly_once, *utf::ti
   BOOST_TEST(stats["appeals"] == n);
   BOOST_TEST(stats["registered"] == n);
   BOOST_TEST(x.count("SELECT count(DISTINCT instance) FROM gateway_instance") == 2);
+}
+
+// What the shipped alert rules read (ops/prometheus, issue 28), as an operator's Prometheus scrapes it
+// from a running gateway after a case went through: readiness, the participant's last delivery and
+// queue, dead letters, the outbox, and certificates' expiry (the UCC seal's and the participant's).
+BOOST_AUTO_TEST_CASE(ops_metrics_the_alert_rules_read_are_exported) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  BOOST_REQUIRE(x.submit("ops-1").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
+  const std::string org = x.org();
+  auto scrape = [&] { return httpGet("127.0.0.1", x.adminPort(), "/metrics").body; };
+  // The value of one series, or nullopt.
+  auto value = [](const std::string& text, const std::string& series) -> std::optional<double> {
+    auto at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return std::nullopt;
+    return std::stod(text.substr(at + series.size() + 2));
+  };
+  const std::string delivered = "vkhid_participant_last_delivered_timestamp_seconds{participant=\"" + org + "\"}";
+  // The gauges are refreshed every 15 s.
+  BOOST_REQUIRE(eventually([&] { return value(scrape(), delivered).value_or(0) > 0; }, 40s));
+  const std::string text = scrape();
+  const double now = static_cast<double>(std::time(nullptr));
+  BOOST_TEST(value(text, "vkhid_ready").value_or(-1) == 1);
+  BOOST_TEST(std::abs(value(text, delivered).value_or(0) - now) < 120);
+  BOOST_TEST(value(text, "vkhid_participant_outbound_waiting{participant=\"" + org + "\"}").value_or(-1) == 0);
+  BOOST_TEST(value(text, "vkhid_dead_letters").value_or(-1) == 0);
+  BOOST_TEST(value(text, "vkhid_outbox_backlog").has_value());
+  BOOST_TEST(value(text, "vkhid_outbox_oldest_seconds").value_or(-1) < 60);
+  const auto seal = value(text, "vkhid_certificate_expiry_timestamp_seconds{participant=\"ucc\",purpose=\"seal\"}");
+  BOOST_TEST(seal.value_or(0) > now + 86400);  // the development seal: years ahead
+  // Every metric the rules read is exported, but those that appear only with their event: a time-stamp
+  // failure, a console sign-in, a read replica.
+  const std::string rules = readFile(sourceDir() + "/ops/prometheus/vkhid.rules.yml");
+  for (std::size_t at = rules.find("vkhid_"); at != std::string::npos; at = rules.find("vkhid_", at + 1)) {
+    const std::string name = rules.substr(at, rules.find_first_not_of("abcdefghijklmnopqrstuvwxyz_", at) - at);
+    if (name == "vkhid_audit_timestamp_failures_total" || name == "vkhid_console_signins_total" ||
+        name == "vkhid_replica_lag_seconds") {
+      continue;
+    }
+    BOOST_TEST(text.find("\n" + name) != std::string::npos, name);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
