@@ -14,6 +14,8 @@ const T = {
     acknowledge: 'Підтвердити', ack_comment: 'Що зроблено', acknowledged: 'Тривогу підтверджено',
     ack_by: 'підтвердив', open_alert: 'відкрита', restricted_case: 'справа з обмеженим доступом', token: 'Токен доступу',
     token_hint: 'токен адміністратора, аудитора або учасника (vkhid token issue), якщо консоль їх приймає; порожньо — за клієнтським сертифікатом',
+    unusual_title: 'Незвичний доступ', unusual_hint: 'хто за тиждень відкривав 10 і більше справ з обмеженим доступом на день',
+    day: 'День', restricted_cases: 'Справ з обмеженим доступом', reads: 'Переглядів',
     access_title: 'Історія доступу', access_reason_title: 'Підстава доступу до справи', access_reason: 'Підстава',
     access_reason_hint: 'справа з обмеженим доступом: вкажіть, навіщо ви її відкриваєте; підставу буде записано в журнал доказів',
     open_case: 'Відкрити справу', what: 'Що', view_read: 'перегляд', answer_read: 'відповідь', cli_read: 'CLI',
@@ -69,6 +71,8 @@ const T = {
     acknowledge: 'Acknowledge', ack_comment: 'What was done', acknowledged: 'The alert is acknowledged',
     ack_by: 'acknowledged by', open_alert: 'open', restricted_case: 'restricted case', token: 'Access token',
     token_hint: 'an admin’s, auditor’s or participant’s token (vkhid token issue), where the console takes them; empty — by client certificate',
+    unusual_title: 'Unusual access', unusual_hint: 'who opened 10 or more restricted cases on a day this week',
+    day: 'Day', restricted_cases: 'Restricted cases', reads: 'Reads',
     access_title: 'Access history', access_reason_title: 'Why you open this case', access_reason: 'Reason',
     access_reason_hint: 'a restricted case: say why you open it; the reason is recorded in the evidence log',
     open_case: 'Open the case', what: 'What', view_read: 'view', answer_read: 'answer', cli_read: 'CLI',
@@ -568,6 +572,8 @@ async function alertsPage(params) {
 
 async function auditPage() {
   const a = await api('GET', 'audit?limit=50');
+  // Who opened many restricted cases on a day, this week (docs/privacy.md).
+  const unusual = await api('GET', 'access/unusual?days=7&min_cases=10');
   const verdict = h('div', { id: 'verdict', 'aria-live': 'polite' });
   const exportButton = h('button', { type: 'button', onclick: async () => {
     exportButton.disabled = true;
@@ -590,7 +596,12 @@ async function auditPage() {
       when(b.closed_at), b.stamped ? `${t('yes')} ${when(b.stamped_at)}` : t('no')])),
     h('h2', {}, t('entries')),
     table(['seq', t('at'), t('actor'), t('action'), 'subject'], a.entries.map((e) => [e.seq ?? '…', when(e.at),
-      e.actor, e.action, h('span', { class: 'mono' }, e.subject)])));
+      e.actor, e.action, h('span', { class: 'mono' }, e.subject)])),
+    h('h2', {}, t('unusual_title')), h('p', { class: 'hint' }, t('unusual_hint')),
+    h('div', { id: 'unusual' }, unusual.length
+      ? table([t('actor'), t('day'), t('restricted_cases'), t('reads')], unusual.map((u) => [u.actor, u.day,
+        u.restricted_cases, u.reads]))
+      : h('p', {}, t('none'))));
 }
 
 function reportsPage(params) {

@@ -131,6 +131,7 @@ try {
     out.verdict = await page.$eval('[data-verdict]', (e) => e.dataset.verdict);
     out.verdict_text = await page.locator('#verdict').innerText();
     out.batches = await page.locator('tbody').first().locator('tr').count();
+    out.unusual_rows = await page.$$eval('#unusual tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.innerText)));
     await shot(page, 'audit');
     // The auditor may read, not act: the API refuses a change even with the session's CSRF token.
     out.act_status = await page.evaluate(async () => {

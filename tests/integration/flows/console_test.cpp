@@ -229,7 +229,17 @@ BOOST_AUTO_TEST_CASE(console_auditor_exports_and_verifies_a_bundle, *utf::timeou
   BOOST_REQUIRE(x.submit("evidence-1").status == 201);
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
   BOOST_REQUIRE(x.waitEvidenceSealed(60s));
+  // A reader who opened twelve restricted cases today, as the access log has it, and one who opened two.
+  x.sql(
+      "INSERT INTO case_access (case_id, actor, what, restricted, reason) SELECT gen_random_uuid(), "
+      "'admin:curious', 'view', true, 'r' FROM generate_series(1, 12) UNION ALL SELECT gen_random_uuid(), "
+      "'admin:duty', 'view', true, 'r' FROM generate_series(1, 2) RETURNING 1");
   auto seen = browse(x, "audit", {{"token", auditor}});
+  // The audit page lists the unusual reader, and only that one.
+  const auto& unusual = seen.at("unusual_rows").as_array();
+  BOOST_REQUIRE(unusual.size() == 1u);
+  BOOST_TEST(unusual.at(0).as_array().at(0).as_string() == "admin:curious");
+  BOOST_TEST(unusual.at(0).as_array().at(2).as_string() == "12");
   BOOST_TEST(seen.at("verdict").as_string() == "ok", seen.at("verdict_text").as_string());
   BOOST_TEST(seen.at("batches").as_int64() > 0);
   BOOST_TEST(seen.at("act_status").as_int64() == 403);    // reads, never acts
