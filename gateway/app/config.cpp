@@ -122,6 +122,7 @@ const std::array kKeys = {
     KeyDef{"retention.violence_report_years", [](Config& c) -> FieldRef { return &c.retention.violence_report_years; },
            1, 100},
     KeyDef{"retention.basis", [](Config& c) -> FieldRef { return &c.retention.basis; }},
+    KeyDef{"retention.interval_minutes", [](Config& c) -> FieldRef { return &c.retention.interval_minutes; }, 0, 10080},
     KeyDef{"notify.enabled", [](Config& c) -> FieldRef { return &c.notify.enabled; }},
     KeyDef{"notify.tracking_url", [](Config& c) -> FieldRef { return &c.notify.tracking_url; }},
     KeyDef{"notify.console_url", [](Config& c) -> FieldRef { return &c.notify.console_url; }},

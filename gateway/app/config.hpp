@@ -161,6 +161,8 @@ struct RetentionSettings {
   int info_request_years = 5;
   int violence_report_years = 5;
   std::string basis = "Перелік типових документів, наказ Мін'юсту від 12.04.2012 № 578/5";
+  // How often the gateway runs the erasure itself (one gateway at a time); 0: only `vkhid retention run`.
+  int interval_minutes = 1440;
 };
 
 // Notices to people (issue 27, docs/notifications.md): the notifier consumes vkhid.notifications and

@@ -534,6 +534,7 @@ void addRetentionCommand(CLI::App& app, const OptionsPtr& o, int& exit_code, std
     if (!db) return void(exit_code = complain(db.error().message));
     auto done = flows::runRetention(*db, config->retention, o->dry_run);
     if (!done) return void(exit_code = complain(done.error().message));
+    if (done->busy) return void(exit_code = complain("another retention run is in progress (a gateway's); try later"));
     std::printf("retention: %d case(s) %s, %d package(s) erased, %d failed (named in the log)\n", done->cases,
                 o->dry_run ? "due (dry run)" : "erased", done->packages, done->failed);
     exit_code = done->failed > 0 ? 1 : 0;

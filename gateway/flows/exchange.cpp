@@ -18,6 +18,7 @@
 #include "gateway/flows/ops_gauges.hpp"
 #include "gateway/flows/participant_reports.hpp"
 #include "gateway/flows/reports.hpp"
+#include "gateway/flows/retention.hpp"
 #include "gateway/flows/routing.hpp"
 #include "gateway/store/messages.hpp"
 #include "gateway/store/outbox.hpp"
@@ -246,6 +247,23 @@ void Exchange::timerLoop() {
     if (due && *due > 1) return 1s;
     return std::nullopt;
   });
+  // Personal data past its retention period (docs/privacy.md): erased once a day, the first time soon
+  // after start.
+  if (const int minutes = context_.config.retention.interval_minutes; minutes > 0) {
+    chores.every("retention", std::chrono::minutes(minutes), now + 10s,
+                 [this]() -> std::optional<Chores::Clock::duration> {
+                   auto db = context_.pool.acquire();
+                   if (!db) return std::nullopt;
+                   auto run = runRetention(**db, context_.config.retention, false);
+                   if (!run) {
+                     log::warn("retention: not run now", {{"error", run.error().message}});
+                   } else if (run->cases > 0 || run->failed > 0) {
+                     log::info("retention: personal data erased",
+                               {{"cases", run->cases}, {"packages", run->packages}, {"failed", run->failed}});
+                   }
+                   return std::nullopt;
+                 });
+  }
   chores.every("outbox", 10min, now, [this]() -> std::optional<Chores::Clock::duration> {
     auto p = pruneSentOutbox();
     if (!p) log::warn("outbox: sent rows not pruned now", {{"error", p.error().message}});

@@ -100,6 +100,14 @@ Result<ErasureOutcome> eraseOnRequest(store::PgConnection& db, const std::string
 
 Result<RetentionRun> runRetention(store::PgConnection& db, const app::RetentionSettings& settings, bool dry_run,
                                   int limit) {
+  // One run at a time, whichever gateway or command comes first; the others find nothing to do.
+  auto locked = db.exec("SELECT pg_try_advisory_lock(hashtext('vkhid.retention'))");
+  if (!locked) return locked.error();
+  if (locked->get(0, 0) != "t") return RetentionRun{0, 0, 0, true};
+  struct Unlock {
+    store::PgConnection& db;
+    ~Unlock() { (void)db.exec("SELECT pg_advisory_unlock(hashtext('vkhid.retention'))"); }
+  } unlock{db};
   // Ended cases past their kind's period since their last event (the end), not erased yet.
   auto due = db.exec(
       "SELECT c.id::text, c.kind FROM cases c WHERE c.erased_at IS NULL AND c.status IN ('closed', 'withdrawn', "

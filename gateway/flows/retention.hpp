@@ -32,10 +32,12 @@ Result<ErasureOutcome> eraseOnRequest(store::PgConnection& db, const std::string
 
 struct RetentionRun {
   int cases = 0, packages = 0;
-  int failed = 0;  // cases left for the next run (each failure logged, the others go on)
+  int failed = 0;     // cases left for the next run (each failure logged, the others go on)
+  bool busy = false;  // another run (a gateway's or a command's) holds the lock: nothing done
 };
-// The daily job: every ended case whose kind's period has passed since its last event, oldest first, at
-// most `limit` per run. `dry_run`: count them, erase nothing.
+// The daily job — run by every gateway (retention.interval_minutes) and by `vkhid retention run`, one at
+// a time: every ended case whose kind's period has passed since its last event, oldest first, at most
+// `limit` per run. `dry_run`: count them, erase nothing.
 Result<RetentionRun> runRetention(store::PgConnection& db, const app::RetentionSettings& settings, bool dry_run,
                                   int limit = 10000);
 

@@ -270,7 +270,9 @@ std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const 
       {"VKHID_LOG_LEVEL", "info"},
       // The tests sign in to the console with tokens, as the development configuration lets them; the
       // privacy_… tests switch it off to sign in with personal accounts.
-      {"VKHID_ADMIN_CONSOLE_TOKENS", "true"}};
+      {"VKHID_ADMIN_CONSOLE_TOKENS", "true"},
+      // Erasure runs when a test asks for it (privacy_…), never behind another test's back.
+      {"VKHID_RETENTION_INTERVAL_MINUTES", "0"}};
   if (broker_ == Broker::Cluster) env["VKHID_BROKER_QUEUE_TYPE"] = "quorum";
   if (hub_port_ != 0) {  // the gateway's account on this test's hub
     env["VKHID_SEVHUB_URL"] = "https://localhost:" + std::to_string(hub_port_) + "/hub";

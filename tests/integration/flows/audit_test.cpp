@@ -382,6 +382,7 @@ BOOST_AUTO_TEST_CASE(privacy_retention_erasure_keeps_the_evidence_verifiable) {
   BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'erasure.package'") ==
              x.count("SELECT count(*) FROM message WHERE case_id IS NOT NULL"));
   BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'erasure.case'") == 2);
+  BOOST_TEST(x.runVkhid({"retention", "run"}).find("0 case(s) erased") != std::string::npos);  // done is done
   // The channel asking for an erased answer is told there is none.
   auto answer = httpRequest("GET", "127.0.0.1", x.intakePort(), "/api/v1/cases/" + first + "/answer",
                             {{"Authorization", "Bearer " + x.token()}}, "");

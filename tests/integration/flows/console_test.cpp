@@ -557,6 +557,26 @@ BOOST_AUTO_TEST_CASE(privacy_machine_token_rotates_with_an_overlap_and_persons_g
   BOOST_TEST(x.count("SELECT count(*) FROM api_client WHERE id = 'o.petrenko' AND token_sha256 IS NOT NULL") == 0);
 }
 
+// The gateway runs the erasure itself (retention.interval_minutes), one gateway at a time: a case whose
+// period has passed is erased soon after start, with nobody running a command.
+BOOST_AUTO_TEST_CASE(privacy_retention_runs_inside_the_gateway, *utf::timeout(300)) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  BOOST_REQUIRE(x.submit("old-1").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
+  x.killGateway(0, SIGTERM);
+  x.sql("UPDATE case_event SET at = at - interval '6 years' RETURNING 1");
+  x.startGateway(0, {{"VKHID_RETENTION_INTERVAL_MINUTES", "1440"}});
+  x.startGateway(1, {{"VKHID_RETENTION_INTERVAL_MINUTES", "1440"}});  // a second gateway: one erases
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE erased_at IS NOT NULL", 1, 60s));
+  BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE body ? 'text'") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE octet_length(bytes) > 0 AND case_id IS NOT NULL") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'erasure.case' AND subject LIKE "
+                     "'% rule:retention:appeal:5y'") == 1);
+}
+
 // An account's bad input: each refusal names its field, and nothing is made.
 BOOST_AUTO_TEST_CASE(privacy_console_account_refuses_bad_input) {
   ExchangeHarness x;
