@@ -8,7 +8,10 @@ const T = {
   uk: {
     brand: 'Вхід — консоль обміну', sections: 'Розділи', signout: 'Вийти', lang: 'English',
     nav_cases: 'Справи', nav_participants: 'Учасники', nav_deliveries: 'Доставки', nav_audit: 'Аудит',
-    nav_reports: 'Звіти', nav_alerts: 'Тривоги', signin_title: 'Вхід до консолі',
+    nav_reports: 'Звіти', nav_alerts: 'Тривоги', nav_accounts: 'Облікові записи', accounts: 'Облікові записи',
+    accounts_hint: 'вхід паролем і кодом із застосунку; записи створює адміністратор командою vkhid account add',
+    role: 'Роль', person_name: 'Ім’я', locked_until: 'Заблоковано до', last_signin: 'Останній вхід', revoked: 'відкликано',
+    unlock: 'Розблокувати', unlocked: 'Обліковий запис розблоковано', signin_title: 'Вхід до консолі',
     alerts: 'Тривоги', open_only: 'лише відкриті', alert_kind: 'Подія', severity: 'Терміновість',
     sev_1: 'невідкладно', sev_2: 'високо', sev_3: 'звичайно', notified: 'Кого сповіщено',
     acknowledge: 'Підтвердити', ack_comment: 'Що зроблено', acknowledged: 'Тривогу підтверджено',
@@ -65,7 +68,10 @@ const T = {
   en: {
     brand: 'Vkhid — exchange console', sections: 'Sections', signout: 'Sign out', lang: 'Українська',
     nav_cases: 'Cases', nav_participants: 'Participants', nav_deliveries: 'Deliveries', nav_audit: 'Audit',
-    nav_reports: 'Reports', nav_alerts: 'Alerts', signin_title: 'Sign in to the console',
+    nav_reports: 'Reports', nav_alerts: 'Alerts', nav_accounts: 'Accounts', accounts: 'Accounts',
+    accounts_hint: 'sign-in with a password and an authenticator code; an administrator makes them with vkhid account add',
+    role: 'Role', person_name: 'Name', locked_until: 'Locked until', last_signin: 'Last sign-in', revoked: 'revoked',
+    unlock: 'Unlock', unlocked: 'The account is unlocked', signin_title: 'Sign in to the console',
     alerts: 'Alerts', open_only: 'open only', alert_kind: 'Event', severity: 'Urgency',
     sev_1: 'urgent', sev_2: 'high', sev_3: 'normal', notified: 'Who was told',
     acknowledge: 'Acknowledge', ack_comment: 'What was done', acknowledged: 'The alert is acknowledged',
@@ -604,6 +610,25 @@ async function auditPage() {
       : h('p', {}, t('none'))));
 }
 
+// The console's personal accounts (docs/privacy.md): who may sign in, locks, last sign-ins; an admin
+// unlocks an account locked after failed sign-ins (in the evidence log).
+async function accountsPage() {
+  const list = await api('GET', 'accounts');
+  page(t('accounts'), h('p', { class: 'hint' }, t('accounts_hint')),
+    h('div', { id: 'accounts' }, table([t('login'), t('person_name'), t('role'), t('restricted'), t('locked_until'),
+      t('last_signin'), ''], list.map((a) => [a.login, a.name, a.role, a.restricted_access ? t('yes') : t('no'),
+      a.locked_until ? when(a.locked_until) : '—', a.last_signin_at ? when(a.last_signin_at) : '—',
+      a.revoked_at ? t('revoked') : (a.locked_until && session.role === 'admin'
+        ? h('button', { type: 'button', 'data-unlock': a.login, onclick: async (ev) => {
+          ev.target.disabled = true;
+          try {
+            await api('POST', `accounts/${encodeURIComponent(a.login)}/unlock`, {});
+            say(t('unlocked'));
+            drawView(accountsPage);
+          } catch (e) { say(e.message, 'error'); ev.target.disabled = false; }
+        } }, t('unlock')) : '')]))));
+}
+
 function reportsPage(params) {
   const today = new Date().toLocaleDateString('sv-SE', { timeZone: 'Europe/Kyiv' });
   const from = h('input', { type: 'date', value: params.get('from') || today.slice(0, 8) + '01' });
@@ -658,6 +683,7 @@ async function route() {
     else if (path === '/deliveries') await deliveriesPage();
     else if (path === '/alerts') await alertsPage(params);
     else if (path === '/audit') await auditPage();
+    else if (path === '/accounts') await accountsPage();
     else if (path === '/reports') reportsPage(params);
     else page(t('not_found'));
   });

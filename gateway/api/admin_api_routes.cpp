@@ -12,6 +12,7 @@
 #include "gateway/flows/case_actions.hpp"
 #include "gateway/flows/case_endings.hpp"
 #include "gateway/flows/console.hpp"
+#include "gateway/flows/console_accounts.hpp"
 #include "gateway/flows/participant_reports.hpp"
 #include "gateway/flows/participants.hpp"
 #include "gateway/flows/reports.hpp"
@@ -157,6 +158,7 @@ std::optional<Response> AdminApiRoutes::handle(const Request& request) const {
   if (resource == "audit") return audit(c);
   if (resource == "journal" && c.parts.size() == 1) return journal(c);
   if (resource == "access") return access(c);
+  if (resource == "accounts") return accounts(c);
   if (resource == "alerts") return alerts(c);
   if (resource == "participants") return participants(c);
   return Response::problem(404, "Not found", "no such endpoint");
@@ -304,6 +306,19 @@ std::optional<Response> AdminApiRoutes::cases(const Call& c) const {
   }
   if (c.parts.size() == 3) return caseAction(c);
   return std::nullopt;
+}
+
+// GET /accounts: the console's personal accounts; POST /accounts/{login}/unlock (admin).
+Response AdminApiRoutes::accounts(const Call& c) const {
+  if (c.parts.size() == 1 && c.request.method == "GET") {
+    auto list = flows::listAccounts(c.db);
+    return list ? Response::json(200, *list) : fromError(list.error());
+  }
+  if (c.parts.size() == 3 && c.parts[2] == "unlock" && c.request.method == "POST") {
+    if (auto s = flows::unlockAccount(c.db, c.parts[1]); !s) return fromError(s.error());
+    return Response::json(200, json::serialize(json::object{{"login", c.parts[1]}, {"locked", false}}));
+  }
+  return Response::problem(404, "Not found", "GET /accounts, POST /accounts/{login}/unlock");
 }
 
 // GET /access/unusual?days=1&min_cases=10: who read many restricted cases on a day.

@@ -50,6 +50,7 @@ class AdminApiRoutes {
   std::variant<Caller, Response> authenticate(const Request& request) const;
   Response routes(const Call& c) const;
   Response access(const Call& c) const;
+  Response accounts(const Call& c) const;
   Response journal(const Call& c) const;
   Response alerts(const Call& c) const;
   Response monthlyReport(const Call& c)

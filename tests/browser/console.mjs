@@ -7,8 +7,9 @@
 //   cases     {token, case_id, reason}                           what the case list and one case page show
 //                                                                (a restricted one opened with the reason)
 //   alerts    {token, alert_id}                                  the alerts inbox; one alert acknowledged
-//   account   {login, password, totp_secret}                     a person signs in: a wrong code, then the
-//                                                                right one (computed here, RFC 6238)
+//   account   {login, password, totp_secret, locked}             a person signs in: a wrong code, then the
+//                                                                right one (computed here, RFC 6238); the
+//                                                                accounts page, the locked one unlocked
 // Every page is screenshotted at a laptop width (SHOTS_PREFIX-<page>.png); nothing may be fetched from
 // anywhere but the gateway.
 import { createHmac } from 'node:crypto';
@@ -68,6 +69,19 @@ try {
   page.on('pageerror', (e) => out.console_errors.push(String(e)));
   if (scenario === 'account') await signInAsPerson(page);
   else await signIn(page);
+  if (scenario === 'account') {
+    // The accounts page: a colleague's account locked after failed sign-ins, unlocked here.
+    await page.goto(`${base}/console/#/accounts`);
+    await page.locator('main[data-route="/accounts"]').waitFor();
+    out.accounts = await page.$$eval('#accounts tbody tr', (rows) => rows.map((r) => r.cells[0].innerText));
+    await shot(page, 'accounts');
+    if (args.locked) {
+      await page.locator(`[data-unlock="${args.locked}"]`).click();
+      await page.getByText('Обліковий запис розблоковано').waitFor();
+      await page.locator('main[data-route="/accounts"]').waitFor();
+      out.unlock_buttons_after = await page.locator('[data-unlock]').count();
+    }
+  }
   out.lang = await page.evaluate(() => document.documentElement.lang);
   out.cookie_http_only = (await context.cookies()).every((c) => c.name !== 'vkhid_session' || c.httpOnly);
   out.cookie_visible_to_script = await page.evaluate(() => document.cookie.includes('vkhid_session'));

@@ -354,6 +354,11 @@ BOOST_AUTO_TEST_CASE(privacy_console_signin_with_password_and_totp_in_chromium, 
       x.sql("SELECT password_hash FROM console_account WHERE client_id = 'o.petrenko'").starts_with("$argon2id$v=19$"));
   BOOST_TEST(x.count("SELECT count(*) FROM console_account WHERE password_hash LIKE '%пароль%'") == 0);
   const std::string machine = x.issueToken("ops-robot", "admin");
+  // A colleague locked out after failed sign-ins, for the accounts page.
+  addAccount(x, "i.locked", "auditor", "another long password 1");
+  x.sql(
+      "UPDATE console_account SET locked_until = now() + interval '15 minutes' WHERE client_id = 'i.locked' "
+      "RETURNING 1");
   x.startGateway(0, {{"VKHID_ADMIN_CONSOLE_TOKENS", "false"}});
 
   const auto port = x.adminPort();
@@ -367,7 +372,15 @@ BOOST_AUTO_TEST_CASE(privacy_console_signin_with_password_and_totp_in_chromium, 
       httpRequest("GET", "127.0.0.1", port, "/api/v1/admin/participants", {{"Authorization", "Bearer " + machine}}, "")
           .status == 200);
 
-  auto seen = browse(x, "account", {{"login", "o.petrenko"}, {"password", password}, {"totp_secret", secret}});
+  auto seen = browse(
+      x, "account", {{"login", "o.petrenko"}, {"password", password}, {"totp_secret", secret}, {"locked", "i.locked"}});
+  // The accounts page lists both; the admin unlocked the colleague's, an act in the evidence log.
+  BOOST_TEST(seen.at("accounts").as_array().size() == 2u);
+  BOOST_TEST(seen.at("unlock_buttons_after").as_int64() == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM console_account WHERE client_id = 'i.locked' AND locked_until IS NULL") ==
+             1);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'account.unlock' AND actor = 'admin:o.petrenko' "
+                     "AND subject = 'client:i.locked'") == 1);
   BOOST_TEST(std::string(seen.at("wrong_code_message").as_string()).find("not accepted") != std::string::npos);
   BOOST_TEST(seen.at("form_after_wrong_code").as_bool());
   BOOST_TEST(!seen.at("header_before_signin").as_bool());
