@@ -472,9 +472,11 @@ void addAccountCommands(CLI::App& app, int& exit_code, std::string& config_path)
   auto o = std::make_shared<AccountOptions>();
   auto* account = app.add_subcommand("account", "The console's personal accounts: password and authenticator code");
   account->require_subcommand(1);
-  auto* add = account->add_subcommand("add", "Make an administrator's or auditor's account (its secret printed once)");
+  auto* add = account->add_subcommand("add", "Make a person's account (its authenticator secret printed once)");
   add->add_option("--login", o->account.login, "the person's login, e.g. o.petrenko")->required();
-  add->add_option("--role", o->account.role, "admin or auditor")->required();
+  add->add_option("--role", o->account.role, "admin, auditor, or participant (a body's staff: its own reports)")
+      ->required();
+  add->add_option("--org", o->account.org_id, "participant: the body (EDRPOU) whose reports the person reads");
   add->add_option("--name", o->account.display_name, "the person's name, as the console shows it");
   add->add_flag("--restricted-access", o->account.restricted_access,
                 "may see restricted cases (violence, trafficking)");

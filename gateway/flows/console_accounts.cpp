@@ -137,8 +137,16 @@ Result<AccountEnrolment> createAccount(store::PgConnection& db, const NewAccount
     return Error::invalid("account.invalid",
                           "login: 3-64 of a-z, 0-9, '.', '_' and '-', starting with a letter or digit");
   }
-  if (account.role != "admin" && account.role != "auditor") {
-    return Error::invalid("account.invalid", "role: admin or auditor (participants' staff use their body's clients)");
+  if (account.role != "admin" && account.role != "auditor" && account.role != "participant") {
+    return Error::invalid("account.invalid", "role: admin, auditor or participant");
+  }
+  if ((account.role == "participant") != !account.org_id.empty()) {
+    return Error::invalid("account.invalid", account.role == "participant"
+                                                 ? "org: a participant's staff account names its body (EDRPOU)"
+                                                 : "org: only a participant's staff account names a body");
+  }
+  if (account.role == "participant" && account.restricted_access) {
+    return Error::invalid("account.invalid", "restricted access: only the UCC's admins and auditors may be granted it");
   }
   if (account.display_name.size() > 200 || std::any_of(account.display_name.begin(), account.display_name.end(),
                                                        [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
@@ -155,8 +163,9 @@ Result<AccountEnrolment> createAccount(store::PgConnection& db, const NewAccount
     if (exists->rows() > 0) {
       return Error{ErrorKind::Conflict, "account.exists", "login: " + account.login + " is a client's id already"};
     }
-    auto client = db.exec("INSERT INTO api_client (id, role, restricted_access) VALUES ($1, $2, $3)",
-                          {account.login, account.role, account.restricted_access ? "true" : "false"});
+    auto client =
+        db.exec("INSERT INTO api_client (id, role, restricted_access, org_id) VALUES ($1, $2, $3, NULLIF($4, ''))",
+                {account.login, account.role, account.restricted_access ? "true" : "false", account.org_id});
     if (!client) return client.error();
     auto row = db.exec(
         "INSERT INTO console_account (client_id, display_name, password_hash, totp_secret) VALUES ($1, $2, $3, $4)",
@@ -203,7 +212,7 @@ Status unlockAccount(store::PgConnection& db, const std::string& login) {
 Result<std::string> listAccounts(store::PgConnection& db) {
   auto r = db.exec(
       "SELECT coalesce(json_agg(t ORDER BY t.login), '[]')::text FROM (SELECT a.client_id AS login, c.role, "
-      "a.display_name AS name, c.restricted_access, CASE WHEN a.locked_until > now() THEN a.locked_until END "
+      "a.display_name AS name, c.org_id, c.restricted_access, CASE WHEN a.locked_until > now() THEN a.locked_until END "
       "AS locked_until, a.last_signin_at, a.password_set_at, c.revoked_at FROM console_account a "
       "JOIN api_client c ON c.id = a.client_id) t");
   if (!r) return r.error();

@@ -15,8 +15,9 @@
 namespace vkhid::flows {
 
 struct NewAccount {
-  std::string login;  // also its client id: [a-z0-9._-], 3-64 characters
-  std::string role;   // admin or auditor
+  std::string login;   // also its client id: [a-z0-9._-], 3-64 characters
+  std::string role;    // admin, auditor, or participant (a participant body's staff: its own reports)
+  std::string org_id;  // role participant: the body (EDRPOU); else empty
   std::string display_name;
   bool restricted_access = false;  // may see restricted cases (violence, trafficking)
 };

@@ -438,6 +438,21 @@ BOOST_AUTO_TEST_CASE(privacy_console_locks_an_account_after_failed_signins, *utf
   BOOST_TEST(metrics.find("vkhid_console_signins_total{result=\"locked\"} 2") != std::string::npos);
   BOOST_TEST(metrics.find("vkhid_console_signins_total{result=\"failed\"} 3") != std::string::npos);
 
+  // A participant body's staff member has an account too, and reads its body's reports, nothing else.
+  const std::string staff_secret = [&] {
+    writeFile(x.dir() + "/staff.password", "a participant's long password\n");
+    const std::string out = x.runVkhid({"account", "add", "--login", "n.staff", "--role", "participant", "--org",
+                                        x.org(), "--password-file", x.dir() + "/staff.password"});
+    return out.substr(out.find("totp_secret: ") + 13, 32);
+  }();
+  auto staff = signIn("n.staff", "a participant's long password", codeNow(staff_secret));
+  BOOST_REQUIRE(staff.status == 201);
+  BOOST_TEST(jsonField(staff.body, "role") == "participant");
+  BOOST_TEST(jsonField(staff.body, "org_id") == x.org());
+  const std::string staff_cookie = staff.headers["set-cookie"].substr(0, staff.headers["set-cookie"].find(';'));
+  BOOST_TEST(httpRequest("GET", "127.0.0.1", port, "/api/v1/admin/cases", {{"Cookie", staff_cookie}}, "").status ==
+             403);
+
   // Unlocked by an administrator (an act in the evidence), the person signs in — once per code.
   x.runVkhid({"account", "unlock", "--login", "i.kovalenko"});
   BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'account.unlock'") == 1);
@@ -606,7 +621,9 @@ BOOST_AUTO_TEST_CASE(privacy_console_account_refuses_bad_input) {
   auto bad_login = add("Bad Login", "admin", "good");
   BOOST_TEST(bad_login.second.find("login: 3-64 of a-z") != std::string::npos);
   auto bad_role = add("p.channel", "channel", "good");
-  BOOST_TEST(bad_role.second.find("role: admin or auditor") != std::string::npos);
+  BOOST_TEST(bad_role.second.find("role: admin, auditor or participant") != std::string::npos);
+  auto no_org = add("p.staff", "participant", "good");
+  BOOST_TEST(no_org.second.find("org: a participant's staff account names its body") != std::string::npos);
   x.issueToken("ucc-web");  // a channel's client id is taken
   auto taken = add("ucc-web", "admin", "good");
   BOOST_TEST(taken.second.find("is a client's id already") != std::string::npos);
