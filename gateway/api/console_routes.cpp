@@ -100,6 +100,12 @@ Response ConsoleRoutes::session(const Request& request) const {
     if (!origin.empty() && origin != "http://" + host && origin != "https://" + host) {
       return Response::problem(403, "Forbidden", "Origin: sign-in is accepted only from the console's own origin");
     }
+    // Every attempt costs a password hash: a flood from one address stops here, before any is computed.
+    if (int retry = 0; !signin_limit_.allow(request.remote_address, std::chrono::steady_clock::now(), retry)) {
+      auto limited = Response::problem(429, "Too many sign-in attempts", "from this address; try again later");
+      limited.headers.emplace_back("Retry-After", std::to_string(retry));
+      return limited;
+    }
     boost::system::error_code ec;
     auto body = json::parse(request.body, ec);
     if (ec) body = json::object();

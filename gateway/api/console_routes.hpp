@@ -8,6 +8,7 @@
 #include <optional>
 #include <string_view>
 
+#include "gateway/api/intake_routes.hpp"
 #include "gateway/flows/console.hpp"
 #include "gateway/flows/context.hpp"
 #include "gateway/http/message.hpp"
@@ -27,13 +28,15 @@ std::string cookieValue(const Request& request, std::string_view name);
 
 class ConsoleRoutes {
  public:
-  explicit ConsoleRoutes(flows::ExchangeContext& context) : context_(context) {}
+  explicit ConsoleRoutes(flows::ExchangeContext& context)
+      : context_(context), signin_limit_(context.config.admin.signin_per_minute) {}
   // nullopt when the path is not under /console.
   std::optional<Response> handle(const Request& request) const;
 
  private:
   Response session(const Request& request) const;
   flows::ExchangeContext& context_;
+  mutable RateLimiter signin_limit_;  // sign-in attempts by the caller's address
 };
 
 // Headers every console page and file carries: no framing by others, no sniffing, nothing fetched

@@ -114,6 +114,7 @@ const std::array kKeys = {
            [](Config& c) -> FieldRef { return &c.admin.console_session_max_minutes; }, 5, 10080},
     KeyDef{"admin.console_tokens", [](Config& c) -> FieldRef { return &c.admin.console_tokens; }},
     KeyDef{"admin.signin_max_failures", [](Config& c) -> FieldRef { return &c.admin.signin_max_failures; }, 1, 100},
+    KeyDef{"admin.signin_per_minute", [](Config& c) -> FieldRef { return &c.admin.signin_per_minute; }, 1, 10000},
     KeyDef{"admin.signin_lockout_minutes", [](Config& c) -> FieldRef { return &c.admin.signin_lockout_minutes; }, 1,
            10080},
     KeyDef{"retention.appeal_years", [](Config& c) -> FieldRef { return &c.retention.appeal_years; }, 1, 100},

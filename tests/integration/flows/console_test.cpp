@@ -605,6 +605,24 @@ BOOST_AUTO_TEST_CASE(privacy_retention_runs_inside_the_gateway, *utf::timeout(30
                      "'% rule:retention:appeal:5y'") == 1);
 }
 
+// A flood of sign-in attempts from one address, whatever the logins, is refused before any password is
+// checked: each costs an Argon2id hash, and none of the refused ones reaches the evidence log.
+BOOST_AUTO_TEST_CASE(privacy_console_signin_attempts_are_limited_per_address) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway(0, {{"VKHID_ADMIN_CONSOLE_TOKENS", "false"}, {"VKHID_ADMIN_SIGNIN_PER_MINUTE", "5"}});
+  auto attempt = [&](int i) {
+    json::object body{{"login", "guess" + std::to_string(i)}, {"password", "p"}, {"code", "000000"}};
+    return httpRequest("POST", "127.0.0.1", x.adminPort(), "/console/session", {{"Content-Type", "application/json"}},
+                       json::serialize(body));
+  };
+  for (int i = 0; i < 5; ++i) BOOST_TEST(attempt(i).status == 401);
+  auto limited = attempt(5);
+  BOOST_TEST(limited.status == 429);
+  BOOST_TEST(std::stoi(limited.headers["retry-after"]) >= 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'console.signin_failed'") == 5);
+}
+
 // An account's bad input: each refusal names its field, and nothing is made.
 BOOST_AUTO_TEST_CASE(privacy_console_account_refuses_bad_input) {
   ExchangeHarness x;
