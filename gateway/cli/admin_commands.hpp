@@ -14,6 +14,10 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path);
 // The database an administrative command works on (the configuration's, migrated), acting for the
 // person running it ("admin:cli:<user>" in the evidence log).
 Result<store::PgConnection> adminDatabase(const std::string& config_path);
+// Who a command acts as in the evidence log: admin:cli:<the operator's user>.
+std::string cliActor();
+// token issue|rotate|revoke|bind-cert and account add|reset|unlock|list (cli/credential_commands.cpp).
+void addCredentialCommands(CLI::App& app, int& exit_code, std::string& config_path);
 
 // `vkhid journal export`: the violence reports' journal (docs/violence-journal.md), its read logged.
 void addJournalCommand(CLI::App& app, int& exit_code, std::string& config_path);

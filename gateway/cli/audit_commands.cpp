@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "gateway/app/config.hpp"
+#include "gateway/cli/admin_commands.hpp"
 #include "gateway/crypto/openssl.hpp"
 #include "gateway/flows/audit.hpp"
 #include "gateway/flows/participants.hpp"
@@ -36,8 +37,7 @@ int auditExport(const AuditOptions& o, const std::string& config_path) {
       store::PgConnection::connect({config->database.url, config->database.connect_timeout_s, 300000, "vkhid-audit"});
   if (!db) return complain(db.error().message);
   // Who exports, for the evidence log: the reads of the packages' cases are recorded with it.
-  const char* user = std::getenv("SUDO_USER") ? std::getenv("SUDO_USER") : std::getenv("USER");
-  if (auto s = flows::setActor(*db, std::string("admin:cli:") + (user ? user : "unknown")); !s) {
+  if (auto s = flows::setActor(*db, cliActor()); !s) {
     return complain(s.error().message);
   }
   auto summary = flows::exportBundle(*db, *config, o.out);

@@ -52,20 +52,24 @@ Result<AccountEnrolment> newEnrolment(const std::string& login) {
   return e;
 }
 
-// An evidence entry for an act on an account by whoever the connection acts for (vkhid.actor).
-Status recordAct(store::PgConnection& db, const std::string& action, const std::string& subject,
-                 const std::string& detail) {
+// An evidence entry: by `actor`, or (empty) by whoever the connection acts for (vkhid.actor).
+Status recordEntry(store::PgConnection& db, const std::string& actor, const std::string& action,
+                   const std::string& subject, const std::string& detail) {
   auto r = db.exec(
-      "INSERT INTO audit_entry (actor, action, subject, payload_sha256) VALUES (vkhid_audit_actor(), $1, $2, $3)",
-      {action, subject, sha256Hex(detail)});
+      "INSERT INTO audit_entry (actor, action, subject, payload_sha256) VALUES (coalesce(NULLIF($1, ''), "
+      "vkhid_audit_actor()), $2, $3, $4)",
+      {actor, action, subject, sha256Hex(detail)});
   return r ? Status() : Status(r.error());
 }
 
+// An act on an account by whoever the connection acts for; a sign-in event, by the console.
+Status recordAct(store::PgConnection& db, const std::string& action, const std::string& subject,
+                 const std::string& detail) {
+  return recordEntry(db, "", action, subject, detail);
+}
 Status recordSignInEvent(store::PgConnection& db, const std::string& action, const std::string& subject,
                          const std::string& detail) {
-  auto r = db.exec("INSERT INTO audit_entry (actor, action, subject, payload_sha256) VALUES ('console', $1, $2, $3)",
-                   {action, subject, sha256Hex(detail)});
-  return r ? Status() : Status(r.error());
+  return recordEntry(db, "console", action, subject, detail);
 }
 
 struct AccountRow {
