@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -147,17 +148,29 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
   }
 }
 
+// A port for a test's listener. Asking the kernel for port 0 and closing it hands the same port out again
+// (twice in one process, or to the connections a test makes meanwhile, which take ephemeral ports), so the
+// listener that starts later finds it taken. Instead each process walks the range below the ephemeral one
+// (and below the private servers' fixed ports, 24329 and up) from a random start, never hands a port out
+// twice, and skips any port something holds now.
 unsigned short freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  constexpr unsigned first = 10000, count = 14000;
+  static std::mutex mutex;
+  static unsigned next = std::random_device{}() % count;
+  std::lock_guard lock(mutex);
+  for (unsigned tries = 0; tries < count; ++tries) {
+    const auto port = static_cast<unsigned short>(first + next);
+    next = (next + 1) % count;
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (free) return port;
+  }
+  throw std::runtime_error("no free port in 10000-23999");
 }
 
 bool portOpen(unsigned short port) {

@@ -46,6 +46,7 @@ std::string servicesEnv(const std::string& key);
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
                 std::chrono::milliseconds every = std::chrono::milliseconds(100));
 
+// A port nothing listens on now and that this process has not handed out before (see test_env.cpp).
 unsigned short freePort();
 // True when something accepts TCP connections on 127.0.0.1:port.
 bool portOpen(unsigned short port);
