@@ -169,6 +169,7 @@ class BenchRun {
                                            {"VKHID_GATEWAY_INSTANCE", "bench"},
                                            {"VKHID_GATEWAY_SEAL_KEY", pki_ + "/ucc-seal.key"},
                                            {"VKHID_GATEWAY_SEAL_CERT", pki_ + "/ucc-seal.pem"},
+                                           {"VKHID_AT_REST_MASTER_KEY", pki_ + "/master.key"},
                                            {"VKHID_AUDIT_CA_FILE", pki_ + "/ca.pem"},
                                            {"VKHID_LOG_LEVEL", "warn"}};
     gateway_ = Child::spawn({"serve"}, env, dir_ + "/gateway.log");

@@ -124,6 +124,8 @@ const std::array kKeys = {
            1, 100},
     KeyDef{"retention.basis", [](Config& c) -> FieldRef { return &c.retention.basis; }},
     KeyDef{"retention.interval_minutes", [](Config& c) -> FieldRef { return &c.retention.interval_minutes; }, 0, 10080},
+    KeyDef{"at_rest.master_key", [](Config& c) -> FieldRef { return &c.at_rest.master_key; }},
+    KeyDef{"at_rest.master_key_id", [](Config& c) -> FieldRef { return &c.at_rest.master_key_id; }},
     KeyDef{"notify.enabled", [](Config& c) -> FieldRef { return &c.notify.enabled; }},
     KeyDef{"notify.tracking_url", [](Config& c) -> FieldRef { return &c.notify.tracking_url; }},
     KeyDef{"notify.console_url", [](Config& c) -> FieldRef { return &c.notify.console_url; }},

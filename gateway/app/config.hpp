@@ -168,6 +168,13 @@ struct RetentionSettings {
   int interval_minutes = 1440;
 };
 
+// Personal data encrypted at rest (issue 29, docs/privacy.md): the master key that wraps the data keys.
+// There is no setting without one: without its master key the gateway does not start.
+struct AtRestSettings {
+  std::string master_key = "var/pki/master.key";  // 64 hex digits; `vkhid keys new --out FILE` makes one
+  std::string master_key_id = "dev-master-1";     // the name the data keys record it by
+};
+
 // Notices to people (issue 27, docs/notifications.md): the notifier consumes vkhid.notifications and
 // vkhid.alerts and sends e-mail (SMTP with STARTTLS) and SMS (a provider's HTTPS API).
 struct NotifySettings {
@@ -210,6 +217,7 @@ struct Config {
   AdminSettings admin;
   NotifySettings notify;
   RetentionSettings retention;
+  AtRestSettings at_rest;
 };
 
 // Reads an environment variable; injectable so tests need not touch the process environment.

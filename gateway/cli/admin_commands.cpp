@@ -16,6 +16,7 @@
 #include "gateway/flows/reports.hpp"
 #include "gateway/flows/retention.hpp"
 #include "gateway/flows/routing.hpp"
+#include "gateway/store/at_rest.hpp"
 #include "gateway/store/migrations.hpp"
 
 namespace vkhid::cli {
@@ -54,6 +55,9 @@ Result<store::PgConnection> database(const std::string& config_path) {
       store::PgConnection::connect({config->database.url, config->database.connect_timeout_s, 30000, "vkhid-cli"});
   if (!db) return db.error();
   if (auto m = store::migrate(*db, store::embeddedMigrations()); !m) return m.error();
+  // Personal data at rest: a command that seals or opens it fails, naming the key, when this could not
+  // load the master key; the others do not need it.
+  (void)store::loadAtRest(*config);
   // Who acts, for the evidence log: every change this command makes is recorded with it.
   if (auto s = flows::setActor(*db, cliActor()); !s) return s.error();
   return db;
@@ -379,8 +383,9 @@ void addRetentionCommand(CLI::App& app, const OptionsPtr& o, int& exit_code, std
     auto done = flows::runRetention(*db, config->retention, o->dry_run);
     if (!done) return void(exit_code = complain(done.error().message));
     if (done->busy) return void(exit_code = complain("another retention run is in progress (a gateway's); try later"));
-    std::printf("retention: %d case(s) %s, %d package(s) erased, %d failed (named in the log)\n", done->cases,
-                o->dry_run ? "due (dry run)" : "erased", done->packages, done->failed);
+    std::printf(
+        "retention: %d case(s) %s, %d package(s) erased, %d month key(s) destroyed, %d failed (named in the log)\n",
+        done->cases, o->dry_run ? "due (dry run)" : "erased", done->packages, done->keys, done->failed);
     exit_code = done->failed > 0 ? 1 : 0;
   });
 }
@@ -467,6 +472,7 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   addParticipantCommands(app, o, exit_code, config_path);
   addRouteCommands(app, o, exit_code, config_path);
   addCredentialCommands(app, exit_code, config_path);
+  addKeyCommands(app, exit_code, config_path);
   addRetentionCommand(app, o, exit_code, config_path);
   addReportCommand(app, o, exit_code, config_path);
   addCaseCommands(app, o, exit_code, config_path);

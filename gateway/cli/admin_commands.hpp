@@ -18,6 +18,8 @@ Result<store::PgConnection> adminDatabase(const std::string& config_path);
 std::string cliActor();
 // token issue|rotate|revoke|bind-cert and account add|reset|unlock|list (cli/credential_commands.cpp).
 void addCredentialCommands(CLI::App& app, int& exit_code, std::string& config_path);
+// `vkhid keys new|list|rotate|reencrypt`: the keys of personal data at rest (cli/key_commands.cpp).
+void addKeyCommands(CLI::App& app, int& exit_code, std::string& config_path);
 
 // `vkhid journal export`: the violence reports' journal (docs/violence-journal.md), its read logged.
 void addJournalCommand(CLI::App& app, int& exit_code, std::string& config_path);

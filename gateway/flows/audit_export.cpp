@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "gateway/app/digest.hpp"
 #include "gateway/app/logging.hpp"
@@ -43,13 +44,18 @@ json::object batchJson(const store::BatchRow& b) {
   return o;
 }
 
-// The packages the entries name, byte for byte (`absent`: named, but no longer in the database); how
-// many were written.
+// The packages the entries name, byte for byte (`absent`: named, but no longer in the database, or
+// stored sealed bytes that no longer open — changed at rest, named in `changed`); how many were written.
 Result<int> writePackages(store::PgConnection& db, const std::string& out_dir, const std::set<std::string>& packages,
-                          int& absent, std::string& erasure_lines) {
+                          int& absent, std::string& erasure_lines, std::vector<std::string>& changed) {
   int written = 0;
   for (const auto& msg_id : packages) {
     auto m = store::storedPackage(db, msg_id);
+    if (!m && m.error().code == "at_rest.tampered") {  // logged and counted by the store; the rest goes on
+      ++absent;
+      changed.push_back(msg_id);
+      continue;
+    }
     if (!m) return m.error();
     if (!*m) {  // deleted from the store (Vkhid never deletes one): exported without it, verify names it
       ++absent;
@@ -196,7 +202,8 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
   if (auto s = recordExportReads(o.recorder ? *o.recorder : db, db, packages, o.reason); !s) return s.error();
   int absent = 0;
   std::string erasure_lines;
-  auto written = writePackages(db, o.out_dir, packages, absent, erasure_lines);
+  std::vector<std::string> changed;
+  auto written = writePackages(db, o.out_dir, packages, absent, erasure_lines, changed);
   if (!written) return written.error();
   if (auto e = writeFile(fs::path(o.out_dir) / "erasures.jsonl", erasure_lines); !e) return e.error();
   if (auto s = writeCertificates(db, config, o.out_dir, peers); !s) return s.error();
@@ -219,6 +226,8 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
     summary += "; " + std::to_string(absent) +
                " package(s) named by the log are not in the database — 'audit verify' names them";
   }
+  for (const auto& msg_id : changed)
+    summary += "; package " + msg_id + " was changed at rest: its sealed bytes do not open";
   return summary;
 }
 

@@ -148,6 +148,7 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
                                                 .idempotency_key = idempotency_key,
                                                 .request_sha256 = request_sha256,
                                                 .applicant_key = like.applicant_key,
+                                                .contact_keys = like.contact_keys,
                                                 .repeat_of = repeated ? repeated->id : std::string(),
                                                 .text_hash = like.text_hash,
                                                 .merged_into = first_of_mass ? first_of_mass->id : std::string()});
@@ -322,6 +323,10 @@ IntakeOutcome Intake::answer(const std::string& client_id, const std::string& ca
   auto db = context_.pool.acquire();
   if (!db) return refused(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
   auto stored = store::clientAnswer(**db, case_id, client_id);
+  if (!stored && stored.error().code == "at_rest.tampered") {  // logged and counted by the store
+    return refused(IntakeResult::unreadable, "Stored answer unreadable",
+                   "the stored answer was changed at rest and does not open; the UCC is alerted");
+  }
   if (!stored) return refused(IntakeResult::unavailable, "Unavailable", "try again");
   if (!*stored) return refused(IntakeResult::not_found, "No answer", "no such case, or no answer yet");
   const auto& r = **stored;

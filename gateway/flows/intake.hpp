@@ -66,7 +66,8 @@ struct Registration {
 // appeal's first case it joins (never both: a member is not also a repeat). Inside the caller's
 // transaction; a text with a hash serialises concurrent registrations of that text.
 struct Likeness {
-  std::string applicant_key, text_hash;  // empty: anonymous, not an appeal; a text too short
+  std::string applicant_key, text_hash;   // empty: anonymous, not an appeal; a text too short
+  std::vector<std::string> contact_keys;  // the applicant's e-mail, phone and address, as keyed hashes
   std::optional<store::EarlierCase> first_of_mass, repeated;
 };
 Result<Likeness> compareWithEarlier(store::PgConnection& db, const ExchangeContext& context, const domain::Case& c);

@@ -50,14 +50,8 @@ WITH base AS (
       AND NOT coalesce((c.body->'applicant'->>'anonymous')::boolean, false)
       AND f.received_at < c.received_at AND f.received_at >= c.received_at - make_interval(days => $4::int)
       AND f.body->'classification'->>'topic' = c.body->'classification'->>'topic'
-      AND lower(f.body->'applicant'->>'surname') = lower(c.body->'applicant'->>'surname')
-      AND lower(f.body->'applicant'->>'first_name') = lower(c.body->'applicant'->>'first_name')
-      AND lower(coalesce(f.body->'applicant'->>'patronymic', '')) =
-          lower(coalesce(c.body->'applicant'->>'patronymic', ''))
-      AND (lower(NULLIF(f.body->'applicant'->>'email', '')) = lower(NULLIF(c.body->'applicant'->>'email', ''))
-        OR NULLIF(regexp_replace(f.body->'applicant'->>'phone', '[^0-9]', '', 'g'), '') =
-           NULLIF(regexp_replace(c.body->'applicant'->>'phone', '[^0-9]', '', 'g'), '')
-        OR lower(NULLIF(f.body->'applicant'->>'address', '')) = lower(NULLIF(c.body->'applicant'->>'address', '')))
+      AND c.applicant_key IS NOT NULL AND f.applicant_key = c.applicant_key  -- keyed hashes (migration 0024)
+      AND f.contact_keys && c.contact_keys
     ORDER BY f.received_at LIMIT 1) rep ON true
   WHERE (c.received_at AT TIME ZONE 'Europe/Kyiv')::date BETWEEN $1::date AND $2::date
     AND c.channel <> 'conformance'  -- a vendor's conformance run: test cases, no citizen's

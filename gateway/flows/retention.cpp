@@ -4,6 +4,7 @@
 #include "gateway/app/metrics.hpp"
 #include "gateway/domain/case_status.hpp"
 #include "gateway/domain/text.hpp"
+#include "gateway/flows/data_keys.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/store/pg_pool.hpp"
 
@@ -58,7 +59,9 @@ Result<ErasureOutcome> eraseCase(store::PgConnection& db, const std::string& cas
     }
     out.packages = packages->rows();
     auto body =
-        db.exec(std::string("UPDATE cases SET body = ") + kKeptBody + ", erased_at = now() WHERE id = vkhid_uuid($1)",
+        db.exec(std::string("UPDATE cases SET body = ") + kKeptBody +
+                    ", personal = NULL, applicant_key = NULL, contact_keys = NULL, text_hash = NULL, erased_at = now() "
+                    "WHERE id = vkhid_uuid($1)",
                 {case_id, rule});
     if (!body) return body.error();
     if (auto r = db.exec("UPDATE case_rating SET comment = '' WHERE case_id = vkhid_uuid($1)", {case_id}); !r) {
@@ -103,7 +106,7 @@ Result<RetentionRun> runRetention(store::PgConnection& db, const app::RetentionS
   // One run at a time, whichever gateway or command comes first; the others find nothing to do.
   auto locked = db.exec("SELECT pg_try_advisory_lock(hashtext('vkhid.retention'))");
   if (!locked) return locked.error();
-  if (locked->get(0, 0) != "t") return RetentionRun{0, 0, 0, true};
+  if (locked->get(0, 0) != "t") return RetentionRun{.busy = true};
   struct Unlock {
     store::PgConnection& db;
     ~Unlock() { (void)db.exec("SELECT pg_advisory_unlock(hashtext('vkhid.retention'))"); }
@@ -135,6 +138,12 @@ Result<RetentionRun> runRetention(store::PgConnection& db, const app::RetentionS
     }
     ++run.cases;
     run.packages += erased->packages;
+  }
+  // A month whose values are all erased loses its data key: no copy of the database opens it again.
+  if (!dry_run) {
+    auto keys = destroyEmptyMonthKeys(db);
+    if (!keys) return keys.error();
+    run.keys = *keys;
   }
   return run;
 }

@@ -32,6 +32,7 @@ Result<ErasureOutcome> eraseOnRequest(store::PgConnection& db, const std::string
 
 struct RetentionRun {
   int cases = 0, packages = 0;
+  int keys = 0;       // data keys of months left with no value, destroyed
   int failed = 0;     // cases left for the next run (each failure logged, the others go on)
   bool busy = false;  // another run (a gateway's or a command's) holds the lock: nothing done
 };

@@ -8,6 +8,7 @@
 #include "gateway/app/digest.hpp"
 #include "gateway/domain/calendar.hpp"
 #include "gateway/domain/text.hpp"
+#include "gateway/store/cases.hpp"
 #include "gateway/store/pg_pool.hpp"
 
 namespace vkhid::flows {
@@ -67,7 +68,7 @@ const std::map<std::string, std::string>& statusWords() {
 constexpr const char* kEntries = R"SQL(
 SELECT j.entry_no, c.id, c.ucc_number, j.entered_by, coalesce(j.register_ref, '') AS register_ref,
        to_char(c.received_at AT TIME ZONE 'Europe/Kyiv', 'DD.MM.YYYY HH24:MI') AS received, c.channel, c.urgency,
-       c.body::text AS body, coalesce(p.name, '') AS participant, coalesce(c.participant_org_id, '') AS org_id,
+       c.body::text AS body, c.personal, coalesce(p.name, '') AS participant, coalesce(c.participant_org_id, '') AS org_id,
        (SELECT to_char(min(e.at) AT TIME ZONE 'Europe/Kyiv', 'DD.MM.YYYY HH24:MI') FROM case_event e
         WHERE e.case_id = c.id AND e.event IN ('delivered_to_transport', 'receipt_1', 'receipt_2')) AS passed_at,
        (SELECT to_char(min(e.at) AT TIME ZONE 'Europe/Kyiv', 'DD.MM.YYYY HH24:MI') FROM case_event e
@@ -77,11 +78,14 @@ FROM violence_journal j JOIN cases c ON c.id = j.case_id LEFT JOIN participant p
 )SQL";
 
 // The entries with their columns (journalColumns' order), from kEntries' rows.
-std::vector<JournalEntry> entriesOf(const store::PgResult& r) {
+// A case whose sealed data does not open (store::openPersonal logged and counted it) shows its kept
+// facts: the other entries are not held back by it.
+std::vector<JournalEntry> entriesOf(store::PgConnection& db, const store::PgResult& r) {
   std::vector<JournalEntry> out;
   for (int i = 0; i < r.rows(); ++i) {
+    auto text = store::personalBody(db, r.get(i, "id"), r.optional(i, r.column("personal")), r.get(i, "body"));
     boost::system::error_code ec;
-    json::value parsed = json::parse(r.get(i, "body"), ec);
+    json::value parsed = json::parse(text ? std::string_view(*text) : r.get(i, "body"), ec);
     const json::object body = !ec && parsed.is_object() ? parsed.as_object() : json::object{};
     const auto* v = body.if_contains("violence");
     const json::object facts = v && v->is_object() ? v->as_object() : json::object{};
@@ -232,7 +236,7 @@ Result<std::string> readJournal(store::PgConnection& db, const JournalRead& read
                             "ORDER BY j.entry_no",
                         {read.from, read.to});
     if (!rows) return rows.error();
-    auto entries = entriesOf(*rows);
+    auto entries = entriesOf(db, *rows);
     text = read.format == "csv"    ? asCsv(entries)
            : read.format == "html" ? asHtml(entries, read)
                                    : asJson(entries, read);
@@ -258,7 +262,7 @@ Result<int> passToRegister(store::PgConnection& db, ViolenceRegister& reg, int l
                       {std::to_string(limit)});
   if (!rows) return rows.error();
   int passed = 0;
-  for (const auto& entry : entriesOf(*rows)) {
+  for (const auto& entry : entriesOf(db, *rows)) {
     auto ref = reg.submit(entry);
     if (!ref) return passed;  // the register refused or is away: the rest wait for the next run
     // Recorded once: a second gateway that passed it too records nothing (the register deduplicates by

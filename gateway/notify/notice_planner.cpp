@@ -6,6 +6,7 @@
 #include "gateway/domain/contact.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/notify/notifier.hpp"
+#include "gateway/store/cases.hpp"
 
 namespace vkhid::notify {
 namespace {
@@ -36,12 +37,26 @@ Result<std::optional<CaseFacts>> caseFacts(store::PgConnection& db, const std::s
   if (!isUuid(case_id)) return std::optional<CaseFacts>{};
   auto r = db.exec(
       "SELECT ucc_number, tracking_code, kind, restricted, "
-      "coalesce(to_char(due_at AT TIME ZONE 'Europe/Kyiv', 'DD.MM.YYYY'), '') AS due_date, "
-      "coalesce(body->'applicant'->>'email', '') AS email, coalesce(body->'applicant'->>'phone', '') AS phone, "
-      "coalesce(body->'consent'->>'notify', 'none') AS consent FROM cases WHERE id = $1::uuid",
+      "coalesce(to_char(due_at AT TIME ZONE 'Europe/Kyiv', 'DD.MM.YYYY'), '') AS due_date, body::text AS body, "
+      "personal FROM cases WHERE id = $1::uuid",
       {case_id});
   if (!r) return r.error();
   if (r->rows() == 0) return std::optional<CaseFacts>{};
+  // The applicant's contacts and consent are in the sealed case (an erased one has neither).
+  auto text = store::personalBody(db, case_id, r->optional(0, r->column("personal")), r->get(0, "body"));
+  if (!text) return text.error();
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(*text, ec);
+  const json::object* body = !ec && parsed.is_object() ? &parsed.as_object() : nullptr;
+  auto member = [](const json::object* o, std::string_view key) -> const json::object* {
+    const json::value* v = o ? o->if_contains(key) : nullptr;
+    return v && v->is_object() ? &v->as_object() : nullptr;
+  };
+  auto text_of = [](const json::object* o, std::string_view key, std::string fallback) {
+    const json::value* v = o ? o->if_contains(key) : nullptr;
+    return v && v->is_string() ? std::string(v->as_string()) : fallback;
+  };
+  const json::object* applicant = member(body, "applicant");
   CaseFacts f;
   f.id = case_id;
   f.ucc_number = std::string(r->get(0, "ucc_number"));
@@ -49,9 +64,9 @@ Result<std::optional<CaseFacts>> caseFacts(store::PgConnection& db, const std::s
   f.kind = std::string(r->get(0, "kind"));
   f.restricted = r->getBool(0, "restricted");
   f.due_date = std::string(r->get(0, "due_date"));
-  f.email = std::string(r->get(0, "email"));
-  f.phone = std::string(r->get(0, "phone"));
-  f.consent = std::string(r->get(0, "consent"));
+  f.email = text_of(applicant, "email", "");
+  f.phone = text_of(applicant, "phone", "");
+  f.consent = text_of(member(body, "consent"), "notify", "none");
   return std::optional<CaseFacts>{std::move(f)};
 }
 

@@ -90,6 +90,17 @@ std::vector<Refusal> productionRefusals(const app::Config& c) {
                      "chmod 600 it and give it to the gateway's user — or keep the key on a PKCS#11 token"});
     }
   }
+  {
+    struct stat st {};
+    if (::stat(c.at_rest.master_key.c_str(), &st) == 0 && (st.st_mode & (S_IRWXO | S_IRWXG)) != 0) {
+      out.push_back({"at_rest.master_key", c.at_rest.master_key + " may be read by other users of the machine",
+                     "chmod 600 it and give it to the gateway's user"});
+    }
+    if (c.at_rest.master_key_id.rfind("dev-", 0) == 0) {
+      out.push_back({"at_rest.master_key_id", "the development master key (" + c.at_rest.master_key_id + ")",
+                     "make a master key for this deployment (`vkhid keys new --out FILE`) and name it"});
+    }
+  }
   const std::string qualified = "the UCC's qualified certificates and their CAs, not the development PKI";
   checkNotDevelopment(out, "gateway.seal_cert", c.gateway.seal_cert, qualified);
   checkNotDevelopment(out, "audit.ca_file", c.audit.ca_file, qualified);

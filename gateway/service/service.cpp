@@ -25,6 +25,7 @@
 #include "gateway/http/server.hpp"
 #include "gateway/notify/notifier.hpp"
 #include "gateway/service/health.hpp"
+#include "gateway/store/at_rest.hpp"
 #include "gateway/store/migrations.hpp"
 
 namespace vkhid::service {
@@ -209,6 +210,11 @@ int runGateway(const app::Config& config) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (!legalRulesLoad(config) || !loadRulesAtStart(config, pool)) return 1;
+  // Personal data is sealed at rest: without the master key that opens the data keys, no start.
+  if (auto keys = store::loadAtRest(config); !keys) {
+    log::error("cannot open personal data at rest", {{"error", keys.error().message}});
+    return 1;
+  }
   // Read-only work on a streaming replica, when one is configured (connections made as needed).
   std::optional<store::PgPool> read_pool;
   if (!config.database.read_url.empty())

@@ -1,5 +1,7 @@
 #include "gateway/store/case_views.hpp"
 
+#include "gateway/store/messages.hpp"
+
 namespace vkhid::store {
 
 Result<UccNumberRow> nextUccNumber(PgConnection& db) {
@@ -77,7 +79,9 @@ Result<std::optional<StoredAnswerRow>> clientAnswer(PgConnection& db, const std:
       {case_id, client_id});
   if (!r) return r.error();
   if (r->rows() == 0) return std::optional<StoredAnswerRow>();
-  return std::optional<StoredAnswerRow>(StoredAnswerRow{fromByteaHex(r->get(0, 0)), std::string(r->get(0, 1)),
+  auto bytes = openPackage(db, r->get(0, 2), fromByteaHex(r->get(0, 0)));
+  if (!bytes) return bytes.error();
+  return std::optional<StoredAnswerRow>(StoredAnswerRow{std::move(*bytes), std::string(r->get(0, 1)),
                                                         std::string(r->get(0, 2)), std::string(r->get(0, 3)),
                                                         fromByteaHex(r->get(0, 4)), std::string(r->get(0, 5))});
 }

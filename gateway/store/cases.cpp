@@ -1,5 +1,7 @@
 #include "gateway/store/cases.hpp"
 
+#include "gateway/store/at_rest.hpp"
+
 namespace vkhid::store {
 namespace {
 
@@ -96,7 +98,7 @@ Result<std::optional<RoutingCaseRow>> lockCaseForRouting(PgConnection& db, const
       "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(addressee_org_id, ''), "
       "priority, coalesce(body->'classification'->>'topic', ''), declined_by::text, coalesce(due_kind, ''), "
       "coalesce(extract(epoch FROM due_at)::bigint, 0), coalesce(due_rule, ''), coalesce(route_to, ''), "
-      "coalesce(body->>'complained_of_org_id', '') FROM cases WHERE id = $1 "
+      "coalesce(body->>'complained_of_org_id', ''), personal FROM cases WHERE id = $1 "
       "FOR UPDATE",
       {case_id});
   if (!c) return c.error();
@@ -106,7 +108,9 @@ Result<std::optional<RoutingCaseRow>> lockCaseForRouting(PgConnection& db, const
   RoutingCaseRow r;
   r.status = *status;
   r.kind = c->get(0, 1);
-  r.body_json = c->get(0, 2);
+  auto body = personalBody(db, case_id, c->optional(0, 15), c->get(0, 2));
+  if (!body) return body.error();
+  r.body_json = std::move(*body);
   r.ucc_number = c->get(0, 3);
   r.registered_on = c->get(0, 4);
   r.received_at = c->get(0, 5);
@@ -218,25 +222,55 @@ Status markOverdue(PgConnection& db, const std::string& case_id) {
 Status insertConformanceCase(PgConnection& db, const std::string& id, const std::string& ucc_number,
                              const std::string& tracking_code, const std::string& org_id,
                              const std::string& body_json) {
+  auto personal = sealPersonal(db, body_json, personalAad(id));
+  if (!personal) return personal.error();
   auto r = db.exec(
       "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
-      "received_at, addressee_org_id, participant_org_id, body, client_id) VALUES ($1, $2, $3, 'appeal', 'routed', "
-      "false, false, 'none', 'conformance', now(), $4, $4, $5::jsonb, 'conformance')",
-      {id, ucc_number, tracking_code, org_id, body_json});
+      "received_at, addressee_org_id, participant_org_id, body, personal, client_id) VALUES ($1, $2, $3, 'appeal', "
+      "'routed', false, false, 'none', 'conformance', now(), $4, $4, vkhid_kept_body($5::jsonb), $6::bytea, "
+      "'conformance')",
+      {id, ucc_number, tracking_code, org_id, body_json, byteaHex(*personal)});
   return r ? Status() : Status(r.error());
 }
 
 Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c) {
+  auto personal = sealPersonal(db, c.body_json, personalAad(c.id));
+  if (!personal) return personal.error();
   return db.later(
       "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
-      "received_at, addressee_org_id, body, client_id, idempotency_key, request_sha256, applicant_key, repeat_of, "
-      "text_hash, merged_into) "
+      "received_at, addressee_org_id, body, personal, contact_keys, client_id, idempotency_key, request_sha256, "
+      "applicant_key, repeat_of, text_hash, merged_into) "
       "VALUES ($1, $2, $3, $4, 'registered', $5, $6, $7, $8, coalesce(NULLIF($9, '')::timestamptz, now()), "
-      "NULLIF($10, ''), $11::jsonb, $12, NULLIF($13, ''), $14, NULLIF($15, ''), NULLIF($16, '')::uuid, "
-      "NULLIF($17, ''), NULLIF($18, '')::uuid)",
-      {c.id, c.ucc_number, c.tracking_code, c.kind, c.restricted ? "true" : "false", c.priority ? "true" : "false",
-       c.urgency, c.channel, c.received_at, c.addressee_org_id, c.body_json, c.client_id, c.idempotency_key,
-       c.request_sha256, c.applicant_key, c.repeat_of, c.text_hash, c.merged_into});
+      "NULLIF($10, ''), vkhid_kept_body($11::jsonb), $19::bytea, $20::text[], $12, NULLIF($13, ''), $14, "
+      "NULLIF($15, ''), NULLIF($16, '')::uuid, NULLIF($17, ''), NULLIF($18, '')::uuid)",
+      {c.id,
+       c.ucc_number,
+       c.tracking_code,
+       c.kind,
+       c.restricted ? "true" : "false",
+       c.priority ? "true" : "false",
+       c.urgency,
+       c.channel,
+       c.received_at,
+       c.addressee_org_id,
+       c.body_json,
+       c.client_id,
+       c.idempotency_key,
+       c.request_sha256,
+       c.applicant_key,
+       c.repeat_of,
+       c.text_hash,
+       c.merged_into,
+       byteaHex(*personal),
+       textArrayLiteral(c.contact_keys)});
+}
+
+std::string personalAad(std::string_view case_id) { return "cases.personal:" + std::string(case_id); }
+
+Result<std::string> personalBody(PgConnection& db, std::string_view case_id, const std::optional<std::string>& personal,
+                                 std::string_view kept_body) {
+  if (!personal) return std::string(kept_body);  // erased (or written before migration 0024)
+  return openPersonal(db, fromByteaHex(*personal), personalAad(case_id));
 }
 
 namespace {
@@ -249,17 +283,13 @@ Result<std::optional<EarlierCase>> earlierCaseOf(const Result<PgResult>& r) {
 }  // namespace
 
 Result<std::optional<EarlierCase>> findLikelyRepeat(PgConnection& db, const std::string& applicant_key,
-                                                    const std::string& topic, const std::string& email,
-                                                    const std::string& phone_digits, const std::string& address,
-                                                    int window_days) {
+                                                    const std::string& topic,
+                                                    const std::vector<std::string>& contact_keys, int window_days) {
   auto r = db.exec(
       "SELECT id::text, ucc_number FROM cases WHERE applicant_key = $1 AND kind = 'appeal' "
-      "AND received_at >= now() - make_interval(days => $6::int) AND body->'classification'->>'topic' = $2 "
-      "AND ((NULLIF($3, '') IS NOT NULL AND lower(body->'applicant'->>'email') = lower($3)) "
-      "OR (NULLIF($4, '') IS NOT NULL AND regexp_replace(body->'applicant'->>'phone', '[^0-9]', '', 'g') = $4) "
-      "OR (NULLIF($5, '') IS NOT NULL AND lower(body->'applicant'->>'address') = lower($5))) "
-      "ORDER BY received_at DESC LIMIT 1",
-      {applicant_key, topic, email, phone_digits, address, std::to_string(window_days)});
+      "AND received_at >= now() - make_interval(days => $4::int) AND body->'classification'->>'topic' = $2 "
+      "AND contact_keys && $3::text[] ORDER BY received_at DESC LIMIT 1",
+      {applicant_key, topic, textArrayLiteral(contact_keys), std::to_string(window_days)});
   return earlierCaseOf(r);
 }
 

@@ -162,12 +162,21 @@ struct NewCaseRecord {
   std::string body_json, client_id;
   std::string idempotency_key;  // empty: none
   std::string request_sha256;
-  std::string applicant_key;  // see migration 0019; empty: anonymous
-  std::string repeat_of;      // the earlier case this appeal likely repeats; empty: none
-  std::string text_hash;      // empty: a text too short to compare
-  std::string merged_into;    // a mass appeal's first case, which this one joins; empty: none
+  std::string applicant_key;              // see migration 0019 and 0024; empty: anonymous
+  std::vector<std::string> contact_keys;  // keyed hashes of the applicant's contacts (migration 0024)
+  std::string repeat_of;                  // the earlier case this appeal likely repeats; empty: none
+  std::string text_hash;                  // empty: a text too short to compare
+  std::string merged_into;                // a mass appeal's first case, which this one joins; empty: none
 };
+// Its body is written as vkhid_kept_body (no one named in it) and the whole as cases.personal, sealed.
 Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c);
+
+// The case as submitted: its sealed `personal` column opened (bound to the case by personalAad), or,
+// when that is NULL (erased, or written before migration 0024), the kept body. A changed value is the
+// error at_rest.tampered.
+std::string personalAad(std::string_view case_id);
+Result<std::string> personalBody(PgConnection& db, std::string_view case_id, const std::optional<std::string>& personal,
+                                 std::string_view kept_body);
 
 // An earlier case found at intake: a likely repeat's, or a mass appeal's first.
 struct EarlierCase {
@@ -177,9 +186,8 @@ struct EarlierCase {
 // whose e-mail, phone digits or address is the same (each compared only when given): what Law 393 art. 8
 // calls a repeated appeal, for the UCC to judge.
 Result<std::optional<EarlierCase>> findLikelyRepeat(PgConnection& db, const std::string& applicant_key,
-                                                    const std::string& topic, const std::string& email,
-                                                    const std::string& phone_digits, const std::string& address,
-                                                    int window_days);
+                                                    const std::string& topic,
+                                                    const std::vector<std::string>& contact_keys, int window_days);
 // The first open appeal of the last `window_days` with this text, from another named applicant, that is
 // itself no member: the case a new one with this text joins. Callers first serialise on the text
 // (lockTextHash), so two at once do not both become first.

@@ -1,6 +1,9 @@
 #include "gateway/store/messages.hpp"
 
+#include <cctype>
+
 #include "gateway/app/digest.hpp"
+#include "gateway/store/at_rest.hpp"
 
 namespace vkhid::store {
 namespace {
@@ -14,7 +17,32 @@ PgParam optionalNumber(const std::optional<T>& n) {
 
 }  // namespace
 
+std::string packageAad(std::string_view msg_id) {
+  std::string hex;
+  for (char c : msg_id) {
+    if (std::isxdigit(static_cast<unsigned char>(c)))
+      hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  // As PostgreSQL prints a uuid, whichever form (braces, capitals) it was given in.
+  if (hex.size() == 32)
+    hex = hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+          hex.substr(20);
+  return "message.bytes:" + hex;
+}
+
+Result<std::string> sealPackage(PgConnection& db, std::string_view msg_id, std::string_view bytes) {
+  if (bytes.empty()) return std::string();
+  return sealPersonal(db, bytes, packageAad(msg_id));
+}
+
+Result<std::string> openPackage(PgConnection& db, std::string_view msg_id, std::string_view stored) {
+  if (stored.empty()) return std::string();  // erased, or never kept
+  return openPersonal(db, stored, packageAad(msg_id));
+}
+
 Status insertMessage(PgConnection& db, const MessageRecord& m, Write how) {
+  auto sealed = sealPackage(db, m.msg_id, m.bytes);
+  if (!sealed) return sealed.error();
   const std::string sql =
       "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
       "status, seal_verdict, error_code, last_error, signatures, size_bytes, bytes_cut) VALUES ($1::uuid, $2, "
@@ -26,7 +54,7 @@ Status insertMessage(PgConnection& db, const MessageRecord& m, Write how) {
                               std::to_string(m.msg_type),
                               optionalNumber(m.ack_type),
                               m.ref_msg_id,
-                              byteaHex(m.bytes),
+                              byteaHex(*sealed),
                               m.sha256,
                               m.status,
                               optionalText(m.seal_verdict),
@@ -83,10 +111,12 @@ std::string claimSql(const std::string& which) {
          "case_id, m.msg_type, ep.adapter, ep.settings";
 }
 
-DeliveryClaimRow claimRow(const PgResult& r, int i) {
+Result<DeliveryClaimRow> claimRow(PgConnection& db, const PgResult& r, int i) {
   DeliveryClaimRow row;
   row.msg_id = std::string(r.get(i, "msg_id"));
-  row.bytes = fromByteaHex(r.get(i, "bytes"));
+  auto bytes = openPackage(db, row.msg_id, fromByteaHex(r.get(i, "bytes")));
+  if (!bytes) return bytes.error();
+  row.bytes = std::move(*bytes);
   row.peer_org_id = std::string(r.get(i, "peer_org_id"));
   row.attempts = static_cast<int>(r.getInt(i, "attempts"));
   row.case_id = std::string(r.get(i, "case_id"));
@@ -109,7 +139,11 @@ Result<std::vector<DeliveryClaimRow>> claimAllForDelivery(PgConnection& db, cons
   if (ids.empty()) return out;
   auto r = db.exec(claimSql("m.msg_id = ANY ($1::uuid[])"), {textArrayLiteral(ids), process_id});
   if (!r) return r.error();
-  for (int i = 0; i < r->rows(); ++i) out.push_back(claimRow(*r, i));
+  for (int i = 0; i < r->rows(); ++i) {
+    auto row = claimRow(db, *r, i);
+    if (!row) return row.error();
+    out.push_back(std::move(*row));
+  }
   return out;
 }
 
@@ -149,7 +183,9 @@ Result<std::optional<StoredPackageRow>> storedPackage(PgConnection& db, const st
       {msg_id});
   if (!m) return m.error();
   if (m->rows() == 0) return std::optional<StoredPackageRow>();
-  return std::optional<StoredPackageRow>(StoredPackageRow{fromByteaHex(m->get(0, 0)), m->get(0, 1) == "t",
+  auto bytes = openPackage(db, msg_id, fromByteaHex(m->get(0, 0)));
+  if (!bytes) return bytes.error();
+  return std::optional<StoredPackageRow>(StoredPackageRow{std::move(*bytes), m->get(0, 1) == "t",
                                                           std::string(m->get(0, 2)), std::string(m->get(0, 3)),
                                                           std::string(m->get(0, 4))});
 }
@@ -181,10 +217,12 @@ Status insertReceipt(PgConnection& db, const ReceiptRecord& r) {
 
 Status recordTestPackage(PgConnection& db, const std::string& msg_id, const std::string& case_id,
                          const std::string& peer_org_id, std::string_view bytes) {
+  auto sealed = sealPackage(db, msg_id, bytes);
+  if (!sealed) return sealed.error();
   auto r = db.exec(
       "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, bytes, sha256, status, attempts) "
       "VALUES ($1, 'out', NULLIF($2, '')::uuid, $3, 1, $4::bytea, $5, 'checking', 1) ON CONFLICT (msg_id) DO NOTHING",
-      {msg_id, case_id, peer_org_id, byteaHex(bytes), app::sha256Hex(bytes)});
+      {msg_id, case_id, peer_org_id, byteaHex(*sealed), app::sha256Hex(bytes)});
   return r ? Status() : Status(r.error());
 }
 

@@ -107,6 +107,12 @@ struct StoredPackageRow {
 };
 Result<std::optional<StoredPackageRow>> storedPackage(PgConnection& db, const std::string& msg_id);
 
+// A package's bytes are sealed at rest (store/at_rest.hpp), bound to its msg_id: every write and read
+// of message.bytes goes through these. Empty bytes (erased, or none kept) stay empty.
+std::string packageAad(std::string_view msg_id);
+Result<std::string> sealPackage(PgConnection& db, std::string_view msg_id, std::string_view bytes);
+Result<std::string> openPackage(PgConnection& db, std::string_view msg_id, std::string_view stored);
+
 // A claim lost by its holder, queued again.
 struct LostClaimRow {
   std::string msg_id, peer_org_id;

@@ -1,5 +1,7 @@
 #include "tests/support/exchange_harness.hpp"
 
+#include <atomic>
+
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <csignal>
@@ -174,20 +176,22 @@ void ExchangeHarness::useSimulatorCredentials(int participant, const std::string
   parties_.at(participant)->cert = cert;
 }
 
-std::pair<int, std::string> ExchangeHarness::runVkhidStatus(const std::vector<std::string>& args) {
+std::pair<int, std::string> ExchangeHarness::runVkhidStatus(const std::vector<std::string>& args,
+                                                            const std::map<std::string, std::string>& extra_env) {
   std::vector<std::string> argv{binaryPath()};
   argv.insert(argv.end(), args.begin(), args.end());
-  static int n = 0;
-  ChildProcess p(argv,
-                 {{"VKHID_DATABASE_URL", db_.url()},
-                  {"VKHID_BROKER_URL", brokerUrl("guest", "guest")},
-                  {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
-                  {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
-                  {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"},
-                  {"VKHID_EDMS_TLS_CERT", pkiDir() + "/gateway-tls.pem"},
-                  {"VKHID_EDMS_TLS_KEY", pkiDir() + "/gateway-tls.key"},
-                  {"VKHID_EDMS_CLIENT_CA", pkiDir() + "/ca.pem"}},
-                 dir_ + "/cli-status-" + std::to_string(++n) + ".log");
+  static std::atomic<int> n = 0;
+  std::map<std::string, std::string> env{{"VKHID_DATABASE_URL", db_.url()},
+                                         {"VKHID_BROKER_URL", brokerUrl("guest", "guest")},
+                                         {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
+                                         {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
+                                         {"VKHID_AT_REST_MASTER_KEY", pkiDir() + "/master.key"},
+                                         {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"},
+                                         {"VKHID_EDMS_TLS_CERT", pkiDir() + "/gateway-tls.pem"},
+                                         {"VKHID_EDMS_TLS_KEY", pkiDir() + "/gateway-tls.key"},
+                                         {"VKHID_EDMS_CLIENT_CA", pkiDir() + "/ca.pem"}};
+  for (const auto& [k, v] : extra_env) env[k] = v;
+  ChildProcess p(argv, env, dir_ + "/cli-status-" + std::to_string(++n) + ".log");
   auto code = p.wait(std::chrono::seconds(90));
   return {code.value_or(-1), p.log()};
 }
@@ -260,6 +264,7 @@ std::map<std::string, std::string> ExchangeHarness::gatewayEnv(int index) const 
       {"VKHID_GATEWAY_INSTANCE", "gw" + std::to_string(index) + "-" + org()},
       {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
       {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
+      {"VKHID_AT_REST_MASTER_KEY", pkiDir() + "/master.key"},
       {"VKHID_GATEWAY_HEALTH_INTERVAL_MS", "200"},
       {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"},
       {"VKHID_EDMS_LISTEN", "127.0.0.1:" + std::to_string(edms_ports_.at(index))},

@@ -106,7 +106,9 @@ class ExchangeHarness {
   std::string issueToken(const std::string& client, const std::string& role = "channel",
                          bool restricted_access = false);
   // The same, for commands expected to fail: exit code and output.
-  std::pair<int, std::string> runVkhidStatus(const std::vector<std::string>& args);
+  // `extra_env` overrides the gateway's settings for this command.
+  std::pair<int, std::string> runVkhidStatus(const std::vector<std::string>& args,
+                                             const std::map<std::string, std::string>& extra_env = {});
 
   const std::string& org(int participant = 0) const { return parties_.at(participant)->org; }
   const std::string& token() const { return token_; }

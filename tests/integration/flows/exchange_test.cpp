@@ -485,6 +485,7 @@ BOOST_AUTO_TEST_CASE(exchange_routing_rules_from_the_config_file) {
                     {"VKHID_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(freePort())},
                     {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
                     {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
+                    {"VKHID_AT_REST_MASTER_KEY", pkiDir() + "/master.key"},
                     {"VKHID_ROUTING_RULES_FILE", rules}},
                    x.dir() + "/bad-rules.log");
   BOOST_TEST(bad.wait(30s).value_or(-1) == 1);

@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "gateway/flows/violence_journal.hpp"
+#include "gateway/store/at_rest.hpp"
 #include "tests/support/exchange_harness.hpp"
+#include "tests/support/pki.hpp"
 
 using namespace vkhid::testing;
 using namespace std::chrono_literals;
@@ -209,6 +211,10 @@ BOOST_AUTO_TEST_CASE(legal_journal_passes_entries_to_the_register_once) {
   }
   auto db = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 30000, "legal-register"});
   BOOST_REQUIRE(db);
+  // The journal's victims and offenders are sealed at rest: this process opens them with the master key.
+  auto ring = vkhid::store::AtRest::fromFile(pkiDir() + "/master.key", "dev-master-1", {x.dbUrl(), 5, 30000, "keys"});
+  BOOST_REQUIRE(ring);
+  vkhid::store::installAtRest(*ring);
   RegisterAtHand reg;
   reg.away_at = 1;  // takes the first, then is away: the rest wait, in order
   auto first = vkhid::flows::passToRegister(*db, reg, 10);

@@ -93,6 +93,17 @@ struct Seeded {
         caseId(n) + "', 'УКЦ-2026-000000" + std::to_string(n) + "', 'T" + std::to_string(n) + "', '" + kind + "', '" +
         status + "', " + (restricted ? "true" : "false") + ", false, 'normal', '" + channel + "', '" + received +
         "+02', '" + participant + "', '" + due + "+02', $j$" + body + "$j$::jsonb, 'seed', '" + declined + "')");
+    // What the intake writes for a named applicant's appeal: keyed hashes of the name and of each contact
+    // (migration 0024), which the report compares. Seeded with md5 of the same normalised values.
+    x.sql(
+        "UPDATE cases SET applicant_key = md5(lower(a->>'surname') || '|' || lower(a->>'first_name') || '|' || "
+        "lower(coalesce(a->>'patronymic', ''))), contact_keys = array_remove(ARRAY[md5('e' || "
+        "lower(NULLIF(a->>'email', ''))), md5('p' || NULLIF(regexp_replace(a->>'phone', '[^0-9]', '', 'g'), '')), "
+        "md5('a' || lower(NULLIF(a->>'address', '')))], NULL) FROM (SELECT body->'applicant' AS a FROM cases "
+        "WHERE id = '" +
+        caseId(n) + "') s WHERE id = '" + caseId(n) +
+        "' AND kind = 'appeal' AND a->>'surname' "
+        "IS NOT NULL");
   }
 
   void answer(int n, const std::string& at, const std::string& seal) {

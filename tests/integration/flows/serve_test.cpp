@@ -39,7 +39,8 @@ struct Gateway {
                                            {"VKHID_GATEWAY_SHUTDOWN_TIMEOUT_S", "10"},
                                            {"VKHID_INTAKE_LISTEN", "127.0.0.1:" + std::to_string(freePort())},
                                            {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
-                                           {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"}},
+                                           {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
+                                           {"VKHID_AT_REST_MASTER_KEY", pkiDir() + "/master.key"}},
         log);
   }
   HttpReply readyz() const { return httpGet("127.0.0.1", admin_port, "/readyz"); }
@@ -58,6 +59,7 @@ BOOST_AUTO_TEST_CASE(ops_serve_production_profile_refuses_the_development_config
                                          {"VKHID_BROKER_URL", amqpUrl()},
                                          {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
                                          {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
+                                         {"VKHID_AT_REST_MASTER_KEY", pkiDir() + "/master.key"},
                                          {"VKHID_AUDIT_CA_FILE", pkiDir() + "/ca.pem"},
                                          {"VKHID_ADMIN_CONSOLE_TOKENS", "true"}};
   ChildProcess serve({binaryPath(), "serve", "--profile", "production"}, env, varDir() + "/serve-production.log");
@@ -106,6 +108,7 @@ BOOST_AUTO_TEST_CASE(ops_serve_tells_systemd_it_is_ready_and_then_stopping) {
                       {"VKHID_GATEWAY_HEALTH_INTERVAL_MS", "200"},
                       {"VKHID_GATEWAY_SEAL_KEY", pkiDir() + "/ucc-seal.key"},
                       {"VKHID_GATEWAY_SEAL_CERT", pkiDir() + "/ucc-seal.pem"},
+                      {"VKHID_AT_REST_MASTER_KEY", pkiDir() + "/master.key"},
                       {"NOTIFY_SOCKET", path}},
                      varDir() + "/serve-notify.log");
   const std::string ready = next(60s);

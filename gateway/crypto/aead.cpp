@@ -1,0 +1,87 @@
+#include "gateway/crypto/aead.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <memory>
+#include <stdexcept>
+
+namespace vkhid::crypto {
+namespace {
+
+using Ctx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+const unsigned char* u(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+void check(bool ok) {
+  if (!ok) throw std::runtime_error("AES-256-GCM: OpenSSL failed");
+}
+
+}  // namespace
+
+std::string randomBytes(std::size_t n) {
+  std::string out(n, '\0');
+  check(RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) == 1);
+  return out;
+}
+
+std::string aeadSealWithNonce(std::string_view key, std::string_view nonce, std::string_view plaintext,
+                              std::string_view aad) {
+  if (key.size() != kAeadKeyBytes || nonce.size() != kAeadNonceBytes) {
+    throw std::invalid_argument("AES-256-GCM: a 32-byte key and a 12-byte nonce");
+  }
+  Ctx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  check(ctx != nullptr);
+  check(EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, u(key), u(nonce)) == 1);
+  int len = 0;
+  if (!aad.empty()) check(EVP_EncryptUpdate(ctx.get(), nullptr, &len, u(aad), static_cast<int>(aad.size())) == 1);
+  std::string out(nonce);
+  out.resize(kAeadNonceBytes + plaintext.size() + kAeadTagBytes);
+  auto* body = reinterpret_cast<unsigned char*>(out.data()) + kAeadNonceBytes;
+  check(EVP_EncryptUpdate(ctx.get(), body, &len, u(plaintext), static_cast<int>(plaintext.size())) == 1);
+  int tail = 0;
+  check(EVP_EncryptFinal_ex(ctx.get(), body + len, &tail) == 1);
+  check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kAeadTagBytes, body + plaintext.size()) == 1);
+  return out;
+}
+
+std::string aeadSeal(std::string_view key, std::string_view plaintext, std::string_view aad) {
+  return aeadSealWithNonce(key, randomBytes(kAeadNonceBytes), plaintext, aad);
+}
+
+std::optional<std::string> aeadOpen(std::string_view key, std::string_view sealed, std::string_view aad) {
+  if (key.size() != kAeadKeyBytes || sealed.size() < kAeadNonceBytes + kAeadTagBytes) return std::nullopt;
+  const auto body = sealed.substr(kAeadNonceBytes, sealed.size() - kAeadNonceBytes - kAeadTagBytes);
+  std::string tag(sealed.substr(sealed.size() - kAeadTagBytes));
+  Ctx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  check(ctx != nullptr);
+  check(EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, u(key), u(sealed.substr(0, kAeadNonceBytes))) == 1);
+  int len = 0;
+  if (!aad.empty()) check(EVP_DecryptUpdate(ctx.get(), nullptr, &len, u(aad), static_cast<int>(aad.size())) == 1);
+  std::string out(body.size(), '\0');
+  check(EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, u(body),
+                          static_cast<int>(body.size())) == 1);
+  check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kAeadTagBytes, tag.data()) == 1);
+  int tail = 0;
+  if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &tail) != 1) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::string hmacSha256Hex(std::string_view key, std::string_view value) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  check(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), u(value), value.size(), mac, &n) != nullptr);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(n * 2);
+  for (unsigned int i = 0; i < n; ++i) {
+    out += kDigits[mac[i] >> 4];
+    out += kDigits[mac[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace vkhid::crypto
