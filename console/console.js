@@ -23,7 +23,7 @@ const T = {
     access_reason_hint: 'справа з обмеженим доступом: вкажіть, навіщо ви її відкриваєте; підставу буде записано в журнал доказів',
     open_case: 'Відкрити справу', what: 'Що', view_read: 'перегляд', answer_read: 'відповідь', cli_read: 'CLI',
     signin: 'Увійти', login: 'Логін', password: 'Пароль', otp_code: 'Код',
-    otp_hint: '6 цифр із застосунку автентифікації', service_signin: 'Службовий вхід: токен або сертифікат',
+    otp_hint: '6 цифр із застосунку автентифікації', national_id_signin: 'Увійти через ID.GOV.UA', service_signin: 'Службовий вхід: токен або сертифікат',
     cases: 'Справи', search: 'Пошук', search_hint: 'номер УКЦ, код відстеження або id', status: 'Статус',
     any: 'будь-який', overdue_only: 'лише прострочені', show: 'Показати', ucc_number: 'Номер УКЦ',
     tracking: 'Код відстеження', kind: 'Вид', participant: 'Учасник', deadline: 'Строк відповіді',
@@ -83,7 +83,7 @@ const T = {
     access_reason_hint: 'a restricted case: say why you open it; the reason is recorded in the evidence log',
     open_case: 'Open the case', what: 'What', view_read: 'view', answer_read: 'answer', cli_read: 'CLI',
     signin: 'Sign in', login: 'Login', password: 'Password', otp_code: 'Code',
-    otp_hint: '6 digits from the authenticator app', service_signin: 'Service sign-in: a token or a certificate',
+    otp_hint: '6 digits from the authenticator app', national_id_signin: 'Sign in with ID.GOV.UA', service_signin: 'Service sign-in: a token or a certificate',
     cases: 'Cases', search: 'Search', search_hint: 'UCC number, tracking code or id', status: 'Status',
     any: 'any', overdue_only: 'overdue only', show: 'Show', ucc_number: 'UCC number',
     tracking: 'Tracking code', kind: 'Kind', participant: 'Participant', deadline: 'Answer due',
@@ -225,6 +225,7 @@ function showSignIn(message) {
   const password = h('input', { type: 'password', autocomplete: 'current-password' });
   const code = h('input', { inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: '6' });
   const token = h('input', { type: 'password', autocomplete: 'off' });
+  const nationalId = h('p', { hidden: true }, h('a', { href: '/console/oidc/start' }, t('national_id_signin')));
   const form = h('form', { class: 'signin', onsubmit: async (ev) => {
     ev.preventDefault();
     const body = login.value
@@ -241,8 +242,11 @@ function showSignIn(message) {
   } }, h('h1', {}, t('signin_title')), field(t('login'), login), field(t('password'), password),
   field(t('otp_code'), code, t('otp_hint')),
   h('p', {}, h('button', { type: 'submit' }, t('signin'))),
+  nationalId,
   h('fieldset', {}, h('legend', {}, t('service_signin')), field(t('token'), token, t('token_hint'))));
   document.getElementById('main').replaceChildren(form);
+  // The national ID sign-in, where the gateway offers it (a round trip through the provider).
+  fetch('/console/oidc', { credentials: 'same-origin' }).then((r) => { if (r.ok) nationalId.hidden = false; }, () => {});
   document.title = t('signin_title');
   if (message) say(message, 'error');
   login.focus();

@@ -11,6 +11,7 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   addSimTsaCommand(*sim, exit_code);
   addSimSmsCommand(*sim, exit_code);
   addSimHubCommand(*sim, exit_code);
+  addSimOidcCommand(*sim, exit_code);
   auto* p = sim->add_subcommand("participant", "A reference EDMS of a participant");
   p->add_option("--via", o->via, "transport: amqp, http, folder or sev-hub")->default_val("amqp");
   p->add_option("--hub-url", o->hub_url, "--via sev-hub: the hub's IntegrationService URL");

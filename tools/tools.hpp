@@ -16,6 +16,8 @@ void addSimTsaCommand(CLI::App& sim, int& exit_code);
 void addSimSmsCommand(CLI::App& sim, int& exit_code);
 // `vkhid sim hub`, under the `sim` command.
 void addSimHubCommand(CLI::App& sim, int& exit_code);
+// `vkhid sim oidc`: a national ID provider (tools/sim_oidc.cpp).
+void addSimOidcCommand(CLI::App& sim, int& exit_code);
 // `vkhid sev certify`: the SEV OVV 2.0 certification exchange through a hub (tools/sev_certify.cpp).
 void addSevCommands(CLI::App& app, int& exit_code);
 // `vkhid bench`: the load benchmark (tools/bench_command.cpp).

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include "gateway/app/logging.hpp"
+#include "gateway/crypto/aead.hpp"
+#include "gateway/domain/text.hpp"
 #include "gateway/flows/console_accounts.hpp"
 
 namespace vkhid::api {
@@ -59,6 +62,12 @@ std::optional<Response> ConsoleRoutes::handle(const Request& request) const {
   const std::string path = request.path();
   if (path != "/console" && !path.starts_with("/console/")) return std::nullopt;
   if (path == "/console/session") return session(request);
+  if (path == "/console/oidc" && identity_) return Response::json(200, R"({"provider":"national-id"})");
+  if (path == "/console/oidc/start" || path == "/console/oidc/callback") {
+    if (!identity_) return Response::problem(404, "Not found", "the national ID sign-in is not configured");
+    if (request.method != "GET") return Response::problem(405, "Method not allowed", "GET");
+    return path.ends_with("start") ? oidcStart(request) : oidcCallback(request);
+  }
   if (request.method != "GET" && request.method != "HEAD") {
     return Response::problem(405, "Method not allowed", "GET");
   }
@@ -80,13 +89,79 @@ std::optional<Response> ConsoleRoutes::handle(const Request& request) const {
   return r;
 }
 
+// Secure cookies when the admin listener speaks TLS; on plain loopback HTTP a browser would drop them.
+std::string ConsoleRoutes::cookieAttributes() const {
+  return "; Path=/; HttpOnly; SameSite=Strict" + std::string(context_.config.admin.tls_cert.empty() ? "" : "; Secure");
+}
+
+namespace {
+constexpr const char* kOidcCookie = "vkhid_oidc";  // state.nonce of a sign-in on its way through the provider
+
+std::string randomHex() { return hexEncode(crypto::randomBytes(16)); }
+
+Response redirect(const std::string& location) {
+  return Response{302, "text/plain; charset=utf-8", "", {{"Location", location}}};
+}
+}  // namespace
+
+Response ConsoleRoutes::oidcStart(const Request& request) const {
+  if (int retry = 0; !signin_limit_.allow(request.remote_address, std::chrono::steady_clock::now(), retry)) {
+    auto limited = Response::problem(429, "Too many sign-in attempts", "from this address; try again later");
+    limited.headers.emplace_back("Retry-After", std::to_string(retry));
+    return limited;
+  }
+  const std::string state = randomHex(), nonce = randomHex();
+  Response r = redirect(identity_->authorizeUrl(state, nonce));
+  // SameSite=Lax: the provider sends the browser back by a top-level GET from its own site, which a Strict
+  // cookie would not travel with. Ten minutes to sign in there.
+  r.headers.emplace_back("Set-Cookie", std::string(kOidcCookie) + "=" + state + "." + nonce +
+                                           "; Path=/console/oidc; HttpOnly; SameSite=Lax; Max-Age=600" +
+                                           (context_.config.admin.tls_cert.empty() ? "" : "; Secure"));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+Response ConsoleRoutes::oidcCallback(const Request& request) const {
+  const std::string pending = cookieValue(request, kOidcCookie);
+  const auto dot = pending.find('.');
+  const std::string state = dot == std::string::npos ? "" : pending.substr(0, dot);
+  const std::string nonce = dot == std::string::npos ? "" : pending.substr(dot + 1);
+  // The state binds the answer to the browser that asked: another's code (login CSRF) is refused.
+  if (state.empty() || request.query("state") != state) {
+    return Response::problem(403, "Forbidden", "state: not the sign-in this browser started; start again");
+  }
+  if (!request.query("error").empty()) {
+    return Response::problem(401, "Unauthorized", "the national ID provider did not sign you in");
+  }
+  auto who = identity_->redeem(request.query("code"), nonce);
+  if (!who) {
+    log::warn("national ID sign-in refused", {{"code", who.error().code}, {"error", who.error().message}});
+    return Response::problem(who.error().kind == ErrorKind::Unavailable ? 503 : 401,
+                             who.error().kind == ErrorKind::Unavailable ? "Unavailable" : "Unauthorized",
+                             who.error().message);
+  }
+  auto db = context_.pool.acquire();
+  if (!db) return Response::problem(503, "Unavailable", "the database is not reachable; try again");
+  auto opened = flows::openNationalIdSession(**db, who->national_id, signInPolicy(context_.config.admin));
+  if (!opened) {
+    if (opened.error().code == "console.locked")
+      return Response::problem(429, "Too many failed sign-ins", opened.error().message);
+    return Response::problem(opened.error().kind == ErrorKind::InvalidInput ? 403 : 503,
+                             opened.error().kind == ErrorKind::InvalidInput ? "Forbidden" : "Unavailable",
+                             opened.error().message);
+  }
+  Response r = redirect("/console/");
+  r.headers.emplace_back("Set-Cookie", std::string(kOidcCookie) + "=; Path=/console/oidc; Max-Age=0");
+  r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + opened->first + cookieAttributes());
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
 Response ConsoleRoutes::session(const Request& request) const {
   const auto idle = std::chrono::minutes(context_.config.admin.console_session_minutes);
   auto db = context_.pool.acquire();
   if (!db) return Response::problem(503, "Unavailable", "the database is not reachable; try again");
-  // Secure cookies when the admin listener speaks TLS; on plain loopback HTTP a browser would drop them.
-  const std::string attributes =
-      "; Path=/; HttpOnly; SameSite=Strict" + std::string(context_.config.admin.tls_cert.empty() ? "" : "; Secure");
+  const std::string attributes = cookieAttributes();
   Response r;
   if (request.method == "POST") {
     // Login CSRF: a page elsewhere can make a browser POST a form (text/plain, urlencoded, multipart)

@@ -155,6 +155,18 @@ struct AdminSettings {
   // Sign-in attempts a minute from one address, whatever the login: each costs an Argon2id hash (64 MiB,
   // ~80 ms), so a flood is refused (429) before any is computed.
   int signin_per_minute = 20;
+  // Sign-in with the national ID (id.gov.ua, OpenID Connect authorisation code flow; docs/privacy.md):
+  // the provider's endpoints, the console's registration with it, and the claim that carries the
+  // person's РНОКПП. Empty authorize URL: not offered.
+  std::string oidc_authorize_url;
+  std::string oidc_token_url;
+  std::string oidc_issuer;
+  std::string oidc_client_id;
+  std::string oidc_client_secret_file;  // the client secret; HS256 id_tokens are verified with it
+  std::string oidc_key_file;            // the provider's public key (PEM) for RS256 id_tokens; empty: HS256
+  std::string oidc_redirect_uri;        // https://<console>/console/oidc/callback, as registered
+  std::string oidc_ca_file;             // CA(s) of the provider's TLS certificate; empty: the system's
+  std::string oidc_claim = "drfo";      // the claim with the person's РНОКПП (tax number)
 };
 
 // How long a case's personal data is kept after the case ends (issue 29, docs/privacy.md): then

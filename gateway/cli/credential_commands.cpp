@@ -1,5 +1,5 @@
 // The credentials of the API's clients and the console's people (docs/console.md, docs/privacy.md):
-// `vkhid token issue|rotate|revoke|bind-cert` for machine clients, `vkhid account add|reset|unlock|list`
+// `vkhid token issue|rotate|revoke|bind-cert` for machine clients, `vkhid account add|reset|unlock|bind-id|list`
 // for persons.
 #include <boost/json.hpp>
 #include <cstdio>
@@ -108,7 +108,7 @@ void addTokenCommands(CLI::App& app, const std::shared_ptr<TokenOptions>& o, int
 // account add|reset|unlock|list: the console's personal accounts (issue 29, docs/privacy.md).
 struct AccountOptions {
   flows::NewAccount account;
-  std::string password_file;
+  std::string password_file, national_id;
 };
 
 // The password from a file, or standard input's first line for "-" (never from the command line, which
@@ -172,6 +172,19 @@ void addAccountCommands(CLI::App& app, int& exit_code, std::string& config_path)
     if (!db) return void(exit_code = complain(db.error().message));
     if (auto s = flows::unlockAccount(*db, o->account.login); !s) return void(exit_code = complain(s.error().message));
     std::printf("account %s unlocked\n", o->account.login.c_str());
+  });
+  auto* bind = account->add_subcommand("bind-id", "Bind a person's РНОКПП: they may sign in with the national ID");
+  bind->add_option("--login", o->account.login, "the account's login")->required();
+  bind->add_option("--national-id", o->national_id, "the person's РНОКПП (10 digits), from their own documents")
+      ->required();
+  bind->add_option("--config", config_path, "gateway configuration");
+  bind->callback([o, &exit_code, &config_path] {
+    auto db = adminDatabase(config_path);
+    if (!db) return void(exit_code = complain(db.error().message));
+    if (auto s = flows::bindNationalId(*db, o->account.login, o->national_id); !s) {
+      return void(exit_code = complain(s.error().message));
+    }
+    std::printf("account %s: national ID bound (kept as a keyed hash)\n", o->account.login.c_str());
   });
   auto* list = account->add_subcommand("list", "Every account (JSON): role, lock, last sign-in");
   list->add_option("--config", config_path, "gateway configuration");

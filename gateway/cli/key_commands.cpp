@@ -9,6 +9,7 @@
 #include "gateway/app/config.hpp"
 #include "gateway/cli/admin_commands.hpp"
 #include "gateway/crypto/aead.hpp"
+#include "gateway/domain/text.hpp"
 #include "gateway/flows/data_keys.hpp"
 #include "gateway/store/at_rest.hpp"
 
@@ -29,13 +30,7 @@ int complain(const std::string& what) {
 int keysNew(const KeyOptions& o) {
   const int fd = ::open(o.out.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) return complain("--out " + o.out + ": cannot create it (it must not exist yet)");
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char b : crypto::randomBytes(crypto::kAeadKeyBytes)) {
-    hex += kDigits[b >> 4];
-    hex += kDigits[b & 15];
-  }
-  hex += '\n';
+  const std::string hex = hexEncode(crypto::randomBytes(crypto::kAeadKeyBytes)) + "\n";
   const bool written = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size());
   ::close(fd);
   if (!written) return complain("--out " + o.out + ": cannot write it");

@@ -1,5 +1,7 @@
 #include "gateway/crypto/aead.hpp"
 
+#include "gateway/domain/text.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -74,14 +76,7 @@ std::string hmacSha256Hex(std::string_view key, std::string_view value) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   check(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), u(value), value.size(), mac, &n) != nullptr);
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (unsigned int i = 0; i < n; ++i) {
-    out += kDigits[mac[i] >> 4];
-    out += kDigits[mac[i] & 15];
-  }
-  return out;
+  return hexEncode(std::string_view(reinterpret_cast<const char*>(mac), n));
 }
 
 }  // namespace vkhid::crypto

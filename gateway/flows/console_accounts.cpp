@@ -11,6 +11,7 @@
 #include "gateway/crypto/otp.hpp"
 #include "gateway/crypto/password.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/store/at_rest.hpp"
 #include "gateway/store/pg_pool.hpp"
 
 namespace vkhid::flows {
@@ -78,14 +79,21 @@ struct AccountRow {
   long long totp_last_step = 0;
 };
 
-Result<std::optional<AccountRow>> findAccount(store::PgConnection& db, const std::string& login) {
-  auto r = db.exec(
-      "SELECT a.client_id, c.role, coalesce(c.org_id, ''), a.password_hash, a.totp_secret, "
-      "coalesce(to_char(a.locked_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
-      "c.restricted_access, coalesce(a.locked_until > now(), false), a.totp_last_step "
-      "FROM console_account a JOIN api_client c ON c.id = a.client_id WHERE a.client_id = $1 "
-      "AND c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > now())",
-      {login});
+// The TOTP secret is kept sealed like personal data (store/at_rest.hpp), bound to its account: a copy of
+// the database gives no one the second factor.
+std::string secretAad(const std::string& login) { return "console_account.totp:" + login; }
+
+// An account by its login, or (`by_national_id`) by the keyed hash of the РНОКПП bound to it.
+Result<std::optional<AccountRow>> findAccount(store::PgConnection& db, const std::string& login,
+                                              bool by_national_id = false) {
+  auto r = db.exec(std::string("SELECT a.client_id, c.role, coalesce(c.org_id, ''), a.password_hash, a.totp_secret, "
+                               "coalesce(to_char(a.locked_until AT TIME ZONE 'UTC', "
+                               "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), c.restricted_access, "
+                               "coalesce(a.locked_until > now(), false), a.totp_last_step "
+                               "FROM console_account a JOIN api_client c ON c.id = a.client_id WHERE ") +
+                       (by_national_id ? "a.national_id_key" : "a.client_id") +
+                       " = $1 AND c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > now())",
+                   {login});
   if (!r) return r.error();
   if (r->rows() == 0) return std::optional<AccountRow>();
   AccountRow a{std::string(r->get(0, 0)), std::string(r->get(0, 1)), std::string(r->get(0, 2)),
@@ -171,9 +179,11 @@ Result<AccountEnrolment> createAccount(store::PgConnection& db, const NewAccount
         db.exec("INSERT INTO api_client (id, role, restricted_access, org_id) VALUES ($1, $2, $3, NULLIF($4, ''))",
                 {account.login, account.role, account.restricted_access ? "true" : "false", account.org_id});
     if (!client) return client.error();
+    auto secret = store::sealText(db, enrolment->totp_secret, secretAad(account.login));
+    if (!secret) return secret.error();
     auto row = db.exec(
         "INSERT INTO console_account (client_id, display_name, password_hash, totp_secret) VALUES ($1, $2, $3, $4)",
-        {account.login, account.display_name, *hash, enrolment->totp_secret});
+        {account.login, account.display_name, *hash, *secret});
     if (!row) return row.error();
     return recordAct(db, "account.create", "client:" + account.login + " role:" + account.role,
                      account.restricted_access ? "restricted_access" : "");
@@ -189,10 +199,12 @@ Result<AccountEnrolment> resetAccount(store::PgConnection& db, const std::string
   auto enrolment = newEnrolment(login);
   if (!enrolment) return enrolment.error();
   auto st = store::inTransaction(db, [&]() -> Status {
+    auto secret = store::sealText(db, enrolment->totp_secret, secretAad(login));
+    if (!secret) return secret.error();
     auto r = db.exec(
         "UPDATE console_account SET password_hash = $2, totp_secret = $3, totp_last_step = 0, failed_attempts = 0, "
         "locked_until = NULL, password_set_at = now() WHERE client_id = $1",
-        {login, *hash, enrolment->totp_secret});
+        {login, *hash, *secret});
     if (!r) return r.error();
     if (r->affected() == 0) return Error{ErrorKind::NotFound, "account.unknown", "login: no account " + login};
     // The person's open sessions end with their old credentials.
@@ -223,6 +235,17 @@ Result<std::string> listAccounts(store::PgConnection& db) {
   return std::string(r->get(0, 0));
 }
 
+namespace {
+// A sign-in to a locked account: counted, recorded, refused until the lock ends.
+Error refusedLocked(store::PgConnection& db, const AccountRow& a) {
+  countSignIn("locked");
+  if (auto s = recordSignInEvent(db, "console.signin_failed", "client:" + a.client_id + " locked", ""); !s) {
+    return s.error();
+  }
+  return lockedError(a.locked_until);
+}
+}  // namespace
+
 Result<std::pair<std::string, ConsoleSession>> openAccountSession(store::PgConnection& db, const std::string& login,
                                                                   std::string_view password, std::string_view code,
                                                                   const SignInPolicy& policy) {
@@ -236,15 +259,11 @@ Result<std::pair<std::string, ConsoleSession>> openAccountSession(store::PgConne
     return Error::invalid("console.signin", kRefused);
   }
   const AccountRow& a = **found;
-  if (a.locked) {
-    countSignIn("locked");
-    if (auto s = recordSignInEvent(db, "console.signin_failed", "client:" + a.client_id + " locked", ""); !s) {
-      return s.error();
-    }
-    return lockedError(a.locked_until);
-  }
+  if (a.locked) return refusedLocked(db, a);
   const bool password_ok = crypto::verifyPassword(a.password_hash, password);
-  const auto key = crypto::base32Decode(a.totp_secret);
+  auto secret = store::openText(db, a.totp_secret, secretAad(a.client_id));
+  if (!secret) return secret.error();
+  const auto key = crypto::base32Decode(*secret);
   const auto now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const auto step = key ? crypto::matchTotp(*key, code, now) : std::nullopt;
@@ -271,6 +290,56 @@ Result<std::pair<std::string, ConsoleSession>> openAccountSession(store::PgConne
   countSignIn(*locked ? "locked" : "failed");
   if (*locked) return lockedError(**locked);
   return Error::invalid("console.signin", kRefused);
+}
+
+namespace {
+Result<std::string> nationalIdKey(store::PgConnection& db, const std::string& national_id) {
+  return store::personalIndex(db, "rnokpp:" + national_id);
+}
+}  // namespace
+
+Status bindNationalId(store::PgConnection& db, const std::string& login, const std::string& national_id) {
+  if (national_id.size() != 10 || national_id.find_first_not_of("0123456789") != std::string::npos) {
+    return Error::invalid("account.invalid", "national-id: a РНОКПП of 10 digits");
+  }
+  auto key = nationalIdKey(db, national_id);
+  if (!key) return key.error();
+  return store::inTransaction(db, [&]() -> Status {
+    auto other =
+        db.exec("SELECT client_id FROM console_account WHERE national_id_key = $1 AND client_id <> $2", {*key, login});
+    if (!other) return other.error();
+    if (other->rows() > 0) {
+      return Error{ErrorKind::Conflict, "account.national_id_bound",
+                   "national-id: bound to the account " + std::string(other->get(0, 0)) + " already"};
+    }
+    auto r = db.exec("UPDATE console_account SET national_id_key = $2 WHERE client_id = $1", {login, *key});
+    if (!r) return r.error();
+    if (r->affected() == 0) return Error{ErrorKind::NotFound, "account.unknown", "login: no account " + login};
+    return recordAct(db, "account.bind_national_id", "client:" + login, "");
+  });
+}
+
+Result<std::pair<std::string, ConsoleSession>> openNationalIdSession(store::PgConnection& db,
+                                                                     const std::string& national_id,
+                                                                     const SignInPolicy& policy) {
+  auto key = nationalIdKey(db, national_id);
+  if (!key) return key.error();
+  auto found = findAccount(db, *key, true);
+  if (!found) return found.error();
+  if (!*found) {
+    countSignIn("failed");
+    // The evidence names no one: the keyed hash of the identity that has no account.
+    if (auto s = recordSignInEvent(db, "console.signin_failed", "national-id:unbound", *key); !s) return s.error();
+    return Error::invalid("console.signin", "this national ID is bound to no account: ask an administrator");
+  }
+  const AccountRow& a = **found;
+  if (a.locked) return refusedLocked(db, a);
+  if (auto r = db.exec("UPDATE console_account SET last_signin_at = now() WHERE client_id = $1", {a.client_id}); !r) {
+    return r.error();
+  }
+  countSignIn("ok");
+  return startConsoleSession(db, ConsoleSession{a.client_id, a.role, "", a.restricted_access, a.org_id}, policy,
+                             "national-id");
 }
 
 }  // namespace vkhid::flows

@@ -46,4 +46,14 @@ Result<std::pair<std::string, ConsoleSession>> openAccountSession(store::PgConne
                                                                   std::string_view password, std::string_view code,
                                                                   const SignInPolicy& policy);
 
+// Binds a person's РНОКПП (10 digits) to their account, as its keyed hash (evidence
+// account.bind_national_id): the national ID sign-in finds them by it. One account per РНОКПП.
+Status bindNationalId(store::PgConnection& db, const std::string& login, const std::string& national_id);
+// A session for whoever the national ID provider vouched for, when an account is bound to that РНОКПП
+// (the provider's own sign-in stands for password and code); refused, with evidence, when none is, and
+// while the account is locked.
+Result<std::pair<std::string, ConsoleSession>> openNationalIdSession(store::PgConnection& db,
+                                                                     const std::string& national_id,
+                                                                     const SignInPolicy& policy);
+
 }  // namespace vkhid::flows

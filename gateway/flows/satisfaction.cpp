@@ -7,6 +7,7 @@
 #include "gateway/domain/text.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/intake.hpp"
+#include "gateway/store/at_rest.hpp"
 #include "gateway/store/pg.hpp"
 
 namespace vkhid::flows {
@@ -82,10 +83,17 @@ IntakeOutcome Intake::rate(const std::string& raw_code, const std::string& body)
                                        "a case is rated once its answer has come; this one is " + status);
       return {};
     }
+    // The comment is the applicant's own words: sealed at rest like the case (store/at_rest.hpp).
+    std::string comment;
+    if (!req.comment.empty()) {
+      auto sealed = store::sealText(**db, req.comment, "case_rating.comment:" + id);
+      if (!sealed) return sealed.error();
+      comment = std::move(*sealed);
+    }
     auto inserted = (*db)->exec(
         "INSERT INTO case_rating (case_id, score, comment) VALUES ($1, $2::smallint, $3) ON CONFLICT (case_id) DO "
         "NOTHING RETURNING to_char(rated_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD\"T\"HH24:MI:SS')",
-        {id, std::to_string(req.score), req.comment});
+        {id, std::to_string(req.score), comment});
     if (!inserted) return inserted.error();
     if (inserted->rows() == 0) {
       auto first = (*db)->exec(

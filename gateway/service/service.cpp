@@ -20,6 +20,7 @@
 #include "gateway/domain/text.hpp"
 #include "gateway/flows/exchange.hpp"
 #include "gateway/flows/intake.hpp"
+#include "gateway/flows/oidc.hpp"
 #include "gateway/flows/routing.hpp"
 #include "gateway/http/client.hpp"
 #include "gateway/http/server.hpp"
@@ -244,7 +245,13 @@ int runGateway(const app::Config& config) {
   api::IntakeRoutes intake_routes(intake, config.intake.track_per_minute, std::move(proxies));
   api::AdminApiRoutes admin_api_routes(exchange.context(), intake);
   admin_api = &admin_api_routes;
-  api::ConsoleRoutes console_routes(exchange.context());
+  // The national ID sign-in, when configured: a key set but unusable stops the start.
+  auto identity = flows::makeIdentityProvider(config.admin);
+  if (!identity) {
+    log::error("cannot set up the national ID sign-in", {{"error", identity.error().message}});
+    return 1;
+  }
+  api::ConsoleRoutes console_routes(exchange.context(), std::move(*identity));
   console = &console_routes;
   auto intake_server = startIntake(config, intake_routes);
   if (!intake_server) return 1;

@@ -9,32 +9,19 @@
 #include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
 #include "gateway/crypto/aead.hpp"
+#include "gateway/domain/text.hpp"
 
 namespace vkhid::store {
 namespace {
 
 constexpr std::string_view kMagic = "vk1";
 constexpr std::size_t kHeader = 3 + 4;
+constexpr const char* kFailures = "vkhid_at_rest_failures_total";
+constexpr const char* kFailuresHelp = "Sealed personal values that could not be opened";
 
 Error keyError(std::string message) { return Error::invalid("at_rest.master_key", std::move(message)); }
 
 std::string wrapAad(int id) { return "vkhid data key " + std::to_string(id); }
-
-std::optional<std::string> fromHex(std::string_view text) {
-  if (text.size() % 2 != 0) return std::nullopt;
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); i += 2) {
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    };
-    const int hi = nibble(text[i]), lo = nibble(text[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-  }
-  return out;
-}
 
 std::string thisMonth() {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -72,7 +59,7 @@ Result<std::shared_ptr<AtRest>> AtRest::fromFile(const std::string& path, const 
   for (char c : text.str()) {
     if (!std::isspace(static_cast<unsigned char>(c))) hex += c;
   }
-  auto key = fromHex(hex);
+  auto key = hexDecode(hex);
   if (!key || key->size() != crypto::kAeadKeyBytes) {
     return keyError("master key " + master_key_id + " in " + path + ": expected 64 hexadecimal digits (32 bytes)");
   }
@@ -302,6 +289,10 @@ Status loadAtRest(const app::Config& config) {
     return loaded.error();
   }
   installAtRest(*loaded);
+  // Exported at zero from the start, so that the first failure is an increase the alert sees.
+  for (const char* code : {"at_rest.tampered", "at_rest.master_key", "at_rest.unknown_key"}) {
+    (void)app::metrics().counter(kFailures, kFailuresHelp, {{"code", code}});
+  }
   return {};
 }
 
@@ -325,15 +316,23 @@ Result<std::string> openPersonal(PgConnection& db, std::string_view sealed, std:
     // VkhidSealedDataUnreadable watches the counter.
     log::error("a sealed value could not be opened",
                {{"what", std::string(aad)}, {"code", plain.error().code}, {"error", plain.error().message}});
-    app::metrics()
-        .counter("vkhid_at_rest_failures_total", "Sealed personal values that could not be opened",
-                 {{"code", plain.error().code}})
-        .inc();
+    app::metrics().counter(kFailures, kFailuresHelp, {{"code", plain.error().code}}).inc();
   }
   return plain;
 }
 Result<std::string> personalIndex(PgConnection& db, std::string_view value) {
   return atRest() ? atRest()->indexHash(db, value) : Result<std::string>(noRing());
+}
+
+Result<std::string> sealText(PgConnection& db, std::string_view plain, std::string_view aad) {
+  auto sealed = sealPersonal(db, plain, aad);
+  if (!sealed) return sealed.error();
+  return "sealed:" + hexEncode(*sealed);
+}
+
+Result<std::string> openText(PgConnection& db, std::string_view stored, std::string_view aad) {
+  if (!stored.starts_with("sealed:")) return std::string(stored);
+  return openPersonal(db, fromByteaHex(stored.substr(7)), aad);
 }
 
 }  // namespace vkhid::store

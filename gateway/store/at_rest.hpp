@@ -107,5 +107,9 @@ AtRest* atRest();
 Result<std::string> sealPersonal(PgConnection& db, std::string_view plain, std::string_view aad);
 Result<std::string> openPersonal(PgConnection& db, std::string_view sealed, std::string_view aad);
 Result<std::string> personalIndex(PgConnection& db, std::string_view value);
+// The same for a text column: "sealed:" and the sealed value in hex. openText gives a value without
+// the prefix back as it is (written before it was sealed).
+Result<std::string> sealText(PgConnection& db, std::string_view plain, std::string_view aad);
+Result<std::string> openText(PgConnection& db, std::string_view stored, std::string_view aad);
 
 }  // namespace vkhid::store

@@ -1,7 +1,6 @@
 #include "tests/support/exchange_harness.hpp"
 
 #include <atomic>
-
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <csignal>
@@ -10,6 +9,8 @@
 #include <stdexcept>
 
 #include "gateway/bus/amqp.hpp"
+#include "gateway/store/at_rest.hpp"
+#include "gateway/store/messages.hpp"
 #include "tests/support/pki.hpp"
 
 namespace vkhid::testing {
@@ -222,6 +223,20 @@ ExchangeHarness::~ExchangeHarness() {
       (void)g->wait(std::chrono::seconds(20));
     }
   }
+}
+
+std::string ExchangeHarness::openedPackage(const std::string& msg_id) const {
+  if (!store::atRest()) {
+    auto ring = store::AtRest::fromFile(pkiDir() + "/master.key", "dev-master-1", {db_.url(), 5, 30000, "test-keys"});
+    if (!ring) throw std::runtime_error(ring.error().message);
+    store::installAtRest(*ring);
+  }
+  auto conn = store::PgConnection::connect({db_.url(), 5, 30000, "test-read"});
+  if (!conn) throw std::runtime_error(conn.error().message);
+  auto m = store::storedPackage(*conn, msg_id);
+  if (!m) throw std::runtime_error(m.error().message);
+  if (!*m) throw std::runtime_error("no package " + msg_id);
+  return (*m)->bytes;
 }
 
 std::string ExchangeHarness::runVkhid(const std::vector<std::string>& args) {

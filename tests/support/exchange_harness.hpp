@@ -95,6 +95,9 @@ class ExchangeHarness {
   std::string histogram();
 
   std::string sql(const std::string& query) const { return db_.query(query); }
+  // A stored package's bytes, opened with the development master key as the gateway opens them (they
+  // are sealed at rest); throws when there is none or it does not open.
+  std::string openedPackage(const std::string& msg_id) const;
   long long count(const std::string& query) const;
   bool waitFor(const std::string& count_query, long long expected, std::chrono::seconds timeout);
   bool waitAtLeast(const std::string& count_query, long long minimum, std::chrono::seconds timeout);

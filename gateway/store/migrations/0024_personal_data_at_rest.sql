@@ -53,3 +53,7 @@ $$;
 -- month's key is destroyed.
 CREATE INDEX cases_sealed_key ON cases (vkhid_sealed_key(personal)) WHERE personal IS NOT NULL;
 CREATE INDEX message_sealed_key ON message (vkhid_sealed_key(bytes));
+
+-- Sign-in with the national ID (id.gov.ua): the keyed hash of the РНОКПП an administrator bound to a
+-- person's account (vkhid account bind-id); never the number itself.
+ALTER TABLE console_account ADD COLUMN national_id_key text UNIQUE;

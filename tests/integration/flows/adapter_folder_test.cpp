@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(adapter_folder_gateway_killed_while_writing_leaves_no_parti
     for (const auto& file : fs::directory_iterator(to)) {
       if (file.path().extension() != ".xml") continue;
       std::string id = file.path().stem().string();
-      std::string db = x.sql("SELECT encode(sha256(bytes), 'hex') FROM message WHERE msg_id::text = '" + id + "'");
+      std::string db = vkhid::app::sha256Hex(x.openedPackage(id));
       BOOST_TEST(db == vkhid::app::sha256Hex(readFile(file.path().string())),
                  file.path().filename() << " differs from the stored package");
       ++checked;

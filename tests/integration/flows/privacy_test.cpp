@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "gateway/domain/text.hpp"
 #include "tests/support/exchange_harness.hpp"
 #include "tests/support/pki.hpp"
 #include "tests/support/test_env.hpp"
@@ -20,16 +21,6 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
-
-std::string hexOf(const std::string& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
 
 // What a gateway or a command needs to use the master key in `file` named `id`.
 std::map<std::string, std::string> masterKey(const std::string& file, const std::string& id) {
@@ -73,6 +64,18 @@ BOOST_AUTO_TEST_CASE(privacy_raw_dump_holds_no_personal_values) {
   // Delivered, answered and closed: the packages both ways are stored too.
   BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), x.histogram());
   BOOST_TEST(x.count("SELECT count(*) FROM message WHERE substring(bytes FROM 1 FOR 3) = 'vk1'::bytea") >= 2);
+  // The applicant's rating comment, and a person's second-factor secret, are sealed too.
+  const std::string comment = "Дякую, пані Мирославо 7731, усе швидко.";
+  auto rated = httpRequest(
+      "POST", "127.0.0.1", x.intakePort(), "/api/v1/track/" + jsonField(reply.body, "tracking_code") + "/rating",
+      {{"Content-Type", "application/json"}}, json::serialize(json::object{{"score", 5}, {"comment", comment}}));
+  BOOST_REQUIRE_MESSAGE(rated.status == 201, rated.body);
+  writeFile(x.dir() + "/password", "довгий-пароль-7731-для-тесту\n");
+  const std::string account = x.runVkhid({"account", "add", "--login", "m.operator", "--role", "admin", "--name",
+                                          "Марія Оператор", "--password-file", x.dir() + "/password"});
+  const auto at = account.find("totp_secret: ");
+  BOOST_REQUIRE(at != std::string::npos);
+  const std::string secret = account.substr(at + 13, account.find('\n', at) - at - 13);
 
   const std::string dump = x.dir() + "/raw.sql";
   const std::string cmd = "/usr/lib/postgresql/15/bin/pg_dump --no-owner -f " + dump + " '" + x.dbUrl() + "'";
@@ -82,9 +85,10 @@ BOOST_AUTO_TEST_CASE(privacy_raw_dump_holds_no_personal_values) {
   const std::string ucc = x.sql("SELECT ucc_number FROM cases");
   BOOST_REQUIRE(raw.find(ucc) != std::string::npos);
   // No personal value, as text or as the hex in which bytea columns are dumped.
-  for (const std::string& value : {surname, email, phone, address, text, attachment, std::string("Довідка 7731")}) {
+  for (const std::string& value :
+       {surname, email, phone, address, text, attachment, std::string("Довідка 7731"), comment, secret}) {
     BOOST_TEST(raw.find(value) == std::string::npos, "in the dump: " << value);
-    BOOST_TEST(raw.find(hexOf(value)) == std::string::npos, "in the dump as hex: " << value);
+    BOOST_TEST(raw.find(vkhid::hexEncode(value)) == std::string::npos, "in the dump as hex: " << value);
   }
   // The participant got the case whole all the same (its answer closed it), and the channel reads the
   // answer: opened from the sealed package.
@@ -210,6 +214,91 @@ BOOST_AUTO_TEST_CASE(privacy_value_changed_at_rest_is_an_error_for_its_case_alon
   auto metrics = httpGet("127.0.0.1", x.adminPort(), "/metrics");
   BOOST_TEST(metrics.body.find("vkhid_at_rest_failures_total{code=\"at_rest.tampered\"} 2") != std::string::npos,
              metrics.body.substr(0, 2000));
+}
+
+// The national ID sign-in (id.gov.ua's OpenID Connect), as a browser goes through it: to the provider
+// (our simulator, the outside party) and back with a code the gateway redeems. Who signs in is whoever
+// an administrator bound the РНОКПП to; another browser's answer, a replayed code and an unbound person
+// are refused.
+BOOST_AUTO_TEST_CASE(privacy_console_signin_with_the_national_id) {
+  ExchangeHarness x;
+  x.setUp();
+  const unsigned short idp_port = freePort();
+  const std::string idp = "http://127.0.0.1:" + std::to_string(idp_port);
+  writeFile(x.dir() + "/oidc-secret", "секрет-консолі-7731\n");
+  ChildProcess provider(
+      {binaryPath(), "sim", "oidc", "--listen", "127.0.0.1:" + std::to_string(idp_port), "--client-id", "vkhid-console",
+       "--client-secret-file", x.dir() + "/oidc-secret", "--national-id", "3012345678"},
+      {}, x.dir() + "/oidc.log");
+  BOOST_REQUIRE(eventually([&] { return portOpen(idp_port); }, 15s));
+  x.startGateway(0, {{"VKHID_ADMIN_OIDC_AUTHORIZE_URL", idp + "/authorize"},
+                     {"VKHID_ADMIN_OIDC_TOKEN_URL", idp + "/token"},
+                     {"VKHID_ADMIN_OIDC_ISSUER", idp},
+                     {"VKHID_ADMIN_OIDC_CLIENT_ID", "vkhid-console"},
+                     {"VKHID_ADMIN_OIDC_CLIENT_SECRET_FILE", x.dir() + "/oidc-secret"},
+                     {"VKHID_ADMIN_OIDC_REDIRECT_URI", "https://console.test/console/oidc/callback"}});
+  writeFile(x.dir() + "/password", "довгий-пароль-7731-для-тесту\n");
+  x.runVkhid({"account", "add", "--login", "n.petrenko", "--role", "auditor", "--name", "Наталія Петренко",
+              "--password-file", x.dir() + "/password"});
+  auto bad = x.runVkhidStatus({"account", "bind-id", "--login", "n.petrenko", "--national-id", "30123"});
+  BOOST_TEST(bad.first != 0);
+  BOOST_TEST(bad.second.find("a РНОКПП of 10 digits") != std::string::npos, bad.second);
+  x.runVkhid({"account", "bind-id", "--login", "n.petrenko", "--national-id", "3012345678"});
+  BOOST_TEST(x.count("SELECT count(*) FROM console_account WHERE national_id_key ~ '^[0-9a-f]{64}$'") == 1);
+
+  // The browser's way: the console, the provider, the console again. `hint`: who signs in there.
+  struct Way {
+    HttpReply start, back, done;
+    std::string cookie, callback;
+  };
+  auto signIn = [&](const std::string& hint) {
+    Way w;
+    w.start = httpGet("127.0.0.1", x.adminPort(), "/console/oidc/start");
+    const std::string set = w.start.headers["set-cookie"];
+    w.cookie = set.substr(0, set.find(';'));
+    std::string at_provider = w.start.location.substr(idp.size());
+    if (!hint.empty()) at_provider += "&login_hint=" + hint;
+    w.back = httpGet("127.0.0.1", idp_port, at_provider);
+    w.callback = w.back.location.substr(std::string("https://console.test").size());
+    w.done = httpRequest("GET", "127.0.0.1", x.adminPort(), w.callback, {{"Cookie", w.cookie}}, "");
+    return w;
+  };
+  // The console offers it (its sign-in form shows the link then).
+  BOOST_TEST(httpGet("127.0.0.1", x.adminPort(), "/console/oidc").status == 200);
+  Way w = signIn("");
+  BOOST_TEST(w.start.status == 302);
+  BOOST_TEST(w.start.location.starts_with(idp + "/authorize?response_type=code&scope=openid&client_id=vkhid-console"),
+             w.start.location);
+  BOOST_TEST(w.start.headers["set-cookie"].find("HttpOnly; SameSite=Lax") != std::string::npos);
+  BOOST_TEST(w.back.status == 302);
+  BOOST_TEST(w.done.status == 302, w.done.body);
+  BOOST_TEST(w.done.location == "/console/");
+  const std::string set = w.done.headers["set-cookie"];
+  BOOST_REQUIRE(set.starts_with("vkhid_session="));
+  auto session = httpRequest("GET", "127.0.0.1", x.adminPort(), "/console/session",
+                             {{"Cookie", set.substr(0, set.find(';'))}}, "");
+  BOOST_TEST(session.status == 200, session.body);
+  BOOST_TEST(jsonField(session.body, "client") == "n.petrenko");
+  BOOST_TEST(jsonField(session.body, "role") == "auditor");
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'console.signin' AND subject LIKE "
+                     "'%n.petrenko%' AND subject LIKE '%national-id%'") == 1);
+
+  // The same code again, brought by the same browser: the provider gives it once.
+  auto replayed = httpRequest("GET", "127.0.0.1", x.adminPort(), w.callback, {{"Cookie", w.cookie}}, "");
+  BOOST_TEST(replayed.status == 401, replayed.body);
+  // Another browser's answer (login CSRF): its state is not this browser's.
+  Way other = signIn("");
+  auto foreign = httpRequest("GET", "127.0.0.1", x.adminPort(), other.callback,
+                             {{"Cookie", "vkhid_oidc=" + std::string(32, 'a') + ".b"}}, "");
+  BOOST_TEST(foreign.status == 403, foreign.body);
+  // Someone the provider knows but nobody bound to an account: refused, and recorded without their number.
+  Way stranger = signIn("2999999999");
+  BOOST_TEST(stranger.done.status == 403, stranger.done.body);
+  BOOST_TEST(stranger.done.body.find("bound to no account") != std::string::npos, stranger.done.body);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'console.signin_failed' AND subject = "
+                     "'national-id:unbound'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE subject LIKE '%2999999999%' OR subject LIKE "
+                     "'%3012345678%'") == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,25 +4,13 @@
 #include <boost/test/unit_test.hpp>
 
 #include "gateway/crypto/aead.hpp"
+#include "gateway/domain/text.hpp"
 
 using namespace vkhid::crypto;
 
 namespace {
-std::string unhex(std::string_view hex) {
-  std::string out;
-  for (std::size_t i = 0; i < hex.size(); i += 2)
-    out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
-  return out;
-}
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
+std::string unhex(std::string_view text) { return vkhid::hexDecode(text).value(); }
+std::string hex(std::string_view bytes) { return vkhid::hexEncode(bytes); }
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(aead)

@@ -56,6 +56,8 @@ app::Config safeConfig() {
   c.audit.ca_file = pkiDir() + "/rogue-ca.pem";
   c.edms.client_ca = pkiDir() + "/rogue-ca.pem";
   c.admin.console_tokens = false;
+  c.at_rest.master_key = copyWithMode("master.key", 0600);
+  c.at_rest.master_key_id = "ucc-master-2026";
   return c;
 }
 
@@ -77,9 +79,11 @@ BOOST_AUTO_TEST_CASE(ops_production_profile_refuses_each_unsafe_setting) {
   dev.audit.ca_file = pkiDir() + "/ca.pem";
   dev.edms.client_ca = pkiDir() + "/ca.pem";
   dev.admin.console_tokens = true;
+  dev.at_rest.master_key = copyWithMode("master.key", 0644);
   const auto keys = keysOf(service::productionRefusals(dev));
-  for (const char* key : {"database.url", "broker.url", "intake.tls_cert", "audit.tsa_url", "gateway.seal_key",
-                          "gateway.seal_cert", "audit.ca_file", "edms.client_ca", "admin.console_tokens"}) {
+  for (const char* key :
+       {"database.url", "broker.url", "intake.tls_cert", "audit.tsa_url", "gateway.seal_key", "gateway.seal_cert",
+        "audit.ca_file", "edms.client_ca", "admin.console_tokens", "at_rest.master_key", "at_rest.master_key_id"}) {
     BOOST_TEST(has(keys, key), key);
   }
   // And one at a time: each unsafe setting alone is refused, naming its key only.
@@ -112,6 +116,10 @@ BOOST_AUTO_TEST_CASE(ops_production_profile_refuses_each_unsafe_setting) {
   BOOST_TEST(alone([](auto& c) { c.admin.client_ca = pkiDir() + "/ca.pem"; }) ==
              std::vector<std::string>{"admin.client_ca"});
   BOOST_TEST(alone([](auto& c) { c.admin.console_tokens = true; }) == std::vector<std::string>{"admin.console_tokens"});
+  BOOST_TEST(alone([](auto& c) { c.at_rest.master_key = copyWithMode("master.key", 0640); }) ==
+             std::vector<std::string>{"at_rest.master_key"});
+  BOOST_TEST(alone([](auto& c) { c.at_rest.master_key_id = "dev-master-1"; }) ==
+             std::vector<std::string>{"at_rest.master_key_id"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()
