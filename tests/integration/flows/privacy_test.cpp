@@ -27,6 +27,17 @@ std::map<std::string, std::string> masterKey(const std::string& file, const std:
   return {{"VKHID_AT_REST_MASTER_KEY", file}, {"VKHID_AT_REST_MASTER_KEY_ID", id}};
 }
 
+// Every file of the private broker's node (scripts/services: its message store, queue indexes, logs).
+std::string brokerFiles() {
+  const char* var = std::getenv("VKHID_VAR");
+  const auto dir = std::filesystem::canonical(std::string(var ? var : sourceDir() + "/var") + "/rabbitmq");
+  std::string all;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) all += readFile(e.path().string());
+  }
+  return all;
+}
+
 std::string gatewayLogs(const std::string& dir) {
   std::string logs;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
@@ -96,6 +107,35 @@ BOOST_AUTO_TEST_CASE(privacy_raw_dump_holds_no_personal_values) {
       httpRequest("GET", "127.0.0.1", x.intakePort(), "/api/v1/cases/" + jsonField(reply.body, "id") + "/answer",
                   {{"Authorization", "Bearer " + x.token()}}, "");
   BOOST_TEST(answer.status == 200, answer.body);
+}
+
+// The broker's store on disk: a participant connected over HTTPS gets its packages straight from the
+// gateway, and everything else the gateway puts on the broker (events, notices, alerts) names cases by
+// id, never by their people. (A participant that takes its packages from a broker queue gets them there
+// in clear, as SEV OVV sends them: docs/privacy.md, "The broker".)
+BOOST_AUTO_TEST_CASE(privacy_broker_store_holds_no_personal_values, *boost::unit_test::precondition(servicesAreOurs)) {
+  ExchangeHarness x;
+  x.setUp();
+  int h = x.addHttpParticipant();
+  x.runVkhid({"route", "add", "--target", x.org(h), "--addressee", x.org(h), "--priority", "1"});
+  x.startGateway();
+  x.startHttpSimulator(h);
+  const std::string surname = "Броківничук-Сімсімович", email = "broker.7731@example.org",
+                    text = "Звернення 8842: на зупинці вже місяць немає розкладу руху автобусів.";
+  auto reply = x.submitJson(exampleCaseWith([&](json::object& o) {
+                              o["addressee_org_id"] = x.org(h);
+                              o["applicant"].as_object()["surname"] = surname;
+                              o["applicant"].as_object()["email"] = email;
+                              o["text"] = text;
+                            }),
+                            "broker-1");
+  BOOST_REQUIRE_MESSAGE(reply.status == 201, reply.body);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), x.histogram());
+  const std::string store = brokerFiles();
+  BOOST_REQUIRE(!store.empty());
+  for (const std::string& value : {surname, email, text}) {
+    BOOST_TEST(store.find(value) == std::string::npos, "in the broker's files: " << value);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(privacy_keys_rotate_and_reencrypt_online_with_cases_flowing, *boost::unit_test::timeout(280)) {
