@@ -153,7 +153,7 @@ Result<std::string> showCase(store::PgConnection& db, const std::string& case_id
       "'packages', (SELECT coalesce(json_agg(m ORDER BY m.created_at, m.msg_id), '[]') FROM (SELECT m.msg_id, "
       "m.direction, m.peer_org_id, m.msg_type, m.ack_type, m.ref_msg_id, m.status, m.attempts, m.last_error, "
       "m.seal_verdict, m.signatures, m.error_code, m.created_at, m.updated_at, m.sha256, "
-      "greatest(length(m.bytes) - 35, 0) AS size "  // sealed: 35 bytes of key id, nonce and tag
+      "m.size_bytes AS size "  // sealed (and deflated): the bytes' own length
       "FROM message m WHERE m.case_id = vkhid_uuid($1)) m), "
       "'timers', (SELECT coalesce(json_agg(x ORDER BY x.fire_at), '[]') FROM (SELECT kind, fire_at, fired_at, "
       "outcome, cancelled_at FROM timer WHERE case_id = vkhid_uuid($1)) x))::text",

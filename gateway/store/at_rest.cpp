@@ -1,5 +1,7 @@
 #include "gateway/store/at_rest.hpp"
 
+#include <zlib.h>
+
 #include <cctype>
 #include <chrono>
 #include <ctime>
@@ -14,7 +16,8 @@
 namespace vkhid::store {
 namespace {
 
-constexpr std::string_view kMagic = "vk1";
+constexpr std::string_view kMagic = "vk1";          // the plaintext sealed as it is
+constexpr std::string_view kDeflatedMagic = "vk2";  // deflated first: 4 bytes of its length, then zlib
 constexpr std::size_t kHeader = 3 + 4;
 constexpr const char* kFailures = "vkhid_at_rest_failures_total";
 constexpr const char* kFailuresHelp = "Sealed personal values that could not be opened";
@@ -22,6 +25,39 @@ constexpr const char* kFailuresHelp = "Sealed personal values that could not be 
 Error keyError(std::string message) { return Error::invalid("at_rest.master_key", std::move(message)); }
 
 std::string wrapAad(int id) { return "vkhid data key " + std::to_string(id); }
+
+// Text (a package's XML, a case's JSON) deflated before it is sealed, when that saves a tenth or more: a
+// ciphertext does not compress, so PostgreSQL's own compression no longer would. Its length first (4
+// bytes, big-endian), then zlib's stream.
+std::optional<std::string> deflated(std::string_view plain) {
+  if (plain.size() < 256 || plain.size() > 0x7fffffff) return std::nullopt;
+  uLongf size = compressBound(static_cast<uLong>(plain.size()));
+  std::string out(4 + size, '\0');
+  for (int i = 0; i < 4; ++i)
+    out[static_cast<std::size_t>(i)] = static_cast<char>((plain.size() >> (24 - 8 * i)) & 0xff);
+  if (compress2(reinterpret_cast<Bytef*>(out.data() + 4), &size, reinterpret_cast<const Bytef*>(plain.data()),
+                static_cast<uLong>(plain.size()), 1) != Z_OK ||
+      4 + size > plain.size() * 9 / 10) {
+    return std::nullopt;
+  }
+  out.resize(4 + size);
+  return out;
+}
+
+// What deflated() made, back; nullopt when it is not that (only an authenticated value gets here).
+std::optional<std::string> inflated(std::string_view packed) {
+  if (packed.size() < 4) return std::nullopt;
+  std::size_t length = 0;
+  for (int i = 0; i < 4; ++i) length = (length << 8) | static_cast<unsigned char>(packed[static_cast<std::size_t>(i)]);
+  std::string out(length, '\0');
+  uLongf size = static_cast<uLongf>(length);
+  if (uncompress(reinterpret_cast<Bytef*>(out.data()), &size, reinterpret_cast<const Bytef*>(packed.data() + 4),
+                 static_cast<uLong>(packed.size() - 4)) != Z_OK ||
+      size != length) {
+    return std::nullopt;
+  }
+  return out;
+}
 
 std::string thisMonth() {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -185,14 +221,16 @@ Result<std::string> AtRest::seal(PgConnection& db, std::string_view plain, std::
   if (!k) return k.error();
   if (k->bytes.empty())
     return Error::internal("at_rest.key_destroyed", "data key " + std::to_string(*id) + " is destroyed");
-  std::string out(kMagic);
+  const auto packed = deflated(plain);
+  std::string out(packed ? kDeflatedMagic : kMagic);
   for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((*id >> shift) & 0xff);
-  out += crypto::aeadSeal(k->bytes, plain, aad);
+  out += crypto::aeadSeal(k->bytes, packed ? *packed : plain, aad);
   return out;
 }
 
 std::optional<int> AtRest::keyIdOf(std::string_view sealed) {
-  if (sealed.size() < kHeader + crypto::kAeadNonceBytes + crypto::kAeadTagBytes || sealed.substr(0, 3) != kMagic) {
+  if (sealed.size() < kHeader + crypto::kAeadNonceBytes + crypto::kAeadTagBytes ||
+      (sealed.substr(0, 3) != kMagic && sealed.substr(0, 3) != kDeflatedMagic)) {
     return std::nullopt;
   }
   int id = 0;
@@ -210,6 +248,7 @@ Result<std::string> AtRest::open(PgConnection& db, std::string_view sealed, std:
                  "the value of " + std::string(aad) + " was erased with the data key of " + k->month};
   }
   auto plain = crypto::aeadOpen(k->bytes, sealed.substr(kHeader), aad);
+  if (plain && sealed.substr(0, 3) == kDeflatedMagic) plain = inflated(*plain);
   if (!plain) {
     return Error::internal("at_rest.tampered", "the sealed value of " + std::string(aad) +
                                                    " does not open under data key " + std::to_string(*id) +

@@ -3,7 +3,8 @@
 // wrapped by the master key, which lives outside it (a file, named by at_rest.master_key and
 // at_rest.master_key_id). A sealed value is
 //   "vk1" || data key id (4 bytes, big-endian) || nonce (12) || ciphertext || tag (16),
-// authenticated with the row and column it belongs to (its "aad"), so it opens nowhere else.
+// authenticated with the row and column it belongs to (its "aad"), so it opens nowhere else; "vk2" is
+// the same for a value deflated (zlib) before it was sealed — text of 256 bytes or more that shrinks.
 //
 // There is no fallback to clear text: without the master key nothing is sealed or opened, and the
 // gateway refuses to start (checkMasterKey). Thread-safe; one ring per process (install/atRest), as the

@@ -61,7 +61,7 @@ Status insertMessage(PgConnection& db, const MessageRecord& m, Write how) {
                               optionalNumber(m.error_code),
                               optionalText(m.last_error),
                               optionalText(m.signatures_json),
-                              optionalNumber(m.size_bytes),
+                              std::to_string(m.size_bytes.value_or(static_cast<long long>(m.bytes.size()))),
                               m.bytes_cut ? "true" : "false"};
   if (how == Write::Queued) return db.later(sql, std::move(params));
   auto r = db.exec(sql, params);
