@@ -57,7 +57,7 @@ Result<store::PgConnection> database(const std::string& config_path) {
   if (auto m = store::migrate(*db, store::embeddedMigrations()); !m) return m.error();
   // Personal data at rest: a command that seals or opens it fails, naming the key, when this could not
   // load the master key; the others do not need it.
-  (void)store::loadAtRest(*config);
+  (void)store::loadAtRest(*config, *db);
   // Who acts, for the evidence log: every change this command makes is recorded with it.
   if (auto s = flows::setActor(*db, cliActor()); !s) return s.error();
   return db;

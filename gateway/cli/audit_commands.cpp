@@ -38,7 +38,7 @@ int auditExport(const AuditOptions& o, const std::string& config_path) {
       store::PgConnection::connect({config->database.url, config->database.connect_timeout_s, 300000, "vkhid-audit"});
   if (!db) return complain(db.error().message);
   // The packages are sealed at rest: opened with the master key.
-  if (auto keys = store::loadAtRest(*config); !keys) return complain(keys.error().message);
+  if (auto keys = store::loadAtRest(*config, *db); !keys) return complain(keys.error().message);
   // Who exports, for the evidence log: the reads of the packages' cases are recorded with it.
   if (auto s = flows::setActor(*db, cliActor()); !s) {
     return complain(s.error().message);

@@ -52,9 +52,9 @@ Result<Loaded> load(const std::string& config_path) {
   if (!config_path.empty()) path = config_path;
   auto config = app::loadConfig(path, app::processEnvironment());
   if (!config) return config.error();
-  auto db = adminDatabase(config_path);
+  auto db = adminDatabase(config_path);  // which loads the master key, or records why it could not
   if (!db) return db.error();
-  if (auto s = store::loadAtRest(*config); !s) return s.error();
+  if (auto s = store::atRestReady(); !s) return s.error();
   return Loaded{std::move(*db), std::move(*config)};
 }
 

@@ -12,6 +12,7 @@
 #include "gateway/crypto/password.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/store/at_rest.hpp"
+#include "gateway/store/evidence.hpp"
 #include "gateway/store/pg_pool.hpp"
 
 namespace vkhid::flows {
@@ -56,11 +57,7 @@ Result<AccountEnrolment> newEnrolment(const std::string& login) {
 // An evidence entry: by `actor`, or (empty) by whoever the connection acts for (vkhid.actor).
 Status recordEntry(store::PgConnection& db, const std::string& actor, const std::string& action,
                    const std::string& subject, const std::string& detail) {
-  auto r = db.exec(
-      "INSERT INTO audit_entry (actor, action, subject, payload_sha256) VALUES (coalesce(NULLIF($1, ''), "
-      "vkhid_audit_actor()), $2, $3, $4)",
-      {actor, action, subject, sha256Hex(detail)});
-  return r ? Status() : Status(r.error());
+  return store::appendEvidence(db, action, subject, sha256Hex(detail), actor);
 }
 
 // An act on an account by whoever the connection acts for; a sign-in event, by the console.

@@ -5,6 +5,7 @@
 
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/store/cases.hpp"
+#include "gateway/store/evidence.hpp"
 #include "gateway/store/messages.hpp"
 #include "gateway/store/pg_pool.hpp"
 
@@ -12,10 +13,7 @@ namespace vkhid::flows {
 namespace {
 
 Status evidence(store::PgConnection& db, const std::string& action, const std::string& subject) {
-  auto r = db.exec(
-      "INSERT INTO audit_entry (actor, action, subject, payload_sha256) VALUES (vkhid_audit_actor(), $1, $2, $3)",
-      {action, subject, sha256Hex(subject)});
-  return r ? Status() : Status(r.error());
+  return store::appendEvidence(db, action, subject, sha256Hex(subject));
 }
 
 // Where sealed values live: the table, its key column, the value column, and how a row's aad is made.

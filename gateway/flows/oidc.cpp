@@ -1,5 +1,6 @@
 #include "gateway/flows/oidc.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -25,10 +26,7 @@ std::string claimText(const json::object& o, std::string_view name) {
 }
 
 bool constantTimeEqual(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char d = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) d |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return d == 0;
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 bool rs256Verifies(const std::string& pem, std::string_view signed_part, std::string_view signature) {

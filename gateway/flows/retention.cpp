@@ -6,6 +6,7 @@
 #include "gateway/domain/text.hpp"
 #include "gateway/flows/data_keys.hpp"
 #include "gateway/flows/exchange_store.hpp"
+#include "gateway/store/evidence.hpp"
 #include "gateway/store/pg_pool.hpp"
 
 namespace vkhid::flows {
@@ -50,12 +51,12 @@ Result<ErasureOutcome> eraseCase(store::PgConnection& db, const std::string& cas
         {case_id, rule});
     if (!packages) return packages.error();
     for (int i = 0; i < packages->rows(); ++i) {
-      auto logged = db.exec(
-          "INSERT INTO audit_entry (actor, action, subject, payload_sha256) VALUES (vkhid_audit_actor(), "
-          "'erasure.package', $1, $2)",
-          {"msg:" + std::string(packages->get(i, 0)) + " case:" + case_id + " rule:" + rule,
-           std::string(packages->get(i, 1))});
-      if (!logged) return logged.error();
+      if (auto s = store::appendEvidence(
+              db, "erasure.package", "msg:" + std::string(packages->get(i, 0)) + " case:" + case_id + " rule:" + rule,
+              std::string(packages->get(i, 1)));
+          !s) {
+        return s;
+      }
     }
     out.packages = packages->rows();
     auto body =
@@ -75,11 +76,7 @@ Result<ErasureOutcome> eraseCase(store::PgConnection& db, const std::string& cas
         !e) {
       return e.error();
     }
-    auto logged = db.exec(
-        "INSERT INTO audit_entry (actor, action, subject, payload_sha256) VALUES (vkhid_audit_actor(), "
-        "'erasure.case', $1, $2)",
-        {"case:" + case_id + " rule:" + rule, sha256Hex(reason)});
-    return logged ? Status() : Status(logged.error());
+    return store::appendEvidence(db, "erasure.case", "case:" + case_id + " rule:" + rule, sha256Hex(reason));
   });
   if (!st) return st.error();
   app::metrics().counter("vkhid_erased_cases_total", "Cases whose personal data was erased").inc();

@@ -212,7 +212,12 @@ int runGateway(const app::Config& config) {
   }
   if (!legalRulesLoad(config) || !loadRulesAtStart(config, pool)) return 1;
   // Personal data is sealed at rest: without the master key that opens the data keys, no start.
-  if (auto keys = store::loadAtRest(config); !keys) {
+  if (auto keys =
+          [&] {
+            auto lease = pool.acquire();  // given back at once
+            return lease ? store::loadAtRest(config, **lease) : Status(lease.error());
+          }();
+      !keys) {
     log::error("cannot open personal data at rest", {{"error", keys.error().message}});
     return 1;
   }

@@ -312,15 +312,13 @@ Result<std::vector<DataKeyInfo>> AtRest::listKeys(PgConnection& db) {
   return out;
 }
 
-Status loadAtRest(const app::Config& config) {
+Status loadAtRest(const app::Config& config, PgConnection& db) {
   PgSettings primary{config.database.url, config.database.connect_timeout_s, config.database.statement_timeout_ms,
                      "vkhid-keys"};
   auto loaded = [&]() -> Result<std::shared_ptr<AtRest>> {
     auto ring = AtRest::fromFile(config.at_rest.master_key, config.at_rest.master_key_id, primary);
     if (!ring) return ring.error();
-    auto db = PgConnection::connect(primary);
-    if (!db) return db.error();
-    if (auto s = (*ring)->checkMasterKey(*db); !s) return s.error();
+    if (auto s = (*ring)->checkMasterKey(db); !s) return s.error();
     return ring;
   }();
   if (!loaded) {
@@ -344,6 +342,8 @@ Error noRing() {
                          whyNone() + " — personal data is never written or read in clear without it");
 }
 }  // namespace
+
+Status atRestReady() { return atRest() ? Status() : Status(noRing()); }
 
 Result<std::string> sealPersonal(PgConnection& db, std::string_view plain, std::string_view aad) {
   return atRest() ? atRest()->seal(db, plain, aad) : Result<std::string>(noRing());
@@ -371,7 +371,8 @@ Result<std::string> sealText(PgConnection& db, std::string_view plain, std::stri
 
 Result<std::string> openText(PgConnection& db, std::string_view stored, std::string_view aad) {
   if (!stored.starts_with("sealed:")) return std::string(stored);
-  return openPersonal(db, fromByteaHex(stored.substr(7)), aad);
+  const auto sealed = hexDecode(stored.substr(7));
+  return openPersonal(db, sealed ? *sealed : std::string(), aad);  // not hex: it does not open (tampered)
 }
 
 }  // namespace vkhid::store

@@ -96,10 +96,12 @@ class AtRest {
   std::optional<std::string> index_key_;
 };
 
-// Reads the master key the configuration names (at_rest.*), checks it opens every data key in the
-// database (database.url, the primary), and installs it as the process's ring. serve and the CLI call it
-// at start; an error names the key id needed.
-Status loadAtRest(const app::Config& config);
+// Reads the master key the configuration names (at_rest.*), checks on `db` (the primary) that it opens
+// every data key, and installs it as the process's ring. serve and the CLI call it at start; an error
+// names the key id needed.
+Status loadAtRest(const app::Config& config, PgConnection& db);
+// Whether a ring is installed; if not, the error loadAtRest failed with.
+Status atRestReady();
 
 // The process's ring (set once at start by serve, the CLI and the notifier); null before.
 void installAtRest(std::shared_ptr<AtRest> ring);

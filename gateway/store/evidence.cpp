@@ -57,6 +57,15 @@ Result<std::vector<StoredEntry>> entriesOf(Result<PgResult> r) {
 
 }  // namespace
 
+Status appendEvidence(PgConnection& db, const std::string& action, const std::string& subject,
+                      const std::string& payload_sha256, const std::string& actor) {
+  auto r = db.exec(
+      "INSERT INTO audit_entry (actor, action, subject, payload_sha256) VALUES (coalesce(NULLIF($1, ''), "
+      "vkhid_audit_actor()), $2, $3, $4)",
+      {actor, action, subject, payload_sha256});
+  return r ? Status() : Status(r.error());
+}
+
 Result<bool> tryLockSealer(PgConnection& db) {
   auto lock = db.exec("SELECT pg_try_advisory_xact_lock(hashtext('vkhid.audit'))");
   if (!lock) return lock.error();

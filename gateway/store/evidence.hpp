@@ -12,6 +12,11 @@
 
 namespace vkhid::store {
 
+// One evidence entry, in the caller's transaction: `action` on `subject` with the digest of what it
+// concerns, by `actor` — or, empty, by whoever the connection acts for (vkhid_audit_actor()).
+Status appendEvidence(PgConnection& db, const std::string& action, const std::string& subject,
+                      const std::string& payload_sha256, const std::string& actor = {});
+
 // One gateway seals at a time: the transaction-scoped advisory lock, or false when another holds it.
 Result<bool> tryLockSealer(PgConnection& db);
 
