@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 #include <csignal>
 #include <filesystem>
+#include <iostream>
 #include <random>
 #include <stdexcept>
 
@@ -203,6 +204,7 @@ TsaSimulator::TsaSimulator(const std::string& dir, unsigned short p) : port(p ? 
                                pkiDir() + "/tsa.key", "--cert", pkiDir() + "/tsa.pem"},
       std::map<std::string, std::string>{}, dir + "/tsa-" + std::to_string(port) + ".log");
   eventually([&] { return httpGet("127.0.0.1", port, "/").status != 0; }, std::chrono::seconds(10));
+  if (!process->running()) throw std::runtime_error("the TSA simulator did not start: " + process->log());
 }
 
 int ExchangeHarness::prepareParticipant() {
@@ -439,12 +441,29 @@ bool ExchangeHarness::waitAtLeast(const std::string& count_query, long long mini
 }
 
 bool ExchangeHarness::waitEvidenceSealed(std::chrono::seconds timeout) {
-  return waitFor(
-             // An entry is sealed once a batch's key range holds it (migration 0018).
-             "SELECT count(*) FROM audit_entry e WHERE e.seq IS NULL AND NOT EXISTS (SELECT 1 FROM audit_batch b WHERE "
-             "(e.xid, e.id) >= (b.first_xid, b.first_id) AND (e.xid, e.id) <= (b.last_xid, b.last_id))",
-             0, timeout) &&
-         waitFor("SELECT count(*) FROM audit_batch WHERE timestamp_token IS NULL", 0, timeout);
+  const bool sealed =
+      waitFor(
+          // An entry is sealed once a batch's key range holds it (migration 0018).
+          "SELECT count(*) FROM audit_entry e WHERE e.seq IS NULL AND NOT EXISTS (SELECT 1 FROM audit_batch b WHERE "
+          "(e.xid, e.id) >= (b.first_xid, b.first_id) AND (e.xid, e.id) <= (b.last_xid, b.last_id))",
+          0, timeout) &&
+      waitFor("SELECT count(*) FROM audit_batch WHERE timestamp_token IS NULL", 0, timeout);
+  if (!sealed) {
+    // What holds the sealer: the batches the authority has not stamped and why, and any transaction in
+    // the cluster old enough to hold back the settled horizon (pg_snapshot_xmin), whichever database.
+    std::string log = gateways_.count(0) ? gateways_.at(0)->log() : "";
+    if (log.size() > 4000) log = log.substr(log.size() - 4000);
+    std::cerr << "evidence not sealed: unstamped batches "
+              << sql("SELECT coalesce(string_agg(id || ' attempts ' || attempts || ' ' || coalesce(last_error, ''), "
+                     "'; '), 'none') FROM audit_batch WHERE timestamp_token IS NULL")
+              << "; open transactions "
+              << sql("SELECT coalesce(string_agg(datname || ' ' || state || ' ' || backend_xid || ' for ' || "
+                     "round(extract(epoch FROM now() - xact_start)) || ' s: ' || left(query, 80), '; '), 'none') "
+                     "FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND xact_start < now() - interval '5 s'")
+              << "\ngateway log (tail):\n"
+              << log << std::endl;
+  }
+  return sealed;
 }
 
 bool ExchangeHarness::waitFor(const std::string& count_query, long long expected, std::chrono::seconds timeout) {

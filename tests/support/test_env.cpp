@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -152,15 +153,29 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
 // (twice in one process, or to the connections a test makes meanwhile, which take ephemeral ports), so the
 // listener that starts later finds it taken. Instead each process walks the range below the ephemeral one
 // (and below the private servers' fixed ports, 24329 and up) from a random start, never hands a port out
-// twice, and skips any port something holds now.
+// twice, and skips any port something holds now. Test processes run side by side (ctest -j): each also
+// holds a lock on a file named after every port it took, for as long as it lives, and skips the ports
+// another process holds a lock for. A listener restarted on its port (a gateway's restart) is then never
+// beaten to it by another test, and a simulator that failed to bind is not mistaken for the other test's
+// server answering on that port.
 unsigned short freePort() {
   constexpr unsigned first = 10000, count = 14000;
   static std::mutex mutex;
   static unsigned next = std::random_device{}() % count;
   std::lock_guard lock(mutex);
+  const auto locks = std::filesystem::temp_directory_path() / "vkhid-test-ports";
+  std::error_code ec;
+  std::filesystem::create_directories(locks, ec);
   for (unsigned tries = 0; tries < count; ++tries) {
     const auto port = static_cast<unsigned short>(first + next);
     next = (next + 1) % count;
+    // The lock is the process's until it exits (the descriptor is never closed; not inherited).
+    // (A folder this user cannot write leaves the bind check alone to decide.)
+    const int held = ::open((locks / std::to_string(port)).c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (held >= 0 && ::flock(held, LOCK_EX | LOCK_NB) != 0) {
+      ::close(held);
+      continue;  // another test process's
+    }
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -169,6 +184,7 @@ unsigned short freePort() {
     const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
     if (free) return port;
+    if (held >= 0) ::close(held);
   }
   throw std::runtime_error("no free port in 10000-23999");
 }
