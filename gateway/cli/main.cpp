@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   std::string profile;
   serve->add_option("--profile", profile, "development or production (default: gateway.profile)")
       ->check(CLI::IsMember({"development", "production"}));
+  bool check_only = false;
+  serve->add_flag("--check", check_only, "Check the configuration against the profile and exit (0: it would start)");
 
   auto* migrate = app.add_subcommand("migrate", "Apply the database migrations and exit");
   migrate->add_option("--config", config_path, "TOML configuration file");
@@ -85,6 +87,10 @@ int main(int argc, char** argv) {
                      r.problem.c_str(), r.fix.c_str());
       }
       if (!refusals.empty()) return 2;
+    }
+    if (check_only) {
+      std::printf("vkhid serve: the configuration passes the %s profile's checks\n", config->gateway.profile.c_str());
+      return 0;
     }
     vkhid::log::init(config->log.level, config->gateway.instance);
     return vkhid::service::runGateway(*config);

@@ -92,7 +92,11 @@ std::vector<Refusal> productionRefusals(const app::Config& c) {
   }
   {
     struct stat st {};
-    if (::stat(c.at_rest.master_key.c_str(), &st) == 0 && (st.st_mode & (S_IRWXO | S_IRWXG)) != 0) {
+    if (::stat(c.at_rest.master_key.c_str(), &st) != 0) {
+      out.push_back({"at_rest.master_key", c.at_rest.master_key + ": cannot be read",
+                     "make this deployment's master key (`vkhid keys new --out FILE`), give it to the gateway's "
+                     "user, and keep a copy offline"});
+    } else if ((st.st_mode & (S_IRWXO | S_IRWXG)) != 0) {
       out.push_back({"at_rest.master_key", c.at_rest.master_key + " may be read by other users of the machine",
                      "chmod 600 it and give it to the gateway's user"});
     }

@@ -106,6 +106,8 @@ BOOST_AUTO_TEST_CASE(ops_production_profile_refuses_each_unsafe_setting) {
              std::vector<std::string>{"gateway.seal_key"});
   BOOST_TEST(alone([](auto& c) { c.gateway.seal_key = "/nonexistent/seal.key"; }) ==
              std::vector<std::string>{"gateway.seal_key"});
+  BOOST_TEST(alone([](auto& c) { c.at_rest.master_key = "/nonexistent/master.key"; }) ==
+             std::vector<std::string>{"at_rest.master_key"});
   // A seal key on a PKCS#11 token has no file to judge.
   BOOST_TEST(alone([](auto& c) {
                c.gateway.seal_key = "pkcs11:token=ucc;object=seal";
