@@ -180,6 +180,14 @@ struct RetentionSettings {
   int interval_minutes = 1440;
 };
 
+// `vkhid backup` and `vkhid restore` (docs/operations.md, "Back up and restore").
+struct BackupSettings {
+  std::string pg_bin_dir = "/usr/lib/postgresql/15/bin";  // pg_basebackup, of the server's major version
+  // The broker's definitions, written to / read from {file} (the gateway's virtual host is kept)
+  std::string broker_export_command = "rabbitmqctl export_definitions {file}";
+  std::string broker_import_command = "rabbitmqctl import_definitions {file}";
+};
+
 // Personal data encrypted at rest (issue 29, docs/privacy.md): the master key that wraps the data keys.
 // There is no setting without one: without its master key the gateway does not start.
 struct AtRestSettings {
@@ -229,6 +237,7 @@ struct Config {
   AdminSettings admin;
   NotifySettings notify;
   RetentionSettings retention;
+  BackupSettings backup;
   AtRestSettings at_rest;
 };
 

@@ -473,6 +473,7 @@ void addAdminCommands(CLI::App& app, int& exit_code, std::string& config_path) {
   addRouteCommands(app, o, exit_code, config_path);
   addCredentialCommands(app, exit_code, config_path);
   addKeyCommands(app, exit_code, config_path);
+  addBackupCommands(app, exit_code, config_path);
   addRetentionCommand(app, o, exit_code, config_path);
   addReportCommand(app, o, exit_code, config_path);
   addCaseCommands(app, o, exit_code, config_path);

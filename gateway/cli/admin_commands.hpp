@@ -21,6 +21,9 @@ void addCredentialCommands(CLI::App& app, int& exit_code, std::string& config_pa
 // `vkhid keys new|list|rotate|reencrypt`: the keys of personal data at rest (cli/key_commands.cpp).
 void addKeyCommands(CLI::App& app, int& exit_code, std::string& config_path);
 
+// `vkhid backup` and `vkhid restore` (cli/backup_commands.cpp).
+void addBackupCommands(CLI::App& app, int& exit_code, std::string& config_path);
+
 // `vkhid journal export`: the violence reports' journal (docs/violence-journal.md), its read logged.
 void addJournalCommand(CLI::App& app, int& exit_code, std::string& config_path);
 

@@ -117,6 +117,8 @@ class ExchangeHarness {
   const std::string& token() const { return token_; }
   std::string dbUrl() const { return db_.url(); }
   std::string dir() const { return dir_; }
+  // This test's virtual host on the broker (t<digits>), its own as its database is.
+  const std::string& vhost() const { return vhost_; }
   std::string brokerUrlForTests() const { return brokerUrl("guest", "guest"); }
   // As participant `participant`'s own broker user: what its EDMS connects with.
   std::string brokerUrlOf(int participant) const {
