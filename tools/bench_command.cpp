@@ -40,6 +40,7 @@
 #include "gateway/http/client.hpp"
 #include "gateway/sev/builders.hpp"
 #include "gateway/store/migrations.hpp"
+#include "tools/bench_preload.hpp"
 #include "tools/bench_report.hpp"
 #include "tools/bench_support.hpp"
 #include "tools/tools.hpp"
@@ -261,7 +262,10 @@ class BenchRun {
     long long closed = 0;
     auto deadline = Clock::now() + std::chrono::seconds(o_.timeout_s);
     while (Clock::now() < deadline) {
-      auto r = db_->exec("SELECT count(*) FROM cases WHERE status = 'closed'");
+      // The cases closed since the run began, by their events after its first: a preloaded history's
+      // are not counted, nor scanned every 200 ms.
+      auto r = db_->exec("SELECT count(*) FROM case_event WHERE id > $1::bigint AND event = 'closed'",
+                         {std::to_string(events_before_)});
       closed = r ? r->getInt(0, 0) : 0;
       if (closed >= want) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -304,6 +308,21 @@ class BenchRun {
     }
   }
 
+  // --preload (issue 25): 200 template cases through the exchange, then the history copied from them.
+  Result<long long> preload(const std::string& example) {
+    constexpr int kTemplate = 200;
+    std::printf("vkhid bench: %d template cases, then %lld cases of history generated from them …\n", kTemplate,
+                o_.preload);
+    std::fflush(stdout);
+    std::vector<double> latencies;
+    const int refused = post(example, kTemplate, 0, "template-", latencies);
+    if (waitClosed(kTemplate - refused) < kTemplate - refused) {
+      return Error::unavailable("bench.preload", "the template cases did not all close");
+    }
+    template_cases_ = kTemplate - refused;
+    return preloadHistory(*db_, o_.preload);
+  }
+
   // The first phase's full-lifecycle rate: its closed cases over the span from its first registration
   // to its last close.
   double saturatedRate(long long closed) {
@@ -342,6 +361,15 @@ class BenchRun {
       stopAll();
       return example.error();
     }
+    long long preloaded = 0;
+    if (o_.preload > 0) {
+      auto p = preload(*example);
+      if (!p) {
+        stopAll();
+        return p.error();
+      }
+      preloaded = *p;
+    }
     // Where the machine's CPU goes over the same window: the servers, the simulators, this process's
     // load clients (and its polling).
     const std::vector<std::string> kPostgres{"postgres"}, kRabbitmq{"beam.smp", "erl_child_setup", "epmd"};
@@ -352,6 +380,10 @@ class BenchRun {
     const double mq_before = cpuOfProcesses(kRabbitmq), sims_before = simsCpu(), self_before = selfCpuSeconds();
     const double machine_before = machineBusySeconds();
     LoadFigures f;
+    f.preloaded = preloaded;
+    f.template_cases = template_cases_;
+    f.counted_before = messageCounts(*db_);
+    if (auto e = db_->exec("SELECT coalesce(max(id), 0) FROM case_event"); e) events_before_ = e->getInt(0, 0);
     const auto first = snapshot();
     auto load_start = Clock::now();
     f.refused = post(*example, o_.cases, o_.rate, "bench-", f.latencies);
@@ -391,6 +423,7 @@ class BenchRun {
   const std::string pki_, dir_;
   std::string db_url_, broker_urls_, token_;
   std::optional<store::PgConnection> db_;
+  long long events_before_ = 0, template_cases_ = 0;  // case_event ids up to the run's start (waitClosed counts after)
   std::vector<std::string> orgs_;
   Child gateway_;
   std::vector<Child> sims_;
@@ -416,6 +449,11 @@ void addBenchCommand(CLI::App& app, int& exit_code) {
       ->add_option("--half-rate-cases", o->half_rate_cases,
                    "cases of the second phase, offered at half the first's rate (default: --cases / 2; 0: none)")
       ->default_val(-1);
+  bench
+      ->add_option("--preload", o->preload,
+                   "cases of history generated before the run, copied from 200 run through (docs/performance.md)")
+      ->default_val(0)
+      ->check(CLI::Range(0LL, 10000000LL));
   bench->add_option("--json", o->json, "write the figures as one JSON object here");
   bench->add_option("--root", o->root, "the checkout (scripts/, config/)")->default_val(".");
   bench->add_option("--var", o->var, "the var folder (pki/, bench/)")->default_val("var");

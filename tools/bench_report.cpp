@@ -9,6 +9,16 @@
 #include "gateway/crypto/openssl.hpp"
 
 namespace vkhid::tools::bench {
+
+std::array<long long, 4> messageCounts(store::PgConnection& db) {
+  auto counts = db.exec(
+      "SELECT (SELECT count(*) FROM message WHERE direction = 'out'), (SELECT count(*) FROM message WHERE direction "
+      "= 'in'), (SELECT count(*) FROM outbox), (SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = "
+      "1)");
+  if (!counts) return {};
+  return {counts->getInt(0, 0), counts->getInt(0, 1), counts->getInt(0, 2), counts->getInt(0, 3)};
+}
+
 namespace {
 
 // What a case cost, from what the gateway recorded and the simulators counted.
@@ -45,19 +55,17 @@ PerCase perCase(const RunContext& run, const LoadFigures& f) {
   c.last = spans && !spans->isNull(0, 1) ? std::stod(std::string(spans->get(0, 1))) : 0;
   lifecycleTimes(db, "bench-", c.delivered_ms, c.closed_ms);
   lifecycleTimes(db, "half-", c.half_delivered_ms, c.half_closed_ms);
-  auto counts = db.exec(
-      "SELECT (SELECT count(*) FROM message WHERE direction = 'out'), (SELECT count(*) FROM message WHERE direction "
-      "= 'in'), (SELECT count(*) FROM outbox), (SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = "
-      "1)");
-  // Both phases do the same work per case: the counts of the whole run over all its cases.
+  // Both phases do the same work per case: the counts of the whole run over all its cases (less what a
+  // preload's template left before it).
+  const auto now = messageCounts(db);
+  std::array<double, 4> counts{};
+  for (std::size_t i = 0; i < counts.size(); ++i) counts[i] = static_cast<double>(now[i] - f.counted_before[i]);
   c.n = std::max(
       1.0, static_cast<double>(o.cases - f.refused + f.soak_cases - f.soak_refused + f.half_cases - f.half_refused));
-  if (counts) {
-    c.out = static_cast<double>(counts->getInt(0, 0)) / c.n;
-    c.in = static_cast<double>(counts->getInt(0, 1)) / c.n;
-    c.broker = (static_cast<double>(counts->getInt(0, 2)) + static_cast<double>(counts->getInt(0, 1))) / c.n;
-    c.packages = counts->getInt(0, 3);
-  }
+  c.out = counts[0] / c.n;
+  c.in = counts[1] / c.n;
+  c.broker = (counts[2] + counts[1]) / c.n;
+  c.packages = static_cast<long long>(counts[3]);
   c.transactions = static_cast<double>(f.commits) / c.n;  // the gateway's, and our polling's (few)
   for (int i = 1; i <= o.participants; ++i) {
     auto text = crypto::readFile(run.dir + "/sim-p" + std::to_string(i) + ".json");
@@ -94,6 +102,7 @@ boost::json::object phaseFigures(const LoadFigures& f, const PerCase& c) {
       {"half_rate_delivered_p99_ms", percentile(c.half_delivered_ms, 0.99)},
       {"half_rate_closed_p50_ms", percentile(c.half_closed_ms, 0.5)},
       {"half_rate_closed_p99_ms", percentile(c.half_closed_ms, 0.99)},
+      {"preloaded_cases", f.preloaded},
       {"soak_batches", static_cast<long long>(f.soak.size())},
       {"soak_cpu_growth", f.soak.front().machine_ms > 0 ? f.soak.back().machine_ms / f.soak.front().machine_ms : 0},
       {"soak_postgres_cpu_growth",
@@ -132,8 +141,8 @@ boost::json::object figures(const RunContext& run, const MachineBounds& b, const
   const double machine_ms = f.machine_cpu * 1000.0 / closed, gateway_ms = f.gateway_cpu * 1000.0 / closed;
   long long lost = static_cast<long long>(c.n) - f.closed_all;
   auto per1000 = [&](double seconds) { return f.closed > 0 ? seconds * 1000.0 / static_cast<double>(f.closed) : 0; };
-  long long duplicated =
-      std::max(0LL, c.packages - static_cast<long long>(c.n)) + std::max(0LL, c.sim_appeals - f.closed_all);
+  long long duplicated = std::max(0LL, c.packages - static_cast<long long>(c.n)) +
+                         std::max(0LL, c.sim_appeals - f.template_cases - f.closed_all);
   boost::json::object out{
       {"cases", o.cases},
       {"refused", f.refused},

@@ -2,6 +2,8 @@
 // docs/performance.md, as a JSON object and a table.
 #pragma once
 
+#include <array>
+
 #include <boost/json.hpp>
 #include <string>
 #include <vector>
@@ -18,7 +20,8 @@ struct BenchOptions {
   double rate = 0;           // cases per second offered; 0 = as fast as the clients go
   std::string json, root = ".", var = "var";
   int timeout_s = 600;
-  bool cluster = false;  // the three-node broker cluster of `scripts/services start cluster`
+  long long preload = 0;  // cases of history generated before the run (issue 25: the cost at a year's volume)
+  bool cluster = false;   // the three-node broker cluster of `scripts/services start cluster`
 };
 
 // What the run measured during the load: intake latencies, and the CPU, commits and WAL of its window.
@@ -41,7 +44,13 @@ struct LoadFigures {
   double gateway_cpu = 0, pg_cpu = 0, mq_cpu = 0, sims_cpu = 0, self_cpu = 0, machine_cpu = 0, rss = 0;
   long long commits = 0;
   std::pair<long long, long long> wal{0, 0};  // records, bytes
+  // --preload: the generated history's cases, and what messageCounts() held before the run (its template's).
+  long long preloaded = 0, template_cases = 0;  // the template's appeals reached the simulators before the run
+  std::array<long long, 4> counted_before{};
 };
+
+// Outbound and inbound messages, outbox rows and outbound appeals the database holds now.
+std::array<long long, 4> messageCounts(store::PgConnection& db);
 
 // What the report reads besides the figures: the options, the run's database, the folder where the
 // simulators wrote their counts, and how many broker nodes it ran on.
