@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include "gateway/app/digest.hpp"
@@ -128,6 +129,19 @@ Result<json::object> readManifest(const std::string& from) {
     return Error::invalid("restore.from", "--from " + from + "/manifest.json: expected format " + kFormat);
   }
   return parsed.as_object();
+}
+
+// An ISO 8601 instant as PostgreSQL's recovery_target_time takes it: with a numeric offset, since it
+// refuses zone abbreviations ("Z" among them).
+Result<std::string> recoveryTime(const std::string& iso) {
+  static const std::regex instant(
+      R"((\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(Z|[+-]\d{2}(?::?\d{2})?))");
+  std::smatch m;
+  if (!std::regex_match(iso, m, instant)) {
+    return Error::invalid("restore.until", "--until " + iso + ": expected an ISO 8601 instant with its zone, e.g. " +
+                                               "2026-12-04T10:00:00Z");
+  }
+  return m[1].str() + " " + m[2].str() + (m[3].str() == "Z" ? std::string("+00") : m[3].str());
 }
 
 }  // namespace
@@ -277,6 +291,17 @@ Result<std::string> prepareRestore(const RestorePlan& plan) {
       return Error::invalid("restore.from", "the backup's " + std::string(rel) + " differs from its manifest");
     }
   }
+  // Every argument checked before anything is written: a bad one leaves the data folder as it was.
+  std::string until;
+  if (!plan.until.empty()) {
+    if (plan.wal_archive.empty()) return Error::invalid("restore.until", "--until needs --wal-archive");
+    auto parsed = recoveryTime(plan.until);
+    if (!parsed) return parsed.error();
+    until = *parsed;
+  }
+  if (!plan.wal_archive.empty() && !fs::is_directory(plan.wal_archive)) {
+    return Error::invalid("restore.wal_archive", "--wal-archive " + plan.wal_archive + ": not a folder");
+  }
   std::error_code fsec;
   if (fs::exists(plan.pgdata) && !fs::is_empty(plan.pgdata, fsec)) {
     return Error::invalid("restore.pgdata", "--pgdata " + plan.pgdata + ": not empty (restore onto an empty server)");
@@ -296,13 +321,8 @@ Result<std::string> prepareRestore(const RestorePlan& plan) {
   if (plan.wal_archive.empty()) {
     conf += "restore_command = 'false'\nrecovery_target = 'immediate'\nrecovery_target_action = 'promote'\n";
   } else {
-    if (!fs::is_directory(plan.wal_archive)) {
-      return Error::invalid("restore.wal_archive", "--wal-archive " + plan.wal_archive + ": not a folder");
-    }
     conf += "restore_command = 'cp \"" + fs::absolute(plan.wal_archive).string() + "/%f\" \"%p\"'\n";
-    if (!plan.until.empty()) {
-      conf += "recovery_target_time = '" + plan.until + "'\nrecovery_target_action = 'promote'\n";
-    }
+    if (!until.empty()) conf += "recovery_target_time = '" + until + "'\nrecovery_target_action = 'promote'\n";
     recovery = plan.until.empty() ? "through the WAL archive to its end" : "through the WAL archive to " + plan.until;
   }
   std::ofstream(plan.pgdata + "/postgresql.auto.conf", std::ios::app) << conf;
