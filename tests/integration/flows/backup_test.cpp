@@ -121,6 +121,14 @@ BOOST_AUTO_TEST_CASE(ops_backup_restore_drill_with_and_without_the_wal_archive, 
   };
   destroy();
   BOOST_TEST(x.runVkhidStatus({"restore", "--from", backup, "--pgdata", x.dir()}, broker).first != 0);  // not empty
+  // A backup changed since it was taken is refused, naming the file, before the data folder is touched.
+  const std::string definitions = readFile(backup + "/broker-definitions.json");
+  writeFile(backup + "/broker-definitions.json", definitions + " ");
+  auto changed = x.runVkhidStatus({"restore", "--from", backup, "--pgdata", pg.dir + "/data"}, broker);
+  BOOST_TEST(changed.first != 0);
+  BOOST_TEST(changed.second.find("broker-definitions.json differs from its manifest") != std::string::npos,
+             changed.second);
+  writeFile(backup + "/broker-definitions.json", definitions);
 
   // With the WAL archive: everything comes back, the cases after the backup too.
   auto full = restore({"--wal-archive", pg.dir + "/wal-archive"});
