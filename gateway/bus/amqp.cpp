@@ -129,6 +129,16 @@ std::vector<std::string> brokerNodes(const std::string& urls) {
   return out;
 }
 
+std::string brokerVhost(const std::string& urls) {
+  const auto nodes = brokerNodes(urls);
+  if (nodes.empty()) return "/";
+  std::string url = nodes.front();  // amqp_parse_url writes into the buffer and points into it
+  amqp_connection_info info{};
+  amqp_default_connection_info(&info);
+  if (amqp_parse_url(url.data(), &info) != AMQP_STATUS_OK || !info.vhost) return "/";
+  return info.vhost;
+}
+
 std::string brokerUrlsAs(const std::string& urls, const std::string& user, const std::string& password,
                          const std::string& vhost) {
   std::string out;

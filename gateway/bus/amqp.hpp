@@ -34,6 +34,8 @@ struct AmqpSettings {
 
 // The node URLs of a comma-separated list, spaces trimmed, empty items dropped.
 std::vector<std::string> brokerNodes(const std::string& urls);
+// The virtual host the first node's URL names ("/" when it names none, as amqp_parse_url has it).
+std::string brokerVhost(const std::string& urls);
 // The same nodes (one URL or a comma-separated list) as `user` on virtual host `vhost`.
 std::string brokerUrlsAs(const std::string& urls, const std::string& user, const std::string& password,
                          const std::string& vhost);

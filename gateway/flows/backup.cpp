@@ -1,6 +1,5 @@
 #include "gateway/flows/backup.hpp"
 
-#include <amqp.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <spawn.h>
@@ -8,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
@@ -111,24 +111,55 @@ Result<std::string> scalar(store::PgConnection& db, const std::string& sql,
 
 const char* kIsoNow = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 
-std::string vhostOf(const std::string& url) {
-  const auto nodes = bus::brokerNodes(url);
-  std::string copy = nodes.empty() ? url : nodes.front();
-  amqp_connection_info info{};
-  if (amqp_parse_url(copy.data(), &info) != AMQP_STATUS_OK || !info.vhost) return "/";
-  return info.vhost;
-}
+// What a backup's manifest.json says, checked for shape: a backup folder comes from storage someone
+// else may have touched, so a damaged or forged manifest is a named error, never a thrown exception, and
+// it names no file outside its folder.
+struct Manifest {
+  std::string text;  // as written: its digest is the evidence entries' (backup.taken, backup.restored)
+  std::string label, taken_at, end_lsn, broker_vhost;
+  std::vector<std::pair<std::string, std::string>> files;  // path in the folder, SHA-256
+  bool has(const std::string& path) const {
+    return std::any_of(files.begin(), files.end(), [&](const auto& f) { return f.first == path; });
+  }
+};
 
-Result<json::object> readManifest(const std::string& from) {
+Result<Manifest> readManifest(const std::string& from) {
   auto text = crypto::readFile(from + "/manifest.json");
   if (!text) return Error::invalid("restore.from", "--from " + from + ": no manifest.json (not a vkhid backup)");
+  auto bad = [&](const std::string& what) {
+    return Error::invalid("restore.from", "--from " + from + "/manifest.json: " + what);
+  };
   boost::system::error_code ec;
   auto parsed = json::parse(*text, ec);
-  if (ec || !parsed.is_object() || !parsed.as_object().contains("format") ||
+  if (ec || !parsed.is_object() || parsed.as_object().if_contains("format") == nullptr ||
       parsed.at("format") != json::value(kFormat)) {
-    return Error::invalid("restore.from", "--from " + from + "/manifest.json: expected format " + kFormat);
+    return bad(std::string("expected format ") + kFormat);
   }
-  return parsed.as_object();
+  const auto& m = parsed.as_object();
+  auto field = [&](const json::object& o, const char* key) -> const json::string* {
+    const auto* v = o.if_contains(key);
+    return v && v->is_string() ? &v->as_string() : nullptr;
+  };
+  const auto* wal = m.if_contains("wal");
+  const auto* files = m.if_contains("files");
+  if (!field(m, "label") || !field(m, "taken_at") || !field(m, "broker_vhost") || !wal || !wal->is_object() ||
+      !field(wal->as_object(), "end_lsn") || !files || !files->is_object()) {
+    return bad("expected label, taken_at, broker_vhost, wal.end_lsn and files");
+  }
+  Manifest out{*text,
+               std::string(*field(m, "label")),
+               std::string(*field(m, "taken_at")),
+               std::string(*field(wal->as_object(), "end_lsn")),
+               std::string(*field(m, "broker_vhost")),
+               {}};
+  for (const auto& [path, digest] : files->as_object()) {
+    const fs::path rel{std::string(path)};
+    const bool inside =
+        rel.is_relative() && std::none_of(rel.begin(), rel.end(), [](const fs::path& p) { return p == ".."; });
+    if (!inside || !digest.is_string()) return bad("files: " + std::string(path) + ": not a file of the backup");
+    out.files.emplace_back(std::string(path), std::string(digest.as_string()));
+  }
+  return out;
 }
 
 // An ISO 8601 instant as PostgreSQL's recovery_target_time takes it: with a numeric offset, since it
@@ -224,7 +255,7 @@ Result<std::string> takeBackup(store::PgConnection& db, const app::Config& confi
   // The broker: the gateway's virtual host only (its queues are declared again by a starting gateway;
   // the participants' users and permissions are what cannot be made again from the database).
   std::string broker_note = "broker definitions: not taken (backup.broker_export_command is empty)";
-  const std::string vhost = vhostOf(config.broker.url);
+  const std::string vhost = bus::brokerVhost(config.broker.url);
   if (!config.backup.broker_export_command.empty()) {
     const std::string all = (root / "broker-all.json").string();
     if (auto s = runTemplate(config.backup.broker_export_command, all, (root / "broker-export.log").string()); !s) {
@@ -284,12 +315,10 @@ Result<std::string> prepareRestore(const RestorePlan& plan) {
   auto manifest = readManifest(plan.from);
   if (!manifest) return manifest.error();
   // Every file as the backup wrote it: a changed or missing one stops the restore, named.
-  for (const auto& [rel, digest] : manifest->at("files").as_object()) {
-    auto actual = fileSha256(fs::path(plan.from) / std::string(rel));
-    if (!actual) return Error::invalid("restore.from", "the backup's " + std::string(rel) + " is missing");
-    if (*actual != digest.as_string()) {
-      return Error::invalid("restore.from", "the backup's " + std::string(rel) + " differs from its manifest");
-    }
+  for (const auto& [rel, digest] : manifest->files) {
+    auto actual = fileSha256(fs::path(plan.from) / rel);
+    if (!actual) return Error::invalid("restore.from", "the backup's " + rel + " is missing");
+    if (*actual != digest) return Error::invalid("restore.from", "the backup's " + rel + " differs from its manifest");
   }
   // Every argument checked before anything is written: a bad one leaves the data folder as it was.
   std::string until;
@@ -315,9 +344,8 @@ Result<std::string> prepareRestore(const RestorePlan& plan) {
   if (auto s = run({"tar", "-xzf", pg + "/pg_wal.tar.gz", "-C", plan.pgdata + "/pg_wal"}, log); !s) return s.error();
   // Always a recovery, so that the server leaves it on a new timeline: what it writes from then on never
   // takes the name of a segment the archive holds from before the loss.
-  std::string conf = "\n# vkhid restore: recovery from backup " + std::string(manifest->at("label").as_string()) + "\n";
-  std::string recovery = "to the backup's point (WAL " + std::string(manifest->at("wal").at("end_lsn").as_string()) +
-                         ", " + std::string(manifest->at("taken_at").as_string()) + ")";
+  std::string conf = "\n# vkhid restore: recovery from backup " + manifest->label + "\n";
+  std::string recovery = "to the backup's point (WAL " + manifest->end_lsn + ", " + manifest->taken_at + ")";
   if (plan.wal_archive.empty()) {
     conf += "restore_command = 'false'\nrecovery_target = 'immediate'\nrecovery_target_action = 'promote'\n";
   } else {
@@ -330,16 +358,15 @@ Result<std::string> prepareRestore(const RestorePlan& plan) {
   if (::geteuid() == 0 && !plan.pg_user.empty()) {
     if (auto s = run({"chown", "-R", plan.pg_user + ":", plan.pgdata}, log); !s) return s.error();
   }
-  return "PostgreSQL's data folder " + plan.pgdata + " is laid out from backup " +
-         std::string(manifest->at("label").as_string()) + ", to recover " + recovery +
-         ". Start PostgreSQL on it, then: vkhid restore --from " + plan.from + " --finish";
+  return "PostgreSQL's data folder " + plan.pgdata + " is laid out from backup " + manifest->label + ", to recover " +
+         recovery + ". Start PostgreSQL on it, then: vkhid restore --from " + plan.from + " --finish";
 }
 
 Result<RestoreReport> finishRestore(store::PgConnection& db, const app::Config& config, const std::string& from,
                                     const std::vector<std::string>& known) {
   auto manifest = readManifest(from);
   if (!manifest) return manifest.error();
-  const std::string label(manifest->at("label").as_string()), taken_at(manifest->at("taken_at").as_string());
+  const std::string &label = manifest->label, &taken_at = manifest->taken_at;
   RestoreReport report;
   // The server recovers before it takes writes.
   for (int waited = 0;; ++waited) {
@@ -349,15 +376,13 @@ Result<RestoreReport> finishRestore(store::PgConnection& db, const app::Config& 
     if (waited >= 600) return failed("PostgreSQL is still recovering after 5 minutes");
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  const auto& files = manifest->at("files").as_object();
-  if (files.contains("broker-definitions.json") && !config.backup.broker_import_command.empty()) {
+  if (manifest->has("broker-definitions.json") && !config.backup.broker_import_command.empty()) {
     if (auto s = runTemplate(config.backup.broker_import_command, from + "/broker-definitions.json",
                              from + "/../vkhid-restore-broker.log");
         !s) {
       return s.error();
     }
-    report.lines.push_back("broker: the definitions of virtual host " +
-                           std::string(manifest->at("broker_vhost").as_string()) + " imported");
+    report.lines.push_back("broker: the definitions of virtual host " + manifest->broker_vhost + " imported");
   }
   auto held = db.exec(
       "SELECT (SELECT count(*) FROM cases), (SELECT coalesce(to_char(max(registered_at) AT TIME ZONE 'UTC', "
@@ -370,15 +395,19 @@ Result<RestoreReport> finishRestore(store::PgConnection& db, const app::Config& 
                          std::string(held->get(0, 3)) + " batches");
   report.lines.push_back("backup " + label + " was taken at " + taken_at + "; " + std::string(held->get(0, 4)) +
                          " cases registered after it were recovered from the WAL archive");
-  for (const auto& k : known) {
-    auto found = scalar(db, "SELECT count(*) FROM cases WHERE id::text = $1 OR tracking_code = $1", {k});
-    if (!found) return found.error();
-    if (*found == "0") report.lost.push_back(k);
-  }
+  // One statement for the whole list, each id found through its index (the UCC's list may be long and the
+  // table a year's): what is not a uuid is looked for as a tracking code only.
+  auto lost = db.exec(
+      "SELECT k FROM unnest($1::text[]) WITH ORDINALITY AS l(k, n) WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE "
+      "c.id = (CASE WHEN k ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN k::uuid END)) "
+      "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.tracking_code = k) ORDER BY n",
+      {store::textArrayLiteral(known)});
+  if (!lost) return lost.error();
+  for (int i = 0; i < lost->rows(); ++i) report.lost.emplace_back(lost->get(i, 0));
   auto recorded = store::inTransaction(db, [&]() -> Status {
     return store::appendEvidence(db, "backup.restored",
                                  "backup:" + label + " lost:" + std::to_string(report.lost.size()),
-                                 app::sha256Hex(json::serialize(*manifest)));
+                                 app::sha256Hex(manifest->text));
   });
   if (!recorded) return recorded.error();
   return report;

@@ -129,6 +129,19 @@ BOOST_AUTO_TEST_CASE(ops_backup_restore_drill_with_and_without_the_wal_archive, 
   BOOST_TEST(changed.second.find("broker-definitions.json differs from its manifest") != std::string::npos,
              changed.second);
   writeFile(backup + "/broker-definitions.json", definitions);
+  // A manifest that names a file outside its folder, or lacks what a restore reads, is refused by name.
+  const std::string manifest = readFile(backup + "/manifest.json");
+  writeFile(backup + "/manifest.json", R"({"format":"vkhid-backup-1","label":"x","taken_at":"x","broker_vhost":"/",)"
+                                       R"("wal":{"end_lsn":"0/0"},"files":{"../../etc/passwd":"00"}})");
+  auto forged = x.runVkhidStatus({"restore", "--from", backup, "--pgdata", pg.dir + "/data"}, broker);
+  BOOST_TEST(forged.first != 0);
+  BOOST_TEST(forged.second.find("files: ../../etc/passwd: not a file of the backup") != std::string::npos,
+             forged.second);
+  writeFile(backup + "/manifest.json", R"({"format":"vkhid-backup-1"})");
+  auto empty = x.runVkhidStatus({"restore", "--from", backup, "--pgdata", pg.dir + "/data"}, broker);
+  BOOST_TEST(empty.first != 0);
+  BOOST_TEST(empty.second.find("expected label, taken_at") != std::string::npos, empty.second);
+  writeFile(backup + "/manifest.json", manifest);
 
   // With the WAL archive: everything comes back, the cases after the backup too.
   auto full = restore({"--wal-archive", pg.dir + "/wal-archive"});
@@ -172,7 +185,8 @@ BOOST_AUTO_TEST_CASE(ops_backup_restore_drill_with_and_without_the_wal_archive, 
   // The restored log verifies: a gateway seals what was left open, and the export checks offline.
   x.startGateway(0, audit);
   BOOST_REQUIRE(x.waitEvidenceSealed(60s));
-  BOOST_REQUIRE(static_cast<bool>(x.runVkhidStatus({"audit", "export", "--out", x.dir() + "/bundle"}, {}).first == 0));
+  auto exported = x.runVkhidStatus({"audit", "export", "--out", x.dir() + "/bundle"}, {});
+  BOOST_REQUIRE_MESSAGE(exported.first == 0, exported.second);
   ChildProcess verify({binaryPath(), "audit", "verify", x.dir() + "/bundle"}, {}, x.dir() + "/verify.log");
   BOOST_TEST(verify.wait(60s).value_or(-1) == 0, verify.log());
   BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'backup.restored'") == 1);
