@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -58,6 +59,7 @@ class AuditSealer {
   Result<bool> closeBatch(store::PgConnection& db);
   Status stamp(store::PgConnection& db);
   Status refreshHealth(store::PgConnection& db);
+  Status watch(store::PgConnection& db);
 
   app::AuditSettings settings_;
   const crypto::Signer& signer_;
@@ -65,6 +67,8 @@ class AuditSealer {
   std::string ca_pem_;
   std::atomic<bool> sealed_{true};
   std::atomic<long long> unsealed_s_{0};
+  long long watched_batch_ = 0;  // the last batch recounted
+  std::chrono::steady_clock::time_point next_watch_{};
 };
 
 // ---- export, verification, proofs ----

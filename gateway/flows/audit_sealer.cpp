@@ -35,11 +35,22 @@ namespace fs = std::filesystem;
 
 // ---- the sealer ----
 
+namespace {
+
+// Exported from the start at 0, so that an alert on its increase sees the first one.
+app::Series& sealedChangedCounter() {
+  return app::metrics().counter("vkhid_audit_sealed_batches_changed_total",
+                                "Sealed evidence batches whose entries were inserted or deleted after sealing");
+}
+
+}  // namespace
+
 AuditSealer::AuditSealer(const app::AuditSettings& settings, const crypto::Signer& signer, TimestampFetch fetch)
     : settings_(settings), signer_(signer), fetch_(std::move(fetch)) {
   if (!settings_.ca_file.empty()) {
     if (auto pem = crypto::readFile(settings_.ca_file)) ca_pem_ = *pem;
   }
+  (void)sealedChangedCounter();
 }
 
 Result<bool> AuditSealer::closeBatch(store::PgConnection& db) {
@@ -133,6 +144,39 @@ Status AuditSealer::refreshHealth(store::PgConnection& db) {
   return {};
 }
 
+// The log as sealed, watched while it runs: each batch is recounted once its entries have settled (a few
+// seconds after it was closed). An entry inserted into or deleted from a sealed range — by someone with
+// write access to the database, or by a fault — is logged, counted and alerted within seconds, where the
+// offline verifier would find it only at the next export.
+Status AuditSealer::watch(store::PgConnection& db) {
+  constexpr int kSettleSeconds = 5;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_watch_) return {};
+  next_watch_ = now + std::chrono::seconds(1);
+  auto counts = store::recountBatches(db, watched_batch_, kSettleSeconds, 200);
+  if (!counts) return counts.error();
+  for (const auto& b : *counts) {
+    if (b.held == b.sealed) {
+      watched_batch_ = b.id;
+      continue;
+    }
+    sealedChangedCounter().inc();
+    log::error("audit: a sealed batch's entries changed after it was sealed",
+               {{"batch", b.id}, {"sealed", b.sealed}, {"held_now", b.held}});
+    if (auto s = enqueueOutbox(db, bus::names::kAlerts, "audit.sealed_changed",
+                               "audit.sealed_changed:" + std::to_string(b.id),
+                               json::serialize(json::object{{"batch", b.id},
+                                                            {"sealed", b.sealed},
+                                                            {"held_now", b.held},
+                                                            {"notify", json::array{"ucc:coordinator"}}}));
+        !s) {
+      return s;  // recounted again next time: the alert is not lost
+    }
+    watched_batch_ = b.id;
+  }
+  return {};
+}
+
 Status AuditSealer::runOnce(store::PgConnection& db) {
   Status chained = store::inTransaction(db, [&]() -> Status {
     auto locked = store::tryLockSealer(db);
@@ -142,6 +186,7 @@ Status AuditSealer::runOnce(store::PgConnection& db) {
     return closed ? Status() : Status(closed.error());
   });
   if (!chained) return chained;
+  if (auto s = watch(db); !s) return s;
   if (auto s = stamp(db); !s) return s;
   return store::inTransaction(db, [&]() -> Status { return refreshHealth(db); });
 }

@@ -112,6 +112,23 @@ Status insertBatch(PgConnection& db, const BatchRow& b) {
   return r ? Status() : Status(r.error());
 }
 
+Result<std::vector<BatchCount>> recountBatches(PgConnection& db, long long after_id, int settle_s, int limit) {
+  // Batches are closed one at a time under the sealer's lock: their ids, keys and times rise together.
+  auto r = db.exec(
+      "WITH b AS (SELECT id, entries, closed_at, first_xid, first_id, last_xid, last_id, lag(last_xid) OVER w AS px, "
+      "lag(last_id) OVER w AS pi FROM audit_batch WHERE first_xid IS NOT NULL AND id >= coalesce((SELECT max(id) FROM "
+      "audit_batch WHERE first_xid IS NOT NULL AND id <= $1), 0) WINDOW w AS (ORDER BY id)) "
+      "SELECT id, entries, (SELECT count(*) FROM audit_entry e WHERE e.seq IS NULL AND (e.xid, e.id) > "
+      "(coalesce(b.px, b.first_xid), coalesce(b.pi, b.first_id - 1)) AND (e.xid, e.id) <= (b.last_xid, b.last_id)) "
+      "FROM b WHERE id > $1 AND closed_at < now() - make_interval(secs => $2) AND closed_at > now() - interval "
+      "'10 minutes' ORDER BY id LIMIT $3::int",
+      {std::to_string(after_id), std::to_string(settle_s), std::to_string(limit)});
+  if (!r) return r.error();
+  std::vector<BatchCount> out;
+  for (int i = 0; i < r->rows(); ++i) out.push_back({r->getInt(i, 0), r->getInt(i, 1), r->getInt(i, 2)});
+  return out;
+}
+
 Result<std::vector<BatchRow>> unstampedBatches(PgConnection& db, int limit) {
   return batchesOf(
       db.exec("SELECT " + kStampColumns + " FROM audit_batch WHERE timestamp_token IS NULL ORDER BY id LIMIT $1::int",

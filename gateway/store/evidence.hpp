@@ -64,6 +64,16 @@ struct BatchRow {
 };
 Status insertBatch(PgConnection& db, const BatchRow& batch);
 
+// A sealed batch recounted: the entries it sealed, and how many its key range holds now — counted from
+// just after the batch before it, so an entry that turned up between two sealed ranges counts too. Other
+// than `sealed`: an entry inserted into, or deleted from, the log after it was sealed.
+struct BatchCount {
+  long long id = 0, sealed = 0, held = 0;
+};
+// The append-only batches after `after_id` closed between `settle_s` seconds and ten minutes ago, oldest
+// first, up to `limit`.
+Result<std::vector<BatchCount>> recountBatches(PgConnection& db, long long after_id, int settle_s, int limit);
+
 // Batches still without a time-stamp, oldest first (without their leaves).
 Result<std::vector<BatchRow>> unstampedBatches(PgConnection& db, int limit);
 Status recordStampFailure(PgConnection& db, long long batch_id, const std::string& error);

@@ -448,22 +448,42 @@ bool ExchangeHarness::waitEvidenceSealed(std::chrono::seconds timeout) {
           "(e.xid, e.id) >= (b.first_xid, b.first_id) AND (e.xid, e.id) <= (b.last_xid, b.last_id))",
           0, timeout) &&
       waitFor("SELECT count(*) FROM audit_batch WHERE timestamp_token IS NULL", 0, timeout);
-  if (!sealed) {
-    // What holds the sealer: the batches the authority has not stamped and why, and any transaction in
-    // the cluster old enough to hold back the settled horizon (pg_snapshot_xmin), whichever database.
-    std::string log = gateways_.count(0) ? gateways_.at(0)->log() : "";
-    if (log.size() > 4000) log = log.substr(log.size() - 4000);
-    std::cerr << "evidence not sealed: unstamped batches "
-              << sql("SELECT coalesce(string_agg(id || ' attempts ' || attempts || ' ' || coalesce(last_error, ''), "
-                     "'; '), 'none') FROM audit_batch WHERE timestamp_token IS NULL")
-              << "; open transactions "
-              << sql("SELECT coalesce(string_agg(datname || ' ' || state || ' ' || backend_xid || ' for ' || "
-                     "round(extract(epoch FROM now() - xact_start)) || ' s: ' || left(query, 80), '; '), 'none') "
-                     "FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND xact_start < now() - interval '5 s'")
-              << "\ngateway log (tail):\n"
-              << log << std::endl;
-  }
+  if (!sealed) std::cerr << "evidence not sealed:\n" << evidenceReport() << std::endl;
   return sealed;
+}
+
+std::string ExchangeHarness::evidenceReport() {
+  std::string log = gateways_.count(0) ? gateways_.at(0)->log() : "";
+  if (log.size() > 4000) log = log.substr(log.size() - 4000);
+  auto q = [&](const std::string& query) {
+    try {
+      return sql(query);
+    } catch (const std::exception& e) {
+      return std::string("(") + e.what() + ")";
+    }
+  };
+  const std::string in_range =
+      "(e.xid, e.id) >= (b.first_xid, b.first_id) AND (e.xid, e.id) <= (b.last_xid, b.last_id)";
+  return "batches (id: first key..last key, entries sealed / held now, stamped, attempts, error): " +
+         q("SELECT coalesce(string_agg(b.id || ': ' || b.first_xid || '/' || b.first_id || '..' || b.last_xid || '/' "
+           "|| "
+           "b.last_id || ', ' || b.entries || ' / ' || (SELECT count(*) FROM audit_entry e WHERE e.seq IS NULL AND " +
+           in_range +
+           ") || ', ' || (b.timestamp_token IS NOT NULL) || ', ' || b.attempts || ', ' || "
+           "coalesce(b.last_error, '-'), '; ' ORDER BY b.id), 'none') FROM audit_batch b") +
+         "\nentries in no batch (xid/id action at, above or below the tail): " +
+         q("WITH t AS ((SELECT last_xid AS x, last_id AS i FROM audit_batch ORDER BY id DESC LIMIT 1) UNION ALL "
+           "(SELECT '0'::xid8, 0::bigint) LIMIT 1) SELECT coalesce(string_agg(e.xid || '/' || e.id || ' ' || e.action "
+           "|| ' ' || e.at || CASE WHEN (e.xid, e.id) > (t.x, t.i) THEN ' above' ELSE ' BELOW' END, '; ' ORDER BY "
+           "e.xid, e.id), 'none') FROM audit_entry e, t WHERE e.seq IS NULL AND NOT EXISTS (SELECT 1 FROM "
+           "audit_batch b WHERE " +
+           in_range + ")") +
+         "\nsettled horizon (pg_snapshot_xmin): " + q("SELECT pg_snapshot_xmin(pg_current_snapshot())") +
+         "; transactions older than 2 s in the cluster: " +
+         q("SELECT coalesce(string_agg(datname || ' ' || state || ' xid ' || coalesce(backend_xid::text, '-') || ' "
+           "for ' || round(extract(epoch FROM now() - xact_start)) || ' s: ' || left(query, 80), '; '), 'none') "
+           "FROM pg_stat_activity WHERE xact_start < now() - interval '2 s' AND backend_type = 'client backend'") +
+         "\ngateway log (tail):\n" + log;
 }
 
 bool ExchangeHarness::waitFor(const std::string& count_query, long long expected, std::chrono::seconds timeout) {

@@ -104,6 +104,10 @@ class ExchangeHarness {
   // Every evidence entry chained and in a batch (the batch whose seq range holds it), and every batch
   // time-stamped.
   bool waitEvidenceSealed(std::chrono::seconds timeout);
+  // Where the evidence log stands, for a failure's message: the batches (their key ranges, entries sealed
+  // and the entries those ranges hold now), the entries no batch holds (above or below the sealed tail),
+  // the settled horizon, old transactions anywhere in the cluster, and the end of the gateway's log.
+  std::string evidenceReport();
   std::string runVkhid(const std::vector<std::string>& args);
   // `vkhid token issue` for a client of `role` (with restricted access when asked); returns the token.
   std::string issueToken(const std::string& client, const std::string& role = "channel",

@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE integration_audit
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <csignal>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -274,6 +275,32 @@ BOOST_AUTO_TEST_CASE(audit_deleted_row_is_found_and_named) {
   auto v = a.exportAndVerify("deleted");
   BOOST_TEST(v.code == 1);
   BOOST_TEST(v.output.find("seq " + std::to_string(seq) + ": missing") != std::string::npos, v.output);
+}
+
+BOOST_AUTO_TEST_CASE(audit_sealed_entry_deleted_while_the_gateway_was_down_is_alerted_when_it_returns) {
+  Audited a;
+  // Someone with write access to the database deletes a sealed entry while the gateway is stopped.
+  a.x.killGateway(0, SIGTERM);
+  const long long seq = a.seqAt(6);
+  const std::string batch =
+      a.x.sql("SELECT id FROM audit_batch WHERE " + std::to_string(seq) + " BETWEEN first_seq AND last_seq");
+  const long long sealed = a.x.count("SELECT entries FROM audit_batch WHERE id = " + batch);
+  a.x.sql("DELETE FROM audit_entry WHERE id = " + Audited::entryAt(seq));
+  // Back, the gateway recounts what it sealed and alerts the UCC, naming the batch; once.
+  a.x.startGateway(0, {{"VKHID_AUDIT_TSA_URL", a.tsa.url()}, {"VKHID_AUDIT_BATCH_MAX_AGE_MS", "300"}});
+  const std::string alerts = "FROM outbox WHERE routing_key = 'audit.sealed_changed'";
+  BOOST_REQUIRE_MESSAGE(a.x.waitAtLeast("SELECT count(*) " + alerts, 1, 30s), a.x.evidenceReport());
+  auto alert = boost::json::parse(a.x.sql("SELECT convert_from(payload, 'UTF8') " + alerts)).as_object();
+  BOOST_TEST(std::to_string(alert.at("batch").as_int64()) == batch);
+  BOOST_TEST(alert.at("sealed").as_int64() == sealed);
+  BOOST_TEST(alert.at("held_now").as_int64() == sealed - 1);
+  std::this_thread::sleep_for(2s);
+  BOOST_TEST(a.x.count("SELECT count(*) " + alerts) == 1);
+  // Every other batch holds what it sealed: none is named.
+  const auto metrics = httpGet("127.0.0.1", a.x.adminPort(), "/metrics").body;
+  const auto at = metrics.find("\nvkhid_audit_sealed_batches_changed_total ");
+  BOOST_REQUIRE_MESSAGE(at != std::string::npos, metrics);
+  BOOST_TEST(std::stod(metrics.substr(at + 42)) == 1.0);
 }
 
 BOOST_AUTO_TEST_CASE(audit_swapped_rows_are_found_and_named) {
@@ -669,7 +696,7 @@ BOOST_AUTO_TEST_CASE(audit_tsa_down_batches_wait_intake_fails_closed_then_catche
   // three after, in whole seconds (a normal batch's is 0 or 1).
   x.runVkhid({"audit", "export", "--out", x.dir() + "/bundle-late"});
   ChildProcess verify({binaryPath(), "audit", "verify", x.dir() + "/bundle-late"}, {}, x.dir() + "/verify-late.log");
-  BOOST_TEST(verify.wait(60s).value_or(-1) == 0, verify.log());
+  BOOST_TEST(verify.wait(60s).value_or(-1) == 0, verify.log() + x.evidenceReport());
   auto at = verify.log().find(", at most ");
   BOOST_REQUIRE_MESSAGE(at != std::string::npos, verify.log());
   BOOST_TEST(std::stoll(verify.log().substr(at + 10)) >= 4, verify.log());

@@ -217,7 +217,7 @@ BOOST_AUTO_TEST_CASE(privacy_keys_rotate_and_reencrypt_online_with_cases_flowing
   BOOST_REQUIRE_MESSAGE(exported.first == 0, exported.second);
   BOOST_TEST(exported.second.find("changed at rest") == std::string::npos, exported.second);
   ChildProcess verify({binaryPath(), "audit", "verify", x.dir() + "/bundle"}, {}, x.dir() + "/verify.log");
-  BOOST_TEST(verify.wait(60s).value_or(-1) == 0, verify.log());
+  BOOST_TEST(verify.wait(60s).value_or(-1) == 0, verify.log() + x.evidenceReport());
   // The first cases' answers still open for their channel.
   auto answer = httpRequest("GET", "127.0.0.1", x.intakePort(), "/api/v1/cases/" + first.at(0) + "/answer",
                             {{"Authorization", "Bearer " + x.token()}}, "");
