@@ -303,6 +303,37 @@ BOOST_AUTO_TEST_CASE(audit_sealed_entry_deleted_while_the_gateway_was_down_is_al
   BOOST_TEST(std::stod(metrics.substr(at + 42)) == 1.0);
 }
 
+BOOST_AUTO_TEST_CASE(audit_batch_that_forks_the_chain_is_refused_by_the_database) {
+  Audited a;
+  // A second batch following what the first follows, over a longer range: what a sealer that read a stale
+  // tail would write. `columns` replace the first seq and last seq; what the database says.
+  auto fork = [&](const std::string& seqs) {
+    try {
+      a.x.sql(
+          "INSERT INTO audit_batch (first_seq, last_seq, entries, root, signature, prev_hash, leaves, first_xid, "
+          "first_id, last_xid, last_id) SELECT " +
+          seqs +
+          ", entries + 1, root, signature, prev_hash, leaves, first_xid, first_id, last_xid, last_id + 1000000 "
+          "FROM audit_batch ORDER BY id LIMIT 1");
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  // At the same place in the chain: refused by its first seq.
+  const std::string same = fork("first_seq, last_seq + 1");
+  BOOST_TEST(same.find("audit_batch_first_seq") != std::string::npos, same);
+  // Moved to a free seq, it still follows the same batch: refused by the hash it follows.
+  const std::string moved = fork("1000000, 1000001");
+  BOOST_TEST(moved.find("audit_batch_follows") != std::string::npos, moved);
+  // The chain goes on as before: a case later, the log exports and verifies.
+  BOOST_REQUIRE(a.x.submit("after-fork").status == 201);
+  BOOST_REQUIRE(a.x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 4, 60s));
+  a.waitSealed();
+  auto v = a.exportAndVerify("after-fork");
+  BOOST_TEST(v.code == 0, v.output);
+}
+
 BOOST_AUTO_TEST_CASE(audit_swapped_rows_are_found_and_named) {
   Audited a;
   std::string s1 = std::to_string(a.seqAt(5)), s2 = std::to_string(a.seqAt(8));
