@@ -60,6 +60,7 @@ class AuditSealer {
   Status stamp(store::PgConnection& db);
   Status refreshHealth(store::PgConnection& db);
   Status watch(store::PgConnection& db);
+  void reportLockHolder(store::PgConnection& db);
 
   app::AuditSettings settings_;
   const crypto::Signer& signer_;
@@ -69,6 +70,7 @@ class AuditSealer {
   std::atomic<long long> unsealed_s_{0};
   long long watched_batch_ = 0;  // the last batch recounted
   std::chrono::steady_clock::time_point next_watch_{};
+  std::chrono::steady_clock::time_point lock_missed_since_{}, next_lock_report_{};  // zero: this one seals
 };
 
 // ---- export, verification, proofs ----

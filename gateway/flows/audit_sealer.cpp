@@ -177,15 +177,35 @@ Status AuditSealer::watch(store::PgConnection& db) {
   return {};
 }
 
+// Another gateway seals while it holds the lock, a round of milliseconds at a time: a lock missed
+// continuously for ten seconds is held by a session that is stuck, and while it is, nothing is sealed
+// (then intake fails closed). Said once a minute, naming the session.
+void AuditSealer::reportLockHolder(store::PgConnection& db) {
+  const auto now = std::chrono::steady_clock::now();
+  if (lock_missed_since_ == std::chrono::steady_clock::time_point{}) lock_missed_since_ = now;
+  if (now - lock_missed_since_ < std::chrono::seconds(10) || now < next_lock_report_) return;
+  next_lock_report_ = now + std::chrono::minutes(1);
+  auto holder = store::sealerLockHolder(db);
+  log::warn("audit: another session has held the sealer's lock for over 10 s; this gateway cannot seal",
+            {{"holder", holder ? *holder : holder.error().message}});
+}
+
 Status AuditSealer::runOnce(store::PgConnection& db) {
+  bool sealing = false;
   Status chained = store::inTransaction(db, [&]() -> Status {
     auto locked = store::tryLockSealer(db);
     if (!locked) return locked.error();
     if (!*locked) return {};  // another gateway is at it
+    sealing = true;
     auto closed = closeBatch(db);
     return closed ? Status() : Status(closed.error());
   });
   if (!chained) return chained;
+  if (sealing) {
+    lock_missed_since_ = {};
+  } else {
+    reportLockHolder(db);
+  }
   if (auto s = watch(db); !s) return s;
   if (auto s = stamp(db); !s) return s;
   return store::inTransaction(db, [&]() -> Status { return refreshHealth(db); });

@@ -279,13 +279,17 @@ void Exchange::timerLoop() {
 
 // Chains, seals and time-stamps the evidence log; one gateway at a time does the chaining.
 void Exchange::auditLoop() {
+  bool had_connection = true;
   while (!stopping_) {
     auto db = context_.pool.acquire();
     if (db) {
       if (auto s = context_.audit->runOnce(**db); !s) {
         log::warn("audit: evidence not sealed now, will retry", {{"error", s.error().message}});
       }
+    } else if (had_connection) {  // said when it starts, not every round
+      log::warn("audit: no database connection for the sealer, will retry", {{"error", db.error().message}});
     }
+    had_connection = static_cast<bool>(db);
     for (int i = 0; i < 4 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }

@@ -72,6 +72,19 @@ Result<bool> tryLockSealer(PgConnection& db) {
   return lock->get(0, 0) == "t";
 }
 
+Result<std::string> sealerLockHolder(PgConnection& db) {
+  // An advisory lock on a bigint key is listed as classid (its high 32 bits), objid (its low), objsubid 1.
+  auto r = db.exec(
+      "SELECT a.application_name || ' pid ' || a.pid || ' ' || a.state || ' for ' || round(extract(epoch FROM now() - "
+      "a.xact_start)) || ' s' FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+      "AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.classid "
+      "= ((hashtext('vkhid.audit')::bigint >> 32) & 4294967295)::oid AND l.objid = (hashtext('vkhid.audit')::bigint & "
+      "4294967295)::oid AND l.objsubid = 1",
+      {});
+  if (!r) return r.error();
+  return r->rows() == 0 ? std::string() : std::string(r->get(0, 0));
+}
+
 Result<ChainTail> chainTail(PgConnection& db) {
   auto r = db.exec(
       "SELECT last_seq, coalesce(encode(substring(leaves FROM length(leaves) - 31), 'hex'), ''), "

@@ -19,6 +19,8 @@ Status appendEvidence(PgConnection& db, const std::string& action, const std::st
 
 // One gateway seals at a time: the transaction-scoped advisory lock, or false when another holds it.
 Result<bool> tryLockSealer(PgConnection& db);
+// Who holds the sealer's lock in this database: "<application> pid <pid> <state> for <n> s", or empty.
+Result<std::string> sealerLockHolder(PgConnection& db);
 
 // Where the sealed chain ends: the last batch's last seq and entry hash, and the key (xid, id) of its
 // last entry — ("0", 0) before the first batch, or when the last predates migration 0018 (entries

@@ -452,8 +452,12 @@ bool ExchangeHarness::waitEvidenceSealed(std::chrono::seconds timeout) {
   return sealed;
 }
 
+std::string ExchangeHarness::gatewayLog(int index) const {
+  return gateways_.count(index) ? gateways_.at(index)->log() : "";
+}
+
 std::string ExchangeHarness::evidenceReport() {
-  std::string log = gateways_.count(0) ? gateways_.at(0)->log() : "";
+  std::string log = gatewayLog(0);
   if (log.size() > 4000) log = log.substr(log.size() - 4000);
   auto q = [&](const std::string& query) {
     try {

@@ -72,6 +72,8 @@ class ExchangeHarness {
   unsigned short startGateway(int index = 0, const std::map<std::string, std::string>& extra_env = {});
   void killGateway(int index, int signal);
   bool gatewayRunning(int index);
+  // What gateway `index` has written to its log so far (every start of it).
+  std::string gatewayLog(int index = 0) const;
 
   void startSimulator(const std::vector<std::string>& flags = {}, int participant = 0);
   void stopSimulator(int participant = 0);

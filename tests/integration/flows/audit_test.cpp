@@ -684,6 +684,32 @@ BOOST_AUTO_TEST_CASE(audit_log_sealed_before_entries_became_append_only_verifies
   }
 }
 
+BOOST_AUTO_TEST_CASE(audit_sealer_lock_held_by_a_stuck_session_is_named_then_sealing_resumes) {
+  ExchangeHarness x;
+  Tsa tsa{x.dir()};
+  x.setUp();
+  x.startGateway(0, {{"VKHID_AUDIT_TSA_URL", tsa.url()}, {"VKHID_AUDIT_BATCH_MAX_AGE_MS", "300"}});
+  BOOST_REQUIRE(x.waitEvidenceSealed(30s));
+  // A session that took the sealer's lock and hangs — a second gateway stuck mid-round.
+  auto stuck = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 0, "stuck-gateway"});
+  BOOST_REQUIRE(static_cast<bool>(stuck));
+  BOOST_REQUIRE(static_cast<bool>(stuck->exec("BEGIN")));
+  BOOST_REQUIRE(static_cast<bool>(stuck->exec("SELECT pg_advisory_xact_lock(hashtext('vkhid.audit'))")));
+  BOOST_REQUIRE(x.submit("while-stuck").status == 201);
+  // Nothing is sealed meanwhile, and the gateway says who holds the lock.
+  const std::string warning = "held the sealer's lock for over 10 s";
+  BOOST_REQUIRE(eventually([&] { return x.gatewayLog().find(warning) != std::string::npos; }, 30s));
+  const std::string log = x.gatewayLog();
+  const std::string line = log.substr(log.find(warning), 200);
+  BOOST_TEST(line.find("stuck-gateway pid ") != std::string::npos, line);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'case.registered'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_batch b, audit_entry e WHERE e.action = 'case.registered' AND "
+                     "(e.xid, e.id) BETWEEN (b.first_xid, b.first_id) AND (b.last_xid, b.last_id)") == 0);
+  // Released, the gateway seals what waited.
+  BOOST_REQUIRE(static_cast<bool>(stuck->exec("ROLLBACK")));
+  BOOST_TEST(x.waitEvidenceSealed(30s));
+}
+
 BOOST_AUTO_TEST_CASE(audit_tsa_down_batches_wait_intake_fails_closed_then_catches_up) {
   ExchangeHarness x;
   x.setUp();
