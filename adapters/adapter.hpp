@@ -75,6 +75,8 @@ struct InboundPackage {
 // Called for each arrival. Ok: the package is durably handled (or durably refused) and the transport
 // may forget it. Error: not handled; the transport keeps it and offers it again later.
 using InboundSink = std::function<Status(const InboundPackage&)>;
+// Several arrivals that were waiting together, in order of arrival: one status each, as InboundSink's.
+using InboundBatchSink = std::function<std::vector<Status>(const std::vector<InboundPackage>&)>;
 
 // A TLS handshake with an endpoint, for the connectivity check.
 struct TlsProbe {
@@ -107,6 +109,12 @@ class Adapter {
   virtual TlsProbe probeTls(const Endpoint&) { return {}; }
   // Starts taking packages arriving for these endpoints on the adapter's own threads.
   virtual Status startInbound(const std::vector<Endpoint>& endpoints, InboundSink sink) = 0;
+  // The same, for an adapter that can take what is waiting together and hand it to `batch` in one call
+  // (amqp; issue 25). The default hands each arrival to `sink`.
+  virtual Status startInbound(const std::vector<Endpoint>& endpoints, InboundSink sink, InboundBatchSink batch) {
+    (void)batch;
+    return startInbound(endpoints, std::move(sink));
+  }
   // Stops inbound threads; returns when none runs.
   virtual void stop() = 0;
 };

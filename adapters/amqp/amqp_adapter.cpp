@@ -85,11 +85,19 @@ Status AmqpAdapter::health(const Endpoint& endpoint) {
 }
 
 Status AmqpAdapter::startInbound(const std::vector<Endpoint>& endpoints, InboundSink sink) {
+  return startInbound(endpoints, sink, [sink](const std::vector<InboundPackage>& packages) {
+    std::vector<Status> out;
+    for (const auto& p : packages) out.push_back(sink(p));
+    return out;
+  });
+}
+
+Status AmqpAdapter::startInbound(const std::vector<Endpoint>& endpoints, InboundSink, InboundBatchSink batch) {
   stopping_ = false;
   // Several consumers share the participants' queues (the broker hands each message to one): arrivals
   // are handled in parallel, and the core's row locks keep one case's receipts in order of effect.
   for (int i = 0; i < std::max(1, settings_.inbound_workers); ++i) {
-    consumers_.emplace_back([this, endpoints, sink] { consumeLoop(endpoints, sink); });
+    consumers_.emplace_back([this, endpoints, batch] { consumeLoop(endpoints, batch); });
   }
   return {};
 }
@@ -102,7 +110,7 @@ void AmqpAdapter::stop() {
   consumers_.clear();
 }
 
-void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink) {
+void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundBatchSink batch) {
   std::chrono::milliseconds backoff{250};
   while (!stopping_) {
     auto c = connect();
@@ -129,20 +137,40 @@ void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink)
         if (!acks.flush()) break;  // nothing more waiting
         continue;
       }
-      const auto& delivery = **d;
-      std::string org;
-      for (const auto& e : endpoints) {
-        if (outboxQueue(e) == delivery.routing_key) org = e.org_id;
+      // What else is waiting already joins it (never waiting for more), up to the prefetch.
+      std::vector<bus::Delivery> waiting{std::move(**d)};
+      bool lost = false;
+      while (waiting.size() < std::max<std::size_t>(1, settings_.prefetch)) {
+        auto more = c->next(std::chrono::milliseconds(0));
+        if (!more) {
+          lost = true;  // unacknowledged, all of them come again
+          break;
+        }
+        if (!more->has_value()) break;
+        waiting.push_back(std::move(**more));
       }
-      InboundPackage package{delivery.body, "amqp", delivery.user_id, org, nullptr, {}};
-      if (auto s = sink(package); s) {
-        if (!acks.handled(delivery.tag)) break;
-      } else {
+      if (lost) break;
+      std::vector<InboundPackage> packages;
+      for (const auto& delivery : waiting) {
+        std::string org;
+        for (const auto& e : endpoints) {
+          if (outboxQueue(e) == delivery.routing_key) org = e.org_id;
+        }
+        packages.push_back({delivery.body, "amqp", delivery.user_id, org, nullptr, {}});
+      }
+      const auto statuses = batch(packages);
+      bool broken = false;
+      for (std::size_t i = 0; i < waiting.size() && !broken; ++i) {
+        if (statuses.at(i)) {
+          broken = !acks.handled(waiting[i].tag);
+          continue;
+        }
         // Not handled (database away, say): back to the queue, after a pause so it does not spin.
         if (!acks.flush()) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        (void)c->nack(delivery.tag, true);
+        broken = !c->nack(waiting[i].tag, true);
       }
+      if (broken) break;
     }
     (void)acks.flush();
   }

@@ -30,10 +30,12 @@ class AmqpAdapter final : public Adapter {
                                           const Endpoint& endpoint) override;
   Status health(const Endpoint& endpoint) override;
   Status startInbound(const std::vector<Endpoint>& endpoints, InboundSink sink) override;
+  // What is waiting (up to the prefetch) goes to `batch` in one call: one transaction for them all.
+  Status startInbound(const std::vector<Endpoint>& endpoints, InboundSink sink, InboundBatchSink batch) override;
   void stop() override;
 
  private:
-  void consumeLoop(std::vector<Endpoint> endpoints, InboundSink sink);
+  void consumeLoop(std::vector<Endpoint> endpoints, InboundBatchSink batch);
   DeliveryOutcome publishOnce(const std::vector<OutboundPackage>& packages, const Endpoint& endpoint);
   Result<bus::AmqpConnection> connect() const;
 

@@ -392,7 +392,9 @@ void Exchange::refreshInbound() {
   }
   for (auto& [name, endpoints] : by_adapter) {
     if (auto* a = context_.adapter(name)) {
-      (void)a->startInbound(endpoints, [this](const adapters::InboundPackage& p) { return receive(p); });
+      (void)a->startInbound(
+          endpoints, [this](const adapters::InboundPackage& p) { return receive(p); },
+          [this](const std::vector<adapters::InboundPackage>& ps) { return inbound_.receiveAll(ps); });
     }
   }
   inbound_signature_ = signature;

@@ -276,4 +276,70 @@ Status InboundHandler::receive(const adapters::InboundPackage& package) {
   return {};
 }
 
+std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::InboundPackage>& packages) {
+  if (packages.size() < 2) {
+    std::vector<Status> out;
+    for (const auto& p : packages) out.push_back(receive(p));
+    return out;
+  }
+  std::vector<Status> out(packages.size());
+  std::vector<std::size_t> alone;  // through receive(), after the batch's connection went back
+  struct Ready {
+    std::size_t index;
+    Peer peer;
+    crypto::PackageReport report;
+    std::string sha;
+    Handling handled;
+  };
+  std::vector<Ready> ready;
+  Status done = [&]() -> Status {
+    auto db = context_.pool.acquire();
+    if (!db) return db.error();
+    // The peers read in the transaction that applies the packages, as receive() does.
+    if (auto s = (**db).begin(); !s) return s;
+    for (std::size_t i = 0; i < packages.size(); ++i) {
+      const auto& package = packages[i];
+      auto found = package.transfer_problem.empty() ? store::findPeer(**db, package.peer_identity)
+                                                    : Result<std::optional<Peer>>(std::optional<Peer>());
+      if (!found) {
+        (void)(**db).rollback();
+        return found.error();
+      }
+      if (!*found) {
+        alone.push_back(i);
+        continue;
+      }
+      auto report = verifyArrival(context_, **found, package.bytes);
+      if (!report.header) {
+        alone.push_back(i);
+        continue;
+      }
+      ready.push_back({i, std::move(**found), std::move(report), sha256Hex(package.bytes), {}});
+    }
+    return store::finishTransaction(**db, [&]() -> Status {
+      for (auto& r : ready) {
+        Applying applying(context_, **db, r.peer, packages[r.index], r.report, r.sha);
+        if (auto s = applying.run(r.handled); !s) return s;
+      }
+      return {};
+    });
+  }();
+  if (done) {
+    for (auto& r : ready) {
+      countInbound(r.handled.outcome);
+      if (r.handled.registered) countRegistered(*r.handled.registered);
+      if (packages[r.index].verdict) {
+        *packages[r.index].verdict = {r.handled.refusal.first == 0, r.handled.refusal.first, r.handled.refusal.second,
+                                      r.report.header->msg_id};
+      }
+    }
+  } else {
+    // Nothing of the batch was recorded: each goes alone (a duplicate beside its first copy, say).
+    alone.clear();
+    for (std::size_t i = 0; i < packages.size(); ++i) alone.push_back(i);
+  }
+  for (std::size_t i : alone) out[i] = receive(packages[i]);
+  return out;
+}
+
 }  // namespace vkhid::flows

@@ -161,6 +161,31 @@ BOOST_AUTO_TEST_CASE(exchange_deliveries_waiting_together_go_out_together_each_o
   BOOST_TEST(x.simStats()["appeals"] == n);
 }
 
+BOOST_AUTO_TEST_CASE(exchange_arrivals_waiting_together_are_applied_together_each_once) {
+  // Issue 25: a participant's packages that wait together — receipts and answers that came while the
+  // gateway was away — are verified one by one and applied in one transaction per batch, and each is
+  // still applied once, in order: every case closes, every receipt is recorded once.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  const int n = 10;
+  for (int i = 0; i < n; ++i) BOOST_REQUIRE(x.submit("waiting-" + std::to_string(i)).status == 201);
+  BOOST_REQUIRE(
+      x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND status = 'sent'", n, 30s));
+  x.killGateway(0, SIGTERM);
+  // The participant takes its appeals and answers each (three receipts and the answer) meanwhile.
+  x.startSimulator();
+  BOOST_REQUIRE(eventually([&] { return x.simStats()["answered"] == n; }, 60s));
+  x.startGateway();
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 60s), x.histogram());
+  const long long arrivals = x.count("SELECT count(*) FROM message WHERE direction = 'in'");
+  BOOST_TEST(arrivals == 4 * n);
+  const long long transactions = x.count("SELECT count(DISTINCT created_at) FROM message WHERE direction = 'in'");
+  BOOST_TEST(transactions < n, transactions << " transactions applied " << arrivals << " arrivals");
+  BOOST_TEST(x.count("SELECT count(*) FROM receipt") == 3 * n);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'closed'") == n);
+}
+
 BOOST_AUTO_TEST_CASE(exchange_priority_applicant_is_marked_in_every_queue) {
   // A priority applicant's case: its registration event, its package and the receipts about it all
   // leave the outbox at priority 5 (the broker serves them first: amqp/priority_applicant_…); an
