@@ -137,21 +137,11 @@ void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundBatchSink 
         if (!acks.flush()) break;  // nothing more waiting
         continue;
       }
-      // What else is waiting already joins it (never waiting for more), up to the prefetch.
-      std::vector<bus::Delivery> waiting{std::move(**d)};
-      bool lost = false;
-      while (waiting.size() < std::max<std::size_t>(1, settings_.prefetch)) {
-        auto more = c->next(std::chrono::milliseconds(0));
-        if (!more) {
-          lost = true;  // unacknowledged, all of them come again
-          break;
-        }
-        if (!more->has_value()) break;
-        waiting.push_back(std::move(**more));
-      }
-      if (lost) break;
+      // What else is waiting already joins it, up to the prefetch; lost: all of them come again.
+      auto waiting = bus::withWaiting(*c, std::move(**d), std::max<std::size_t>(1, settings_.prefetch));
+      if (!waiting) break;
       std::vector<InboundPackage> packages;
-      for (const auto& delivery : waiting) {
+      for (const auto& delivery : *waiting) {
         std::string org;
         for (const auto& e : endpoints) {
           if (outboxQueue(e) == delivery.routing_key) org = e.org_id;
@@ -160,15 +150,15 @@ void AmqpAdapter::consumeLoop(std::vector<Endpoint> endpoints, InboundBatchSink 
       }
       const auto statuses = batch(packages);
       bool broken = false;
-      for (std::size_t i = 0; i < waiting.size() && !broken; ++i) {
+      for (std::size_t i = 0; i < waiting->size() && !broken; ++i) {
         if (statuses.at(i)) {
-          broken = !acks.handled(waiting[i].tag);
+          broken = !acks.handled((*waiting)[i].tag);
           continue;
         }
         // Not handled (database away, say): back to the queue, after a pause so it does not spin.
         if (!acks.flush()) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        broken = !c->nack(waiting[i].tag, true);
+        broken = !c->nack((*waiting)[i].tag, true);
       }
       if (broken) break;
     }

@@ -458,4 +458,15 @@ Result<std::optional<Delivery>> AmqpConnection::get(const std::string& queue) {
   return std::optional<Delivery>(std::move(d));
 }
 
+Result<std::vector<Delivery>> withWaiting(AmqpConnection& connection, Delivery first, std::size_t max) {
+  std::vector<Delivery> batch{std::move(first)};
+  while (batch.size() < max) {
+    auto more = connection.next(std::chrono::milliseconds(0));
+    if (!more) return more.error();
+    if (!more->has_value()) break;
+    batch.push_back(std::move(**more));
+  }
+  return batch;
+}
+
 }  // namespace vkhid::bus

@@ -164,6 +164,10 @@ class AmqpConnection {
   static Result<AmqpConnection> connectNode(const AmqpSettings& settings, const std::string& url);
 };
 
+// `first` and what else is already waiting on the connection (never waiting for more), up to `max`
+// deliveries. An error: the connection was lost meanwhile, and every one of them comes again.
+Result<std::vector<Delivery>> withWaiting(AmqpConnection& connection, Delivery first, std::size_t max);
+
 // Acknowledges handled deliveries of one connection together: the consumer calls handled() for each,
 // and flush() when nothing more is waiting or before it returns a delivery (nack); one ack with
 // `multiple` then covers them, and at most `every` wait for it. Deliveries not yet acknowledged when

@@ -101,18 +101,8 @@ void QueueConsumer::run() {
         continue;
       }
       // What else is waiting already joins it, up to the batch's size.
-      std::vector<bus::Delivery> batch{std::move(**d)};
-      bool lost = false;
-      while (batch.size() < max_batch_) {
-        auto more = c->next(std::chrono::milliseconds(0));
-        if (!more) {
-          lost = true;  // unacknowledged, all of them come again
-          break;
-        }
-        if (!more->has_value()) break;
-        batch.push_back(std::move(**more));
-      }
-      if (lost || !handle(*c, acks, batch)) break;
+      auto batch = bus::withWaiting(*c, std::move(**d), max_batch_);
+      if (!batch || !handle(*c, acks, *batch)) break;  // lost: unacknowledged, all of them come again
     }
     (void)acks.flush();
   }
