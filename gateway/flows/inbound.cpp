@@ -5,6 +5,7 @@
 // repeated or conflicting one may change is decided in domain/case_status.
 #include "gateway/flows/inbound.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "gateway/app/logging.hpp"
@@ -276,6 +277,51 @@ Status InboundHandler::receive(const adapters::InboundPackage& package) {
   return {};
 }
 
+namespace {
+
+// A package of a batch, verified and waiting to be applied.
+struct Ready {
+  std::size_t index;
+  Peer peer;
+  crypto::PackageReport report;
+  std::string sha;
+  Handling handled;
+  std::string case_key;  // the case it will lock; empty: none yet (a participant's own appeal)
+};
+
+// The case each package concerns, found as its handler will find it: a receipt or notice by the package
+// of ours it refers to, a reply by the UCC number it refers to. One statement for the batch.
+Result<std::vector<std::string>> caseKeys(store::PgConnection& db, const std::vector<Ready>& ready) {
+  std::vector<std::string> refs, numbers;
+  for (const auto& r : ready) {
+    const sev::Header& h = *r.report.header;
+    std::string ref, number;
+    if (h.acknowledgement) ref = h.acknowledgement->msg_id;
+    if (h.expansion && h.expansion->notice) ref = h.expansion->notice->ref_msg_id.value_or("");
+    if (h.msg_type == 3 && h.document) {
+      for (const auto& ad : h.document->addressees) {
+        for (const auto& referred : ad.referred) {
+          if (const auto* reg = std::get_if<sev::RegNumber>(&referred.number)) number = reg->value;
+        }
+      }
+    }
+    refs.push_back(isUuid(ref) ? ref : "");
+    numbers.push_back(number);
+  }
+  auto r = db.exec(
+      "SELECT coalesce((SELECT m.case_id::text FROM message m WHERE m.msg_id = NULLIF(k.ref, '')::uuid), (SELECT "
+      "c.id::text FROM cases c WHERE c.ucc_number = NULLIF(k.num, '')), '') FROM unnest($1::text[], $2::text[]) "
+      "WITH ORDINALITY AS k(ref, num, ord) ORDER BY k.ord",
+      {store::textArrayLiteral(refs), store::textArrayLiteral(numbers)});
+  if (!r) return r.error();
+  std::vector<std::string> keys;
+  for (int i = 0; i < r->rows(); ++i) keys.emplace_back(r->get(i, 0));
+  if (keys.size() != ready.size()) return Error::internal("inbound.case_keys", "inbound: case keys not found");
+  return keys;
+}
+
+}  // namespace
+
 std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::InboundPackage>& packages) {
   if (packages.size() < 2) {
     std::vector<Status> out;
@@ -284,13 +330,6 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
   }
   std::vector<Status> out(packages.size());
   std::vector<std::size_t> alone;  // through receive(), after the batch's connection went back
-  struct Ready {
-    std::size_t index;
-    Peer peer;
-    crypto::PackageReport report;
-    std::string sha;
-    Handling handled;
-  };
   std::vector<Ready> ready;
   Status done = [&]() -> Status {
     auto db = context_.pool.acquire();
@@ -314,8 +353,22 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
         alone.push_back(i);
         continue;
       }
-      ready.push_back({i, std::move(**found), std::move(report), sha256Hex(package.bytes), {}});
+      ready.push_back({i, std::move(**found), std::move(report), sha256Hex(package.bytes), {}, {}});
     }
+    // Applied case by case in the order of the cases' ids (each case's packages in the order they came):
+    // batches side by side then lock their cases in one order, and never wait on each other in a cycle.
+    auto cases = caseKeys(**db, ready);
+    if (!cases) {
+      (void)(**db).rollback();
+      return cases.error();
+    }
+    for (std::size_t k = 0; k < ready.size(); ++k) ready[k].case_key = (*cases)[k];
+    std::stable_sort(ready.begin(), ready.end(), [](const Ready& a, const Ready& b) {
+      return a.case_key.empty() != b.case_key.empty() ? b.case_key.empty() : a.case_key < b.case_key;
+    });
+    // One batch at a time in this process: two would each hold several cases while waiting for the
+    // other's (a group of cases answered together locks them all).
+    std::lock_guard one_batch(batch_mutex_);
     return store::finishTransaction(**db, [&]() -> Status {
       for (auto& r : ready) {
         Applying applying(context_, **db, r.peer, packages[r.index], r.report, r.sha);

@@ -3,6 +3,8 @@
 // matched to its case and applied — with our own receipts queued in the same transaction.
 #pragma once
 
+#include <mutex>
+
 #include "adapters/adapter.hpp"
 #include "gateway/flows/context.hpp"
 
@@ -23,6 +25,7 @@ class InboundHandler {
 
  private:
   ExchangeContext& context_;
+  std::mutex batch_mutex_;
 };
 
 }  // namespace vkhid::flows
