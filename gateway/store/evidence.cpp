@@ -15,8 +15,11 @@ const std::string kStampColumns = [] {
   c.replace(c.find("coalesce(leaves, ''::bytea)"), std::string_view("coalesce(leaves, ''::bytea)").size(), "''::bytea");
   return c;
 }();
-// An entry's columns, in StoredEntry's order.
-const std::string kEntryColumns = std::string("xid::text, id, ") + kAtUtc + ", actor, action, subject, payload_sha256";
+// An entry's columns, in StoredEntry's order. The key's text is named apart from the column: an output
+// column named xid would be what "ORDER BY xid" sorts by — as text, where "10001" comes before "9997" —
+// and the chain's order would break each time the cluster's xids gain a digit.
+const std::string kEntryColumns =
+    std::string("xid::text AS xid_text, id, ") + kAtUtc + ", actor, action, subject, payload_sha256";
 
 BatchRow batchAt(const PgResult& r, int i) {
   BatchRow b;

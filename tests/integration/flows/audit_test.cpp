@@ -303,6 +303,35 @@ BOOST_AUTO_TEST_CASE(audit_sealed_entry_deleted_while_the_gateway_was_down_is_al
   BOOST_TEST(std::stod(metrics.substr(at + 42)) == 1.0);
 }
 
+BOOST_AUTO_TEST_CASE(audit_entries_whose_xids_gain_a_digit_are_sealed_in_their_order) {
+  // The chain's order is (xid, id) as numbers. When the cluster's transaction ids gain a digit (9999 to
+  // 10000, 999999 to 1000000: every cluster passes each), one batch holds both — in text order "10001"
+  // comes before "9997", and a sealer that sorted by the key's text closed batches whose first key lay
+  // after their last, and lost entries below its tail (stop 41's CI failures). Entries of long-finished
+  // transactions across such a step, written before the gateway starts, are sealed and verify.
+  ExchangeHarness x;
+  Tsa tsa{x.dir()};
+  x.setUp();
+  x.sql(
+      "INSERT INTO audit_entry (xid, actor, action, subject, payload_sha256) SELECT x::text::xid8, 'admin:cli:ops', "
+      "'client.note', 'client:step-' || x, repeat('0', 64) FROM unnest(ARRAY[98, 99, 100, 101, 998, 1000]) x");
+  x.startGateway(0, {{"VKHID_AUDIT_TSA_URL", tsa.url()}, {"VKHID_AUDIT_BATCH_MAX_AGE_MS", "300"}});
+  BOOST_REQUIRE_MESSAGE(x.waitEvidenceSealed(30s), x.evidenceReport());
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_batch WHERE (first_xid, first_id) > (last_xid, last_id)") == 0,
+             x.evidenceReport());
+  x.runVkhid({"audit", "export", "--out", x.dir() + "/bundle-digits"});
+  ChildProcess verify({binaryPath(), "audit", "verify", x.dir() + "/bundle-digits"}, {}, x.dir() + "/verify.log");
+  BOOST_TEST(verify.wait(60s).value_or(-1) == 0, verify.log() + x.evidenceReport());
+  // In the bundle, the six come first, in the order of their transactions.
+  std::istringstream lines(readFile(x.dir() + "/bundle-digits/entries.jsonl"));
+  std::string line, order;
+  for (int i = 0; i < 6 && std::getline(lines, line); ++i) {
+    order += std::string(boost::json::parse(line).as_object().at("subject").as_string()) + " ";
+  }
+  BOOST_TEST(order ==
+             "client:step-98 client:step-99 client:step-100 client:step-101 client:step-998 client:step-1000 ");
+}
+
 BOOST_AUTO_TEST_CASE(audit_batch_that_forks_the_chain_is_refused_by_the_database) {
   Audited a;
   // A second batch following what the first follows, over a longer range: what a sealer that read a stale
