@@ -387,7 +387,10 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
       }
     }
   } else {
-    // Nothing of the batch was recorded: each goes alone (a duplicate beside its first copy, say).
+    // Nothing of the batch was recorded: each goes alone (a duplicate beside its first copy, a deadlock
+    // with another gateway's batch). Said, so that an operator sees batches that keep failing.
+    log::warn("inbound batch not applied together, each package goes alone",
+              {{"packages", static_cast<long long>(packages.size())}, {"error", done.error().message}});
     alone.clear();
     for (std::size_t i = 0; i < packages.size(); ++i) alone.push_back(i);
   }

@@ -440,12 +440,16 @@ bool ExchangeHarness::waitAtLeast(const std::string& count_query, long long mini
   return eventually([&] { return count(count_query) >= minimum; }, timeout, std::chrono::milliseconds(250));
 }
 
+// An entry `e` lies in batch `b`'s key range (migration 0018).
+const std::string kInBatchRange =
+    "(e.xid, e.id) >= (b.first_xid, b.first_id) AND (e.xid, e.id) <= (b.last_xid, b.last_id)";
+
 bool ExchangeHarness::waitEvidenceSealed(std::chrono::seconds timeout) {
   const bool sealed =
       waitFor(
           // An entry is sealed once a batch's key range holds it (migration 0018).
-          "SELECT count(*) FROM audit_entry e WHERE e.seq IS NULL AND NOT EXISTS (SELECT 1 FROM audit_batch b WHERE "
-          "(e.xid, e.id) >= (b.first_xid, b.first_id) AND (e.xid, e.id) <= (b.last_xid, b.last_id))",
+          "SELECT count(*) FROM audit_entry e WHERE e.seq IS NULL AND NOT EXISTS (SELECT 1 FROM audit_batch b WHERE " +
+              kInBatchRange + ")",
           0, timeout) &&
       waitFor("SELECT count(*) FROM audit_batch WHERE timestamp_token IS NULL", 0, timeout);
   if (!sealed) std::cerr << "evidence not sealed:\n" << evidenceReport() << std::endl;
@@ -466,8 +470,7 @@ std::string ExchangeHarness::evidenceReport() {
       return std::string("(") + e.what() + ")";
     }
   };
-  const std::string in_range =
-      "(e.xid, e.id) >= (b.first_xid, b.first_id) AND (e.xid, e.id) <= (b.last_xid, b.last_id)";
+  const std::string in_range = kInBatchRange;
   return "batches (id: first key..last key, entries sealed / held now, stamped, attempts, error): " +
          q("SELECT coalesce(string_agg(b.id || ': ' || b.first_xid || '/' || b.first_id || '..' || b.last_xid || '/' "
            "|| "
