@@ -412,6 +412,8 @@ BOOST_AUTO_TEST_CASE(audit_package_deleted_is_found_and_named) {
   std::string peer = a.x.sql("SELECT peer_org_id FROM message WHERE msg_id = '" + msg + "'");
   std::string seq = std::to_string(a.seqWhere("subject LIKE 'msg:" + msg + " %'"));
   a.x.sql("DELETE FROM message WHERE msg_id = '" + msg + "'");
+  // What was written since (a report's entry, say) sealed and time-stamped first, as an auditor exports.
+  a.waitSealed();
   auto exported = a.exportBundle("package-deleted");
   BOOST_TEST(exported.find("1 package(s) named by the log are not in the database") != std::string::npos, exported);
   auto v = a.verify("package-deleted");
