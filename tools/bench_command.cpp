@@ -9,7 +9,9 @@
 // servers run on this machine), messages lost or duplicated, and the pipeline efficiency against the
 // lowest bound. A second phase then offers half the saturated rate and reports its latencies: the
 // gateway's with room to spare. The overhead ratios set the machine's and the gateway's CPU per case
-// against the CPU its signatures need (issue 25).
+// against the CPU its signatures need (issue 25). With --slow-participant MS one participant more, on the
+// http adapter, answers each package MS after it came, with one case in ten: its cases are reported
+// apart, and the others' latencies show whether it held them back (issue 25, no head-of-line blocking).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,6 +69,8 @@ class BenchRun {
   int run() {
     if (o_.participants < 1 || o_.participants > 3)
       return complain("--participants: expected 1 to 3 (the PKI's p1…p3)");
+    if (o_.slow_participant_ms > 0 && o_.participants > 2)
+      return complain("--slow-participant: at most 2 --participants beside it (the slow one is the PKI's p3)");
     auto config = app::loadConfig(std::nullopt, app::processEnvironment());
     if (!config) return complain(config.error().message);
     std::filesystem::create_directories(dir_);
@@ -153,6 +157,18 @@ class BenchRun {
       if (auto s = flows::saveParticipant(*db_, toml, p, {true}); !s) return s.error();
       if (auto r = flows::addRoute(*db_, org, "", "", org, 10); !r) return r.error();
     }
+    if (o_.slow_participant_ms > 0) {
+      // The slow one: p3 on the http adapter (mutual TLS both ways), its endpoint the simulator's.
+      std::string toml = std::string("org_id = \"") + kSlowOrg + "\"\nsys_id = \"edms-p3\"\nname = \"Учасник p3\"\n" +
+                         "full_name = \"Учасник p3 (повільний)\"\nsystem_name = \"Симулятор СЕД\"\n" +
+                         "memorandum_number = \"М-" + kSlowOrg + "\"\nmemorandum_date = 2026-11-01\n" +
+                         "trust_ca_file = \"" + pki_ + "/ca.pem\"\nseal_cert_file = \"" + pki_ +
+                         "/p3-seal.pem\"\ntls_cert_file = \"" + pki_ + "/p3-tls.pem\"\n[[endpoint]]\nadapter = " +
+                         "\"http\"\nurl = \"https://localhost:" + std::to_string(kSlowPort) + "/edms\"\nca_file = \"" +
+                         pki_ + "/ca.pem\"\n";
+      if (auto s = flows::saveParticipant(*db_, toml, "p3", {true}); !s) return s.error();
+      if (auto r = flows::addRoute(*db_, kSlowOrg, "", "", kSlowOrg, 10); !r) return r.error();
+    }
     auto token = flows::issueToken(*db_, "bench", "channel");
     if (!token) return token.error();
     token_ = *token;
@@ -173,6 +189,12 @@ class BenchRun {
                                            {"VKHID_AT_REST_MASTER_KEY", pki_ + "/master.key"},
                                            {"VKHID_AUDIT_CA_FILE", pki_ + "/ca.pem"},
                                            {"VKHID_LOG_LEVEL", "warn"}};
+    if (o_.slow_participant_ms > 0) {
+      // The EDMS endpoint the slow participant sends to (mutual TLS).
+      env["VKHID_EDMS_TLS_CERT"] = pki_ + "/gateway-tls.pem";
+      env["VKHID_EDMS_TLS_KEY"] = pki_ + "/gateway-tls.key";
+      env["VKHID_EDMS_CLIENT_CA"] = pki_ + "/ca.pem";
+    }
     gateway_ = Child::spawn({"serve"}, env, dir_ + "/gateway.log");
     for (int i = 1; i <= o_.participants; ++i) {
       std::string p = "p" + std::to_string(i);
@@ -181,6 +203,33 @@ class BenchRun {
            "--cert", pki_ + "/" + p + "-seal.pem", "--trust", pki_ + "/ca.pem", "--broker-url",
            urlsFor(p, p + "-bench-secret"), "--queue-type", queueType(), "--stats", dir_ + "/sim-" + p + ".json"},
           {}, dir_ + "/sim-" + p + ".log"));
+    }
+    if (o_.slow_participant_ms > 0) {
+      sims_.push_back(Child::spawn({"sim",
+                                    "participant",
+                                    "--org",
+                                    kSlowOrg,
+                                    "--key",
+                                    pki_ + "/p3-seal.key",
+                                    "--cert",
+                                    pki_ + "/p3-seal.pem",
+                                    "--trust",
+                                    pki_ + "/ca.pem",
+                                    "--via",
+                                    "http",
+                                    "--listen",
+                                    "127.0.0.1:" + std::to_string(kSlowPort),
+                                    "--tls-cert",
+                                    pki_ + "/p3-tls.pem",
+                                    "--tls-key",
+                                    pki_ + "/p3-tls.key",
+                                    "--gateway-url",
+                                    "https://localhost:" + std::to_string(kEdmsPort) + "/edms/v1/messages",
+                                    "--respond-after-ms",
+                                    std::to_string(o_.slow_participant_ms),
+                                    "--stats",
+                                    dir_ + "/sim-p3.json"},
+                                   {}, dir_ + "/sim-p3.log"));
     }
     const std::string admin = "http://127.0.0.1:" + std::to_string(kAdminPort);
     auto ready = Clock::now() + std::chrono::seconds(60);
@@ -240,7 +289,8 @@ class BenchRun {
           std::string body = example;
           auto at = body.find("\"99999911\"");
           if (at != std::string::npos) {
-            body.replace(at, 10, "\"" + orgs_[static_cast<std::size_t>(i) % orgs_.size()] + "\"");
+            const bool slow = o_.slow_participant_ms > 0 && i % kSlowEvery == kSlowEvery - 1;
+            body.replace(at, 10, "\"" + (slow ? kSlowOrg : orgs_[static_cast<std::size_t>(i) % orgs_.size()]) + "\"");
           }
           auto t0 = Clock::now();
           auto r = http::post("http://127.0.0.1:" + std::to_string(kIntakePort) + "/api/v1/cases", "application/json",
@@ -417,7 +467,7 @@ class BenchRun {
   }
 
   static constexpr const char* kVhost = "bench";
-  static constexpr unsigned short kIntakePort = 18643, kAdminPort = 18681, kEdmsPort = 18644;
+  static constexpr unsigned short kIntakePort = 18643, kAdminPort = 18681, kEdmsPort = 18644, kSlowPort = 18645;
 
   const BenchOptions& o_;
   const std::string pki_, dir_;
@@ -454,6 +504,12 @@ void addBenchCommand(CLI::App& app, int& exit_code) {
                    "cases of history generated before the run, copied from 200 run through (docs/performance.md)")
       ->default_val(0)
       ->check(CLI::Range(0LL, 10000000LL));
+  bench
+      ->add_option("--slow-participant", o->slow_participant_ms,
+                   "MS: one participant more on http answering each package after MS, with one case in ten; the "
+                   "others' latencies are reported apart from its own")
+      ->default_val(0)
+      ->check(CLI::Range(0, 600000));
   bench->add_option("--json", o->json, "write the figures as one JSON object here");
   bench->add_option("--root", o->root, "the checkout (scripts/, config/)")->default_val(".");
   bench->add_option("--var", o->var, "the var folder (pki/, bench/)")->default_val("var");

@@ -29,16 +29,20 @@ struct PerCase {
   double first = 0, last = 0;                             // the first registration, the last close (epoch s)
   std::vector<double> delivered_ms, closed_ms;            // from intake
   std::vector<double> half_delivered_ms, half_closed_ms;  // the second phase's
+  std::vector<double> slow_delivered_ms, slow_closed_ms;  // --slow-participant: its own cases (both phases)
 };
-// From intake to delivered and to closed, ms, for the cases of one phase (Idempotency-Key prefix).
+// Which participants' cases a figure is of.
+enum class Whose { Others, Slow };
+// From intake to delivered and to closed, ms, for the cases of one phase (Idempotency-Key prefix): the
+// slow participant's apart from the others'.
 void lifecycleTimes(store::PgConnection& db, const std::string& prefix, std::vector<double>& delivered,
-                    std::vector<double>& closed) {
+                    std::vector<double>& closed, Whose whose = Whose::Others) {
   auto times = db.exec(
       "SELECT extract(epoch FROM (SELECT min(at) FROM case_event d WHERE d.case_id = c.id AND d.event = "
       "'delivered_to_transport') - c.registered_at) * 1000, extract(epoch FROM (SELECT min(at) FROM case_event d "
       "WHERE d.case_id = c.id AND d.event = 'closed') - c.registered_at) * 1000 FROM cases c WHERE "
-      "c.idempotency_key LIKE '" +
-      prefix + "%'");
+      "c.idempotency_key LIKE $1 AND (c.participant_org_id IS NOT DISTINCT FROM $2) = $3",
+      {prefix + "%", kSlowOrg, whose == Whose::Slow ? "true" : "false"});
   for (int i = 0; times && i < times->rows(); ++i) {
     if (!times->isNull(i, 0)) delivered.push_back(std::stod(std::string(times->get(i, 0))));
     if (!times->isNull(i, 1)) closed.push_back(std::stod(std::string(times->get(i, 1))));
@@ -55,6 +59,11 @@ PerCase perCase(const RunContext& run, const LoadFigures& f) {
   c.last = spans && !spans->isNull(0, 1) ? std::stod(std::string(spans->get(0, 1))) : 0;
   lifecycleTimes(db, "bench-", c.delivered_ms, c.closed_ms);
   lifecycleTimes(db, "half-", c.half_delivered_ms, c.half_closed_ms);
+  if (o.slow_participant_ms > 0) {
+    for (const char* prefix : {"bench-", "half-"}) {
+      lifecycleTimes(db, prefix, c.slow_delivered_ms, c.slow_closed_ms, Whose::Slow);
+    }
+  }
   // Both phases do the same work per case: the counts of the whole run over all its cases (less what a
   // preload's template left before it).
   const auto now = messageCounts(db);
@@ -67,8 +76,9 @@ PerCase perCase(const RunContext& run, const LoadFigures& f) {
   c.broker = (counts[2] + counts[1]) / c.n;
   c.packages = static_cast<long long>(counts[3]);
   c.transactions = static_cast<double>(f.commits) / c.n;  // the gateway's, and our polling's (few)
-  for (int i = 1; i <= o.participants; ++i) {
-    auto text = crypto::readFile(run.dir + "/sim-p" + std::to_string(i) + ".json");
+  for (int i = 1; i <= o.participants + (o.slow_participant_ms > 0 ? 1 : 0); ++i) {
+    auto text = crypto::readFile(run.dir + "/sim-p" +
+                                 std::to_string(o.slow_participant_ms > 0 && i > o.participants ? 3 : i) + ".json");
     if (!text) continue;
     boost::system::error_code ec;
     auto v = boost::json::parse(*text, ec);
@@ -92,7 +102,7 @@ boost::json::array soakJson(const LoadFigures& f) {
 }
 
 // The second phase's latencies and each soak batch's cost (issue 25).
-boost::json::object phaseFigures(const LoadFigures& f, const PerCase& c) {
+boost::json::object phaseFigures(const RunContext& run, const LoadFigures& f, const PerCase& c) {
   return {
       {"half_rate_cases", f.half_cases},
       {"half_rate_offered_per_s", f.half_offered_per_s},
@@ -109,6 +119,10 @@ boost::json::object phaseFigures(const LoadFigures& f, const PerCase& c) {
        f.soak.front().postgres_ms > 0 ? f.soak.back().postgres_ms / f.soak.front().postgres_ms : 0},
       {"soak_wal_growth", f.soak.front().wal_records > 0 ? f.soak.back().wal_records / f.soak.front().wal_records : 0},
       {"soak", soakJson(f)},
+      {"slow_participant_ms", run.o.slow_participant_ms},
+      {"slow_participant_cases", static_cast<long long>(c.slow_delivered_ms.size())},
+      {"slow_participant_delivered_p99_ms", percentile(c.slow_delivered_ms, 0.99)},
+      {"slow_participant_closed_p99_ms", percentile(c.slow_closed_ms, 0.99)},
   };
 }
 
@@ -190,7 +204,7 @@ boost::json::object figures(const RunContext& run, const MachineBounds& b, const
       {"gateway_overhead_ratio", gateway_signatures_ms > 0 ? gateway_ms / gateway_signatures_ms : 0},
       {"lost", lost},
       {"duplicated", duplicated}};
-  for (const auto& [k, v] : phaseFigures(f, c)) out[k] = v;
+  for (const auto& [k, v] : phaseFigures(run, f, c)) out[k] = v;
   return out;
 }
 

@@ -22,7 +22,14 @@ struct BenchOptions {
   int timeout_s = 600;
   long long preload = 0;  // cases of history generated before the run (issue 25: the cost at a year's volume)
   bool cluster = false;   // the three-node broker cluster of `scripts/services start cluster`
+  // Issue 25, no head-of-line blocking: one participant more (the PKI's p3) on the http adapter, whose
+  // endpoint answers each package this long after it came, taking one case in ten; 0: none.
+  int slow_participant_ms = 0;
 };
+
+// The slow participant's org_id (p3) and its share of the cases: every tenth.
+inline constexpr const char* kSlowOrg = "99999913";
+inline constexpr int kSlowEvery = 10;
 
 // What the run measured during the load: intake latencies, and the CPU, commits and WAL of its window.
 struct LoadFigures {

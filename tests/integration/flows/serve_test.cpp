@@ -272,6 +272,40 @@ BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, 
              number("machine_cpu_s_per_1000") * 1.05);
 }
 
+BOOST_AUTO_TEST_CASE(bench_slow_participant_is_measured_apart_and_holds_back_no_other,
+                     *utf::precondition(servicesAreOurs)) {
+  // Issue 25: `vkhid bench --slow-participant MS` adds a participant on the http adapter whose endpoint
+  // answers each package MS after it came, with one case in ten. Its cases are reported apart, and the
+  // others' delivered p99 is theirs alone: were they held behind it, it would be at least MS.
+  const std::string json = varDir() + "/bench-slow.json";
+  (void)pkiDir();
+  ChildProcess bench({binaryPath(), "bench", "--cases", "30", "--half-rate-cases", "0", "--slow-participant", "1500",
+                      "--json", json, "--root", sourceDir(), "--var", varDir(), "--timeout", "150"},
+                     {{"VKHID_DATABASE_URL", pgUrl()}, {"VKHID_BROKER_URL", amqpUrl()}}, varDir() + "/bench-slow.log");
+  auto code = bench.wait(230s);
+  BOOST_REQUIRE_MESSAGE(code.has_value(), "bench still running after 230 s:\n" << bench.log());
+  BOOST_REQUIRE_MESSAGE(*code == 0, "bench exited " << *code << ":\n" << bench.log());
+  auto r = boost::json::parse(readFile(json)).as_object();
+  auto number = [&](const char* key) {
+    BOOST_TEST_INFO("key " << key);
+    BOOST_REQUIRE(r.contains(key));
+    return r.at(key).to_number<double>();
+  };
+  BOOST_TEST(number("closed") == 30);
+  BOOST_TEST(number("lost") == 0);
+  BOOST_TEST(number("duplicated") == 0);
+  BOOST_TEST(number("slow_participant_ms") == 1500);
+  BOOST_TEST(number("slow_participant_cases") == 3);  // the 10th, 20th and 30th
+  // Delivered only when its endpoint answered, and closed after that.
+  BOOST_TEST(number("slow_participant_delivered_p99_ms") >= 1500);
+  BOOST_TEST(number("slow_participant_closed_p99_ms") >= number("slow_participant_delivered_p99_ms"));
+  // The other 27 went out beside it, not after it.
+  BOOST_TEST(number("delivered_p99_ms") > 0);
+  BOOST_TEST(number("delivered_p99_ms") < 1500, "the others' delivered p99: " << number("delivered_p99_ms") << " ms");
+  // The slow participant's simulator got its appeals, each once (its counts are in the report's).
+  BOOST_TEST(boost::json::parse(readFile(varDir() + "/bench/sim-p3.json")).as_object().at("appeals").as_int64() == 3);
+}
+
 BOOST_AUTO_TEST_CASE(serve_refuses_unknown_config_key) {
   std::string path = varDir() + "/bad.toml";
   std::ofstream(path) << "[admin]\nlisten = \"127.0.0.1:1\"\nport = 3\n";
