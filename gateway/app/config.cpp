@@ -70,6 +70,8 @@ const std::array kKeys = {
     KeyDef{"delivery.prefetch", [](Config& c) -> FieldRef { return &c.delivery.prefetch; }, 1, 10000},
     KeyDef{"delivery.workers_per_participant",
            [](Config& c) -> FieldRef { return &c.delivery.workers_per_participant; }, 1, 32},
+    KeyDef{"delivery.amqp_workers_per_participant",
+           [](Config& c) -> FieldRef { return &c.delivery.amqp_workers_per_participant; }, 1, 32},
     KeyDef{"delivery.publish_timeout_ms", [](Config& c) -> FieldRef { return &c.delivery.publish_timeout_ms; }, 100,
            600000},
     KeyDef{"delivery.outbox_retention_hours", [](Config& c) -> FieldRef { return &c.delivery.outbox_retention_hours; },

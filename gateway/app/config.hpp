@@ -77,6 +77,9 @@ struct DeliverySettings {
   std::string retry_delays = "10s,1m,10m,1h,6h";  // then dead-letter; each delay gets up to 20% jitter
   int prefetch = 16;
   int workers_per_participant = 2;  // delivery threads of each participant's own queue
+  // ... of a participant whose endpoints are all amqp: a batch there is one publish and one wait for the
+  // broker's confirms, and a second consumer would only split each batch in two (issue 25).
+  int amqp_workers_per_participant = 1;
   int publish_timeout_ms = 10000;
   // Outbox rows the broker confirmed are deleted this long after (the case's own records keep what
   // was sent); unsent rows are never deleted.

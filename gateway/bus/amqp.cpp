@@ -256,6 +256,12 @@ Result<std::uint32_t> AmqpConnection::queueDepth(const std::string& name) {
   return ok->message_count;
 }
 
+Result<std::uint32_t> AmqpConnection::queueConsumers(const std::string& name) {
+  auto* ok = amqp_queue_declare(state_, kChannel, bytes(name), 1, 0, 0, 0, amqp_empty_table);
+  if (auto s = check(("queue.declare passive " + name).c_str()); !s) return s.error();
+  return ok->consumer_count;
+}
+
 Result<std::uint64_t> AmqpConnection::publish(const std::string& exchange, const std::string& key,
                                               std::string_view body, const PublishProperties& props) {
   amqp_basic_properties_t p{};

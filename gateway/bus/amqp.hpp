@@ -111,6 +111,8 @@ class AmqpConnection {
   Status bindQueue(const std::string& queue, const std::string& exchange, const std::string& key);
   // A passive declare: one round trip that fails when the broker or the queue is gone.
   Result<std::uint32_t> queueDepth(const std::string& name);
+  // How many consumers the queue has now (a passive declare, as queueDepth).
+  Result<std::uint32_t> queueConsumers(const std::string& name);
 
   // Publishes and returns the delivery tag; the broker's confirm arrives later (waitForConfirms).
   Result<std::uint64_t> publish(const std::string& exchange, const std::string& key, std::string_view body,

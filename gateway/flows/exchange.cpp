@@ -321,34 +321,48 @@ void Exchange::start() {
 
 // Each participant's delivery queue has consumers of its own (delivery.workers_per_participant): a
 // participant whose endpoint is slow or silent holds its own threads up to the adapter's timeout, never
-// another's deliveries (head-of-line blocking across participants). Re-run by the timer loop, so a
-// participant added while the gateway runs is served within seconds, and one retired stops being.
+// another's deliveries (head-of-line blocking across participants). One on amqp alone has
+// delivery.amqp_workers_per_participant (1): its batch is one publish with one wait for confirms, and two
+// consumers would split each batch in two (issue 25). Re-run by the timer loop, so a participant added,
+// retired or moved to another adapter while the gateway runs is served so within seconds.
 void Exchange::refreshDeliveryConsumers() {
   std::lock_guard lock(delivery_mutex_);
   if (stopping_) return;
-  auto orgs = activeParticipants(context_.pool);
+  auto participants = [this] {
+    auto db = context_.pool.acquire();
+    if (!db) return std::vector<std::pair<std::string, bool>>{};
+    auto r = store::participantsNotRetiredOnAmqp(**db);
+    return r ? std::move(r).value() : std::vector<std::pair<std::string, bool>>{};
+  };
+  auto orgs = participants();
   if (orgs.empty() && !delivery_consumers_.empty()) {
     // Either none is left, or the database did not answer: asked again, so a blip stops nobody.
-    orgs = activeParticipants(context_.pool);
+    orgs = participants();
   }
-  std::set<std::string> wanted(orgs.begin(), orgs.end());
+  const auto& delivery = context_.config.delivery;
+  std::map<std::string, int> wanted;
+  for (const auto& [org, amqp] : orgs) {
+    wanted[org] = amqp ? delivery.amqp_workers_per_participant : delivery.workers_per_participant;
+  }
   for (auto it = delivery_consumers_.begin(); it != delivery_consumers_.end();) {
-    if (wanted.count(it->first)) {
+    auto want = wanted.find(it->first);
+    if (want != wanted.end() && static_cast<int>(it->second.size()) == want->second) {
       ++it;
       continue;
     }
+    // Retired, or its consumers are to be as many as its adapter wants: each stops after the batch it holds.
     for (auto& c : it->second) c->stop();
     it = delivery_consumers_.erase(it);
   }
-  const auto prefetch = static_cast<std::uint16_t>(context_.config.delivery.prefetch);
-  for (const auto& org : wanted) {
+  const auto prefetch = static_cast<std::uint16_t>(delivery.prefetch);
+  for (const auto& [org, workers] : wanted) {
     if (delivery_consumers_.count(org)) continue;
     auto setup = [this, org](bus::AmqpConnection& c) -> Status {
       if (auto s = bus::declare(c, bus::gatewayTopology(context_.retry_delays)); !s) return s;
       return bus::declare(c, bus::participantTopology(org));
     };
     auto& set = delivery_consumers_[org];
-    for (int i = 0; i < context_.config.delivery.workers_per_participant; ++i) {
+    for (int i = 0; i < workers; ++i) {
       set.push_back(std::make_unique<QueueConsumer>(
           "delivery:" + org, context_.broker(), setup,
           [org] { return std::vector<std::string>{bus::deliveryQueueName(org)}; },

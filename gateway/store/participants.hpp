@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gateway/store/pg.hpp"
@@ -35,6 +36,8 @@ Result<std::optional<ParticipantTrustRow>> participantTrust(PgConnection& db, co
 
 // Every participant not retired, by org id: those whose queues the broker must have.
 Result<std::vector<std::string>> participantsNotRetired(PgConnection& db);
+// The same, each with whether every active endpoint it has is on the amqp adapter (false with none).
+Result<std::vector<std::pair<std::string, bool>>> participantsNotRetiredOnAmqp(PgConnection& db);
 
 // A participant as an envelope names it; nullopt for an unknown one.
 struct PartyRow {

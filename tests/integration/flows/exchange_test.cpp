@@ -74,6 +74,35 @@ BOOST_AUTO_TEST_CASE(exchange_case_reaches_closed_with_answer) {
   BOOST_TEST(x.count("SELECT count(*) FROM cases") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(exchange_participant_on_amqp_has_one_delivery_consumer_others_two) {
+  // Issue 25: a participant on amqp takes its waiting deliveries in one batch (one publish, one wait for
+  // confirms, one transaction for their outcomes); two consumers on its queue would split every batch in
+  // two (the broker hands them out in turn). One on http keeps two, so one slow POST holds only half.
+  // A participant moved from http to amqp gets its one consumer within the refresh.
+  ExchangeHarness x;
+  x.setUp();
+  int h = x.addHttpParticipant();
+  x.startGateway();
+  auto c = vkhid::bus::AmqpConnection::connect({x.brokerUrlForTests(), 5, 0, std::chrono::milliseconds(5000)});
+  BOOST_REQUIRE(c.ok());
+  auto consumers = [&](const std::string& org) {
+    auto n = c->queueConsumers(vkhid::bus::deliveryQueueName(org));
+    return n ? static_cast<int>(*n) : -1;
+  };
+  BOOST_TEST(eventually([&] { return consumers(x.org()) == 1 && consumers(x.org(h)) == 2; }, 30s),
+             "amqp: " << consumers(x.org()) << ", http: " << consumers(x.org(h)));
+  // Cases to both still close: the one consumer delivers what waits.
+  x.startSimulator();
+  x.startHttpSimulator(h);
+  for (int i = 0; i < 10; ++i) BOOST_REQUIRE(x.submit("one-" + std::to_string(i)).status == 201);
+  BOOST_REQUIRE(x.submitTo(h, "two").status == 201);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 11, 60s), x.histogram());
+  // The http participant's endpoint becomes amqp: its consumers become one.
+  BOOST_REQUIRE(x.sql("UPDATE endpoint SET adapter = 'amqp', settings = '{}' WHERE org_id = '" + x.org(h) +
+                      "' RETURNING 'moved'") == "moved");
+  BOOST_TEST(eventually([&] { return consumers(x.org(h)) == 1; }, 30s), "now " << consumers(x.org(h)));
+}
+
 BOOST_AUTO_TEST_CASE(exchange_outbox_rows_go_out_when_committed_not_at_the_next_poll) {
   // Issue 25: an idle relay does not ask the database 20 times a second whether anything waits; the
   // transaction that writes a row wakes it as it commits. Its idle poll (0.5 s) is only for rows other
