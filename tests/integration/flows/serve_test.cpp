@@ -212,9 +212,10 @@ BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, 
   BOOST_TEST(number("closed_p99_ms") >= number("delivered_p99_ms"));
   BOOST_TEST(number("cpu_s_per_1000") > 0);
   BOOST_TEST(number("peak_rss_mib") > 0);
-  // Counted from the server's statistics after the run: a case takes well over ten transactions (a short
-  // run read before the backends report their commits counted two).
-  BOOST_TEST(number("transactions_per_case") > 10);
+  // Counted from the server's statistics after the run: a case takes at least its token read, its
+  // registration, a delivery's claim and outcome and a share of the arrivals' batches — 8 in a run this
+  // small, 5 to 6 in a large one (a short run read before the backends report their commits counted two).
+  BOOST_TEST(number("transactions_per_case") > 4);
   // The database's own record of the work (pg_stat_wal over the run): every transaction writes at least
   // its commit record, and a case's rows and index entries many more.
   BOOST_TEST(number("wal_records_per_case") > 4 * number("transactions_per_case"));
