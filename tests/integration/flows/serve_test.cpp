@@ -185,24 +185,33 @@ BOOST_AUTO_TEST_CASE(serve_becomes_ready_and_stops_on_sigterm) {
   BOOST_TEST(count > 3);
 }
 
+// `vkhid bench` with these options against the private servers, as docs/performance.md runs it; its JSON
+// figures once it exited 0 (var/bench-<name>.json, its output in var/bench-<name>.log).
+boost::json::object benchRun(const std::string& name, std::vector<std::string> options) {
+  const std::string json = varDir() + "/bench-" + name + ".json";
+  (void)pkiDir();  // the development PKI the bench's participants use, under varDir()
+  std::vector<std::string> argv{binaryPath(), "bench", "--json", json, "--root", sourceDir(), "--var", varDir()};
+  argv.insert(argv.end(), options.begin(), options.end());
+  ChildProcess bench(argv, {{"VKHID_DATABASE_URL", pgUrl()}, {"VKHID_BROKER_URL", amqpUrl()}},
+                     varDir() + "/bench-" + name + ".log");
+  auto code = bench.wait(230s);
+  BOOST_REQUIRE_MESSAGE(code.has_value(), "bench still running after 230 s:\n" << bench.log());
+  BOOST_REQUIRE_MESSAGE(*code == 0, "bench exited " << *code << ":\n" << bench.log());
+  return boost::json::parse(readFile(json)).as_object();
+}
+
+double figureOf(const boost::json::object& r, const char* key) {
+  BOOST_TEST_INFO("key " << key);
+  BOOST_REQUIRE(r.contains(key));
+  return r.at(key).to_number<double>();
+}
+
 BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, *utf::precondition(servicesAreOurs)) {
   // `vkhid bench` as docs/performance.md runs it, small: every case closes, nothing is lost or
   // duplicated, and the JSON carries the figures the benchmark promises — with the CPU of the servers
   // on this machine measured beside the gateway's.
-  const std::string json = varDir() + "/bench-small.json";
-  (void)pkiDir();  // the development PKI the bench's participants use, under varDir()
-  ChildProcess bench({binaryPath(), "bench", "--cases", "40", "--soak", "2", "--json", json, "--root", sourceDir(),
-                      "--var", varDir(), "--timeout", "120"},
-                     {{"VKHID_DATABASE_URL", pgUrl()}, {"VKHID_BROKER_URL", amqpUrl()}}, varDir() + "/bench-small.log");
-  auto code = bench.wait(240s);
-  BOOST_REQUIRE_MESSAGE(code.has_value(), "bench still running after 240 s:\n" << bench.log());
-  BOOST_REQUIRE_MESSAGE(*code == 0, "bench exited " << *code << ":\n" << bench.log());
-  auto r = boost::json::parse(readFile(json)).as_object();
-  auto number = [&](const char* key) {
-    BOOST_TEST_INFO("key " << key);
-    BOOST_REQUIRE(r.contains(key));
-    return r.at(key).to_number<double>();
-  };
+  auto r = benchRun("small", {"--cases", "40", "--soak", "2", "--timeout", "120"});
+  auto number = [&](const char* key) { return figureOf(r, key); };
   BOOST_TEST(number("closed") == 40);  // the first phase's; `lost` counts every phase
   BOOST_TEST(number("lost") == 0);
   BOOST_TEST(number("duplicated") == 0);
@@ -278,20 +287,9 @@ BOOST_AUTO_TEST_CASE(bench_slow_participant_is_measured_apart_and_holds_back_no_
   // Issue 25: `vkhid bench --slow-participant MS` adds a participant on the http adapter whose endpoint
   // answers each package MS after it came, with one case in ten. Its cases are reported apart, and the
   // others' delivered p99 is theirs alone: were they held behind it, it would be at least MS.
-  const std::string json = varDir() + "/bench-slow.json";
-  (void)pkiDir();
-  ChildProcess bench({binaryPath(), "bench", "--cases", "30", "--half-rate-cases", "0", "--slow-participant", "1500",
-                      "--json", json, "--root", sourceDir(), "--var", varDir(), "--timeout", "150"},
-                     {{"VKHID_DATABASE_URL", pgUrl()}, {"VKHID_BROKER_URL", amqpUrl()}}, varDir() + "/bench-slow.log");
-  auto code = bench.wait(230s);
-  BOOST_REQUIRE_MESSAGE(code.has_value(), "bench still running after 230 s:\n" << bench.log());
-  BOOST_REQUIRE_MESSAGE(*code == 0, "bench exited " << *code << ":\n" << bench.log());
-  auto r = boost::json::parse(readFile(json)).as_object();
-  auto number = [&](const char* key) {
-    BOOST_TEST_INFO("key " << key);
-    BOOST_REQUIRE(r.contains(key));
-    return r.at(key).to_number<double>();
-  };
+  auto r =
+      benchRun("slow", {"--cases", "30", "--half-rate-cases", "0", "--slow-participant", "1500", "--timeout", "150"});
+  auto number = [&](const char* key) { return figureOf(r, key); };
   BOOST_TEST(number("closed") == 30);
   BOOST_TEST(number("lost") == 0);
   BOOST_TEST(number("duplicated") == 0);
