@@ -324,7 +324,7 @@ void Exchange::start() {
 // another's deliveries (head-of-line blocking across participants). One on amqp alone has
 // delivery.amqp_workers_per_participant (1): its batch is one publish with one wait for confirms, and two
 // consumers would split each batch in two (issue 25). Re-run by the timer loop, so a participant added,
-// retired or moved to another adapter while the gateway runs is served so within seconds.
+// retired or moved to another adapter while the gateway runs has its consumers within seconds.
 void Exchange::refreshDeliveryConsumers() {
   std::lock_guard lock(delivery_mutex_);
   if (stopping_) return;
@@ -350,7 +350,8 @@ void Exchange::refreshDeliveryConsumers() {
       ++it;
       continue;
     }
-    // Retired, or its consumers are to be as many as its adapter wants: each stops after the batch it holds.
+    // Retired, or moved to an adapter that wants another number of consumers: each stops after the batch it
+    // holds (its unacknowledged deliveries go back to the queue for the new ones).
     for (auto& c : it->second) c->stop();
     it = delivery_consumers_.erase(it);
   }
