@@ -141,6 +141,18 @@ class BenchRun {
     return {};
   }
 
+  // Registers the PKI's participant `p` (org `org`): the keys every participant has, then `rest` (its
+  // transport and endpoint), and routes the appeals addressed to it there.
+  Status registerParticipant(const std::string& p, const std::string& org, const std::string& rest) {
+    std::string toml = "org_id = \"" + org + "\"\nsys_id = \"edms-" + p + "\"\nname = \"Учасник " + p +
+                       "\"\nfull_name = \"Учасник " + p + "\"\nsystem_name = \"Симулятор СЕД\"\n" +
+                       "memorandum_number = \"М-" + org + "\"\nmemorandum_date = 2026-11-01\n" + "trust_ca_file = \"" +
+                       pki_ + "/ca.pem\"\nseal_cert_file = \"" + pki_ + "/" + p + "-seal.pem\"\n" + rest;
+    if (auto s = flows::saveParticipant(*db_, toml, p, {true}); !s) return s.error();
+    if (auto r = flows::addRoute(*db_, org, "", "", org, 10); !r) return r.error();
+    return {};
+  }
+
   Status onboard() {
     for (int i = 1; i <= o_.participants; ++i) {
       std::string p = "p" + std::to_string(i), org = "9999991" + std::to_string(i);
@@ -149,25 +161,19 @@ class BenchRun {
                         (o_.cluster ? " --cluster" : "") + " >/dev/null";
       if (std::system(cmd.c_str()) != 0)
         return Error::unavailable("bench", "scripts/services add-user failed for " + p);
-      std::string toml = "org_id = \"" + org + "\"\nsys_id = \"edms-" + p + "\"\nname = \"Учасник " + p +
-                         "\"\nfull_name = \"Учасник " + p + "\"\nsystem_name = \"Симулятор СЕД\"\n" +
-                         "memorandum_number = \"М-" + org + "\"\nmemorandum_date = 2026-11-01\n" +
-                         "trust_ca_file = \"" + pki_ + "/ca.pem\"\nseal_cert_file = \"" + pki_ + "/" + p +
-                         "-seal.pem\"\ntransport_user = \"" + p + "\"\n[[endpoint]]\nadapter = \"amqp\"\n";
-      if (auto s = flows::saveParticipant(*db_, toml, p, {true}); !s) return s.error();
-      if (auto r = flows::addRoute(*db_, org, "", "", org, 10); !r) return r.error();
+      if (auto s = registerParticipant(p, org, "transport_user = \"" + p + "\"\n[[endpoint]]\nadapter = \"amqp\"\n");
+          !s)
+        return s;
     }
     if (o_.slow_participant_ms > 0) {
       // The slow one: p3 on the http adapter (mutual TLS both ways), its endpoint the simulator's.
-      std::string toml = std::string("org_id = \"") + kSlowOrg + "\"\nsys_id = \"edms-p3\"\nname = \"Учасник p3\"\n" +
-                         "full_name = \"Учасник p3 (повільний)\"\nsystem_name = \"Симулятор СЕД\"\n" +
-                         "memorandum_number = \"М-" + kSlowOrg + "\"\nmemorandum_date = 2026-11-01\n" +
-                         "trust_ca_file = \"" + pki_ + "/ca.pem\"\nseal_cert_file = \"" + pki_ +
-                         "/p3-seal.pem\"\ntls_cert_file = \"" + pki_ + "/p3-tls.pem\"\n[[endpoint]]\nadapter = " +
-                         "\"http\"\nurl = \"https://localhost:" + std::to_string(kSlowPort) + "/edms\"\nca_file = \"" +
-                         pki_ + "/ca.pem\"\n";
-      if (auto s = flows::saveParticipant(*db_, toml, "p3", {true}); !s) return s.error();
-      if (auto r = flows::addRoute(*db_, kSlowOrg, "", "", kSlowOrg, 10); !r) return r.error();
+      if (auto s = registerParticipant(
+              "p3", kSlowOrg,
+              "tls_cert_file = \"" + pki_ + "/p3-tls.pem\"\n[[endpoint]]\nadapter = \"http\"\nurl = " +
+                  "\"https://localhost:" + std::to_string(kSlowPort) + "/edms\"\nca_file = \"" + pki_ + "/ca.pem\"\n");
+          !s) {
+        return s;
+      }
     }
     auto token = flows::issueToken(*db_, "bench", "channel");
     if (!token) return token.error();
@@ -198,38 +204,15 @@ class BenchRun {
     gateway_ = Child::spawn({"serve"}, env, dir_ + "/gateway.log");
     for (int i = 1; i <= o_.participants; ++i) {
       std::string p = "p" + std::to_string(i);
-      sims_.push_back(Child::spawn(
-          {"sim", "participant", "--org", orgs_[static_cast<std::size_t>(i - 1)], "--key", pki_ + "/" + p + "-seal.key",
-           "--cert", pki_ + "/" + p + "-seal.pem", "--trust", pki_ + "/ca.pem", "--broker-url",
-           urlsFor(p, p + "-bench-secret"), "--queue-type", queueType(), "--stats", dir_ + "/sim-" + p + ".json"},
-          {}, dir_ + "/sim-" + p + ".log"));
+      spawnSimulator(p, orgs_[static_cast<std::size_t>(i - 1)],
+                     {"--broker-url", urlsFor(p, p + "-bench-secret"), "--queue-type", queueType()});
     }
     if (o_.slow_participant_ms > 0) {
-      sims_.push_back(Child::spawn({"sim",
-                                    "participant",
-                                    "--org",
-                                    kSlowOrg,
-                                    "--key",
-                                    pki_ + "/p3-seal.key",
-                                    "--cert",
-                                    pki_ + "/p3-seal.pem",
-                                    "--trust",
-                                    pki_ + "/ca.pem",
-                                    "--via",
-                                    "http",
-                                    "--listen",
-                                    "127.0.0.1:" + std::to_string(kSlowPort),
-                                    "--tls-cert",
-                                    pki_ + "/p3-tls.pem",
-                                    "--tls-key",
-                                    pki_ + "/p3-tls.key",
-                                    "--gateway-url",
-                                    "https://localhost:" + std::to_string(kEdmsPort) + "/edms/v1/messages",
-                                    "--respond-after-ms",
-                                    std::to_string(o_.slow_participant_ms),
-                                    "--stats",
-                                    dir_ + "/sim-p3.json"},
-                                   {}, dir_ + "/sim-p3.log"));
+      spawnSimulator("p3", kSlowOrg,
+                     {"--via", "http", "--listen", "127.0.0.1:" + std::to_string(kSlowPort), "--tls-cert",
+                      pki_ + "/p3-tls.pem", "--tls-key", pki_ + "/p3-tls.key", "--gateway-url",
+                      "https://localhost:" + std::to_string(kEdmsPort) + "/edms/v1/messages", "--respond-after-ms",
+                      std::to_string(o_.slow_participant_ms)});
     }
     const std::string admin = "http://127.0.0.1:" + std::to_string(kAdminPort);
     auto ready = Clock::now() + std::chrono::seconds(60);
@@ -246,6 +229,19 @@ class BenchRun {
                                 "the gateway exited at start (another on its ports?); see " + dir_ + "/gateway.log");
     }
     return {};
+  }
+
+  // `vkhid sim participant` for the PKI's participant `p`: its keys, its counts in sim-<p>.json, and its
+  // transport's options.
+  void spawnSimulator(const std::string& p, const std::string& org, const std::vector<std::string>& transport) {
+    std::vector<std::string> args{"sim",     "participant",
+                                  "--org",   org,
+                                  "--key",   pki_ + "/" + p + "-seal.key",
+                                  "--cert",  pki_ + "/" + p + "-seal.pem",
+                                  "--trust", pki_ + "/ca.pem",
+                                  "--stats", dir_ + "/sim-" + p + ".json"};
+    args.insert(args.end(), transport.begin(), transport.end());
+    sims_.push_back(Child::spawn(args, {}, dir_ + "/sim-" + p + ".log"));
   }
 
   void stopAll() {

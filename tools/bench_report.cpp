@@ -31,18 +31,21 @@ struct PerCase {
   std::vector<double> half_delivered_ms, half_closed_ms;  // the second phase's
   std::vector<double> slow_delivered_ms, slow_closed_ms;  // --slow-participant: its own cases (both phases)
 };
-// Which participants' cases a figure is of.
-enum class Whose { Others, Slow };
-// From intake to delivered and to closed, ms, for the cases of one phase (Idempotency-Key prefix): the
-// slow participant's apart from the others'.
+// Which participants' cases a figure is of: every one, or with --slow-participant the others' apart from
+// the slow one's.
+enum class Whose { All, Others, Slow };
+// From intake to delivered and to closed, ms, for the cases of one phase (Idempotency-Key prefix).
 void lifecycleTimes(store::PgConnection& db, const std::string& prefix, std::vector<double>& delivered,
-                    std::vector<double>& closed, Whose whose = Whose::Others) {
+                    std::vector<double>& closed, Whose whose) {
   auto times = db.exec(
       "SELECT extract(epoch FROM (SELECT min(at) FROM case_event d WHERE d.case_id = c.id AND d.event = "
       "'delivered_to_transport') - c.registered_at) * 1000, extract(epoch FROM (SELECT min(at) FROM case_event d "
       "WHERE d.case_id = c.id AND d.event = 'closed') - c.registered_at) * 1000 FROM cases c WHERE "
-      "c.idempotency_key LIKE $1 AND (c.participant_org_id IS NOT DISTINCT FROM $2) = $3",
-      {prefix + "%", kSlowOrg, whose == Whose::Slow ? "true" : "false"});
+      "c.idempotency_key LIKE $1 AND ($3 = 'all' OR (c.participant_org_id IS NOT DISTINCT FROM $2) = ($3 = 'slow'))",
+      {prefix + "%", kSlowOrg,
+       whose == Whose::All    ? "all"
+       : whose == Whose::Slow ? "slow"
+                              : "others"});
   for (int i = 0; times && i < times->rows(); ++i) {
     if (!times->isNull(i, 0)) delivered.push_back(std::stod(std::string(times->get(i, 0))));
     if (!times->isNull(i, 1)) closed.push_back(std::stod(std::string(times->get(i, 1))));
@@ -57,8 +60,10 @@ PerCase perCase(const RunContext& run, const LoadFigures& f) {
       "e ON e.case_id = c.id AND e.event = 'closed' WHERE c.idempotency_key LIKE 'bench-%'");
   c.first = spans && !spans->isNull(0, 0) ? std::stod(std::string(spans->get(0, 0))) : 0;
   c.last = spans && !spans->isNull(0, 1) ? std::stod(std::string(spans->get(0, 1))) : 0;
-  lifecycleTimes(db, "bench-", c.delivered_ms, c.closed_ms);
-  lifecycleTimes(db, "half-", c.half_delivered_ms, c.half_closed_ms);
+  // With a slow participant, the latencies are the others' (p3 is an ordinary participant without one).
+  const Whose others = o.slow_participant_ms > 0 ? Whose::Others : Whose::All;
+  lifecycleTimes(db, "bench-", c.delivered_ms, c.closed_ms, others);
+  lifecycleTimes(db, "half-", c.half_delivered_ms, c.half_closed_ms, others);
   if (o.slow_participant_ms > 0) {
     for (const char* prefix : {"bench-", "half-"}) {
       lifecycleTimes(db, prefix, c.slow_delivered_ms, c.slow_closed_ms, Whose::Slow);
@@ -76,9 +81,11 @@ PerCase perCase(const RunContext& run, const LoadFigures& f) {
   c.broker = (counts[2] + counts[1]) / c.n;
   c.packages = static_cast<long long>(counts[3]);
   c.transactions = static_cast<double>(f.commits) / c.n;  // the gateway's, and our polling's (few)
-  for (int i = 1; i <= o.participants + (o.slow_participant_ms > 0 ? 1 : 0); ++i) {
-    auto text = crypto::readFile(run.dir + "/sim-p" +
-                                 std::to_string(o.slow_participant_ms > 0 && i > o.participants ? 3 : i) + ".json");
+  std::vector<std::string> simulators;
+  for (int i = 1; i <= o.participants; ++i) simulators.push_back("p" + std::to_string(i));
+  if (o.slow_participant_ms > 0) simulators.push_back("p3");  // at most two others beside it
+  for (const auto& p : simulators) {
+    auto text = crypto::readFile(run.dir + "/sim-" + p + ".json");
     if (!text) continue;
     boost::system::error_code ec;
     auto v = boost::json::parse(*text, ec);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "adapters/amqp/config.hpp"
 #include "gateway/app/logging.hpp"
 #include "gateway/app/metrics.hpp"
 #include "gateway/bus/topology.hpp"
@@ -331,7 +332,7 @@ void Exchange::refreshDeliveryConsumers() {
   auto participants = [this] {
     auto db = context_.pool.acquire();
     if (!db) return std::vector<std::pair<std::string, bool>>{};
-    auto r = store::participantsNotRetiredOnAmqp(**db);
+    auto r = store::participantsNotRetiredOnlyOn(**db, adapters::amqp::kName);
     return r ? std::move(r).value() : std::vector<std::pair<std::string, bool>>{};
   };
   auto orgs = participants();

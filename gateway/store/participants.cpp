@@ -57,11 +57,12 @@ Result<std::vector<std::string>> participantsNotRetired(PgConnection& db) {
   return out;
 }
 
-Result<std::vector<std::pair<std::string, bool>>> participantsNotRetiredOnAmqp(PgConnection& db) {
+Result<std::vector<std::pair<std::string, bool>>> participantsNotRetiredOnlyOn(PgConnection& db,
+                                                                               const std::string& adapter) {
   auto r = db.exec(
-      "SELECT p.org_id, coalesce(bool_and(e.adapter = 'amqp'), false) FROM participant p LEFT JOIN endpoint e ON "
+      "SELECT p.org_id, coalesce(bool_and(e.adapter = $1), false) FROM participant p LEFT JOIN endpoint e ON "
       "e.org_id = p.org_id AND e.active WHERE p.status <> 'retired' GROUP BY p.org_id ORDER BY p.org_id",
-      {});
+      {adapter});
   if (!r) return r.error();
   std::vector<std::pair<std::string, bool>> out;
   for (int i = 0; i < r->rows(); ++i) out.emplace_back(r->get(i, 0), r->get(i, 1) == "t");

@@ -36,8 +36,9 @@ Result<std::optional<ParticipantTrustRow>> participantTrust(PgConnection& db, co
 
 // Every participant not retired, by org id: those whose queues the broker must have.
 Result<std::vector<std::string>> participantsNotRetired(PgConnection& db);
-// The same, each with whether every active endpoint it has is on the amqp adapter (false with none).
-Result<std::vector<std::pair<std::string, bool>>> participantsNotRetiredOnAmqp(PgConnection& db);
+// The same, each with whether every active endpoint it has is on `adapter` (false with none).
+Result<std::vector<std::pair<std::string, bool>>> participantsNotRetiredOnlyOn(PgConnection& db,
+                                                                               const std::string& adapter);
 
 // A participant as an envelope names it; nullopt for an unknown one.
 struct PartyRow {

@@ -98,6 +98,10 @@ int ExchangeHarness::addHttpParticipant(bool skip_check) {
   return index;
 }
 
+void ExchangeHarness::moveToAmqp(int participant) {
+  saveParty(*parties_.at(participant), "[[endpoint]]\nadapter = \"amqp\"\n", true);
+}
+
 int ExchangeHarness::addFolderParticipant(const std::string& participant_extra) {
   auto& p = newParty({}, false);
   saveParty(p,

@@ -47,6 +47,9 @@ class ExchangeHarness {
   // A participant on the http adapter: its endpoint https://localhost:<port>/edms (its own TLS
   // certificate, from the development CA), its TLS client certificate registered. Returns its index.
   int addHttpParticipant(bool skip_check = true);
+  // Registers the participant again by `vkhid participant add`, its one endpoint now on the amqp adapter,
+  // as an operator moves a body to another transport.
+  void moveToAmqp(int participant);
   // A participant on the folder adapter: folders dir()/to-<org> (we write) and dir()/from-<org> (it writes).
   int addFolderParticipant(const std::string& participant_extra = "");
   void startFolderSimulator(int participant, const std::vector<std::string>& flags = {});

@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(exchange_participant_on_amqp_has_one_delivery_consumer_othe
   // Issue 25: a participant on amqp takes its waiting deliveries in one batch (one publish, one wait for
   // confirms, one transaction for their outcomes); two consumers on its queue would split every batch in
   // two (the broker hands them out in turn). One on http keeps two, so one slow POST holds only half.
-  // A participant moved from http to amqp gets its one consumer within the refresh.
+  // A participant its operator moves from http to amqp gets its one consumer within the refresh.
   ExchangeHarness x;
   x.setUp();
   int h = x.addHttpParticipant();
@@ -108,8 +108,7 @@ BOOST_AUTO_TEST_CASE(exchange_participant_on_amqp_has_one_delivery_consumer_othe
   BOOST_REQUIRE(x.submitTo(h, "two").status == 201);
   BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 11, 60s), x.histogram());
   // The http participant's endpoint becomes amqp: its consumers become one.
-  BOOST_REQUIRE(x.sql("UPDATE endpoint SET adapter = 'amqp', settings = '{}' WHERE org_id = '" + x.org(h) +
-                      "' RETURNING 'moved'") == "moved");
+  x.moveToAmqp(h);
   BOOST_TEST(eventually([&] { return consumers(x.org(h)) == 1; }, 30s), "now " << consumers(x.org(h)));
 }
 
