@@ -1,5 +1,6 @@
 #include "adapters/amqp/amqp_adapter.hpp"
 
+#include <map>
 #include "adapters/amqp/config.hpp"
 #include "gateway/app/logging.hpp"
 #include "gateway/bus/topology.hpp"
@@ -94,12 +95,25 @@ Status AmqpAdapter::startInbound(const std::vector<Endpoint>& endpoints, Inbound
 
 Status AmqpAdapter::startInbound(const std::vector<Endpoint>& endpoints, InboundSink, InboundBatchSink batch) {
   stopping_ = false;
-  // Several consumers share the participants' queues (the broker hands each message to one): arrivals
-  // are handled in parallel, and the core's row locks keep one case's receipts in order of effect.
-  for (int i = 0; i < std::max(1, settings_.inbound_workers); ++i) {
-    consumers_.emplace_back([this, endpoints, batch] { consumeLoop(endpoints, batch); });
+  // Each participant's queue has one consumer here, so its packages are applied in the order it sent
+  // them (with two sharing a queue, a receipt could be applied after the answer sent behind it). The
+  // queues are dealt out among up to inbound_workers consumers: participants are taken in parallel.
+  for (auto& share : dealQueues(endpoints, std::max(1, settings_.inbound_workers))) {
+    consumers_.emplace_back([this, share = std::move(share), batch] { consumeLoop(share, batch); });
   }
   return {};
+}
+
+std::vector<std::vector<Endpoint>> dealQueues(const std::vector<Endpoint>& endpoints, int consumers) {
+  std::map<std::string, std::vector<Endpoint>> byQueue;  // in the queues' order: the same deal each time
+  for (const auto& e : endpoints) byQueue[outboxQueue(e)].push_back(e);
+  std::vector<std::vector<Endpoint>> shares(std::min<std::size_t>(static_cast<std::size_t>(consumers), byQueue.size()));
+  std::size_t next = 0;
+  for (auto& [queue, sharing] : byQueue) {
+    auto& share = shares[next++ % shares.size()];
+    share.insert(share.end(), sharing.begin(), sharing.end());
+  }
+  return shares;
 }
 
 void AmqpAdapter::stop() {

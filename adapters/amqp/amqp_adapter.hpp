@@ -17,6 +17,10 @@
 
 namespace vkhid::adapters::amqp {
 
+// The participants' outbox queues dealt out among `consumers` consumers (fewer when there are fewer
+// queues), each queue to one: a participant's packages are then taken in the order it sent them.
+std::vector<std::vector<Endpoint>> dealQueues(const std::vector<Endpoint>& endpoints, int consumers);
+
 class AmqpAdapter final : public Adapter {
  public:
   explicit AmqpAdapter(Settings settings) : settings_(std::move(settings)) {}

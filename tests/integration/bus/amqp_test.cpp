@@ -5,6 +5,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "adapters/amqp/amqp_adapter.hpp"
 #include "gateway/bus/topology.hpp"
@@ -280,6 +281,76 @@ BOOST_AUTO_TEST_CASE(adapter_delivers_a_batch_in_order_and_retries_all_of_it_whe
   BOOST_REQUIRE(refused.size() == bodies.size());
   for (const auto& o : refused) BOOST_TEST((o.kind == adapters::DeliveryOutcome::Kind::Retry));
   adapter.stop();
+}
+
+BOOST_AUTO_TEST_CASE(adapter_takes_each_participants_packages_in_the_order_sent) {
+  // Two participants' packages wait in their outbox queues, each numbered in the order it sent them. The
+  // gateway's two inbound consumers take them: every package once, and each participant's in its order
+  // (two consumers sharing one queue would take them turn about, and a batch could overtake another).
+  const std::string tag = std::to_string(testing::freePort());
+  const std::vector<adapters::Endpoint> endpoints{{"11111111", "amqp", {{"outbox_queue", "order.a." + tag}}},
+                                                  {"22222222", "amqp", {{"outbox_queue", "order.b." + tag}}}};
+  const int n = 200;
+  {
+    auto c = connect();
+    for (const auto& e : endpoints) {
+      const auto queue = e.setting("outbox_queue");
+      BOOST_REQUIRE(bus::declarePeerQueue(c, queue).ok());
+      for (int i = 0; i < n; ++i) BOOST_REQUIRE(c.publish("", queue, e.org_id + ":" + std::to_string(i), {}).ok());
+    }
+    BOOST_REQUIRE(c.waitForConfirms(std::chrono::seconds(5)).ok());
+  }
+  std::mutex m;
+  std::map<std::string, std::vector<int>> taken;  // by participant, in the order applied
+  adapters::amqp::Settings s;
+  s.broker_url = testing::amqpUrl();
+  s.prefetch = 8;
+  s.inbound_workers = 2;
+  adapters::amqp::AmqpAdapter adapter(s);
+  auto batch = [&](const std::vector<adapters::InboundPackage>& packages) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a batch's transaction takes time
+    std::lock_guard lock(m);
+    for (const auto& p : packages) {
+      const auto colon = p.bytes.find(':');
+      BOOST_TEST(p.bytes.substr(0, colon) == p.endpoint_org_id);  // told whose queue it came from
+      taken[p.endpoint_org_id].push_back(std::stoi(p.bytes.substr(colon + 1)));
+    }
+    return std::vector<Status>(packages.size());
+  };
+  BOOST_REQUIRE(adapter.startInbound(endpoints, {}, batch).ok());
+  BOOST_TEST(testing::eventually(
+      [&] {
+        std::lock_guard lock(m);
+        return taken["11111111"].size() + taken["22222222"].size() >= 2u * n;
+      },
+      std::chrono::seconds(30)));
+  adapter.stop();
+  std::vector<int> sent(n);
+  for (int i = 0; i < n; ++i) sent[i] = i;
+  for (const auto& e : endpoints) {
+    BOOST_TEST(taken[e.org_id] == sent, boost::test_tools::per_element());
+    BOOST_TEST(takeWhatIsLeft(e.setting("outbox_queue")).empty());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(participants_queues_are_dealt_one_consumer_each) {
+  // Each queue to one consumer, the queues spread evenly, no consumer without a queue.
+  std::vector<adapters::Endpoint> endpoints;
+  for (const char* org : {"1", "2", "3", "4", "5"}) endpoints.push_back({org, "amqp", {}});
+  endpoints.push_back({"3", "amqp", {}});  // a second endpoint of participant 3: the same queue
+  const auto shares = adapters::amqp::dealQueues(endpoints, 2);
+  BOOST_REQUIRE(shares.size() == 2u);
+  std::map<std::string, int> holders;
+  for (const auto& share : shares) {
+    std::set<std::string> queues;
+    for (const auto& e : share) queues.insert(adapters::amqp::outboxQueue(e));
+    for (const auto& q : queues) holders[q]++;
+    BOOST_TEST((queues.size() == 2u || queues.size() == 3u));
+  }
+  BOOST_TEST(holders.size() == 5u);
+  for (const auto& [queue, count] : holders) BOOST_TEST(count == 1, queue);
+  BOOST_TEST(adapters::amqp::dealQueues(endpoints, 8).size() == 5u);
+  BOOST_TEST(adapters::amqp::dealQueues({}, 2).empty());
 }
 
 BOOST_AUTO_TEST_CASE(unreachable_broker_is_unavailable_within_timeout) {
