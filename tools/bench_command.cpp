@@ -24,6 +24,7 @@
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -293,7 +294,12 @@ class BenchRun {
                               body, std::chrono::seconds(30), nullptr,
                               {{"Authorization", "Bearer " + token_}, {"Idempotency-Key", prefix + std::to_string(i)}});
           mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-          if (!r || r->status != 201) refused++;
+          if (!r || r->status != 201) {
+            refused++;
+          } else if (auto id = caseIdOf(r->body); !id.empty()) {
+            std::lock_guard lock(open_mutex_);
+            open_.push_back(std::move(id));
+          }
         }
         std::lock_guard lock(mutex);
         latencies.insert(latencies.end(), mine.begin(), mine.end());
@@ -303,20 +309,37 @@ class BenchRun {
     return refused.load();
   }
 
-  // Waits until `want` cases are closed (or the timeout); returns how many are.
+  // Waits until `want` of the cases posted since the count was last reset are closed (or the timeout);
+  // returns how many are. The cases still open are looked up by their ids, so a preloaded history is
+  // neither counted nor scanned every 200 ms.
   long long waitClosed(long long want) {
-    long long closed = 0;
     auto deadline = Clock::now() + std::chrono::seconds(o_.timeout_s);
     while (Clock::now() < deadline) {
-      // The cases closed since the run began, by their events after its first: a preloaded history's
-      // are not counted, nor scanned every 200 ms.
-      auto r = db_->exec("SELECT count(*) FROM case_event WHERE id > $1::bigint AND event = 'closed'",
-                         {std::to_string(events_before_)});
-      closed = r ? r->getInt(0, 0) : 0;
-      if (closed >= want) break;
+      std::vector<std::string> open;
+      {
+        std::lock_guard lock(open_mutex_);
+        open = open_;
+      }
+      auto r = db_->exec("SELECT id::text FROM cases WHERE id = ANY ($1::uuid[]) AND status = 'closed'",
+                         {store::textArrayLiteral(open)});
+      if (r) {
+        std::set<std::string> now_closed;
+        for (int i = 0; i < r->rows(); ++i) now_closed.insert(std::string(r->get(i, 0)));
+        std::lock_guard lock(open_mutex_);
+        std::erase_if(open_, [&](const std::string& id) { return now_closed.contains(id); });
+        closed_ += static_cast<long long>(now_closed.size());
+      }
+      if (closed_ >= want) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    return closed;
+    return closed_;
+  }
+
+  static std::string caseIdOf(const std::string& body) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(body, ec);
+    const auto* id = !ec && v.is_object() ? v.as_object().if_contains("id") : nullptr;
+    return id && id->is_string() ? std::string(id->as_string()) : std::string();
   }
 
   // What the machine has done so far: the CPU of the whole, PostgreSQL and the gateway, and the WAL.
@@ -429,7 +452,7 @@ class BenchRun {
     f.preloaded = preloaded;
     f.template_cases = template_cases_;
     f.counted_before = messageCounts(*db_);
-    if (auto e = db_->exec("SELECT coalesce(max(id), 0) FROM case_event"); e) events_before_ = e->getInt(0, 0);
+    closed_ = 0;  // the run's cases from here (the template's, if any, all closed)
     const auto first = snapshot();
     auto load_start = Clock::now();
     f.refused = post(*example, o_.cases, o_.rate, "bench-", f.latencies);
@@ -469,7 +492,10 @@ class BenchRun {
   const std::string pki_, dir_;
   std::string db_url_, broker_urls_, token_;
   std::optional<store::PgConnection> db_;
-  long long events_before_ = 0, template_cases_ = 0;  // case_event ids up to the run's start (waitClosed counts after)
+  long long template_cases_ = 0;
+  std::mutex open_mutex_;
+  std::vector<std::string> open_;  // the ids of the cases posted and not yet seen closed
+  long long closed_ = 0;           // the cases seen closed since the run's count began
   std::vector<std::string> orgs_;
   Child gateway_;
   std::vector<Child> sims_;

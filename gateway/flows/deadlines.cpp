@@ -247,7 +247,7 @@ Status fireTimer(store::PgConnection& db, const store::DueTimerRow& t, std::stri
   }
   const bool moot = timerIsMoot(t, receipt_came);
   outcome = moot ? "moot" : "fired";
-  if (auto s = store::closeTimer(db, t.id, outcome); !s || moot) return s;
+  if (auto s = store::closeTimer(db, t, outcome); !s || moot) return s;
 
   json::object detail{{"timer", t.kind}};
   if (!t.due_at.empty()) detail["due_at"] = t.due_at;

@@ -11,30 +11,30 @@ Status planTimer(PgConnection& db, const std::string& case_id, const std::string
 }
 
 // A case's pending timers are named `coalesce(fired_at, cancelled_at) IS NULL` so that the planner
-// finds them through the case's index (timer_by_case): spelt as the pending index's own predicate, it
+// finds them through the case's key (timer_pkey, case_id first): spelt as the pending index's own predicate, it
 // walked every pending timer of every case through timer_pending instead (0.48 ms a receipt in a
 // 500-case bench, growing with them).
 Status cancelCaseTimers(PgConnection& db, const std::string& case_id) {
   return db.later(
-      "UPDATE timer SET cancelled_at = now() WHERE id IN (SELECT id FROM timer WHERE case_id = $1::uuid AND "
-      "coalesce(fired_at, cancelled_at) IS NULL FOR UPDATE SKIP LOCKED)",
+      "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND id IN (SELECT id FROM timer WHERE "
+      "case_id = $1::uuid AND coalesce(fired_at, cancelled_at) IS NULL FOR UPDATE SKIP LOCKED)",
       {case_id});
 }
 
 Status cancelAnswerTimers(PgConnection& db, const std::string& case_id) {
   return db.later(
-      "UPDATE timer SET cancelled_at = now() WHERE id IN (SELECT id FROM timer WHERE case_id = $1::uuid AND "
-      "coalesce(fired_at, cancelled_at) IS NULL AND kind IN ('warning_3wd', 'warning_1d', 'overdue') FOR UPDATE "
-      "SKIP LOCKED)",
+      "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND id IN (SELECT id FROM timer WHERE "
+      "case_id = $1::uuid AND coalesce(fired_at, cancelled_at) IS NULL AND kind IN ('warning_3wd', 'warning_1d', "
+      "'overdue') FOR UPDATE SKIP LOCKED)",
       {case_id});
 }
 
 Status cancelPackageTimers(PgConnection& db, const std::string& case_id, const std::string& msg_id,
                            const std::string& kinds) {
   return db.later(
-      "UPDATE timer SET cancelled_at = now() WHERE id IN (SELECT id FROM timer WHERE case_id = $1::uuid AND msg_id = "
-      "vkhid_uuid($2) AND kind = ANY ($3::text[]) AND coalesce(fired_at, cancelled_at) IS NULL FOR UPDATE SKIP "
-      "LOCKED)",
+      "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND id IN (SELECT id FROM timer WHERE "
+      "case_id = $1::uuid AND msg_id = vkhid_uuid($2) AND kind = ANY ($3::text[]) AND coalesce(fired_at, "
+      "cancelled_at) IS NULL FOR UPDATE SKIP LOCKED)",
       {case_id, msg_id, kinds});
 }
 
@@ -70,8 +70,9 @@ Result<bool> receiptCame(PgConnection& db, const std::string& msg_id, const std:
   return r->getInt(0, 0) > 0;
 }
 
-Status closeTimer(PgConnection& db, const std::string& id, const std::string& outcome) {
-  auto u = db.exec("UPDATE timer SET fired_at = now(), outcome = $2 WHERE id = $1", {id, outcome});
+Status closeTimer(PgConnection& db, const DueTimerRow& timer, const std::string& outcome) {
+  auto u = db.exec("UPDATE timer SET fired_at = now(), outcome = $3 WHERE case_id = $1::uuid AND id = $2",
+                   {timer.case_id, timer.id, outcome});
   return u ? Status() : Status(u.error());
 }
 

@@ -42,6 +42,6 @@ Result<std::optional<DueTimerRow>> claimDueTimer(PgConnection& db, int offset_s)
 Result<bool> receiptCame(PgConnection& db, const std::string& msg_id, const std::string& ack_types);
 
 // Closes a claimed timer as `outcome` (fired, moot).
-Status closeTimer(PgConnection& db, const std::string& id, const std::string& outcome);
+Status closeTimer(PgConnection& db, const DueTimerRow& timer, const std::string& outcome);
 
 }  // namespace vkhid::store
