@@ -3,6 +3,15 @@
 #include "gateway/store/at_rest.hpp"
 
 namespace vkhid::store {
+
+namespace {
+
+// A case locked (or inserted) earlier in this transaction is still held: read again without a lock.
+std::string forUpdate(const PgConnection& db, const std::string& case_id, const char* lock = " FOR UPDATE") {
+  return db.holds("case:" + case_id) ? "" : lock;
+}
+
+}  // namespace
 namespace {
 
 // "$n" for the n-th parameter of a change's columns (the UPDATE's own are $1 id and $2 status).
@@ -84,9 +93,10 @@ Result<domain::CaseStatus> transitionCase(PgConnection& db, const CaseChange& ch
 }
 
 Result<std::optional<domain::CaseStatus>> lockCaseStatus(PgConnection& db, const std::string& case_id) {
-  auto c = db.exec("SELECT status FROM cases WHERE id = vkhid_uuid($1) FOR UPDATE", {case_id});
+  auto c = db.exec("SELECT status FROM cases WHERE id = vkhid_uuid($1)" + forUpdate(db, case_id), {case_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<domain::CaseStatus>{};
+  db.hold("case:" + case_id);
   auto s = caseStatusOf(c->get(0, 0), case_id);
   if (!s) return s.error();
   return std::optional<domain::CaseStatus>{*s};
@@ -98,11 +108,12 @@ Result<std::optional<RoutingCaseRow>> lockCaseForRouting(PgConnection& db, const
       "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(addressee_org_id, ''), "
       "priority, coalesce(body->'classification'->>'topic', ''), declined_by::text, coalesce(due_kind, ''), "
       "coalesce(extract(epoch FROM due_at)::bigint, 0), coalesce(due_rule, ''), coalesce(route_to, ''), "
-      "coalesce(body->>'complained_of_org_id', ''), personal FROM cases WHERE id = $1 "
-      "FOR UPDATE",
+      "coalesce(body->>'complained_of_org_id', ''), personal FROM cases WHERE id = $1" +
+          forUpdate(db, case_id),
       {case_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<RoutingCaseRow>{};
+  db.hold("case:" + case_id);
   auto status = caseStatusOf(c->get(0, 0), case_id);
   if (!status) return status.error();
   RoutingCaseRow r;
@@ -128,10 +139,12 @@ Result<std::optional<RoutingCaseRow>> lockCaseForRouting(PgConnection& db, const
 Result<std::optional<ReceiptCaseRow>> lockCaseForReceipt(PgConnection& db, const std::string& case_id) {
   auto c = db.exec(
       "SELECT status, coalesce(participant_org_id, ''), coalesce(participant_reg_number, '') FROM cases "
-      "WHERE id = vkhid_uuid($1) FOR UPDATE",
+      "WHERE id = vkhid_uuid($1)" +
+          forUpdate(db, case_id),
       {case_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<ReceiptCaseRow>{};
+  db.hold("case:" + case_id);
   auto status = caseStatusOf(c->get(0, 0), case_id);
   if (!status) return status.error();
   return std::optional<ReceiptCaseRow>{ReceiptCaseRow{*status, std::string(c->get(0, 1)), std::string(c->get(0, 2))}};
@@ -140,10 +153,12 @@ Result<std::optional<ReceiptCaseRow>> lockCaseForReceipt(PgConnection& db, const
 Result<std::optional<ActionCaseRow>> lockCaseForAction(PgConnection& db, const std::string& case_id) {
   auto c = db.exec(
       "SELECT status, kind, priority, participant_org_id IS NOT NULL, "
-      "coalesce(body->>'complained_of_org_id', '') FROM cases WHERE id = vkhid_uuid($1) FOR UPDATE",
+      "coalesce(body->>'complained_of_org_id', '') FROM cases WHERE id = vkhid_uuid($1)" +
+          forUpdate(db, case_id),
       {case_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<ActionCaseRow>{};
+  db.hold("case:" + case_id);
   auto status = caseStatusOf(c->get(0, 0), case_id);
   if (!status) return status.error();
   return std::optional<ActionCaseRow>{ActionCaseRow{*status, std::string(c->get(0, 1)), c->get(0, 2) == "t",
@@ -236,6 +251,7 @@ Status insertConformanceCase(PgConnection& db, const std::string& id, const std:
 Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c) {
   auto personal = sealPersonal(db, c.body_json, personalAad(c.id));
   if (!personal) return personal.error();
+  db.hold("case:" + c.id);  // no one else sees it before the transaction ends: routing in it need not lock it
   return db.later(
       "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
       "received_at, addressee_org_id, body, personal, contact_keys, client_id, idempotency_key, request_sha256, "
@@ -339,16 +355,18 @@ Status markForReviewOnce(PgConnection& db, const std::string& case_id, const std
 
 namespace {
 
-Result<std::optional<ParticipantCaseRow>> lockParticipantCase(PgConnection& db, const std::string& where,
-                                                              const std::string& key, const std::string& org_id) {
+Result<std::optional<ParticipantCaseRow>> lockParticipantCase(PgConnection& db, bool by_id, const std::string& key,
+                                                              const std::string& org_id) {
   auto c =
       db.exec("SELECT id::text AS id, status, tracking_code, answer_msg_id IS NOT NULL AS answered FROM cases WHERE " +
-                  where + " AND participant_org_id = $2 FOR UPDATE",
+                  std::string(by_id ? "id = vkhid_uuid($1)" : "ucc_number = $1") + " AND participant_org_id = $2" +
+                  (by_id ? forUpdate(db, key) : " FOR UPDATE"),
               {key, org_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<ParticipantCaseRow>();
   ParticipantCaseRow row;
   row.id = c->get(0, "id");
+  db.hold("case:" + row.id);
   auto status = caseStatusOf(c->get(0, "status"), row.id);
   if (!status) return status.error();
   row.status = *status;
@@ -361,12 +379,12 @@ Result<std::optional<ParticipantCaseRow>> lockParticipantCase(PgConnection& db, 
 
 Result<std::optional<ParticipantCaseRow>> lockParticipantCaseById(PgConnection& db, const std::string& case_id,
                                                                   const std::string& participant_org_id) {
-  return lockParticipantCase(db, "id = vkhid_uuid($1)", case_id, participant_org_id);
+  return lockParticipantCase(db, true, case_id, participant_org_id);
 }
 
 Result<std::optional<ParticipantCaseRow>> lockParticipantCaseByNumber(PgConnection& db, const std::string& ucc_number,
                                                                       const std::string& participant_org_id) {
-  return lockParticipantCase(db, "ucc_number = $1", ucc_number, participant_org_id);
+  return lockParticipantCase(db, false, ucc_number, participant_org_id);
 }
 
 Result<std::optional<EndingCaseRow>> lockCaseForEnding(PgConnection& db, CaseKey key, const std::string& value) {
@@ -375,12 +393,14 @@ Result<std::optional<EndingCaseRow>> lockCaseForEnding(PgConnection& db, CaseKey
                           "coalesce(c.participant_org_id, ''), coalesce(extract(epoch FROM c.clock_from)::bigint, 0), "
                           "coalesce((SELECT e.ucc_number FROM cases e WHERE e.id = c.repeat_of), '') "
                           "FROM cases c WHERE ") +
-                  (key == CaseKey::Id ? "c.id = vkhid_uuid($1)" : "c.tracking_code = $1") + " FOR UPDATE OF c",
+                  (key == CaseKey::Id ? "c.id = vkhid_uuid($1)" + forUpdate(db, value, " FOR UPDATE OF c")
+                                      : "c.tracking_code = $1 FOR UPDATE OF c"),
               {value});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<EndingCaseRow>();
   EndingCaseRow r;
   r.id = c->get(0, 0);
+  db.hold("case:" + r.id);
   auto status = caseStatusOf(c->get(0, 4), r.id);
   if (!status) return status.error();
   r.kind = c->get(0, 1);

@@ -249,12 +249,14 @@ Status PgConnection::begin() {
     return Error::internal("db.nested", "database: BEGIN inside a transaction");
   }
   in_transaction_ = true;
+  held_.clear();
   queued_.push_back({"BEGIN", {}});
   return {};
 }
 
 Status PgConnection::commit() {
   in_transaction_ = false;
+  held_.clear();
   auto hooks = std::move(after_commit_);
   after_commit_.clear();
   if (queued_.size() == 1 && queued_.front().sql == "BEGIN") {  // nothing was done
@@ -281,6 +283,7 @@ void PgConnection::afterCommit(std::function<void()> f) {
 
 Status PgConnection::rollback() {
   in_transaction_ = false;
+  held_.clear();
   after_commit_.clear();
   const bool never_sent = !queued_.empty() && queued_.front().sql == "BEGIN";
   queued_.clear();

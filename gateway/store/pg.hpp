@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "gateway/domain/error.hpp"
@@ -70,6 +71,14 @@ class PgConnection {
   Status begin();
   Status commit();
   Status rollback();
+  // Rows the current transaction holds, by the caller's key ("case:<id>"): a row locked, inserted or
+  // updated by a transaction is held until it ends (another's lock waits for it), so a second lock
+  // before then is not needed, and each lock costs a WAL record. Forgotten when the transaction ends;
+  // nothing is held outside one.
+  bool holds(const std::string& row) const { return in_transaction_ && held_.contains(row); }
+  void hold(const std::string& row) {
+    if (in_transaction_) held_.insert(row);
+  }
   // Runs `f` once the current transaction commits (dropped if it rolls back); at once outside one.
   void afterCommit(std::function<void()> f);
 
@@ -103,6 +112,7 @@ class PgConnection {
   std::vector<Queued> queued_;   // BEGIN and writes not sent yet
   bool in_transaction_ = false;  // begin() called, commit() or rollback() not yet
   std::vector<std::function<void()>> after_commit_;
+  std::unordered_set<std::string> held_;  // holds(): cleared when a transaction begins and ends
   long long round_trips_ = 0;
 };
 

@@ -455,6 +455,51 @@ BOOST_AUTO_TEST_CASE(a_forward_leaves_the_participant_and_keeps_what_a_receipt_l
   BOOST_TEST(historyOf(db, id) == "P-1 receipt_1:sent>delivered, P-1 forwarded:delivered>forwarded");
 }
 
+BOOST_AUTO_TEST_CASE(a_case_is_locked_once_a_transaction_and_held_to_its_end) {
+  // Issue 25: a transaction that locked a case and changed it reads it again without a second lock (each
+  // lock is a WAL record), and the case stays held until the transaction ends: another's lock waits.
+  // The next transaction locks it anew.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  auto other = connectTo(db.url());
+  auto id = caseIn(conn, "sent");
+  BOOST_REQUIRE(conn.exec("CREATE EXTENSION IF NOT EXISTS pg_walinspect").ok());
+  auto lsn = [&] { return std::string(conn.exec("SELECT pg_current_wal_flush_lsn()::text")->get(0, 0)); };
+  // The exclusive row locks written to this database's cases table since `from` (other tests write other
+  // databases; a foreign key's check takes a key-share lock of its own).
+  auto locksSince = [&](const std::string& from) {
+    return db.query("SELECT count(*) FROM pg_get_wal_records_info_till_end_of_wal('" + from +
+                    "') WHERE record_type = 'LOCK' AND description LIKE '%EXCL_LOCK%' "
+                    "AND block_ref LIKE '%/' || "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database()) || '/' || "
+                    "pg_relation_filenode('cases') || ' %'");
+  };
+  auto lockedElsewhere = [&] {
+    return !other.exec("SELECT 1 FROM cases WHERE id = vkhid_uuid($1) FOR UPDATE NOWAIT", {id}).ok();
+  };
+  const auto before = lsn();
+  BOOST_REQUIRE(conn.begin().ok());
+  auto first = store::lockCaseStatus(conn, id);
+  BOOST_REQUIRE(first.ok());
+  auto to = store::transitionCase(conn, {id, **first, domain::CaseEvent::Receipt, 1, "P-1", "{}",
+                                         store::CaseFields::recordReceipt({}, {}, {}, {})});
+  BOOST_REQUIRE_MESSAGE(to.ok(), (to.ok() ? "" : to.error().message));
+  auto again = store::lockCaseStatus(conn, id);
+  BOOST_REQUIRE(again.ok());
+  BOOST_TEST(domain::caseStatusName(**again) == std::string("delivered"));  // its own change
+  BOOST_TEST(lockedElsewhere());
+  BOOST_REQUIRE(conn.commit().ok());
+  BOOST_TEST(locksSince(before) == "1");
+  BOOST_TEST(!lockedElsewhere());
+  // A new transaction holds nothing: its lock is taken, and another waits for it again.
+  const auto later = lsn();
+  BOOST_REQUIRE(conn.begin().ok());
+  BOOST_REQUIRE(store::lockCaseStatus(conn, id).ok());
+  BOOST_TEST(lockedElsewhere());
+  BOOST_REQUIRE(conn.commit().ok());  // its lock's record flushed with the commit
+  BOOST_TEST(locksSince(later) == "1");
+}
+
 BOOST_AUTO_TEST_CASE(a_status_the_state_machine_does_not_know_is_an_error_never_a_guess) {
   testing::TestDatabase db;
   auto conn = connectTo(db.url());
