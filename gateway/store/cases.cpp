@@ -6,13 +6,12 @@ namespace vkhid::store {
 
 namespace {
 
-// A case locked (or inserted) earlier in this transaction is still held: read again without a lock.
+// A case locked (or inserted) earlier in this transaction is still held (PgConnection::holds): read
+// again without a lock.
+std::string heldCase(const std::string& case_id) { return "case:" + case_id; }
 std::string forUpdate(const PgConnection& db, const std::string& case_id, const char* lock = " FOR UPDATE") {
-  return db.holds("case:" + case_id) ? "" : lock;
+  return db.holds(heldCase(case_id)) ? "" : lock;
 }
-
-}  // namespace
-namespace {
 
 // "$n" for the n-th parameter of a change's columns (the UPDATE's own are $1 id and $2 status).
 std::string param(std::size_t index) { return "$" + std::to_string(index + 3); }
@@ -96,7 +95,7 @@ Result<std::optional<domain::CaseStatus>> lockCaseStatus(PgConnection& db, const
   auto c = db.exec("SELECT status FROM cases WHERE id = vkhid_uuid($1)" + forUpdate(db, case_id), {case_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<domain::CaseStatus>{};
-  db.hold("case:" + case_id);
+  db.hold(heldCase(case_id));
   auto s = caseStatusOf(c->get(0, 0), case_id);
   if (!s) return s.error();
   return std::optional<domain::CaseStatus>{*s};
@@ -113,7 +112,7 @@ Result<std::optional<RoutingCaseRow>> lockCaseForRouting(PgConnection& db, const
       {case_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<RoutingCaseRow>{};
-  db.hold("case:" + case_id);
+  db.hold(heldCase(case_id));
   auto status = caseStatusOf(c->get(0, 0), case_id);
   if (!status) return status.error();
   RoutingCaseRow r;
@@ -144,7 +143,7 @@ Result<std::optional<ReceiptCaseRow>> lockCaseForReceipt(PgConnection& db, const
       {case_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<ReceiptCaseRow>{};
-  db.hold("case:" + case_id);
+  db.hold(heldCase(case_id));
   auto status = caseStatusOf(c->get(0, 0), case_id);
   if (!status) return status.error();
   return std::optional<ReceiptCaseRow>{ReceiptCaseRow{*status, std::string(c->get(0, 1)), std::string(c->get(0, 2))}};
@@ -158,7 +157,7 @@ Result<std::optional<ActionCaseRow>> lockCaseForAction(PgConnection& db, const s
       {case_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<ActionCaseRow>{};
-  db.hold("case:" + case_id);
+  db.hold(heldCase(case_id));
   auto status = caseStatusOf(c->get(0, 0), case_id);
   if (!status) return status.error();
   return std::optional<ActionCaseRow>{ActionCaseRow{*status, std::string(c->get(0, 1)), c->get(0, 2) == "t",
@@ -251,7 +250,7 @@ Status insertConformanceCase(PgConnection& db, const std::string& id, const std:
 Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c) {
   auto personal = sealPersonal(db, c.body_json, personalAad(c.id));
   if (!personal) return personal.error();
-  db.hold("case:" + c.id);  // no one else sees it before the transaction ends: routing in it need not lock it
+  db.hold(heldCase(c.id));  // no one else sees it before the transaction ends: routing in it need not lock it
   return db.later(
       "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
       "received_at, addressee_org_id, body, personal, contact_keys, client_id, idempotency_key, request_sha256, "
@@ -366,7 +365,7 @@ Result<std::optional<ParticipantCaseRow>> lockParticipantCase(PgConnection& db, 
   if (c->rows() == 0) return std::optional<ParticipantCaseRow>();
   ParticipantCaseRow row;
   row.id = c->get(0, "id");
-  db.hold("case:" + row.id);
+  db.hold(heldCase(row.id));
   auto status = caseStatusOf(c->get(0, "status"), row.id);
   if (!status) return status.error();
   row.status = *status;
@@ -400,7 +399,7 @@ Result<std::optional<EndingCaseRow>> lockCaseForEnding(PgConnection& db, CaseKey
   if (c->rows() == 0) return std::optional<EndingCaseRow>();
   EndingCaseRow r;
   r.id = c->get(0, 0);
-  db.hold("case:" + r.id);
+  db.hold(heldCase(r.id));
   auto status = caseStatusOf(c->get(0, 4), r.id);
   if (!status) return status.error();
   r.kind = c->get(0, 1);
