@@ -250,6 +250,16 @@ class BenchRun {
     gateway_.stop();
   }
 
+  // What the gateway's outbox relay has published so far, from its metrics.
+  long long relayMessages() {
+    auto r = http::get("http://127.0.0.1:" + std::to_string(kAdminPort) + "/metrics", std::chrono::seconds(5));
+    if (!r || r->status != 200) return 0;
+    constexpr std::string_view kName = "\nvkhid_outbox_broker_messages_total ";
+    const std::string body = "\n" + r->body;
+    const auto at = body.find(kName);
+    return at == std::string::npos ? 0 : std::atoll(body.c_str() + at + kName.size());
+  }
+
   long long commits() {
     auto r = db_->exec("SELECT xact_commit FROM pg_stat_database WHERE datname = 'vkhid_bench'");
     return r ? r->getInt(0, 0) : 0;
@@ -452,6 +462,7 @@ class BenchRun {
     f.preloaded = preloaded;
     f.template_cases = template_cases_;
     f.counted_before = messageCounts(*db_);
+    const long long relay_before = relayMessages();
     closed_ = 0;  // the run's cases from here (the template's, if any, all closed)
     const auto first = snapshot();
     auto load_start = Clock::now();
@@ -468,6 +479,13 @@ class BenchRun {
     f.soak.push_back(batchBetween(first, snapshot(), static_cast<double>(f.closed)));
     soakBatches(*example, f);
     halfRatePhase(*example, f);
+    // The last notices leave after their cases closed: counted once the relay has sent every row.
+    for (int i = 0; i < 50; ++i) {
+      auto unsent = db_->exec("SELECT count(*) FROM outbox WHERE sent_at IS NULL");
+      if (!unsent || unsent->getInt(0, 0) == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    f.relay_messages = relayMessages() - relay_before;
     // PostgreSQL counts a backend's commits in pg_stat_database when it reports them — at most once a
     // second, or when it ends: the gateway and the simulators stop first and their backends are gone
     // before the count is read (a short run would otherwise miss most of its transactions).

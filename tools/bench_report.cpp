@@ -24,7 +24,7 @@ namespace {
 // What a case cost, from what the gateway recorded and the simulators counted.
 struct PerCase {
   double n = 1;  // cases taken in
-  double out = 0, in = 0, broker = 0, transactions = 0;
+  double out = 0, in = 0, broker = 0, outbox_rows = 0, transactions = 0;
   long long packages = 0, sim_appeals = 0;
   double first = 0, last = 0;                             // the first registration, the last close (epoch s)
   std::vector<double> delivered_ms, closed_ms;            // from intake
@@ -78,7 +78,8 @@ PerCase perCase(const RunContext& run, const LoadFigures& f) {
       1.0, static_cast<double>(o.cases - f.refused + f.soak_cases - f.soak_refused + f.half_cases - f.half_refused));
   c.out = counts[0] / c.n;
   c.in = counts[1] / c.n;
-  c.broker = (counts[2] + counts[1]) / c.n;
+  c.outbox_rows = counts[2] / c.n;
+  c.broker = (static_cast<double>(f.relay_messages) + counts[1]) / c.n;
   c.packages = static_cast<long long>(counts[3]);
   c.transactions = static_cast<double>(f.commits) / c.n;  // the gateway's, and our polling's (few)
   std::vector<std::string> simulators;
@@ -198,6 +199,7 @@ boost::json::object figures(const RunContext& run, const MachineBounds& b, const
       {"wal_records_per_case", static_cast<double>(f.wal.first) / c.n},
       {"wal_kib_per_case", static_cast<double>(f.wal.second) / 1024.0 / c.n},
       {"broker_messages_per_case", c.broker},
+      {"outbox_rows_per_case", c.outbox_rows},
       {"packages_sealed_per_case", c.out},
       {"packages_verified_per_case", c.in},
       {"pipeline_efficiency", lowest > 0 ? cases_per_s / lowest : 0},

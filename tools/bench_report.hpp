@@ -54,6 +54,9 @@ struct LoadFigures {
   // --preload: the generated history's cases, and what messageCounts() held before the run (its template's).
   long long preloaded = 0, template_cases = 0;  // the template's appeals reached the simulators before the run
   std::array<long long, 4> counted_before{};
+  // The broker messages the gateway's outbox relay published over the run (its metric): a round's delivery
+  // jobs for one participant travel as one message, so they are fewer than the outbox rows.
+  long long relay_messages = 0;
 };
 
 // Outbound and inbound messages, outbox rows and outbound appeals the database holds now.

@@ -63,6 +63,35 @@ Status declareParticipants(bus::AmqpConnection& c, const std::vector<std::string
   return {};
 }
 
+// The delivery jobs a consumer took: a job may name several packages (the relay's round took them
+// together). They are claimed, sent and recorded `per_call` at a time — the most a batch held when each
+// job named one — so a claim is never held longer than such a batch takes; a job is acknowledged when
+// every package it names is done with, else offered again.
+std::vector<Disposition> deliverJobs(Deliverer& deliverer, const std::vector<bus::Delivery>& batch,
+                                     std::size_t per_call) {
+  std::vector<std::string> ids;
+  std::vector<std::size_t> ends;
+  for (const auto& d : batch) {
+    auto named = packagesOfJob(d.body);
+    ids.insert(ids.end(), named.begin(), named.end());
+    ends.push_back(ids.size());
+  }
+  std::vector<Disposition> each;
+  for (std::size_t at = 0; at < ids.size(); at += per_call) {
+    const auto from = ids.begin() + static_cast<std::ptrdiff_t>(at);
+    auto part = deliverer.deliverAll({from, from + static_cast<std::ptrdiff_t>(std::min(per_call, ids.size() - at))});
+    each.insert(each.end(), part.begin(), part.end());
+  }
+  std::vector<Disposition> jobs;
+  for (std::size_t j = 0, begin = 0; j < ends.size(); begin = ends[j++]) {
+    const bool again = std::any_of(each.begin() + static_cast<std::ptrdiff_t>(begin),
+                                   each.begin() + static_cast<std::ptrdiff_t>(ends[j]),
+                                   [](Disposition d) { return d == Disposition::Requeue; });
+    jobs.push_back(again ? Disposition::Requeue : Disposition::Ack);
+  }
+  return jobs;
+}
+
 }  // namespace
 
 Exchange::Exchange(const app::Config& config, store::PgPool& pool, const crypto::Signer& signer,
@@ -74,20 +103,24 @@ Exchange::Exchange(const app::Config& config, store::PgPool& pool, const crypto:
 Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
   auto db = context_.pool.acquire();
   if (!db) return db.error();
-  int published = 0;
+  int published = 0, messages = 0;
   bool unroutable = false;
   Status done = store::inTransaction(**db, [&]() -> Status {
     // Several gateways relay at once: each takes rows the others have not locked.
     auto rows = store::lockUnsent(**db, kRelayBatch);
     if (!rows) return rows.error();
     if (rows->empty()) return {};
-    for (const auto& row : *rows) {
+    // A participant's delivery jobs of the round as one message, no more packages in it than a delivery
+    // consumer takes at once.
+    const auto publications =
+        relayPublications(*rows, static_cast<std::size_t>(std::max(1, context_.config.delivery.prefetch)));
+    for (const auto& p : publications) {
       bus::PublishProperties props;
-      props.message_id = row.message_id;
+      props.message_id = p.message_id;
       props.content_type = "application/json";
-      if (row.priority > 0) props.priority = static_cast<std::uint8_t>(row.priority);
-      props.expiration = jsonField(row.headers_json, "expiration");
-      auto tag = connection.publish(row.exchange, row.routing_key, row.payload, props);
+      if (p.priority > 0) props.priority = static_cast<std::uint8_t>(p.priority);
+      props.expiration = p.expiration;
+      auto tag = connection.publish(p.exchange, p.routing_key, p.payload, props);
       if (!tag) return tag.error();
     }
     // Marked sent only once the broker has confirmed them. A row no queue took (a participant added
@@ -96,8 +129,10 @@ Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
     if (!confirmed && confirmed.error().code != "amqp.unroutable") return confirmed;
     auto returned = connection.takeReturned();
     std::vector<std::string> sent;
-    for (const auto& row : *rows) {
-      if (std::find(returned.begin(), returned.end(), row.message_id) == returned.end()) sent.push_back(row.id);
+    for (const auto& p : publications) {
+      if (std::find(returned.begin(), returned.end(), p.message_id) != returned.end()) continue;
+      for (auto i : p.rows) sent.push_back((*rows)[i].id);
+      ++messages;
     }
     published = static_cast<int>(sent.size());
     // Sent with the COMMIT.
@@ -111,6 +146,9 @@ Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
   if (!done) return done.error();
   if (published > 0) {
     app::metrics().counter("vkhid_outbox_published_total", "Outbox rows published with confirms").inc(published);
+    app::metrics()
+        .counter("vkhid_outbox_broker_messages_total", "Broker messages the outbox relay published with confirms")
+        .inc(messages);
   }
   if (unroutable) {
     (void)declareParticipants(connection, activeParticipants(context_.pool));
@@ -368,10 +406,8 @@ void Exchange::refreshDeliveryConsumers() {
       set.push_back(std::make_unique<QueueConsumer>(
           "delivery:" + org, context_.broker(), setup,
           [org] { return std::vector<std::string>{bus::deliveryQueueName(org)}; },
-          [this](const std::vector<bus::Delivery>& batch) {
-            std::vector<std::string> ids;
-            for (const auto& d : batch) ids.push_back(jsonField(d.body, "msg_id"));
-            return deliverer_.deliverAll(ids);
+          [this, prefetch](const std::vector<bus::Delivery>& batch) {
+            return deliverJobs(deliverer_, batch, std::max<std::size_t>(1, prefetch));
           },
           prefetch, prefetch, std::chrono::hours(24)));
       set.back()->start();

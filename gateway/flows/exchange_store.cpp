@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace vkhid::flows {
@@ -24,6 +25,59 @@ Status enqueueDelivery(store::PgConnection& db, const std::string& org, const st
   const bool retry = !retry_key.empty();
   return store::appendDelivery(db, retry ? std::string(bus::names::kRetry) : std::string(bus::names::kDelivery),
                                retry ? retry_key : org, msg_id, headers_json, kPriorityApplicant);
+}
+
+std::vector<RelayPublication> relayPublications(const std::vector<store::OutboxRow>& rows, std::size_t max_ids) {
+  std::vector<RelayPublication> out;
+  // The open job message of each (participant, priority): where the round's next job for it goes.
+  std::vector<std::pair<std::size_t, boost::json::array>> open;
+  auto expirationOf = [](const store::OutboxRow& row) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(row.headers_json, ec);
+    const auto* e = !ec && v.is_object() ? v.as_object().if_contains("expiration") : nullptr;
+    return e && e->is_string() ? std::string(e->as_string()) : std::string();
+  };
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    RelayPublication p{row.exchange, row.routing_key, row.message_id, row.payload, expirationOf(row), row.priority,
+                       {i}};
+    auto ids = row.exchange == bus::names::kDelivery && p.expiration.empty() ? packagesOfJob(row.payload)
+                                                                             : std::vector<std::string>{};
+    if (ids.empty()) {
+      out.push_back(std::move(p));
+      continue;
+    }
+    auto joins = std::find_if(open.begin(), open.end(), [&](const auto& o) {
+      const auto& q = out[o.first];
+      return q.routing_key == row.routing_key && q.priority == row.priority && o.second.size() + ids.size() <= max_ids;
+    });
+    if (joins == open.end()) {
+      out.push_back(std::move(p));
+      open.emplace_back(out.size() - 1, boost::json::array(ids.begin(), ids.end()));
+      continue;
+    }
+    auto& q = out[joins->first];
+    q.rows.push_back(i);
+    for (auto& id : ids) joins->second.emplace_back(id);
+    q.payload = boost::json::serialize(boost::json::object{{"msg_ids", joins->second}});
+  }
+  return out;
+}
+
+std::vector<std::string> packagesOfJob(std::string_view body) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  std::vector<std::string> ids;
+  if (ec || !v.is_object()) return ids;
+  const auto& o = v.as_object();
+  if (const auto* many = o.if_contains("msg_ids"); many && many->is_array()) {
+    for (const auto& id : many->as_array()) {
+      if (id.is_string() && !id.as_string().empty()) ids.emplace_back(id.as_string());
+    }
+  } else if (const auto* one = o.if_contains("msg_id"); one && one->is_string() && !one->as_string().empty()) {
+    ids.emplace_back(one->as_string());
+  }
+  return ids;
 }
 
 adapters::Endpoint endpointFrom(const std::string& org_id, const std::string& adapter, std::string_view settings_json) {

@@ -3,11 +3,14 @@
 // transaction's next statement or its COMMIT, and an error of theirs fails the transaction there.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "adapters/adapter.hpp"
 #include "gateway/store/cases.hpp"
+#include "gateway/store/outbox.hpp"
 #include "gateway/store/pg.hpp"
 
 namespace vkhid::flows {
@@ -23,6 +26,21 @@ Status enqueueOutbox(store::PgConnection& db, const std::string& exchange, const
 inline constexpr int kPriorityApplicant = 5;
 Status enqueueDelivery(store::PgConnection& db, const std::string& org, const std::string& msg_id,
                        const std::string& retry_key = {}, const std::string& headers_json = "{}");
+
+// What the outbox relay publishes for one round's rows (issue 25). The delivery jobs the round took for
+// one participant's queue at one priority travel as one broker message naming every package, in the
+// rows' order: {"msg_ids": [...]}, at most `max_ids` a message. A retry's job (it waits out its own
+// expiration), and every other row, travel as they were written. `rows` are the round's rows it carries.
+struct RelayPublication {
+  std::string exchange, routing_key, message_id, payload, expiration;
+  int priority = 0;
+  std::vector<std::size_t> rows;
+};
+std::vector<RelayPublication> relayPublications(const std::vector<store::OutboxRow>& rows, std::size_t max_ids);
+
+// The packages a delivery job names, in order: {"msg_ids": [...]} or one {"msg_id": ...}; none when the
+// body is neither.
+std::vector<std::string> packagesOfJob(std::string_view body);
 
 // Appends to a case's history (store/cases: an event that moves no status).
 using store::recordEvent;

@@ -203,6 +203,63 @@ BOOST_AUTO_TEST_CASE(exchange_deliveries_waiting_together_go_out_together_each_o
   BOOST_TEST(x.simStats()["appeals"] == n);
 }
 
+BOOST_AUTO_TEST_CASE(exchange_a_participants_jobs_of_one_relay_round_travel_as_one_broker_message) {
+  // Issue 25: the delivery jobs the outbox relay takes together for one participant go to its delivery
+  // queue as one broker message naming every package; each package is still delivered once.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.runVkhid({"participant", "suspend", x.org(), "--reason", "технічні роботи"});  // its queue is not consumed
+  const int n = 10;
+  for (int i = 0; i < n; ++i) BOOST_REQUIRE(x.submit("one-message-" + std::to_string(i)).status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1", n, 30s));
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0, 30s));
+  // The broker's count of what waits in the participant's delivery queue, read while no gateway runs (a
+  // running one holds some of a suspended participant's jobs unacknowledged, offering them back).
+  auto c = vkhid::bus::AmqpConnection::connect({x.brokerUrlForTests(), 5, 0, std::chrono::milliseconds(5000)});
+  BOOST_REQUIRE(c.ok());
+  const std::string queue = vkhid::bus::deliveryQueueName(x.org());
+  auto waiting = [&] {
+    std::uint32_t last = 0;
+    // Settled: the same count twice, 200 ms apart (the stopped gateway's jobs are back in the queue).
+    BOOST_REQUIRE(eventually(
+        [&] {
+          auto depth = c->queueDepth(queue);
+          BOOST_REQUIRE(depth.ok());
+          const bool same = *depth == last;
+          last = *depth;
+          return same && last > 0;
+        },
+        10s, 200ms));
+    return last;
+  };
+  x.killGateway(0, SIGTERM);
+  const auto before = waiting();
+  // As if the gateway had stopped after publishing them, before it could mark them sent (at least once):
+  // the next relay's first round takes all ten at once.
+  x.sql("UPDATE outbox SET sent_at = NULL WHERE exchange = 'vkhid.delivery'");
+  x.startGateway();
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0, 30s));
+  x.killGateway(0, SIGTERM);
+  const auto after = waiting();
+  BOOST_TEST(after == before + 1, "the round's " << n << " jobs went out as " << (after - before) << " messages");
+  x.startGateway();
+  // The participant back: every appeal delivered once (each twice in its queue), every case closed, the
+  // queue empty.
+  x.runVkhid({"participant", "activate", x.org(), "--force"});
+  x.startSimulator();
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 60s), x.histogram());
+  BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND attempts = 1") == n);
+  BOOST_TEST(x.simStats()["appeals"] == n);
+  BOOST_TEST(x.simStats()["duplicates_seen"] == 0);
+  BOOST_TEST(eventually(
+      [&] {
+        auto depth = c->queueDepth(queue);
+        return depth.ok() && *depth == 0u;
+      },
+      30s));
+}
+
 BOOST_AUTO_TEST_CASE(exchange_arrivals_waiting_together_are_applied_together_each_once) {
   // Issue 25: a participant's packages that wait together — receipts and answers that came while the
   // gateway was away — are verified one by one and applied in one transaction per batch, and each is

@@ -7,6 +7,7 @@
 
 #include "gateway/flows/deadlines.hpp"
 #include "gateway/flows/delivery.hpp"
+#include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/inbound_decisions.hpp"
 #include "gateway/flows/receipt_decision.hpp"
 #include "gateway/sev/errors.hpp"
@@ -187,6 +188,51 @@ BOOST_AUTO_TEST_CASE(a_permanent_failure_is_dead_at_once_and_a_delivery_is_sent_
   BOOST_TEST((flows::deliveryStep(Outcome::Failed, 1, 3).kind == Step::Dead));
   BOOST_TEST((flows::deliveryStep(Outcome::Delivered, 1, 3).kind == Step::Sent));
   BOOST_TEST((flows::deliveryStep(Outcome::Delivered, 9, 3).kind == Step::Sent));
+}
+
+store::OutboxRow job(const std::string& id, const std::string& org, const std::string& msg_id, int priority = 0) {
+  return {id, "vkhid.delivery", org, msg_id, R"({"msg_id":")" + msg_id + R"("})", "{}", priority};
+}
+
+BOOST_AUTO_TEST_CASE(a_relay_round_sends_each_participants_jobs_as_one_message_of_at_most_a_batch) {
+  std::vector<store::OutboxRow> round{
+      job("1", kUs, "a1"),
+      job("2", kOther, "b1"),
+      {"3", "vkhid.notifications", "case.answered", "n1", R"({"case":"c"})", "{}", 0},
+      job("4", kUs, "a2"),
+      job("5", kUs, "p1", 5),  // a priority case's: its own message, served first
+      {"6", "vkhid.retry", "10s." + std::string(kUs), "a0", R"({"msg_id":"a0"})", R"({"expiration":"9000"})", 0},
+      job("7", kUs, "a3"),
+      job("8", kUs, "a4"),
+  };
+  auto sent = flows::relayPublications(round, 3);
+  BOOST_REQUIRE(sent.size() == 6u);
+  // Ours: the first three in one message, in order, under the first row's id; the fourth starts the next.
+  BOOST_TEST(sent[0].routing_key == kUs);
+  BOOST_TEST(sent[0].message_id == "a1");
+  BOOST_TEST((flows::packagesOfJob(sent[0].payload) == std::vector<std::string>{"a1", "a2", "a3"}));
+  BOOST_TEST((sent[0].rows == std::vector<std::size_t>{0, 3, 6}));
+  BOOST_TEST((flows::packagesOfJob(sent[1].payload) == std::vector<std::string>{"b1"}));
+  BOOST_TEST(sent[1].payload == round[1].payload);  // alone: as it was written
+  // A notice, a priority job and a retry's job travel as written, the retry with its expiration.
+  BOOST_TEST(sent[2].payload == round[2].payload);
+  BOOST_TEST(sent[3].priority == 5);
+  BOOST_TEST((flows::packagesOfJob(sent[3].payload) == std::vector<std::string>{"p1"}));
+  BOOST_TEST(sent[4].exchange == "vkhid.retry");
+  BOOST_TEST(sent[4].expiration == "9000");
+  BOOST_TEST((flows::packagesOfJob(sent[5].payload) == std::vector<std::string>{"a4"}));
+  // Every row carried once.
+  std::size_t carried = 0;
+  for (const auto& p : sent) carried += p.rows.size();
+  BOOST_TEST(carried == round.size());
+}
+
+BOOST_AUTO_TEST_CASE(a_job_names_its_packages_or_none) {
+  BOOST_TEST((flows::packagesOfJob(R"({"msg_id":"x"})") == std::vector<std::string>{"x"}));
+  BOOST_TEST((flows::packagesOfJob(R"({"msg_ids":["x","y"]})") == std::vector<std::string>{"x", "y"}));
+  BOOST_TEST(flows::packagesOfJob(R"({"msg_ids":[1,""]})").empty());
+  BOOST_TEST(flows::packagesOfJob("not json").empty());
+  BOOST_TEST(flows::packagesOfJob(R"({"case_id":"c"})").empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
