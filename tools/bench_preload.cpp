@@ -109,7 +109,7 @@ Result<long long> preloadHistory(store::PgConnection& db, long long cases) {
       "DROP TABLE IF EXISTS bench_template_cases, bench_template_entries; "
       "CREATE TEMP TABLE bench_template_cases AS SELECT * FROM cases WHERE status = 'closed'; "
       "CREATE TEMP TABLE bench_template_entries AS SELECT * FROM audit_entry WHERE subject LIKE 'case:%' OR subject "
-      "LIKE 'message:%'");
+      "LIKE 'msg:%'");
   if (!setup) return setup.error();
   auto templates = db.exec("SELECT count(*) FROM bench_template_cases");
   if (!templates) return templates.error();

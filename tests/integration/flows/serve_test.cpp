@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gateway/store/pg.hpp"
 #include "tests/support/pki.hpp"
 #include "tests/support/test_env.hpp"
 
@@ -229,6 +230,12 @@ BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, 
   // its commit record, and a case's rows and index entries many more.
   BOOST_TEST(number("wal_records_per_case") > 4 * number("transactions_per_case"));
   BOOST_TEST(number("wal_kib_per_case") > 1);
+  // Broker messages: the participant's four packages in, and what the outbox relay published — the
+  // applicant's two notices, and the three packages' delivery jobs, several to a message when a relay
+  // round took a participant's together: more than the notices, no more than the outbox rows.
+  BOOST_TEST(number("outbox_rows_per_case") >= 5);
+  BOOST_TEST(number("broker_messages_per_case") > 4 + 2);
+  BOOST_TEST(number("broker_messages_per_case") <= 4 + number("outbox_rows_per_case"));
   BOOST_TEST(number("packages_sealed_per_case") == 3);
   BOOST_TEST(number("packages_verified_per_case") == 4);
   BOOST_TEST(number("pipeline_efficiency") > 0);
@@ -280,6 +287,55 @@ BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, 
   BOOST_TEST(number("cpu_s_per_1000") + number("postgres_cpu_s_per_1000") + number("rabbitmq_cpu_s_per_1000") +
                  number("simulators_cpu_s_per_1000") <=
              number("machine_cpu_s_per_1000") * 1.05);
+}
+
+BOOST_AUTO_TEST_CASE(bench_preload_copies_a_history_whose_rows_refer_to_one_another,
+                     *utf::precondition(servicesAreOurs)) {
+  // `vkhid bench --preload N`: N cases of history copied from the 200 template cases run through the
+  // exchange, each copy with every row a case has, under ids of its own that refer to one another, its
+  // times spread back over a year — then the measured run on top.
+  auto r = benchRun("preload", {"--preload", "600", "--cases", "20", "--half-rate-cases", "0", "--timeout", "150"});
+  BOOST_TEST(figureOf(r, "preloaded_cases") == 600);
+  BOOST_TEST(figureOf(r, "closed") == 20);
+  BOOST_TEST(figureOf(r, "lost") == 0);
+  std::string url = pgUrl();
+  url = url.substr(0, url.rfind('/')) + "/vkhid_bench";
+  auto db = vkhid::store::PgConnection::connect({url, 5, 30000, "bench-preload-test"});
+  BOOST_REQUIRE(db.ok());
+  auto count = [&](const std::string& sql) {
+    auto q = db->exec(sql);
+    BOOST_REQUIRE_MESSAGE(q.ok(), sql);
+    return q->getInt(0, 0);
+  };
+  // The copies: 3 × 200 template cases, each row kind three times the template's (a copy's keys end in
+  // its number).
+  const std::string copy = "c.idempotency_key ~ '^template-.*-[0-9]+$'";
+  BOOST_TEST(count("SELECT count(*) FROM cases c WHERE " + copy) == 600);
+  BOOST_TEST(count("SELECT count(*) FROM cases c WHERE c.idempotency_key LIKE 'template-%' AND NOT (" + copy + ")") ==
+             200);
+  for (const char* table : {"message", "case_event", "timer"}) {
+    BOOST_TEST_INFO("table " << table);
+    const std::string of = std::string("SELECT count(*) FROM ") + table + " x JOIN cases c ON c.id = x.case_id WHERE ";
+    BOOST_TEST(count(of + copy) == 3 * count(of + "c.idempotency_key LIKE 'template-%' AND NOT (" + copy + ")"));
+    BOOST_TEST(count(of + copy) > 600);
+  }
+  // What refers to something finds it in the same copy: receipts their packages, answers their case.
+  BOOST_TEST(count("SELECT count(*) FROM receipt r JOIN message m ON m.msg_id = r.receipt_msg_id JOIN cases c ON "
+                   "c.id = m.case_id WHERE " +
+                   copy + " AND NOT EXISTS (SELECT 1 FROM message p WHERE p.msg_id = r.msg_id AND p.case_id = c.id)") ==
+             0);
+  BOOST_TEST(count("SELECT count(*) FROM receipt r JOIN message m ON m.msg_id = r.receipt_msg_id JOIN cases c ON "
+                   "c.id = m.case_id WHERE " +
+                   copy) >= 3 * 600);
+  BOOST_TEST(count("SELECT count(*) FROM cases c WHERE " + copy +
+                   " AND answer_msg_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM message m WHERE m.msg_id = "
+                   "c.answer_msg_id AND m.case_id = c.id)") == 0);
+  // Spread back over a year, before the measured run; and their evidence entries copied with them: the
+  // case's events and its packages' states, about 22 a case.
+  BOOST_TEST(count("SELECT count(*) FROM cases c WHERE " + copy + " AND registered_at < now() - interval '300 days'") >
+             0);
+  BOOST_TEST(count("SELECT count(*) FROM audit_entry WHERE seq < 0 AND subject LIKE 'case:%'") >= 600 * 9);
+  BOOST_TEST(count("SELECT count(*) FROM audit_entry WHERE seq < 0 AND subject LIKE 'msg:%'") >= 600 * 7);
 }
 
 BOOST_AUTO_TEST_CASE(bench_slow_participant_is_measured_apart_and_holds_back_no_other,
