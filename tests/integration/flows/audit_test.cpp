@@ -111,6 +111,12 @@ BOOST_AUTO_TEST_CASE(audit_day_of_exchanges_exports_and_verifies_clean) {
   // Every package in and out, every state change and the administrative acts are entries.
   BOOST_TEST(a.x.count("SELECT count(*) FROM audit_entry WHERE action = 'message.out.queued'") >= 5);
   BOOST_TEST(a.x.count("SELECT count(*) FROM audit_entry WHERE action = 'message.in.applied'") >= 20);
+  // Each appeal we sent: queued, then sent — the delivery claim between them (sending) is the gateway's own
+  // bookkeeping, not evidence (migration 0029).
+  BOOST_TEST(a.x.count("SELECT count(*) FROM message m WHERE m.direction = 'out' AND m.msg_type = 1 AND "
+                       "ARRAY['message.out.queued', 'message.out.sent'] = (SELECT array_agg(e.action ORDER BY e.id) "
+                       "FROM audit_entry e WHERE e.subject LIKE 'msg:' || m.msg_id || ' %')") == 5);
+  BOOST_TEST(a.x.count("SELECT count(*) FROM audit_entry WHERE action = 'message.out.sending'") == 0);
   BOOST_TEST(a.x.count("SELECT count(*) FROM audit_entry WHERE action = 'case.closed'") == 5);
   BOOST_TEST(a.x.count("SELECT count(*) FROM audit_entry WHERE action = 'participant.insert' AND actor LIKE "
                        "'admin:cli:%'") == 1);
