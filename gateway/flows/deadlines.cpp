@@ -96,13 +96,11 @@ Status applyAnswerDeadline(store::PgConnection& db, const LegalClock& clock, con
   const domain::Instant warn3 = domain::kyivStartOfDay(clock.calendar().nthWorkingDayBefore(due->date, 3));
   const domain::Instant warn1 = due->at - std::chrono::hours(24);
   const domain::Instant over = due->at + seconds(1);
-  if (warn3 > now && warn3 < warn1) {
-    if (auto s = insertTimer(db, case_id, "warning_3wd", warn3); !s) return s;
-  }
-  if (warn1 > now) {
-    if (auto s = insertTimer(db, case_id, "warning_1d", warn1); !s) return s;
-  }
-  if (auto s = insertTimer(db, case_id, "overdue", over); !s) return s;
+  // One timer at a time: the first step still ahead; each step, when it fires, plans the next (fireTimer).
+  // Most cases are answered before their first warning, and a step never planned is never cancelled.
+  const bool warn3_ahead = warn3 > now && warn3 < warn1;
+  const char* first = warn3_ahead ? "warning_3wd" : warn1 > now ? "warning_1d" : "overdue";
+  if (auto s = insertTimer(db, case_id, first, warn3_ahead ? warn3 : warn1 > now ? warn1 : over); !s) return s;
   json::object detail{{"kind", kind}, {"due", domain::formatKyiv(due->at)}, {"reason", reason}};
   std::string status = "registered";  // a new case's, in the transaction that registers it
   if (reason != "registered") {       // the caller holds the case's row lock
@@ -248,6 +246,12 @@ Status fireTimer(store::PgConnection& db, const store::DueTimerRow& t, std::stri
   const bool moot = timerIsMoot(t, receipt_came);
   outcome = moot ? "moot" : "fired";
   if (auto s = store::closeTimer(db, t, outcome); !s || moot) return s;
+  if (t.kind == "warning_3wd" || t.kind == "warning_1d") {
+    // The step after this one is planned below, from the case's term: the case is locked first, so an
+    // extension planning a new term either committed before (its plan is seen, and this one adds none)
+    // or waits, then cancels the step planned here with the rest of the old plan.
+    if (auto c = store::lockCaseStatus(db, t.case_id); !c) return c.error();
+  }
 
   json::object detail{{"timer", t.kind}};
   if (!t.due_at.empty()) detail["due_at"] = t.due_at;
@@ -269,6 +273,9 @@ Status fireTimer(store::PgConnection& db, const store::DueTimerRow& t, std::stri
       !s) {
     return s;
   }
+  // The answer term's next step, from the case's due time as it is now.
+  if (t.kind == "warning_3wd") return store::planNextAnswerTimer(db, t.case_id, "warning_1d", -24 * 3600);
+  if (t.kind == "warning_1d") return store::planNextAnswerTimer(db, t.case_id, "overdue", 1);
   if (t.kind != "overdue") return {};
   if (auto s = store::markOverdue(db, t.case_id); !s) return s;
   return enqueueOutbox(db, bus::names::kNotifications, "applicant.overdue", t.case_id + ":overdue:" + t.id,

@@ -10,6 +10,16 @@ Status planTimer(PgConnection& db, const std::string& case_id, const std::string
       {case_id, kind, msg_id, std::to_string(fire_at_epoch)});
 }
 
+Status planNextAnswerTimer(PgConnection& db, const std::string& case_id, const std::string& kind,
+                           long long from_due_s) {
+  return db.later(
+      "INSERT INTO timer (case_id, kind, fire_at) SELECT c.id, $2, c.due_at + make_interval(secs => $3::double "
+      "precision) FROM cases c WHERE c.id = $1::uuid AND c.due_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM timer t "
+      "WHERE t.case_id = c.id AND coalesce(t.fired_at, t.cancelled_at) IS NULL AND t.kind IN ('warning_3wd', "
+      "'warning_1d', 'overdue'))",
+      {case_id, kind, std::to_string(from_due_s)});
+}
+
 // A case's pending timers are named `coalesce(fired_at, cancelled_at) IS NULL` so that the planner
 // finds them through the case's key (timer_pkey, case_id first): spelt as the pending index's own predicate, it
 // walked every pending timer of every case through timer_pending instead (0.48 ms a receipt in a

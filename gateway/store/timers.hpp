@@ -15,6 +15,10 @@ namespace vkhid::store {
 Status planTimer(PgConnection& db, const std::string& case_id, const std::string& kind, long long fire_at_epoch,
                  const std::string& msg_id = {});
 
+// Plans the answer term's next step, `kind`, at the case's due time plus `from_due_s` — unless the case
+// has an answer-term timer pending already (a plan made since, by an extension). Queued.
+Status planNextAnswerTimer(PgConnection& db, const std::string& case_id, const std::string& kind, long long from_due_s);
+
 // Cancels the pending timers of a case (queued): all of them, or only the answer term's (warnings and
 // overdue), or those of one package of `kinds` (a text[] literal). A timer being fired at that moment
 // is skipped, not waited for (see flows/deadlines.cpp).

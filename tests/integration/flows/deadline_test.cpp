@@ -47,7 +47,11 @@ BOOST_AUTO_TEST_CASE(deadline_set_at_registration_sent_to_the_participant_and_tr
   BOOST_TEST(expected.substr(11) == "23:59:59");
   BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'deadline_set' AND detail->>'kind' = 'appeal'") ==
              1);
-  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind = 'overdue' AND fired_at IS NULL") == 1);
+  // The answer term's timers, one at a time: the first warning, three working days before the term (each
+  // step plans the next when it fires).
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind IN ('warning_3wd', 'warning_1d', 'overdue')") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer t JOIN cases c ON c.id = t.case_id WHERE t.kind = 'warning_3wd' AND "
+                     "t.fired_at IS NULL AND t.fire_at < c.due_at - interval '3 days'") == 1);
   // The participant got it in the appeal expansion.
   const std::string sent = x.sql("SELECT msg_id FROM message WHERE direction = 'out' AND msg_type = 1");
   BOOST_TEST(x.openedPackage(sent).find("kind=\"answer\"") != std::string::npos);
@@ -96,7 +100,8 @@ BOOST_AUTO_TEST_CASE(deadline_warnings_and_overdue_fire_once_across_gateways_and
   x.startSimulator({"--no-answer"});  // registers, never answers
   for (int i = 0; i < 3; ++i) BOOST_REQUIRE(x.submit("w" + std::to_string(i)).status == 201);
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 3, 60s));
-  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind IN ('warning_3wd', 'warning_1d', 'overdue')") == 9);
+  // One answer-term timer a case, its first warning; the next steps are planned as each fires.
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind IN ('warning_3wd', 'warning_1d', 'overdue')") == 3);
   x.killGateway(0, SIGKILL);
 
   // Forty days later, by the clock the timers see: two gateways at once.
@@ -137,7 +142,7 @@ BOOST_AUTO_TEST_CASE(deadline_answered_case_raises_no_alarm) {
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
   // The answer cancelled every timer of the case in the transaction that closed it: nothing waits to
   // fire (and be found moot) weeks later.
-  BOOST_TEST(x.count("SELECT count(*) FROM timer") >= 4);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer") >= 3);  // the package's two, the answer term's first step
   BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL") == 0);
   x.killGateway(0, SIGTERM);
   x.startGateway(0, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", kForty}});
@@ -156,11 +161,11 @@ BOOST_AUTO_TEST_CASE(deadline_answer_closes_a_case_whose_timer_is_being_fired) {
   x.startSimulator({"--answer-after-ms", "4000"});
   BOOST_REQUIRE(x.submit("f1").status == 201);
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 60s));
-  // The overdue timer held as a firing gateway holds it, for longer than the test waits below.
+  // The answer term's timer held as a firing gateway holds it, for longer than the test waits below.
   auto firing = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 60000, "test-firing"});
   BOOST_REQUIRE(firing.ok());
   BOOST_REQUIRE(firing->begin().ok());
-  auto held = firing->exec("SELECT id FROM timer WHERE kind = 'overdue' FOR UPDATE");
+  auto held = firing->exec("SELECT id FROM timer WHERE kind = 'warning_3wd' FOR UPDATE");
   BOOST_REQUIRE(held.ok());
   BOOST_REQUIRE(held->rows() == 1);
   BOOST_REQUIRE(x.count("SELECT count(*) FROM cases WHERE status = 'closed'") == 0);  // the answer is still to come
@@ -168,7 +173,7 @@ BOOST_AUTO_TEST_CASE(deadline_answer_closes_a_case_whose_timer_is_being_fired) {
   // one left to its firing (which finds it moot).
   BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 20s));
   BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL") == 1);
-  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind = 'overdue' AND cancelled_at IS NULL") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind = 'warning_3wd' AND cancelled_at IS NULL") == 1);
   BOOST_TEST(firing->rollback().ok());
 }
 
@@ -191,9 +196,13 @@ BOOST_AUTO_TEST_CASE(deadline_extension_within_the_cap_and_beyond_it) {
                      " AND due_at > now() + interval '39 days' AND due_at < now() + interval '41 days'") == 1);
   BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'extended'") == 1);
   BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.extended'") == 1);
-  // The old plan's timers are cancelled; one overdue timer stands, at the new date.
+  // The old plan's timer is cancelled; one stands, the new plan's first warning, three working days
+  // before the new term (after the old one, a month from receipt).
   BOOST_TEST(x.count("SELECT count(*) FROM timer t JOIN cases c ON c.id = t.case_id WHERE c." + within +
-                     " AND t.kind = 'overdue' AND t.cancelled_at IS NULL AND t.fire_at > c.due_at") == 1);
+                     " AND t.kind IN ('warning_3wd', 'warning_1d', 'overdue') AND t.cancelled_at IS NULL") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer t JOIN cases c ON c.id = t.case_id WHERE c." + within +
+                     " AND t.kind = 'warning_3wd' AND t.cancelled_at IS NULL AND t.fire_at < c.due_at - interval "
+                     "'3 days' AND t.fire_at > now() + interval '32 days'") == 1);
 
   // Beyond the cap: refused with code 133 and a receipt 4; the case keeps its one-month deadline.
   BOOST_REQUIRE(
