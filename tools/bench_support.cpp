@@ -1,6 +1,7 @@
 #include "tools/bench_support.hpp"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +60,9 @@ Child Child::spawn(const std::vector<std::string>& args, const std::map<std::str
   Child c;
   c.pid = fork();
   if (c.pid == 0) {
+    // Ends with the bench (spawned from its main thread): a bench stopped by a signal leaves no gateway or
+    // simulator behind on its ports and its database.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     FILE* f = std::fopen(log.c_str(), "w");
     if (f) {

@@ -338,6 +338,45 @@ BOOST_AUTO_TEST_CASE(bench_preload_copies_a_history_whose_rows_refer_to_one_anot
   BOOST_TEST(count("SELECT count(*) FROM audit_entry WHERE seq < 0 AND subject LIKE 'msg:%'") >= 600 * 7);
 }
 
+BOOST_AUTO_TEST_CASE(bench_stopped_by_a_signal_leaves_no_gateway_or_simulator_behind,
+                     *utf::precondition(servicesAreOurs)) {
+  // A bench stopped mid-run (Ctrl-C, a timeout) takes its gateway and simulators with it: left behind,
+  // they kept its ports and its database's connections, and the next run could not start.
+  (void)pkiDir();
+  ChildProcess bench({binaryPath(), "bench", "--cases", "100000", "--root", sourceDir(), "--var", varDir()},
+                     {{"VKHID_DATABASE_URL", pgUrl()}, {"VKHID_BROKER_URL", amqpUrl()}}, varDir() + "/bench-stop.log");
+  // Its processes are up once the load has begun.
+  BOOST_REQUIRE_MESSAGE(
+      eventually([&] { return bench.log().find("cases through the intake API") != std::string::npos; }, 120s),
+      bench.log());
+  auto children = [&] {
+    std::string out;
+    FILE* p = popen(("pgrep -P " + std::to_string(bench.pid())).c_str(), "r");
+    char line[64];
+    while (p && fgets(line, sizeof line, p)) out += line;
+    if (p) pclose(p);
+    return out;
+  };
+  const std::string before = children();
+  BOOST_REQUIRE(!before.empty());
+  bench.signal(SIGKILL);  // no handler of its own runs
+  BOOST_REQUIRE(bench.wait(10s).has_value());
+  // Each of them gone (their pids no longer alive).
+  BOOST_TEST(eventually(
+      [&] {
+        std::istringstream pids(before);
+        for (pid_t pid = 0; pids >> pid;) {
+          // Alive: it exists and is not a zombie waiting for whoever adopted it to reap it.
+          std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+          std::string text((std::istreambuf_iterator<char>(stat)), {});
+          const auto state = text.rfind(") ");
+          if (stat && state != std::string::npos && text.size() > state + 2 && text[state + 2] != 'Z') return false;
+        }
+        return true;
+      },
+      30s));
+}
+
 BOOST_AUTO_TEST_CASE(bench_slow_participant_is_measured_apart_and_holds_back_no_other,
                      *utf::precondition(servicesAreOurs)) {
   // Issue 25: `vkhid bench --slow-participant MS` adds a participant on the http adapter whose endpoint
