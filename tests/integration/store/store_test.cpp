@@ -224,6 +224,25 @@ BOOST_AUTO_TEST_CASE(lookup_by_id_uses_the_index_and_finds_nothing_for_a_malform
   BOOST_TEST(text.find("Seq Scan") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(no_statement_is_compiled_by_jit_however_costly_the_planner_thinks_it) {
+  // On a year's history the planner thinks some of the gateway's statements costly (a row comparison over
+  // the evidence log's key), and PostgreSQL compiled each with LLVM before running it: 120-190 ms of CPU
+  // for a statement that takes under a millisecond. The gateway's sessions run without JIT.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  // Every statement past the JIT thresholds, as if the tables were huge.
+  BOOST_REQUIRE(conn.exec("SET jit_above_cost = 0").ok());
+  BOOST_REQUIRE(conn.exec("SET jit_inline_above_cost = 0").ok());
+  BOOST_REQUIRE(conn.exec("SET jit_optimize_above_cost = 0").ok());
+  const std::string plan =
+      planOf(conn, "EXPLAIN ANALYZE SELECT count(*) FROM generate_series(1, $1::int) i WHERE i % 7 = 3", "1000");
+  BOOST_TEST_INFO(plan);
+  BOOST_TEST(plan.find("JIT") == std::string::npos);
+  auto jit = conn.exec("SHOW jit");
+  BOOST_REQUIRE(jit.ok());
+  BOOST_TEST(std::string(jit->get(0, 0)) == "off");
+}
+
 BOOST_AUTO_TEST_CASE(evidence_digest_is_inlined_and_packages_are_compressed_with_lz4) {
   // Migration 0012: the evidence log's digest function was run as a separate statement for every
   // entry (declared IMMUTABLE over a STABLE body, so never inlined); the packages used pglz.
