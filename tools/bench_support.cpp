@@ -58,11 +58,13 @@ double machineBusySeconds() {
 Child Child::spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
                    const std::string& log) {
   Child c;
+  const pid_t bench = getpid();
   c.pid = fork();
   if (c.pid == 0) {
     // Ends with the bench (spawned from its main thread): a bench stopped by a signal leaves no gateway or
-    // simulator behind on its ports and its database.
+    // simulator behind on its ports and its database. One that died before this line is not waited for.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != bench) _exit(1);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     FILE* f = std::fopen(log.c_str(), "w");
     if (f) {

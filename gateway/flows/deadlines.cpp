@@ -1,6 +1,7 @@
 #include "gateway/flows/deadlines.hpp"
 
 #include <boost/json.hpp>
+#include <optional>
 
 #include "gateway/app/legal_config.hpp"
 #include "gateway/app/logging.hpp"
@@ -24,6 +25,22 @@ std::string epoch(domain::Instant t) { return std::to_string(t.time_since_epoch(
 Status insertTimer(store::PgConnection& db, const std::string& case_id, const char* kind, domain::Instant at,
                    const std::string& msg_id = {}) {
   return store::planTimer(db, case_id, kind, at.time_since_epoch().count(), msg_id);
+}
+
+// The answer term's last two steps, from the term itself: a warning a day before it, overdue just after.
+constexpr seconds kLastWarningBefore = std::chrono::hours(24);
+constexpr seconds kOverdueAfter{1};
+
+// The step a fired step of the answer term plans next (the first warning's date is the calendar's, so it
+// is only ever the first step).
+struct AnswerStep {
+  const char* kind;
+  seconds from_due;
+};
+std::optional<AnswerStep> nextAnswerStep(const std::string& fired) {
+  if (fired == "warning_3wd") return AnswerStep{"warning_1d", -kLastWarningBefore};
+  if (fired == "warning_1d") return AnswerStep{"overdue", kOverdueAfter};
+  return std::nullopt;
 }
 
 }  // namespace
@@ -94,13 +111,19 @@ Status applyAnswerDeadline(store::PgConnection& db, const LegalClock& clock, con
   }
   const domain::Instant now = realNow();
   const domain::Instant warn3 = domain::kyivStartOfDay(clock.calendar().nthWorkingDayBefore(due->date, 3));
-  const domain::Instant warn1 = due->at - std::chrono::hours(24);
-  const domain::Instant over = due->at + seconds(1);
+  const domain::Instant warn1 = due->at - kLastWarningBefore;
   // One timer at a time: the first step still ahead; each step, when it fires, plans the next (fireTimer).
   // Most cases are answered before their first warning, and a step never planned is never cancelled.
-  const bool warn3_ahead = warn3 > now && warn3 < warn1;
-  const char* first = warn3_ahead ? "warning_3wd" : warn1 > now ? "warning_1d" : "overdue";
-  if (auto s = insertTimer(db, case_id, first, warn3_ahead ? warn3 : warn1 > now ? warn1 : over); !s) return s;
+  const char* first = "overdue";
+  domain::Instant at = due->at + kOverdueAfter;
+  if (warn3 > now && warn3 < warn1) {
+    first = "warning_3wd";
+    at = warn3;
+  } else if (warn1 > now) {
+    first = "warning_1d";
+    at = warn1;
+  }
+  if (auto s = insertTimer(db, case_id, first, at); !s) return s;
   json::object detail{{"kind", kind}, {"due", domain::formatKyiv(due->at)}, {"reason", reason}};
   std::string status = "registered";  // a new case's, in the transaction that registers it
   if (reason != "registered") {       // the caller holds the case's row lock
@@ -246,11 +269,15 @@ Status fireTimer(store::PgConnection& db, const store::DueTimerRow& t, std::stri
   const bool moot = timerIsMoot(t, receipt_came);
   outcome = moot ? "moot" : "fired";
   if (auto s = store::closeTimer(db, t, outcome); !s || moot) return s;
-  if (t.kind == "warning_3wd" || t.kind == "warning_1d") {
-    // The step after this one is planned below, from the case's term: the case is locked first, so an
-    // extension planning a new term either committed before (its plan is seen, and this one adds none)
-    // or waits, then cancels the step planned here with the rest of the old plan.
-    if (auto c = store::lockCaseStatus(db, t.case_id); !c) return c.error();
+  // The step after this one is planned below, from the case's term as it stands once the case is locked:
+  // an answer or an extension that came while this timer was claimed has committed by then (the answer
+  // settled the case: no next step; the extension's plan is seen, and this one adds none), or waits and
+  // then cancels the step planned here with the rest of the old plan.
+  auto next = nextAnswerStep(t.kind);
+  if (next) {
+    auto c = store::lockCaseStatus(db, t.case_id);
+    if (!c) return c.error();
+    if (!*c || answerSettled(domain::caseStatusName(**c))) next.reset();
   }
 
   json::object detail{{"timer", t.kind}};
@@ -273,9 +300,7 @@ Status fireTimer(store::PgConnection& db, const store::DueTimerRow& t, std::stri
       !s) {
     return s;
   }
-  // The answer term's next step, from the case's due time as it is now.
-  if (t.kind == "warning_3wd") return store::planNextAnswerTimer(db, t.case_id, "warning_1d", -24 * 3600);
-  if (t.kind == "warning_1d") return store::planNextAnswerTimer(db, t.case_id, "overdue", 1);
+  if (next) return store::planNextAnswerTimer(db, t.case_id, next->kind, next->from_due.count());
   if (t.kind != "overdue") return {};
   if (auto s = store::markOverdue(db, t.case_id); !s) return s;
   return enqueueOutbox(db, bus::names::kNotifications, "applicant.overdue", t.case_id + ":overdue:" + t.id,

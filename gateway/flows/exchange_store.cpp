@@ -41,8 +41,7 @@ std::vector<RelayPublication> relayPublications(const std::vector<store::OutboxR
     const auto& row = rows[i];
     RelayPublication p{row.exchange, row.routing_key, row.message_id, row.payload, expirationOf(row), row.priority,
                        {i}};
-    auto ids = row.exchange == bus::names::kDelivery && p.expiration.empty() ? packagesOfJob(row.payload)
-                                                                             : std::vector<std::string>{};
+    auto ids = row.exchange == bus::names::kDelivery ? packagesOfJob(row.payload) : std::vector<std::string>{};
     if (ids.empty()) {
       out.push_back(std::move(p));
       continue;

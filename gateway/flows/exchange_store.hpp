@@ -29,8 +29,9 @@ Status enqueueDelivery(store::PgConnection& db, const std::string& org, const st
 
 // What the outbox relay publishes for one round's rows (issue 25). The delivery jobs the round took for
 // one participant's queue at one priority travel as one broker message naming every package, in the
-// rows' order: {"msg_ids": [...]}, at most `max_ids` a message. A retry's job (it waits out its own
-// expiration), and every other row, travel as they were written. `rows` are the round's rows it carries.
+// rows' order: {"msg_ids": [...]}, at most `max_ids` a message. Every other row — a retry's job (on
+// vkhid.retry, with its own expiration) among them — travels as it was written. `rows` are the round's
+// rows it carries.
 struct RelayPublication {
   std::string exchange, routing_key, message_id, payload, expiration;
   int priority = 0;

@@ -1,6 +1,10 @@
 #include "gateway/store/timers.hpp"
 
 namespace vkhid::store {
+namespace {
+// The answer term's timers (flows/deadlines.cpp): one pending at a time, cancelled together.
+constexpr const char* kAnswerTimerKinds = "('warning_3wd', 'warning_1d', 'overdue')";
+}  // namespace
 
 Status planTimer(PgConnection& db, const std::string& case_id, const std::string& kind, long long fire_at_epoch,
                  const std::string& msg_id) {
@@ -15,8 +19,8 @@ Status planNextAnswerTimer(PgConnection& db, const std::string& case_id, const s
   return db.later(
       "INSERT INTO timer (case_id, kind, fire_at) SELECT c.id, $2, c.due_at + make_interval(secs => $3::double "
       "precision) FROM cases c WHERE c.id = $1::uuid AND c.due_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM timer t "
-      "WHERE t.case_id = c.id AND coalesce(t.fired_at, t.cancelled_at) IS NULL AND t.kind IN ('warning_3wd', "
-      "'warning_1d', 'overdue'))",
+      "WHERE t.case_id = c.id AND coalesce(t.fired_at, t.cancelled_at) IS NULL AND t.kind IN " +
+          std::string(kAnswerTimerKinds) + ")",
       {case_id, kind, std::to_string(from_due_s)});
 }
 
@@ -34,8 +38,8 @@ Status cancelCaseTimers(PgConnection& db, const std::string& case_id) {
 Status cancelAnswerTimers(PgConnection& db, const std::string& case_id) {
   return db.later(
       "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND id IN (SELECT id FROM timer WHERE "
-      "case_id = $1::uuid AND coalesce(fired_at, cancelled_at) IS NULL AND kind IN ('warning_3wd', 'warning_1d', "
-      "'overdue') FOR UPDATE SKIP LOCKED)",
+      "case_id = $1::uuid AND coalesce(fired_at, cancelled_at) IS NULL AND kind IN " +
+          std::string(kAnswerTimerKinds) + " FOR UPDATE SKIP LOCKED)",
       {case_id});
 }
 

@@ -177,6 +177,44 @@ BOOST_AUTO_TEST_CASE(deadline_answer_closes_a_case_whose_timer_is_being_fired) {
   BOOST_TEST(firing->rollback().ok());
 }
 
+BOOST_AUTO_TEST_CASE(deadline_warning_fired_as_the_answer_closes_the_case_plans_no_next_step) {
+  // A gateway fires the first warning; before it can plan the next step, the participant's answer closes
+  // the case (it holds the case's row, and skips the warning being fired when it cancels the timers).
+  // The warning, once it has the case, sees it settled and plans nothing: a closed case leaves no timer
+  // to fire, even as moot, a day before a term that no longer matters.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway(0);
+  x.startSimulator({"--no-answer"});
+  BOOST_REQUIRE(x.submit("race").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 60s));
+  x.killGateway(0, SIGTERM);
+  // The answer's transaction, as the gateway writes it, holds the case while the warning comes due.
+  auto answer = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 60000, "test-answer"});
+  BOOST_REQUIRE(answer.ok());
+  BOOST_REQUIRE(answer->begin().ok());
+  BOOST_REQUIRE(answer->exec("SELECT id FROM cases FOR UPDATE").ok());
+  x.startGateway(0, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", kForty}});
+  // The firing waits for the case, its warning claimed.
+  BOOST_REQUIRE_MESSAGE(
+      x.waitFor("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = "
+                "'Lock' AND query LIKE '%FROM cases%'",
+                1, 30s),
+      x.sql("SELECT string_agg(coalesce(wait_event_type, '-') || ' ' || left(query, 80), E'\n') FROM "
+            "pg_stat_activity WHERE datname = current_database()"));
+  BOOST_REQUIRE(answer->exec("UPDATE cases SET status = 'closed'").ok());
+  BOOST_REQUIRE(answer
+                    ->exec("UPDATE timer SET cancelled_at = now() WHERE id IN (SELECT id FROM timer WHERE "
+                           "coalesce(fired_at, cancelled_at) IS NULL FOR UPDATE SKIP LOCKED)")
+                    .ok());
+  BOOST_REQUIRE(answer->commit().ok());
+  // The warning fired (it was claimed before the answer), and nothing came after it.
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM timer WHERE kind = 'warning_3wd' AND fired_at IS NOT NULL", 1, 30s));
+  std::this_thread::sleep_for(3s);  // several of the timer loop's rounds
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind IN ('warning_1d', 'overdue')") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL") == 0);
+}
+
 BOOST_AUTO_TEST_CASE(deadline_extension_within_the_cap_and_beyond_it) {
   ExchangeHarness x;
   x.setUp();
