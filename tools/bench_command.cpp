@@ -452,16 +452,18 @@ class BenchRun {
     // Where the machine's CPU goes over the same window: the servers, the simulators, this process's
     // load clients (and its polling).
     const std::vector<std::string> kPostgres{"postgres"}, kRabbitmq{"beam.smp", "erl_child_setup", "epmd"};
+    LoadFigures f;
+    f.preloaded = preloaded;
+    f.template_cases = template_cases_;
+    // Counted before the window opens: the counts scan every message of the history (with --preload,
+    // millions), work of the bench's, not of the cases it measures.
+    f.counted_before = messageCounts(*db_);
     (void)db_->exec("SELECT pg_stat_clear_snapshot()");
     const long long commits_before = commits();
     const auto wal_before = wal();
     const double cpu_before = gateway_.cpuSeconds(), pg_before = cpuOfProcesses(kPostgres);
     const double mq_before = cpuOfProcesses(kRabbitmq), sims_before = simsCpu(), self_before = selfCpuSeconds();
     const double machine_before = machineBusySeconds();
-    LoadFigures f;
-    f.preloaded = preloaded;
-    f.template_cases = template_cases_;
-    f.counted_before = messageCounts(*db_);
     const long long relay_before = relayMessages();
     closed_ = 0;  // the run's cases from here (the template's, if any, all closed)
     const auto first = snapshot();

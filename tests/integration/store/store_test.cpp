@@ -1,8 +1,13 @@
 #define BOOST_TEST_MODULE integration_store
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "gateway/app/digest.hpp"
+#include "gateway/app/metrics.hpp"
+#include "gateway/flows/reports.hpp"
 #include "gateway/store/cases.hpp"
 #include "gateway/store/migrations.hpp"
 #include "gateway/store/pg_pool.hpp"
@@ -241,6 +246,37 @@ BOOST_AUTO_TEST_CASE(no_statement_is_compiled_by_jit_however_costly_the_planner_
   auto jit = conn.exec("SHOW jit");
   BOOST_REQUIRE(jit.ok());
   BOOST_TEST(std::string(jit->get(0, 0)) == "off");
+}
+
+BOOST_AUTO_TEST_CASE(the_private_server_keeps_a_quarter_of_the_machines_memory_for_its_buffers) {
+  // scripts/services started PostgreSQL with its default 128 MB of buffers: against a year's history the
+  // random-keyed indexes did not fit, and every insert and lookup copied pages in from the kernel and out
+  // again. Its buffers are now a quarter of the machine's memory (or of its control group's limit),
+  // between 128 MB and 8 GB.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  auto dir = conn.exec("SELECT current_setting('data_directory')");
+  BOOST_REQUIRE(dir.ok());
+  std::error_code ec;  // var/pg may be a link to /var/tmp (scripts/services, as root)
+  if (!std::filesystem::equivalent(std::string(dir->get(0, 0)), testing::sourceDir() + "/var/pg/data", ec)) {
+    BOOST_TEST_MESSAGE("an external PostgreSQL: its memory is its operator's");
+    return;
+  }
+  long long kb = 0;
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string key; meminfo >> key;) {
+    if (key == "MemTotal:") {
+      meminfo >> kb;
+      break;
+    }
+  }
+  BOOST_REQUIRE(kb > 0);
+  std::ifstream cgroup("/sys/fs/cgroup/memory.max");
+  if (long long limit = 0; cgroup >> limit && limit / 1024 < kb) kb = limit / 1024;
+  const long long expected_mb = std::clamp(kb / 4096, 128LL, 8192LL);
+  auto mb = conn.exec("SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers'");
+  BOOST_REQUIRE(mb.ok());
+  BOOST_TEST(mb->getInt(0, 0) == expected_mb);
 }
 
 BOOST_AUTO_TEST_CASE(evidence_digest_is_inlined_and_packages_are_compressed_with_lz4) {
@@ -530,6 +566,71 @@ BOOST_AUTO_TEST_CASE(a_status_the_state_machine_does_not_know_is_an_error_never_
   auto none = store::lockCaseStatus(conn, "0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e11");
   BOOST_REQUIRE(none.ok());
   BOOST_TEST(!none->has_value());
+}
+
+BOOST_AUTO_TEST_CASE(the_open_case_gauges_follow_every_change_and_never_read_the_closed_history) {
+  // Issue 25: the gauges vkhid_cases_open and vkhid_cases_overdue counted the open cases with a scan of
+  // every case ever received, every 15 s from every gateway (9 GB against a year's history). They read the
+  // open cases alone now (migration 0030), kept by a trigger whichever statement changes a case.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  auto id = caseIn(conn, "sent");  // open, no due date yet
+  BOOST_REQUIRE(
+      conn.exec("INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, "
+                "urgency, channel, received_at, body, client_id, due_at) SELECT gen_random_uuid(), 'H-' || i, "
+                "'HT-' || i, 'appeal', CASE WHEN i = 1 THEN 'delivered' WHEN i = 2 THEN 'sent' ELSE "
+                "'closed' END, false, false, 'normal', CASE WHEN i = 2 THEN 'conformance' ELSE 'web' END, "
+                "now(), '{}', 'c', now() - interval '1 day' FROM generate_series(1, 3000) i")
+          .ok());
+  const std::string overdue_one = db.query("SELECT id FROM cases WHERE ucc_number = 'H-1'");
+  auto gauges = [&] {
+    std::string seen;
+    auto done = store::inTransaction(conn, [&]() -> Status {
+      // What the refresh read of the cases table (the scans this backend has not reported yet, before and
+      // after it, in one transaction): nothing, neither a scan nor an index.
+      auto reads = [&]() -> long long {
+        auto r = conn.exec(
+            "SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_xact_user_tables WHERE relname "
+            "= 'cases'");
+        BOOST_REQUIRE(r.ok());
+        return r->getInt(0, 0);
+      };
+      const long long before = reads();
+      if (auto s = flows::refreshCaseGauges(conn); !s) return s;
+      BOOST_TEST(reads() == before);
+      return {};
+    });
+    BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+    auto& m = app::metrics();
+    return std::to_string(static_cast<int>(m.gauge("vkhid_cases_open", "").value())) + " " +
+           std::to_string(static_cast<int>(m.gauge("vkhid_cases_overdue", "").value()));
+  };
+  // Open: the first case and H-1 (overdue); H-2 is a participant's conformance test, the rest closed.
+  BOOST_TEST(gauges() == "2 1");
+  // The answer's term set and already past: overdue too.
+  BOOST_REQUIRE(conn.exec("UPDATE cases SET due_at = now() - interval '1 hour' WHERE id = vkhid_uuid($1)", {id}).ok());
+  BOOST_TEST(gauges() == "2 2");
+  // Answered through the state machine: neither open nor overdue.
+  auto answered = store::inTransaction(conn, [&]() -> Status {
+    auto to = store::transitionCase(conn, {id, domain::CaseStatus::Sent, domain::CaseEvent::Answered, 0, "P-1", "{}",
+                                           store::CaseFields::recordAnswer("0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e11")});
+    return to ? Status() : Status(to.error());
+  });
+  BOOST_REQUIRE_MESSAGE(answered.ok(), (answered.ok() ? "" : answered.error().message));
+  BOOST_TEST(gauges() == "1 1");
+  // An extension moves H-1's term into the future; then it is withdrawn by a statement of its own.
+  BOOST_REQUIRE(
+      conn.exec("UPDATE cases SET due_at = now() + interval '5 days' WHERE id = vkhid_uuid($1)", {overdue_one}).ok());
+  BOOST_TEST(gauges() == "1 0");
+  BOOST_REQUIRE(conn.exec("UPDATE cases SET status = 'withdrawn' WHERE id = vkhid_uuid($1)", {overdue_one}).ok());
+  BOOST_TEST(gauges() == "0 0");
+  // A case that ended and is taken up again (a returned one sent anew) is open again, with its term.
+  BOOST_REQUIRE(
+      conn.exec("UPDATE cases SET status = 'sent', due_at = now() - interval '1 minute' WHERE ucc_number = 'H-3'")
+          .ok());
+  BOOST_TEST(gauges() == "1 1");
+  BOOST_REQUIRE(conn.exec("DELETE FROM cases WHERE ucc_number = 'H-3'").ok());
+  BOOST_TEST(gauges() == "0 0");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
