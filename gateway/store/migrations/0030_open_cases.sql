@@ -22,7 +22,10 @@ DECLARE
   was_open boolean := TG_OP <> 'INSERT' AND vkhid_case_is_open(OLD.status, OLD.channel);
   is_open boolean := TG_OP <> 'DELETE' AND vkhid_case_is_open(NEW.status, NEW.channel);
 BEGIN
-  IF is_open AND NOT was_open THEN
+  IF is_open AND TG_OP = 'INSERT' THEN
+    -- A new case: a plain insert (ON CONFLICT would write a second WAL record to confirm it).
+    INSERT INTO case_open (case_id, due_at) VALUES (NEW.id, NEW.due_at);
+  ELSIF is_open AND NOT was_open THEN
     INSERT INTO case_open (case_id, due_at) VALUES (NEW.id, NEW.due_at)
       ON CONFLICT (case_id) DO UPDATE SET due_at = EXCLUDED.due_at;
   ELSIF was_open AND NOT is_open THEN
