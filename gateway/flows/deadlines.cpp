@@ -45,6 +45,7 @@ std::optional<AnswerStep> nextAnswerStep(const std::string& fired) {
 
 }  // namespace
 
+// The same statuses as the database's vkhid_case_settled (migration 0030).
 bool answerSettled(const std::string& status) {
   return status == "answered" || status == "closed" || status == "withdrawn" || status == "not_considered" ||
          status == "merged" || status == "returned";

@@ -313,7 +313,7 @@ Result<std::optional<EarlierCase>> findMassPrimary(PgConnection& db, const std::
   auto r = db.exec(
       "SELECT id::text, ucc_number FROM cases WHERE text_hash = $1 AND merged_into IS NULL "
       "AND applicant_key IS DISTINCT FROM $2 AND received_at >= now() - make_interval(days => $3::int) "
-      "AND status NOT IN ('answered', 'closed', 'withdrawn', 'not_considered', 'merged', 'returned') "
+      "AND NOT vkhid_case_settled(status) "
       "ORDER BY received_at, id LIMIT 1",
       {text_hash, applicant_key, std::to_string(window_days)});
   return earlierCaseOf(r);

@@ -7,10 +7,15 @@
 -- change of a case's status, due date or channel — whichever statement makes it — and the gauges read
 -- only it. A case is open until answered or otherwise ended; conformance cases (a participant's test)
 -- are never counted.
+-- A case is settled once answered or otherwise ended (flows/deadlines.cpp answerSettled names the same
+-- statuses); the mass-appeal lookup (store/cases.cpp) asks it too.
+CREATE FUNCTION vkhid_case_settled(status text) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN status IN ('answered', 'closed', 'withdrawn', 'not_considered', 'merged', 'returned');
+
 CREATE FUNCTION vkhid_case_is_open(status text, channel text) RETURNS boolean
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  RETURN status NOT IN ('answered', 'closed', 'withdrawn', 'not_considered', 'merged', 'returned')
-    AND channel IS DISTINCT FROM 'conformance';
+  RETURN NOT vkhid_case_settled(status) AND channel IS DISTINCT FROM 'conformance';
 
 CREATE TABLE case_open (
   case_id uuid PRIMARY KEY,
