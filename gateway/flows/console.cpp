@@ -151,7 +151,9 @@ Result<std::string> showCase(store::PgConnection& db, const std::string& case_id
       "'events', (SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (SELECT id, at, actor, event, status_from, "
       "status_to, detail FROM case_event WHERE case_id = vkhid_uuid($1)) e), "
       "'packages', (SELECT coalesce(json_agg(m ORDER BY m.created_at, m.msg_id), '[]') FROM (SELECT m.msg_id, "
-      "m.direction, m.peer_org_id, m.msg_type, m.ack_type, m.ref_msg_id, m.status, m.attempts, m.last_error, "
+      "m.direction, m.peer_org_id, m.msg_type, m.ack_type, m.ref_msg_id, vkhid_message_status(m.status, m.claimed_by) "
+      "AS status, "
+      "m.attempts, m.last_error, "
       "m.seal_verdict, m.signatures, m.error_code, m.created_at, m.updated_at, m.sha256, "
       "m.size_bytes AS size "  // sealed (and deflated): the bytes' own length
       "FROM message m WHERE m.case_id = vkhid_uuid($1)) m), "
@@ -164,9 +166,9 @@ Result<std::string> listDeliveries(store::PgConnection& db, bool restricted_acce
   return jsonOf(db.exec(
       "SELECT json_build_object("
       "'participants', (SELECT coalesce(json_agg(t ORDER BY t.org_id), '[]') FROM (SELECT p.org_id, p.name, "
-      "p.status, count(m.msg_id) FILTER (WHERE m.status = 'queued') AS queued, "
-      "count(m.msg_id) FILTER (WHERE m.status = 'sending') AS sending, "
-      "count(m.msg_id) FILTER (WHERE m.status = 'waiting_retry') AS waiting_retry, "
+      "p.status, count(m.msg_id) FILTER (WHERE vkhid_message_status(m.status, m.claimed_by) = 'queued') AS queued, "
+      "count(m.msg_id) FILTER (WHERE vkhid_message_status(m.status, m.claimed_by) = 'sending') AS sending, "
+      "count(m.msg_id) FILTER (WHERE vkhid_message_status(m.status, m.claimed_by) = 'waiting_retry') AS waiting_retry, "
       "count(m.msg_id) FILTER (WHERE m.status = 'dead') AS dead, "
       "count(m.msg_id) FILTER (WHERE m.status = 'sent') AS sent "
       "FROM participant p LEFT JOIN message m ON m.peer_org_id = p.org_id AND m.direction = 'out' "

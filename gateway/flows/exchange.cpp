@@ -106,7 +106,7 @@ Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
   int published = 0, messages = 0;
   bool unroutable = false;
   Status done = store::inTransaction(**db, [&]() -> Status {
-    // Several gateways relay at once: each takes rows the others have not locked.
+    // Several gateways relay in turn: each round takes what the one before it left unsent.
     auto rows = store::lockUnsent(**db, kRelayBatch);
     if (!rows) return rows.error();
     if (rows->empty()) return {};

@@ -88,8 +88,8 @@ Result<std::optional<std::string>> earlierDigest(PgConnection& db, const std::st
 
 Result<std::vector<std::string>> requeueReceiptsFor(PgConnection& db, const std::string& their_msg_id) {
   auto r = db.exec(
-      "UPDATE message SET status = 'queued', updated_at = now() WHERE direction = 'out' AND "
-      "ref_msg_id = $1::uuid AND status IN ('sent', 'dead') RETURNING msg_id::text",
+      "UPDATE message SET status = 'queued', updated_at = now(), claimed_by = NULL, claimed_at = NULL WHERE "
+      "direction = 'out' AND ref_msg_id = $1::uuid AND status IN ('sent', 'dead') RETURNING msg_id::text",
       {their_msg_id});
   if (!r) return r.error();
   std::vector<std::string> ids;
@@ -101,12 +101,14 @@ namespace {
 
 // The claim's update: what is claimed is given as a condition on `m` (with $2 the process).
 std::string claimSql(const std::string& which) {
-  return "UPDATE message m SET status = 'sending', attempts = attempts + 1, claimed_by = $2, updated_at = now() "
+  // The claim changes no indexed column (migration 0031): the status stays until the outcome, so the row
+  // is updated in place when its page has room.
+  return "UPDATE message m SET claimed_by = $2, claimed_at = now(), attempts = attempts + 1 "
          "FROM participant p LEFT JOIN LATERAL (SELECT e.adapter, e.settings::text AS settings FROM endpoint e "
          "WHERE e.org_id = p.org_id AND e.active ORDER BY e.id LIMIT 1) ep ON true "
          "WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND " +
          which +
-         " AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') "
+         " AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') AND m.claimed_by IS NULL "
          "RETURNING m.msg_id::text AS msg_id, m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, '') AS "
          "case_id, m.msg_type, ep.adapter, ep.settings";
 }
@@ -150,7 +152,7 @@ Result<std::vector<DeliveryClaimRow>> claimAllForDelivery(PgConnection& db, cons
 Result<bool> heldForInactiveParticipant(PgConnection& db, const std::string& msg_id) {
   auto r = db.exec(
       "SELECT 1 FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id = vkhid_uuid($1) AND "
-      "m.status IN ('queued', 'waiting_retry') AND p.status <> 'active'",
+      "m.status IN ('queued', 'waiting_retry') AND m.claimed_by IS NULL AND p.status <> 'active'",
       {msg_id});
   if (!r) return r.error();
   return r->rows() > 0;
@@ -158,8 +160,8 @@ Result<bool> heldForInactiveParticipant(PgConnection& db, const std::string& msg
 
 Result<bool> moveClaim(PgConnection& db, const std::string& msg_id, const std::string& to, const PgParam& error) {
   auto u = db.exec(
-      "UPDATE message SET status = $2, last_error = $3, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
-      "status = 'sending'",
+      "UPDATE message SET status = $2, last_error = $3, updated_at = now(), claimed_by = NULL, claimed_at = NULL "
+      "WHERE msg_id = vkhid_uuid($1) AND claimed_by IS NOT NULL AND status IN ('queued', 'waiting_retry')",
       {msg_id, to, error});
   if (!u) return u.error();
   return u->affected() > 0;
@@ -167,8 +169,9 @@ Result<bool> moveClaim(PgConnection& db, const std::string& msg_id, const std::s
 
 Result<std::optional<ReplayedRow>> requeueDead(PgConnection& db, const std::string& msg_id) {
   auto m = db.exec(
-      "UPDATE message SET status = 'queued', attempts = 0, updated_at = now() WHERE msg_id = vkhid_uuid($1) AND "
-      "direction = 'out' AND status = 'dead' RETURNING peer_org_id, coalesce(case_id::text, ''), msg_type",
+      "UPDATE message SET status = 'queued', attempts = 0, updated_at = now(), claimed_by = NULL, claimed_at = NULL "
+      "WHERE msg_id = vkhid_uuid($1) AND direction = 'out' AND status = 'dead' RETURNING peer_org_id, "
+      "coalesce(case_id::text, ''), msg_type",
       {msg_id});
   if (!m) return m.error();
   if (m->rows() == 0) return std::optional<ReplayedRow>{};
@@ -193,10 +196,11 @@ Result<std::optional<StoredPackageRow>> storedPackage(PgConnection& db, const st
 Result<std::vector<LostClaimRow>> requeueLostClaims(PgConnection& db, const std::string& process_id,
                                                     const std::string& in_flight) {
   auto r = db.exec(
-      "UPDATE message SET status = 'queued', claimed_by = NULL, updated_at = now() WHERE direction = 'out' "
-      "AND status = 'sending' AND ((claimed_by = $1 AND updated_at < now() - interval '10 seconds' "
-      "AND msg_id::text <> ALL ($2::text[])) OR (claimed_by IS DISTINCT FROM $1 AND "
-      "(updated_at < now() - interval '2 minutes' OR claimed_by IS NULL OR claimed_by NOT IN "
+      "UPDATE message SET status = 'queued', claimed_by = NULL, claimed_at = NULL, updated_at = now() WHERE "
+      "direction = 'out' AND status IN ('queued', 'waiting_retry') AND claimed_by IS NOT NULL AND "
+      "((claimed_by = $1 AND claimed_at < now() - interval '10 seconds' "
+      "AND msg_id::text <> ALL ($2::text[])) OR (claimed_by <> $1 AND "
+      "(claimed_at < now() - interval '2 minutes' OR claimed_at IS NULL OR claimed_by NOT IN "
       "(SELECT instance || ':' || pid FROM gateway_instance "
       "WHERE stopped_at IS NULL AND heartbeat_at > now() - interval '10 seconds')))) "
       "RETURNING msg_id::text, peer_org_id",

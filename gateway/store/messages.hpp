@@ -77,17 +77,18 @@ struct DeliveryClaimRow {
 };
 
 // Claims queued packages (or ones waiting for their retry) whose participant is active, in one statement
-// (issue 25: a batch of deliveries, one claim): 'sending', one attempt more, held by `process_id`. The
-// rows claimed, in no order; one not claimed was sent already, is claimed by another worker, or is held;
-// a msg_id that is not a uuid claims nothing.
+// (issue 25: a batch of deliveries, one claim): held by `process_id` since now, one attempt more — the
+// status `sending`, kept as `claimed_by` beside the status the package waited in (migration 0031), so
+// the row is updated in place. The rows claimed, in no order; one not claimed was sent already, is
+// claimed by another worker, or is held; a msg_id that is not a uuid claims nothing.
 Result<std::vector<DeliveryClaimRow>> claimAllForDelivery(PgConnection& db, const std::vector<std::string>& msg_ids,
                                                           const std::string& process_id);
 
 // Whether a package waits for delivery to a participant that is not active (suspended, or checking).
 Result<bool> heldForInactiveParticipant(PgConnection& db, const std::string& msg_id);
 
-// Moves a claim on to `to` (sent, waiting_retry, dead) with its error: false when it is no longer
-// 'sending' — recorded already, by an earlier try whose answer was lost — and then left as it is.
+// Moves a claim on to `to` (sent, waiting_retry, dead) with its error, and ends it: false when it is no
+// longer claimed — recorded already, by an earlier try whose answer was lost — and then left as it is.
 Result<bool> moveClaim(PgConnection& db, const std::string& msg_id, const std::string& to, const PgParam& error);
 
 // Our dead package `msg_id`, queued again with its attempts counted from 0; nullopt when there is no

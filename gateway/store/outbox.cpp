@@ -58,11 +58,16 @@ Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit) {
   // growing with every row sent since the last vacuum — where an index scan marks them dead once and
   // steps over them after (0.02 ms). With the SELECT, in one round trip; set back for the UPDATE of
   // markSent (which finds its rows by id as a bitmap, where it would otherwise read the whole table).
+  // One relay at a time, whichever gateway it runs in: the rows are read without a row lock (a lock is a
+  // WAL record a row, five a case), after the relay before this one has committed what it sent, and the
+  // transaction takes no xid until it marks them sent — so the evidence sealer, which waits for every
+  // transaction with one, is not held back by a publish.
+  if (auto s = db.later("SELECT pg_advisory_xact_lock(hashtext('vkhid.outbox_relay'))", {}); !s) return s.error();
   if (auto s = db.later("SET LOCAL enable_bitmapscan = off", {}); !s) return s.error();
   auto r = db.exec(
       "SELECT id, exchange, routing_key, message_id, payload, headers::text, priority FROM outbox "
       "WHERE sent_at IS NULL ORDER BY priority DESC, id LIMIT " +
-          std::to_string(limit) + " FOR UPDATE SKIP LOCKED",
+          std::to_string(limit),
       {});
   if (!r) return r.error();
   if (auto s = db.later("SET LOCAL enable_bitmapscan = on", {}); !s) return s.error();

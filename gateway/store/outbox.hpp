@@ -52,8 +52,8 @@ struct OutboxRow {
   int priority = 0;
 };
 
-// Up to `limit` unsent rows that no other process holds, by priority then age, locked until the
-// transaction ends.
+// Up to `limit` unsent rows, by priority then age, once this transaction holds the relay's lock (one
+// relay at a time across the processes, until the transaction ends).
 Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit);
 
 // The rows (their ids) are sent, with the COMMIT.

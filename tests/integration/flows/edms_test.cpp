@@ -267,8 +267,10 @@ BOOST_AUTO_TEST_CASE(edms_slow_participant_holds_back_no_other) {
   for (int i = 0; i < 6; ++i) BOOST_REQUIRE(x.submitTo(slow, "s-" + std::to_string(i)).status == 201);
   BOOST_REQUIRE(eventually(
       [&] {
-        return x.count("SELECT count(*) FROM message WHERE status = 'sending' AND peer_org_id = '" + x.org(slow) +
-                       "'") > 0;
+        return x.count(
+                   "SELECT count(*) FROM message WHERE vkhid_message_status(status, claimed_by) = 'sending' AND "
+                   "peer_org_id = '" +
+                   x.org(slow) + "'") > 0;
       },
       20s));
   for (int i = 0; i < 20; ++i) BOOST_REQUIRE(x.submit("b-" + std::to_string(100 + i)).status == 201);

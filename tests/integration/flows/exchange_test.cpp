@@ -800,7 +800,7 @@ BOOST_AUTO_TEST_CASE(exchange_sent_outbox_rows_are_deleted_after_their_retention
 
 BOOST_AUTO_TEST_CASE(exchange_own_claim_whose_outcome_was_lost_is_delivered_again) {
   // A delivery worker that could not write down its outcome (the database went away under it) leaves
-  // its claim 'sending' in a gateway that lives on. Once no worker there holds it, the sweeper returns it.
+  // its claim (`sending`) in a gateway that lives on. Once no worker there holds it, the sweeper returns it.
   ExchangeHarness x;
   x.setUp();
   x.startGateway();
@@ -809,7 +809,7 @@ BOOST_AUTO_TEST_CASE(exchange_own_claim_whose_outcome_was_lost_is_delivered_agai
   BOOST_REQUIRE(
       x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND status = 'queued'", 1, 60s));
   x.sql(
-      "UPDATE message SET status = 'sending', updated_at = now() - interval '30 seconds', claimed_by = "
+      "UPDATE message SET claimed_at = now() - interval '30 seconds', claimed_by = "
       "(SELECT instance || ':' || pid FROM gateway_instance WHERE stopped_at IS NULL) "
       "WHERE direction = 'out' AND msg_type = 1 RETURNING 1");
   x.runVkhid({"participant", "activate", x.org(), "--force"});

@@ -3,14 +3,19 @@
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "gateway/app/digest.hpp"
 #include "gateway/app/metrics.hpp"
 #include "gateway/flows/reports.hpp"
+#include "gateway/store/at_rest.hpp"
 #include "gateway/store/cases.hpp"
+#include "gateway/store/messages.hpp"
 #include "gateway/store/migrations.hpp"
+#include "gateway/store/outbox.hpp"
 #include "gateway/store/pg_pool.hpp"
+#include "tests/support/pki.hpp"
 #include "tests/support/test_env.hpp"
 
 using namespace vkhid;
@@ -630,6 +635,144 @@ BOOST_AUTO_TEST_CASE(the_open_case_gauges_follow_every_change_and_never_read_the
   BOOST_TEST(gauges() == "1 1");
   BOOST_REQUIRE(conn.exec("DELETE FROM cases WHERE ucc_number = 'H-3'").ok());
   BOOST_TEST(gauges() == "0 0");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(deliveries)
+
+BOOST_AUTO_TEST_CASE(a_claim_is_written_in_place_and_how_it_ends_is_evidence) {
+  // Issue 25: a delivery claim marked the package `sending`, a status the waiting and sent packages'
+  // indexes name: a new version of the 2.3 KB row on another page, an entry in each of the table's
+  // indexes and a lock record — three times a case. It now changes no indexed column, and a page keeps
+  // room for it, so PostgreSQL rewrites the row in place (HOT) (migration 0031). How a claim ends stays
+  // evidence, even when the status it leaves is the one it began with.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  const auto case_id = cases::caseIn(conn, "sent");
+  BOOST_REQUIRE(conn.exec("UPDATE participant SET status = 'active' WHERE org_id = 'P-1'").ok());
+  if (!store::atRest()) {
+    auto ring = store::AtRest::fromFile(testing::pkiDir() + "/master.key", "dev-master-1", {db.url(), 5, 30000, "k"});
+    BOOST_REQUIRE_MESSAGE(ring.ok(), (ring.ok() ? "" : ring.error().message));
+    store::installAtRest(*ring);
+  }
+  // Packages of a real package's size, sealed at rest as the gateway seals them (incompressible).
+  std::mt19937 random(7);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    std::string bytes(2100, '\0');
+    for (auto& b : bytes) b = static_cast<char>(random());
+    const std::string id = db.query("SELECT gen_random_uuid()");
+    auto m = store::MessageRecord::of(id, "out", case_id, "P-1", 1);
+    m.bytes = bytes;
+    m.sha256 = app::sha256Hex(bytes);
+    m.status = "queued";
+    BOOST_REQUIRE(store::insertMessage(conn, m).ok());
+    ids.push_back(id);
+  }
+  const auto entries = [&](const std::string& id) {
+    return db.query("SELECT string_agg(action, ' ' ORDER BY id) FROM audit_entry WHERE subject LIKE 'msg:" + id + "%'");
+  };
+  // The claims' holder lives (it heartbeats), so only a claim past every adapter's timeout is lost.
+  BOOST_REQUIRE(conn.exec("INSERT INTO gateway_instance (instance, version, host, pid, started_at, heartbeat_at) "
+                          "VALUES ('gw-1', 'test', 'h', 1, now(), now() + interval '1 hour')")
+                    .ok());
+  // Claimed one at a time, as a participant's packages are (each by its own delivery), each in a
+  // transaction that reads what it rewrote in place and what it added to the indexes.
+  auto claim = [&](const std::string& id) {
+    // The backend's counts of the table's updates not yet reported, before and after the claim.
+    auto counts = [&]() -> std::pair<long long, long long> {
+      auto r = conn.exec(
+          "SELECT pg_stat_get_xact_tuples_updated('message'::regclass), "
+          "pg_stat_get_xact_tuples_hot_updated('message'::regclass)");
+      BOOST_REQUIRE(r.ok());
+      return {r->getInt(0, 0), r->getInt(0, 1)};
+    };
+    std::pair<long long, long long> before, after;
+    auto done = store::inTransaction(conn, [&]() -> Status {
+      before = counts();
+      auto rows = store::claimAllForDelivery(conn, {id}, "gw-1:1");
+      if (!rows) return rows.error();
+      BOOST_TEST(rows->size() == 1u);
+      after = counts();
+      return {};
+    });
+    BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+    return std::to_string(after.first - before.first) + " updated, " + std::to_string(after.second - before.second) +
+           " in place";
+  };
+  for (const auto& id : ids) BOOST_TEST(claim(id) == "1 updated, 1 in place");
+  // While claimed it reads as `sending`, and no one claims it again.
+  BOOST_TEST(db.query("SELECT vkhid_message_status(status, claimed_by) FROM message WHERE msg_id = '" + ids[0] + "'") ==
+             "sending");
+  auto again = store::claimAllForDelivery(conn, {ids[0]}, "gw-2:1");
+  BOOST_REQUIRE(again.ok());
+  BOOST_TEST(again->empty());
+  // Sent: recorded. A retry that fails again leaves waiting_retry as it was, and is recorded each time.
+  BOOST_TEST(*store::moveClaim(conn, ids[0], "sent", std::nullopt));
+  BOOST_TEST(!*store::moveClaim(conn, ids[0], "sent", std::nullopt));  // recorded already
+  BOOST_TEST(*store::moveClaim(conn, ids[1], "waiting_retry", std::string("503")));
+  BOOST_TEST(claim(ids[1]) == "1 updated, 1 in place");
+  BOOST_TEST(*store::moveClaim(conn, ids[1], "waiting_retry", std::string("503")));
+  // A lost claim, returned by the sweeper: queued as it was, and recorded.
+  BOOST_REQUIRE(
+      conn.exec("UPDATE message SET claimed_at = now() - interval '3 minutes' WHERE msg_id = '" + ids[2] + "'").ok());
+  auto lost = store::requeueLostClaims(conn, "gw-9:1", "{}");
+  BOOST_REQUIRE(lost.ok());
+  BOOST_TEST(lost->size() == 1u);
+  BOOST_TEST(entries(ids[0]) == "message.out.queued message.out.sent");
+  BOOST_TEST(entries(ids[1]) == "message.out.queued message.out.waiting_retry message.out.waiting_retry");
+  BOOST_TEST(entries(ids[2]) == "message.out.queued message.out.queued");
+  BOOST_TEST(
+      db.query("SELECT vkhid_message_status(status, claimed_by) || ' ' || attempts FROM message WHERE msg_id = '" +
+               ids[2] + "'") == "queued 1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(outbox)
+
+BOOST_AUTO_TEST_CASE(relay_rounds_take_turns_and_hold_no_row_lock_nor_xid_while_they_publish) {
+  // Issue 25: the relay locked each row it took (FOR UPDATE SKIP LOCKED): a WAL record a row, five a case,
+  // and an xid held across the publish and its confirms, which the evidence sealer waits for. Rounds
+  // now take turns under one lock, and a round writes nothing until it marks what it sent.
+  testing::TestDatabase db;
+  auto first = connectTo(db.url());
+  auto second = connectTo(db.url());
+  BOOST_REQUIRE(store::migrate(first, store::embeddedMigrations()).ok());
+  for (int i = 0; i < 4; ++i) {
+    BOOST_REQUIRE(
+        store::appendOutbox(first, "vkhid.events", "case.registered", "m-" + std::to_string(i), "{}", "{}", 0).ok());
+  }
+  std::vector<std::string> sent;
+  BOOST_REQUIRE(first.begin().ok());
+  auto rows = store::lockUnsent(first, 2);
+  BOOST_REQUIRE(rows.ok());
+  BOOST_REQUIRE(rows->size() == 2u);
+  // While it publishes: no xid, so nothing for the evidence sealer to wait for.
+  BOOST_TEST(std::string(first.exec("SELECT coalesce(pg_current_xact_id_if_assigned()::text, 'none')")->get(0, 0)) ==
+             "none");
+  // Another gateway's round waits for this one, rather than taking rows beside it.
+  BOOST_REQUIRE(second.exec("SET lock_timeout = '300ms'").ok());
+  auto beside = store::inTransaction(second, [&]() -> Status {
+    auto r = store::lockUnsent(second, 10);
+    return r ? Status() : Status(r.error());
+  });
+  BOOST_TEST(!beside.ok());
+  for (const auto& row : *rows) sent.push_back(row.id);
+  BOOST_REQUIRE(store::markSent(first, sent).ok());
+  BOOST_REQUIRE(first.commit().ok());
+  // Then it takes what the first left unsent, and only that.
+  std::size_t after = 0;
+  auto next = store::inTransaction(second, [&]() -> Status {
+    auto r = store::lockUnsent(second, 10);
+    if (!r) return r.error();
+    after = r->size();
+    for (const auto& row : *r) BOOST_TEST((std::find(sent.begin(), sent.end(), row.id) == sent.end()));
+    return {};
+  });
+  BOOST_REQUIRE_MESSAGE(next.ok(), (next.ok() ? "" : next.error().message));
+  BOOST_TEST(after == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
