@@ -131,7 +131,7 @@ Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
     std::vector<std::string> sent;
     for (const auto& p : publications) {
       if (std::find(returned.begin(), returned.end(), p.message_id) != returned.end()) continue;
-      for (auto i : p.rows) sent.push_back((*rows)[i].id);
+      for (auto i : p.rows) sent.push_back((*rows)[i].place);
       ++messages;
     }
     published = static_cast<int>(sent.size());

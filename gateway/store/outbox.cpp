@@ -56,8 +56,8 @@ Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit) {
   // entry in that index until VACUUM, and a bitmap scan (the planner's choice when it expects few
   // rows) rechecks each of them in the table on every round — 2.5 ms a round after 1,000 cases and
   // growing with every row sent since the last vacuum — where an index scan marks them dead once and
-  // steps over them after (0.02 ms). With the SELECT, in one round trip; set back for the UPDATE of
-  // markSent (which finds its rows by id as a bitmap, where it would otherwise read the whole table).
+  // steps over them after (0.02 ms). With the SELECT, in one round trip; for the rest of the transaction,
+  // whose UPDATE (markSent) finds its rows by place and reads no index.
   // One relay at a time, whichever gateway it runs in: the rows are read without a row lock (a lock is a
   // WAL record a row, five a case), after the relay before this one has committed what it sent, and the
   // transaction takes no xid until it marks them sent — so the evidence sealer, which waits for every
@@ -65,12 +65,11 @@ Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit) {
   if (auto s = db.later("SELECT pg_advisory_xact_lock(hashtext('vkhid.outbox_relay'))", {}); !s) return s.error();
   if (auto s = db.later("SET LOCAL enable_bitmapscan = off", {}); !s) return s.error();
   auto r = db.exec(
-      "SELECT id, exchange, routing_key, message_id, payload, headers::text, priority FROM outbox "
+      "SELECT ctid::text, exchange, routing_key, message_id, payload, headers::text, priority FROM outbox "
       "WHERE sent_at IS NULL ORDER BY priority DESC, id LIMIT " +
           std::to_string(limit),
       {});
   if (!r) return r.error();
-  if (auto s = db.later("SET LOCAL enable_bitmapscan = on", {}); !s) return s.error();
   std::vector<OutboxRow> rows;
   rows.reserve(static_cast<std::size_t>(r->rows()));
   for (int i = 0; i < r->rows(); ++i) {
@@ -81,17 +80,20 @@ Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit) {
   return rows;
 }
 
-Status markSent(PgConnection& db, const std::vector<std::string>& ids) {
-  return db.later("UPDATE outbox SET sent_at = now() WHERE id = ANY ($1::bigint[])", {textArrayLiteral(ids)});
+Status markSent(PgConnection& db, const std::vector<std::string>& places) {
+  // By place (a TID scan): no index is read, and none is needed (migration 0032). A place is stable while
+  // the transaction that read it runs: only the relay, under its lock, updates an unsent row.
+  return db.later("UPDATE outbox SET sent_at = now() WHERE ctid = ANY ($1::tid[]) AND sent_at IS NULL",
+                  {textArrayLiteral(places)});
 }
 
 Result<long long> pruneSent(PgConnection& db, int retention_hours, int limit) {
-  // Rows are found in id order and only below the first row created within the retention: the scan
-  // reads what it deletes (and the few old rows still unsent), not the outbox of the last week.
+  // Rows are found by their age through the BRIN index on created_at (migration 0032): the scan reads
+  // the block ranges written before the retention (what it deletes, and the few old rows still unsent),
+  // not the outbox of the last week; they are deleted by place.
   auto r = db.exec(
-      "DELETE FROM outbox WHERE id = ANY (ARRAY(SELECT o.id FROM outbox o WHERE o.id < coalesce((SELECT b.id "
-      "FROM outbox b WHERE b.created_at >= now() - make_interval(hours => $1::int) ORDER BY b.id LIMIT 1), "
-      "9223372036854775807) AND o.sent_at < now() - make_interval(hours => $1::int) ORDER BY o.id LIMIT $2::int))",
+      "DELETE FROM outbox WHERE ctid = ANY (ARRAY(SELECT o.ctid FROM outbox o WHERE o.created_at < now() - "
+      "make_interval(hours => $1::int) AND o.sent_at < now() - make_interval(hours => $1::int) LIMIT $2::int))",
       {std::to_string(retention_hours), std::to_string(limit)});
   if (!r) return r.error();
   return r->affected();

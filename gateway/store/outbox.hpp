@@ -46,7 +46,8 @@ Status appendDelivery(PgConnection& db, const std::string& exchange, const std::
                       const std::string& msg_id, const std::string& headers_json, int priority);
 
 struct OutboxRow {
-  std::string id, exchange, routing_key, message_id;
+  std::string place;  // where the row is (its ctid): what markSent names, in the transaction that read it
+  std::string exchange, routing_key, message_id;
   std::string payload;
   std::string headers_json;
   int priority = 0;
@@ -56,10 +57,10 @@ struct OutboxRow {
 // relay at a time across the processes, until the transaction ends).
 Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit);
 
-// The rows (their ids) are sent, with the COMMIT.
-Status markSent(PgConnection& db, const std::vector<std::string>& ids);
+// The rows (their places, as lockUnsent read them in this transaction) are sent, with the COMMIT.
+Status markSent(PgConnection& db, const std::vector<std::string>& places);
 
-// Deletes up to `limit` rows sent more than `retention_hours` ago, oldest first; how many.
+// Deletes up to `limit` rows created and sent more than `retention_hours` ago; how many.
 Result<long long> pruneSent(PgConnection& db, int retention_hours, int limit);
 
 }  // namespace vkhid::store
