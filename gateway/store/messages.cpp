@@ -200,7 +200,7 @@ Result<std::vector<LostClaimRow>> requeueLostClaims(PgConnection& db, const std:
       "direction = 'out' AND status IN ('queued', 'waiting_retry') AND claimed_by IS NOT NULL AND "
       "((claimed_by = $1 AND claimed_at < now() - interval '10 seconds' "
       "AND msg_id::text <> ALL ($2::text[])) OR (claimed_by <> $1 AND "
-      "(claimed_at < now() - interval '2 minutes' OR claimed_at IS NULL OR claimed_by NOT IN "
+      "(claimed_at < now() - interval '2 minutes' OR claimed_by NOT IN "
       "(SELECT instance || ':' || pid FROM gateway_instance "
       "WHERE stopped_at IS NULL AND heartbeat_at > now() - interval '10 seconds')))) "
       "RETURNING msg_id::text, peer_org_id",
