@@ -84,6 +84,11 @@ struct ExportOptions {
   // primary's connection when the export reads a replica; null: the export's own).
   std::string reason = "evidence export";
   store::PgConnection* recorder = nullptr;
+  // A batch is sealed some moments before its time-stamp comes back (longer while the authority is
+  // unreachable). The last batches of the range still waiting for theirs are left out of the bundle and
+  // named in the summary, so a bundle verifies as soon as it is written; false keeps them (a backup
+  // takes everything sealed, and the verifier names a batch without its time-stamp).
+  bool stamped_only = true;
 };
 // Writes the bundle: manifest.json, entries.jsonl, batches.jsonl, packages/<msg_id>.xml, certs/*.pem.
 // Whole batches are exported (every entry of a batch that has one in the range), so each root can be

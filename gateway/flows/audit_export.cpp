@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -178,6 +179,24 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
   auto batches = store::batchesCovering(db, o.from, o.to);
   if (!batches) return batches.error();
   if (batches->empty()) return Error::invalid("audit.export", "no sealed batch has entries in that range");
+  std::string waiting;  // the last batches of the range, sealed but not yet time-stamped: not exported
+  if (o.stamped_only) {
+    auto last = batches->end();
+    while (last != batches->begin() && !std::prev(last)->timestamp_token) --last;
+    if (last != batches->end()) {
+      const bool one = last + 1 == batches->end();
+      waiting = (one ? "batch " + std::to_string(last->id) + " (seq "
+                     : "batches " + std::to_string(last->id) + ".." + std::to_string(batches->back().id) + " (seq ") +
+                std::to_string(last->first_seq) + ".." + std::to_string(batches->back().last_seq) + ") " +
+                (one ? "awaits its time-stamp" : "await their time-stamps");
+    }
+    if (last == batches->begin()) {
+      return Error::invalid("audit.export", "no batch with entries in that range is time-stamped yet: " + waiting +
+                                                "; export again once the time-stamp authority has answered");
+    }
+    if (!waiting.empty()) waiting += " — not in this bundle; export again once stamped";
+    batches->erase(last, batches->end());
+  }
   const std::string lo = std::to_string(batches->front().first_seq), hi = std::to_string(batches->back().last_seq);
   std::string batch_lines;
   for (const auto& batch : *batches) batch_lines += json::serialize(batchJson(batch)) + "\n";
@@ -228,6 +247,7 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
   }
   for (const auto& msg_id : changed)
     summary += "; package " + msg_id + " was changed at rest: its sealed bytes do not open";
+  if (!waiting.empty()) summary += "; " + waiting;
   return summary;
 }
 

@@ -278,6 +278,7 @@ Result<std::string> takeBackup(store::PgConnection& db, const app::Config& confi
   evidence.from = *previous;
   evidence.out_dir = (root / "evidence").string();
   evidence.reason = "backup " + label;
+  evidence.stamped_only = false;  // everything sealed since the last backup, stamped or not (the next starts later)
   auto sealed = scalar(db, "SELECT count(*) FROM audit_batch WHERE $1 = '' OR last_at >= $1::timestamptz", {*previous});
   if (!sealed) return sealed.error();
   Result<std::string> exported = std::string("no evidence sealed since then");
