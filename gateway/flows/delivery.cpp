@@ -76,10 +76,11 @@ void Deliverer::claimAll(const std::vector<std::string>& msg_ids, std::vector<Cl
   for (std::size_t i = 0; i < msg_ids.size(); ++i) {
     auto r = std::find_if(rows->begin(), rows->end(), [&](const auto& row) { return row.msg_id == msg_ids[i]; });
     if (r == rows->end()) {
-      // Already sent, being sent by another worker — or held for a participant that is not active.
-      auto held = store::heldForInactiveParticipant(**db, msg_ids[i]);
-      if (!held || *held) dispositions[i] = Disposition::Requeue;
-      held_any = held_any || (held && *held);
+      // Already sent, or being sent by another worker: its job is done. Still waiting (held for a participant
+      // that is not active, or one activated since the claim read it): its job comes again, never dropped.
+      auto left = store::unclaimedPackage(**db, msg_ids[i]);
+      if (!left || left->waits) dispositions[i] = Disposition::Requeue;
+      held_any = held_any || (left && left->participant_inactive);
       continue;
     }
     Claim c;

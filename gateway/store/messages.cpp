@@ -149,13 +149,14 @@ Result<std::vector<DeliveryClaimRow>> claimAllForDelivery(PgConnection& db, cons
   return out;
 }
 
-Result<bool> heldForInactiveParticipant(PgConnection& db, const std::string& msg_id) {
+Result<UnclaimedPackage> unclaimedPackage(PgConnection& db, const std::string& msg_id) {
   auto r = db.exec(
-      "SELECT 1 FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id = vkhid_uuid($1) AND "
-      "m.status IN ('queued', 'waiting_retry') AND m.claimed_by IS NULL AND p.status <> 'active'",
+      "SELECT p.status <> 'active' FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id = "
+      "vkhid_uuid($1) AND m.direction = 'out' AND m.status IN ('queued', 'waiting_retry') AND m.claimed_by IS NULL",
       {msg_id});
   if (!r) return r.error();
-  return r->rows() > 0;
+  if (r->rows() == 0) return UnclaimedPackage{};
+  return UnclaimedPackage{true, r->get(0, 0) == "t"};
 }
 
 Result<bool> moveClaim(PgConnection& db, const std::string& msg_id, const std::string& to, const PgParam& error) {

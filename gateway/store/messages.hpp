@@ -84,8 +84,15 @@ struct DeliveryClaimRow {
 Result<std::vector<DeliveryClaimRow>> claimAllForDelivery(PgConnection& db, const std::vector<std::string>& msg_ids,
                                                           const std::string& process_id);
 
-// Whether a package waits for delivery to a participant that is not active (suspended, or checking).
-Result<bool> heldForInactiveParticipant(PgConnection& db, const std::string& msg_id);
+// A package a claim did not take. Its job must come again while it still waits for delivery unclaimed,
+// whatever kept the claim from it: its participant not active (suspended, or checking) — or active again
+// since the claim read it, which the claim and this read, two statements, cannot tell apart. Only a
+// package sent, dead or claimed by another worker lets its job go.
+struct UnclaimedPackage {
+  bool waits = false;                 // queued or waiting_retry, and claimed by nobody
+  bool participant_inactive = false;  // and its participant is not active now
+};
+Result<UnclaimedPackage> unclaimedPackage(PgConnection& db, const std::string& msg_id);
 
 // Moves a claim on to `to` (sent, waiting_retry, dead) with its error, and ends it: false when it is no
 // longer claimed — recorded already, by an earlier try whose answer was lost — and then left as it is.
