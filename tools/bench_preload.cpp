@@ -2,7 +2,7 @@
 // holds N cases of history, generated rather than run through the exchange, before the measured run.
 // The history is cloned from template cases that did go through it (each copy with its own ids, codes
 // and times, spread back over a year), so every table the exchange writes holds rows of its real shape
-// and its indexes their real size: cases, their events, messages, receipts, timers and evidence
+// and its indexes their real size: cases, their events, messages (receipts among them), timers and evidence
 // entries. What is not copied: the packages' bytes (a copy has its digest and size, no bytes, as an
 // erased package — the TOAST volume no query of the exchange scans), the outbox (pruned once sent),
 // reads and notices; a copy's timers have all fired, as history's have. Copied evidence entries are
@@ -52,12 +52,6 @@ const std::vector<Copy>& tableCopies() {
         {"bytes", "'\\x'"},
         {"created_at", "t.created_at - pg_temp.shift(k, $3)"},
         {"updated_at", "t.updated_at - pg_temp.shift(k, $3)"}}},
-      {"receipt",
-       "receipt t JOIN message m ON m.msg_id = t.receipt_msg_id JOIN bench_template_cases c ON c.id = m.case_id, "
-       "generate_series($1::int, $2::int) k",
-       {{"receipt_msg_id", "pg_temp.copy_id(t.receipt_msg_id, k)"},
-        {"msg_id", "pg_temp.copy_id(t.msg_id, k)"},
-        {"received_at", "t.received_at - pg_temp.shift(k, $3)"}}},
       {"case_event",
        "case_event t JOIN bench_template_cases c ON c.id = t.case_id, generate_series($1::int, $2::int) k",
        {{"id", "nextval('case_event_id_seq')"},

@@ -137,10 +137,8 @@ class Applying {
     auto applied = record(h_.msg_id, "applied");
     applied.case_id = a.case_id;
     applied.ref_msg_id = a.ref_msg_id;
+    if (h_.acknowledgement && a.record_receipt) applied.receipt = receiptFields();
     if (auto s = store::insertMessage(db_, applied, store::Write::Queued); !s) return s;
-    if (h_.acknowledgement && a.record_receipt) {
-      if (auto s = recordReceipt(); !s) return s;
-    }
     if (h_.msg_acknow.value_or(0) != 2) return {};
     if (auto s = queueReceipt(ctx_, db_, peer_, h_.msg_id, sev::AckType::Delivered, a.case_id); !s) return s;
     if (h_.msg_type == 0) return {};
@@ -161,9 +159,10 @@ class Applying {
     return {};
   }
 
-  Status recordReceipt() {
+  // What the receipt says, recorded in its row with it (migration 0034).
+  store::ReceiptFields receiptFields() const {
     const auto& ack = *h_.acknowledgement;
-    store::ReceiptRecord r{h_.msg_id, ack.msg_id, ack.ack_type, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+    store::ReceiptFields r;
     if (ack.reg_number) {
       r.reg_number = ack.reg_number->value;
       r.reg_date = ack.reg_number->regdate;
@@ -172,7 +171,7 @@ class Applying {
       r.error_code = ack.results.front().errorcode;
       r.error_text = ack.results.front().errortext;
     }
-    return store::insertReceipt(db_, r);
+    return r;
   }
 
   // The package as received, with its verdicts, to be recorded under `msg_id` as `status`.

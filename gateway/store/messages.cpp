@@ -45,8 +45,12 @@ Status insertMessage(PgConnection& db, const MessageRecord& m, Write how) {
   if (!sealed) return sealed.error();
   const std::string sql =
       "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
-      "status, seal_verdict, error_code, last_error, signatures, size_bytes, bytes_cut) VALUES ($1::uuid, $2, "
-      "NULLIF($3, '')::uuid, $4, $5, $6, vkhid_uuid($7), $8::bytea, $9, $10, $11, $12, $13, $14::jsonb, $15, $16)";
+      "status, seal_verdict, error_code, last_error, signatures, size_bytes, bytes_cut, receipt) VALUES ($1::uuid, $2, "
+      "NULLIF($3, '')::uuid, $4, $5, $6, vkhid_uuid($7), $8::bytea, $9, $10, $11, $12, $13, $14::jsonb, $15, $16, "
+      "CASE WHEN $17::boolean THEN jsonb_strip_nulls(jsonb_build_object('reg_number', $18::text, 'reg_date', "
+      "$19::date, 'error_code', $20::integer, 'error_text', $21::text)) END)";
+  const ReceiptFields none;
+  const ReceiptFields& said = m.receipt ? *m.receipt : none;
   std::vector<PgParam> params{m.msg_id,
                               m.direction,
                               m.case_id,
@@ -62,7 +66,12 @@ Status insertMessage(PgConnection& db, const MessageRecord& m, Write how) {
                               optionalText(m.last_error),
                               optionalText(m.signatures_json),
                               std::to_string(m.size_bytes.value_or(static_cast<long long>(m.bytes.size()))),
-                              m.bytes_cut ? "true" : "false"};
+                              m.bytes_cut ? "true" : "false",
+                              m.receipt ? "true" : "false",
+                              said.reg_number ? PgParam(*said.reg_number) : PgParam(),
+                              said.reg_date ? PgParam(*said.reg_date) : PgParam(),
+                              optionalNumber(said.error_code),
+                              said.error_text ? PgParam(*said.error_text) : PgParam()};
   if (how == Write::Queued) return db.later(sql, std::move(params));
   auto r = db.exec(sql, params);
   return r ? Status() : Status(r.error());
@@ -212,14 +221,6 @@ Result<std::vector<LostClaimRow>> requeueLostClaims(PgConnection& db, const std:
   return rows;
 }
 
-Status insertReceipt(PgConnection& db, const ReceiptRecord& r) {
-  return db.later(
-      "INSERT INTO receipt (receipt_msg_id, msg_id, ack_type, reg_number, reg_date, error_code, error_text) "
-      "VALUES ($1::uuid, lower($2)::uuid, $3, $4, $5::date, $6, $7)",
-      {r.receipt_msg_id, r.msg_id, std::to_string(r.ack_type), r.reg_number, r.reg_date, optionalNumber(r.error_code),
-       r.error_text});
-}
-
 Status recordTestPackage(PgConnection& db, const std::string& msg_id, const std::string& case_id,
                          const std::string& peer_org_id, std::string_view bytes) {
   auto sealed = sealPackage(db, msg_id, bytes);
@@ -242,8 +243,8 @@ Status settleTestPackage(PgConnection& db, const std::string& msg_id, bool accep
 Result<std::vector<InboundRow>> messagesReferringTo(PgConnection& db, const std::string& ref_msg_id) {
   auto r = db.exec(
       "SELECT m.msg_id::text, m.status, coalesce(m.seal_verdict, ''), m.msg_type, coalesce(m.ack_type, 0), "
-      "coalesce(m.error_code, 0), coalesce(m.last_error, ''), coalesce(r.reg_number, '') FROM message m "
-      "LEFT JOIN receipt r ON r.receipt_msg_id = m.msg_id WHERE m.direction = 'in' AND m.ref_msg_id = $1::uuid "
+      "coalesce(m.error_code, 0), coalesce(m.last_error, ''), coalesce(m.receipt ->> 'reg_number', '') FROM message m "
+      "WHERE m.direction = 'in' AND m.ref_msg_id = $1::uuid "
       "ORDER BY m.created_at",
       {ref_msg_id});
   if (!r) return r.error();

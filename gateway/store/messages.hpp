@@ -13,6 +13,14 @@
 
 namespace vkhid::store {
 
+// What a participant's receipt says beyond its kind (ack_type) and the package it acknowledges
+// (ref_msg_id), recorded in the receipt's own row (migration 0034; read through the view `receipt`).
+struct ReceiptFields {
+  std::optional<std::string> reg_number, reg_date;  // a registration receipt's
+  std::optional<int> error_code;                    // a rejection's
+  std::optional<std::string> error_text;
+};
+
 // A package as the exchange records it: one row of `message`.
 struct MessageRecord {
   std::string msg_id;
@@ -31,6 +39,7 @@ struct MessageRecord {
   std::string signatures_json;          // the attachments' verdicts on arrival; empty: none
   std::optional<long long> size_bytes;  // the whole package's size, when only part is kept
   bool bytes_cut = false;
+  std::optional<ReceiptFields> receipt;  // a receipt recorded as one; none: not a receipt, or kept as evidence only
 
   // The row's identity; the rest is set field by field.
   static MessageRecord of(std::string msg_id, std::string direction, std::string case_id, std::string peer_org_id,
@@ -132,16 +141,6 @@ struct LostClaimRow {
 // than any adapter's timeouts.
 Result<std::vector<LostClaimRow>> requeueLostClaims(PgConnection& db, const std::string& process_id,
                                                     const std::string& in_flight);
-
-// A participant's receipt `receipt_msg_id` for our package `msg_id`, as recorded with it. Queued.
-struct ReceiptRecord {
-  std::string receipt_msg_id, msg_id;
-  int ack_type = 0;
-  std::optional<std::string> reg_number, reg_date;  // a registration receipt's
-  std::optional<int> error_code;                    // a rejection's
-  std::optional<std::string> error_text;
-};
-Status insertReceipt(PgConnection& db, const ReceiptRecord& r);
 
 // A test package of the connectivity check or a conformance run, ours to `peer_org_id` (`case_id` empty:
 // of no case): recorded 'checking' with its one attempt, so the participant's receipts find it; the

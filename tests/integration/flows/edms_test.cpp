@@ -38,6 +38,47 @@ sev::Header appealTaken(ExchangeHarness& x, ParticipantPeer& peer, const std::st
 
 BOOST_AUTO_TEST_SUITE(edms, *utf::precondition(servicesAreOurs))
 
+// A receipt comes as a package and is recorded in that package's row, with what it says (migration
+// 0034). Read back as it always was — the package it acknowledges, its kind, a registration's number and
+// date, a rejection's code and text — and written once: no second row of it, no key of its own, and no
+// row locked to check that its package exists (the foreign key of the receipt table did: a WAL record each).
+BOOST_AUTO_TEST_CASE(edms_receipt_is_recorded_in_its_own_row_written_once_and_locking_nothing) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  ParticipantPeer peer(x);
+  auto first = appealTaken(x, peer, "r1");
+  auto second = appealTaken(x, peer, "r2");
+  BOOST_REQUIRE(x.sql("CREATE EXTENSION IF NOT EXISTS pg_walinspect") == "");
+  const std::string from = x.sql("SELECT pg_current_wal_insert_lsn()");
+  peer.send(peer.receipt(first, sev::AckType::Delivered));
+  const auto registered = peer.receipt(first, sev::AckType::Registered, "ВХ-42");
+  peer.send(registered);
+  const auto rejected = peer.receipt(second, sev::AckType::Rejected);
+  peer.send(rejected);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM receipt", 3, 30s));
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 30s));
+  auto said = [&](const std::string& msg_id) {
+    return x.sql(
+        "SELECT msg_id || ' ' || ack_type || ' ' || coalesce(reg_number || ' ' || reg_date, '-') || ' ' || "
+        "coalesce(error_code || ' ' || error_text, '-') FROM receipt WHERE receipt_msg_id = '" +
+        msg_id + "'");
+  };
+  BOOST_TEST(said(registered.msg_id) == first.msg_id + " 3 ВХ-42 2026-12-01 0 Документ зареєстровано");
+  BOOST_TEST(said(rejected.msg_id) == second.msg_id + " 4 - 32 Невірне значення");
+  BOOST_TEST(x.count("SELECT count(*) FROM receipt WHERE msg_id = '" + first.msg_id + "'") == 2);
+
+  // What the three arrivals wrote: nothing in a table of receipts, and no key-share lock on a package.
+  const std::string written =
+      "FROM pg_get_wal_records_info('" + from +
+      "', pg_current_wal_flush_lsn()) w, pg_class c WHERE w.block_ref ~ ('rel [0-9]+/' || (SELECT oid FROM "
+      "pg_database WHERE datname = current_database()) || '/' || pg_relation_filenode(c.oid) || ' ') ";
+  BOOST_TEST(x.sql("SELECT coalesce(string_agg(DISTINCT c.relname, ' '), 'none') " + written +
+                   "AND c.relname LIKE 'receipt%'") == "none");
+  BOOST_TEST(x.count("SELECT count(*) " + written +
+                     "AND c.relname = 'message' AND w.record_type = 'LOCK' AND w.description ~ 'KEYSHR'") == 0);
+}
+
 BOOST_AUTO_TEST_CASE(edms_closed_case_keeps_its_answer_and_number_when_registered_and_answered_again) {
   // The gateway re-delivered the appeal (same msg_id) after a transport error; the participant registered
   // it again, with a new receipt 3 and a new reply.

@@ -59,22 +59,19 @@ struct Seeded {
     outbound(2, b, "sent", 3);
     outbound(3, a, "dead", 5);
     // B rejected case 2's package (code 132); the gateway refused one of A's packages (code 111).
+    // A receipt is recorded in its own row (migration 0034): the package it acknowledges is its reference.
     x.sql(
-        "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, ack_type, bytes, sha256, status, created_at) "
-        "VALUES ('00000000-0000-4000-8000-0000000000b2', 'in', '" +
+        "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, status, "
+        "created_at, receipt) VALUES ('00000000-0000-4000-8000-0000000000b2', 'in', '" +
         b +
-        "', 0, 4, '\\x00', 'x', 'applied', '2026-11-04 10:00+02'); "
-        "INSERT INTO receipt (receipt_msg_id, msg_id, ack_type, error_code, received_at) VALUES "
-        "('00000000-0000-4000-8000-0000000000b2', '00000000-0000-4000-8000-0000000000a2', 4, 132, "
-        "'2026-11-04 10:00+02'); "
+        "', 0, 4, '00000000-0000-4000-8000-0000000000a2', '\\x00', 'x', 'applied', '2026-11-04 10:00+02', "
+        "'{\"error_code\": 132}'); "
         // …and its ordinary delivery receipt, which carries error code 0: not a rejection.
-        "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, ack_type, bytes, sha256, status, created_at) "
-        "VALUES ('00000000-0000-4000-8000-0000000000b3', 'in', '" +
+        "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, status, "
+        "created_at, receipt) VALUES ('00000000-0000-4000-8000-0000000000b3', 'in', '" +
         b +
-        "', 0, 1, '\\x00', 'x', 'applied', '2026-11-04 09:00+02'); "
-        "INSERT INTO receipt (receipt_msg_id, msg_id, ack_type, error_code, received_at) VALUES "
-        "('00000000-0000-4000-8000-0000000000b3', '00000000-0000-4000-8000-0000000000a2', 1, 0, "
-        "'2026-11-04 09:00+02'); "
+        "', 0, 1, '00000000-0000-4000-8000-0000000000a2', '\\x00', 'x', 'applied', '2026-11-04 09:00+02', "
+        "'{\"error_code\": 0}'); "
         "INSERT INTO message (msg_id, direction, peer_org_id, msg_type, bytes, sha256, status, error_code, created_at) "
         "VALUES ('00000000-0000-4000-8000-0000000000c1', 'in', '" +
         a + "', 3, '\\x00', 'x', 'rejected', 111, '2026-11-06 10:00+02')");
