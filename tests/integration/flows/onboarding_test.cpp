@@ -2,11 +2,13 @@
 // connectivity check and activation, a check that fails at the right step, suspension, roles on the
 // administration API, and certificate rotation with an overlap.
 #define BOOST_TEST_MODULE integration_onboarding
+#include <atomic>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <csignal>
 #include <thread>
 
+#include "gateway/store/pg.hpp"
 #include "tests/support/exchange_harness.hpp"
 #include "tests/support/pki.hpp"
 
@@ -109,6 +111,66 @@ BOOST_AUTO_TEST_CASE(onboarding_suspended_participant_receives_nothing_until_rea
   x.runVkhid({"participant", "activate", x.org(), "--force"});
   BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 3, 60s));
   BOOST_TEST(x.simStats()["appeals"] == 3);
+}
+
+// A delivery job for a package its claim did not take is let go only when the package no longer waits.
+// Here the claim misses the package (another holds it when the claim gets to it) and, before the gateway
+// asks what became of it, the hold is released and its participant is active: the package waits,
+// unclaimed, and its job must come again. The test holds that moment open with locks: the claim waits
+// for the package's row; a session queues for the participant table behind it, so that the gateway's
+// question waits in turn until the package is released. Read "not held for a participant not active",
+// the job was acknowledged and the package was never delivered.
+BOOST_AUTO_TEST_CASE(onboarding_activation_while_a_claim_misses_loses_no_delivery_job) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  x.runVkhid({"participant", "suspend", x.org(), "--reason", "технічні роботи"});
+  BOOST_REQUIRE(x.submit("race").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1", 1, 30s));
+  const std::string msg = x.sql("SELECT msg_id FROM message WHERE direction = 'out' AND msg_type = 1");
+  const std::string gateway = x.sql(
+      "SELECT instance || ':' || pid FROM gateway_instance WHERE stopped_at IS NULL ORDER BY started_at DESC "
+      "LIMIT 1");
+  auto connect = [&](const char* name) {
+    auto c = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 0, name});
+    if (!c) throw std::runtime_error("cannot connect: " + c.error().message);
+    return std::move(*c);
+  };
+  auto done = [](const vkhid::Result<vkhid::store::PgResult>& r) { return static_cast<bool>(r); };
+  // The package held (as by the gateway's own claim: its sweeper leaves it for 10 s), not yet committed.
+  auto holder = connect("holder");
+  BOOST_REQUIRE(done(holder.exec("BEGIN")));
+  BOOST_REQUIRE(done(
+      holder.exec("UPDATE message SET claimed_by = $1, claimed_at = now() WHERE msg_id = $2::uuid", {gateway, msg})));
+  x.runVkhid({"participant", "activate", x.org(), "--force"});
+  // The job comes round again; its claim now finds the participant active and waits for the package's row.
+  BOOST_REQUIRE(
+      x.waitAtLeast("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                    "wait_event_type = 'Lock' AND query LIKE 'UPDATE message m SET claimed_by%'",
+                    1, 30s));
+  // A session queues for the participant table behind the claim: whatever the gateway reads of a
+  // participant next waits for it.
+  auto g = connect("gate");
+  std::atomic<bool> released = false;
+  std::thread gate([&] {
+    // The claim has missed the package (held when it got to it): the hold is released, and only then
+    // may the gateway ask what became of it.
+    released = done(g.exec("BEGIN")) && done(g.exec("LOCK TABLE participant IN ACCESS EXCLUSIVE MODE")) &&
+               done(g.exec("UPDATE message SET claimed_by = NULL, claimed_at = NULL WHERE msg_id = $1::uuid", {msg})) &&
+               done(g.exec("COMMIT"));
+  });
+  const bool queued = x.waitAtLeast(
+      "SELECT count(*) FROM pg_locks WHERE relation = 'participant'::regclass AND mode = "
+      "'AccessExclusiveLock' AND NOT granted",
+      1, 30s);
+  BOOST_REQUIRE(done(holder.exec("COMMIT")));
+  gate.join();
+  BOOST_REQUIRE(queued);
+  BOOST_REQUIRE(released.load());
+  // The package waits, unclaimed, for an active participant: its job came again and it was delivered.
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 30s));
+  BOOST_TEST(x.simStats()["appeals"] == 1);
 }
 
 BOOST_AUTO_TEST_CASE(onboarding_roles_without_the_right_get_403) {
