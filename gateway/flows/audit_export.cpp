@@ -45,6 +45,20 @@ json::object batchJson(const store::BatchRow& b) {
   return o;
 }
 
+// Where the batches still waiting for their time-stamp begin at the end of `batches` (end(): none waits).
+std::vector<store::BatchRow>::iterator unstampedTail(std::vector<store::BatchRow>& batches) {
+  auto first = batches.end();
+  while (first != batches.begin() && !std::prev(first)->timestamp_token) --first;
+  return first;
+}
+
+// "batch 41 (seq 9120..9133)", or "batches 41..42 (seq 9120..9170)".
+std::string batchesNamed(const store::BatchRow& first, const store::BatchRow& last) {
+  const std::string ids = first.id == last.id ? "batch " + std::to_string(first.id)
+                                              : "batches " + std::to_string(first.id) + ".." + std::to_string(last.id);
+  return ids + " (seq " + std::to_string(first.first_seq) + ".." + std::to_string(last.last_seq) + ")";
+}
+
 // The packages the entries name, byte for byte (`absent`: named, but no longer in the database, or
 // stored sealed bytes that no longer open — changed at rest, named in `changed`); how many were written.
 Result<int> writePackages(store::PgConnection& db, const std::string& out_dir, const std::set<std::string>& packages,
@@ -180,22 +194,15 @@ Result<std::string> exportBundle(store::PgConnection& db, const app::Config& con
   if (!batches) return batches.error();
   if (batches->empty()) return Error::invalid("audit.export", "no sealed batch has entries in that range");
   std::string waiting;  // the last batches of the range, sealed but not yet time-stamped: not exported
-  if (o.stamped_only) {
-    auto last = batches->end();
-    while (last != batches->begin() && !std::prev(last)->timestamp_token) --last;
-    if (last != batches->end()) {
-      const bool one = last + 1 == batches->end();
-      waiting = (one ? "batch " + std::to_string(last->id) + " (seq "
-                     : "batches " + std::to_string(last->id) + ".." + std::to_string(batches->back().id) + " (seq ") +
-                std::to_string(last->first_seq) + ".." + std::to_string(batches->back().last_seq) + ") " +
-                (one ? "awaits its time-stamp" : "await their time-stamps");
-    }
-    if (last == batches->begin()) {
+  if (auto unstamped = unstampedTail(*batches); o.stamped_only && unstamped != batches->end()) {
+    waiting = batchesNamed(*unstamped, batches->back()) +
+              (unstamped + 1 == batches->end() ? " awaits its time-stamp" : " await their time-stamps");
+    if (unstamped == batches->begin()) {
       return Error::invalid("audit.export", "no batch with entries in that range is time-stamped yet: " + waiting +
                                                 "; export again once the time-stamp authority has answered");
     }
-    if (!waiting.empty()) waiting += " — not in this bundle; export again once stamped";
-    batches->erase(last, batches->end());
+    waiting += " — not in this bundle; export again once stamped";
+    batches->erase(unstamped, batches->end());
   }
   const std::string lo = std::to_string(batches->front().first_seq), hi = std::to_string(batches->back().last_seq);
   std::string batch_lines;

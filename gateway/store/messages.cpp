@@ -68,10 +68,10 @@ Status insertMessage(PgConnection& db, const MessageRecord& m, Write how) {
                               std::to_string(m.size_bytes.value_or(static_cast<long long>(m.bytes.size()))),
                               m.bytes_cut ? "true" : "false",
                               m.receipt ? "true" : "false",
-                              said.reg_number ? PgParam(*said.reg_number) : PgParam(),
-                              said.reg_date ? PgParam(*said.reg_date) : PgParam(),
+                              said.reg_number,
+                              said.reg_date,
                               optionalNumber(said.error_code),
-                              said.error_text ? PgParam(*said.error_text) : PgParam()};
+                              said.error_text};
   if (how == Write::Queued) return db.later(sql, std::move(params));
   auto r = db.exec(sql, params);
   return r ? Status() : Status(r.error());
