@@ -60,6 +60,16 @@ std::optional<Date> parseDate(std::string_view s) {
   return d;
 }
 
+std::optional<Date> parseXsDate(std::string_view s) {
+  if (s.size() < 10) return std::nullopt;
+  const std::string_view zone = s.substr(10);
+  const bool offset =
+      zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':' &&
+      std::all_of(zone.begin() + 1, zone.end(), [](char c) { return c == ':' || (c >= '0' && c <= '9'); });
+  if (!zone.empty() && zone != "Z" && !offset) return std::nullopt;
+  return parseDate(s.substr(0, 10));
+}
+
 std::string formatDate(Date d) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);

@@ -19,8 +19,11 @@ struct Date {
 };
 
 std::optional<Date> parseDate(std::string_view yyyy_mm_dd);  // nullopt unless a real date
-std::string formatDate(Date d);                              // "2026-11-28"
-long daysSinceEpoch(Date d);                                 // 1970-01-01 = 0
+// An xs:date as a sender writes it ("2026-12-01", "2026-12-01Z", "2026-12-01-05:00"): the calendar day
+// written, whatever its time zone; nullopt unless a real date of a four-digit year.
+std::optional<Date> parseXsDate(std::string_view text);
+std::string formatDate(Date d);  // "2026-11-28"
+long daysSinceEpoch(Date d);     // 1970-01-01 = 0
 Date dateFromDays(long days);
 Date addDays(Date d, long n);
 // The same day-number n months later, or that month's last day when it has no such day.

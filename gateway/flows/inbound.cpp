@@ -165,7 +165,7 @@ class Applying {
     store::ReceiptFields r;
     if (ack.reg_number) {
       r.reg_number = ack.reg_number->value;
-      r.reg_date = ack.reg_number->regdate;
+      r.reg_date = registrationDay(*ack.reg_number);
     }
     if (!ack.results.empty()) {
       r.error_code = ack.results.front().errorcode;

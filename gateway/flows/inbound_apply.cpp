@@ -9,6 +9,7 @@
 #include "gateway/app/metrics.hpp"
 #include "gateway/bus/topology.hpp"
 #include "gateway/crypto/package.hpp"
+#include "gateway/domain/calendar.hpp"
 #include "gateway/domain/case_status.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
@@ -145,6 +146,11 @@ Status keepConflictingReceipt(Arrival& a, const std::string& from, json::object 
 
 }  // namespace
 
+std::optional<std::string> registrationDay(const sev::RegNumber& r) {
+  if (auto day = domain::parseXsDate(r.regdate)) return domain::formatDate(*day);
+  return std::nullopt;
+}
+
 // A receipt (ack_type 1–5) for one of our packages: what it does is decided first (decideReceipt), then
 // written.
 Status applyReceipt(Arrival& a) {
@@ -181,7 +187,7 @@ Status applyReceipt(Arrival& a) {
   std::optional<std::string> reg_no, reg_date, rej_code, rej_text;
   if (!d.reg_number.empty()) {
     reg_no = d.reg_number;
-    reg_date = ack.reg_number->regdate;
+    reg_date = registrationDay(*ack.reg_number);
   }
   if (ack.ack_type == 4 && !ack.results.empty()) {
     rej_code = std::to_string(ack.results.front().errorcode);

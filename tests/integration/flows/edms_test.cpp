@@ -79,6 +79,24 @@ BOOST_AUTO_TEST_CASE(edms_receipt_is_recorded_in_its_own_row_written_once_and_lo
                      "AND c.relname = 'message' AND w.record_type = 'LOCK' AND w.description ~ 'KEYSHR'") == 0);
 }
 
+// A registration's date is an xs:date, which may carry the sender's time zone, any of them: the date is
+// the calendar day written, whatever the zone ("2026-12-01-05:00" is 1 December), and a receipt so
+// written registers the case like any other.
+BOOST_AUTO_TEST_CASE(edms_registration_date_with_a_time_zone_is_the_day_written) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  ParticipantPeer peer(x);
+  auto appeal = appealTaken(x, peer, "tz");
+  const auto registered = sev::buildReceipt(peer.toGateway(), appeal.msg_id, sev::AckType::Registered,
+                                            sev::RegNumber{"ВХ-7", "2026-12-01-05:00", std::nullopt}, std::nullopt);
+  peer.send(registered);
+  BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 30s));
+  BOOST_TEST(x.sql("SELECT participant_reg_number || ' ' || participant_reg_date FROM cases") == "ВХ-7 2026-12-01");
+  BOOST_TEST(x.sql("SELECT reg_number || ' ' || reg_date FROM receipt WHERE receipt_msg_id = '" + registered.msg_id +
+                   "'") == "ВХ-7 2026-12-01");
+}
+
 BOOST_AUTO_TEST_CASE(edms_closed_case_keeps_its_answer_and_number_when_registered_and_answered_again) {
   // The gateway re-delivered the appeal (same msg_id) after a transport error; the participant registered
   // it again, with a new receipt 3 and a new reply.

@@ -100,6 +100,19 @@ BOOST_AUTO_TEST_CASE(civil_dates_and_months) {
   BOOST_TEST(parseDate("2024-02-29").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(an_xs_date_is_the_day_written_whatever_its_time_zone) {
+  // What a participant's EDMS may write for a registration's date (XML Schema's xs:date).
+  for (const char* written : {"2026-12-01", "2026-12-01Z", "2026-12-01+02:00", "2026-12-01-05:00"}) {
+    auto day = parseXsDate(written);
+    BOOST_TEST_REQUIRE(day.has_value(), written);
+    BOOST_TEST(formatDate(*day) == "2026-12-01", written);
+  }
+  for (const char* not_a_day :
+       {"2026-02-30", "2026-12-01+2:00", "2026-12-01T00:00:00", "-0001-01-01", "12026-01-01", ""}) {
+    BOOST_TEST(!parseXsDate(not_a_day).has_value(), not_a_day);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(deadlines)
