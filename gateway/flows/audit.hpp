@@ -69,6 +69,15 @@ class AuditSealer {
   std::atomic<bool> sealed_{true};
   std::atomic<long long> unsealed_s_{0};
   long long watched_batch_ = 0;  // the last batch recounted
+  // The settled entries after the chain's tail counted so far (store::batchBacklog), and the last of
+  // them: each pass counts only what settled since. Begun again whenever the tail moves.
+  struct Backlog {
+    std::string tail_xid;
+    long long tail_id = -1;
+    std::string last_xid;
+    long long last_id = 0;
+    long long entries = 0;
+  } backlog_;
   std::chrono::steady_clock::time_point next_watch_{};
   std::chrono::steady_clock::time_point lock_missed_since_{}, next_lock_report_{};  // zero: this one seals
 };

@@ -57,9 +57,17 @@ Result<bool> AuditSealer::closeBatch(store::PgConnection& db) {
   auto tail = store::chainTail(db);
   if (!tail) return tail.error();
   const int limit = static_cast<int>(settings_.batch_max_entries);
-  auto backlog = store::batchBacklog(db, *tail, limit);
+  if (backlog_.tail_xid != tail->last_xid || backlog_.tail_id != tail->last_id) {
+    backlog_ = {tail->last_xid, tail->last_id, tail->last_xid, tail->last_id, 0};
+  }
+  auto backlog = store::batchBacklog(db, *tail, backlog_.last_xid, backlog_.last_id, limit - backlog_.entries);
   if (!backlog) return backlog.error();
-  if (backlog->entries == 0 || (backlog->entries < limit && backlog->oldest_age_ms < settings_.batch_max_age_ms)) {
+  if (backlog->entries > 0) {
+    backlog_.entries += backlog->entries;
+    backlog_.last_xid = backlog->last_xid;
+    backlog_.last_id = backlog->last_id;
+  }
+  if (backlog_.entries == 0 || (backlog_.entries < limit && backlog->oldest_age_ms < settings_.batch_max_age_ms)) {
     return false;
   }
   auto rows = store::settledAfter(db, *tail, limit);

@@ -97,16 +97,26 @@ Result<ChainTail> chainTail(PgConnection& db) {
   return ChainTail{r->getInt(0, 0), std::string(r->get(0, 1)), std::string(r->get(0, 2)), r->getInt(0, 3)};
 }
 
-Result<BatchBacklog> batchBacklog(PgConnection& db, const ChainTail& tail, int limit) {
-  // Both read through the key from the tail on: what waits, never the sealed log behind it.
+Result<BatchBacklog> batchBacklog(PgConnection& db, const ChainTail& tail, const std::string& from_xid,
+                                  long long from_id, long long limit) {
+  // Both walk the key in order from where they start (the ORDER BY keeps a generic plan on the key too,
+  // where a scan of the whole log looked as cheap): what waits, never the sealed log behind it.
   auto due = db.exec(
-      "SELECT (SELECT count(*) FROM (SELECT 1 FROM audit_entry WHERE (xid, id) > ($1::xid8, $2::bigint) AND seq IS "
-      "NULL AND xid < pg_snapshot_xmin(pg_current_snapshot()) LIMIT $3::int) w), coalesce((SELECT extract(epoch FROM "
-      "now() - at) * 1000 FROM audit_entry WHERE (xid, id) > ($1::xid8, $2::bigint) AND seq IS NULL ORDER BY xid, id "
-      "LIMIT 1), 0)::bigint",
-      {tail.last_xid, std::to_string(tail.last_id), std::to_string(limit)});
+      "WITH w AS (SELECT xid, id FROM audit_entry WHERE (xid, id) > ($3::xid8, $4::bigint) AND seq IS NULL AND xid < "
+      "pg_snapshot_xmin(pg_current_snapshot()) ORDER BY xid, id LIMIT $5::bigint), l AS (SELECT xid, id FROM w ORDER "
+      "BY xid DESC, id DESC LIMIT 1) SELECT (SELECT count(*) FROM w), (SELECT xid::text FROM l), (SELECT id FROM l), "
+      "coalesce((SELECT extract(epoch FROM now() - at) * 1000 FROM audit_entry WHERE (xid, id) > ($1::xid8, "
+      "$2::bigint) AND seq IS NULL ORDER BY xid, id LIMIT 1), 0)::bigint",
+      {tail.last_xid, std::to_string(tail.last_id), from_xid, std::to_string(from_id), std::to_string(limit)});
   if (!due) return due.error();
-  return BatchBacklog{due->getInt(0, 0), due->getInt(0, 1)};
+  BatchBacklog b;
+  b.entries = due->getInt(0, 0);
+  b.oldest_age_ms = due->getInt(0, 3);
+  if (b.entries > 0) {
+    b.last_xid = std::string(due->get(0, 1));
+    b.last_id = due->getInt(0, 2);
+  }
+  return b;
 }
 
 Result<std::vector<StoredEntry>> settledAfter(PgConnection& db, const ChainTail& tail, int limit) {

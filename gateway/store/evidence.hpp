@@ -34,12 +34,18 @@ struct ChainTail {
 Result<ChainTail> chainTail(PgConnection& db);
 
 // Entries after the tail whose transactions are older than every running one (none can appear before
-// them any more): how many, counted up to `limit`, and how long the first after the tail has waited.
+// them any more), counted from the entry `from_xid`, `from_id` on (the tail's, or the last one an earlier
+// count reached: an entry that settles later was written by a transaction still running then, whose xid
+// is above every one counted, so a count goes on from where the last one stopped): how many, up to
+// `limit`, the last of them, and how long the first after the tail has waited.
 struct BatchBacklog {
   long long entries = 0;
+  std::string last_xid;  // the last entry counted; empty when none was
+  long long last_id = 0;
   long long oldest_age_ms = 0;
 };
-Result<BatchBacklog> batchBacklog(PgConnection& db, const ChainTail& tail, int limit);
+Result<BatchBacklog> batchBacklog(PgConnection& db, const ChainTail& tail, const std::string& from_xid,
+                                  long long from_id, long long limit);
 
 // An entry as it was written: its key and what its hash covers.
 struct StoredEntry {

@@ -338,6 +338,64 @@ BOOST_AUTO_TEST_CASE(audit_entries_whose_xids_gain_a_digit_are_sealed_in_their_o
              "client:step-98 client:step-99 client:step-100 client:step-101 client:step-998 client:step-1000 ");
 }
 
+BOOST_AUTO_TEST_CASE(audit_batch_of_its_size_closes_with_an_entry_that_settled_late_in_its_place) {
+  // A batch closes once audit.batch_max_entries entries wait, however many of the sealer's passes saw
+  // them come: each pass counts only what settled since the last. An entry whose transaction still runs
+  // is not counted, and the entries of later transactions wait behind it (the chain is in the order of
+  // the transactions); once it commits, it is sealed in its place, before them.
+  ExchangeHarness x;
+  Tsa tsa{x.dir()};
+  x.setUp();
+  x.startGateway(0, {{"VKHID_AUDIT_TSA_URL", tsa.url()},
+                     {"VKHID_AUDIT_BATCH_MAX_ENTRIES", "25"},
+                     {"VKHID_AUDIT_BATCH_MAX_AGE_MS", "600000"}});
+  auto note = [&](const std::string& subject) {
+    x.sql(
+        "INSERT INTO audit_entry (actor, action, subject, payload_sha256) VALUES ('admin:cli:ops', 'client.note', "
+        "'client:" +
+        subject + "', repeat('0', 64))");
+  };
+  // What the set-up wrote waits, fewer than a batch; 22 in all, a few at a time, each a pass apart.
+  std::this_thread::sleep_for(1s);
+  const long long written = x.count("SELECT count(*) FROM audit_entry");
+  BOOST_REQUIRE(written < 20);
+  for (long long i = written; i < 22; ++i) {
+    note("fill-" + std::to_string(i));
+    if (i % 4 == 0) std::this_thread::sleep_for(300ms);
+  }
+  // A transaction that wrote an entry and runs on; five entries of later transactions committed meanwhile.
+  auto late = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 0, "late-writer"});
+  BOOST_REQUIRE(static_cast<bool>(late));
+  BOOST_REQUIRE(static_cast<bool>(late->exec("BEGIN")));
+  BOOST_REQUIRE(static_cast<bool>(
+      late->exec("INSERT INTO audit_entry (actor, action, subject, payload_sha256) VALUES ('admin:cli:ops', "
+                 "'client.note', 'client:late', repeat('0', 64))")));
+  for (int i = 1; i <= 5; ++i) note("after-" + std::to_string(i));
+  std::this_thread::sleep_for(1500ms);  // several passes: 22 settled, not yet a batch
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_batch") == 0, x.evidenceReport());
+  // Committed: 28 settle, and the first 25 in the chain's order are sealed — the late entry among them,
+  // before every entry written after it.
+  BOOST_REQUIRE(static_cast<bool>(late->exec("COMMIT")));
+  BOOST_REQUIRE_MESSAGE(eventually([&] { return x.count("SELECT count(*) FROM audit_batch") == 1; }, 30s),
+                        x.evidenceReport());
+  const std::string in_first =
+      "SELECT string_agg(e.subject, ' ' ORDER BY e.xid, e.id) FROM audit_entry e, audit_batch b WHERE (e.xid, e.id) "
+      "BETWEEN (b.first_xid, b.first_id) AND (b.last_xid, b.last_id) AND e.subject LIKE 'client:%' AND e.subject NOT "
+      "LIKE 'client:fill-%'";
+  BOOST_TEST(x.sql(in_first).find("client:late client:after-1 client:after-2") != std::string::npos, x.sql(in_first));
+  BOOST_TEST(x.count("SELECT entries FROM audit_batch") == 25);
+  // The three left over and 22 more make the next batch.
+  for (int i = 0; i < 22; ++i) note("more-" + std::to_string(i));
+  BOOST_REQUIRE_MESSAGE(eventually([&] { return x.count("SELECT count(*) FROM audit_batch") == 2; }, 30s),
+                        x.evidenceReport());
+  BOOST_TEST(x.count("SELECT count(*) FROM audit_batch WHERE entries = 25") == 2);
+  BOOST_REQUIRE(
+      eventually([&] { return x.count("SELECT count(*) FROM audit_batch WHERE timestamp_token IS NULL") == 0; }, 30s));
+  x.runVkhid({"audit", "export", "--out", x.dir() + "/bundle-late"});
+  ChildProcess verify({binaryPath(), "audit", "verify", x.dir() + "/bundle-late"}, {}, x.dir() + "/verify.log");
+  BOOST_TEST(verify.wait(60s).value_or(-1) == 0, verify.log() + x.evidenceReport());
+}
+
 BOOST_AUTO_TEST_CASE(audit_batch_that_forks_the_chain_is_refused_by_the_database) {
   Audited a;
   // A second batch following what the first follows, over a longer range: what a sealer that read a stale
