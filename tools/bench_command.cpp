@@ -62,6 +62,33 @@ std::string withDatabase(const std::string& url, const std::string& db) {
   return url.substr(0, url.rfind('/') + 1) + db;
 }
 
+void replaceFirst(std::string& text, std::string_view what, const std::string& with) {
+  if (auto at = text.find(what); at != std::string::npos) text.replace(at, what.size(), with);
+}
+
+// The example appeal as the n-th applicant's: a double surname of its own, an e-mail and a phone. The
+// UCC's appeals come from as many people; one person posting them all would make every appeal after the
+// first a likely repeat of the one before (issue 30), and the intake's look-up of that person's earlier
+// appeals grow with the run.
+std::string asApplicant(std::string body, long long n) {
+  static constexpr std::string_view kLetters[] = {"а", "б", "в", "г", "д", "е", "є", "ж", "з", "и", "і",
+                                                  "ї", "й", "к", "л", "м", "н", "о", "п", "р", "с", "т",
+                                                  "у", "ф", "х", "ц", "ч", "ш", "щ", "ю", "я", "ґ"};
+  constexpr long long kBase = std::size(kLetters);
+  std::string second = "Б";
+  long long k = n;
+  do {
+    second += kLetters[k % kBase];
+    k /= kBase;
+  } while (k > 0);
+  char phone[16];
+  std::snprintf(phone, sizeof phone, "+38050%07lld", n % 10000000);
+  replaceFirst(body, "\"Шевченко\"", "\"Шевченко-" + second + "\"");
+  replaceFirst(body, "\"olena@example.org\"", "\"olena." + std::to_string(n) + "@example.org\"");
+  replaceFirst(body, "\"+380501234567\"", "\"" + std::string(phone) + "\"");
+  return body;
+}
+
 // One benchmark run: set-up, the processes, the machine's bounds, the load, the figures.
 class BenchRun {
  public:
@@ -72,6 +99,7 @@ class BenchRun {
       return complain("--participants: expected 1 to 3 (the PKI's p1…p3)");
     if (o_.slow_participant_ms > 0 && o_.participants > 2)
       return complain("--slow-participant: at most 2 --participants beside it (the slow one is the PKI's p3)");
+    if (o_.preload > 0 && o_.warm_up < 1) return complain("--preload: the history is copied from --warm-up's cases");
     auto config = app::loadConfig(std::nullopt, app::processEnvironment());
     if (!config) return complain(config.error().message);
     std::filesystem::create_directories(dir_);
@@ -293,7 +321,7 @@ class BenchRun {
             std::this_thread::sleep_until(load_start +
                                           std::chrono::microseconds(static_cast<long long>(1e6 * i / rate)));
           }
-          std::string body = example;
+          std::string body = asApplicant(example, applicants_++);
           auto at = body.find("\"99999911\"");
           if (at != std::string::npos) {
             const bool slow = o_.slow_participant_ms > 0 && i % kSlowEvery == kSlowEvery - 1;
@@ -387,19 +415,37 @@ class BenchRun {
     }
   }
 
-  // --preload (issue 25): 200 template cases through the exchange, then the history copied from them.
-  Result<long long> preload(const std::string& example) {
-    constexpr int kTemplate = 200;
-    std::printf("vkhid bench: %d template cases, then %lld cases of history generated from them …\n", kTemplate,
-                o_.preload);
+  // Before the window: --warm-up cases through the exchange, then the database's statistics taken, as
+  // autovacuum takes them within a minute of a database's first use (and every 10 % it grows). A database
+  // this run created has none: the plans made without them (a scan of the whole table where a key would
+  // find the row) stay cached for the run, and the cost of a case would be a new database's first minute,
+  // growing with every case, rather than the service's. With --preload the warm-up's cases are the
+  // template the history is copied from; that copy takes the statistics after it. Returns the history's
+  // cases.
+  Result<long long> warmUp(const std::string& example) {
+    if (o_.warm_up <= 0) return 0LL;
+    std::printf("vkhid bench: %d cases to warm up%s …\n", o_.warm_up,
+                o_.preload > 0
+                    ? (", then " + std::to_string(o_.preload) + " cases of history generated from them").c_str()
+                    : ", then the statistics");
     std::fflush(stdout);
     std::vector<double> latencies;
-    const int refused = post(example, kTemplate, 0, "template-", latencies);
-    if (waitClosed(kTemplate - refused) < kTemplate - refused) {
-      return Error::unavailable("bench.preload", "the template cases did not all close");
+    const int refused = post(example, o_.warm_up, 0, o_.preload > 0 ? "template-" : "warm-", latencies);
+    if (waitClosed(o_.warm_up - refused) < o_.warm_up - refused) {
+      return Error::unavailable("bench.warm_up", "the warm-up's cases did not all close");
     }
-    template_cases_ = kTemplate - refused;
-    return preloadHistory(*db_, o_.preload);
+    template_cases_ = o_.warm_up - refused;
+    Result<long long> history = 0LL;
+    if (o_.preload > 0) {
+      history = preloadHistory(*db_, o_.preload);
+    } else if (auto r = db_->exec("ANALYZE"); !r) {
+      history = r.error();
+    }
+    // The warm-up's WAL and commits counted before the window opens, not in it: a backend reports them to
+    // the server's statistics at most once a second, and one that went idle within that second only 10 s
+    // later (PGSTAT_IDLE_INTERVAL).
+    std::this_thread::sleep_for(std::chrono::seconds(11));
+    return history;
   }
 
   // The first phase's full-lifecycle rate: its closed cases over the span from its first registration
@@ -440,20 +486,16 @@ class BenchRun {
       stopAll();
       return example.error();
     }
-    long long preloaded = 0;
-    if (o_.preload > 0) {
-      auto p = preload(*example);
-      if (!p) {
-        stopAll();
-        return p.error();
-      }
-      preloaded = *p;
+    auto preloaded = warmUp(*example);
+    if (!preloaded) {
+      stopAll();
+      return preloaded.error();
     }
     // Where the machine's CPU goes over the same window: the servers, the simulators, this process's
     // load clients (and its polling).
     const std::vector<std::string> kPostgres{"postgres"}, kRabbitmq{"beam.smp", "erl_child_setup", "epmd"};
     LoadFigures f;
-    f.preloaded = preloaded;
+    f.preloaded = *preloaded;
     f.template_cases = template_cases_;
     // Counted before the window opens: the counts scan every message of the history (with --preload,
     // millions), work of the bench's, not of the cases it measures.
@@ -514,8 +556,9 @@ class BenchRun {
   std::optional<store::PgConnection> db_;
   long long template_cases_ = 0;
   std::mutex open_mutex_;
-  std::vector<std::string> open_;  // the ids of the cases posted and not yet seen closed
-  long long closed_ = 0;           // the cases seen closed since the run's count began
+  std::vector<std::string> open_;         // the ids of the cases posted and not yet seen closed
+  long long closed_ = 0;                  // the cases seen closed since the run's count began
+  std::atomic<long long> applicants_{0};  // each case posted is its own applicant's
   std::vector<std::string> orgs_;
   Child gateway_;
   std::vector<Child> sims_;
@@ -542,8 +585,14 @@ void addBenchCommand(CLI::App& app, int& exit_code) {
                    "cases of the second phase, offered at half the first's rate (default: --cases / 2; 0: none)")
       ->default_val(-1);
   bench
+      ->add_option("--warm-up", o->warm_up,
+                   "cases run through before the measured run, then the database's statistics taken (with "
+                   "--preload: the history's template)")
+      ->default_val(200)
+      ->check(CLI::Range(0, 100000));
+  bench
       ->add_option("--preload", o->preload,
-                   "cases of history generated before the run, copied from 200 run through (docs/performance.md)")
+                   "cases of history generated before the run, copied from the --warm-up's (docs/performance.md)")
       ->default_val(0)
       ->check(CLI::Range(0LL, 10000000LL));
   bench

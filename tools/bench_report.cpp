@@ -121,6 +121,7 @@ boost::json::object phaseFigures(const RunContext& run, const LoadFigures& f, co
       {"half_rate_closed_p50_ms", percentile(c.half_closed_ms, 0.5)},
       {"half_rate_closed_p99_ms", percentile(c.half_closed_ms, 0.99)},
       {"preloaded_cases", f.preloaded},
+      {"warm_up_cases", f.template_cases},
       {"soak_batches", static_cast<long long>(f.soak.size())},
       {"soak_cpu_growth", f.soak.front().machine_ms > 0 ? f.soak.back().machine_ms / f.soak.front().machine_ms : 0},
       {"soak_postgres_cpu_growth",

@@ -21,6 +21,7 @@ struct BenchOptions {
   std::string json, root = ".", var = "var";
   int timeout_s = 600;
   long long preload = 0;  // cases of history generated before the run (issue 25: the cost at a year's volume)
+  int warm_up = 200;      // cases run through before the measured run, then the statistics taken
   bool cluster = false;   // the three-node broker cluster of `scripts/services start cluster`
   // Issue 25, no head-of-line blocking: one participant more (the PKI's p3) on the http adapter, whose
   // endpoint answers each package this long after it came, taking one case in ten; 0: none.
