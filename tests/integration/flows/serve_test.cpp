@@ -207,6 +207,23 @@ double figureOf(const boost::json::object& r, const char* key) {
   return r.at(key).to_number<double>();
 }
 
+// The bench's own database, as it left it: a count from it.
+struct BenchDatabase {
+  vkhid::store::PgConnection db;
+  static BenchDatabase open(const std::string& name) {
+    std::string url = pgUrl();
+    url = url.substr(0, url.rfind('/')) + "/vkhid_bench";
+    auto db = vkhid::store::PgConnection::connect({url, 5, 30000, name});
+    BOOST_REQUIRE(db.ok());
+    return BenchDatabase{std::move(db).value()};
+  }
+  long long count(const std::string& sql) {
+    auto q = db.exec(sql);
+    BOOST_REQUIRE_MESSAGE(q.ok(), sql);
+    return q->getInt(0, 0);
+  }
+};
+
 BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, *utf::precondition(servicesAreOurs)) {
   // `vkhid bench` as docs/performance.md runs it, small: every case closes, nothing is lost or
   // duplicated, and the JSON carries the figures the benchmark promises — with the CPU of the servers
@@ -219,15 +236,8 @@ BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, 
   // Before the run, a warm-up through the exchange and the database's statistics taken (a new database has
   // none until autovacuum's first visit, a minute on); its cases are in none of the run's figures.
   BOOST_TEST(number("warm_up_cases") == 10);
-  std::string url = pgUrl();
-  url = url.substr(0, url.rfind('/')) + "/vkhid_bench";
-  auto db = vkhid::store::PgConnection::connect({url, 5, 30000, "bench-small-test"});
-  BOOST_REQUIRE(db.ok());
-  auto count = [&](const std::string& sql) {
-    auto q = db->exec(sql);
-    BOOST_REQUIRE_MESSAGE(q.ok(), sql);
-    return q->getInt(0, 0);
-  };
+  auto bench_db = BenchDatabase::open("bench-small-test");
+  auto count = [&](const std::string& sql) { return bench_db.count(sql); };
   BOOST_TEST(count("SELECT count(*) FROM cases WHERE idempotency_key LIKE 'warm-%' AND status = 'closed'") == 10);
   BOOST_TEST(count("SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('cases', 'message', 'audit_entry') "
                    "AND coalesce(last_analyze, last_autoanalyze) IS NOT NULL") == 3);
@@ -317,15 +327,8 @@ BOOST_AUTO_TEST_CASE(bench_preload_copies_a_history_whose_rows_refer_to_one_anot
   BOOST_TEST(figureOf(r, "preloaded_cases") == 600);
   BOOST_TEST(figureOf(r, "closed") == 20);
   BOOST_TEST(figureOf(r, "lost") == 0);
-  std::string url = pgUrl();
-  url = url.substr(0, url.rfind('/')) + "/vkhid_bench";
-  auto db = vkhid::store::PgConnection::connect({url, 5, 30000, "bench-preload-test"});
-  BOOST_REQUIRE(db.ok());
-  auto count = [&](const std::string& sql) {
-    auto q = db->exec(sql);
-    BOOST_REQUIRE_MESSAGE(q.ok(), sql);
-    return q->getInt(0, 0);
-  };
+  auto bench_db = BenchDatabase::open("bench-preload-test");
+  auto count = [&](const std::string& sql) { return bench_db.count(sql); };
   // The copies: 3 × 200 template cases, each row kind three times the template's (a copy's keys end in
   // its number).
   const std::string copy = "c.idempotency_key ~ '^template-.*-[0-9]+$'";
