@@ -139,11 +139,16 @@ Status insertBatch(PgConnection& db, const BatchRow& b) {
 }
 
 Result<std::vector<BatchCount>> recountBatches(PgConnection& db, long long after_id, int settle_s, int limit) {
-  // Batches are closed one at a time under the sealer's lock: their ids, keys and times rise together.
+  // Batches are closed one at a time under the sealer's lock: their ids, keys and times rise together. So
+  // the batches to recount follow the later of the last one recounted and the last closed before the ten
+  // minutes, both found through the key from its end; the batches are read in the key's order from there,
+  // never the year of them behind (a gateway just started has recounted none).
   auto r = db.exec(
-      "WITH b AS (SELECT id, entries, closed_at, first_xid, first_id, last_xid, last_id, lag(last_xid) OVER w AS px, "
-      "lag(last_id) OVER w AS pi FROM audit_batch WHERE first_xid IS NOT NULL AND id >= coalesce((SELECT max(id) FROM "
-      "audit_batch WHERE first_xid IS NOT NULL AND id <= $1), 0) WINDOW w AS (ORDER BY id)) "
+      "WITH s AS (SELECT greatest(coalesce((SELECT max(id) FROM audit_batch WHERE first_xid IS NOT NULL AND id <= $1), "
+      "0), coalesce((SELECT max(id) FROM audit_batch WHERE closed_at <= now() - interval '10 minutes'), 0)) AS start), "
+      "b AS (SELECT id, entries, closed_at, first_xid, first_id, last_xid, last_id, lag(last_xid) OVER w AS px, "
+      "lag(last_id) OVER w AS pi FROM (SELECT a.* FROM audit_batch a, s WHERE a.first_xid IS NOT NULL AND a.id >= "
+      "s.start ORDER BY a.id LIMIT $3::int + 1) x WINDOW w AS (ORDER BY id)) "
       "SELECT id, entries, (SELECT count(*) FROM audit_entry e WHERE e.seq IS NULL AND (e.xid, e.id) > "
       "(coalesce(b.px, b.first_xid), coalesce(b.pi, b.first_id - 1)) AND (e.xid, e.id) <= (b.last_xid, b.last_id)) "
       "FROM b WHERE id > $1 AND closed_at < now() - make_interval(secs => $2) AND closed_at > now() - interval "

@@ -12,6 +12,7 @@
 #include "gateway/flows/reports.hpp"
 #include "gateway/store/at_rest.hpp"
 #include "gateway/store/cases.hpp"
+#include "gateway/store/evidence.hpp"
 #include "gateway/store/messages.hpp"
 #include "gateway/store/migrations.hpp"
 #include "gateway/store/outbox.hpp"
@@ -873,6 +874,56 @@ BOOST_AUTO_TEST_CASE(an_evidence_entry_writes_its_row_and_its_key_and_nothing_el
   const std::string from = db.query("SELECT pg_current_wal_insert_lsn()");
   entry();
   BOOST_TEST(walOf(db, "audit_entry", from) == "Heap:INSERT Btree:INSERT_LEAF");
+}
+
+BOOST_AUTO_TEST_CASE(the_sealers_reads_of_a_years_batches_touch_only_the_latest) {
+  // Issue 25, a case's cost must not grow with the data: a batch closes at least once a minute while
+  // entries come (audit.batch_max_age_ms), half a million a year. On every pass the sealer asks which
+  // batches wait for their time-stamp and how old the oldest is, and each second it recounts the batches
+  // closed lately — each of them read every batch ever closed. Against 100,000 batches, the last of them
+  // still waiting for its stamp, they read a handful of the table's pages (migration 0035, and the recount
+  // walking the key from the batches of the last ten minutes).
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  BOOST_REQUIRE(store::migrate(conn, store::embeddedMigrations()).ok());
+  // Five minutes apart up to 20 minutes ago; then three in the last minutes, the newest not stamped yet.
+  BOOST_REQUIRE(
+      conn.exec("INSERT INTO audit_batch (first_seq, last_seq, entries, root, signature, timestamp_token, closed_at, "
+                "stamped_at, prev_hash, first_xid, first_id, last_xid, last_id, first_at, last_at) SELECT i * 10 - 9, "
+                "i * 10, 10, md5(i::text), '\\x00', CASE WHEN i < 100003 THEN '\\x00'::bytea END, t, t, md5('p' || i), "
+                "(i * 10)::text::xid8, i * 10 - 9, (i * 10)::text::xid8, i * 10, t, t FROM generate_series(1, 100003) "
+                "i, LATERAL (SELECT CASE WHEN i <= 100000 THEN now() - interval '20 minutes' - (100000 - i) * "
+                "interval '5 minutes' ELSE now() - (100004 - i) * interval '1 minute' END AS t) x")
+          .ok());
+  db.query("VACUUM ANALYZE audit_batch");
+  const long long pages = std::stoll(db.query("SELECT relpages FROM pg_class WHERE relname = 'audit_batch'"));
+  BOOST_REQUIRE(pages > 1000);
+  const long long waiting = std::stoll(db.query("SELECT max(id) FROM audit_batch"));
+  // The table's pages this transaction asked for so far (the index's are not counted).
+  auto fetched = [&] {
+    auto r = conn.exec("SELECT pg_stat_get_xact_blocks_fetched('audit_batch'::regclass)");
+    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    return r->getInt(0, 0);
+  };
+  long long before = 0, after = 0;
+  auto done = store::inTransaction(conn, [&]() -> Status {
+    before = fetched();
+    auto health = store::sealHealth(conn, true);
+    if (!health) return health.error();
+    BOOST_TEST(health->first_unstamped_batch == waiting);
+    BOOST_TEST(health->unsealed_s >= 55);  // the waiting batch's entries, a minute old
+    auto unstamped = store::unstampedBatches(conn, 20);
+    if (!unstamped) return unstamped.error();
+    BOOST_TEST(unstamped->size() == 1u);
+    // A gateway just started has recounted none: the three of the last minutes, not the year.
+    auto recount = store::recountBatches(conn, 0, 5, 200);
+    if (!recount) return recount.error();
+    BOOST_TEST(recount->size() == 3u);
+    after = fetched();
+    return {};
+  });
+  BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+  BOOST_TEST(after - before < 40, (after - before) << " of " << pages << " pages read");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
