@@ -62,31 +62,36 @@ std::string withDatabase(const std::string& url, const std::string& db) {
   return url.substr(0, url.rfind('/') + 1) + db;
 }
 
-void replaceFirst(std::string& text, std::string_view what, const std::string& with) {
-  if (auto at = text.find(what); at != std::string::npos) text.replace(at, what.size(), with);
-}
-
-// The example appeal as the n-th applicant's: a double surname of its own, an e-mail and a phone. The
-// UCC's appeals come from as many people; one person posting them all would make every appeal after the
-// first a likely repeat of the one before (issue 30), and the intake's look-up of that person's earlier
-// appeals grow with the run.
-std::string asApplicant(std::string body, long long n) {
+// The example appeal as the n-th applicant's, addressed to `org`: the example's surname with a second
+// part of its own, an e-mail and a phone of its own (those the example has). The UCC's appeals come from as many
+// people; one person posting them all would make every appeal after the first a likely repeat of the one before (issue
+// 30), and the intake's look-up of that person's earlier appeals grow with the run.
+std::string caseBody(boost::json::object body, long long n, const std::string& org) {
   static constexpr std::string_view kLetters[] = {"а", "б", "в", "г", "д", "е", "є", "ж", "з", "и", "і",
                                                   "ї", "й", "к", "л", "м", "н", "о", "п", "р", "с", "т",
                                                   "у", "ф", "х", "ц", "ч", "ш", "щ", "ю", "я", "ґ"};
   constexpr long long kBase = std::size(kLetters);
-  std::string second = "Б";
-  long long k = n;
-  do {
-    second += kLetters[k % kBase];
-    k /= kBase;
-  } while (k > 0);
-  char phone[16];
-  std::snprintf(phone, sizeof phone, "+38050%07lld", n % 10000000);
-  replaceFirst(body, "\"Шевченко\"", "\"Шевченко-" + second + "\"");
-  replaceFirst(body, "\"olena@example.org\"", "\"olena." + std::to_string(n) + "@example.org\"");
-  replaceFirst(body, "\"+380501234567\"", "\"" + std::string(phone) + "\"");
-  return body;
+  if (auto* applicant = body.if_contains("applicant"); applicant && applicant->is_object()) {
+    auto& a = applicant->as_object();
+    // Each of the example's fields made this applicant's; what it leaves out stays out.
+    if (auto* surname = a.if_contains("surname"); surname && surname->is_string()) {
+      std::string second = "-Б";
+      long long k = n;
+      do {
+        second += kLetters[k % kBase];
+        k /= kBase;
+      } while (k > 0);
+      *surname = std::string(surname->as_string()) + second;
+    }
+    if (a.contains("email")) a["email"] = "applicant." + std::to_string(n) + "@example.org";
+    if (a.contains("phone")) {
+      char phone[16];
+      std::snprintf(phone, sizeof phone, "+38050%07lld", n % 10000000);
+      a["phone"] = phone;
+    }
+  }
+  body["addressee_org_id"] = org;
+  return boost::json::serialize(body);
 }
 
 // One benchmark run: set-up, the processes, the machine's bounds, the load, the figures.
@@ -307,7 +312,7 @@ class BenchRun {
   // `count` cases through the intake API by o.clients threads, each case to its participant in turn,
   // `rate` a second (0: as fast as they go), under Idempotency-Keys `<prefix><i>`; returns how many
   // were refused and adds each latency to `latencies`.
-  int post(const std::string& example, int count, double rate, const std::string& prefix,
+  int post(const boost::json::object& example, int count, double rate, const std::string& prefix,
            std::vector<double>& latencies) {
     std::atomic<int> next{0}, refused{0};
     const auto load_start = Clock::now();
@@ -321,12 +326,9 @@ class BenchRun {
             std::this_thread::sleep_until(load_start +
                                           std::chrono::microseconds(static_cast<long long>(1e6 * i / rate)));
           }
-          std::string body = asApplicant(example, applicants_++);
-          auto at = body.find("\"99999911\"");
-          if (at != std::string::npos) {
-            const bool slow = o_.slow_participant_ms > 0 && i % kSlowEvery == kSlowEvery - 1;
-            body.replace(at, 10, "\"" + (slow ? kSlowOrg : orgs_[static_cast<std::size_t>(i) % orgs_.size()]) + "\"");
-          }
+          const bool slow = o_.slow_participant_ms > 0 && i % kSlowEvery == kSlowEvery - 1;
+          const std::string body =
+              caseBody(example, applicants_++, slow ? kSlowOrg : orgs_[static_cast<std::size_t>(i) % orgs_.size()]);
           auto t0 = Clock::now();
           auto r = http::post("http://127.0.0.1:" + std::to_string(kIntakePort) + "/api/v1/cases", "application/json",
                               body, std::chrono::seconds(30), nullptr,
@@ -399,7 +401,7 @@ class BenchRun {
   // Soak (issue 25: a case must cost the same whatever the size of the tables): batches 2…N of `cases`
   // after the first, on the same database and processes, each measured from its first post to its last
   // close.
-  void soakBatches(const std::string& example, LoadFigures& f) {
+  void soakBatches(const boost::json::object& example, LoadFigures& f) {
     long long expected = o_.cases - f.refused;
     for (int k = 2; k <= o_.soak; ++k) {
       std::printf("vkhid bench: soak batch %d of %d …\n", k, o_.soak);
@@ -422,7 +424,7 @@ class BenchRun {
   // growing with every case, rather than the service's. With --preload the warm-up's cases are the
   // template the history is copied from; that copy takes the statistics after it. Returns the history's
   // cases.
-  Result<long long> warmUp(const std::string& example) {
+  Result<long long> warmUp(const boost::json::object& example) {
     if (o_.warm_up <= 0) return 0LL;
     std::printf("vkhid bench: %d cases to warm up%s …\n", o_.warm_up,
                 o_.preload > 0
@@ -434,7 +436,7 @@ class BenchRun {
     if (waitClosed(o_.warm_up - refused) < o_.warm_up - refused) {
       return Error::unavailable("bench.warm_up", "the warm-up's cases did not all close");
     }
-    template_cases_ = o_.warm_up - refused;
+    warm_up_cases_ = o_.warm_up - refused;
     Result<long long> history = 0LL;
     if (o_.preload > 0) {
       history = preloadHistory(*db_, o_.preload);
@@ -460,7 +462,7 @@ class BenchRun {
 
   // The second phase (issue 25): half the saturated rate offered, to show the latencies of a gateway with
   // room to spare rather than of a queue.
-  void halfRatePhase(const std::string& example, LoadFigures& f) {
+  void halfRatePhase(const boost::json::object& example, LoadFigures& f) {
     f.half_cases = o_.half_rate_cases >= 0 ? o_.half_rate_cases : o_.cases / 2;
     const double rate = saturatedRate(f.closed) / 2;
     if (f.half_cases <= 0 || rate <= 0) {
@@ -475,13 +477,24 @@ class BenchRun {
                               f.half_cases - f.half_refused);
   }
 
+  // The appeal every case is made from (config/examples/case-appeal.json), as a JSON object.
+  Result<boost::json::object> exampleCase() const {
+    const std::string path = o_.root + "/config/examples/case-appeal.json";
+    auto text = crypto::readFile(path);
+    if (!text) return text.error();
+    boost::system::error_code ec;
+    auto v = boost::json::parse(*text, ec);
+    if (ec || !v.is_object()) return Error::invalid("bench.example", path + ": expected a JSON object");
+    return std::move(v.as_object());
+  }
+
   // The load, and what the machine did for it; the processes are stopped after it.
   Result<LoadFigures> drive() {
     std::printf(
         "vkhid bench: %d cases through the intake API (%d clients, %s) …\n", o_.cases, o_.clients,
         o_.rate > 0 ? (std::to_string(static_cast<int>(o_.rate)) + "/s offered").c_str() : "as fast as possible");
     std::fflush(stdout);
-    auto example = crypto::readFile(o_.root + "/config/examples/case-appeal.json");
+    auto example = exampleCase();
     if (!example) {
       stopAll();
       return example.error();
@@ -496,7 +509,7 @@ class BenchRun {
     const std::vector<std::string> kPostgres{"postgres"}, kRabbitmq{"beam.smp", "erl_child_setup", "epmd"};
     LoadFigures f;
     f.preloaded = *preloaded;
-    f.template_cases = template_cases_;
+    f.warm_up_cases = warm_up_cases_;
     // Counted before the window opens: the counts scan every message of the history (with --preload,
     // millions), work of the bench's, not of the cases it measures.
     f.counted_before = messageCounts(*db_);
@@ -554,7 +567,7 @@ class BenchRun {
   const std::string pki_, dir_;
   std::string db_url_, broker_urls_, token_;
   std::optional<store::PgConnection> db_;
-  long long template_cases_ = 0;
+  long long warm_up_cases_ = 0;
   std::mutex open_mutex_;
   std::vector<std::string> open_;         // the ids of the cases posted and not yet seen closed
   long long closed_ = 0;                  // the cases seen closed since the run's count began

@@ -38,7 +38,7 @@ const std::vector<Copy>& tableCopies() {
         {"ucc_number", "t.ucc_number || '-' || k"},
         {"tracking_code", "t.tracking_code || '-' || k"},
         {"idempotency_key", "t.idempotency_key || '-' || k"},
-        // Each copy its own applicant's, as the run's cases are (bench_command.cpp, asApplicant).
+        // Each copy its own applicant's, as the run's cases are (bench_command.cpp, caseBody).
         {"applicant_key", "encode(sha256(convert_to(t.applicant_key || ':' || k, 'UTF8')), 'hex')"},
         {"answer_msg_id", "pg_temp.copy_id(t.answer_msg_id, k)"},
         {"repeat_of", "NULL"},

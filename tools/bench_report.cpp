@@ -121,7 +121,7 @@ boost::json::object phaseFigures(const RunContext& run, const LoadFigures& f, co
       {"half_rate_closed_p50_ms", percentile(c.half_closed_ms, 0.5)},
       {"half_rate_closed_p99_ms", percentile(c.half_closed_ms, 0.99)},
       {"preloaded_cases", f.preloaded},
-      {"warm_up_cases", f.template_cases},
+      {"warm_up_cases", f.warm_up_cases},
       {"soak_batches", static_cast<long long>(f.soak.size())},
       {"soak_cpu_growth", f.soak.front().machine_ms > 0 ? f.soak.back().machine_ms / f.soak.front().machine_ms : 0},
       {"soak_postgres_cpu_growth",
@@ -165,7 +165,7 @@ boost::json::object figures(const RunContext& run, const MachineBounds& b, const
   long long lost = static_cast<long long>(c.n) - f.closed_all;
   auto per1000 = [&](double seconds) { return f.closed > 0 ? seconds * 1000.0 / static_cast<double>(f.closed) : 0; };
   long long duplicated = std::max(0LL, c.packages - static_cast<long long>(c.n)) +
-                         std::max(0LL, c.sim_appeals - f.template_cases - f.closed_all);
+                         std::max(0LL, c.sim_appeals - f.warm_up_cases - f.closed_all);
   boost::json::object out{
       {"cases", o.cases},
       {"refused", f.refused},

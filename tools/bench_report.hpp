@@ -52,8 +52,9 @@ struct LoadFigures {
   double gateway_cpu = 0, pg_cpu = 0, mq_cpu = 0, sims_cpu = 0, self_cpu = 0, machine_cpu = 0, rss = 0;
   long long commits = 0;
   std::pair<long long, long long> wal{0, 0};  // records, bytes
-  // --preload: the generated history's cases, and what messageCounts() held before the run (its template's).
-  long long preloaded = 0, template_cases = 0;  // the template's appeals reached the simulators before the run
+  // --preload: the generated history's cases; the warm-up's cases (with --preload, the history's template),
+  // whose appeals reached the simulators before the run; what messageCounts() held before the run.
+  long long preloaded = 0, warm_up_cases = 0;
   std::array<long long, 4> counted_before{};
   // The broker messages the gateway's outbox relay published over the run (its metric): a round's delivery
   // jobs for one participant travel as one message, so they are fewer than the outbox rows.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "gateway/domain/time.hpp"
+
 namespace vkhid::domain {
 
 // Civil-date arithmetic after H. Hinnant, "chrono-Compatible Low-Level Date Algorithms".
@@ -61,12 +63,7 @@ std::optional<Date> parseDate(std::string_view s) {
 }
 
 std::optional<Date> parseXsDate(std::string_view s) {
-  if (s.size() < 10) return std::nullopt;
-  const std::string_view zone = s.substr(10);
-  const bool offset =
-      zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':' &&
-      std::all_of(zone.begin() + 1, zone.end(), [](char c) { return c == ':' || (c >= '0' && c <= '9'); });
-  if (!zone.empty() && zone != "Z" && !offset) return std::nullopt;
+  if (s.size() < 10 || !parseZoneOffset(s.substr(10))) return std::nullopt;
   return parseDate(s.substr(0, 10));
 }
 

@@ -37,21 +37,20 @@ std::optional<std::time_t> parseIsoDateTime(std::string_view s) {
     ++pos;
     while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
   }
-  long long offset = 0;
-  if (pos < s.size()) {
-    if (s[pos] == 'Z' && pos + 1 == s.size()) {
-      pos++;
-    } else if ((s[pos] == '+' || s[pos] == '-') && pos + 6 == s.size() && s[pos + 3] == ':') {
-      int oh, om;
-      if (!digits(s, pos + 1, 2, oh) || !digits(s, pos + 4, 2, om)) return std::nullopt;
-      offset = (oh * 3600LL + om * 60LL) * (s[pos] == '+' ? 1 : -1);
-      pos += 6;
-    } else {
-      return std::nullopt;
-    }
-  }
+  const auto offset = parseZoneOffset(s.substr(pos));
+  if (!offset) return std::nullopt;
   long long days = daysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  return static_cast<std::time_t>(days * 86400 + h * 3600LL + mi * 60LL + se - offset);
+  return static_cast<std::time_t>(days * 86400 + h * 3600LL + mi * 60LL + se - *offset);
+}
+
+std::optional<long long> parseZoneOffset(std::string_view zone) {
+  if (zone.empty() || zone == "Z") return 0LL;
+  int oh, om;
+  if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || !digits(zone, 1, 2, oh) || zone[3] != ':' ||
+      !digits(zone, 4, 2, om)) {
+    return std::nullopt;
+  }
+  return (oh * 3600LL + om * 60LL) * (zone[0] == '+' ? 1 : -1);
 }
 
 std::string formatIsoUtc(std::time_t t) {

@@ -47,11 +47,11 @@ sev::Rejection rejectionFor(const Error& e);
 
 Status alertOf(store::PgConnection& db, const std::string& kind, const std::string& key, boost::json::object body);
 
-// The handlers, one per kind: each decides a.case_id, a.effect, and a.mismatch when it refuses.
 // A registration's date as recorded: the calendar day its sender wrote (an xs:date may carry any time zone,
 // which the database's date type does not all read); none when it is not a real date.
 std::optional<std::string> registrationDay(const sev::RegNumber& r);
 
+// The handlers, one per kind: each decides a.case_id, a.effect, and a.mismatch when it refuses.
 Status applyReceipt(Arrival& a);
 Status applyNotice(Arrival& a);
 Status applyReply(Arrival& a);

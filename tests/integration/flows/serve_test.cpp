@@ -239,8 +239,9 @@ BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, 
   auto bench_db = BenchDatabase::open("bench-small-test");
   auto count = [&](const std::string& sql) { return bench_db.count(sql); };
   BOOST_TEST(count("SELECT count(*) FROM cases WHERE idempotency_key LIKE 'warm-%' AND status = 'closed'") == 10);
+  // Taken by the bench itself (autovacuum's own would be last_autoanalyze, and may come during a run).
   BOOST_TEST(count("SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('cases', 'message', 'audit_entry') "
-                   "AND coalesce(last_analyze, last_autoanalyze) IS NOT NULL") == 3);
+                   "AND last_analyze IS NOT NULL") == 3);
   // Each case its own applicant's, as the UCC's are: none taken for a likely repeat of the one before.
   BOOST_TEST(count("SELECT count(*) FROM cases") == 10 + 40 + 40 + 20);
   BOOST_TEST(count("SELECT count(DISTINCT applicant_key) FROM cases") == 10 + 40 + 40 + 20);
