@@ -38,6 +38,7 @@ void addSimCommands(CLI::App& app, int& exit_code) {
   p->add_option("--stats", o->stats_file, "write counts (received, distinct, registered, …) to this JSON file");
   p->add_option("--answer-after-ms", o->answer_after_ms, "send the reply this long after registering")->default_val(0);
   p->add_flag("--no-answer", o->no_answer, "register but never answer");
+  p->add_flag("--no-register", o->no_register, "acknowledge delivery (receipts 1 and 2), never register nor answer");
   p->add_option("--reject", o->reject_code, "reject every appeal with this error code (receipt 4)")->default_val(0);
   p->add_option("--reject-first", o->reject_first, "with --reject: only the first N appeals, then as usual")
       ->default_val(0);

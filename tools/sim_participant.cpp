@@ -145,10 +145,13 @@ void Simulator::appeal(const sev::Header& h) {
     sent.push_back(
         receipt(h, sev::AckType::Rejected, {}, sev::Rejection{o_.reject_code, "Документ відхилено симулятором"}));
     stats_["rejected"]++;
+  } else if (o_.no_register) {
+    sent = {receipt(h, sev::AckType::Delivered), receipt(h, sev::AckType::Accepted)};
+    stats_["delivered_only"]++;
   } else {
     sent = registerAndAnswer(h);
   }
-  if (o_.malformed || rejecting || !o_.forward_to.empty()) {
+  if (o_.malformed || rejecting || o_.no_register || !o_.forward_to.empty()) {
     for (const auto& s : sent) schedule(s, 0);
   }
   answers_[h.msg_id] = sent;

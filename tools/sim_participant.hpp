@@ -57,7 +57,7 @@ struct SimOptions {
   std::string inbox_dir, outbox_dir;
   // --via sev-hub: our account on the hub
   std::string hub_url, hub_system_id, hub_password, hub_ca;
-  bool duplicate = false, reorder = false, bad_seal = false, malformed = false, no_answer = false;
+  bool duplicate = false, reorder = false, bad_seal = false, malformed = false, no_answer = false, no_register = false;
   // A DSTU 4145 signer (dstu-<org>.{cer,key} of `vkhid crypto test-pki`): attachments are signed with it
   std::string dstu_key, dstu_cert;
   bool no_seal = false;        // send packages without an XML-DSig seal, as real SEV OVV 1.5 systems do

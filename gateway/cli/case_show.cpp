@@ -63,8 +63,9 @@ std::string eventWords(const std::string& event, const json::object& d) {
       {"delivery_replayed", "UCC administrator: the dead delivery sent again"},
       {"received_from_participant", "came in from a participant's own contact centre"},
       {"timer_delivery_receipt", "no delivery receipt in time: escalated"},
-      {"timer_registration_receipt", "no registration receipt in time: escalated"},
-      {"timer_warning", "deadline near: warned"},
+      {"timer_registration", "no registration receipt in time: escalated"},
+      {"timer_warning_3wd", "deadline in 3 working days: warned"},
+      {"timer_warning_1d", "deadline in a day: warned"},
       {"timer_overdue", "deadline passed: overdue"},
   };
   auto it = words.find(event);

@@ -231,25 +231,16 @@ std::optional<ForwardVerdict> judgeForward(const LegalClock& clock, const std::s
   return ForwardVerdict{term, due->at, now > due->at};
 }
 
-Status planTransportTimers(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
-                           const std::string& msg_id) {
-  const domain::Instant now = realNow();
-  if (auto s = insertTimer(db, case_id, "delivery_receipt", now + seconds(clock.deliveryReceiptWithin()), msg_id); !s) {
-    return s;
+domain::Instant registrationWatchCutoff(const domain::Calendar& calendar, domain::Instant now) {
+  // The latest day whose packages' registration deadline has passed; the deadline only grows with the
+  // day queued, so every package queued up to the end of that day is due and none after it.
+  domain::Date day = domain::kyivDate(now);
+  for (int back = 0; back < 400; ++back, day = domain::addDays(day, -1)) {
+    if (domain::kyivEndOfDay(calendar.nthWorkingDayAfter(day, 1)) <= now) {
+      return domain::kyivStartOfDay(domain::addDays(day, 1));
+    }
   }
-  const domain::Date next = clock.calendar().nthWorkingDayAfter(domain::kyivDate(now), 1);
-  return insertTimer(db, case_id, "registration", domain::kyivEndOfDay(next), msg_id);
-}
-
-// The cancellations run where the case's row is locked already (the receipt or answer that settles
-// them), so a timer that a gateway is firing at that moment — its row locked, its transaction about to
-// lock the case's row to record its event — is skipped, not waited for: waiting would deadlock with it.
-// Its firing judges it as before (moot once the case is settled).
-Status cancelTransportTimers(store::PgConnection& db, const std::string& case_id, const std::string& msg_id,
-                             int ack_type) {
-  // The kinds whose moot test (timerIsMoot) this receipt meets.
-  const char* kinds = ack_type == 3 || ack_type == 4 ? "{delivery_receipt,registration}" : "{delivery_receipt}";
-  return store::cancelPackageTimers(db, case_id, msg_id, kinds);
+  return domain::kyivStartOfDay(day);
 }
 
 Status cancelTimersOfSettledCase(store::PgConnection& db, const std::string& case_id) {
@@ -258,29 +249,9 @@ Status cancelTimersOfSettledCase(store::PgConnection& db, const std::string& cas
 
 namespace {
 
-// A due timer, claimed: judged moot, or fired — a case event, an escalation to whoever must act, and
-// for overdue the case's flag and the applicant's notification.
-Status fireTimer(store::PgConnection& db, const store::DueTimerRow& t, std::string& outcome) {
-  bool receipt_came = false;
-  if (t.kind == "delivery_receipt" || t.kind == "registration") {
-    auto r = store::receiptCame(db, t.msg_id, t.kind == "delivery_receipt" ? "{1,2,3,4}" : "{3,4}");
-    if (!r) return r.error();
-    receipt_came = *r;
-  }
-  const bool moot = timerIsMoot(t, receipt_came);
-  outcome = moot ? "moot" : "fired";
-  if (auto s = store::closeTimer(db, t, outcome); !s || moot) return s;
-  // The step after this one is planned below, from the case's term as it stands once the case is locked:
-  // an answer or an extension that came while this timer was claimed has committed by then (the answer
-  // settled the case: no next step; the extension's plan is seen, and this one adds none), or waits and
-  // then cancels the step planned here with the rest of the old plan.
-  auto next = nextAnswerStep(t.kind);
-  if (next) {
-    auto c = store::lockCaseStatus(db, t.case_id);
-    if (!c) return c.error();
-    if (!*c || answerSettled(domain::caseStatusName(**c))) next.reset();
-  }
-
+// A timer fired: a case event, an escalation to whoever must act, and for overdue the case's flag and
+// the applicant's notification. `next` is the answer term's next step to plan, if any.
+Status escalate(store::PgConnection& db, const store::DueTimerRow& t, const std::optional<AnswerStep>& next) {
   json::object detail{{"timer", t.kind}};
   if (!t.due_at.empty()) detail["due_at"] = t.due_at;
   if (!t.msg_id.empty()) detail["msg_id"] = t.msg_id;
@@ -308,6 +279,30 @@ Status fireTimer(store::PgConnection& db, const store::DueTimerRow& t, std::stri
                        json::serialize(json::object{{"case_id", t.case_id}, {"tracking_code", t.tracking_code}}));
 }
 
+// A due timer, claimed: judged moot, or fired (escalate).
+Status fireTimer(store::PgConnection& db, const store::DueTimerRow& t, std::string& outcome) {
+  bool receipt_came = false;
+  if (t.kind == "delivery_receipt" || t.kind == "registration") {  // planned before migration 0036
+    auto r = store::receiptCame(db, t.msg_id, t.kind == "delivery_receipt" ? "{1,2,3,4}" : "{3,4}");
+    if (!r) return r.error();
+    receipt_came = *r;
+  }
+  const bool moot = timerIsMoot(t, receipt_came);
+  outcome = moot ? "moot" : "fired";
+  if (auto s = store::closeTimer(db, t, outcome); !s || moot) return s;
+  // The step after this one is planned below, from the case's term as it stands once the case is locked:
+  // an answer or an extension that came while this timer was claimed has committed by then (the answer
+  // settled the case: no next step; the extension's plan is seen, and this one adds none), or waits and
+  // then cancels the step planned here with the rest of the old plan.
+  auto next = nextAnswerStep(t.kind);
+  if (next) {
+    auto c = store::lockCaseStatus(db, t.case_id);
+    if (!c) return c.error();
+    if (!*c || answerSettled(domain::caseStatusName(**c))) next.reset();
+  }
+  return escalate(db, t, next);
+}
+
 }  // namespace
 
 Result<int> fireDueTimers(store::PgConnection& db, const LegalClock& clock, int limit) {
@@ -329,6 +324,53 @@ Result<int> fireDueTimers(store::PgConnection& db, const LegalClock& clock, int 
     if (outcome == "fired") log::info("timer fired", {{"timer", kind}});
   }
   return handled;
+}
+
+Result<int> judgeTransportWatches(store::PgConnection& db, const LegalClock& clock, int limit) {
+  const domain::Instant now = clock.now();
+  int judged = 0;
+  for (const char* kind : {"delivery_receipt", "registration"}) {
+    const bool delivery = std::string_view(kind) == "delivery_receipt";
+    const domain::Instant before =
+        delivery ? now - seconds(clock.deliveryReceiptWithin()) : registrationWatchCutoff(clock.calendar(), now);
+    int fired = 0, moot = 0;
+    Status done = store::inTransaction(db, [&]() -> Status {
+      fired = moot = 0;
+      auto mine = store::lockTransportWatch(db, kind);
+      if (!mine) return mine.error();
+      if (!*mine) return {};  // another gateway is judging it
+      auto running = store::oldestRunningTransaction(db);
+      if (!running) return running.error();
+      auto due = store::watchedPackages(db, kind, before.time_since_epoch().count(), *running,
+                                        delivery ? "{1,2,3,4}" : "{3,4}", limit);
+      if (!due) return due.error();
+      if (due->empty()) return {};
+      for (auto& p : *due) {
+        if (timerIsMoot(p.timer, p.receipt_came)) {
+          ++moot;
+          continue;
+        }
+        const domain::Instant queued{seconds(p.created_epoch)};
+        const domain::Instant deadline =
+            delivery ? queued + seconds(clock.deliveryReceiptWithin())
+                     : domain::kyivEndOfDay(clock.calendar().nthWorkingDayAfter(domain::kyivDate(queued), 1));
+        auto id = store::recordFiredWatch(db, p, kind, deadline.time_since_epoch().count());
+        if (!id) return id.error();
+        p.timer.id = *id;
+        if (auto s = escalate(db, p.timer, std::nullopt); !s) return s;
+        ++fired;
+      }
+      return store::advanceTransportWatch(db, kind, due->back());
+    });
+    if (!done) return done.error();
+    auto& m = app::metrics();
+    const char* help = "Deadline and transport timers handled";
+    if (fired > 0) m.counter("vkhid_timers_total", help, {{"kind", kind}, {"outcome", "fired"}}).inc(fired);
+    if (moot > 0) m.counter("vkhid_timers_total", help, {{"kind", kind}, {"outcome", "moot"}}).inc(moot);
+    if (fired > 0) log::info("transport watch fired", {{"timer", kind}, {"packages", std::to_string(fired)}});
+    judged += fired + moot;
+  }
+  return judged;
 }
 
 }  // namespace vkhid::flows

@@ -94,16 +94,23 @@ struct ForwardVerdict {
 std::optional<ForwardVerdict> judgeForward(const LegalClock& clock, const std::string& case_kind, domain::Instant from,
                                            domain::Instant now);
 
-// Inside the caller's transaction: the transport timers for a package just queued to a participant:
-// no delivery receipt within deadlines.delivery_receipt_within_s; no registration within one working day.
-Status planTransportTimers(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
-                           const std::string& msg_id);
+// A package's transport watches (migration 0036): no delivery receipt within
+// deadlines.delivery_receipt_within_s of its queueing, no registration by the end of the next working day.
+// They are judged from the package rows themselves, so queueing a package plans nothing and a receipt
+// cancels nothing: judgeTransportWatches finds the packages whose deadline has passed.
+//
+// The instant before which every package queued has passed its registration deadline (the end of the
+// working day after the day it was queued, Kyiv), and none queued at or after it has, at `now`.
+domain::Instant registrationWatchCutoff(const domain::Calendar& calendar, domain::Instant now);
 
-// Inside the caller's transaction: a participant's receipt for one of our packages (SEV ack_type)
-// settles that package's transport timers — any receipt the delivery one, a registration (3) or
-// rejection (4) the registration one too: cancelled now, rather than fired later as moot.
-Status cancelTransportTimers(store::PgConnection& db, const std::string& case_id, const std::string& msg_id,
-                             int ack_type);
+// Judges, for each watch, up to `limit` packages whose deadline has passed by the clock timers see, in
+// the order they were queued, each once whatever the number of gateways: one gateway judges a watch at a
+// time (its row locked, the others skip it) and records how far it got in the same transaction. A package
+// a transaction still running may yet commit is left to a later pass (the watch does not pass over a
+// transaction older than itself). A package whose receipt came, whose case has moved on to another
+// participant or whose answer is in is moot; any other is escalated as a fired timer would be (a case
+// event `timer_<kind>`, the alert), with a timer row fired for it. Returns how many were judged.
+Result<int> judgeTransportWatches(store::PgConnection& db, const LegalClock& clock, int limit = 100);
 
 // Inside the caller's transaction: a case whose answer is in (answered, closed, …) has nothing left
 // to warn about: every pending timer of it is cancelled.
@@ -118,7 +125,8 @@ bool answerSettled(const std::string& status);
 // answer-term timer (warnings, overdue): the answer is in.
 bool timerIsMoot(const store::DueTimerRow& t, bool receipt_came);
 
-// Fires up to `limit` due timers, each in its own transaction, claimed with FOR UPDATE SKIP LOCKED so
+// Fires up to `limit` due timers (the answer term's; and transport timers planned before migration
+// 0036), each in its own transaction, claimed with FOR UPDATE SKIP LOCKED so
 // any number of gateways may run this at once: a case event, a metric, an escalation on the alerts
 // exchange, and for overdue the case's flag and the applicant's notification. A timer whose condition
 // was met meanwhile without cancelling it (the case moved on to another participant) is closed as moot. Returns how

@@ -126,8 +126,8 @@ Status Router::place(store::PgConnection& db, const std::string& case_id, const 
   package.bytes = *bytes;
   package.sha256 = sha256Hex(*bytes);
   package.status = "queued";
+  // Its transport watches are judged from this row (judgeTransportWatches): nothing to plan.
   if (auto s = store::insertMessage(db, package, store::Write::Queued); !s) return s;
-  if (auto s = planTransportTimers(db, context_.legal, case_id, msg_id); !s) return s;
   // The rule that placed it: misrouting reports count forwards by it.
   boost::json::object routed{{"participant", target}, {"msg_id", msg_id}};
   if (choice.rule_id > 0) routed["rule"] = choice.rule_id;

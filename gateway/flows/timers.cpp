@@ -28,7 +28,12 @@ int Timers::fireDue() {
     log::warn("timers: not fired now, will retry", {{"error", n.error().message}});
     return 0;
   }
-  return *n;
+  auto w = judgeTransportWatches(**db, context_.legal);
+  if (!w) {
+    log::warn("transport watches: not judged now, will retry", {{"error", w.error().message}});
+    return *n;
+  }
+  return *n + *w;
 }
 
 }  // namespace vkhid::flows

@@ -40,8 +40,9 @@ class Chores {
 class Timers {
  public:
   explicit Timers(ExchangeContext& context) : context_(context) {}
-  // Fires the legal timers that are due now (deadline warnings, overdue, transport timers): one batch,
-  // each timer in its own transaction. How many fired; 0 when none was due or the database is away.
+  // Fires the legal timers that are due now (deadline warnings, overdue), each in its own transaction, then
+  // judges the packages whose transport watches are due (a transaction a watch). How many were handled; 0
+  // when none was due or the database is away.
   int fireDue();
   // The chores run between firings.
   Chores& chores() { return chores_; }

@@ -43,15 +43,6 @@ Status cancelAnswerTimers(PgConnection& db, const std::string& case_id) {
       {case_id});
 }
 
-Status cancelPackageTimers(PgConnection& db, const std::string& case_id, const std::string& msg_id,
-                           const std::string& kinds) {
-  return db.later(
-      "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND id IN (SELECT id FROM timer WHERE "
-      "case_id = $1::uuid AND msg_id = vkhid_uuid($2) AND kind = ANY ($3::text[]) AND coalesce(fired_at, "
-      "cancelled_at) IS NULL FOR UPDATE SKIP LOCKED)",
-      {case_id, msg_id, kinds});
-}
-
 Result<std::optional<DueTimerRow>> claimDueTimer(PgConnection& db, int offset_s) {
   auto t = db.exec(
       "SELECT t.id, t.case_id::text, t.kind, coalesce(t.msg_id::text, ''), c.status, "
@@ -88,6 +79,76 @@ Status closeTimer(PgConnection& db, const DueTimerRow& timer, const std::string&
   auto u = db.exec("UPDATE timer SET fired_at = now(), outcome = $3 WHERE case_id = $1::uuid AND id = $2",
                    {timer.case_id, timer.id, outcome});
   return u ? Status() : Status(u.error());
+}
+
+Result<bool> lockTransportWatch(PgConnection& db, const std::string& kind) {
+  auto r = db.exec("SELECT 1 FROM transport_watch WHERE kind = $1 FOR UPDATE SKIP LOCKED", {kind});
+  if (!r) return r.error();
+  return r->rows() == 1;
+}
+
+Result<std::string> oldestRunningTransaction(PgConnection& db) {
+  // Read in a statement of its own, before the packages' snapshot is taken: a transaction that began
+  // before the time returned had ended when this ran, so its packages are in that later snapshot. Only
+  // this database's clients queue packages (autovacuum's long passes do not hold the watch back); other
+  // roles' transactions read as NULL here, and none of them queues packages.
+  auto r = db.exec(
+      "SELECT coalesce(min(xact_start), clock_timestamp())::text FROM pg_stat_activity WHERE xact_start IS NOT NULL "
+      "AND pid <> pg_backend_pid() AND datname = current_database() AND backend_type = 'client backend'");
+  if (!r) return r.error();
+  return std::string(r->get(0, 0));
+}
+
+Result<std::vector<WatchedPackageRow>> watchedPackages(PgConnection& db, const std::string& kind,
+                                                       long long cutoff_epoch, const std::string& running_since,
+                                                       const std::string& ack_types, int limit) {
+  // Through message_watched (migration 0036), from where the watch stopped.
+  auto r = db.exec(
+      "SELECT m.msg_id::text, m.created_at::text, extract(epoch FROM m.created_at)::bigint, "
+      "EXISTS (SELECT 1 FROM receipt r WHERE r.msg_id = m.msg_id AND r.ack_type = ANY ($5::int[])), "
+      "m.case_id::text, c.status, coalesce(c.participant_org_id, ''), c.tracking_code, "
+      "coalesce(to_char(c.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), m.peer_org_id "
+      "FROM transport_watch w JOIN message m ON (m.created_at, m.msg_id) > (w.through_at, w.through_id) "
+      "JOIN cases c ON c.id = m.case_id "
+      "WHERE w.kind = $1 AND m.direction = 'out' AND m.msg_type = 1 AND m.case_id IS NOT NULL "
+      "AND m.created_at <= to_timestamp($2::double precision) AND m.created_at < $3::timestamptz "
+      "ORDER BY m.created_at, m.msg_id LIMIT $4",
+      {kind, std::to_string(cutoff_epoch), running_since, std::to_string(limit), ack_types});
+  if (!r) return r.error();
+  std::vector<WatchedPackageRow> rows;
+  for (int i = 0; i < r->rows(); ++i) {
+    WatchedPackageRow p;
+    p.msg_id = std::string(r->get(i, 0));
+    p.created_at = std::string(r->get(i, 1));
+    p.created_epoch = r->getInt(i, 2);
+    p.receipt_came = r->get(i, 3) == "t";
+    p.timer.case_id = std::string(r->get(i, 4));
+    p.timer.kind = kind;
+    p.timer.msg_id = p.msg_id;
+    p.timer.case_status = std::string(r->get(i, 5));
+    p.timer.participant_org_id = std::string(r->get(i, 6));
+    p.timer.tracking_code = std::string(r->get(i, 7));
+    p.timer.due_at = std::string(r->get(i, 8));
+    p.timer.sent_to = std::string(r->get(i, 9));
+    rows.push_back(std::move(p));
+  }
+  return rows;
+}
+
+Status advanceTransportWatch(PgConnection& db, const std::string& kind, const WatchedPackageRow& last) {
+  auto r = db.exec("UPDATE transport_watch SET through_at = $2::timestamptz, through_id = $3::uuid WHERE kind = $1",
+                   {kind, last.created_at, last.msg_id});
+  return r ? Status() : Status(r.error());
+}
+
+Result<std::string> recordFiredWatch(PgConnection& db, const WatchedPackageRow& package, const std::string& kind,
+                                     long long due_epoch) {
+  auto r = db.exec(
+      "INSERT INTO timer (case_id, kind, msg_id, fire_at, fired_at, outcome) VALUES ($1::uuid, $2, $3::uuid, "
+      "to_timestamp($4::double precision), now(), 'fired') RETURNING id::text",
+      {package.timer.case_id, kind, package.msg_id, std::to_string(due_epoch)});
+  if (!r) return r.error();
+  return std::string(r->get(0, 0));
 }
 
 }  // namespace vkhid::store

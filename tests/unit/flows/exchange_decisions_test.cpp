@@ -273,6 +273,37 @@ BOOST_AUTO_TEST_CASE(an_answer_term_timer_fires_until_the_answer_is_in_whoever_h
   }
 }
 
+// A package's registration watch (flows::registrationWatchCutoff): a package queued on a day is due by the
+// end of the next working day, and the watch takes every package queued before the instant it names.
+BOOST_AUTO_TEST_CASE(a_registration_watch_takes_the_packages_whose_next_working_day_has_ended) {
+  static const flows::LegalClock clock = flows::LegalClock::load(app::DeadlineSettings{}).value();
+  const auto& calendar = clock.calendar();
+  auto at = [](const char* iso) { return *domain::parseInstant(iso); };
+  auto cutoff = [&](const char* now) { return flows::registrationWatchCutoff(calendar, at(now)); };
+  // Queued on Friday 6 March 2026: due by the end of Monday. Late Monday the watch has taken Thursday's.
+  BOOST_TEST(domain::formatKyiv(cutoff("2026-03-09T23:00:00+02:00")) ==
+             domain::formatKyiv(at("2026-03-06T00:00:00+02:00")));
+  // A second after Monday ends: Friday's, Saturday's and Sunday's too, not Monday's.
+  BOOST_TEST(domain::formatKyiv(cutoff("2026-03-10T00:00:01+02:00")) ==
+             domain::formatKyiv(at("2026-03-09T00:00:00+02:00")));
+  // On Saturday: Thursday's were due at the end of Friday; Friday's wait for Monday.
+  BOOST_TEST(domain::formatKyiv(cutoff("2026-03-07T12:00:00+02:00")) ==
+             domain::formatKyiv(at("2026-03-06T00:00:00+02:00")));
+  // And by the definition, across three weeks with a change of clocks (29 March): a package queued at
+  // any hour is taken exactly when its deadline has passed.
+  const domain::Instant first = at("2026-03-16T00:30:00+02:00");
+  for (int now_h = 0; now_h < 21 * 24; now_h += 5) {
+    const domain::Instant now = first + std::chrono::hours(now_h);
+    const domain::Instant before = flows::registrationWatchCutoff(calendar, now);
+    for (int q = -240; q <= now_h; q += 7) {
+      const domain::Instant queued = first + std::chrono::hours(q);
+      const bool due = domain::kyivEndOfDay(calendar.nthWorkingDayAfter(domain::kyivDate(queued), 1)) <= now;
+      BOOST_TEST((queued < before) == due,
+                 "queued " << domain::formatKyiv(queued) << ", now " << domain::formatKyiv(now));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(notices)
