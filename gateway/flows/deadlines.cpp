@@ -99,13 +99,17 @@ LegalClock LegalClock::loadOrShipped(const app::DeadlineSettings& settings) {
 
 namespace {
 
+// `term_written`: the case's row carries the term already (a new case's, planRegisteredDeadline).
 Status applyAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
                            const std::string& kind, const domain::Due* due, const domain::DeadlineRule* rule,
-                           domain::Instant from, const std::string& actor, const std::string& reason) {
-  if (auto s = store::setAnswerTerm(db, case_id, kind, due->at.time_since_epoch().count(), rule->citation,
-                                    from.time_since_epoch().count());
-      !s) {
-    return s;
+                           domain::Instant from, const std::string& actor, const std::string& reason,
+                           bool term_written = false) {
+  if (!term_written) {
+    if (auto s = store::setAnswerTerm(db, case_id, kind, due->at.time_since_epoch().count(), rule->citation,
+                                      from.time_since_epoch().count());
+        !s) {
+      return s;
+    }
   }
   if (reason != "registered") {  // a new case has no earlier plan
     if (auto s = store::cancelAnswerTimers(db, case_id); !s) return s;
@@ -145,6 +149,18 @@ Status planAnswerDeadline(store::PgConnection& db, const LegalClock& clock, cons
   auto due = clock.due(kind, from);
   if (!due) return Error::invalid("deadline.unknown_kind", "no deadline rule for '" + kind + "'");
   return applyAnswerDeadline(db, clock, case_id, kind, &*due, clock.rules().find(kind), from, actor, reason);
+}
+
+Result<AnswerTerm> answerTerm(const LegalClock& clock, const std::string& kind, domain::Instant from) {
+  auto due = clock.due(kind, from);
+  if (!due) return Error::invalid("deadline.unknown_kind", "no deadline rule for '" + kind + "'");
+  return AnswerTerm{kind, *due, clock.rules().find(kind)->citation, from};
+}
+
+Status planRegisteredDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
+                              const AnswerTerm& term, const std::string& actor) {
+  return applyAnswerDeadline(db, clock, case_id, term.kind, &term.due, clock.rules().find(term.kind), term.from, actor,
+                             "registered", true);
 }
 
 ExtensionVerdict judgeExtension(const LegalClock& clock, const store::CaseTermRow& c, domain::Instant new_due,

@@ -53,6 +53,21 @@ Status planAnswerDeadline(store::PgConnection& db, const LegalClock& clock, cons
                           const std::string& kind, domain::Instant from, const std::string& actor,
                           const std::string& reason);
 
+// A new case's answer term by `kind` counted from `from`, computed before the case's row is written so
+// that the row carries it (store::NewCaseRecord's due_…): the term is not written a second time.
+struct AnswerTerm {
+  std::string kind;
+  domain::Due due;
+  std::string citation;
+  domain::Instant from;
+};
+Result<AnswerTerm> answerTerm(const LegalClock& clock, const std::string& kind, domain::Instant from);
+
+// Inside the transaction that registers case `case_id` with `term` in its row: as planAnswerDeadline
+// with the reason "registered" — its first timer and the history's `deadline_set` — less the term's write.
+Status planRegisteredDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
+                              const AnswerTerm& term, const std::string& actor);
+
 // Inside the caller's transaction: a participant's extension notice moves the answer deadline to
 // `new_due` only within the legal cap: appeals up to 45 days from the receipt (Law 393 art. 20);
 // information requests up to 20 working days, and only when the notice came within 5 working days

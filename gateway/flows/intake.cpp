@@ -133,6 +133,17 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
   out.ucc_number = std::string("УКЦ-") + buf;
   out.tracking_code = trackingCode();
   out.registered_on = n->today;
+  // The answer term, written with the case (a mass appeal's member runs under its first case's: none).
+  // The legal clock runs from the receipt (the channel's time of receipt when it gave one).
+  auto received = domain::parseInstant(c.received_at);
+  const domain::Instant from =
+      received ? *received : std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  std::optional<AnswerTerm> term;
+  if (!first_of_mass) {
+    auto t = answerTerm(clock, LegalClock::answerKind(c.kind, c.urgency, c.no_further_study), from);
+    if (!t) return t.error();
+    term = std::move(*t);
+  }
   if (auto s = store::insertRegisteredCase(db, {.id = out.case_id,
                                                 .ucc_number = out.ucc_number,
                                                 .tracking_code = out.tracking_code,
@@ -151,7 +162,11 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
                                                 .contact_keys = like.contact_keys,
                                                 .repeat_of = repeated ? repeated->id : std::string(),
                                                 .text_hash = like.text_hash,
-                                                .merged_into = first_of_mass ? first_of_mass->id : std::string()});
+                                                .merged_into = first_of_mass ? first_of_mass->id : std::string(),
+                                                .due_kind = term ? term->kind : std::string(),
+                                                .due_rule = term ? term->citation : std::string(),
+                                                .due_epoch = term ? term->due.at.time_since_epoch().count() : 0,
+                                                .clock_from_epoch = term ? from.time_since_epoch().count() : 0});
       !s) {
     return s.error();
   }
@@ -188,15 +203,7 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
     }
     return out;
   }
-  // The legal clock runs from the receipt (the channel's time of receipt when it gave one).
-  auto received = domain::parseInstant(c.received_at);
-  domain::Instant from =
-      received ? *received : std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  if (auto s = planAnswerDeadline(db, clock, out.case_id, LegalClock::answerKind(c.kind, c.urgency, c.no_further_study),
-                                  from, actor, "registered");
-      !s) {
-    return s.error();
-  }
+  if (auto s = planRegisteredDeadline(db, clock, out.case_id, *term, actor); !s) return s.error();
   if (auto s = enqueueOutbox(
           db, bus::names::kNotifications, "applicant.registered", out.case_id + ":registered",
           json::serialize(json::object{

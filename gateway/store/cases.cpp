@@ -254,10 +254,12 @@ Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c) {
   return db.later(
       "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
       "received_at, addressee_org_id, body, personal, contact_keys, client_id, idempotency_key, request_sha256, "
-      "applicant_key, repeat_of, text_hash, merged_into) "
+      "applicant_key, repeat_of, text_hash, merged_into, due_kind, due_at, due_rule, clock_from) "
       "VALUES ($1, $2, $3, $4, 'registered', $5, $6, $7, $8, coalesce(NULLIF($9, '')::timestamptz, now()), "
       "NULLIF($10, ''), vkhid_kept_body($11::jsonb), $19::bytea, $20::text[], $12, NULLIF($13, ''), $14, "
-      "NULLIF($15, ''), NULLIF($16, '')::uuid, NULLIF($17, ''), NULLIF($18, '')::uuid)",
+      "NULLIF($15, ''), NULLIF($16, '')::uuid, NULLIF($17, ''), NULLIF($18, '')::uuid, NULLIF($21, ''), "
+      "CASE WHEN $21 <> '' THEN to_timestamp($22::double precision) END, NULLIF($23, ''), "
+      "CASE WHEN $21 <> '' THEN to_timestamp($24::double precision) END)",
       {c.id,
        c.ucc_number,
        c.tracking_code,
@@ -277,7 +279,11 @@ Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c) {
        c.text_hash,
        c.merged_into,
        byteaHex(*personal),
-       textArrayLiteral(c.contact_keys)});
+       textArrayLiteral(c.contact_keys),
+       c.due_kind,
+       std::to_string(c.due_epoch),
+       c.due_rule,
+       std::to_string(c.clock_from_epoch)});
 }
 
 std::string personalAad(std::string_view case_id) { return "cases.personal:" + std::string(case_id); }

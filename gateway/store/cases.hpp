@@ -167,6 +167,9 @@ struct NewCaseRecord {
   std::string repeat_of;                  // the earlier case this appeal likely repeats; empty: none
   std::string text_hash;                  // empty: a text too short to compare
   std::string merged_into;                // a mass appeal's first case, which this one joins; empty: none
+  // Its answer term, written with it (flows::answerTerm); due_kind empty: none (a mass appeal's member).
+  std::string due_kind, due_rule;
+  long long due_epoch = 0, clock_from_epoch = 0;
 };
 // Its body is written as vkhid_kept_body (no one named in it) and the whole as cases.personal, sealed.
 Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c);
