@@ -352,13 +352,21 @@ Result<int> judgeTransportWatches(store::PgConnection& db, const LegalClock& clo
     int fired = 0, moot = 0;
     Status done = store::inTransaction(db, [&]() -> Status {
       fired = moot = 0;
+      auto running = store::oldestRunningTransaction(db);
+      if (!running) return running.error();
+      auto look = [&] {
+        return store::watchedPackages(db, kind, before.time_since_epoch().count(), *running,
+                                      delivery ? "{1,2,3,4}" : "{3,4}", limit);
+      };
+      // A look first, without the lock: a pass with nothing due writes nothing (locking the watch's row
+      // would give the transaction an xid, a WAL record and a commit to flush, every second).
+      auto due = look();
+      if (!due) return due.error();
+      if (due->empty()) return {};
       auto mine = store::lockTransportWatch(db, kind);
       if (!mine) return mine.error();
       if (!*mine) return {};  // another gateway is judging it
-      auto running = store::oldestRunningTransaction(db);
-      if (!running) return running.error();
-      auto due = store::watchedPackages(db, kind, before.time_since_epoch().count(), *running,
-                                        delivery ? "{1,2,3,4}" : "{3,4}", limit);
+      due = look();           // again under the lock: another gateway may have judged them meanwhile
       if (!due) return due.error();
       if (due->empty()) return {};
       for (auto& p : *due) {

@@ -238,6 +238,10 @@ BOOST_AUTO_TEST_CASE(deadline_answered_case_raises_no_alarm) {
   // fire (and be found moot) weeks later.
   BOOST_TEST(x.count("SELECT count(*) FROM timer") == 1);  // the answer term's first step
   BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL") == 0);
+  // Nothing due yet for the package's transport watches: the gateway's passes (one a second) looked and
+  // wrote nothing — no watch row was ever locked (a lock leaves its xid as the row's xmax).
+  std::this_thread::sleep_for(2500ms);
+  BOOST_TEST(x.count("SELECT count(*) FROM transport_watch WHERE xmax <> '0'") == 0);
   x.killGateway(0, SIGTERM);
   x.startGateway(0, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", kForty}});
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL", 0, 30s));
