@@ -17,6 +17,7 @@
 #include "gateway/store/migrations.hpp"
 #include "gateway/store/outbox.hpp"
 #include "gateway/store/pg_pool.hpp"
+#include "gateway/store/timers.hpp"
 #include "tests/support/pki.hpp"
 #include "tests/support/test_env.hpp"
 
@@ -654,6 +655,64 @@ BOOST_AUTO_TEST_CASE(the_open_case_gauges_follow_every_change_and_never_read_the
   BOOST_TEST(gauges() == "1 1");
   BOOST_REQUIRE(conn.exec("DELETE FROM cases WHERE ucc_number = 'H-3'").ok());
   BOOST_TEST(gauges() == "0 0");
+}
+
+BOOST_AUTO_TEST_CASE(a_transport_watch_reads_the_packages_it_judges_in_order_and_no_more) {
+  // Issue 25, a case's cost must not grow with the data: a gateway looks at each transport watch every
+  // second (migration 0036). After a long stop, 20,000 packages wait to be judged: a look at the next 100
+  // reads them in the order they were queued through the index and stops there, not the 20,000 and a
+  // sort; the next look begins after the last judged; a package newer than a running transaction waits.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  const std::string id = caseIn(conn, "delivered_to_transport");
+  BOOST_REQUIRE(conn.exec("INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, bytes, sha256, "
+                          "status, created_at) SELECT gen_random_uuid(), 'out', $1::uuid, 'P-1', 1, '\\x00', 'x', "
+                          "'sent', now() - i * interval '25 minutes' FROM generate_series(1, "
+                          "20000) i",
+                          {id})
+                    .ok());
+  BOOST_REQUIRE(conn.exec("UPDATE transport_watch SET through_at = '-infinity', through_id = "
+                          "'00000000-0000-0000-0000-000000000000'")
+                    .ok());
+  db.query("VACUUM ANALYZE message");
+  const long long pages = std::stoll(db.query("SELECT relpages FROM pg_class WHERE relname = 'message'"));
+  BOOST_REQUIRE(pages > 100);
+  auto fetched = [&] {
+    auto r = conn.exec("SELECT pg_stat_get_xact_blocks_fetched('message'::regclass)");
+    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    return r->getInt(0, 0);
+  };
+  const long long now = std::time(nullptr);
+  const std::string running = db.query("SELECT (now() + interval '1 hour')::text");
+  long long read = 0;
+  std::vector<store::WatchedPackageRow> first, next;
+  auto done = store::inTransaction(conn, [&]() -> Status {
+    const long long before = fetched();
+    auto due = store::watchedPackages(conn, "delivery_receipt", now, running, "{1,2,3,4}", 100);
+    if (!due) return due.error();
+    read = fetched() - before;
+    first = std::move(*due);
+    if (auto s = store::advanceTransportWatch(conn, "delivery_receipt", first.back()); !s) return s;
+    auto again = store::watchedPackages(conn, "delivery_receipt", now, running, "{1,2,3,4}", 100);
+    if (!again) return again.error();
+    next = std::move(*again);
+    return {};
+  });
+  BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+  BOOST_TEST(read < 40, read << " of " << pages << " pages read");
+  BOOST_REQUIRE(first.size() == 100u);
+  BOOST_REQUIRE(next.size() == 100u);
+  BOOST_TEST(first.front().created_at == db.query("SELECT min(created_at)::text FROM message"));
+  for (size_t i = 1; i < first.size(); ++i) BOOST_TEST(first[i - 1].created_epoch < first[i].created_epoch);
+  BOOST_TEST(first.back().created_epoch < next.front().created_epoch);  // from where the last look stopped
+  BOOST_TEST(!first.front().receipt_came);
+  BOOST_TEST(first.front().timer.sent_to == "P-1");
+  // A transaction that began before the newest packages and still runs: they wait.
+  BOOST_REQUIRE(conn.exec("UPDATE transport_watch SET through_at = now() - interval '1 day'").ok());
+  const std::string since = db.query("SELECT (now() - interval '6 hours')::text");
+  auto held = store::watchedPackages(conn, "delivery_receipt", now, since, "{1,2,3,4}", 100);
+  BOOST_REQUIRE(held.ok());
+  BOOST_TEST(held->size() == 43u);  // queued 25 minutes apart between a day and six hours ago
 }
 
 BOOST_AUTO_TEST_SUITE_END()
