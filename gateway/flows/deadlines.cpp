@@ -43,6 +43,10 @@ std::optional<AnswerStep> nextAnswerStep(const std::string& fired) {
   return std::nullopt;
 }
 
+// The receipts (SEV ack_type, an int[] literal) that meet a transport watch of `kind`: any for the
+// delivery receipt, a registration (3) or a rejection (4) for the registration.
+const char* receiptKindsMeeting(std::string_view kind) { return kind == "delivery_receipt" ? "{1,2,3,4}" : "{3,4}"; }
+
 }  // namespace
 
 // The same statuses as the database's vkhid_case_settled (migration 0030).
@@ -146,9 +150,9 @@ Status applyAnswerDeadline(store::PgConnection& db, const LegalClock& clock, con
 Status planAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
                           const std::string& kind, domain::Instant from, const std::string& actor,
                           const std::string& reason) {
-  auto due = clock.due(kind, from);
-  if (!due) return Error::invalid("deadline.unknown_kind", "no deadline rule for '" + kind + "'");
-  return applyAnswerDeadline(db, clock, case_id, kind, &*due, clock.rules().find(kind), from, actor, reason);
+  auto term = answerTerm(clock, kind, from);
+  if (!term) return term.error();
+  return applyAnswerDeadline(db, clock, case_id, kind, &term->due, clock.rules().find(kind), from, actor, reason);
 }
 
 Result<AnswerTerm> answerTerm(const LegalClock& clock, const std::string& kind, domain::Instant from) {
@@ -247,12 +251,16 @@ std::optional<ForwardVerdict> judgeForward(const LegalClock& clock, const std::s
   return ForwardVerdict{term, due->at, now > due->at};
 }
 
+domain::Instant registrationDeadline(const domain::Calendar& calendar, domain::Instant queued) {
+  return domain::kyivEndOfDay(calendar.nthWorkingDayAfter(domain::kyivDate(queued), 1));
+}
+
 domain::Instant registrationWatchCutoff(const domain::Calendar& calendar, domain::Instant now) {
   // The latest day whose packages' registration deadline has passed; the deadline only grows with the
   // day queued, so every package queued up to the end of that day is due and none after it.
   domain::Date day = domain::kyivDate(now);
   for (int back = 0; back < 400; ++back, day = domain::addDays(day, -1)) {
-    if (domain::kyivEndOfDay(calendar.nthWorkingDayAfter(day, 1)) <= now) {
+    if (registrationDeadline(calendar, domain::kyivStartOfDay(day)) <= now) {
       return domain::kyivStartOfDay(domain::addDays(day, 1));
     }
   }
@@ -299,7 +307,7 @@ Status escalate(store::PgConnection& db, const store::DueTimerRow& t, const std:
 Status fireTimer(store::PgConnection& db, const store::DueTimerRow& t, std::string& outcome) {
   bool receipt_came = false;
   if (t.kind == "delivery_receipt" || t.kind == "registration") {  // planned before migration 0036
-    auto r = store::receiptCame(db, t.msg_id, t.kind == "delivery_receipt" ? "{1,2,3,4}" : "{3,4}");
+    auto r = store::receiptCame(db, t.msg_id, receiptKindsMeeting(t.kind));
     if (!r) return r.error();
     receipt_came = *r;
   }
@@ -344,6 +352,9 @@ Result<int> fireDueTimers(store::PgConnection& db, const LegalClock& clock, int 
 
 Result<int> judgeTransportWatches(store::PgConnection& db, const LegalClock& clock, int limit) {
   const domain::Instant now = clock.now();
+  // Read once for both watches, before either looks: it only holds more back the later it is read.
+  auto running = store::oldestRunningTransaction(db);
+  if (!running) return running.error();
   int judged = 0;
   for (const char* kind : {"delivery_receipt", "registration"}) {
     const bool delivery = std::string_view(kind) == "delivery_receipt";
@@ -351,12 +362,9 @@ Result<int> judgeTransportWatches(store::PgConnection& db, const LegalClock& clo
         delivery ? now - seconds(clock.deliveryReceiptWithin()) : registrationWatchCutoff(clock.calendar(), now);
     int fired = 0, moot = 0;
     Status done = store::inTransaction(db, [&]() -> Status {
-      fired = moot = 0;
-      auto running = store::oldestRunningTransaction(db);
-      if (!running) return running.error();
       auto look = [&] {
-        return store::watchedPackages(db, kind, before.time_since_epoch().count(), *running,
-                                      delivery ? "{1,2,3,4}" : "{3,4}", limit);
+        return store::watchedPackages(db, kind, before.time_since_epoch().count(), *running, receiptKindsMeeting(kind),
+                                      limit);
       };
       // A look first, without the lock: a pass with nothing due writes nothing (locking the watch's row
       // would give the transaction an xid, a WAL record and a commit to flush, every second).
@@ -376,8 +384,7 @@ Result<int> judgeTransportWatches(store::PgConnection& db, const LegalClock& clo
         }
         const domain::Instant queued{seconds(p.created_epoch)};
         const domain::Instant deadline =
-            delivery ? queued + seconds(clock.deliveryReceiptWithin())
-                     : domain::kyivEndOfDay(clock.calendar().nthWorkingDayAfter(domain::kyivDate(queued), 1));
+            delivery ? queued + seconds(clock.deliveryReceiptWithin()) : registrationDeadline(clock.calendar(), queued);
         auto id = store::recordFiredWatch(db, p, kind, deadline.time_since_epoch().count());
         if (!id) return id.error();
         p.timer.id = *id;

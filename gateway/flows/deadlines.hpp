@@ -114,6 +114,9 @@ std::optional<ForwardVerdict> judgeForward(const LegalClock& clock, const std::s
 // They are judged from the package rows themselves, so queueing a package plans nothing and a receipt
 // cancels nothing: judgeTransportWatches finds the packages whose deadline has passed.
 //
+// A package queued at `queued` is due to be registered by the end of the next working day (Kyiv).
+domain::Instant registrationDeadline(const domain::Calendar& calendar, domain::Instant queued);
+
 // The instant before which every package queued has passed its registration deadline (the end of the
 // working day after the day it was queued, Kyiv), and none queued at or after it has, at `now`.
 domain::Instant registrationWatchCutoff(const domain::Calendar& calendar, domain::Instant now);
