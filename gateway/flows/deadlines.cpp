@@ -307,7 +307,7 @@ Status escalate(store::PgConnection& db, const store::DueTimerRow& t, const std:
 Status fireTimer(store::PgConnection& db, const store::DueTimerRow& t, std::string& outcome) {
   bool receipt_came = false;
   if (t.kind == "delivery_receipt" || t.kind == "registration") {  // planned before migration 0036
-    auto r = store::receiptCame(db, t.msg_id, receiptKindsMeeting(t.kind));
+    auto r = store::receiptCame(db, t.case_id, t.msg_id, receiptKindsMeeting(t.kind));
     if (!r) return r.error();
     receipt_came = *r;
   }

@@ -96,10 +96,17 @@ Result<std::optional<std::string>> earlierDigest(PgConnection& db, const std::st
 }
 
 Result<std::vector<std::string>> requeueReceiptsFor(PgConnection& db, const std::string& their_msg_id) {
+  // Our receipts were queued with the case their package was recorded with (or with none): asked by both,
+  // through message_by_case_ref (migration 0037).
+  auto theirs = db.exec("SELECT coalesce(case_id::text, '') FROM message WHERE msg_id = $1::uuid", {their_msg_id});
+  if (!theirs) return theirs.error();
+  if (theirs->rows() == 0) return std::vector<std::string>{};
+  const std::string case_id(theirs->get(0, 0));
   auto r = db.exec(
-      "UPDATE message SET status = 'queued', updated_at = now(), claimed_by = NULL, claimed_at = NULL WHERE "
-      "direction = 'out' AND ref_msg_id = $1::uuid AND status IN ('sent', 'dead') RETURNING msg_id::text",
-      {their_msg_id});
+      "UPDATE message SET status = 'queued', updated_at = now(), claimed_by = NULL, claimed_at = NULL WHERE " +
+          std::string(case_id.empty() ? "case_id IS NULL AND $2 = ''" : "case_id = NULLIF($2, '')::uuid") +
+          " AND ref_msg_id = $1::uuid AND direction = 'out' AND status IN ('sent', 'dead') RETURNING msg_id::text",
+      {their_msg_id, case_id});
   if (!r) return r.error();
   std::vector<std::string> ids;
   for (int i = 0; i < r->rows(); ++i) ids.emplace_back(r->get(i, 0));
@@ -244,7 +251,10 @@ Result<std::vector<InboundRow>> messagesReferringTo(PgConnection& db, const std:
   auto r = db.exec(
       "SELECT m.msg_id::text, m.status, coalesce(m.seal_verdict, ''), m.msg_type, coalesce(m.ack_type, 0), "
       "coalesce(m.error_code, 0), coalesce(m.last_error, ''), coalesce(m.receipt ->> 'reg_number', '') FROM message m "
-      "WHERE m.direction = 'in' AND m.ref_msg_id = $1::uuid "
+      // Through message_by_case_ref (migration 0037): the replies recorded with the package's case, and those
+      // recorded with none (refused, or to a package of no case).
+      "WHERE m.direction = 'in' AND m.ref_msg_id = $1::uuid AND (m.case_id = (SELECT o.case_id FROM message o "
+      "WHERE o.msg_id = $1::uuid) OR m.case_id IS NULL) "
       "ORDER BY m.created_at",
       {ref_msg_id});
   if (!r) return r.error();

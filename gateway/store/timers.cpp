@@ -68,9 +68,11 @@ Result<std::optional<DueTimerRow>> claimDueTimer(PgConnection& db, int offset_s)
   return std::optional<DueTimerRow>(std::move(row));
 }
 
-Result<bool> receiptCame(PgConnection& db, const std::string& msg_id, const std::string& ack_types) {
-  auto r = db.exec("SELECT count(*) FROM receipt WHERE msg_id = $1::uuid AND ack_type = ANY ($2::int[])",
-                   {msg_id, ack_types});
+Result<bool> receiptCame(PgConnection& db, const std::string& case_id, const std::string& msg_id,
+                         const std::string& ack_types) {
+  auto r = db.exec(
+      "SELECT count(*) FROM receipt WHERE case_id = $1::uuid AND msg_id = $2::uuid AND ack_type = ANY ($3::int[])",
+      {case_id, msg_id, ack_types});
   if (!r) return r.error();
   return r->getInt(0, 0) > 0;
 }
@@ -118,7 +120,8 @@ Result<std::vector<WatchedPackageRow>> watchedPackages(PgConnection& db, const s
       "ORDER BY m.created_at, m.msg_id LIMIT " +
           std::to_string(limit) +  // written out, so that a generic plan knows how few it asks about
           ") p JOIN cases c ON c.id = p.case_id LEFT JOIN LATERAL (SELECT true AS came FROM receipt r WHERE "
-          "r.msg_id = p.msg_id AND r.ack_type = ANY ($4::int[]) LIMIT 1) rc ON true ORDER BY p.created_at, p.msg_id",
+          "r.case_id = p.case_id AND r.msg_id = p.msg_id AND r.ack_type = ANY ($4::int[]) LIMIT 1) rc ON true ORDER BY "
+          "p.created_at, p.msg_id",
       {kind, std::to_string(cutoff_epoch), running_since, ack_types});
   if (!r) return r.error();
   std::vector<WatchedPackageRow> rows;

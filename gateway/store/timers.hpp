@@ -41,8 +41,9 @@ struct DueTimerRow {
 // ends; nullopt: none due.
 Result<std::optional<DueTimerRow>> claimDueTimer(PgConnection& db, int offset_s);
 
-// Whether a receipt of one of `ack_types` (an int[] literal) came for our package `msg_id`.
-Result<bool> receiptCame(PgConnection& db, const std::string& msg_id, const std::string& ack_types);
+// Whether a receipt of one of `ack_types` (an int[] literal) came for our package `msg_id` of `case_id`.
+Result<bool> receiptCame(PgConnection& db, const std::string& case_id, const std::string& msg_id,
+                         const std::string& ack_types);
 
 // Closes a claimed timer as `outcome` (fired, moot).
 Status closeTimer(PgConnection& db, const DueTimerRow& timer, const std::string& outcome);

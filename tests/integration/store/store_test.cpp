@@ -813,6 +813,91 @@ BOOST_AUTO_TEST_CASE(a_claim_is_written_in_place_and_how_it_ends_is_evidence) {
                ids[2] + "'") == "queued 1");
 }
 
+BOOST_AUTO_TEST_CASE(a_packages_replies_are_found_by_its_case_and_reference_among_many_rows) {
+  // Issue 25: the rows that refer to a package were found through an index of their own (message_by_ref),
+  // which every such row wrote beside its case's entry, and again each time the row left its page. One
+  // index of both (migration 0037) holds them now, and every lookup by reference names the case as well —
+  // the package's case, or none for what was refused. Among 20,000 rows, each lookup below goes through
+  // that index; asked by reference alone, each would read the whole table.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  const auto case_id = cases::caseIn(conn, "sent");
+  BOOST_REQUIRE(conn.exec("INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, "
+                          "ref_msg_id, bytes, sha256, status, receipt) SELECT gen_random_uuid(), 'in', CASE WHEN i % 2 "
+                          "= 0 THEN $1::uuid END, 'P-1', 0, 1, gen_random_uuid(), '\\x00', 'x', 'applied', '{}' "
+                          "FROM generate_series(1, 20000) i",
+                          {case_id})
+                    .ok());
+  const auto row = [&](const std::string& direction, const std::string& kase, int ack, const std::string& ref,
+                       const std::string& status, bool receipt) {
+    const std::string id = db.query("SELECT gen_random_uuid()");
+    BOOST_REQUIRE(
+        conn.exec("INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, "
+                  "ref_msg_id, bytes, sha256, status, receipt, created_at) VALUES ($1::uuid, $2, "
+                  "NULLIF($3, '')::uuid, 'P-1', CASE WHEN $4::int = 0 THEN 1 ELSE 0 END, NULLIF($4::int, 0), "
+                  "NULLIF($5, '')::uuid, '\\x00', 'y', $6, CASE WHEN $7 THEN '{}'::jsonb END, clock_timestamp())",
+                  {id, direction, kase, std::to_string(ack), ref, status, receipt ? "true" : "false"})
+            .ok());
+    return id;
+  };
+  // Our package and what came back for it: its delivery and registration receipts, recorded with its case;
+  // a reply refused (recorded with no case). Another package of the case, with no receipt.
+  const std::string ours = row("out", case_id, 0, "", "sent", false);
+  const std::string silent = row("out", case_id, 0, "", "sent", false);
+  const std::string delivered = row("in", case_id, 1, ours, "applied", true);
+  const std::string refused = row("in", "", 4, ours, "rejected", false);
+  const std::string registered = row("in", case_id, 3, ours, "applied", true);
+  // Their package with our two receipts, sent; and a package of theirs we refused, with our rejection.
+  const std::string theirs = row("in", case_id, 0, "", "applied", false);
+  const std::string our_delivered = row("out", case_id, 1, theirs, "sent", false);
+  const std::string our_accepted = row("out", case_id, 2, theirs, "dead", false);
+  const std::string theirs_refused = row("in", "", 0, "", "rejected", false);
+  const std::string our_rejection = row("out", "", 4, theirs_refused, "sent", false);
+  db.query("VACUUM ANALYZE message");
+  const long long pages = std::stoll(db.query("SELECT relpages FROM pg_class WHERE relname = 'message'"));
+  BOOST_REQUIRE(pages > 100);
+  // The scans of the whole table this backend has made in the transaction (reported as they happen).
+  const auto scans = [&] {
+    auto r = conn.exec("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'message'");
+    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    return r->rows() == 0 ? 0 : r->getInt(0, 0);
+  };
+  auto done = store::inTransaction(conn, [&]() -> Status {
+    const long long before = scans();
+    auto came = store::receiptCame(conn, case_id, ours, "{3}");
+    if (!came) return came.error();
+    BOOST_TEST(*came);
+    auto none = store::receiptCame(conn, case_id, silent, "{1,2,3,4}");
+    if (!none) return none.error();
+    BOOST_TEST(!*none);
+    auto replies = store::messagesReferringTo(conn, ours);
+    if (!replies) return replies.error();
+    std::string got;
+    for (const auto& r : *replies)
+      got += (r.msg_id == delivered    ? "delivered "
+              : r.msg_id == refused    ? "refused "
+              : r.msg_id == registered ? "registered "
+                                       : "other ");
+    BOOST_TEST(got == "delivered refused registered ");
+    auto again = store::requeueReceiptsFor(conn, theirs);
+    if (!again) return again.error();
+    std::sort(again->begin(), again->end());
+    std::vector<std::string> both{our_delivered, our_accepted};
+    std::sort(both.begin(), both.end());
+    BOOST_TEST(*again == both, boost::test_tools::per_element());
+    auto rejection = store::requeueReceiptsFor(conn, theirs_refused);
+    if (!rejection) return rejection.error();
+    BOOST_TEST(*rejection == std::vector<std::string>{our_rejection}, boost::test_tools::per_element());
+    BOOST_TEST(scans() == before,
+               "the message table scanned " << scans() - before << " times, " << pages << " pages each");
+    return {};
+  });
+  BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+  // Our receipts were queued again, and nothing else was.
+  BOOST_TEST(db.query("SELECT string_agg(vkhid_message_status(status, claimed_by), ' ' ORDER BY ack_type) FROM "
+                      "message WHERE direction = 'out' AND ack_type IS NOT NULL") == "queued queued queued");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(outbox)
