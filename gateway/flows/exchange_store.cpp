@@ -24,7 +24,11 @@ Status enqueueDelivery(store::PgConnection& db, const std::string& org, const st
                        const std::string& retry_key, const std::string& headers_json) {
   const bool retry = !retry_key.empty();
   return store::appendDelivery(db, retry ? std::string(bus::names::kRetry) : std::string(bus::names::kDelivery),
-                               retry ? retry_key : org, msg_id, headers_json, kPriorityApplicant);
+                               retry ? retry_key : org, {msg_id}, headers_json, kPriorityApplicant);
+}
+
+Status enqueueDeliveries(store::PgConnection& db, const std::string& org, const std::vector<std::string>& msg_ids) {
+  return store::appendDelivery(db, std::string(bus::names::kDelivery), org, msg_ids, "{}", kPriorityApplicant);
 }
 
 std::vector<RelayPublication> relayPublications(const std::vector<store::OutboxRow>& rows, std::size_t max_ids) {

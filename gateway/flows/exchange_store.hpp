@@ -26,6 +26,8 @@ Status enqueueOutbox(store::PgConnection& db, const std::string& exchange, const
 inline constexpr int kPriorityApplicant = 5;
 Status enqueueDelivery(store::PgConnection& db, const std::string& org, const std::string& msg_id,
                        const std::string& retry_key = {}, const std::string& headers_json = "{}");
+// Several of our packages for `org`, queued in one transaction, handed to delivery as one job, in order.
+Status enqueueDeliveries(store::PgConnection& db, const std::string& org, const std::vector<std::string>& msg_ids);
 
 // What the outbox relay publishes for one round's rows (issue 25). The delivery jobs the round took for
 // one participant's queue at one priority travel as one broker message naming every package, in the

@@ -96,9 +96,7 @@ class Applying {
     out.outcome = same ? "duplicate" : "conflicting_duplicate";
     auto again = store::requeueReceiptsFor(db_, h_.msg_id);
     if (!again) return again.error();
-    for (const auto& msg_id : *again) {
-      if (auto s = enqueueDelivery(db_, peer_.org_id, msg_id); !s) return s;
-    }
+    if (auto s = enqueueDeliveries(db_, peer_.org_id, *again); !s) return s;
     if (same) return {};
     out.refusal = {static_cast<int>(sev::SevError::DuplicateMsgIdDifferentContent),
                    "msg_id " + h_.msg_id + " was received before with other content; the receipts it got stand"};
@@ -140,12 +138,23 @@ class Applying {
     if (h_.acknowledgement && a.record_receipt) applied.receipt = receiptFields();
     if (auto s = store::insertMessage(db_, applied, store::Write::Queued); !s) return s;
     if (h_.msg_acknow.value_or(0) != 2) return {};
-    if (auto s = queueReceipt(ctx_, db_, peer_, h_.msg_id, sev::AckType::Delivered, a.case_id); !s) return s;
-    if (h_.msg_type == 0) return {};
-    if (auto s = queueReceipt(ctx_, db_, peer_, h_.msg_id, sev::AckType::Accepted, a.case_id); !s) return s;
-    if (!a.ucc_registration) return {};
-    return queueReceipt(ctx_, db_, peer_, h_.msg_id, sev::AckType::Registered, a.case_id, std::nullopt,
-                        a.ucc_registration);
+    // Our receipts for it — delivered; accepted unless it is a receipt itself; registered when we registered
+    // it — leave as one delivery job, in that order.
+    std::vector<std::string> receipts;
+    auto add = [&](sev::AckType type, std::optional<sev::RegNumber> registration = {}) -> Status {
+      auto id = recordReceipt(ctx_, db_, peer_, h_.msg_id, type, a.case_id, std::nullopt, std::move(registration));
+      if (!id) return id.error();
+      receipts.push_back(std::move(*id));
+      return {};
+    };
+    if (auto s = add(sev::AckType::Delivered); !s) return s;
+    if (h_.msg_type != 0) {
+      if (auto s = add(sev::AckType::Accepted); !s) return s;
+      if (a.ucc_registration) {
+        if (auto s = add(sev::AckType::Registered, a.ucc_registration); !s) return s;
+      }
+    }
+    return enqueueDeliveries(db_, peer_.org_id, receipts);
   }
 
   // One handler per kind of message; anything else is not taken from a participant.

@@ -34,10 +34,9 @@ void countInbound(const std::string& outcome) {
   app::metrics().counter("vkhid_inbound_total", "Packages received from participants", {{"outcome", outcome}}).inc();
 }
 
-// Seals and queues one of our receipts for a participant's message.
-Status queueReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& peer, const std::string& their_msg_id,
-                    sev::AckType type, const std::string& case_id, std::optional<sev::Rejection> rejection,
-                    std::optional<sev::RegNumber> registration) {
+Result<std::string> recordReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& peer,
+                                  const std::string& their_msg_id, sev::AckType type, const std::string& case_id,
+                                  std::optional<sev::Rejection> rejection, std::optional<sev::RegNumber> registration) {
   std::string msg_id = newUuid();
   sev::Envelope env{
       ctx.ucc, {peer.org_id, peer.name, peer.sys_id, peer.system}, msg_id, formatIsoUtc(std::time(nullptr))};
@@ -51,8 +50,16 @@ Status queueReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& p
   receipt.sha256 = sha256Hex(*bytes);
   receipt.status = "queued";
   if (rejection) receipt.error_code = rejection->code;
-  if (auto s = store::insertMessage(db, receipt, store::Write::Queued); !s) return s;
-  return enqueueDelivery(db, peer.org_id, msg_id);
+  if (auto s = store::insertMessage(db, receipt, store::Write::Queued); !s) return s.error();
+  return msg_id;
+}
+
+Status queueReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& peer, const std::string& their_msg_id,
+                    sev::AckType type, const std::string& case_id, std::optional<sev::Rejection> rejection,
+                    std::optional<sev::RegNumber> registration) {
+  auto msg_id = recordReceipt(ctx, db, peer, their_msg_id, type, case_id, rejection, registration);
+  if (!msg_id) return msg_id.error();
+  return enqueueDelivery(db, peer.org_id, *msg_id);
 }
 
 sev::Rejection rejectionFor(const Error& e) {

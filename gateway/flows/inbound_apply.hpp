@@ -37,6 +37,13 @@ struct Arrival {
 
 void countInbound(const std::string& outcome);
 
+// Seals and records one of our receipts for a participant's message, queued to be sent; its msg_id. The
+// caller hands it to delivery (queueReceipt does both).
+Result<std::string> recordReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& peer,
+                                  const std::string& their_msg_id, sev::AckType type, const std::string& case_id,
+                                  std::optional<sev::Rejection> rejection = {},
+                                  std::optional<sev::RegNumber> registration = {});
+
 // Seals and queues one of our receipts for a participant's message.
 Status queueReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& peer, const std::string& their_msg_id,
                     sev::AckType type, const std::string& case_id, std::optional<sev::Rejection> rejection = {},

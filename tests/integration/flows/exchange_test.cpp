@@ -298,6 +298,36 @@ BOOST_AUTO_TEST_CASE(exchange_arrivals_waiting_together_are_applied_together_eac
   BOOST_TEST(x.count("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(exchange_our_receipts_for_one_package_leave_as_one_delivery_job) {
+  // Issue 25: the receipts a participant's package asks for (msg_acknow 2) — delivered and accepted for
+  // its answer — are queued in the transaction that applies it, and each took an outbox row of its own:
+  // its insert, its index entry, its mark as sent. They are handed to delivery as one job now, in the
+  // order the protocol gives them, and each still reaches the participant once.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  x.startSimulator();
+  const int n = 5;
+  for (int i = 0; i < n; ++i) BOOST_REQUIRE(x.submit("receipts-" + std::to_string(i)).status == 201);
+  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 60s), x.histogram());
+  BOOST_REQUIRE_MESSAGE(
+      x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 0 AND status = 'sent'", 2 * n,
+                30s),
+      x.histogram());
+  // Each answer's two receipts, in one job: delivered, then accepted.
+  BOOST_TEST(x.count("SELECT count(*) FROM message a WHERE a.direction = 'in' AND a.msg_type = 3 AND (SELECT "
+                     "array_agg(r.msg_id::text ORDER BY r.ack_type) FROM message r WHERE r.direction = 'out' AND "
+                     "r.ref_msg_id = a.msg_id) = ARRAY(SELECT jsonb_array_elements_text(convert_from(o.payload, "
+                     "'UTF8')::jsonb->'msg_ids') FROM outbox o WHERE o.exchange = 'vkhid.delivery' AND "
+                     "convert_from(o.payload, 'UTF8')::jsonb->'msg_ids'->>0 = (SELECT r.msg_id::text FROM message r "
+                     "WHERE r.direction = 'out' AND r.ref_msg_id = a.msg_id AND r.ack_type = 1))") == n);
+  // The appeals' jobs and the receipts': one row a package of ours, one a package of theirs answered.
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE exchange = 'vkhid.delivery'") == 2 * n);
+  // The participant took each receipt once.
+  BOOST_TEST(eventually([&] { return x.simStats()["receipts_received"] == 2 * n; }, 30s));
+  BOOST_TEST(x.simStats()["duplicates_seen"] == 0);
+}
+
 BOOST_AUTO_TEST_CASE(exchange_priority_applicant_is_marked_in_every_queue) {
   // A priority applicant's case: its registration event, its package and the receipts about it all
   // leave the outbox at priority 5 (the broker serves them first: amqp/priority_applicant_…); an
