@@ -24,17 +24,25 @@ Status enqueueDelivery(store::PgConnection& db, const std::string& org, const st
                        const std::string& retry_key, const std::string& headers_json) {
   const bool retry = !retry_key.empty();
   return store::appendDelivery(db, retry ? std::string(bus::names::kRetry) : std::string(bus::names::kDelivery),
-                               retry ? retry_key : org, {msg_id}, headers_json, kPriorityApplicant);
+                               retry ? retry_key : org, msg_id, deliveryJob({msg_id}), headers_json,
+                               kPriorityApplicant);
 }
 
 Status enqueueDeliveries(store::PgConnection& db, const std::string& org, const std::vector<std::string>& msg_ids) {
-  return store::appendDelivery(db, std::string(bus::names::kDelivery), org, msg_ids, "{}", kPriorityApplicant);
+  if (msg_ids.empty()) return {};
+  return store::appendDelivery(db, std::string(bus::names::kDelivery), org, msg_ids.front(), deliveryJob(msg_ids), "{}",
+                               kPriorityApplicant);
+}
+
+std::string deliveryJob(const std::vector<std::string>& msg_ids) {
+  if (msg_ids.size() == 1) return boost::json::serialize(boost::json::object{{"msg_id", msg_ids.front()}});
+  return boost::json::serialize(boost::json::object{{"msg_ids", boost::json::array(msg_ids.begin(), msg_ids.end())}});
 }
 
 std::vector<RelayPublication> relayPublications(const std::vector<store::OutboxRow>& rows, std::size_t max_ids) {
   std::vector<RelayPublication> out;
   // The open job message of each (participant, priority): where the round's next job for it goes.
-  std::vector<std::pair<std::size_t, boost::json::array>> open;
+  std::vector<std::pair<std::size_t, std::vector<std::string>>> open;
   auto expirationOf = [](const store::OutboxRow& row) {
     boost::system::error_code ec;
     auto v = boost::json::parse(row.headers_json, ec);
@@ -56,13 +64,13 @@ std::vector<RelayPublication> relayPublications(const std::vector<store::OutboxR
     });
     if (joins == open.end()) {
       out.push_back(std::move(p));
-      open.emplace_back(out.size() - 1, boost::json::array(ids.begin(), ids.end()));
+      open.emplace_back(out.size() - 1, std::move(ids));
       continue;
     }
     auto& q = out[joins->first];
     q.rows.push_back(i);
-    for (auto& id : ids) joins->second.emplace_back(id);
-    q.payload = boost::json::serialize(boost::json::object{{"msg_ids", joins->second}});
+    joins->second.insert(joins->second.end(), ids.begin(), ids.end());
+    q.payload = deliveryJob(joins->second);
   }
   return out;
 }

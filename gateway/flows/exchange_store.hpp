@@ -41,6 +41,11 @@ struct RelayPublication {
 };
 std::vector<RelayPublication> relayPublications(const std::vector<store::OutboxRow>& rows, std::size_t max_ids);
 
+// A delivery job's body naming `msg_ids` in order, as packagesOfJob reads it: {"msg_id": ...} for one,
+// {"msg_ids": [...]} for more (what the relay publishes for jobs it joined, and what a transaction that
+// queues several packages for one participant writes).
+std::string deliveryJob(const std::vector<std::string>& msg_ids);
+
 // The packages a delivery job names, in order: {"msg_ids": [...]} or one {"msg_id": ...}; none when the
 // body is neither.
 std::vector<std::string> packagesOfJob(std::string_view body);

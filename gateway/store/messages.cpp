@@ -95,18 +95,22 @@ Result<std::optional<std::string>> earlierDigest(PgConnection& db, const std::st
   return std::optional<std::string>(std::string(r->get(0, 0)));
 }
 
+namespace {
+// The rows of `m` that refer to package $1: a reply is recorded with the case of the package it refers to,
+// or with none (refused, or to a package of no case), so both are asked for through message_by_case_ref
+// (migration 0037) — never by reference alone, which no index serves.
+constexpr const char* kRepliesToPackage =
+    "m.ref_msg_id = $1::uuid AND (m.case_id = (SELECT o.case_id FROM message o WHERE o.msg_id = $1::uuid) OR "
+    "m.case_id IS NULL)";
+}  // namespace
+
 Result<std::vector<std::string>> requeueReceiptsFor(PgConnection& db, const std::string& their_msg_id) {
-  // Our receipts were queued with the case their package was recorded with (or with none): asked by both,
-  // through message_by_case_ref (migration 0037).
-  auto theirs = db.exec("SELECT coalesce(case_id::text, '') FROM message WHERE msg_id = $1::uuid", {their_msg_id});
-  if (!theirs) return theirs.error();
-  if (theirs->rows() == 0) return std::vector<std::string>{};
-  const std::string case_id(theirs->get(0, 0));
-  auto r = db.exec(
-      "UPDATE message SET status = 'queued', updated_at = now(), claimed_by = NULL, claimed_at = NULL WHERE " +
-          std::string(case_id.empty() ? "case_id IS NULL AND $2 = ''" : "case_id = NULLIF($2, '')::uuid") +
-          " AND ref_msg_id = $1::uuid AND direction = 'out' AND status IN ('sent', 'dead') RETURNING msg_id::text",
-      {their_msg_id, case_id});
+  auto r = db.exec(std::string("UPDATE message m SET status = 'queued', updated_at = now(), claimed_by = NULL, "
+                               "claimed_at = NULL WHERE ") +
+                       kRepliesToPackage +
+                       " AND m.direction = 'out' AND m.status IN ('sent', 'dead') RETURNING "
+                       "m.msg_id::text",
+                   {their_msg_id});
   if (!r) return r.error();
   std::vector<std::string> ids;
   for (int i = 0; i < r->rows(); ++i) ids.emplace_back(r->get(i, 0));
@@ -251,11 +255,8 @@ Result<std::vector<InboundRow>> messagesReferringTo(PgConnection& db, const std:
   auto r = db.exec(
       "SELECT m.msg_id::text, m.status, coalesce(m.seal_verdict, ''), m.msg_type, coalesce(m.ack_type, 0), "
       "coalesce(m.error_code, 0), coalesce(m.last_error, ''), coalesce(m.receipt ->> 'reg_number', '') FROM message m "
-      // Through message_by_case_ref (migration 0037): the replies recorded with the package's case, and those
-      // recorded with none (refused, or to a package of no case).
-      "WHERE m.direction = 'in' AND m.ref_msg_id = $1::uuid AND (m.case_id = (SELECT o.case_id FROM message o "
-      "WHERE o.msg_id = $1::uuid) OR m.case_id IS NULL) "
-      "ORDER BY m.created_at",
+      "WHERE m.direction = 'in' AND " +
+          std::string(kRepliesToPackage) + " ORDER BY m.created_at",
       {ref_msg_id});
   if (!r) return r.error();
   std::vector<InboundRow> out;

@@ -42,16 +42,13 @@ Status appendOutbox(PgConnection& db, const std::string& exchange, const std::st
 }
 
 Status appendDelivery(PgConnection& db, const std::string& exchange, const std::string& routing_key,
-                      const std::vector<std::string>& msg_ids, const std::string& headers_json, int priority) {
-  if (msg_ids.empty()) return {};
-  return signalled(
-      db, db.later("INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
-                   "SELECT $1, $2, $3, convert_to(CASE WHEN cardinality($6::text[]) = 1 THEN json_build_object("
-                   "'msg_id', $3::text) ELSE json_build_object('msg_ids', $6::text[]) END::text, 'UTF8'), $4::jsonb, "
-                   "CASE WHEN coalesce((SELECT c.priority FROM message m JOIN cases c ON c.id = m.case_id "
-                   "WHERE m.msg_id = vkhid_uuid($3)), false) THEN $5::int ELSE 0 END",
-                   {exchange, routing_key, msg_ids.front(), headers_json, std::to_string(priority),
-                    textArrayLiteral(msg_ids)}));
+                      const std::string& msg_id, std::string_view job, const std::string& headers_json, int priority) {
+  return signalled(db,
+                   db.later("INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
+                            "SELECT $1, $2, $3, $6::bytea, $4::jsonb, "
+                            "CASE WHEN coalesce((SELECT c.priority FROM message m JOIN cases c ON c.id = m.case_id "
+                            "WHERE m.msg_id = vkhid_uuid($3)), false) THEN $5::int ELSE 0 END",
+                            {exchange, routing_key, msg_id, headers_json, std::to_string(priority), byteaHex(job)}));
 }
 
 Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit) {

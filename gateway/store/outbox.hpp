@@ -40,12 +40,11 @@ Status appendOutbox(PgConnection& db, const std::string& exchange, const std::st
                     const std::string& message_id, std::string_view payload, const std::string& headers_json,
                     int priority);
 
-// Adds the row that hands our packages `msg_ids` (one or more, to one participant) to delivery, in that
-// order: its payload names them ({"msg_id"} for one, {"msg_ids": [...]} for more, as the relay joins
-// jobs), and its priority is `priority` when the first package's case is a priority one (art. 20
+// Adds the row that hands our packages to delivery: `job` names them (flows::deliveryJob), `msg_id` is
+// the first, and its priority is `priority` when that package's case is a priority one (art. 20
 // applicants), else 0.
 Status appendDelivery(PgConnection& db, const std::string& exchange, const std::string& routing_key,
-                      const std::vector<std::string>& msg_ids, const std::string& headers_json, int priority);
+                      const std::string& msg_id, std::string_view job, const std::string& headers_json, int priority);
 
 struct OutboxRow {
   std::string place;  // where the row is (its ctid): what markSent names, in the transaction that read it
