@@ -158,7 +158,8 @@ Result<std::string> showCase(store::PgConnection& db, const std::string& case_id
       "m.size_bytes AS size "  // sealed (and deflated): the bytes' own length
       "FROM message m WHERE m.case_id = vkhid_uuid($1)) m), "
       "'timers', (SELECT coalesce(json_agg(x ORDER BY x.fire_at), '[]') FROM (SELECT kind, fire_at, fired_at, "
-      "outcome, cancelled_at FROM timer WHERE case_id = vkhid_uuid($1)) x))::text",
+      "outcome, cancelled_at FROM timer WHERE case_id = vkhid_uuid($1) UNION ALL SELECT step, step_at, NULL, NULL, "
+      "NULL FROM case_open WHERE case_id = vkhid_uuid($1) AND step IS NOT NULL) x))::text",
       {case_id}));
 }
 

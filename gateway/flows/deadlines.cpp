@@ -103,11 +103,12 @@ LegalClock LegalClock::loadOrShipped(const app::DeadlineSettings& settings) {
 
 namespace {
 
-// `term_written`: the case's row carries the term already (a new case's, planRegisteredDeadline).
+// `term_written`: the case's row carries the term already (a new case's, planRegisteredDeadline), and
+// `step_written`: its open row the first step.
 Status applyAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
                            const std::string& kind, const domain::Due* due, const domain::DeadlineRule* rule,
                            domain::Instant from, const std::string& actor, const std::string& reason,
-                           bool term_written = false) {
+                           bool term_written = false, bool step_written = false) {
   if (!term_written) {
     if (auto s = store::setAnswerTerm(db, case_id, kind, due->at.time_since_epoch().count(), rule->citation,
                                       from.time_since_epoch().count());
@@ -118,21 +119,12 @@ Status applyAnswerDeadline(store::PgConnection& db, const LegalClock& clock, con
   if (reason != "registered") {  // a new case has no earlier plan
     if (auto s = store::cancelAnswerTimers(db, case_id); !s) return s;
   }
-  const domain::Instant now = realNow();
-  const domain::Instant warn3 = domain::kyivStartOfDay(clock.calendar().nthWorkingDayBefore(due->date, 3));
-  const domain::Instant warn1 = due->at - kLastWarningBefore;
-  // One timer at a time: the first step still ahead; each step, when it fires, plans the next (fireTimer).
-  // Most cases are answered before their first warning, and a step never planned is never cancelled.
-  const char* first = "overdue";
-  domain::Instant at = due->at + kOverdueAfter;
-  if (warn3 > now && warn3 < warn1) {
-    first = "warning_3wd";
-    at = warn3;
-  } else if (warn1 > now) {
-    first = "warning_1d";
-    at = warn1;
+  // One step at a time: the first still ahead; each step, when it fires, plans the next (fireTimer).
+  // A new case's was written with its open row (store::insertRegisteredCase) unless that case is not open.
+  if (!step_written) {
+    const AnswerStepPlan first = firstAnswerStep(clock, *due);
+    if (auto s = insertTimer(db, case_id, first.kind, first.at); !s) return s;
   }
-  if (auto s = insertTimer(db, case_id, first, at); !s) return s;
   json::object detail{{"kind", kind}, {"due", domain::formatKyiv(due->at)}, {"reason", reason}};
   std::string status = "registered";  // a new case's, in the transaction that registers it
   if (reason != "registered") {       // the caller holds the case's row lock
@@ -162,9 +154,18 @@ Result<AnswerTerm> answerTerm(const LegalClock& clock, const std::string& kind, 
 }
 
 Status planRegisteredDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
-                              const AnswerTerm& term, const std::string& actor) {
+                              const AnswerTerm& term, const std::string& actor, bool step_written) {
   return applyAnswerDeadline(db, clock, case_id, term.kind, &term.due, clock.rules().find(term.kind), term.from, actor,
-                             "registered", true);
+                             "registered", true, step_written);
+}
+
+AnswerStepPlan firstAnswerStep(const LegalClock& clock, const domain::Due& due) {
+  const domain::Instant now = realNow();
+  const domain::Instant warn3 = domain::kyivStartOfDay(clock.calendar().nthWorkingDayBefore(due.date, 3));
+  const domain::Instant warn1 = due.at - kLastWarningBefore;
+  if (warn3 > now && warn3 < warn1) return {"warning_3wd", warn3};
+  if (warn1 > now) return {"warning_1d", warn1};
+  return {"overdue", due.at + kOverdueAfter};
 }
 
 ExtensionVerdict judgeExtension(const LegalClock& clock, const store::CaseTermRow& c, domain::Instant new_due,
@@ -330,6 +331,9 @@ Status fireTimer(store::PgConnection& db, const store::DueTimerRow& t, std::stri
 }  // namespace
 
 Result<int> fireDueTimers(store::PgConnection& db, const LegalClock& clock, int limit) {
+  // The open cases' first steps that have come due become timer rows first (migration 0038): a
+  // statement that writes nothing when none has.
+  if (auto p = store::promoteDueAnswerSteps(db, clock.offsetSeconds(), limit); !p) return p.error();
   int handled = 0;
   for (; handled < limit; ++handled) {
     std::string kind, outcome;

@@ -63,10 +63,19 @@ struct AnswerTerm {
 };
 Result<AnswerTerm> answerTerm(const LegalClock& clock, const std::string& kind, domain::Instant from);
 
+// The answer term's first step still ahead of now: a warning three working days before the term, else
+// a day before it, else overdue just after it.
+struct AnswerStepPlan {
+  const char* kind;
+  domain::Instant at;
+};
+AnswerStepPlan firstAnswerStep(const LegalClock& clock, const domain::Due& due);
+
 // Inside the transaction that registers case `case_id` with `term` in its row: as planAnswerDeadline
-// with the reason "registered" — its first timer and the history's `deadline_set` — less the term's write.
+// with the reason "registered" — its first step and the history's `deadline_set` — less the term's write,
+// and less the first step's when `step_written` (the case's open row carries it, migration 0038).
 Status planRegisteredDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
-                              const AnswerTerm& term, const std::string& actor);
+                              const AnswerTerm& term, const std::string& actor, bool step_written);
 
 // Inside the caller's transaction: a participant's extension notice moves the answer deadline to
 // `new_due` only within the legal cap: appeals up to 45 days from the receipt (Law 393 art. 20);

@@ -139,10 +139,12 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
   const domain::Instant from =
       received ? *received : std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   std::optional<AnswerTerm> term;
+  std::optional<AnswerStepPlan> step;  // the term's first step, written with the case's open row
   if (!first_of_mass) {
     auto t = answerTerm(clock, LegalClock::answerKind(c.kind, c.urgency, c.no_further_study), from);
     if (!t) return t.error();
     term = std::move(*t);
+    if (store::openAtRegistration(c.channel)) step = firstAnswerStep(clock, term->due);
   }
   if (auto s = store::insertRegisteredCase(db, {.id = out.case_id,
                                                 .ucc_number = out.ucc_number,
@@ -166,7 +168,9 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
                                                 .due_kind = term ? term->kind : std::string(),
                                                 .due_rule = term ? term->citation : std::string(),
                                                 .due_epoch = term ? term->due.at.time_since_epoch().count() : 0,
-                                                .clock_from_epoch = term ? from.time_since_epoch().count() : 0});
+                                                .clock_from_epoch = term ? from.time_since_epoch().count() : 0,
+                                                .answer_step = step ? step->kind : std::string(),
+                                                .answer_step_epoch = step ? step->at.time_since_epoch().count() : 0});
       !s) {
     return s.error();
   }
@@ -203,7 +207,7 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
     }
     return out;
   }
-  if (auto s = planRegisteredDeadline(db, clock, out.case_id, *term, actor); !s) return s.error();
+  if (auto s = planRegisteredDeadline(db, clock, out.case_id, *term, actor, step.has_value()); !s) return s.error();
   if (auto s = enqueueOutbox(
           db, bus::names::kNotifications, "applicant.registered", out.case_id + ":registered",
           json::serialize(json::object{

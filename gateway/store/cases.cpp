@@ -251,7 +251,11 @@ Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c) {
   auto personal = sealPersonal(db, c.body_json, personalAad(c.id));
   if (!personal) return personal.error();
   db.hold(heldCase(c.id));  // no one else sees it before the transaction ends: routing in it need not lock it
-  return db.later(
+  // With a step, the open row is written here, in the statement that inserts the case: its trigger
+  // (vkhid_track_open_case), which runs after the statement, finds it written.
+  const bool with_step = !c.answer_step.empty() && openAtRegistration(c.channel);
+  const std::string sql =
+      std::string(with_step ? "WITH c AS (" : "") +
       "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
       "received_at, addressee_org_id, body, personal, contact_keys, client_id, idempotency_key, request_sha256, "
       "applicant_key, repeat_of, text_hash, merged_into, due_kind, due_at, due_rule, clock_from) "
@@ -259,32 +263,42 @@ Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c) {
       "NULLIF($10, ''), vkhid_kept_body($11::jsonb), $19::bytea, $20::text[], $12, NULLIF($13, ''), $14, "
       "NULLIF($15, ''), NULLIF($16, '')::uuid, NULLIF($17, ''), NULLIF($18, '')::uuid, NULLIF($21, ''), "
       "CASE WHEN $21 <> '' THEN to_timestamp($22::double precision) END, NULLIF($23, ''), "
-      "CASE WHEN $21 <> '' THEN to_timestamp($24::double precision) END)",
-      {c.id,
-       c.ucc_number,
-       c.tracking_code,
-       c.kind,
-       c.restricted ? "true" : "false",
-       c.priority ? "true" : "false",
-       c.urgency,
-       c.channel,
-       c.received_at,
-       c.addressee_org_id,
-       c.body_json,
-       c.client_id,
-       c.idempotency_key,
-       c.request_sha256,
-       c.applicant_key,
-       c.repeat_of,
-       c.text_hash,
-       c.merged_into,
-       byteaHex(*personal),
-       textArrayLiteral(c.contact_keys),
-       c.due_kind,
-       std::to_string(c.due_epoch),
-       c.due_rule,
-       std::to_string(c.clock_from_epoch)});
+      "CASE WHEN $21 <> '' THEN to_timestamp($24::double precision) END)" +
+      (with_step ? " RETURNING id, due_at) INSERT INTO case_open (case_id, due_at, step, step_at) SELECT id, "
+                   "due_at, $25, to_timestamp($26::double precision) FROM c"
+                 : "");
+  std::vector<PgParam> params{c.id,
+                              c.ucc_number,
+                              c.tracking_code,
+                              c.kind,
+                              c.restricted ? "true" : "false",
+                              c.priority ? "true" : "false",
+                              c.urgency,
+                              c.channel,
+                              c.received_at,
+                              c.addressee_org_id,
+                              c.body_json,
+                              c.client_id,
+                              c.idempotency_key,
+                              c.request_sha256,
+                              c.applicant_key,
+                              c.repeat_of,
+                              c.text_hash,
+                              c.merged_into,
+                              byteaHex(*personal),
+                              textArrayLiteral(c.contact_keys),
+                              c.due_kind,
+                              std::to_string(c.due_epoch),
+                              c.due_rule,
+                              std::to_string(c.clock_from_epoch)};
+  if (with_step) {
+    params.emplace_back(c.answer_step);
+    params.emplace_back(std::to_string(c.answer_step_epoch));
+  }
+  return db.later(sql, std::move(params));
 }
+
+bool openAtRegistration(std::string_view channel) { return channel != "conformance"; }
 
 std::string personalAad(std::string_view case_id) { return "cases.personal:" + std::string(case_id); }
 

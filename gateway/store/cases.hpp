@@ -170,9 +170,18 @@ struct NewCaseRecord {
   // Its answer term, written with it (flows::answerTerm); due_kind empty: none (a mass appeal's member).
   std::string due_kind, due_rule;
   long long due_epoch = 0, clock_from_epoch = 0;
+  // The term's first step (flows::firstAnswerStep), written with the case's open row when it is open
+  // (openAtRegistration); empty: none.
+  std::string answer_step;
+  long long answer_step_epoch = 0;
 };
 // Its body is written as vkhid_kept_body (no one named in it) and the whole as cases.personal, sealed.
+// An open case's open row is written in the same statement, with its answer step (migration 0038).
 Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c);
+
+// Whether a case registered through `channel` is open (has a case_open row): as the database's
+// vkhid_case_is_open for the status 'registered' (migration 0030) — all but a conformance run's.
+bool openAtRegistration(std::string_view channel);
 
 // The case as submitted: its sealed `personal` column opened (bound to the case by personalAad), or,
 // when that is NULL (erased, or written before migration 0024), the kept body. A changed value is the

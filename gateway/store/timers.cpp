@@ -36,11 +36,34 @@ Status cancelCaseTimers(PgConnection& db, const std::string& case_id) {
 }
 
 Status cancelAnswerTimers(PgConnection& db, const std::string& case_id) {
+  // The step on the open row first (migration 0038): the timer loop that turns it into a timer row holds
+  // the row until it commits, and the timers are read after that, so a step just turned is cancelled too.
+  if (auto s = db.later("UPDATE case_open SET step = NULL, step_at = NULL WHERE case_id = $1::uuid AND step IS NOT "
+                        "NULL",
+                        {case_id});
+      !s) {
+    return s;
+  }
   return db.later(
       "UPDATE timer SET cancelled_at = now() WHERE case_id = $1::uuid AND id IN (SELECT id FROM timer WHERE "
       "case_id = $1::uuid AND coalesce(fired_at, cancelled_at) IS NULL AND kind IN " +
           std::string(kAnswerTimerKinds) + " FOR UPDATE SKIP LOCKED)",
       {case_id});
+}
+
+Result<int> promoteDueAnswerSteps(PgConnection& db, int offset_s, int limit) {
+  // A case held by another transaction (an answer settling it, an extension re-planning it) is skipped
+  // for now, never waited for: that transaction deletes or clears the open row, which this one holds.
+  // Its own hold on the case (what the timer's foreign key asks) is taken here, without waiting.
+  auto r = db.exec(
+      "WITH due AS (SELECT o.case_id, o.step, o.step_at FROM case_open o JOIN cases c ON c.id = o.case_id WHERE "
+      "o.step_at <= now() + make_interval(secs => $1::double precision) ORDER BY o.step_at LIMIT $2::int FOR UPDATE "
+      "OF o SKIP LOCKED FOR KEY SHARE OF c SKIP LOCKED), "
+      "taken AS (UPDATE case_open o SET step = NULL, step_at = NULL FROM due WHERE o.case_id = due.case_id) "
+      "INSERT INTO timer (case_id, kind, fire_at) SELECT case_id, step, step_at FROM due",
+      {std::to_string(offset_s), std::to_string(limit)});
+  if (!r) return r.error();
+  return static_cast<int>(r->affected());
 }
 
 Result<std::optional<DueTimerRow>> claimDueTimer(PgConnection& db, int offset_s) {

@@ -22,7 +22,8 @@ Status planTimer(PgConnection& db, const std::string& case_id, const std::string
 Status planNextAnswerTimer(PgConnection& db, const std::string& case_id, const std::string& kind, long long from_due_s);
 
 // Cancels the pending timers of a case (queued): all of them, or only the answer term's (warnings and
-// overdue). A timer being fired at that moment is skipped, not waited for (see flows/deadlines.cpp).
+// overdue, and the first step kept on its open row). A timer being fired at that moment is skipped, not
+// waited for (see flows/deadlines.cpp). A settled case's open row, with its step, goes with the status.
 Status cancelCaseTimers(PgConnection& db, const std::string& case_id);
 Status cancelAnswerTimers(PgConnection& db, const std::string& case_id);
 
@@ -36,6 +37,11 @@ struct DueTimerRow {
   std::string due_at;   // the answer term, ISO 8601 UTC; empty: none
   std::string sent_to;  // the participant the watched package went to; empty: no package
 };
+
+// A new case's first answer-term step is kept on its open row (case_open.step, migration 0038) until it
+// is due by now + `offset_s`: then up to `limit` of them become pending timer rows, fired as any other,
+// and leave the open row. Returns how many; writes nothing when none is due.
+Result<int> promoteDueAnswerSteps(PgConnection& db, int offset_s, int limit);
 
 // The earliest timer due by now + `offset_s` that no other process holds, locked until the transaction
 // ends; nullopt: none due.

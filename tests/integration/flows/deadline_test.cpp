@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "gateway/store/pg.hpp"
+#include "gateway/store/timers.hpp"
 #include "tests/support/exchange_harness.hpp"
 
 using namespace vkhid::testing;
@@ -47,11 +48,12 @@ BOOST_AUTO_TEST_CASE(deadline_set_at_registration_sent_to_the_participant_and_tr
   BOOST_TEST(expected.substr(11) == "23:59:59");
   BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'deadline_set' AND detail->>'kind' = 'appeal'") ==
              1);
-  // The answer term's timers, one at a time: the first warning, three working days before the term (each
-  // step plans the next when it fires).
-  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind IN ('warning_3wd', 'warning_1d', 'overdue')") == 1);
-  BOOST_TEST(x.count("SELECT count(*) FROM timer t JOIN cases c ON c.id = t.case_id WHERE t.kind = 'warning_3wd' AND "
-                     "t.fired_at IS NULL AND t.fire_at < c.due_at - interval '3 days'") == 1);
+  // The answer term's steps, one at a time: the first warning, three working days before the term, kept
+  // with the open case (migration 0038) — no timer row until it comes due; each step plans the next when
+  // it fires.
+  BOOST_TEST(x.count("SELECT count(*) FROM timer") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_open o JOIN cases c ON c.id = o.case_id WHERE o.step = 'warning_3wd' "
+                     "AND o.step_at < c.due_at - interval '3 days' AND o.step_at > now()") == 1);
   // The participant got it in the appeal expansion.
   const std::string sent = x.sql("SELECT msg_id FROM message WHERE direction = 'out' AND msg_type = 1");
   BOOST_TEST(x.openedPackage(sent).find("kind=\"answer\"") != std::string::npos);
@@ -100,8 +102,10 @@ BOOST_AUTO_TEST_CASE(deadline_warnings_and_overdue_fire_once_across_gateways_and
   x.startSimulator({"--no-answer"});  // registers, never answers
   for (int i = 0; i < 3; ++i) BOOST_REQUIRE(x.submit("w" + std::to_string(i)).status == 201);
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 3, 60s));
-  // One answer-term timer a case, its first warning; the next steps are planned as each fires.
-  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind IN ('warning_3wd', 'warning_1d', 'overdue')") == 3);
+  // One answer-term step a case, its first warning, kept with the open case until it is due; the next
+  // steps are planned (as timer rows) as each fires.
+  BOOST_TEST(x.count("SELECT count(*) FROM case_open WHERE step = 'warning_3wd'") == 3);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer") == 0);
   x.killGateway(0, SIGKILL);
 
   // Forty days later, by the clock the timers see: two gateways at once.
@@ -153,10 +157,10 @@ BOOST_AUTO_TEST_CASE(deadline_transport_watches_escalate_each_missing_receipt_on
   x.startSimulator({"--no-answer"});
   BOOST_REQUIRE(x.submit("registered").status == 201);
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 60s));
-  // Nothing planned for the packages, nothing cancelled by their receipts: the answer term's one timer a
-  // case is all the timer table holds.
-  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind IN ('delivery_receipt', 'registration')") == 0);
-  BOOST_TEST(x.count("SELECT count(*) FROM timer") == 3);
+  // Nothing planned for the packages, nothing cancelled by their receipts: the timer table holds nothing
+  // (the answer term's first step a case is kept with the open case).
+  BOOST_TEST(x.count("SELECT count(*) FROM timer") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_open WHERE step = 'warning_3wd'") == 3);
   x.killGateway(0, SIGKILL);
 
   // Forty days on by the timers' clock, two gateways at once.
@@ -234,10 +238,10 @@ BOOST_AUTO_TEST_CASE(deadline_answered_case_raises_no_alarm) {
   x.startSimulator();
   BOOST_REQUIRE(x.submit("a1").status == 201);
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s));
-  // The answer cancelled every timer of the case in the transaction that closed it: nothing waits to
-  // fire (and be found moot) weeks later.
-  BOOST_TEST(x.count("SELECT count(*) FROM timer") == 1);  // the answer term's first step
-  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL") == 0);
+  // The answer term's first step went with the case's open row when the answer settled it: no timer was
+  // ever written for the case, and nothing waits to fire (and be found moot) weeks later.
+  BOOST_TEST(x.count("SELECT count(*) FROM timer") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_open") == 0);
   // Nothing due yet for the package's transport watches: the gateway's passes (one a second) looked and
   // wrote nothing — no watch row was ever locked (a lock leaves its xid as the row's xmax).
   std::this_thread::sleep_for(2500ms);
@@ -262,6 +266,11 @@ BOOST_AUTO_TEST_CASE(deadline_answer_closes_a_case_whose_timer_is_being_fired) {
   // The answer term's timer held as a firing gateway holds it, for longer than the test waits below.
   auto firing = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 60000, "test-firing"});
   BOOST_REQUIRE(firing.ok());
+  // Its first step come due and turned into its timer row, as the timer loop does (here by hand, with the
+  // clock forty days on); then claimed.
+  auto promoted = vkhid::store::promoteDueAnswerSteps(*firing, std::stoi(kForty), 10);
+  BOOST_REQUIRE(promoted.ok());
+  BOOST_REQUIRE(*promoted == 1);
   BOOST_REQUIRE(firing->begin().ok());
   auto held = firing->exec("SELECT id FROM timer WHERE kind = 'warning_3wd' FOR UPDATE");
   BOOST_REQUIRE(held.ok());
@@ -287,9 +296,15 @@ BOOST_AUTO_TEST_CASE(deadline_warning_fired_as_the_answer_closes_the_case_plans_
   BOOST_REQUIRE(x.submit("race").status == 201);
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 60s));
   x.killGateway(0, SIGTERM);
-  // The answer's transaction, as the gateway writes it, holds the case while the warning comes due.
   auto answer = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 60000, "test-answer"});
   BOOST_REQUIRE(answer.ok());
+  // The warning came due and was turned into its timer row (as the timer loop does, here by hand with the
+  // clock forty days on) before the answer came. A step still on the open case when an answer holds the
+  // case is skipped instead, and goes with the open row.
+  auto promoted = vkhid::store::promoteDueAnswerSteps(*answer, std::stoi(kForty), 10);
+  BOOST_REQUIRE(promoted.ok());
+  BOOST_REQUIRE(*promoted == 1);
+  // The answer's transaction, as the gateway writes it, holds the case while the warning is fired.
   BOOST_REQUIRE(answer->begin().ok());
   BOOST_REQUIRE(answer->exec("SELECT id FROM cases FOR UPDATE").ok());
   x.startGateway(0, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", kForty}});
@@ -311,6 +326,54 @@ BOOST_AUTO_TEST_CASE(deadline_warning_fired_as_the_answer_closes_the_case_plans_
   std::this_thread::sleep_for(3s);  // several of the timer loop's rounds
   BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind IN ('warning_1d', 'overdue')") == 0);
   BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL") == 0);
+}
+
+// A new case's first answer-term step is kept with its open row (migration 0038) and becomes a timer row
+// only when it comes due. A case another transaction holds (an answer settling it) is passed over, not
+// waited for: that transaction deletes the open row this one holds, and waiting for each other would be
+// a deadlock.
+BOOST_AUTO_TEST_CASE(deadline_first_step_waits_with_the_open_case_and_becomes_a_timer_when_due) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway(0);
+  x.startSimulator({"--no-answer"});
+  BOOST_REQUIRE(x.submit("step").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 60s));
+  x.killGateway(0, SIGTERM);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer") == 0);
+  const std::string step_at = x.sql("SELECT step_at FROM case_open WHERE step = 'warning_3wd'");
+  BOOST_REQUIRE(!step_at.empty());
+  // The UCC's operator sees it waiting on the case's page.
+  auto shown = x.runVkhid({"case", "show", x.sql("SELECT id FROM cases")});
+  BOOST_TEST(shown.find("warning_3wd              waiting") != std::string::npos, shown);
+
+  auto loop = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 10000, "test-timer-loop"});
+  BOOST_REQUIRE(loop.ok());
+  // Not due today.
+  auto none = vkhid::store::promoteDueAnswerSteps(*loop, 0, 10);
+  BOOST_REQUIRE(none.ok());
+  BOOST_TEST(*none == 0);
+  // Due forty days on, but the case is held: passed over at once (the statement timeout is ten seconds).
+  auto holder = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 60000, "test-answer"});
+  BOOST_REQUIRE(holder.ok());
+  BOOST_REQUIRE(holder->begin().ok());
+  BOOST_REQUIRE(holder->exec("SELECT id FROM cases FOR UPDATE").ok());
+  auto held = vkhid::store::promoteDueAnswerSteps(*loop, std::stoi(kForty), 10);
+  BOOST_REQUIRE(held.ok());
+  BOOST_TEST(*held == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer") == 0);
+  BOOST_REQUIRE(holder->rollback().ok());
+  // Released: the step becomes a pending timer row at the step's own time, once, and leaves the open row.
+  auto due = vkhid::store::promoteDueAnswerSteps(*loop, std::stoi(kForty), 10);
+  BOOST_REQUIRE(due.ok());
+  BOOST_TEST(*due == 1);
+  auto again = vkhid::store::promoteDueAnswerSteps(*loop, std::stoi(kForty), 10);
+  BOOST_REQUIRE(again.ok());
+  BOOST_TEST(*again == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind = 'warning_3wd' AND fired_at IS NULL AND cancelled_at IS "
+                     "NULL AND fire_at = '" +
+                     step_at + "'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_open WHERE step IS NULL AND step_at IS NULL") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(deadline_extension_within_the_cap_and_beyond_it) {
@@ -339,6 +402,11 @@ BOOST_AUTO_TEST_CASE(deadline_extension_within_the_cap_and_beyond_it) {
   BOOST_TEST(x.count("SELECT count(*) FROM timer t JOIN cases c ON c.id = t.case_id WHERE c." + within +
                      " AND t.kind = 'warning_3wd' AND t.cancelled_at IS NULL AND t.fire_at < c.due_at - interval "
                      "'3 days' AND t.fire_at > now() + interval '32 days'") == 1);
+  // The old plan's first step, kept with the open case, is gone with it; the refused one keeps its own.
+  BOOST_TEST(x.count("SELECT count(*) FROM case_open o JOIN cases c ON c.id = o.case_id WHERE c." + within +
+                     " AND o.step IS NOT NULL") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_open o JOIN cases c ON c.id = o.case_id WHERE c." + beyond +
+                     " AND o.step = 'warning_3wd'") == 1);
 
   // Beyond the cap: refused with code 133 and a receipt 4; the case keeps its one-month deadline.
   BOOST_REQUIRE(
