@@ -343,7 +343,9 @@ BOOST_AUTO_TEST_CASE(bench_preload_copies_a_history_whose_rows_refer_to_one_anot
     BOOST_TEST_INFO("table " << table);
     const std::string of = std::string("SELECT count(*) FROM ") + table + " x JOIN cases c ON c.id = x.case_id WHERE ";
     BOOST_TEST(count(of + copy) == 3 * count(of + "c.idempotency_key LIKE 'template-%' AND NOT (" + copy + ")"));
-    BOOST_TEST(count(of + copy) >= 600);  // every case has at least one of each (its answer term's timer)
+    // Every case has packages and events; a timer row only once a step of its answer term came due
+    // (migration 0038), which none of these, answered at once, reached.
+    if (std::string_view(table) != "timer") BOOST_TEST(count(of + copy) >= 600);
   }
   // What refers to something finds it in the same copy: receipts their packages, answers their case.
   BOOST_TEST(count("SELECT count(*) FROM receipt r JOIN message m ON m.msg_id = r.receipt_msg_id JOIN cases c ON "
