@@ -29,11 +29,12 @@ Status refreshOperationsGauges(ExchangeContext& context) {
   auto& m = app::metrics();
   // Per active participant: when a package last reached it, and how many wait (0 included, so an alert
   // clears when the queue empties).
-  // Each through its partial index (migration 0026): the cost is per participant, not per message ever sent.
+  // The last delivery from its own row (migration 0039), the queue through its partial index (migration
+  // 0026): the cost is per participant, not per message ever sent.
   auto per = (*db)->exec(
-      "SELECT p.org_id, extract(epoch FROM (SELECT max(o.updated_at) FROM message o WHERE o.peer_org_id = p.org_id AND "
-      "o.direction = 'out' AND o.status = 'sent')), (SELECT count(*) FROM message o WHERE o.peer_org_id = p.org_id "
-      "AND o.direction = 'out' AND o.status NOT IN ('sent', 'dead')) FROM participant p WHERE p.status = 'active'");
+      "SELECT p.org_id, extract(epoch FROM d.last_delivered_at), (SELECT count(*) FROM message o WHERE o.peer_org_id "
+      "= p.org_id AND o.direction = 'out' AND o.status NOT IN ('sent', 'dead')) FROM participant p LEFT JOIN "
+      "participant_delivery d ON d.org_id = p.org_id WHERE p.status = 'active'");
   if (!per) return per.error();
   for (int i = 0; i < per->rows(); ++i) {
     const std::string org(per->get(i, 0));

@@ -188,6 +188,16 @@ Result<bool> moveClaim(PgConnection& db, const std::string& msg_id, const std::s
   return u->affected() > 0;
 }
 
+Status noteDelivered(PgConnection& db, const std::string& org_id) {
+  // In place when the participant's row is there (one record); inserted the first time only.
+  return db.later(
+      "WITH moved AS (UPDATE participant_delivery SET last_delivered_at = greatest(last_delivered_at, now()) WHERE "
+      "org_id = $1 RETURNING 1) INSERT INTO participant_delivery (org_id, last_delivered_at) SELECT $1, now() WHERE "
+      "NOT EXISTS (SELECT 1 FROM moved) ON CONFLICT (org_id) DO UPDATE SET last_delivered_at = "
+      "greatest(participant_delivery.last_delivered_at, EXCLUDED.last_delivered_at)",
+      {org_id});
+}
+
 Result<std::optional<ReplayedRow>> requeueDead(PgConnection& db, const std::string& msg_id) {
   auto m = db.exec(
       "UPDATE message SET status = 'queued', attempts = 0, updated_at = now(), claimed_by = NULL, claimed_at = NULL "

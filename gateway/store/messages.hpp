@@ -107,6 +107,10 @@ Result<UnclaimedPackage> unclaimedPackage(PgConnection& db, const std::string& m
 // longer claimed — recorded already, by an earlier try whose answer was lost — and then left as it is.
 Result<bool> moveClaim(PgConnection& db, const std::string& msg_id, const std::string& to, const PgParam& error);
 
+// A package reached participant `org_id` now: when one last did, for the operations gauge (migration
+// 0039). Once a transaction for each participant it delivered to; queued.
+Status noteDelivered(PgConnection& db, const std::string& org_id);
+
 // Our dead package `msg_id`, queued again with its attempts counted from 0; nullopt when there is no
 // such dead package.
 struct ReplayedRow {
