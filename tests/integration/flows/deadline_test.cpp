@@ -27,6 +27,17 @@ std::string str(const json::object& o, const char* key) {
 
 constexpr const char* kForty = "3456000";  // 40 days, in seconds
 
+// One case registered by a participant that never answers, and the gateway stopped: its answer term's
+// first step waits on the case's open row.
+void registerOneAndStop(ExchangeHarness& x, const std::string& name) {
+  x.setUp();
+  x.startGateway(0);
+  x.startSimulator({"--no-answer"});
+  BOOST_REQUIRE(x.submit(name).status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 60s));
+  x.killGateway(0, SIGTERM);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(deadlines, *utf::precondition(servicesAreOurs))
@@ -290,12 +301,7 @@ BOOST_AUTO_TEST_CASE(deadline_warning_fired_as_the_answer_closes_the_case_plans_
   // The warning, once it has the case, sees it settled and plans nothing: a closed case leaves no timer
   // to fire, even as moot, a day before a term that no longer matters.
   ExchangeHarness x;
-  x.setUp();
-  x.startGateway(0);
-  x.startSimulator({"--no-answer"});
-  BOOST_REQUIRE(x.submit("race").status == 201);
-  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 60s));
-  x.killGateway(0, SIGTERM);
+  registerOneAndStop(x, "race");
   auto answer = vkhid::store::PgConnection::connect({x.dbUrl(), 5, 60000, "test-answer"});
   BOOST_REQUIRE(answer.ok());
   // The warning came due and was turned into its timer row (as the timer loop does, here by hand with the
@@ -334,12 +340,7 @@ BOOST_AUTO_TEST_CASE(deadline_warning_fired_as_the_answer_closes_the_case_plans_
 // a deadlock.
 BOOST_AUTO_TEST_CASE(deadline_first_step_waits_with_the_open_case_and_becomes_a_timer_when_due) {
   ExchangeHarness x;
-  x.setUp();
-  x.startGateway(0);
-  x.startSimulator({"--no-answer"});
-  BOOST_REQUIRE(x.submit("step").status == 201);
-  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", 1, 60s));
-  x.killGateway(0, SIGTERM);
+  registerOneAndStop(x, "step");
   BOOST_TEST(x.count("SELECT count(*) FROM timer") == 0);
   const std::string step_at = x.sql("SELECT step_at FROM case_open WHERE step = 'warning_3wd'");
   BOOST_REQUIRE(!step_at.empty());
