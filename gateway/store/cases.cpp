@@ -253,7 +253,7 @@ Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c) {
   db.hold(heldCase(c.id));  // no one else sees it before the transaction ends: routing in it need not lock it
   // With a step, the open row is written here, in the statement that inserts the case: its trigger
   // (vkhid_track_open_case), which runs after the statement, finds it written.
-  const bool with_step = !c.answer_step.empty() && openAtRegistration(c.channel);
+  const bool with_step = !c.answer_step.empty();
   const std::string sql =
       std::string(with_step ? "WITH c AS (" : "") +
       "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "

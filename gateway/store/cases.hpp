@@ -170,8 +170,9 @@ struct NewCaseRecord {
   // Its answer term, written with it (flows::answerTerm); due_kind empty: none (a mass appeal's member).
   std::string due_kind, due_rule;
   long long due_epoch = 0, clock_from_epoch = 0;
-  // The term's first step (flows::firstAnswerStep), written with the case's open row when it is open
-  // (openAtRegistration); empty: none.
+  // The term's first step (flows::firstAnswerStep), written with the case's open row; given only for a
+  // case that is open (openAtRegistration), the caller's decision, which it also tells
+  // planRegisteredDeadline. Empty: none.
   std::string answer_step;
   long long answer_step_epoch = 0;
 };
