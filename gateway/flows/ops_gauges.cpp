@@ -47,7 +47,7 @@ Status refreshOperationsGauges(ExchangeContext& context) {
   }
   auto totals = (*db)->exec(
       "SELECT (SELECT count(*) FROM message WHERE direction = 'out' AND status = 'dead'), "
-      "(SELECT count(*) FROM outbox WHERE sent_at IS NULL), "
+      "(SELECT coalesce(sum(1 + coalesce(jsonb_array_length(more), 0)), 0) FROM outbox WHERE sent_at IS NULL), "
       "(SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM outbox WHERE sent_at IS NULL)");
   if (!totals) return totals.error();
   m.gauge("vkhid_dead_letters", "Outbound packages given up on (dead), waiting for a person")

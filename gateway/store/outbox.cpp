@@ -1,5 +1,7 @@
 #include "gateway/store/outbox.hpp"
 
+#include <boost/json.hpp>
+
 namespace vkhid::store {
 
 void OutboxSignal::notify() {
@@ -26,29 +28,98 @@ OutboxSignal& outboxSignal() {
 }
 
 namespace {
-Status signalled(PgConnection& db, Status written) {
-  if (written) db.afterCommit([] { outboxSignal().notify(); });
-  return written;
+
+// One publication a transaction asked for; `priority_of`: the package whose case decides whether it goes
+// at `priority` (a priority case's) or at 0 — none: at `priority`.
+struct Part {
+  std::string exchange, routing_key, message_id;
+  std::string payload;
+  std::string headers_json;
+  int priority = 0;
+  std::string priority_of;
+};
+struct Gathered {
+  std::vector<Part> parts;
+};
+
+// The priority a part goes at, as SQL over the part's columns (`of` the package, `at` its priority).
+std::string partPriority(const std::string& of, const std::string& at) {
+  return "CASE WHEN " + of + " = '' THEN " + at +
+         " WHEN coalesce((SELECT c.priority FROM message m JOIN cases c ON c.id = m.case_id WHERE m.msg_id = "
+         "vkhid_uuid(" +
+         of + ")), false) THEN " + at + " ELSE 0 END";
 }
+
+Status insertOne(PgConnection& db, const Part& p) {
+  return db.later(
+      "INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) SELECT $1, $2, "
+      "$3, $4::bytea, $5::jsonb, " +
+          partPriority("$7", "$6::int"),
+      {p.exchange, p.routing_key, p.message_id, byteaHex(p.payload), p.headers_json, std::to_string(p.priority),
+       p.priority_of});
+}
+
+// A transaction's publications as one row (migration 0040): the one it publishes first — the highest
+// priority, then the first asked for — in the row's columns, the others in `more` in that order. Each
+// row is a heap tuple, an entry in the unsent index and an update when it is sent: three WAL records a
+// publication, where the intake and a participant's answer each asked for two.
+Status insertAll(PgConnection& db, const std::vector<Part>& parts) {
+  if (parts.size() == 1) return insertOne(db, parts.front());
+  boost::json::array all;
+  for (const auto& p : parts) {
+    boost::system::error_code ec;
+    auto headers = boost::json::parse(p.headers_json, ec);
+    if (ec) headers = boost::json::object();
+    all.push_back(boost::json::object{{"exchange", p.exchange},
+                                      {"routing_key", p.routing_key},
+                                      {"message_id", p.message_id},
+                                      {"payload", byteaHex(p.payload).substr(2)},
+                                      {"headers", std::move(headers)},
+                                      {"priority", p.priority},
+                                      {"priority_of", p.priority_of}});
+  }
+  return db.later(
+      "WITH p AS (SELECT k.ord, k.e->>'exchange' AS exchange, k.e->>'routing_key' AS routing_key, k.e->>'message_id' "
+      "AS "
+      "message_id, k.e->>'payload' AS payload, k.e->'headers' AS headers, " +
+          partPriority("(k.e->>'priority_of')", "(k.e->>'priority')::int") +
+          " AS priority FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(e, ord)), o AS (SELECT p.*, "
+          "row_number() OVER (ORDER BY priority DESC, ord) AS n FROM p) INSERT INTO outbox (exchange, routing_key, "
+          "message_id, payload, headers, priority, more) SELECT f.exchange, f.routing_key, f.message_id, "
+          "decode(f.payload, 'hex'), f.headers, f.priority, (SELECT jsonb_agg(jsonb_build_object('exchange', "
+          "exchange, 'routing_key', routing_key, 'message_id', message_id, 'payload', payload, 'headers', headers, "
+          "'priority', priority) ORDER BY n) FROM o WHERE n > 1) FROM o f WHERE f.n = 1",
+      {boost::json::serialize(all)});
+}
+
+// Inside a transaction the part waits for the COMMIT, with the transaction's others; outside one it is
+// written at once. The process's relay is woken when it is committed.
+Status append(PgConnection& db, Part part) {
+  if (!db.in_transaction()) {
+    if (auto s = insertOne(db, part); !s) return s;
+    outboxSignal().notify();
+    return {};
+  }
+  auto& gathered = db.gathering<Gathered>("outbox", [](PgConnection& c, Gathered& g) -> Status {
+    if (auto s = insertAll(c, g.parts); !s) return s;
+    c.afterCommit([] { outboxSignal().notify(); });
+    return {};
+  });
+  gathered.parts.push_back(std::move(part));
+  return {};
+}
+
 }  // namespace
 
 Status appendOutbox(PgConnection& db, const std::string& exchange, const std::string& routing_key,
                     const std::string& message_id, std::string_view payload, const std::string& headers_json,
                     int priority) {
-  return signalled(
-      db, db.later("INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
-                   "VALUES ($1, $2, $3, $4::bytea, $5::jsonb, $6)",
-                   {exchange, routing_key, message_id, byteaHex(payload), headers_json, std::to_string(priority)}));
+  return append(db, Part{exchange, routing_key, message_id, std::string(payload), headers_json, priority, {}});
 }
 
 Status appendDelivery(PgConnection& db, const std::string& exchange, const std::string& routing_key,
                       const std::string& msg_id, std::string_view job, const std::string& headers_json, int priority) {
-  return signalled(db,
-                   db.later("INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) "
-                            "SELECT $1, $2, $3, $6::bytea, $4::jsonb, "
-                            "CASE WHEN coalesce((SELECT c.priority FROM message m JOIN cases c ON c.id = m.case_id "
-                            "WHERE m.msg_id = vkhid_uuid($3)), false) THEN $5::int ELSE 0 END",
-                            {exchange, routing_key, msg_id, headers_json, std::to_string(priority), byteaHex(job)}));
+  return append(db, Part{exchange, routing_key, msg_id, std::string(job), headers_json, priority, msg_id});
 }
 
 Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit) {
@@ -64,10 +135,16 @@ Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit) {
   // transaction with one, is not held back by a publish.
   if (auto s = db.later("SELECT pg_advisory_xact_lock(hashtext('vkhid.outbox_relay'))", {}); !s) return s.error();
   if (auto s = db.later("SET LOCAL enable_bitmapscan = off", {}); !s) return s.error();
+  // A row's publications in order: its own columns, then `more` (migration 0040), each with the row's place.
   auto r = db.exec(
-      "SELECT ctid::text, exchange, routing_key, message_id, payload, headers::text, priority FROM outbox "
-      "WHERE sent_at IS NULL ORDER BY priority DESC, id LIMIT " +
-          std::to_string(limit),
+      "SELECT o.ctid::text, x.exchange, x.routing_key, x.message_id, x.payload, x.headers::text, x.priority FROM "
+      "(SELECT ctid, id, exchange, routing_key, message_id, payload, headers, priority, more FROM outbox WHERE sent_at "
+      "IS NULL ORDER BY priority DESC, id LIMIT " +
+          std::to_string(limit) +
+          ") o CROSS JOIN LATERAL (SELECT 0::bigint AS part, o.exchange, o.routing_key, o.message_id, o.payload, "
+          "o.headers, o.priority::int AS priority UNION ALL SELECT k.ord, k.e->>'exchange', k.e->>'routing_key', "
+          "k.e->>'message_id', decode(k.e->>'payload', 'hex'), k.e->'headers', (k.e->>'priority')::int FROM "
+          "jsonb_array_elements(o.more) WITH ORDINALITY AS k(e, ord)) x ORDER BY o.priority DESC, o.id, x.part",
       {});
   if (!r) return r.error();
   std::vector<OutboxRow> rows;

@@ -34,18 +34,20 @@ class OutboxSignal {
 };
 OutboxSignal& outboxSignal();
 
-// Adds a row (queued: it travels with the transaction's next statement or its COMMIT); the process's
-// outbox signal is raised when the transaction commits.
+// Adds a publication: inside a transaction gathered with the transaction's others and written as one row
+// with its COMMIT; outside one, a row at once. The process's outbox signal is raised when it is committed.
 Status appendOutbox(PgConnection& db, const std::string& exchange, const std::string& routing_key,
                     const std::string& message_id, std::string_view payload, const std::string& headers_json,
                     int priority);
 
-// Adds the row that hands our packages to delivery: `job` names them (flows::deliveryJob), `msg_id` is
-// the first, and its priority is `priority` when that package's case is a priority one (art. 20
-// applicants), else 0.
+// Adds the publication that hands our packages to delivery (gathered as appendOutbox's): `job` names them
+// (flows::deliveryJob), `msg_id` is the first, and its priority is `priority` when that package's case is a priority
+// one (art. 20 applicants), else 0.
 Status appendDelivery(PgConnection& db, const std::string& exchange, const std::string& routing_key,
                       const std::string& msg_id, std::string_view job, const std::string& headers_json, int priority);
 
+// One publication of an unsent row: a row holds those its transaction asked for, the first in its columns
+// and the others in `more` (migration 0040); each is read as its own OutboxRow, with the row's place.
 struct OutboxRow {
   std::string place;  // where the row is (its ctid): what markSent names, in the transaction that read it
   std::string exchange, routing_key, message_id;
@@ -54,8 +56,8 @@ struct OutboxRow {
   int priority = 0;
 };
 
-// Up to `limit` unsent rows, by priority then age, once this transaction holds the relay's lock (one
-// relay at a time across the processes, until the transaction ends).
+// The publications of up to `limit` unsent rows, by priority then age, once this transaction holds the relay's lock
+// (one relay at a time across the processes, until the transaction ends).
 Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit);
 
 // The rows (their places, as lockUnsent read them in this transaction) are sent, with the COMMIT.

@@ -253,11 +253,24 @@ Status PgConnection::begin() {
   }
   in_transaction_ = true;
   held_.clear();
+  gathered_.clear();
+  before_commit_.clear();
   queued_.push_back({"BEGIN", {}});
   return {};
 }
 
 Status PgConnection::commit() {
+  // What the transaction gathered goes with its COMMIT; a flush that fails ends it as a failed commit.
+  auto flushes = std::move(before_commit_);
+  before_commit_.clear();
+  for (auto& flush : flushes) {
+    if (auto s = flush(); !s) {
+      gathered_.clear();
+      (void)rollback();
+      return s;
+    }
+  }
+  gathered_.clear();
   in_transaction_ = false;
   held_.clear();
   auto hooks = std::move(after_commit_);
@@ -288,6 +301,8 @@ Status PgConnection::rollback() {
   in_transaction_ = false;
   held_.clear();
   after_commit_.clear();
+  gathered_.clear();
+  before_commit_.clear();
   const bool never_sent = !queued_.empty() && queued_.front().sql == "BEGIN";
   queued_.clear();
   if (never_sent) return {};

@@ -81,6 +81,13 @@ class PgConnection {
   }
   // Runs `f` once the current transaction commits (dropped if it rolls back); at once outside one.
   void afterCommit(std::function<void()> f);
+  // What a caller gathers in the current transaction under `key`, to be written by `flush` just before
+  // the COMMIT (its statements queued with it; an error fails the commit): made empty by the first call
+  // of the transaction, which registers `flush`, and dropped when the transaction ends. Only inside a
+  // transaction (in_transaction()).
+  template <class T>
+  T& gathering(const std::string& key, std::function<Status(PgConnection&, T&)> flush);
+  bool in_transaction() const { return in_transaction_; }
 
   // Exchanges with the server so far (a statement, or a pipeline of queued ones with the next).
   long long roundTrips() const { return round_trips_; }
@@ -112,9 +119,22 @@ class PgConnection {
   std::vector<Queued> queued_;   // BEGIN and writes not sent yet
   bool in_transaction_ = false;  // begin() called, commit() or rollback() not yet
   std::vector<std::function<void()>> after_commit_;
+  std::unordered_map<std::string, std::shared_ptr<void>> gathered_;  // gathering(): by key, this transaction's
+  std::vector<std::function<Status()>> before_commit_;               // their flushes, in the order first asked
   std::unordered_set<std::string> held_;  // holds(): cleared when a transaction begins and ends
   long long round_trips_ = 0;
 };
+
+template <class T>
+T& PgConnection::gathering(const std::string& key, std::function<Status(PgConnection&, T&)> flush) {
+  auto& slot = gathered_[key];
+  if (!slot) {
+    auto state = std::make_shared<T>();
+    slot = state;
+    before_commit_.push_back([this, state, flush = std::move(flush)] { return flush(*this, *state); });
+  }
+  return *std::static_pointer_cast<T>(slot);
+}
 
 // An array value ("{a,b}") as its items, and back, each item quoted: for text[] and, as PostgreSQL reads
 // quoted numbers too, bigint[] parameters. Items with quotes or backslashes are not for it (org ids,

@@ -294,7 +294,7 @@ BOOST_AUTO_TEST_CASE(audit_sealed_entry_deleted_while_the_gateway_was_down_is_al
   a.x.sql("DELETE FROM audit_entry WHERE id = " + Audited::entryAt(seq));
   // Back, the gateway recounts what it sealed and alerts the UCC, naming the batch; once.
   a.x.startGateway(0, {{"VKHID_AUDIT_TSA_URL", a.tsa.url()}, {"VKHID_AUDIT_BATCH_MAX_AGE_MS", "300"}});
-  const std::string alerts = "FROM outbox WHERE routing_key = 'audit.sealed_changed'";
+  const std::string alerts = "FROM outbox_message WHERE routing_key = 'audit.sealed_changed'";
   BOOST_REQUIRE_MESSAGE(a.x.waitAtLeast("SELECT count(*) " + alerts, 1, 30s), a.x.evidenceReport());
   auto alert = boost::json::parse(a.x.sql("SELECT convert_from(payload, 'UTF8') " + alerts)).as_object();
   BOOST_TEST(std::to_string(alert.at("batch").as_int64()) == batch);
@@ -829,7 +829,7 @@ BOOST_AUTO_TEST_CASE(audit_tsa_down_batches_wait_intake_fails_closed_then_catche
   long long before = x.count("SELECT count(*) FROM cases");
   BOOST_TEST(x.submit("").status == 503);
   BOOST_TEST(x.count("SELECT count(*) FROM cases") == before);
-  BOOST_REQUIRE(x.waitAtLeast("SELECT count(*) FROM outbox WHERE routing_key = 'audit.unsealed'", 1, 30s));
+  BOOST_REQUIRE(x.waitAtLeast("SELECT count(*) FROM outbox_message WHERE routing_key = 'audit.unsealed'", 1, 30s));
 
   // The authority returns (three seconds later still): every waiting batch is stamped, and cases are
   // taken again.

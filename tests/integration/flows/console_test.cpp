@@ -429,7 +429,7 @@ BOOST_AUTO_TEST_CASE(privacy_console_locks_an_account_after_failed_signins, *utf
   BOOST_TEST(third.body.find("vkhid account unlock") != std::string::npos, third.body);
   BOOST_TEST(x.count("SELECT count(*) FROM audit_entry WHERE action = 'console.locked' AND subject LIKE "
                      "'client:i.kovalenko until:%'") == 1);
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'console.locked_out' AND message_id LIKE "
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'console.locked_out' AND message_id LIKE "
                      "'console.locked:i.kovalenko:%'") == 1);
   // Locked: the right password and code open nothing.
   BOOST_TEST(signIn("i.kovalenko", password, codeNow(secret)).status == 429);

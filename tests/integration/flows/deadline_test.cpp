@@ -124,7 +124,7 @@ BOOST_AUTO_TEST_CASE(deadline_warnings_and_overdue_fire_once_across_gateways_and
   x.startGateway(1, {{"VKHID_DEADLINES_CLOCK_OFFSET_S", kForty}});
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE overdue", 3, 60s));
   BOOST_REQUIRE(
-      x.waitFor("SELECT count(*) FROM outbox WHERE exchange = 'vkhid.alerts' AND routing_key = "
+      x.waitFor("SELECT count(*) FROM outbox_message WHERE exchange = 'vkhid.alerts' AND routing_key = "
                 "'deadline.overdue' AND sent_at IS NOT NULL",
                 3, 30s));
   // Restarted once more: nothing fires again.
@@ -133,10 +133,11 @@ BOOST_AUTO_TEST_CASE(deadline_warnings_and_overdue_fire_once_across_gateways_and
   std::this_thread::sleep_for(3s);
   for (const char* kind : {"warning_3wd", "warning_1d", "overdue"}) {
     BOOST_TEST(x.count(std::string("SELECT count(*) FROM case_event WHERE event = 'timer_") + kind + "'") == 3, kind);
-    BOOST_TEST(x.count(std::string("SELECT count(*) FROM outbox WHERE routing_key = 'deadline.") + kind + "'") == 3,
-               kind);
+    BOOST_TEST(
+        x.count(std::string("SELECT count(*) FROM outbox_message WHERE routing_key = 'deadline.") + kind + "'") == 3,
+        kind);
   }
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.overdue'") == 3);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'applicant.overdue'") == 3);
   // Each case once per timer; none left pending.
   BOOST_TEST(x.count("SELECT count(*) FROM (SELECT case_id, kind FROM timer WHERE outcome = 'fired' GROUP BY 1, 2 "
                      "HAVING count(*) > 1) d") == 0);
@@ -144,7 +145,7 @@ BOOST_AUTO_TEST_CASE(deadline_warnings_and_overdue_fire_once_across_gateways_and
   // The receipts came in time: the packages' transport watches found them, no escalation for them (and
   // no timer row: one is written only for a watch that fires).
   BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE kind IN ('delivery_receipt', 'registration')") == 0);
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key LIKE 'deadline.%' AND routing_key NOT IN "
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key LIKE 'deadline.%' AND routing_key NOT IN "
                      "('deadline.warning_3wd', 'deadline.warning_1d', 'deadline.overdue')") == 0);
   BOOST_TEST(x.count("SELECT count(*) FROM message m JOIN transport_watch w ON (m.created_at, m.msg_id) > "
                      "(w.through_at, w.through_id) WHERE m.direction = 'out' AND m.msg_type = 1") == 0);
@@ -202,8 +203,8 @@ BOOST_AUTO_TEST_CASE(deadline_transport_watches_escalate_each_missing_receipt_on
   BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'timer_delivery_receipt' AND case_id = '" + lost +
                      "'") == 1);
   BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'timer_registration'") == 2);
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'deadline.delivery_receipt'") == 1);
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'deadline.registration'") == 2);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'deadline.delivery_receipt'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'deadline.registration'") == 2);
   // Every package judged by both watches.
   BOOST_TEST(x.count("SELECT count(*) FROM message m JOIN transport_watch w ON (m.created_at, m.msg_id) > "
                      "(w.through_at, w.through_id) WHERE m.direction = 'out' AND m.msg_type = 1") == 0);
@@ -395,7 +396,7 @@ BOOST_AUTO_TEST_CASE(deadline_extension_within_the_cap_and_beyond_it) {
   BOOST_TEST(x.count("SELECT count(*) FROM cases WHERE " + within +
                      " AND due_at > now() + interval '39 days' AND due_at < now() + interval '41 days'") == 1);
   BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'extended'") == 1);
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.extended'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'applicant.extended'") == 1);
   // The old plan's timer is cancelled; one stands, the new plan's first warning, three working days
   // before the new term (after the old one, a month from receipt).
   BOOST_TEST(x.count("SELECT count(*) FROM timer t JOIN cases c ON c.id = t.case_id WHERE c." + within +

@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(edms_closed_case_keeps_its_answer_and_number_when_registere
   BOOST_TEST(x.count("SELECT count(*) FROM message WHERE msg_id = '" + second.msg_id +
                      "' AND status = 'applied' AND case_id IS NOT NULL") == 1);
   BOOST_TEST(x.sql("SELECT review_note FROM cases").find(second.msg_id) != std::string::npos);
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key IN ('case.further_reply', "
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key IN ('case.further_reply', "
                      "'case.receipt_conflict')") == 2);
   BOOST_TEST(x.count("SELECT count(*) FROM receipt WHERE reg_number = 'ВХ-999'") == 0);
   // The applicant's answer is the first one.
@@ -232,7 +232,7 @@ BOOST_AUTO_TEST_CASE(edms_other_bytes_under_an_answered_msg_id_never_get_a_rejec
                 1, 30s));
   BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND ref_msg_id = '" + reply.msg_id +
                      "' AND ack_type = 4") == 0);
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'inbound.conflicting_duplicate'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'inbound.conflicting_duplicate'") == 1);
   BOOST_TEST(x.sql("SELECT status FROM cases") == "closed");
   // The receipts 1 and 2 it already had come again (and it may de-duplicate them by their msg_ids).
   int again = 0;
@@ -286,7 +286,7 @@ BOOST_AUTO_TEST_CASE(edms_hub_message_that_never_verifies_is_set_aside_and_alert
       x.waitFor("SELECT count(*) FROM message WHERE direction = 'in' AND status = 'rejected' AND "
                 "error_code = 106",
                 4, 90s));
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'inbound.transfer_unverified'") == 4);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'inbound.transfer_unverified'") == 4);
   BOOST_TEST(eventually([&] { return x.hubStats()["refused_by_recipient"] == 4; }, 20s));
   auto settled = x.hubStats()["download_sessions"];
   std::this_thread::sleep_for(3s);  // several polls: nothing is downloaded again
@@ -384,7 +384,7 @@ BOOST_AUTO_TEST_CASE(edms_extension_applied_after_the_answer_is_judged_as_if_in_
   BOOST_TEST(x.sql("SELECT status || ' ' || due_kind || ' ' || (extended_at IS NULL) FROM cases") ==
              "closed appeal true");
   BOOST_TEST(x.sql("SELECT due_at FROM cases") == due);
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.extended'") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'applicant.extended'") == 0);
   auto shown = x.runVkhid({"case", "show", x.sql("SELECT tracking_code FROM cases")});
   BOOST_TEST(shown.find("an extension within the legal cap, come after its answer") != std::string::npos, shown);
 

@@ -68,7 +68,7 @@ BOOST_AUTO_TEST_CASE(exchange_case_reaches_closed_with_answer) {
   BOOST_TEST(answer.body.find("\"signature\":\"valid\"") != std::string::npos);
   BOOST_TEST(answer.body.find("\"signer\":") != std::string::npos);
   // The applicant is told the answer is in, by the tracking code they were given.
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.answered' AND "
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'applicant.answered' AND "
                      "convert_from(payload, 'UTF8')::jsonb->>'tracking_code' = '" +
                      jsonField(created.body, "tracking_code") + "'") == 1);
 
@@ -128,7 +128,7 @@ BOOST_AUTO_TEST_CASE(exchange_outbox_rows_go_out_when_committed_not_at_the_next_
     BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", i + 1, 60s));
     std::this_thread::sleep_for(600ms);  // idle again, past a whole poll
   }
-  const std::string mine = "FROM outbox WHERE created_at > '" + since + "'";
+  const std::string mine = "FROM outbox_message WHERE created_at > '" + since + "'";
   const long long rows = x.count("SELECT count(*) " + mine + " AND sent_at IS NOT NULL");
   const long long prompt = x.count("SELECT count(*) " + mine + " AND sent_at - created_at < interval '200 ms'");
   BOOST_REQUIRE(rows >= 20);
@@ -151,7 +151,7 @@ BOOST_AUTO_TEST_CASE(exchange_case_is_routed_in_the_transaction_that_registers_i
   BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'routed' AND case_id = '" + id + "'") == 1);
   BOOST_TEST(
       x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND case_id = '" + id + "'") == 1);
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'case.registered'") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'case.registered'") == 0);
 
   // With no rule and an addressee that is no participant, nothing places a case: the review queue.
   (void)x.sql("DELETE FROM routing_rule");
@@ -165,9 +165,9 @@ BOOST_AUTO_TEST_CASE(exchange_case_is_routed_in_the_transaction_that_registers_i
   BOOST_REQUIRE_MESSAGE(unrouted.status == 201, unrouted.body);
   const std::string other = jsonField(unrouted.body, "id");
   BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'unrouted' AND case_id = '" + other + "'") == 1);
-  BOOST_TEST(
-      x.count("SELECT count(*) FROM outbox WHERE routing_key = 'case.unrouted' AND message_id = '" + other + "'") == 1);
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'case.registered'") == 0);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'case.unrouted' AND message_id = '" +
+                     other + "'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'case.registered'") == 0);
 }
 
 BOOST_AUTO_TEST_CASE(exchange_deliveries_waiting_together_go_out_together_each_once) {
@@ -185,7 +185,8 @@ BOOST_AUTO_TEST_CASE(exchange_deliveries_waiting_together_go_out_together_each_o
   // it may come in the same batch as its twin, and the package still goes out once.
   x.sql(
       "INSERT INTO outbox (exchange, routing_key, message_id, payload, headers, priority) SELECT exchange, "
-      "routing_key, message_id, payload, headers, priority FROM outbox WHERE exchange = 'vkhid.delivery' ORDER BY id "
+      "routing_key, message_id, payload, headers, priority FROM outbox_message WHERE exchange = 'vkhid.delivery' ORDER "
+      "BY id "
       "LIMIT 1");
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0, 30s));
   x.runVkhid({"participant", "activate", x.org(), "--force"});
@@ -237,7 +238,8 @@ BOOST_AUTO_TEST_CASE(exchange_a_participants_jobs_of_one_relay_round_travel_as_o
   const auto before = waiting();
   // As if the gateway had stopped after publishing them, before it could mark them sent (at least once):
   // the next relay's first round takes all ten at once.
-  x.sql("UPDATE outbox SET sent_at = NULL WHERE exchange = 'vkhid.delivery'");
+  x.sql(
+      "UPDATE outbox SET sent_at = NULL WHERE id IN (SELECT id FROM outbox_message WHERE exchange = 'vkhid.delivery')");
   x.startGateway();
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0, 30s));
   x.killGateway(0, SIGTERM);
@@ -318,11 +320,11 @@ BOOST_AUTO_TEST_CASE(exchange_our_receipts_for_one_package_leave_as_one_delivery
   BOOST_TEST(x.count("SELECT count(*) FROM message a WHERE a.direction = 'in' AND a.msg_type = 3 AND (SELECT "
                      "array_agg(r.msg_id::text ORDER BY r.ack_type) FROM message r WHERE r.direction = 'out' AND "
                      "r.ref_msg_id = a.msg_id) = ARRAY(SELECT jsonb_array_elements_text(convert_from(o.payload, "
-                     "'UTF8')::jsonb->'msg_ids') FROM outbox o WHERE o.exchange = 'vkhid.delivery' AND "
+                     "'UTF8')::jsonb->'msg_ids') FROM outbox_message o WHERE o.exchange = 'vkhid.delivery' AND "
                      "convert_from(o.payload, 'UTF8')::jsonb->'msg_ids'->>0 = (SELECT r.msg_id::text FROM message r "
                      "WHERE r.direction = 'out' AND r.ref_msg_id = a.msg_id AND r.ack_type = 1))") == n);
   // The appeals' jobs and the receipts': one row a package of ours, one a package of theirs answered.
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE exchange = 'vkhid.delivery'") == 2 * n);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE exchange = 'vkhid.delivery'") == 2 * n);
   // The participant took each receipt once.
   BOOST_TEST(eventually([&] { return x.simStats()["receipts_received"] == 2 * n; }, 30s));
   BOOST_TEST(x.simStats()["duplicates_seen"] == 0);
@@ -342,7 +344,7 @@ BOOST_AUTO_TEST_CASE(exchange_priority_applicant_is_marked_in_every_queue) {
   BOOST_REQUIRE_MESSAGE(priority.status == 201, priority.body);
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 2, 60s));
   auto outboxPriorities = [&](const std::string& id) {
-    return x.sql("SELECT string_agg(DISTINCT o.priority::text, ',') FROM outbox o WHERE o.message_id = '" + id +
+    return x.sql("SELECT string_agg(DISTINCT o.priority::text, ',') FROM outbox_message o WHERE o.message_id = '" + id +
                  "' OR o.message_id IN (SELECT msg_id::text FROM message WHERE case_id::text = '" + id + "')");
   };
   BOOST_TEST(outboxPriorities(jsonField(priority.body, "id")) == "5");
@@ -542,7 +544,7 @@ BOOST_AUTO_TEST_CASE(exchange_not_in_competence_reroutes_to_the_competent_partic
   BOOST_TEST(x.simStats()["appeals"] == 1);
   BOOST_TEST(x.simStats(competent)["registered"] == 1);
   // The applicant is told, by the tracking code's case, never by name.
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.forwarded'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'applicant.forwarded'") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(exchange_not_in_competence_of_an_outside_body_goes_to_review) {
@@ -555,8 +557,8 @@ BOOST_AUTO_TEST_CASE(exchange_not_in_competence_of_an_outside_body_goes_to_revie
   BOOST_REQUIRE_MESSAGE(
       x.waitFor("SELECT count(*) FROM case_event WHERE event = 'forwarded' AND detail->>'to' = 'review'", 1, 60s),
       x.histogram());
-  BOOST_REQUIRE(
-      x.waitFor("SELECT count(*) FROM outbox WHERE routing_key = 'case.unrouted' AND sent_at IS NOT NULL", 1, 30s));
+  BOOST_REQUIRE(x.waitFor(
+      "SELECT count(*) FROM outbox_message WHERE routing_key = 'case.unrouted' AND sent_at IS NOT NULL", 1, 30s));
   // It waits for a person: not sent back to the participant that declined it, though its route matches.
   std::this_thread::sleep_for(2s);
   BOOST_TEST(x.sql("SELECT status FROM cases") == "forwarded");
@@ -789,6 +791,49 @@ BOOST_AUTO_TEST_CASE(exchange_participant_queue_deleted_between_packages_is_decl
   BOOST_TEST(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 2, 60s));
   BOOST_TEST(x.simStats()["registered"] == 2);  // its stats carry over a restart: once each
   BOOST_TEST(x.simStats()["duplicates_seen"] == 0);
+}
+
+BOOST_AUTO_TEST_CASE(exchange_a_transactions_publications_leave_together_and_one_no_queue_took_waits_alone) {
+  // Issue 25 (migration 0040): a case's registration writes one outbox row, its applicant's notice and
+  // its package's delivery job in it, and the relay publishes both. A row of which the broker returned a
+  // publication (no queue took it) is marked sent, and that publication waits in a row of its own: the
+  // others are not published again.
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  BOOST_REQUIRE(x.submit("together").status == 201);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'sent'", 1, 30s));
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM outbox WHERE sent_at IS NULL", 0, 30s));
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox") == 1);
+  BOOST_TEST(x.sql("SELECT string_agg(exchange || ' ' || routing_key, ', ' ORDER BY exchange) FROM outbox_message") ==
+             "vkhid.delivery " + x.org() + ", vkhid.notifications applicant.registered");
+
+  auto c = vkhid::bus::AmqpConnection::connect({x.brokerUrlForTests(), 5, 0, std::chrono::milliseconds(5000)});
+  BOOST_REQUIRE(c.ok());
+  BOOST_REQUIRE(c->declareQueue("test.outbox.parts").ok());
+  BOOST_REQUIRE(c->bindQueue("test.outbox.parts", "vkhid.events", "test.part.#").ok());
+  auto parts = [&] {
+    auto depth = c->queueDepth("test.outbox.parts");
+    BOOST_REQUIRE(depth.ok());
+    return *depth;
+  };
+  // As a transaction writes them: the first in the row's columns, the others in `more`; the second goes
+  // where no queue is bound.
+  x.sql(
+      "INSERT INTO outbox (exchange, routing_key, message_id, payload, more) VALUES ('vkhid.events', 'test.part.one', "
+      "'part-one', '\\x7b7d', '[{\"exchange\": \"vkhid.events\", \"routing_key\": \"test.nowhere\", \"message_id\": "
+      "\"part-nowhere\", \"payload\": \"7b7d\", \"headers\": {}, \"priority\": 0}, {\"exchange\": \"vkhid.events\", "
+      "\"routing_key\": \"test.part.two\", \"message_id\": \"part-two\", \"payload\": \"7b7d\", \"headers\": {}, "
+      "\"priority\": 0}]')");
+  BOOST_REQUIRE(eventually([&] { return parts() == 2u; }, 30s, 100ms));
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM outbox WHERE message_id = 'part-one' AND sent_at IS NOT NULL", 1, 30s));
+  BOOST_TEST(x.sql("SELECT string_agg(message_id || ' ' || coalesce(more::text, 'alone'), ', ') FROM outbox WHERE "
+                   "sent_at IS NULL") == "part-nowhere alone");
+  // Rounds later (the relay tries what waits again at least every idle poll): the two were published once.
+  std::this_thread::sleep_for(3s);
+  BOOST_TEST(parts() == 2u);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE message_id = 'part-nowhere'") == 2);
 }
 
 BOOST_AUTO_TEST_CASE(exchange_sent_outbox_rows_are_deleted_after_their_retention) {

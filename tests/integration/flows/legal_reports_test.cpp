@@ -255,7 +255,7 @@ BOOST_AUTO_TEST_CASE(legal_rating_recorded_once) {
   x.startSimulator();
   BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", 1, 60s), x.histogram());
   // The answer's notice offers the rating.
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.answered' AND "
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'applicant.answered' AND "
                      "convert_from(payload, 'UTF8')::jsonb->>'rating' = '/api/v1/track/" +
                      code + "/rating'") == 1);
   auto tracked = json::parse(httpGet("127.0.0.1", x.intakePort(), "/api/v1/track/" + code).body).as_object();
@@ -441,7 +441,7 @@ BOOST_AUTO_TEST_CASE(legal_participant_sees_only_its_own_report) {
       x.sql("SELECT to_char(date_trunc('month', now() AT TIME ZONE 'Europe/Kyiv') - interval '1 month', 'YYYY-MM')");
   BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM participant_report WHERE month = '" + last_month + "'", 2, 30s),
                         x.histogram());
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'participant.report' AND "
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'participant.report' AND "
                      "convert_from(payload, 'UTF8')::jsonb->>'org_id' = '" +
                      x.org() +
                      "' AND convert_from(payload, 'UTF8')::jsonb->'recipients' = '[\"duty@body0.example\"]'") == 1);

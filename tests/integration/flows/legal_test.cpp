@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(legal_late_forward_counted) {
   BOOST_TEST(forwardOf(i1, "forward_term") == "info_request_forward");
   BOOST_TEST(!forwardOf(i1, "forward_due").empty());
   // The UCC is told of each late forward, naming the participant.
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'case.forward_late' AND "
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'case.forward_late' AND "
                      "convert_from(payload, 'UTF8')::jsonb->>'org_id' = '" +
                      x.org() + "'") == 2);
 
@@ -252,7 +252,7 @@ BOOST_AUTO_TEST_CASE(legal_return_with_its_article) {
   BOOST_TEST(!eventOf(r1, "return_due").empty());
   BOOST_TEST(x.sql("SELECT actor FROM case_event WHERE event = 'returned' AND case_id = '" + r1 + "'") ==
              "participant:" + x.org());
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.returned' AND "
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'applicant.returned' AND "
                      "convert_from(payload, 'UTF8')::jsonb->>'article' = '" +
                      article + "'") == 1);
   BOOST_TEST(pending(r1) == 0);
@@ -314,7 +314,7 @@ BOOST_AUTO_TEST_CASE(legal_return_by_the_participant_after_its_term_is_late) {
              "true");
   BOOST_TEST(x.sql("SELECT actor FROM case_event WHERE event = 'returned' AND case_id = '" + id + "'") ==
              "participant:" + x.org());
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.returned'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'applicant.returned'") == 1);
   BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'returned'") == 1);
 }
 
@@ -359,7 +359,7 @@ BOOST_AUTO_TEST_CASE(legal_withdrawal_by_tracking_code) {
   BOOST_TEST(x.sql("SELECT status FROM cases WHERE id = '" + id + "'") == "withdrawn");
   BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'withdrawn' AND case_id = '" + id +
                      "' AND actor LIKE 'client:%'") == 1);
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.withdrawn'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'applicant.withdrawn'") == 1);
   BOOST_TEST(x.count("SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL AND case_id = '" + id +
                      "'") == 0);
   BOOST_TEST(eventually([&] { return x.simStats()["withdrawal_notices"] == 1; }, 30s, 100ms), x.histogram());
@@ -430,7 +430,7 @@ BOOST_AUTO_TEST_CASE(legal_repeat_appeal_detected_and_not_considered) {
   BOOST_TEST(x.sql("SELECT status FROM cases WHERE id = '" + id + "'") == "not_considered");
   BOOST_TEST(x.sql("SELECT detail->>'repeat_of' FROM case_event WHERE event = 'not_considered' AND case_id = '" + id +
                    "'") == jsonField(first.body, "ucc_number"));
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.not_considered'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'applicant.not_considered'") == 1);
   BOOST_TEST(eventually([&] { return x.simStats()["not_considered_notices"] == 1; }, 30s, 100ms), x.histogram());
   BOOST_TEST(decide(R"({"article": "ст. 8", "reason": "r"})").status == 409);
 }
@@ -481,7 +481,7 @@ BOOST_AUTO_TEST_CASE(legal_mass_appeal_merged_and_answered_once) {
   BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND case_id IN ('" +
                      ids[0] + "', '" + ids[1] + "', '" + ids[49] + "')") == 1);
   BOOST_TEST(
-      x.count("SELECT count(DISTINCT convert_from(payload, 'UTF8')::jsonb->>'tracking_code') FROM outbox "
+      x.count("SELECT count(DISTINCT convert_from(payload, 'UTF8')::jsonb->>'tracking_code') FROM outbox_message "
               "WHERE routing_key = 'applicant.answered' AND (convert_from(payload, 'UTF8')::jsonb->>'case_id' = '" +
               ids[0] + "' OR convert_from(payload, 'UTF8')::jsonb->>'answered_with' = '" + ids[0] + "')") == 50);
   BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'answered_with_group'") == 49);
@@ -566,7 +566,7 @@ BOOST_AUTO_TEST_CASE(legal_mass_appeal_goes_on_when_its_first_case_ends) {
       x.waitFor("SELECT count(*) FROM case_event WHERE event = 'answered_with_group' AND case_id = '" + ids[2] + "'", 1,
                 30s),
       x.histogram());
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'applicant.answered' AND "
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'applicant.answered' AND "
                      "convert_from(payload, 'UTF8')::jsonb->>'tracking_code' = '" +
                      codes[2] + "'") == 1);
   // One package reached the participant for the two that remain, none for the withdrawn one after.

@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(onboarding_check_with_a_bad_receipt_seal_fails_at_the_signa
   BOOST_TEST(check.second.find("code 111") != std::string::npos, check.second);
   BOOST_TEST(x.sql("SELECT status FROM participant WHERE org_id = '" + x.org(p) + "'") == "pending_check");
   // The participant's contacts are told why.
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'participant.check_failed' AND "
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'participant.check_failed' AND "
                      "convert_from(payload, 'UTF8') LIKE '%duty@example.gov.ua%' AND convert_from(payload, 'UTF8') "
                      "LIKE '%signature%'") == 1);
   BOOST_TEST(x.runVkhidStatus({"participant", "activate", x.org(p)}).first == 2);
@@ -100,7 +100,7 @@ BOOST_AUTO_TEST_CASE(onboarding_suspended_participant_receives_nothing_until_rea
   x.startGateway();
   x.startSimulator();
   x.runVkhid({"participant", "suspend", x.org(), "--reason", "технічні роботи"});
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'participant.suspended'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'participant.suspended'") == 1);
   for (int i = 0; i < 3; ++i) BOOST_REQUIRE(x.submit("s" + std::to_string(i)).status == 201);
   // Routed to it (nothing re-routed silently), and held.
   BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1", 3, 30s));
@@ -297,14 +297,15 @@ BOOST_AUTO_TEST_CASE(onboarding_certificate_expiring_within_30_days_is_warned_on
   BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
   x.runVkhid({"participant", "rotate-cert", x.org(), "--cert", cert});
   x.startGateway();
-  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM outbox WHERE routing_key = 'certificate.expiring'", 1, 30s));
-  BOOST_TEST(x.sql("SELECT convert_from(payload, 'UTF8') FROM outbox WHERE routing_key = 'certificate.expiring'")
-                 .find("\"within_days\":30") != std::string::npos);
+  BOOST_REQUIRE(x.waitFor("SELECT count(*) FROM outbox_message WHERE routing_key = 'certificate.expiring'", 1, 30s));
+  BOOST_TEST(
+      x.sql("SELECT convert_from(payload, 'UTF8') FROM outbox_message WHERE routing_key = 'certificate.expiring'")
+          .find("\"within_days\":30") != std::string::npos);
   // A restart does not warn again (and 7 days is not reached yet).
   x.killGateway(0, SIGTERM);
   x.startGateway();
   std::this_thread::sleep_for(2s);
-  BOOST_TEST(x.count("SELECT count(*) FROM outbox WHERE routing_key = 'certificate.expiring'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM outbox_message WHERE routing_key = 'certificate.expiring'") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(onboarding_certificate_revoked_by_a_configured_crl_is_refused) {

@@ -1,5 +1,6 @@
 #define BOOST_TEST_MODULE integration_store
 #include <algorithm>
+#include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
@@ -955,6 +956,71 @@ BOOST_AUTO_TEST_CASE(relay_rounds_take_turns_and_hold_no_row_lock_nor_xid_while_
   BOOST_TEST(taken == (std::vector<std::string>{"m-2", "m-3"}), boost::test_tools::per_element());
   BOOST_TEST(db.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == "0");
   BOOST_TEST(walOf(db, "outbox", from) == "Heap:UPDATE Heap:UPDATE");
+}
+
+BOOST_AUTO_TEST_CASE(a_transactions_publications_are_one_row_read_back_each_in_its_order) {
+  // Issue 25 (migration 0040): a row a publication was three WAL records each — its tuple, its entry in
+  // the unsent index, its update once sent — and the intake and a participant's answer each asked for two.
+  // A transaction's publications are gathered and written with its COMMIT as one row; the relay reads
+  // each back as it was asked for, the highest priority first, with its bytes, headers and priority.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  BOOST_REQUIRE(store::migrate(conn, store::embeddedMigrations()).ok());
+  const std::string bytes("\x00\xff{\"\xd0\x9f\"}", 7);
+  // A row before: the table's first page and the index's root are made by it.
+  BOOST_REQUIRE(store::appendOutbox(conn, "vkhid.events", "case.registered", "c-0", "{}", "{}", 0).ok());
+  const std::string from = db.query("SELECT pg_current_wal_insert_lsn()");
+  BOOST_REQUIRE(conn.begin().ok());
+  BOOST_REQUIRE(store::appendOutbox(conn, "vkhid.notifications", "applicant.registered", "c-1:registered", bytes,
+                                    "{\"expiration\": \"60000\"}", 0)
+                    .ok());
+  // A job for a package of no case goes at 0, whatever it asks.
+  BOOST_REQUIRE(store::appendDelivery(conn, "vkhid.delivery", "99999911", "00000000-0000-4000-8000-000000000001",
+                                      "{\"msg_id\": \"00000000-0000-4000-8000-000000000001\"}", "{}", 5)
+                    .ok());
+  BOOST_REQUIRE(store::appendOutbox(conn, "vkhid.events", "case.registered", "c-1", "{}", "{}", 5).ok());
+  BOOST_TEST(std::string(conn.exec("SELECT count(*) FROM outbox")->get(0, 0)) == "1");  // the rest with the COMMIT
+  BOOST_REQUIRE(conn.commit().ok());
+  BOOST_TEST(db.query("SELECT count(*) FROM outbox") == "2");
+  // Its tuple and its unsent entry (and the summary of its creation time's page range, widened).
+  auto written = walOf(db, "outbox", from);
+  if (auto brin = written.find(" BRIN:SAMEPAGE_UPDATE"); brin != std::string::npos) written.erase(brin);
+  BOOST_TEST(written == "Heap:INSERT Btree:INSERT_LEAF");
+  BOOST_TEST(db.query("SELECT string_agg(routing_key || ':' || priority, ' ' ORDER BY part) FROM outbox_message "
+                      "WHERE message_id <> 'c-0'") == "case.registered:5 applicant.registered:0 99999911:0");
+
+  std::vector<store::OutboxRow> rows;
+  auto read = store::inTransaction(conn, [&]() -> Status {
+    auto r = store::lockUnsent(conn, 10);
+    if (!r) return r.error();
+    rows = std::move(*r);
+    return {};
+  });
+  BOOST_REQUIRE_MESSAGE(read.ok(), (read.ok() ? "" : read.error().message));
+  BOOST_REQUIRE(rows.size() == 4u);  // the row before, and the three: the higher priority first
+  rows.erase(std::remove_if(rows.begin(), rows.end(), [](const auto& r) { return r.message_id == "c-0"; }), rows.end());
+  BOOST_REQUIRE(rows.size() == 3u);
+  BOOST_TEST(rows[0].message_id == "c-1");
+  BOOST_TEST(rows[0].priority == 5);
+  BOOST_TEST(rows[1].message_id == "c-1:registered");
+  BOOST_TEST(rows[1].exchange == "vkhid.notifications");
+  BOOST_TEST(rows[1].payload == bytes);
+  BOOST_TEST(boost::json::parse(rows[1].headers_json) == boost::json::parse("{\"expiration\": \"60000\"}"));
+  BOOST_TEST(rows[2].routing_key == "99999911");
+  BOOST_TEST(rows[2].priority == 0);
+  BOOST_TEST((rows[0].place == rows[1].place && rows[1].place == rows[2].place));
+
+  // Rolled back: nothing of it, and the next transaction starts with nothing gathered.
+  BOOST_REQUIRE(conn.begin().ok());
+  BOOST_REQUIRE(store::appendOutbox(conn, "vkhid.events", "case.registered", "c-2", "{}", "{}", 0).ok());
+  BOOST_REQUIRE(conn.rollback().ok());
+  BOOST_REQUIRE(conn.begin().ok());
+  BOOST_REQUIRE(conn.later("SELECT 1", {}).ok());
+  BOOST_REQUIRE(conn.commit().ok());
+  // Outside a transaction: a row each, at once.
+  BOOST_REQUIRE(store::appendOutbox(conn, "vkhid.events", "case.registered", "c-3", "{}", "{}", 0).ok());
+  BOOST_REQUIRE(store::appendOutbox(conn, "vkhid.events", "case.registered", "c-4", "{}", "{}", 0).ok());
+  BOOST_TEST(db.query("SELECT string_agg(message_id, ' ' ORDER BY id) FROM outbox") == "c-0 c-1 c-3 c-4");
 }
 
 BOOST_AUTO_TEST_CASE(sent_rows_past_their_retention_are_found_by_their_ranges_never_a_scan_of_the_outbox) {
