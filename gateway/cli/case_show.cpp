@@ -72,6 +72,9 @@ std::string eventWords(const std::string& event, const json::object& d) {
   std::string out = it != words.end() ? it->second : event;
   std::string extra;
   if (auto n = str(d, "participant_reg_number"); !n.empty()) extra = n;
+  if (const auto* term = d.if_contains("deadline"); event == "registered" && term && term->is_object()) {
+    extra = "answer due " + str(term->as_object(), "due") + ", " + str(term->as_object(), "kind");
+  }
   if (const auto* c = d.if_contains("error_code"); c && c->is_int64()) extra = codeWords(c->as_int64());
   if (event == "routed" || event == "delivered_to_transport") {
     if (auto to = str(d, "participant"); !to.empty()) extra = "to " + to;

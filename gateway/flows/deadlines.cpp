@@ -125,14 +125,13 @@ Status applyAnswerDeadline(store::PgConnection& db, const LegalClock& clock, con
     const AnswerStepPlan first = firstAnswerStep(clock, *due);
     if (auto s = insertTimer(db, case_id, first.kind, first.at); !s) return s;
   }
+  // A new case's term is recorded with its registration (the `registered` event's `deadline`).
+  if (reason == "registered") return {};
   json::object detail{{"kind", kind}, {"due", domain::formatKyiv(due->at)}, {"reason", reason}};
-  std::string status = "registered";  // a new case's, in the transaction that registers it
-  if (reason != "registered") {       // the caller holds the case's row lock
-    auto st = store::lockCaseStatus(db, case_id);
-    if (!st) return st.error();
-    if (!*st) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
-    status = domain::caseStatusName(**st);
-  }
+  auto st = store::lockCaseStatus(db, case_id);  // the caller holds the case's row lock
+  if (!st) return st.error();
+  if (!*st) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
+  const std::string status = domain::caseStatusName(**st);
   return recordEvent(db, case_id, actor, reason == "extended" ? "extended" : "deadline_set", status, status,
                      json::serialize(detail));
 }

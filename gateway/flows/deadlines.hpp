@@ -72,8 +72,9 @@ struct AnswerStepPlan {
 AnswerStepPlan firstAnswerStep(const LegalClock& clock, const domain::Due& due);
 
 // Inside the transaction that registers case `case_id` with `term` in its row: as planAnswerDeadline
-// with the reason "registered" — its first step and the history's `deadline_set` — less the term's write,
-// and less the first step's when `step_written` (the case's open row carries it, migration 0038).
+// with the reason "registered" — its first step — less the term's write, the first step's when
+// `step_written` (the case's open row carries it, migration 0038), and the history's `deadline_set`
+// (the intake records the term in its `registered` event).
 Status planRegisteredDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
                               const AnswerTerm& term, const std::string& actor, bool step_written);
 

@@ -11,6 +11,7 @@
 #include "gateway/crypto/package.hpp"
 #include "gateway/crypto/trust.hpp"
 #include "gateway/domain/base64.hpp"
+#include "gateway/domain/kyiv_time.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/flows/case_access.hpp"
 #include "gateway/flows/case_endings.hpp"
@@ -179,6 +180,11 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
     if (auto s = enterInJournal(db, out.case_id, actor); !s) return s.error();
   }
   json::object registered{{"ucc_number", out.ucc_number}, {"channel", c.channel}};
+  if (term) {
+    // Its answer term is part of its registration, written in its row with it and recorded here: the
+    // history's `deadline_set` of a new case was an event and an evidence entry of its own (issue 25).
+    registered["deadline"] = json::object{{"kind", term->kind}, {"due", domain::formatKyiv(term->due.at)}};
+  }
   if (repeated) {
     // Offered to the UCC: the earlier case, by its number. Whether it is a repeat on a question already
     // decided (Law 393 art. 8) is a person's call.

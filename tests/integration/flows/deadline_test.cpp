@@ -57,8 +57,13 @@ BOOST_AUTO_TEST_CASE(deadline_set_at_registration_sent_to_the_participant_and_tr
   BOOST_TEST(x.sql("SELECT due_rule FROM cases").find("ст. 20") != std::string::npos);
   std::string expected = x.sql("SELECT to_char(due_at AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD HH24:MI:SS') FROM cases");
   BOOST_TEST(expected.substr(11) == "23:59:59");
-  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'deadline_set' AND detail->>'kind' = 'appeal'") ==
-             1);
+  // Recorded in the history with the registration, not as an event (and an evidence entry) of its own.
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'registered' AND detail->'deadline'->>'kind' = "
+                     "'appeal' AND detail->'deadline'->>'due' LIKE '" +
+                     expected.substr(0, 10) + "%'") == 1);
+  BOOST_TEST(x.count("SELECT count(*) FROM case_event WHERE event = 'deadline_set'") == 0);
+  auto shown = x.runVkhid({"case", "show", x.sql("SELECT id FROM cases")});
+  BOOST_TEST(shown.find("registered by the UCC (answer due " + expected.substr(0, 10)) != std::string::npos, shown);
   // The answer term's steps, one at a time: the first warning, three working days before the term, kept
   // with the open case (migration 0038) — no timer row until it comes due; each step plans the next when
   // it fires.
