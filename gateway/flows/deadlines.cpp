@@ -103,8 +103,8 @@ LegalClock LegalClock::loadOrShipped(const app::DeadlineSettings& settings) {
 
 namespace {
 
-// `term_written`: the case's row carries the term already (a new case's, planRegisteredDeadline), and
-// `step_written`: its open row the first step.
+// `term_written`: the case's row carries the term already and its `registered` event records it (a new
+// case's, planRegisteredDeadline), and `step_written`: its open row the first step.
 Status applyAnswerDeadline(store::PgConnection& db, const LegalClock& clock, const std::string& case_id,
                            const std::string& kind, const domain::Due* due, const domain::DeadlineRule* rule,
                            domain::Instant from, const std::string& actor, const std::string& reason,
@@ -125,13 +125,17 @@ Status applyAnswerDeadline(store::PgConnection& db, const LegalClock& clock, con
     const AnswerStepPlan first = firstAnswerStep(clock, *due);
     if (auto s = insertTimer(db, case_id, first.kind, first.at); !s) return s;
   }
-  // A new case's term is recorded with its registration (the `registered` event's `deadline`).
-  if (reason == "registered") return {};
+  // A case the intake registers has its term in its row and recorded with its registration (the
+  // `registered` event's `deadline`).
+  if (term_written) return {};
   json::object detail{{"kind", kind}, {"due", domain::formatKyiv(due->at)}, {"reason", reason}};
-  auto st = store::lockCaseStatus(db, case_id);  // the caller holds the case's row lock
-  if (!st) return st.error();
-  if (!*st) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
-  const std::string status = domain::caseStatusName(**st);
+  std::string status = "registered";  // a new case's, in the transaction that registers it
+  if (reason != "registered") {       // the caller holds the case's row lock
+    auto st = store::lockCaseStatus(db, case_id);
+    if (!st) return st.error();
+    if (!*st) return Error{ErrorKind::NotFound, "case.unknown", "no case " + case_id};
+    status = domain::caseStatusName(**st);
+  }
   return recordEvent(db, case_id, actor, reason == "extended" ? "extended" : "deadline_set", status, status,
                      json::serialize(detail));
 }

@@ -69,7 +69,9 @@ Status insertAll(PgConnection& db, const std::vector<Part>& parts) {
   for (const auto& p : parts) {
     boost::system::error_code ec;
     auto headers = boost::json::parse(p.headers_json, ec);
-    if (ec) headers = boost::json::object();
+    if (ec || !headers.is_object()) {
+      return Error::internal("outbox.headers", "outbox: the headers of " + p.message_id + " are not a JSON object");
+    }
     all.push_back(boost::json::object{{"exchange", p.exchange},
                                       {"routing_key", p.routing_key},
                                       {"message_id", p.message_id},

@@ -264,7 +264,7 @@ Status PgConnection::commit() {
   auto flushes = std::move(before_commit_);
   before_commit_.clear();
   for (auto& flush : flushes) {
-    if (auto s = flush(); !s) {
+    if (auto s = flush(*this); !s) {
       gathered_.clear();
       (void)rollback();
       return s;

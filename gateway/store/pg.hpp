@@ -120,7 +120,7 @@ class PgConnection {
   bool in_transaction_ = false;  // begin() called, commit() or rollback() not yet
   std::vector<std::function<void()>> after_commit_;
   std::unordered_map<std::string, std::shared_ptr<void>> gathered_;  // gathering(): by key, this transaction's
-  std::vector<std::function<Status()>> before_commit_;               // their flushes, in the order first asked
+  std::vector<std::function<Status(PgConnection&)>> before_commit_;  // their flushes, in the order first asked
   std::unordered_set<std::string> held_;  // holds(): cleared when a transaction begins and ends
   long long round_trips_ = 0;
 };
@@ -131,7 +131,7 @@ T& PgConnection::gathering(const std::string& key, std::function<Status(PgConnec
   if (!slot) {
     auto state = std::make_shared<T>();
     slot = state;
-    before_commit_.push_back([this, state, flush = std::move(flush)] { return flush(*this, *state); });
+    before_commit_.push_back([state, flush = std::move(flush)](PgConnection& db) { return flush(db, *state); });
   }
   return *std::static_pointer_cast<T>(slot);
 }

@@ -1021,6 +1021,16 @@ BOOST_AUTO_TEST_CASE(a_transactions_publications_are_one_row_read_back_each_in_i
   BOOST_REQUIRE(store::appendOutbox(conn, "vkhid.events", "case.registered", "c-3", "{}", "{}", 0).ok());
   BOOST_REQUIRE(store::appendOutbox(conn, "vkhid.events", "case.registered", "c-4", "{}", "{}", 0).ok());
   BOOST_TEST(db.query("SELECT string_agg(message_id, ' ' ORDER BY id) FROM outbox") == "c-0 c-1 c-3 c-4");
+  // Headers that are not a JSON object fail the transaction's commit, as its statement refused them, and
+  // nothing of it is written.
+  BOOST_REQUIRE(conn.begin().ok());
+  BOOST_REQUIRE(store::appendOutbox(conn, "vkhid.events", "case.registered", "c-5", "{}", "{}", 0).ok());
+  BOOST_REQUIRE(store::appendOutbox(conn, "vkhid.events", "case.registered", "c-6", "{}", "not json", 0).ok());
+  auto refused = conn.commit();
+  BOOST_REQUIRE(!refused.ok());
+  BOOST_TEST(refused.error().code == "outbox.headers");
+  BOOST_TEST(db.query("SELECT count(*) FROM outbox WHERE message_id IN ('c-5', 'c-6')") == "0");
+  BOOST_TEST(conn.reusable());
 }
 
 BOOST_AUTO_TEST_CASE(sent_rows_past_their_retention_are_found_by_their_ranges_never_a_scan_of_the_outbox) {
