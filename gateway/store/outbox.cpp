@@ -97,7 +97,7 @@ Status insertAll(PgConnection& db, const std::vector<Part>& parts) {
 // Inside a transaction the part waits for the COMMIT, with the transaction's others; outside one it is
 // written at once. The process's relay is woken when it is committed.
 Status append(PgConnection& db, Part part) {
-  if (!db.in_transaction()) {
+  if (!db.transactionOpen()) {
     if (auto s = insertOne(db, part); !s) return s;
     outboxSignal().notify();
     return {};

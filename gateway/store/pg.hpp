@@ -84,10 +84,10 @@ class PgConnection {
   // What a caller gathers in the current transaction under `key`, to be written by `flush` just before
   // the COMMIT (its statements queued with it; an error fails the commit): made empty by the first call
   // of the transaction, which registers `flush`, and dropped when the transaction ends. Only inside a
-  // transaction (in_transaction()).
+  // transaction (transactionOpen()).
   template <class T>
   T& gathering(const std::string& key, std::function<Status(PgConnection&, T&)> flush);
-  bool in_transaction() const { return in_transaction_; }
+  bool transactionOpen() const { return in_transaction_; }
 
   // Exchanges with the server so far (a statement, or a pipeline of queued ones with the next).
   long long roundTrips() const { return round_trips_; }
