@@ -127,42 +127,21 @@ Result<int> Exchange::relayOnce(bus::AmqpConnection& connection) {
     // since we declared its queue) stays for the next batch and holds back nothing else.
     auto confirmed = connection.waitForConfirms(std::chrono::milliseconds(context_.config.delivery.publish_timeout_ms));
     if (!confirmed && confirmed.error().code != "amqp.unroutable") return confirmed;
-    auto returned = connection.takeReturned();
-    // A row (a place) is sent when none of its publications came back. One whose publications came back
-    // only in part is sent too, and those parts go into a row of their own, written with this round: the
-    // others are not published again.
-    std::vector<bool> came_back(rows->size(), false);
-    for (const auto& p : publications) {
-      if (std::find(returned.begin(), returned.end(), p.message_id) == returned.end()) {
-        ++messages;
-        continue;
-      }
-      for (auto i : p.rows) came_back[i] = true;
-    }
-    // A row's publications are read one after another (lockUnsent).
-    std::vector<std::string> sent;
-    for (std::size_t first = 0, end = 0; first < rows->size(); first = end) {
-      const auto& place = (*rows)[first].place;
-      end = first;
-      while (end < rows->size() && (*rows)[end].place == place) ++end;
-      const auto back =
-          static_cast<std::size_t>(std::count(came_back.begin() + static_cast<std::ptrdiff_t>(first),
-                                              came_back.begin() + static_cast<std::ptrdiff_t>(end), true));
-      if (back == end - first) continue;
-      sent.push_back(place);
-      for (std::size_t k = first; k < end && back > 0; ++k) {
-        const auto& part = (*rows)[k];
-        if (!came_back[k]) continue;
-        if (auto s = store::appendOutbox(**db, part.exchange, part.routing_key, part.message_id, part.payload,
-                                         part.headers_json, part.priority);
-            !s) {
-          return s;
-        }
+    // What the broker gave back stays for the next round, alone (relayRound).
+    const auto returned = connection.takeReturned();
+    const auto round = relayRound(*rows, publications, returned);
+    for (auto k : round.again) {
+      const auto& part = (*rows)[k];
+      if (auto s = store::appendOutbox(**db, part.exchange, part.routing_key, part.message_id, part.payload,
+                                       part.headers_json, part.priority);
+          !s) {
+        return s;
       }
     }
-    published = static_cast<int>(sent.size());
+    messages = round.messages;
+    published = static_cast<int>(round.sent.size());
     // Sent with the COMMIT.
-    if (auto u = store::markSent(**db, sent); !u) return u;
+    if (auto u = store::markSent(**db, round.sent); !u) return u;
     if (!returned.empty()) {
       unroutable = true;
       log::warn("outbox relay: rows no queue took, kept for retry", {{"count", static_cast<int>(returned.size())}});

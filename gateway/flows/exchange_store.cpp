@@ -75,6 +75,31 @@ std::vector<RelayPublication> relayPublications(const std::vector<store::OutboxR
   return out;
 }
 
+RelayRound relayRound(const std::vector<store::OutboxRow>& rows, const std::vector<RelayPublication>& publications,
+                      const std::vector<std::string>& returned) {
+  RelayRound round;
+  std::vector<bool> came_back(rows.size(), false);
+  for (const auto& p : publications) {
+    if (std::find(returned.begin(), returned.end(), p.message_id) == returned.end()) {
+      ++round.messages;
+      continue;
+    }
+    for (auto i : p.rows) came_back[i] = true;
+  }
+  for (std::size_t first = 0, end = 0; first < rows.size(); first = end) {
+    end = first;
+    while (end < rows.size() && rows[end].place == rows[first].place) ++end;
+    const auto from = came_back.begin() + static_cast<std::ptrdiff_t>(first);
+    const auto to = came_back.begin() + static_cast<std::ptrdiff_t>(end);
+    if (std::all_of(from, to, [](bool back) { return back; })) continue;
+    round.sent.push_back(rows[first].place);
+    for (std::size_t k = first; k < end; ++k) {
+      if (came_back[k]) round.again.push_back(k);
+    }
+  }
+  return round;
+}
+
 std::vector<std::string> packagesOfJob(std::string_view body) {
   boost::system::error_code ec;
   auto v = boost::json::parse(body, ec);

@@ -41,6 +41,19 @@ struct RelayPublication {
 };
 std::vector<RelayPublication> relayPublications(const std::vector<store::OutboxRow>& rows, std::size_t max_ids);
 
+// What a round marks sent once the broker answered, `returned` naming the publications (by message id) it
+// gave back because no queue took them. A row (a place; its publications come one after another, as
+// lockUnsent reads them) is sent when the broker took any of them; those it gave back from a row it
+// took in part are `again`, to be written as a row of their own, so the others are not published twice.
+// A row given back whole stays unsent. `messages`: the broker messages taken.
+struct RelayRound {
+  std::vector<std::string> sent;
+  std::vector<std::size_t> again;
+  int messages = 0;
+};
+RelayRound relayRound(const std::vector<store::OutboxRow>& rows, const std::vector<RelayPublication>& publications,
+                      const std::vector<std::string>& returned);
+
 // A delivery job's body naming `msg_ids` in order, as packagesOfJob reads it: {"msg_id": ...} for one,
 // {"msg_ids": [...]} for more (what the relay publishes for jobs it joined, and what a transaction that
 // queues several packages for one participant writes).

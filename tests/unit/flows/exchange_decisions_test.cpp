@@ -227,6 +227,26 @@ BOOST_AUTO_TEST_CASE(a_relay_round_sends_each_participants_jobs_as_one_message_o
   BOOST_TEST(carried == round.size());
 }
 
+BOOST_AUTO_TEST_CASE(a_relay_round_marks_a_row_sent_unless_all_of_it_came_back_and_keeps_what_did) {
+  // Migration 0040: a row holds a transaction's publications, read one after another with its place.
+  std::vector<store::OutboxRow> round{
+      {"(0,1)", "vkhid.notifications", "applicant.registered", "n1", "{}", "{}", 0},
+      job("(0,1)", kUs, "a1"),
+      {"(0,2)", "vkhid.events", "test.nowhere", "e1", "{}", "{}", 0},
+      {"(0,3)", "vkhid.events", "test.part", "e2", "{}", "{}", 0},
+      {"(0,3)", "vkhid.events", "test.nowhere", "e3", "{}", "{}", 0},
+  };
+  const auto sent = flows::relayPublications(round, 3);
+  const auto r = flows::relayRound(round, sent, {"e1", "e3"});
+  BOOST_TEST((r.sent == std::vector<std::string>{"(0,1)", "(0,3)"}));  // (0,2) came back whole: unsent
+  BOOST_TEST((r.again == std::vector<std::size_t>{4}));                // e3 alone, e2 not again
+  BOOST_TEST(r.messages == 3);
+  // Nothing came back: every row sent, nothing again.
+  const auto all = flows::relayRound(round, sent, {});
+  BOOST_TEST(all.sent.size() == 3u);
+  BOOST_TEST(all.again.empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_job_names_its_packages_or_none) {
   BOOST_TEST((flows::packagesOfJob(R"({"msg_id":"x"})") == std::vector<std::string>{"x"}));
   BOOST_TEST((flows::packagesOfJob(R"({"msg_ids":["x","y"]})") == std::vector<std::string>{"x", "y"}));
