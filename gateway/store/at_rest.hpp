@@ -115,4 +115,12 @@ Result<std::string> personalIndex(PgConnection& db, std::string_view value);
 Result<std::string> sealText(PgConnection& db, std::string_view plain, std::string_view aad);
 Result<std::string> openText(PgConnection& db, std::string_view stored, std::string_view aad);
 
+namespace at_rest_detail {
+// What a "vk2" value holds before it is sealed: the text's length (4 bytes, big-endian), then a zlib
+// stream whose window is the smallest that holds the text; nullopt when the text is under 256 bytes or
+// would not shrink by a tenth. inflated() gives the text back from any zlib window.
+std::optional<std::string> deflated(std::string_view plain);
+std::optional<std::string> inflated(std::string_view packed);
+}  // namespace at_rest_detail
+
 }  // namespace vkhid::store

@@ -1,4 +1,5 @@
 #define BOOST_TEST_MODULE integration_store
+#include <zlib.h>
 #include <algorithm>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -322,6 +323,83 @@ BOOST_AUTO_TEST_CASE(evidence_digest_is_inlined_and_packages_are_compressed_with
   BOOST_TEST(text.find("vkhid_audit_digest") == std::string::npos);
   BOOST_TEST(db.query("SELECT attcompression FROM pg_attribute WHERE attrelid = 'message'::regclass AND attname = "
                       "'bytes'") == "l");
+}
+
+BOOST_AUTO_TEST_CASE(personal_values_are_deflated_in_a_window_the_size_of_the_text) {
+  // Issue 25: compress2 sized zlib's window and match table for 32 KiB whatever the text, allocating and
+  // clearing some 256 KiB a call — three times the compression of a 2.5 KB package. The window is now the
+  // smallest that holds the text (the stream's first byte names it), and what was deflated with 32 KiB
+  // before still opens.
+  const std::string samples = testing::dataDir() + "/sev-ovv-1.5/samples/";
+  const std::vector<std::pair<std::string, int>> texts = {{"ds13-ack1-delivered.xml", 10},
+                                                          {"ds09-reply-to-approval.xml", 12},
+                                                          {"ds03-doc-for-approval.xml", 15},
+                                                          {"ds07-reply-to-execution.xml", 15}};
+  for (const auto& [name, window] : texts) {
+    BOOST_TEST_CONTEXT(name) {
+      const std::string text = testing::readFile(samples + name);
+      const auto packed = store::at_rest_detail::deflated(text);
+      BOOST_REQUIRE(packed.has_value());
+      BOOST_TEST((static_cast<unsigned char>((*packed)[4]) >> 4) + 8 == window);  // CINFO: log2(window) - 8
+      BOOST_TEST(packed->size() < text.size() * 9 / 10);
+      BOOST_TEST(store::at_rest_detail::inflated(*packed).value_or("") == text);
+    }
+  }
+  // Written before: zlib's defaults (a 32 KiB window).
+  const std::string text = testing::readFile(samples + "ds09-reply-to-approval.xml");
+  uLongf size = compressBound(static_cast<uLong>(text.size()));
+  std::string old(4 + size, '\0');
+  for (int i = 0; i < 4; ++i)
+    old[static_cast<std::size_t>(i)] = static_cast<char>((text.size() >> (24 - 8 * i)) & 0xff);
+  BOOST_REQUIRE(compress2(reinterpret_cast<Bytef*>(old.data() + 4), &size, reinterpret_cast<const Bytef*>(text.data()),
+                          static_cast<uLong>(text.size()), 1) == Z_OK);
+  old.resize(4 + size);
+  BOOST_TEST((static_cast<unsigned char>(old[4]) >> 4) + 8 == 15);
+  BOOST_TEST(store::at_rest_detail::inflated(old).value_or("") == text);
+  // Too short, or not worth it: sealed as it is.
+  BOOST_TEST(!store::at_rest_detail::deflated(std::string(255, 'a')).has_value());
+  std::string noise(4096, '\0');
+  std::mt19937 random(7);
+  for (auto& c : noise) c = static_cast<char>(random());
+  BOOST_TEST(!store::at_rest_detail::deflated(noise).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(kept_body_keeps_what_it_kept_and_is_compiled_once) {
+  // Migration 0041: vkhid_kept_body in PL/pgSQL, compiled once per connection, where its SQL body was
+  // parsed and planned at every call. What it keeps is what the rule of migration 0024 kept.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  BOOST_REQUIRE(store::migrate(conn, store::embeddedMigrations()).ok());
+  const std::string rule =
+      "(SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb) FROM jsonb_each(b) WHERE key IN ('kind', "
+      "'classification', 'channel', 'received_at', 'urgency', 'priority', 'no_further_study', 'addressee_org_id', "
+      "'complained_of_org_id', 'handling_minutes', 'deadlines', 'consent')) || jsonb_build_object('applicant', "
+      "jsonb_build_object('anonymous', coalesce(b->'applicant'->'anonymous', 'false'::jsonb), 'collective', "
+      "coalesce(b->'applicant'->'collective', 'false'::jsonb)), 'violence', jsonb_build_object('forms', "
+      "coalesce(b->'violence'->'forms', '[]'::jsonb), 'child_involved', coalesce(b->'violence'->'child_involved', "
+      "'false'::jsonb)))";
+  const std::vector<std::string> bodies = {
+      testing::readFile(testing::sourceDir() + "/config/examples/case-appeal.json"),
+      R"({"kind": "violence_report", "applicant": {"full_name": "Іваненко Іван", "anonymous": true, "email": "a@b.c"},
+          "violence": {"forms": ["physical"], "child_involved": true, "address": "Київ"}, "deadlines": {"x": null},
+          "text": "…", "consent": null, "priority": 2})",
+      "{}"};
+  for (const auto& body : bodies) {
+    BOOST_TEST_CONTEXT(body.substr(0, 60)) {
+      auto r = conn.exec(
+          "SELECT vkhid_kept_body($1::jsonb)::text, (SELECT (" + rule + ")::text FROM (SELECT $1::jsonb AS b) x)",
+          {body});
+      BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+      BOOST_TEST(r->get(0, 0) == r->get(0, 1));
+      BOOST_TEST(std::string(r->get(0, 0)).find("@") == std::string::npos);
+    }
+  }
+  BOOST_TEST(db.query("SELECT vkhid_kept_body(NULL)::text") ==
+             db.query("SELECT (" + rule + ")::text FROM (SELECT NULL::jsonb AS b) x"));
+  auto refused = conn.exec("SELECT vkhid_kept_body('[1]'::jsonb)");
+  BOOST_TEST(!refused.ok());  // as before: a body that is not an object
+  BOOST_TEST(db.query("SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.proname = "
+                      "'vkhid_kept_body'") == "plpgsql");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -656,6 +734,63 @@ BOOST_AUTO_TEST_CASE(the_open_case_gauges_follow_every_change_and_never_read_the
   BOOST_TEST(gauges() == "1 1");
   BOOST_REQUIRE(conn.exec("DELETE FROM cases WHERE ucc_number = 'H-3'").ok());
   BOOST_TEST(gauges() == "0 0");
+}
+
+BOOST_AUTO_TEST_CASE(a_change_that_keeps_a_case_open_with_its_term_runs_no_trigger_function) {
+  // Migration 0041: the trigger keeping case_open ran its function for every change of a case's status.
+  // It runs now when the case opens, settles or moves its term — and the open row follows as before.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  auto id = caseIn(conn, "routed");
+  // What one statement called, counted by PostgreSQL before and after it in one transaction (a backend's
+  // counts are reported between transactions, never within one).
+  auto callsOf = [&](const std::string& sql) {
+    long long calls = -1;
+    auto done = store::inTransaction(conn, [&]() -> Status {
+      if (auto r = conn.exec("SET LOCAL track_functions = 'pl'"); !r) return r.error();
+      auto counted = [&]() -> Result<long long> {
+        auto r = conn.exec(
+            "SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions WHERE funcname = "
+            "'vkhid_track_open_case'");
+        if (!r) return r.error();
+        return r->getInt(0, 0);
+      };
+      auto before = counted();
+      if (!before) return before.error();
+      if (auto r = conn.exec(sql, {id}); !r) return r.error();
+      auto after = counted();
+      if (!after) return after.error();
+      calls = *after - *before;
+      return {};
+    });
+    BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+    return calls;
+  };
+  auto openRow = [&] {
+    return db.query(
+        "SELECT coalesce((SELECT coalesce(to_char(due_at, 'YYYY-MM-DD'), 'no term') FROM case_open WHERE "
+        "case_id = '" +
+        id + "'), 'none')");
+  };
+  BOOST_TEST(openRow() == "no term");
+  // Open it stays, with its term: nothing to do.
+  BOOST_TEST(callsOf("UPDATE cases SET status = 'sent' WHERE id = vkhid_uuid($1)") == 0);
+  BOOST_TEST(callsOf("UPDATE cases SET status = 'delivered', channel = 'phone' WHERE id = vkhid_uuid($1)") == 0);
+  BOOST_TEST(openRow() == "no term");
+  // Its term set, then moved: the open row follows.
+  BOOST_TEST(callsOf("UPDATE cases SET due_at = '2031-05-04 12:00+00' WHERE id = vkhid_uuid($1)") == 1);
+  BOOST_TEST(openRow() == "2031-05-04");
+  BOOST_TEST(callsOf("UPDATE cases SET status = 'registered', due_at = due_at WHERE id = vkhid_uuid($1)") == 0);
+  // Settled, then taken up again, then its row deleted.
+  BOOST_TEST(callsOf("UPDATE cases SET status = 'answered' WHERE id = vkhid_uuid($1)") == 1);
+  BOOST_TEST(openRow() == "none");
+  BOOST_TEST(callsOf("UPDATE cases SET due_at = '2031-06-01 12:00+00' WHERE id = vkhid_uuid($1)") == 0);
+  BOOST_TEST(openRow() == "none");
+  BOOST_TEST(callsOf("UPDATE cases SET status = 'sent' WHERE id = vkhid_uuid($1)") == 1);
+  BOOST_TEST(openRow() == "2031-06-01");
+  BOOST_TEST(callsOf("DELETE FROM cases WHERE id = vkhid_uuid($1)") == 1);
+  BOOST_TEST(openRow() == "none");
+  BOOST_TEST(db.query("SELECT count(*) FROM case_open") == "0");
 }
 
 BOOST_AUTO_TEST_CASE(a_transport_watch_reads_the_packages_it_judges_in_order_and_no_more) {
