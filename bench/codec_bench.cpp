@@ -9,14 +9,13 @@
 
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "gateway/crypto/cades.hpp"
 #include "gateway/crypto/dstu4145.hpp"
 #include "gateway/crypto/dstu_signer.hpp"
 #include "gateway/crypto/gost34311.hpp"
+#include "gateway/crypto/openssl.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/domain/time.hpp"
 #include "gateway/sev/builders.hpp"
@@ -222,10 +221,9 @@ const std::string& sample(int which) {
   static const std::vector<std::string> texts = [] {
     std::vector<std::string> out;
     for (const char* name : {"ds13-ack1-delivered.xml", "ds09-reply-to-approval.xml", "ds03-doc-for-approval.xml"}) {
-      std::ifstream f(std::string(VKHID_SOURCE_DIR) + "/tests/data/sev-ovv-1.5/samples/" + name, std::ios::binary);
-      std::ostringstream text;
-      text << f.rdbuf();
-      out.push_back(text.str());
+      auto text = crypto::readFile(std::string(VKHID_SOURCE_DIR) + "/tests/data/sev-ovv-1.5/samples/" + name);
+      if (!text) throw std::runtime_error(text.error().message);
+      out.push_back(std::move(*text));
     }
     return out;
   }();
