@@ -117,8 +117,8 @@ Result<std::string> openText(PgConnection& db, std::string_view stored, std::str
 
 namespace at_rest_detail {
 // What a "vk2" value holds before it is sealed: the text's length (4 bytes, big-endian), then a zlib
-// stream whose window is the smallest that holds the text; nullopt when the text is under 256 bytes or
-// would not shrink by a tenth. inflated() gives the text back from any zlib window.
+// stream (libdeflate, level 1); nullopt when the text is under 256 bytes or would not shrink by a tenth.
+// inflated() gives the text back from any zlib stream of it, whatever its window or its maker.
 std::optional<std::string> deflated(std::string_view plain);
 std::optional<std::string> inflated(std::string_view packed);
 }  // namespace at_rest_detail
