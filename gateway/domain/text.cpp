@@ -26,6 +26,12 @@ bool isUuid(std::string_view s) {
   return true;
 }
 
+std::string lowerAscii(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 namespace {
 
 void appendUtf8(std::string& out, char32_t cp) {

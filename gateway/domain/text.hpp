@@ -16,6 +16,9 @@ std::optional<std::string> hexDecode(std::string_view hex);
 // 8-4-4-4-12 hexadecimal digits (either case): what a SEV OVV msg_id and PostgreSQL's uuid look like.
 bool isUuid(std::string_view s);
 
+// `s` with its ASCII letters in lower case (a UUID or a hex digest as PostgreSQL prints it).
+std::string lowerAscii(std::string_view s);
+
 // Text made safe inside XML or HTML content and double-quoted attributes (& < > ").
 std::string escapeMarkup(std::string_view text);
 

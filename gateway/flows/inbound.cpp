@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <map>
 
 #include "gateway/app/logging.hpp"
 #include "gateway/crypto/package.hpp"
@@ -70,16 +71,25 @@ crypto::PackageReport verifyArrival(ExchangeContext& ctx, const Peer& peer, cons
 // One package inside its transaction, from the de-duplication on.
 class Applying {
  public:
-  Applying(ExchangeContext& ctx, store::PgConnection& db, const Peer& peer, const adapters::InboundPackage& package,
-           const crypto::PackageReport& report, std::string sha)
-      : ctx_(ctx), db_(db), peer_(peer), package_(package), report_(report), h_(*report.header), sha_(std::move(sha)) {}
+  Applying(ExchangeContext& ctx, store::PgConnection& db, store::InboundRows& rows, const Peer& peer,
+           const adapters::InboundPackage& package, const crypto::PackageReport& report, std::string sha)
+      : ctx_(ctx),
+        db_(db),
+        rows_(rows),
+        peer_(peer),
+        package_(package),
+        report_(report),
+        h_(*report.header),
+        sha_(std::move(sha)) {}
 
   Status run(Handling& out) {
     out = Handling{};
     bool seen = false;
     if (auto s = seenBefore(out, seen); !s || seen) return s;
-    if (!report_.ok()) return refuse(out, report_.findings.front());
-    return apply(out);
+    auto done = report_.ok() ? apply(out) : refuse(out, report_.findings.front());
+    // Recorded under its msg_id, applied or refused (an id that is not a UUID was recorded under one of ours).
+    if (done && isUuid(h_.msg_id)) rows_.recorded(h_.msg_id, sha_);
+    return done;
   }
 
  private:
@@ -87,8 +97,7 @@ class Applying {
   // bytes under a known id are kept as evidence, refused (131) and alerted — never with a rejection
   // receipt, which would contradict the receipts that msg_id already has.
   Status seenBefore(Handling& out, bool& seen) {
-    store::PgInboundRows rows(db_);
-    auto repeat = decideRepeat(rows, h_.msg_id, sha_);
+    auto repeat = decideRepeat(rows_, h_.msg_id, sha_);
     if (!repeat) return repeat.error();
     if (*repeat == Repeat::None) return {};
     seen = true;
@@ -197,6 +206,7 @@ class Applying {
 
   ExchangeContext& ctx_;
   store::PgConnection& db_;
+  store::InboundRows& rows_;
   const Peer& peer_;
   const adapters::InboundPackage& package_;
   const crypto::PackageReport& report_;
@@ -264,7 +274,8 @@ Status InboundHandler::receive(const adapters::InboundPackage& package) {
   }
 
   // 4–6. Seen before, refused, or applied by its kind — in one transaction.
-  Applying applying(ctx, **db, peer, package, report, sha256Hex(package.bytes));
+  store::PgInboundRows rows(**db);
+  Applying applying(ctx, **db, rows, peer, package, report, sha256Hex(package.bytes));
   Handling handled;
   auto once = [&]() -> Status { return applying.run(handled); };
   Status done = store::finishTransaction(**db, once);
@@ -342,26 +353,35 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
   Status done = [&]() -> Status {
     auto db = context_.pool.acquire();
     if (!db) return db.error();
-    // The peers read in the transaction that applies the packages, as receive() does.
+    // The peers read in the transaction that applies the packages, as receive() does; each transport
+    // identity once (a batch is mostly one participant's: its queue, its folder).
     if (auto s = (**db).begin(); !s) return s;
+    std::map<std::string, std::optional<Peer>, std::less<>> peers;
     for (std::size_t i = 0; i < packages.size(); ++i) {
       const auto& package = packages[i];
-      auto found = package.transfer_problem.empty() ? store::findPeer(**db, package.peer_identity)
-                                                    : Result<std::optional<Peer>>(std::optional<Peer>());
-      if (!found) {
-        (void)(**db).rollback();
-        return found.error();
-      }
-      if (!*found) {
+      if (!package.transfer_problem.empty()) {
         alone.push_back(i);
         continue;
       }
-      auto report = verifyArrival(context_, **found, package.bytes);
+      auto known = peers.find(package.peer_identity);
+      if (known == peers.end()) {
+        auto found = store::findPeer(**db, package.peer_identity);
+        if (!found) {
+          (void)(**db).rollback();
+          return found.error();
+        }
+        known = peers.emplace(package.peer_identity, std::move(*found)).first;
+      }
+      if (!known->second) {
+        alone.push_back(i);
+        continue;
+      }
+      auto report = verifyArrival(context_, *known->second, package.bytes);
       if (!report.header) {
         alone.push_back(i);
         continue;
       }
-      ready.push_back({i, std::move(**found), std::move(report), sha256Hex(package.bytes), {}, {}});
+      ready.push_back({i, *known->second, std::move(report), sha256Hex(package.bytes), {}, {}});
     }
     // Applied case by case in the order of the cases' ids (each case's packages in the order they came):
     // batches side by side then lock their cases in one order, and never wait on each other in a cycle.
@@ -378,8 +398,16 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
     // other's (a group of cases answered together locks them all).
     std::lock_guard one_batch(batch_mutex_);
     return store::finishTransaction(**db, [&]() -> Status {
+      // Whether each came before, asked of the database for the whole batch at once.
+      std::vector<std::string> ids;
+      for (const auto& r : ready) {
+        if (isUuid(r.report.header->msg_id)) ids.push_back(lowerAscii(r.report.header->msg_id));
+      }
+      auto digests = store::earlierDigests(**db, ids);
+      if (!digests) return digests.error();
+      store::BatchInboundRows rows(**db, std::move(*digests));
       for (auto& r : ready) {
-        Applying applying(context_, **db, r.peer, packages[r.index], r.report, r.sha);
+        Applying applying(context_, **db, rows, r.peer, packages[r.index], r.report, r.sha);
         if (auto s = applying.run(r.handled); !s) return s;
       }
       return {};

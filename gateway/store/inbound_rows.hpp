@@ -3,9 +3,11 @@
 // run against PostgreSQL.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
+#include "gateway/domain/text.hpp"
 #include "gateway/store/cases.hpp"
 #include "gateway/store/messages.hpp"
 
@@ -20,6 +22,9 @@ class InboundRows {
                                                              const std::string& participant_org_id) = 0;
   // The digest of what was received before under `msg_id`; nullopt: never.
   virtual Result<std::optional<std::string>> earlierDigest(const std::string& msg_id) = 0;
+  // A package was just recorded under `msg_id` in this transaction: what a reader that remembers must
+  // know (BatchInboundRows); nothing for one that asks the database each time.
+  virtual void recorded(const std::string& /*msg_id*/, const std::string& /*sha256*/) {}
 };
 
 class PgInboundRows final : public InboundRows {
@@ -35,6 +40,31 @@ class PgInboundRows final : public InboundRows {
 
  private:
   PgConnection& db_;
+};
+
+// The rows a batch of arrivals applied in one transaction reads (flows/inbound.cpp, receiveAll): the
+// digests of every msg_id of the batch read in one statement before the first is applied, and each
+// package the batch records noted as it goes, so that a copy later in the same batch is seen as a
+// repeat, as it would be asked of the database. A msg_id it was not given is asked of the database.
+class BatchInboundRows final : public InboundRows {
+ public:
+  BatchInboundRows(PgConnection& db, std::map<std::string, std::optional<std::string>, std::less<>> digests)
+      : db_(db), digests_(std::move(digests)) {}
+  Result<std::optional<ParticipantCaseRow>> lockCase(const std::string& case_id,
+                                                     const std::string& participant_org_id) override {
+    return lockParticipantCaseById(db_, case_id, participant_org_id);
+  }
+  Result<std::optional<std::string>> earlierDigest(const std::string& msg_id) override {
+    if (auto known = digests_.find(lowerAscii(msg_id)); known != digests_.end()) return known->second;
+    return store::earlierDigest(db_, msg_id);
+  }
+  void recorded(const std::string& msg_id, const std::string& sha256) override {
+    digests_.insert_or_assign(lowerAscii(msg_id), sha256);
+  }
+
+ private:
+  PgConnection& db_;
+  std::map<std::string, std::optional<std::string>, std::less<>> digests_;
 };
 
 }  // namespace vkhid::store

@@ -95,6 +95,18 @@ Result<std::optional<std::string>> earlierDigest(PgConnection& db, const std::st
   return std::optional<std::string>(std::string(r->get(0, 0)));
 }
 
+Result<std::map<std::string, std::optional<std::string>, std::less<>>> earlierDigests(
+    PgConnection& db, const std::vector<std::string>& msg_ids) {
+  std::map<std::string, std::optional<std::string>, std::less<>> out;
+  for (const auto& id : msg_ids) out.emplace(id, std::nullopt);
+  if (msg_ids.empty()) return out;
+  auto r =
+      db.exec("SELECT msg_id::text, sha256 FROM message WHERE msg_id = ANY($1::uuid[])", {textArrayLiteral(msg_ids)});
+  if (!r) return r.error();
+  for (int i = 0; i < r->rows(); ++i) out[std::string(r->get(i, 0))] = std::string(r->get(i, 1));
+  return out;
+}
+
 namespace {
 // The rows of `m` that refer to package $1: a reply is recorded with the case of the package it refers to,
 // or with none (refused, or to a package of no case), so both are asked for through message_by_case_ref

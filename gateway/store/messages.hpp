@@ -3,6 +3,7 @@
 // holds while its adapter sends. The flows never spell the `message` table's SQL themselves.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +70,10 @@ Result<std::optional<OurMessageRow>> findOurMessage(PgConnection& db, const std:
 
 // The digest of what was received before under `msg_id`; nullopt: never.
 Result<std::optional<std::string>> earlierDigest(PgConnection& db, const std::string& msg_id);
+// The same for several msg_ids (UUIDs, in lower case) in one statement: each one asked for, with its
+// digest or nullopt.
+Result<std::map<std::string, std::optional<std::string>, std::less<>>> earlierDigests(
+    PgConnection& db, const std::vector<std::string>& msg_ids);
 
 // Our receipts for `their_msg_id` that went out (or died) are queued again; their msg_ids.
 Result<std::vector<std::string>> requeueReceiptsFor(PgConnection& db, const std::string& their_msg_id);
