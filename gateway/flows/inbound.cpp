@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <map>
+#include <memory>
 
 #include "gateway/app/logging.hpp"
 #include "gateway/crypto/package.hpp"
@@ -301,7 +302,7 @@ namespace {
 // A package of a batch, verified and waiting to be applied.
 struct Ready {
   std::size_t index;
-  Peer peer;
+  std::shared_ptr<const Peer> peer;  // shared by the batch's packages from one transport identity
   crypto::PackageReport report;
   std::string sha;
   Handling handled;
@@ -356,7 +357,7 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
     // The peers read in the transaction that applies the packages, as receive() does; each transport
     // identity once (a batch is mostly one participant's: its queue, its folder).
     if (auto s = (**db).begin(); !s) return s;
-    std::map<std::string, std::optional<Peer>, std::less<>> peers;
+    std::map<std::string, std::shared_ptr<const Peer>, std::less<>> peers;  // null: no such participant
     for (std::size_t i = 0; i < packages.size(); ++i) {
       const auto& package = packages[i];
       if (!package.transfer_problem.empty()) {
@@ -370,7 +371,9 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
           (void)(**db).rollback();
           return found.error();
         }
-        known = peers.emplace(package.peer_identity, std::move(*found)).first;
+        known =
+            peers.emplace(package.peer_identity, *found ? std::make_shared<const Peer>(std::move(**found)) : nullptr)
+                .first;
       }
       if (!known->second) {
         alone.push_back(i);
@@ -381,7 +384,7 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
         alone.push_back(i);
         continue;
       }
-      ready.push_back({i, *known->second, std::move(report), sha256Hex(package.bytes), {}, {}});
+      ready.push_back({i, known->second, std::move(report), sha256Hex(package.bytes), {}, {}});
     }
     // Applied case by case in the order of the cases' ids (each case's packages in the order they came):
     // batches side by side then lock their cases in one order, and never wait on each other in a cycle.
@@ -407,7 +410,7 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
       if (!digests) return digests.error();
       store::BatchInboundRows rows(**db, std::move(*digests));
       for (auto& r : ready) {
-        Applying applying(context_, **db, rows, r.peer, packages[r.index], r.report, r.sha);
+        Applying applying(context_, **db, rows, *r.peer, packages[r.index], r.report, r.sha);
         if (auto s = applying.run(r.handled); !s) return s;
       }
       return {};
