@@ -236,6 +236,7 @@ void AtRestDeflate(benchmark::State& state) {
   const std::string& text = sample(static_cast<int>(state.range(0)));
   for (auto _ : state) benchmark::DoNotOptimize(store::at_rest_detail::deflated(text));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+  state.counters["out_bytes"] = static_cast<double>(store::at_rest_detail::deflated(text).value_or("").size() - 4);
 }
 BENCHMARK(AtRestDeflate)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 
@@ -265,6 +266,7 @@ void ZlibSizedWindowDeflate(benchmark::State& state) {
     z.next_out = reinterpret_cast<Bytef*>(out.data());
     z.avail_out = static_cast<uInt>(out.size());
     benchmark::DoNotOptimize(deflate(&z, Z_FINISH));
+    state.counters["out_bytes"] = static_cast<double>(z.total_out);
     deflateEnd(&z);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));

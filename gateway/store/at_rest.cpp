@@ -53,7 +53,7 @@ namespace at_rest_detail {
 
 namespace {
 // One compressor and one decompressor a thread, made at its first value: libdeflate's are not safe to
-// share, and a compressor costs some 3 µs to make — a fifth of a receipt's compression.
+// share, and making one for each value would add an allocation and its clearing to every value.
 struct Codecs {
   libdeflate_compressor* compressor = libdeflate_alloc_compressor(1);
   libdeflate_decompressor* decompressor = libdeflate_alloc_decompressor();
@@ -74,9 +74,9 @@ Codecs& codecs() {
 // Text (a package's XML, a case's JSON) deflated before it is sealed, when that saves a tenth or more: a
 // ciphertext does not compress, so PostgreSQL's own compression no longer would. Its length first (4
 // bytes, big-endian), then a zlib stream (RFC 1950) made by libdeflate at level 1: the whole text is in
-// memory, so a whole-buffer compressor does what zlib's streaming one did, in half the time or less and
-// a little smaller (docs/performance.md, session 37). Any zlib reads the stream, and inflated() reads what
-// zlib wrote before (session 36's windows sized to the text, and zlib's defaults before that).
+// memory, so a whole-buffer compressor does what zlib's streaming one did, in two thirds of the time or
+// less and a little smaller (docs/performance.md, session 37). Any zlib reads the stream, and inflated()
+// reads what zlib wrote before (session 36's windows sized to the text, and zlib's defaults before that).
 std::optional<std::string> deflated(std::string_view plain) {
   if (plain.size() < 256 || plain.size() > 0x7fffffff) return std::nullopt;
   auto* compressor = codecs().compressor;

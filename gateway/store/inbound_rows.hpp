@@ -27,7 +27,7 @@ class InboundRows {
   virtual void recorded(const std::string& /*msg_id*/, const std::string& /*sha256*/) {}
 };
 
-class PgInboundRows final : public InboundRows {
+class PgInboundRows : public InboundRows {
  public:
   explicit PgInboundRows(PgConnection& db) : db_(db) {}
   Result<std::optional<ParticipantCaseRow>> lockCase(const std::string& case_id,
@@ -46,24 +46,19 @@ class PgInboundRows final : public InboundRows {
 // digests of every msg_id of the batch read in one statement before the first is applied, and each
 // package the batch records noted as it goes, so that a copy later in the same batch is seen as a
 // repeat, as it would be asked of the database. A msg_id it was not given is asked of the database.
-class BatchInboundRows final : public InboundRows {
+class BatchInboundRows final : public PgInboundRows {
  public:
   BatchInboundRows(PgConnection& db, std::map<std::string, std::optional<std::string>, std::less<>> digests)
-      : db_(db), digests_(std::move(digests)) {}
-  Result<std::optional<ParticipantCaseRow>> lockCase(const std::string& case_id,
-                                                     const std::string& participant_org_id) override {
-    return lockParticipantCaseById(db_, case_id, participant_org_id);
-  }
+      : PgInboundRows(db), digests_(std::move(digests)) {}
   Result<std::optional<std::string>> earlierDigest(const std::string& msg_id) override {
     if (auto known = digests_.find(lowerAscii(msg_id)); known != digests_.end()) return known->second;
-    return store::earlierDigest(db_, msg_id);
+    return PgInboundRows::earlierDigest(msg_id);
   }
   void recorded(const std::string& msg_id, const std::string& sha256) override {
     digests_.insert_or_assign(lowerAscii(msg_id), sha256);
   }
 
  private:
-  PgConnection& db_;
   std::map<std::string, std::optional<std::string>, std::less<>> digests_;
 };
 
