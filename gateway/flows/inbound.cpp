@@ -137,7 +137,7 @@ class Applying {
 
   // Applied by its kind's handler, recorded, and answered with our receipts when the sender asks.
   Status apply(Handling& out) {
-    Arrival a{ctx_, db_, peer_, h_, {}, {}, {}, {}, {}, {}, true};
+    Arrival a{ctx_, db_, peer_, h_, rows_, {}, {}, {}, {}, {}, {}, true};
     if (auto s = dispatch(a); !s) return s;
     if (a.mismatch) return refuse(out, *a.mismatch);
     out.registered = std::move(a.registered);
@@ -310,8 +310,14 @@ struct Ready {
 };
 
 // The case each package concerns, found as its handler will find it: a receipt or notice by the package
-// of ours it refers to, a reply by the UCC number it refers to. One statement for the batch.
-Result<std::vector<std::string>> caseKeys(store::PgConnection& db, const std::vector<Ready>& ready) {
+// of ours it refers to, a reply by the UCC number it refers to; and each package referred to, as a
+// receipt's handler judges it (store::BatchInboundRows). One statement for the batch.
+struct BatchKeys {
+  std::vector<std::string> cases;                                       // one a package, in order
+  std::map<std::string, store::ReferredPackage, std::less<>> referred;  // by msg_id, in lower case
+};
+
+Result<BatchKeys> caseKeys(store::PgConnection& db, const std::vector<Ready>& ready) {
   std::vector<std::string> refs, numbers;
   for (const auto& r : ready) {
     const sev::Header& h = *r.report.header;
@@ -325,18 +331,30 @@ Result<std::vector<std::string>> caseKeys(store::PgConnection& db, const std::ve
         }
       }
     }
-    refs.push_back(isUuid(ref) ? ref : "");
+    refs.push_back(isUuid(ref) ? lowerAscii(ref) : "");
     numbers.push_back(number);
   }
   auto r = db.exec(
-      "SELECT coalesce((SELECT m.case_id::text FROM message m WHERE m.msg_id = NULLIF(k.ref, '')::uuid), (SELECT "
-      "c.id::text FROM cases c WHERE c.ucc_number = NULLIF(k.num, '')), '') FROM unnest($1::text[], $2::text[]) "
-      "WITH ORDINALITY AS k(ref, num, ord) ORDER BY k.ord",
+      // OFFSET 0 keeps the package's look-up a probe of its key for each reference, whatever the table's size.
+      "SELECT coalesce(m.case_id::text, (SELECT c.id::text FROM cases c WHERE c.ucc_number = NULLIF(k.num, '')), ''), "
+      "m.found, coalesce(m.case_id::text, ''), coalesce(m.msg_type, 0), coalesce(m.direction, ''), "
+      "coalesce(m.peer_org_id, '') FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(ref, num, ord) "
+      "LEFT JOIN LATERAL (SELECT true AS found, o.case_id, o.msg_type, o.direction::text AS direction, "
+      "o.peer_org_id::text AS peer_org_id FROM message o WHERE o.msg_id = NULLIF(k.ref, '')::uuid OFFSET 0) m ON true "
+      "ORDER BY k.ord",
       {store::textArrayLiteral(refs), store::textArrayLiteral(numbers)});
   if (!r) return r.error();
-  std::vector<std::string> keys;
-  for (int i = 0; i < r->rows(); ++i) keys.emplace_back(r->get(i, 0));
-  if (keys.size() != ready.size()) return Error::internal("inbound.case_keys", "inbound: case keys not found");
+  if (static_cast<std::size_t>(r->rows()) != ready.size()) {
+    return Error::internal("inbound.case_keys", "inbound: case keys not found");
+  }
+  BatchKeys keys;
+  for (int i = 0; i < r->rows(); ++i) {
+    keys.cases.emplace_back(r->get(i, 0));
+    if (r->get(i, 1) != "t") continue;  // no such package (or no reference)
+    keys.referred.insert_or_assign(refs[static_cast<std::size_t>(i)],
+                                   store::ReferredPackage{std::string(r->get(i, 2)), static_cast<int>(r->getInt(i, 3)),
+                                                          std::string(r->get(i, 4)), std::string(r->get(i, 5))});
+  }
   return keys;
 }
 
@@ -393,7 +411,7 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
       (void)(**db).rollback();
       return cases.error();
     }
-    for (std::size_t k = 0; k < ready.size(); ++k) ready[k].case_key = (*cases)[k];
+    for (std::size_t k = 0; k < ready.size(); ++k) ready[k].case_key = cases->cases[k];
     std::stable_sort(ready.begin(), ready.end(), [](const Ready& a, const Ready& b) {
       return a.case_key.empty() != b.case_key.empty() ? b.case_key.empty() : a.case_key < b.case_key;
     });
@@ -408,7 +426,7 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
       }
       auto digests = store::earlierDigests(**db, ids);
       if (!digests) return digests.error();
-      store::BatchInboundRows rows(**db, std::move(*digests));
+      store::BatchInboundRows rows(**db, std::move(*digests), std::move(cases->referred));
       for (auto& r : ready) {
         Applying applying(context_, **db, rows, *r.peer, packages[r.index], r.report, r.sha);
         if (auto s = applying.run(r.handled); !s) return s;

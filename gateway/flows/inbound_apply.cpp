@@ -164,7 +164,7 @@ Status applyReceipt(Arrival& a) {
   using Kind = ReceiptDecision::Kind;
   const auto& ack = *a.h.acknowledgement;
   a.ref_msg_id = ack.msg_id;
-  store::PgReceiptRepository rows(a.db);
+  store::PgReceiptRepository rows(a.db, a.rows);
   auto decided = decideReceipt(rows, a.peer.org_id, a.h);
   if (!decided) return decided.error();
   const auto& d = *decided;
@@ -238,8 +238,7 @@ Status applyNoFurtherStudy(Arrival& a) {
 Status applyNotice(Arrival& a) {
   const auto& n = *a.h.expansion->notice;
   a.ref_msg_id = n.ref_msg_id.value_or("");
-  store::PgInboundRows rows(a.db);
-  auto decided = decideNotice(rows, a.peer.org_id, n);
+  auto decided = decideNotice(a.rows, a.peer.org_id, n);
   if (!decided) return decided.error();
   const auto& d = *decided;
   a.case_id = d.case_id;

@@ -12,6 +12,7 @@
 #include "gateway/domain/case.hpp"
 #include "gateway/flows/context.hpp"
 #include "gateway/sev/builders.hpp"
+#include "gateway/store/inbound_rows.hpp"
 #include "gateway/store/participants.hpp"
 
 namespace vkhid::flows::inbound {
@@ -25,6 +26,7 @@ struct Arrival {
   store::PgConnection& db;
   const Peer& peer;
   const sev::Header& h;
+  store::InboundRows& rows;  // what the transaction's arrivals read (a batch's: read for the batch)
   // Decided by the handler:
   std::string case_id, ref_msg_id, effect;
   std::optional<Error> mismatch;                   // refused: the SEV error

@@ -22,6 +22,9 @@ class InboundRows {
                                                              const std::string& participant_org_id) = 0;
   // The digest of what was received before under `msg_id`; nullopt: never.
   virtual Result<std::optional<std::string>> earlierDigest(const std::string& msg_id) = 0;
+  // One of our packages to `peer_org_id`; nullopt: not ours, or not to it.
+  virtual Result<std::optional<OurMessageRow>> ourMessage(const std::string& msg_id,
+                                                          const std::string& peer_org_id) = 0;
   // A package was just recorded under `msg_id` in this transaction: what a reader that remembers must
   // know (BatchInboundRows); nothing for one that asks the database each time.
   virtual void recorded(const std::string& /*msg_id*/, const std::string& /*sha256*/) {}
@@ -37,6 +40,9 @@ class PgInboundRows : public InboundRows {
   Result<std::optional<std::string>> earlierDigest(const std::string& msg_id) override {
     return store::earlierDigest(db_, msg_id);
   }
+  Result<std::optional<OurMessageRow>> ourMessage(const std::string& msg_id, const std::string& peer_org_id) override {
+    return findOurMessage(db_, msg_id, peer_org_id);
+  }
 
  private:
   PgConnection& db_;
@@ -45,14 +51,23 @@ class PgInboundRows : public InboundRows {
 // The rows a batch of arrivals applied in one transaction reads (flows/inbound.cpp, receiveAll): the
 // digests of every msg_id of the batch read in one statement before the first is applied, and each
 // package the batch records noted as it goes, so that a copy later in the same batch is seen as a
-// repeat, as it would be asked of the database. A msg_id it was not given is asked of the database.
+// repeat, as it would be asked of the database; the packages of ours the batch's receipts and notices
+// refer to, read with the batch's cases (keyed by msg_id in lower case), which no transaction changes.
+// A msg_id it was not given, or a package it did not find, is asked of the database.
 class BatchInboundRows final : public PgInboundRows {
  public:
-  BatchInboundRows(PgConnection& db, std::map<std::string, std::optional<std::string>, std::less<>> digests)
-      : PgInboundRows(db), digests_(std::move(digests)) {}
+  BatchInboundRows(PgConnection& db, std::map<std::string, std::optional<std::string>, std::less<>> digests,
+                   std::map<std::string, ReferredPackage, std::less<>> referred)
+      : PgInboundRows(db), digests_(std::move(digests)), referred_(std::move(referred)) {}
   Result<std::optional<std::string>> earlierDigest(const std::string& msg_id) override {
     if (auto known = digests_.find(lowerAscii(msg_id)); known != digests_.end()) return known->second;
     return PgInboundRows::earlierDigest(msg_id);
+  }
+  Result<std::optional<OurMessageRow>> ourMessage(const std::string& msg_id, const std::string& peer_org_id) override {
+    if (auto known = referred_.find(lowerAscii(msg_id)); known != referred_.end()) {
+      return known->second.ourTo(peer_org_id);
+    }
+    return PgInboundRows::ourMessage(msg_id, peer_org_id);
   }
   void recorded(const std::string& msg_id, const std::string& sha256) override {
     digests_.insert_or_assign(lowerAscii(msg_id), sha256);
@@ -60,6 +75,7 @@ class BatchInboundRows final : public PgInboundRows {
 
  private:
   std::map<std::string, std::optional<std::string>, std::less<>> digests_;
+  std::map<std::string, ReferredPackage, std::less<>> referred_;
 };
 
 }  // namespace vkhid::store

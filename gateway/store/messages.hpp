@@ -68,6 +68,20 @@ struct OurMessageRow {
 Result<std::optional<OurMessageRow>> findOurMessage(PgConnection& db, const std::string& msg_id,
                                                     const std::string& peer_org_id);
 
+// A package a participant's receipt or notice refers to, as it was read for a batch of arrivals: what
+// findOurMessage judges it by. None of these columns changes once the row is written.
+struct ReferredPackage {
+  std::string case_id;  // empty: of no case
+  int msg_type = 0;
+  std::string direction;
+  std::string peer_org_id;
+  // As findOurMessage would answer for `peer_org_id`.
+  std::optional<OurMessageRow> ourTo(const std::string& peer) const {
+    if (direction != "out" || peer_org_id != peer) return std::nullopt;
+    return OurMessageRow{case_id, msg_type};
+  }
+};
+
 // The digest of what was received before under `msg_id`; nullopt: never.
 Result<std::optional<std::string>> earlierDigest(PgConnection& db, const std::string& msg_id);
 // The same for several msg_ids (UUIDs, in lower case) in one statement: each one asked for, with its

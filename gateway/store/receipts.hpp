@@ -7,6 +7,7 @@
 #include <string>
 
 #include "gateway/store/cases.hpp"
+#include "gateway/store/inbound_rows.hpp"
 #include "gateway/store/messages.hpp"
 
 namespace vkhid::store {
@@ -21,11 +22,13 @@ class ReceiptRepository {
   virtual Result<std::optional<ReceiptCaseRow>> lockCase(const std::string& case_id) = 0;
 };
 
+// Our package through what the transaction's arrivals read (a batch's references, read for the batch:
+// store::BatchInboundRows), the case from PostgreSQL.
 class PgReceiptRepository final : public ReceiptRepository {
  public:
-  explicit PgReceiptRepository(PgConnection& db) : db_(db) {}
+  PgReceiptRepository(PgConnection& db, InboundRows& rows) : db_(db), rows_(rows) {}
   Result<std::optional<OurMessageRow>> ourMessage(const std::string& msg_id, const std::string& peer_org_id) override {
-    return findOurMessage(db_, msg_id, peer_org_id);
+    return rows_.ourMessage(msg_id, peer_org_id);
   }
   Result<std::optional<ReceiptCaseRow>> lockCase(const std::string& case_id) override {
     return lockCaseForReceipt(db_, case_id);
@@ -33,6 +36,7 @@ class PgReceiptRepository final : public ReceiptRepository {
 
  private:
   PgConnection& db_;
+  InboundRows& rows_;
 };
 
 }  // namespace vkhid::store

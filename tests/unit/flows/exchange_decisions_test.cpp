@@ -24,9 +24,11 @@ constexpr const char* kOther = "22222222";  // another participant
 struct OurPackage {
   std::string to, case_id;
   int msg_type = 1;
+  std::string direction = "out";
 };
 
-// Our packages and their cases as rows in memory, with the semantics of PgReceiptRepository's SQL.
+// Our packages and their cases as rows in memory, with the semantics of PgReceiptRepository's SQL: a
+// package judged as a batch of arrivals judges the one it read (store::ReferredPackage).
 class InMemoryReceipts final : public store::ReceiptRepository {
  public:
   std::map<std::string, OurPackage> packages;  // by msg_id
@@ -36,8 +38,9 @@ class InMemoryReceipts final : public store::ReceiptRepository {
   Result<std::optional<store::OurMessageRow>> ourMessage(const std::string& msg_id,
                                                          const std::string& peer_org_id) override {
     auto p = packages.find(msg_id);
-    if (p == packages.end() || p->second.to != peer_org_id) return std::optional<store::OurMessageRow>{};
-    return std::optional<store::OurMessageRow>{store::OurMessageRow{p->second.case_id, p->second.msg_type}};
+    if (p == packages.end()) return std::optional<store::OurMessageRow>{};
+    const auto& row = p->second;
+    return store::ReferredPackage{row.case_id, row.msg_type, row.direction, row.to}.ourTo(peer_org_id);
   }
   Result<std::optional<store::ReceiptCaseRow>> lockCase(const std::string& case_id) override {
     ++locked;
@@ -49,13 +52,14 @@ class InMemoryReceipts final : public store::ReceiptRepository {
 
 // Package "p-sent" of case "c-sent" (sent to us), "p-registered" of a case we registered as "15/2-7",
 // "p-answered" of a case we answered, "p-forwarded" of a case forwarded to the other participant since,
-// "p-receipt" one of our receipts, "p-gone" a package whose case is no more.
+// "p-receipt" one of our receipts, "p-gone" a package whose case is no more, "p-inbound" one the participant
+// sent us.
 InMemoryReceipts exchange() {
   InMemoryReceipts m;
   m.packages = {{"p-sent", {kUs, "c-sent"}},         {"p-registered", {kUs, "c-registered"}},
                 {"p-answered", {kUs, "c-answered"}}, {"p-forwarded", {kUs, "c-forwarded"}},
                 {"p-receipt", {kUs, "c-sent", 0}},   {"p-gone", {kUs, "c-gone"}},
-                {"p-theirs", {kOther, "c-sent"}}};
+                {"p-theirs", {kOther, "c-sent"}},    {"p-inbound", {kUs, "c-sent", 1, "in"}}};
   m.cases = {{"c-sent", {CaseStatus::Sent, kUs, ""}},
              {"c-registered", {CaseStatus::RegisteredByParticipant, kUs, "15/2-7"}},
              {"c-answered", {CaseStatus::Answered, kUs, ""}},
@@ -100,6 +104,8 @@ BOOST_AUTO_TEST_CASE(a_receipt_for_what_we_never_sent_that_participant_is_refuse
   BOOST_TEST(refusedWith(decide(rows, receipt("p-unknown", 1))) == 40);
   // Ours, but sent to another participant: one body cannot acknowledge another's package.
   BOOST_TEST(refusedWith(decide(rows, receipt("p-theirs", 2))) == 40);
+  // Not ours at all: a package that participant sent us, acknowledged as if we had sent it.
+  BOOST_TEST(refusedWith(decide(rows, receipt("p-inbound", 2))) == 40);
   BOOST_TEST(rows.locked == 0);  // no case was locked for a refused receipt
 }
 
@@ -408,6 +414,9 @@ class InMemoryInbound final : public store::InboundRows {
     auto d = digests.find(msg_id);
     if (d == digests.end()) return std::optional<std::string>{};
     return std::optional<std::string>{d->second};
+  }
+  Result<std::optional<store::OurMessageRow>> ourMessage(const std::string&, const std::string&) override {
+    return std::optional<store::OurMessageRow>{};  // a notice names its case, not a package of ours
   }
 };
 
