@@ -2,6 +2,8 @@
 // set against the machine's bounds — the figures of docs/performance.md.
 #include "tools/bench_report.hpp"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -20,6 +22,21 @@ std::array<long long, 4> messageCounts(store::PgConnection& db) {
 }
 
 namespace {
+
+// The allocator this binary's processes run with (the gateway, the simulators and the load are this
+// binary): jemalloc, linked or preloaded, when it answers for its version; else the C library's (or a
+// sanitizer's). A run's figures move with it: it allocates for the signatures as for the rest.
+std::string allocatorName() {
+  using Mallctl = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
+  if (void* symbol = dlsym(RTLD_DEFAULT, "mallctl")) {
+    const char* version = nullptr;
+    std::size_t length = sizeof version;
+    if (reinterpret_cast<Mallctl>(symbol)("version", &version, &length, nullptr, 0) == 0 && version != nullptr) {
+      return std::string("jemalloc ") + version;
+    }
+  }
+  return "default";
+}
 
 // What a case cost, from what the gateway recorded and the simulators counted.
 struct PerCase {
@@ -170,6 +187,7 @@ boost::json::object figures(const RunContext& run, const MachineBounds& b, const
       {"cases", o.cases},
       {"refused", f.refused},
       {"broker_nodes", run.broker_nodes},
+      {"allocator", allocatorName()},
       {"closed", f.closed},
       {"cases_per_s", cases_per_s},
       {"offered_per_s", o.cases / f.offered_s},
@@ -232,6 +250,8 @@ void printFigures(const boost::json::object& r, const std::string& json_path) {
       }
     } else if (v.is_double()) {
       std::printf("%-34s %12.2f\n", std::string(k).c_str(), v.as_double());
+    } else if (v.is_string()) {
+      std::printf("%-34s %12s\n", std::string(k).c_str(), std::string(v.as_string()).c_str());
     } else {
       std::printf("%-34s %12lld\n", std::string(k).c_str(), static_cast<long long>(v.as_int64()));
     }

@@ -252,6 +252,11 @@ BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, 
   BOOST_TEST(number("closed_p99_ms") >= number("delivered_p99_ms"));
   BOOST_TEST(number("cpu_s_per_1000") > 0);
   BOOST_TEST(number("peak_rss_mib") > 0);
+  // The allocator its processes ran with: jemalloc when the binary links it (scripts/package checks the
+  // release build does), the sanitizers' own in this build.
+  BOOST_REQUIRE(r.contains("allocator"));
+  const std::string allocator(r.at("allocator").as_string());
+  BOOST_TEST((allocator == "default" || allocator.starts_with("jemalloc 5.")), allocator);
   // Counted from the server's statistics after the run: a case takes at least its token read, its
   // registration, a delivery's claim and outcome and a share of the arrivals' batches — 8 in a run this
   // small, 5 to 6 in a large one (a short run read before the backends report their commits counted two).
