@@ -73,21 +73,39 @@ Result<domain::CaseStatus> transitionCase(PgConnection& db, const CaseChange& ch
     return Error{ErrorKind::Conflict, "case.transition_refused", "case " + change.case_id + ": " + t.why};
   }
   const auto to = t.to();
+  // The row's change and the events it records, one statement (issue 25: a statement each was the
+  // executor's start-up and a round of the pipeline again): the UPDATE in a WITH, the events inserted
+  // beside it. The events do not read the UPDATE's rows, so a case that is not there fails their
+  // foreign key, as an event of its own would.
+  std::vector<PgParam> params{change.case_id};
+  std::string sql;
   if (to != change.from || !change.also.sql().empty()) {
-    std::vector<PgParam> params{change.case_id, std::string(domain::caseStatusName(to))};
+    params.emplace_back(std::string(domain::caseStatusName(to)));
     params.insert(params.end(), change.also.params().begin(), change.also.params().end());
-    auto u =
-        db.later("UPDATE cases SET status = $2, updated_at = now()" + change.also.sql() + " WHERE id = vkhid_uuid($1)",
-                 std::move(params));
-    if (!u) return u.error();
+    sql = "UPDATE cases SET status = $2, updated_at = now()" + change.also.sql() + " WHERE id = vkhid_uuid($1)";
   }
+  if (t.steps.empty()) {
+    if (sql.empty()) return to;
+    auto u = db.later(sql, std::move(params));
+    return u ? Result<domain::CaseStatus>(to) : Result<domain::CaseStatus>(u.error());
+  }
+  if (!sql.empty()) sql = "WITH changed AS (" + sql + " RETURNING 1) ";
+  sql += "INSERT INTO case_event (case_id, actor, event, status_from, status_to, detail) VALUES ";
   for (std::size_t i = 0; i < t.steps.size(); ++i) {
     const auto& s = t.steps[i];
+    const std::size_t at = params.size() + 1;
+    auto p = [&](std::size_t k) { return "$" + std::to_string(at + k); };
+    sql += (i == 0 ? "" : ", ") + std::string("($1::uuid, ") + p(0) + ", " + p(1) + ", NULLIF(" + p(2) +
+           ", ''), NULLIF(" + p(3) + ", ''), " + p(4) + "::jsonb)";
     // The first step carries what happened; the ones it brings with it are the gateway's.
-    auto e = recordEvent(db, change.case_id, i == 0 ? change.actor : "gateway", s.event, domain::caseStatusName(s.from),
-                         domain::caseStatusName(s.to), i == 0 ? change.detail_json : "{}");
-    if (!e) return e.error();
+    params.emplace_back(i == 0 ? change.actor : std::string("gateway"));
+    params.emplace_back(std::string(s.event));
+    params.emplace_back(std::string(domain::caseStatusName(s.from)));
+    params.emplace_back(std::string(domain::caseStatusName(s.to)));
+    params.emplace_back(i == 0 ? change.detail_json : std::string("{}"));
   }
+  auto written = db.later(sql, std::move(params));
+  if (!written) return written.error();
   return to;
 }
 
