@@ -21,15 +21,30 @@ namespace utf = boost::unit_test;
 namespace {
 
 // `n` appeals sent to the participant, which answers each (three receipts and the answer) while the
-// gateway is away: its packages wait together in the gateway's queue for the next gateway to start.
-void answeredWhileAway(ExchangeHarness& x, int n, const std::string& name, std::vector<std::string> simulator = {}) {
+// gateway is away: its packages wait together in the gateway's queue for the next gateway to start. With
+// `--no-answer` it registers them and never answers: wait for `registered` instead.
+void answeredWhileAway(ExchangeHarness& x, int n, const std::string& name, std::vector<std::string> simulator = {},
+                       const char* waited_for = "answered") {
   x.startGateway();
   for (int i = 0; i < n; ++i) BOOST_REQUIRE(x.submit(name + "-" + std::to_string(i)).status == 201);
   BOOST_REQUIRE(
       x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND status = 'sent'", n, 30s));
   x.killGateway(0, SIGTERM);
   x.startSimulator(std::move(simulator));
-  BOOST_REQUIRE(eventually([&] { return x.simStats()["answered"] == n; }, 60s));
+  BOOST_REQUIRE(eventually([&] { return x.simStats()[waited_for] == n; }, 60s));
+}
+
+// What `counter` (a query of the server's statistics) rose by while a gateway started again and applied
+// what waited for it, until `settled` counts `n`.
+long long countedWhileApplied(ExchangeHarness& x, const std::string& counter, const std::string& settled, int n) {
+  // A backend reports its statistics when it ends at the latest: every one of the first gateway's has.
+  std::this_thread::sleep_for(2s);
+  const long long before = x.count(counter);
+  x.startGateway();
+  BOOST_REQUIRE_MESSAGE(x.waitFor(settled, n, 60s), x.histogram());
+  x.killGateway(0, SIGTERM);
+  std::this_thread::sleep_for(2s);
+  return x.count(counter) - before;
 }
 
 }  // namespace
@@ -312,17 +327,9 @@ BOOST_AUTO_TEST_CASE(exchange_a_batch_of_arrivals_reads_the_participant_it_came_
   x.setUp();
   const int n = 10;
   answeredWhileAway(x, n, "peer-once");
-  // A backend reports its scans when it ends at the latest: every one of the first gateway's has.
-  const std::string scans =
-      "SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = "
-      "'participant_cert'";
-  std::this_thread::sleep_for(2s);
-  const long long before = x.count(scans);
-  x.startGateway();
-  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'closed'", n, 60s), x.histogram());
-  x.killGateway(0, SIGTERM);
-  std::this_thread::sleep_for(2s);
-  const long long read = x.count(scans) - before;
+  const long long read = countedWhileApplied(
+      x, "SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'participant_cert'",
+      "SELECT count(*) FROM cases WHERE status = 'closed'", n);
   BOOST_TEST(x.count("SELECT count(*) FROM message WHERE direction = 'in'") == 4 * n);
   const long long batches = x.count("SELECT count(DISTINCT created_at) FROM message WHERE direction = 'in'");
   BOOST_TEST(batches < 2 * n);  // they came together
@@ -339,24 +346,12 @@ BOOST_AUTO_TEST_CASE(exchange_a_batch_of_receipts_reads_the_packages_they_refer_
   ExchangeHarness x;
   x.setUp();
   const int n = 10;
-  x.startGateway();
-  for (int i = 0; i < n; ++i) BOOST_REQUIRE(x.submit("refers-once-" + std::to_string(i)).status == 201);
-  BOOST_REQUIRE(
-      x.waitFor("SELECT count(*) FROM message WHERE direction = 'out' AND msg_type = 1 AND status = 'sent'", n, 30s));
-  x.killGateway(0, SIGTERM);
-  x.startSimulator({"--no-answer"});
-  BOOST_REQUIRE(eventually([&] { return x.simStats()["registered"] == n; }, 60s));
-  const std::string scans =
+  answeredWhileAway(x, n, "refers-once", {"--no-answer"}, "registered");
+  const long long read = countedWhileApplied(
+      x,
       "SELECT (SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes WHERE indexrelname = 'message_pkey') + "
-      "(SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'message')";
-  std::this_thread::sleep_for(2s);
-  const long long before = x.count(scans);
-  x.startGateway();
-  BOOST_REQUIRE_MESSAGE(x.waitFor("SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", n, 60s),
-                        x.histogram());
-  x.killGateway(0, SIGTERM);
-  std::this_thread::sleep_for(2s);
-  const long long read = x.count(scans) - before;
+      "(SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'message')",
+      "SELECT count(*) FROM cases WHERE status = 'registered_by_participant'", n);
   // Every receipt applied to its case, judged by the package it refers to.
   const long long receipts = 3 * n;
   BOOST_TEST(x.count("SELECT count(*) FROM receipt") == receipts);
