@@ -16,6 +16,16 @@ std::string forUpdate(const PgConnection& db, const std::string& case_id, const 
 // "$n" for the n-th parameter of a change's columns (the UPDATE's own are $1 id and $2 status).
 std::string param(std::size_t index) { return "$" + std::to_string(index + 3); }
 
+// An event's row: the case's id in $1, then actor, event, from, to and detail from parameter `at` on (the
+// statuses empty for none).
+constexpr const char* kInsertEvents =
+    "INSERT INTO case_event (case_id, actor, event, status_from, status_to, detail) VALUES ";
+std::string eventRow(std::size_t at) {
+  auto p = [&](std::size_t k) { return "$" + std::to_string(at + k); };
+  return "($1::uuid, " + p(0) + ", " + p(1) + ", NULLIF(" + p(2) + ", ''), NULLIF(" + p(3) + ", ''), " + p(4) +
+         "::jsonb)";
+}
+
 }  // namespace
 
 Result<domain::CaseStatus> caseStatusOf(std::string_view name, const std::string& case_id) {
@@ -26,10 +36,7 @@ Result<domain::CaseStatus> caseStatusOf(std::string_view name, const std::string
 
 Status recordEvent(PgConnection& db, const std::string& case_id, const std::string& actor, const std::string& event,
                    const std::string& from, const std::string& to, const std::string& detail_json) {
-  return db.later(
-      "INSERT INTO case_event (case_id, actor, event, status_from, status_to, detail) "
-      "VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6::jsonb)",
-      {case_id, actor, event, from, to, detail_json});
+  return db.later(kInsertEvents + eventRow(2), {case_id, actor, event, from, to, detail_json});
 }
 
 CaseFields CaseFields::assignParticipant(const std::string& org_id) {
@@ -84,19 +91,12 @@ Result<domain::CaseStatus> transitionCase(PgConnection& db, const CaseChange& ch
     params.insert(params.end(), change.also.params().begin(), change.also.params().end());
     sql = "UPDATE cases SET status = $2, updated_at = now()" + change.also.sql() + " WHERE id = vkhid_uuid($1)";
   }
-  if (t.steps.empty()) {
-    if (sql.empty()) return to;
-    auto u = db.later(sql, std::move(params));
-    return u ? Result<domain::CaseStatus>(to) : Result<domain::CaseStatus>(u.error());
-  }
+  // An allowed transition has a step at least (domain::transition), so there is an event to insert.
   if (!sql.empty()) sql = "WITH changed AS (" + sql + " RETURNING 1) ";
-  sql += "INSERT INTO case_event (case_id, actor, event, status_from, status_to, detail) VALUES ";
+  sql += kInsertEvents;
   for (std::size_t i = 0; i < t.steps.size(); ++i) {
     const auto& s = t.steps[i];
-    const std::size_t at = params.size() + 1;
-    auto p = [&](std::size_t k) { return "$" + std::to_string(at + k); };
-    sql += (i == 0 ? "" : ", ") + std::string("($1::uuid, ") + p(0) + ", " + p(1) + ", NULLIF(" + p(2) +
-           ", ''), NULLIF(" + p(3) + ", ''), " + p(4) + "::jsonb)";
+    sql += (i == 0 ? "" : ", ") + eventRow(params.size() + 1);
     // The first step carries what happened; the ones it brings with it are the gateway's.
     params.emplace_back(i == 0 ? change.actor : std::string("gateway"));
     params.emplace_back(std::string(s.event));

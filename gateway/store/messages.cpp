@@ -79,13 +79,16 @@ Status insertMessage(PgConnection& db, const MessageRecord& m, Write how) {
 
 Result<std::optional<OurMessageRow>> findOurMessage(PgConnection& db, const std::string& msg_id,
                                                     const std::string& peer_org_id) {
+  // Read whatever the package is, and judged as a batch of arrivals judges what it read with its cases.
   auto r = db.exec(
-      "SELECT coalesce(case_id::text, ''), msg_type FROM message WHERE msg_id = vkhid_uuid($1) AND direction = 'out' "
-      "AND peer_org_id = $2",
-      {msg_id, peer_org_id});
+      "SELECT coalesce(case_id::text, ''), msg_type, direction::text, peer_org_id::text FROM message WHERE msg_id = "
+      "vkhid_uuid($1)",
+      {msg_id});
   if (!r) return r.error();
   if (r->rows() == 0) return std::optional<OurMessageRow>();
-  return std::optional<OurMessageRow>(OurMessageRow{std::string(r->get(0, 0)), static_cast<int>(r->getInt(0, 1))});
+  return ReferredPackage{std::string(r->get(0, 0)), static_cast<int>(r->getInt(0, 1)), std::string(r->get(0, 2)),
+                         std::string(r->get(0, 3))}
+      .ourTo(peer_org_id);
 }
 
 Result<std::optional<std::string>> earlierDigest(PgConnection& db, const std::string& msg_id) {

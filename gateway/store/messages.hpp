@@ -68,8 +68,9 @@ struct OurMessageRow {
 Result<std::optional<OurMessageRow>> findOurMessage(PgConnection& db, const std::string& msg_id,
                                                     const std::string& peer_org_id);
 
-// A package a participant's receipt or notice refers to, as it was read for a batch of arrivals: what
-// findOurMessage judges it by. None of these columns changes once the row is written.
+// A package a participant's receipt or notice refers to, as read by findOurMessage or with a batch of
+// arrivals' cases (flows/inbound.cpp): what both judge it by. None of these columns changes once the row
+// is written.
 struct ReferredPackage {
   std::string case_id;  // empty: of no case
   int msg_type = 0;
