@@ -6,6 +6,7 @@
 #include <map>
 
 #include "gateway/crypto/der.hpp"
+#include "gateway/crypto/known_certificates.hpp"
 #include "gateway/crypto/qualified.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
@@ -207,7 +208,8 @@ std::string signerIdText(const SignerParts& s) {
 // What one SignerInfo's own checks found: its certificate, the digest and signature states.
 struct SignerCheck {
   X509Ptr cert;
-  std::vector<X509Ptr> carried;  // the certificates the CMS carried
+  std::shared_ptr<const KnownCertificate> known;  // the same certificate, as described
+  std::vector<X509Ptr> carried;                   // the certificates the CMS carried
   std::string digest = "unknown";
   std::optional<SignatureState> failed;
   sev::SevError code = sev::SevError::None;
@@ -216,22 +218,23 @@ struct SignerCheck {
 
 // The signer's certificate: carried in the CMS (all of which go to `carried`), beside it
 // (SignInfo/CertificateData: `hint`), or known to the trust list (a TSA's, say); null when none is.
-X509Ptr signerCertificate(const SignedParts& sd, std::string_view hint, const TrustStore& trust,
-                          std::vector<X509Ptr>& carried) {
+std::shared_ptr<const KnownCertificate> signerCertificate(const SignedParts& sd, std::string_view hint,
+                                                          const TrustStore& trust, std::vector<X509Ptr>& carried) {
   const SignerParts& s = sd.signer;
-  X509Ptr cert;
+  std::shared_ptr<const KnownCertificate> cert;
   for (auto der_cert : sd.certificates) {
-    if (auto c = certificateFromDer(der_cert)) carried.push_back(std::move(c).value());
-  }
-  for (auto& c : carried) {
-    if (!cert && identifies(s, c.get())) cert = upRef(c.get());
+    auto c = knownCertificate(der_cert);
+    if (!c) continue;
+    carried.push_back(upRef((*c)->cert.get()));
+    if (!cert && identifies(s, (*c)->cert.get())) cert = std::move(c).value();
   }
   if (!cert && !hint.empty()) {
-    if (auto c = certificateFromDer(hint); c && identifies(s, c->get())) cert = std::move(c).value();
+    if (auto c = knownCertificate(hint); c && identifies(s, (*c)->cert.get())) cert = std::move(c).value();
   }
   if (!cert) {
     for (const auto& c : trust.certificates()) {
-      if (identifies(s, c.get())) cert = upRef(c.get());
+      if (!identifies(s, c.get())) continue;
+      if (auto k = knownCertificate(certificateToDer(c.get()))) cert = std::move(k).value();
     }
   }
   return cert;
@@ -283,7 +286,8 @@ SignerCheck checkSigner(const SignedParts& sd, std::string_view content, const T
     out.detail = std::move(why);
     return std::move(out);
   };
-  out.cert = signerCertificate(sd, hint, trust, out.carried);
+  out.known = signerCertificate(sd, hint, trust, out.carried);
+  if (out.known) out.cert = upRef(out.known->cert.get());
   std::optional<AnyKey> key;
   std::string dke;
   if (out.cert) {
@@ -326,16 +330,16 @@ SignerCheck checkSigner(const SignedParts& sd, std::string_view content, const T
 }
 
 // Who signed, as far as the certificate (or, without one, the SignerInfo's identifier) says.
-void describeSigner(X509* cert, const SignerParts& s, const TrustStore& trust, SignatureVerdict& v) {
+void describeSigner(const KnownCertificate* cert, const SignerParts& s, const TrustStore& trust, SignatureVerdict& v) {
   if (!cert) {
     v.signer_subject = signerIdText(s);
     return;
   }
-  auto info = describe(cert);
+  const auto& info = cert->info;
   v.signer_subject = info.subject;
   v.signer_sha256 = info.sha256;
   v.signer_org_id = trust.organizationOf(info);
-  auto facts = factsOf(cert);
+  const auto& facts = cert->facts;
   v.provider = facts.provider;
   v.key = facts.key;
   v.qualified = facts.qualified;
@@ -424,7 +428,7 @@ CadesVerdict verifyCades(std::string_view content, std::string_view der, const T
   }
   auto signer = checkSigner(*sd, content, trust, options.hint_certificate, sev::SevError::AttachmentSignatureInvalid);
   out.digest = signer.digest;
-  describeSigner(signer.cert.get(), s, trust, v);
+  describeSigner(signer.known.get(), s, trust, v);
   // Time-stamps: the content's (a signed attribute) and the signature's (unsigned).
   std::optional<std::time_t> proven;
   if (auto ct = s.attrs.find(kContentTimestamp); ct != s.attrs.end()) {

@@ -4,9 +4,7 @@
 #include <openssl/pem.h>
 
 #include <fstream>
-#include <mutex>
 #include <sstream>
-#include <unordered_map>
 
 namespace vkhid::crypto {
 
@@ -55,27 +53,10 @@ Result<std::vector<X509Ptr>> certificatesFromPem(std::string_view pem) {
 }
 
 Result<X509Ptr> certificateFromDer(std::string_view der) {
-  // Decoding a certificate is costly in OpenSSL 3 (its public key goes through the provider decoders:
-  // a fifth of a simulator's CPU under load), and the same few certificates arrive with every package
-  // of a sender. The decoded ones are kept by their exact bytes, shared (an X509 is immutable once
-  // decoded), up to kMaxCached; past that the set starts afresh.
-  static constexpr std::size_t kMaxCached = 256;
-  static std::mutex mutex;
-  static std::unordered_map<std::string, X509Ptr> cached;
-  {
-    std::lock_guard lock(mutex);
-    if (auto it = cached.find(std::string(der)); it != cached.end()) return upRef(it->second.get());
-  }
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   X509* c = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
   if (c == nullptr) return Error::invalid("crypto.bad_certificate", "not a DER certificate: " + opensslError());
-  X509Ptr cert(c);
-  if (p == reinterpret_cast<const unsigned char*>(der.data() + der.size())) {  // nothing after it
-    std::lock_guard lock(mutex);
-    if (cached.size() >= kMaxCached) cached.clear();
-    cached.emplace(std::string(der), upRef(cert.get()));
-  }
-  return cert;
+  return X509Ptr(c);
 }
 
 std::string certificateToDer(X509* cert) {

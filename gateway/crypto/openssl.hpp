@@ -44,7 +44,8 @@ Status writeFile(const std::string& path, std::string_view bytes);
 
 // Every certificate in a PEM text, in order.
 Result<std::vector<X509Ptr>> certificatesFromPem(std::string_view pem);
-// One DER certificate; the same bytes again give the same (shared, immutable) certificate from a cache.
+// One DER certificate, decoded (bytes after it are ignored). A signer's certificate as packages carry it:
+// knownCertificate (known_certificates.hpp), decoded and described once.
 Result<X509Ptr> certificateFromDer(std::string_view der);
 std::string certificateToDer(X509* cert);
 Result<EvpPkeyPtr> privateKeyFromPem(std::string_view pem);

@@ -14,6 +14,7 @@
 
 #include <mutex>
 
+#include "gateway/crypto/known_certificates.hpp"
 #include "gateway/crypto/qualified.hpp"
 #include "gateway/domain/base64.hpp"
 #include "gateway/domain/time.hpp"
@@ -259,8 +260,8 @@ std::optional<SignatureVerdict> checkSealStructure(xmlNode* sig, SignatureVerdic
 }
 
 // The certificates of KeyInfo/X509Data, the signer's first.
-std::vector<X509Ptr> keyInfoCertificates(xmlNode* sig) {
-  std::vector<X509Ptr> certs;
+std::vector<std::shared_ptr<const KnownCertificate>> keyInfoCertificates(xmlNode* sig) {
+  std::vector<std::shared_ptr<const KnownCertificate>> certs;
   for (xmlNode* c : elementChildren(sig)) {
     if (!isDsig(c, "KeyInfo")) continue;
     for (xmlNode* d : elementChildren(c)) {
@@ -271,7 +272,7 @@ std::vector<X509Ptr> keyInfoCertificates(xmlNode* sig) {
         auto der = base64Decode(sv(text));
         xmlFree(text);
         if (!der) continue;
-        if (auto cert = certificateFromDer(*der)) certs.push_back(std::move(cert).value());
+        if (auto cert = knownCertificate(*der)) certs.push_back(std::move(cert).value());
       }
     }
   }
@@ -303,20 +304,21 @@ std::optional<SignatureVerdict> checkSealMath(xmlNode* sig, X509* signer, const 
 // The signer: trusted now (or at the time an auditor asks for) — never at the Header's time, which the
 // sender writes itself (ETSI EN 319 102-1: a signature is judged at a time someone can prove) — and the
 // sender of the package.
-SignatureVerdict judgeSigner(xmlNode* root, const TrustStore& trust, const std::vector<X509Ptr>& certs,
+SignatureVerdict judgeSigner(xmlNode* root, const TrustStore& trust,
+                             const std::vector<std::shared_ptr<const KnownCertificate>>& certs,
                              std::optional<std::time_t> at, SignatureVerdict v) {
-  X509* signer = certs.front().get();
+  X509* signer = certs.front()->cert.get();
   if (auto stated = parseIsoDateTime(attr(root, "time"))) v.signing_time = formatIsoUtc(*stated);
   std::time_t now = std::time(nullptr);
   const std::time_t judged = at.value_or(now);
   v.judged_at = formatIsoUtc(judged);
   v.judged_by = at ? "the time asked for" : "now";
-  auto facts = factsOf(signer);
+  const auto& facts = certs.front()->facts;
   v.provider = facts.provider;
   v.key = facts.key;
   v.qualified = facts.qualified;
   std::vector<X509*> intermediates;
-  for (const auto& c : certs) intermediates.push_back(c.get());
+  for (const auto& c : certs) intermediates.push_back(c->cert.get());
   if (auto s = trust.verifyChain(signer, intermediates, judged); !s) {
     auto code = sev::sevErrorOf(s.error()).value_or(sev::SevError::SignerUntrusted);
     if (code == sev::SevError::CertificateNotValidAtSigning && !at &&
@@ -362,11 +364,11 @@ SignatureVerdict verifySeal(xmlDoc* doc, const TrustStore& trust, std::optional<
   if (certs.empty()) {
     return fail(v, SignatureState::Malformed, sev::SevError::SealMalformed, "no X509Certificate in KeyInfo");
   }
-  auto info = describe(certs.front().get());
+  const auto& info = certs.front()->info;
   v.signer_subject = info.subject;
   v.signer_sha256 = info.sha256;
   v.signer_org_id = trust.organizationOf(info);
-  if (auto refused = checkSealMath(sig, certs.front().get(), v)) return *refused;
+  if (auto refused = checkSealMath(sig, certs.front()->cert.get(), v)) return *refused;
   return judgeSigner(root, trust, certs, at, std::move(v));
 }
 

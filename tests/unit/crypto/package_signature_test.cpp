@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include "gateway/crypto/cms.hpp"
+#include "gateway/crypto/known_certificates.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/crypto/seal.hpp"
 #include "gateway/domain/time.hpp"
@@ -346,19 +347,47 @@ BOOST_AUTO_TEST_CASE(a_remembered_chain_is_still_checked_against_a_crl_loaded_la
 
 BOOST_AUTO_TEST_CASE(a_certificate_decoded_again_is_the_same_and_garbage_after_it_changes_nothing) {
   auto der = crypto::certificateToDer(certificateOf("p1-seal").get());
-  auto a = crypto::certificateFromDer(der);
-  auto b = crypto::certificateFromDer(der);
+  auto a = crypto::knownCertificate(der);
+  auto b = crypto::knownCertificate(der);
   BOOST_REQUIRE(a.ok());
   BOOST_REQUIRE(b.ok());
-  BOOST_TEST(X509_cmp(a->get(), b->get()) == 0);
-  BOOST_TEST(a->get() == b->get());  // decoded once, shared
-  BOOST_TEST(crypto::describe(b->get()).org_id == kP1Org);
-  auto trailing = crypto::certificateFromDer(der + "xyz");
+  BOOST_TEST(a->get() == b->get());  // decoded and described once, shared
+  BOOST_TEST(X509_cmp((*a)->cert.get(), certificateOf("p1-seal").get()) == 0);
+  BOOST_TEST((*b)->info.org_id == kP1Org);
+  BOOST_TEST((*b)->info.sha256 == crypto::describe(certificateOf("p1-seal").get()).sha256);
+  auto trailing = crypto::knownCertificate(der + "xyz");
   BOOST_REQUIRE(trailing.ok());
-  BOOST_TEST(X509_cmp(trailing->get(), a->get()) == 0);
+  BOOST_TEST(X509_cmp((*trailing)->cert.get(), (*a)->cert.get()) == 0);
   BOOST_TEST(trailing->get() != a->get());  // decoded, not kept: those bytes are not a certificate's
+  BOOST_TEST(crypto::knownCertificate(der + "xyz")->get() != trailing->get());
+  BOOST_TEST(!crypto::knownCertificate(der.substr(0, der.size() / 2)).ok());
+  BOOST_TEST(!crypto::knownCertificate("").ok());
   BOOST_TEST(!crypto::certificateFromDer(der.substr(0, der.size() / 2)).ok());
-  BOOST_TEST(!crypto::certificateFromDer("").ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_signers_certificate_is_read_once_and_its_trust_judged_every_time) {
+  // Issue 25: a sender's packages all carry its certificate; decoding and describing it was 3 % of the
+  // gateway's CPU under load. It is read at its first package only — and whether it is trusted is not
+  // remembered with it: a store that does not trust its CA refuses the next package all the same.
+  auto bytes = sealedAppeal("p2-seal");
+  auto trust = devTrust();
+  trust.mapOrganization(crypto::describe(signerOf("p2-seal").certificate()).sha256, kUccOrg);
+  auto first = crypto::verifyPackage(bytes, trust);
+  BOOST_TEST(first.ok(), describeFindings(first));
+  const auto decoded = crypto::certificatesDecoded();
+  for (int i = 0; i < 5; ++i) {
+    auto again = crypto::verifyPackage(sealedAppeal("p2-seal"), trust);
+    BOOST_TEST(again.ok(), describeFindings(again));
+    BOOST_TEST(again.seal.signer_subject == first.seal.signer_subject);
+    BOOST_TEST(again.seal.signer_org_id == kUccOrg);
+    BOOST_TEST(again.seal.qualified == first.seal.qualified);
+    for (const auto& a : again.attachments) BOOST_TEST(a.verdict.signer_sha256 == first.seal.signer_sha256);
+  }
+  BOOST_TEST(crypto::certificatesDecoded() == decoded);  // the seal's and the attachments' certificate
+  auto refused = crypto::verifyPackage(bytes, crypto::TrustStore());
+  BOOST_TEST(has(refused, SevError::SignerUntrusted), describeFindings(refused));
+  BOOST_TEST(!refused.seal.valid());
+  BOOST_TEST(crypto::certificatesDecoded() == decoded);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
