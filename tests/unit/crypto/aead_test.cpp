@@ -45,6 +45,10 @@ BOOST_AUTO_TEST_CASE(a_changed_byte_key_or_binding_does_not_open) {
   BOOST_TEST(!aeadOpen(key, sealed.substr(0, 20), "cases.personal:1"));
   // Two seals of one value differ (a fresh nonce each time).
   BOOST_TEST(aeadSeal(key, "x", "a") != aeadSeal(key, "x", "a"));
+  // A thread seals and opens with one context: what failed before leaves nothing in it for the next.
+  const auto after = aeadSeal(other, "Петренко", "");
+  BOOST_TEST(aeadOpen(other, after, "").value_or("") == "Петренко");
+  BOOST_TEST(aeadOpen(key, sealed, "cases.personal:1").value_or("") == "Шевченко Олена Петрівна");
 }
 
 BOOST_AUTO_TEST_CASE(hmac_sha_256_gives_rfc_4231_values) {
