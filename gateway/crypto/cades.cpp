@@ -207,9 +207,9 @@ std::string signerIdText(const SignerParts& s) {
 
 // What one SignerInfo's own checks found: its certificate, the digest and signature states.
 struct SignerCheck {
-  X509Ptr cert;
-  std::shared_ptr<const KnownCertificate> known;  // the same certificate, as described
+  std::shared_ptr<const KnownCertificate> known;  // the signer's certificate, as described; null: none found
   std::vector<X509Ptr> carried;                   // the certificates the CMS carried
+  X509* cert() const { return known ? known->cert.get() : nullptr; }
   std::string digest = "unknown";
   std::optional<SignatureState> failed;
   sev::SevError code = sev::SevError::None;
@@ -287,11 +287,10 @@ SignerCheck checkSigner(const SignedParts& sd, std::string_view content, const T
     return std::move(out);
   };
   out.known = signerCertificate(sd, hint, trust, out.carried);
-  if (out.known) out.cert = upRef(out.known->cert.get());
   std::optional<AnyKey> key;
   std::string dke;
-  if (out.cert) {
-    auto k = publicKeyOf(out.cert.get());
+  if (out.cert()) {
+    auto k = publicKeyOf(out.cert());
     if (k) {
       if (k->kind == AnyKey::Kind::Dstu) dke = k->dstu->dke;
       key.emplace(std::move(k).value());
@@ -311,7 +310,7 @@ SignerCheck checkSigner(const SignedParts& sd, std::string_view content, const T
   if (out.digest == "mismatch") {
     return fail(SignatureState::Invalid, "the content's digest is not the one signed (messageDigest)");
   }
-  if (!out.cert) {
+  if (!out.cert()) {
     out.code = sev::SevError::AttachmentSignatureNotCheckable;
     return fail(SignatureState::NotCheckable,
                 "no signer certificate in the signature, beside it or in the trust list: the signature cannot be "
@@ -319,9 +318,9 @@ SignerCheck checkSigner(const SignedParts& sd, std::string_view content, const T
   }
   if (!key) {
     out.code = sev::SevError::AttachmentSignatureUnsupported;
-    return fail(SignatureState::UnsupportedAlgorithm, publicKeyOf(out.cert.get()).error().message);
+    return fail(SignatureState::UnsupportedAlgorithm, publicKeyOf(out.cert()).error().message);
   }
-  if (auto wrong = checkSigningCertificate(s, out.cert.get(), dke)) return fail(wrong->first, wrong->second);
+  if (auto wrong = checkSigningCertificate(s, out.cert(), dke)) return fail(wrong->first, wrong->second);
   auto ok =
       verifySignature(*key, s.signature_oid, s.digest_oid, der::retag(*s.signed_attrs, der::kSet), s.signature, false);
   if (!ok) return fail(SignatureState::Malformed, ok.error().message);
@@ -391,7 +390,7 @@ TimestampVerdict verifyTimestampToken(std::string_view token_der, std::string_vi
     return v;
   }
   auto signer = checkSigner(*sd, *sd->econtent, trust, {}, sev::SevError::AttachmentSignatureInvalid);
-  if (signer.cert) v.tsa = subjectText(signer.cert.get());
+  if (signer.known) v.tsa = signer.known->info.subject;
   if (signer.failed) {
     v.detail = "the time-stamp's own signature: " + signer.detail;
     return v;
@@ -399,7 +398,7 @@ TimestampVerdict verifyTimestampToken(std::string_view token_der, std::string_vi
   std::vector<X509*> carried;
   for (auto& c : signer.carried) carried.push_back(c.get());
   auto at = parseTime(*gen);
-  if (auto s = trust.verifyChain(signer.cert.get(), carried, at.value_or(std::time(nullptr))); !s) {
+  if (auto s = trust.verifyChain(signer.cert(), carried, at.value_or(std::time(nullptr))); !s) {
     v.detail = "the time-stamp authority is not trusted: " + sev::sevErrorDetail(s.error());
     return v;
   }
@@ -451,12 +450,12 @@ CadesVerdict verifyCades(std::string_view content, std::string_view der, const T
   }
   std::vector<X509*> carried;
   for (auto& c : signer.carried) carried.push_back(c.get());
-  if (auto chain = trust.verifyChain(signer.cert.get(), carried, at); !chain) {
+  if (auto chain = trust.verifyChain(signer.cert(), carried, at); !chain) {
     auto code = sev::sevErrorOf(chain.error()).value_or(sev::SevError::SignerUntrusted);
     v.detail = sev::sevErrorDetail(chain.error());
     out.chain = v.detail;
     if (code == sev::SevError::CertificateNotValidAtSigning && !options.at && !proven &&
-        X509_cmp_time(X509_get0_notAfter(signer.cert.get()), &now) < 0) {
+        X509_cmp_time(X509_get0_notAfter(signer.cert()), &now) < 0) {
       // Judged now, and it has expired: no proof it signed while it was valid. Not "invalid" — not decided.
       v.state = SignatureState::ExpiredNoProof;
       v.code = sev::SevError::CertificateExpiredNoProof;

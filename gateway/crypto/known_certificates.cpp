@@ -2,6 +2,7 @@
 
 #include <openssl/x509.h>
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -9,9 +10,15 @@
 namespace vkhid::crypto {
 namespace {
 
+// Looked up by the bytes as they arrive, without a copy of them.
+struct DerHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view der) const { return std::hash<std::string_view>{}(der); }
+};
+
 struct Memory {
   std::mutex mutex;
-  std::unordered_map<std::string, std::shared_ptr<const KnownCertificate>> by_der;
+  std::unordered_map<std::string, std::shared_ptr<const KnownCertificate>, DerHash, std::equal_to<>> by_der;
   std::size_t decoded = 0;
 };
 
@@ -30,7 +37,7 @@ Result<std::shared_ptr<const KnownCertificate>> knownCertificate(std::string_vie
   Memory& m = memory();
   {
     std::lock_guard lock(m.mutex);
-    if (auto it = m.by_der.find(std::string(der)); it != m.by_der.end()) return it->second;
+    if (auto it = m.by_der.find(der); it != m.by_der.end()) return it->second;
   }
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   X509* c = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
@@ -42,7 +49,8 @@ Result<std::shared_ptr<const KnownCertificate>> knownCertificate(std::string_vie
   std::lock_guard lock(m.mutex);
   ++m.decoded;
   // Bytes after the certificate: decoded, not kept, since those bytes are not a certificate's.
-  if (p == reinterpret_cast<const unsigned char*>(der.data() + der.size())) {
+  const bool whole = p == reinterpret_cast<const unsigned char*>(der.data() + der.size());
+  if (whole && der.size() <= kKnownCertificateBytes) {
     if (m.by_der.size() >= kKnownCertificates) m.by_der.clear();
     m.by_der.emplace(std::string(der), known);
   }

@@ -79,10 +79,9 @@ Status insertMessage(PgConnection& db, const MessageRecord& m, Write how) {
 
 Result<std::optional<OurMessageRow>> findOurMessage(PgConnection& db, const std::string& msg_id,
                                                     const std::string& peer_org_id) {
-  // Read whatever the package is, and judged as a batch of arrivals judges what it read with its cases.
+  // The package whatever it is, judged as a batch of arrivals judges what it read with its cases.
   auto r = db.exec(
-      "SELECT coalesce(case_id::text, ''), msg_type, direction::text, peer_org_id::text FROM message WHERE msg_id = "
-      "vkhid_uuid($1)",
+      "SELECT coalesce(case_id::text, ''), msg_type, direction, peer_org_id FROM message WHERE msg_id = vkhid_uuid($1)",
       {msg_id});
   if (!r) return r.error();
   if (r->rows() == 0) return std::optional<OurMessageRow>();

@@ -5,6 +5,7 @@
 #include <openssl/cms.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "gateway/crypto/cms.hpp"
 #include "gateway/crypto/known_certificates.hpp"
@@ -289,6 +290,26 @@ std::string crlRevoking(X509* cert) {
   return std::string(data, static_cast<std::size_t>(len));
 }
 
+// A self-signed certificate carrying `comment` (nsComment): as large as its sender wants.
+std::string certificateWithComment(const std::string& comment) {
+  crypto::EvpPkeyPtr key(EVP_EC_gen("P-256"));
+  crypto::X509Ptr cert(X509_new());
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 7);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(cert.get()), "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>("comment"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get()));
+  X509_set_pubkey(cert.get(), key.get());
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, nullptr, NID_netscape_comment, comment.c_str());
+  BOOST_REQUIRE(ext != nullptr);
+  X509_add_ext(cert.get(), ext, -1);
+  X509_EXTENSION_free(ext);
+  BOOST_REQUIRE(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0);
+  return crypto::certificateToDer(cert.get());
+}
+
 }  // namespace
 
 // Under load the same few certificates sign every package: their chains are built once and
@@ -365,9 +386,29 @@ BOOST_AUTO_TEST_CASE(a_certificate_decoded_again_is_the_same_and_garbage_after_i
   BOOST_TEST(!crypto::certificateFromDer(der.substr(0, der.size() / 2)).ok());
 }
 
+BOOST_AUTO_TEST_CASE(a_certificate_larger_than_any_real_one_is_described_but_never_kept) {
+  // A sender chooses what its KeyInfo or CMS carries, up to a package's 50 MiB: a memory that kept
+  // whatever came would hold 1,024 of those. One over the bound is read at every sight, never kept.
+  const auto big = certificateWithComment(std::string(40 * 1024, 'x'));
+  BOOST_REQUIRE_GT(big.size(), crypto::kKnownCertificateBytes);
+  const auto before = crypto::certificatesDecoded();
+  auto a = crypto::knownCertificate(big);
+  auto b = crypto::knownCertificate(big);
+  BOOST_REQUIRE(a.ok());
+  BOOST_REQUIRE(b.ok());
+  BOOST_TEST((*a)->info.subject == "CN=comment");
+  BOOST_TEST(a->get() != b->get());
+  BOOST_TEST(crypto::certificatesDecoded() == before + 2);
+  // One of a real certificate's size is kept.
+  const auto small = certificateWithComment("x");
+  BOOST_REQUIRE_LE(small.size(), crypto::kKnownCertificateBytes);
+  BOOST_TEST(crypto::knownCertificate(small)->get() == crypto::knownCertificate(small)->get());
+  BOOST_TEST(crypto::certificatesDecoded() == before + 3);
+}
+
 BOOST_AUTO_TEST_CASE(a_signers_certificate_is_read_once_and_its_trust_judged_every_time) {
-  // Issue 25: a sender's packages all carry its certificate; decoding and describing it was 3 % of the
-  // gateway's CPU under load. It is read at its first package only — and whether it is trusted is not
+  // Issue 25: a sender's packages all carry its certificate; describing it at every package was 3 % of
+  // the gateway's CPU under load. It is read at its first package only — and whether it is trusted is not
   // remembered with it: a store that does not trust its CA refuses the next package all the same.
   auto bytes = sealedAppeal("p2-seal");
   auto trust = devTrust();
