@@ -6,10 +6,12 @@ namespace vkhid::store {
 
 Result<UccNumberRow> nextUccNumber(PgConnection& db) {
   // A sequence per year (migration 0009): registrations never wait on one another for their number.
+  // The zone as a parameter: a statement with one is prepared once a connection, where one without is
+  // parsed and planned at every registration.
   auto n = db.exec(
-      "SELECT y, ucc_next_number(y), to_char(now() AT TIME ZONE 'Europe/Kyiv', 'YYYY-MM-DD') FROM "
-      "(SELECT extract(year FROM now() AT TIME ZONE 'Europe/Kyiv')::integer AS y) t",
-      {});
+      "SELECT y, ucc_next_number(y), to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD') FROM "
+      "(SELECT extract(year FROM now() AT TIME ZONE $1)::integer AS y) t",
+      {std::string("Europe/Kyiv")});
   if (!n) return n.error();
   return UccNumberRow{std::string(n->get(0, 0)), n->getInt(0, 1), std::string(n->get(0, 2))};
 }

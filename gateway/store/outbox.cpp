@@ -138,16 +138,17 @@ Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit) {
   if (auto s = db.later("SELECT pg_advisory_xact_lock(hashtext('vkhid.outbox_relay'))", {}); !s) return s.error();
   if (auto s = db.later("SET LOCAL enable_bitmapscan = off", {}); !s) return s.error();
   // A row's publications in order: its own columns, then `more` (migration 0040), each with the row's place.
+  // The limit a parameter, so that the statement is prepared once a connection: with the limit in its
+  // text it was parsed and planned at every round, 0.27 ms (pg_stat_statements over a bench run).
   auto r = db.exec(
       "SELECT o.ctid::text, x.exchange, x.routing_key, x.message_id, x.payload, x.headers::text, x.priority FROM "
       "(SELECT ctid, id, exchange, routing_key, message_id, payload, headers, priority, more FROM outbox WHERE sent_at "
-      "IS NULL ORDER BY priority DESC, id LIMIT " +
-          std::to_string(limit) +
-          ") o CROSS JOIN LATERAL (SELECT 0::bigint AS part, o.exchange, o.routing_key, o.message_id, o.payload, "
-          "o.headers, o.priority::int AS priority UNION ALL SELECT k.ord, k.e->>'exchange', k.e->>'routing_key', "
-          "k.e->>'message_id', decode(k.e->>'payload', 'hex'), k.e->'headers', (k.e->>'priority')::int FROM "
-          "jsonb_array_elements(o.more) WITH ORDINALITY AS k(e, ord)) x ORDER BY o.priority DESC, o.id, x.part",
-      {});
+      "IS NULL ORDER BY priority DESC, id LIMIT $1::int) o CROSS JOIN LATERAL (SELECT 0::bigint AS part, o.exchange, "
+      "o.routing_key, o.message_id, o.payload, "
+      "o.headers, o.priority::int AS priority UNION ALL SELECT k.ord, k.e->>'exchange', k.e->>'routing_key', "
+      "k.e->>'message_id', decode(k.e->>'payload', 'hex'), k.e->'headers', (k.e->>'priority')::int FROM "
+      "jsonb_array_elements(o.more) WITH ORDINALITY AS k(e, ord)) x ORDER BY o.priority DESC, o.id, x.part",
+      {std::to_string(limit)});
   if (!r) return r.error();
   std::vector<OutboxRow> rows;
   rows.reserve(static_cast<std::size_t>(r->rows()));
