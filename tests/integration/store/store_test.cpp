@@ -827,6 +827,52 @@ BOOST_AUTO_TEST_CASE(a_cases_open_row_follows_its_status_and_term_whatever_chang
   BOOST_TEST(db.query("SELECT count(*) FROM case_open") == "0");
 }
 
+BOOST_AUTO_TEST_CASE(a_new_cases_open_row_is_found_by_its_key_never_by_a_scan) {
+  // Migration 0043: the open-case trigger asked whether the intake had written a new case's open row
+  // with a statement PostgreSQL planned as a scan of the whole table, which the statistics call small and
+  // which holds, between two vacuums, every case opened and settled since. It asks the key's index now.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  caseIn(conn, "sent");
+  // Open cases settled since the last vacuum, the statistics taken before them: a small table, many pages.
+  db.query("ANALYZE case_open");
+  BOOST_REQUIRE(conn.exec("INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, "
+                          "urgency, channel, received_at, body, client_id) SELECT gen_random_uuid(), 'S-' || i, "
+                          "'ST-' || i, 'appeal', 'sent', false, false, 'normal', 'web', now(), '{}', 'c' FROM "
+                          "generate_series(1, 2000) i")
+                    .ok());
+  BOOST_REQUIRE(conn.exec("UPDATE cases SET status = 'answered' WHERE ucc_number LIKE 'S-%'").ok());
+  const auto scans = [&] {
+    auto r = conn.exec("SELECT pg_stat_get_xact_numscans('case_open'::regclass)");
+    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    return r->getInt(0, 0);
+  };
+  long long scanned = -1;
+  auto done = store::inTransaction(conn, [&]() -> Status {
+    const long long before = scans();
+    // The intake's way: the case and its open row in one statement; and a case inserted alone.
+    auto intake = conn.exec(
+        "WITH c AS (INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, "
+        "channel, received_at, body, client_id, due_at) VALUES (gen_random_uuid(), 'N-1', 'NT-1', 'appeal', "
+        "'registered', false, false, 'normal', 'web', now(), '{}', 'c', '2031-01-02 12:00+00') RETURNING id, due_at) "
+        "INSERT INTO case_open (case_id, due_at) SELECT id, due_at FROM c");
+    if (!intake) return intake.error();
+    auto alone = conn.exec(
+        "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
+        "received_at, body, client_id, due_at) VALUES (gen_random_uuid(), 'N-2', 'NT-2', 'appeal', 'registered', "
+        "false, false, 'normal', 'web', now(), '{}', 'c', '2031-01-03 12:00+00')");
+    if (!alone) return alone.error();
+    scanned = scans() - before;
+    return {};
+  });
+  BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+  BOOST_TEST(scanned == 0);
+  // Each has its open row, once, with its term.
+  BOOST_TEST(db.query("SELECT string_agg(c.ucc_number || ' ' || to_char(o.due_at, 'YYYY-MM-DD'), ', ' ORDER BY "
+                      "c.ucc_number) FROM case_open o JOIN cases c ON c.id = o.case_id WHERE c.ucc_number LIKE "
+                      "'N-%'") == "N-1 2031-01-02, N-2 2031-01-03");
+}
+
 BOOST_AUTO_TEST_CASE(a_transport_watch_reads_the_packages_it_judges_in_order_and_no_more) {
   // Issue 25, a case's cost must not grow with the data: a gateway looks at each transport watch every
   // second (migration 0036). After a long stop, 20,000 packages wait to be judged: a look at the next 100
