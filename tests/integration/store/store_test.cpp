@@ -942,6 +942,20 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(deliveries)
 
+namespace {
+// A case sent to an active participant, and the key that seals packages at rest, as the gateway has it.
+std::string deliverableCase(testing::TestDatabase& db, store::PgConnection& conn) {
+  const auto case_id = cases::caseIn(conn, "sent");
+  BOOST_REQUIRE(conn.exec("UPDATE participant SET status = 'active' WHERE org_id = 'P-1'").ok());
+  if (!store::atRest()) {
+    auto ring = store::AtRest::fromFile(testing::pkiDir() + "/master.key", "dev-master-1", {db.url(), 5, 30000, "k"});
+    BOOST_REQUIRE_MESSAGE(ring.ok(), (ring.ok() ? "" : ring.error().message));
+    store::installAtRest(*ring);
+  }
+  return case_id;
+}
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(a_claim_is_written_in_place_and_how_it_ends_is_evidence) {
   // Issue 25: a delivery claim marked the package `sending`, a status the waiting and sent packages'
   // indexes name: a new version of the 2.3 KB row on another page, an entry in each of the table's
@@ -950,13 +964,7 @@ BOOST_AUTO_TEST_CASE(a_claim_is_written_in_place_and_how_it_ends_is_evidence) {
   // evidence, even when the status it leaves is the one it began with.
   testing::TestDatabase db;
   auto conn = connectTo(db.url());
-  const auto case_id = cases::caseIn(conn, "sent");
-  BOOST_REQUIRE(conn.exec("UPDATE participant SET status = 'active' WHERE org_id = 'P-1'").ok());
-  if (!store::atRest()) {
-    auto ring = store::AtRest::fromFile(testing::pkiDir() + "/master.key", "dev-master-1", {db.url(), 5, 30000, "k"});
-    BOOST_REQUIRE_MESSAGE(ring.ok(), (ring.ok() ? "" : ring.error().message));
-    store::installAtRest(*ring);
-  }
+  const auto case_id = deliverableCase(db, conn);
   // Packages of a real package's size, sealed at rest as the gateway seals them (incompressible).
   std::mt19937 random(7);
   std::vector<std::string> ids;
@@ -1036,13 +1044,7 @@ BOOST_AUTO_TEST_CASE(a_claim_finds_its_packages_by_their_keys_whatever_the_waiti
   // PostgreSQL's CPU in the bench. A claim reads its packages' keys and nothing of that index.
   testing::TestDatabase db;
   auto conn = connectTo(db.url());
-  const auto case_id = cases::caseIn(conn, "sent");
-  BOOST_REQUIRE(conn.exec("UPDATE participant SET status = 'active' WHERE org_id = 'P-1'").ok());
-  if (!store::atRest()) {
-    auto ring = store::AtRest::fromFile(testing::pkiDir() + "/master.key", "dev-master-1", {db.url(), 5, 30000, "k"});
-    BOOST_REQUIRE_MESSAGE(ring.ok(), (ring.ok() ? "" : ring.error().message));
-    store::installAtRest(*ring);
-  }
+  const auto case_id = deliverableCase(db, conn);
   // A busy hour: 5,000 packages queued and sent since the last vacuum, the statistics taken after.
   BOOST_REQUIRE(conn.exec("INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, bytes, sha256, "
                           "status) SELECT gen_random_uuid(), 'out', $1::uuid, 'P-1', 1, '\\x00', 'x', 'queued' FROM "
