@@ -133,22 +133,26 @@ Result<std::vector<std::string>> requeueReceiptsFor(PgConnection& db, const std:
 
 namespace {
 
+// One of our packages waiting, unclaimed, as a condition on `m`. Ours are those not `in` (the table's check
+// allows two directions): said as `direction = 'out'`, the conditions imply the predicate of the index of
+// waiting packages (migration 0026), which the statistics call small, and PostgreSQL read that index
+// beside the packages' keys — between two vacuums it also holds an entry for every package sent since,
+// and each claim read them all (8 % of PostgreSQL's CPU in the bench). Said so, each package is found by
+// its key alone.
+constexpr const char* kWaitingUnclaimed =
+    "m.direction <> 'in' AND m.status IN ('queued', 'waiting_retry') AND m.claimed_by IS NULL";
+
 // The claim's update: what is claimed is given as a condition on `m` (with $2 the process).
 std::string claimSql(const std::string& which) {
   // The claim changes no indexed column (migration 0031): the status stays until the outcome, so the row
   // is updated in place when its page has room.
-  // Our packages are those not `in` (the table's check allows two directions): said as `direction = 'out'`,
-  // the conditions imply the predicate of the index of waiting packages (migration 0026), which the
-  // statistics call small, and PostgreSQL read that index beside the packages' keys — between two vacuums
-  // it also holds an entry for every package sent since, and each claim read them all (8 % of
-  // PostgreSQL's CPU in the bench). Said so, each package is found by its key alone.
-  return "UPDATE message m SET claimed_by = $2, claimed_at = now(), attempts = attempts + 1 "
-         "FROM participant p LEFT JOIN LATERAL (SELECT e.adapter, e.settings::text AS settings FROM endpoint e "
-         "WHERE e.org_id = p.org_id AND e.active ORDER BY e.id LIMIT 1) ep ON true "
-         "WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND " +
-         which +
-         " AND m.direction <> 'in' AND m.status IN ('queued', 'waiting_retry') AND m.claimed_by IS NULL "
-         "RETURNING m.msg_id::text AS msg_id, m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, '') AS "
+  return std::string(
+             "UPDATE message m SET claimed_by = $2, claimed_at = now(), attempts = attempts + 1 "
+             "FROM participant p LEFT JOIN LATERAL (SELECT e.adapter, e.settings::text AS settings FROM endpoint e "
+             "WHERE e.org_id = p.org_id AND e.active ORDER BY e.id LIMIT 1) ep ON true "
+             "WHERE p.org_id = m.peer_org_id AND p.status = 'active' AND ") +
+         which + " AND " + kWaitingUnclaimed +
+         " RETURNING m.msg_id::text AS msg_id, m.bytes, m.peer_org_id, m.attempts, coalesce(m.case_id::text, '') AS "
          "case_id, m.msg_type, ep.adapter, ep.settings";
 }
 
@@ -189,11 +193,10 @@ Result<std::vector<DeliveryClaimRow>> claimAllForDelivery(PgConnection& db, cons
 }
 
 Result<UnclaimedPackage> unclaimedPackage(PgConnection& db, const std::string& msg_id) {
-  // By its key alone, as a claim (claimSql): `direction <> 'in'`.
-  auto r = db.exec(
-      "SELECT p.status <> 'active' FROM message m JOIN participant p ON p.org_id = m.peer_org_id WHERE m.msg_id = "
-      "vkhid_uuid($1) AND m.direction <> 'in' AND m.status IN ('queued', 'waiting_retry') AND m.claimed_by IS NULL",
-      {msg_id});
+  auto r = db.exec(std::string("SELECT p.status <> 'active' FROM message m JOIN participant p ON p.org_id = "
+                               "m.peer_org_id WHERE m.msg_id = vkhid_uuid($1) AND ") +
+                       kWaitingUnclaimed,
+                   {msg_id});
   if (!r) return r.error();
   if (r->rows() == 0) return UnclaimedPackage{};
   return UnclaimedPackage{true, r->get(0, 0) == "t"};
