@@ -1,12 +1,15 @@
 // The simulated EDMS's side of the protocol: what it does with each package it takes, and what it sends.
 #include <amqp.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <csignal>
 #include <cstdio>
 #include <deque>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -313,9 +316,24 @@ void Simulator::flushStats(bool now) {
     o["download_failures"] = static_cast<long long>(
         app::metrics().counter("vkhid_sevhub_download_failures_total", "Hub downloads not completed").value());
   }
-  std::string tmp = o_.stats_file + ".tmp";
-  std::ofstream(tmp) << boost::json::serialize(o) << "\n";
-  std::rename(tmp.c_str(), o_.stats_file.c_str());
+  if (stats_fd_ < 0) {
+    stats_fd_ = ::open(o_.stats_file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    struct stat st {};
+    if (stats_fd_ >= 0 && ::fstat(stats_fd_, &st) == 0)
+      stats_bytes_ = static_cast<std::size_t>(st.st_size);  // a last run's
+  }
+  std::string text = boost::json::serialize(o);
+  text.resize(std::max(text.size() + 1, stats_bytes_), ' ');
+  text.back() = '\n';
+  if (stats_fd_ < 0 || ::pwrite(stats_fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    stats_dirty_ = true;  // tried again at the next call
+    return;
+  }
+  stats_bytes_ = text.size();
+}
+
+Simulator::~Simulator() {
+  if (stats_fd_ >= 0) ::close(stats_fd_);
 }
 
 int runSimParticipant(const SimOptions& o) {

@@ -368,8 +368,11 @@ std::map<std::string, long long> ExchangeHarness::simStats(int participant) cons
 std::map<std::string, long long> ExchangeHarness::statsFile(const std::string& path) {
   std::map<std::string, long long> out;
   if (!std::filesystem::exists(path)) return out;
+  // A simulator rewrites its file in place: a read while it writes may see part of each text, which
+  // does not parse. Read again then.
   boost::system::error_code ec;
   auto v = boost::json::parse(readFile(path), ec);
+  for (int again = 0; again < 5 && (ec || !v.is_object()); ++again) v = boost::json::parse(readFile(path), ec);
   if (ec || !v.is_object()) return out;
   for (const auto& kv : v.as_object()) out[std::string(kv.key())] = kv.value().to_number<long long>();
   return out;
