@@ -191,6 +191,33 @@ std::vector<std::string> splitList(std::string_view list) {
 
 bool isDigits(std::string_view s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos; }
 
+namespace {
+
+struct DigitRange {
+  std::size_t min, max;
+};
+
+// Digits in groups joined by dots: the first group's length in `first`, the number of groups after it
+// in `more`, each of their lengths in `each`.
+bool isDottedDigits(std::string_view s, DigitRange first, DigitRange more, DigitRange each) {
+  std::size_t group = 0;
+  for (;; ++group) {
+    const std::size_t dot = s.find('.');
+    const std::string_view digits = s.substr(0, dot);
+    const DigitRange& want = group == 0 ? first : each;
+    if (!isDigits(digits) || digits.size() < want.min || digits.size() > want.max) return false;
+    if (dot == std::string_view::npos) break;
+    s.remove_prefix(dot + 1);
+  }
+  return group >= more.min && group <= more.max;
+}
+
+}  // namespace
+
+bool isClassifierCode(std::string_view s) { return isDottedDigits(s, {1, 2}, {1, 3}, {1, 3}); }
+bool isTopicCode(std::string_view s) { return isDottedDigits(s, {3, 3}, {0, SIZE_MAX}, {1, 4}); }
+bool isEdrpou(std::string_view s) { return s.size() >= 8 && s.size() <= 10 && isDigits(s); }
+
 std::string csvField(const std::string& raw) {
   static const std::regex number(R"(-?[0-9]+(\.[0-9]+)?)");
   std::string s = raw;

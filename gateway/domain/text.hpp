@@ -40,6 +40,13 @@ std::vector<std::string> splitList(std::string_view list);
 
 // One or more ASCII digits and nothing else (an EDRPOU code, a number safe in a file name).
 bool isDigits(std::string_view s);
+// The codes a case's fields carry, checked character by character (a std::regex match took
+// microseconds a field at every intake, one compiled at each call more): a classifier code of one or
+// two digits and one to three groups of one to three (1.1, 7.10, 12.3.4); a topic of three digits and
+// any groups of one to four (004, 004.0001); an EDRPOU code of 8 to 10 digits.
+bool isClassifierCode(std::string_view s);
+bool isTopicCode(std::string_view s);
+bool isEdrpou(std::string_view s);
 
 // Text reduced to its words, for comparing what people wrote: Latin and Cyrillic letters lower-cased,
 // apostrophes dropped, every other run of non-letters and non-digits one space, trimmed. Two appeals

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <regex>
 
 #include "gateway/bus/topology.hpp"
+#include "gateway/domain/text.hpp"
 #include "gateway/flows/exchange_store.hpp"
 #include "gateway/flows/routing.hpp"
 #include "gateway/store/messages.hpp"
@@ -56,9 +56,8 @@ Status routeAgain(store::PgConnection& db, const std::string& case_id, const std
 Status CaseActions::resend(const std::string& case_id, const std::string& reason, const std::string& topic) {
   auto& db = db_;
   const std::string& actor = actor_;
-  static const std::regex topic_re(R"([0-9]{3}(\.[0-9]{1,4})*)");
   if (reason.empty()) return Error::invalid("case.reason_required", "reason: say why the case is sent again");
-  if (!topic.empty() && !std::regex_match(topic, topic_re)) {
+  if (!topic.empty() && !isTopicCode(topic)) {
     return Error::invalid("case.bad_topic", "topic: expected a topic code such as 004, not '" + topic + "'");
   }
   return routeAgain(db, case_id, actor, domain::CaseEvent::Resent, json::object{{"reason", reason}},

@@ -1,7 +1,6 @@
 #include "gateway/flows/case_json.hpp"
 
 #include <boost/json.hpp>
-#include <regex>
 
 #include "gateway/domain/base64.hpp"
 #include "gateway/domain/contact.hpp"
@@ -70,10 +69,10 @@ class CaseReader {
     return &v->as_object();
   }
 
-  void code(const json::object& o, const char* key, const std::string& path, const std::regex& pattern,
+  void code(const json::object& o, const char* key, const std::string& path, bool (*valid)(std::string_view),
             const char* expected, std::optional<std::string>& out) {
     out = string(o, key, path, false, 16);
-    if (out && !std::regex_match(*out, pattern)) {
+    if (out && !valid(*out)) {
       error(path + "/" + key, expected);
       out.reset();
     }
@@ -106,8 +105,8 @@ void readApplicant(CaseReader& r, const json::object& o, domain::Applicant& appl
 
 void readClassification(CaseReader& r, const json::object& o, domain::ClassificationCodes& cl) {
   if (const auto* k = r.object(o, "classification", "", false)) {
-    static const std::regex code_re(R"([0-9]{1,2}(\.[0-9]{1,3}){1,3})");
-    static const std::regex topic_re(R"([0-9]{3}(\.[0-9]{1,4})*)");
+    const auto code_re = &isClassifierCode;
+    const auto topic_re = &isTopicCode;
     const char* code_text = "a classifier code such as 1.1 or 7.10";
     r.code(*k, "form_of_receipt", "/classification", code_re, code_text, cl.form_of_receipt);
     r.code(*k, "sign", "/classification", code_re, code_text, cl.sign);
@@ -282,12 +281,12 @@ ParsedCase parseCaseJson(std::string_view text, const CaseLimits& limits) {
   readAttachments(r, o, limits, c.attachments);
   c.channel = r.string(o, "channel", "", true, 100).value_or("");
   c.addressee_org_id = r.string(o, "addressee_org_id", "", false, 20).value_or("");
-  if (!c.addressee_org_id.empty() && !std::regex_match(c.addressee_org_id, std::regex("[0-9]{8,10}"))) {
+  if (!c.addressee_org_id.empty() && !isEdrpou(c.addressee_org_id)) {
     r.error("/addressee_org_id", "an EDRPOU code (8 to 10 digits)");
   }
   c.complained_of_org_id = r.string(o, "complained_of_org_id", "", false, 20).value_or("");
   if (!c.complained_of_org_id.empty()) {
-    if (!std::regex_match(c.complained_of_org_id, std::regex("[0-9]{8,10}"))) {
+    if (!isEdrpou(c.complained_of_org_id)) {
       r.error("/complained_of_org_id", "an EDRPOU code (8 to 10 digits)");
     } else if (c.kind != domain::CaseKind::Appeal ||
                (c.classification.type && *c.classification.type != kComplaintType)) {
