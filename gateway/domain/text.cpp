@@ -8,11 +8,11 @@ namespace vkhid {
 
 std::string hexEncode(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
+  std::string out(bytes.size() * 2, '0');
+  char* o = out.data();
   for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 0xf];
+    *o++ = kHex[c >> 4];
+    *o++ = kHex[c & 0xf];
   }
   return out;
 }
