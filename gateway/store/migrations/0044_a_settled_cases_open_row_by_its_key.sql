@@ -1,0 +1,12 @@
+-- A settled case's open row, and a moved term's, changed by the row's key (issue 25: CPU a case). The
+-- open-case trigger deletes the row of a case that settles and updates it when the term moves, by
+-- `case_id`. PL/pgSQL keeps a plan for each of those statements for as long as the table's statistics
+-- stand, and a plan made while the table was a page or two — after a vacuum, or at the end of the bench's
+-- warm-up, with no case open — scans the whole table: over every case still open and every row settled
+-- since the last vacuum. The bench's 4,000-case run so read 3 million rows in 2,005 scans, 2 % of
+-- PostgreSQL's CPU (perf and pg_stat_user_tables); in service, where a year's open cases are hundreds of
+-- thousands, the same stale plan would read them all for each case settled. The trigger's statements find
+-- their row by its key whatever the statistics say: sequential scans are off while the function runs
+-- (about a microsecond a call, measured alone), and none of its statements has reason to scan.
+-- Test a_settled_cases_open_row_is_found_by_its_key_never_by_a_scan.
+ALTER FUNCTION vkhid_track_open_case() SET enable_seqscan = off;
