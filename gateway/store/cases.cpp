@@ -89,7 +89,7 @@ Result<domain::CaseStatus> transitionCase(PgConnection& db, const CaseChange& ch
   if (to != change.from || !change.also.sql().empty()) {
     params.emplace_back(std::string(domain::caseStatusName(to)));
     params.insert(params.end(), change.also.params().begin(), change.also.params().end());
-    sql = "UPDATE cases SET status = $2, updated_at = now()" + change.also.sql() + " WHERE id = vkhid_uuid($1)";
+    sql = "UPDATE cases SET status = $2, updated_at = now()" + change.also.sql() + " WHERE id = $1::uuid";
   }
   // An allowed transition has a step at least (domain::transition), so there is an event to insert.
   if (!sql.empty()) sql = "WITH changed AS (" + sql + " RETURNING 1) ";
@@ -110,7 +110,7 @@ Result<domain::CaseStatus> transitionCase(PgConnection& db, const CaseChange& ch
 }
 
 Result<std::optional<domain::CaseStatus>> lockCaseStatus(PgConnection& db, const std::string& case_id) {
-  auto c = db.exec("SELECT status FROM cases WHERE id = vkhid_uuid($1)" + forUpdate(db, case_id), {case_id});
+  auto c = db.exec("SELECT status FROM cases WHERE id = $1::uuid" + forUpdate(db, case_id), {uuidParam(case_id)});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<domain::CaseStatus>{};
   db.hold(heldCase(case_id));
@@ -156,9 +156,9 @@ Result<std::optional<RoutingCaseRow>> lockCaseForRouting(PgConnection& db, const
 Result<std::optional<ReceiptCaseRow>> lockCaseForReceipt(PgConnection& db, const std::string& case_id) {
   auto c = db.exec(
       "SELECT status, coalesce(participant_org_id, ''), coalesce(participant_reg_number, '') FROM cases "
-      "WHERE id = vkhid_uuid($1)" +
+      "WHERE id = $1::uuid" +
           forUpdate(db, case_id),
-      {case_id});
+      {uuidParam(case_id)});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<ReceiptCaseRow>{};
   db.hold(heldCase(case_id));
@@ -170,9 +170,9 @@ Result<std::optional<ReceiptCaseRow>> lockCaseForReceipt(PgConnection& db, const
 Result<std::optional<ActionCaseRow>> lockCaseForAction(PgConnection& db, const std::string& case_id) {
   auto c = db.exec(
       "SELECT status, kind, priority, participant_org_id IS NOT NULL, "
-      "coalesce(body->>'complained_of_org_id', '') FROM cases WHERE id = vkhid_uuid($1)" +
+      "coalesce(body->>'complained_of_org_id', '') FROM cases WHERE id = $1::uuid" +
           forUpdate(db, case_id),
-      {case_id});
+      {uuidParam(case_id)});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<ActionCaseRow>{};
   db.hold(heldCase(case_id));
@@ -183,8 +183,8 @@ Result<std::optional<ActionCaseRow>> lockCaseForAction(PgConnection& db, const s
 }
 
 Result<std::string> caseTopic(PgConnection& db, const std::string& case_id) {
-  auto r =
-      db.exec("SELECT coalesce(body->'classification'->>'topic', '') FROM cases WHERE id = vkhid_uuid($1)", {case_id});
+  auto r = db.exec("SELECT coalesce(body->'classification'->>'topic', '') FROM cases WHERE id = $1::uuid",
+                   {uuidParam(case_id)});
   if (!r) return r.error();
   return r->rows() == 0 ? std::string() : std::string(r->get(0, 0));
 }
@@ -193,29 +193,30 @@ Status setCaseTopic(PgConnection& db, const std::string& case_id, const std::str
   auto u = db.exec(
       "UPDATE cases SET body = jsonb_set(body, '{classification}', "
       "coalesce(body->'classification', '{}'::jsonb) || jsonb_build_object('topic', $2::text)) "
-      "WHERE id = vkhid_uuid($1)",
-      {case_id, topic});
+      "WHERE id = $1::uuid",
+      {uuidParam(case_id), topic});
   return u ? Status() : Status(u.error());
 }
 
 Status setRouteTo(PgConnection& db, const std::string& case_id, const std::string& org_id) {
-  auto u = db.exec("UPDATE cases SET route_to = $2 WHERE id = vkhid_uuid($1)", {case_id, org_id});
+  auto u = db.exec("UPDATE cases SET route_to = $2 WHERE id = $1::uuid", {uuidParam(case_id), org_id});
   return u ? Status() : Status(u.error());
 }
 
 Result<std::optional<std::string>> setReviewNote(PgConnection& db, const std::string& case_id,
                                                  const std::string& note) {
   auto c = db.exec(
-      "UPDATE cases SET review_note = $2, review_at = now(), updated_at = now() WHERE id = vkhid_uuid($1) "
+      "UPDATE cases SET review_note = $2, review_at = now(), updated_at = now() WHERE id = $1::uuid "
       "RETURNING status",
-      {case_id, note});
+      {uuidParam(case_id), note});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<std::string>{};
   return std::optional<std::string>{std::string(c->get(0, 0))};
 }
 
 Result<long long> countCaseEvents(PgConnection& db, const std::string& case_id, const std::string& event) {
-  auto n = db.exec("SELECT count(*) FROM case_event WHERE case_id = vkhid_uuid($1) AND event = $2", {case_id, event});
+  auto n =
+      db.exec("SELECT count(*) FROM case_event WHERE case_id = $1::uuid AND event = $2", {uuidParam(case_id), event});
   if (!n) return n.error();
   return n->getInt(0, 0);
 }
@@ -362,8 +363,8 @@ Status lockTextHash(PgConnection& db, const std::string& text_hash) {
 }
 
 Result<std::vector<MemberRow>> mergedMembers(PgConnection& db, const std::string& primary_id) {
-  auto r = db.exec("SELECT id::text, tracking_code FROM cases WHERE merged_into = vkhid_uuid($1) ORDER BY received_at",
-                   {primary_id});
+  auto r = db.exec("SELECT id::text, tracking_code FROM cases WHERE merged_into = $1::uuid ORDER BY received_at",
+                   {uuidParam(primary_id)});
   if (!r) return r.error();
   std::vector<MemberRow> out;
   for (int i = 0; i < r->rows(); ++i) out.push_back({std::string(r->get(i, 0)), std::string(r->get(i, 1))});
@@ -372,9 +373,9 @@ Result<std::vector<MemberRow>> mergedMembers(PgConnection& db, const std::string
 
 Result<long long> regroupMembers(PgConnection& db, const std::string& ended, const std::string& next) {
   auto r = db.exec(
-      "UPDATE cases SET merged_into = CASE WHEN id = vkhid_uuid($2) THEN NULL ELSE vkhid_uuid($2) END, updated_at = "
-      "now() WHERE merged_into = vkhid_uuid($1)",
-      {ended, next});
+      "UPDATE cases SET merged_into = CASE WHEN id = $2::uuid THEN NULL ELSE $2::uuid END, updated_at = "
+      "now() WHERE merged_into = $1::uuid",
+      {uuidParam(ended), uuidParam(next)});
   if (!r) return r.error();
   return r->affected() - 1;
 }
@@ -386,8 +387,8 @@ Status lockIdempotencyKey(PgConnection& db, const std::string& client_id, const 
 Status markForReviewOnce(PgConnection& db, const std::string& case_id, const std::string& note) {
   return db.later(
       "UPDATE cases SET review_note = coalesce(review_note, $2), review_at = coalesce(review_at, now()), "
-      "updated_at = now() WHERE id = vkhid_uuid($1)",
-      {case_id, note});
+      "updated_at = now() WHERE id = $1::uuid",
+      {uuidParam(case_id), note});
 }
 
 namespace {
@@ -396,9 +397,9 @@ Result<std::optional<ParticipantCaseRow>> lockParticipantCase(PgConnection& db, 
                                                               const std::string& org_id) {
   auto c =
       db.exec("SELECT id::text AS id, status, tracking_code, answer_msg_id IS NOT NULL AS answered FROM cases WHERE " +
-                  std::string(by_id ? "id = vkhid_uuid($1)" : "ucc_number = $1") + " AND participant_org_id = $2" +
+                  std::string(by_id ? "id = $1::uuid" : "ucc_number = $1") + " AND participant_org_id = $2" +
                   (by_id ? forUpdate(db, key) : " FOR UPDATE"),
-              {key, org_id});
+              {by_id ? uuidParam(key) : PgParam(key), org_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<ParticipantCaseRow>();
   ParticipantCaseRow row;
@@ -430,9 +431,9 @@ Result<std::optional<EndingCaseRow>> lockCaseForEnding(PgConnection& db, CaseKey
                           "coalesce(c.participant_org_id, ''), coalesce(extract(epoch FROM c.clock_from)::bigint, 0), "
                           "coalesce((SELECT e.ucc_number FROM cases e WHERE e.id = c.repeat_of), '') "
                           "FROM cases c WHERE ") +
-                  (key == CaseKey::Id ? "c.id = vkhid_uuid($1)" + forUpdate(db, value, " FOR UPDATE OF c")
+                  (key == CaseKey::Id ? "c.id = $1::uuid" + forUpdate(db, value, " FOR UPDATE OF c")
                                       : "c.tracking_code = $1 FOR UPDATE OF c"),
-              {value});
+              {key == CaseKey::Id ? uuidParam(value) : PgParam(value)});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<EndingCaseRow>();
   EndingCaseRow r;
@@ -464,8 +465,8 @@ Result<std::optional<ForwardTermStart>> forwardTermStart(PgConnection& db, const
       "('receipt_1', 'receipt_2') ORDER BY id LIMIT 1) took ON true "
       "LEFT JOIN LATERAL (SELECT at FROM case_event WHERE case_id = c.id AND id > r.id AND "
       "event = 'delivered_to_transport' ORDER BY id LIMIT 1) sent ON true "
-      "WHERE c.id = vkhid_uuid($1)",
-      {case_id});
+      "WHERE c.id = $1::uuid",
+      {uuidParam(case_id)});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<ForwardTermStart>();
   return std::optional<ForwardTermStart>(
@@ -478,8 +479,8 @@ Result<std::optional<ForwardCaseRow>> readCaseForForward(PgConnection& db, const
       "SELECT c.channel = 'conformance' AS test_case, c.tracking_code, "
       "coalesce(c.body->>'complained_of_org_id' = $2, false) AS complained_of, EXISTS (SELECT 1 FROM participant p "
       "WHERE p.org_id = $2 AND p.status = 'active' AND NOT (p.org_id = ANY (c.declined_by)) AND c.kind = ANY (p.kinds) "
-      "AND c.channel <> 'conformance') AS takes FROM cases c WHERE c.id = vkhid_uuid($1)",
-      {case_id, competent_org_id});
+      "AND c.channel <> 'conformance') AS takes FROM cases c WHERE c.id = $1::uuid",
+      {uuidParam(case_id), competent_org_id});
   if (!c) return c.error();
   if (c->rows() == 0) return std::optional<ForwardCaseRow>();
   const bool complained_of = c->getBool(0, "complained_of");

@@ -46,7 +46,7 @@ Status insertMessage(PgConnection& db, const MessageRecord& m, Write how) {
   const std::string sql =
       "INSERT INTO message (msg_id, direction, case_id, peer_org_id, msg_type, ack_type, ref_msg_id, bytes, sha256, "
       "status, seal_verdict, error_code, last_error, signatures, size_bytes, bytes_cut, receipt) VALUES ($1::uuid, $2, "
-      "NULLIF($3, '')::uuid, $4, $5, $6, vkhid_uuid($7), $8::bytea, $9, $10, $11, $12, $13, $14::jsonb, $15, $16, "
+      "NULLIF($3, '')::uuid, $4, $5, $6, $7::uuid, $8::bytea, $9, $10, $11, $12, $13, $14::jsonb, $15, $16, "
       "CASE WHEN $17::boolean THEN jsonb_strip_nulls(jsonb_build_object('reg_number', $18::text, 'reg_date', "
       "$19::date, 'error_code', $20::integer, 'error_text', $21::text)) END)";
   const ReceiptFields none;
@@ -57,7 +57,7 @@ Status insertMessage(PgConnection& db, const MessageRecord& m, Write how) {
                               m.peer_org_id,
                               std::to_string(m.msg_type),
                               optionalNumber(m.ack_type),
-                              m.ref_msg_id,
+                              uuidParam(m.ref_msg_id),
                               byteaHex(*sealed),
                               m.sha256,
                               m.status,
@@ -81,8 +81,8 @@ Result<std::optional<OurMessageRow>> findOurMessage(PgConnection& db, const std:
                                                     const std::string& peer_org_id) {
   // The package whatever it is, judged as a batch of arrivals judges what it read with its cases.
   auto r = db.exec(
-      "SELECT coalesce(case_id::text, ''), msg_type, direction, peer_org_id FROM message WHERE msg_id = vkhid_uuid($1)",
-      {msg_id});
+      "SELECT coalesce(case_id::text, ''), msg_type, direction, peer_org_id FROM message WHERE msg_id = $1::uuid",
+      {uuidParam(msg_id)});
   if (!r) return r.error();
   if (r->rows() == 0) return std::optional<OurMessageRow>();
   return ReferredPackage{std::string(r->get(0, 0)), static_cast<int>(r->getInt(0, 1)), std::string(r->get(0, 2)),
@@ -194,9 +194,9 @@ Result<std::vector<DeliveryClaimRow>> claimAllForDelivery(PgConnection& db, cons
 
 Result<UnclaimedPackage> unclaimedPackage(PgConnection& db, const std::string& msg_id) {
   auto r = db.exec(std::string("SELECT p.status <> 'active' FROM message m JOIN participant p ON p.org_id = "
-                               "m.peer_org_id WHERE m.msg_id = vkhid_uuid($1) AND ") +
+                               "m.peer_org_id WHERE m.msg_id = $1::uuid AND ") +
                        kWaitingUnclaimed,
-                   {msg_id});
+                   {uuidParam(msg_id)});
   if (!r) return r.error();
   if (r->rows() == 0) return UnclaimedPackage{};
   return UnclaimedPackage{true, r->get(0, 0) == "t"};
@@ -205,8 +205,8 @@ Result<UnclaimedPackage> unclaimedPackage(PgConnection& db, const std::string& m
 Result<bool> moveClaim(PgConnection& db, const std::string& msg_id, const std::string& to, const PgParam& error) {
   auto u = db.exec(
       "UPDATE message SET status = $2, last_error = $3, updated_at = now(), claimed_by = NULL, claimed_at = NULL "
-      "WHERE msg_id = vkhid_uuid($1) AND claimed_by IS NOT NULL AND status IN ('queued', 'waiting_retry')",
-      {msg_id, to, error});
+      "WHERE msg_id = $1::uuid AND claimed_by IS NOT NULL AND status IN ('queued', 'waiting_retry')",
+      {uuidParam(msg_id), to, error});
   if (!u) return u.error();
   return u->affected() > 0;
 }
@@ -224,9 +224,9 @@ Status noteDelivered(PgConnection& db, const std::string& org_id) {
 Result<std::optional<ReplayedRow>> requeueDead(PgConnection& db, const std::string& msg_id) {
   auto m = db.exec(
       "UPDATE message SET status = 'queued', attempts = 0, updated_at = now(), claimed_by = NULL, claimed_at = NULL "
-      "WHERE msg_id = vkhid_uuid($1) AND direction = 'out' AND status = 'dead' RETURNING peer_org_id, "
+      "WHERE msg_id = $1::uuid AND direction = 'out' AND status = 'dead' RETURNING peer_org_id, "
       "coalesce(case_id::text, ''), msg_type",
-      {msg_id});
+      {uuidParam(msg_id)});
   if (!m) return m.error();
   if (m->rows() == 0) return std::optional<ReplayedRow>{};
   return std::optional<ReplayedRow>{
@@ -236,8 +236,8 @@ Result<std::optional<ReplayedRow>> requeueDead(PgConnection& db, const std::stri
 Result<std::optional<StoredPackageRow>> storedPackage(PgConnection& db, const std::string& msg_id) {
   auto m = db.exec(
       "SELECT bytes, bytes_cut, sha256, coalesce(erased_rule, ''), coalesce(to_char(erased_at AT TIME ZONE 'UTC', "
-      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM message WHERE msg_id = vkhid_uuid($1)",
-      {msg_id});
+      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM message WHERE msg_id = $1::uuid",
+      {uuidParam(msg_id)});
   if (!m) return m.error();
   if (m->rows() == 0) return std::optional<StoredPackageRow>();
   auto bytes = openPackage(db, msg_id, fromByteaHex(m->get(0, 0)));

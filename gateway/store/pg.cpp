@@ -356,6 +356,8 @@ std::string byteaHex(std::string_view bytes) {
   return out;
 }
 
+PgParam uuidParam(std::string_view text) { return isUuid(text) ? PgParam(std::string(text)) : std::nullopt; }
+
 std::string fromByteaHex(std::string_view text) {
   if (text.starts_with("\\x")) text.remove_prefix(2);
   std::string out(text.size() / 2, '\0');

@@ -243,6 +243,19 @@ BOOST_AUTO_TEST_CASE(lookup_by_id_uses_the_index_and_finds_nothing_for_a_malform
   BOOST_TEST(u("0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e1") == "NULL");
   BOOST_TEST(u("0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e11'; DROP TABLE cases; --") == "NULL");
   BOOST_TEST(u("") == "NULL");
+  // The gateway's statements take the id as `$n::uuid` from store::uuidParam, which judges the text in
+  // the gateway: the same verdict, and a malformed id finds nothing rather than failing the statement.
+  for (const std::string text :
+       {"0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e11", "0B5E3B7C-4F0E-4A36-9A55-4AD4BC2F3E11", "not-a-uuid",
+        "0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e1", "0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e11 ",
+        "0b5e3b7c04f0e-4a36-9a55-4ad4bc2f3e11", "{0b5e3b7c-4f0e-4a36-9a55-4ad4bc2f3e11}", ""}) {
+    auto r = conn.exec("SELECT coalesce($1::uuid::text, 'NULL')", {store::uuidParam(text)});
+    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    BOOST_TEST(std::string(r->get(0, 0)) == u(text), "'" << text << "'");
+  }
+  auto none = store::lockCaseStatus(conn, "not-a-uuid");
+  BOOST_REQUIRE_MESSAGE(none.ok(), (none.ok() ? "" : none.error().message));
+  BOOST_TEST(!none->has_value());
   // The plan of a lookup, once the table is too big to read whole, is the primary key's index.
   BOOST_REQUIRE(conn.exec("INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, "
                           "urgency, channel, received_at, body, client_id) SELECT gen_random_uuid(), 'U-' || i, "
