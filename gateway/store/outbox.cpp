@@ -135,7 +135,9 @@ Result<std::vector<OutboxRow>> lockUnsent(PgConnection& db, int limit) {
   // WAL record a row, five a case), after the relay before this one has committed what it sent, and the
   // transaction takes no xid until it marks them sent — so the evidence sealer, which waits for every
   // transaction with one, is not held back by a publish.
-  if (auto s = db.later("SELECT pg_advisory_xact_lock(hashtext('vkhid.outbox_relay'))", {}); !s) return s.error();
+  // The lock's name a parameter, so that the statement is prepared (a statement without one is parsed and
+  // planned at every call: 46 µs a round, pg_stat_statements with track_planning).
+  if (auto s = db.later("SELECT pg_advisory_xact_lock(hashtext($1))", {"vkhid.outbox_relay"}); !s) return s.error();
   if (auto s = db.later("SET LOCAL enable_bitmapscan = off", {}); !s) return s.error();
   // A row's publications in order: its own columns, then `more` (migration 0040), each with the row's place.
   // The limit a parameter, so that the statement is prepared once a connection: with the limit in its
