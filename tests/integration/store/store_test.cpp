@@ -7,6 +7,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -874,6 +875,32 @@ BOOST_AUTO_TEST_CASE(a_cases_open_row_follows_its_status_and_term_whatever_chang
   BOOST_TEST(db.query("SELECT count(*) FROM case_open") == "0");
 }
 
+// The sequential scans of `table` while `body` runs, in a transaction of its own.
+long long seqScansDuring(store::PgConnection& conn, const std::string& table, const std::function<Status()>& body) {
+  const auto scans = [&] {
+    auto r = conn.exec("SELECT pg_stat_get_xact_numscans($1::regclass)", {table});
+    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    return r->getInt(0, 0);
+  };
+  long long scanned = -1;
+  auto done = store::inTransaction(conn, [&]() -> Status {
+    const long long before = scans();
+    if (auto s = body(); !s) return s;
+    scanned = scans() - before;
+    return {};
+  });
+  BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+  return scanned;
+}
+
+// The open rows of the cases `where` names (on `c`), as "number term-date, …" in their numbers' order.
+std::string openRowsOf(testing::TestDatabase& db, const std::string& where) {
+  return db.query(
+      "SELECT string_agg(c.ucc_number || ' ' || to_char(o.due_at, 'YYYY-MM-DD'), ', ' ORDER BY "
+      "c.ucc_number) FROM case_open o JOIN cases c ON c.id = o.case_id WHERE " +
+      where);
+}
+
 BOOST_AUTO_TEST_CASE(a_new_cases_open_row_is_found_by_its_key_never_by_a_scan) {
   // Migration 0043: the open-case trigger asked whether the intake had written a new case's open row
   // with a statement PostgreSQL planned as a scan of the whole table, which the statistics call small and
@@ -889,14 +916,7 @@ BOOST_AUTO_TEST_CASE(a_new_cases_open_row_is_found_by_its_key_never_by_a_scan) {
                           "generate_series(1, 2000) i")
                     .ok());
   BOOST_REQUIRE(conn.exec("UPDATE cases SET status = 'answered' WHERE ucc_number LIKE 'S-%'").ok());
-  const auto scans = [&] {
-    auto r = conn.exec("SELECT pg_stat_get_xact_numscans('case_open'::regclass)");
-    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
-    return r->getInt(0, 0);
-  };
-  long long scanned = -1;
-  auto done = store::inTransaction(conn, [&]() -> Status {
-    const long long before = scans();
+  const long long scanned = seqScansDuring(conn, "case_open", [&]() -> Status {
     // The intake's way: the case and its open row in one statement; and a case inserted alone.
     auto intake = conn.exec(
         "WITH c AS (INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, "
@@ -908,16 +928,11 @@ BOOST_AUTO_TEST_CASE(a_new_cases_open_row_is_found_by_its_key_never_by_a_scan) {
         "INSERT INTO cases (id, ucc_number, tracking_code, kind, status, restricted, priority, urgency, channel, "
         "received_at, body, client_id, due_at) VALUES (gen_random_uuid(), 'N-2', 'NT-2', 'appeal', 'registered', "
         "false, false, 'normal', 'web', now(), '{}', 'c', '2031-01-03 12:00+00')");
-    if (!alone) return alone.error();
-    scanned = scans() - before;
-    return {};
+    return alone ? Status() : Status(alone.error());
   });
-  BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
   BOOST_TEST(scanned == 0);
   // Each has its open row, once, with its term.
-  BOOST_TEST(db.query("SELECT string_agg(c.ucc_number || ' ' || to_char(o.due_at, 'YYYY-MM-DD'), ', ' ORDER BY "
-                      "c.ucc_number) FROM case_open o JOIN cases c ON c.id = o.case_id WHERE c.ucc_number LIKE "
-                      "'N-%'") == "N-1 2031-01-02, N-2 2031-01-03");
+  BOOST_TEST(openRowsOf(db, "c.ucc_number LIKE 'N-%'") == "N-1 2031-01-02, N-2 2031-01-03");
 }
 
 BOOST_AUTO_TEST_CASE(a_settled_cases_open_row_is_found_by_its_key_never_by_a_scan) {
@@ -949,28 +964,18 @@ BOOST_AUTO_TEST_CASE(a_settled_cases_open_row_is_found_by_its_key_never_by_a_sca
                       .ok());
   }
   open("B-", 3000);  // then many open
-  const auto scans = [&] {
-    auto r = conn.exec("SELECT pg_stat_get_xact_numscans('case_open'::regclass)");
-    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
-    return r->getInt(0, 0);
-  };
-  long long scanned = -1;
-  auto done = store::inTransaction(conn, [&]() -> Status {
-    const long long before = scans();
+  const long long scanned = seqScansDuring(conn, "case_open", [&]() -> Status {
     for (const char* settle : {"UPDATE cases SET status = 'answered' WHERE ucc_number = 'B-100'",
                                "UPDATE cases SET status = 'closed' WHERE ucc_number = 'B-101'",
                                "UPDATE cases SET due_at = '2031-02-03 12:00+00' WHERE ucc_number = 'B-102'"}) {
       if (auto r = conn.exec(settle, {}); !r) return r.error();
     }
-    scanned = scans() - before;
     return {};
   });
-  BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
   BOOST_TEST(scanned == 0);
   // The settled cases have no open row; the moved term is the row's.
-  BOOST_TEST(db.query("SELECT string_agg(c.ucc_number || ' ' || to_char(o.due_at, 'YYYY-MM-DD'), ', ' ORDER BY "
-                      "c.ucc_number) FROM case_open o JOIN cases c ON c.id = o.case_id WHERE c.ucc_number IN "
-                      "('B-100', 'B-101', 'B-102', 'S-11', 'S-1')") == "B-102 2031-02-03, S-11 2031-01-02");
+  BOOST_TEST(openRowsOf(db, "c.ucc_number IN ('B-100', 'B-101', 'B-102', 'S-11', 'S-1')") ==
+             "B-102 2031-02-03, S-11 2031-01-02");
 }
 
 BOOST_AUTO_TEST_CASE(a_transport_watch_reads_the_packages_it_judges_in_order_and_no_more) {
