@@ -103,14 +103,10 @@ PerCase perCase(const RunContext& run, const LoadFigures& f) {
   for (int i = 1; i <= o.participants; ++i) simulators.push_back("p" + std::to_string(i));
   if (o.slow_participant_ms > 0) simulators.push_back("p3");  // at most two others beside it
   for (const auto& p : simulators) {
-    // Rewritten in place by a simulator still running: a read during a write may not parse; read again.
+    auto text = crypto::readSettledFile(run.dir + "/sim-" + p + ".json");  // rewritten in place
+    if (!text) continue;
     boost::system::error_code ec;
-    boost::json::value v;
-    for (int attempt = 0; attempt < 5 && (attempt == 0 || ec); ++attempt) {
-      auto text = crypto::readFile(run.dir + "/sim-" + p + ".json");
-      if (!text) break;
-      v = boost::json::parse(*text, ec);
-    }
+    auto v = boost::json::parse(*text, ec);
     if (!ec && v.is_object() && v.as_object().contains("appeals")) {
       c.sim_appeals += v.as_object().at("appeals").as_int64();
     }

@@ -28,6 +28,16 @@ Result<std::string> readFile(const std::string& path) {
   return s.str();
 }
 
+Result<std::string> readSettledFile(const std::string& path) {
+  auto last = readFile(path);
+  for (int reads = 0; last && reads < 100; ++reads) {
+    auto again = readFile(path);
+    if (!again || *again == *last) return again;
+    last = std::move(again);
+  }
+  return last ? Result<std::string>(Error::internal("file.unsettled", path + " kept changing while read")) : last;
+}
+
 Result<std::string> readSecret(const std::string& path) {
   auto text = readFile(path);
   if (!text) return text;

@@ -37,6 +37,9 @@ inline X509Ptr upRef(X509* cert) {
 std::string opensslError();
 
 Result<std::string> readFile(const std::string& path);
+// A small file another process rewrites in place while it runs (a simulator's counts): read until two
+// reads in a row agree, so that a read made during a write — part of each text — is never taken.
+Result<std::string> readSettledFile(const std::string& path);
 // A secret kept in a file (a password): its contents without the trailing newline or spaces.
 Result<std::string> readSecret(const std::string& path);
 // Writes the whole file (replacing it); code "file.unwritable" when it cannot.

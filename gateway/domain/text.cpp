@@ -1,5 +1,6 @@
 #include "gateway/domain/text.hpp"
 
+#include <array>
 #include <cctype>
 #include <optional>
 #include <regex>
@@ -96,20 +97,27 @@ std::string oneLine(const char* text) {
   return s;
 }
 
+namespace {
+constexpr std::array<signed char, 256> makeNibbles() {
+  std::array<signed char, 256> r{};
+  for (auto& v : r) v = -1;
+  for (int c = '0'; c <= '9'; ++c) r[c] = static_cast<signed char>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) r[c] = static_cast<signed char>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) r[c] = static_cast<signed char>(c - 'A' + 10);
+  return r;
+}
+constexpr auto kNibble = makeNibbles();
+}  // namespace
+
+// Written straight into place: every package read from PostgreSQL comes as bytea's hex (fromByteaHex).
 std::optional<std::string> hexDecode(std::string_view hex) {
   if (hex.size() % 2 != 0) return std::nullopt;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(hex.size() / 2);
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
+  std::string out(hex.size() / 2, '\0');
+  const auto* in = reinterpret_cast<const unsigned char*>(hex.data());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = kNibble[in[2 * i]], lo = kNibble[in[2 * i + 1]];
+    if ((hi | lo) < 0) return std::nullopt;
+    out[i] = static_cast<char>(hi << 4 | lo);
   }
   return out;
 }

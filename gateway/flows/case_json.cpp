@@ -105,16 +105,15 @@ void readApplicant(CaseReader& r, const json::object& o, domain::Applicant& appl
 
 void readClassification(CaseReader& r, const json::object& o, domain::ClassificationCodes& cl) {
   if (const auto* k = r.object(o, "classification", "", false)) {
-    const auto code_re = &isClassifierCode;
-    const auto topic_re = &isTopicCode;
+    const auto code = &isClassifierCode;
     const char* code_text = "a classifier code such as 1.1 or 7.10";
-    r.code(*k, "form_of_receipt", "/classification", code_re, code_text, cl.form_of_receipt);
-    r.code(*k, "sign", "/classification", code_re, code_text, cl.sign);
-    r.code(*k, "type", "/classification", code_re, code_text, cl.type);
-    r.code(*k, "subject", "/classification", code_re, code_text, cl.subject);
-    r.code(*k, "applicant_category", "/classification", code_re, code_text, cl.applicant_category);
-    r.code(*k, "social_status", "/classification", code_re, code_text, cl.social_status);
-    r.code(*k, "topic", "/classification", topic_re, "a topic code such as 004", cl.topic);
+    r.code(*k, "form_of_receipt", "/classification", code, code_text, cl.form_of_receipt);
+    r.code(*k, "sign", "/classification", code, code_text, cl.sign);
+    r.code(*k, "type", "/classification", code, code_text, cl.type);
+    r.code(*k, "subject", "/classification", code, code_text, cl.subject);
+    r.code(*k, "applicant_category", "/classification", code, code_text, cl.applicant_category);
+    r.code(*k, "social_status", "/classification", code, code_text, cl.social_status);
+    r.code(*k, "topic", "/classification", isTopicCode, "a topic code such as 004", cl.topic);
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "gateway/domain/text.hpp"
+
 namespace vkhid::store {
 
 void OutboxSignal::notify() {
@@ -75,7 +77,7 @@ Status insertAll(PgConnection& db, const std::vector<Part>& parts) {
     all.push_back(boost::json::object{{"exchange", p.exchange},
                                       {"routing_key", p.routing_key},
                                       {"message_id", p.message_id},
-                                      {"payload", byteaHex(p.payload).substr(2)},
+                                      {"payload", hexEncode(p.payload)},
                                       {"headers", std::move(headers)},
                                       {"priority", p.priority},
                                       {"priority_of", p.priority_of}});

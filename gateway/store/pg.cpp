@@ -2,7 +2,6 @@
 
 #include <libpq-fe.h>
 
-#include <array>
 #include <cassert>
 #include <cstdlib>
 #include <optional>
@@ -331,41 +330,13 @@ std::string textArrayLiteral(const std::vector<std::string>& items) {
   return out + "}";
 }
 
-namespace {
-constexpr std::array<unsigned char, 256> makeHexValues() {
-  std::array<unsigned char, 256> r{};
-  for (int c = '0'; c <= '9'; ++c) r[c] = static_cast<unsigned char>(c - '0');
-  for (int c = 'a'; c <= 'f'; ++c) r[c] = static_cast<unsigned char>(c - 'a' + 10);
-  for (int c = 'A'; c <= 'F'; ++c) r[c] = static_cast<unsigned char>(c - 'A' + 10);
-  return r;
-}
-constexpr auto kHexValue = makeHexValues();  // 0 for what is not a hex digit, as the server never sends
-}  // namespace
-
-// A package goes to and comes from the server as bytea's hex text, twice its size: written and read
-// straight into place (a package's bytes were a fiftieth of the gateway's CPU through these).
-std::string byteaHex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(2 + bytes.size() * 2, '\\');
-  out[1] = 'x';
-  char* o = out.data() + 2;
-  for (unsigned char c : bytes) {
-    *o++ = kHex[c >> 4];
-    *o++ = kHex[c & 0xf];
-  }
-  return out;
-}
+std::string byteaHex(std::string_view bytes) { return "\\x" + hexEncode(bytes); }
 
 PgParam uuidParam(std::string_view text) { return isUuid(text) ? PgParam(std::string(text)) : std::nullopt; }
 
 std::string fromByteaHex(std::string_view text) {
   if (text.starts_with("\\x")) text.remove_prefix(2);
-  std::string out(text.size() / 2, '\0');
-  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    out[i] = static_cast<char>(kHexValue[in[2 * i]] << 4 | kHexValue[in[2 * i + 1]]);
-  }
-  return out;
+  return hexDecode(text).value_or(std::string());  // the server's hex is always whole
 }
 
 }  // namespace vkhid::store

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "gateway/bus/amqp.hpp"
+#include "gateway/crypto/openssl.hpp"
 #include "gateway/store/at_rest.hpp"
 #include "gateway/store/messages.hpp"
 #include "tests/support/pki.hpp"
@@ -367,12 +368,10 @@ std::map<std::string, long long> ExchangeHarness::simStats(int participant) cons
 
 std::map<std::string, long long> ExchangeHarness::statsFile(const std::string& path) {
   std::map<std::string, long long> out;
-  if (!std::filesystem::exists(path)) return out;
-  // A simulator rewrites its file in place: a read while it writes may see part of each text, which
-  // does not parse. Read again then.
+  auto text = vkhid::crypto::readSettledFile(path);  // a simulator rewrites its file in place
+  if (!text) return out;
   boost::system::error_code ec;
-  auto v = boost::json::parse(readFile(path), ec);
-  for (int again = 0; again < 5 && (ec || !v.is_object()); ++again) v = boost::json::parse(readFile(path), ec);
+  auto v = boost::json::parse(*text, ec);
   if (ec || !v.is_object()) return out;
   for (const auto& kv : v.as_object()) out[std::string(kv.key())] = kv.value().to_number<long long>();
   return out;
