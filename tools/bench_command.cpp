@@ -283,15 +283,18 @@ class BenchRun {
     gateway_.stop();
   }
 
-  // What the gateway's outbox relay has published so far, from its metrics.
-  long long relayMessages() {
+  // A counter of the gateway's metrics so far: what its outbox relay has published
+  // (vkhid_outbox_broker_messages_total), its exchanges with PostgreSQL (vkhid_pg_round_trips_total).
+  long long gatewayCount(std::string_view name) {
     auto r = http::get("http://127.0.0.1:" + std::to_string(kAdminPort) + "/metrics", std::chrono::seconds(5));
     if (!r || r->status != 200) return 0;
-    constexpr std::string_view kName = "\nvkhid_outbox_broker_messages_total ";
+    const std::string line = "\n" + std::string(name) + " ";
     const std::string body = "\n" + r->body;
-    const auto at = body.find(kName);
-    return at == std::string::npos ? 0 : std::atoll(body.c_str() + at + kName.size());
+    const auto at = body.find(line);
+    return at == std::string::npos ? 0 : std::atoll(body.c_str() + at + line.size());
   }
+  long long relayMessages() { return gatewayCount("vkhid_outbox_broker_messages_total"); }
+  long long roundTrips() { return gatewayCount("vkhid_pg_round_trips_total"); }
 
   long long commits() {
     auto r = db_->exec("SELECT xact_commit FROM pg_stat_database WHERE datname = 'vkhid_bench'");
@@ -529,7 +532,7 @@ class BenchRun {
     const double cpu_before = gateway_.cpuSeconds(), pg_before = cpuOfProcesses(kPostgres);
     const double mq_before = cpuOfProcesses(kRabbitmq), sims_before = simsCpu(), self_before = selfCpuSeconds();
     const double machine_before = machineBusySeconds();
-    const long long relay_before = relayMessages();
+    const long long relay_before = relayMessages(), trips_before = roundTrips();
     closed_ = 0;  // the run's cases from here (the template's, if any, all closed)
     const auto first = snapshot();
     auto load_start = Clock::now();
@@ -553,6 +556,7 @@ class BenchRun {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     f.relay_messages = relayMessages() - relay_before;
+    f.round_trips = roundTrips() - trips_before;
     // PostgreSQL counts a backend's commits in pg_stat_database when it reports them — at most once a
     // second, or when it ends: the gateway and the simulators stop first and their backends are gone
     // before the count is read (a short run would otherwise miss most of its transactions).

@@ -218,6 +218,7 @@ boost::json::object figures(const RunContext& run, const MachineBounds& b, const
       {"wal_records_per_case", static_cast<double>(f.wal.first) / c.n},
       {"wal_kib_per_case", static_cast<double>(f.wal.second) / 1024.0 / c.n},
       {"broker_messages_per_case", c.broker},
+      {"pg_round_trips_per_case", static_cast<double>(f.round_trips) / c.n},
       {"outbox_rows_per_case", c.outbox_rows},
       {"packages_sealed_per_case", c.out},
       {"packages_verified_per_case", c.in},

@@ -59,6 +59,9 @@ struct LoadFigures {
   // The broker messages the gateway's outbox relay published over the run (its metric): a round's delivery
   // jobs for one participant travel as one message, so they are fewer than the outbox rows.
   long long relay_messages = 0;
+  // The gateway's exchanges with PostgreSQL over the run (its metric): statements sent alone, and
+  // pipelines of queued ones sent together.
+  long long round_trips = 0;
 };
 
 // Outbound and inbound messages, outbox rows and outbound appeals the database holds now.

@@ -6,10 +6,21 @@
 #include <cstdlib>
 #include <optional>
 
+#include "gateway/app/metrics.hpp"
 #include "gateway/domain/text.hpp"
 
 namespace vkhid::store {
+
 namespace {
+// Every exchange with the server of every connection of the process, as a metric: a figure of the work a
+// case costs that does not move with the machine's speed (each is a send, a wake-up on both sides and a
+// receive), which the bench reports per case.
+void countRoundTrip() {
+  static app::Series& trips =
+      app::metrics().counter("vkhid_pg_round_trips_total", "Exchanges with PostgreSQL (a statement or a pipeline)");
+  trips.inc();
+}
+
 // Statements prepared per connection at most; any further ones run unprepared (SQL built at run time
 // must not grow the server's memory without end).
 constexpr std::size_t kMaxPrepared = 256;
@@ -147,6 +158,7 @@ const std::string* PgConnection::preparedName(const std::string& sql, int params
     return &prepared_.emplace(sql, std::move(fresh)).first->second;
   }
   ++round_trips_;
+  countRoundTrip();
   PgResult p(PQprepare(c_.get(), fresh.c_str(), sql.c_str(), params, nullptr));
   if (p.ok()) return &prepared_.emplace(sql, std::move(fresh)).first->second;
   // Not prepared (a syntax error, an aborted transaction): run unprepared, for its own error.
@@ -167,6 +179,7 @@ Result<PgResult> PgConnection::exec(const std::string& sql, const std::vector<Pg
   bool sent_prepare = false;
   const std::string* name = preparedName(sql, n, false, sent_prepare);
   ++round_trips_;
+  countRoundTrip();
   pg_result* raw = n == 0 ? PQexec(c_.get(), sql.c_str())
                    : name ? PQexecPrepared(c_.get(), name->c_str(), n, values.data(), nullptr, nullptr, 0)
                           : PQexecParams(c_.get(), sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
@@ -183,6 +196,7 @@ Result<PgResult> PgConnection::pipeline(std::optional<Queued> last) {
   const bool wants_result = last.has_value();
   if (last) commands.push_back(std::move(*last));
   ++round_trips_;
+  countRoundTrip();
   pg_conn* c = c_.get();
   if (PQenterPipelineMode(c) != 1) return lastError("pipeline");
   struct Sent {

@@ -265,6 +265,11 @@ BOOST_AUTO_TEST_CASE(bench_small_run_closes_every_case_and_reports_its_figures, 
   // its commit record, and a case's rows and index entries many more.
   BOOST_TEST(number("wal_records_per_case") > 4 * number("transactions_per_case"));
   BOOST_TEST(number("wal_kib_per_case") > 1);
+  // The gateway's exchanges with PostgreSQL (its metric over the run): a case's statements go alone or in
+  // pipelines, at least one for each of its transactions and its token's read, never one a statement —
+  // fewer than its WAL records by far.
+  BOOST_TEST(number("pg_round_trips_per_case") > number("transactions_per_case") - 1);
+  BOOST_TEST(number("pg_round_trips_per_case") < number("wal_records_per_case") / 2);
   // Broker messages: the participant's four packages in, and what the outbox relay published — the
   // applicant's two notices, and the delivery jobs of our three packages (the appeal's, and our two
   // receipts for the answer as one), several to a message when a relay round took a participant's
