@@ -28,6 +28,7 @@ Result<RouteChoice> chooseRoute(store::RouteRepository& routes, const std::strin
       out.target = (*rule)->target_org_id;
       out.rule_id = (*rule)->rule_id;
       out.reason = "routing rule " + std::to_string(out.rule_id);
+      out.party = (*rule)->party;
       return out;
     }
   }
@@ -71,7 +72,7 @@ Result<RouteChoice> chooseFor(store::PgConnection& db, const store::RoutingCaseR
   if (!c.route_to.empty()) {
     auto ok = routes.takes(c.route_to, c.kind, excluded);
     if (!ok) return ok.error();
-    if (*ok) return RouteChoice{c.route_to, 0, "chosen by a UCC administrator"};
+    if (*ok) return RouteChoice{c.route_to, 0, "chosen by a UCC administrator", std::nullopt};
   }
   return chooseRoute(routes, c.kind, c.topic, c.addressee_org_id, excluded, c.status == domain::CaseStatus::Forwarded);
 }
@@ -109,7 +110,8 @@ Result<domain::Case> Router::caseFor(store::PgConnection& db, const std::string&
 Status Router::place(store::PgConnection& db, const std::string& case_id, const store::RoutingCaseRow& c,
                      const RouteChoice& choice) {
   const std::string& target = choice.target;
-  auto p = store::participantParty(db, target);
+  // Read with the rule that chose it, in this transaction; asked for when the choice was another's.
+  auto p = choice.party ? Result<std::optional<store::PartyRow>>(choice.party) : store::participantParty(db, target);
   if (!p) return p.error();
   if (!*p) return Error{ErrorKind::NotFound, "participant.unknown", "no participant " + target};
   auto kase = caseFor(db, case_id, c, target);

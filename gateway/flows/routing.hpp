@@ -1,6 +1,7 @@
 // Routing (DESIGN §7.2): where a case goes — the administrators' rules, the addressee, the review queue.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct RouteChoice {
   std::string target;
   long long rule_id = 0;
   std::string reason;
+  std::optional<store::PartyRow> party;  // the target as an envelope names it, when read with its rule
 };
 
 // Routes a registered (or forwarded) case: chooses its participant, builds and seals its package, and

@@ -6,7 +6,8 @@ Result<std::optional<RuleMatch>> PgRouteRepository::firstRule(const std::string&
                                                               const std::string& addressee,
                                                               const std::vector<std::string>& declined) {
   auto rule = db_.exec(
-      "SELECT r.target_org_id, r.id FROM routing_rule r JOIN participant p ON p.org_id = r.target_org_id "
+      "SELECT r.target_org_id, r.id, p.name, p.sys_id, p.system_name FROM routing_rule r JOIN participant p ON "
+      "p.org_id = r.target_org_id "
       "WHERE r.active AND p.status IN ('active', 'suspended') AND $1 = ANY (p.kinds) "
       "AND (r.kind IS NULL OR r.kind = $1) AND (r.topic IS NULL OR r.topic = $2) "
       "AND (r.addressee_org_id IS NULL OR r.addressee_org_id = $3) AND NOT (r.target_org_id = ANY ($4::text[])) "
@@ -14,7 +15,9 @@ Result<std::optional<RuleMatch>> PgRouteRepository::firstRule(const std::string&
       {kind, topic, addressee, textArrayLiteral(declined)});
   if (!rule) return rule.error();
   if (rule->rows() == 0) return std::optional<RuleMatch>{};
-  return std::optional<RuleMatch>{RuleMatch{std::string(rule->get(0, 0)), rule->getInt(0, 1)}};
+  return std::optional<RuleMatch>{
+      RuleMatch{std::string(rule->get(0, 0)), rule->getInt(0, 1),
+                PartyRow{std::string(rule->get(0, 2)), std::string(rule->get(0, 3)), std::string(rule->get(0, 4))}}};
 }
 
 Result<bool> PgRouteRepository::takes(const std::string& org_id, const std::string& kind,

@@ -7,14 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "gateway/store/participants.hpp"
 #include "gateway/store/pg.hpp"
 
 namespace vkhid::store {
 
-// A routing rule that matched: where it sends the case.
+// A routing rule that matched: where it sends the case, and that participant as a package's envelope
+// names it (read with the rule; none from a repository that does not read it).
 struct RuleMatch {
   std::string target_org_id;
   long long rule_id = 0;
+  std::optional<PartyRow> party;
 };
 
 class RouteRepository {

@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "gateway/app/digest.hpp"
 #include "gateway/app/metrics.hpp"
@@ -21,7 +22,9 @@
 #include "gateway/store/messages.hpp"
 #include "gateway/store/migrations.hpp"
 #include "gateway/store/outbox.hpp"
+#include "gateway/store/participants.hpp"
 #include "gateway/store/pg_pool.hpp"
+#include "gateway/store/routes.hpp"
 #include "gateway/store/timers.hpp"
 #include "tests/support/pki.hpp"
 #include "tests/support/test_env.hpp"
@@ -623,6 +626,45 @@ BOOST_AUTO_TEST_CASE(outside_a_transaction_a_write_runs_at_once_and_a_rollback_s
   BOOST_TEST(!conn.begin().ok());  // no nested transaction
   BOOST_REQUIRE(conn.rollback().ok());
   BOOST_TEST(conn.reusable());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(routing)
+
+BOOST_AUTO_TEST_CASE(a_rules_match_names_its_participant_as_an_envelope_does_in_one_statement) {
+  // Routing by a rule needs the participant it chose as the package's envelope names it: read with the
+  // rule, in the statement that matched it, the same names as the participant's own row gives.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  BOOST_REQUIRE(store::migrate(conn, store::embeddedMigrations()).ok());
+  BOOST_REQUIRE(conn.exec("INSERT INTO participant (org_id, sys_id, name, system_name, status) VALUES "
+                          "('P-1', 'S-1', 'Міністерство', 'АСКОД', 'active'), ('P-2', 'S-2', 'Інше', '', 'active')")
+                    .ok());
+  BOOST_REQUIRE(conn.exec("INSERT INTO routing_rule (priority, kind, target_org_id) VALUES (10, 'appeal', 'P-1'), "
+                          "(20, NULL, 'P-2')")
+                    .ok());
+  store::PgRouteRepository routes(conn);
+  BOOST_REQUIRE(routes.firstRule("appeal", "", "", {}).ok());  // prepared on this connection (a round trip)
+  for (const auto& [kind, declined, target] : {std::tuple{"appeal", std::vector<std::string>{}, "P-1"},
+                                               std::tuple{"appeal", std::vector<std::string>{"P-1"}, "P-2"},
+                                               std::tuple{"info_request", std::vector<std::string>{}, "P-2"}}) {
+    BOOST_TEST_CONTEXT(kind << " declined by " << declined.size()) {
+      const long long before = conn.roundTrips();
+      auto match = routes.firstRule(kind, "", "", declined);
+      BOOST_REQUIRE(match.ok());
+      BOOST_TEST(conn.roundTrips() == before + 1);
+      BOOST_REQUIRE(match->has_value());
+      BOOST_TEST((**match).target_org_id == target);
+      auto own = store::participantParty(conn, target);
+      BOOST_REQUIRE(own.ok());
+      BOOST_REQUIRE(own->has_value());
+      BOOST_REQUIRE((**match).party.has_value());
+      BOOST_TEST((**match).party->name == (**own).name);
+      BOOST_TEST((**match).party->sys_id == (**own).sys_id);
+      BOOST_TEST((**match).party->system_name == (**own).system_name);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -42,7 +42,7 @@ class InMemoryRoutes final : public store::RouteRepository {
     auto first = *std::min_element(matching.begin(), matching.end(), [](const Rule& a, const Rule& b) {
       return std::tie(a.priority, a.id) < std::tie(b.priority, b.id);
     });
-    return std::optional<store::RuleMatch>{store::RuleMatch{first.target, first.id}};
+    return std::optional<store::RuleMatch>{store::RuleMatch{first.target, first.id, std::nullopt}};
   }
   Result<bool> takes(const std::string& org_id, const std::string& kind,
                      const std::vector<std::string>& declined) override {
