@@ -95,9 +95,10 @@ std::optional<IntakeOutcome> evidenceUnsealed(ExchangeContext& context) {
 // no routing message (`routing`: what it came to). Not now (the seal's key out of reach, say): the
 // routing consumer takes it, as it takes a forwarded case. Had the database failed instead, the commit
 // fails and the client tries again.
-Status routeAtIntake(ExchangeContext& context, store::PgConnection& db, const std::string& case_id, bool priority,
+Status routeAtIntake(ExchangeContext& context, store::PgConnection& db, const Registration& reg, bool priority,
                      std::string& routing) {
-  auto routed = Router(context).routeIn(db, case_id);
+  const std::string& case_id = reg.case_id;
+  auto routed = Router(context).routeIn(db, case_id, reg.routing_row);
   if (routed) {
     routing = *routed;
     return {};
@@ -127,7 +128,7 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
   const auto& first_of_mass = like.first_of_mass;
   const auto& repeated = like.repeated;
   out.case_id = newUuid();
-  auto n = store::nextUccNumber(db);
+  auto n = store::nextUccNumber(db, c.received_at);
   if (!n) return n.error();
   char buf[64];
   std::snprintf(buf, sizeof buf, "%s-%07lld", n->year.c_str(), n->number);
@@ -147,34 +148,33 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
     term = std::move(*t);
     if (store::openAtRegistration(c.channel)) step = firstAnswerStep(clock, term->due);
   }
-  if (auto s = store::insertRegisteredCase(db, {.id = out.case_id,
-                                                .ucc_number = out.ucc_number,
-                                                .tracking_code = out.tracking_code,
-                                                .kind = domain::caseKindName(c.kind),
-                                                .restricted = c.restricted(),
-                                                .priority = c.priority,
-                                                .urgency = domain::urgencyName(c.urgency),
-                                                .channel = c.channel,
-                                                .received_at = c.received_at,
-                                                .addressee_org_id = c.addressee_org_id,
-                                                .body_json = body_json,
-                                                .client_id = client_id,
-                                                .idempotency_key = idempotency_key,
-                                                .request_sha256 = request_sha256,
-                                                .applicant_key = like.applicant_key,
-                                                .contact_keys = like.contact_keys,
-                                                .repeat_of = repeated ? repeated->id : std::string(),
-                                                .text_hash = like.text_hash,
-                                                .merged_into = first_of_mass ? first_of_mass->id : std::string(),
-                                                .due_kind = term ? term->kind : std::string(),
-                                                .due_rule = term ? term->citation : std::string(),
-                                                .due_epoch = term ? term->due.at.time_since_epoch().count() : 0,
-                                                .clock_from_epoch = term ? from.time_since_epoch().count() : 0,
-                                                .answer_step = step ? step->kind : std::string(),
-                                                .answer_step_epoch = step ? step->at.time_since_epoch().count() : 0});
-      !s) {
-    return s.error();
-  }
+  const store::NewCaseRecord record{.id = out.case_id,
+                                    .ucc_number = out.ucc_number,
+                                    .tracking_code = out.tracking_code,
+                                    .kind = domain::caseKindName(c.kind),
+                                    .restricted = c.restricted(),
+                                    .priority = c.priority,
+                                    .urgency = domain::urgencyName(c.urgency),
+                                    .channel = c.channel,
+                                    .received_at = c.received_at,
+                                    .addressee_org_id = c.addressee_org_id,
+                                    .body_json = body_json,
+                                    .client_id = client_id,
+                                    .idempotency_key = idempotency_key,
+                                    .request_sha256 = request_sha256,
+                                    .applicant_key = like.applicant_key,
+                                    .contact_keys = like.contact_keys,
+                                    .repeat_of = repeated ? repeated->id : std::string(),
+                                    .text_hash = like.text_hash,
+                                    .merged_into = first_of_mass ? first_of_mass->id : std::string(),
+                                    .due_kind = term ? term->kind : std::string(),
+                                    .due_rule = term ? term->citation : std::string(),
+                                    .due_epoch = term ? term->due.at.time_since_epoch().count() : 0,
+                                    .clock_from_epoch = term ? from.time_since_epoch().count() : 0,
+                                    .answer_step = step ? step->kind : std::string(),
+                                    .answer_step_epoch = step ? step->at.time_since_epoch().count() : 0};
+  if (auto s = store::insertRegisteredCase(db, record); !s) return s.error();
+  out.routing_row = store::newCaseRoutingRow(record, n->today, n->received);
   if (c.kind == domain::CaseKind::ViolenceReport) {
     // The journal of annex 6 to the Procedure of CMU resolution No 658 (the resolution's п. 7).
     if (auto s = enterInJournal(db, out.case_id, actor); !s) return s.error();
@@ -281,7 +281,7 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
     tracking = reg->tracking_code;
     merged_into = reg->merged_into;
     if (!merged_into.empty()) return {};  // answered with the case it joined: nothing to route
-    return routeAtIntake(context_, **db, case_id, c.priority, routing);
+    return routeAtIntake(context_, **db, *reg, c.priority, routing);
   });
   if (!done) {
     log::error("intake failed", {{"code", done.error().code}, {"error", done.error().message}});

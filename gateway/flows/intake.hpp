@@ -9,6 +9,7 @@
 
 #include "gateway/flows/case_json.hpp"
 #include "gateway/flows/context.hpp"
+#include "gateway/store/cases.hpp"
 
 namespace vkhid::flows {
 
@@ -56,9 +57,10 @@ struct ClientIdentity {
 
 struct Registration {
   std::string case_id, ucc_number, tracking_code;
-  std::string registered_on;  // YYYY-MM-DD, Kyiv
-  std::string repeat_of;      // the UCC number of the earlier case it likely repeats; empty: none
-  std::string merged_into;    // the UCC number of the mass appeal's first case it joined; empty: none
+  std::string registered_on;          // YYYY-MM-DD, Kyiv
+  std::string repeat_of;              // the UCC number of the earlier case it likely repeats; empty: none
+  std::string merged_into;            // the UCC number of the mass appeal's first case it joined; empty: none
+  store::RoutingCaseRow routing_row;  // the case as routing reads it (store::newCaseRoutingRow)
 };
 
 // What an appeal of a named applicant is compared with at registration (flows/intake_likeness.cpp): its

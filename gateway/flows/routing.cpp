@@ -145,7 +145,11 @@ Result<std::string> Router::routeIn(store::PgConnection& db, const std::string& 
   auto row = store::lockCaseForRouting(db, case_id);
   if (!row) return row.error();
   if (!*row) return std::string("unknown case");
-  const auto& c = **row;
+  return routeIn(db, case_id, **row);
+}
+
+Result<std::string> Router::routeIn(store::PgConnection& db, const std::string& case_id,
+                                    const store::RoutingCaseRow& c) {
   if (!domain::transition(c.status, domain::CaseEvent::Routed).allowed) {
     return std::string("already ") + domain::caseStatusName(c.status);  // a repeated event: the first did it
   }

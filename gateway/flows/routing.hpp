@@ -38,6 +38,9 @@ class Router {
   // "routed", "unrouted" (to the review queue), "already <status>" or "unknown case". An error leaves
   // nothing written when it comes before the package is stored (making or sealing it).
   Result<std::string> routeIn(store::PgConnection& db, const std::string& case_id);
+  // The same for a case this transaction has just registered, from the row it wrote
+  // (store::newCaseRoutingRow), without reading it back.
+  Result<std::string> routeIn(store::PgConnection& db, const std::string& case_id, const store::RoutingCaseRow& c);
 
  private:
   Status place(store::PgConnection& db, const std::string& case_id, const store::RoutingCaseRow& c,

@@ -4,16 +4,19 @@
 
 namespace vkhid::store {
 
-Result<UccNumberRow> nextUccNumber(PgConnection& db) {
+Result<UccNumberRow> nextUccNumber(PgConnection& db, const std::string& received_at) {
   // A sequence per year (migration 0009): registrations never wait on one another for their number.
   // The zone as a parameter: a statement with one is prepared once a connection, where one without is
-  // parsed and planned at every registration.
+  // parsed and planned at every registration. The time of receipt as insertRegisteredCase writes it and
+  // lockCaseForRouting reads it (the transaction's now() when none is given): what routing a new case
+  // in its registration's transaction needs of it.
   auto n = db.exec(
-      "SELECT y, ucc_next_number(y), to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD') FROM "
-      "(SELECT extract(year FROM now() AT TIME ZONE $1)::integer AS y) t",
-      {std::string("Europe/Kyiv")});
+      "SELECT y, ucc_next_number(y), to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD'), "
+      "to_char(coalesce(NULLIF($2, '')::timestamptz, now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+      "FROM (SELECT extract(year FROM now() AT TIME ZONE $1)::integer AS y) t",
+      {std::string("Europe/Kyiv"), received_at});
   if (!n) return n.error();
-  return UccNumberRow{std::string(n->get(0, 0)), n->getInt(0, 1), std::string(n->get(0, 2))};
+  return UccNumberRow{std::string(n->get(0, 0)), n->getInt(0, 1), std::string(n->get(0, 2)), std::string(n->get(0, 3))};
 }
 
 Result<std::optional<IdempotentCaseRow>> caseByIdempotencyKey(PgConnection& db, const std::string& client_id,

@@ -14,9 +14,10 @@ namespace vkhid::store {
 struct UccNumberRow {
   std::string year;
   long long number = 0;
-  std::string today;  // YYYY-MM-DD
+  std::string today;     // YYYY-MM-DD
+  std::string received;  // `received_at` (ISO 8601; empty: now) as a new case's row keeps it, in UTC
 };
-Result<UccNumberRow> nextUccNumber(PgConnection& db);
+Result<UccNumberRow> nextUccNumber(PgConnection& db, const std::string& received_at = {});
 
 // A case a client registered under an idempotency key.
 struct IdempotentCaseRow {

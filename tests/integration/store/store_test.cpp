@@ -17,6 +17,7 @@
 #include "gateway/app/metrics.hpp"
 #include "gateway/flows/reports.hpp"
 #include "gateway/store/at_rest.hpp"
+#include "gateway/store/case_views.hpp"
 #include "gateway/store/cases.hpp"
 #include "gateway/store/evidence.hpp"
 #include "gateway/store/messages.hpp"
@@ -665,6 +666,84 @@ BOOST_AUTO_TEST_CASE(a_rules_match_names_its_participant_as_an_envelope_does_in_
       BOOST_TEST((**match).party->system_name == (**own).system_name);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_new_cases_routing_row_is_the_row_routing_would_read_of_it) {
+  // The intake routes a case in the transaction that registers it, from the row it wrote rather than
+  // read back: each field as lockCaseForRouting reads it — the time of receipt as PostgreSQL parsed it
+  // (an offset, a fraction of a second, none at all: the transaction's now), the body as sealed, the
+  // topic and a complaint's subject as the kept body holds them, the answer term.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  BOOST_REQUIRE(store::migrate(conn, store::embeddedMigrations()).ok());
+  if (!store::atRest()) {
+    auto ring = store::AtRest::fromFile(testing::pkiDir() + "/master.key", "dev-master-1", {db.url(), 5, 30000, "k"});
+    BOOST_REQUIRE_MESSAGE(ring.ok(), (ring.ok() ? "" : ring.error().message));
+    store::installAtRest(*ring);
+  }
+  struct Given {
+    std::string received_at, body, due_kind, due_rule;
+    long long due_epoch;
+  };
+  const std::vector<Given> given{
+      {"2026-12-01T10:15:30.750+02:00",
+       R"({"kind":"appeal","classification":{"topic":"0001.0002.0003"},"complained_of_org_id":"12345678",)"
+       R"("applicant":{"surname":"Шевченко"},"text":"Прошу"})",
+       "appeal", "Law 393 art. 20", 1767225600},
+      {"", R"({"kind":"info_request","applicant":{"anonymous":true},"text":"Запит"})", "", "", 0},
+      {"2026-11-30T23:59:59Z", R"({"kind":"appeal","classification":{},"text":"x"})", "", "a rule without a term",
+       1767225600}};
+  int i = 0;
+  for (const auto& g : given) {
+    BOOST_TEST_CONTEXT("case " << i) {
+      store::NewCaseRecord record;
+      record.id = db.query("SELECT gen_random_uuid()");
+      record.ucc_number = "U-" + std::to_string(i);
+      record.tracking_code = "T-" + std::to_string(i);
+      record.kind = "appeal";
+      record.urgency = "normal";
+      record.channel = "web";
+      record.received_at = g.received_at;
+      record.addressee_org_id = i == 0 ? "87654321" : "";
+      record.body_json = g.body;
+      record.client_id = "c";
+      record.request_sha256 = "h";
+      record.due_kind = g.due_kind;
+      record.due_rule = g.due_rule;
+      record.due_epoch = g.due_epoch;
+      ++i;
+      auto done = store::inTransaction(conn, [&]() -> Status {
+        auto n = store::nextUccNumber(conn, record.received_at);
+        if (!n) return n.error();
+        if (auto s = store::insertRegisteredCase(conn, record); !s) return s;
+        const auto written = store::newCaseRoutingRow(record, n->today, n->received);
+        auto read = store::lockCaseForRouting(conn, record.id);
+        if (!read) return read.error();
+        BOOST_REQUIRE(read->has_value());
+        const auto& r = **read;
+        BOOST_TEST(domain::caseStatusName(written.status) == domain::caseStatusName(r.status));
+        BOOST_TEST(written.kind == r.kind);
+        BOOST_TEST(written.body_json == r.body_json);
+        BOOST_TEST(written.ucc_number == r.ucc_number);
+        BOOST_TEST(written.registered_on == r.registered_on);
+        BOOST_TEST(written.received_at == r.received_at);
+        BOOST_TEST(written.addressee_org_id == r.addressee_org_id);
+        BOOST_TEST(written.topic == r.topic);
+        BOOST_TEST(written.declined_by == r.declined_by);
+        BOOST_TEST(written.due_kind == r.due_kind);
+        BOOST_TEST(written.due_epoch == r.due_epoch);
+        BOOST_TEST(written.due_rule == r.due_rule);
+        BOOST_TEST(written.route_to == r.route_to);
+        BOOST_TEST(written.complained_of == r.complained_of);
+        return {};
+      });
+      BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+    }
+  }
+  // What the first case's fields came to, so that the comparison above compared something.
+  BOOST_TEST(db.query("SELECT to_char(received_at AT TIME ZONE 'UTC', 'HH24:MI:SS') || ' ' || "
+                      "(body->'classification'->>'topic') || ' ' || (body->>'complained_of_org_id') FROM cases "
+                      "WHERE ucc_number = 'U-0'") == "08:15:30 0001.0002.0003 12345678");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
