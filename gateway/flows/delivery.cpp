@@ -125,10 +125,8 @@ std::vector<adapters::DeliveryOutcome> Deliverer::sendAll(const std::vector<Clai
   return out;
 }
 
-Status Deliverer::recordSent(store::PgConnection& db, const Claim& c) {
-  auto moved_on = store::moveClaim(db, c.msg_id, "sent", std::nullopt);
-  if (!moved_on) return moved_on.error();
-  if (!*moved_on || c.msg_type != 1 || c.case_id.empty()) return {};
+Status Deliverer::recordSent(store::PgConnection& db, const Claim& c, bool moved_on) {
+  if (!moved_on || c.msg_type != 1 || c.case_id.empty()) return {};
   auto from = store::lockCaseStatus(db, c.case_id);
   if (!from) return from.error();
   if (!*from) return {};
@@ -189,10 +187,19 @@ Status Deliverer::recordOutcomes(const std::vector<Claim>& claims,
                                  const std::vector<adapters::DeliveryOutcome>& outcomes,
                                  std::vector<std::string>& results) {
   const auto tiers = bus::retryTiers(context_.retry_delays);
+  // The claims that went out, moved on to `sent` in one statement when the batch is recorded together
+  // (null: each on its own, as it is recorded).
+  const std::set<std::string, std::less<>>* sent_moved = nullptr;
   auto record = [&](store::PgConnection& db, std::size_t i) -> Status {
     const auto step = deliveryStep(outcomes[i].kind, claims[i].attempts, tiers.size());
     switch (step.kind) {
-      case DeliveryStep::Kind::Sent: results[i] = "delivered"; return recordSent(db, claims[i]);
+      case DeliveryStep::Kind::Sent: {
+        results[i] = "delivered";
+        if (sent_moved) return recordSent(db, claims[i], sent_moved->contains(claims[i].msg_id));
+        auto moved_on = store::moveClaim(db, claims[i].msg_id, "sent", std::nullopt);
+        if (!moved_on) return moved_on.error();
+        return recordSent(db, claims[i], *moved_on);
+      }
       case DeliveryStep::Kind::Retry:
         results[i] = "retry";
         return recordRetry(db, claims[i], outcomes[i], tiers[step.tier]);
@@ -233,10 +240,20 @@ Status Deliverer::recordOutcomes(const std::vector<Claim>& claims,
     return {};
   };
   Status done = recordWithRetries([&](store::PgConnection& db) -> Status {
+    std::vector<std::string> sent;
     for (std::size_t i = 0; i < claims.size(); ++i) {
-      if (auto s = record(db, i); !s) return s;
+      if (deliveryStep(outcomes[i].kind, claims[i].attempts, tiers.size()).kind == DeliveryStep::Kind::Sent) {
+        sent.push_back(claims[i].msg_id);
+      }
     }
-    return noteDelivered(db, 0, claims.size());
+    auto moved = store::moveClaims(db, sent, "sent");
+    if (!moved) return moved.error();
+    sent_moved = &*moved;
+    Status all;
+    for (std::size_t i = 0; i < claims.size() && all; ++i) all = record(db, i);
+    if (all) all = noteDelivered(db, 0, claims.size());
+    sent_moved = nullptr;
+    return all;
   });
   if (done) return done;
   if (claims.size() == 1 || done.error().kind == ErrorKind::Unavailable || done.error().kind == ErrorKind::Timeout) {

@@ -51,7 +51,8 @@ class Deliverer {
   // Each claim's result ("delivered", "retry", "dead"; empty: not recorded) into `results`.
   Status recordOutcomes(const std::vector<Claim>& claims, const std::vector<adapters::DeliveryOutcome>& outcomes,
                         std::vector<std::string>& results);
-  Status recordSent(store::PgConnection& db, const Claim& c);
+  // `moved_on`: what moving its claim on to `sent` came to (false: recorded already).
+  Status recordSent(store::PgConnection& db, const Claim& c, bool moved_on);
   Status recordRetry(store::PgConnection& db, const Claim& c, const adapters::DeliveryOutcome& outcome,
                      const bus::RetryTier& tier);
   Status recordDead(store::PgConnection& db, const Claim& c, const adapters::DeliveryOutcome& outcome);

@@ -224,6 +224,24 @@ Result<bool> moveClaim(PgConnection& db, const std::string& msg_id, const std::s
   return u->affected() > 0;
 }
 
+Result<std::set<std::string, std::less<>>> moveClaims(PgConnection& db, const std::vector<std::string>& msg_ids,
+                                                      const std::string& to) {
+  std::set<std::string, std::less<>> moved;
+  if (msg_ids.empty()) return moved;
+  // With its generic plan, as a claim (claimAllForDelivery): one that sees the array's length looks
+  // cheaper, and PostgreSQL would plan every call anew. Inside the caller's transaction, set back after.
+  if (auto s = db.later("SET LOCAL plan_cache_mode = force_generic_plan", {}); !s) return s.error();
+  auto u = db.exec(
+      "UPDATE message SET status = $2, last_error = NULL, updated_at = now(), claimed_by = NULL, claimed_at = NULL "
+      "WHERE msg_id = ANY ($1::uuid[]) AND claimed_by IS NOT NULL AND status IN ('queued', 'waiting_retry') "
+      "RETURNING msg_id::text",
+      {textArrayLiteral(msg_ids), to});
+  if (!u) return u.error();
+  for (int i = 0; i < u->rows(); ++i) moved.emplace(u->get(i, 0));
+  if (auto s = db.later("SET LOCAL plan_cache_mode = DEFAULT", {}); !s) return s.error();
+  return moved;
+}
+
 Status noteDelivered(PgConnection& db, const std::string& org_id) {
   // In place when the participant's row is there (one record); inserted the first time only.
   return db.later(

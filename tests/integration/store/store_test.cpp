@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <tuple>
@@ -1261,6 +1262,59 @@ BOOST_AUTO_TEST_CASE(a_claim_is_written_in_place_and_how_it_ends_is_evidence) {
   BOOST_TEST(
       db.query("SELECT vkhid_message_status(status, claimed_by) || ' ' || attempts FROM message WHERE msg_id = '" +
                ids[2] + "'") == "queued 1");
+}
+
+BOOST_AUTO_TEST_CASE(a_batchs_claims_that_went_out_move_on_together_each_once_as_evidence) {
+  // The packages of a delivery batch that went out are recorded sent in one statement (a round trip, not
+  // one a package), each one still claimed and moved on once, as evidence each; one recorded already by an
+  // earlier try, or not claimed, is left as it is.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  const auto case_id = deliverableCase(db, conn);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = db.query("SELECT gen_random_uuid()");
+    const std::string bytes = "package " + std::to_string(i);
+    auto m = store::MessageRecord::of(id, "out", case_id, "P-1", 1);
+    m.bytes = bytes;
+    m.sha256 = app::sha256Hex(bytes);
+    m.status = "queued";
+    BOOST_REQUIRE(store::insertMessage(conn, m).ok());
+    ids.push_back(id);
+  }
+  BOOST_REQUIRE(conn.exec("INSERT INTO gateway_instance (instance, version, host, pid, started_at, heartbeat_at) "
+                          "VALUES ('gw-1', 'test', 'h', 1, now(), now() + interval '1 hour')")
+                    .ok());
+  auto claimed = store::claimAllForDelivery(conn, {ids[0], ids[1], ids[2], ids[3]}, "gw-1:1");  // not the fifth
+  BOOST_REQUIRE(claimed.ok());
+  BOOST_REQUIRE(claimed->size() == 4u);
+  BOOST_REQUIRE(*store::moveClaim(conn, ids[3], "sent", std::nullopt));  // an earlier try's, recorded
+  std::set<std::string, std::less<>> moved;
+  long long trips = 0;
+  auto done = store::inTransaction(conn, [&]() -> Status {
+    const long long before = conn.roundTrips();
+    auto m = store::moveClaims(conn, ids, "sent");
+    if (!m) return m.error();
+    trips = conn.roundTrips() - before;
+    moved = std::move(*m);
+    return {};
+  });
+  BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+  BOOST_TEST(trips == 1);  // BEGIN, the plan's setting and the statement together
+  BOOST_TEST((moved == std::set<std::string, std::less<>>{ids[0], ids[1], ids[2]}));
+  for (int i = 0; i < 5; ++i) {
+    BOOST_TEST_CONTEXT("package " << i) {
+      BOOST_TEST(db.query("SELECT vkhid_message_status(status, claimed_by) FROM message WHERE msg_id = '" + ids[i] +
+                          "'") == (i < 4 ? "sent" : "queued"));
+      BOOST_TEST(db.query("SELECT string_agg(action, ' ' ORDER BY id) FROM audit_entry WHERE subject LIKE 'msg:" +
+                          ids[i] + "%'") == (i < 4 ? "message.out.queued message.out.sent" : "message.out.queued"));
+    }
+  }
+  // The setting was the statement's alone: the connection plans as before after it.
+  BOOST_TEST(db.query("SELECT 1") == "1");
+  auto mode = conn.exec("SHOW plan_cache_mode");
+  BOOST_REQUIRE(mode.ok());
+  BOOST_TEST(mode->get(0, 0) == "auto");
 }
 
 BOOST_AUTO_TEST_CASE(a_claim_finds_its_packages_by_their_keys_whatever_the_waiting_index_holds) {
