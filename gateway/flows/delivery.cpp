@@ -125,14 +125,27 @@ std::vector<adapters::DeliveryOutcome> Deliverer::sendAll(const std::vector<Clai
   return out;
 }
 
-Status Deliverer::recordSent(store::PgConnection& db, const Claim& c, bool moved_on) {
+Status Deliverer::recordSent(store::PgConnection& db, const Claim& c, bool moved_on,
+                             std::map<std::string, std::string, std::less<>>* locked) {
   if (!moved_on || c.msg_type != 1 || c.case_id.empty()) return {};
-  auto from = store::lockCaseStatus(db, c.case_id);
-  if (!from) return from.error();
-  if (!*from) return {};
+  // Its status as locked with the batch's claims, once: a second package of the case in the batch reads
+  // what the first changed.
+  std::optional<domain::CaseStatus> known;
+  if (locked) {
+    if (auto it = locked->find(c.case_id); it != locked->end()) {
+      known = domain::caseStatusFromName(it->second);  // unknown: read again, for its error
+      locked->erase(it);
+    }
+  }
+  if (!known) {
+    auto from = store::lockCaseStatus(db, c.case_id);
+    if (!from) return from.error();
+    if (!*from) return {};
+    known = **from;
+  }
   auto moved =
       store::transitionCase(db, {c.case_id,
-                                 **from,
+                                 *known,
                                  domain::CaseEvent::DeliveredToTransport,
                                  0,
                                  "gateway",
@@ -189,16 +202,18 @@ Status Deliverer::recordOutcomes(const std::vector<Claim>& claims,
   const auto tiers = bus::retryTiers(context_.retry_delays);
   // The claims that went out, moved on to `sent` in one statement when the batch is recorded together
   // (null: each on its own, as it is recorded).
-  const std::set<std::string, std::less<>>* sent_moved = nullptr;
+  store::MovedClaims* sent_moved = nullptr;
   auto record = [&](store::PgConnection& db, std::size_t i) -> Status {
     const auto step = deliveryStep(outcomes[i].kind, claims[i].attempts, tiers.size());
     switch (step.kind) {
       case DeliveryStep::Kind::Sent: {
         results[i] = "delivered";
-        if (sent_moved) return recordSent(db, claims[i], sent_moved->contains(claims[i].msg_id));
+        if (sent_moved) {
+          return recordSent(db, claims[i], sent_moved->moved.contains(claims[i].msg_id), &sent_moved->case_status);
+        }
         auto moved_on = store::moveClaim(db, claims[i].msg_id, "sent", std::nullopt);
         if (!moved_on) return moved_on.error();
-        return recordSent(db, claims[i], *moved_on);
+        return recordSent(db, claims[i], *moved_on, nullptr);
       }
       case DeliveryStep::Kind::Retry:
         results[i] = "retry";

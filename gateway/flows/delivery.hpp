@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -51,8 +52,10 @@ class Deliverer {
   // Each claim's result ("delivered", "retry", "dead"; empty: not recorded) into `results`.
   Status recordOutcomes(const std::vector<Claim>& claims, const std::vector<adapters::DeliveryOutcome>& outcomes,
                         std::vector<std::string>& results);
-  // `moved_on`: what moving its claim on to `sent` came to (false: recorded already).
-  Status recordSent(store::PgConnection& db, const Claim& c, bool moved_on);
+  // `moved_on`: what moving its claim on to `sent` came to (false: recorded already); `locked`: the cases
+  // locked with it (store::moveClaims) by id, each status taken once (null: none).
+  Status recordSent(store::PgConnection& db, const Claim& c, bool moved_on,
+                    std::map<std::string, std::string, std::less<>>* locked);
   Status recordRetry(store::PgConnection& db, const Claim& c, const adapters::DeliveryOutcome& outcome,
                      const bus::RetryTier& tier);
   Status recordDead(store::PgConnection& db, const Claim& c, const adapters::DeliveryOutcome& outcome);

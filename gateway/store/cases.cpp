@@ -8,9 +8,6 @@ namespace vkhid::store {
 
 namespace {
 
-// A case locked (or inserted) earlier in this transaction is still held (PgConnection::holds): read
-// again without a lock.
-std::string heldCase(const std::string& case_id) { return "case:" + case_id; }
 std::string forUpdate(const PgConnection& db, const std::string& case_id, const char* lock = " FOR UPDATE") {
   return db.holds(heldCase(case_id)) ? "" : lock;
 }

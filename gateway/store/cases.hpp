@@ -63,6 +63,9 @@ Result<domain::CaseStatus> transitionCase(PgConnection& db, const CaseChange& ch
 // The status of a case, read under its row lock; nullopt for an unknown case. A status the state
 // machine does not know is an error (`case.bad_status`), never guessed.
 Result<std::optional<domain::CaseStatus>> lockCaseStatus(PgConnection& db, const std::string& case_id);
+// A case locked (or inserted) earlier in a transaction is still held (PgConnection::holds) under this
+// key: read again without a lock.
+inline std::string heldCase(const std::string& case_id) { return "case:" + case_id; }
 
 // What routing reads of a case, under its row lock.
 struct RoutingCaseRow {

@@ -4,6 +4,7 @@
 
 #include "gateway/app/digest.hpp"
 #include "gateway/store/at_rest.hpp"
+#include "gateway/store/cases.hpp"
 #include "gateway/store/pg_pool.hpp"
 
 namespace vkhid::store {
@@ -224,22 +225,30 @@ Result<bool> moveClaim(PgConnection& db, const std::string& msg_id, const std::s
   return u->affected() > 0;
 }
 
-Result<std::set<std::string, std::less<>>> moveClaims(PgConnection& db, const std::vector<std::string>& msg_ids,
-                                                      const std::string& to) {
-  std::set<std::string, std::less<>> moved;
-  if (msg_ids.empty()) return moved;
+Result<MovedClaims> moveClaims(PgConnection& db, const std::vector<std::string>& msg_ids, const std::string& to) {
+  MovedClaims out;
+  if (msg_ids.empty()) return out;
   // With its generic plan, as a claim (claimAllForDelivery): one that sees the array's length looks
   // cheaper, and PostgreSQL would plan every call anew. Inside the caller's transaction, set back after.
   if (auto s = db.later("SET LOCAL plan_cache_mode = force_generic_plan", {}); !s) return s.error();
   auto u = db.exec(
-      "UPDATE message SET status = $2, last_error = NULL, updated_at = now(), claimed_by = NULL, claimed_at = NULL "
-      "WHERE msg_id = ANY ($1::uuid[]) AND claimed_by IS NOT NULL AND status IN ('queued', 'waiting_retry') "
-      "RETURNING msg_id::text",
+      "WITH moved AS (UPDATE message SET status = $2, last_error = NULL, updated_at = now(), claimed_by = NULL, "
+      "claimed_at = NULL WHERE msg_id = ANY ($1::uuid[]) AND claimed_by IS NOT NULL AND status IN ('queued', "
+      "'waiting_retry') RETURNING msg_id, case_id, msg_type), locked AS (SELECT c.id, c.status FROM cases c WHERE "
+      "c.id IN (SELECT case_id FROM moved WHERE msg_type = 1) ORDER BY c.id FOR UPDATE OF c) "
+      "SELECT m.msg_id::text, coalesce(l.id::text, ''), coalesce(l.status, '') FROM moved m LEFT JOIN locked l ON "
+      "l.id = m.case_id AND m.msg_type = 1",
       {textArrayLiteral(msg_ids), to});
   if (!u) return u.error();
-  for (int i = 0; i < u->rows(); ++i) moved.emplace(u->get(i, 0));
+  for (int i = 0; i < u->rows(); ++i) {
+    out.moved.emplace(u->get(i, 0));
+    if (const std::string case_id(u->get(i, 1)); !case_id.empty()) {
+      db.hold(heldCase(case_id));
+      out.case_status.insert_or_assign(case_id, std::string(u->get(i, 2)));
+    }
+  }
   if (auto s = db.later("SET LOCAL plan_cache_mode = DEFAULT", {}); !s) return s.error();
-  return moved;
+  return out;
 }
 
 Status noteDelivered(PgConnection& db, const std::string& org_id) {

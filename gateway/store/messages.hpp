@@ -127,10 +127,14 @@ Result<UnclaimedPackage> unclaimedPackage(PgConnection& db, const std::string& m
 // Moves a claim on to `to` (sent, waiting_retry, dead) with its error, and ends it: false when it is no
 // longer claimed — recorded already, by an earlier try whose answer was lost — and then left as it is.
 Result<bool> moveClaim(PgConnection& db, const std::string& msg_id, const std::string& to, const PgParam& error);
-// The same for several claims in one statement, all to `to` without an error: the ids (lower case) of
-// those it moved. Inside the caller's transaction.
-Result<std::set<std::string, std::less<>>> moveClaims(PgConnection& db, const std::vector<std::string>& msg_ids,
-                                                      const std::string& to);
+// The same for several claims in one statement, all to `to` without an error, inside the caller's
+// transaction: the ids (lower case) of those it moved, and the cases of the appeal packages among them
+// (msg_type 1), locked in the order of their ids until the transaction ends, with their statuses.
+struct MovedClaims {
+  std::set<std::string, std::less<>> moved;
+  std::map<std::string, std::string, std::less<>> case_status;  // by case id
+};
+Result<MovedClaims> moveClaims(PgConnection& db, const std::vector<std::string>& msg_ids, const std::string& to);
 
 // A package reached participant `org_id` now: when one last did, for the operations gauge (migration
 // 0039). Once a transaction for each participant it delivered to; queued.

@@ -1267,7 +1267,8 @@ BOOST_AUTO_TEST_CASE(a_claim_is_written_in_place_and_how_it_ends_is_evidence) {
 BOOST_AUTO_TEST_CASE(a_batchs_claims_that_went_out_move_on_together_each_once_as_evidence) {
   // The packages of a delivery batch that went out are recorded sent in one statement (a round trip, not
   // one a package), each one still claimed and moved on once, as evidence each; one recorded already by an
-  // earlier try, or not claimed, is left as it is.
+  // earlier try, or not claimed, is left as it is; the case of each appeal package among them is locked
+  // with them, its status read.
   testing::TestDatabase db;
   auto conn = connectTo(db.url());
   const auto case_id = deliverableCase(db, conn);
@@ -1289,19 +1290,26 @@ BOOST_AUTO_TEST_CASE(a_batchs_claims_that_went_out_move_on_together_each_once_as
   BOOST_REQUIRE(claimed.ok());
   BOOST_REQUIRE(claimed->size() == 4u);
   BOOST_REQUIRE(*store::moveClaim(conn, ids[3], "sent", std::nullopt));  // an earlier try's, recorded
-  std::set<std::string, std::less<>> moved;
+  store::MovedClaims moved;
   long long trips = 0;
+  std::string other_locks;
   auto done = store::inTransaction(conn, [&]() -> Status {
     const long long before = conn.roundTrips();
     auto m = store::moveClaims(conn, ids, "sent");
     if (!m) return m.error();
     trips = conn.roundTrips() - before;
     moved = std::move(*m);
+    // Their case is locked with them, until the transaction ends: another cannot take it now.
+    auto other = connectTo(db.url());
+    auto tried = other.exec("SELECT status FROM cases WHERE id = '" + case_id + "' FOR UPDATE NOWAIT");
+    other_locks = tried.ok() ? "took it" : tried.error().message;
     return {};
   });
   BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
   BOOST_TEST(trips == 1);  // BEGIN, the plan's setting and the statement together
-  BOOST_TEST((moved == std::set<std::string, std::less<>>{ids[0], ids[1], ids[2]}));
+  BOOST_TEST((moved.moved == std::set<std::string, std::less<>>{ids[0], ids[1], ids[2]}));
+  BOOST_TEST((moved.case_status == std::map<std::string, std::string, std::less<>>{{case_id, "sent"}}));
+  BOOST_TEST(other_locks.find("could not obtain lock") != std::string::npos, other_locks);
   for (int i = 0; i < 5; ++i) {
     BOOST_TEST_CONTEXT("package " << i) {
       BOOST_TEST(db.query("SELECT vkhid_message_status(status, claimed_by) FROM message WHERE msg_id = '" + ids[i] +
