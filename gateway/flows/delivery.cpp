@@ -200,11 +200,17 @@ Status Deliverer::recordOutcomes(const std::vector<Claim>& claims,
                                  const std::vector<adapters::DeliveryOutcome>& outcomes,
                                  std::vector<std::string>& results) {
   const auto tiers = bus::retryTiers(context_.retry_delays);
+  std::vector<DeliveryStep> steps;  // what each outcome comes to
+  std::vector<std::string> sent;    // the claims that went out
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    steps.push_back(deliveryStep(outcomes[i].kind, claims[i].attempts, tiers.size()));
+    if (steps.back().kind == DeliveryStep::Kind::Sent) sent.push_back(claims[i].msg_id);
+  }
   // The claims that went out, moved on to `sent` in one statement when the batch is recorded together
   // (null: each on its own, as it is recorded).
   store::MovedClaims* sent_moved = nullptr;
   auto record = [&](store::PgConnection& db, std::size_t i) -> Status {
-    const auto step = deliveryStep(outcomes[i].kind, claims[i].attempts, tiers.size());
+    const auto& step = steps[i];
     switch (step.kind) {
       case DeliveryStep::Kind::Sent: {
         results[i] = "delivered";
@@ -255,12 +261,6 @@ Status Deliverer::recordOutcomes(const std::vector<Claim>& claims,
     return {};
   };
   Status done = recordWithRetries([&](store::PgConnection& db) -> Status {
-    std::vector<std::string> sent;
-    for (std::size_t i = 0; i < claims.size(); ++i) {
-      if (deliveryStep(outcomes[i].kind, claims[i].attempts, tiers.size()).kind == DeliveryStep::Kind::Sent) {
-        sent.push_back(claims[i].msg_id);
-      }
-    }
     auto moved = store::moveClaims(db, sent, "sent");
     if (!moved) return moved.error();
     sent_moved = &*moved;

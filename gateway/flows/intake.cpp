@@ -174,7 +174,7 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
                                     .answer_step = step ? step->kind : std::string(),
                                     .answer_step_epoch = step ? step->at.time_since_epoch().count() : 0};
   if (auto s = store::insertRegisteredCase(db, record); !s) return s.error();
-  out.routing_row = store::newCaseRoutingRow(record, n->today, n->received);
+  out.routing_row = store::newCaseRoutingRow(record, *n, c.classification.topic.value_or(""), c.complained_of_org_id);
   if (c.kind == domain::CaseKind::ViolenceReport) {
     // The journal of annex 6 to the Procedure of CMU resolution No 658 (the resolution's п. 7).
     if (auto s = enterInJournal(db, out.case_id, actor); !s) return s.error();

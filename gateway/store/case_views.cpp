@@ -19,6 +19,24 @@ Result<UccNumberRow> nextUccNumber(PgConnection& db, const std::string& received
   return UccNumberRow{std::string(n->get(0, 0)), n->getInt(0, 1), std::string(n->get(0, 2)), std::string(n->get(0, 3))};
 }
 
+RoutingCaseRow newCaseRoutingRow(const NewCaseRecord& c, const UccNumberRow& n, const std::string& topic,
+                                 const std::string& complained_of) {
+  RoutingCaseRow r;
+  r.status = domain::CaseStatus::Registered;
+  r.kind = c.kind;
+  r.body_json = c.body_json;  // what `personal` seals, and personalBody opens
+  r.ucc_number = c.ucc_number;
+  r.registered_on = n.today;
+  r.received_at = n.received;
+  r.addressee_org_id = c.addressee_org_id;
+  r.topic = topic;
+  r.due_kind = c.due_kind;
+  r.due_epoch = c.due_kind.empty() ? 0 : c.due_epoch;  // due_at is written only with a kind
+  r.due_rule = c.due_rule;
+  r.complained_of = complained_of;
+  return r;
+}
+
 Result<std::optional<IdempotentCaseRow>> caseByIdempotencyKey(PgConnection& db, const std::string& client_id,
                                                               const std::string& key) {
   auto r = db.exec(

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/store/cases.hpp"
 #include "gateway/store/pg.hpp"
 
 namespace vkhid::store {
@@ -18,6 +19,12 @@ struct UccNumberRow {
   std::string received;  // `received_at` (ISO 8601; empty: now) as a new case's row keeps it, in UTC
 };
 Result<UccNumberRow> nextUccNumber(PgConnection& db, const std::string& received_at = {});
+// The row lockCaseForRouting reads of `c` once insertRegisteredCase has written it, without reading it:
+// its registration's day and time of receipt as nextUccNumber gave them, the rest from the record, with
+// the topic and a complaint's subject as the caller parsed them from its body (which the kept body keeps
+// as they were). For routing a new case in the transaction that registers it.
+RoutingCaseRow newCaseRoutingRow(const NewCaseRecord& c, const UccNumberRow& n, const std::string& topic,
+                                 const std::string& complained_of);
 
 // A case a client registered under an idempotency key.
 struct IdempotentCaseRow {

@@ -1,7 +1,5 @@
 #include "gateway/store/cases.hpp"
 
-#include <boost/json.hpp>
-
 #include "gateway/store/at_rest.hpp"
 
 namespace vkhid::store {
@@ -314,35 +312,6 @@ Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c) {
     params.emplace_back(std::to_string(c.answer_step_epoch));
   }
   return db.later(sql, std::move(params));
-}
-
-RoutingCaseRow newCaseRoutingRow(const NewCaseRecord& c, const std::string& today, const std::string& received) {
-  RoutingCaseRow r;
-  r.status = domain::CaseStatus::Registered;
-  r.kind = c.kind;
-  r.body_json = c.body_json;  // what `personal` seals, and personalBody opens
-  r.ucc_number = c.ucc_number;
-  r.registered_on = today;
-  r.received_at = received;
-  r.addressee_org_id = c.addressee_org_id;
-  // As body->'classification'->>'topic' and body->>'complained_of_org_id' of the kept body: a string's
-  // text, nothing for anything else (the intake refuses a body with another).
-  boost::system::error_code ec;
-  const auto body = boost::json::parse(c.body_json, ec);
-  auto text = [](const boost::json::value* v) {
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-  };
-  if (!ec && body.is_object()) {
-    const auto& o = body.get_object();
-    if (const auto* classification = o.if_contains("classification"); classification && classification->is_object()) {
-      r.topic = text(classification->get_object().if_contains("topic"));
-    }
-    r.complained_of = text(o.if_contains("complained_of_org_id"));
-  }
-  r.due_kind = c.due_kind;
-  r.due_epoch = c.due_kind.empty() ? 0 : c.due_epoch;  // due_at is written only with a kind
-  r.due_rule = c.due_rule;
-  return r;
 }
 
 bool openAtRegistration(std::string_view channel) { return channel != "conformance"; }

@@ -182,11 +182,6 @@ struct NewCaseRecord {
 // Its body is written as vkhid_kept_body (no one named in it) and the whole as cases.personal, sealed.
 // An open case's open row is written in the same statement, with its answer step (migration 0038).
 Status insertRegisteredCase(PgConnection& db, const NewCaseRecord& c);
-// The row lockCaseForRouting reads of `c` once insertRegisteredCase has written it, without reading it:
-// its registration's day and time of receipt as nextUccNumber gave them (`today`, `received`), the rest
-// from the record and its body (the topic and a complaint's subject as the kept body holds them). For
-// routing a new case in the transaction that registers it.
-RoutingCaseRow newCaseRoutingRow(const NewCaseRecord& c, const std::string& today, const std::string& received);
 
 // Whether a case registered through `channel` is open (has a case_open row): as the database's
 // vkhid_case_is_open for the status 'registered' (migration 0030) — all but a conformance run's.

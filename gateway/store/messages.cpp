@@ -145,6 +145,17 @@ constexpr const char* kWaitingUnclaimed =
     "m.direction <> 'in' AND m.status IN ('queued', 'waiting_retry') AND m.claimed_by IS NULL";
 
 // The claim's update: what is claimed is given as a condition on `m` (with $2 the process).
+// Runs `f` (statements with an array of keys) with the generic plans of its prepared statements, in the
+// current transaction: a plan that sees how many keys the array holds always looks cheaper, so
+// PostgreSQL would plan every call anew, where the generic plan finds the rows by their keys as well.
+// The setting is the transaction's; `set_back` when the transaction goes on after `f`.
+template <class F>
+Status withGenericPlans(PgConnection& db, bool set_back, F&& f) {
+  if (auto s = db.later("SET LOCAL plan_cache_mode = force_generic_plan", {}); !s) return s;
+  if (auto s = f(); !s) return s;
+  return set_back ? db.later("SET LOCAL plan_cache_mode = DEFAULT", {}) : Status();
+}
+
 std::string claimSql(const std::string& which) {
   // The claim changes no indexed column (migration 0031): the status stays until the outcome, so the row
   // is updated in place when its page has room.
@@ -192,10 +203,10 @@ Result<std::vector<DeliveryClaimRow>> claimAllForDelivery(PgConnection& db, cons
   Result<PgResult> r = Error::internal("store.claim", "the claim did not run");
   const bool callers = db.transactionOpen();
   const auto claim = [&]() -> Status {
-    if (auto s = db.later("SET LOCAL plan_cache_mode = force_generic_plan", {}); !s) return s;
-    r = db.exec(claimSql("m.msg_id = ANY ($1::uuid[])"), {textArrayLiteral(ids), process_id});
-    if (!r) return r.error();
-    return callers ? db.later("SET LOCAL plan_cache_mode = DEFAULT", {}) : Status();
+    return withGenericPlans(db, callers, [&]() -> Status {
+      r = db.exec(claimSql("m.msg_id = ANY ($1::uuid[])"), {textArrayLiteral(ids), process_id});
+      return r ? Status() : Status(r.error());
+    });
   };
   if (auto s = callers ? claim() : inTransaction(db, claim); !s) return s.error();
   for (int i = 0; i < r->rows(); ++i) {
@@ -225,21 +236,24 @@ Result<bool> moveClaim(PgConnection& db, const std::string& msg_id, const std::s
   return u->affected() > 0;
 }
 
+// The claims moved on, and the cases of the appeal packages among them locked in the order of their ids.
+constexpr const char* kMoveClaims =
+    "WITH moved AS (UPDATE message SET status = $2, last_error = NULL, updated_at = now(), claimed_by = NULL, "
+    "claimed_at = NULL WHERE msg_id = ANY ($1::uuid[]) AND claimed_by IS NOT NULL AND status IN ('queued', "
+    "'waiting_retry') RETURNING msg_id, case_id, msg_type), locked AS (SELECT c.id, c.status FROM cases c WHERE "
+    "c.id IN (SELECT case_id FROM moved WHERE msg_type = 1) ORDER BY c.id FOR UPDATE OF c) "
+    "SELECT m.msg_id::text, coalesce(l.id::text, ''), coalesce(l.status, '') FROM moved m LEFT JOIN locked l ON "
+    "l.id = m.case_id AND m.msg_type = 1";
+
 Result<MovedClaims> moveClaims(PgConnection& db, const std::vector<std::string>& msg_ids, const std::string& to) {
   MovedClaims out;
   if (msg_ids.empty()) return out;
-  // With its generic plan, as a claim (claimAllForDelivery): one that sees the array's length looks
-  // cheaper, and PostgreSQL would plan every call anew. Inside the caller's transaction, set back after.
-  if (auto s = db.later("SET LOCAL plan_cache_mode = force_generic_plan", {}); !s) return s.error();
-  auto u = db.exec(
-      "WITH moved AS (UPDATE message SET status = $2, last_error = NULL, updated_at = now(), claimed_by = NULL, "
-      "claimed_at = NULL WHERE msg_id = ANY ($1::uuid[]) AND claimed_by IS NOT NULL AND status IN ('queued', "
-      "'waiting_retry') RETURNING msg_id, case_id, msg_type), locked AS (SELECT c.id, c.status FROM cases c WHERE "
-      "c.id IN (SELECT case_id FROM moved WHERE msg_type = 1) ORDER BY c.id FOR UPDATE OF c) "
-      "SELECT m.msg_id::text, coalesce(l.id::text, ''), coalesce(l.status, '') FROM moved m LEFT JOIN locked l ON "
-      "l.id = m.case_id AND m.msg_type = 1",
-      {textArrayLiteral(msg_ids), to});
-  if (!u) return u.error();
+  Result<PgResult> u = Error::internal("store.move_claims", "the statement did not run");
+  const auto move = [&]() -> Status {
+    u = db.exec(kMoveClaims, {textArrayLiteral(msg_ids), to});
+    return u ? Status() : Status(u.error());
+  };
+  if (auto s = withGenericPlans(db, true, move); !s) return s.error();
   for (int i = 0; i < u->rows(); ++i) {
     out.moved.emplace(u->get(i, 0));
     if (const std::string case_id(u->get(i, 1)); !case_id.empty()) {
@@ -247,7 +261,6 @@ Result<MovedClaims> moveClaims(PgConnection& db, const std::vector<std::string>&
       out.case_status.insert_or_assign(case_id, std::string(u->get(i, 2)));
     }
   }
-  if (auto s = db.later("SET LOCAL plan_cache_mode = DEFAULT", {}); !s) return s.error();
   return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include "gateway/app/digest.hpp"
 #include "gateway/app/metrics.hpp"
+#include "gateway/flows/case_json.hpp"
 #include "gateway/flows/reports.hpp"
 #include "gateway/store/at_rest.hpp"
 #include "gateway/store/case_views.hpp"
@@ -688,7 +689,7 @@ BOOST_AUTO_TEST_CASE(a_new_cases_routing_row_is_the_row_routing_would_read_of_it
   };
   const std::vector<Given> given{
       {"2026-12-01T10:15:30.750+02:00",
-       R"({"kind":"appeal","classification":{"topic":"0001.0002.0003"},"complained_of_org_id":"12345678",)"
+       R"({"kind":"appeal","classification":{"topic":"004.12"},"complained_of_org_id":"12345678",)"
        R"("applicant":{"surname":"Шевченко"},"text":"Прошу"})",
        "appeal", "Law 393 art. 20", 1767225600},
       {"", R"({"kind":"info_request","applicant":{"anonymous":true},"text":"Запит"})", "", "", 0},
@@ -717,25 +718,34 @@ BOOST_AUTO_TEST_CASE(a_new_cases_routing_row_is_the_row_routing_would_read_of_it
         auto n = store::nextUccNumber(conn, record.received_at);
         if (!n) return n.error();
         if (auto s = store::insertRegisteredCase(conn, record); !s) return s;
-        const auto written = store::newCaseRoutingRow(record, n->today, n->received);
+        // The topic and a complaint's subject as the intake has them: parsed from the body it was sent.
+        const auto parsed = flows::parseCaseJson(record.body_json).value;
+        const auto written =
+            store::newCaseRoutingRow(record, *n, parsed.classification.topic.value_or(""), parsed.complained_of_org_id);
         auto read = store::lockCaseForRouting(conn, record.id);
         if (!read) return read.error();
         BOOST_REQUIRE(read->has_value());
-        const auto& r = **read;
-        BOOST_TEST(domain::caseStatusName(written.status) == domain::caseStatusName(r.status));
-        BOOST_TEST(written.kind == r.kind);
-        BOOST_TEST(written.body_json == r.body_json);
-        BOOST_TEST(written.ucc_number == r.ucc_number);
-        BOOST_TEST(written.registered_on == r.registered_on);
-        BOOST_TEST(written.received_at == r.received_at);
-        BOOST_TEST(written.addressee_org_id == r.addressee_org_id);
-        BOOST_TEST(written.topic == r.topic);
-        BOOST_TEST(written.declined_by == r.declined_by);
-        BOOST_TEST(written.due_kind == r.due_kind);
-        BOOST_TEST(written.due_epoch == r.due_epoch);
-        BOOST_TEST(written.due_rule == r.due_rule);
-        BOOST_TEST(written.route_to == r.route_to);
-        BOOST_TEST(written.complained_of == r.complained_of);
+        const auto fields = [](const store::RoutingCaseRow& x) {
+          std::string declined;
+          for (const auto& d : x.declined_by) declined += d + ",";
+          return std::vector<std::pair<const char*, std::string>>{
+              {"status", std::string(domain::caseStatusName(x.status))},
+              {"kind", x.kind},
+              {"body_json", x.body_json},
+              {"ucc_number", x.ucc_number},
+              {"registered_on", x.registered_on},
+              {"received_at", x.received_at},
+              {"addressee_org_id", x.addressee_org_id},
+              {"topic", x.topic},
+              {"declined_by", declined},
+              {"due_kind", x.due_kind},
+              {"due_epoch", std::to_string(x.due_epoch)},
+              {"due_rule", x.due_rule},
+              {"route_to", x.route_to},
+              {"complained_of", x.complained_of}};
+        };
+        const auto w = fields(written), d = fields(**read);
+        for (std::size_t k = 0; k < w.size(); ++k) BOOST_TEST(w[k].second == d[k].second, w[k].first);
         return {};
       });
       BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
@@ -744,7 +754,7 @@ BOOST_AUTO_TEST_CASE(a_new_cases_routing_row_is_the_row_routing_would_read_of_it
   // What the first case's fields came to, so that the comparison above compared something.
   BOOST_TEST(db.query("SELECT to_char(received_at AT TIME ZONE 'UTC', 'HH24:MI:SS') || ' ' || "
                       "(body->'classification'->>'topic') || ' ' || (body->>'complained_of_org_id') FROM cases "
-                      "WHERE ucc_number = 'U-0'") == "08:15:30 0001.0002.0003 12345678");
+                      "WHERE ucc_number = 'U-0'") == "08:15:30 004.12 12345678");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -1319,7 +1329,6 @@ BOOST_AUTO_TEST_CASE(a_batchs_claims_that_went_out_move_on_together_each_once_as
     }
   }
   // The setting was the statement's alone: the connection plans as before after it.
-  BOOST_TEST(db.query("SELECT 1") == "1");
   auto mode = conn.exec("SHOW plan_cache_mode");
   BOOST_REQUIRE(mode.ok());
   BOOST_TEST(mode->get(0, 0) == "auto");
