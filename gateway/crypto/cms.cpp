@@ -4,7 +4,11 @@
 #include <openssl/err.h>
 #include <openssl/ess.h>
 
+#include <algorithm>
+
 #include "gateway/crypto/cades.hpp"
+#include "gateway/crypto/der.hpp"
+#include "gateway/crypto/signed_data.hpp"
 #include "gateway/domain/time.hpp"
 
 namespace vkhid::crypto {
@@ -51,6 +55,78 @@ Result<CmsSignature> signDetached(std::string_view content, const Signer& signer
   ASN1_TYPE* t = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, idx), 0);
   std::tm tm{};
   if (t != nullptr && ASN1_TIME_to_tm(t->value.utctime, &tm) == 1) out.signing_time = formatIsoUtc(timegm(&tm));
+  return out;
+}
+
+struct CadesTemplate {
+  signed_data::SignerParts parts;
+  std::string signing_certificate;  // the attribute, whole
+  std::string certificate;          // the signer's, DER (SignInfo/CertificateData)
+  EVP_MD* sha256 = nullptr;         // fetched once: an implicit fetch at every digest costs a look-up
+  CadesTemplate() = default;
+  CadesTemplate(const CadesTemplate&) = delete;
+  CadesTemplate& operator=(const CadesTemplate&) = delete;
+  ~CadesTemplate() { EVP_MD_free(sha256); }
+};
+
+std::shared_ptr<const CadesTemplate> cadesTemplate(X509* certificate, const std::vector<X509*>& chain, EVP_PKEY* key) {
+  const bool ec = EVP_PKEY_is_a(key, "EC") == 1, rsa = EVP_PKEY_is_a(key, "RSA") == 1;
+  if (certificate == nullptr || (!ec && !rsa)) return nullptr;
+  auto t = std::make_shared<CadesTemplate>();
+  t->sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  t->certificate = certificateToDer(certificate);
+  auto sid = signed_data::issuerAndSerial(t->certificate);
+  if (t->sha256 == nullptr || !sid) return nullptr;
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int hash_len = 0;
+  if (EVP_Digest(t->certificate.data(), t->certificate.size(), hash, &hash_len, t->sha256, nullptr) != 1)
+    return nullptr;
+  // As CMS_sign writes them: SHA-256 without parameters; ecdsa-with-SHA256 without, rsaEncryption with NULL.
+  t->parts.digest_algorithm = der::algorithm("2.16.840.1.101.3.4.2.1");
+  t->parts.signature_algorithm =
+      ec ? der::algorithm("1.2.840.10045.4.3.2")
+         : der::sequence({der::encodeOid("1.2.840.113549.1.1.1"), der::encode(der::kNull, "")});
+  t->parts.sid = std::move(*sid);
+  t->signing_certificate =
+      signed_data::signingCertificate(std::string_view(reinterpret_cast<char*>(hash), hash_len), "");
+  // The certificates the signer sends, each once, in the order of their encodings (a DER SET OF).
+  std::vector<std::string> certs{t->certificate};
+  for (X509* c : chain) {
+    std::string d = certificateToDer(c);
+    if (std::find(certs.begin(), certs.end(), d) == certs.end()) certs.push_back(std::move(d));
+  }
+  std::sort(certs.begin(), certs.end());
+  for (const auto& c : certs) t->parts.certificates += c;
+  return t;
+}
+
+Result<CmsSignature> signDetached(std::string_view content, const CadesTemplate& t, EVP_PKEY* key) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  if (EVP_Digest(content.data(), content.size(), digest, &digest_len, t.sha256, nullptr) != 1) {
+    return Error::internal("crypto.cms", "SHA-256: " + opensslError());
+  }
+  const std::time_t now = std::time(nullptr);
+  const std::string attrs = signed_data::signedAttributes(
+      now, std::string_view(reinterpret_cast<char*>(digest), digest_len), t.signing_certificate);
+  const std::string signed_attrs = der::encode(der::kSet, attrs);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  std::size_t len = 0;
+  const auto* tbs = reinterpret_cast<const unsigned char*>(signed_attrs.data());
+  if (!ctx || EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &len, tbs, signed_attrs.size()) != 1) {
+    return Error::internal("crypto.cms", "signing: " + opensslError());
+  }
+  std::string signature(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &len, tbs, signed_attrs.size()) !=
+      1) {
+    return Error::internal("crypto.cms", "signing: " + opensslError());
+  }
+  signature.resize(len);
+  CmsSignature out;
+  out.der = signed_data::detached(t.parts, attrs, signature);
+  out.certificate = t.certificate;
+  out.signing_time = formatIsoUtc(now);
   return out;
 }
 

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gateway/crypto/signer.hpp"
 #include "gateway/crypto/trust.hpp"
@@ -13,7 +15,17 @@
 
 namespace vkhid::crypto {
 
+// OpenSSL's CMS_sign: any key OpenSSL can use, a hardware module's too.
 Result<CmsSignature> signDetached(std::string_view content, const Signer& signer);
+
+// What every signature of one ECDSA or RSA signer repeats — its certificates, its sid, its
+// signing-certificate-v2 attribute, the algorithms — encoded once when its key is loaded, so that a
+// signature is a digest, an encoding of its signed attributes and one raw signature: the structure
+// OpenSSL's CMS_sign makes above (DER throughout), at a fraction of its cost.
+struct CadesTemplate;
+// nullptr: a key of another kind (signDetached above serves it).
+std::shared_ptr<const CadesTemplate> cadesTemplate(X509* certificate, const std::vector<X509*>& chain, EVP_PKEY* key);
+Result<CmsSignature> signDetached(std::string_view content, const CadesTemplate& parts, EVP_PKEY* key);
 
 // Checks `der` over `content` as verifyCades does (any algorithm: DSTU 4145, ECDSA, RSA): the digest,
 // the signing-certificate binding, the signature, the chain at the time a trusted time-stamp proves or

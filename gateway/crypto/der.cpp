@@ -197,4 +197,15 @@ std::string encodeGeneralizedTime(std::time_t t) {
   return encode(kGeneralizedTime, buf);
 }
 
+std::string encodeTime(std::time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  if (tm.tm_year < 50 || tm.tm_year > 149) return encodeGeneralizedTime(t);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%y%m%d%H%M%SZ", &tm);
+  return encode(kUtcTime, buf);
+}
+
+std::string algorithm(const char* oid) { return sequence({encodeOid(oid)}); }
+
 }  // namespace vkhid::crypto::der

@@ -59,5 +59,9 @@ std::string encodeOctets(std::string_view bytes);
 std::string encodeBitString(std::string_view bytes);
 std::string encodeUtf8(std::string_view text);
 std::string encodeGeneralizedTime(std::time_t t);
+// UTCTime for the years 1950–2049 (as RFC 5280 and 5652 ask), else GeneralizedTime.
+std::string encodeTime(std::time_t t);
+// An AlgorithmIdentifier with its parameters absent.
+std::string algorithm(const char* oid);
 
 }  // namespace vkhid::crypto::der

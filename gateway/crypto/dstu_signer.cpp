@@ -7,6 +7,7 @@
 
 #include "gateway/crypto/der.hpp"
 #include "gateway/crypto/gost34311.hpp"
+#include "gateway/crypto/signed_data.hpp"
 #include "gateway/domain/time.hpp"
 
 namespace vkhid::crypto::dstu {
@@ -15,22 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 
 Error invalid(const std::string& what) { return Error::invalid("crypto.dstu_signer", what); }
-
-std::string algorithm(const char* oid) { return der::sequence({der::encodeOid(oid)}); }
-
-// UTCTime (years 1950–2049, as RFC 5280 and 5652 ask) else GeneralizedTime.
-std::string encodeTime(std::time_t t) {
-  std::string iso = formatIsoUtc(t);  // YYYY-MM-DDTHH:MM:SSZ
-  int year = std::stoi(iso.substr(0, 4));
-  if (year < 1950 || year > 2049) return der::encodeGeneralizedTime(t);
-  std::string text = iso.substr(2, 2) + iso.substr(5, 2) + iso.substr(8, 2) + iso.substr(11, 2) + iso.substr(14, 2) +
-                     iso.substr(17, 2) + "Z";
-  return der::encode(der::kUtcTime, text);
-}
-
-std::string attribute(const char* oid, const std::string& value) {
-  return der::sequence({der::encodeOid(oid), der::encode(der::kSet, value)});
-}
 
 std::string rdn(const char* oid, const std::string& text) {
   return der::encode(der::kSet, der::sequence({der::encodeOid(oid), der::encodeUtf8(text)}));
@@ -131,16 +116,16 @@ Result<std::string> issueCertificateFor(const std::string& spki, const Certifica
   const std::string tbs = der::sequence({
       der::encode(der::context(0), der::encodeSmallInteger(2)),
       der::encodeInteger(bigEndian(r.serial)),
-      algorithm(kSignatureOidLe),
+      der::algorithm(kSignatureOidLe),
       issuer_name,
-      der::sequence({encodeTime(r.not_before), encodeTime(r.not_after)}),
+      der::sequence({der::encodeTime(r.not_before), der::encodeTime(r.not_after)}),
       nameOf(r),
       spki,
       der::encode(der::context(3), der::sequence(exts)),
   });
   auto signature = sign(issuer_key, Gost34311::digest(tbs));
   if (!signature) return signature.error();
-  return der::sequence({tbs, algorithm(kSignatureOidLe), der::encodeBitString(der::encodeOctets(*signature))});
+  return der::sequence({tbs, der::algorithm(kSignatureOidLe), der::encodeBitString(der::encodeOctets(*signature))});
 }
 
 Result<std::string> issueCrl(const PrivateKey& issuer_key, const std::string& issuer_der,
@@ -149,15 +134,15 @@ Result<std::string> issueCrl(const PrivateKey& issuer_key, const std::string& is
   if (!facts) return facts.error();
   std::vector<std::string> entries;
   for (const auto& [serial, when] : revoked) {
-    entries.push_back(der::sequence({der::encodeInteger(bigEndian(serial)), encodeTime(when)}));
+    entries.push_back(der::sequence({der::encodeInteger(bigEndian(serial)), der::encodeTime(when)}));
   }
-  std::vector<std::string> tbs_parts{der::encodeSmallInteger(1), algorithm(kSignatureOidLe), facts->name,
-                                     encodeTime(this_update), encodeTime(this_update + 7 * 86400)};
+  std::vector<std::string> tbs_parts{der::encodeSmallInteger(1), der::algorithm(kSignatureOidLe), facts->name,
+                                     der::encodeTime(this_update), der::encodeTime(this_update + 7 * 86400)};
   if (!entries.empty()) tbs_parts.push_back(der::sequence(entries));
   const std::string tbs = der::sequence(tbs_parts);
   auto signature = sign(issuer_key, Gost34311::digest(tbs));
   if (!signature) return signature.error();
-  return der::sequence({tbs, algorithm(kSignatureOidLe), der::encodeBitString(der::encodeOctets(*signature))});
+  return der::sequence({tbs, der::algorithm(kSignatureOidLe), der::encodeBitString(der::encodeOctets(*signature))});
 }
 
 Result<std::vector<std::string>> makeTestPki(const std::string& dir, const std::vector<std::string>& org_ids) {
@@ -251,46 +236,18 @@ std::vector<X509*> DstuSigner::chain() const {
 
 Result<CmsSignature> DstuSigner::signCms(std::string_view content) const {
   const std::string cert_der = certificateToDer(cert_.get());
-  auto parts = der::readAll(cert_der);
-  auto fields = parts ? der::children(*parts) : Result<std::vector<der::Node>>(parts.error());
-  auto tbs = fields && !fields->empty() ? der::children((*fields)[0]) : Result<std::vector<der::Node>>(invalid(""));
-  if (!tbs || tbs->size() < 6) return invalid("the signer's certificate is not one this code reads");
-  const std::string issuer(((*tbs)[0].tag == der::context(0) ? (*tbs)[3] : (*tbs)[2]).whole);
-  const std::string serial(((*tbs)[0].tag == der::context(0) ? (*tbs)[1] : (*tbs)[0]).whole);
+  auto sid = signed_data::issuerAndSerial(cert_der);
+  if (!sid) return invalid(sid.error().message);
   const std::time_t now = std::time(nullptr);
-  const std::string gost = algorithm(kGost34311Oid);
-  std::vector<std::string> attrs = {
-      attribute("1.2.840.113549.1.9.3", der::encodeOid("1.2.840.113549.1.7.1")),
-      attribute("1.2.840.113549.1.9.5", encodeTime(now)),
-      attribute("1.2.840.113549.1.9.4", der::encodeOctets(Gost34311::digest(content))),
-      attribute(
-          "1.2.840.113549.1.9.16.2.47",
-          der::sequence({der::sequence({der::sequence({gost, der::encodeOctets(Gost34311::digest(cert_der))})})})),
-  };
-  std::sort(attrs.begin(), attrs.end());  // a DER SET OF is in the order of its encodings
-  std::string attr_bytes;
-  for (const auto& a : attrs) attr_bytes += a;
-  auto signature = sign(*key_, Gost34311::digest(der::encode(der::kSet, attr_bytes)));
+  const std::string gost = der::algorithm(kGost34311Oid);
+  const std::string attrs = signed_data::signedAttributes(
+      now, Gost34311::digest(content), signed_data::signingCertificate(Gost34311::digest(cert_der), gost));
+  auto signature = sign(*key_, Gost34311::digest(der::encode(der::kSet, attrs)));
   if (!signature) return signature.error();
-  const std::string signer_info = der::sequence({
-      der::encodeSmallInteger(1),
-      der::sequence({issuer, serial}),
-      gost,
-      der::encode(der::context(0), attr_bytes),
-      algorithm(kSignatureOidLe),
-      der::encodeOctets(*signature),
-  });
   std::string certs = cert_der;
   for (const auto& c : chain_) certs += certificateToDer(c.get());
-  const std::string signed_data = der::sequence({
-      der::encodeSmallInteger(1),
-      der::encode(der::kSet, gost),
-      der::sequence({der::encodeOid("1.2.840.113549.1.7.1")}),
-      der::encode(der::context(0), certs),
-      der::encode(der::kSet, signer_info),
-  });
   CmsSignature out;
-  out.der = der::sequence({der::encodeOid("1.2.840.113549.1.7.2"), der::encode(der::context(0), signed_data)});
+  out.der = signed_data::detached({gost, der::algorithm(kSignatureOidLe), *sid, certs}, attrs, *signature);
   out.certificate = cert_der;
   out.signing_time = formatIsoUtc(now);
   return out;

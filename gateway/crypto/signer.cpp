@@ -4,7 +4,9 @@
 
 namespace vkhid::crypto {
 
-Result<CmsSignature> Signer::signCms(std::string_view content) const { return signDetached(content, *this); }
+Result<CmsSignature> Signer::signCms(std::string_view content) const {
+  return cades_ ? signDetached(content, *cades_, key()) : signDetached(content, *this);
+}
 
 Result<FileSigner> FileSigner::load(const std::string& key_path, const std::string& cert_path) {
   auto key_pem = readFile(key_path);
@@ -21,6 +23,7 @@ Result<FileSigner> FileSigner::load(const std::string& key_path, const std::stri
   FileSigner s;
   s.key_ = std::move(key).value();
   s.certs_ = std::move(certs).value();
+  s.cades_ = cadesTemplate(s.certificate(), s.chain(), s.key());
   return s;
 }
 

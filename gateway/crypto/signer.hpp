@@ -3,6 +3,7 @@
 // need nothing else. Thread-safe for concurrent signing (OpenSSL keys are, once loaded).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,8 @@ struct CmsSignature {
   std::string signing_time;  // ISO 8601 UTC (for SignInfo/SigningTime)
 };
 
+struct CadesTemplate;  // crypto/cms.hpp
+
 class Signer {
  public:
   virtual ~Signer() = default;
@@ -31,6 +34,10 @@ class Signer {
   virtual Result<CmsSignature> signCms(std::string_view content) const;
   // The key is in a hardware module: it signs, but none of its secret parameters can be read.
   virtual bool keyInModule() const { return false; }
+
+ protected:
+  // Set by a signer whose key signs in this process (a key file): its signatures' fixed parts.
+  std::shared_ptr<const CadesTemplate> cades_;
 };
 
 // A PEM key file and a PEM certificate file (the signer first, then any intermediates).

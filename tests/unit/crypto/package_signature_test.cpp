@@ -1,5 +1,7 @@
 #define BOOST_TEST_MODULE unit_crypto
 #include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <functional>
 #include <set>
 
 #include <openssl/cms.h>
@@ -8,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "gateway/crypto/cms.hpp"
+#include "gateway/crypto/der.hpp"
 #include "gateway/crypto/known_certificates.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/crypto/seal.hpp"
@@ -235,6 +238,84 @@ BOOST_AUTO_TEST_CASE(attachment_signature_has_the_signed_attributes_of_a_real_on
                                NID_id_smime_aa_signingCertificateV2};
   BOOST_TEST((real == expected));
   BOOST_TEST((attributes(ours->der) == expected));
+}
+
+// Every element of two DER encodings, depth first, as "tag:content" for a primitive one; `skip` the
+// primitive elements whose values are allowed to differ (their tags still compared).
+std::vector<std::string> derElements(std::string_view der, const std::set<std::size_t>& skip = {}) {
+  std::vector<std::string> out;
+  std::function<void(std::string_view)> walk = [&](std::string_view in) {
+    while (!in.empty()) {
+      auto n = crypto::der::read(in, &in);
+      BOOST_REQUIRE(n.ok());
+      if (n->constructed()) {
+        out.push_back(std::to_string(n->tag) + "{");
+        walk(n->content);
+        out.push_back("}");
+      } else {
+        out.push_back(std::to_string(n->tag) + ":" + (skip.count(out.size()) ? "" : std::string(n->content)));
+      }
+    }
+  };
+  walk(der);
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(an_attachments_signature_is_the_one_openssls_cms_makes_but_for_its_time_and_signature) {
+  // A file signer encodes its signatures' fixed parts once and builds each signature itself; what it
+  // makes must be, element by element, what OpenSSL's CMS_sign makes of the same key and file — but for
+  // the signing time (a second may pass between the two) and the signature value (ECDSA's is random) —
+  // and both must verify. For EC and RSA keys, and for a signer that sends another certificate along.
+  const std::string two = varDir() + "/ucc-seal-and-p1.pem";
+  {
+    std::ofstream f(two);
+    f << readFile(pkiDir() + "/ucc-seal.pem") << readFile(pkiDir() + "/p1-seal.pem");
+  }
+  struct Case {
+    std::string key, cert, org;
+  };
+  for (const Case& c :
+       {Case{"ucc-seal", "ucc-seal", kUccOrg}, Case{"rsa-seal", "rsa-seal", kP1Org}, Case{"ucc-seal", two, kUccOrg}}) {
+    BOOST_TEST_CONTEXT(c.key << " with " << c.cert) {
+      auto signer =
+          crypto::FileSigner::load(pkiDir() + "/" + c.key + ".key",
+                                   c.cert.find('/') == std::string::npos ? pkiDir() + "/" + c.cert + ".pem" : c.cert);
+      BOOST_REQUIRE(signer.ok());
+      const std::string file = "Звернення громадянина: додаток";
+      auto ours = signer->signCms(file);
+      auto openssl = crypto::signDetached(file, *signer);
+      BOOST_REQUIRE(ours.ok());
+      BOOST_REQUIRE(openssl.ok());
+      auto theirs = derElements(openssl->der);
+      // The signing time's value and the signature's: the only primitives allowed to differ.
+      std::set<std::size_t> skip;
+      const std::string signing_time =
+          std::to_string(crypto::der::kOid) + ":" + crypto::der::encodeOid("1.2.840.113549.1.9.5").substr(2);
+      for (std::size_t i = 0, after = 0; i < theirs.size(); ++i) {
+        if (theirs[i] == signing_time) after = i;
+        if (after > 0 && theirs[i].starts_with(std::to_string(crypto::der::kUtcTime) + ":")) {
+          skip.insert(i);
+          break;
+        }
+      }
+      for (std::size_t i = theirs.size(); i-- > 0;) {
+        if (theirs[i].starts_with(std::to_string(crypto::der::kOctetString) + ":")) {
+          skip.insert(i);
+          break;
+        }
+      }
+      BOOST_REQUIRE_EQUAL(skip.size(), 2u);
+      auto a = derElements(ours->der, skip), b = derElements(openssl->der, skip);
+      BOOST_TEST(a == b, boost::test_tools::per_element());
+      BOOST_TEST(ours->certificate == openssl->certificate);
+      BOOST_TEST(ours->signing_time.size() == openssl->signing_time.size());
+      for (const auto* sig : {&*ours, &*openssl}) {
+        auto v = crypto::verifyDetached(file, sig->der, devTrust(), c.org);
+        BOOST_TEST(v.valid(), v.detail);
+        BOOST_TEST(!crypto::verifyDetached(file + ".", sig->der, devTrust(), c.org).valid());
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(real_dstu_p7s_shows_its_signer) {
