@@ -170,6 +170,12 @@ class Applying {
   // One handler per kind of message; anything else is not taken from a participant.
   Status dispatch(Arrival& a) {
     if (h_.msg_type == 0 && h_.acknowledgement) return applyReceipt(a);
+    // A notice or a reply may change cases the batch's receipts read (a group's members with its lead):
+    // what the batch remembers of its cases is read again after it.
+    struct Forget {
+      Arrival& a;
+      ~Forget() { a.rows.forgetCases(); }
+    } forget{a};
     if (h_.msg_type == 0 && h_.expansion && h_.expansion->notice) return applyNotice(a);
     if (h_.msg_type == 3 && h_.document) return applyReply(a);
     if (h_.msg_type == 1 && h_.document && peer_.own_channel) return applyOwnAppeal(a, sha_);
@@ -426,7 +432,15 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
       }
       auto digests = store::earlierDigests(**db, ids);
       if (!digests) return digests.error();
-      store::BatchInboundRows rows(**db, std::move(*digests), std::move(cases->referred));
+      // The batch's cases locked in one statement, in the order of their ids (as they are applied), and
+      // read as its receipts' decisions read them.
+      std::vector<std::string> case_ids;
+      for (const auto& r : ready) {
+        if (isUuid(r.case_key) && (case_ids.empty() || case_ids.back() != r.case_key)) case_ids.push_back(r.case_key);
+      }
+      auto locked = store::lockCasesForReceipts(**db, case_ids);
+      if (!locked) return locked.error();
+      store::BatchInboundRows rows(**db, std::move(*digests), std::move(cases->referred), std::move(*locked));
       for (auto& r : ready) {
         Applying applying(context_, **db, rows, *r.peer, packages[r.index], r.report, r.sha);
         if (auto s = applying.run(r.handled); !s) return s;

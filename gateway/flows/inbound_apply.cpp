@@ -164,7 +164,7 @@ Status applyReceipt(Arrival& a) {
   using Kind = ReceiptDecision::Kind;
   const auto& ack = *a.h.acknowledgement;
   a.ref_msg_id = ack.msg_id;
-  store::PgReceiptRepository rows(a.db, a.rows);
+  store::PgReceiptRepository rows(a.rows);
   auto decided = decideReceipt(rows, a.peer.org_id, a.h);
   if (!decided) return decided.error();
   const auto& d = *decided;
@@ -183,6 +183,7 @@ Status applyReceipt(Arrival& a) {
   }
   if (!d.reg_number.empty()) detail["participant_reg_number"] = d.reg_number;
   if (ack.ack_type == 4 && !ack.results.empty()) detail["error_code"] = ack.results.front().errorcode;
+  if (d.kind == Kind::Conflict || d.kind == Kind::Forward) a.rows.forgetCases();  // what they change, read again
   switch (d.kind) {
     case Kind::Conflict: return keepConflictingReceipt(a, from, std::move(detail), d.conflict);
     case Kind::Late:
@@ -203,8 +204,10 @@ Status applyReceipt(Arrival& a) {
   auto moved = store::transitionCase(
       a.db, {a.case_id, d.from, domain::CaseEvent::Receipt, ack.ack_type, a.actor(), json::serialize(detail),
              store::CaseFields::recordReceipt(reg_no, reg_date, rej_code, rej_text)});
+  if (!moved) return moved.error();
+  a.rows.receiptApplied(a.case_id, *moved, reg_no);
   // The package's transport watches find this receipt when they judge it: nothing to cancel.
-  return moved ? Status() : Status(moved.error());
+  return {};
 }
 
 // The participant finds the appeal needs no further study: it is answered without delay, within 15 days of

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gateway/domain/text.hpp"
 #include "gateway/store/cases.hpp"
@@ -28,6 +29,14 @@ class InboundRows {
   // A package was just recorded under `msg_id` in this transaction: what a reader that remembers must
   // know (BatchInboundRows); nothing for one that asks the database each time.
   virtual void recorded(const std::string& /*msg_id*/, const std::string& /*sha256*/) {}
+  // The case as a receipt's decision reads it, locked until the transaction ends; nullopt: no such case.
+  virtual Result<std::optional<ReceiptCaseRow>> lockReceiptCase(const std::string& case_id) = 0;
+  // A receipt moved the case to `to` (and recorded the participant's registration number, when given):
+  // what a reader that remembers the case must know of it.
+  virtual void receiptApplied(const std::string& /*case_id*/, domain::CaseStatus /*to*/,
+                              const std::optional<std::string>& /*reg_number*/) {}
+  // Something else changed cases in this transaction: a reader that remembers them reads them again.
+  virtual void forgetCases() {}
 };
 
 class PgInboundRows : public InboundRows {
@@ -43,22 +52,47 @@ class PgInboundRows : public InboundRows {
   Result<std::optional<OurMessageRow>> ourMessage(const std::string& msg_id, const std::string& peer_org_id) override {
     return findOurMessage(db_, msg_id, peer_org_id);
   }
+  Result<std::optional<ReceiptCaseRow>> lockReceiptCase(const std::string& case_id) override {
+    return lockCaseForReceipt(db_, case_id);
+  }
 
  private:
   PgConnection& db_;
 };
+
+// The cases of a batch of arrivals, locked in one statement in the order of their ids and held
+// (PgConnection::holds), each as a receipt's decision reads it; a case not found is left out.
+using ReceiptCases = std::map<std::string, ReceiptCaseRow, std::less<>>;
+Result<ReceiptCases> lockCasesForReceipts(PgConnection& db, const std::vector<std::string>& case_ids);
 
 // The rows a batch of arrivals applied in one transaction reads (flows/inbound.cpp, receiveAll): the
 // digests of every msg_id of the batch read in one statement before the first is applied, and each
 // package the batch records noted as it goes, so that a copy later in the same batch is seen as a
 // repeat, as it would be asked of the database; the packages of ours the batch's receipts and notices
 // refer to, read with the batch's cases (keyed by msg_id in lower case), which no transaction changes.
-// A msg_id it was not given, or a package it did not find, is asked of the database.
+// A msg_id it was not given, or a package it did not find, is asked of the database. And the batch's
+// cases, locked and read for the batch (lockCasesForReceipts): a receipt reads its case from what the
+// batch knows of it — kept up to date by each receipt applied (no other code changes a case's status:
+// store::transitionCase), read again from the database after anything else changed cases.
 class BatchInboundRows final : public PgInboundRows {
  public:
   BatchInboundRows(PgConnection& db, std::map<std::string, std::optional<std::string>, std::less<>> digests,
-                   std::map<std::string, ReferredPackage, std::less<>> referred)
-      : PgInboundRows(db), digests_(std::move(digests)), referred_(std::move(referred)) {}
+                   std::map<std::string, ReferredPackage, std::less<>> referred, ReceiptCases cases = {})
+      : PgInboundRows(db), digests_(std::move(digests)), referred_(std::move(referred)), cases_(std::move(cases)) {}
+  Result<std::optional<ReceiptCaseRow>> lockReceiptCase(const std::string& case_id) override {
+    if (auto known = cases_.find(case_id); known != cases_.end()) return std::optional<ReceiptCaseRow>{known->second};
+    auto read = PgInboundRows::lockReceiptCase(case_id);
+    if (read && *read) cases_.insert_or_assign(case_id, **read);
+    return read;
+  }
+  void receiptApplied(const std::string& case_id, domain::CaseStatus to,
+                      const std::optional<std::string>& reg_number) override {
+    auto known = cases_.find(case_id);
+    if (known == cases_.end()) return;
+    known->second.status = to;
+    if (reg_number) known->second.participant_reg_number = *reg_number;
+  }
+  void forgetCases() override { cases_.clear(); }
   Result<std::optional<std::string>> earlierDigest(const std::string& msg_id) override {
     if (auto known = digests_.find(lowerAscii(msg_id)); known != digests_.end()) return known->second;
     return PgInboundRows::earlierDigest(msg_id);
@@ -76,6 +110,7 @@ class BatchInboundRows final : public PgInboundRows {
  private:
   std::map<std::string, std::optional<std::string>, std::less<>> digests_;
   std::map<std::string, ReferredPackage, std::less<>> referred_;
+  ReceiptCases cases_;
 };
 
 }  // namespace vkhid::store

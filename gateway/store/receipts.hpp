@@ -22,20 +22,19 @@ class ReceiptRepository {
   virtual Result<std::optional<ReceiptCaseRow>> lockCase(const std::string& case_id) = 0;
 };
 
-// Our package through what the transaction's arrivals read (a batch's references, read for the batch:
-// store::BatchInboundRows), the case from PostgreSQL.
+// Our package and the case through what the transaction's arrivals read (a batch's, read for the batch:
+// store::BatchInboundRows).
 class PgReceiptRepository final : public ReceiptRepository {
  public:
-  PgReceiptRepository(PgConnection& db, InboundRows& rows) : db_(db), rows_(rows) {}
+  explicit PgReceiptRepository(InboundRows& rows) : rows_(rows) {}
   Result<std::optional<OurMessageRow>> ourMessage(const std::string& msg_id, const std::string& peer_org_id) override {
     return rows_.ourMessage(msg_id, peer_org_id);
   }
   Result<std::optional<ReceiptCaseRow>> lockCase(const std::string& case_id) override {
-    return lockCaseForReceipt(db_, case_id);
+    return rows_.lockReceiptCase(case_id);
   }
 
  private:
-  PgConnection& db_;
   InboundRows& rows_;
 };
 

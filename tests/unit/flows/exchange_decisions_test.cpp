@@ -418,6 +418,9 @@ class InMemoryInbound final : public store::InboundRows {
   Result<std::optional<store::OurMessageRow>> ourMessage(const std::string&, const std::string&) override {
     return std::optional<store::OurMessageRow>{};  // a notice names its case, not a package of ours
   }
+  Result<std::optional<store::ReceiptCaseRow>> lockReceiptCase(const std::string&) override {
+    return std::optional<store::ReceiptCaseRow>{};  // notices only: no receipt reads a case here
+  }
 };
 
 sev::NoticeExpansion notice(const std::string& kind, const std::string& case_id) {
