@@ -325,9 +325,7 @@ Status applyReply(Arrival& a) {
     return s;
   }
   // A mass appeal is answered once: every member's applicant is told, each by their own tracking code.
-  auto members = store::mergedMembers(a.db, a.case_id);
-  if (!members) return members.error();
-  for (const auto& m : *members) {
+  for (const auto& m : (*c)->members) {
     json::object answered_with{{"answer_msg_id", a.h.msg_id}, {"case_id", a.case_id}};
     if (auto s = recordEvent(a.db, m.id, a.actor(), "answered_with_group", "merged", "merged",
                              json::serialize(answered_with));

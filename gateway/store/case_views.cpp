@@ -1,5 +1,6 @@
 #include "gateway/store/case_views.hpp"
 
+#include "gateway/store/cases.hpp"
 #include "gateway/store/messages.hpp"
 
 namespace vkhid::store {
@@ -149,6 +150,66 @@ Result<bool> packageCaseIsRestricted(PgConnection& db, const std::string& msg_id
       "SELECT c.restricted FROM message m JOIN cases c ON c.id = m.case_id WHERE m.msg_id = vkhid_uuid($1)", {msg_id});
   if (!r) return r.error();
   return r->rows() > 0 && r->getBool(0, "restricted");
+}
+
+namespace {
+// A case `c`'s group: its members' ids and tracking codes, each an array in the order received.
+constexpr const char* kMembersOf =
+    "(SELECT array_agg(m.id::text ORDER BY m.received_at, m.id) FROM cases m WHERE m.merged_into = c.id) AS "
+    "member_ids, "
+    "(SELECT array_agg(m.tracking_code ORDER BY m.received_at, m.id) FROM cases m WHERE m.merged_into = c.id) AS "
+    "member_codes";
+
+std::vector<MemberRow> membersOf(std::string_view ids, std::string_view codes) {
+  std::vector<MemberRow> out;
+  auto i = textArrayItems(ids), t = textArrayItems(codes);
+  for (std::size_t k = 0; k < i.size() && k < t.size(); ++k) out.push_back({i[k], t[k]});
+  return out;
+}
+}  // namespace
+
+Result<std::vector<MemberRow>> mergedMembers(PgConnection& db, const std::string& primary_id) {
+  auto r =
+      db.exec(std::string("SELECT ") + kMembersOf + " FROM cases c WHERE c.id = $1::uuid", {uuidParam(primary_id)});
+  if (!r) return r.error();
+  if (r->rows() == 0) return std::vector<MemberRow>{};
+  return membersOf(r->get(0, 0), r->get(0, 1));
+}
+
+namespace {
+
+Result<std::optional<ParticipantCaseRow>> lockParticipantCase(PgConnection& db, bool by_id, const std::string& key,
+                                                              const std::string& org_id) {
+  // By number (a reply's case), its group's members come with it: a statement fewer for an answer.
+  auto c = db.exec("SELECT id::text AS id, status, tracking_code, answer_msg_id IS NOT NULL AS answered" +
+                       std::string(by_id ? "" : ", " + std::string(kMembersOf)) + " FROM cases c WHERE " +
+                       (by_id ? "id = $1::uuid" : "ucc_number = $1") + " AND participant_org_id = $2" +
+                       (by_id && db.holds(heldCase(key)) ? "" : " FOR UPDATE OF c"),
+                   {by_id ? uuidParam(key) : PgParam(key), org_id});
+  if (!c) return c.error();
+  if (c->rows() == 0) return std::optional<ParticipantCaseRow>();
+  ParticipantCaseRow row;
+  row.id = c->get(0, "id");
+  db.hold(heldCase(row.id));
+  auto status = caseStatusOf(c->get(0, "status"), row.id);
+  if (!status) return status.error();
+  row.status = *status;
+  row.tracking_code = c->get(0, "tracking_code");
+  row.answered = c->getBool(0, "answered");
+  if (!by_id) row.members = membersOf(c->get(0, "member_ids"), c->get(0, "member_codes"));
+  return std::optional<ParticipantCaseRow>(std::move(row));
+}
+
+}  // namespace
+
+Result<std::optional<ParticipantCaseRow>> lockParticipantCaseById(PgConnection& db, const std::string& case_id,
+                                                                  const std::string& participant_org_id) {
+  return lockParticipantCase(db, true, case_id, participant_org_id);
+}
+
+Result<std::optional<ParticipantCaseRow>> lockParticipantCaseByNumber(PgConnection& db, const std::string& ucc_number,
+                                                                      const std::string& participant_org_id) {
+  return lockParticipantCase(db, false, ucc_number, participant_org_id);
 }
 
 }  // namespace vkhid::store

@@ -359,15 +359,6 @@ Status lockTextHash(PgConnection& db, const std::string& text_hash) {
   return db.later("SELECT pg_advisory_xact_lock(hashtext($1))", {"text:" + text_hash});
 }
 
-Result<std::vector<MemberRow>> mergedMembers(PgConnection& db, const std::string& primary_id) {
-  auto r = db.exec("SELECT id::text, tracking_code FROM cases WHERE merged_into = $1::uuid ORDER BY received_at",
-                   {uuidParam(primary_id)});
-  if (!r) return r.error();
-  std::vector<MemberRow> out;
-  for (int i = 0; i < r->rows(); ++i) out.push_back({std::string(r->get(i, 0)), std::string(r->get(i, 1))});
-  return out;
-}
-
 Result<long long> regroupMembers(PgConnection& db, const std::string& ended, const std::string& next) {
   auto r = db.exec(
       "UPDATE cases SET merged_into = CASE WHEN id = $2::uuid THEN NULL ELSE $2::uuid END, updated_at = "
@@ -386,40 +377,6 @@ Status markForReviewOnce(PgConnection& db, const std::string& case_id, const std
       "UPDATE cases SET review_note = coalesce(review_note, $2), review_at = coalesce(review_at, now()), "
       "updated_at = now() WHERE id = $1::uuid",
       {uuidParam(case_id), note});
-}
-
-namespace {
-
-Result<std::optional<ParticipantCaseRow>> lockParticipantCase(PgConnection& db, bool by_id, const std::string& key,
-                                                              const std::string& org_id) {
-  auto c =
-      db.exec("SELECT id::text AS id, status, tracking_code, answer_msg_id IS NOT NULL AS answered FROM cases WHERE " +
-                  std::string(by_id ? "id = $1::uuid" : "ucc_number = $1") + " AND participant_org_id = $2" +
-                  (by_id ? forUpdate(db, key) : " FOR UPDATE"),
-              {by_id ? uuidParam(key) : PgParam(key), org_id});
-  if (!c) return c.error();
-  if (c->rows() == 0) return std::optional<ParticipantCaseRow>();
-  ParticipantCaseRow row;
-  row.id = c->get(0, "id");
-  db.hold(heldCase(row.id));
-  auto status = caseStatusOf(c->get(0, "status"), row.id);
-  if (!status) return status.error();
-  row.status = *status;
-  row.tracking_code = c->get(0, "tracking_code");
-  row.answered = c->getBool(0, "answered");
-  return std::optional<ParticipantCaseRow>(std::move(row));
-}
-
-}  // namespace
-
-Result<std::optional<ParticipantCaseRow>> lockParticipantCaseById(PgConnection& db, const std::string& case_id,
-                                                                  const std::string& participant_org_id) {
-  return lockParticipantCase(db, true, case_id, participant_org_id);
-}
-
-Result<std::optional<ParticipantCaseRow>> lockParticipantCaseByNumber(PgConnection& db, const std::string& ucc_number,
-                                                                      const std::string& participant_org_id) {
-  return lockParticipantCase(db, false, ucc_number, participant_org_id);
 }
 
 Result<std::optional<EndingCaseRow>> lockCaseForEnding(PgConnection& db, CaseKey key, const std::string& value) {

@@ -107,11 +107,18 @@ Result<std::optional<ActionCaseRow>> lockCaseForAction(PgConnection& db, const s
 
 // A case handed to `participant_org_id`, as that participant's notice (by the case's id) or answer (by
 // its UCC number) finds it, under the case's row lock; nullopt when it has no such case.
+// A mass appeal's member: its id and tracking code.
+struct MemberRow {
+  std::string id, tracking_code;
+};
 struct ParticipantCaseRow {
   std::string id;
   domain::CaseStatus status = domain::CaseStatus::Received;
   std::string tracking_code;
   bool answered = false;  // an answer is recorded
+  // Read with it when it is locked by its UCC number (a reply's case): the cases merged into it, in the
+  // order received (mergedMembers), so that an answer to a mass appeal needs no read of its own.
+  std::vector<MemberRow> members;
 };
 Result<std::optional<ParticipantCaseRow>> lockParticipantCaseById(PgConnection& db, const std::string& case_id,
                                                                   const std::string& participant_org_id);
@@ -211,9 +218,6 @@ Result<std::optional<EarlierCase>> findMassPrimary(PgConnection& db, const std::
                                                    const std::string& applicant_key, int window_days);
 Status lockTextHash(PgConnection& db, const std::string& text_hash);
 // The members a mass appeal's first case has gathered (their ids and tracking codes).
-struct MemberRow {
-  std::string id, tracking_code;
-};
 Result<std::vector<MemberRow>> mergedMembers(PgConnection& db, const std::string& primary_id);
 // The group of `ended` goes on under `next` (one of its members): `next` leaves the group, the others join
 // it. Returns how many joined.

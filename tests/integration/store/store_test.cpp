@@ -757,6 +757,67 @@ BOOST_AUTO_TEST_CASE(a_new_cases_routing_row_is_the_row_routing_would_read_of_it
                       "WHERE ucc_number = 'U-0'") == "08:15:30 004.12 12345678");
 }
 
+BOOST_AUTO_TEST_CASE(a_replys_case_locked_by_its_number_comes_with_its_groups_members_in_one_exchange) {
+  // An answer to a mass appeal tells every member's applicant: the members were read in a statement of
+  // their own after the case was locked. They come with the case now, in the order received, as
+  // mergedMembers gives them; a case with no group comes with none.
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  BOOST_REQUIRE(store::migrate(conn, store::embeddedMigrations()).ok());
+  if (!store::atRest()) {
+    auto ring = store::AtRest::fromFile(testing::pkiDir() + "/master.key", "dev-master-1", {db.url(), 5, 30000, "k"});
+    BOOST_REQUIRE_MESSAGE(ring.ok(), (ring.ok() ? "" : ring.error().message));
+    store::installAtRest(*ring);
+  }
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    store::NewCaseRecord record;
+    record.id = db.query("SELECT gen_random_uuid()");
+    record.ucc_number = "U-" + std::to_string(i);
+    record.tracking_code = "T-" + std::to_string(i);
+    record.kind = "appeal";
+    record.urgency = "normal";
+    record.channel = "web";
+    record.received_at = "2026-12-01T10:0" + std::to_string(i) + ":00Z";
+    record.body_json = R"({"kind":"appeal","text":"Прошу"})";
+    record.client_id = "c";
+    record.request_sha256 = "h" + std::to_string(i);
+    if (i == 1 || i == 2) record.merged_into = ids[0];  // U-1 and U-2 join U-0; U-3 stands alone
+    BOOST_REQUIRE(store::inTransaction(conn, [&] { return store::insertRegisteredCase(conn, record); }).ok());
+    ids.push_back(record.id);
+  }
+  BOOST_REQUIRE(conn.exec("INSERT INTO participant (org_id, sys_id, name, system_name, status) VALUES "
+                          "('P-1', 'S-1', 'Міністерство', 'АСКОД', 'active')")
+                    .ok());
+  BOOST_REQUIRE(conn.exec("UPDATE cases SET participant_org_id = 'P-1' WHERE ucc_number IN ('U-0', 'U-3')").ok());
+  // Prepared on this connection first (a round trip of its own).
+  BOOST_REQUIRE(store::inTransaction(conn, [&]() -> Status {
+                  auto warm = store::lockParticipantCaseByNumber(conn, "U-3", "P-1");
+                  return warm ? Status() : Status(warm.error());
+                }).ok());
+  for (const auto& [number, members] :
+       {std::pair{"U-0", std::vector<int>{1, 2}}, std::pair{"U-3", std::vector<int>{}}}) {
+    BOOST_TEST_CONTEXT(number) {
+      Status done = store::inTransaction(conn, [&]() -> Status {
+        const long long before = conn.roundTrips();
+        auto c = store::lockParticipantCaseByNumber(conn, number, "P-1");
+        BOOST_TEST(conn.roundTrips() == before + 1);  // BEGIN travels with it
+        BOOST_REQUIRE(c.ok());
+        BOOST_REQUIRE(c->has_value());
+        std::vector<std::string> got, expected;
+        for (const auto& m : (**c).members) got.push_back(m.id + " " + m.tracking_code);
+        for (int k : members) expected.push_back(ids[static_cast<std::size_t>(k)] + " T-" + std::to_string(k));
+        BOOST_TEST(got == expected, boost::test_tools::per_element());
+        auto apart = store::mergedMembers(conn, (**c).id);
+        BOOST_REQUIRE(apart.ok());
+        BOOST_TEST(apart->size() == members.size());
+        return {};
+      });
+      BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(cases)

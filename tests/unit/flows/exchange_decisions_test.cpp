@@ -434,7 +434,7 @@ sev::NoticeExpansion notice(const std::string& kind, const std::string& case_id)
 
 BOOST_AUTO_TEST_CASE(a_notice_for_a_case_the_participant_does_not_hold_is_refused) {
   InMemoryInbound rows;
-  rows.cases = {{"c-1", {"c-1", CaseStatus::RegisteredByParticipant, "T", false}}};
+  rows.cases = {{"c-1", {"c-1", CaseStatus::RegisteredByParticipant, "T", false, {}}}};
   const int mismatch = static_cast<int>(sev::SevError::ReferenceMismatch);
   BOOST_TEST(refusedWith(*flows::decideNotice(rows, kUs, notice("extension", "c-9"))) == mismatch);
   BOOST_TEST(refusedWith(*flows::decideNotice(rows, kOther, notice("forwarding", "c-1"))) == mismatch);
@@ -442,9 +442,9 @@ BOOST_AUTO_TEST_CASE(a_notice_for_a_case_the_participant_does_not_hold_is_refuse
 
 BOOST_AUTO_TEST_CASE(a_forward_moves_a_case_still_to_answer_and_never_an_answered_one) {
   InMemoryInbound rows;
-  rows.cases = {{"c-open", {"c-open", CaseStatus::RegisteredByParticipant, "T", false}},
-                {"c-answered", {"c-answered", CaseStatus::Answered, "T", true}},
-                {"c-closed", {"c-closed", CaseStatus::Closed, "T", true}}};
+  rows.cases = {{"c-open", {"c-open", CaseStatus::RegisteredByParticipant, "T", false, {}}},
+                {"c-answered", {"c-answered", CaseStatus::Answered, "T", true, {}}},
+                {"c-closed", {"c-closed", CaseStatus::Closed, "T", true, {}}}};
   auto open = flows::decideNotice(rows, kUs, notice("forwarding", "c-open"));
   BOOST_REQUIRE(open.ok());
   BOOST_TEST((open->kind == flows::NoticeDecision::Kind::Forward));
@@ -457,7 +457,7 @@ BOOST_AUTO_TEST_CASE(a_forward_moves_a_case_still_to_answer_and_never_an_answere
 
 BOOST_AUTO_TEST_CASE(an_extension_needs_a_date_and_is_then_judged_against_the_cap) {
   InMemoryInbound rows;
-  rows.cases = {{"c-1", {"c-1", CaseStatus::RegisteredByParticipant, "T", false}}};
+  rows.cases = {{"c-1", {"c-1", CaseStatus::RegisteredByParticipant, "T", false, {}}}};
   auto n = notice("extension", "c-1");
   auto d = flows::decideNotice(rows, kUs, n);
   BOOST_REQUIRE(d.ok());
