@@ -8,22 +8,19 @@
 #include "gateway/crypto/der.hpp"
 #include "gateway/crypto/known_certificates.hpp"
 #include "gateway/crypto/qualified.hpp"
+#include "gateway/crypto/signed_data.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/domain/time.hpp"
 
 namespace vkhid::crypto {
 namespace {
 
-constexpr const char* kSignedData = "1.2.840.113549.1.7.2";
+using namespace signed_data::oid;
 constexpr const char* kTstInfo = "1.2.840.113549.1.9.16.1.4";
-constexpr const char* kMessageDigest = "1.2.840.113549.1.9.4";
-constexpr const char* kSigningTime = "1.2.840.113549.1.9.5";
 constexpr const char* kSigningCertificate = "1.2.840.113549.1.9.16.2.12";
-constexpr const char* kSigningCertificateV2 = "1.2.840.113549.1.9.16.2.47";
 constexpr const char* kContentTimestamp = "1.2.840.113549.1.9.16.2.20";
 constexpr const char* kSignatureTimestamp = "1.2.840.113549.1.9.16.2.14";
 constexpr const char* kSha1 = "1.3.14.3.2.26";
-constexpr const char* kSha256 = "2.16.840.1.101.3.4.2.1";
 
 Error malformed(const std::string& what) { return Error::invalid("cms.malformed", what); }
 

@@ -82,10 +82,10 @@ std::shared_ptr<const CadesTemplate> cadesTemplate(X509* certificate, const std:
   if (EVP_Digest(t->certificate.data(), t->certificate.size(), hash, &hash_len, t->sha256, nullptr) != 1)
     return nullptr;
   // As CMS_sign writes them: SHA-256 without parameters; ecdsa-with-SHA256 without, rsaEncryption with NULL.
-  t->parts.digest_algorithm = der::algorithm("2.16.840.1.101.3.4.2.1");
+  t->parts.digest_algorithm = der::algorithm(signed_data::oid::kSha256);
   t->parts.signature_algorithm =
-      ec ? der::algorithm("1.2.840.10045.4.3.2")
-         : der::sequence({der::encodeOid("1.2.840.113549.1.1.1"), der::encode(der::kNull, "")});
+      ec ? der::algorithm(signed_data::oid::kEcdsaWithSha256)
+         : der::sequence({der::encodeOid(signed_data::oid::kRsaEncryption), der::encode(der::kNull, "")});
   t->parts.sid = std::move(*sid);
   t->signing_certificate =
       signed_data::signingCertificate(std::string_view(reinterpret_cast<char*>(hash), hash_len), "");

@@ -7,14 +7,7 @@
 
 namespace vkhid::crypto::signed_data {
 
-namespace {
-constexpr const char* kData = "1.2.840.113549.1.7.1";
-constexpr const char* kSignedData = "1.2.840.113549.1.7.2";
-constexpr const char* kContentType = "1.2.840.113549.1.9.3";
-constexpr const char* kMessageDigest = "1.2.840.113549.1.9.4";
-constexpr const char* kSigningTime = "1.2.840.113549.1.9.5";
-constexpr const char* kSigningCertificateV2 = "1.2.840.113549.1.9.16.2.47";
-}  // namespace
+using namespace oid;
 
 std::string attribute(const char* oid, const std::string& value) {
   return der::sequence({der::encodeOid(oid), der::encode(der::kSet, value)});

@@ -11,6 +11,19 @@
 
 namespace vkhid::crypto::signed_data {
 
+// The object identifiers a CAdES signature is made of, as its writer and its reader (crypto/cades) name them.
+namespace oid {
+inline constexpr const char* kData = "1.2.840.113549.1.7.1";
+inline constexpr const char* kSignedData = "1.2.840.113549.1.7.2";
+inline constexpr const char* kContentType = "1.2.840.113549.1.9.3";
+inline constexpr const char* kMessageDigest = "1.2.840.113549.1.9.4";
+inline constexpr const char* kSigningTime = "1.2.840.113549.1.9.5";
+inline constexpr const char* kSigningCertificateV2 = "1.2.840.113549.1.9.16.2.47";
+inline constexpr const char* kSha256 = "2.16.840.1.101.3.4.2.1";
+inline constexpr const char* kEcdsaWithSha256 = "1.2.840.10045.4.3.2";
+inline constexpr const char* kRsaEncryption = "1.2.840.113549.1.1.1";
+}  // namespace oid
+
 // An attribute: SEQUENCE { type, SET { value } }.
 std::string attribute(const char* oid, const std::string& value);
 // The signing-certificate-v2 attribute of `certificate_der`: its hash under `hash_algorithm` (an

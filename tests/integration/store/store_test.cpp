@@ -41,6 +41,31 @@ store::PgConnection connectTo(const std::string& url) {
   return std::move(c).value();
 }
 
+// The key that seals personal data and packages at rest, as the gateway has it (once a test process).
+void installDevKeyAtRest(testing::TestDatabase& db) {
+  if (store::atRest()) return;
+  auto ring = store::AtRest::fromFile(testing::pkiDir() + "/master.key", "dev-master-1", {db.url(), 5, 30000, "k"});
+  BOOST_REQUIRE_MESSAGE(ring.ok(), (ring.ok() ? "" : ring.error().message));
+  store::installAtRest(*ring);
+}
+
+// A new web appeal's record as the intake writes it: UCC number U-<i>, tracking code T-<i>.
+store::NewCaseRecord newAppealRecord(testing::TestDatabase& db, int i, const std::string& received_at,
+                                     const std::string& body_json) {
+  store::NewCaseRecord record;
+  record.id = db.query("SELECT gen_random_uuid()");
+  record.ucc_number = "U-" + std::to_string(i);
+  record.tracking_code = "T-" + std::to_string(i);
+  record.kind = "appeal";
+  record.urgency = "normal";
+  record.channel = "web";
+  record.received_at = received_at;
+  record.body_json = body_json;
+  record.client_id = "c";
+  record.request_sha256 = "h" + std::to_string(i);
+  return record;
+}
+
 // What PostgreSQL wrote to WAL for `table` and its indexes since `from` (an LSN), as "manager:record"
 // words in order. Page images for hint bits and pruning are PostgreSQL's own, not a statement's, and
 // are left out; pg_walinspect is created in the test's database.
@@ -678,11 +703,7 @@ BOOST_AUTO_TEST_CASE(a_new_cases_routing_row_is_the_row_routing_would_read_of_it
   testing::TestDatabase db;
   auto conn = connectTo(db.url());
   BOOST_REQUIRE(store::migrate(conn, store::embeddedMigrations()).ok());
-  if (!store::atRest()) {
-    auto ring = store::AtRest::fromFile(testing::pkiDir() + "/master.key", "dev-master-1", {db.url(), 5, 30000, "k"});
-    BOOST_REQUIRE_MESSAGE(ring.ok(), (ring.ok() ? "" : ring.error().message));
-    store::installAtRest(*ring);
-  }
+  installDevKeyAtRest(db);
   struct Given {
     std::string received_at, body, due_kind, due_rule;
     long long due_epoch;
@@ -698,18 +719,8 @@ BOOST_AUTO_TEST_CASE(a_new_cases_routing_row_is_the_row_routing_would_read_of_it
   int i = 0;
   for (const auto& g : given) {
     BOOST_TEST_CONTEXT("case " << i) {
-      store::NewCaseRecord record;
-      record.id = db.query("SELECT gen_random_uuid()");
-      record.ucc_number = "U-" + std::to_string(i);
-      record.tracking_code = "T-" + std::to_string(i);
-      record.kind = "appeal";
-      record.urgency = "normal";
-      record.channel = "web";
-      record.received_at = g.received_at;
+      store::NewCaseRecord record = newAppealRecord(db, i, g.received_at, g.body);
       record.addressee_org_id = i == 0 ? "87654321" : "";
-      record.body_json = g.body;
-      record.client_id = "c";
-      record.request_sha256 = "h";
       record.due_kind = g.due_kind;
       record.due_rule = g.due_rule;
       record.due_epoch = g.due_epoch;
@@ -764,24 +775,11 @@ BOOST_AUTO_TEST_CASE(a_replys_case_locked_by_its_number_comes_with_its_groups_me
   testing::TestDatabase db;
   auto conn = connectTo(db.url());
   BOOST_REQUIRE(store::migrate(conn, store::embeddedMigrations()).ok());
-  if (!store::atRest()) {
-    auto ring = store::AtRest::fromFile(testing::pkiDir() + "/master.key", "dev-master-1", {db.url(), 5, 30000, "k"});
-    BOOST_REQUIRE_MESSAGE(ring.ok(), (ring.ok() ? "" : ring.error().message));
-    store::installAtRest(*ring);
-  }
+  installDevKeyAtRest(db);
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) {
-    store::NewCaseRecord record;
-    record.id = db.query("SELECT gen_random_uuid()");
-    record.ucc_number = "U-" + std::to_string(i);
-    record.tracking_code = "T-" + std::to_string(i);
-    record.kind = "appeal";
-    record.urgency = "normal";
-    record.channel = "web";
-    record.received_at = "2026-12-01T10:0" + std::to_string(i) + ":00Z";
-    record.body_json = R"({"kind":"appeal","text":"Прошу"})";
-    record.client_id = "c";
-    record.request_sha256 = "h" + std::to_string(i);
+    store::NewCaseRecord record =
+        newAppealRecord(db, i, "2026-12-01T10:0" + std::to_string(i) + ":00Z", R"({"kind":"appeal","text":"Прошу"})");
     if (i == 1 || i == 2) record.merged_into = ids[0];  // U-1 and U-2 join U-0; U-3 stands alone
     BOOST_REQUIRE(store::inTransaction(conn, [&] { return store::insertRegisteredCase(conn, record); }).ok());
     ids.push_back(record.id);
@@ -1245,11 +1243,7 @@ namespace {
 std::string deliverableCase(testing::TestDatabase& db, store::PgConnection& conn) {
   const auto case_id = cases::caseIn(conn, "sent");
   BOOST_REQUIRE(conn.exec("UPDATE participant SET status = 'active' WHERE org_id = 'P-1'").ok());
-  if (!store::atRest()) {
-    auto ring = store::AtRest::fromFile(testing::pkiDir() + "/master.key", "dev-master-1", {db.url(), 5, 30000, "k"});
-    BOOST_REQUIRE_MESSAGE(ring.ok(), (ring.ok() ? "" : ring.error().message));
-    store::installAtRest(*ring);
-  }
+  installDevKeyAtRest(db);
   return case_id;
 }
 }  // namespace
