@@ -26,8 +26,9 @@ inline constexpr const char* kRsaEncryption = "1.2.840.113549.1.1.1";
 
 // An attribute: SEQUENCE { type, SET { value } }.
 std::string attribute(const char* oid, const std::string& value);
-// The signing-certificate-v2 attribute of `certificate_der`: its hash under `hash_algorithm` (an
-// AlgorithmIdentifier; empty for SHA-256, the default, which DER leaves out), no issuer and serial.
+// The signing-certificate-v2 attribute of a certificate whose hash under `hash_algorithm` (an
+// AlgorithmIdentifier; empty for SHA-256, the default, which DER leaves out) is `certificate_hash`; no
+// issuer and serial.
 std::string signingCertificate(std::string_view certificate_hash, const std::string& hash_algorithm);
 // A SignerInfo's sid: SEQUENCE { issuer, serialNumber } of a certificate.
 Result<std::string> issuerAndSerial(std::string_view certificate_der);

@@ -170,12 +170,14 @@ class Applying {
   // One handler per kind of message; anything else is not taken from a participant.
   Status dispatch(Arrival& a) {
     if (h_.msg_type == 0 && h_.acknowledgement) return applyReceipt(a);
+    Status s = dispatchOther(a);
     // A notice or a reply may change cases the batch's receipts read (a group's members with its lead):
     // what the batch remembers of its cases is read again after it.
-    struct Forget {
-      Arrival& a;
-      ~Forget() { a.rows.forgetCases(); }
-    } forget{a};
+    a.rows.forgetCases();
+    return s;
+  }
+
+  Status dispatchOther(Arrival& a) {
     if (h_.msg_type == 0 && h_.expansion && h_.expansion->notice) return applyNotice(a);
     if (h_.msg_type == 3 && h_.document) return applyReply(a);
     if (h_.msg_type == 1 && h_.document && peer_.own_channel) return applyOwnAppeal(a, sha_);

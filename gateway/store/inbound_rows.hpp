@@ -77,7 +77,7 @@ Result<ReceiptCases> lockCasesForReceipts(PgConnection& db, const std::vector<st
 class BatchInboundRows final : public PgInboundRows {
  public:
   BatchInboundRows(PgConnection& db, std::map<std::string, std::optional<std::string>, std::less<>> digests,
-                   std::map<std::string, ReferredPackage, std::less<>> referred, ReceiptCases cases = {})
+                   std::map<std::string, ReferredPackage, std::less<>> referred, ReceiptCases cases)
       : PgInboundRows(db), digests_(std::move(digests)), referred_(std::move(referred)), cases_(std::move(cases)) {}
   Result<std::optional<ReceiptCaseRow>> lockReceiptCase(const std::string& case_id) override {
     if (auto known = cases_.find(case_id); known != cases_.end()) return std::optional<ReceiptCaseRow>{known->second};
