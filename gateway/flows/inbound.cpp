@@ -317,21 +317,23 @@ struct Ready {
   std::string case_key;  // the case it will lock; empty: none yet (a participant's own appeal)
 };
 
-// The case each package concerns, found as its handler will find it: a receipt or notice by the package
-// of ours it refers to, a reply by the UCC number it refers to; and each package referred to, as a
-// receipt's handler judges it (store::BatchInboundRows). One statement for the batch.
+// The case each package concerns, found as its handler will find it: a receipt by the package of ours
+// it refers to (one sent to its sender), a notice by the case it names and a reply by the UCC number it
+// refers to (a case of its sender's); and each package referred to, as a receipt's handler judges it
+// (store::BatchInboundRows). One statement for the batch. A case its sender has nothing to do with is
+// no case of the package: the batch never locks another body's case because a package named it.
 struct BatchKeys {
   std::vector<std::string> cases;                                       // one a package, in order
   std::map<std::string, store::ReferredPackage, std::less<>> referred;  // by msg_id, in lower case
 };
 
 Result<BatchKeys> caseKeys(store::PgConnection& db, const std::vector<Ready>& ready) {
-  std::vector<std::string> refs, numbers;
+  std::vector<std::string> refs, numbers, noticed, senders;
   for (const auto& r : ready) {
     const sev::Header& h = *r.report.header;
-    std::string ref, number;
+    std::string ref, number, notice_case;
     if (h.acknowledgement) ref = h.acknowledgement->msg_id;
-    if (h.expansion && h.expansion->notice) ref = h.expansion->notice->ref_msg_id.value_or("");
+    if (h.expansion && h.expansion->notice) notice_case = h.expansion->notice->case_id;
     if (h.msg_type == 3 && h.document) {
       for (const auto& ad : h.document->addressees) {
         for (const auto& referred : ad.referred) {
@@ -341,16 +343,21 @@ Result<BatchKeys> caseKeys(store::PgConnection& db, const std::vector<Ready>& re
     }
     refs.push_back(isUuid(ref) ? lowerAscii(ref) : "");
     numbers.push_back(number);
+    noticed.push_back(isUuid(notice_case) ? lowerAscii(notice_case) : "");
+    senders.push_back(r.peer->org_id);
   }
   auto r = db.exec(
       // OFFSET 0 keeps the package's look-up a probe of its key for each reference, whatever the table's size.
-      "SELECT coalesce(m.case_id::text, (SELECT c.id::text FROM cases c WHERE c.ucc_number = NULLIF(k.num, '')), ''), "
-      "m.found, coalesce(m.case_id::text, ''), coalesce(m.msg_type, 0), coalesce(m.direction, ''), "
-      "coalesce(m.peer_org_id, '') FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(ref, num, ord) "
-      "LEFT JOIN LATERAL (SELECT true AS found, o.case_id, o.msg_type, o.direction::text AS direction, "
-      "o.peer_org_id::text AS peer_org_id FROM message o WHERE o.msg_id = NULLIF(k.ref, '')::uuid OFFSET 0) m ON true "
-      "ORDER BY k.ord",
-      {store::textArrayLiteral(refs), store::textArrayLiteral(numbers)});
+      "SELECT coalesce(CASE WHEN m.direction = 'out' AND m.peer_org_id = k.org THEN m.case_id::text END, "
+      "(SELECT c.id::text FROM cases c WHERE c.ucc_number = NULLIF(k.num, '') AND c.participant_org_id = k.org), "
+      "(SELECT c.id::text FROM cases c WHERE c.id = NULLIF(k.noticed, '')::uuid AND c.participant_org_id = k.org), "
+      "''), m.found, coalesce(m.case_id::text, ''), coalesce(m.msg_type, 0), coalesce(m.direction, ''), "
+      "coalesce(m.peer_org_id, '') FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS "
+      "k(ref, num, noticed, org, ord) LEFT JOIN LATERAL (SELECT true AS found, o.case_id, o.msg_type, "
+      "o.direction::text AS direction, o.peer_org_id::text AS peer_org_id FROM message o WHERE o.msg_id = "
+      "NULLIF(k.ref, '')::uuid OFFSET 0) m ON true ORDER BY k.ord",
+      {store::textArrayLiteral(refs), store::textArrayLiteral(numbers), store::textArrayLiteral(noticed),
+       store::textArrayLiteral(senders)});
   if (!r) return r.error();
   if (static_cast<std::size_t>(r->rows()) != ready.size()) {
     return Error::internal("inbound.case_keys", "inbound: case keys not found");

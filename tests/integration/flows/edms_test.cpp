@@ -9,11 +9,13 @@
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <csignal>
 #include <filesystem>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "gateway/store/pg.hpp"
 #include "tests/support/exchange_harness.hpp"
 #include "tests/support/participant_peer.hpp"
 #include "tests/support/pki.hpp"
@@ -207,6 +209,52 @@ BOOST_AUTO_TEST_CASE(edms_package_addressed_elsewhere_is_refused_with_10_or_11) 
   BOOST_TEST(x.sql("SELECT last_error FROM message WHERE error_code = 11").find("to_sys_id 99999999") !=
              std::string::npos);
   BOOST_TEST(x.count("SELECT count(*) FROM receipt") == 0);  // neither moved the case
+}
+
+// A body's packages that name another body's case — a receipt for the package sent to it, a notice for
+// its case, an answer under its UCC number — are refused, and a batch of them locks nothing of that case
+// while it is applied: the batch locked every case its packages named, whoever had it, so that an outside
+// body could stall the case's owner (or wait on it) for as long as the batch took. Here the case is held
+// by someone else (the UCC's operator, say) while the batch comes: it must go through at once, together.
+BOOST_AUTO_TEST_CASE(edms_another_bodys_case_named_in_a_batch_is_refused_and_never_locked_by_it) {
+  ExchangeHarness x;
+  x.setUp();
+  x.startGateway();
+  ParticipantPeer owner(x);
+  auto appeal = appealTaken(x, owner, "theirs");
+  const int outsider_index = x.addParticipant();
+  ParticipantPeer outsider(x, outsider_index);
+  // Sent while the gateway is away, so that they wait together and come as one batch.
+  x.killGateway(0, SIGTERM);
+  outsider.send(outsider.receipt(appeal, sev::AckType::Delivered));
+  outsider.send(outsider.receipt(appeal, sev::AckType::Registered, "ЧУЖ-1"));
+  outsider.send(outsider.extension(appeal, 20));
+  outsider.send(outsider.reply(appeal, "ЧУЖ-2", "Відповідь на чуже звернення"));
+  const std::string case_id = x.sql("SELECT id FROM cases");
+  const std::string as_left =
+      "SELECT status || ' ' || coalesce(participant_reg_number, '-') || ' ' || "
+      "(answer_msg_id IS NULL) || ' ' || due_at FROM cases";
+  const std::string before = x.sql(as_left);
+  auto holder = store::PgConnection::connect({x.dbUrl(), 5, 60000, "test-holder"});
+  BOOST_REQUIRE(holder);
+  BOOST_REQUIRE(holder->begin().ok());
+  BOOST_REQUIRE(holder->exec("SELECT id FROM cases WHERE id = '" + case_id + "' FOR UPDATE").ok());
+  x.startGateway();
+  const std::string refused =
+      "SELECT count(*) FROM message WHERE direction = 'in' AND status = 'rejected' AND "
+      "peer_org_id = '" +
+      outsider.org() + "'";
+  BOOST_TEST(x.waitFor(refused, 4, 30s), x.histogram());
+  // Applied in batches (one, or two when the first came alone), not each alone after a batch waited for
+  // the case and gave up.
+  BOOST_TEST(x.count("SELECT count(DISTINCT created_at) FROM message WHERE direction = 'in' AND peer_org_id = '" +
+                     outsider.org() + "'") < 4);
+  BOOST_TEST(x.gatewayLog().find("inbound batch not applied together") == std::string::npos);
+  BOOST_REQUIRE(holder->rollback().ok());
+  // The case is as its owner left it: its status, no number, no answer, its term unchanged.
+  BOOST_TEST(x.sql(as_left) == before);
+  BOOST_TEST(before.find(" - true ") != std::string::npos, before);
+  BOOST_TEST(x.count("SELECT count(*) FROM receipt") == 0);
 }
 
 BOOST_AUTO_TEST_CASE(edms_other_bytes_under_an_answered_msg_id_never_get_a_rejection) {
