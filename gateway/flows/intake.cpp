@@ -122,6 +122,8 @@ Result<Registration> registerCase(store::PgConnection& db, const ExchangeContext
                                   const std::string& actor) {
   const LegalClock& clock = context.legal;
   Registration out;
+  // Its number asked ahead, to be drawn with the likeness's reads (or whatever the transaction sends next).
+  store::askNextUccNumber(db, c.received_at);
   auto likeness = compareWithEarlier(db, context, c);
   if (!likeness) return likeness.error();
   const Likeness& like = *likeness;
@@ -247,6 +249,7 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
 
   auto db = context_.pool.acquire();
   if (!db) return refused(IntakeResult::unavailable, "Unavailable", "the database is not reachable; try again");
+  const long long trips_before = (**db).roundTrips();
 
   std::string case_id;
   std::string number, tracking;
@@ -274,6 +277,10 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
         return {};
       }
     }
+    // The rule routing at intake will place the case by, asked ahead: it travels with the registration's
+    // first exchange instead of one of its own.
+    Router::askRule(**db, domain::caseKindName(c.kind), c.classification.topic.value_or(""), c.addressee_org_id,
+                    c.complained_of_org_id);
     auto reg = registerCase(**db, context_, c, body, client_id, idempotency_key, request_hash, "client:" + client_id);
     if (!reg) return reg.error();
     case_id = reg->case_id;
@@ -289,6 +296,10 @@ IntakeOutcome Intake::submit(const std::string& client_id, const std::string& id
   }
   if (refusal) return *refusal;
   if (!routing.empty()) countRouting(routing);
+  // A registration's exchanges with the database, beside the registrations counted: each is a wait on
+  // the server that every case pays (a repeat's are counted with the repeats).
+  m.counter("vkhid_intake_pg_round_trips_total", "Exchanges with PostgreSQL of the intake's transactions")
+      .inc((**db).roundTrips() - trips_before);
   if (!repeat) {
     countRegistered(c);
     log::info("case registered", {{"case_id", case_id}, {"kind", domain::caseKindName(c.kind)}});

@@ -38,6 +38,13 @@ Result<Likeness> compareWithEarlier(store::PgConnection& db, const ExchangeConte
     if (!hash) return hash.error();
     out.contact_keys.push_back(*hash);
   }
+  // The earlier appeals of the applicant asked with the text's first case: one exchange for both, and
+  // the number and routing rule asked before them (registerCase, Intake::submit). Not wanted when the
+  // case joins a mass appeal, which is rare.
+  const int repeat_window = context.config.reports.repeat_window_days;
+  if (c.classification.topic) {
+    store::askLikelyRepeat(db, out.applicant_key, *c.classification.topic, out.contact_keys, repeat_window);
+  }
   const std::string words = normalisedWords(c.text);
   // Characters, not bytes: a Cyrillic letter is two.
   const auto chars = std::count_if(words.begin(), words.end(), [](char ch) { return (ch & 0xC0) != 0x80; });
@@ -52,8 +59,7 @@ Result<Likeness> compareWithEarlier(store::PgConnection& db, const ExchangeConte
     out.first_of_mass = *m;
   }
   if (!out.first_of_mass && c.classification.topic) {
-    auto r = store::findLikelyRepeat(db, out.applicant_key, *c.classification.topic, out.contact_keys,
-                                     context.config.reports.repeat_window_days);
+    auto r = store::findLikelyRepeat(db, out.applicant_key, *c.classification.topic, out.contact_keys, repeat_window);
     if (!r) return r.error();
     out.repeated = *r;
   }

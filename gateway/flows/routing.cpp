@@ -141,6 +141,16 @@ Status Router::place(store::PgConnection& db, const std::string& case_id, const 
   return enqueueDelivery(db, target, msg_id);
 }
 
+void Router::askRule(store::PgConnection& db, const std::string& kind, const std::string& topic,
+                     const std::string& addressee, const std::string& complained_of) {
+  store::RoutingCaseRow c;  // as newCaseRoutingRow gives a new case's
+  c.kind = kind;
+  c.topic = topic;
+  c.addressee_org_id = addressee;
+  c.complained_of = complained_of;
+  store::askFirstRule(db, c.kind, c.topic, c.addressee_org_id, excludedFor(c));
+}
+
 Result<std::string> Router::routeIn(store::PgConnection& db, const std::string& case_id) {
   auto row = store::lockCaseForRouting(db, case_id);
   if (!row) return row.error();

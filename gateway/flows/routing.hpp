@@ -41,6 +41,10 @@ class Router {
   // The same for a case this transaction has just registered, from the row it wrote
   // (store::newCaseRoutingRow), without reading it back.
   Result<std::string> routeIn(store::PgConnection& db, const std::string& case_id, const store::RoutingCaseRow& c);
+  // The routing rule routeIn will look for a new case of this kind, topic, addressee and subject of a
+  // complaint, asked ahead (PgConnection::ask) in the transaction that registers it.
+  static void askRule(store::PgConnection& db, const std::string& kind, const std::string& topic,
+                      const std::string& addressee, const std::string& complained_of);
 
  private:
   Status place(store::PgConnection& db, const std::string& case_id, const store::RoutingCaseRow& c,

@@ -5,17 +5,30 @@
 
 namespace vkhid::store {
 
+namespace {
+
+// A sequence per year (migration 0009): registrations never wait on one another for their number.
+// The zone as a parameter: a statement with one is prepared once a connection, where one without is
+// parsed and planned at every registration. The time of receipt as insertRegisteredCase writes it and
+// lockCaseForRouting reads it (the transaction's now() when none is given): what routing a new case
+// in its registration's transaction needs of it.
+constexpr const char* kNextUccNumber =
+    "SELECT y, ucc_next_number(y), to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD'), "
+    "to_char(coalesce(NULLIF($2, '')::timestamptz, now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+    "FROM (SELECT extract(year FROM now() AT TIME ZONE $1)::integer AS y) t";
+
+std::vector<PgParam> nextUccNumberParams(const std::string& received_at) {
+  return {std::string("Europe/Kyiv"), received_at};
+}
+
+}  // namespace
+
+void askNextUccNumber(PgConnection& db, const std::string& received_at) {
+  db.ask(kNextUccNumber, nextUccNumberParams(received_at));
+}
+
 Result<UccNumberRow> nextUccNumber(PgConnection& db, const std::string& received_at) {
-  // A sequence per year (migration 0009): registrations never wait on one another for their number.
-  // The zone as a parameter: a statement with one is prepared once a connection, where one without is
-  // parsed and planned at every registration. The time of receipt as insertRegisteredCase writes it and
-  // lockCaseForRouting reads it (the transaction's now() when none is given): what routing a new case
-  // in its registration's transaction needs of it.
-  auto n = db.exec(
-      "SELECT y, ucc_next_number(y), to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD'), "
-      "to_char(coalesce(NULLIF($2, '')::timestamptz, now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-      "FROM (SELECT extract(year FROM now() AT TIME ZONE $1)::integer AS y) t",
-      {std::string("Europe/Kyiv"), received_at});
+  auto n = db.exec(kNextUccNumber, nextUccNumberParams(received_at));
   if (!n) return n.error();
   return UccNumberRow{std::string(n->get(0, 0)), n->getInt(0, 1), std::string(n->get(0, 2)), std::string(n->get(0, 3))};
 }

@@ -19,6 +19,9 @@ struct UccNumberRow {
   std::string received;  // `received_at` (ISO 8601; empty: now) as a new case's row keeps it, in UTC
 };
 Result<UccNumberRow> nextUccNumber(PgConnection& db, const std::string& received_at = {});
+// The same asked ahead (PgConnection::ask): drawn with the transaction's next exchange, and given to
+// nextUccNumber with the same `received_at` without one of its own.
+void askNextUccNumber(PgConnection& db, const std::string& received_at);
 // The row lockCaseForRouting reads of `c` once insertRegisteredCase has written it, without reading it:
 // its registration's day and time of receipt as nextUccNumber gave them, the rest from the record, with
 // the topic and a complaint's subject as the caller parsed them from its body (which the kept body keeps

@@ -333,15 +333,29 @@ Result<std::optional<EarlierCase>> earlierCaseOf(const Result<PgResult>& r) {
 }
 }  // namespace
 
+namespace {
+
+constexpr const char* kLikelyRepeat =
+    "SELECT id::text, ucc_number FROM cases WHERE applicant_key = $1 AND kind = 'appeal' "
+    "AND received_at >= now() - make_interval(days => $4::int) AND body->'classification'->>'topic' = $2 "
+    "AND contact_keys && $3::text[] ORDER BY received_at DESC LIMIT 1";
+
+std::vector<PgParam> likelyRepeatParams(const std::string& applicant_key, const std::string& topic,
+                                        const std::vector<std::string>& contact_keys, int window_days) {
+  return {applicant_key, topic, textArrayLiteral(contact_keys), std::to_string(window_days)};
+}
+
+}  // namespace
+
+void askLikelyRepeat(PgConnection& db, const std::string& applicant_key, const std::string& topic,
+                     const std::vector<std::string>& contact_keys, int window_days) {
+  db.ask(kLikelyRepeat, likelyRepeatParams(applicant_key, topic, contact_keys, window_days));
+}
+
 Result<std::optional<EarlierCase>> findLikelyRepeat(PgConnection& db, const std::string& applicant_key,
                                                     const std::string& topic,
                                                     const std::vector<std::string>& contact_keys, int window_days) {
-  auto r = db.exec(
-      "SELECT id::text, ucc_number FROM cases WHERE applicant_key = $1 AND kind = 'appeal' "
-      "AND received_at >= now() - make_interval(days => $4::int) AND body->'classification'->>'topic' = $2 "
-      "AND contact_keys && $3::text[] ORDER BY received_at DESC LIMIT 1",
-      {applicant_key, topic, textArrayLiteral(contact_keys), std::to_string(window_days)});
-  return earlierCaseOf(r);
+  return earlierCaseOf(db.exec(kLikelyRepeat, likelyRepeatParams(applicant_key, topic, contact_keys, window_days)));
 }
 
 Result<std::optional<EarlierCase>> findMassPrimary(PgConnection& db, const std::string& text_hash,

@@ -211,6 +211,9 @@ struct EarlierCase {
 Result<std::optional<EarlierCase>> findLikelyRepeat(PgConnection& db, const std::string& applicant_key,
                                                     const std::string& topic,
                                                     const std::vector<std::string>& contact_keys, int window_days);
+// The same asked ahead (PgConnection::ask), for findLikelyRepeat with the same arguments.
+void askLikelyRepeat(PgConnection& db, const std::string& applicant_key, const std::string& topic,
+                     const std::vector<std::string>& contact_keys, int window_days);
 // The first open appeal of the last `window_days` with this text, from another named applicant, that is
 // itself no member: the case a new one with this text joins. Callers first serialise on the text
 // (lockTextHash), so two at once do not both become first.

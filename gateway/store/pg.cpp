@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstdlib>
 #include <optional>
@@ -167,9 +168,35 @@ const std::string* PgConnection::preparedName(const std::string& sql, int params
 
 Result<PgResult> PgConnection::exec(std::string_view sql) { return exec(std::string(sql), {}); }
 
+std::optional<PgResult> PgConnection::answeredFor(const std::string& sql, const std::vector<PgParam>& params) {
+  for (auto a = answered_.begin(); a != answered_.end(); ++a) {
+    if (a->sql == sql && a->params == params) {
+      PgResult r = std::move(a->result);
+      answered_.erase(a);
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
+void PgConnection::ask(const std::string& sql, std::vector<PgParam> params) {
+  if (!in_transaction_) return;
+  queued_.push_back({sql, std::move(params), true});
+  ++asked_;
+}
+
 Result<PgResult> PgConnection::exec(const std::string& sql, const std::vector<PgParam>& params) {
+  if (!answered_.empty() || asked_ > 0) {
+    if (auto a = answeredFor(sql, params)) return std::move(*a);
+    const bool waiting = std::any_of(queued_.begin(), queued_.end(),
+                                     [&](const Queued& q) { return q.asked && q.sql == sql && q.params == params; });
+    if (waiting) {  // asked and not sent yet: it goes now, with what is queued before and after it
+      if (auto r = pipeline(std::nullopt); !r) return r.error();
+      if (auto a = answeredFor(sql, params)) return std::move(*a);
+    }
+  }
   if (!queued_.empty()) {
-    if (!params.empty()) return pipeline(Queued{sql, params});
+    if (!params.empty()) return pipeline(Queued{sql, params, false});
     // Without parameters the text may hold several statements, which a pipeline cannot carry: what
     // is queued goes first, on its own.
     if (auto r = pipeline(std::nullopt); !r) return r.error();
@@ -193,6 +220,7 @@ Result<PgResult> PgConnection::exec(const std::string& sql, const std::vector<Pg
 Result<PgResult> PgConnection::pipeline(std::optional<Queued> last) {
   std::vector<Queued> commands = std::move(queued_);
   queued_.clear();
+  asked_ = 0;
   const bool wants_result = last.has_value();
   if (last) commands.push_back(std::move(*last));
   ++round_trips_;
@@ -235,7 +263,12 @@ Result<PgResult> PgConnection::pipeline(std::optional<Queued> last) {
     const auto status = PQresultStatus(raw);
     const std::string& sql = commands[s.command].sql;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-      if (wants_result && !s.is_prepare && s.command + 1 == commands.size()) result = std::move(r);
+      if (s.is_prepare) continue;
+      if (commands[s.command].asked) {
+        answered_.push_back({std::move(commands[s.command].sql), std::move(commands[s.command].params), std::move(r)});
+      } else if (wants_result && s.command + 1 == commands.size()) {
+        result = std::move(r);
+      }
     } else if (status != PGRES_PIPELINE_ABORTED) {
       if (s.is_prepare) prepared_.erase(sql);
       if (!first) first = statementError(raw, sql, s.as_prepared);
@@ -257,7 +290,7 @@ Result<PgResult> PgConnection::pipeline(std::optional<Queued> last) {
 
 Status PgConnection::later(const std::string& sql, std::vector<PgParam> params) {
   if (!in_transaction_) return discard(exec(sql, params));
-  queued_.push_back({sql, std::move(params)});
+  queued_.push_back({sql, std::move(params), false});
   return {};
 }
 
@@ -267,9 +300,10 @@ Status PgConnection::begin() {
   }
   in_transaction_ = true;
   held_.clear();
+  forgetAnswers();
   gathered_.clear();
   before_commit_.clear();
-  queued_.push_back({"BEGIN", {}});
+  queued_.push_back({"BEGIN", {}, false});
   return {};
 }
 
@@ -287,6 +321,7 @@ Status PgConnection::commit() {
   gathered_.clear();
   in_transaction_ = false;
   held_.clear();
+  forgetAnswers();
   auto hooks = std::move(after_commit_);
   after_commit_.clear();
   if (queued_.size() == 1 && queued_.front().sql == "BEGIN") {  // nothing was done
@@ -294,7 +329,7 @@ Status PgConnection::commit() {
     return {};
   }
   // With writes queued, COMMIT travels with them.
-  Status s = discard(queued_.empty() ? exec("COMMIT") : pipeline(Queued{"COMMIT", {}}));
+  Status s = discard(queued_.empty() ? exec("COMMIT") : pipeline(Queued{"COMMIT", {}, false}));
   // A queued write failed: the COMMIT behind it never ran and the transaction is still open, failed.
   if (!s && healthy() && PQtransactionStatus(c_.get()) != PQTRANS_IDLE) (void)exec("ROLLBACK");
   if (s) {
@@ -314,6 +349,7 @@ void PgConnection::afterCommit(std::function<void()> f) {
 Status PgConnection::rollback() {
   in_transaction_ = false;
   held_.clear();
+  forgetAnswers();
   after_commit_.clear();
   gathered_.clear();
   before_commit_.clear();

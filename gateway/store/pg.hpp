@@ -71,6 +71,14 @@ class PgConnection {
   // that `exec` or `commit`, and the transaction fails with it. Outside a transaction it runs at once.
   Status later(const std::string& sql, std::vector<PgParam> params);
 
+  // A read asked ahead of the `exec` that will want it (the same text, the same parameters): inside a
+  // transaction it is queued like `later` and travels with the next exchange, and that exec is then
+  // answered from what came back, once, without an exchange of its own. Reads that do not depend on
+  // each other share one exchange so; a read must not depend on what the transaction writes between
+  // the two either (it runs first). Its error is the error of the exchange that carried it. Outside a
+  // transaction, nothing: the exec runs when it comes.
+  void ask(const std::string& sql, std::vector<PgParam> params);
+
   // BEGIN is queued too: it travels with the transaction's first statement. A transaction of queued
   // writes only costs one round trip, its COMMIT included.
   Status begin();
@@ -107,6 +115,7 @@ class PgConnection {
   struct Queued {
     std::string sql;
     std::vector<PgParam> params;
+    bool asked = false;  // ask(): its result kept for the exec that wants it
   };
   static Status discard(Result<PgResult> r) { return r ? Status() : Status(r.error()); }
   Error lastError(std::string_view what) const;
@@ -121,7 +130,19 @@ class PgConnection {
   std::unique_ptr<pg_conn, void (*)(pg_conn*)> c_;
   std::unordered_map<std::string, std::string> prepared_;  // statement text -> server-side name
   int next_statement_ = 1;
-  std::vector<Queued> queued_;   // BEGIN and writes not sent yet
+  std::vector<Queued> queued_;  // BEGIN and writes not sent yet
+  struct Answer {
+    std::string sql;
+    std::vector<PgParam> params;
+    PgResult result;
+  };
+  std::vector<Answer> answered_;  // asked reads that came back, until their exec or the transaction's end
+  std::size_t asked_ = 0;         // asked reads queued and not sent yet
+  std::optional<PgResult> answeredFor(const std::string& sql, const std::vector<PgParam>& params);
+  void forgetAnswers() {
+    answered_.clear();
+    asked_ = 0;
+  }
   bool in_transaction_ = false;  // begin() called, commit() or rollback() not yet
   std::vector<std::function<void()>> after_commit_;
   std::unordered_map<std::string, std::shared_ptr<void>> gathered_;  // gathering(): by key, this transaction's

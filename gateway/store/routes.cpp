@@ -2,17 +2,27 @@
 
 namespace vkhid::store {
 
+namespace {
+
+constexpr const char* kFirstRule =
+    "SELECT r.target_org_id, r.id, p.name, p.sys_id, p.system_name FROM routing_rule r JOIN participant p ON "
+    "p.org_id = r.target_org_id "
+    "WHERE r.active AND p.status IN ('active', 'suspended') AND $1 = ANY (p.kinds) "
+    "AND (r.kind IS NULL OR r.kind = $1) AND (r.topic IS NULL OR r.topic = $2) "
+    "AND (r.addressee_org_id IS NULL OR r.addressee_org_id = $3) AND NOT (r.target_org_id = ANY ($4::text[])) "
+    "ORDER BY r.priority, r.id LIMIT 1";
+
+}  // namespace
+
+void askFirstRule(PgConnection& db, const std::string& kind, const std::string& topic, const std::string& addressee,
+                  const std::vector<std::string>& declined) {
+  db.ask(kFirstRule, {kind, topic, addressee, textArrayLiteral(declined)});
+}
+
 Result<std::optional<RuleMatch>> PgRouteRepository::firstRule(const std::string& kind, const std::string& topic,
                                                               const std::string& addressee,
                                                               const std::vector<std::string>& declined) {
-  auto rule = db_.exec(
-      "SELECT r.target_org_id, r.id, p.name, p.sys_id, p.system_name FROM routing_rule r JOIN participant p ON "
-      "p.org_id = r.target_org_id "
-      "WHERE r.active AND p.status IN ('active', 'suspended') AND $1 = ANY (p.kinds) "
-      "AND (r.kind IS NULL OR r.kind = $1) AND (r.topic IS NULL OR r.topic = $2) "
-      "AND (r.addressee_org_id IS NULL OR r.addressee_org_id = $3) AND NOT (r.target_org_id = ANY ($4::text[])) "
-      "ORDER BY r.priority, r.id LIMIT 1",
-      {kind, topic, addressee, textArrayLiteral(declined)});
+  auto rule = db_.exec(kFirstRule, {kind, topic, addressee, textArrayLiteral(declined)});
   if (!rule) return rule.error();
   if (rule->rows() == 0) return std::optional<RuleMatch>{};
   return std::optional<RuleMatch>{

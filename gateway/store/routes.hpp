@@ -34,6 +34,11 @@ class RouteRepository {
                              const std::vector<std::string>& declined) = 0;
 };
 
+// PgRouteRepository::firstRule's read asked ahead (PgConnection::ask): it travels with the transaction's
+// next exchange, and the same question later in the transaction is answered without one.
+void askFirstRule(PgConnection& db, const std::string& kind, const std::string& topic, const std::string& addressee,
+                  const std::vector<std::string>& declined);
+
 class PgRouteRepository final : public RouteRepository {
  public:
   explicit PgRouteRepository(PgConnection& db) : db_(db) {}

@@ -582,6 +582,96 @@ BOOST_AUTO_TEST_CASE(queued_writes_run_in_order_before_the_next_statement_and_co
   BOOST_TEST(countRows(other) == 3);
 }
 
+BOOST_AUTO_TEST_CASE(reads_asked_ahead_travel_with_the_next_exchange_and_answer_their_exec_once) {
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  BOOST_REQUIRE(conn.exec("CREATE TABLE t (id int PRIMARY KEY, name text)").ok());
+  BOOST_REQUIRE(conn.exec("INSERT INTO t VALUES (1, 'one'), (2, 'two')").ok());
+  BOOST_REQUIRE(conn.exec("CREATE SEQUENCE s").ok());
+  const std::string by_id = "SELECT name FROM t WHERE id = $1";
+  const std::string next = "SELECT nextval('s') + $1";
+
+  const long long before = conn.roundTrips();
+  Status s = store::inTransaction(conn, [&]() -> Status {
+    conn.ask(by_id, {std::string("1")});
+    conn.ask(next, {std::string("0")});
+    BOOST_TEST(conn.roundTrips() == before);  // nothing sent yet
+    // Another read carries them: one exchange for three.
+    auto two = conn.exec(by_id, {std::string("2")});
+    if (!two) return two.error();
+    BOOST_TEST(two->get(0, 0) == "two");
+    BOOST_TEST(conn.roundTrips() == before + 1);
+    // Their own execs are answered from what came back, in any order, without an exchange.
+    auto n = conn.exec(next, {std::string("0")});
+    if (!n) return n.error();
+    BOOST_TEST(n->get(0, 0) == "1");
+    auto one = conn.exec(by_id, {std::string("1")});
+    if (!one) return one.error();
+    BOOST_TEST(one->get(0, 0) == "one");
+    BOOST_TEST(conn.roundTrips() == before + 1);
+    // Once: the same statement again is asked of the server again (the sequence moves on).
+    n = conn.exec(next, {std::string("0")});
+    if (!n) return n.error();
+    BOOST_TEST(n->get(0, 0) == "2");
+    BOOST_TEST(conn.roundTrips() == before + 2);
+    // Other parameters are another question.
+    conn.ask(next, {std::string("100")});
+    n = conn.exec(next, {std::string("0")});
+    if (!n) return n.error();
+    BOOST_TEST(n->get(0, 0) == "4");  // the asked one drew 3 first, with it
+    // Asked and never wanted: forgotten with the transaction.
+    return {};
+  });
+  BOOST_REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+  BOOST_TEST(conn.roundTrips() == before + 4);  // the last COMMIT on its own
+
+  // Asked and wanted before anything else went: its exec sends it, with the writes queued before it.
+  s = store::inTransaction(conn, [&]() -> Status {
+    (void)conn.later("INSERT INTO t VALUES ($1, $2)", {std::string("3"), std::string("three")});
+    conn.ask(by_id, {std::string("3")});
+    auto three = conn.exec(by_id, {std::string("3")});
+    if (!three) return three.error();
+    BOOST_TEST(three->rows() == 1);  // it ran after the write queued before it
+    return {};
+  });
+  BOOST_REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+
+  // An answer does not outlive its transaction: the next one asks the server.
+  const long long start = conn.roundTrips();
+  s = store::inTransaction(conn, [&]() -> Status {
+    conn.ask(next, {std::string("0")});
+    return conn.later("UPDATE t SET name = 'uno' WHERE id = $1", {std::string("1")});
+  });
+  BOOST_REQUIRE(s.ok());
+  BOOST_TEST(conn.roundTrips() == start + 1);  // asked, sent with the COMMIT, never wanted
+  s = store::inTransaction(conn, [&]() -> Status {
+    auto n = conn.exec(next, {std::string("0")});
+    if (!n) return n.error();
+    BOOST_TEST(n->get(0, 0) == "6");
+    return {};
+  });
+  BOOST_REQUIRE(s.ok());
+
+  // An asked read that fails fails the exchange that carried it, and the transaction with it.
+  s = store::inTransaction(conn, [&]() -> Status {
+    conn.ask("SELECT name FROM t WHERE id = $1::int", {std::string("not a number")});
+    auto r = conn.exec(by_id, {std::string("1")});
+    return r ? Status() : Status(r.error());
+  });
+  BOOST_REQUIRE(!s.ok());
+  BOOST_TEST(s.error().message.find("invalid input syntax for type integer") != std::string::npos, s.error().message);
+  BOOST_TEST(conn.reusable());
+
+  // Outside a transaction, asking does nothing: the exec runs when it comes.
+  const long long alone = conn.roundTrips();
+  conn.ask(by_id, {std::string("2")});
+  BOOST_TEST(conn.roundTrips() == alone);
+  auto two = conn.exec(by_id, {std::string("2")});
+  BOOST_REQUIRE(two.ok());
+  BOOST_TEST(two->get(0, 0) == "two");
+  BOOST_TEST(conn.roundTrips() == alone + 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_queued_write_fails_the_transaction_and_nothing_of_it_is_kept) {
   testing::TestDatabase db;
   auto conn = connectTo(db.url());
