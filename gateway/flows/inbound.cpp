@@ -171,9 +171,14 @@ class Applying {
   Status dispatch(Arrival& a) {
     if (h_.msg_type == 0 && h_.acknowledgement) return applyReceipt(a);
     Status s = dispatchOther(a);
-    // A notice or a reply may change cases the batch's receipts read (a group's members with its lead):
-    // what the batch remembers of its cases is read again after it.
-    a.rows.forgetCases();
+    // A reply changes its own case alone of what a receipt reads (its group's members get an event each):
+    // the batch reads that case again. A notice may change others (a group's next lead when its lead is
+    // returned): every case the batch remembers is read again after it.
+    if (h_.msg_type == 3 && h_.document) {
+      if (!a.case_id.empty()) a.rows.forgetCase(a.case_id);
+    } else {
+      a.rows.forgetCases();
+    }
     return s;
   }
 

@@ -37,6 +37,8 @@ class InboundRows {
                               const std::optional<std::string>& /*reg_number*/) {}
   // Something else changed cases in this transaction: a reader that remembers them reads them again.
   virtual void forgetCases() {}
+  // The same for one case that something else changed.
+  virtual void forgetCase(const std::string& /*case_id*/) {}
 };
 
 class PgInboundRows : public InboundRows {
@@ -93,6 +95,7 @@ class BatchInboundRows final : public PgInboundRows {
     if (reg_number) known->second.participant_reg_number = *reg_number;
   }
   void forgetCases() override { cases_.clear(); }
+  void forgetCase(const std::string& case_id) override { cases_.erase(case_id); }
   Result<std::optional<std::string>> earlierDigest(const std::string& msg_id) override {
     if (auto known = digests_.find(lowerAscii(msg_id)); known != digests_.end()) return known->second;
     return PgInboundRows::earlierDigest(msg_id);
