@@ -200,15 +200,22 @@ Result<std::vector<DeliveryClaimRow>> claimAllForDelivery(PgConnection& db, cons
   // planning — 0.45 ms, of a join and a lateral read of the endpoint — cost more than the claim itself.
   // Both plans find the packages by their keys (test a_claim_is_planned_once_a_connection_whatever_it_claims).
   // The setting is the transaction's, and only while the claim runs: in the caller's, or in one of its own.
+  // In a transaction of its own, the claim goes with its COMMIT: one exchange.
   Result<PgResult> r = Error::internal("store.claim", "the claim did not run");
   const bool callers = db.transactionOpen();
-  const auto claim = [&]() -> Status {
-    return withGenericPlans(db, callers, [&]() -> Status {
-      r = db.exec(claimSql("m.msg_id = ANY ($1::uuid[])"), {textArrayLiteral(ids), process_id});
-      return r ? Status() : Status(r.error());
-    });
-  };
-  if (auto s = callers ? claim() : inTransaction(db, claim); !s) return s.error();
+  const std::string sql = claimSql("m.msg_id = ANY ($1::uuid[])");
+  const std::vector<PgParam> params{textArrayLiteral(ids), process_id};
+  if (!callers) {
+    if (auto s = db.begin(); !s) return s.error();
+  }
+  Status claimed = withGenericPlans(db, callers, [&]() -> Status {
+    r = callers ? db.exec(sql, params) : db.commitWith(sql, params);
+    return r ? Status() : Status(r.error());
+  });
+  if (!claimed) {
+    if (!callers && db.transactionOpen()) (void)db.rollback();
+    return claimed.error();
+  }
   for (int i = 0; i < r->rows(); ++i) {
     auto row = claimRow(db, *r, i);
     if (!row) return row.error();

@@ -307,7 +307,17 @@ Status PgConnection::begin() {
   return {};
 }
 
-Status PgConnection::commit() {
+Status PgConnection::commit() { return commitSending(std::nullopt, nullptr); }
+
+Result<PgResult> PgConnection::commitWith(const std::string& sql, const std::vector<PgParam>& params) {
+  if (!in_transaction_) return Error::internal("db.no_transaction", "database: commitWith outside a transaction");
+  std::optional<PgResult> out;
+  if (auto s = commitSending(Queued{sql, params, true}, &out); !s) return s.error();
+  if (!out) return lastError("commit");
+  return std::move(*out);
+}
+
+Status PgConnection::commitSending(std::optional<Queued> last, std::optional<PgResult>* out) {
   // What the transaction gathered goes with its COMMIT; a flush that fails ends it as a failed commit.
   auto flushes = std::move(before_commit_);
   before_commit_.clear();
@@ -324,12 +334,21 @@ Status PgConnection::commit() {
   forgetAnswers();
   auto hooks = std::move(after_commit_);
   after_commit_.clear();
-  if (queued_.size() == 1 && queued_.front().sql == "BEGIN") {  // nothing was done
+  if (!last && queued_.size() == 1 && queued_.front().sql == "BEGIN") {  // nothing was done
     queued_.clear();
     return {};
   }
+  std::optional<std::pair<std::string, std::vector<PgParam>>> kept;
+  if (last) {
+    for (auto& q : queued_) q.asked = false;  // asked and never wanted: the transaction ends
+    kept.emplace(last->sql, last->params);
+    queued_.push_back(std::move(*last));
+    ++asked_;
+  }
   // With writes queued, COMMIT travels with them.
   Status s = discard(queued_.empty() ? exec("COMMIT") : pipeline(Queued{"COMMIT", {}, false}));
+  if (s && kept && out) *out = answeredFor(kept->first, kept->second);
+  forgetAnswers();
   // A queued write failed: the COMMIT behind it never ran and the transaction is still open, failed.
   if (!s && healthy() && PQtransactionStatus(c_.get()) != PQTRANS_IDLE) (void)exec("ROLLBACK");
   if (s) {

@@ -83,6 +83,10 @@ class PgConnection {
   // writes only costs one round trip, its COMMIT included.
   Status begin();
   Status commit();
+  // The transaction's last statement sent with its COMMIT, in one exchange: its result once the
+  // transaction committed (a claim's rows, say, which the caller reads after it). Inside a transaction
+  // only.
+  Result<PgResult> commitWith(const std::string& sql, const std::vector<PgParam>& params);
   Status rollback();
   // Rows the current transaction holds, by the caller's key ("case:<id>"): a row locked, inserted or
   // updated by a transaction is held until it ends (another's lock waits for it), so a second lock
@@ -126,6 +130,8 @@ class PgConnection {
   // Sends the queued statements and then `last` (when given) in one pipeline; the result of `last`,
   // or the first error.
   Result<PgResult> pipeline(std::optional<Queued> last);
+  // commit(), with `last` (when given) sent before the COMMIT and its result kept in `out`.
+  Status commitSending(std::optional<Queued> last, std::optional<PgResult>* out);
 
   std::unique_ptr<pg_conn, void (*)(pg_conn*)> c_;
   std::unordered_map<std::string, std::string> prepared_;  // statement text -> server-side name

@@ -672,6 +672,52 @@ BOOST_AUTO_TEST_CASE(reads_asked_ahead_travel_with_the_next_exchange_and_answer_
   BOOST_TEST(conn.roundTrips() == alone + 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_transactions_last_statement_goes_with_its_commit_and_gives_its_rows_once_committed) {
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  auto other = connectTo(db.url());
+  BOOST_REQUIRE(conn.exec("CREATE TABLE t (id int PRIMARY KEY, name text)").ok());
+  BOOST_REQUIRE(conn.exec("CREATE TABLE d (id int PRIMARY KEY, t_id int REFERENCES t (id) DEFERRABLE INITIALLY "
+                          "DEFERRED)")
+                    .ok());
+  const std::string insert = "INSERT INTO t VALUES ($1, $2) RETURNING id, name";
+
+  // BEGIN, a write, the statement and COMMIT: one exchange, the statement's rows given back.
+  const long long before = conn.roundTrips();
+  BOOST_REQUIRE(conn.begin().ok());
+  BOOST_REQUIRE(conn.later("INSERT INTO t VALUES ($1, $2)", {std::string("1"), std::string("one")}).ok());
+  auto r = conn.commitWith(insert, {std::string("2"), std::string("two")});
+  BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+  BOOST_TEST(r->get(0, 1) == "two");
+  BOOST_TEST(conn.roundTrips() == before + 1);
+  BOOST_TEST(countRows(other) == 2);  // committed
+  BOOST_TEST(conn.reusable());
+
+  // The statement fails: nothing of the transaction is kept.
+  BOOST_REQUIRE(conn.begin().ok());
+  BOOST_REQUIRE(conn.later("INSERT INTO t VALUES ($1, $2)", {std::string("3"), std::string("three")}).ok());
+  r = conn.commitWith(insert, {std::string("1"), std::string("again")});
+  BOOST_REQUIRE(!r.ok());
+  BOOST_TEST((r.error().kind == ErrorKind::Conflict), r.error().message);
+  BOOST_TEST(countRows(other) == 2);
+  BOOST_TEST(conn.reusable());
+
+  // The statement succeeds and the COMMIT fails (a deferred check): no rows are given for a transaction
+  // that did not commit.
+  BOOST_REQUIRE(conn.begin().ok());
+  BOOST_REQUIRE(conn.later("INSERT INTO d VALUES ($1, $2)", {std::string("1"), std::string("99")}).ok());
+  r = conn.commitWith(insert, {std::string("4"), std::string("four")});
+  BOOST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().message.find("d_t_id_fkey") != std::string::npos, r.error().message);
+  BOOST_TEST(countRows(other) == 2);
+  BOOST_TEST(conn.reusable());
+
+  // Outside a transaction: refused, nothing sent.
+  const long long outside = conn.roundTrips();
+  BOOST_TEST(!conn.commitWith(insert, {std::string("5"), std::string("five")}).ok());
+  BOOST_TEST(conn.roundTrips() == outside);
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_queued_write_fails_the_transaction_and_nothing_of_it_is_kept) {
   testing::TestDatabase db;
   auto conn = connectTo(db.url());
@@ -1549,9 +1595,11 @@ BOOST_AUTO_TEST_CASE(a_claim_is_planned_once_a_connection_whatever_it_claims) {
       BOOST_REQUIRE(store::insertMessage(conn, m).ok());
       ids.push_back(id);
     }
+    const long long trips = conn.roundTrips();
     auto rows = store::claimAllForDelivery(conn, ids, "gw-1:1");
     BOOST_REQUIRE_MESSAGE(rows.ok(), (rows.ok() ? "" : rows.error().message));
     BOOST_TEST(rows->size() == ids.size());
+    BOOST_TEST(conn.roundTrips() - trips == 1);  // its transaction in one exchange, the claim with the COMMIT
     claimed += static_cast<int>(rows->size());
   }
   BOOST_TEST(claimed == 36);
