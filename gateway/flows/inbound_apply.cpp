@@ -286,7 +286,7 @@ Status applyReply(Arrival& a) {
                                "/ - . _ , : ( ) №");
     return {};
   }
-  auto c = store::lockParticipantCaseByNumber(a.db, referred_number, a.peer.org_id);
+  auto c = a.rows.lockReplyCase(referred_number, a.peer.org_id);
   if (!c) return c.error();
   if (!*c) {
     a.mismatch = sev::sevError(sev::SevError::ReferenceMismatch, "Referred RegNumber " + referred_number);

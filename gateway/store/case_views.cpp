@@ -165,9 +165,7 @@ Result<bool> packageCaseIsRestricted(PgConnection& db, const std::string& msg_id
   return r->rows() > 0 && r->getBool(0, "restricted");
 }
 
-namespace {
-// A case `c`'s group: its members' ids and tracking codes, each an array in the order received.
-constexpr const char* kMembersOf =
+const char* const kMembersOf =
     "(SELECT array_agg(m.id::text ORDER BY m.received_at, m.id) FROM cases m WHERE m.merged_into = c.id) AS "
     "member_ids, "
     "(SELECT array_agg(m.tracking_code ORDER BY m.received_at, m.id) FROM cases m WHERE m.merged_into = c.id) AS "
@@ -179,7 +177,6 @@ std::vector<MemberRow> membersOf(std::string_view ids, std::string_view codes) {
   for (std::size_t k = 0; k < i.size() && k < t.size(); ++k) out.push_back({i[k], t[k]});
   return out;
 }
-}  // namespace
 
 Result<std::vector<MemberRow>> mergedMembers(PgConnection& db, const std::string& primary_id) {
   auto r =

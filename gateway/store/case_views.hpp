@@ -19,6 +19,11 @@ struct UccNumberRow {
   std::string received;  // `received_at` (ISO 8601; empty: now) as a new case's row keeps it, in UTC
 };
 Result<UccNumberRow> nextUccNumber(PgConnection& db, const std::string& received_at = {});
+// A case `c`'s group, for a select list: its members' ids and tracking codes (`member_ids`,
+// `member_codes`), each an array in the order received; and the members so read.
+extern const char* const kMembersOf;
+std::vector<MemberRow> membersOf(std::string_view ids, std::string_view codes);
+
 // The same asked ahead (PgConnection::ask): drawn with the transaction's next exchange, and given to
 // nextUccNumber with the same `received_at` without one of its own.
 void askNextUccNumber(PgConnection& db, const std::string& received_at);

@@ -35,6 +35,10 @@ class InboundRows {
   // what a reader that remembers the case must know of it.
   virtual void receiptApplied(const std::string& /*case_id*/, domain::CaseStatus /*to*/,
                               const std::optional<std::string>& /*reg_number*/) {}
+  // The case a reply refers to by its UCC number, handed to `participant_org_id`, locked until the
+  // transaction ends, with its group's members; nullopt: it has none such.
+  virtual Result<std::optional<ParticipantCaseRow>> lockReplyCase(const std::string& ucc_number,
+                                                                  const std::string& participant_org_id) = 0;
   // Something else changed cases in this transaction: a reader that remembers them reads them again.
   virtual void forgetCases() {}
   // The same for one case that something else changed.
@@ -57,14 +61,27 @@ class PgInboundRows : public InboundRows {
   Result<std::optional<ReceiptCaseRow>> lockReceiptCase(const std::string& case_id) override {
     return lockCaseForReceipt(db_, case_id);
   }
+  Result<std::optional<ParticipantCaseRow>> lockReplyCase(const std::string& ucc_number,
+                                                          const std::string& participant_org_id) override {
+    return lockParticipantCaseByNumber(db_, ucc_number, participant_org_id);
+  }
 
  private:
   PgConnection& db_;
 };
 
+// A case of a batch of arrivals as its receipts read it, and as a reply that refers to it by its UCC
+// number reads it.
+struct BatchCase {
+  ReceiptCaseRow row;
+  std::string ucc_number;  // empty: read for a receipt alone (a reply reads the case itself)
+  std::string tracking_code;
+  bool answered = false;
+  std::vector<MemberRow> members;
+};
 // The cases of a batch of arrivals, locked in one statement in the order of their ids and held
-// (PgConnection::holds), each as a receipt's decision reads it; a case not found is left out.
-using ReceiptCases = std::map<std::string, ReceiptCaseRow, std::less<>>;
+// (PgConnection::holds); a case not found is left out.
+using ReceiptCases = std::map<std::string, BatchCase, std::less<>>;
 Result<ReceiptCases> lockCasesForReceipts(PgConnection& db, const std::vector<std::string>& case_ids);
 
 // The rows a batch of arrivals applied in one transaction reads (flows/inbound.cpp, receiveAll): the
@@ -73,26 +90,40 @@ Result<ReceiptCases> lockCasesForReceipts(PgConnection& db, const std::vector<st
 // repeat, as it would be asked of the database; the packages of ours the batch's receipts and notices
 // refer to, read with the batch's cases (keyed by msg_id in lower case), which no transaction changes.
 // A msg_id it was not given, or a package it did not find, is asked of the database. And the batch's
-// cases, locked and read for the batch (lockCasesForReceipts): a receipt reads its case from what the
-// batch knows of it — kept up to date by each receipt applied (no other code changes a case's status:
-// store::transitionCase), read again from the database after anything else changed cases.
+// cases, locked and read for the batch (lockCasesForReceipts): a receipt, and a reply by the case's UCC
+// number, read its case from what the batch knows of it — kept up to date by each receipt applied (no
+// other code changes a case's status: store::transitionCase), read again from the database after
+// anything else changed cases.
 class BatchInboundRows final : public PgInboundRows {
  public:
   BatchInboundRows(PgConnection& db, std::map<std::string, std::optional<std::string>, std::less<>> digests,
                    std::map<std::string, ReferredPackage, std::less<>> referred, ReceiptCases cases)
       : PgInboundRows(db), digests_(std::move(digests)), referred_(std::move(referred)), cases_(std::move(cases)) {}
   Result<std::optional<ReceiptCaseRow>> lockReceiptCase(const std::string& case_id) override {
-    if (auto known = cases_.find(case_id); known != cases_.end()) return std::optional<ReceiptCaseRow>{known->second};
+    if (auto known = cases_.find(case_id); known != cases_.end()) {
+      return std::optional<ReceiptCaseRow>{known->second.row};
+    }
     auto read = PgInboundRows::lockReceiptCase(case_id);
-    if (read && *read) cases_.insert_or_assign(case_id, **read);
+    if (read && *read) cases_.insert_or_assign(case_id, BatchCase{**read, {}, {}, false, {}});
     return read;
+  }
+  Result<std::optional<ParticipantCaseRow>> lockReplyCase(const std::string& ucc_number,
+                                                          const std::string& participant_org_id) override {
+    for (const auto& [id, c] : cases_) {
+      if (c.ucc_number.empty() || c.ucc_number != ucc_number || c.row.participant_org_id != participant_org_id) {
+        continue;
+      }
+      return std::optional<ParticipantCaseRow>{
+          ParticipantCaseRow{id, c.row.status, c.tracking_code, c.answered, c.members}};
+    }
+    return PgInboundRows::lockReplyCase(ucc_number, participant_org_id);
   }
   void receiptApplied(const std::string& case_id, domain::CaseStatus to,
                       const std::optional<std::string>& reg_number) override {
     auto known = cases_.find(case_id);
     if (known == cases_.end()) return;
-    known->second.status = to;
-    if (reg_number) known->second.participant_reg_number = *reg_number;
+    known->second.row.status = to;
+    if (reg_number) known->second.row.participant_reg_number = *reg_number;
   }
   void forgetCases() override { cases_.clear(); }
   void forgetCase(const std::string& case_id) override { cases_.erase(case_id); }

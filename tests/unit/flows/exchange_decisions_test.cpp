@@ -421,6 +421,9 @@ class InMemoryInbound final : public store::InboundRows {
   Result<std::optional<store::ReceiptCaseRow>> lockReceiptCase(const std::string&) override {
     return std::optional<store::ReceiptCaseRow>{};  // notices only: no receipt reads a case here
   }
+  Result<std::optional<store::ParticipantCaseRow>> lockReplyCase(const std::string&, const std::string&) override {
+    return std::optional<store::ParticipantCaseRow>{};  // nor a reply
+  }
 };
 
 sev::NoticeExpansion notice(const std::string& kind, const std::string& case_id) {
