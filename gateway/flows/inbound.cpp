@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "gateway/app/logging.hpp"
+#include "gateway/app/metrics.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/flows/exchange_store.hpp"
@@ -392,6 +393,7 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
   Status done = [&]() -> Status {
     auto db = context_.pool.acquire();
     if (!db) return db.error();
+    const long long trips_before = (**db).roundTrips();
     // The peers read in the transaction that applies the packages, as receive() does; each transport
     // identity once (a batch is mostly one participant's: its queue, its folder).
     if (auto s = (**db).begin(); !s) return s;
@@ -424,6 +426,16 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
       }
       ready.push_back({i, known->second, std::move(report), sha256Hex(package.bytes), {}, {}});
     }
+    // One batch at a time in this process: two would each hold several cases while waiting for the
+    // other's (a group of cases answered together locks them all).
+    std::lock_guard one_batch(batch_mutex_);
+    // Whether each came before, asked of the database for the whole batch at once, with the batch's
+    // cases (PgConnection::ask).
+    std::vector<std::string> ids;
+    for (const auto& r : ready) {
+      if (isUuid(r.report.header->msg_id)) ids.push_back(lowerAscii(r.report.header->msg_id));
+    }
+    store::askEarlierDigests(**db, ids);
     // Applied case by case in the order of the cases' ids (each case's packages in the order they came):
     // batches side by side then lock their cases in one order, and never wait on each other in a cycle.
     auto cases = caseKeys(**db, ready);
@@ -435,15 +447,7 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
     std::stable_sort(ready.begin(), ready.end(), [](const Ready& a, const Ready& b) {
       return a.case_key.empty() != b.case_key.empty() ? b.case_key.empty() : a.case_key < b.case_key;
     });
-    // One batch at a time in this process: two would each hold several cases while waiting for the
-    // other's (a group of cases answered together locks them all).
-    std::lock_guard one_batch(batch_mutex_);
-    return store::finishTransaction(**db, [&]() -> Status {
-      // Whether each came before, asked of the database for the whole batch at once.
-      std::vector<std::string> ids;
-      for (const auto& r : ready) {
-        if (isUuid(r.report.header->msg_id)) ids.push_back(lowerAscii(r.report.header->msg_id));
-      }
+    Status applied = store::finishTransaction(**db, [&]() -> Status {
       auto digests = store::earlierDigests(**db, ids);
       if (!digests) return digests.error();
       // The batch's cases locked in one statement, in the order of their ids (as they are applied), and
@@ -461,6 +465,17 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
       }
       return {};
     });
+    // The batches counted by their exchanges with the database (9: nine or more): what a batch costs in
+    // waits on the server, whatever its size.
+    if (applied) {
+      const long long trips = std::min((**db).roundTrips() - trips_before, 9LL);
+      app::metrics()
+          .counter("vkhid_inbound_batches_total",
+                   "Batches of arrivals applied in one transaction, by their exchanges with PostgreSQL",
+                   {{"exchanges", std::to_string(trips)}})
+          .inc();
+    }
+    return applied;
   }();
   if (done) {
     for (auto& r : ready) {

@@ -99,13 +99,20 @@ Result<std::optional<std::string>> earlierDigest(PgConnection& db, const std::st
   return std::optional<std::string>(std::string(r->get(0, 0)));
 }
 
+namespace {
+constexpr const char* kEarlierDigests = "SELECT msg_id::text, sha256 FROM message WHERE msg_id = ANY($1::uuid[])";
+}  // namespace
+
+void askEarlierDigests(PgConnection& db, const std::vector<std::string>& msg_ids) {
+  if (!msg_ids.empty()) db.ask(kEarlierDigests, {textArrayLiteral(msg_ids)});
+}
+
 Result<std::map<std::string, std::optional<std::string>, std::less<>>> earlierDigests(
     PgConnection& db, const std::vector<std::string>& msg_ids) {
   std::map<std::string, std::optional<std::string>, std::less<>> out;
   for (const auto& id : msg_ids) out.emplace(id, std::nullopt);
   if (msg_ids.empty()) return out;
-  auto r =
-      db.exec("SELECT msg_id::text, sha256 FROM message WHERE msg_id = ANY($1::uuid[])", {textArrayLiteral(msg_ids)});
+  auto r = db.exec(kEarlierDigests, {textArrayLiteral(msg_ids)});
   if (!r) return r.error();
   for (int i = 0; i < r->rows(); ++i) out[std::string(r->get(i, 0))] = std::string(r->get(i, 1));
   return out;

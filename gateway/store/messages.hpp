@@ -90,6 +90,8 @@ Result<std::optional<std::string>> earlierDigest(PgConnection& db, const std::st
 // digest or nullopt.
 Result<std::map<std::string, std::optional<std::string>, std::less<>>> earlierDigests(
     PgConnection& db, const std::vector<std::string>& msg_ids);
+// The same asked ahead (PgConnection::ask), for earlierDigests with the same msg_ids in the same order.
+void askEarlierDigests(PgConnection& db, const std::vector<std::string>& msg_ids);
 
 // Our receipts for `their_msg_id` that went out (or died) are queued again; their msg_ids.
 Result<std::vector<std::string>> requeueReceiptsFor(PgConnection& db, const std::string& their_msg_id);

@@ -151,19 +151,12 @@ const std::string* PgConnection::preparedName(const std::string& sql, int params
   if (params == 0) return nullptr;
   if (auto it = prepared_.find(sql); it != prepared_.end()) return &it->second;
   if (prepared_.size() >= kMaxPrepared) return nullptr;
+  if (!in_pipeline) return nullptr;  // exec sends a statement's first run through a pipeline
+  // Prepared in the pipeline, ahead of its first execution; forgotten again if that fails.
   std::string fresh = "vkhid_" + std::to_string(next_statement_++);
-  if (in_pipeline) {
-    // Prepared in the pipeline, ahead of its first execution; forgotten again if that fails.
-    if (PQsendPrepare(c_.get(), fresh.c_str(), sql.c_str(), params, nullptr) != 1) return nullptr;
-    sent_prepare = true;
-    return &prepared_.emplace(sql, std::move(fresh)).first->second;
-  }
-  ++round_trips_;
-  countRoundTrip();
-  PgResult p(PQprepare(c_.get(), fresh.c_str(), sql.c_str(), params, nullptr));
-  if (p.ok()) return &prepared_.emplace(sql, std::move(fresh)).first->second;
-  // Not prepared (a syntax error, an aborted transaction): run unprepared, for its own error.
-  return nullptr;
+  if (PQsendPrepare(c_.get(), fresh.c_str(), sql.c_str(), params, nullptr) != 1) return nullptr;
+  sent_prepare = true;
+  return &prepared_.emplace(sql, std::move(fresh)).first->second;
 }
 
 Result<PgResult> PgConnection::exec(std::string_view sql) { return exec(std::string(sql), {}); }
@@ -195,7 +188,10 @@ Result<PgResult> PgConnection::exec(const std::string& sql, const std::vector<Pg
       if (auto a = answeredFor(sql, params)) return std::move(*a);
     }
   }
-  if (!queued_.empty()) {
+  // A statement not prepared yet on this connection is prepared in a pipeline with its first run: one
+  // exchange, not two.
+  const bool to_prepare = !params.empty() && !prepared_.contains(sql) && prepared_.size() < kMaxPrepared;
+  if (!queued_.empty() || to_prepare) {
     if (!params.empty()) return pipeline(Queued{sql, params, false});
     // Without parameters the text may hold several statements, which a pipeline cannot carry: what
     // is queued goes first, on its own.

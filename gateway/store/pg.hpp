@@ -124,8 +124,9 @@ class PgConnection {
   static Status discard(Result<PgResult> r) { return r ? Status() : Status(r.error()); }
   Error lastError(std::string_view what) const;
   Error statementError(pg_result* raw, const std::string& sql, bool prepared);
-  // The server-side name of `sql`, preparing it the first time (at once, or `in_pipeline` as a
-  // command of the pipeline being built, then `sent_prepare`); nullptr when it is to run unprepared.
+  // The server-side name of `sql`, preparing it the first time `in_pipeline` as a command of the
+  // pipeline being built (then `sent_prepare`); nullptr when it is to run unprepared (or, outside a
+  // pipeline, is not prepared yet: exec runs a statement's first time through one).
   const std::string* preparedName(const std::string& sql, int params, bool in_pipeline, bool& sent_prepare);
   // Sends the queued statements and then `last` (when given) in one pipeline; the result of `last`,
   // or the first error.

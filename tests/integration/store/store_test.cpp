@@ -718,6 +718,35 @@ BOOST_AUTO_TEST_CASE(a_transactions_last_statement_goes_with_its_commit_and_give
   BOOST_TEST(conn.roundTrips() == outside);
 }
 
+BOOST_AUTO_TEST_CASE(a_statements_first_run_on_a_connection_is_prepared_with_it_in_one_exchange) {
+  testing::TestDatabase db;
+  auto conn = connectTo(db.url());
+  BOOST_REQUIRE(conn.exec("CREATE TABLE t (id int PRIMARY KEY, name text)").ok());
+  BOOST_REQUIRE(conn.exec("INSERT INTO t VALUES (1, 'one')").ok());
+  const std::string by_id = "SELECT name FROM t WHERE id = $1";
+  // Prepared and run together (it was a PQprepare and then its run: two exchanges), then run as prepared.
+  for (int run = 1; run <= 2; ++run) {
+    const long long before = conn.roundTrips();
+    auto r = conn.exec(by_id, {std::string("1")});
+    BOOST_REQUIRE(r.ok());
+    BOOST_TEST(r->get(0, 0) == "one");
+    BOOST_TEST(conn.roundTrips() == before + 1);
+  }
+  auto prepared = conn.exec("SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", {by_id});
+  BOOST_REQUIRE(prepared.ok());
+  BOOST_TEST(prepared->getInt(0, 0) == 1);
+  // A statement that cannot be prepared fails with its own error, and is prepared afresh once it can be.
+  const std::string later_column = "SELECT extra FROM t WHERE id = $1";
+  auto bad = conn.exec(later_column, {std::string("1")});
+  BOOST_REQUIRE(!bad.ok());
+  BOOST_TEST(bad.error().message.find("extra") != std::string::npos, bad.error().message);
+  BOOST_TEST(conn.reusable());
+  BOOST_REQUIRE(conn.exec("ALTER TABLE t ADD COLUMN extra int DEFAULT 7").ok());
+  auto good = conn.exec(later_column, {std::string("1")});
+  BOOST_REQUIRE_MESSAGE(good.ok(), (good.ok() ? "" : good.error().message));
+  BOOST_TEST(good->get(0, 0) == "7");
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_queued_write_fails_the_transaction_and_nothing_of_it_is_kept) {
   testing::TestDatabase db;
   auto conn = connectTo(db.url());
