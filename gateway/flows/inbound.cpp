@@ -11,7 +11,6 @@
 #include <memory>
 
 #include "gateway/app/logging.hpp"
-#include "gateway/app/metrics.hpp"
 #include "gateway/crypto/package.hpp"
 #include "gateway/domain/text.hpp"
 #include "gateway/flows/exchange_store.hpp"
@@ -465,16 +464,7 @@ std::vector<Status> InboundHandler::receiveAll(const std::vector<adapters::Inbou
       }
       return {};
     });
-    // The batches counted by their exchanges with the database (9: nine or more): what a batch costs in
-    // waits on the server, whatever its size.
-    if (applied) {
-      const long long trips = std::min((**db).roundTrips() - trips_before, 9LL);
-      app::metrics()
-          .counter("vkhid_inbound_batches_total",
-                   "Batches of arrivals applied in one transaction, by their exchanges with PostgreSQL",
-                   {{"exchanges", std::to_string(trips)}})
-          .inc();
-    }
+    if (applied) countInboundBatch((**db).roundTrips() - trips_before);
     return applied;
   }();
   if (done) {

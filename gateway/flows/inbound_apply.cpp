@@ -3,6 +3,7 @@
 // applying an Arrival inside the caller's transaction.
 #include "gateway/flows/inbound_apply.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "gateway/app/logging.hpp"
@@ -32,6 +33,14 @@ namespace json = boost::json;
 
 void countInbound(const std::string& outcome) {
   app::metrics().counter("vkhid_inbound_total", "Packages received from participants", {{"outcome", outcome}}).inc();
+}
+
+void countInboundBatch(long long exchanges) {
+  app::metrics()
+      .counter("vkhid_inbound_batches_total",
+               "Batches of arrivals applied in one transaction, by their exchanges with PostgreSQL",
+               {{"exchanges", std::to_string(std::min(exchanges, 9LL))}})
+      .inc();
 }
 
 Result<std::string> recordReceipt(ExchangeContext& ctx, store::PgConnection& db, const Peer& peer,

@@ -38,6 +38,9 @@ struct Arrival {
 };
 
 void countInbound(const std::string& outcome);
+// A batch of arrivals applied in one transaction, counted by its exchanges with the database (9: nine or
+// more) — what a batch costs in waits on the server, whatever its size.
+void countInboundBatch(long long exchanges);
 
 // Seals and records one of our receipts for a participant's message, queued to be sent; its msg_id. The
 // caller hands it to delivery (queueReceipt does both).
